@@ -1,0 +1,85 @@
+/**
+ * The base of every command: one --json envelope, typed errors → exit codes and a
+ * one-line message with a suggestion, and the flags every command shares.
+ */
+import {Command, Errors, Flags, Interfaces} from '@oclif/core'
+import {MmError} from '../domain/errors.js'
+
+export type JsonEnvelope<T> = {ok: true; command: string; data: T} | {ok: false; command: string; error: ErrorBody}
+
+export interface ErrorBody {
+  code: string
+  message: string
+  exitCode: number
+  suggestion?: string
+  details?: Record<string, unknown>
+}
+
+/** Turn anything thrown into the error body: MmError as is, oclif parse errors as usage (2). */
+export function errorBody(err: unknown): ErrorBody {
+  if (err instanceof MmError) {
+    return {code: err.code, message: err.message, exitCode: err.exitCode, suggestion: err.suggestion, details: err.details}
+  }
+  const e = err as {message?: string; oclif?: {exit?: number}; constructor?: {name?: string}}
+  const name = e?.constructor?.name ?? ''
+  // oclif's flag/arg parse errors: exit 2 (SPEC.md §1)
+  if (/Parse|Flag|Arg|Required|Option|Unexpected|NonExistent/.test(name) || (e?.oclif?.exit === 2)) {
+    return {code: 'E_USAGE', message: firstLine(e.message ?? String(err)), exitCode: 2, suggestion: 'see --help for the flags this command takes'}
+  }
+  return {code: 'E_INTERNAL', message: firstLine(e?.message ?? String(err)), exitCode: 1}
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim().length > 0)?.trim() ?? s
+}
+
+export const venueFlags = {
+  'rest-url': Flags.string({description: 'REST base URL of the venue (e.g. mm sim)', env: 'MM_REST_URL', helpGroup: 'VENUE'}),
+  'ws-url': Flags.string({description: 'WebSocket base URL of the venue', env: 'MM_WS_URL', helpGroup: 'VENUE'}),
+  testnet: Flags.boolean({description: "use Binance's futures testnet", default: false, helpGroup: 'VENUE'}),
+}
+
+export const stateDirFlag = {
+  'state-dir': Flags.string({description: 'where run state, checkpoints and event logs live', env: 'MM_STATE_DIR', default: '.mm'}),
+}
+
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  protected flags!: Interfaces.InferredFlags<T['flags'] & T['baseFlags']>
+  protected args!: Interfaces.InferredArgs<T['args']>
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as typeof this.flags
+    this.args = args as typeof this.args
+  }
+
+  protected override toSuccessJson(result: unknown): JsonEnvelope<unknown> {
+    return {ok: true, command: this.id ?? '', data: result}
+  }
+
+  protected override toErrorJson(err: unknown): JsonEnvelope<unknown> {
+    return {ok: false, command: this.id ?? '', error: errorBody(err)}
+  }
+
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err
+    const body = errorBody(err)
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(err))
+    } else {
+      process.stderr.write(`mm ${this.id ?? ''}: ${body.message}\n`)
+      if (body.suggestion) process.stderr.write(`  hint: ${body.suggestion}\n`)
+      if (body.code === 'E_INTERNAL' && process.env.MM_DEBUG) process.stderr.write(`${err.stack}\n`)
+    }
+    throw new Errors.ExitError(body.exitCode)
+  }
+}
