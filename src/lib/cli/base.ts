@@ -48,10 +48,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: Interfaces.InferredFlags<T['flags'] & T['baseFlags']>
   protected args!: Interfaces.InferredArgs<T['args']>
+  /** every positional argument (for commands with strict = false) */
+  protected positionals: string[] = []
 
   public override async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
+    const {args, flags, argv} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -60,6 +62,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as typeof this.flags
     this.args = args as typeof this.args
+    this.positionals = argv.map(String)
   }
 
   protected override toSuccessJson(result: unknown): JsonEnvelope<unknown> {

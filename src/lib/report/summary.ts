@@ -1,0 +1,183 @@
+/**
+ * Summarise a run from its event log. The engine feeds the same events in as it writes
+ * them, and `mm report RUN` reads them back, so both print the same numbers.
+ */
+import {Decimal} from 'decimal.js'
+import type {RiskStateName, RunEvent} from '../telemetry/run-events.js'
+
+export interface RunSummary {
+  symbol: string
+  mode: string
+  strategy: string
+  durationMs: number
+  marketEvents: number
+  resyncs: number
+  quotesPlaced: number
+  quotesCancelled: number
+  fills: number
+  makerFills: number
+  /** maker fills / fills, 0..1 as a decimal string with 4 places */
+  makerShare: string
+  volumeBase: string
+  volumeQuote: string
+  fees: string
+  realisedPnl: string
+  unrealisedPnl: string
+  /** realised + unrealised − fees */
+  netPnl: string
+  maxAbsPosition: string
+  finalPosition: string
+  timeInRiskMs: Record<RiskStateName, number>
+  postOnlyRejects: number
+  rejects: number
+  riskEvents: Record<string, number>
+  /** mean adverse move per unit after each horizon, quote currency; null without fills */
+  adverse1s: string | null
+  adverse10s: string | null
+  endReason: string
+}
+
+const ZERO = new Decimal(0)
+
+export class RunSummarizer {
+  private symbol = ''
+  private mode = ''
+  private strategy = ''
+  private firstT: number | null = null
+  private lastT = 0
+  private marketEvents = 0
+  private resyncs = 0
+  private placed = 0
+  private cancelled = 0
+  private fills = 0
+  private makerFills = 0
+  private volBase = ZERO
+  private volQuote = ZERO
+  private fees = ZERO
+  private realised = ZERO
+  private unrealised = ZERO
+  private position = ZERO
+  private maxAbs = ZERO
+  private risk: RiskStateName = 'normal'
+  private riskSince: number | null = null
+  private timeIn: Record<RiskStateName, number> = {normal: 0, reduce_only: 0, halted: 0, paused: 0}
+  private postOnly = 0
+  private rejects = 0
+  private riskEvents: Record<string, number> = {}
+  private adverse = new Map<number, {sum: Decimal; n: number}>()
+  private endReason = 'incomplete'
+
+  add(ev: RunEvent): void {
+    if (this.firstT === null) this.firstT = ev.t
+    if (ev.t > this.lastT) this.lastT = ev.t
+    switch (ev.type) {
+      case 'run_start':
+        this.symbol = ev.symbol
+        this.mode = ev.mode
+        this.strategy = ev.strategy
+        this.riskSince = ev.t
+        break
+      case 'order':
+        if (ev.action === 'place') this.placed++
+        else this.cancelled++
+        break
+      case 'reject':
+        this.rejects++
+        if (ev.code === -5022) this.postOnly++
+        break
+      case 'fill': {
+        const q = new Decimal(ev.qty)
+        this.fills++
+        if (ev.maker) this.makerFills++
+        this.volBase = this.volBase.plus(q)
+        this.volQuote = this.volQuote.plus(q.mul(ev.price))
+        this.fees = this.fees.plus(ev.fee)
+        this.realised = new Decimal(ev.realised)
+        this.position = new Decimal(ev.position)
+        if (this.position.abs().gt(this.maxAbs)) this.maxAbs = this.position.abs()
+        break
+      }
+      case 'markout': {
+        const a = this.adverse.get(ev.horizonMs) ?? {sum: ZERO, n: 0}
+        a.sum = a.sum.plus(ev.adverse)
+        a.n++
+        this.adverse.set(ev.horizonMs, a)
+        break
+      }
+      case 'sample':
+        this.unrealised = new Decimal(ev.unrealised)
+        this.realised = new Decimal(ev.realised)
+        this.fees = new Decimal(ev.fees)
+        this.position = new Decimal(ev.position)
+        if (this.position.abs().gt(this.maxAbs)) this.maxAbs = this.position.abs()
+        this.switchRisk(ev.risk, ev.t)
+        break
+      case 'risk_event': {
+        const type = String(ev.kind ?? ev.riskType ?? ev.name ?? 'unknown')
+        this.riskEvents[type] = (this.riskEvents[type] ?? 0) + 1
+        const to = ev.to as RiskStateName | undefined
+        if (to && to in this.timeIn) this.switchRisk(to, ev.t)
+        break
+      }
+      case 'run_end':
+        this.marketEvents = ev.marketEvents
+        this.resyncs = ev.resyncs
+        this.endReason = ev.reason
+        break
+      default:
+        break
+    }
+  }
+
+  private switchRisk(to: RiskStateName, t: number): void {
+    if (this.riskSince !== null && to !== this.risk) {
+      this.timeIn[this.risk] += t - this.riskSince
+      this.riskSince = t
+    }
+    if (this.riskSince === null) this.riskSince = t
+    this.risk = to
+  }
+
+  result(): RunSummary {
+    const timeIn = {...this.timeIn}
+    if (this.riskSince !== null) timeIn[this.risk] += this.lastT - this.riskSince
+    const mean = (h: number) => {
+      const a = this.adverse.get(h)
+      return a && a.n > 0 ? a.sum.div(a.n).toDecimalPlaces(6).toString() : null
+    }
+    return {
+      symbol: this.symbol,
+      mode: this.mode,
+      strategy: this.strategy,
+      durationMs: this.firstT === null ? 0 : this.lastT - this.firstT,
+      marketEvents: this.marketEvents,
+      resyncs: this.resyncs,
+      quotesPlaced: this.placed,
+      quotesCancelled: this.cancelled,
+      fills: this.fills,
+      makerFills: this.makerFills,
+      makerShare: this.fills === 0 ? '0' : new Decimal(this.makerFills).div(this.fills).toDecimalPlaces(4).toString(),
+      volumeBase: this.volBase.toString(),
+      volumeQuote: this.volQuote.toString(),
+      fees: this.fees.toString(),
+      realisedPnl: this.realised.toString(),
+      unrealisedPnl: this.unrealised.toDecimalPlaces(8).toString(),
+      netPnl: this.realised.plus(this.unrealised).minus(this.fees).toDecimalPlaces(8).toString(),
+      maxAbsPosition: this.maxAbs.toString(),
+      finalPosition: this.position.toString(),
+      timeInRiskMs: timeIn,
+      postOnlyRejects: this.postOnly,
+      rejects: this.rejects,
+      riskEvents: Object.fromEntries(Object.entries(this.riskEvents).sort(([a], [b]) => a.localeCompare(b))),
+      adverse1s: mean(1000),
+      adverse10s: mean(10_000),
+      endReason: this.endReason,
+    }
+  }
+}
+
+export function summarise(events: Iterable<RunEvent>): RunSummary {
+  const s = new RunSummarizer()
+  for (const ev of events) s.add(ev)
+  return s.result()
+}

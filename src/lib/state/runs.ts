@@ -1,0 +1,109 @@
+/**
+ * Run directories under <state-dir>/runs/<id>/ holding events.jsonl (the run event log)
+ * and summary.json. The log is written through a buffer with synchronous flushes, so a
+ * crash loses at most the unflushed tail and a clean stop loses nothing.
+ */
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync} from 'node:fs'
+import {basename, join, resolve} from 'node:path'
+import {UsageError} from '../domain/errors.js'
+import type {RunEvent} from '../telemetry/run-events.js'
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+}
+
+export function createRunDir(stateDir: string, symbol: string, mode: string, wallMs: number): {id: string; dir: string} {
+  const runs = resolve(stateDir, 'runs')
+  try {
+    mkdirSync(runs, {recursive: true})
+  } catch (error) {
+    throw new UsageError('E_STATE_DIR', `cannot create ${runs}: ${(error as Error).message}`, {suggestion: 'pass a writable --state-dir (env MM_STATE_DIR)'})
+  }
+  const base = `${stamp(wallMs)}-${symbol}-${mode}`
+  let id = base
+  for (let n = 2; existsSync(join(runs, id)); n++) id = `${base}-${n}`
+  const dir = join(runs, id)
+  mkdirSync(dir)
+  return {id, dir}
+}
+
+export class EventLog {
+  private fd: number
+  private buf: string[] = []
+  private size = 0
+  lines = 0
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w')
+  }
+
+  write(ev: RunEvent): void {
+    const line = JSON.stringify(ev) + '\n'
+    this.buf.push(line)
+    this.size += line.length
+    this.lines++
+    if (this.size >= 1 << 16) this.flush()
+  }
+
+  flush(): void {
+    if (this.buf.length === 0) return
+    writeSync(this.fd, this.buf.join(''))
+    this.buf = []
+    this.size = 0
+  }
+
+  close(): void {
+    if (this.fd < 0) return
+    this.flush()
+    closeSync(this.fd)
+    this.fd = -1
+  }
+}
+
+/** Find a run's events.jsonl from a path (dir or file), a run id, or `last`. */
+export function resolveRunLog(run: string, stateDir: string): string {
+  const candidates: string[] = []
+  if (run === 'last') {
+    const runs = resolve(stateDir, 'runs')
+    const ids = existsSync(runs) ? readdirSync(runs).filter((d) => existsSync(join(runs, d, 'events.jsonl'))).sort() : []
+    if (ids.length === 0) throw new UsageError('E_NO_RUN', `no runs under ${runs}`, {suggestion: 'run mm quote --dry-run first, or pass --state-dir'})
+    return join(runs, ids[ids.length - 1], 'events.jsonl')
+  }
+  candidates.push(resolve(run), resolve(stateDir, 'runs', run))
+  for (const c of candidates) {
+    if (!existsSync(c)) continue
+    if (statSync(c).isDirectory()) {
+      const f = join(c, 'events.jsonl')
+      if (existsSync(f)) return f
+    } else return c
+  }
+  throw new UsageError('E_NO_RUN', `no run ${JSON.stringify(run)}: not a run directory, an events.jsonl file, or a run id under ${resolve(stateDir, 'runs')}`, {suggestion: "use 'last', a run id from the state dir, or a path"})
+}
+
+export function readRunEvents(path: string): RunEvent[] {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new UsageError('E_NO_RUN', `cannot read ${path}: ${(error as Error).message}`)
+  }
+  const out: RunEvent[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]
+    if (l.trim() === '') continue
+    let ev: unknown
+    try {
+      ev = JSON.parse(l)
+    } catch {
+      throw new UsageError('E_RUN_LOG', `${basename(path)} line ${i + 1} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
+    }
+    const e = ev as {type?: unknown; t?: unknown}
+    if (typeof e?.type !== 'string' || typeof e.t !== 'number') {
+      throw new UsageError('E_RUN_LOG', `${basename(path)} line ${i + 1} is not a run event (needs "type" and "t")`)
+    }
+    out.push(ev as RunEvent)
+  }
+  if (out.length === 0 || out[0].type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
+  return out
+}

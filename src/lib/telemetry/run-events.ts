@@ -1,0 +1,98 @@
+/**
+ * The run event log: one JSON object per line under <state-dir>/runs/<run>/events.jsonl.
+ * Every run (live, dry-run, replay) writes the same shapes, so `mm report` and a diff of
+ * a live run against its replay work the same way. Times `t` are ms from the run's clock
+ * (virtual in replay), prices and quantities are the venue's decimal strings.
+ * Key order is fixed by construction, so a replay's log is byte-identical run to run.
+ */
+export type RiskStateName = 'normal' | 'reduce_only' | 'halted' | 'paused'
+
+export interface RunStartEvent {
+  type: 'run_start'
+  t: number
+  symbol: string
+  mode: 'replay' | 'dry-run' | 'live'
+  strategy: string
+  instrument: {tickSize: string; stepSize: string; minQty: string; minNotional: string}
+  source?: string
+}
+
+export interface OrderEvent {
+  type: 'order'
+  t: number
+  action: 'place' | 'cancel'
+  clientOrderId: string
+  side?: 'BUY' | 'SELL'
+  price?: string
+  qty?: string
+  tif?: string
+  reduceOnly?: boolean
+  layer?: string
+  reason?: string
+}
+
+export interface OrderReportEvent {
+  type: 'ack' | 'canceled' | 'expired' | 'reject'
+  t: number
+  clientOrderId: string
+  code?: number
+  msg?: string
+}
+
+export interface FillEvent {
+  type: 'fill'
+  t: number
+  clientOrderId: string
+  side: 'BUY' | 'SELL'
+  price: string
+  qty: string
+  maker: boolean
+  fee: string
+  /** position after the fill (signed base qty) */
+  position: string
+  realised: string
+  mid?: string
+}
+
+export interface MarkoutEvent {
+  type: 'markout'
+  t: number
+  clientOrderId: string
+  horizonMs: number
+  side: 'BUY' | 'SELL'
+  fillPrice: string
+  mid: string
+  /** mid move against the fill per unit, quote currency: buy → fill − mid, sell → mid − fill (positive = adverse) */
+  adverse: string
+}
+
+export interface SampleEvent {
+  type: 'sample'
+  t: number
+  mid: string | null
+  bid: string | null
+  ask: string | null
+  ownBid: string | null
+  ownAsk: string | null
+  position: string
+  realised: string
+  unrealised: string
+  fees: string
+  risk: RiskStateName
+}
+
+export interface CoreLogEvent {
+  type: 'strategy_adjust' | 'risk_event'
+  t: number
+  [k: string]: unknown
+}
+
+export interface RunEndEvent {
+  type: 'run_end'
+  t: number
+  reason: string
+  marketEvents: number
+  resyncs: number
+}
+
+export type RunEvent = RunStartEvent | OrderEvent | OrderReportEvent | FillEvent | MarkoutEvent | SampleEvent | CoreLogEvent | RunEndEvent
