@@ -1,0 +1,65 @@
+import {describe, expect, it} from 'vitest'
+import {renderHtml} from '../../src/lib/report/html.js'
+import {summarise} from '../../src/lib/report/summary.js'
+import {renderSummaryTable} from '../../src/lib/report/table.js'
+import type {RunEvent} from '../../src/lib/telemetry/run-events.js'
+
+export const SAMPLE_RUN: RunEvent[] = [
+  {type: 'run_start', t: 1000, symbol: 'ETHUSDC', mode: 'replay', strategy: 'v2', instrument: {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}},
+  {type: 'order', t: 1000, action: 'place', clientOrderId: 'mm-a', side: 'BUY', price: '3000.00', qty: '0.010', tif: 'GTX', reduceOnly: false, layer: 'dynamic'},
+  {type: 'order', t: 1000, action: 'place', clientOrderId: 'mm-b', side: 'SELL', price: '3000.10', qty: '0.010', tif: 'GTX', reduceOnly: false, layer: 'dynamic'},
+  {type: 'reject', t: 1010, clientOrderId: 'mm-b', code: -5022, msg: 'post only'},
+  {type: 'fill', t: 1500, clientOrderId: 'mm-a', side: 'BUY', price: '3000.00', qty: '0.010', maker: true, fee: '-0.0006', position: '0.010', realised: '0'},
+  {type: 'sample', t: 2000, mid: '3000.05', bid: '3000.00', ask: '3000.10', ownBid: null, ownAsk: '3000.10', position: '0.010', realised: '0', unrealised: '0.0005', fees: '-0.0006', risk: 'normal'},
+  {type: 'markout', t: 2500, clientOrderId: 'mm-a', horizonMs: 1000, side: 'BUY', fillPrice: '3000.00', mid: '2999.90', adverse: '0.10'},
+  {type: 'risk_event', t: 2600, kind: 'reduce_only_enter', to: 'reduce_only'},
+  {type: 'order', t: 2600, action: 'cancel', clientOrderId: 'mm-b', reason: 'reduce_only'},
+  {type: 'fill', t: 3000, clientOrderId: 'mm-c', side: 'SELL', price: '3000.20', qty: '0.010', maker: false, fee: '0.012004', position: '0.000', realised: '0.002'},
+  {type: 'sample', t: 4000, mid: '3000.25', bid: '3000.20', ask: '3000.30', ownBid: null, ownAsk: null, position: '0.000', realised: '0.002', unrealised: '0', fees: '0.011404', risk: 'normal'},
+  {type: 'run_end', t: 4000, reason: 'end of data', marketEvents: 1234, resyncs: 0},
+]
+
+describe('run summary', () => {
+  it('adds up a run exactly', () => {
+    const s = summarise(SAMPLE_RUN)
+    expect(s).toEqual({
+      symbol: 'ETHUSDC',
+      mode: 'replay',
+      strategy: 'v2',
+      durationMs: 3000,
+      marketEvents: 1234,
+      resyncs: 0,
+      quotesPlaced: 2,
+      quotesCancelled: 1,
+      fills: 2,
+      makerFills: 1,
+      makerShare: '0.5',
+      volumeBase: '0.02',
+      volumeQuote: '60.002',
+      fees: '0.011404',
+      realisedPnl: '0.002',
+      unrealisedPnl: '0',
+      netPnl: '-0.009404',
+      maxAbsPosition: '0.01',
+      finalPosition: '0',
+      timeInRiskMs: {normal: 1600, reduce_only: 1400, halted: 0, paused: 0},
+      postOnlyRejects: 1,
+      rejects: 1,
+      riskEvents: {reduce_only_enter: 1},
+      adverse1s: '0.1',
+      adverse10s: null,
+      endReason: 'end of data',
+    })
+  })
+  it('renders a table and a self-contained page', () => {
+    const s = summarise(SAMPLE_RUN)
+    const table = renderSummaryTable(s)
+    expect(table).toContain('net PnL')
+    expect(table).toContain('-0.009404')
+    const html = renderHtml(SAMPLE_RUN, s, 'test run')
+    expect(html.startsWith('<!doctype html>')).toBe(true)
+    expect(html).not.toMatch(/https?:\/\//)
+    expect(html).not.toContain('<script')
+    expect((html.match(/<svg /g) ?? []).length).toBe(3)
+  })
+})
