@@ -1,0 +1,318 @@
+/**
+ * Binance USDⓈ-M diff-depth synchronisation (FACTS.md §3.2), as a pure state machine.
+ *
+ *  1. Depth events are buffered until a REST snapshot arrives (`needsSnapshot`).
+ *  2. On the snapshot (id L): buffered and later events with `u < L` are dropped; the
+ *     first applied event must satisfy `U ≤ L ≤ u`; every later one `pu == previous u`.
+ *  3. Any break is a gap: the book is marked not synced, the buffer restarts with the
+ *     offending event, `needsSnapshot` turns true and `resyncs`/`gaps` count it. The
+ *     caller fetches a fresh snapshot and passes it to `onSnapshot`.
+ *
+ * Tardis-style events carry no ids: a snapshot replaces the book and updates apply.
+ * `@depth@100ms` and `@depth@0ms` are the same protocol.
+ *
+ * No I/O and no clock: times arrive as arguments. Prices/quantities are converted from
+ * the venue's strings to ticks/steps once per level with the Instrument; an off-grid or
+ * malformed level is a venue-message error: counted (`gridErrors`) and resynced.
+ */
+import {GridError} from '../domain/errors.js'
+import type {Instrument} from '../domain/instrument.js'
+import type {DepthEvent, Level, MarketEvent, SnapshotEvent} from '../market/events.js'
+import {OrderBook} from './book.js'
+import {LevelBatch} from './levels.js'
+import type {BookView} from './types.js'
+
+export type DepthResult = 'applied' | 'buffered' | 'dropped' | 'gap'
+
+/**
+ * - `awaiting-snapshot`: buffering, the caller must fetch a snapshot
+ * - `bridging`: snapshot applied, waiting for the event with U ≤ lastUpdateId ≤ u
+ * - `live`: in sync (ids chained by `pu`, or a Tardis id-less stream)
+ */
+export type SyncState = 'awaiting-snapshot' | 'bridging' | 'live'
+
+export interface DepthSyncOptions {
+  /** max events kept while waiting for a snapshot; the oldest go first (default 10 000) */
+  maxBuffer?: number
+  /** initial level capacity per side of the book */
+  capacity?: number
+}
+
+export interface SyncCounters {
+  snapshots: number
+  applied: number
+  buffered: number
+  dropped: number
+  gaps: number
+  resyncs: number
+  gridErrors: number
+  crossed: number
+  staleEvents: number
+  bufferOverflow: number
+}
+
+interface Pending {
+  U: number
+  u: number
+  pu: number
+  ts: number
+  recvUs: number
+  batch: LevelBatch
+}
+
+/** Marker for "no id" in the numeric fast-path API. */
+export const NO_ID = -1
+
+export class DepthSync {
+  readonly instrument: Instrument
+  private readonly ob: OrderBook
+  private readonly maxBuffer: number
+  private readonly scratch = new LevelBatch(256)
+  private buffer: Pending[] = []
+
+  state: SyncState = 'awaiting-snapshot'
+  /** lastUpdateId of the snapshot in force (NO_ID for Tardis snapshots) */
+  snapshotId = NO_ID
+  /** `u` of the last applied event (NO_ID when none since the snapshot) */
+  lastU = NO_ID
+  /** recv time (µs) of the last applied snapshot/update, the stale timer's origin */
+  lastRecvUs = 0
+  /** why the last resync started (for logs) */
+  lastResyncReason = ''
+  /** the last malformed/off-grid level message */
+  lastGridError = ''
+
+  readonly counters: SyncCounters = {
+    snapshots: 0, applied: 0, buffered: 0, dropped: 0, gaps: 0, resyncs: 0, gridErrors: 0, crossed: 0, staleEvents: 0, bufferOverflow: 0,
+  }
+
+  constructor(instrument: Instrument, opts: DepthSyncOptions = {}) {
+    this.instrument = instrument
+    this.maxBuffer = opts.maxBuffer ?? 10_000
+    this.ob = new OrderBook(opts.capacity ?? 2048)
+  }
+
+  /** The read-only view for the strategy core. */
+  get book(): BookView {
+    return this.ob
+  }
+
+  /** The mutable book (tests, dumps, equality). */
+  get orderBook(): OrderBook {
+    return this.ob
+  }
+
+  /** true while the caller should fetch (and pass) a REST snapshot */
+  get needsSnapshot(): boolean {
+    return this.state === 'awaiting-snapshot'
+  }
+
+  get resyncs(): number {
+    return this.counters.resyncs
+  }
+
+  get gaps(): number {
+    return this.counters.gaps
+  }
+
+  get bufferedCount(): number {
+    return this.buffer.length
+  }
+
+  // ---- event API ------------------------------------------------------------
+
+  /** Route a market event: snapshot/depth go to the book, trade/ticker are ignored. */
+  feed(ev: MarketEvent, recvUs: number = ev.ts): DepthResult | 'ignored' {
+    switch (ev.kind) {
+      case 'depth': return this.onDepth(ev, recvUs)
+      case 'snapshot': return this.onSnapshot(ev, recvUs)
+      default: return 'ignored'
+    }
+  }
+
+  /**
+   * A diff-depth event. `recvUs` is when it arrived, on the clock that `checkStale`
+   * will be called with (default: the venue time `ev.ts`, as a replay clock runs).
+   */
+  onDepth(ev: DepthEvent, recvUs: number = ev.ts): DepthResult {
+    const hasIds = ev.u !== undefined
+    if (!this.convert(ev.bids, ev.asks)) {
+      // malformed / off-grid level: never apply a partial message
+      if (this.state === 'awaiting-snapshot') {
+        this.counters.dropped++
+        return 'dropped'
+      }
+      this.startResync(`off-grid level in depth event u=${ev.u ?? '-'}`)
+      return 'gap'
+    }
+    return hasIds
+      ? this.onDepthLevels(ev.U ?? NO_ID, ev.u as number, ev.pu ?? NO_ID, ev.ts, this.scratch, recvUs)
+      : this.onDepthLevels(NO_ID, NO_ID, NO_ID, ev.ts, this.scratch, recvUs)
+  }
+
+  /** A REST snapshot (with `lastUpdateId`) or a Tardis snapshot (without). */
+  onSnapshot(ev: SnapshotEvent, recvUs: number = ev.ts): DepthResult {
+    if (!this.convert(ev.bids, ev.asks)) {
+      // a bad snapshot: ask for another one, keep what is buffered
+      const keep = this.state === 'awaiting-snapshot' ? this.buffer : []
+      this.ob.clear()
+      this.startResync(`off-grid level in snapshot lastUpdateId=${ev.lastUpdateId ?? '-'}`)
+      this.buffer = keep
+      return 'gap'
+    }
+    return this.onSnapshotLevels(ev.lastUpdateId ?? NO_ID, ev.ts, this.scratch, recvUs)
+  }
+
+  /**
+   * Numeric fast path (ids NO_ID when absent). `batch` may be a reused scratch
+   * buffer: it is copied when the event has to be buffered.
+   */
+  onDepthLevels(U: number, u: number, pu: number, ts: number, batch: LevelBatch, recvUs: number = ts): DepthResult {
+    if (u === NO_ID) {
+      // Tardis update: applies on top of any snapshot baseline
+      if (this.state !== 'live' || this.snapshotId !== NO_ID) {
+        this.counters.dropped++
+        return 'dropped'
+      }
+      this.apply(batch, ts, recvUs)
+      return 'applied'
+    }
+    if (this.state === 'awaiting-snapshot') {
+      this.push({U, u, pu, ts, recvUs, batch: batch.copy()})
+      this.counters.buffered++
+      return 'buffered'
+    }
+    return this.process(U, u, pu, ts, batch, recvUs, false)
+  }
+
+  onSnapshotLevels(lastUpdateId: number, ts: number, batch: LevelBatch, recvUs: number = ts): DepthResult {
+    const ob = this.ob
+    ob.applySnapshot(batch)
+    ob.lastUpdateTs = ts
+    ob.stale = false
+    this.lastRecvUs = recvUs
+    this.counters.snapshots++
+    this.snapshotId = lastUpdateId
+    this.lastU = NO_ID
+    if (lastUpdateId === NO_ID) {
+      // Tardis: the snapshot is the synced state
+      this.buffer = []
+      this.state = 'live'
+      ob.synced = true
+      this.checkCrossed()
+      return 'applied'
+    }
+    ob.synced = false
+    this.state = 'bridging'
+    const pending = this.buffer
+    this.buffer = []
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]
+      const r = this.process(p.U, p.u, p.pu, p.ts, p.batch, p.recvUs, true)
+      if (r === 'gap') {
+        for (let j = i + 1; j < pending.length; j++) this.push(pending[j])
+        return 'gap'
+      }
+    }
+    return 'applied'
+  }
+
+  /**
+   * Stale check against an injected time on the same clock as the `recvUs` values:
+   * no applied update for more than `staleMs` marks the book stale (not ready) until
+   * the next applied update. Returns the stale flag.
+   */
+  checkStale(nowUs: number, staleMs: number): boolean {
+    const stale = this.state !== 'awaiting-snapshot' && nowUs - this.lastRecvUs > staleMs * 1000
+    if (stale && !this.ob.stale) this.counters.staleEvents++
+    this.ob.stale = stale
+    return stale
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  private process(U: number, u: number, pu: number, ts: number, batch: LevelBatch, recvUs: number, owned: boolean): DepthResult {
+    if (this.state === 'bridging') {
+      if (u < this.snapshotId) {
+        this.counters.dropped++
+        return 'dropped'
+      }
+      if (U > this.snapshotId) {
+        return this.gap(`first event U=${U} is past snapshot lastUpdateId=${this.snapshotId}`, U, u, pu, ts, batch, recvUs, owned)
+      }
+      this.state = 'live'
+      this.ob.synced = true
+    } else if (this.lastU !== NO_ID && pu !== this.lastU) {
+      return this.gap(`pu=${pu} != previous u=${this.lastU}`, U, u, pu, ts, batch, recvUs, owned)
+    }
+    // (live after a Tardis snapshot with no previous u: the first id'd event starts the chain)
+    this.lastU = u
+    this.apply(batch, ts, recvUs)
+    return 'applied'
+  }
+
+  private apply(batch: LevelBatch, ts: number, recvUs: number): void {
+    const ob = this.ob
+    ob.applyLevels(batch)
+    ob.lastUpdateTs = ts
+    ob.stale = false
+    this.lastRecvUs = recvUs
+    this.counters.applied++
+    this.checkCrossed()
+  }
+
+  private checkCrossed(): void {
+    if (this.ob.crossed) this.counters.crossed++
+  }
+
+  private gap(reason: string, U: number, u: number, pu: number, ts: number, batch: LevelBatch, recvUs: number, owned: boolean): DepthResult {
+    this.counters.gaps++
+    this.startResync(reason)
+    // the event that showed the gap may bridge the next snapshot: keep it
+    this.push({U, u, pu, ts, recvUs, batch: owned ? batch : batch.copy()})
+    return 'gap'
+  }
+
+  private startResync(reason: string): void {
+    this.counters.resyncs++
+    this.lastResyncReason = reason
+    this.state = 'awaiting-snapshot'
+    this.ob.synced = false
+    this.snapshotId = NO_ID
+    this.lastU = NO_ID
+    this.buffer = []
+  }
+
+  private push(p: Pending): void {
+    if (this.buffer.length >= this.maxBuffer) {
+      this.buffer.shift()
+      this.counters.bufferOverflow++
+    }
+    this.buffer.push(p)
+  }
+
+  /** strings → ticks/steps into the scratch batch; false on a malformed/off-grid level */
+  private convert(bids: Level[], asks: Level[]): boolean {
+    const b = this.scratch
+    const inst = this.instrument
+    b.reset()
+    try {
+      for (let i = 0; i < bids.length; i++) {
+        const l = bids[i]
+        b.pushBid(inst.priceToTicks(l[0], 'exact'), inst.qtyToSteps(l[1], 'exact'))
+      }
+      for (let i = 0; i < asks.length; i++) {
+        const l = asks[i]
+        b.pushAsk(inst.priceToTicks(l[0], 'exact'), inst.qtyToSteps(l[1], 'exact'))
+      }
+      return true
+    } catch (e) {
+      if (e instanceof GridError || e instanceof TypeError) {
+        this.counters.gridErrors++
+        this.lastGridError = (e as Error).message
+        return false
+      }
+      throw e
+    }
+  }
+}

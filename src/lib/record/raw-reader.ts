@@ -1,0 +1,320 @@
+/**
+ * Reader for raw captures in the hftbacktest collector format: one venue message a line,
+ * `<local_ts> <json>`, gzip or plain text. Several files in sequence are one stream
+ * (a day pair such as ethusdt_20240718.gz + ethusdt_20240719.gz).
+ *
+ * - `local_ts` unit is detected per file from the first line's digit count: 19 digits
+ *   nanoseconds (2024 files), 16 microseconds (2023 files), 13 milliseconds.
+ * - Combined-stream envelopes `{"stream","data"}` are unwrapped.
+ * - `depthUpdate` → DepthEvent, the bare REST snapshot (`lastUpdateId`, no `stream`) →
+ *   SnapshotEvent, `trade`/`aggTrade` → TradeEvent, `bookTicker` → TickerEvent. Other
+ *   messages (markPrice, kline, ...) are skipped and counted in `stats.ignored`.
+ * - The cryptofeed capture syntax (`<epoch_s.frac>: <json>`, `<url> -> <epoch_s>: <json>`,
+ *   a first line holding the wss URL) is accepted too.
+ * - A bad line throws RawFormatError naming the file and line number.
+ *
+ * Event times (`ts`) are the venue's `T` where present, else `E`, in µs.
+ */
+import {createReadStream} from 'node:fs'
+import {open} from 'node:fs/promises'
+import {basename} from 'node:path'
+import {createInterface} from 'node:readline'
+import {createGunzip} from 'node:zlib'
+import {MmError} from '../domain/errors.js'
+import type {DepthEvent, Level, MarketEvent, SnapshotEvent, TickerEvent, TradeEvent} from '../market/events.js'
+
+export class RawFormatError extends MmError {
+  readonly file: string
+  readonly line: number
+  constructor(file: string, line: number, message: string, cause?: unknown) {
+    super('E_RAW_FORMAT', `${file}:${line}: ${message}`, {exitCode: 2, details: {file, line}, cause})
+    this.file = file
+    this.line = line
+  }
+}
+
+export interface RawReadStats {
+  files: number
+  lines: number
+  events: number
+  /** skipped messages by event type (e.g. markPriceUpdate) */
+  ignored: Record<string, number>
+}
+
+export interface RawReadOptions {
+  /** filled while reading */
+  stats?: RawReadStats
+  /** symbol for bare snapshot lines (default: detected from the stream) */
+  symbol?: string
+}
+
+export function newRawStats(): RawReadStats {
+  return {files: 0, lines: 0, events: 0, ignored: {}}
+}
+
+/** Divisor turning the first column into µs, by its count of integer digits. */
+type TsUnit = 'ns' | 'us' | 'ms' | 's'
+
+function tsUnitOf(intDigits: number): TsUnit | undefined {
+  if (intDigits >= 18 && intDigits <= 20) return 'ns'
+  if (intDigits >= 15 && intDigits <= 17) return 'us'
+  if (intDigits >= 12 && intDigits <= 14) return 'ms'
+  if (intDigits >= 9 && intDigits <= 11) return 's'
+  return undefined
+}
+
+/** Exact conversion of a timestamp token (digits, optional fraction) to integer µs. */
+function toMicros(tok: string, unit: TsUnit): number {
+  const dot = tok.indexOf('.')
+  const int = dot < 0 ? tok : tok.slice(0, dot)
+  const frac = dot < 0 ? '' : tok.slice(dot + 1)
+  switch (unit) {
+    case 'ns': return Number(int.slice(0, -3))
+    case 'us': return Number(int)
+    case 'ms': return Number(int) * 1000 + Number((frac + '000').slice(0, 3))
+    case 's': return Number(int) * 1_000_000 + Number((frac + '000000').slice(0, 6))
+  }
+}
+
+const TS_RE = /^\d+(\.\d+)?$/
+
+async function isGzipFile(path: string): Promise<boolean> {
+  if (path.endsWith('.gz')) return true
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(2)
+    const {bytesRead} = await fh.read(buf, 0, 2, 0)
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b
+  } finally {
+    await fh.close()
+  }
+}
+
+async function* fileLines(path: string): AsyncGenerator<string> {
+  const gz = await isGzipFile(path)
+  const src = createReadStream(path)
+  const input = gz ? src.pipe(createGunzip()) : src
+  if (gz) src.on('error', (e) => input.destroy(e))
+  const rl = createInterface({input, crlfDelay: Infinity})
+  try {
+    for await (const line of rl) yield line
+  } finally {
+    rl.close()
+    src.destroy()
+  }
+}
+
+/** Symbol from a capture file name such as `ethusdt_20240718.gz` (undefined when absent). */
+export function symbolFromFileName(path: string): string | undefined {
+  const m = /^([a-z0-9]+)_\d{8}/i.exec(basename(path))
+  return m ? m[1].toUpperCase() : undefined
+}
+
+/**
+ * The symbol of a raw capture: the `s` field or stream name of the first message that
+ * has one, else the file name. Reads only the head of the first file.
+ */
+export async function detectRawSymbol(paths: string[], maxLines = 1000): Promise<string | undefined> {
+  if (paths.length === 0) return undefined
+  let n = 0
+  for await (const line of fileLines(paths[0])) {
+    if (++n > maxLines) break
+    const m = /"s":"([A-Za-z0-9]+)"/.exec(line) ?? /"stream":"([a-z0-9]+)@/.exec(line) ?? /symbol=([A-Za-z0-9]+)/.exec(line)
+    if (m) return m[1].toUpperCase()
+  }
+  return symbolFromFileName(paths[0])
+}
+
+/** Per-file parsing context. */
+interface Ctx {
+  file: string
+  line: number
+  unit: TsUnit | undefined
+  symbol: string | undefined
+  stats: RawReadStats
+}
+
+function fail(ctx: Ctx, msg: string, cause?: unknown): never {
+  throw new RawFormatError(ctx.file, ctx.line, msg, cause)
+}
+
+function num(ctx: Ctx, o: Record<string, unknown>, k: string): number {
+  const v = o[k]
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(ctx, `field ${k} is not a number`)
+  return v
+}
+
+function optNum(o: Record<string, unknown>, k: string): number | undefined {
+  const v = o[k]
+  return typeof v === 'number' ? v : undefined
+}
+
+function str(ctx: Ctx, o: Record<string, unknown>, k: string): string {
+  const v = o[k]
+  if (typeof v !== 'string') fail(ctx, `field ${k} is not a string`)
+  return v
+}
+
+function levels(ctx: Ctx, o: Record<string, unknown>, k: string): Level[] {
+  const v = o[k]
+  if (!Array.isArray(v)) fail(ctx, `field ${k} is not an array of levels`)
+  for (let i = 0; i < v.length; i++) {
+    const l = v[i]
+    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') fail(ctx, `${k}[${i}] is not a [price, qty] pair of strings`)
+  }
+  return v as Level[]
+}
+
+/** venue time in µs: T where present, else E */
+function venueTs(o: Record<string, unknown>, fallback: number): number {
+  const t = optNum(o, 'T') ?? optNum(o, 'E')
+  return t === undefined ? fallback : t * 1000
+}
+
+/** Split one line into (timestamp token, json text); undefined for a cryptofeed URL header. */
+function splitLine(ctx: Ctx, line: string): [string, string] | undefined {
+  // cryptofeed REST line: "<url> -> <epoch_s>: <json>"
+  const arrow = line.startsWith('http') ? line.indexOf(' -> ') : -1
+  if (arrow > 0) {
+    const m = /symbol=([A-Za-z0-9]+)/.exec(line.slice(0, arrow))
+    if (m) ctx.symbol = m[1].toUpperCase()
+    line = line.slice(arrow + 4)
+  } else if (line.startsWith('ws')) {
+    return undefined // cryptofeed header: the wss URL
+  }
+  const sp = line.indexOf(' ')
+  if (sp <= 0) fail(ctx, 'expected "<timestamp> <json>"')
+  let tok = line.slice(0, sp)
+  if (tok.endsWith(':')) tok = tok.slice(0, -1)
+  if (!TS_RE.test(tok)) fail(ctx, `bad timestamp ${JSON.stringify(tok.slice(0, 40))}`)
+  return [tok, line.slice(sp + 1)]
+}
+
+/** Parse one line into an event, or null when the message is skipped. */
+function parseLine(ctx: Ctx, line: string): MarketEvent | null {
+  const parts = splitLine(ctx, line)
+  if (!parts) return null
+  const [tok, text] = parts
+  if (ctx.unit === undefined) {
+    const dot = tok.indexOf('.')
+    ctx.unit = tsUnitOf(dot < 0 ? tok.length : dot)
+    if (!ctx.unit) fail(ctx, `cannot tell the unit of timestamp ${tok}`)
+  }
+  const localTs = toMicros(tok, ctx.unit)
+  let msg: unknown
+  try {
+    msg = JSON.parse(text)
+  } catch (e) {
+    fail(ctx, `invalid JSON: ${(e as Error).message}`, e)
+  }
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) fail(ctx, 'message is not a JSON object')
+  let o = msg as Record<string, unknown>
+  let stream: string | undefined
+  if (typeof o.stream === 'string' && o.data !== null && typeof o.data === 'object') {
+    stream = o.stream
+    o = o.data as Record<string, unknown>
+  }
+  if (stream === undefined && 'lastUpdateId' in o) {
+    const ev: SnapshotEvent = {
+      kind: 'snapshot',
+      symbol: typeof o.symbol === 'string' ? o.symbol : ctx.symbol ?? '',
+      ts: venueTs(o, localTs),
+      localTs,
+      lastUpdateId: num(ctx, o, 'lastUpdateId'),
+      bids: levels(ctx, o, 'bids'),
+      asks: levels(ctx, o, 'asks'),
+    }
+    return ev
+  }
+  const e = o.e
+  if (typeof o.s === 'string') ctx.symbol = o.s
+  switch (e) {
+    case 'depthUpdate': {
+      const ev: DepthEvent = {
+        kind: 'depth',
+        symbol: str(ctx, o, 's'),
+        ts: venueTs(o, localTs),
+        localTs,
+        U: num(ctx, o, 'U'),
+        u: num(ctx, o, 'u'),
+        pu: optNum(o, 'pu'),
+        bids: levels(ctx, o, 'b'),
+        asks: levels(ctx, o, 'a'),
+      }
+      return ev
+    }
+    case 'trade':
+    case 'aggTrade': {
+      const id = e === 'trade' ? o.t : o.a
+      if (typeof id !== 'number' && typeof id !== 'string') fail(ctx, `${e} without an id`)
+      const m = o.m
+      if (typeof m !== 'boolean') fail(ctx, 'field m is not a boolean')
+      const ev: TradeEvent = {
+        kind: 'trade',
+        symbol: str(ctx, o, 's'),
+        ts: venueTs(o, localTs),
+        localTs,
+        id: String(id),
+        side: m ? 'sell' : 'buy',
+        price: str(ctx, o, 'p'),
+        qty: str(ctx, o, 'q'),
+      }
+      return ev
+    }
+    case 'bookTicker': {
+      const ev: TickerEvent = {
+        kind: 'ticker',
+        symbol: str(ctx, o, 's'),
+        ts: venueTs(o, localTs),
+        localTs,
+        u: optNum(o, 'u'),
+        bidPrice: str(ctx, o, 'b'),
+        bidQty: str(ctx, o, 'B'),
+        askPrice: str(ctx, o, 'a'),
+        askQty: str(ctx, o, 'A'),
+      }
+      return ev
+    }
+    default: {
+      const key = typeof e === 'string' ? e : stream ?? 'unknown'
+      ctx.stats.ignored[key] = (ctx.stats.ignored[key] ?? 0) + 1
+      return null
+    }
+  }
+}
+
+/**
+ * Stream the events of one or several raw capture files, in file and line order.
+ * Blank lines are skipped; anything else that cannot be read throws RawFormatError.
+ */
+export async function* readRaw(paths: string[], opts: RawReadOptions = {}): AsyncGenerator<MarketEvent> {
+  const stats = opts.stats ?? newRawStats()
+  let symbol = opts.symbol
+  for (const file of paths) {
+    stats.files++
+    const ctx: Ctx = {file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats}
+    try {
+      for await (const line of fileLines(file)) {
+        ctx.line++
+        if (line.length === 0 || line.trim().length === 0) continue
+        stats.lines++
+        const ev = parseLine(ctx, line)
+        if (ev) {
+          stats.events++
+          yield ev
+        }
+      }
+    } catch (e) {
+      if (e instanceof RawFormatError) throw e
+      throw new RawFormatError(file, ctx.line, `cannot read: ${(e as Error).message}`, e)
+    }
+    symbol = opts.symbol ?? ctx.symbol
+  }
+}
+
+/** Convenience: the whole stream in memory. */
+export async function readRawAll(paths: string[], opts: RawReadOptions = {}): Promise<MarketEvent[]> {
+  const out: MarketEvent[] = []
+  for await (const ev of readRaw(paths, opts)) out.push(ev)
+  return out
+}
