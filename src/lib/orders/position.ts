@@ -1,0 +1,204 @@
+/**
+ * Position and PnL ledger (SPEC §8): a pure reducer over fills and funding payments.
+ *
+ * Units. Quantities are signed integer steps. Money from trading is kept in *cost units*:
+ * tick × step × 10^-12 (`COST_SCALE`), as BigInt — one tick·step is the value of one
+ * step moving one tick; the extra 10^12 only absorbs the rounding of a partial reduction
+ * (see below). Fees and funding arrive as venue decimal strings and stay exact decimals
+ * (decimal.js, 60 significant digits). No floats anywhere.
+ *
+ * Average cost. `cost` is the signed cost basis of the open position (avg entry × net):
+ * an increase adds price × qty exactly; a reduction by q of |net| removes
+ * cost × q / |net|, rounded half-up on the magnitude to the cost unit, and books
+ * `exit value − removed cost` as realised. Closing to zero removes the whole basis, so a
+ * round trip is exact to the tick·step. The rounding only moves at most 10^-12 tick·step
+ * between realised and unrealised; their sum is always exactly the cash-flow
+ * mark-to-market: realised + unrealised = −Σ signed(qty) × price + net × mark.
+ * A fill that crosses zero closes the old position at the fill price and opens the rest
+ * at the fill price.
+ *
+ * Unrealised PnL is marked against the *mid* of the local book ((bestBid + bestAsk)/2),
+ * the price the core sees in live, dry-run and replay alike (the mark-price stream is not
+ * in recordings). Inputs take `mid2` = bestBid + bestAsk in ticks (twice the mid) so a
+ * half-tick mid stays exact.
+ *
+ * Fees: positive = paid, negative = rebate (Binance `n` commission is reported positive
+ * for a charge). Funding: the signed balance change of an ACCOUNT_UPDATE with reason
+ * FUNDING_FEE (positive = received). total = realised + unrealised − fees + funding.
+ */
+import {Decimal as BaseDecimal} from 'decimal.js'
+import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
+import type {Fill} from '../domain/orders.js'
+
+export const Dec = BaseDecimal.clone({precision: 60, rounding: BaseDecimal.ROUND_HALF_EVEN})
+export type Dec = InstanceType<typeof Dec>
+
+export const COST_SCALE = 10n ** 12n
+
+export interface Position {
+  /** signed net position, steps (> 0 long) */
+  net: Steps
+  /** signed cost basis of the open position, cost units (avg entry × net) */
+  cost: bigint
+  /** realised trading PnL, cost units */
+  realised: bigint
+  /** Σ fees, quote currency decimal string (negative = net rebate) */
+  fees: string
+  makerFees: string
+  takerFees: string
+  /** Σ funding, quote currency decimal string (positive = received) */
+  funding: string
+  fills: number
+  makerFills: number
+  /** Σ |qty| filled, steps */
+  volume: Steps
+  /** Σ price × |qty|, tick·step (integer) */
+  notional: bigint
+  lastFillTs: number
+}
+
+export function emptyPosition(): Position {
+  return {net: 0, cost: 0n, realised: 0n, fees: '0', makerFees: '0', takerFees: '0', funding: '0', fills: 0, makerFills: 0, volume: 0, notional: 0n, lastFillTs: 0}
+}
+
+/** Round a / b (b > 0) half-up on the magnitude. */
+function divHalfUp(a: bigint, b: bigint): bigint {
+  const neg = a < 0n
+  const m = neg ? -a : a
+  const q = (2n * m + b) / (2n * b)
+  return neg ? -q : q
+}
+
+const addDec = (a: string, b: string): string => new Dec(a).add(b).toFixed()
+
+export function applyFill(pos: Position, fill: Fill): Position {
+  if (!Number.isSafeInteger(fill.qty) || fill.qty <= 0) throw new Error(`fill qty must be a positive integer of steps, got ${fill.qty}`)
+  const signed = fill.side === 'BUY' ? fill.qty : -fill.qty
+  const p = BigInt(fill.price)
+  let net = pos.net
+  let cost = pos.cost
+  let realised = pos.realised
+  if (net === 0 || Math.sign(net) === Math.sign(signed)) {
+    cost += BigInt(signed) * p * COST_SCALE
+    net += signed
+  } else {
+    const abs = Math.abs(net)
+    const closing = Math.min(fill.qty, abs)
+    const removed = closing === abs ? cost : divHalfUp(cost * BigInt(closing), BigInt(abs))
+    const closedSigned = BigInt(net > 0 ? closing : -closing)
+    realised += closedSigned * p * COST_SCALE - removed
+    cost -= removed
+    net += net > 0 ? -closing : closing
+    const opening = fill.qty - closing
+    if (opening > 0) {
+      const o = signed > 0 ? opening : -opening
+      cost = BigInt(o) * p * COST_SCALE
+      net = o
+    }
+  }
+  const fee = new Dec(fill.fee)
+  return {
+    net,
+    cost,
+    realised,
+    fees: fee.add(pos.fees).toFixed(),
+    makerFees: fill.maker ? fee.add(pos.makerFees).toFixed() : pos.makerFees,
+    takerFees: fill.maker ? pos.takerFees : fee.add(pos.takerFees).toFixed(),
+    funding: pos.funding,
+    fills: pos.fills + 1,
+    makerFills: pos.makerFills + (fill.maker ? 1 : 0),
+    volume: pos.volume + fill.qty,
+    notional: pos.notional + p * BigInt(fill.qty),
+    lastFillTs: Math.max(pos.lastFillTs, fill.ts),
+  }
+}
+
+/** A funding payment (ACCOUNT_UPDATE reason FUNDING_FEE): signed balance change, positive = received. */
+export function applyFunding(pos: Position, amount: string): Position {
+  return {...pos, funding: addDec(pos.funding, amount)}
+}
+
+/** Unrealised PnL in cost units against mid2 = bestBid + bestAsk (ticks). */
+export function unrealisedUnits(pos: Position, mid2: number): bigint {
+  if (pos.net === 0) return 0n
+  return (BigInt(pos.net) * BigInt(mid2) * COST_SCALE) / 2n - pos.cost
+}
+
+/** Cost units → quote currency (exact). */
+export function unitsToQuote(units: bigint, inst: Instrument): Dec {
+  return new Dec(units.toString()).div(COST_SCALE.toString()).mul(inst.spec.tickSize).mul(inst.spec.stepSize)
+}
+
+/**
+ * A quote-currency amount → cost units, rounded up (toward +∞): for a threshold t,
+ * u < t ⇔ u < quoteToUnitsCeil(t) for integer u.
+ */
+export function quoteToUnitsCeil(amount: string | number, inst: Instrument): bigint {
+  const u = new Dec(amount).div(inst.spec.tickSize).div(inst.spec.stepSize).mul(COST_SCALE.toString()).ceil()
+  return BigInt(u.toFixed(0))
+}
+
+/** Average entry price in ticks as a float (for comparisons in the strategy, never for money); NaN when flat. */
+export function avgEntryTicks(pos: Position): number {
+  if (pos.net === 0) return Number.NaN
+  // micro-ticks by exact integer division, then one float division
+  return Number((pos.cost * 1_000_000n) / (BigInt(pos.net) * COST_SCALE)) / 1e6
+}
+
+/** Exact average entry price as a venue decimal string ('' when flat). */
+export function avgEntryPrice(pos: Position, inst: Instrument, decimals = inst.priceDecimals + 6): string {
+  if (pos.net === 0) return ''
+  const ticks = new Dec(pos.cost.toString()).div(COST_SCALE.toString()).div(pos.net)
+  return ticks.mul(inst.spec.tickSize).toDecimalPlaces(decimals).toFixed()
+}
+
+export interface PnlSummary {
+  /** signed position in base units */
+  net: string
+  avgEntry: string
+  /** the mark used: the book mid */
+  mark: string
+  realised: string
+  unrealised: string
+  fees: string
+  funding: string
+  /** realised + unrealised − fees + funding */
+  total: string
+}
+
+/** PnL in quote currency, exact decimal strings; `mid2` = bestBid + bestAsk in ticks. */
+export function pnlSummary(pos: Position, inst: Instrument, mid2: number): PnlSummary {
+  const realised = unitsToQuote(pos.realised, inst)
+  const unrealised = unitsToQuote(unrealisedUnits(pos, mid2), inst)
+  const total = realised.add(unrealised).sub(pos.fees).add(pos.funding)
+  return {
+    net: inst.signedStepsToQty(pos.net),
+    avgEntry: avgEntryPrice(pos, inst),
+    mark: new Dec(mid2).div(2).mul(inst.spec.tickSize).toFixed(),
+    realised: realised.toFixed(),
+    unrealised: unrealised.toFixed(),
+    fees: new Dec(pos.fees).toFixed(),
+    funding: new Dec(pos.funding).toFixed(),
+    total: total.toFixed(),
+  }
+}
+
+/** JSON form (checkpoints): BigInts as decimal strings. */
+export interface PositionJSON extends Omit<Position, 'cost' | 'realised' | 'notional'> {
+  cost: string
+  realised: string
+  notional: string
+}
+
+export function positionToJSON(pos: Position): PositionJSON {
+  return {...pos, cost: pos.cost.toString(), realised: pos.realised.toString(), notional: pos.notional.toString()}
+}
+
+export function positionFromJSON(j: PositionJSON): Position {
+  return {...j, cost: BigInt(j.cost), realised: BigInt(j.realised), notional: BigInt(j.notional)}
+}
+
+/** Price × qty helper for tests and reports: tick·step units of a fill. */
+export function fillValue(price: Ticks, qty: Steps): bigint {
+  return BigInt(price) * BigInt(qty)
+}
