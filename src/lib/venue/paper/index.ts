@@ -1,0 +1,7 @@
+export {PAPER_DEFAULTS, type PaperVenueConfig, resolvePaperConfig} from './config.js'
+export {type FeeModel, RateFees} from './fees.js'
+export {ConstantLatency, InterpolatedLatency, type LatencyModel, type LatencySample} from './latency.js'
+export {LevelBook} from './level-book.js'
+export {MatchingEngine, type MatchingEngineOptions, type PaperOrderView} from './matching.js'
+export {PaperVenue, type PaperVenueOptions} from './paper-venue.js'
+export {ConservativeQueue, logProb, makeQueueModel, powerProb, ProbQueue, type QueueModel, type QueueModelName, type QueuePos, type QueueProbFn} from './queue.js'
