@@ -1,0 +1,406 @@
+/**
+ * Tardis "downloadable CSV" writer (RECORDING.md) for one symbol.
+ *
+ * Layout: `<root>/<SYMBOL>/<YYYY-MM-DD>/<stem>.<kind>.csv.gz` plus `<stem>.meta.json`, where
+ * the period is the UTC-aligned slice of `rotateMs` containing the row's local timestamp and
+ * the stem is `HH` for whole-hour rotation, `HH-MM` for whole-minute rotation and
+ * `HH-MM-SS` otherwise. When a period's files already exist (a second run in the same
+ * hour), the stem becomes the run's start `HH-MM-SS` (then `-2`, `-3`, …): nothing is
+ * ever overwritten.
+ *
+ * Files are written as `*.partial` and renamed when closed. Every book file starts with a
+ * snapshot: the run's first snapshot, or on rotation a snapshot of the book as it stands,
+ * rebuilt from the venue's own strings (so prices and amounts stay byte-exact).
+ */
+import {createWriteStream, existsSync, mkdirSync, type WriteStream} from 'node:fs'
+import {rename} from 'node:fs/promises'
+import {join} from 'node:path'
+import {createGzip, type Gzip} from 'node:zlib'
+import type {Level, MarketEvent, SnapshotEvent} from '../market/events.js'
+import {type RecordKind, type RecordingMeta, writeMetaAtomic} from './meta.js'
+
+export const TARDIS_HEADERS: Record<RecordKind, string> = {
+  book: 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount',
+  trades: 'exchange,symbol,timestamp,local_timestamp,id,side,price,amount',
+  ticker: 'exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,bid_price,bid_amount',
+}
+
+export interface TardisWriterOptions {
+  root: string
+  symbol: string
+  /** default 1 h */
+  rotateMs?: number
+  trades?: boolean
+  ticker?: boolean
+  exchange?: string
+  instrument?: RecordingMeta['instrument']
+  source?: RecordingMeta['source']
+  mmVersion?: string
+  /** write errors (disk full, …) */
+  onError?: (err: Error) => void
+}
+
+export interface WriterStats {
+  rows: number
+  messages: number
+  /** compressed bytes written to disk so far */
+  bytes: number
+  files: string[]
+  periods: number
+}
+
+/** True for "0", "0.000", "00.0": a level deletion. */
+export function isZeroAmount(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c !== 48 && c !== 46) return false
+  }
+  return true
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n)
+}
+
+/** Date folder and file stem of a period starting at `startMs` (UTC). */
+export function periodNames(startMs: number, rotateMs: number): {date: string; stem: string} {
+  const d = new Date(startMs)
+  const date = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`
+  let stem = pad2(d.getUTCHours())
+  if (rotateMs % 3_600_000 !== 0) stem += `-${pad2(d.getUTCMinutes())}`
+  if (rotateMs % 60_000 !== 0) stem += `-${pad2(d.getUTCSeconds())}`
+  return {date, stem}
+}
+
+/** A book keyed by the venue's price strings, to re-emit exact snapshots at rotation. */
+class StringBook {
+  bids = new Map<string, string>()
+  asks = new Map<string, string>()
+  valid = false
+
+  reset(ev: SnapshotEvent): void {
+    this.bids.clear()
+    this.asks.clear()
+    for (const [p, q] of ev.bids) if (!isZeroAmount(q)) this.bids.set(p, q)
+    for (const [p, q] of ev.asks) if (!isZeroAmount(q)) this.asks.set(p, q)
+    this.valid = true
+  }
+
+  apply(bids: Level[], asks: Level[]): void {
+    for (const [p, q] of bids) {
+      if (isZeroAmount(q)) this.bids.delete(p)
+      else this.bids.set(p, q)
+    }
+    for (const [p, q] of asks) {
+      if (isZeroAmount(q)) this.asks.delete(p)
+      else this.asks.set(p, q)
+    }
+  }
+
+  levels(): {bids: Level[]; asks: Level[]} {
+    // ordering only: a float comparison is fine here, the strings are written untouched
+    const bids = [...this.bids].sort((a, b) => Number(b[0]) - Number(a[0]))
+    const asks = [...this.asks].sort((a, b) => Number(a[0]) - Number(b[0]))
+    return {bids, asks}
+  }
+}
+
+class KindFile {
+  readonly gzip: Gzip
+  readonly out: WriteStream
+  rows = 0
+  messages = 0
+  error?: Error
+  private readonly done: Promise<void>
+
+  constructor(
+    readonly finalPath: string,
+    readonly name: string,
+    header: string,
+    onError: (e: Error) => void,
+  ) {
+    this.out = createWriteStream(`${finalPath}.partial`, {flags: 'wx'})
+    this.gzip = createGzip({level: 6})
+    this.gzip.pipe(this.out)
+    const fail = (e: Error) => {
+      if (!this.error) {
+        this.error = e
+        onError(e)
+      }
+    }
+    this.gzip.on('error', fail)
+    this.out.on('error', fail)
+    this.done = new Promise<void>((resolve) => {
+      this.out.on('close', () => resolve())
+    })
+    this.gzip.write(header + '\n')
+  }
+
+  get bytes(): number {
+    return this.out.bytesWritten
+  }
+
+  write(chunk: string, rows: number): void {
+    this.rows += rows
+    this.messages++
+    this.gzip.write(chunk)
+  }
+
+  async close(): Promise<void> {
+    this.gzip.end()
+    await this.done
+    if (this.error) throw this.error
+    await rename(`${this.finalPath}.partial`, this.finalPath)
+  }
+}
+
+class Period {
+  readonly files: Partial<Record<RecordKind, KindFile>> = {}
+  readonly meta: RecordingMeta
+  readonly metaPath: string
+
+  constructor(
+    readonly dir: string,
+    readonly stem: string,
+    readonly start: number,
+    kinds: RecordKind[],
+    base: Omit<RecordingMeta, 'files' | 'periodStart' | 'periodEnd' | 'gaps' | 'resyncs' | 'reconnects' | 'closed'>,
+    onError: (e: Error) => void,
+  ) {
+    for (const k of kinds) {
+      const name = `${stem}.${k}.csv.gz`
+      this.files[k] = new KindFile(join(dir, name), name, TARDIS_HEADERS[k], onError)
+    }
+    this.metaPath = join(dir, `${stem}.meta.json`)
+    this.meta = {
+      ...base,
+      periodStart: new Date(start).toISOString(),
+      periodEnd: new Date(start + base.rotateMs).toISOString(),
+      files: {},
+      gaps: 0,
+      resyncs: 0,
+      reconnects: 0,
+      closed: false,
+    }
+  }
+
+  snapshotMeta(): RecordingMeta {
+    const files: RecordingMeta['files'] = {}
+    for (const [k, f] of Object.entries(this.files) as [RecordKind, KindFile][]) files[k] = {file: f.name, rows: f.rows, messages: f.messages}
+    return {...this.meta, files}
+  }
+
+  note(ts: number, localTs: number): void {
+    const m = this.meta
+    if (m.firstTimestamp === undefined) {
+      m.firstTimestamp = ts
+      m.firstLocalTimestamp = localTs
+    }
+    m.lastTimestamp = ts
+    m.lastLocalTimestamp = localTs
+  }
+
+  async close(): Promise<void> {
+    const results = await Promise.allSettled(Object.values(this.files).map((f) => f!.close()))
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
+    const meta = this.snapshotMeta()
+    meta.closed = !failed
+    await writeMetaAtomic(this.metaPath, meta)
+    if (failed) throw failed.reason
+  }
+}
+
+export class TardisWriter {
+  readonly symbol: string
+  readonly rotateMs: number
+  private readonly o: TardisWriterOptions
+  private readonly kinds: RecordKind[]
+  private readonly exchange: string
+  private period?: Period
+  private closing: Promise<void>[] = []
+  private readonly book = new StringBook()
+  private closedFiles: string[] = []
+  private closedBytes = 0
+  private totals = {rows: 0, messages: 0, periods: 0}
+  private pendingMeta?: Promise<void>
+  private closed = false
+  private errors: Error[] = []
+
+  constructor(opts: TardisWriterOptions) {
+    this.o = opts
+    this.symbol = opts.symbol.toUpperCase()
+    this.rotateMs = opts.rotateMs ?? 3_600_000
+    this.exchange = opts.exchange ?? 'binance-futures'
+    this.kinds = ['book', ...(opts.trades === false ? [] : ['trades' as const]), ...(opts.ticker ? ['ticker' as const] : [])]
+  }
+
+  /** The writer's current period folder and stem (for tests and progress). */
+  get current(): {dir: string; stem: string} | undefined {
+    return this.period ? {dir: this.period.dir, stem: this.period.stem} : undefined
+  }
+
+  stats(): WriterStats {
+    const open = this.period ? Object.values(this.period.files) : []
+    return {
+      rows: this.totals.rows,
+      messages: this.totals.messages,
+      bytes: this.closedBytes + open.reduce((s, f) => s + f!.bytes, 0),
+      files: [...this.closedFiles],
+      periods: this.totals.periods,
+    }
+  }
+
+  /** The book stream lost continuity: no rotation snapshot until the next snapshot event. */
+  noteGap(): void {
+    this.book.valid = false
+    if (this.period) this.period.meta.gaps++
+  }
+
+  noteResync(): void {
+    if (this.period) this.period.meta.resyncs++
+  }
+
+  noteReconnect(): void {
+    if (this.period) this.period.meta.reconnects++
+  }
+
+  /** Write one event; rotates first when its local time left the current period. */
+  write(ev: MarketEvent): void {
+    if (this.closed) return
+    const localMs = Math.floor(ev.localTs / 1000)
+    if (!this.period || localMs >= this.period.start + this.rotateMs || localMs < this.period.start) this.rotate(localMs, ev)
+    const p = this.period!
+    const ex = this.exchange
+    const sym = this.symbol
+    switch (ev.kind) {
+      case 'snapshot': {
+        this.book.reset(ev)
+        this.writeBook(p, ev.ts, ev.localTs, true, ev.bids, ev.asks)
+        break
+      }
+      case 'depth': {
+        if (this.book.valid) this.book.apply(ev.bids, ev.asks)
+        this.writeBook(p, ev.ts, ev.localTs, false, ev.bids, ev.asks)
+        break
+      }
+      case 'trade': {
+        const f = p.files.trades
+        if (!f) return
+        f.write(`${ex},${sym},${ev.ts},${ev.localTs},${ev.id},${ev.side},${ev.price},${ev.qty}\n`, 1)
+        this.totals.rows++
+        this.totals.messages++
+        p.note(ev.ts, ev.localTs)
+        break
+      }
+      case 'ticker': {
+        const f = p.files.ticker
+        if (!f) return
+        f.write(`${ex},${sym},${ev.ts},${ev.localTs},${ev.askQty},${ev.askPrice},${ev.bidPrice},${ev.bidQty}\n`, 1)
+        this.totals.rows++
+        this.totals.messages++
+        p.note(ev.ts, ev.localTs)
+        break
+      }
+    }
+  }
+
+  private writeBook(p: Period, ts: number, localTs: number, snapshot: boolean, bids: Level[], asks: Level[]): void {
+    const n = bids.length + asks.length
+    // an empty snapshot (empty venue book) cannot be expressed in Tardis rows: nothing written
+    if (n === 0) return
+    const prefix = `${this.exchange},${this.symbol},${ts},${localTs},${snapshot ? 'true' : 'false'},`
+    let s = ''
+    for (const [price, qty] of bids) s += `${prefix}bid,${price},${qty}\n`
+    for (const [price, qty] of asks) s += `${prefix}ask,${price},${qty}\n`
+    p.files.book!.write(s, n)
+    this.totals.rows += n
+    this.totals.messages++
+    p.note(ts, localTs)
+  }
+
+  private rotate(localMs: number, ev: MarketEvent): void {
+    const old = this.period
+    if (old) this.retire(old)
+    const start = Math.floor(localMs / this.rotateMs) * this.rotateMs
+    const names = periodNames(start, this.rotateMs)
+    const dir = join(this.o.root, this.symbol, names.date)
+    let stem = names.stem
+    if (!old) {
+      // a second run within the same period: never overwrite, start a stem of our own
+      const taken = (s: string) => this.kinds.some((k) => existsSync(join(dir, `${s}.${k}.csv.gz`)) || existsSync(join(dir, `${s}.${k}.csv.gz.partial`))) || existsSync(join(dir, `${s}.meta.json`))
+      if (taken(stem)) {
+        const d = new Date(localMs)
+        const own = `${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${pad2(d.getUTCSeconds())}`
+        stem = own
+        for (let i = 2; taken(stem); i++) stem = `${own}-${i}`
+      }
+    }
+    mkdirSyncRecursive(dir)
+    const onError = (e: Error) => {
+      this.errors.push(e)
+      this.o.onError?.(e)
+    }
+    const p = new Period(
+      dir,
+      stem,
+      start,
+      this.kinds,
+      {
+        format: 'tardis-csv',
+        formatVersion: 1,
+        exchange: this.exchange,
+        symbol: this.symbol,
+        instrument: this.o.instrument,
+        source: this.o.source ?? {},
+        mmVersion: this.o.mmVersion ?? 'unknown',
+        rotateMs: this.rotateMs,
+      },
+      onError,
+    )
+    this.period = p
+    this.totals.periods++
+    this.pendingMeta = writeMetaAtomic(p.metaPath, p.snapshotMeta()).catch((e: Error) => onError(e))
+    // each book file starts whole: re-emit the book unless this event is a snapshot itself
+    if (old && ev.kind !== 'snapshot' && this.book.valid) {
+      const {bids, asks} = this.book.levels()
+      const localTs = ev.localTs
+      this.writeBook(p, ev.ts, localTs, true, bids, asks)
+    }
+  }
+
+  private retire(p: Period): void {
+    const files = Object.values(p.files).map((f) => f!)
+    const pending = (this.pendingMeta ?? Promise.resolve()).then(() => p.close())
+    this.closing.push(
+      pending.then(
+        () => {
+          for (const f of files) {
+            this.closedFiles.push(f.finalPath)
+            this.closedBytes += f.bytes
+          }
+        },
+        (e: Error) => {
+          this.errors.push(e)
+          this.o.onError?.(e)
+        },
+      ),
+    )
+  }
+
+  /** Close every file (flush, valid gzip trailer, rename, meta closed=true). */
+  async close(): Promise<WriterStats> {
+    if (!this.closed) {
+      this.closed = true
+      if (this.period) this.retire(this.period)
+      this.period = undefined
+    }
+    await Promise.all(this.closing)
+    if (this.errors.length > 0) throw this.errors[0]
+    return this.stats()
+  }
+}
+
+function mkdirSyncRecursive(dir: string): void {
+  // creating the folder is rare (once per day/period); it keeps write() synchronous
+  if (!existsSync(dir)) mkdirSync(dir, {recursive: true})
+}
