@@ -1,0 +1,137 @@
+import fc from 'fast-check'
+import {describe, expect, it} from 'vitest'
+import type {Fill} from '../../src/lib/domain/orders.js'
+import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, COST_SCALE, Dec, emptyPosition, pnlSummary, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
+import {INST} from '../risk/support.js'
+
+let n = 0
+const fill = (side: 'BUY' | 'SELL', price: number, qty: number, fee = '0', maker = true): Fill => ({clientOrderId: 'c', side, price, qty, maker, fee, ts: ++n, tradeId: String(n)})
+const run = (...fills: Fill[]): Position => fills.reduce(applyFill, emptyPosition())
+const S = COST_SCALE
+
+describe('position ledger (SPEC §8)', () => {
+  it('opens long, adds at another price: exact average cost', () => {
+    const p = run(fill('BUY', 300000, 10), fill('BUY', 300100, 30))
+    expect(p.net).toBe(40)
+    expect(p.cost).toBe((300000n * 10n + 300100n * 30n) * S)
+    expect(avgEntryTicks(p)).toBe(300075)
+    expect(avgEntryPrice(p, INST)).toBe('3000.75')
+    expect(p.realised).toBe(0n)
+  })
+
+  it('a partial reduction realises (exit − avg) × qty and keeps the average', () => {
+    const p = run(fill('BUY', 300000, 10), fill('BUY', 300100, 30), fill('SELL', 300200, 8))
+    expect(p.net).toBe(32)
+    expect(p.realised).toBe(125n * 8n * S) // (300200 − 300075) × 8 tick·steps
+    expect(avgEntryTicks(p)).toBe(300075)
+    // 1 tick·step = 0.01 × 0.001 = 0.00001 USDC → 1000 × 0.00001 = 0.01
+    expect(pnlSummary(p, INST, 600400).realised).toBe('0.01')
+  })
+
+  it('a short profits when price falls; closing to zero leaves no basis', () => {
+    const p = run(fill('SELL', 300000, 5), fill('BUY', 299000, 5))
+    expect(p.net).toBe(0)
+    expect(p.cost).toBe(0n)
+    expect(p.realised).toBe(1000n * 5n * S)
+    expect(avgEntryPrice(p, INST)).toBe('')
+    expect(Number.isNaN(avgEntryTicks(p))).toBe(true)
+  })
+
+  it('crossing through zero closes at the fill price, then opens the rest at the fill price', () => {
+    const p = run(fill('BUY', 300000, 3), fill('SELL', 300010, 5))
+    expect(p.net).toBe(-2)
+    expect(p.realised).toBe(10n * 3n * S)
+    expect(p.cost).toBe(-300010n * 2n * S)
+    expect(avgEntryTicks(p)).toBe(300010)
+  })
+
+  it('a non-integral average rounds the removed basis half-up at 1e-12 tick·step; realised + unrealised stays exact', () => {
+    // avg = (100 + 101 + 101) / 3 = 100.666…
+    const p = run(fill('BUY', 100, 1), fill('BUY', 101, 2), fill('SELL', 102, 1))
+    // removed = 302e12 / 3 = 100.666…e12 → 100666666666667
+    expect(p.cost).toBe(302n * S - 100666666666667n)
+    expect(p.realised).toBe(102n * S - 100666666666667n)
+    // mid = 102: realised + unrealised = cash + net × mark = −100 − 202 + 102 + 2 × 102 = 4 tick·steps
+    expect(p.realised + unrealisedUnits(p, 204)).toBe(4n * S)
+  })
+
+  it('fees: maker rebates are negative, taker fees positive, kept exact and separate', () => {
+    const p = run(fill('BUY', 300000, 10, '-0.00015', true), fill('SELL', 300010, 10, '0.0012', false))
+    expect(p.fees).toBe('0.00105')
+    expect(p.makerFees).toBe('-0.00015')
+    expect(p.takerFees).toBe('0.0012')
+    expect(p.fills).toBe(2)
+    expect(p.makerFills).toBe(1)
+    expect(p.volume).toBe(20)
+    expect(p.notional).toBe(300000n * 10n + 300010n * 10n)
+  })
+
+  it('funding payments are a separate signed line; total = realised + unrealised − fees + funding', () => {
+    let p = run(fill('BUY', 300000, 10, '0.03', true))
+    p = applyFunding(p, '-0.012')
+    p = applyFunding(p, '0.002')
+    expect(p.funding).toBe('-0.01')
+    // mid 3001.00 (bid 300099, ask 300101) → unrealised 100 × 10 tick·steps = 0.01
+    expect(pnlSummary(p, INST, 600200)).toEqual({net: '0.010', avgEntry: '3000', mark: '3001', realised: '0', unrealised: '0.01', fees: '0.03', funding: '-0.01', total: '-0.03'})
+  })
+
+  it('unrealised is marked at the mid, exact at half ticks', () => {
+    const p = run(fill('SELL', 300000, 3))
+    expect(unrealisedUnits(p, 600001)).toBe(-3n * S / 2n) // mid 300000.5: short loses 0.5 tick × 3
+    expect(unitsToQuote(unrealisedUnits(p, 600001), INST).toFixed()).toBe('-0.000015')
+    expect(unrealisedUnits(emptyPosition(), 1)).toBe(0n)
+  })
+
+  it('quote ↔ cost units: thresholds convert exactly, rounded up', () => {
+    expect(quoteToUnitsCeil(-50, INST)).toBe(-5_000_000n * S)
+    expect(quoteToUnitsCeil('0.000000000000000001', INST)).toBe(1n)
+    expect(unitsToQuote(-5_000_000n * S, INST).toFixed()).toBe('-50')
+  })
+
+  it('rejects non-positive or fractional quantities', () => {
+    expect(() => applyFill(emptyPosition(), fill('BUY', 1, 0))).toThrow(/positive integer/)
+    expect(() => applyFill(emptyPosition(), fill('BUY', 1, 1.5))).toThrow(/positive integer/)
+  })
+
+  it('JSON round-trip keeps BigInts', () => {
+    const p = run(fill('BUY', 100, 1), fill('BUY', 101, 2), fill('SELL', 102, 1, '0.1'))
+    const j = JSON.parse(JSON.stringify(positionToJSON(p)))
+    expect(positionFromJSON(j)).toEqual(p)
+  })
+
+  it('property: realised + unrealised − fees equals the cash-flow mark-to-market, exactly', () => {
+    const arbFill = fc.record({
+      side: fc.constantFrom('BUY' as const, 'SELL' as const),
+      price: fc.integer({min: 1, max: 10_000_000}),
+      qty: fc.integer({min: 1, max: 100_000}),
+      fee: fc.integer({min: -10_000, max: 10_000}).map((x) => new Dec(x).div(1e8).toFixed()),
+      maker: fc.boolean(),
+    })
+    fc.assert(
+      fc.property(fc.array(arbFill, {minLength: 1, maxLength: 60}), fc.integer({min: 2, max: 20_000_000}), (fills, mid2) => {
+        let p = emptyPosition()
+        let cash = 0n // tick·step, received − paid
+        let net = 0
+        let fees = new Dec(0)
+        for (const [i, f] of fills.entries()) {
+          p = applyFill(p, {...f, clientOrderId: 'c', ts: i, tradeId: String(i)})
+          cash += (f.side === 'BUY' ? -1n : 1n) * BigInt(f.price) * BigInt(f.qty)
+          net += f.side === 'BUY' ? f.qty : -f.qty
+          fees = fees.add(f.fee)
+        }
+        expect(p.net).toBe(net)
+        // exact in cost units: 2 × (realised + unrealised) = 2 × cash + net × mid2
+        expect(2n * (p.realised + unrealisedUnits(p, mid2))).toBe((2n * cash + BigInt(net) * BigInt(mid2)) * S)
+        // and in quote currency, fees included
+        const s = pnlSummary(p, INST, mid2)
+        const mtm = new Dec((2n * cash + BigInt(net) * BigInt(mid2)).toString()).div(2).mul('0.00001').sub(fees)
+        expect(new Dec(s.realised).add(s.unrealised).sub(s.fees).eq(mtm)).toBe(true)
+        expect(new Dec(s.total).eq(mtm)).toBe(true)
+        // flat ⇒ no basis; the basis always has the sign of net
+        if (net === 0) expect(p.cost).toBe(0n)
+        else expect(p.cost > 0n).toBe(net > 0)
+      }),
+      {numRuns: 3000},
+    )
+  })
+})
