@@ -136,15 +136,7 @@ export class DepthSync {
    */
   onDepth(ev: DepthEvent, recvUs: number = ev.ts): DepthResult {
     const hasIds = ev.u !== undefined
-    if (!this.convert(ev.bids, ev.asks)) {
-      // malformed / off-grid level: never apply a partial message
-      if (this.state === 'awaiting-snapshot') {
-        this.counters.dropped++
-        return 'dropped'
-      }
-      this.startResync(`off-grid level in depth event u=${ev.u ?? '-'}`)
-      return 'gap'
-    }
+    if (!this.convert(ev.bids, ev.asks)) return this.badMessage(`off-grid level in depth event u=${ev.u ?? '-'}`)
     return hasIds
       ? this.onDepthLevels(ev.U ?? NO_ID, ev.u as number, ev.pu ?? NO_ID, ev.ts, this.scratch, recvUs)
       : this.onDepthLevels(NO_ID, NO_ID, NO_ID, ev.ts, this.scratch, recvUs)
@@ -161,6 +153,16 @@ export class DepthSync {
       return 'gap'
     }
     return this.onSnapshotLevels(ev.lastUpdateId ?? NO_ID, ev.ts, this.scratch, recvUs)
+  }
+
+  /**
+   * A depth message that could not be read (malformed or off-grid level), reported by
+   * a fast-path scanner: counted in gridErrors and resynced like a gap.
+   */
+  onBadMessage(reason: string): DepthResult {
+    this.counters.gridErrors++
+    this.lastGridError = reason
+    return this.badMessage(reason)
   }
 
   /**
@@ -249,6 +251,16 @@ export class DepthSync {
     this.lastU = u
     this.apply(batch, ts, recvUs)
     return 'applied'
+  }
+
+  /** never apply a partial message: drop it while awaiting a snapshot, else resync */
+  private badMessage(reason: string): DepthResult {
+    if (this.state === 'awaiting-snapshot') {
+      this.counters.dropped++
+      return 'dropped'
+    }
+    this.startResync(reason)
+    return 'gap'
   }
 
   private apply(batch: LevelBatch, ts: number, recvUs: number): void {
