@@ -1,0 +1,264 @@
+/**
+ * The v2 quoting rules of SPEC §3 as one pure function: dynamic spread with volatility and
+ * inventory skew (3.1), refresh interval (3.2), join inside the spread and post-only
+ * back-off (3.3), take profit and reduce-only pricing (3.4), static layer and degrade
+ * mode (3.5).
+ */
+import type {CoreConfig} from '../config/resolve.js'
+import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
+import type {Layer, OrderIntent, OrderSide, TimeInForce, WorkingOrder} from '../domain/orders.js'
+import {readTop, type Top} from './book.js'
+import {backoffTicks, isDegraded, onMid, rememberJoin, sideKey, volatilityFactor} from './handlers.js'
+import {ceilTick, clamp, floorTick, geq, opposite, reducingSide} from './math.js'
+import {asIntent, planReduceIoc, type ReducePlan} from './reduce.js'
+import type {QuoteInput, QuoteResult, SideMode, StrategyAdjustEvent, StrategyState} from './types.js'
+
+const SIDES: readonly OrderSide[] = ['BUY', 'SELL']
+
+export interface Factors {
+  mid: number
+  volatilityFactor: number
+  inventoryFactor: number
+  /** fraction of mid */
+  spread: number
+  centre: number
+  /** formula prices before back-off: bid rounded down, ask rounded up */
+  bid: Ticks
+  ask: Ticks
+  /** ms */
+  quoteInterval: number
+}
+
+/** 3.1 + 3.2: the formula quote for a mid, a volatility factor and a position. */
+export function formulaQuote(mid: number, vf: number, net: Steps, cfg: CoreConfig): Factors {
+  const inventoryFactor = cfg.netMaxSteps > 0 ? clamp((cfg.inventoryK * net) / cfg.netMaxSteps, -1, 1) : 0
+  const spread = cfg.baseSpread * (1 + vf + Math.abs(inventoryFactor))
+  const centre = mid * (1 - (inventoryFactor * spread) / 2)
+  let bid = floorTick(centre * (1 - spread / 2))
+  let ask = ceilTick(centre * (1 + spread / 2))
+  if (ask <= bid) ask = bid + 1
+  if (bid < 0) bid = 0
+  return {mid, volatilityFactor: vf, inventoryFactor, spread, centre, bid, ask, quoteInterval: Math.round(cfg.baseIntervalMs * (1 + vf))}
+}
+
+interface SideQuote {
+  price: Ticks
+  mode: SideMode
+}
+
+/** Keep a resting (non-IOC) quote from crossing: a bid ≤ best ask − 1, an ask ≥ best bid + 1 (raw book, own orders included). */
+function pullBack(side: OrderSide, price: Ticks, top: Top): Ticks {
+  return side === 'BUY' ? Math.min(price, top.rawAsk - 1) : Math.max(price, top.rawBid + 1)
+}
+
+function findWorking(working: readonly WorkingOrder[], slot: string): WorkingOrder | undefined {
+  return working.find((w) => w.slot === slot)
+}
+
+export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig, inst: Instrument): QuoteResult {
+  const {book, position, working, riskMode, nowMs} = input
+  const net = position.net
+  const events: StrategyAdjustEvent[] = []
+  let s = state
+
+  if (riskMode === 'halted' || riskMode === 'paused') {
+    return idle(s, events, `off:${riskMode}`, {type: 'strategy_adjust', ts: nowMs, reason: 'risk_mode', riskMode, bid: null, ask: null, detail: `${riskMode}: every order cancelled, no quotes`}, nowMs + cfg.baseIntervalMs)
+  }
+  const tr = readTop(book, working)
+  if (!tr.ok) {
+    return idle(s, events, `nobook:${tr.why}`, {type: 'strategy_adjust', ts: nowMs, reason: 'no_book', riskMode, bid: null, ask: null, detail: `book ${tr.why.replace('_', ' ')}: no quotes`}, nowMs + cfg.baseIntervalMs)
+  }
+  const top = tr.top
+  const m = onMid(s, top.mid, nowMs, cfg)
+  s = m.state
+  events.push(...m.events)
+
+  const vf = volatilityFactor(s, nowMs, cfg)
+  const f = formulaQuote(top.mid, vf, net, cfg)
+  const bo = {BUY: backoffTicks(s, 'BUY', cfg), SELL: backoffTicks(s, 'SELL', cfg)}
+  const formula: Record<OrderSide, Ticks> = {BUY: pullBack('BUY', f.bid - bo.BUY, top), SELL: pullBack('SELL', f.ask + bo.SELL, top)}
+  const redSide = reducingSide(net)
+  const reduceOnly = riskMode === 'reduce_only'
+  const active: Record<OrderSide, boolean> = {BUY: !reduceOnly || redSide === 'BUY', SELL: !reduceOnly || redSide === 'SELL'}
+
+  // ---- 3.4 profit state
+  const avg = position.avgCost
+  const hasCost = net !== 0 && avg > 0
+  const profit = hasCost ? (net > 0 ? top.mid - avg : avg - top.mid) : 0
+  const inProfit = hasCost && profit > 0
+  const takeProfit = hasCost && cfg.takeProfitPct > 0 && geq(profit, cfg.takeProfitPct * avg)
+  const marketClose = hasCost && cfg.reduceOnlyMarketTriggerPct > 0 && geq(profit, cfg.reduceOnlyMarketTriggerPct * avg)
+  if (marketClose && redSide) active[opposite(redSide)] = false // no resting order to trade against our own IOC
+
+  // ---- 3.3 join
+  const bookSpread = top.ask - top.bid
+  const joinable = cfg.joinEnabled && bookSpread >= cfg.joinMinSpreadTicks && vf < cfg.joinMaxVolFactor
+  const q: Record<OrderSide, SideQuote> = {BUY: {price: formula.BUY, mode: 'formula'}, SELL: {price: formula.SELL, mode: 'formula'}}
+  for (const side of SIDES) {
+    if (!active[side]) {
+      q[side] = {price: -1, mode: 'none'}
+      continue
+    }
+    const canJoin = joinable && nowMs >= s[sideKey(side)].joinCooldownUntil && bo[side] === 0
+    if (canJoin) q[side] = {price: pullBack(side, side === 'BUY' ? top.bid + 1 : top.ask - 1, top), mode: 'join'}
+  }
+  // ---- 3.4 take profit: the reducing quote moves to the mid
+  if (redSide && active[redSide] && takeProfit && !marketClose) {
+    q[redSide] = {price: pullBack(redSide, redSide === 'SELL' ? ceilTick(top.mid) : floorTick(top.mid), top), mode: 'take_profit'}
+  }
+  // ---- own bid < own ask: the reducing side keeps its price; flat: joins give way
+  if (active.BUY && active.SELL && q.BUY.price >= q.SELL.price) {
+    if (redSide) {
+      const mover = opposite(redSide)
+      const keeper = q[redSide].price
+      q[mover] = {price: mover === 'BUY' ? Math.min(formula.BUY, keeper - 1) : Math.max(formula.SELL, keeper + 1), mode: 'formula'}
+    } else {
+      q.BUY = {price: formula.BUY, mode: 'formula'}
+      q.SELL = {price: formula.SELL, mode: 'formula'}
+      if (q.BUY.price >= q.SELL.price) q.SELL = {price: q.BUY.price + 1, mode: 'formula'}
+    }
+  }
+
+  // ---- assemble intents per side
+  const intents: OrderIntent[] = []
+  const dropped: NonNullable<StrategyAdjustEvent['dropped']> = []
+  let plan: ReducePlan | null = null
+  const tif = (side: OrderSide): TimeInForce => (isDegraded(s, side, nowMs) ? 'GTC' : 'GTX')
+  const mainTif: Record<OrderSide, TimeInForce | null> = {BUY: null, SELL: null}
+  const mainPrice: Record<OrderSide, Ticks | null> = {BUY: null, SELL: null}
+
+  const push = (slot: string, side: OrderSide, price: Ticks, qty: Steps, t: TimeInForce, ro: boolean, layer: Layer): boolean => {
+    if (qty <= 0) return false
+    const ok = price >= 1 && (ro ? qty >= inst.minQtySteps && qty <= inst.maxQtySteps : inst.meetsMinimums(price, qty))
+    if (!ok) {
+      dropped.push({slot, price, qty, why: price < 1 ? 'price below one tick' : ro ? `qty outside [minQty, maxQty]` : `below minQty or minNotional at this price`})
+      return false
+    }
+    intents.push({slot, side, price, qty, tif: t, reduceOnly: ro, layer})
+    return true
+  }
+
+  for (const side of SIDES) {
+    if (!active[side]) continue
+    const reducing = side === redSide
+    if (reducing && marketClose) {
+      const inFlight = working.filter((w) => w.side === side && w.tif === 'IOC' && w.reduceOnly && w.layer === 'reduce')
+      if (inFlight.length > 0) {
+        intents.push(...inFlight.map(asIntent))
+        q[side] = {price: inFlight[0].price, mode: 'reduce_ioc'}
+      } else {
+        plan = planReduceIoc({book, side, qty: Math.abs(net), working, nowMs}, s, cfg, inst)
+        intents.push(...plan.intents)
+        q[side] = {price: plan.intents[0]?.price ?? -1, mode: 'reduce_ioc'}
+        if (plan.intents.length === 0 && plan.event.dropped) dropped.push(...plan.event.dropped)
+      }
+      mainTif[side] = 'IOC'
+      mainPrice[side] = q[side].price >= 0 ? q[side].price : null
+      continue
+    }
+    if (reducing && (reduceOnly || takeProfit)) {
+      const slot = `reduce:${side}:0`
+      const qty = Math.min(Math.abs(net), takeProfit ? Math.abs(net) : cfg.baseSizeSteps)
+      const desired = q[side].price
+      const w = findWorking(working, slot)
+      if (w && inProfit && keepReduce(w, side, desired, qty, top.mid, cfg)) {
+        intents.push(asIntent(w))
+        mainPrice[side] = w.price
+        mainTif[side] = w.tif
+        continue
+      }
+      const t = tif(side)
+      if (push(slot, side, desired, qty, t, true, 'reduce')) {
+        mainPrice[side] = desired
+        mainTif[side] = t
+      }
+      continue
+    }
+    const t = tif(side)
+    if (push(`dyn:${side}:0`, side, q[side].price, cfg.dynamicSizeSteps, t, false, 'dynamic')) {
+      mainPrice[side] = q[side].price
+      mainTif[side] = t
+    }
+  }
+
+  // ---- 3.5 static layer: normal mode only, same spread (no join), post-only, sticky within staticTicks
+  if (riskMode === 'normal' && !marketClose && cfg.staticSizeSteps > 0) {
+    const bids = intents.filter((i) => i.side === 'BUY').map((i) => i.price)
+    const asks = intents.filter((i) => i.side === 'SELL').map((i) => i.price)
+    let maxBid = bids.length ? Math.max(...bids) : -Infinity
+    let minAsk = asks.length ? Math.min(...asks) : Infinity
+    const desired: Record<OrderSide, Ticks> = {
+      BUY: Math.min(formula.BUY, minAsk - 1),
+      SELL: Math.max(formula.SELL, maxBid + 1),
+    }
+    for (const side of SIDES) {
+      const slot = `static:${side}:0`
+      const want = desired[side]
+      const w = findWorking(working, slot)
+      const fits = (p: Ticks) => (side === 'BUY' ? p < minAsk && p < top.rawAsk : p > maxBid && p > top.rawBid)
+      if (w && w.tif === 'GTX' && !w.reduceOnly && w.side === side && w.qty - w.filled > 0 && Math.abs(w.price - want) <= cfg.staticTicks && fits(w.price)) {
+        intents.push(asIntent(w))
+      } else if (!fits(want) || !push(slot, side, want, cfg.staticSizeSteps, 'GTX', false, 'static')) {
+        continue
+      }
+      const p = intents[intents.length - 1].price
+      if (side === 'BUY') maxBid = Math.max(maxBid, p)
+      else minAsk = Math.min(minAsk, p)
+    }
+  }
+
+  // ---- remember joins, report changes
+  for (const side of SIDES) if (q[side].mode === 'join' && mainPrice[side] !== null) s = rememberJoin(s, side, q[side].price)
+  const modes = {BUY: mainPrice.BUY === null ? 'none' : q.BUY.mode, SELL: mainPrice.SELL === null ? 'none' : q.SELL.mode} as Record<OrderSide, SideMode>
+  const key = JSON.stringify([riskMode, intents.map((i) => [i.slot, i.price, i.qty, i.tif, i.reduceOnly]), modes, bo, dropped.map((d) => d.slot)])
+  if (key !== s.lastKey) {
+    events.push({
+      type: 'strategy_adjust',
+      ts: nowMs,
+      reason: plan ? 'reduce_ioc' : dropped.length > 0 ? 'order_dropped' : 'quote',
+      riskMode,
+      spread: f.spread,
+      volatilityFactor: vf,
+      inventoryFactor: f.inventoryFactor,
+      quoteInterval: f.quoteInterval,
+      bid: mainPrice.BUY,
+      ask: mainPrice.SELL,
+      bidPrice: mainPrice.BUY === null ? null : inst.ticksToPrice(mainPrice.BUY),
+      askPrice: mainPrice.SELL === null ? null : inst.ticksToPrice(mainPrice.SELL),
+      mode: modes.BUY === 'join' || modes.SELL === 'join' ? 'join' : 'formula',
+      bidMode: modes.BUY,
+      askMode: modes.SELL,
+      bidTif: mainTif.BUY,
+      askTif: mainTif.SELL,
+      backoffTicks: {buy: bo.BUY, sell: bo.SELL},
+      depthFillPrice: plan?.event.depthFillPrice ?? null,
+      depthFillAvailable: plan?.event.depthFillAvailable ?? null,
+      depthSlippage: plan?.event.depthSlippage ?? null,
+      ...(dropped.length > 0 ? {dropped} : {}),
+      ...(plan ? {detail: plan.event.detail} : {}),
+    })
+    s = {...s, lastKey: key}
+  }
+  return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval}
+}
+
+/**
+ * 3.4: in profit, a resting reduce-only order stays unless its price is off the wanted one
+ * by more than reduceOnlyReplaceTolerancePct, it breaches the slippage cap, or it no longer
+ * covers the size wanted.
+ */
+function keepReduce(w: WorkingOrder, side: OrderSide, desired: Ticks, qty: Steps, mid: number, cfg: CoreConfig): boolean {
+  if (w.side !== side || w.tif === 'IOC' || !w.reduceOnly) return false
+  if (w.qty - w.filled < qty) return false
+  if (Math.abs(w.price - desired) > cfg.reduceOnlyReplaceTolerancePct * desired * (1 + 1e-12)) return false
+  const capBreached = side === 'SELL' ? w.price < mid * (1 - cfg.reduceOnlyMaxSlippagePct) : w.price > mid * (1 + cfg.reduceOnlyMaxSlippagePct)
+  return !capBreached
+}
+
+function idle(s: StrategyState, events: StrategyAdjustEvent[], key: string, ev: StrategyAdjustEvent, next: number): QuoteResult {
+  if (key !== s.lastKey) {
+    events.push(ev)
+    s = {...s, lastKey: key}
+  }
+  return {intents: [], state: s, events, nextRefreshMs: next}
+}
