@@ -181,8 +181,6 @@ export class MatchingEngine {
     for (const o of this.open.values()) {
       if (o.side !== want || o.price !== price) continue
       this.queue.depth(o.q, prev, next)
-      // a shrinking level (cancels) can bring us to the front, never fill us
-      if (o.q.front < 0) o.q.front = 0
     }
   }
 

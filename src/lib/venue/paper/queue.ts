@@ -20,7 +20,11 @@ export interface QueueModel {
   join(displayed: Steps): QueuePos
   /** a trade of `qty` at the order's price */
   trade(q: QueuePos, qty: Steps): void
-  /** the displayed quantity at the order's price went from `prev` to `next` */
+  /**
+   * the displayed quantity at the order's price went from `prev` to `next`. Leaves
+   * `front >= 0`: a shrinking level (cancels) can bring the order to the front of the
+   * queue, never fill it — only trades fill.
+   */
   depth(q: QueuePos, prev: Steps, next: Steps): void
 }
 
@@ -42,7 +46,7 @@ export class ConservativeQueue implements QueueModel {
 
   depth(q: QueuePos, _prev: Steps, next: Steps): void {
     q.tradedSinceDepth = 0
-    q.front = Math.min(q.front, next)
+    q.front = Math.max(0, Math.min(q.front, next))
   }
 }
 
@@ -91,7 +95,7 @@ export class ProbQueue implements QueueModel {
     const chg = prev - next - q.tradedSinceDepth
     q.tradedSinceDepth = 0
     if (chg <= 0) {
-      q.front = Math.min(q.front, next)
+      q.front = Math.max(0, Math.min(q.front, next))
       return
     }
     const front = q.front
@@ -101,7 +105,7 @@ export class ProbQueue implements QueueModel {
     const den = fb + ff
     const p = den > 0 && Number.isFinite(den) ? fb / den : 1
     const est = front - (1 - p) * chg + Math.min(back - p * chg, 0)
-    q.front = Math.min(est, next)
+    q.front = Math.max(0, Math.min(est, next))
   }
 }
 
