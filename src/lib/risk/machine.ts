@@ -1,0 +1,180 @@
+/**
+ * The risk state machine (SPEC §4). Pure: time, book, position and operator requests are
+ * arguments; the result is the next state, the events and the mode the rest of the core
+ * obeys.
+ *
+ *  - 4.1 reduce_only while |net| ≥ reduceOnlyThresholdSteps, normal again below it.
+ *  - 4.2 stop-loss: unrealised PnL (against the mid) < stopLoss → halted{stop_loss},
+ *    flatten with reduce-only IOCs, stays halted until `mm resume` (no expiry).
+ *  - 4.3 shock: a mid move > shockPct against a 1-second mid sample of the last two
+ *    seconds → halted{shock} for haltMs (a further shock while halted extends it); watch
+ *    only. The samples restart after any pause, so a gap over a disconnect is not a "move".
+ *  - 4.5 stale book: no book update for ≥ staleBookMs, or a book that is not ready
+ *    (resync), crossed or one-sided → paused until the book is whole again.
+ *  - manual: `halt` (optionally until a time), `flatten` (halt + close), `resume` (clears
+ *    any halt at once — it is the operator's explicit decision; a stop-loss re-triggers if
+ *    the loss is still there).
+ * Precedence: halted > paused > reduce_only > normal. Stop-loss overrides a shock or
+ * manual halt (it adds the flatten). With `limits.naive` only manual halts and an unusable
+ * book (no prices) apply; netMax is enforced elsewhere for both kinds.
+ */
+import type {BookView} from '../book/types.js'
+import type {Steps} from '../domain/instrument.js'
+import {type Position, unrealisedUnits} from '../orders/position.js'
+import type {ControlRequest, HaltInfo, PauseReason, RiskEvent, RiskEventKind, RiskLimits, RiskMode, RiskState} from './types.js'
+
+export interface RiskInput {
+  nowMs: number
+  book: BookView
+  /** local ms of the last applied book update; default book.lastUpdateTs / 1000 */
+  bookUpdatedMs?: number
+  position: Position
+  control?: readonly ControlRequest[]
+}
+
+export interface RiskResult {
+  state: RiskState
+  events: RiskEvent[]
+  mode: RiskMode
+  /** mid2 (bestBid + bestAsk) of a healthy book, else null */
+  mid2: number | null
+  /** when the risk state may change by itself (halt end, stale deadline, next sample), ms; null = no deadline */
+  wakeMs: number | null
+}
+
+/** Why the book cannot be used, or null when it can. */
+export function bookProblem(book: BookView, nowMs: number, bookUpdatedMs: number, staleBookMs: number | null): PauseReason | null {
+  if (!book.ready) return 'book_not_ready'
+  const bid = book.bestBid()
+  const ask = book.bestAsk()
+  if (bid < 0 || ask < 0) return 'one_sided_book'
+  if (bid >= ask) return 'crossed_book'
+  if (staleBookMs !== null && nowMs - bookUpdatedMs >= staleBookMs) return 'stale_book'
+  return null
+}
+
+export function modeOf(s: Pick<RiskState, 'halt' | 'pause' | 'reduceOnly'>): RiskMode {
+  if (s.halt) return 'halted'
+  if (s.pause) return 'paused'
+  return s.reduceOnly ? 'reduce_only' : 'normal'
+}
+
+/** |net| ≥ threshold (4.1). */
+export function isReduceOnly(net: Steps, thresholdSteps: Steps): boolean {
+  return Math.abs(net) >= thresholdSteps
+}
+
+export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimits): RiskResult {
+  const now = input.nowMs
+  const from = prev.mode
+  const pending: Array<Omit<RiskEvent, 'type' | 'ts' | 'from' | 'to'>> = []
+  const ev = (kind: RiskEventKind, values: RiskEvent['values'], thresholds: RiskEvent['thresholds'] = {}, extra: {reason?: string} = {}) => pending.push({kind, values, thresholds, ...extra})
+  let halt: HaltInfo | null = prev.halt
+  const counters = {...prev.counters}
+  let flattenExpiredStreak = prev.flattenExpiredStreak
+
+  // ---- operator requests, in order
+  for (const c of input.control ?? []) {
+    if (c.kind === 'resume') {
+      if (halt) ev('resume', {by: c.by ?? null, haltReason: halt.reason, since: halt.since})
+      halt = null
+    } else if (c.kind === 'halt') {
+      const until = c.untilMs ?? null
+      halt = {reason: 'manual', since: now, until, by: c.by, why: c.why, flatten: halt?.flatten ?? false, maxSlippagePct: halt?.maxSlippagePct}
+      ev('halt', {by: c.by ?? null, why: c.why ?? null, until}, {}, {reason: 'manual'})
+    } else {
+      halt = {reason: 'manual', since: now, until: null, by: c.by, why: c.why, flatten: true, maxSlippagePct: c.maxSlippagePct}
+      flattenExpiredStreak = 0
+      ev('flatten', {by: c.by ?? null, why: c.why ?? null, net: input.position.net}, {maxSlippagePct: c.maxSlippagePct ?? limits.reduceOnlyMaxSlippagePct}, {reason: 'manual'})
+    }
+  }
+
+  // ---- a timed halt ends
+  if (halt && halt.until !== null && now >= halt.until) {
+    ev('halt_end', {since: halt.since, until: halt.until}, {haltMs: limits.haltMs}, {reason: halt.reason})
+    halt = null
+  }
+
+  // ---- 4.5 the book
+  const bookMs = input.bookUpdatedMs ?? Math.floor(input.book.lastUpdateTs / 1000)
+  const pause = bookProblem(input.book, now, bookMs, limits.naive ? null : limits.staleBookMs)
+  if (pause !== prev.pause) {
+    if (pause) {
+      if (pause === 'stale_book') counters.stale++
+      ev('pause', {lastUpdateMs: bookMs, ageMs: now - bookMs, bestBid: input.book.bestBid(), bestAsk: input.book.bestAsk(), ready: input.book.ready ? 1 : 0}, {staleBookMs: limits.staleBookMs}, {reason: pause})
+    } else {
+      ev('pause_end', {lastUpdateMs: bookMs}, {staleBookMs: limits.staleBookMs}, {reason: prev.pause ?? undefined})
+    }
+  }
+  const mid2 = pause ? null : input.book.bestBid() + input.book.bestAsk()
+  let shockRefs = pause ? [] : prev.shockRefs
+
+  // ---- 4.3 shock
+  if (mid2 !== null && !limits.naive) {
+    let worst = 0
+    let worstRef = 0
+    for (const [, ref] of shockRefs) {
+      const move = Math.abs(mid2 - ref) / ref
+      if (move > worst) {
+        worst = move
+        worstRef = ref
+      }
+    }
+    if (worst > limits.shockPct && (!halt || halt.reason === 'shock')) {
+      counters.shock++
+      halt = {reason: 'shock', since: halt?.since ?? now, until: now + limits.haltMs, flatten: false}
+      ev('shock', {mid: mid2 / 2, refMid: worstRef / 2, move: worst}, {shockPct: limits.shockPct, haltMs: limits.haltMs})
+      // the move is now the reference: a halt ends on calm, not on the same jump again
+      shockRefs = [[now, mid2]]
+    }
+    const last = shockRefs.at(-1)
+    if (!last || now - last[0] >= limits.shockWindowMs) shockRefs = [...shockRefs, [now, mid2] as [number, number]].slice(-2)
+  }
+
+  // ---- 4.2 stop-loss
+  const net = input.position.net
+  if (mid2 !== null && !limits.naive && limits.stopLossUnits !== null && net !== 0 && halt?.reason !== 'stop_loss') {
+    const u = unrealisedUnits(input.position, mid2)
+    if (u < limits.stopLossUnits) {
+      counters.stopLoss++
+      halt = {reason: 'stop_loss', since: now, until: null, flatten: true}
+      flattenExpiredStreak = 0
+      ev('stop_loss', {unrealisedUnits: u.toString(), net, mid: mid2 / 2}, {stopLoss: limits.stopLoss, stopLossUnits: limits.stopLossUnits.toString()})
+    }
+  }
+  if (halt?.flatten && !halt.flattened && net === 0) {
+    halt = {...halt, flattened: true}
+    ev('flatten_done', {net}, {}, {reason: halt.reason})
+  }
+
+  // ---- 4.1 reduce-only
+  const reduceOnly = !limits.naive && isReduceOnly(net, limits.reduceOnlyThresholdSteps)
+  if (reduceOnly !== prev.reduceOnly) {
+    ev(reduceOnly ? 'reduce_only_enter' : 'reduce_only_exit', {net, absNet: Math.abs(net)}, {reduceOnlyThresholdSteps: limits.reduceOnlyThresholdSteps})
+  }
+
+  const state: RiskState = {
+    mode: modeOf({halt, pause, reduceOnly}),
+    halt,
+    pause,
+    reduceOnly,
+    shockRefs,
+    lastMid2: mid2 ?? prev.lastMid2,
+    flattenExpiredStreak,
+    netMaxCapped: prev.netMaxCapped,
+    counters,
+  }
+  const events: RiskEvent[] = pending.map((p) => ({type: 'risk_event', ts: now, ...p, from, to: state.mode}))
+
+  let wakeMs: number | null = null
+  const wake = (t: number) => {
+    if (wakeMs === null || t < wakeMs) wakeMs = t
+  }
+  if (halt?.until != null) wake(halt.until)
+  if (!pause && !limits.naive) {
+    wake(bookMs + limits.staleBookMs)
+    const last = shockRefs.at(-1)
+    if (last) wake(last[0] + limits.shockWindowMs)
+  }
+  return {state, events, mode: state.mode, mid2, wakeMs}
+}

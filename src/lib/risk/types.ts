@@ -1,0 +1,119 @@
+/**
+ * Risk vocabulary (SPEC §4): the state machine's state, its events and limits.
+ * Precedence of modes: halted > paused > reduce_only > normal.
+ */
+import type {Steps} from '../domain/instrument.js'
+import type {OrderSide} from '../domain/orders.js'
+import type {RiskMode} from '../strategy/types.js'
+
+export type {RiskMode}
+
+export type HaltReason = 'stop_loss' | 'shock' | 'manual'
+export type PauseReason = 'stale_book' | 'book_not_ready' | 'crossed_book' | 'one_sided_book'
+
+export interface HaltInfo {
+  reason: HaltReason
+  /** ms */
+  since: number
+  /** ms; null = until `mm resume` (stop-loss, or a manual halt without an end) */
+  until: number | null
+  /** who / why (manual halts) */
+  by?: string
+  why?: string
+  /** close the position with reduce-only IOCs while halted (stop-loss, `mm flatten`) */
+  flatten: boolean
+  /** the flatten reached net = 0 (the halt stays until resume / its end) */
+  flattened?: boolean
+  /** slippage cap for the flatten IOCs (fraction of mid); default risk.reduceOnlyMaxSlippagePct */
+  maxSlippagePct?: number
+}
+
+/** Operator requests that reach the core (from `mm halt` / `mm resume` / `mm flatten`). */
+export type ControlRequest =
+  | {kind: 'halt'; by?: string; why?: string; untilMs?: number | null}
+  | {kind: 'resume'; by?: string}
+  | {kind: 'flatten'; by?: string; why?: string; maxSlippagePct?: number}
+
+export interface RiskState {
+  mode: RiskMode
+  halt: HaltInfo | null
+  pause: PauseReason | null
+  /** |net| ≥ reduce-only threshold (tracked in every mode) */
+  reduceOnly: boolean
+  /** 1-second mid samples for the shock rule: [ms, mid2], newest last, at most 2 */
+  shockRefs: Array<[number, number]>
+  /** last mid2 of a healthy book (fallback pricing of flatten IOCs) */
+  lastMid2: number | null
+  /** flatten IOCs that came back EXPIRED with nothing filled, in a row */
+  flattenExpiredStreak: number
+  /** netMax currently cutting orders on that side */
+  netMaxCapped: {BUY: boolean; SELL: boolean}
+  /** monotone counters for metrics */
+  counters: {netMaxCuts: number; stopLoss: number; shock: number; stale: number; nonReducingDropped: number}
+}
+
+export type RiskEventKind =
+  | 'reduce_only_enter'
+  | 'reduce_only_exit'
+  | 'net_max'
+  | 'net_max_clear'
+  | 'stop_loss'
+  | 'shock'
+  | 'halt'
+  | 'halt_end'
+  | 'resume'
+  | 'flatten'
+  | 'flatten_done'
+  | 'flatten_no_price'
+  | 'pause'
+  | 'pause_end'
+  | 'non_reducing_dropped'
+
+/** A `risk_event` log line (SPEC §5): kind, the values that triggered it, the thresholds. */
+export interface RiskEvent {
+  type: 'risk_event'
+  ts: number
+  kind: RiskEventKind
+  /** mode before and after this decision step */
+  from: RiskMode
+  to: RiskMode
+  side?: OrderSide
+  reason?: string
+  values: Record<string, number | string | null>
+  thresholds: Record<string, number | string | null>
+}
+
+/** The config limits the risk rules need, resolved once (see limits.ts). */
+export interface RiskLimits {
+  /** strategy.kind === 'naive': only netMax, manual halts and an unusable book apply */
+  naive: boolean
+  netMaxSteps: Steps
+  reduceOnlyThresholdSteps: Steps
+  /** stopLoss in position cost units (rounded up), null when off */
+  stopLossUnits: bigint | null
+  /** the configured stopLoss, quote currency (for events) */
+  stopLoss: number
+  shockPct: number
+  /** the sampling period of the shock reference mid (ms) */
+  shockWindowMs: number
+  haltMs: number
+  staleBookMs: number
+  reduceOnlyMaxSlippagePct: number
+  iocExpiredFallbackCount: number
+  fallbackSlippageMultiplier: number
+  fallbackSlippageMax: number
+}
+
+export function initialRiskState(): RiskState {
+  return {
+    mode: 'paused',
+    halt: null,
+    pause: 'book_not_ready',
+    reduceOnly: false,
+    shockRefs: [],
+    lastMid2: null,
+    flattenExpiredStreak: 0,
+    netMaxCapped: {BUY: false, SELL: false},
+    counters: {netMaxCuts: 0, stopLoss: 0, shock: 0, stale: 0, nonReducingDropped: 0},
+  }
+}
