@@ -55,9 +55,9 @@ export interface CoreConfig {
   iocExpiredFallbackCount: number
   fallbackSlippageMultiplier: number
   fallbackSlippageMax: number
-  // ---- fees (fractions of notional, negative = rebate)
-  makerFee: number
-  takerFee: number
+  // ---- fees (decimal strings, fractions of notional, negative = rebate)
+  makerFeeRate: string
+  takerFeeRate: string
 }
 
 /**
@@ -141,7 +141,7 @@ export function resolveConfig(cfg: MmConfig, inst: Instrument, source = 'config'
     iocExpiredFallbackCount: r.iocExpiredFallbackCount,
     fallbackSlippageMultiplier: r.fallbackSlippageMultiplier,
     fallbackSlippageMax: r.fallbackSlippageMax,
-    makerFee: cfg.fees.maker,
-    takerFee: cfg.fees.taker,
+    makerFeeRate: cfg.fees.maker,
+    takerFeeRate: cfg.fees.taker,
   }
 }

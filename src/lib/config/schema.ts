@@ -51,6 +51,16 @@ function size(o: {def: string; unit: string; doc: string}) {
     .meta({unit: o.unit, expected, doc: o.doc} satisfies KeyMeta)
 }
 
+function rate(o: {def: string; doc: string}) {
+  const expected = 'a decimal string between "-0.01" and "0.01", e.g. "0.0002" (fraction of notional; negative = rebate)'
+  return z
+    .string()
+    .regex(SIGNED_DEC_RE)
+    .refine((s) => Math.abs(Number(s)) <= 0.01, {message: 'out of range'})
+    .default(o.def)
+    .meta({unit: 'fraction of notional', expected, doc: o.doc} satisfies KeyMeta)
+}
+
 function bool(o: {def: boolean; doc: string}) {
   return z.boolean().default(o.def).meta({unit: 'boolean', expected: 'true or false', doc: o.doc} satisfies KeyMeta)
 }
@@ -112,16 +122,16 @@ export const riskSchema = z.strictObject({
 
 export const feesSchema = z.strictObject({
   $comment: comment,
-  maker: num({def: 0.0002, min: -0.01, max: 0.01, unit: 'fraction of notional', doc: 'maker fee rate (negative = rebate)'}),
-  taker: num({def: 0.0005, min: -0.01, max: 0.01, unit: 'fraction of notional', doc: 'taker fee rate (negative = rebate)'}),
+  maker: rate({def: '0.0002', doc: 'maker fee rate (negative = rebate); paper venue and reports'}),
+  taker: rate({def: '0.0005', doc: 'taker fee rate (negative = rebate); paper venue and reports'}),
 })
 
 export const paperSchema = z.strictObject({
   $comment: comment,
-  entryLatencyMs: num({def: 10, min: 0, max: 60_000, int: true, unit: 'ms', doc: 'paper venue: order/cancel reaches the matching engine this long after it was sent'}),
-  responseLatencyMs: num({def: 10, min: 0, max: 60_000, int: true, unit: 'ms', doc: 'paper venue: ack/reject/fill reaches the strategy this long after the engine produced it'}),
-  queueModel: oneOf(['risk_averse', 'prob_power', 'prob_log'] as const, {def: 'prob_power', doc: "paper venue queue-position model: 'risk_averse' (only trades advance), 'prob_power' (f(x)=x^queuePower), 'prob_log' (f(x)=log(1+x))"}),
-  queuePower: num({def: 2, min: 0, minExclusive: true, max: 10, unit: 'exponent', doc: "exponent of the 'prob_power' queue model"}),
+  entryLatencyMs: num({def: 25, min: 0, max: 60_000, int: true, unit: 'ms', doc: 'paper venue: order/cancel reaches the matching engine this long after it was sent'}),
+  responseLatencyMs: num({def: 25, min: 0, max: 60_000, int: true, unit: 'ms', doc: 'paper venue: ack/reject/fill reaches the strategy this long after the engine produced it'}),
+  queueModel: oneOf(['conservative', 'prob-power', 'prob-log'] as const, {def: 'conservative', doc: "paper venue queue-position model: 'conservative' (risk averse: only trades and shrinking levels advance), 'prob-power' (f(x)=x^queuePower), 'prob-log' (f(x)=log(1+x))"}),
+  queuePower: num({def: 2, min: 0, minExclusive: true, max: 10, unit: 'exponent', doc: "exponent of the 'prob-power' queue model"}),
 })
 
 export const configSchema = z.strictObject({
@@ -171,3 +181,15 @@ export function defaultConfig(): MmConfig {
 }
 
 export {DEC_RE, SIGNED_DEC_RE}
+
+/** The paper venue's knobs in the shape of venue/paper's `PaperVenueConfig` (fees from `fees.*`). */
+export function paperVenueOptions(cfg: MmConfig): {entryLatencyMs: number; responseLatencyMs: number; queueModel: PaperConfig['queueModel']; queuePower: number; makerFeeRate: string; takerFeeRate: string} {
+  return {
+    entryLatencyMs: cfg.paper.entryLatencyMs,
+    responseLatencyMs: cfg.paper.responseLatencyMs,
+    queueModel: cfg.paper.queueModel,
+    queuePower: cfg.paper.queuePower,
+    makerFeeRate: cfg.fees.maker,
+    takerFeeRate: cfg.fees.taker,
+  }
+}
