@@ -227,7 +227,7 @@ export class TardisWriter {
   private errors: Error[] = []
 
   constructor(opts: TardisWriterOptions) {
-    this.o = opts
+    this.o = {...opts}
     this.symbol = opts.symbol.toUpperCase()
     this.rotateMs = opts.rotateMs ?? 3_600_000
     this.exchange = opts.exchange ?? 'binance-futures'
@@ -248,6 +248,11 @@ export class TardisWriter {
       files: [...this.closedFiles],
       periods: this.totals.periods,
     }
+  }
+
+  /** Where the data comes from (written into the meta of periods opened from now on). */
+  setSource(source: RecordingMeta['source']): void {
+    this.o.source = source
   }
 
   /** The book stream lost continuity: no rotation snapshot until the next snapshot event. */

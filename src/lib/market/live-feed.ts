@@ -1,0 +1,314 @@
+/**
+ * Live market feed: Binance combined WebSocket streams + REST depth snapshots + DepthSync,
+ * for one or more symbols on one connection per route (depth and bookTicker on `/public`,
+ * trades on `/market`, FACTS.md §3.1–3.2).
+ *
+ * Emits MarketEvents in the order a book consumer must apply them:
+ *  - a SnapshotEvent whenever the local book (re)synchronises: at start, after a sequence
+ *    gap and after every reconnect of the `/public` stream (a reconnect is always a resync);
+ *  - DepthEvents only once they are applied to the synced book (buffered events that the
+ *    snapshot already covers are not emitted), so a recording of the emitted stream
+ *    rebuilds exactly the feed's book;
+ *  - trades and tickers as they arrive.
+ *
+ * A snapshot's `localTs` is the response time, or the receive time of the first buffered
+ * update applied on top of it if that is earlier, so a recording stays monotonic.
+ */
+import {EventEmitter} from 'node:events'
+import {DepthSync} from '../book/sync.js'
+import type {BookView} from '../book/types.js'
+import type {Endpoints} from '../cli/endpoints.js'
+import {streamUrl} from '../cli/endpoints.js'
+import {VenueError} from '../domain/errors.js'
+import type {Instrument} from '../domain/instrument.js'
+import {backoffDelay} from '../venue/binance/http.js'
+import {BinancePublicRest, type DepthLimit, snapshotEvent} from '../venue/binance/rest-public.js'
+import {nowMicros, parseMarketMessage, StreamClient, type StreamClientOptions, streamNames, type TradeStream} from '../venue/binance/ws.js'
+import type {DepthEvent, MarketEvent} from './events.js'
+
+export interface LiveFeedOptions {
+  endpoints: Endpoints
+  instruments: Instrument[]
+  /** REST client (default: one on endpoints.rest) */
+  rest?: BinancePublicRest
+  /** depth stream suffix, default `@depth@100ms` */
+  depthStream?: string
+  /** trade stream, default `aggTrade`; false = none */
+  trades?: TradeStream | false
+  /** bookTicker stream, default off */
+  ticker?: boolean
+  snapshotLimit?: DepthLimit
+  /** options for both WebSocket clients (silence, lifetime, backoff, random, giveUpAfter) */
+  ws?: Omit<StreamClientOptions, 'url'>
+  /** local receive clock, µs */
+  clock?: () => number
+  /** backoff of snapshot re-fetches after a failed one, ms */
+  snapshotRetryBaseMs?: number
+  snapshotRetryMaxMs?: number
+  random?: () => number
+}
+
+export interface FeedStats {
+  messages: number
+  events: number
+  reconnects: number
+  resyncs: number
+  gaps: number
+  snapshots: number
+}
+
+export interface LiveFeedEvents {
+  event: [ev: MarketEvent]
+  /** continuity of a symbol's book stream was lost (sequence gap, disconnect) */
+  gap: [info: {symbol: string; reason: string}]
+  /** a snapshot re-fetch started (counted in `resyncs`) */
+  resync: [info: {symbol: string; reason: string}]
+  reconnect: [info: {route: 'public' | 'market'; reason: string}]
+  /** something went wrong but the feed carries on (a snapshot fetch failed, …) */
+  warn: [message: string]
+  /** the feed cannot go on (the venue could not be reached) */
+  fatal: [err: VenueError]
+}
+
+interface SymState {
+  inst: Instrument
+  sync: DepthSync
+  /** raw events DepthSync is holding while it waits for a snapshot (mirrors its buffer) */
+  pending: DepthEvent[]
+  fetching: boolean
+  fetchFailures: number
+  retryTimer?: NodeJS.Timeout
+  synced: boolean
+  everSynced: boolean
+  snapshots: number
+}
+
+export class LiveFeed extends EventEmitter<LiveFeedEvents> {
+  readonly rest: BinancePublicRest
+  readonly publicClient: StreamClient
+  readonly marketClient?: StreamClient
+  private readonly syms = new Map<string, SymState>()
+  private readonly o: LiveFeedOptions
+  private readonly clock: () => number
+  private readonly random: () => number
+  private counters = {events: 0, resyncs: 0, gaps: 0}
+  private stopped = false
+  private readyWaiters: {resolve: () => void; reject: (e: Error) => void}[] = []
+  private ownsRest: boolean
+
+  constructor(opts: LiveFeedOptions) {
+    super()
+    this.o = opts
+    this.clock = opts.clock ?? nowMicros
+    this.random = opts.random ?? Math.random
+    this.ownsRest = !opts.rest
+    this.rest = opts.rest ?? new BinancePublicRest({baseUrl: opts.endpoints.rest})
+    const pub: string[] = []
+    const market: string[] = []
+    for (const inst of opts.instruments) {
+      const n = streamNames(inst.symbol, {depth: opts.depthStream, ticker: opts.ticker, trades: opts.trades ?? 'aggTrade'})
+      pub.push(...n.public)
+      market.push(...n.market)
+      this.syms.set(inst.symbol, {inst, sync: new DepthSync(inst), pending: [], fetching: false, fetchFailures: 0, synced: false, everSynced: false, snapshots: 0})
+    }
+    const wsOpts = {clock: this.clock, ...opts.ws}
+    this.publicClient = new StreamClient({...wsOpts, url: streamUrl(opts.endpoints, 'public', pub)})
+    this.wire(this.publicClient, 'public')
+    if (market.length > 0) {
+      this.marketClient = new StreamClient({...wsOpts, url: streamUrl(opts.endpoints, 'market', market)})
+      this.wire(this.marketClient, 'market')
+    }
+  }
+
+  get symbols(): string[] {
+    return [...this.syms.keys()]
+  }
+
+  /** The symbol's book (read-only view; `ready` false while resyncing). */
+  book(symbol: string): BookView {
+    return this.state(symbol).sync.book
+  }
+
+  depthSync(symbol: string): DepthSync {
+    return this.state(symbol).sync
+  }
+
+  stats(): FeedStats {
+    let snapshots = 0
+    for (const s of this.syms.values()) snapshots += s.snapshots
+    return {
+      messages: this.publicClient.messages + (this.marketClient?.messages ?? 0),
+      events: this.counters.events,
+      reconnects: this.publicClient.reconnects + (this.marketClient?.reconnects ?? 0),
+      resyncs: this.counters.resyncs,
+      gaps: this.counters.gaps,
+      snapshots,
+    }
+  }
+
+  /** Connect; resolves once every symbol's book has synced, rejects on a fatal venue error. */
+  start(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => this.readyWaiters.push({resolve, reject}))
+    this.publicClient.start()
+    this.marketClient?.start()
+    return p
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const s of this.syms.values()) clearTimeout(s.retryTimer)
+    await Promise.all([this.publicClient.stop(), this.marketClient?.stop()])
+    if (this.ownsRest) await this.rest.close()
+    this.failWaiters(new VenueError('E_STOPPED', 'the feed was stopped before every book synced'))
+  }
+
+  private state(symbol: string): SymState {
+    const s = this.syms.get(symbol.toUpperCase())
+    if (!s) throw new Error(`LiveFeed: symbol ${symbol} is not subscribed`)
+    return s
+  }
+
+  private wire(c: StreamClient, route: 'public' | 'market'): void {
+    c.on('message', (_stream, data, localTs) => this.onMessage(data, localTs))
+    c.on('open', ({reconnect}) => {
+      if (route !== 'public') return
+      for (const s of this.syms.values()) {
+        if (reconnect) this.restart(s, 'reconnect', true)
+        this.fetchSnapshot(s)
+      }
+    })
+    c.on('down', ({reason, detail}) => {
+      this.emit('reconnect', {route, reason: `${reason}: ${detail}`})
+      if (route !== 'public') return
+      for (const s of this.syms.values()) {
+        if (s.synced) {
+          s.synced = false
+          this.emit('gap', {symbol: s.inst.symbol, reason: `disconnected (${reason})`})
+        }
+        // drop the book at once: it is not whole until the reconnect's snapshot
+        s.sync = new DepthSync(s.inst)
+        s.pending = []
+      }
+    })
+    c.on('fatal', (err) => this.fatal(err))
+  }
+
+  private fatal(err: VenueError): void {
+    if (this.readyWaiters.length > 0) this.failWaiters(err)
+    else this.emit('fatal', err)
+  }
+
+  private failWaiters(err: Error): void {
+    const w = this.readyWaiters
+    this.readyWaiters = []
+    for (const x of w) x.reject(err)
+  }
+
+  /** Start over from an empty sync: the next snapshot is a counted resync. */
+  private restart(s: SymState, reason: string, counted: boolean): void {
+    clearTimeout(s.retryTimer)
+    s.retryTimer = undefined
+    s.sync = new DepthSync(s.inst)
+    s.pending = []
+    s.synced = false
+    if (counted && s.everSynced) {
+      this.counters.resyncs++
+      this.emit('resync', {symbol: s.inst.symbol, reason})
+    }
+  }
+
+  private onMessage(data: unknown, localTs: number): void {
+    const ev = parseMarketMessage(data, localTs)
+    if (!ev) return
+    const s = this.syms.get(ev.symbol)
+    if (!s) return
+    if (ev.kind === 'depth') {
+      const r = s.sync.onDepth(ev, localTs)
+      if (r === 'applied') {
+        s.synced = true
+        this.out(ev)
+      } else if (r === 'buffered') {
+        s.pending.push(ev)
+        if (s.pending.length > 10_000) s.pending.shift()
+      } else if (r === 'gap') {
+        this.counters.gaps++
+        s.synced = false
+        s.pending = [ev]
+        this.emit('gap', {symbol: s.inst.symbol, reason: s.sync.lastResyncReason || 'sequence gap'})
+        if (s.everSynced) {
+          this.counters.resyncs++
+          this.emit('resync', {symbol: s.inst.symbol, reason: 'gap'})
+        }
+        this.fetchSnapshot(s)
+      }
+      return
+    }
+    this.out(ev)
+  }
+
+  private out(ev: MarketEvent): void {
+    this.counters.events++
+    this.emit('event', ev)
+  }
+
+  private fetchSnapshot(s: SymState): void {
+    if (this.stopped || s.fetching || !s.sync.needsSnapshot || !this.publicClient.isOpen) return
+    s.fetching = true
+    const sync = s.sync
+    this.rest.depth(s.inst.symbol, this.o.snapshotLimit ?? 1000).then(
+      (snap) => {
+        s.fetching = false
+        if (this.stopped || s.sync !== sync) {
+          this.fetchSnapshot(s)
+          return
+        }
+        s.fetchFailures = 0
+        const now = this.clock()
+        const L = snap.lastUpdateId
+        const applied = s.pending.filter((e) => (e.u ?? 0) >= L)
+        const localTs = applied.length > 0 ? Math.min(now, applied[0].localTs) : now
+        const ev = snapshotEvent(s.inst.symbol, snap, localTs)
+        const r = sync.onSnapshot(ev, localTs)
+        if (r !== 'applied') {
+          // the snapshot did not bridge the buffered events (or was malformed): start over
+          this.emit('warn', `${s.inst.symbol}: snapshot lastUpdateId=${L} did not bridge the stream (${sync.lastResyncReason}); fetching another`)
+          this.restart(s, 'snapshot did not bridge', false)
+          this.scheduleRetry(s)
+          return
+        }
+        s.pending = []
+        s.snapshots++
+        s.synced = true
+        this.out(ev)
+        for (const e of applied) this.out(e)
+        if (!s.everSynced) {
+          s.everSynced = true
+          if ([...this.syms.values()].every((x) => x.everSynced)) {
+            const w = this.readyWaiters
+            this.readyWaiters = []
+            for (const x of w) x.resolve()
+          }
+        }
+      },
+      (err: unknown) => {
+        s.fetching = false
+        if (this.stopped) return
+        const ve = err instanceof VenueError ? err : new VenueError('E_VENUE', String((err as Error)?.message ?? err))
+        if (!s.everSynced && this.readyWaiters.length > 0) {
+          this.failWaiters(ve)
+          return
+        }
+        if (ve.exitCode === 2 || ve.code === 'E_VENUE_REJECTED') this.emit('warn', `${s.inst.symbol}: snapshot rejected: ${ve.message}`)
+        else this.emit('warn', `${s.inst.symbol}: snapshot failed: ${ve.message}`)
+        this.scheduleRetry(s)
+      },
+    )
+  }
+
+  private scheduleRetry(s: SymState): void {
+    const delay = backoffDelay(s.fetchFailures++, this.o.snapshotRetryBaseMs ?? 500, this.o.snapshotRetryMaxMs ?? 30_000, this.random)
+    clearTimeout(s.retryTimer)
+    s.retryTimer = setTimeout(() => this.fetchSnapshot(s), delay)
+  }
+}

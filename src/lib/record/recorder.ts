@@ -1,0 +1,252 @@
+/**
+ * `mm record`: live depth (snapshot + diff updates), trades and optionally bookTicker of
+ * one or more symbols into Tardis CSV files (RECORDING.md), rotated by UTC period.
+ *
+ * Exit semantics for the command: bad input (unwritable folder, unknown symbol) throws
+ * UsageError (2) before anything is recorded; a venue that cannot be reached within the
+ * retry budget throws VenueError (1); a stop by duration or signal resolves with the
+ * summary after every file was closed cleanly.
+ */
+import {constants} from 'node:fs'
+import {access, mkdir, rm, stat, writeFile} from 'node:fs/promises'
+import {join, resolve} from 'node:path'
+import type {Endpoints} from '../cli/endpoints.js'
+import {MmError, UsageError, VenueError} from '../domain/errors.js'
+import {LiveFeed} from '../market/live-feed.js'
+import type {RetryPolicy} from '../venue/binance/http.js'
+import {BinancePublicRest} from '../venue/binance/rest-public.js'
+import type {StreamClientOptions, TradeStream} from '../venue/binance/ws.js'
+import {TardisWriter} from './tardis-writer.js'
+
+export interface RecordOptions {
+  symbols: string[]
+  out: string
+  /** stop after this long (ms); default: until the signal */
+  durationMs?: number
+  rotateMs?: number
+  trades?: boolean
+  ticker?: boolean
+  tradeStream?: TradeStream
+  depthStream?: string
+  endpoints: Endpoints
+  mmVersion: string
+  signal?: AbortSignal
+  /** called about every `progressEveryMs` (default 1 s) */
+  onProgress?: (p: RecordProgress) => void
+  progressEveryMs?: number
+  onWarn?: (message: string) => void
+  retry?: Partial<RetryPolicy>
+  ws?: Omit<StreamClientOptions, 'url'>
+}
+
+export interface RecordProgress {
+  elapsedMs: number
+  messages: number
+  messagesPerSec: number
+  rows: number
+  bytes: number
+  resyncs: number
+  gaps: number
+  reconnects: number
+}
+
+export interface RecordSummary {
+  symbols: string[]
+  out: string
+  startedAt: string
+  elapsedMs: number
+  stoppedBy: 'duration' | 'signal'
+  messages: number
+  rows: number
+  bytes: number
+  resyncs: number
+  gaps: number
+  reconnects: number
+  files: string[]
+}
+
+/** Make sure `out` exists and is writable; UsageError (exit 2) naming it otherwise. */
+export async function checkWritableDir(out: string): Promise<void> {
+  try {
+    await mkdir(out, {recursive: true})
+    await access(out, constants.W_OK)
+    const probe = join(out, `.mm-write-probe-${process.pid}`)
+    await writeFile(probe, '')
+    await rm(probe, {force: true})
+  } catch (err) {
+    throw new UsageError('E_OUT', `--out ${out} is not a writable folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, {
+      suggestion: 'pick a folder you can write to, e.g. --out recordings/',
+    })
+  }
+}
+
+export function parseSymbols(input: string[]): string[] {
+  const out: string[] = []
+  for (const part of input) {
+    for (const s of part.split(',')) {
+      const t = s.trim().toUpperCase()
+      if (!t) continue
+      if (!/^[A-Z0-9]{2,30}$/.test(t)) throw new UsageError('E_SYMBOL', `--symbol ${JSON.stringify(s.trim())} is not a symbol`, {suggestion: 'e.g. --symbol ETHUSDC or --symbol ETHUSDC,BTCUSDT'})
+      if (!out.includes(t)) out.push(t)
+    }
+  }
+  if (out.length === 0) throw new UsageError('E_SYMBOL', '--symbol is empty')
+  return out
+}
+
+export async function record(opts: RecordOptions): Promise<RecordSummary> {
+  const out = resolve(opts.out)
+  await checkWritableDir(out)
+  const startedMs = Date.now()
+  const rest = new BinancePublicRest({baseUrl: opts.endpoints.rest, retry: opts.retry})
+  let feed: LiveFeed | undefined
+  const writers = new Map<string, TardisWriter>()
+  try {
+    const instruments = await rest.instruments(opts.symbols)
+    if (opts.signal?.aborted) return emptySummary(opts, out, startedMs)
+    let writeError: Error | undefined
+    for (const inst of instruments) {
+      writers.set(
+        inst.symbol,
+        new TardisWriter({
+          root: out,
+          symbol: inst.symbol,
+          rotateMs: opts.rotateMs,
+          trades: opts.trades !== false,
+          ticker: opts.ticker === true,
+          instrument: {tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minQty: inst.spec.minQty, minNotional: inst.spec.minNotional},
+          mmVersion: opts.mmVersion,
+          onError: (e) => {
+            writeError ??= e
+          },
+        }),
+      )
+    }
+    feed = new LiveFeed({
+      endpoints: opts.endpoints,
+      instruments,
+      rest,
+      trades: opts.trades === false ? false : (opts.tradeStream ?? 'aggTrade'),
+      ticker: opts.ticker === true,
+      depthStream: opts.depthStream,
+      ws: {giveUpAfter: opts.retry?.maxAttempts ?? 5, ...opts.ws},
+    })
+    const f = feed
+    const wsUrls = [f.publicClient.url, ...(f.marketClient ? [f.marketClient.url] : [])]
+    for (const w of writers.values()) w.setSource({rest: opts.endpoints.rest, ws: wsUrls})
+    f.on('event', (ev) => writers.get(ev.symbol)?.write(ev))
+    f.on('gap', ({symbol}) => writers.get(symbol)?.noteGap())
+    f.on('resync', ({symbol}) => writers.get(symbol)?.noteResync())
+    f.on('reconnect', () => {
+      for (const w of writers.values()) w.noteReconnect()
+    })
+    if (opts.onWarn) f.on('warn', opts.onWarn)
+
+    // run until the duration, the signal, or a fatal error
+    let stoppedBy: RecordSummary['stoppedBy'] = 'duration'
+    let fatal: Error | undefined
+    const totals = () => {
+      const st = f.stats()
+      let rows = 0
+      let bytes = 0
+      for (const w of writers.values()) {
+        const s = w.stats()
+        rows += s.rows
+        bytes += s.bytes
+      }
+      return {...st, rows, bytes}
+    }
+    await new Promise<void>((resolveRun) => {
+      let done = false
+      const finish = (by: RecordSummary['stoppedBy'], err?: Error) => {
+        if (done) return
+        done = true
+        stoppedBy = by
+        fatal = err
+        clearTimeout(durTimer)
+        clearInterval(progTimer)
+        clearInterval(errTimer)
+        opts.signal?.removeEventListener('abort', onAbort)
+        resolveRun()
+      }
+      const onAbort = () => finish('signal')
+      const durTimer = opts.durationMs === undefined ? undefined : setTimeout(() => finish('duration'), opts.durationMs)
+      let lastMsgs = 0
+      let lastT = Date.now()
+      const progTimer = opts.onProgress
+        ? setInterval(() => {
+            const t = totals()
+            const now = Date.now()
+            const rate = ((t.messages - lastMsgs) * 1000) / Math.max(1, now - lastT)
+            lastMsgs = t.messages
+            lastT = now
+            opts.onProgress!({elapsedMs: now - startedMs, messages: t.messages, messagesPerSec: rate, rows: t.rows, bytes: t.bytes, resyncs: t.resyncs, gaps: t.gaps, reconnects: t.reconnects})
+          }, opts.progressEveryMs ?? 1000)
+        : undefined
+      const errTimer = setInterval(() => {
+        if (writeError) finish('signal', writeError)
+      }, 200)
+      if (opts.signal?.aborted) finish('signal')
+      opts.signal?.addEventListener('abort', onAbort, {once: true})
+      f.on('fatal', (err) => finish('signal', err))
+      f.start().catch((err: Error) => finish('signal', err))
+    })
+    const t = totals()
+    await f.stop()
+    feed = undefined
+    const files: string[] = []
+    let closeError: Error | undefined
+    for (const w of writers.values()) {
+      try {
+        files.push(...(await w.close()).files)
+      } catch (e) {
+        closeError ??= e as Error
+      }
+    }
+    writers.clear()
+    if (fatal) throw fatal instanceof MmError ? fatal : new VenueError('E_VENUE', fatal.message, {cause: fatal})
+    if (closeError) throw new MmError('E_WRITE', `writing the recording failed: ${closeError.message}`, {cause: closeError})
+    let bytes = 0
+    for (const file of files) bytes += await sizeOf(file)
+    return {
+      symbols: instruments.map((i) => i.symbol),
+      out,
+      startedAt: new Date(startedMs).toISOString(),
+      elapsedMs: Date.now() - startedMs,
+      stoppedBy,
+      messages: t.messages,
+      rows: t.rows,
+      bytes,
+      resyncs: t.resyncs,
+      gaps: t.gaps,
+      reconnects: t.reconnects,
+      files,
+    }
+  } finally {
+    if (feed) await feed.stop()
+    for (const w of writers.values()) await w.close().catch(() => {})
+    await rest.close()
+  }
+}
+
+async function sizeOf(p: string): Promise<number> {
+  try {
+    return (await stat(p)).size
+  } catch {
+    return 0
+  }
+}
+
+function emptySummary(opts: RecordOptions, out: string, startedMs: number): RecordSummary {
+  return {symbols: opts.symbols, out, startedAt: new Date(startedMs).toISOString(), elapsedMs: Date.now() - startedMs, stoppedBy: 'signal', messages: 0, rows: 0, bytes: 0, resyncs: 0, gaps: 0, reconnects: 0, files: []}
+}
+
+/** One line for logs and cron mail. */
+export function summaryLine(s: RecordSummary): string {
+  const kib = (s.bytes / 1024).toFixed(1)
+  return `recorded ${s.symbols.join(',')} for ${(s.elapsedMs / 1000).toFixed(1)}s: ${s.messages} messages, ${s.rows} rows, ${s.files.length} files, ${kib} KiB, ${s.resyncs} resyncs, ${s.gaps} gaps, ${s.reconnects} reconnects → ${s.out} (stopped by ${s.stoppedBy})`
+}
+
+export function progressLine(p: RecordProgress): string {
+  return `recording ${(p.elapsedMs / 1000).toFixed(0)}s  ${p.messagesPerSec.toFixed(0)} msg/s  ${p.rows} rows  ${p.resyncs} resyncs  ${p.reconnects} reconnects  ${(p.bytes / 1024).toFixed(1)} KiB`
+}
