@@ -186,6 +186,7 @@ export class MatchingEngine {
 
   /** A market trade: `aggressor` is the taker side; it hits our orders on the other side. */
   trade(aggressor: 'buy' | 'sell', price: Ticks, qty: Steps, t: number): void {
+    if (this.open.size === 0) return
     const hit: OrderSide = aggressor === 'sell' ? 'BUY' : 'SELL'
     let avail = qty
     for (const o of [...this.open.values()]) {
