@@ -24,6 +24,7 @@ export const VenueCode = {
   /** reduce-only order that cannot reduce the position */
   REDUCE_ONLY_REJECT: -2022,
   QTY_LESS_THAN_MIN_QTY: -4004,
+  QTY_GREATER_THAN_MAX_QTY: -4005,
   PRICE_LESS_THAN_MIN_PRICE: -4013,
   DUPLICATED_CLIENT_ORDER_ID: -4116,
   MIN_NOTIONAL: -4164,
@@ -35,6 +36,7 @@ export const VenueMessage: Record<number, string> = {
   [-2011]: 'Unknown order sent.',
   [-2022]: 'ReduceOnly Order is rejected.',
   [-4004]: 'Quantity less than min quantity.',
+  [-4005]: 'Quantity greater than max quantity.',
   [-4013]: 'Price less than min price.',
   [-4116]: 'clientOrderId is duplicated',
   [-4164]: "Order's notional must be no smaller than the minimum (unless you choose reduce only)",

@@ -124,7 +124,8 @@ export class MatchingEngine {
     const {side, price, qty, tif, reduceOnly} = intent
     const reject = (code: number) =>
       this.emit({type: 'reject', request: 'place', clientOrderId, code, msg: VenueMessage[code] ?? 'rejected', ts: t, venueTs: t})
-    if (!Number.isSafeInteger(qty) || qty < this.inst.minQtySteps || qty > this.inst.maxQtySteps) return reject(VenueCode.QTY_LESS_THAN_MIN_QTY)
+    if (!Number.isSafeInteger(qty) || qty < this.inst.minQtySteps) return reject(VenueCode.QTY_LESS_THAN_MIN_QTY)
+    if (qty > this.inst.maxQtySteps) return reject(VenueCode.QTY_GREATER_THAN_MAX_QTY)
     if (!Number.isSafeInteger(price) || price <= 0) return reject(VenueCode.PRICE_LESS_THAN_MIN_PRICE)
     if (this.open.has(clientOrderId)) return reject(VenueCode.DUPLICATED_CLIENT_ORDER_ID)
     if (!reduceOnly && price * qty < this.inst.minNotionalTickSteps) return reject(VenueCode.MIN_NOTIONAL)
