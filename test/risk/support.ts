@@ -71,3 +71,22 @@ export function working(p: Partial<WorkingOrder> & Pick<WorkingOrder, 'slot' | '
 export function asWorking(i: OrderIntent, clientOrderId: string, extra: Partial<WorkingOrder> = {}): WorkingOrder {
   return {...i, clientOrderId, filled: 0, status: 'NEW', sentAt: 0, ...extra}
 }
+
+// ---- config / limits ------------------------------------------------------------------
+import {resolveConfig, type CoreConfig} from '../../src/lib/config/resolve.js'
+import {configSchema, type MmConfigInput} from '../../src/lib/config/schema.js'
+import {riskLimits} from '../../src/lib/risk/limits.js'
+import type {RiskLimits} from '../../src/lib/risk/types.js'
+
+/**
+ * Core config for INST. Defaults: baseSize 0.01 = 10 steps, netMax 0.1 = 100 steps,
+ * reduce-only at 3 × baseSize = 30 steps, stopLoss −50, shockPct 0.01, halt 300 s,
+ * staleBookMs 5000.
+ */
+export function coreCfg(input: MmConfigInput = {}): CoreConfig {
+  return resolveConfig(configSchema.parse(input), INST)
+}
+
+export function limitsFor(input: MmConfigInput = {}): RiskLimits {
+  return riskLimits(coreCfg(input), INST)
+}

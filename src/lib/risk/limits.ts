@@ -19,8 +19,5 @@ export function riskLimits(cfg: CoreConfig, inst: Instrument): RiskLimits {
     haltMs: cfg.haltMs,
     staleBookMs: cfg.staleBookMs,
     reduceOnlyMaxSlippagePct: cfg.reduceOnlyMaxSlippagePct,
-    iocExpiredFallbackCount: cfg.iocExpiredFallbackCount,
-    fallbackSlippageMultiplier: cfg.fallbackSlippageMultiplier,
-    fallbackSlippageMax: cfg.fallbackSlippageMax,
   }
 }

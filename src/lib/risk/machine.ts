@@ -71,7 +71,6 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   const ev = (kind: RiskEventKind, values: RiskEvent['values'], thresholds: RiskEvent['thresholds'] = {}, extra: {reason?: string} = {}) => pending.push({kind, values, thresholds, ...extra})
   let halt: HaltInfo | null = prev.halt
   const counters = {...prev.counters}
-  let flattenExpiredStreak = prev.flattenExpiredStreak
 
   // ---- operator requests, in order
   for (const c of input.control ?? []) {
@@ -84,7 +83,6 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
       ev('halt', {by: c.by ?? null, why: c.why ?? null, until}, {}, {reason: 'manual'})
     } else {
       halt = {reason: 'manual', since: now, until: null, by: c.by, why: c.why, flatten: true, maxSlippagePct: c.maxSlippagePct}
-      flattenExpiredStreak = 0
       ev('flatten', {by: c.by ?? null, why: c.why ?? null, net: input.position.net}, {maxSlippagePct: c.maxSlippagePct ?? limits.reduceOnlyMaxSlippagePct}, {reason: 'manual'})
     }
   }
@@ -138,7 +136,6 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
     if (u < limits.stopLossUnits) {
       counters.stopLoss++
       halt = {reason: 'stop_loss', since: now, until: null, flatten: true}
-      flattenExpiredStreak = 0
       ev('stop_loss', {unrealisedUnits: u.toString(), net, mid: mid2 / 2}, {stopLoss: limits.stopLoss, stopLossUnits: limits.stopLossUnits.toString()})
     }
   }
@@ -160,7 +157,6 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
     reduceOnly,
     shockRefs,
     lastMid2: mid2 ?? prev.lastMid2,
-    flattenExpiredStreak,
     netMaxCapped: prev.netMaxCapped,
     counters,
   }

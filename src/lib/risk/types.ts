@@ -44,8 +44,6 @@ export interface RiskState {
   shockRefs: Array<[number, number]>
   /** last mid2 of a healthy book (fallback pricing of flatten IOCs) */
   lastMid2: number | null
-  /** flatten IOCs that came back EXPIRED with nothing filled, in a row */
-  flattenExpiredStreak: number
   /** netMax currently cutting orders on that side */
   netMaxCapped: {BUY: boolean; SELL: boolean}
   /** monotone counters for metrics */
@@ -64,7 +62,6 @@ export type RiskEventKind =
   | 'resume'
   | 'flatten'
   | 'flatten_done'
-  | 'flatten_no_price'
   | 'pause'
   | 'pause_end'
   | 'non_reducing_dropped'
@@ -99,9 +96,6 @@ export interface RiskLimits {
   haltMs: number
   staleBookMs: number
   reduceOnlyMaxSlippagePct: number
-  iocExpiredFallbackCount: number
-  fallbackSlippageMultiplier: number
-  fallbackSlippageMax: number
 }
 
 export function initialRiskState(): RiskState {
@@ -112,7 +106,6 @@ export function initialRiskState(): RiskState {
     reduceOnly: false,
     shockRefs: [],
     lastMid2: null,
-    flattenExpiredStreak: 0,
     netMaxCapped: {BUY: false, SELL: false},
     counters: {netMaxCuts: 0, stopLoss: 0, shock: 0, stale: 0, nonReducingDropped: 0},
   }

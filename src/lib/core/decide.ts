@@ -1,0 +1,157 @@
+/**
+ * The one pure step the engine calls (ARCHITECTURE "the one idea"):
+ *
+ *   risk evaluate → strategy quote (with the risk mode) → mode filter / forced flatten →
+ *   netMax on intents → reconcile (cancel-then-place) → netMax guard on places
+ *
+ * and returns the actions, the events (strategy_adjust + risk_event), the next state and
+ * when to be called again at the latest. No I/O, no clock: `nowMs` is an argument.
+ *
+ * Modes: normal → the strategy's intents; reduce_only → only reducing ones
+ * (risk/reduce-only.ts); paused → none (everything is cancelled); halted → none, or, when
+ * the halt flattens (stop-loss, `mm flatten`), reduce-only IOCs from the strategy's 3.4
+ * pricing (planFlatten). netMax applies in every mode and to both strategy kinds; with
+ * strategy.kind = 'naive' the risk machine runs only manual halts and the no-usable-book
+ * pause (limits.naive), so the baseline measures the quoting rules with the hard cap alone.
+ */
+import type {BookView} from '../book/types.js'
+import type {CoreConfig} from '../config/resolve.js'
+import type {Instrument} from '../domain/instrument.js'
+import type {OrderAction, OrderIntent, OrderSide, WorkingOrder} from '../domain/orders.js'
+import {type ClientIdState, clientIdAllocator, initClientIds} from '../orders/client-id.js'
+import {avgEntryTicks, type Position} from '../orders/position.js'
+import {reconcile, type ReplaceMode} from '../orders/reconcile.js'
+import {riskLimits} from '../risk/limits.js'
+import {evaluateRisk} from '../risk/machine.js'
+import {enforceNetMax, guardPlaces, type NetMaxCut} from '../risk/net-max.js'
+import {onlyReducing} from '../risk/reduce-only.js'
+import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState} from '../risk/types.js'
+import {planFlatten, quote} from '../strategy/index.js'
+import {initialStrategyState, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
+
+export interface CoreState {
+  risk: RiskState
+  strategy: StrategyState
+  ids: ClientIdState
+}
+
+export interface CoreContext {
+  cfg: CoreConfig
+  inst: Instrument
+  limits: RiskLimits
+  /** 'after-cancel' (default): a replacement waits for the old order to be gone */
+  replaceMode: ReplaceMode
+  /** dynamic layer re-price tolerance (default 0: re-priced on every tick move, SPEC 3.5) */
+  dynamicToleranceTicks: number
+}
+
+export interface DecideInput {
+  nowMs: number
+  book: BookView
+  /** local ms of the last applied book update (default: book.lastUpdateTs / 1000) */
+  bookUpdatedMs?: number
+  position: Position
+  /** our working orders (acked and in flight) */
+  working: readonly WorkingOrder[]
+  control?: readonly ControlRequest[]
+}
+
+export type CoreEvent = RiskEvent | StrategyAdjustEvent
+
+export interface Decision {
+  actions: OrderAction[]
+  events: CoreEvent[]
+  state: CoreState
+  /** call decide again at the latest at this time (ms) */
+  nextWakeMs: number
+  mode: RiskMode
+  /** bestBid + bestAsk of a usable book, else null (for PnL marks) */
+  mid2: number | null
+}
+
+export function prepareCore(cfg: CoreConfig, inst: Instrument, runId: string, opts: {replaceMode?: ReplaceMode; dynamicToleranceTicks?: number} = {}): {ctx: CoreContext; state: CoreState} {
+  return {
+    ctx: {cfg, inst, limits: riskLimits(cfg, inst), replaceMode: opts.replaceMode ?? 'after-cancel', dynamicToleranceTicks: opts.dynamicToleranceTicks ?? 0},
+    state: initialCoreState(runId),
+  }
+}
+
+export function initialCoreState(runId: string): CoreState {
+  return {risk: initialRiskState(), strategy: initialStrategyState(), ids: initClientIds(runId)}
+}
+
+export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): Decision {
+  const {cfg, inst, limits} = ctx
+  const {nowMs, book, position, working} = input
+  const net = position.net
+  const events: CoreEvent[] = []
+
+  // ---- risk
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control}, limits)
+  events.push(...r.events)
+  let risk = r.state
+  const mode = r.mode
+
+  // ---- strategy (always called: it keeps its samples and reports its mode switches)
+  const avg = avgEntryTicks(position)
+  const q = quote({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
+  events.push(...q.events)
+  let strategy = q.state
+
+  // ---- the mode decides what may leave the core
+  let intents: OrderIntent[] = []
+  if (mode === 'normal') {
+    intents = q.intents
+  } else if (mode === 'reduce_only') {
+    const f = onlyReducing(q.intents, net)
+    intents = f.intents
+    if (f.dropped.length > 0) {
+      risk = {...risk, counters: {...risk.counters, nonReducingDropped: risk.counters.nonReducingDropped + f.dropped.length}}
+      events.push(riskEvent(nowMs, state.risk.mode, mode, 'non_reducing_dropped', {count: f.dropped.length, net, slots: f.dropped.map((d) => d.slot).join(',')}, {}))
+    }
+  } else if (mode === 'halted' && risk.halt?.flatten && net !== 0) {
+    const fp = planFlatten({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, nowMs}, strategy, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
+    events.push(...fp.events)
+    intents = onlyReducing(fp.intents, net).intents
+  }
+
+  // ---- 4.1 netMax on intents, reconcile, netMax guard on places
+  const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst)
+  const inProfit = net !== 0 && r.mid2 !== null && !Number.isNaN(avg) && (net > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
+  const ids = clientIdAllocator(state.ids)
+  const planned = reconcile(nm.intents, working, {
+    nextId: ids.next,
+    mode: ctx.replaceMode,
+    dynamicToleranceTicks: ctx.dynamicToleranceTicks,
+    staticTicks: cfg.staticTicks,
+    reduceTolerancePct: inProfit ? cfg.reduceOnlyReplaceTolerancePct : 0,
+  })
+  const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst)
+  const cuts = [...nm.cuts, ...g.cuts]
+  risk = netMaxBookkeeping(risk, cuts, nowMs, state.risk.mode, mode, net, working, limits, events)
+
+  let next = q.nextRefreshMs
+  if (r.wakeMs !== null && r.wakeMs < next) next = r.wakeMs
+  return {actions: g.actions, events, state: {risk, strategy, ids: ids.state()}, nextWakeMs: next, mode, mid2: r.mid2}
+}
+
+function riskEvent(ts: number, from: RiskMode, to: RiskMode, kind: RiskEvent['kind'], values: RiskEvent['values'], thresholds: RiskEvent['thresholds'], side?: OrderSide): RiskEvent {
+  return {type: 'risk_event', ts, kind, from, to, ...(side ? {side} : {}), values, thresholds}
+}
+
+/** Count the cuts (alert metric) and report a side entering / leaving the cap. */
+function netMaxBookkeeping(risk: RiskState, cuts: NetMaxCut[], nowMs: number, from: RiskMode, to: RiskMode, net: number, working: readonly WorkingOrder[], limits: RiskLimits, events: CoreEvent[]): RiskState {
+  const capped = {BUY: cuts.some((c) => c.side === 'BUY'), SELL: cuts.some((c) => c.side === 'SELL')}
+  for (const side of ['BUY', 'SELL'] as const) {
+    if (capped[side] === risk.netMaxCapped[side]) continue
+    const onSide = working.filter((w) => w.side === side).reduce((a, w) => a + Math.max(0, w.qty - w.filled), 0)
+    if (capped[side]) {
+      const c = cuts.filter((x) => x.side === side)
+      events.push(riskEvent(nowMs, from, to, 'net_max', {net, workingOnSide: onSide, wanted: c.reduce((a, x) => a + x.wanted, 0), allowed: c.reduce((a, x) => a + x.allowed, 0), slots: c.map((x) => x.slot).join(',')}, {netMaxSteps: limits.netMaxSteps}, side))
+    } else {
+      events.push(riskEvent(nowMs, from, to, 'net_max_clear', {net, workingOnSide: onSide}, {netMaxSteps: limits.netMaxSteps}, side))
+    }
+  }
+  if (cuts.length === 0 && capped.BUY === risk.netMaxCapped.BUY && capped.SELL === risk.netMaxCapped.SELL) return risk
+  return {...risk, netMaxCapped: capped, counters: {...risk.counters, netMaxCuts: risk.counters.netMaxCuts + cuts.length}}
+}
