@@ -266,11 +266,12 @@ function validate(p: SyntheticParams): void {
 }
 
 // RNG stream labels: each concern draws from its own stream, so e.g. switching tickers on
-// or changing latency leaves the book and the trades unchanged.
+// or changing latency leaves the book, the ids and the trades unchanged (only localTs moves).
 const STREAM_LATENT = 1
 const STREAM_BOOK = 2
 const STREAM_TRADES = 3
 const STREAM_FEED = 4
+const STREAM_IDS = 5
 
 /**
  * The generator and its authoritative state. `events()` may be iterated once; between
@@ -295,6 +296,7 @@ export class SyntheticMarket {
   private readonly rBook: Rng
   private readonly rTrade: Rng
   private readonly rFeed: Rng
+  private readonly rIds: Rng
 
   // update ids
   private updateId: number
@@ -357,6 +359,7 @@ export class SyntheticMarket {
     this.rBook = Rng.derive(seed, STREAM_BOOK)
     this.rTrade = Rng.derive(seed, STREAM_TRADES)
     this.rFeed = Rng.derive(seed, STREAM_FEED)
+    this.rIds = Rng.derive(seed, STREAM_IDS)
 
     this.valuePerTickStep = Number(this.instrument.spec.tickSize) * Number(this.instrument.spec.stepSize)
     const startTicks = this.instrument.priceToTicks(startPrice ?? SYNTHETIC_DEFAULT_START_PRICE, 'down')
@@ -382,9 +385,9 @@ export class SyntheticMarket {
     this.sigma = params.sigmaTicks
 
     // ids: big like the venue's, different per seed
-    this.updateId = 1_000_000_000_000 + this.rFeed.int(1 << 30) * 1000
+    this.updateId = 1_000_000_000_000 + this.rIds.int(1 << 30) * 1000
     this.prevU = this.updateId
-    this.tradeId = 100_000_000 + this.rFeed.int(1 << 28)
+    this.tradeId = 100_000_000 + this.rIds.int(1 << 28)
     this.tradeHazardLeft = this.rTrade.exponential(1)
 
     this.buildInitialBook(startTicks)
@@ -519,7 +522,7 @@ export class SyntheticMarket {
   private setLevel(side: SideBook, price: number, qty: number): void {
     side.set(price, qty)
     ;(side.isBid ? this.dirtyBids : this.dirtyAsks).add(price)
-    this.updateId += 1 + (this.params.idJitter > 0 ? this.rFeed.int(this.params.idJitter + 1) : 0)
+    this.updateId += 1 + (this.params.idJitter > 0 ? this.rIds.int(this.params.idJitter + 1) : 0)
     if (this.windowFirstId < 0) this.windowFirstId = this.updateId
   }
 
@@ -586,9 +589,8 @@ export class SyntheticMarket {
         const q = side.qtys[0]
         const take = Math.max(1, Math.round(q * (0.3 + 0.7 * this.rTrade.float())))
         this.stats.staleSweeps++
-        this.fill(side, take, ts)
+        this.fill(side, take, ts, true)
         yield* this.drain()
-        if (side.len > 0 && side.prices[0] === price) this.setLevel(side, price, 0)
       } else {
         this.setLevel(side, price, 0)
       }
@@ -712,11 +714,15 @@ export class SyntheticMarket {
     }
   }
 
-  /** a taker takes `qty` from the touch of `side` (the maker side) */
-  private fill(side: SideBook, qty: number, ts: number): void {
+  /**
+   * A taker takes `qty` from the touch of `side` (the maker side); with `cancelRest` the
+   * makers pull what is left of that level at once (the stale-quote case).
+   */
+  private fill(side: SideBook, qty: number, ts: number, cancelRest = false): void {
     const price = side.prices[0]
     const q = side.qtys[0]
     this.setLevel(side, price, q - qty)
+    if (cancelRest && q > qty) this.setLevel(side, price, 0)
     this.stats.trades++
     const ev: TradeEvent = {
       kind: 'trade',
