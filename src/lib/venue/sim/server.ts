@@ -23,6 +23,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import type {Level, MarketEvent} from '../../market/events.js'
 import {isZeroAmount} from '../../record/tardis-writer.js'
+import {UsageError} from '../../domain/errors.js'
 import {seededRandom} from '../binance/http.js'
 
 export interface SimInstrument {
@@ -539,4 +540,39 @@ function diffSide(cur: Map<string, string>, target: Level[], out: Level[]): void
   for (const [p, q] of target) if (!isZeroAmount(q)) want.set(p, q)
   for (const [p] of cur) if (!want.has(p)) out.push([p, '0'])
   for (const [p, q] of want) if (cur.get(p) !== q) out.push([p, q])
+}
+
+/**
+ * `--faults` syntax: comma list of `drop=P`, `dup=P`, `reorder=P` (probabilities per
+ * WebSocket message), `delay=DUR`, `disconnect=DUR` (every DUR), `rest-error=P`,
+ * `rest-status=CODE`, `rest-delay=DUR`. DUR as in every duration flag (`5ms`, `30s`).
+ */
+export function parseFaults(spec: string, parseDurationMs: (s: string, what: string) => number): SimFaults {
+  const f: SimFaults = {}
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [k, v] = part.split('=', 2).map((s) => s?.trim())
+    const prob = () => {
+      const n = Number(v)
+      if (v === undefined || v === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError('E_FAULTS', `--faults ${k}=${v ?? ''}: expected a probability between 0 and 1`)
+      return n
+    }
+    switch (k) {
+      case 'drop': f.drop = prob(); break
+      case 'dup': case 'duplicate': f.duplicate = prob(); break
+      case 'reorder': f.reorder = prob(); break
+      case 'delay': f.delayMs = parseDurationMs(v ?? '', `--faults ${k}`); break
+      case 'disconnect': f.disconnectEveryMs = parseDurationMs(v ?? '', `--faults ${k}`); break
+      case 'rest-error': f.restErrorRate = prob(); break
+      case 'rest-delay': f.restDelayMs = parseDurationMs(v ?? '', `--faults ${k}`); break
+      case 'rest-status': {
+        const n = Number(v)
+        if (!Number.isInteger(n) || n < 400 || n > 599) throw new UsageError('E_FAULTS', `--faults rest-status=${v ?? ''}: expected an HTTP error status (400-599)`)
+        f.restErrorStatus = n
+        break
+      }
+      default:
+        throw new UsageError('E_FAULTS', `--faults: unknown fault ${JSON.stringify(k)}`, {suggestion: 'use drop=, dup=, reorder=, delay=, disconnect=, rest-error=, rest-status=, rest-delay='})
+    }
+  }
+  return f
 }

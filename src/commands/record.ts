@@ -1,0 +1,58 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, venueFlags} from '../lib/cli/base.js'
+import {parseDuration} from '../lib/cli/duration.js'
+import {resolveEndpoints} from '../lib/cli/endpoints.js'
+import {parseSymbols, progressLine, record, type RecordSummary, summaryLine} from '../lib/record/recorder.js'
+
+export default class Record extends BaseCommand<typeof Record> {
+  static override description = 'Record depth (snapshots + diff updates), trades and optionally book tickers into Tardis CSV files (gzip), rotated by UTC hour; cron-friendly'
+  static override examples = [
+    '<%= config.bin %> record --symbol ETHUSDC --duration 1h',
+    '<%= config.bin %> record --symbol ETHUSDC,BTCUSDT --out /data/recordings --rotate 15m --ticker',
+    '<%= config.bin %> record --symbol ETHUSDC --rest-url http://127.0.0.1:8080 --ws-url ws://127.0.0.1:8080   # against mm sim',
+  ]
+
+  static override flags = {
+    symbol: Flags.string({char: 's', description: 'symbol(s) to record; repeat the flag or give a comma list', required: true, multiple: true}),
+    out: Flags.string({char: 'o', description: 'root folder of the recordings', default: 'recordings'}),
+    duration: Flags.string({char: 'd', description: 'stop after this long (30s, 5m, 1h, 1d; a bare number is seconds); default: until SIGINT/SIGTERM'}),
+    rotate: Flags.string({description: 'start new files every period, aligned to UTC', default: '1h'}),
+    trades: Flags.boolean({description: 'record trades', default: true, allowNo: true}),
+    ticker: Flags.boolean({description: 'record bookTicker', default: false, allowNo: true}),
+    ...venueFlags,
+  }
+
+  async run(): Promise<RecordSummary> {
+    const f = this.flags
+    const symbols = parseSymbols(f.symbol)
+    const durationMs = f.duration === undefined ? undefined : parseDuration(f.duration, '--duration')
+    const rotateMs = parseDuration(f.rotate, '--rotate')
+    const endpoints = resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet})
+    const ac = new AbortController()
+    const onSignal = () => ac.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    try {
+      const summary = await record({
+        symbols,
+        out: f.out,
+        durationMs,
+        rotateMs,
+        trades: f.trades,
+        ticker: f.ticker,
+        endpoints,
+        mmVersion: this.config.version,
+        signal: ac.signal,
+        onProgress: tty ? (p) => process.stderr.write(`\r\u001b[2K${progressLine(p)}`) : undefined,
+        onWarn: tty ? (m) => process.stderr.write(`\r\u001b[2Kwarning: ${m}\n`) : undefined,
+      })
+      if (tty) process.stderr.write('\r\u001b[2K')
+      if (!this.jsonEnabled()) this.log(summaryLine(summary))
+      return summary
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}
