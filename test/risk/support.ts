@@ -90,3 +90,18 @@ export function coreCfg(input: MmConfigInput = {}): CoreConfig {
 export function limitsFor(input: MmConfigInput = {}): RiskLimits {
   return riskLimits(coreCfg(input), INST)
 }
+
+// ---- positions / risk inputs ------------------------------------------------------------
+import {applyFill, emptyPosition, type Position} from '../../src/lib/orders/position.js'
+import {initialRiskState, type RiskState} from '../../src/lib/risk/types.js'
+
+/** A position of `net` steps opened at `price` ticks in one fill. */
+export function pos(net: number, price = 300000): Position {
+  if (net === 0) return emptyPosition()
+  return applyFill(emptyPosition(), {clientOrderId: 'x', side: net > 0 ? 'BUY' : 'SELL', price, qty: Math.abs(net), maker: true, fee: '0', ts: 0, tradeId: 't'})
+}
+
+/** A risk state already running normally (book seen), with optional overrides. */
+export function running(p: Partial<RiskState> = {}): RiskState {
+  return {...initialRiskState(), mode: 'normal', pause: null, ...p}
+}
