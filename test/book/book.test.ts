@@ -20,7 +20,7 @@ describe('OrderBook', () => {
   })
 
   it('keeps both sides sorted best-first whatever the insert order', () => {
-    const ob = new OrderBook(4)
+    const ob = new OrderBook({window: 4, capacity: 4})
     ob.applySnapshot(batch([[100, 5], [102, 7], [99, 1], [101, 2]], [[105, 3], [103, 4], [104, 9]]))
     expect(ob.dump()).toEqual({bids: [[102, 7], [101, 2], [100, 5], [99, 1]], asks: [[103, 4], [104, 9], [105, 3]]})
     expect([ob.bestBid(), ob.bestBidQty(), ob.bestAsk(), ob.bestAskQty()]).toEqual([102, 7, 103, 4])
@@ -89,8 +89,8 @@ describe('OrderBook', () => {
     expect(ob.ready).toBe(false)
   })
 
-  it('grows past its initial capacity and keeps order', () => {
-    const ob = new OrderBook(4)
+  it('grows past its initial capacity and keeps order (most levels outside a small window)', () => {
+    const ob = new OrderBook({window: 64, capacity: 4})
     for (let i = 0; i < 5000; i++) ob.setBid((i * 7919) % 5000, i + 1)
     expect(ob.depth('bid')).toBe(5000)
     let prev = Infinity
@@ -118,29 +118,71 @@ describe('OrderBook', () => {
     expect(c.equals(a)).toBe(false)
   })
 
-  it('matches a Map reference model on random update sequences', () => {
-    const op = fc.tuple(fc.boolean(), fc.integer({min: 0, max: 60}), fc.integer({min: 0, max: 3}))
-    fc.assert(
-      fc.property(fc.array(op, {maxLength: 300}), (ops) => {
-        const ob = new OrderBook(2)
-        const ref = {bid: new Map<number, number>(), ask: new Map<number, number>()}
-        for (const [isBid, p, q] of ops) {
-          const side = isBid ? 'bid' : 'ask'
-          ob.set(side, p, q)
-          if (q === 0) ref[side].delete(p)
-          else ref[side].set(p, q)
-        }
-        const want = {
-          bids: [...ref.bid.entries()].sort((x, y) => y[0] - x[0]),
-          asks: [...ref.ask.entries()].sort((x, y) => x[0] - y[0]),
-        }
-        expect(ob.dump()).toEqual(want)
-        for (let p = 0; p <= 60; p++) {
-          expect(ob.qtyAt('bid', p)).toBe(ref.bid.get(p) ?? 0)
-          expect(ob.qtyAt('ask', p)).toBe(ref.ask.get(p) ?? 0)
-        }
-      }),
-      {numRuns: 300, seed: 42},
-    )
+  for (const window of [3, 16, 1 << 16]) {
+    it(`matches a Map reference model on random update sequences (window ${window})`, () => {
+      const op = fc.tuple(fc.boolean(), fc.integer({min: 0, max: 60}), fc.integer({min: 0, max: 3}), fc.boolean())
+      fc.assert(
+        fc.property(fc.integer({min: 0, max: 1000}), fc.array(op, {maxLength: 300}), (offset, ops) => {
+          const ob = new OrderBook({window, capacity: 2})
+          const ref = {bid: new Map<number, number>(), ask: new Map<number, number>()}
+          const batch = new LevelBatch(2)
+          for (const [isBid, p0, q, flush] of ops) {
+            const side = isBid ? 'bid' : 'ask'
+            const p = offset + p0
+            // mix single sets and batched messages (batches re-centre the window)
+            if (isBid) batch.pushBid(p, q)
+            else batch.pushAsk(p, q)
+            if (flush) {
+              ob.applyLevels(batch)
+              batch.reset()
+            }
+            if (q === 0) ref[side].delete(p)
+            else ref[side].set(p, q)
+          }
+          ob.applyLevels(batch)
+          const want = {
+            bids: [...ref.bid.entries()].sort((x, y) => y[0] - x[0]),
+            asks: [...ref.ask.entries()].sort((x, y) => x[0] - y[0]),
+          }
+          expect(ob.dump()).toEqual(want)
+          expect(ob.depth('bid')).toBe(ref.bid.size)
+          expect(ob.depth('ask')).toBe(ref.ask.size)
+          expect(ob.bestBid()).toBe(want.bids[0]?.[0] ?? -1)
+          expect(ob.bestBidQty()).toBe(want.bids[0]?.[1] ?? 0)
+          expect(ob.bestAsk()).toBe(want.asks[0]?.[0] ?? -1)
+          expect(ob.bestAskQty()).toBe(want.asks[0]?.[1] ?? 0)
+          for (let p = offset - 1; p <= offset + 61; p++) {
+            expect(ob.qtyAt('bid', p)).toBe(ref.bid.get(p) ?? 0)
+            expect(ob.qtyAt('ask', p)).toBe(ref.ask.get(p) ?? 0)
+          }
+          const c = ob.clone()
+          expect(c.equals(ob)).toBe(true)
+          expect(c.dump()).toEqual(want)
+        }),
+        {numRuns: 300, seed: 42},
+      )
+    })
+  }
+
+  it('follows a market that drifts far from where the window was placed', () => {
+    const ob = new OrderBook({window: 32})
+    const b = new LevelBatch()
+    b.pushBid(1000, 1)
+    b.pushAsk(1001, 1)
+    ob.applySnapshot(b)
+    for (let p = 1000; p < 5000; p += 7) {
+      b.reset()
+      b.pushBid(p, 0)
+      b.pushAsk(p + 1, 0)
+      b.pushBid(p + 7, 2)
+      b.pushAsk(p + 8, 3)
+      b.pushBid(p - 500, 9) // a deep level that stays behind
+      ob.applyLevels(b)
+      expect([ob.bestBid(), ob.bestBidQty(), ob.bestAsk(), ob.bestAskQty()]).toEqual([p + 7, 2, p + 8, 3])
+    }
+    expect(ob.depth('ask')).toBe(1)
+    expect(ob.depth('bid')).toBe(1 + 572)
+    expect(ob.qtyAt('bid', 500)).toBe(9)
+    expect(ob.dump(3).bids).toEqual([[5004, 2], [4497, 9], [4490, 9]])
   })
 })

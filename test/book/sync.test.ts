@@ -1,5 +1,7 @@
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
-import {DepthSync} from '../../src/lib/book/sync.js'
+import {DepthSync, gridInt} from '../../src/lib/book/sync.js'
+import {GridError} from '../../src/lib/domain/errors.js'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {DepthEvent, Level, SnapshotEvent} from '../../src/lib/market/events.js'
 
@@ -195,5 +197,34 @@ describe('DepthSync (Binance USDⓈ-M diff depth)', () => {
     expect(s.counters.bufferOverflow).toBe(2)
     expect(s.onSnapshot(snap(25, SNAP_BIDS, SNAP_ASKS))).toBe('applied')
     expect(s.lastU).toBe(50)
+  })
+})
+
+describe('gridInt (the JSON path per-level conversion)', () => {
+  const grids = [
+    new Instrument({symbol: 'A', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'}),
+    new Instrument({symbol: 'B', tickSize: '0.10', stepSize: '1', minQty: '1', minNotional: '5'}),
+    new Instrument({symbol: 'C', tickSize: '0.005', stepSize: '0.25', minQty: '0.25', minNotional: '5'}),
+    new Instrument({symbol: 'D', tickSize: '5', stepSize: '0.0001', minQty: '0.0001', minNotional: '5'}),
+  ]
+  const decimalish = fc.oneof(
+    fc.tuple(fc.nat({max: 99_999}), fc.stringMatching(/^[0-9]{0,5}$/), fc.boolean()).map(([i, f, dot]) => (dot ? `${i}.${f}` : `${i}`)),
+    fc.constantFrom('', '.', '.5', '1..2', '-1', '1e3', ' 1', '1,0', '0x10', '١', '99999999999999999999.00', '7.'),
+  )
+  const outcome = (f: () => number) => {
+    try {
+      return f()
+    } catch (e) {
+      return e instanceof GridError ? 'GridError' : `other ${(e as Error).name}`
+    }
+  }
+  it('equals Instrument.priceToTicks/qtyToSteps(s, "exact") on any input, errors included', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...grids), decimalish, (inst, s) => {
+        expect(outcome(() => gridInt(s, inst.priceDecimals, inst.tickUnits))).toEqual(outcome(() => inst.priceToTicks(s, 'exact')))
+        expect(outcome(() => gridInt(s, inst.qtyDecimals, inst.stepUnits))).toEqual(outcome(() => inst.qtyToSteps(s, 'exact')))
+      }),
+      {numRuns: 5000, seed: 7},
+    )
   })
 })

@@ -1,10 +1,17 @@
 /**
  * L2 order book in integer ticks (price) and integer steps (quantity).
  *
- * Each side is a pair of parallel Float64Arrays sorted so that the best level is at the
- * END (bids: ascending price; asks: stored as negated price, ascending). Updates cluster
- * at the top of the book, so inserts and deletes there move few elements; a lookup is a
- * binary search. No per-level objects, no decimals, no strings on the hot path.
+ * Layout (measured on the real ETHUSDT @depth@0ms stream, see bench/book.bench.ts):
+ * Binance's diff stream touches levels far from the top (median insert/delete ~1300
+ * levels deep), so sorted arrays spend their time moving memory. Instead:
+ *  - a dense price-indexed window of W ticks around the mid: quantity arrays indexed by
+ *    `price - base`, one per side, plus the index of each side's best level and a level
+ *    count; set/delete is O(1), a deleted best scans to the next non-empty tick;
+ *  - levels outside the window live in per-side sorted Float64Arrays (best at the end)
+ *    — rare, far-away prices;
+ *  - when the top of book drifts into the outer eighth of the window, the window is
+ *    re-centred (O(W + levels), rare).
+ * No per-level objects, no decimals, no strings on the hot path.
  *
  * Levels are absolute: qty > 0 sets the level, qty 0 deletes it (deleting an absent level
  * is normal and a no-op). The book itself knows nothing of update ids; `DepthSync` drives
@@ -121,18 +128,44 @@ export interface BookDump {
   asks: [Ticks, Steps][]
 }
 
+export interface OrderBookOptions {
+  /** width of the dense window in ticks (default 65 536) */
+  window?: number
+  /** initial capacity of the out-of-window sorted arrays per side */
+  capacity?: number
+}
+
+const DEFAULT_WINDOW = 1 << 16
+
 export class OrderBook implements BookView {
-  private readonly b: Side
-  private readonly a: Side
   /** set by the sync machine: the book reflects a snapshot plus a gap-free update chain */
   synced = false
   /** set by the sync machine's stale check */
   stale = false
   lastUpdateTs = 0
 
-  constructor(capacity = 2048) {
-    this.b = new Side(capacity)
-    this.a = new Side(capacity)
+  private readonly W: number
+  /** absolute tick of window index 0; the window is [base, base + W) */
+  private base = 0
+  private placed = false
+  private readonly bq: Float64Array
+  private readonly aq: Float64Array
+  /** levels in the window per side */
+  private bCount = 0
+  private aCount = 0
+  /** window index of the best bid (highest) / best ask (lowest), -1 when none in the window */
+  private bBest = -1
+  private aBest = -1
+  /** out-of-window levels: bids key = price, asks key = -price, best at the end */
+  private readonly bo: Side
+  private readonly ao: Side
+
+  constructor(opts: OrderBookOptions = {}) {
+    this.W = Math.max(2, Math.floor(opts.window ?? DEFAULT_WINDOW))
+    this.bq = new Float64Array(this.W)
+    this.aq = new Float64Array(this.W)
+    this.bo = new Side(Math.max(4, opts.capacity ?? 256))
+    this.ao = new Side(Math.max(4, opts.capacity ?? 256))
   }
 
   get ready(): boolean {
@@ -141,94 +174,204 @@ export class OrderBook implements BookView {
 
   /** best bid ≥ best ask (both sides present) */
   get crossed(): boolean {
-    const nb = this.b.n
-    const na = this.a.n
-    return nb > 0 && na > 0 && this.b.keys[nb - 1] >= -this.a.keys[na - 1]
+    const b = this.bestBid()
+    const a = this.bestAsk()
+    return b >= 0 && a >= 0 && b >= a
   }
 
   clear(): void {
-    this.b.clear()
-    this.a.clear()
+    if (this.bCount > 0) this.bq.fill(0)
+    if (this.aCount > 0) this.aq.fill(0)
+    this.bCount = this.aCount = 0
+    this.bBest = this.aBest = -1
+    this.bo.clear()
+    this.ao.clear()
+    this.placed = false
   }
 
   setBid(price: Ticks, qty: Steps): void {
-    this.b.set(price, qty)
+    if (!this.placed) this.place(price)
+    const i = price - this.base
+    if (i >= 0 && i < this.W) {
+      const q = this.bq
+      const old = q[i]
+      if (qty > 0) {
+        q[i] = qty
+        if (old === 0) {
+          this.bCount++
+          if (i > this.bBest) this.bBest = i
+        }
+      } else if (old !== 0) {
+        q[i] = 0
+        if (--this.bCount === 0) this.bBest = -1
+        else if (i === this.bBest) {
+          let j = i - 1
+          while (q[j] === 0) j--
+          this.bBest = j
+        }
+      }
+    } else {
+      this.bo.set(price, qty)
+    }
   }
 
   setAsk(price: Ticks, qty: Steps): void {
-    this.a.set(-price, qty)
+    if (!this.placed) this.place(price)
+    const i = price - this.base
+    if (i >= 0 && i < this.W) {
+      const q = this.aq
+      const old = q[i]
+      if (qty > 0) {
+        q[i] = qty
+        if (old === 0) {
+          this.aCount++
+          if (this.aBest < 0 || i < this.aBest) this.aBest = i
+        }
+      } else if (old !== 0) {
+        q[i] = 0
+        if (--this.aCount === 0) this.aBest = -1
+        else if (i === this.aBest) {
+          let j = i + 1
+          while (q[j] === 0) j++
+          this.aBest = j
+        }
+      }
+    } else {
+      this.ao.set(-price, qty)
+    }
   }
 
   set(side: BookSide, price: Ticks, qty: Steps): void {
-    if (side === 'bid') this.b.set(price, qty)
-    else this.a.set(-price, qty)
+    if (side === 'bid') this.setBid(price, qty)
+    else this.setAsk(price, qty)
   }
 
   /** Apply one message's absolute level quantities (0 deletes). */
   applyLevels(batch: LevelBatch): void {
-    const b = this.b
-    const a = this.a
     const bp = batch.bidPx
     const bq = batch.bidQty
-    for (let i = 0, n = batch.nb; i < n; i++) b.set(bp[i], bq[i])
+    for (let i = 0, n = batch.nb; i < n; i++) this.setBid(bp[i], bq[i])
     const ap = batch.askPx
     const aq = batch.askQty
-    for (let i = 0, n = batch.na; i < n; i++) a.set(-ap[i], aq[i])
+    for (let i = 0, n = batch.na; i < n; i++) this.setAsk(ap[i], aq[i])
+    this.maybeRecenter()
   }
 
   /** Replace the whole book with a snapshot (zero quantities are ignored). */
   applySnapshot(batch: LevelBatch): void {
     this.clear()
+    let hiBid = -1
+    let loAsk = -1
+    for (let i = 0; i < batch.nb; i++) if (batch.bidQty[i] > 0 && batch.bidPx[i] > hiBid) hiBid = batch.bidPx[i]
+    for (let i = 0; i < batch.na; i++) if (batch.askQty[i] > 0 && (loAsk < 0 || batch.askPx[i] < loAsk)) loAsk = batch.askPx[i]
+    const centre = hiBid >= 0 && loAsk >= 0 ? Math.floor((hiBid + loAsk) / 2) : hiBid >= 0 ? hiBid : loAsk
+    if (centre >= 0) this.place(centre)
     this.applyLevels(batch)
   }
 
   bestBid(): Ticks {
-    const n = this.b.n
-    return n > 0 ? this.b.keys[n - 1] : -1
+    const w = this.bBest >= 0 ? this.base + this.bBest : -1
+    const n = this.bo.n
+    const o = n > 0 ? this.bo.keys[n - 1] : -1
+    return w > o ? w : o
   }
 
   bestAsk(): Ticks {
-    const n = this.a.n
-    return n > 0 ? -this.a.keys[n - 1] : -1
+    const w = this.aBest >= 0 ? this.base + this.aBest : -1
+    const n = this.ao.n
+    const o = n > 0 ? -this.ao.keys[n - 1] : -1
+    if (w < 0) return o
+    return o < 0 || w < o ? w : o
   }
 
   bestBidQty(): Steps {
-    const n = this.b.n
-    return n > 0 ? this.b.qtys[n - 1] : 0
+    const p = this.bestBid()
+    return p < 0 ? 0 : this.qtyAt('bid', p)
   }
 
   bestAskQty(): Steps {
-    const n = this.a.n
-    return n > 0 ? this.a.qtys[n - 1] : 0
+    const p = this.bestAsk()
+    return p < 0 ? 0 : this.qtyAt('ask', p)
   }
 
   /** number of levels on a side */
   depth(side: BookSide): number {
-    return side === 'bid' ? this.b.n : this.a.n
+    return side === 'bid' ? this.bCount + this.bo.n : this.aCount + this.ao.n
   }
 
   qtyAt(side: BookSide, price: Ticks): Steps {
-    return side === 'bid' ? this.b.get(price) : this.a.get(-price)
+    const i = price - this.base
+    const inWindow = this.placed && i >= 0 && i < this.W
+    if (side === 'bid') return inWindow ? this.bq[i] : this.bo.get(price)
+    return inWindow ? this.aq[i] : this.ao.get(-price)
   }
 
   forEachLevel(side: BookSide, fn: (price: Ticks, qty: Steps) => boolean | void): void {
-    const s = side === 'bid' ? this.b : this.a
-    const sign = side === 'bid' ? 1 : -1
-    const k = s.keys
-    const q = s.qtys
-    for (let i = s.n - 1; i >= 0; i--) {
-      if (fn(sign * k[i], q[i]) === false) return
+    const base = this.base
+    if (side === 'bid') {
+      const q = this.bq
+      const o = this.bo
+      let i = this.bBest
+      let j = o.n - 1
+      for (;;) {
+        const wp = i >= 0 ? base + i : -1
+        const op = j >= 0 ? o.keys[j] : -1
+        if (wp < 0 && op < 0) return
+        if (wp > op) {
+          if (fn(wp, q[i]) === false) return
+          i--
+          while (i >= 0 && q[i] === 0) i--
+        } else {
+          if (fn(op, o.qtys[j]) === false) return
+          j--
+        }
+      }
+    } else {
+      const q = this.aq
+      const o = this.ao
+      const W = this.W
+      let i = this.aBest
+      let j = o.n - 1
+      for (;;) {
+        const wp = i >= 0 ? base + i : -1
+        const op = j >= 0 ? -o.keys[j] : -1
+        if (wp < 0 && op < 0) return
+        if (wp >= 0 && (op < 0 || wp < op)) {
+          if (fn(wp, q[i]) === false) return
+          i++
+          while (i < W && q[i] === 0) i++
+          if (i >= W) i = -1
+        } else {
+          if (fn(op, o.qtys[j]) === false) return
+          j--
+        }
+      }
     }
   }
 
   /** Same levels on both sides (flags and timestamps are not compared). */
   equals(other: OrderBook): boolean {
-    return this.b.equals(other.b) && this.a.equals(other.a)
+    if (this.depth('bid') !== other.depth('bid') || this.depth('ask') !== other.depth('ask')) return false
+    if (this.W === other.W && this.base === other.base) {
+      const a = this.bq
+      const b = other.bq
+      const c = this.aq
+      const d = other.aq
+      for (let i = 0; i < this.W; i++) if (a[i] !== b[i] || c[i] !== d[i]) return false
+      return this.bo.equals(other.bo) && this.ao.equals(other.ao)
+    }
+    const x = this.dump()
+    const y = other.dump()
+    for (const k of ['bids', 'asks'] as const) {
+      for (let i = 0; i < x[k].length; i++) if (x[k][i][0] !== y[k][i][0] || x[k][i][1] !== y[k][i][1]) return false
+    }
+    return true
   }
 
   /** Canonical dump, best level first on each side. */
   dump(maxLevels = Number.MAX_SAFE_INTEGER): BookDump {
     const out: BookDump = {bids: [], asks: []}
+    if (maxLevels <= 0) return out
     this.forEachLevel('bid', (p, q) => out.bids.push([p, q]) < maxLevels)
     this.forEachLevel('ask', (p, q) => out.asks.push([p, q]) < maxLevels)
     return out
@@ -236,12 +379,49 @@ export class OrderBook implements BookView {
 
   /** A deep copy of the levels and flags. */
   clone(): OrderBook {
-    const c = new OrderBook(4)
-    c.b.copyFrom(this.b)
-    c.a.copyFrom(this.a)
+    const c = new OrderBook({window: this.W, capacity: Math.max(this.bo.n, this.ao.n, 4)})
+    c.base = this.base
+    c.placed = this.placed
+    c.bq.set(this.bq)
+    c.aq.set(this.aq)
+    c.bCount = this.bCount
+    c.aCount = this.aCount
+    c.bBest = this.bBest
+    c.aBest = this.aBest
+    c.bo.copyFrom(this.bo)
+    c.ao.copyFrom(this.ao)
     c.synced = this.synced
     c.stale = this.stale
     c.lastUpdateTs = this.lastUpdateTs
     return c
+  }
+
+  // ---- window management --------------------------------------------------------
+
+  /** centre the (empty) window on a price */
+  private place(centre: Ticks): void {
+    this.base = Math.max(0, centre - (this.W >> 1))
+    this.placed = true
+  }
+
+  /** re-centre when the top of book has drifted into the outer eighth of the window */
+  private maybeRecenter(): void {
+    const b = this.bestBid()
+    const a = this.bestAsk()
+    const top = b >= 0 ? b : a
+    if (top < 0) return
+    const W = this.W
+    const ref = top - this.base
+    if (ref >= W >> 3 && ref < W - (W >> 3)) return
+    const centre = b >= 0 && a >= 0 ? Math.floor((b + a) / 2) : b >= 0 ? b : a
+    if (centre < 0) return
+    const newBase = Math.max(0, centre - (W >> 1))
+    if (newBase === this.base) return
+    const d = this.dump()
+    this.clear()
+    this.base = newBase
+    this.placed = true
+    for (const [p, q] of d.bids) this.setBid(p, q)
+    for (const [p, q] of d.asks) this.setAsk(p, q)
   }
 }

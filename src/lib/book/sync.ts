@@ -34,8 +34,8 @@ export type SyncState = 'awaiting-snapshot' | 'bridging' | 'live'
 export interface DepthSyncOptions {
   /** max events kept while waiting for a snapshot; the oldest go first (default 10 000) */
   maxBuffer?: number
-  /** initial level capacity per side of the book */
-  capacity?: number
+  /** dense window width of the book in ticks (see OrderBook) */
+  window?: number
 }
 
 export interface SyncCounters {
@@ -89,7 +89,7 @@ export class DepthSync {
   constructor(instrument: Instrument, opts: DepthSyncOptions = {}) {
     this.instrument = instrument
     this.maxBuffer = opts.maxBuffer ?? 10_000
-    this.ob = new OrderBook(opts.capacity ?? 2048)
+    this.ob = new OrderBook({window: opts.window})
   }
 
   /** The read-only view for the strategy core. */
@@ -307,15 +307,19 @@ export class DepthSync {
   private convert(bids: Level[], asks: Level[]): boolean {
     const b = this.scratch
     const inst = this.instrument
+    const pd = inst.priceDecimals
+    const pu = inst.tickUnits
+    const qd = inst.qtyDecimals
+    const qu = inst.stepUnits
     b.reset()
     try {
       for (let i = 0; i < bids.length; i++) {
         const l = bids[i]
-        b.pushBid(inst.priceToTicks(l[0], 'exact'), inst.qtyToSteps(l[1], 'exact'))
+        b.pushBid(gridInt(l[0], pd, pu), gridInt(l[1], qd, qu))
       }
       for (let i = 0; i < asks.length; i++) {
         const l = asks[i]
-        b.pushAsk(inst.priceToTicks(l[0], 'exact'), inst.qtyToSteps(l[1], 'exact'))
+        b.pushAsk(gridInt(l[0], pd, pu), gridInt(l[1], qd, qu))
       }
       return true
     } catch (e) {
@@ -327,4 +331,45 @@ export class DepthSync {
       throw e
     }
   }
+}
+
+/**
+ * A decimal string → integer count of grid units, exactly as
+ * `Instrument.priceToTicks(s, 'exact')` / `qtyToSteps(s, 'exact')` (same results, same
+ * GridError on anything else; a property test holds them equal), without their generic
+ * rounding paths: the per-level hot loop of the JSON path.
+ */
+export function gridInt(s: string, decimals: number, unit: number): number {
+  const len = s.length
+  let v = 0
+  let i = 0
+  let c = 0
+  for (; i < len; i++) {
+    c = s.charCodeAt(i)
+    if (c < 48 || c > 57) break
+    v = v * 10 + (c - 48)
+  }
+  let digits = i
+  let frac = 0
+  if (i < len) {
+    if (c !== 46) throw new GridError(`not a non-negative decimal: ${JSON.stringify(s)}`)
+    for (i++; i < len; i++) {
+      c = s.charCodeAt(i)
+      if (c < 48 || c > 57) throw new GridError(`not a non-negative decimal: ${JSON.stringify(s)}`)
+      digits++
+      if (frac < decimals) {
+        v = v * 10 + (c - 48)
+        frac++
+      } else if (c !== 48) {
+        throw new GridError(`${s} has more than ${decimals} decimals`)
+      }
+    }
+  }
+  if (digits === 0) throw new GridError(`not a non-negative decimal: ${JSON.stringify(s)}`)
+  for (; frac < decimals; frac++) v *= 10
+  if (!Number.isSafeInteger(v)) throw new GridError(`decimal too large for exact integer arithmetic: ${s}`)
+  if (unit === 1) return v
+  const q = Math.floor(v / unit)
+  if (q * unit !== v) throw new GridError(`${v} is not a multiple of ${unit}`)
+  return q
 }
