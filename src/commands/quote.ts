@@ -1,0 +1,73 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
+import {parseDuration} from '../lib/cli/duration.js'
+import {resolveEndpoints} from '../lib/cli/endpoints.js'
+import {parseSpeed, quote, type QuoteResult} from '../lib/engine/quote.js'
+import {renderSummaryTable} from '../lib/report/table.js'
+
+export default class Quote extends BaseCommand<typeof Quote> {
+  static override description = 'Run the maker loop. --dry-run: real market data (live, or --replay PATH), paper orders, no signed request is ever sent'
+  static override examples = [
+    '<%= config.bin %> quote --symbol ETHUSDC --dry-run --replay recordings/ETHUSDC',
+    '<%= config.bin %> quote --symbol ETHUSDC --dry-run --duration 10m',
+    '<%= config.bin %> quote --symbol ETHUSDT --dry-run --replay ethusdt_20240718.gz --replay ethusdt_20240719.gz --strategy naive',
+  ]
+
+  static override flags = {
+    symbol: Flags.string({char: 's', description: 'symbol to quote, e.g. ETHUSDC', required: true}),
+    'dry-run': Flags.boolean({description: 'paper orders on real market data; no signed request is sent', default: false}),
+    replay: Flags.string({description: 'replay a recording (Tardis CSV file or folder, or raw captures; repeat for a day pair) instead of the live market', multiple: true}),
+    speed: Flags.string({description: "replay pace: 'max' (default) or a multiple of real time, e.g. 10"}),
+    duration: Flags.string({char: 'd', description: 'stop after this long (market time in replay): 30s, 5m, 1h'}),
+    config: Flags.string({char: 'c', description: 'JSON config file (default: mm.config.json if present, else the defaults)'}),
+    strategy: Flags.string({description: "override strategy.kind: 'v2' or the 'naive' baseline", options: ['v2', 'naive']}),
+    'tick-size': Flags.string({description: "replay: the instrument's tick size when the recording has no meta.json"}),
+    'step-size': Flags.string({description: "replay: the instrument's lot step when the recording has no meta.json"}),
+    'min-notional': Flags.string({description: "replay: the instrument's min notional when the recording has no meta.json (default 5)"}),
+    ...stateDirFlag,
+    ...venueFlags,
+  }
+
+  async run(): Promise<QuoteResult> {
+    const f = this.flags
+    const replay = f.replay !== undefined && f.replay.length > 0
+    let stopping = false
+    let stopWith: (why: string) => void = () => {}
+    const stop = new Promise<string>((res) => (stopWith = res))
+    const onSignal = (sig: string) => {
+      stopping = true
+      stopWith(`signal ${sig}`)
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    try {
+      const res = await quote({
+        symbol: f.symbol,
+        dryRun: f['dry-run'],
+        replay: f.replay,
+        speed: parseSpeed(f.speed, replay),
+        durationMs: f.duration === undefined ? undefined : parseDuration(f.duration, '--duration'),
+        configPath: f.config,
+        strategy: f.strategy as 'v2' | 'naive' | undefined,
+        stateDir: f['state-dir'],
+        tickSize: f['tick-size'],
+        stepSize: f['step-size'],
+        minNotional: f['min-notional'],
+        endpoints: resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet}),
+        wallMs: Date.now(),
+        stop,
+        isStopping: () => stopping,
+        onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`note: ${m}\n`),
+        onProgress: tty ? (line) => process.stderr.write(`\r\u001b[2K${line}`) : undefined,
+      })
+      if (tty) process.stderr.write('\r\u001b[2K')
+      this.log(renderSummaryTable(res.summary))
+      this.log(`events: ${res.eventLog}`)
+      return res
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+}

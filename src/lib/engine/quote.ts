@@ -1,0 +1,88 @@
+/**
+ * What `mm quote --dry-run` does, from parsed flags to a finished run. The command only
+ * parses flags, calls this, and prints.
+ */
+import {UsageError} from '../domain/errors.js'
+import {loadConfigFile, type MmConfig} from '../config/index.js'
+import type {Endpoints} from '../cli/endpoints.js'
+import {LiveFeed} from '../market/live-feed.js'
+import {BinancePublicRest} from '../venue/binance/rest-public.js'
+import {openReplay} from './replay-source.js'
+import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
+
+export interface QuoteOptions {
+  symbol: string
+  dryRun: boolean
+  replay?: string[]
+  speed: 'max' | number
+  durationMs?: number
+  configPath?: string
+  strategy?: 'v2' | 'naive'
+  stateDir: string
+  tickSize?: string
+  stepSize?: string
+  minNotional?: string
+  endpoints: Endpoints
+  wallMs: number
+  /** resolves with a reason when the operator asks to stop (SIGINT/SIGTERM) */
+  stop: Promise<string>
+  isStopping: () => boolean
+  onNotice?: (msg: string) => void
+  onProgress?: (line: string) => void
+}
+
+export interface QuoteResult extends SessionResult {
+  instrument: {symbol: string; tickSize: string; stepSize: string; minNotional: string; from: string}
+  config: string
+}
+
+export function parseSpeed(s: string | undefined, replay: boolean): 'max' | number {
+  if (s === undefined) return replay ? 'max' : 1
+  if (s === 'max') return 'max'
+  const m = /^(\d+(?:\.\d+)?)x?$/.exec(s)
+  if (!m || Number(m[1]) <= 0) throw new UsageError('E_USAGE', `--speed ${JSON.stringify(s)} is not 'max' or a positive multiple of real time (e.g. 10)`)
+  return Number(m[1])
+}
+
+export async function quote(o: QuoteOptions): Promise<QuoteResult> {
+  if (!o.dryRun) {
+    throw new UsageError('E_LIVE_UNAVAILABLE', 'live trading is not available in this version: mm quote needs --dry-run', {suggestion: 'add --dry-run (paper orders on live data) or --dry-run --replay PATH'})
+  }
+  if (o.replay && o.speed !== 'max' && o.speed > 1000) throw new UsageError('E_USAGE', '--speed above 1000 is not pacing anything: use --speed max')
+  const loaded = loadConfigFile(o.configPath)
+  const config: MmConfig = o.strategy ? {...loaded.config, strategy: {...loaded.config.strategy, kind: o.strategy}} : loaded.config
+  const configSource = loaded.path ?? '(defaults)'
+  const symbol = o.symbol.toUpperCase()
+  if ((o.tickSize === undefined) !== (o.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together')
+
+  if (o.replay && o.replay.length > 0) {
+    const src = await openReplay(o.replay, {symbol, tickSize: o.tickSize, stepSize: o.stepSize, minNotional: o.minNotional})
+    const inst = instrumentOf({...src.instrument, minNotional: o.minNotional ?? src.instrument.minNotional})
+    if (src.instrumentFrom === 'inferred') {
+      o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
+    }
+    const res = await runReplay(
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay'},
+      src.events(),
+      {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
+    )
+    return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: src.instrumentFrom}, config: configSource}
+  }
+
+  // live market data, paper orders: public endpoints only, no keys, no signed request
+  const rest = new BinancePublicRest({baseUrl: o.endpoints.rest})
+  let inst
+  try {
+    ;[inst] = await rest.instruments([symbol])
+  } finally {
+    await rest.close()
+  }
+  const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade'})
+  const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
+  const res = await runLive(
+    {instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId},
+    feed,
+    {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress ? (p) => o.onProgress?.(`${p.events} events, risk ${p.risk}, position ${inst.signedStepsToQty(p.position)}, ${p.orders} open orders`) : undefined},
+  )
+  return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: 'exchangeInfo'}, config: configSource}
+}
