@@ -66,7 +66,7 @@ function issuesOf(err: z.ZodError, raw: unknown): ConfigIssue[] {
     if (out.some((o) => o.path === p)) continue // one line per key: the first failed check names the whole expectation
     const meta = leafMeta(is.path)
     let expected = meta?.expected ?? is.message
-    if (!meta && is.path.length <= 1 && is.code === 'invalid_type') expected = 'an object'
+    if (!meta && is.path.length === 1) expected = is.path[0] === '$comment' ? 'a string' : 'an object'
     out.push({path: p, value: valueAt(raw, is.path), expected})
   }
   return out
@@ -93,7 +93,16 @@ export function parseConfig(raw: unknown, source = 'config'): MmConfig {
   if (!r.success) throw configError(issuesOf(r.error, raw), source)
   const cross = crossIssues(r.data)
   if (cross.length > 0) throw configError(cross, source)
-  return r.data
+  return stripComments(r.data)
+}
+
+/** `$comment` keys are notes for humans: validated, then dropped. */
+function stripComments(c: MmConfig): MmConfig {
+  const drop = <T extends object>(o: T): T => {
+    const {$comment: _, ...rest} = o as T & {$comment?: string}
+    return rest as T
+  }
+  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper)}
 }
 
 export interface LoadedConfig {
