@@ -40,6 +40,11 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'ping-interval': Flags.string({description: 'server WebSocket ping interval', default: '3m'}),
   }
 
+  /** --json output is NDJSON: the `listening` line at start, the result line at the end. */
+  protected override logJson(json: unknown): void {
+    process.stdout.write(JSON.stringify(json) + '\n')
+  }
+
   async run(): Promise<SimResult> {
     const f = this.flags
     if (!f.replay && !f.synthetic) throw new UsageError('E_USAGE', 'give --replay PATH or --synthetic')

@@ -12,6 +12,7 @@ import {access, mkdir, rm, stat, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import type {Endpoints} from '../cli/endpoints.js'
 import {MmError, UsageError, VenueError} from '../domain/errors.js'
+import type {MarketEvent} from '../market/events.js'
 import {LiveFeed} from '../market/live-feed.js'
 import type {RetryPolicy} from '../venue/binance/http.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
@@ -35,6 +36,8 @@ export interface RecordOptions {
   onProgress?: (p: RecordProgress) => void
   progressEveryMs?: number
   onWarn?: (message: string) => void
+  /** every event written (after the writer took it) */
+  onEvent?: (ev: MarketEvent) => void
   retry?: Partial<RetryPolicy>
   ws?: Omit<StreamClientOptions, 'url'>
 }
@@ -134,7 +137,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     const f = feed
     const wsUrls = [f.publicClient.url, ...(f.marketClient ? [f.marketClient.url] : [])]
     for (const w of writers.values()) w.setSource({rest: opts.endpoints.rest, ws: wsUrls})
-    f.on('event', (ev) => writers.get(ev.symbol)?.write(ev))
+    f.on('event', (ev) => {
+      writers.get(ev.symbol)?.write(ev)
+      opts.onEvent?.(ev)
+    })
     f.on('gap', ({symbol}) => writers.get(symbol)?.noteGap())
     f.on('resync', ({symbol}) => writers.get(symbol)?.noteResync())
     f.on('reconnect', () => {
