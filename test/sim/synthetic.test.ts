@@ -260,6 +260,10 @@ describe('synthetic market: stream shape', () => {
     const evs = collect({seed: 1, startUs: START_US, durationMs: 250})
     const depth = evs.filter((e) => e.kind === 'depth')
     expect(depth.map((d) => d.ts - START_US)).toEqual([100_000, 200_000, 250_000])
+    const odd = collect({seed: 4, startUs: START_US, durationMs: 1_234, stepMs: 20, intervalMs: 100})
+    expect(odd.at(-1)!.kind).toBe('depth')
+    expect(odd.at(-1)!.ts).toBe(START_US + 1_234_000)
+    expect(Math.max(...odd.map((e) => e.ts))).toBe(START_US + 1_234_000)
     expect(collect({seed: 1, startUs: START_US, durationMs: 0}).map((e) => e.kind)).toEqual(['snapshot'])
   })
 

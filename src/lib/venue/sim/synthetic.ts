@@ -444,6 +444,7 @@ export class SyntheticMarket {
     const stepUs = p.stepMs * 1000
     const stepsPerWindow = p.intervalMs / p.stepMs
     const totalSteps = Math.ceil(this.durationMs / p.stepMs)
+    const endUs = this.startUs + this.durationMs * 1000
 
     // One touch-queue change lands before the snapshot, so the first diff straddles the
     // snapshot id: U ≤ lastUpdateId ≤ u (Binance's rule for the first event to apply).
@@ -460,9 +461,11 @@ export class SyntheticMarket {
       this.maintain()
       this.tickerIfChanged(t0)
       yield* this.drain()
-      yield* this.takerFlow(t0, stepUs)
+      // the last step may be partial when durationMs is not a multiple of stepMs
+      const len = Math.min(stepUs, endUs - t0)
+      yield* this.takerFlow(t0, len)
       if (i % stepsPerWindow === 0 || i === totalSteps) {
-        const ev = this.depthEvent(t0 + stepUs)
+        const ev = this.depthEvent(t0 + len)
         if (ev) {
           this.stats.depthEvents++
           yield ev
