@@ -7,12 +7,30 @@
 import {stat} from 'node:fs/promises'
 import {UsageError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
-import {detectRawSymbol, readRaw} from '../record/raw-reader.js'
+import {detectRawSymbol, readRawBatches} from '../record/raw-reader.js'
 import {kindOfName} from '../record/tardis-reader.js'
 import {type MarketSource, openReplaySource, type ReplaySourceOptions} from '../venue/sim/feed.js'
 import {basename} from 'node:path'
 
-export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string}): Promise<MarketSource> {
+export interface ReplaySource extends MarketSource {
+  /** the events in batches (one await per batch: the cheap way to replay) */
+  batches(): AsyncIterable<MarketEvent[]>
+}
+
+/** Group a per-event stream into batches. */
+export async function* batched(events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>, size = 512): AsyncGenerator<MarketEvent[]> {
+  let b: MarketEvent[] = []
+  for await (const ev of events) {
+    b.push(ev)
+    if (b.length >= size) {
+      yield b
+      b = []
+    }
+  }
+  if (b.length > 0) yield b
+}
+
+export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string}): Promise<ReplaySource> {
   if (paths.length === 0) throw new UsageError('E_REPLAY', '--replay needs a path')
   const want = opts.symbol.toUpperCase()
   for (const p of paths) {
@@ -26,12 +44,14 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
       }
     }
   }
-  if (paths.length === 1) return openReplaySource(paths[0], opts)
-  // several raw captures: one stream, in the order given (e.g. a day pair)
   const first = await openReplaySource(paths[0], opts)
-  if (first.instrumentFrom === 'meta') throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
+  const raw = first.instrumentFrom !== 'meta' && !(await stat(paths[0])).isDirectory() && kindOfName(basename(paths[0])) === undefined
+  if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
+  if (!raw) return {...first, batches: () => batched(first.events())}
+  // raw captures: one stream, in the order given (e.g. a day pair)
+  const batches = () => readRawBatches(paths, {symbol: want, onlySymbol: want})
   const events = async function* (): AsyncGenerator<MarketEvent> {
-    for await (const ev of readRaw(paths, {symbol: want})) if (ev.symbol.toUpperCase() === want) yield ev
+    for await (const b of batches()) yield* b
   }
-  return {...first, events}
+  return {...first, events, batches}
 }

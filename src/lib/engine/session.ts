@@ -84,7 +84,7 @@ export interface ReplayOptions {
 }
 
 /** Replay a recording through the session on a virtual clock driven by the venue timestamps. */
-export async function runReplay(o: SessionOptions, events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>, r: ReplayOptions): Promise<SessionResult> {
+export async function runReplay(o: SessionOptions, batches: AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]>, r: ReplayOptions): Promise<SessionResult> {
   const clock = new VirtualClock(0)
   const s = new Session(o, clock)
   const e = s.engine
@@ -93,35 +93,32 @@ export async function runReplay(o: SessionOptions, events: AsyncIterable<MarketE
   let reason = 'end of data'
   let n = 0
   let wallStart = 0
-  for await (const ev of events) {
-    const t = Math.floor(ev.ts / 1000)
-    if (first === null) {
-      first = t
-      clock.set(t)
-      wallStart = Date.now()
-      e.start()
-    }
-    if (r.durationMs !== undefined && t - first >= r.durationMs) {
-      e.runUntil(first + r.durationMs, set)
-      set(first + r.durationMs)
-      reason = 'duration'
-      break
-    }
-    if (r.speed !== 'max') {
-      const due = wallStart + (t - first) / r.speed
-      const wait = due - Date.now()
-      if (wait > 0) await new Promise((res) => setTimeout(res, wait))
-    }
-    e.runUntil(t, set)
-    set(t)
-    e.onMarket(ev)
-    n++
-    if ((n & 0x3fff) === 0) {
-      r.onProgress?.({events: n, t})
-      await yieldIo()
-      if (r.shouldStop?.()) {
-        reason = 'signal'
-        break
+  loop: for await (const batch of batches) {
+    for (let i = 0; i < batch.length; i++) {
+      const ev = batch[i]
+      const t = Math.floor(ev.ts / 1000)
+      if (first === null) {
+        first = t
+        clock.set(t)
+        wallStart = Date.now()
+        e.start()
+      }
+      if (r.durationMs !== undefined && t - first >= r.durationMs) {
+        e.runUntil(first + r.durationMs, set)
+        set(first + r.durationMs)
+        reason = 'duration'
+        break loop
+      }
+      if (r.speed !== 'max') {
+        const wait = wallStart + (t - first) / r.speed - Date.now()
+        if (wait > 0) await new Promise((res) => setTimeout(res, wait))
+      }
+      e.runUntil(t, set)
+      set(t)
+      e.onMarket(ev)
+      if ((++n & 0x3fff) === 0) {
+        r.onProgress?.({events: n, t})
+        await yieldIo()
       }
     }
     if (r.shouldStop?.()) {

@@ -18,7 +18,7 @@
 import {createReadStream} from 'node:fs'
 import {open} from 'node:fs/promises'
 import {basename} from 'node:path'
-import {createInterface} from 'node:readline'
+import {StringDecoder} from 'node:string_decoder'
 import {createGunzip} from 'node:zlib'
 import {MmError} from '../domain/errors.js'
 import type {DepthEvent, Level, MarketEvent, SnapshotEvent, TickerEvent, TradeEvent} from '../market/events.js'
@@ -90,16 +90,24 @@ async function isGzipFile(path: string): Promise<boolean> {
   }
 }
 
-async function* fileLines(path: string): AsyncGenerator<string> {
+/** The lines of a (possibly gzipped) file, a chunk's worth at a time. */
+async function* fileLineBatches(path: string): AsyncGenerator<string[]> {
   const gz = await isGzipFile(path)
-  const src = createReadStream(path)
-  const input = gz ? src.pipe(createGunzip()) : src
+  const src = createReadStream(path, {highWaterMark: 1 << 18})
+  const input = gz ? src.pipe(createGunzip({chunkSize: 1 << 18})) : src
   if (gz) src.on('error', (e) => input.destroy(e))
-  const rl = createInterface({input, crlfDelay: Infinity})
+  const decoder = new StringDecoder('utf8')
+  let rest = ''
   try {
-    for await (const line of rl) yield line
+    for await (const chunk of input) {
+      const text = rest + decoder.write(chunk as Buffer)
+      const lines = text.split('\n')
+      rest = lines.pop() as string
+      if (lines.length > 0) yield lines
+    }
+    rest += decoder.end()
+    if (rest.length > 0) yield [rest]
   } finally {
-    rl.close()
     src.destroy()
   }
 }
@@ -117,10 +125,12 @@ export function symbolFromFileName(path: string): string | undefined {
 export async function detectRawSymbol(paths: string[], maxLines = 1000): Promise<string | undefined> {
   if (paths.length === 0) return undefined
   let n = 0
-  for await (const line of fileLines(paths[0])) {
-    if (++n > maxLines) break
-    const m = /"s":"([A-Za-z0-9]+)"/.exec(line) ?? /"stream":"([a-z0-9]+)@/.exec(line) ?? /symbol=([A-Za-z0-9]+)/.exec(line)
-    if (m) return m[1].toUpperCase()
+  outer: for await (const lines of fileLineBatches(paths[0])) {
+    for (const line of lines) {
+      if (++n > maxLines) break outer
+      const m = /"s":"([A-Za-z0-9]+)"/.exec(line) ?? /"stream":"([a-z0-9]+)@/.exec(line) ?? /symbol=([A-Za-z0-9]+)/.exec(line)
+      if (m) return m[1].toUpperCase()
+    }
   }
   return symbolFromFileName(paths[0])
 }
@@ -288,21 +298,37 @@ function parseLine(ctx: Ctx, line: string): MarketEvent | null {
  * Blank lines are skipped; anything else that cannot be read throws RawFormatError.
  */
 export async function* readRaw(paths: string[], opts: RawReadOptions = {}): AsyncGenerator<MarketEvent> {
+  for await (const batch of readRawBatches(paths, opts)) yield* batch
+}
+
+/**
+ * The same stream in batches (one per chunk of the file): the cheap way to consume it,
+ * one await per batch instead of one per event. With `onlySymbol`, events of other symbols
+ * are left out.
+ */
+export async function* readRawBatches(paths: string[], opts: RawReadOptions & {onlySymbol?: string} = {}): AsyncGenerator<MarketEvent[]> {
   const stats = opts.stats ?? newRawStats()
+  const only = opts.onlySymbol?.toUpperCase()
   let symbol = opts.symbol
   for (const file of paths) {
     stats.files++
     const ctx: Ctx = {file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats}
     try {
-      for await (const line of fileLines(file)) {
-        ctx.line++
-        if (line.length === 0 || line.trim().length === 0) continue
-        stats.lines++
-        const ev = parseLine(ctx, line)
-        if (ev) {
-          stats.events++
-          yield ev
+      for await (const lines of fileLineBatches(file)) {
+        const out: MarketEvent[] = []
+        for (let i = 0; i < lines.length; i++) {
+          let line = lines[i]
+          ctx.line++
+          if (line.endsWith('\r')) line = line.slice(0, -1)
+          if (line.length === 0 || line.trim().length === 0) continue
+          stats.lines++
+          const ev = parseLine(ctx, line)
+          if (ev && (only === undefined || ev.symbol.toUpperCase() === only)) {
+            stats.events++
+            out.push(ev)
+          }
         }
+        if (out.length > 0) yield out
       }
     } catch (e) {
       if (e instanceof RawFormatError) throw e
