@@ -21,7 +21,7 @@ import {nextClientId} from '../orders/client-id.js'
 import {applyFill, emptyPosition, pnlSummary, type Position} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest} from '../risk/types.js'
-import {onFill, onIocResult, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
+import {onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
 import type {RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 
@@ -132,6 +132,7 @@ export class Engine {
       const b = this.sync.book
       const mid2 = b.ready ? b.bestBid() + b.bestAsk() : null
       this.mid2 = mid2
+      if (mid2 !== null) this.sampleMid(mid2)
       // a large move since the last decision is not left waiting for the refresh interval
       if (mid2 !== null && this.lastDecideMid2 !== null && Math.abs(mid2 - this.lastDecideMid2) / this.lastDecideMid2 >= this.o.core.shockPct * SHOCK_CHECK_FRACTION) {
         this.nextDecideMs = this.o.clock.now()
@@ -314,6 +315,19 @@ export class Engine {
         return
       }
     }
+  }
+
+  /**
+   * Feed the strategy's 1-second mid samples (volatility, 3.1) and its adverse-fill watch
+   * (3.3) from the book, not only at decisions; skipped when neither needs this update.
+   */
+  private sampleMid(mid2: number): void {
+    const st = this.state.strategy
+    const now = this.o.clock.now()
+    if (st.adverse.length === 0 && st.lastSampleMs !== null && now - st.lastSampleMs < 1000 && now >= st.lastSampleMs) return
+    const m = onMid(st, mid2 / 2, now, this.o.core)
+    this.state = {...this.state, strategy: m.state}
+    this.logCore(m.events)
   }
 
   /** Send an order the strategy asked for outside a decision (instant retry). */
