@@ -76,6 +76,7 @@ export class Engine {
   private risk: RiskStateName = 'normal'
   private mid2: number | null = null
   private started = false
+  private stopping = false
   private stopped = false
   marketEvents = 0
 
@@ -104,7 +105,7 @@ export class Engine {
 
   /** The earliest time something is due without new market data. */
   nextWakeMs(): number {
-    let t = Math.min(this.nextDecideMs, this.nextSampleMs, this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY)
+    let t = Math.min(this.stopping ? Number.POSITIVE_INFINITY : this.nextDecideMs, this.nextSampleMs, this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY)
     if (this.markouts.length > 0) t = Math.min(t, this.markouts[0].due)
     return t
   }
@@ -139,7 +140,7 @@ export class Engine {
       }
       if (this.nextDecideMs === Number.NEGATIVE_INFINITY && b.ready) this.nextDecideMs = this.o.clock.now()
     }
-    if (this.nextDecideMs <= this.o.clock.now()) this.decideNow()
+    if (this.nextDecideMs <= this.o.clock.now() && !this.stopping) this.decideNow()
   }
 
   /** A control request (halt / resume / flatten) for the next decision, which happens at once. */
@@ -159,19 +160,29 @@ export class Engine {
     return n
   }
 
-  /** Stop: cancel all, let the venue answer, write run_end. */
-  finish(reason: string, settle: (ms: number) => void): RunSummary {
+  /** Begin a clean stop: no more decisions, cancel every order we hold. */
+  beginStop(): void {
     if (!this.started) this.start()
+    if (this.stopping) return
+    this.stopping = true
+    this.nextDecideMs = Number.POSITIVE_INFINITY
+    this.cancelAll('stop')
+  }
+
+  /**
+   * Stop: cancel all, let the venue answer (`settle` moves a virtual clock; with the
+   * system clock the caller waits before calling this), write run_end.
+   */
+  finish(reason: string, settle: (ms: number) => void): RunSummary {
+    this.beginStop()
     if (!this.stopped) {
       this.stopped = true
-      this.nextDecideMs = Number.POSITIVE_INFINITY
-      this.cancelAll('stop')
-      // let the cancels reach the venue and their reports come back
       const until = this.o.clock.now() + 60_000
       for (let i = 0; i < 10_000 && this.working.size > 0; i++) {
         const next = Math.min(this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY)
         if (!Number.isFinite(next) || next > until) break
         settle(Math.max(next, this.o.clock.now()))
+        if (this.o.clock.now() < next) break // a clock the caller does not move
         this.o.venue.advanceTo?.(this.o.clock.now())
         this.drainReports()
       }
@@ -204,7 +215,7 @@ export class Engine {
     this.o.venue.advanceTo?.(now)
     this.drainReports()
     while (this.markouts.length > 0 && this.markouts[0].due <= now) this.markout(this.markouts.shift() as Markout)
-    if (this.nextDecideMs <= now && !this.stopped) this.decideNow()
+    if (this.nextDecideMs <= now && !this.stopping) this.decideNow()
     if (this.nextSampleMs <= now) this.sample()
   }
 
@@ -268,7 +279,7 @@ export class Engine {
           const h = onPostOnlyReject(this.state.strategy, w, now, cfg)
           this.state = {...this.state, strategy: h.state}
           this.logCore(h.events)
-          for (const intent of h.intents) this.placeNow(intent)
+          if (!this.stopping) for (const intent of h.intents) this.placeNow(intent)
         }
         this.nextDecideMs = now
         return

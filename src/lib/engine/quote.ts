@@ -62,7 +62,7 @@ export async function quote(o: QuoteOptions): Promise<QuoteResult> {
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
     }
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay'},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
       src.batches(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
@@ -80,7 +80,11 @@ export async function quote(o: QuoteOptions): Promise<QuoteResult> {
   const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade'})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
-    {instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId},
+    {
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId,
+      onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
+      onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
+    },
     feed,
     {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress ? (p) => o.onProgress?.(`${p.events} events, risk ${p.risk}, position ${inst.signedStepsToQty(p.position)}, ${p.orders} open orders`) : undefined},
   )

@@ -30,6 +30,10 @@ export interface SessionOptions {
   source: string
   /** client-order-id run tag; replays use a fixed one so their logs are identical */
   runId: string
+  /** told the run directory once it exists */
+  onStart?: (runDir: string) => void
+  /** told when live market data is in sync (live only) */
+  onSynced?: () => void
 }
 
 export interface SessionResult {
@@ -64,6 +68,7 @@ export class Session {
       log: (ev: RunEvent) => this.log.write(ev),
     })
     writeFileSync(join(run.dir, 'config.json'), JSON.stringify({config: o.config, instrument: o.instrument.spec, source: o.source}, null, 2) + '\n')
+    o.onStart?.(run.dir)
   }
 
   close(summary: RunSummary): SessionResult {
@@ -170,7 +175,7 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
   })
   e.start()
   const progress = r.onProgress ? setInterval(() => r.onProgress?.({events: e.marketEvents, risk: e.riskState, position: e.positionSteps, orders: e.openOrders}), 1000) : undefined
-  const started = feed.start().catch((err: Error) => {
+  const started = feed.start().then(() => o.onSynced?.(), (err: Error) => {
     fatal = err
     fatalResolve('venue unreachable')
   })
@@ -181,7 +186,7 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
   await started
   await feed.stop()
   // cancel everything, then let the paper venue's simulated latencies run out in real time
-  e.cancelAll('stop')
+  e.beginStop()
   const p = o.config.paper
   await new Promise((res) => setTimeout(res, 2 * (p.entryLatencyMs + p.responseLatencyMs) + 50))
   e.runUntil(Date.now(), noop)
