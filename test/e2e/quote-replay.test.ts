@@ -73,6 +73,17 @@ describe('mm quote --dry-run --replay (real ETHUSDT stream)', () => {
     expect(naive.data.summary.strategy).toBe('naive')
     expect(naive.data.summary.marketEvents).toBe(69_913)
     expect(Number(naive.data.summary.maxAbsPosition)).toBeLessThanOrEqual(0.05)
+    // side by side in one report: v2 against the baseline
+    const rep = await runCli(['report', first.data.runDir, naive.data.runDir])
+    expect(rep.code, rep.stderr).toBe(0)
+    expect(rep.stdout).toMatch(/│ *│ v2 *│ naive *│/)
+    expect(rep.stdout).toMatch(/adverse move 1 s \/ 10 s/)
+  })
+
+  it('leaves a checkpoint: flat book of orders, the position as the fills left it', () => {
+    const cp = JSON.parse(readFileSync(join(first.data.runDir, 'checkpoint.json'), 'utf8')) as {workingOrders: unknown[]; position: {fills: number}}
+    expect(cp.workingOrders).toEqual([])
+    expect(cp.position.fills).toBe(first.data.summary.fills)
   })
 
   it('refuses a recording of another symbol, naming both', async () => {

@@ -18,7 +18,7 @@ import type {Instrument} from '../domain/instrument.js'
 import type {OrderAction, OrderIntent, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
 import {nextClientId} from '../orders/client-id.js'
-import {applyFill, emptyPosition, pnlSummary, type Position} from '../orders/position.js'
+import {applyFill, emptyPosition, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest} from '../risk/types.js'
 import {onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
@@ -190,6 +190,19 @@ export class Engine {
       this.emit({type: 'run_end', t: this.o.clock.now(), reason, marketEvents: this.marketEvents, resyncs: this.sync.resyncs})
     }
     return this.summarizer.result()
+  }
+
+  /** What a restart would need: position, working orders, risk and strategy state (JSON). */
+  checkpoint(): Record<string, unknown> {
+    return {
+      t: this.o.clock.now(),
+      symbol: this.inst.symbol,
+      position: positionToJSON(this.position),
+      workingOrders: [...this.working.values()],
+      risk: this.state.risk,
+      strategy: this.state.strategy,
+      clientIds: this.state.ids,
+    }
   }
 
   summary(): RunSummary {

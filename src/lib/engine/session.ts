@@ -4,7 +4,7 @@
  * at a multiple of real time) or by the live market (system clock, public streams only:
  * no signed request is ever sent in dry-run).
  */
-import {writeFileSync} from 'node:fs'
+import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setImmediate as yieldIo} from 'node:timers/promises'
 import {type Clock, SystemClock, VirtualClock} from '../clock/clock.js'
@@ -18,6 +18,13 @@ import type {RunEvent} from '../telemetry/run-events.js'
 import {PaperVenue} from '../venue/paper/index.js'
 import {ReportQueue} from '../venue/types.js'
 import {Engine} from './engine.js'
+
+/** Write a file whole or not at all: a temp file beside it, then rename. */
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp`
+  writeFileSync(tmp, text)
+  renameSync(tmp, path)
+}
 
 export interface SessionOptions {
   instrument: Instrument
@@ -73,7 +80,8 @@ export class Session {
 
   close(summary: RunSummary): SessionResult {
     this.log.close()
-    writeFileSync(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
+    writeAtomic(join(this.runDir, 'checkpoint.json'), JSON.stringify(this.engine.checkpoint(), null, 2) + '\n')
+    writeAtomic(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
     return {runId: this.runName, runDir: this.runDir, eventLog: this.log.path, events: this.log.lines, summary}
   }
 }
