@@ -29,3 +29,6 @@ export class VirtualClock implements Clock {
     if (ms > 0) this.t += ms
   }
 }
+
+/** The process-wide system clock, for adapters (I/O edges) that need wall time. */
+export const wallClock: Clock = new SystemClock()

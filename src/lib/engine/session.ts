@@ -7,7 +7,7 @@
 import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setImmediate as yieldIo} from 'node:timers/promises'
-import {type Clock, SystemClock, VirtualClock} from '../clock/clock.js'
+import {type Clock, SystemClock, VirtualClock, wallClock} from '../clock/clock.js'
 import {type MmConfig, paperVenueOptions, resolveConfig} from '../config/index.js'
 import {UsageError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
@@ -113,7 +113,7 @@ export async function runReplay(o: SessionOptions, batches: AsyncIterable<Market
       if (first === null) {
         first = t
         clock.set(t)
-        wallStart = Date.now()
+        wallStart = wallClock.now()
         e.start()
       }
       if (r.durationMs !== undefined && t - first >= r.durationMs) {
@@ -123,7 +123,7 @@ export async function runReplay(o: SessionOptions, batches: AsyncIterable<Market
         break loop
       }
       if (r.speed !== 'max') {
-        const wait = wallStart + (t - first) / r.speed - Date.now()
+        const wait = wallStart + (t - first) / r.speed - wallClock.now()
         if (wait > 0) await new Promise((res) => setTimeout(res, wait))
       }
       e.runUntil(t, set)
@@ -165,15 +165,15 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
     const wake = e.nextWakeMs()
     if (!Number.isFinite(wake)) return
     timer = setTimeout(() => {
-      e.runUntil(Date.now(), noop)
+      e.runUntil(wallClock.now(), noop)
       arm()
-    }, Math.max(0, Math.min(wake - Date.now(), 1000)))
+    }, Math.max(0, Math.min(wake - wallClock.now(), 1000)))
   }
   let fatal: Error | null = null
   let fatalResolve: (why: string) => void = noop
   const fatalP = new Promise<string>((res) => (fatalResolve = res))
   feed.on('event', (ev) => {
-    e.runUntil(Date.now(), noop)
+    e.runUntil(wallClock.now(), noop)
     e.onMarket(ev)
     arm()
   })
@@ -197,7 +197,7 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
   e.beginStop()
   const p = o.config.paper
   await new Promise((res) => setTimeout(res, 2 * (p.entryLatencyMs + p.responseLatencyMs) + 50))
-  e.runUntil(Date.now(), noop)
+  e.runUntil(wallClock.now(), noop)
   const summary = e.finish(reason, noop)
   const res = s.close(summary)
   if (fatal) throw fatal

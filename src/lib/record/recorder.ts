@@ -7,6 +7,7 @@
  * retry budget throws VenueError (1); a stop by duration or signal resolves with the
  * summary after every file was closed cleanly.
  */
+import {wallClock} from '../clock/clock.js'
 import {constants} from 'node:fs'
 import {access, mkdir, rm, stat, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
@@ -100,7 +101,7 @@ export function parseSymbols(input: string[]): string[] {
 export async function record(opts: RecordOptions): Promise<RecordSummary> {
   const out = resolve(opts.out)
   await checkWritableDir(out)
-  const startedMs = Date.now()
+  const startedMs = wallClock.now()
   const rest = new BinancePublicRest({baseUrl: opts.endpoints.rest, retry: opts.retry})
   let feed: LiveFeed | undefined
   const writers = new Map<string, TardisWriter>()
@@ -178,11 +179,11 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       const onAbort = () => finish('signal')
       const durTimer = opts.durationMs === undefined ? undefined : setTimeout(() => finish('duration'), opts.durationMs)
       let lastMsgs = 0
-      let lastT = Date.now()
+      let lastT = wallClock.now()
       const progTimer = opts.onProgress
         ? setInterval(() => {
             const t = totals()
-            const now = Date.now()
+            const now = wallClock.now()
             const rate = ((t.messages - lastMsgs) * 1000) / Math.max(1, now - lastT)
             lastMsgs = t.messages
             lastT = now
@@ -218,7 +219,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       symbols: instruments.map((i) => i.symbol),
       out,
       startedAt: new Date(startedMs).toISOString(),
-      elapsedMs: Date.now() - startedMs,
+      elapsedMs: wallClock.now() - startedMs,
       stoppedBy,
       messages: t.messages,
       rows: t.rows,
@@ -244,7 +245,7 @@ async function sizeOf(p: string): Promise<number> {
 }
 
 function emptySummary(opts: RecordOptions, out: string, startedMs: number): RecordSummary {
-  return {symbols: opts.symbols, out, startedAt: new Date(startedMs).toISOString(), elapsedMs: Date.now() - startedMs, stoppedBy: 'signal', messages: 0, rows: 0, bytes: 0, resyncs: 0, gaps: 0, reconnects: 0, files: []}
+  return {symbols: opts.symbols, out, startedAt: new Date(startedMs).toISOString(), elapsedMs: wallClock.now() - startedMs, stoppedBy: 'signal', messages: 0, rows: 0, bytes: 0, resyncs: 0, gaps: 0, reconnects: 0, files: []}
 }
 
 /** One line for logs and cron mail. */

@@ -8,6 +8,7 @@
  *  - `pace(events, sink, {speed})`: publishes events at venue-time pace divided by
  *    `speed` (`'max'`: as fast as possible, yielding to I/O every 256 events).
  */
+import {wallClock} from '../../clock/clock.js'
 import {readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {setImmediate as yieldIo} from 'node:timers/promises'
@@ -133,7 +134,7 @@ export function syntheticSource(opts: {seed: number; symbol?: string; durationMs
     symbol: spec.symbol,
     instrument: {symbol: spec.symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.minQty, minNotional: spec.minNotional, baseAsset: spec.baseAsset, quoteAsset: spec.quoteAsset},
     instrumentFrom: 'synthetic',
-    events: () => syntheticMarket({seed: opts.seed, instrument, symbol: spec.symbol, startUs: opts.startUs ?? Date.now() * 1000, durationMs: opts.durationMs}),
+    events: () => syntheticMarket({seed: opts.seed, instrument, symbol: spec.symbol, startUs: opts.startUs ?? wallClock.now() * 1000, durationMs: opts.durationMs}),
   }
 }
 
@@ -156,10 +157,10 @@ export async function pace(events: AsyncIterable<MarketEvent> | Iterable<MarketE
     } else {
       if (t0 < 0) {
         t0 = ev.ts
-        w0 = Date.now()
+        w0 = wallClock.now()
       }
       const target = w0 + (ev.ts - t0) / 1000 / speed
-      const wait = target - Date.now()
+      const wait = target - wallClock.now()
       if (wait > 1) await sleep(wait, opts.signal)
       if (opts.signal?.aborted) return {events: n, aborted: true}
     }

@@ -17,6 +17,7 @@
  * Faults (seeded): drop / duplicate / reorder WebSocket messages, a fixed delay,
  * periodic disconnects, REST errors (random rate or queued with `failRest`).
  */
+import {wallClock} from '../../clock/clock.js'
 import {EventEmitter} from 'node:events'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo, Socket} from 'node:net'
@@ -254,7 +255,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const b = this.books.get(sym)
     if (!b) return
     this.counters.published++
-    const now = Date.now()
+    const now = wallClock.now()
     const rebase = this.o.rebaseTime !== false
     const ms = (us: number) => (rebase ? now : Math.floor(us / 1000))
     const lower = sym.toLowerCase()
@@ -440,7 +441,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const u = new URL(req.url ?? '/', 'http://x')
     this.counters.restRequests++
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      const minute = Math.floor(Date.now() / 60_000)
+      const minute = Math.floor(wallClock.now() / 60_000)
       if (minute !== this.weight.minute) this.weight = {minute, used: 0}
       this.weight.used += weightOf(u)
       const text = JSON.stringify(body)
@@ -467,7 +468,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     switch (u.pathname) {
       case '/fapi/v1/time':
       case '/fapi/v1/ping':
-        return answer(200, u.pathname === '/fapi/v1/time' ? {serverTime: Date.now()} : {})
+        return answer(200, u.pathname === '/fapi/v1/time' ? {serverTime: wallClock.now()} : {})
       case '/fapi/v1/exchangeInfo':
         return answer(200, this.exchangeInfo())
       case '/fapi/v1/depth': {
@@ -477,7 +478,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
         if (!b) return answer(400, {code: -1121, msg: 'Invalid symbol.'})
         const limit = Number(u.searchParams.get('limit') ?? 500)
         if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) return answer(400, {code: -1130, msg: 'Data sent for parameter \'limit\' is not valid.'})
-        const now = Date.now()
+        const now = wallClock.now()
         return answer(200, {lastUpdateId: b.lastU + 1, E: now, T: now, bids: sortedLevels(b.bids, true, limit), asks: sortedLevels(b.asks, false, limit)})
       }
       default:
@@ -488,7 +489,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   private exchangeInfo(): unknown {
     return {
       timezone: 'UTC',
-      serverTime: Date.now(),
+      serverTime: wallClock.now(),
       rateLimits: [
         {rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400},
         {rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200},
