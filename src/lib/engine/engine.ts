@@ -292,7 +292,11 @@ export class Engine {
           const h = onPostOnlyReject(this.state.strategy, w, now, cfg)
           this.state = {...this.state, strategy: h.state}
           this.logCore(h.events)
-          if (!this.stopping) for (const intent of h.intents) this.placeNow(intent)
+          // an instant retry stands until the next refresh; without one, re-quote now
+          if (h.intents.length > 0 && !this.stopping) {
+            for (const intent of h.intents) this.placeNow(intent)
+            return
+          }
         }
         this.nextDecideMs = now
         return

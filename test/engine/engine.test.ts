@@ -1,0 +1,115 @@
+/**
+ * The engine loop against a scripted venue: what it sends, how each kind of venue report
+ * changes its orders, position and log, and the clean stop. Virtual clock only.
+ */
+import {Decimal} from 'decimal.js'
+import {describe, expect, it} from 'vitest'
+import {VirtualClock} from '../../src/lib/clock/clock.js'
+import {defaultConfig, resolveConfig} from '../../src/lib/config/index.js'
+import {Instrument} from '../../src/lib/domain/instrument.js'
+import type {OrderAction} from '../../src/lib/domain/orders.js'
+import {Engine} from '../../src/lib/engine/engine.js'
+import type {Level, MarketEvent} from '../../src/lib/market/events.js'
+import type {RunEvent} from '../../src/lib/telemetry/run-events.js'
+import {ReportQueue, type Venue} from '../../src/lib/venue/types.js'
+
+const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
+const BIDS: Level[] = [['2000.00', '1.000'], ['1999.99', '2.000']]
+const ASKS: Level[] = [['2000.01', '1.000'], ['2000.02', '2.000']]
+const snapshot = (ms: number): MarketEvent => ({kind: 'snapshot', symbol: 'ETHUSDC', ts: ms * 1000, localTs: ms * 1000, bids: BIDS, asks: ASKS})
+
+function setup() {
+  const clock = new VirtualClock(1000)
+  const reports = new ReportQueue()
+  const sent: OrderAction[] = []
+  const venue: Venue = {submit: (a) => void sent.push(a)}
+  const log: RunEvent[] = []
+  const c = defaultConfig()
+  const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
+  const engine = new Engine({instrument: inst, core, venue, reports, clock, log: (e) => void log.push(e), runId: 'test', mode: 'replay'})
+  const set = (ms: number) => clock.set(ms)
+  return {clock, reports, sent, log, engine, set}
+}
+
+function places(sent: OrderAction[]) {
+  return sent.filter((a): a is Extract<OrderAction, {type: 'place'}> => a.type === 'place')
+}
+
+describe('engine loop', () => {
+  it('quotes both sides post-only once the book is whole', () => {
+    const {engine, sent, log} = setup()
+    engine.onMarket(snapshot(1000))
+    const p = places(sent)
+    expect(p.map((a) => [a.order.side, a.order.tif, a.order.qty, a.order.reduceOnly])).toEqual([
+      ['BUY', 'GTX', 10, false],
+      ['SELL', 'GTX', 10, false],
+    ])
+    expect(p[0].order.price).toBeLessThan(200_001)
+    expect(p[1].order.price).toBeGreaterThan(200_000)
+    expect(log[0].type).toBe('run_start')
+    expect(log.filter((e) => e.type === 'order').length).toBe(2)
+  })
+
+  it('a -5022 reject: counted, the dynamic order retried once at the same price without post-only', () => {
+    const {engine, sent, reports, log, set} = setup()
+    engine.onMarket(snapshot(1000))
+    const buy = places(sent)[0]
+    reports.push({type: 'reject', request: 'place', clientOrderId: buy.clientOrderId, code: -5022, msg: 'post only', ts: 1030, venueTs: 1020})
+    engine.runUntil(1030, set)
+    const retry = places(sent)[2]
+    expect(retry.order).toEqual({...buy.order, tif: 'GTC'})
+    expect(retry.clientOrderId).not.toBe(buy.clientOrderId)
+    expect(sent.length).toBe(3) // the retry stands until the next refresh: nothing cancelled
+    expect(log.some((e) => e.type === 'strategy_adjust' && (e as {reason?: string}).reason === 'post_only_reject')).toBe(true)
+    expect(log.find((e) => e.type === 'reject')).toEqual({type: 'reject', t: 1030, clientOrderId: buy.clientOrderId, code: -5022, msg: 'post only'})
+  })
+
+  it('a fill moves the position, is logged with it, and is marked out after 1 s and 10 s', () => {
+    const {engine, sent, reports, log, set} = setup()
+    engine.onMarket(snapshot(1000))
+    const buy = places(sent)[0]
+    reports.push({type: 'ack', clientOrderId: buy.clientOrderId, side: 'BUY', price: buy.order.price, qty: 10, tif: 'GTX', reduceOnly: false, ts: 1030, venueTs: 1020})
+    reports.push({type: 'fill', clientOrderId: buy.clientOrderId, fill: {clientOrderId: buy.clientOrderId, side: 'BUY', price: buy.order.price, qty: 4, maker: true, fee: '0.0016', ts: 1100, tradeId: 'x1'}, filled: 4, leaves: 6, status: 'PARTIALLY_FILLED', ts: 1110, venueTs: 1100})
+    engine.runUntil(1110, set)
+    expect(engine.positionSteps).toBe(4)
+    const fill = log.find((e) => e.type === 'fill') as Extract<RunEvent, {type: 'fill'}>
+    expect(fill).toMatchObject({t: 1110, side: 'BUY', price: inst.ticksToPrice(buy.order.price), qty: '0.004', maker: true, fee: '0.0016', position: '0.004', realised: '0', mid: '2000.005'})
+    engine.runUntil(11_110, set)
+    const m = log.filter((e) => e.type === 'markout') as Extract<RunEvent, {type: 'markout'}>[]
+    expect(m.map((x) => [x.t, x.horizonMs, x.mid])).toEqual([[2110, 1000, '2000.005'], [11_110, 10_000, '2000.005']])
+    // a buy: adverse = fill − mid (exact decimals); below an unchanged mid it is negative
+    expect(m[0].adverse).toBe(new Decimal(inst.ticksToPrice(buy.order.price)).minus('2000.005').toString())
+    expect(Number(m[0].adverse)).toBeLessThan(0)
+  })
+
+  it('a cancel answered -2011 (already gone) is terminal: the order leaves the book of working orders', () => {
+    const {engine, sent, reports, set} = setup()
+    engine.onMarket(snapshot(1000))
+    expect(engine.openOrders).toBe(2)
+    engine.cancelAll('test')
+    const c = sent.filter((a) => a.type === 'cancel')
+    expect(c.length).toBe(2)
+    reports.push({type: 'reject', request: 'cancel', clientOrderId: c[0].clientOrderId, code: -2011, msg: 'Unknown order sent.', ts: 1050, venueTs: 1040})
+    reports.push({type: 'canceled', clientOrderId: c[1].clientOrderId, filled: 0, ts: 1050, venueTs: 1040})
+    engine.beginStop()
+    engine.runUntil(1050, set)
+    expect(engine.openOrders).toBe(0)
+  })
+
+  it('finish: no decision after the stop, every order cancelled, run_end last', () => {
+    const {engine, sent, reports, log, set} = setup()
+    engine.onMarket(snapshot(1000))
+    const ids = places(sent).map((p) => p.clientOrderId)
+    engine.beginStop()
+    // the venue answers each cancel 40 ms later
+    for (const a of sent.filter((x) => x.type === 'cancel')) reports.push({type: 'canceled', clientOrderId: a.clientOrderId, filled: 0, ts: 1040, venueTs: 1020})
+    const before = sent.length
+    const s = engine.finish('test stop', (ms) => set(ms))
+    expect(sent.length).toBe(before)
+    expect(sent.filter((a) => a.type === 'cancel').map((a) => a.clientOrderId)).toEqual(ids)
+    expect(engine.openOrders).toBe(0)
+    expect(log[log.length - 1]).toEqual({type: 'run_end', t: 1040, reason: 'test stop', marketEvents: 1, resyncs: 0})
+    expect(s.quotesPlaced).toBe(2)
+    expect(s.quotesCancelled).toBe(2)
+  })
+})
