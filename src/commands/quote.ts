@@ -4,12 +4,14 @@ import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {parseSpeed, quote, type QuoteResult} from '../lib/engine/quote.js'
 import {renderSummaryTable} from '../lib/report/table.js'
+import {UsageError} from '../lib/domain/errors.js'
 
 export default class Quote extends BaseCommand<typeof Quote> {
   static override description = 'Run the maker loop. --dry-run: real market data (live, or --replay PATH), paper orders, no signed request is ever sent'
   static override examples = [
     '<%= config.bin %> quote --symbol ETHUSDC --dry-run --replay recordings/ETHUSDC',
     '<%= config.bin %> quote --symbol ETHUSDC --dry-run --duration 10m',
+    '<%= config.bin %> quote --symbol ETHUSDC --dry-run --replay recordings/ETHUSDC --speed 20 --metrics-port 9464',
     '<%= config.bin %> quote --symbol ETHUSDT --dry-run --replay ethusdt_20240718.gz --replay ethusdt_20240719.gz --strategy naive',
   ]
 
@@ -24,12 +26,17 @@ export default class Quote extends BaseCommand<typeof Quote> {
     'tick-size': Flags.string({description: "replay: the instrument's tick size when the recording has no meta.json"}),
     'step-size': Flags.string({description: "replay: the instrument's lot step when the recording has no meta.json"}),
     'min-notional': Flags.string({description: "replay: the instrument's min notional when the recording has no meta.json (default 5)"}),
+    'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; off when not given)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
+    'metrics-host': Flags.string({description: 'address the metrics endpoint binds (default 127.0.0.1; needs --metrics-port)', helpGroup: 'METRICS'}),
     ...stateDirFlag,
     ...venueFlags,
   }
 
   async run(): Promise<QuoteResult> {
     const f = this.flags
+    if (f['metrics-host'] !== undefined && f['metrics-port'] === undefined) {
+      throw new UsageError('E_USAGE', '--metrics-host needs --metrics-port (metrics are off without it)', {suggestion: 'add --metrics-port N (0 = any free port)'})
+    }
     const replay = f.replay !== undefined && f.replay.length > 0
     let stopping = false
     let stopWith: (why: string) => void = () => {}
@@ -60,6 +67,8 @@ export default class Quote extends BaseCommand<typeof Quote> {
         isStopping: () => stopping,
         onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`note: ${m}\n`),
         onProgress: tty ? (line) => process.stderr.write(`\r\u001b[2K${line}`) : undefined,
+        metrics: f['metrics-port'] === undefined ? undefined : {port: f['metrics-port'], host: f['metrics-host']},
+        onMetrics: this.jsonEnabled() ? undefined : (url) => process.stderr.write(`metrics: ${url}\n`),
       })
       if (tty) process.stderr.write('\r\u001b[2K')
       this.log(renderSummaryTable(res.summary))

@@ -113,3 +113,20 @@ describe('engine loop', () => {
     expect(s.quotesCancelled).toBe(2)
   })
 })
+
+describe('engine onDecide hook', () => {
+  it('brackets every decision; the decision’s order actions are submitted inside it, the stop’s cancels outside', () => {
+    const clock = new VirtualClock(1000)
+    const reports = new ReportQueue()
+    const trace: string[] = []
+    const venue: Venue = {submit: (a) => void trace.push(a.type)}
+    const c = defaultConfig()
+    const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
+    const engine = new Engine({instrument: inst, core, venue, reports, clock, log: () => {}, runId: 'test', mode: 'replay', onDecide: (p) => void trace.push(p)})
+    engine.onMarket(snapshot(1000))
+    expect(trace).toEqual(['begin', 'place', 'place', 'end'])
+    trace.length = 0
+    engine.beginStop()
+    expect(trace).toEqual(['cancel', 'cancel'])
+  })
+})

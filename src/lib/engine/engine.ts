@@ -20,7 +20,7 @@ import type {MarketEvent} from '../market/events.js'
 import {nextClientId} from '../orders/client-id.js'
 import {applyFill, emptyPosition, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
-import type {ControlRequest} from '../risk/types.js'
+import type {ControlRequest, RiskState} from '../risk/types.js'
 import {onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
 import type {RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
@@ -47,6 +47,8 @@ export interface EngineOptions {
    * driven by the venue timestamps and recorded receive times may be skewed)
    */
   bookTime?: 'local' | 'venue'
+  /** told when a decision begins and ends (metrics: decide+submit latency); no effect on the run */
+  onDecide?: (phase: 'begin' | 'end') => void
 }
 
 interface Markout {
@@ -221,6 +223,11 @@ export class Engine {
     return this.risk
   }
 
+  /** The risk machine's monotone counters (netMax cuts, …): for metrics. */
+  get riskCounters(): Readonly<RiskState['counters']> {
+    return this.state.risk.counters
+  }
+
   // ---- internals ------------------------------------------------------------------
 
   private tick(): void {
@@ -233,6 +240,17 @@ export class Engine {
   }
 
   private decideNow(): void {
+    const hook = this.o.onDecide
+    if (!hook) return this.decideStep()
+    hook('begin')
+    try {
+      this.decideStep()
+    } finally {
+      hook('end')
+    }
+  }
+
+  private decideStep(): void {
     const now = this.o.clock.now()
     const d = decide(this.state, {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.position, working: [...this.working.values()], control: this.control}, this.ctx)
     this.control = []

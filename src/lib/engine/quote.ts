@@ -6,6 +6,8 @@ import {UsageError} from '../domain/errors.js'
 import {loadConfigFile, type MmConfig} from '../config/index.js'
 import type {Endpoints} from '../cli/endpoints.js'
 import {LiveFeed} from '../market/live-feed.js'
+import {createMetrics, type RunMetrics} from '../telemetry/metrics.js'
+import {startMetricsServer, type MetricsServer} from '../telemetry/metrics-server.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
 import {openReplay} from './replay-source.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
@@ -29,11 +31,17 @@ export interface QuoteOptions {
   isStopping: () => boolean
   onNotice?: (msg: string) => void
   onProgress?: (line: string) => void
+  /** serve Prometheus metrics on http://host:port/metrics for the run (port 0 = any free one; host default 127.0.0.1) */
+  metrics?: {port: number; host?: string}
+  /** told the metrics URL once it serves */
+  onMetrics?: (url: string) => void
 }
 
 export interface QuoteResult extends SessionResult {
   instrument: {symbol: string; tickSize: string; stepSize: string; minNotional: string; from: string}
   config: string
+  /** where /metrics was served (with --metrics-port) */
+  metricsUrl?: string
 }
 
 export function parseSpeed(s: string | undefined, replay: boolean): 'max' | number {
@@ -45,6 +53,20 @@ export function parseSpeed(s: string | undefined, replay: boolean): 'max' | numb
 }
 
 export async function quote(o: QuoteOptions): Promise<QuoteResult> {
+  if (!o.metrics || !o.dryRun) return quoteRun(o)
+  const mode = o.replay && o.replay.length > 0 ? 'replay' : 'dry-run'
+  const metrics = createMetrics({labels: {symbol: o.symbol.toUpperCase(), mode}})
+  const server = await startMetricsServer(metrics.registry, o.metrics)
+  try {
+    o.onMetrics?.(server.url)
+    const res = await quoteRun(o, metrics)
+    return {...res, metricsUrl: server.url}
+  } finally {
+    await server.close()
+  }
+}
+
+async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteResult> {
   if (!o.dryRun) {
     throw new UsageError('E_LIVE_UNAVAILABLE', 'live trading is not available in this version: mm quote needs --dry-run', {suggestion: 'add --dry-run (paper orders on live data) or --dry-run --replay PATH'})
   }
@@ -62,7 +84,7 @@ export async function quote(o: QuoteOptions): Promise<QuoteResult> {
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
     }
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
       src.batches(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
@@ -81,7 +103,7 @@ export async function quote(o: QuoteOptions): Promise<QuoteResult> {
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId,
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics,
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },

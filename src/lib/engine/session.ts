@@ -14,6 +14,7 @@ import {Instrument} from '../domain/instrument.js'
 import type {MarketEvent} from '../market/events.js'
 import type {RunSummary} from '../report/summary.js'
 import {createRunDir, EventLog} from '../state/runs.js'
+import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {PaperVenue} from '../venue/paper/index.js'
 import {ReportQueue} from '../venue/types.js'
@@ -41,6 +42,8 @@ export interface SessionOptions {
   onStart?: (runDir: string) => void
   /** told when live market data is in sync (live only) */
   onSynced?: () => void
+  /** Prometheus metrics fed from the run events (off when absent) */
+  metrics?: RunMetrics
 }
 
 export interface SessionResult {
@@ -58,6 +61,7 @@ export class Session {
   readonly clock: Clock
   private readonly log: EventLog
   private readonly o: SessionOptions
+  private readonly metrics?: RunMetrics
 
   constructor(o: SessionOptions, clock: Clock) {
     this.o = o
@@ -67,15 +71,38 @@ export class Session {
     this.runDir = run.dir
     this.runName = run.id
     this.log = new EventLog(join(run.dir, 'events.jsonl'))
+    const m = o.metrics
+    this.metrics = m
     const reports = new ReportQueue()
     const venue = new PaperVenue({instrument: o.instrument, clock, sink: reports, config: paperVenueOptions(o.config)})
     this.engine = new Engine({
       instrument: o.instrument, core, venue, reports, clock, runId: o.runId, mode: o.mode, source: o.source,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
-      log: (ev: RunEvent) => this.log.write(ev),
+      onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
+      log: m
+        ? (ev: RunEvent) => {
+            this.log.write(ev)
+            m.observe(ev)
+          }
+        : (ev: RunEvent) => this.log.write(ev),
     })
+    if (m) {
+      const e = this.engine
+      m.setProbes({
+        openOrders: () => e.openOrders,
+        bookStalenessMs: () => (e.sync.lastRecvUs > 0 ? clock.now() - e.sync.lastRecvUs / 1000 : null),
+        resyncs: () => e.sync.resyncs,
+        netMaxCuts: () => e.riskCounters.netMaxCuts,
+      })
+    }
     writeFileSync(join(run.dir, 'config.json'), JSON.stringify({config: o.config, instrument: o.instrument.spec, source: o.source}, null, 2) + '\n')
     o.onStart?.(run.dir)
+  }
+
+  /** Hand one market event to the engine; `tickMs` = its (receive) time on the run clock, for the metrics. */
+  onMarket(ev: MarketEvent, tickMs: number): void {
+    this.metrics?.onTick(tickMs)
+    this.engine.onMarket(ev)
   }
 
   close(summary: RunSummary): SessionResult {
@@ -128,7 +155,7 @@ export async function runReplay(o: SessionOptions, batches: AsyncIterable<Market
       }
       e.runUntil(t, set)
       set(t)
-      e.onMarket(ev)
+      s.onMarket(ev, clock.now())
       if ((++n & 0x3fff) === 0) {
         r.onProgress?.({events: n, t})
         await yieldIo()
@@ -172,9 +199,15 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
   let fatal: Error | null = null
   let fatalResolve: (why: string) => void = noop
   const fatalP = new Promise<string>((res) => (fatalResolve = res))
+  // live, the run clock is the system clock: latency from the event's receive time (µs)
+  o.metrics?.setProbes({
+    nowMs: () => (performance.timeOrigin + performance.now()),
+    resyncs: () => e.sync.resyncs + feed.stats().resyncs,
+    reconnects: () => feed.stats().reconnects,
+  })
   feed.on('event', (ev) => {
     e.runUntil(wallClock.now(), noop)
-    e.onMarket(ev)
+    s.onMarket(ev, ev.localTs / 1000)
     arm()
   })
   feed.on('fatal', (err) => {
