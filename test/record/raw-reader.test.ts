@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 import {MmError} from '../../src/lib/domain/errors.js'
-import {detectRawSymbol, newRawStats, RawFormatError, readRaw, readRawAll, symbolFromFileName} from '../../src/lib/record/raw-reader.js'
+import {detectRawSymbol, newRawStats, RawFormatError, readRaw, readRawAll, readRawBatches, symbolFromFileName} from '../../src/lib/record/raw-reader.js'
 import {ETH_JULY, sharedData} from '../support/shared-data.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'mm-raw-'))
@@ -118,6 +118,21 @@ describe('readRaw on the real captures', () => {
     expect(n).toBe(69_913)
     expect(first).toMatchObject({kind: 'depth', symbol: 'ETHUSDT', ts: 1721347022526000, localTs: 1721347021080838, U: 4984028369251, u: 4984028372029, pu: 4984028369165})
     expect(String(lastLocal).length).toBe(16)
+  })
+
+  it('tickers: false leaves the bookTicker messages out unparsed, and only them', async () => {
+    const paths = ETH_JULY.map((f) => sharedData(f))
+    const stats = newRawStats()
+    const kinds: Record<string, number> = {}
+    let batches = 0
+    for await (const b of readRawBatches(paths, {tickers: false, onlySymbol: 'ETHUSDT', stats})) {
+      batches++
+      for (const ev of b) kinds[ev.kind] = (kinds[ev.kind] ?? 0) + 1
+    }
+    expect(kinds).toEqual({depth: 8929, snapshot: 1, trade: 13_655})
+    expect(stats.ignored.bookTicker).toBe(47_328)
+    expect(stats.lines).toBe(69_913)
+    expect(batches).toBeGreaterThan(1)
   })
 
   it('reads the 2023 pair (µs stamps) and counts its markPrice messages as ignored', async () => {

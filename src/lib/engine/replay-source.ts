@@ -49,7 +49,8 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
   if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
   if (!raw) return {...first, batches: () => batched(first.events())}
   // raw captures: one stream, in the order given (e.g. a day pair)
-  const batches = () => readRawBatches(paths, {symbol: want, onlySymbol: want})
+  // the loop does not use book tickers: the reader leaves them out unparsed
+  const batches = () => readRawBatches(paths, {symbol: want, onlySymbol: want, tickers: false})
   const events = async function* (): AsyncGenerator<MarketEvent> {
     for await (const b of batches()) yield* b
   }

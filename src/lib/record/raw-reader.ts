@@ -46,6 +46,11 @@ export interface RawReadOptions {
   stats?: RawReadStats
   /** symbol for bare snapshot lines (default: detected from the stream) */
   symbol?: string
+  /**
+   * false: leave bookTicker messages out without parsing them (a consumer that does not
+   * use them, such as the replay loop, saves their JSON.parse); counted as ignored
+   */
+  tickers?: boolean
 }
 
 export function newRawStats(): RawReadStats {
@@ -142,6 +147,7 @@ interface Ctx {
   unit: TsUnit | undefined
   symbol: string | undefined
   stats: RawReadStats
+  skipTickers?: boolean
 }
 
 function fail(ctx: Ctx, msg: string, cause?: unknown): never {
@@ -200,11 +206,21 @@ function splitLine(ctx: Ctx, line: string): [string, string] | undefined {
   return [tok, line.slice(sp + 1)]
 }
 
+/** A bookTicker message, told from its stream name or event type without parsing it. */
+function isTickerText(text: string): boolean {
+  const head = text.length > 64 ? text.slice(0, 64) : text
+  return head.includes('@bookTicker"') || head.includes('"e":"bookTicker"')
+}
+
 /** Parse one line into an event, or null when the message is skipped. */
 function parseLine(ctx: Ctx, line: string): MarketEvent | null {
   const parts = splitLine(ctx, line)
   if (!parts) return null
   const [tok, text] = parts
+  if (ctx.skipTickers && isTickerText(text)) {
+    ctx.stats.ignored.bookTicker = (ctx.stats.ignored.bookTicker ?? 0) + 1
+    return null
+  }
   if (ctx.unit === undefined) {
     const dot = tok.indexOf('.')
     ctx.unit = tsUnitOf(dot < 0 ? tok.length : dot)
@@ -312,7 +328,7 @@ export async function* readRawBatches(paths: string[], opts: RawReadOptions & {o
   let symbol = opts.symbol
   for (const file of paths) {
     stats.files++
-    const ctx: Ctx = {file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats}
+    const ctx: Ctx = {file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false}
     try {
       for await (const lines of fileLineBatches(file)) {
         const out: MarketEvent[] = []
