@@ -63,3 +63,16 @@ describe('run summary', () => {
     expect((html.match(/<svg /g) ?? []).length).toBe(3)
   })
 })
+
+describe('money in the summary is plain decimal text', () => {
+  it('never exponent notation, however small or large', () => {
+    const s = summarise([
+      SAMPLE_RUN[0],
+      {type: 'fill', t: 1500, clientOrderId: 'mm-a', side: 'BUY', price: '0.0000001', qty: '100000000000', maker: true, fee: '0.00000001', position: '100000000000', realised: '0'},
+    ])
+    expect(s.fees).toBe('0.00000001')
+    expect(s.volumeBase).toBe('100000000000')
+    expect(s.volumeQuote).toBe('10000')
+    expect(s.netPnl).toBe('-0.00000001')
+  })
+})

@@ -3,6 +3,7 @@
  * No floats are involved in either direction: parsing walks the characters,
  * formatting inserts the decimal point into the integer's digits.
  */
+import {Decimal} from 'decimal.js'
 import {GridError} from './errors.js'
 
 export type Rounding = 'down' | 'up' | 'exact'
@@ -81,3 +82,10 @@ export function divRound(n: number, d: number, rounding: Rounding): number {
   if (rounding === 'exact') throw new GridError(`${n} is not a multiple of ${d}`)
   return rounding === 'down' ? q : q + 1
 }
+
+/**
+ * decimal.js for money in reports and logs: 60 significant digits and never exponent
+ * notation, so `toString()` is always the plain exact decimal ("0.00000001", not "1e-8").
+ */
+export const PlainDecimal = Decimal.clone({precision: 60, toExpNeg: -9e15, toExpPos: 9e15})
+export type PlainDecimal = InstanceType<typeof PlainDecimal>

@@ -9,7 +9,7 @@
  * that the engine does is a function of the events and the clock, so a replay is
  * deterministic and its event log byte-identical run to run.
  */
-import {Decimal} from 'decimal.js'
+import {PlainDecimal as Decimal} from '../domain/decimal.js'
 import {DepthSync} from '../book/sync.js'
 import type {Clock} from '../clock/clock.js'
 import type {CoreConfig} from '../config/resolve.js'
@@ -393,7 +393,7 @@ export class Engine {
     const midStr = this.midString()
     if (midStr === null) return
     const mid = new Decimal(midStr)
-    const fill = this.inst.tickDecimal(m.price)
+    const fill = new Decimal(this.inst.ticksToPrice(m.price))
     const adverse = m.side === 'BUY' ? fill.minus(mid) : mid.minus(fill)
     this.emit({type: 'markout', t: this.o.clock.now(), clientOrderId: m.clientOrderId, horizonMs: m.horizonMs, side: m.side, fillPrice: this.inst.ticksToPrice(m.price), mid: mid.toString(), adverse: adverse.toString()})
   }

@@ -30,7 +30,8 @@ import {Decimal as BaseDecimal} from 'decimal.js'
 import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {Fill} from '../domain/orders.js'
 
-export const Dec = BaseDecimal.clone({precision: 60, rounding: BaseDecimal.ROUND_HALF_EVEN})
+// never exponent notation: toString() is the plain exact decimal
+export const Dec = BaseDecimal.clone({precision: 60, rounding: BaseDecimal.ROUND_HALF_EVEN, toExpNeg: -9e15, toExpPos: 9e15})
 export type Dec = InstanceType<typeof Dec>
 
 export const COST_SCALE = 10n ** 12n
@@ -69,7 +70,7 @@ function divHalfUp(a: bigint, b: bigint): bigint {
   return neg ? -q : q
 }
 
-const addDec = (a: string, b: string): string => new Dec(a).add(b).toFixed()
+const addDec = (a: string, b: string): string => new Dec(a).add(b).toString()
 
 export function applyFill(pos: Position, fill: Fill): Position {
   if (!Number.isSafeInteger(fill.qty) || fill.qty <= 0) throw new Error(`fill qty must be a positive integer of steps, got ${fill.qty}`)
@@ -101,9 +102,9 @@ export function applyFill(pos: Position, fill: Fill): Position {
     net,
     cost,
     realised,
-    fees: fee.add(pos.fees).toFixed(),
-    makerFees: fill.maker ? fee.add(pos.makerFees).toFixed() : pos.makerFees,
-    takerFees: fill.maker ? pos.takerFees : fee.add(pos.takerFees).toFixed(),
+    fees: fee.add(pos.fees).toString(),
+    makerFees: fill.maker ? fee.add(pos.makerFees).toString() : pos.makerFees,
+    takerFees: fill.maker ? pos.takerFees : fee.add(pos.takerFees).toString(),
     funding: pos.funding,
     fills: pos.fills + 1,
     makerFills: pos.makerFills + (fill.maker ? 1 : 0),
@@ -135,7 +136,7 @@ export function unitsToQuote(units: bigint, inst: Instrument): Dec {
  */
 export function quoteToUnitsCeil(amount: string | number, inst: Instrument): bigint {
   const u = new Dec(amount).div(inst.spec.tickSize).div(inst.spec.stepSize).mul(COST_SCALE.toString()).ceil()
-  return BigInt(u.toFixed(0))
+  return BigInt(u.toString())
 }
 
 /** Average entry price in ticks as a float (for comparisons in the strategy, never for money); NaN when flat. */
@@ -149,7 +150,7 @@ export function avgEntryTicks(pos: Position): number {
 export function avgEntryPrice(pos: Position, inst: Instrument, decimals = inst.priceDecimals + 6): string {
   if (pos.net === 0) return ''
   const ticks = new Dec(pos.cost.toString()).div(COST_SCALE.toString()).div(pos.net)
-  return ticks.mul(inst.spec.tickSize).toDecimalPlaces(decimals).toFixed()
+  return ticks.mul(inst.spec.tickSize).toDecimalPlaces(decimals).toString()
 }
 
 export interface PnlSummary {
@@ -174,12 +175,12 @@ export function pnlSummary(pos: Position, inst: Instrument, mid2: number): PnlSu
   return {
     net: inst.signedStepsToQty(pos.net),
     avgEntry: avgEntryPrice(pos, inst),
-    mark: new Dec(mid2).div(2).mul(inst.spec.tickSize).toFixed(),
-    realised: realised.toFixed(),
-    unrealised: unrealised.toFixed(),
-    fees: new Dec(pos.fees).toFixed(),
-    funding: new Dec(pos.funding).toFixed(),
-    total: total.toFixed(),
+    mark: new Dec(mid2).div(2).mul(inst.spec.tickSize).toString(),
+    realised: realised.toString(),
+    unrealised: unrealised.toString(),
+    fees: new Dec(pos.fees).toString(),
+    funding: new Dec(pos.funding).toString(),
+    total: total.toString(),
   }
 }
 

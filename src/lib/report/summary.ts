@@ -2,7 +2,7 @@
  * Summarise a run from its event log. The engine feeds the same events in as it writes
  * them, and `mm report RUN` reads them back, so both print the same numbers.
  */
-import {Decimal} from 'decimal.js'
+import {PlainDecimal as Decimal} from '../domain/decimal.js'
 import type {RiskStateName, RunEvent} from '../telemetry/run-events.js'
 
 export interface RunSummary {
