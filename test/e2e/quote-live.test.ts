@@ -89,6 +89,28 @@ describe('mm quote --dry-run against mm sim', () => {
     expect(last.data.stats.restRequests).toBe(2)
   })
 
+  it('a lost stream (venue disconnects) pauses quoting until the book is whole again, counted as resyncs', async () => {
+    const f = spawnCli(['sim', '--synthetic', '--seed', '3', '--port', '0', '--faults', 'disconnect=1500ms', '--json'])
+    const m = await f.waitFor(/"restUrl":"(http:[^"]+)","wsUrl":"(ws:[^"]+)"/)
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', m[1], '--ws-url', m[2], '--duration', '5s', '--state-dir', join(tmp, 'f'), '--json'])
+    f.child.kill('SIGTERM')
+    await f.exited
+    expect(r.code, r.stderr).toBe(0)
+    const s = JSON.parse(r.stdout).data
+    expect(s.summary.resyncs).toBeGreaterThanOrEqual(1)
+    const ev = lines(s.eventLog)
+    const pauses = ev.filter((e) => e.type === 'risk_event' && e.kind === 'pause')
+    // a resync while already paused (a second disconnect before the book came back) adds no pause
+    expect(pauses.length).toBeGreaterThanOrEqual(1)
+    expect(pauses.every((p) => p.reason === 'book_not_ready')).toBe(true)
+    // nothing of ours rests while paused: after each pause every working order gets a cancel
+    const firstPause = ev.indexOf(pauses[0])
+    const placedBefore = ev.slice(0, firstPause).filter((e) => e.type === 'order' && e.action === 'place').map((e) => e.clientOrderId)
+    const endedBefore = new Set(ev.slice(0, firstPause).filter((e) => ['canceled', 'reject', 'expired'].includes(e.type) || (e.type === 'order' && e.action === 'cancel')).map((e) => e.clientOrderId))
+    const cancelledAfter = new Set(ev.slice(firstPause).filter((e) => e.type === 'order' && e.action === 'cancel').map((e) => e.clientOrderId))
+    for (const id of placedBefore) if (!endedBefore.has(id) && !ev.some((e) => e.type === 'fill' && e.clientOrderId === id)) expect(cancelledAfter.has(id), String(id)).toBe(true)
+  })
+
   it('an unknown symbol exits 2 naming it', async () => {
     const r = await runCli(['quote', '--symbol', 'NOPEUSDC', '--dry-run', '--rest-url', rest, '--ws-url', ws, '--state-dir', join(tmp, 'd')])
     expect(r.code).toBe(2)

@@ -254,6 +254,16 @@ export class DepthSync {
   }
 
   /** never apply a partial message: drop it while awaiting a snapshot, else resync */
+  /**
+   * The source says continuity is lost (a gap or reconnect seen upstream): the book is
+   * not ready until the next snapshot. A no-op while already waiting for one.
+   */
+  invalidate(reason: string): boolean {
+    if (this.state === 'awaiting-snapshot') return false
+    this.startResync(reason)
+    return true
+  }
+
   private badMessage(reason: string): DepthResult {
     if (this.state === 'awaiting-snapshot') {
       this.counters.dropped++

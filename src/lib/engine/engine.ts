@@ -145,6 +145,14 @@ export class Engine {
     if (this.nextDecideMs <= this.o.clock.now() && !this.stopping) this.decideNow()
   }
 
+  /**
+   * The market-data source lost continuity (gap, reconnect): the book is not ready until
+   * the source's next snapshot, and the next decision (now) pauses quoting and cancels.
+   */
+  invalidateBook(reason: string): void {
+    if (this.sync.invalidate(reason)) this.nextDecideMs = this.o.clock.now()
+  }
+
   /** A control request (halt / resume / flatten) for the next decision, which happens at once. */
   request(req: ControlRequest): void {
     this.control.push(req)

@@ -175,6 +175,7 @@ export async function runReplay(o: SessionOptions, batches: AsyncIterable<Market
 export interface LiveFeedLike {
   on(ev: 'event', fn: (e: MarketEvent) => void): unknown
   on(ev: 'fatal', fn: (err: Error) => void): unknown
+  on(ev: 'gap' | 'resync', fn: (info: {symbol: string; reason: string}) => void): unknown
   start(): Promise<void>
   stop(): Promise<void>
   stats(): {resyncs: number; reconnects: number}
@@ -202,7 +203,7 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
   // live, the run clock is the system clock: latency from the event's receive time (µs)
   o.metrics?.setProbes({
     nowMs: () => (performance.timeOrigin + performance.now()),
-    resyncs: () => e.sync.resyncs + feed.stats().resyncs,
+    resyncs: () => e.sync.resyncs,
     reconnects: () => feed.stats().reconnects,
   })
   feed.on('event', (ev) => {
@@ -210,6 +211,15 @@ export async function runLive(o: SessionOptions, feed: LiveFeedLike, r: {duratio
     s.onMarket(ev, ev.localTs / 1000)
     arm()
   })
+  // the feed resyncs on its own; until its next snapshot our book is not to be trusted
+  const lost = (info: {reason: string}) => {
+    e.runUntil(wallClock.now(), noop)
+    e.invalidateBook(info.reason)
+    e.runUntil(wallClock.now(), noop)
+    arm()
+  }
+  feed.on('gap', lost)
+  feed.on('resync', lost)
   feed.on('fatal', (err) => {
     fatal = err
     fatalResolve('venue unreachable')
