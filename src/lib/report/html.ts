@@ -34,7 +34,7 @@ interface Series {
 }
 
 function chart(title: string, series: Series[], t0: number, t1: number, bands: {from: number; to: number; state: RiskStateName}[]): string {
-  const all = series.flatMap((s) => s.points.map((p) => p[1]))
+  const all = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => Number.isFinite(v))
   if (all.length === 0) return `<h2>${esc(title)}</h2><p>no data</p>`
   let lo = Math.min(...all)
   let hi = Math.max(...all)
@@ -51,8 +51,16 @@ function chart(title: string, series: Series[], t0: number, t1: number, bands: {
     .join('')
   const lines = series
     .map((s) => {
-      const pts = downsample(s.points).map(([t, v]) => `${r1(x(t))},${r1(y(v))}`).join(' ')
-      return `<polyline fill="none" stroke="${s.colour}" stroke-width="1.2" points="${pts}"><title>${esc(s.name)}</title></polyline>`
+      // a missing value (NaN: e.g. no own bid while reduce-only) breaks the line
+      const runs: string[][] = [[]]
+      for (const [t, v] of downsample(s.points)) {
+        if (Number.isFinite(v)) runs[runs.length - 1].push(`${r1(x(t))},${r1(y(v))}`)
+        else if (runs[runs.length - 1].length > 0) runs.push([])
+      }
+      return runs
+        .filter((r) => r.length > 0)
+        .map((r) => `<polyline fill="none" stroke="${s.colour}" stroke-width="1.2" points="${r.join(' ')}"><title>${esc(s.name)}</title></polyline>`)
+        .join('')
     })
     .join('')
   const legend = series.map((s) => `<span style="color:${s.colour}">■ ${esc(s.name)}</span>`).join(' ')
@@ -68,7 +76,7 @@ export function renderHtml(events: RunEvent[], summary: RunSummary, title: strin
   const pick = (f: (s: SampleEvent) => string | null): [number, number][] =>
     samples.flatMap((s) => {
       const v = num(f(s))
-      return v === null || !Number.isFinite(v) ? [] : [[s.t, v] as [number, number]]
+      return [[s.t, v === null ? Number.NaN : v] as [number, number]]
     })
   const bands: {from: number; to: number; state: RiskStateName}[] = []
   for (const s of samples) {
