@@ -11,6 +11,7 @@ import type {OrderAction} from '../../src/lib/domain/orders.js'
 import {Engine} from '../../src/lib/engine/engine.js'
 import type {Level, MarketEvent} from '../../src/lib/market/events.js'
 import type {RunEvent} from '../../src/lib/telemetry/run-events.js'
+import {PaperVenue} from '../../src/lib/venue/paper/index.js'
 import {ReportQueue, type Venue} from '../../src/lib/venue/types.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
@@ -128,5 +129,44 @@ describe('engine onDecide hook', () => {
     trace.length = 0
     engine.beginStop()
     expect(trace).toEqual(['cancel', 'cancel'])
+  })
+})
+
+describe('engine loop with the paper venue (review regressions)', () => {
+  function paperSetup() {
+    const clock = new VirtualClock(1000)
+    const reports = new ReportQueue()
+    const venue = new PaperVenue({instrument: inst, clock, sink: reports})
+    const c = defaultConfig()
+    const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
+    const log: RunEvent[] = []
+    const engine = new Engine({instrument: inst, core, venue, reports, clock, log: (e) => void log.push(e), runId: 'test', mode: 'replay', bookTime: 'venue'})
+    const set = (ms: number) => clock.set(ms)
+    const at = (ms: number, e: {kind: 'snapshot' | 'depth'; bids: Level[]; asks: Level[]}) => {
+      engine.runUntil(ms, set)
+      set(ms)
+      engine.onMarket({symbol: 'ETHUSDC', ts: ms * 1000, localTs: ms * 1000, ...e} as MarketEvent)
+    }
+    return {engine, log, set, at}
+  }
+
+  it('no instant retry once a shock has halted quoting: the -5022 that arrives after the halt places nothing', () => {
+    const {engine, log, set, at} = paperSetup()
+    at(1000, {kind: 'snapshot', bids: [['2000.00', '5.000']], asks: [['2000.01', '5.000']]})
+    // the market drops 1 % in 10 ms: the resting bid would now cross, and the engine halts
+    at(1010, {kind: 'snapshot', bids: [['1979.99', '5.000']], asks: [['1980.00', '5.000']]})
+    engine.runUntil(1200, set)
+    expect(engine.riskState).toBe('halted')
+    const gtc = log.filter((e) => e.type === 'order' && e.action === 'place' && e.tif === 'GTC')
+    expect(gtc).toEqual([])
+    expect(engine.positionSteps).toBe(0)
+  })
+
+  it('an off-grid level is refused by the sync (counted, resync) and never reaches the paper venue', () => {
+    const {engine, at} = paperSetup()
+    at(1000, {kind: 'snapshot', bids: [['2000.00', '1.000']], asks: [['2000.01', '1.000']]})
+    expect(() => at(1001, {kind: 'depth', bids: [['2000.005', '1.000']], asks: []})).not.toThrow()
+    expect(engine.badEvents).toBe(1)
+    expect(engine.sync.counters.gridErrors).toBe(1)
   })
 })

@@ -38,6 +38,17 @@ describe('4.2 stop-loss', () => {
     expect(evaluateRisk(running(), {nowMs: 1, book: book(100000, 100010, {tsMs: 1}), position: P}, limitsFor({risk: {stopLoss: 0}})).mode).toBe('reduce_only')
   })
 
+  it('a manual halt on top of a stop-loss halt neither ends it nor gives it an expiry: only resume does', () => {
+    const halted = evaluateRisk(running(), {nowMs: 1000, book: book(298994, 299005, {tsMs: 1000}), position: P}, L)
+    expect(halted.state.halt?.reason).toBe('stop_loss')
+    const manual = evaluateRisk(halted.state, {nowMs: 2000, book: book(298994, 299005, {tsMs: 2000}), position: pos(0), control: [{kind: 'halt', by: 'ops', untilMs: 3000}]}, L)
+    expect(manual.state.halt).toMatchObject({reason: 'stop_loss', since: 1000, until: null})
+    const later = evaluateRisk(manual.state, {nowMs: 10_000, book: book(298994, 299005, {tsMs: 10_000}), position: pos(0)}, L)
+    expect(later.mode).toBe('halted')
+    const resumed = evaluateRisk(later.state, {nowMs: 10_001, book: book(298994, 299005, {tsMs: 10_001}), position: pos(0), control: [{kind: 'resume', by: 'ops'}]}, L)
+    expect(resumed.state.halt).toBeNull()
+  })
+
   it('decide: cancel all, flatten with a reduce-only IOC priced from the book within the cap', () => {
     const {ctx, state} = prepareCore(coreCfg(CFG), INST, 's')
     const resting = [asWorking(intent({slot: 'reduce:SELL:0', side: 'SELL', price: 299100, qty: 10, layer: 'reduce', reduceOnly: true}), 'mm-s-r-0'), asWorking(intent({slot: 'static:BUY:0', side: 'BUY', price: 298000, qty: 5, layer: 'static'}), 'mm-s-b-0')]

@@ -14,6 +14,7 @@ import {DepthSync} from '../book/sync.js'
 import type {Clock} from '../clock/clock.js'
 import type {CoreConfig} from '../config/resolve.js'
 import {type CoreEvent, type CoreState, decide, prepareCore, type CoreContext} from '../core/decide.js'
+import {GridError} from '../domain/errors.js'
 import type {Instrument} from '../domain/instrument.js'
 import type {OrderAction, OrderIntent, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
@@ -81,6 +82,8 @@ export class Engine {
   private stopping = false
   private stopped = false
   marketEvents = 0
+  /** market messages with off-grid prices or sizes, left out */
+  badEvents = 0
 
   constructor(o: EngineOptions) {
     this.o = o
@@ -127,9 +130,20 @@ export class Engine {
     if (!this.started) this.start()
     if (ev.symbol.toUpperCase() !== this.inst.symbol) return
     this.marketEvents++
-    // the paper venue decides in-flight orders on the book as it was, then applies the event
-    this.o.venue.onMarket?.(ev)
+    const gridErrors = this.sync.counters.gridErrors
     const r = this.sync.feed(ev, this.o.bookTime === 'venue' ? ev.ts : ev.localTs)
+    // the paper venue (its own book) decides in-flight orders on the book as it was, then
+    // applies the event; a message the sync refused as off-grid never reaches it
+    if (this.sync.counters.gridErrors === gridErrors) {
+      try {
+        this.o.venue.onMarket?.(ev)
+      } catch (error) {
+        if (!(error instanceof GridError)) throw error
+        this.badEvents++
+      }
+    } else {
+      this.badEvents++
+    }
     this.drainReports()
     if (r === 'applied') {
       const b = this.sync.book
@@ -140,7 +154,8 @@ export class Engine {
       if (mid2 !== null && this.lastDecideMid2 !== null && Math.abs(mid2 - this.lastDecideMid2) / this.lastDecideMid2 >= this.o.core.shockPct * SHOCK_CHECK_FRACTION) {
         this.nextDecideMs = this.o.clock.now()
       }
-      if (this.nextDecideMs === Number.NEGATIVE_INFINITY && b.ready) this.nextDecideMs = this.o.clock.now()
+      // the first whole book, or a whole book again after a pause: decide now
+      if (b.ready && (this.nextDecideMs === Number.NEGATIVE_INFINITY || this.risk === 'paused')) this.nextDecideMs = this.o.clock.now()
     }
     if (this.nextDecideMs <= this.o.clock.now() && !this.stopping) this.decideNow()
   }
@@ -318,8 +333,10 @@ export class Engine {
           const h = onPostOnlyReject(this.state.strategy, w, now, cfg)
           this.state = {...this.state, strategy: h.state}
           this.logCore(h.events)
-          // an instant retry stands until the next refresh; without one, re-quote now
-          if (h.intents.length > 0 && !this.stopping) {
+          // an instant retry stands until the next refresh; without one, re-quote now. Only
+          // while quoting normally and the order was still wanted: a retry bypasses decide,
+          // so never in reduce-only, halted or paused, nor for an order we were cancelling
+          if (h.intents.length > 0 && !this.stopping && this.risk === 'normal' && w.status !== 'PENDING_CANCEL') {
             for (const intent of h.intents) this.placeNow(intent)
             return
           }

@@ -79,8 +79,13 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
       halt = null
     } else if (c.kind === 'halt') {
       const until = c.untilMs ?? null
-      halt = {reason: 'manual', since: now, until, by: c.by, why: c.why, flatten: halt?.flatten ?? false, maxSlippagePct: halt?.maxSlippagePct}
-      ev('halt', {by: c.by ?? null, why: c.why ?? null, until}, {}, {reason: 'manual'})
+      if (halt?.reason === 'stop_loss') {
+        // a stop-loss halt waits for `mm resume` (4.2): a manual halt on top neither ends nor times it
+        ev('halt', {by: c.by ?? null, why: c.why ?? null, until: null}, {}, {reason: 'stop_loss'})
+      } else {
+        halt = {reason: 'manual', since: now, until, by: c.by, why: c.why, flatten: halt?.flatten ?? false, maxSlippagePct: halt?.maxSlippagePct}
+        ev('halt', {by: c.by ?? null, why: c.why ?? null, until}, {}, {reason: 'manual'})
+      }
     } else {
       halt = {reason: 'manual', since: now, until: null, by: c.by, why: c.why, flatten: true, maxSlippagePct: c.maxSlippagePct}
       ev('flatten', {by: c.by ?? null, why: c.why ?? null, net: input.position.net}, {maxSlippagePct: c.maxSlippagePct ?? limits.reduceOnlyMaxSlippagePct}, {reason: 'manual'})
