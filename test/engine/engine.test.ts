@@ -97,6 +97,24 @@ describe('engine loop', () => {
     expect(engine.openOrders).toBe(0)
   })
 
+  it('a lost book pauses and cancels at once; the whole book again is quoted at once, not at the next refresh', () => {
+    const {engine, sent, reports, log, set} = setup()
+    engine.onMarket(snapshot(1000))
+    set(1100)
+    engine.invalidateBook('feed gap')
+    engine.runUntil(1100, set)
+    expect(engine.riskState).toBe('paused')
+    const cancels = sent.filter((a) => a.type === 'cancel')
+    expect(cancels.length).toBe(2)
+    for (const c of cancels) reports.push({type: 'canceled', clientOrderId: c.clientOrderId, filled: 0, ts: 1150, venueTs: 1140})
+    engine.runUntil(1200, set)
+    set(1200)
+    engine.onMarket(snapshot(1200))
+    expect(engine.riskState).toBe('normal')
+    const placedAt = log.filter((e) => e.type === 'order' && e.action === 'place').map((e) => e.t)
+    expect(placedAt).toEqual([1000, 1000, 1200, 1200])
+  })
+
   it('finish: no decision after the stop, every order cancelled, run_end last', () => {
     const {engine, sent, reports, log, set} = setup()
     engine.onMarket(snapshot(1000))
