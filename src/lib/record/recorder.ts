@@ -249,11 +249,17 @@ function emptySummary(opts: RecordOptions, out: string, startedMs: number): Reco
 }
 
 /** One line for logs and cron mail. */
+/** Display only (sizes, seconds): one decimal, always shown. */
+function oneDecimal(x: number): string {
+  const r = Math.round(x * 10)
+  return `${Math.trunc(r / 10)}.${Math.abs(r % 10)}`
+}
+
 export function summaryLine(s: RecordSummary): string {
-  const kib = (s.bytes / 1024).toFixed(1)
-  return `recorded ${s.symbols.join(',')} for ${(s.elapsedMs / 1000).toFixed(1)}s: ${s.messages} messages, ${s.rows} rows, ${s.files.length} files, ${kib} KiB, ${s.resyncs} resyncs, ${s.gaps} gaps, ${s.reconnects} reconnects → ${s.out} (stopped by ${s.stoppedBy})`
+  const kib = oneDecimal(s.bytes / 1024)
+  return `recorded ${s.symbols.join(',')} for ${oneDecimal(s.elapsedMs / 1000)}s: ${s.messages} messages, ${s.rows} rows, ${s.files.length} files, ${kib} KiB, ${s.resyncs} resyncs, ${s.gaps} gaps, ${s.reconnects} reconnects → ${s.out} (stopped by ${s.stoppedBy})`
 }
 
 export function progressLine(p: RecordProgress): string {
-  return `recording ${(p.elapsedMs / 1000).toFixed(0)}s  ${p.messagesPerSec.toFixed(0)} msg/s  ${p.rows} rows  ${p.resyncs} resyncs  ${p.reconnects} reconnects  ${(p.bytes / 1024).toFixed(1)} KiB`
+  return `recording ${Math.round(p.elapsedMs / 1000)}s  ${Math.round(p.messagesPerSec)} msg/s  ${p.rows} rows  ${p.resyncs} resyncs  ${p.reconnects} reconnects  ${oneDecimal(p.bytes / 1024)} KiB`
 }
