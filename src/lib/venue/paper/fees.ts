@@ -2,7 +2,7 @@
  * Fees as exact decimal strings: fee = price × qty × rate, in the quote (margin) asset.
  * A negative rate is a rebate and gives a negative fee. No floats, no rounding.
  */
-import {Decimal} from 'decimal.js'
+import {PlainDecimal} from '../../domain/decimal.js'
 import type {Instrument, Steps, Ticks} from '../../domain/instrument.js'
 import {ConfigError} from '../../domain/errors.js'
 
@@ -12,12 +12,12 @@ export interface FeeModel {
 }
 
 const RATE_RE = /^-?\d+(\.\d+)?$/
-/** enough significant digits that price × qty × rate is never rounded */
-const D = Decimal.clone({precision: 60})
+/** 60 significant digits (price × qty × rate is never rounded), never exponent notation */
+const D = PlainDecimal
 
 export class RateFees implements FeeModel {
-  private readonly maker: Decimal.Instance
-  private readonly taker: Decimal.Instance
+  private readonly maker: PlainDecimal
+  private readonly taker: PlainDecimal
 
   constructor(private readonly inst: Instrument, makerRate: string, takerRate: string) {
     for (const [k, v] of [['makerFeeRate', makerRate], ['takerFeeRate', takerRate]] as const) {
@@ -30,6 +30,6 @@ export class RateFees implements FeeModel {
   fee(price: Ticks, qty: Steps, maker: boolean): string {
     const notional = new D(this.inst.ticksToPrice(price)).mul(this.inst.stepsToQty(qty))
     const f = notional.mul(maker ? this.maker : this.taker)
-    return f.isZero() ? '0' : f.toFixed()
+    return f.isZero() ? '0' : f.toString()
   }
 }

@@ -33,16 +33,8 @@ export interface PaperOrderView {
   restingSince: number
 }
 
-interface PaperOrder {
-  clientOrderId: string
-  side: OrderSide
-  price: Ticks
-  qty: Steps
-  filled: Steps
-  tif: TimeInForce
-  reduceOnly: boolean
+interface PaperOrder extends Omit<PaperOrderView, 'front'> {
   q: QueuePos
-  restingSince: number
   done: boolean
   /**
    * A GTC order that took liquidity on arrival rests while the replayed book still shows the
