@@ -1,0 +1,468 @@
+/**
+ * Signed REST gateway for Binance USDⓈ-M futures (FACTS.md §1–§2, §4–§5).
+ *
+ * - undici `Pool` per origin: keep-alive connections reused across requests;
+ * - `X-MBX-APIKEY` on USER_STREAM and SIGNED calls; SIGNED calls carry `timestamp`
+ *   (local wall time + the server-time offset) and `recvWindow`, then `signature` =
+ *   HMAC-SHA256 over the exact string sent (query for GET/DELETE, form body for POST/PUT);
+ * - the offset is measured against `GET /fapi/v1/time` (midpoint of the round trip) and
+ *   re-measured when the venue answers -1021/-5028; idempotent calls are then sent once
+ *   more, order placements never (a retry is the core's decision);
+ * - every request has its own timeout; a timeout or a reset after sending is an *unknown*
+ *   outcome, never a rejection (see errors.ts);
+ * - every answer's headers go to `onAnswer` (the rate governor reads them there).
+ *
+ * The gateway does not retry on its own except the one re-send after a clock re-sync; it
+ * never rewrites an order's parameters (GTX stays GTX).
+ */
+import {Pool} from 'undici'
+import {wallClock} from '../../clock/clock.js'
+import {MmError} from '../../domain/errors.js'
+import {BinanceApiError, BinanceCode, classifyHttp, classifyTransport} from './errors.js'
+import {header, type Headers, parseRetryAfter} from './http.js'
+import {
+  type BinanceOrder,
+  type BinancePosition,
+  type BinanceTrade,
+  type CommissionRate,
+  type PlaceOrderParams,
+  parseCommission,
+  parseOrder,
+  parseOrders,
+  parsePositions,
+  parseRateLimits,
+  parseSymbolRules,
+  parseTrades,
+  type RateLimitRule,
+  type SymbolRules,
+} from './rest-types.js'
+import {type Credentials, encodeParams, type Params, redact} from './signer.js'
+
+export type Security = 'NONE' | 'USER_STREAM' | 'SIGNED'
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
+
+/** What every answer (success or failure) tells the rate governor. */
+export interface AnswerInfo {
+  endpoint: string
+  status: number
+  /** X-MBX-USED-WEIGHT-1M */
+  usedWeight1m?: number
+  /** X-MBX-ORDER-COUNT-10S / -1M */
+  orderCount10s?: number
+  orderCount1m?: number
+  /** Retry-After on 418/429, ms */
+  retryAfterMs?: number
+  /** Binance code of an error answer */
+  venueCode?: number
+  /** local time of the answer, ms */
+  at: number
+  latencyMs: number
+}
+
+export interface GatewayOptions {
+  baseUrl: string
+  credentials: Credentials
+  /** default 5000 (Binance's default) */
+  recvWindowMs?: number
+  /** per-request timeout, ms; default 5000 */
+  timeoutMs?: number
+  /** keep-alive connections to the venue; default 4 */
+  connections?: number
+  /** wall clock, ms */
+  now?: () => number
+  onAnswer?: (info: AnswerInfo) => void
+  /** called after each clock (re)sync */
+  onTimeSync?: (info: {offsetMs: number; rttMs: number; reason: 'start' | 'timestamp-error' | 'periodic'}) => void
+  userAgent?: string
+}
+
+/** A request ready for the socket: what is signed is exactly what is sent. */
+export interface BuiltRequest {
+  method: Method
+  /** path with the query string (signed for GET/DELETE) */
+  path: string
+  headers: Record<string, string>
+  body?: string
+  endpoint: string
+}
+
+interface CallOptions {
+  /** safe to send again after a -1021 clock re-sync (default: true for everything but order placement) */
+  idempotent?: boolean
+  timeoutMs?: number
+}
+
+export class BinanceGateway {
+  readonly baseUrl: string
+  readonly recvWindowMs: number
+  /** server time − local time, ms */
+  timeOffsetMs = 0
+  /** answers received, failures included */
+  answers = 0
+  private readonly creds: Credentials
+  private readonly pool: Pool
+  private readonly prefix: string
+  private readonly timeoutMs: number
+  private readonly now: () => number
+  private readonly onAnswer?: GatewayOptions['onAnswer']
+  private readonly onTimeSync?: GatewayOptions['onTimeSync']
+  private readonly userAgent: string
+  private syncing?: Promise<void>
+
+  constructor(opts: GatewayOptions) {
+    const url = new URL(opts.baseUrl)
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
+    this.prefix = url.pathname.replace(/\/+$/, '')
+    this.creds = opts.credentials
+    this.recvWindowMs = opts.recvWindowMs ?? 5000
+    this.timeoutMs = opts.timeoutMs ?? 5000
+    this.now = opts.now ?? (() => wallClock.now())
+    this.onAnswer = opts.onAnswer
+    this.onTimeSync = opts.onTimeSync
+    this.userAgent = opts.userAgent ?? 'mm'
+    this.pool = new Pool(url.origin, {
+      connections: opts.connections ?? 4,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      connect: {timeout: this.timeoutMs},
+    })
+  }
+
+  get apiKeyMasked(): string {
+    return this.creds.maskedKey
+  }
+
+  // ---- clock --------------------------------------------------------------
+
+  /** Measure the server-time offset (midpoint of the round trip). Concurrent calls share one request. */
+  syncTime(reason: 'start' | 'timestamp-error' | 'periodic' = 'start'): Promise<void> {
+    this.syncing ??= (async () => {
+      try {
+        const t0 = this.now()
+        const j = await this.call<{serverTime?: unknown}>('GET', '/fapi/v1/time', [], 'NONE')
+        const t1 = this.now()
+        if (typeof j?.serverTime !== 'number') throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'GET /fapi/v1/time', message: 'GET /fapi/v1/time: no serverTime'})
+        this.timeOffsetMs = Math.round(j.serverTime - (t0 + t1) / 2)
+        this.onTimeSync?.({offsetMs: this.timeOffsetMs, rttMs: t1 - t0, reason})
+      } finally {
+        this.syncing = undefined
+      }
+    })()
+    return this.syncing
+  }
+
+  // ---- request building (no I/O; the bench measures up to here) ----------
+
+  build(method: Method, path: string, params: Params, security: Security): BuiltRequest {
+    const endpoint = `${method} ${path}`
+    const headers: Record<string, string> = {'user-agent': this.userAgent, accept: 'application/json'}
+    if (security !== 'NONE') headers['x-mbx-apikey'] = this.creds.apiKey
+    let payload = encodeParams(params)
+    if (security === 'SIGNED') {
+      payload += `${payload.length > 0 ? '&' : ''}recvWindow=${this.recvWindowMs}&timestamp=${this.now() + this.timeOffsetMs}`
+      payload += `&signature=${this.creds.sign(payload)}`
+    }
+    const full = this.prefix + path
+    if (method === 'GET' || method === 'DELETE') {
+      return {method, path: payload.length > 0 ? `${full}?${payload}` : full, headers, endpoint}
+    }
+    headers['content-type'] = 'application/x-www-form-urlencoded'
+    return {method, path: full, headers, body: payload, endpoint}
+  }
+
+  // ---- one call -------------------------------------------------------------
+
+  async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}): Promise<T> {
+    try {
+      return await this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
+    } catch (err) {
+      if (err instanceof BinanceApiError && err.kind === 'timestamp' && security === 'SIGNED') {
+        await this.syncTime('timestamp-error').catch(() => undefined)
+        if (opts.idempotent ?? true) return this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
+      }
+      throw err
+    }
+  }
+
+  private async once<T>(req: BuiltRequest, timeoutMs: number): Promise<T> {
+    const started = this.now()
+    const {endpoint} = req
+    let res: Awaited<ReturnType<Pool['request']>>
+    let text: string
+    try {
+      res = await this.pool.request({
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        body: req.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      })
+      text = await res.body.text()
+    } catch (err) {
+      const code = errorCode(err)
+      const {outcome, kind} = classifyTransport(code)
+      this.answers++
+      throw new BinanceApiError({
+        outcome,
+        kind,
+        endpoint,
+        message: redact(`${endpoint}: ${kind === 'timeout' ? `no answer within ${timeoutMs} ms` : `connection failed (${code ?? 'error'})`}${outcome === 'unknown' ? '; outcome unknown' : ''}`, this.creds),
+        suggestion: outcome === 'unknown' ? 'the request may have taken effect; it is settled by a query' : 'check the network and --rest-url',
+      })
+    }
+    const status = res.statusCode
+    const headers = res.headers as Headers
+    const at = this.now()
+    const info: AnswerInfo = {endpoint, status, at, latencyMs: at - started}
+    const w = num(header(headers, 'x-mbx-used-weight-1m'))
+    if (w !== undefined) info.usedWeight1m = w
+    const c10 = num(header(headers, 'x-mbx-order-count-10s'))
+    if (c10 !== undefined) info.orderCount10s = c10
+    const c1m = num(header(headers, 'x-mbx-order-count-1m'))
+    if (c1m !== undefined) info.orderCount1m = c1m
+    this.answers++
+
+    let json: unknown
+    let parsed = false
+    try {
+      json = text.length > 0 ? JSON.parse(text) : undefined
+      parsed = true
+    } catch {
+      /* handled below */
+    }
+    const body = parsed && isErrorBody(json) ? json : undefined
+    if (status >= 200 && status < 300 && !(body && body.code < 0)) {
+      this.onAnswer?.(info)
+      if (!parsed) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, httpStatus: status, message: `${endpoint}: answered ${status} with a body that is not JSON`})
+      return json as T
+    }
+    if (body) info.venueCode = body.code
+    const ra = status === 418 || status === 429 ? parseRetryAfter(header(headers, 'retry-after'), at) : undefined
+    if (ra !== undefined) info.retryAfterMs = ra
+    this.onAnswer?.(info)
+    const {outcome, kind} = classifyHttp(status, body?.code)
+    const what = body ? `${redact(body.msg, this.creds).slice(0, 300)} (code ${body.code})` : text.length === 0 ? 'no body' : 'a body that is not a Binance error'
+    throw new BinanceApiError({
+      outcome,
+      kind,
+      endpoint,
+      httpStatus: status,
+      venueCode: body?.code,
+      venueMsg: body ? redact(body.msg, this.creds) : undefined,
+      retryAfterMs: ra,
+      message: `${endpoint}: HTTP ${status}: ${what}${outcome === 'unknown' ? '; outcome unknown' : ''}`,
+      suggestion: SUGGEST[kind],
+    })
+  }
+
+  // ---- market data and rules (public) --------------------------------------
+
+  serverTime(): Promise<{serverTime: number}> {
+    return this.call('GET', '/fapi/v1/time', [], 'NONE')
+  }
+
+  async exchangeInfo(): Promise<unknown> {
+    return this.call('GET', '/fapi/v1/exchangeInfo', [], 'NONE')
+  }
+
+  /** the symbol's rules and the venue's rate limits; throws E_UNKNOWN_SYMBOL when unlisted */
+  async symbolRules(symbol: string): Promise<{rules: SymbolRules; rateLimits: RateLimitRule[]}> {
+    const info = await this.exchangeInfo()
+    const rules = parseSymbolRules(info, symbol)
+    if (!rules) throw new MmError('E_UNKNOWN_SYMBOL', `${symbol.toUpperCase()} is not listed by ${this.baseUrl}`, {exitCode: 2})
+    return {rules, rateLimits: parseRateLimits(info)}
+  }
+
+  /** GET /fapi/v1/premiumIndex → mark price and funding (weight 1) */
+  async premiumIndex(symbol: string): Promise<{markPrice: string; lastFundingRate?: string; nextFundingTime?: number}> {
+    const j = await this.call<Record<string, unknown>>('GET', '/fapi/v1/premiumIndex', [['symbol', symbol]], 'NONE')
+    if (typeof j?.markPrice !== 'string') throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'GET /fapi/v1/premiumIndex', message: 'GET /fapi/v1/premiumIndex: no markPrice'})
+    return {markPrice: j.markPrice, lastFundingRate: typeof j.lastFundingRate === 'string' ? j.lastFundingRate : undefined, nextFundingTime: typeof j.nextFundingTime === 'number' ? j.nextFundingTime : undefined}
+  }
+
+  // ---- orders ---------------------------------------------------------------
+
+  /** POST /fapi/v1/order. Never re-sent by the gateway. */
+  async placeOrder(p: PlaceOrderParams): Promise<BinanceOrder> {
+    const j = await this.call('POST', '/fapi/v1/order', orderParams(p), 'SIGNED', {idempotent: false})
+    return parseOrder(j, 'POST /fapi/v1/order')
+  }
+
+  /** POST /fapi/v1/batchOrders (≤ 5). Each slot is the order or its definitive rejection. */
+  async placeBatch(orders: PlaceOrderParams[]): Promise<Array<BinanceOrder | BinanceApiError>> {
+    if (orders.length < 1 || orders.length > 5) throw new MmError('E_ORDER_PARAMS', `batch orders take 1 to 5 orders, got ${orders.length}`)
+    const list = orders.map((o) => Object.fromEntries(orderParams(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])))
+    const endpoint = 'POST /fapi/v1/batchOrders'
+    const j = await this.call<unknown>('POST', '/fapi/v1/batchOrders', [['batchOrders', JSON.stringify(list)]], 'SIGNED', {idempotent: false})
+    if (!Array.isArray(j) || j.length !== orders.length) {
+      throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${orders.length} answers`})
+    }
+    return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
+  }
+
+  async cancelOrder(symbol: string, clientOrderId: string): Promise<BinanceOrder> {
+    const j = await this.call('DELETE', '/fapi/v1/order', [['symbol', symbol], ['origClientOrderId', clientOrderId]], 'SIGNED')
+    return parseOrder(j, 'DELETE /fapi/v1/order')
+  }
+
+  /** DELETE /fapi/v1/batchOrders by client ids (≤ 10) */
+  async cancelBatch(symbol: string, clientOrderIds: string[]): Promise<Array<BinanceOrder | BinanceApiError>> {
+    if (clientOrderIds.length < 1 || clientOrderIds.length > 10) throw new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`)
+    const endpoint = 'DELETE /fapi/v1/batchOrders'
+    const j = await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]], 'SIGNED')
+    if (!Array.isArray(j) || j.length !== clientOrderIds.length) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${clientOrderIds.length} answers`})
+    return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
+  }
+
+  /** DELETE /fapi/v1/allOpenOrders */
+  async cancelAll(symbol: string): Promise<void> {
+    await this.call('DELETE', '/fapi/v1/allOpenOrders', [['symbol', symbol]], 'SIGNED')
+  }
+
+  /** GET /fapi/v1/order by client id; -2013 (no such order) comes back as a definitive error */
+  async queryOrder(symbol: string, clientOrderId: string): Promise<BinanceOrder> {
+    const j = await this.call('GET', '/fapi/v1/order', [['symbol', symbol], ['origClientOrderId', clientOrderId]], 'SIGNED')
+    return parseOrder(j, 'GET /fapi/v1/order')
+  }
+
+  async openOrders(symbol: string): Promise<BinanceOrder[]> {
+    const j = await this.call('GET', '/fapi/v1/openOrders', [['symbol', symbol]], 'SIGNED')
+    return parseOrders(j, 'GET /fapi/v1/openOrders')
+  }
+
+  /** POST /fapi/v1/countdownCancelAll (dead-man's switch; 0 disarms) */
+  async countdownCancelAll(symbol: string, countdownMs: number): Promise<void> {
+    if (!Number.isSafeInteger(countdownMs) || countdownMs < 0) throw new MmError('E_ORDER_PARAMS', `countdownTime must be a non-negative integer of ms, got ${countdownMs}`)
+    await this.call('POST', '/fapi/v1/countdownCancelAll', [['symbol', symbol], ['countdownTime', countdownMs]], 'SIGNED')
+  }
+
+  // ---- account --------------------------------------------------------------
+
+  async positionRisk(symbol: string): Promise<BinancePosition[]> {
+    const j = await this.call('GET', '/fapi/v3/positionRisk', [['symbol', symbol]], 'SIGNED')
+    return parsePositions(j, 'GET /fapi/v3/positionRisk')
+  }
+
+  async account(): Promise<Record<string, unknown>> {
+    const j = await this.call<Record<string, unknown>>('GET', '/fapi/v3/account', [], 'SIGNED')
+    if (typeof j !== 'object' || j === null || !Array.isArray(j.assets)) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'GET /fapi/v3/account', message: 'GET /fapi/v3/account: no assets[]'})
+    return j
+  }
+
+  async userTrades(q: {symbol: string; startTime?: number; endTime?: number; fromId?: number; orderId?: number; limit?: number}): Promise<BinanceTrade[]> {
+    const j = await this.call(
+      'GET',
+      '/fapi/v1/userTrades',
+      [
+        ['symbol', q.symbol],
+        ['orderId', q.orderId],
+        ['startTime', q.startTime],
+        ['endTime', q.endTime],
+        ['fromId', q.fromId],
+        ['limit', q.limit],
+      ],
+      'SIGNED',
+    )
+    return parseTrades(j, 'GET /fapi/v1/userTrades')
+  }
+
+  async commissionRate(symbol: string): Promise<CommissionRate> {
+    return parseCommission(await this.call('GET', '/fapi/v1/commissionRate', [['symbol', symbol]], 'SIGNED'), 'GET /fapi/v1/commissionRate')
+  }
+
+  /** GET /fapi/v1/positionSide/dual → true in hedge mode */
+  async dualSidePosition(): Promise<boolean> {
+    const j = await this.call<{dualSidePosition?: unknown}>('GET', '/fapi/v1/positionSide/dual', [], 'SIGNED')
+    if (typeof j?.dualSidePosition !== 'boolean') throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'GET /fapi/v1/positionSide/dual', message: 'GET /fapi/v1/positionSide/dual: no dualSidePosition'})
+    return j.dualSidePosition
+  }
+
+  async setLeverage(symbol: string, leverage: number): Promise<{leverage: number; maxNotionalValue?: string}> {
+    const j = await this.call<Record<string, unknown>>('POST', '/fapi/v1/leverage', [['symbol', symbol], ['leverage', leverage]], 'SIGNED')
+    if (typeof j?.leverage !== 'number') throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'POST /fapi/v1/leverage', message: 'POST /fapi/v1/leverage: no leverage'})
+    return {leverage: j.leverage, maxNotionalValue: typeof j.maxNotionalValue === 'string' ? j.maxNotionalValue : undefined}
+  }
+
+  /** GET /fapi/v1/rateLimit/order: the account's ORDERS limiters */
+  async orderRateLimits(): Promise<RateLimitRule[]> {
+    const j = await this.call<unknown>('GET', '/fapi/v1/rateLimit/order', [], 'SIGNED')
+    return parseRateLimits({rateLimits: j})
+  }
+
+  // ---- user data stream keys (USER_STREAM: key, no signature) ---------------
+
+  async createListenKey(): Promise<string> {
+    const j = await this.call<{listenKey?: unknown}>('POST', '/fapi/v1/listenKey', [], 'USER_STREAM')
+    if (typeof j?.listenKey !== 'string' || j.listenKey.length === 0) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'POST /fapi/v1/listenKey', message: 'POST /fapi/v1/listenKey: no listenKey'})
+    return j.listenKey
+  }
+
+  /** PUT /fapi/v1/listenKey; -1125 (key gone) comes back as a definitive error */
+  async keepAliveListenKey(): Promise<void> {
+    await this.call('PUT', '/fapi/v1/listenKey', [], 'USER_STREAM')
+  }
+
+  async closeListenKey(): Promise<void> {
+    await this.call('DELETE', '/fapi/v1/listenKey', [], 'USER_STREAM')
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close()
+  }
+}
+
+/** The order's parameters in the order they are sent. GTX/GTC/IOC go out exactly as chosen. */
+export function orderParams(p: PlaceOrderParams): Params {
+  if (p.type === 'LIMIT') {
+    if (p.price === undefined || p.timeInForce === undefined) throw new MmError('E_ORDER_PARAMS', `LIMIT order ${p.newClientOrderId} needs a price and a time in force`)
+  } else if (p.price !== undefined || p.timeInForce !== undefined) {
+    throw new MmError('E_ORDER_PARAMS', `MARKET order ${p.newClientOrderId} takes no price or time in force`)
+  }
+  return [
+    ['symbol', p.symbol],
+    ['side', p.side],
+    ['type', p.type],
+    ['timeInForce', p.timeInForce],
+    ['quantity', p.quantity],
+    ['price', p.price],
+    ['reduceOnly', p.reduceOnly ? 'true' : undefined],
+    ['newClientOrderId', p.newClientOrderId],
+    ['selfTradePreventionMode', p.selfTradePreventionMode],
+    ['newOrderRespType', p.newOrderRespType],
+  ]
+}
+
+const SUGGEST: Record<string, string | undefined> = {
+  'rate-limit': 'slow down: the venue limit was hit',
+  banned: 'the IP is banned for a while; quoting stops until the ban ends',
+  throttled: 'the venue is overloaded; quoting slows down',
+  timestamp: 'the local clock is off; the offset was re-measured',
+  server: 'the request may have taken effect; it is settled by a query',
+}
+
+function isErrorBody(x: unknown): x is {code: number; msg: string} {
+  return typeof x === 'object' && x !== null && typeof (x as {code?: unknown}).code === 'number' && typeof (x as {msg?: unknown}).msg === 'string'
+}
+
+function slotError(endpoint: string, slot: {code: number; msg: string}): BinanceApiError {
+  const {outcome, kind} = classifyHttp(400, slot.code)
+  return new BinanceApiError({outcome, kind, endpoint, venueCode: slot.code, venueMsg: redact(slot.msg), message: `${endpoint}: ${redact(slot.msg).slice(0, 300)} (code ${slot.code})`})
+}
+
+function num(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  return Number.isFinite(n) ? n : undefined
+}
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as {code?: unknown; name?: unknown; cause?: {code?: unknown}}
+  if (typeof e?.code === 'string') return e.code
+  if (typeof e?.cause?.code === 'string') return e.cause.code
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'ABORT_ERR'
+  return undefined
+}
+
+export {BinanceCode}

@@ -1,0 +1,103 @@
+/**
+ * A small loopback HTTP stub of Binance's signed REST API for gateway tests: it records
+ * every request exactly as received (method, path, raw query, raw body, headers), checks
+ * the signature against the secret it was given, counts TCP connections, and answers from
+ * a handler the test installs.
+ */
+import {createHmac} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+
+export interface StubRequest {
+  method: string
+  path: string
+  /** raw query string, without `?` */
+  query: string
+  /** raw body */
+  body: string
+  headers: IncomingMessage['headers']
+  params: URLSearchParams
+  /** signature present and equal to HMAC(secret, query + body without the signature) */
+  signatureOk: boolean | undefined
+  signature?: string
+}
+
+export interface StubAnswer {
+  status?: number
+  body?: unknown
+  headers?: Record<string, string>
+  /** never answer (the client must time out) */
+  hang?: boolean
+  /** destroy the socket without an answer */
+  reset?: boolean
+}
+
+export type StubHandler = (req: StubRequest) => StubAnswer | undefined
+
+export class BinanceStub {
+  readonly requests: StubRequest[] = []
+  connections = 0
+  handler: StubHandler = () => undefined
+  serverTime: () => number = () => Date.now()
+  private server?: Server
+  private readonly hung: ServerResponse[] = []
+  url = ''
+
+  constructor(readonly secret: string) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      let body = ''
+      req.setEncoding('utf8')
+      req.on('data', (c: string) => (body += c))
+      req.on('end', () => this.answer(req, res, body))
+    })
+    this.server.on('connection', () => this.connections++)
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()))
+    this.url = `http://127.0.0.1:${(this.server.address() as {port: number}).port}`
+    return this.url
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const raw = req.url ?? '/'
+    const q = raw.indexOf('?')
+    const path = q < 0 ? raw : raw.slice(0, q)
+    const query = q < 0 ? '' : raw.slice(q + 1)
+    const params = new URLSearchParams(query && body ? `${query}&${body}` : query + body)
+    let signatureOk: boolean | undefined
+    const m = /(^|&)signature=([0-9a-f]+)$/.exec(body.length > 0 ? body : query)
+    if (m) {
+      const payload = body.length > 0 ? query + body.slice(0, body.length - m[0].length) : query.slice(0, query.length - m[0].length)
+      signatureOk = createHmac('sha256', this.secret).update(payload).digest('hex') === m[2]
+    }
+    const r: StubRequest = {method: req.method ?? '', path, query, body, headers: req.headers, params, signatureOk, signature: m?.[2]}
+    this.requests.push(r)
+    const a = this.handler(r) ?? this.defaults(r)
+    if (a.hang) {
+      this.hung.push(res)
+      return
+    }
+    if (a.reset) {
+      req.socket.destroy()
+      return
+    }
+    const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {})
+    res.writeHead(a.status ?? 200, {'content-type': 'application/json', ...a.headers})
+    res.end(text)
+  }
+
+  private defaults(r: StubRequest): StubAnswer {
+    if (r.path === '/fapi/v1/time') return {body: {serverTime: this.serverTime()}}
+    return {status: 404, body: {code: -1, msg: 'stub: no handler'}}
+  }
+
+  reset(): void {
+    this.requests.length = 0
+    this.handler = () => undefined
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy()
+    this.server?.closeAllConnections()
+    await new Promise<void>((r) => this.server?.close(() => r()) ?? r())
+  }
+}
