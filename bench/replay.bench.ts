@@ -19,7 +19,8 @@ import {join} from 'node:path'
 import {createGunzip, gunzipSync} from 'node:zlib'
 import {defaultConfig} from '../src/lib/config/index.js'
 import {Instrument} from '../src/lib/domain/instrument.js'
-import {runReplay} from '../src/lib/engine/session.js'
+import {runReplay} from '../src/lib/run/session.js'
+import {paperVenue} from '../src/lib/run/venues.js'
 import type {MarketEvent} from '../src/lib/market/events.js'
 import {newRawStats, readRawBatches} from '../src/lib/record/raw-reader.js'
 import {median, round, sharedData} from './lib.js'
@@ -78,7 +79,7 @@ async function ours(paths: string[], stateDir: string, passes = 1, onPass?: (k: 
       onPass?.(k)
     }
   }
-  await runReplay({instrument: inst, config: config(), configSource: 'bench', mode: 'replay', stateDir, wallMs: 0, source: 'bench', runId: 'bench'}, events(), {speed: 'max'})
+  await runReplay({instrument: inst, config: config(), configSource: 'bench', mode: 'replay', stateDir, wallMs: 0, source: 'bench', runId: 'bench', venue: paperVenue}, events(), {speed: 'max'})
   return stats.lines / passes
 }
 

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
-import {parseSpeed, quote, type QuoteResult} from '../lib/engine/quote.js'
+import {parseSpeed, quote, type QuoteResult} from '../lib/run/quote.js'
 import {renderSummaryTable} from '../lib/report/table.js'
 import {UsageError} from '../lib/domain/errors.js'
 

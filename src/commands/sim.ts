@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {UsageError} from '../lib/domain/errors.js'
-import {type MarketSource, openReplaySource, pace, syntheticSource} from '../lib/venue/sim/feed.js'
+import {type MarketSource, openReplaySource} from '../lib/record/replay-source.js'
+import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
 import {parseFaults, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
 
 interface SimResult {

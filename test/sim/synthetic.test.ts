@@ -3,7 +3,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {UsageError} from '../../src/lib/domain/errors.js'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {DepthEvent, MarketEvent, SnapshotEvent, TradeEvent} from '../../src/lib/market/events.js'
-import {Rng} from '../../src/lib/venue/sim/rng.js'
+import {Rng} from '../../src/lib/domain/rng.js'
 import {createSyntheticMarket, SYNTHETIC_DEFAULTS, type SyntheticMarket, syntheticMarket, type SyntheticMarketOptions} from '../../src/lib/venue/sim/synthetic.js'
 
 const START_US = 1_721_347_200_000_000 // 2024-07-19T00:00:00Z

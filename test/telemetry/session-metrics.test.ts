@@ -9,8 +9,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {defaultConfig} from '../../src/lib/config/index.js'
-import {openReplay} from '../../src/lib/engine/replay-source.js'
-import {instrumentOf, runReplay, type SessionResult} from '../../src/lib/engine/session.js'
+import {openReplay} from '../../src/lib/record/replay-source.js'
+import {instrumentOf, runReplay, type SessionResult} from '../../src/lib/run/session.js'
+import {paperVenue} from '../../src/lib/run/venues.js'
 import {createMetrics, type RunMetrics} from '../../src/lib/telemetry/metrics.js'
 import {repoRoot} from '../support/shared-data.js'
 
@@ -20,7 +21,7 @@ async function replay(metrics?: RunMetrics): Promise<SessionResult> {
   const src = await openReplay([SAMPLE], {symbol: 'ETHUSDC'})
   const stateDir = mkdtempSync(join(tmpdir(), 'mm-metrics-'))
   return runReplay(
-    {instrument: instrumentOf(src.instrument), config: defaultConfig(), configSource: '(defaults)', mode: 'replay', stateDir, wallMs: 0, source: SAMPLE, runId: 'replay', metrics},
+    {instrument: instrumentOf(src.instrument), config: defaultConfig(), configSource: '(defaults)', mode: 'replay', stateDir, wallMs: 0, source: SAMPLE, runId: 'replay', metrics, venue: paperVenue},
     src.batches(),
     {speed: 'max', durationMs: 90_000},
   )

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {Level, MarketEvent} from '../../src/lib/market/events.js'
-import {LiveFeed} from '../../src/lib/market/live-feed.js'
+import {LiveFeed} from '../../src/lib/venue/binance/live-feed.js'
 import {seededRandom} from '../../src/lib/venue/binance/http.js'
 import {applyBook, ETHUSDC, nextEvent, scriptedMarket, startVenue, type TestVenue} from '../support/venue.js'
 

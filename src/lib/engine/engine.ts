@@ -26,10 +26,13 @@ import {onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../
 import type {RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 
+/** The venue as the engine drives it: the Venue port plus the hooks a simulated venue has. */
+export type EngineVenue = Venue & {onMarket?(ev: MarketEvent): void; advanceTo?(ms: number): void; nextArrivalTs?(): number}
+
 export interface EngineOptions {
   instrument: Instrument
   core: CoreConfig
-  venue: Venue & {onMarket?(ev: MarketEvent): void; advanceTo?(ms: number): void; nextArrivalTs?(): number}
+  venue: EngineVenue
   reports: ReportQueue
   clock: Clock
   /** where run events go (the event log); the engine also summarises them */

@@ -21,7 +21,8 @@ import {basename} from 'node:path'
 import {StringDecoder} from 'node:string_decoder'
 import {createGunzip} from 'node:zlib'
 import {MmError} from '../domain/errors.js'
-import type {DepthEvent, Level, MarketEvent, SnapshotEvent, TickerEvent, TradeEvent} from '../market/events.js'
+import type {MarketEvent} from '../market/events.js'
+import {MarketParseError, parseMarketPayload} from '../venue/binance/parse.js'
 
 export class RawFormatError extends MmError {
   readonly file: string
@@ -154,39 +155,6 @@ function fail(ctx: Ctx, msg: string, cause?: unknown): never {
   throw new RawFormatError(ctx.file, ctx.line, msg, cause)
 }
 
-function num(ctx: Ctx, o: Record<string, unknown>, k: string): number {
-  const v = o[k]
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(ctx, `field ${k} is not a number`)
-  return v
-}
-
-function optNum(o: Record<string, unknown>, k: string): number | undefined {
-  const v = o[k]
-  return typeof v === 'number' ? v : undefined
-}
-
-function str(ctx: Ctx, o: Record<string, unknown>, k: string): string {
-  const v = o[k]
-  if (typeof v !== 'string') fail(ctx, `field ${k} is not a string`)
-  return v
-}
-
-function levels(ctx: Ctx, o: Record<string, unknown>, k: string): Level[] {
-  const v = o[k]
-  if (!Array.isArray(v)) fail(ctx, `field ${k} is not an array of levels`)
-  for (let i = 0; i < v.length; i++) {
-    const l = v[i]
-    if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') fail(ctx, `${k}[${i}] is not a [price, qty] pair of strings`)
-  }
-  return v as Level[]
-}
-
-/** venue time in µs: T where present, else E */
-function venueTs(o: Record<string, unknown>, fallback: number): number {
-  const t = optNum(o, 'T') ?? optNum(o, 'E')
-  return t === undefined ? fallback : t * 1000
-}
-
 /** Split one line into (timestamp token, json text); undefined for a cryptofeed URL header. */
 function splitLine(ctx: Ctx, line: string): [string, string] | undefined {
   // cryptofeed REST line: "<url> -> <epoch_s>: <json>"
@@ -240,73 +208,19 @@ function parseLine(ctx: Ctx, line: string): MarketEvent | null {
     stream = o.stream
     o = o.data as Record<string, unknown>
   }
-  if (stream === undefined && 'lastUpdateId' in o) {
-    const ev: SnapshotEvent = {
-      kind: 'snapshot',
-      symbol: typeof o.symbol === 'string' ? o.symbol : ctx.symbol ?? '',
-      ts: venueTs(o, localTs),
-      localTs,
-      lastUpdateId: num(ctx, o, 'lastUpdateId'),
-      bids: levels(ctx, o, 'bids'),
-      asks: levels(ctx, o, 'asks'),
-    }
-    return ev
-  }
-  const e = o.e
   if (typeof o.s === 'string') ctx.symbol = o.s
-  switch (e) {
-    case 'depthUpdate': {
-      const ev: DepthEvent = {
-        kind: 'depth',
-        symbol: str(ctx, o, 's'),
-        ts: venueTs(o, localTs),
-        localTs,
-        U: num(ctx, o, 'U'),
-        u: num(ctx, o, 'u'),
-        pu: optNum(o, 'pu'),
-        bids: levels(ctx, o, 'b'),
-        asks: levels(ctx, o, 'a'),
-      }
-      return ev
-    }
-    case 'trade':
-    case 'aggTrade': {
-      const id = e === 'trade' ? o.t : o.a
-      if (typeof id !== 'number' && typeof id !== 'string') fail(ctx, `${e} without an id`)
-      const m = o.m
-      if (typeof m !== 'boolean') fail(ctx, 'field m is not a boolean')
-      const ev: TradeEvent = {
-        kind: 'trade',
-        symbol: str(ctx, o, 's'),
-        ts: venueTs(o, localTs),
-        localTs,
-        id: String(id),
-        side: m ? 'sell' : 'buy',
-        price: str(ctx, o, 'p'),
-        qty: str(ctx, o, 'q'),
-      }
-      return ev
-    }
-    case 'bookTicker': {
-      const ev: TickerEvent = {
-        kind: 'ticker',
-        symbol: str(ctx, o, 's'),
-        ts: venueTs(o, localTs),
-        localTs,
-        u: optNum(o, 'u'),
-        bidPrice: str(ctx, o, 'b'),
-        bidQty: str(ctx, o, 'B'),
-        askPrice: str(ctx, o, 'a'),
-        askQty: str(ctx, o, 'A'),
-      }
-      return ev
-    }
-    default: {
-      const key = typeof e === 'string' ? e : stream ?? 'unknown'
-      ctx.stats.ignored[key] = (ctx.stats.ignored[key] ?? 0) + 1
-      return null
-    }
+  let r: MarketEvent | string
+  try {
+    r = parseMarketPayload(o, stream, localTs, ctx.symbol)
+  } catch (e) {
+    if (e instanceof MarketParseError) fail(ctx, e.message)
+    throw e
   }
+  if (typeof r === 'string') {
+    ctx.stats.ignored[r] = (ctx.stats.ignored[r] ?? 0) + 1
+    return null
+  }
+  return r
 }
 
 /**

@@ -17,6 +17,7 @@ import {rename} from 'node:fs/promises'
 import {join} from 'node:path'
 import {createGzip, type Gzip} from 'node:zlib'
 import type {Level, MarketEvent, SnapshotEvent} from '../market/events.js'
+import {StringBook} from '../market/string-book.js'
 import {type RecordKind, type RecordingMeta, writeMetaAtomic} from './meta.js'
 
 export const TARDIS_HEADERS: Record<RecordKind, string> = {
@@ -49,14 +50,6 @@ export interface WriterStats {
   periods: number
 }
 
-/** True for "0", "0.000", "00.0": a level deletion. */
-export function isZeroAmount(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c !== 48 && c !== 46) return false
-  }
-  return true
-}
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n)
@@ -70,39 +63,6 @@ export function periodNames(startMs: number, rotateMs: number): {date: string; s
   if (rotateMs % 3_600_000 !== 0) stem += `-${pad2(d.getUTCMinutes())}`
   if (rotateMs % 60_000 !== 0) stem += `-${pad2(d.getUTCSeconds())}`
   return {date, stem}
-}
-
-/** A book keyed by the venue's price strings, to re-emit exact snapshots at rotation. */
-class StringBook {
-  bids = new Map<string, string>()
-  asks = new Map<string, string>()
-  valid = false
-
-  reset(ev: SnapshotEvent): void {
-    this.bids.clear()
-    this.asks.clear()
-    for (const [p, q] of ev.bids) if (!isZeroAmount(q)) this.bids.set(p, q)
-    for (const [p, q] of ev.asks) if (!isZeroAmount(q)) this.asks.set(p, q)
-    this.valid = true
-  }
-
-  apply(bids: Level[], asks: Level[]): void {
-    for (const [p, q] of bids) {
-      if (isZeroAmount(q)) this.bids.delete(p)
-      else this.bids.set(p, q)
-    }
-    for (const [p, q] of asks) {
-      if (isZeroAmount(q)) this.asks.delete(p)
-      else this.asks.set(p, q)
-    }
-  }
-
-  levels(): {bids: Level[]; asks: Level[]} {
-    // ordering only: a float comparison is fine here, the strings are written untouched
-    const bids = [...this.bids].sort((a, b) => Number(b[0]) - Number(a[0]))
-    const asks = [...this.asks].sort((a, b) => Number(a[0]) - Number(b[0]))
-    return {bids, asks}
-  }
 }
 
 class KindFile {
@@ -279,7 +239,7 @@ export class TardisWriter {
     const sym = this.symbol
     switch (ev.kind) {
       case 'snapshot': {
-        this.book.reset(ev)
+        this.book.reset(ev.bids, ev.asks)
         this.writeBook(p, ev.ts, ev.localTs, true, ev.bids, ev.asks)
         break
       }

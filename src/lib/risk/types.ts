@@ -4,9 +4,9 @@
  */
 import type {Steps} from '../domain/instrument.js'
 import type {OrderSide} from '../domain/orders.js'
-import type {RiskMode} from '../strategy/types.js'
 
-export type {RiskMode}
+/** The risk machine's mode (the one definition; the strategy and the event log use it). */
+export type RiskMode = 'normal' | 'reduce_only' | 'halted' | 'paused'
 
 export type HaltReason = 'stop_loss' | 'shock' | 'manual'
 export type PauseReason = 'stale_book' | 'book_not_ready' | 'crossed_book' | 'one_sided_book'

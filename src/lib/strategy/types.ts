@@ -6,7 +6,9 @@ import type {BookView} from '../book/types.js'
 import type {Steps, Ticks} from '../domain/instrument.js'
 import type {OrderIntent, OrderSide, TimeInForce, WorkingOrder} from '../domain/orders.js'
 
-export type RiskMode = 'normal' | 'reduce_only' | 'halted' | 'paused'
+import type {RiskMode} from '../risk/types.js'
+
+export type {RiskMode}
 
 export interface PositionView {
   /** signed position in lot steps (long > 0) */

@@ -5,7 +5,10 @@
  * (virtual in replay), prices and quantities are the venue's decimal strings.
  * Key order is fixed by construction, so a replay's log is byte-identical run to run.
  */
-export type RiskStateName = 'normal' | 'reduce_only' | 'halted' | 'paused'
+import type {RiskMode} from '../risk/types.js'
+
+/** the risk mode as logged (the risk machine's own type) */
+export type RiskStateName = RiskMode
 
 export interface RunStartEvent {
   type: 'run_start'

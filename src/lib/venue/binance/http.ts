@@ -13,6 +13,7 @@
  * case-insensitively and kept in `usedWeight`.
  */
 import {Agent, request} from 'undici'
+import {Rng} from '../../domain/rng.js'
 import {VenueError} from '../../domain/errors.js'
 
 export interface RetryPolicy {
@@ -30,16 +31,10 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = {maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000, budgetMs: 30_000, maxRetryAfterMs: 10_000}
 
-/** Deterministic PRNG (mulberry32) for jitter in tests; returns floats in [0, 1). */
+/** Deterministic random floats in [0, 1) for jitter in tests and the sim: the project's one PRNG (domain/rng.ts). */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const r = new Rng(seed)
+  return () => r.float()
 }
 
 /**

@@ -14,7 +14,8 @@ import {EventEmitter} from 'node:events'
 import {performance} from 'node:perf_hooks'
 import WebSocket from 'ws'
 import {VenueError} from '../../domain/errors.js'
-import type {DepthEvent, Level, MarketEvent, TickerEvent, TradeEvent} from '../../market/events.js'
+import type {MarketEvent} from '../../market/events.js'
+import {MarketParseError, parseMarketPayload} from './parse.js'
 import {backoffDelay} from './http.js'
 
 /** Wall-clock microseconds since the epoch, with sub-millisecond resolution. */
@@ -217,41 +218,21 @@ export function streamNames(symbol: string, opts: {depth?: string; ticker?: bool
   return {public: pub, market}
 }
 
-function levels(x: unknown): Level[] | undefined {
-  if (!Array.isArray(x)) return undefined
-  for (const l of x) if (!Array.isArray(l) || typeof l[0] !== 'string' || typeof l[1] !== 'string') return undefined
-  return x as Level[]
-}
-
 /**
- * One stream payload → MarketEvent (ts µs from `T`, else `E`). Returns undefined for
- * payloads that are not market data (subscription acks, unknown events) or malformed.
+ * One stream payload → MarketEvent (ts µs from `T`, else `E`), through the shared reader
+ * (parse.ts). Returns undefined for payloads that are not market data (subscription acks,
+ * unknown events) or malformed.
  */
 export function parseMarketMessage(data: unknown, localTs: number): MarketEvent | undefined {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined
   const d = data as Record<string, unknown>
-  if (!d || typeof d !== 'object') return undefined
-  const e = d.e
-  const venueMs = (typeof d.T === 'number' ? d.T : typeof d.E === 'number' ? d.E : undefined) as number | undefined
-  const ts = venueMs === undefined ? localTs : venueMs * 1000
-  const symbol = typeof d.s === 'string' ? d.s : undefined
-  if (!symbol) return undefined
-  if (e === 'depthUpdate') {
-    const b = levels(d.b)
-    const a = levels(d.a)
-    if (!b || !a || typeof d.U !== 'number' || typeof d.u !== 'number') return undefined
-    const ev: DepthEvent = {kind: 'depth', symbol, ts, localTs, U: d.U, u: d.u, pu: typeof d.pu === 'number' ? d.pu : undefined, bids: b, asks: a}
-    return ev
+  // a stream payload always names its symbol; a bare REST-shaped object is not one
+  if (typeof d.s !== 'string') return undefined
+  try {
+    const r = parseMarketPayload(d, '', localTs)
+    return typeof r === 'string' ? undefined : r
+  } catch (e) {
+    if (e instanceof MarketParseError) return undefined
+    throw e
   }
-  if (e === 'trade' || e === 'aggTrade') {
-    const id = e === 'trade' ? d.t : d.a
-    if ((typeof id !== 'number' && typeof id !== 'string') || typeof d.p !== 'string' || typeof d.q !== 'string' || typeof d.m !== 'boolean') return undefined
-    const ev: TradeEvent = {kind: 'trade', symbol, ts, localTs, id: String(id), side: d.m ? 'sell' : 'buy', price: d.p, qty: d.q}
-    return ev
-  }
-  if (e === 'bookTicker' || (e === undefined && typeof d.b === 'string' && typeof d.a === 'string')) {
-    if (typeof d.b !== 'string' || typeof d.B !== 'string' || typeof d.a !== 'string' || typeof d.A !== 'string') return undefined
-    const ev: TickerEvent = {kind: 'ticker', symbol, ts, localTs, u: typeof d.u === 'number' ? d.u : undefined, bidPrice: d.b, bidQty: d.B, askPrice: d.a, askQty: d.A}
-    return ev
-  }
-  return undefined
 }

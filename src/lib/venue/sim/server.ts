@@ -23,10 +23,11 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {AddressInfo, Socket} from 'node:net'
 import WebSocket, {WebSocketServer} from 'ws'
 import type {Level, MarketEvent} from '../../market/events.js'
-import {isZeroAmount} from '../../record/tardis-writer.js'
+import {StringBook} from '../../market/string-book.js'
 import {UsageError} from '../../domain/errors.js'
 import {seededRandom} from '../binance/http.js'
 
+/** an instrument the sim serves (the same shape a recording gives) */
 export interface SimInstrument {
   symbol: string
   tickSize: string
@@ -78,8 +79,7 @@ export interface RestFailure {
 }
 
 interface SymBook {
-  bids: Map<string, string>
-  asks: Map<string, string>
+  levels: StringBook
   lastU: number
 }
 
@@ -111,11 +111,6 @@ export interface SimStats {
   reordered: number
 }
 
-function sortedLevels(m: Map<string, string>, desc: boolean, limit = Number.MAX_SAFE_INTEGER): Level[] {
-  const arr = [...m]
-  arr.sort((a, b) => (desc ? Number(b[0]) - Number(a[0]) : Number(a[0]) - Number(b[0])))
-  return arr.length > limit ? arr.slice(0, limit) : arr
-}
 
 function decimals(s: string): number {
   const i = s.indexOf('.')
@@ -149,7 +144,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     for (const i of opts.instruments) {
       const sym = i.symbol.toUpperCase()
       this.instruments.set(sym, {...i, symbol: sym})
-      this.books.set(sym, {bids: new Map(), asks: new Map(), lastU: 1000})
+      this.books.set(sym, {levels: new StringBook(), lastU: 1000})
     }
   }
 
@@ -240,7 +235,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   /** The authoritative book: bids best first, asks best first, and the last diff id. */
   book(symbol: string): {bids: Level[]; asks: Level[]; lastUpdateId: number} {
     const b = this.bookOf(symbol)
-    return {bids: sortedLevels(b.bids, true), asks: sortedLevels(b.asks, false), lastUpdateId: b.lastU}
+    return {...b.levels.levels(), lastUpdateId: b.lastU}
   }
 
   private bookOf(symbol: string): SymBook {
@@ -262,10 +257,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     switch (ev.kind) {
       case 'snapshot': {
         // the diff that turns the venue's book into the snapshot
-        const bids: Level[] = []
-        const asks: Level[] = []
-        diffSide(b.bids, ev.bids, bids)
-        diffSide(b.asks, ev.asks, asks)
+        const {bids, asks} = b.levels.diffTo(ev.bids, ev.asks)
         if (bids.length + asks.length === 0) return
         this.publishDepth(sym, lower, b, bids, asks, ms(ev.ts))
         return
@@ -294,14 +286,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   }
 
   private publishDepth(sym: string, lower: string, b: SymBook, bids: Level[], asks: Level[], T: number): void {
-    for (const [p, q] of bids) {
-      if (isZeroAmount(q)) b.bids.delete(p)
-      else b.bids.set(p, q)
-    }
-    for (const [p, q] of asks) {
-      if (isZeroAmount(q)) b.asks.delete(p)
-      else b.asks.set(p, q)
-    }
+    b.levels.apply(bids, asks)
     const pu = b.lastU
     const U = pu + 1
     const u = U + Math.max(0, bids.length + asks.length - 1)
@@ -479,7 +464,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
         const limit = Number(u.searchParams.get('limit') ?? 500)
         if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) return answer(400, {code: -1130, msg: 'Data sent for parameter \'limit\' is not valid.'})
         const now = wallClock.now()
-        return answer(200, {lastUpdateId: b.lastU + 1, E: now, T: now, bids: sortedLevels(b.bids, true, limit), asks: sortedLevels(b.asks, false, limit)})
+        return answer(200, {lastUpdateId: b.lastU + 1, E: now, T: now, ...b.levels.levels(limit)})
       }
       default:
         return answer(404, {code: -1000, msg: `unknown path ${u.pathname}`})
@@ -535,13 +520,6 @@ function weightOf(u: URL): number {
   return l <= 50 ? 2 : l <= 100 ? 5 : l <= 500 ? 10 : 20
 }
 
-/** Levels that turn `cur` into `target`: changed/new levels, and zeros for removed ones. */
-function diffSide(cur: Map<string, string>, target: Level[], out: Level[]): void {
-  const want = new Map<string, string>()
-  for (const [p, q] of target) if (!isZeroAmount(q)) want.set(p, q)
-  for (const [p] of cur) if (!want.has(p)) out.push([p, '0'])
-  for (const [p, q] of want) if (cur.get(p) !== q) out.push([p, q])
-}
 
 /**
  * `--faults` syntax: comma list of `drop=P`, `dup=P`, `reorder=P` (probabilities per

@@ -13,7 +13,7 @@
 import {UsageError} from '../../domain/errors.js'
 import {Instrument, type Steps, type Ticks} from '../../domain/instrument.js'
 import type {DepthEvent, Level, MarketEvent, SnapshotEvent, TickerEvent, TradeEvent} from '../../market/events.js'
-import {Rng} from './rng.js'
+import {Rng} from '../../domain/rng.js'
 
 export interface SyntheticParams {
   // ---- feed -----------------------------------------------------------------

@@ -8,7 +8,7 @@ import {renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {setImmediate as yieldIo} from 'node:timers/promises'
 import {type Clock, SystemClock, VirtualClock, wallClock} from '../clock/clock.js'
-import {type MmConfig, paperVenueOptions, resolveConfig} from '../config/index.js'
+import {type MmConfig, resolveConfig} from '../config/index.js'
 import {UsageError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import type {MarketEvent} from '../market/events.js'
@@ -16,9 +16,8 @@ import type {RunSummary} from '../report/summary.js'
 import {createRunDir, EventLog} from '../state/runs.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
-import {PaperVenue} from '../venue/paper/index.js'
-import {ReportQueue} from '../venue/types.js'
-import {Engine} from './engine.js'
+import {Engine} from '../engine/engine.js'
+import type {VenueFactory} from './venues.js'
 
 /** Write a file whole or not at all: a temp file beside it, then rename. */
 function writeAtomic(path: string, text: string): void {
@@ -44,6 +43,8 @@ export interface SessionOptions {
   onSynced?: () => void
   /** Prometheus metrics fed from the run events (off when absent) */
   metrics?: RunMetrics
+  /** the venue the run trades on, chosen by the command (paper, or a real one) */
+  venue: VenueFactory
 }
 
 export interface SessionResult {
@@ -73,8 +74,7 @@ export class Session {
     this.log = new EventLog(join(run.dir, 'events.jsonl'))
     const m = o.metrics
     this.metrics = m
-    const reports = new ReportQueue()
-    const venue = new PaperVenue({instrument: o.instrument, clock, sink: reports, config: paperVenueOptions(o.config)})
+    const {venue, reports} = o.venue({instrument: o.instrument, clock, config: o.config})
     this.engine = new Engine({
       instrument: o.instrument, core, venue, reports, clock, runId: o.runId, mode: o.mode, source: o.source,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',

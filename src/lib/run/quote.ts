@@ -5,12 +5,13 @@
 import {UsageError} from '../domain/errors.js'
 import {loadConfigFile, type MmConfig} from '../config/index.js'
 import type {Endpoints} from '../cli/endpoints.js'
-import {LiveFeed} from '../market/live-feed.js'
 import {createMetrics, type RunMetrics} from '../telemetry/metrics.js'
 import {startMetricsServer, type MetricsServer} from '../telemetry/metrics-server.js'
+import {openReplay} from '../record/replay-source.js'
+import {LiveFeed} from '../venue/binance/live-feed.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
-import {openReplay} from './replay-source.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
+import {paperVenue} from './venues.js'
 
 export interface QuoteOptions {
   symbol: string
@@ -84,7 +85,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
     }
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, venue: paperVenue, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
       src.batches(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
@@ -103,7 +104,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics,
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, venue: paperVenue,
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },

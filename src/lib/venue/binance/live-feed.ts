@@ -15,16 +15,16 @@
  * update applied on top of it if that is earlier, so a recording stays monotonic.
  */
 import {EventEmitter} from 'node:events'
-import {DepthSync} from '../book/sync.js'
-import type {BookView} from '../book/types.js'
-import type {Endpoints} from '../cli/endpoints.js'
-import {streamUrl} from '../cli/endpoints.js'
-import {VenueError} from '../domain/errors.js'
-import type {Instrument} from '../domain/instrument.js'
-import {backoffDelay} from '../venue/binance/http.js'
-import {BinancePublicRest, type DepthLimit, snapshotEvent} from '../venue/binance/rest-public.js'
-import {nowMicros, parseMarketMessage, StreamClient, type StreamClientOptions, streamNames, type TradeStream} from '../venue/binance/ws.js'
-import type {DepthEvent, MarketEvent} from './events.js'
+import {DepthSync} from '../../book/sync.js'
+import type {BookView} from '../../book/types.js'
+import type {Endpoints} from '../../cli/endpoints.js'
+import {streamUrl} from '../../cli/endpoints.js'
+import {VenueError} from '../../domain/errors.js'
+import type {Instrument} from '../../domain/instrument.js'
+import {backoffDelay} from './http.js'
+import {BinancePublicRest, type DepthLimit, snapshotEvent} from './rest-public.js'
+import {nowMicros, parseMarketMessage, StreamClient, type StreamClientOptions, streamNames, type TradeStream} from './ws.js'
+import type {DepthEvent, MarketEvent} from '../../market/events.js'
 
 export interface LiveFeedOptions {
   endpoints: Endpoints

@@ -12,7 +12,7 @@
  * the same fdlibm port on every platform, so a given Node version reproduces them bit for
  * bit.
  */
-import {UsageError} from '../../domain/errors.js'
+import {UsageError} from './errors.js'
 
 const TWO_POW_32 = 4294967296
 const INV_TWO_POW_32 = 1 / TWO_POW_32

@@ -1,0 +1,180 @@
+/**
+ * Recordings as market sources, for `mm quote --replay` and `mm sim --replay`:
+ *
+ *  - `openReplaySource(path)`: a Tardis CSV recording (file or folder; the instrument from
+ *    its `meta.json`) or a raw hftbacktest capture (`<ts> <json>` lines; the instrument
+ *    from `--tick-size/--step-size`, else inferred from the decimals in the data);
+ *  - `openReplay(paths)`: the same for `--replay PATH…`: one Tardis recording or one or
+ *    more raw captures read in order as one stream, in batches.
+ * The instrument comes from meta.json, else --tick-size/--step-size, else it is inferred
+ * from the decimals in the data and the caller says so.
+ */
+import {readdir, stat} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import {UsageError} from '../domain/errors.js'
+import type {MarketEvent} from '../market/events.js'
+import {readMeta} from './meta.js'
+import {detectRawSymbol, readRaw, readRawBatches} from './raw-reader.js'
+import {kindOfName, readTardis} from './tardis-reader.js'
+
+/** What a source says about its instrument (decimal strings, as the venue writes them). */
+export interface ReplayInstrument {
+  symbol: string
+  tickSize: string
+  stepSize: string
+  minQty?: string
+  minNotional?: string
+  baseAsset?: string
+  quoteAsset?: string
+}
+
+export interface MarketSource {
+  symbol: string
+  instrument: ReplayInstrument
+  /** how the instrument was found */
+  instrumentFrom: 'meta' | 'flags' | 'inferred' | 'synthetic'
+  /** a fresh iteration of the events (can be called again to loop) */
+  events(): AsyncIterable<MarketEvent> | Iterable<MarketEvent>
+}
+
+async function findMeta(path: string): Promise<string | undefined> {
+  const st = await stat(path)
+  if (st.isFile()) {
+    const m = /^(.*?)\.(book|trades|ticker)\.csv(\.gz)?$/.exec(basename(path))
+    if (!m) return undefined
+    const p = join(dirname(path), `${m[1]}.meta.json`)
+    return (await stat(p).catch(() => undefined)) ? p : undefined
+  }
+  const entries = await readdir(path, {withFileTypes: true})
+  entries.sort((a, b) => a.name.localeCompare(b.name))
+  for (const e of entries) if (e.isFile() && e.name.endsWith('.meta.json')) return join(path, e.name)
+  for (const e of entries) {
+    if (e.isDirectory()) {
+      const m = await findMeta(join(path, e.name))
+      if (m) return m
+    }
+  }
+  return undefined
+}
+
+function isTardisPath(path: string, isDir: boolean): boolean {
+  return isDir || kindOfName(basename(path)) !== undefined
+}
+
+function decimalsOf(s: string): number {
+  const i = s.indexOf('.')
+  return i < 0 ? 0 : s.replace(/0+$/, '').length - i - 1
+}
+
+function gridOf(d: number): string {
+  return d === 0 ? '1' : `0.${'0'.repeat(d - 1)}1`
+}
+
+export interface ReplaySourceOptions {
+  symbol?: string
+  tickSize?: string
+  stepSize?: string
+  minNotional?: string
+  includePartial?: boolean
+}
+
+export async function openReplaySource(path: string, opts: ReplaySourceOptions = {}): Promise<MarketSource> {
+  const st = await stat(path).catch(() => undefined)
+  if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
+  if (isTardisPath(path, st.isDirectory())) {
+    const metaPath = await findMeta(path)
+    const meta = metaPath ? await readMeta(metaPath) : undefined
+    const symbol = (opts.symbol ?? meta?.symbol)?.toUpperCase()
+    if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: no meta.json names the symbol`, {suggestion: 'pass --symbol'})
+    if (opts.symbol && meta && meta.symbol.toUpperCase() !== opts.symbol.toUpperCase()) {
+      throw new UsageError('E_REPLAY', `--replay ${path} is a recording of ${meta.symbol}, not of --symbol ${opts.symbol.toUpperCase()}`)
+    }
+    const readOpts = {symbol, includePartial: opts.includePartial}
+    let instrument: ReplayInstrument
+    let from: MarketSource['instrumentFrom']
+    if (opts.tickSize && opts.stepSize) {
+      instrument = {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}
+      from = 'flags'
+    } else if (meta?.instrument) {
+      instrument = {symbol, ...meta.instrument}
+      from = 'meta'
+    } else {
+      instrument = await inferInstrument(symbol, readTardis(path, readOpts))
+      from = 'inferred'
+    }
+    return {symbol, instrument, instrumentFrom: from, events: () => readTardis(path, readOpts)}
+  }
+  const symbol = (opts.symbol ?? (await detectRawSymbol([path])))?.toUpperCase()
+  if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
+  const filtered = async function* (): AsyncGenerator<MarketEvent> {
+    for await (const ev of readRaw([path], {symbol})) if (ev.symbol.toUpperCase() === symbol) yield ev
+  }
+  if (opts.tickSize && opts.stepSize) {
+    return {symbol, instrument: {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}, instrumentFrom: 'flags', events: filtered}
+  }
+  return {symbol, instrument: await inferInstrument(symbol, filtered()), instrumentFrom: 'inferred', events: filtered}
+}
+
+/** Tick and step = the finest decimals seen in the first 5000 events (an assumption, said so). */
+async function inferInstrument(symbol: string, events: AsyncIterable<MarketEvent>): Promise<ReplayInstrument> {
+  let pd = 0
+  let qd = 0
+  let n = 0
+  const see = (p: string, q: string) => {
+    pd = Math.max(pd, decimalsOf(p))
+    qd = Math.max(qd, decimalsOf(q))
+  }
+  for await (const ev of events) {
+    if (ev.kind === 'snapshot' || ev.kind === 'depth') {
+      for (const [p, q] of ev.bids) see(p, q)
+      for (const [p, q] of ev.asks) see(p, q)
+    } else if (ev.kind === 'trade') see(ev.price, ev.qty)
+    if (++n >= 5000) break
+  }
+  return {symbol, tickSize: gridOf(pd), stepSize: gridOf(qd), minQty: gridOf(qd), minNotional: '5'}
+}
+
+export interface ReplaySource extends MarketSource {
+  /** the events in batches (one await per batch: the cheap way to replay) */
+  batches(): AsyncIterable<MarketEvent[]>
+}
+
+/** Group a per-event stream into batches. */
+export async function* batched(events: AsyncIterable<MarketEvent> | Iterable<MarketEvent>, size = 512): AsyncGenerator<MarketEvent[]> {
+  let b: MarketEvent[] = []
+  for await (const ev of events) {
+    b.push(ev)
+    if (b.length >= size) {
+      yield b
+      b = []
+    }
+  }
+  if (b.length > 0) yield b
+}
+
+export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string}): Promise<ReplaySource> {
+  if (paths.length === 0) throw new UsageError('E_REPLAY', '--replay needs a path')
+  const want = opts.symbol.toUpperCase()
+  for (const p of paths) {
+    const st = await stat(p).catch(() => undefined)
+    if (!st) throw new UsageError('E_REPLAY', `--replay ${p}: no such file or folder`)
+    // a raw capture names its symbol inside; compare before reading it all
+    if (st.isFile() && kindOfName(basename(p)) === undefined) {
+      const got = (await detectRawSymbol([p]))?.toUpperCase()
+      if (got && got !== want) {
+        throw new UsageError('E_SYMBOL_MISMATCH', `--replay ${p} is a recording of ${got}, not of --symbol ${want}`, {suggestion: `run with --symbol ${got}, or replay a recording of ${want}`})
+      }
+    }
+  }
+  const first = await openReplaySource(paths[0], opts)
+  const raw = first.instrumentFrom !== 'meta' && !(await stat(paths[0])).isDirectory() && kindOfName(basename(paths[0])) === undefined
+  if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
+  if (!raw) return {...first, batches: () => batched(first.events())}
+  // raw captures: one stream, in the order given (e.g. a day pair)
+  // the loop does not use book tickers: the reader leaves them out unparsed
+  const batches = () => readRawBatches(paths, {symbol: want, onlySymbol: want, tickers: false})
+  const events = async function* (): AsyncGenerator<MarketEvent> {
+    for await (const b of batches()) yield* b
+  }
+  return {...first, events, batches}
+}
