@@ -116,8 +116,22 @@ export interface Venue {
  */
 export class ReportQueue implements ReportSink {
   private items: VenueReport[] = []
+  private listener: ((report: VenueReport) => void) | undefined
+
+  /**
+   * Be told of every push (the live driver wakes the loop on it, so a report from the venue
+   * is acted on at once). One listener; `undefined` removes it.
+   */
+  listen(fn: ((report: VenueReport) => void) | undefined): void {
+    this.listener = fn
+  }
 
   push(report: VenueReport): void {
+    this.insert(report)
+    this.listener?.(report)
+  }
+
+  private insert(report: VenueReport): void {
     const items = this.items
     // common case: pushed in time order
     let i = items.length

@@ -1,0 +1,159 @@
+/**
+ * The live driver: the system clock, woken by
+ *  - every market message (the feed's `event`), and a lost book (`gap` / `resync`);
+ *  - every venue report, at once: the report queue tells the driver of each push and the
+ *    loop runs in the same turn of the event loop (a microtask), never waiting for the
+ *    next market message or a timer;
+ *  - a timer at the engine's next due time (decision refresh, sample, markout, a paper
+ *    venue's simulated latency), at most `maxSleepMs` away.
+ * Stopping: no more decisions, every order cancelled, then the driver waits until no
+ * order is working (or `stopBoundMs` passes), and the engine writes run_end.
+ *
+ * The driver owns the timers; the engine owns none and reads only the Clock it was given.
+ */
+import type {Clock} from '../clock/clock.js'
+import type {MarketEvent} from '../market/events.js'
+import type {ReportQueue} from '../venue/types.js'
+import type {Engine} from './engine.js'
+
+/** A live market-data source as the driver sees it (the Binance feed, or a test stub). */
+export interface LiveMarketSource {
+  on(ev: 'event', fn: (e: MarketEvent) => void): unknown
+  on(ev: 'fatal', fn: (err: Error) => void): unknown
+  on(ev: 'gap' | 'resync', fn: (info: {symbol: string; reason: string}) => void): unknown
+  /** resolves once the book is in sync; rejects when the venue cannot be reached */
+  start(): Promise<void>
+  stop(): Promise<void>
+  stats(): {resyncs: number; reconnects: number}
+}
+
+export interface LiveDriverOptions {
+  /** the system clock (the engine's) */
+  clock: Clock
+  /** the queue the venue pushes its reports into (the engine's) */
+  reports: ReportQueue
+  /** stop after this long (wall time) */
+  durationMs?: number
+  /** resolves with a reason when the operator asks to stop */
+  stop: Promise<string>
+  /** longest wait for open orders to be gone after the stop's cancels (default 5000 ms) */
+  stopBoundMs?: number
+  /** longest sleep between wake-ups without any message (default 1000 ms) */
+  maxSleepMs?: number
+  /** told each market event with its receive time (ms), before the engine */
+  onEvent?: (ev: MarketEvent, tickMs: number) => void
+  onSynced?: () => void
+  onProgress?: (p: {events: number; risk: string; position: number; orders: number}) => void
+  progressMs?: number
+}
+
+export interface LiveEnd {
+  reason: string
+  /** the feed's fatal error, when that ended the run */
+  fatal: Error | null
+  /** true when orders were still working when the stop bound passed */
+  stopTimedOut: boolean
+}
+
+export class LiveDriver {
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private wakeQueued = false
+  private stopping = false
+  private settled: (() => void) | undefined
+  /** wake-ups caused by a venue report (tests, metrics) */
+  reportWakes = 0
+
+  constructor(private readonly e: Engine, private readonly o: LiveDriverOptions) {}
+
+  private readonly noop = (): void => {}
+
+  /** Run everything due by now, then re-arm the timer. */
+  private wake = (): void => {
+    this.wakeQueued = false
+    this.e.runUntil(this.o.clock.now(), this.noop)
+    if (this.stopping && this.e.openOrders === 0) this.settled?.()
+    this.arm()
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const wake = this.e.nextWakeMs()
+    if (!Number.isFinite(wake)) return
+    this.timer = setTimeout(this.wake, Math.max(0, Math.min(wake - this.o.clock.now(), this.o.maxSleepMs ?? 1000)))
+  }
+
+  async run(feed: LiveMarketSource): Promise<LiveEnd> {
+    const e = this.e
+    const o = this.o
+    const noop = this.noop
+    let fatal: Error | null = null
+    let fatalResolve: (why: string) => void = noop
+    const fatalP = new Promise<string>((res) => (fatalResolve = res))
+    // a venue report wakes the loop in this turn of the event loop (coalesced)
+    o.reports.listen(() => {
+      if (this.wakeQueued) return
+      this.wakeQueued = true
+      this.reportWakes++
+      queueMicrotask(this.wake)
+    })
+    feed.on('event', (ev) => {
+      e.runUntil(o.clock.now(), noop)
+      o.onEvent?.(ev, ev.localTs / 1000)
+      e.onMarket(ev)
+      this.arm()
+    })
+    // the feed resyncs on its own; until its next snapshot our book is not to be trusted
+    const lost = (info: {reason: string}) => {
+      e.runUntil(o.clock.now(), noop)
+      e.invalidateBook(info.reason)
+      e.runUntil(o.clock.now(), noop)
+      this.arm()
+    }
+    feed.on('gap', lost)
+    feed.on('resync', lost)
+    feed.on('fatal', (err) => {
+      fatal = err
+      fatalResolve('venue unreachable')
+    })
+    e.start()
+    const progress = o.onProgress ? setInterval(() => o.onProgress?.({events: e.marketEvents, risk: e.riskState, position: e.positionSteps, orders: e.openOrders}), o.progressMs ?? 1000) : undefined
+    const started = feed.start().then(() => o.onSynced?.(), (err: Error) => {
+      fatal = err
+      fatalResolve('venue unreachable')
+    })
+    let durationTimer: ReturnType<typeof setTimeout> | undefined
+    const timeout = o.durationMs ? new Promise<string>((res) => (durationTimer = setTimeout(() => res('duration'), o.durationMs))) : new Promise<string>(noop)
+    const reason = await Promise.race([o.stop, timeout, fatalP])
+    clearTimeout(durationTimer)
+    clearInterval(progress)
+    await started
+    await feed.stop()
+    const stopTimedOut = !(await this.stopOrders())
+    o.reports.listen(undefined)
+    clearTimeout(this.timer)
+    e.runUntil(o.clock.now(), noop)
+    return {reason, fatal, stopTimedOut}
+  }
+
+  /**
+   * Cancel everything and wait, woken by the venue's reports and the engine's due times,
+   * until no order is working; false when the bound passed first.
+   */
+  async stopOrders(): Promise<boolean> {
+    const e = this.e
+    this.stopping = true
+    e.runUntil(this.o.clock.now(), this.noop)
+    e.beginStop()
+    if (e.openOrders === 0) return true
+    let bound: ReturnType<typeof setTimeout> | undefined
+    const done = await new Promise<boolean>((resolve) => {
+      this.settled = () => resolve(true)
+      bound = setTimeout(() => resolve(false), this.o.stopBoundMs ?? 5000)
+      this.arm()
+    })
+    clearTimeout(bound)
+    this.settled = undefined
+    return done
+  }
+}
