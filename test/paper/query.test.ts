@@ -1,9 +1,10 @@
 import {describe, expect, it} from 'vitest'
+import type {QueryReport, VenueReport} from '../../src/lib/venue/types.js'
 import {cancel, place, setup, trade} from './helpers.js'
 
 /** queryOrder(clientId): Binance GET /fapi/v1/order by origClientOrderId, answered as a `query` report. */
 describe('paper venue: queries by client id', () => {
-  const q = (r: {type: string}[]) => r.filter((x) => x.type === 'query')
+  const q = (r: VenueReport[]) => r.filter((x): x is QueryReport => x.type === 'query')
 
   it('travels like a request (behind the place sent before it) and answers with status and filled', () => {
     const {venue, clock, sendAt, all} = setup()
@@ -31,7 +32,7 @@ describe('paper venue: queries by client id', () => {
     venue.queryOrder('x1')
     venue.queryOrder('nope')
     venue.advanceTo(200)
-    expect(q(all()).map((r) => r.type === 'query' && [r.clientOrderId, r.found, r.status ?? null])).toEqual([
+    expect(q(all()).map((r) => [r.clientOrderId, r.found, r.status ?? null])).toEqual([
       ['b1', true, 'CANCELED'],
       ['x1', false, null],
       ['nope', false, null],
