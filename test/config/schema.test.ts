@@ -65,6 +65,7 @@ describe('config defaults', () => {
       },
       fees: {maker: '0.0002', taker: '0.0005'},
       paper: {entryLatencyMs: 25, responseLatencyMs: 25, queueModel: 'conservative', queuePower: 2},
+      orders: {ackTimeoutMs: 2000, recvWindowMs: 5000, cancelAttempts: 3},
     })
     expect(parseConfig({})).toEqual(defaultConfig())
   })
@@ -88,7 +89,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(39)
+    expect(configKeys()).toHaveLength(42)
   })
 })
 
@@ -121,7 +122,7 @@ describe('config errors', () => {
       ['riks', {}],
     ])
     expect(errs[0].expected).toMatch(/^no such key \(known in strategy: kind, baseSpread, baseSize,/)
-    expect(errs[2].expected).toBe('no such key (known: strategy, risk, fees, paper)')
+    expect(errs[2].expected).toBe('no such key (known: strategy, risk, fees, paper, orders)')
   })
 
   it('$comment is allowed everywhere, but must be a string', () => {

@@ -23,13 +23,18 @@ function setup() {
   const clock = new VirtualClock(1000)
   const reports = new ReportQueue()
   const sent: OrderAction[] = []
-  const venue: Venue = {submit: (a) => void sent.push(a)}
+  const queries: string[] = []
+  const venue: Venue = {submit: (a) => void sent.push(a), queryOrder: (id) => void queries.push(id)}
   const log: RunEvent[] = []
   const c = defaultConfig()
   const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
   const engine = new Engine({instrument: inst, core, venue, reports, clock, log: (e) => void log.push(e), runId: 'test', mode: 'replay'})
   const set = (ms: number) => clock.set(ms)
-  return {clock, reports, sent, log, engine, set}
+  return {clock, reports, sent, queries, log, engine, set}
+}
+
+function workingIds(engine: Engine): string[] {
+  return (engine.checkpoint().workingOrders as Array<{clientOrderId: string}>).map((w) => w.clientOrderId)
 }
 
 function places(sent: OrderAction[]) {
@@ -83,10 +88,12 @@ describe('engine loop', () => {
     expect(Number(m[0].adverse)).toBeLessThan(0)
   })
 
-  it('a cancel answered -2011 (already gone) is terminal: the order leaves the book of working orders', () => {
-    const {engine, sent, reports, set} = setup()
+  it('a cancel answered -2011 keeps the order until a query ackTimeoutMs later says it is gone', () => {
+    const {engine, sent, queries, reports, set, log} = setup()
     engine.onMarket(snapshot(1000))
     expect(engine.openOrders).toBe(2)
+    for (const p of places(sent)) reports.push({type: 'ack', clientOrderId: p.clientOrderId, side: p.order.side, price: p.order.price, qty: 10, tif: 'GTX', reduceOnly: false, ts: 1030, venueTs: 1020})
+    engine.runUntil(1030, set)
     engine.cancelAll('test')
     const c = sent.filter((a) => a.type === 'cancel')
     expect(c.length).toBe(2)
@@ -94,7 +101,74 @@ describe('engine loop', () => {
     reports.push({type: 'canceled', clientOrderId: c[1].clientOrderId, filled: 0, ts: 1050, venueTs: 1040})
     engine.beginStop()
     engine.runUntil(1050, set)
+    expect(engine.openOrders).toBe(1)
+    engine.runUntil(3049, set)
+    expect(queries).toEqual([])
+    engine.runUntil(3050, set)
+    expect(queries).toEqual([c[0].clientOrderId])
+    reports.push({type: 'query', clientOrderId: c[0].clientOrderId, found: false, ts: 3100, venueTs: 3090})
+    engine.runUntil(3100, set)
     expect(engine.openOrders).toBe(0)
+    expect(log.filter((e) => e.type === 'order_lifecycle').map((e) => [e.t, (e as {kind: string}).kind])).toEqual([[3050, 'in_doubt'], [3050, 'query'], [3100, 'settled']])
+  })
+
+  it('-2011 then the racing fill: the fill still counts and ends the order', () => {
+    const {engine, sent, reports, set, log} = setup()
+    engine.onMarket(snapshot(1000))
+    const buy = places(sent)[0]
+    reports.push({type: 'ack', clientOrderId: buy.clientOrderId, side: 'BUY', price: buy.order.price, qty: 10, tif: 'GTX', reduceOnly: false, ts: 1030, venueTs: 1020})
+    engine.runUntil(1030, set)
+    engine.cancelAll('test')
+    reports.push({type: 'reject', request: 'cancel', clientOrderId: buy.clientOrderId, code: -2011, msg: 'Unknown order sent.', ts: 1080, venueTs: 1070})
+    reports.push({type: 'fill', clientOrderId: buy.clientOrderId, fill: {clientOrderId: buy.clientOrderId, side: 'BUY', price: buy.order.price, qty: 10, maker: true, fee: '0.004', ts: 1060, tradeId: 'r1'}, filled: 10, leaves: 0, status: 'FILLED', ts: 1090, venueTs: 1060})
+    engine.beginStop()
+    engine.runUntil(1085, set)
+    expect(engine.openOrders).toBe(2) // the BUY is kept (pending cancel) beside the SELL
+    engine.runUntil(1090, set)
+    expect(engine.positionSteps).toBe(10)
+    expect(log.filter((e) => e.type === 'fill').length).toBe(1)
+    expect(engine.openOrders).toBe(1) // only the SELL is left
+  })
+
+  it('a duplicate fill report (stream and REST) is counted once', () => {
+    const {engine, sent, reports, set, log} = setup()
+    engine.onMarket(snapshot(1000))
+    const buy = places(sent)[0]
+    const f = {type: 'fill' as const, clientOrderId: buy.clientOrderId, fill: {clientOrderId: buy.clientOrderId, side: 'BUY' as const, price: buy.order.price, qty: 4, maker: true, fee: '0.0016', ts: 1100, tradeId: 'x1'}, filled: 4, leaves: 6, status: 'PARTIALLY_FILLED' as const, venueTs: 1100}
+    reports.push({...f, ts: 1110})
+    reports.push({...f, ts: 1130})
+    engine.runUntil(1130, set)
+    expect(engine.positionSteps).toBe(4)
+    expect(log.filter((e) => e.type === 'fill').length).toBe(1)
+    expect(log.filter((e) => e.type === 'order_lifecycle').map((e) => [e.t, (e as {kind: string}).kind])).toEqual([[1130, 'duplicate_fill']])
+    expect(engine.lifecycleCounters.duplicateFills).toBe(1)
+  })
+
+  it('a lost cancel answer: the cancel is sent again after orders.ackTimeoutMs, then the order is queried, never placed twice', () => {
+    const {engine, sent, queries, reports, set, log} = setup()
+    engine.onMarket(snapshot(1000))
+    const buy = places(sent)[0]
+    reports.push({type: 'ack', clientOrderId: buy.clientOrderId, side: 'BUY', price: buy.order.price, qty: 10, tif: 'GTX', reduceOnly: false, ts: 1030, venueTs: 1020})
+    engine.runUntil(1030, set)
+    engine.beginStop()
+    const before = sent.length
+    // the SELL's ack and every cancel answer are lost
+    engine.runUntil(3029, set)
+    expect(sent.length).toBe(before)
+    engine.runUntil(3030, set)
+    const again = sent.slice(before)
+    expect(again.map((a) => [a.type, a.clientOrderId, a.type === 'cancel' && a.reason])).toEqual([['cancel', buy.clientOrderId, 'recancel']])
+    // the SELL was never acknowledged: its place is in doubt and queried, not re-sent
+    expect(queries).toEqual([places(sent)[1].clientOrderId])
+    engine.runUntil(7030, set)
+    expect(sent.slice(before).filter((a) => a.type === 'cancel' && a.clientOrderId === buy.clientOrderId).length).toBe(2) // 3 cancels in all
+    expect(queries.filter((q) => q === buy.clientOrderId).length).toBe(1)
+    expect(places(sent).length).toBe(2)
+    expect(log.filter((e) => e.type === 'order' && e.action === 'cancel' && e.reason === 'recancel').length).toBe(2)
+    // the venue answers the query: CANCELED; the order is gone
+    reports.push({type: 'query', clientOrderId: buy.clientOrderId, found: true, status: 'CANCELED', filled: 0, ts: 7040, venueTs: 7035})
+    engine.runUntil(7040, set)
+    expect(workingIds(engine)).not.toContain(buy.clientOrderId)
   })
 
   it('a lost book pauses and cancels at once; the whole book again is quoted at once, not at the next refresh', () => {
@@ -138,7 +212,7 @@ describe('engine onDecide hook', () => {
     const clock = new VirtualClock(1000)
     const reports = new ReportQueue()
     const trace: string[] = []
-    const venue: Venue = {submit: (a) => void trace.push(a.type)}
+    const venue: Venue = {submit: (a) => void trace.push(a.type), queryOrder: () => void trace.push('query')}
     const c = defaultConfig()
     const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
     const engine = new Engine({instrument: inst, core, venue, reports, clock, log: () => {}, runId: 'test', mode: 'replay', onDecide: (p) => void trace.push(p)})

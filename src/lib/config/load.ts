@@ -102,7 +102,7 @@ function stripComments(c: MmConfig): MmConfig {
     const {$comment: _, ...rest} = o as T & {$comment?: string}
     return rest as T
   }
-  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper)}
+  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper), orders: drop(c.orders)}
 }
 
 export interface LoadedConfig {

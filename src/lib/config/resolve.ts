@@ -58,6 +58,10 @@ export interface CoreConfig {
   // ---- fees (decimal strings, fractions of notional, negative = rebate)
   makerFeeRate: string
   takerFeeRate: string
+  // ---- order lifecycle (orders.*)
+  ackTimeoutMs: number
+  recvWindowMs: number
+  cancelAttempts: number
 }
 
 /**
@@ -143,5 +147,8 @@ export function resolveConfig(cfg: MmConfig, inst: Instrument, source = 'config'
     fallbackSlippageMax: r.fallbackSlippageMax,
     makerFeeRate: cfg.fees.maker,
     takerFeeRate: cfg.fees.taker,
+    ackTimeoutMs: cfg.orders.ackTimeoutMs,
+    recvWindowMs: cfg.orders.recvWindowMs,
+    cancelAttempts: cfg.orders.cancelAttempts,
   }
 }

@@ -134,12 +134,21 @@ export const paperSchema = z.strictObject({
   queuePower: num({def: 2, min: 0, minExclusive: true, max: 10, unit: 'exponent', doc: "exponent of the 'prob-power' queue model"}),
 })
 
+// ---- order lifecycle (src/lib/orders/lifecycle.ts): in-doubt places and cancels
+export const ordersSchema = z.strictObject({
+  $comment: comment,
+  ackTimeoutMs: num({def: 2000, min: 10, max: 600_000, int: true, unit: 'ms', doc: 'a place or cancel with no answer after this long is in doubt: a cancel is sent again, a place is queried by client id (never sent twice)'}),
+  recvWindowMs: num({def: 5000, min: 100, max: 60_000, int: true, unit: 'ms', doc: "a place the venue does not know once this long has passed since it was sent was never created (Binance's recvWindow)"}),
+  cancelAttempts: num({def: 3, min: 1, max: 100, int: true, unit: 'cancels', doc: 'cancels sent for one order without an answer before it is queried instead'}),
+})
+
 export const configSchema = z.strictObject({
   $comment: comment,
   strategy: strategySchema.prefault({}),
   risk: riskSchema.prefault({}),
   fees: feesSchema.prefault({}),
   paper: paperSchema.prefault({}),
+  orders: ordersSchema.prefault({}),
 })
 
 /** The validated file, every default filled in. */
@@ -150,9 +159,10 @@ export type StrategyConfig = MmConfig['strategy']
 export type RiskConfig = MmConfig['risk']
 export type FeesConfig = MmConfig['fees']
 export type PaperConfig = MmConfig['paper']
+export type OrdersConfig = MmConfig['orders']
 export type StrategyKind = StrategyConfig['kind']
 
-export const SECTIONS = {strategy: strategySchema, risk: riskSchema, fees: feesSchema, paper: paperSchema} as const
+export const SECTIONS = {strategy: strategySchema, risk: riskSchema, fees: feesSchema, paper: paperSchema, orders: ordersSchema} as const
 
 export interface KeyInfo extends KeyMeta {
   /** dotted path, e.g. 'strategy.baseSpread' */

@@ -135,6 +135,43 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
   return {actions: g.actions, events, state: {risk, strategy, ids: ids.state()}, nextWakeMs: next, mode, mid2: r.mid2}
 }
 
+/**
+ * Orders a strategy report handler asks for (today: the instant retry of a post-only
+ * order refused with -5022) are decided here, like any other order (issue 7 §2): the risk
+ * machine is evaluated on the current input (its state is not advanced; the next full
+ * decision does that) and its mode filters them (normal: as asked; reduce-only: only
+ * reducing ones; halted, paused: none); then netMax on the intents, reconcile against
+ * the working orders of their slots (client ids minted by the one allocator), and the
+ * netMax guard on the places. The strategy is not asked to quote, so the other slots
+ * stay as they are until the next refresh. Cuts are counted like any other.
+ */
+export function decideRequested(state: CoreState, input: DecideInput, requested: readonly OrderIntent[], ctx: CoreContext): Decision {
+  const {inst, limits} = ctx
+  const {nowMs, book, position, working} = input
+  const net = position.net
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control}, limits)
+  const mode = r.mode
+  const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, net).intents : []
+  const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst)
+  const slots = new Set(intents.map((i) => i.slot))
+  const ids = clientIdAllocator(state.ids)
+  const planned = reconcile(nm.intents, working.filter((w) => slots.has(w.slot)), {nextId: ids.next, mode: ctx.replaceMode, dynamicToleranceTicks: ctx.dynamicToleranceTicks, staticTicks: ctx.cfg.staticTicks})
+  const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst)
+  const cuts = [...nm.cuts, ...g.cuts]
+  const events: CoreEvent[] = []
+  let risk = state.risk
+  if (cuts.length > 0) {
+    risk = {...risk, counters: {...risk.counters, netMaxCuts: risk.counters.netMaxCuts + cuts.length}}
+    for (const side of ['BUY', 'SELL'] as const) {
+      const c = cuts.filter((x) => x.side === side)
+      if (c.length === 0) continue
+      const onSide = working.filter((w) => w.side === side).reduce((a, w) => a + Math.max(0, w.qty - w.filled), 0)
+      events.push(riskEvent(nowMs, state.risk.mode, state.risk.mode, 'net_max', {net, workingOnSide: onSide, wanted: c.reduce((a, x) => a + x.wanted, 0), allowed: c.reduce((a, x) => a + x.allowed, 0), slots: c.map((x) => x.slot).join(',')}, {netMaxSteps: limits.netMaxSteps}, side))
+    }
+  }
+  return {actions: g.actions, events, state: {risk, strategy: state.strategy, ids: ids.state()}, nextWakeMs: Number.POSITIVE_INFINITY, mode, mid2: r.mid2}
+}
+
 function riskEvent(ts: number, from: RiskMode, to: RiskMode, kind: RiskEvent['kind'], values: RiskEvent['values'], thresholds: RiskEvent['thresholds'], side?: OrderSide): RiskEvent {
   return {type: 'risk_event', ts, kind, from, to, ...(side ? {side} : {}), values, thresholds}
 }

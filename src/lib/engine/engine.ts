@@ -13,17 +13,17 @@ import {PlainDecimal as Decimal} from '../domain/decimal.js'
 import {DepthSync} from '../book/sync.js'
 import type {Clock} from '../clock/clock.js'
 import type {CoreConfig} from '../config/resolve.js'
-import {type CoreEvent, type CoreState, decide, prepareCore, type CoreContext} from '../core/decide.js'
+import {type CoreEvent, type CoreState, decide, decideRequested, prepareCore, type CoreContext, type DecideInput} from '../core/decide.js'
 import {GridError} from '../domain/errors.js'
 import type {Instrument} from '../domain/instrument.js'
-import type {OrderAction, OrderIntent, WorkingOrder} from '../domain/orders.js'
+import type {OrderAction} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
-import {nextClientId} from '../orders/client-id.js'
-import {applyFill, emptyPosition, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
+import {initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
+import {pnlSummary, positionToJSON} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskState} from '../risk/types.js'
 import {onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
-import type {RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
+import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 
 /** The venue as the engine drives it: the Venue port plus the hooks a simulated venue has. */
@@ -71,8 +71,9 @@ export class Engine {
   private readonly o: EngineOptions
   private readonly ctx: CoreContext
   private state: CoreState
-  private position: Position = emptyPosition()
-  private readonly working = new Map<string, WorkingOrder>()
+  /** our orders and the position: owned by the order lifecycle reducer, nothing else */
+  private lc: LifecycleState = initLifecycle()
+  private readonly lcCfg: LifecycleConfig
   private readonly summarizer = new RunSummarizer()
   private control: ControlRequest[] = []
   private nextDecideMs = Number.NEGATIVE_INFINITY
@@ -95,6 +96,7 @@ export class Engine {
     const p = prepareCore(o.core, o.instrument, o.runId)
     this.ctx = p.ctx
     this.state = p.state
+    this.lcCfg = {ackTimeoutMs: o.core.ackTimeoutMs, recvWindowMs: o.core.recvWindowMs, cancelAttempts: o.core.cancelAttempts}
   }
 
   // ---- driver API -----------------------------------------------------------------
@@ -113,7 +115,7 @@ export class Engine {
 
   /** The earliest time something is due without new market data. */
   nextWakeMs(): number {
-    let t = Math.min(this.stopping ? Number.POSITIVE_INFINITY : this.nextDecideMs, this.nextSampleMs, this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY)
+    let t = Math.min(this.stopping ? Number.POSITIVE_INFINITY : this.nextDecideMs, this.nextSampleMs, this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY, this.lc.nextDueMs)
     if (this.markouts.length > 0) t = Math.min(t, this.markouts[0].due)
     return t
   }
@@ -180,7 +182,7 @@ export class Engine {
   /** Cancel everything we hold, for a clean stop. Returns the cancels sent. */
   cancelAll(reason: string): number {
     let n = 0
-    for (const w of this.working.values()) {
+    for (const w of workingOrders(this.lc)) {
       if (w.status === 'PENDING_CANCEL') continue
       this.submit({type: 'cancel', clientOrderId: w.clientOrderId, slot: w.slot, reason})
       n++
@@ -206,13 +208,14 @@ export class Engine {
     if (!this.stopped) {
       this.stopped = true
       const until = this.o.clock.now() + 60_000
-      for (let i = 0; i < 10_000 && this.working.size > 0; i++) {
-        const next = Math.min(this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY)
+      for (let i = 0; i < 10_000 && this.lc.open.size > 0; i++) {
+        const next = Math.min(this.o.reports.nextTs(), this.o.venue.nextArrivalTs?.() ?? Number.POSITIVE_INFINITY, this.lc.nextDueMs)
         if (!Number.isFinite(next) || next > until) break
         settle(Math.max(next, this.o.clock.now()))
         if (this.o.clock.now() < next) break // a clock the caller does not move
         this.o.venue.advanceTo?.(this.o.clock.now())
         this.drainReports()
+        this.lifecycleTick()
       }
       this.sample()
       this.emit({type: 'run_end', t: this.o.clock.now(), reason, marketEvents: this.marketEvents, resyncs: this.sync.resyncs})
@@ -225,8 +228,8 @@ export class Engine {
     return {
       t: this.o.clock.now(),
       symbol: this.inst.symbol,
-      position: positionToJSON(this.position),
-      workingOrders: [...this.working.values()],
+      position: positionToJSON(this.lc.position),
+      workingOrders: workingOrders(this.lc),
       risk: this.state.risk,
       strategy: this.state.strategy,
       clientIds: this.state.ids,
@@ -238,11 +241,16 @@ export class Engine {
   }
 
   get openOrders(): number {
-    return this.working.size
+    return this.lc.open.size
   }
 
   get positionSteps(): number {
-    return this.position.net
+    return this.lc.position.net
+  }
+
+  /** The order lifecycle's counters (duplicate fills, stale reports, queries, re-cancels, …). */
+  get lifecycleCounters(): Readonly<LifecycleState['counters']> {
+    return this.lc.counters
   }
 
   get riskState(): RiskStateName {
@@ -260,6 +268,7 @@ export class Engine {
     const now = this.o.clock.now()
     this.o.venue.advanceTo?.(now)
     this.drainReports()
+    this.lifecycleTick()
     while (this.markouts.length > 0 && this.markouts[0].due <= now) this.markout(this.markouts.shift() as Markout)
     if (this.nextDecideMs <= now && !this.stopping) this.decideNow()
     if (this.nextSampleMs <= now) this.sample()
@@ -278,7 +287,7 @@ export class Engine {
 
   private decideStep(): void {
     const now = this.o.clock.now()
-    const d = decide(this.state, {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.position, working: [...this.working.values()], control: this.control}, this.ctx)
+    const d = decide(this.state, this.decideInput(now), this.ctx)
     this.control = []
     this.state = d.state
     this.risk = d.mode
@@ -290,15 +299,19 @@ export class Engine {
     if (this.nextSampleMs === Number.NEGATIVE_INFINITY) this.nextSampleMs = now
   }
 
+  private decideInput(now: number): DecideInput {
+    return {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+  }
+
+  /** Send a place or cancel decided by the core; the lifecycle records it as sent. */
   private submit(a: OrderAction): void {
     const now = this.o.clock.now()
     if (a.type === 'place') {
       const o = a.order
-      this.working.set(a.clientOrderId, {...o, clientOrderId: a.clientOrderId, filled: 0, status: 'PENDING_NEW', sentAt: now})
+      this.lc = reduceLifecycle(this.lc, {type: 'place_sent', t: now, clientOrderId: a.clientOrderId, order: o}, this.lcCfg).state
       this.emit({type: 'order', t: now, action: 'place', clientOrderId: a.clientOrderId, side: o.side, price: this.inst.ticksToPrice(o.price), qty: this.inst.stepsToQty(o.qty), tif: o.tif, reduceOnly: o.reduceOnly, layer: o.layer})
     } else {
-      const w = this.working.get(a.clientOrderId)
-      if (w) w.status = 'PENDING_CANCEL'
+      this.lc = reduceLifecycle(this.lc, {type: 'cancel_sent', t: now, clientOrderId: a.clientOrderId}, this.lcCfg).state
       this.emit({type: 'order', t: now, action: 'cancel', clientOrderId: a.clientOrderId, reason: a.reason})
     }
     this.o.venue.submit(a)
@@ -310,85 +323,131 @@ export class Engine {
     for (const r of reports) this.onReport(r, now)
   }
 
+  /** In-flight timeouts: the lifecycle asks for queries and re-cancels when they are due. */
+  private lifecycleTick(): void {
+    const now = this.o.clock.now()
+    if (now < this.lc.nextDueMs) return
+    const res = reduceLifecycle(this.lc, {type: 'tick', t: now}, this.lcCfg)
+    this.lc = res.state
+    this.onLifecycle(res, null, now)
+  }
+
+  /** Every venue report passes the lifecycle reducer; the engine acts on what it says. */
   private onReport(r: VenueReport, now: number): void {
-    const cfg = this.o.core
-    const w = this.working.get(r.clientOrderId)
+    // the venue's answers are logged as they came
     switch (r.type) {
-      case 'ack': {
-        if (w && w.status === 'PENDING_NEW') w.status = 'NEW'
+      case 'ack':
         this.emit({type: 'ack', t: now, clientOrderId: r.clientOrderId})
-        const h = onOrderAccepted(this.state.strategy, {side: r.side, tif: r.tif}, now, cfg)
-        this.state = {...this.state, strategy: h.state}
-        this.logCore(h.events)
-        return
-      }
-      case 'reject': {
+        break
+      case 'reject':
         this.emit({type: 'reject', t: now, clientOrderId: r.clientOrderId, code: r.code, msg: r.msg})
-        if (r.request === 'cancel') {
-          // -2011: the venue does not hold it (filled or gone): terminal, never retried
-          if (r.code === -2011) this.working.delete(r.clientOrderId)
-          else if (w) w.status = w.filled > 0 ? 'PARTIALLY_FILLED' : 'NEW'
-          this.nextDecideMs = now
-          return
-        }
-        this.working.delete(r.clientOrderId)
-        if (r.code === -5022 && w) {
-          const h = onPostOnlyReject(this.state.strategy, w, now, cfg)
-          this.state = {...this.state, strategy: h.state}
-          this.logCore(h.events)
-          // an instant retry stands until the next refresh; without one, re-quote now. Only
-          // while quoting normally and the order was still wanted: a retry bypasses decide,
-          // so never in reduce-only, halted or paused, nor for an order we were cancelling
-          if (h.intents.length > 0 && !this.stopping && this.risk === 'normal' && w.status !== 'PENDING_CANCEL') {
-            for (const intent of h.intents) this.placeNow(intent)
-            return
-          }
-        }
-        this.nextDecideMs = now
-        return
-      }
-      case 'fill': {
-        this.position = applyFill(this.position, r.fill)
-        if (w) {
-          w.filled = r.filled
-          if (r.status === 'FILLED') this.working.delete(r.clientOrderId)
-          else if (w.status !== 'PENDING_CANCEL') w.status = 'PARTIALLY_FILLED'
-        }
-        const f = r.fill
-        const mid = this.midString()
-        const pnl = pnlSummary(this.position, this.inst, this.mid2 ?? 2 * f.price)
-        this.emit({
-          type: 'fill', t: now, clientOrderId: f.clientOrderId, side: f.side, price: this.inst.ticksToPrice(f.price), qty: this.inst.stepsToQty(f.qty),
-          maker: f.maker, fee: f.fee, position: this.inst.signedStepsToQty(this.position.net), realised: pnl.realised, ...(mid === null ? {} : {mid}),
-        })
-        let h = onFill(this.state.strategy, f, now, cfg)
-        if (w?.tif === 'IOC' && r.status === 'FILLED') {
-          const i = onIocResult(h.state, 'filled', now, cfg)
-          h = {state: i.state, events: [...h.events, ...i.events], intents: []}
-        }
-        this.state = {...this.state, strategy: h.state}
-        this.logCore(h.events)
-        for (const hz of this.o.markoutMs ?? [1000, 10_000]) this.insertMarkout({due: now + hz, clientOrderId: f.clientOrderId, horizonMs: hz, side: f.side, price: f.price})
-        this.nextDecideMs = now
-        return
-      }
+        break
       case 'canceled':
-        this.working.delete(r.clientOrderId)
         this.emit({type: 'canceled', t: now, clientOrderId: r.clientOrderId})
-        this.nextDecideMs = now
-        return
-      case 'expired': {
-        this.working.delete(r.clientOrderId)
+        break
+      case 'expired':
         this.emit({type: 'expired', t: now, clientOrderId: r.clientOrderId, msg: r.reason})
-        if (w?.tif === 'IOC') {
-          const h = onIocResult(this.state.strategy, r.filled > 0 ? 'partial' : 'expired', now, cfg)
+        break
+      default:
+        break
+    }
+    const res = reduceLifecycle(this.lc, {type: 'report', t: now, report: r}, this.lcCfg)
+    this.lc = res.state
+    const retried = this.onLifecycle(res, r, now)
+    // anything but an ack may free a slot or move the position: decide again now, except
+    // when an instant retry was placed (it stands until the next refresh)
+    if (r.type !== 'ack' && !retried) this.nextDecideMs = now
+  }
+
+  /** Act on the lifecycle's events and actions. Returns true when an instant retry was placed. */
+  private onLifecycle(res: LifecycleResult, r: VenueReport | null, now: number): boolean {
+    const cfg = this.o.core
+    let retried = false
+    const lifecycleLog = (kind: LifecycleLogEvent['kind'], clientOrderId: string, extra: Record<string, unknown> = {}) => this.emit({type: 'order_lifecycle', t: now, kind, clientOrderId, ...extra})
+    for (const e of res.events) {
+      switch (e.kind) {
+        case 'accepted': {
+          const h = onOrderAccepted(this.state.strategy, {side: e.order.side, tif: e.order.tif}, now, cfg)
           this.state = {...this.state, strategy: h.state}
           this.logCore(h.events)
+          break
         }
-        this.nextDecideMs = now
-        return
+        case 'fill': {
+          const f = e.fill
+          const position = this.lc.position
+          const mid = this.midString()
+          const pnl = pnlSummary(position, this.inst, this.mid2 ?? 2 * f.price)
+          this.emit({
+            type: 'fill', t: now, clientOrderId: f.clientOrderId, side: f.side, price: this.inst.ticksToPrice(f.price), qty: this.inst.stepsToQty(f.qty),
+            maker: f.maker, fee: f.fee, position: this.inst.signedStepsToQty(position.net), realised: pnl.realised, ...(mid === null ? {} : {mid}),
+          })
+          let h = onFill(this.state.strategy, f, now, cfg)
+          if (e.order?.tif === 'IOC' && r?.type === 'fill' && r.status === 'FILLED') {
+            const i = onIocResult(h.state, 'filled', now, cfg)
+            h = {state: i.state, events: [...h.events, ...i.events], intents: []}
+          }
+          this.state = {...this.state, strategy: h.state}
+          this.logCore(h.events)
+          for (const hz of this.o.markoutMs ?? [1000, 10_000]) this.insertMarkout({due: now + hz, clientOrderId: f.clientOrderId, horizonMs: hz, side: f.side, price: f.price})
+          break
+        }
+        case 'rejected': {
+          if (e.code !== -5022) break
+          const h = onPostOnlyReject(this.state.strategy, {...e.order, cancelling: e.wasCancelling}, now, cfg)
+          this.state = {...this.state, strategy: h.state}
+          this.logCore(h.events)
+          // the orders a handler asks for are decided by the core like any other
+          if (h.intents.length > 0 && !this.stopping) retried = this.decideRequested(h.intents, now)
+          break
+        }
+        case 'final':
+          if (e.by === 'report') {
+            if (e.order.tif === 'IOC' && r?.type === 'expired') {
+              const h = onIocResult(this.state.strategy, r.filled > 0 ? 'partial' : 'expired', now, cfg)
+              this.state = {...this.state, strategy: h.state}
+              this.logCore(h.events)
+            }
+          } else {
+            lifecycleLog('settled', e.order.clientOrderId, {status: e.order.status, by: e.by})
+            this.nextDecideMs = now
+          }
+          break
+        case 'in_doubt':
+          lifecycleLog('in_doubt', e.clientOrderId, {what: e.what})
+          break
+        case 'duplicate_fill':
+          lifecycleLog('duplicate_fill', e.clientOrderId, {tradeId: e.tradeId})
+          break
+        case 'fill_mismatch':
+          lifecycleLog('fill_mismatch', e.clientOrderId, {reported: this.inst.stepsToQty(e.reported), seen: this.inst.stepsToQty(e.seen)})
+          break
+        case 'unknown_order':
+          lifecycleLog('unknown_order', e.clientOrderId, {report: e.report})
+          break
+        default:
+          break
       }
     }
+    for (const a of res.actions) {
+      if (a.type === 'query') {
+        lifecycleLog('query', a.clientOrderId)
+        this.o.venue.queryOrder(a.clientOrderId)
+      } else {
+        // a re-cancel the lifecycle decided and has already recorded as sent
+        this.emit({type: 'order', t: now, action: 'cancel', clientOrderId: a.clientOrderId, reason: a.reason})
+        this.o.venue.submit(a)
+      }
+    }
+    return retried
+  }
+
+  /** Decide the orders a strategy handler asked for (instant retry); true when one was placed. */
+  private decideRequested(intents: Parameters<typeof decideRequested>[2], now: number): boolean {
+    const d = decideRequested(this.state, this.decideInput(now), intents, this.ctx)
+    this.state = d.state
+    this.logCore(d.events)
+    for (const a of d.actions) this.submit(a)
+    return d.actions.some((a) => a.type === 'place')
   }
 
   /**
@@ -402,13 +461,6 @@ export class Engine {
     const m = onMid(st, mid2 / 2, now, this.o.core)
     this.state = {...this.state, strategy: m.state}
     this.logCore(m.events)
-  }
-
-  /** Send an order the strategy asked for outside a decision (instant retry). */
-  private placeNow(intent: OrderIntent): void {
-    const n = nextClientId(this.state.ids, intent.slot)
-    this.state = {...this.state, ids: n.state}
-    this.submit({type: 'place', clientOrderId: n.id, order: intent})
   }
 
   private insertMarkout(m: Markout): void {
@@ -437,11 +489,11 @@ export class Engine {
     const ready = b.ready
     let ownBid = -1
     let ownAsk = -1
-    for (const w of this.working.values()) {
+    for (const w of this.lc.open.values()) {
       if (w.side === 'BUY' && w.price > ownBid) ownBid = w.price
       if (w.side === 'SELL' && (ownAsk === -1 || w.price < ownAsk)) ownAsk = w.price
     }
-    const pnl = pnlSummary(this.position, this.inst, this.mid2 ?? 0)
+    const pnl = pnlSummary(this.lc.position, this.inst, this.mid2 ?? 0)
     this.emit({
       type: 'sample', t: now,
       mid: this.midString(),
@@ -449,7 +501,7 @@ export class Engine {
       ask: ready ? this.inst.ticksToPrice(b.bestAsk()) : null,
       ownBid: ownBid >= 0 ? this.inst.ticksToPrice(ownBid) : null,
       ownAsk: ownAsk >= 0 ? this.inst.ticksToPrice(ownAsk) : null,
-      position: this.inst.signedStepsToQty(this.position.net),
+      position: this.inst.signedStepsToQty(this.lc.position.net),
       realised: pnl.realised,
       unrealised: this.mid2 === null ? '0' : pnl.unrealised,
       fees: pnl.fees,

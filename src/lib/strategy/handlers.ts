@@ -120,6 +120,8 @@ export function onFill(state: StrategyState, fill: Fill, nowMs: number, cfg: Cor
 // ---- post-only reject / acceptance (3.3, 3.5) -------------------------------------
 
 export interface RejectedOrder {
+  /** the order was being cancelled when the reject came: no longer wanted, never retried */
+  cancelling?: boolean
   slot: string
   side: OrderSide
   price: Ticks
@@ -133,9 +135,15 @@ export interface RejectedOrder {
  * A post-only order came back -5022. The side's reject count grows (back-off widens by
  * postOnlyBackoffTicks per reject up to the max), a join on that side cools down, the
  * side is degraded to plain GTC for degradeMs, and a dynamic (or resting reduce) order is
- * retried once at the same price without post-only when instantRetry is on.
+ * retried once at the same price without post-only when instantRetry is on and the order
+ * was not being cancelled. The retry is only asked for: `decideRequested` (core) decides
+ * it like any other order. The naive baseline does none of this.
  */
 export function onPostOnlyReject(state: StrategyState, order: RejectedOrder, nowMs: number, cfg: CoreConfig): HandlerResult {
+  if (cfg.kind === 'naive') {
+    // the baseline is plain: no back-off, no degrade, no retry; the next quote re-posts
+    return {state, events: [{type: 'strategy_adjust', ts: nowMs, reason: 'post_only_reject', side: order.side, backoffTicks: {buy: 0, sell: 0}, detail: `${order.slot} at ${order.price} rejected as post-only (naive: no back-off, no retry)`}], intents: []}
+  }
   const k = sideKey(order.side)
   const side = state[k]
   const joined = side.joinPrices.includes(order.price) && order.layer !== 'static'
@@ -147,7 +155,7 @@ export function onPostOnlyReject(state: StrategyState, order: RejectedOrder, now
   // the fingerprint must change so the next quote reports the new back-off
   s = {...s, lastKey: ''}
   const intents: OrderIntent[] = []
-  const retry = cfg.instantRetry && order.tif === 'GTX' && (order.layer === 'dynamic' || order.layer === 'reduce')
+  const retry = cfg.instantRetry && !order.cancelling && order.tif === 'GTX' && (order.layer === 'dynamic' || order.layer === 'reduce')
   if (retry) intents.push({slot: order.slot, side: order.side, price: order.price, qty: order.qty, tif: 'GTC', reduceOnly: order.reduceOnly, layer: order.layer})
   const events: StrategyAdjustEvent[] = [
     {

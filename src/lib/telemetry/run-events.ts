@@ -90,6 +90,20 @@ export interface CoreLogEvent {
   [k: string]: unknown
 }
 
+/**
+ * What the order lifecycle saw beyond the venue's plain answers (orders/lifecycle.ts):
+ * `query` (a client id asked for), `in_doubt`, `settled` (a query or the recvWindow rule
+ * ended an order: `status`, `by`), `duplicate_fill`, `fill_mismatch` (`reported` vs
+ * `seen` steps), `unknown_order`.
+ */
+export interface LifecycleLogEvent {
+  type: 'order_lifecycle'
+  t: number
+  kind: 'query' | 'in_doubt' | 'settled' | 'duplicate_fill' | 'fill_mismatch' | 'unknown_order'
+  clientOrderId: string
+  [k: string]: unknown
+}
+
 export interface RunEndEvent {
   type: 'run_end'
   t: number
@@ -98,4 +112,4 @@ export interface RunEndEvent {
   resyncs: number
 }
 
-export type RunEvent = RunStartEvent | OrderEvent | OrderReportEvent | FillEvent | MarkoutEvent | SampleEvent | CoreLogEvent | RunEndEvent
+export type RunEvent = RunStartEvent | OrderEvent | OrderReportEvent | FillEvent | MarkoutEvent | SampleEvent | CoreLogEvent | LifecycleLogEvent | RunEndEvent

@@ -54,6 +54,8 @@ interface ReportBase {
 /** The order is live at the venue (Binance status NEW). */
 export interface AckReport extends ReportBase {
   type: 'ack'
+  /** the venue's own order id, when it reports one */
+  venueOrderId?: string
   side: OrderSide
   price: Ticks
   qty: Steps
@@ -91,10 +93,29 @@ export interface CanceledReport extends ReportBase {
 export interface ExpiredReport extends ReportBase {
   type: 'expired'
   filled: Steps
-  reason: 'IOC' | 'REDUCE_ONLY'
+  reason: 'IOC' | 'REDUCE_ONLY' | 'STP'
+  /** EXPIRED_IN_MATCH: expired by self-trade prevention (default EXPIRED) */
+  status?: 'EXPIRED' | 'EXPIRED_IN_MATCH'
 }
 
-export type VenueReport = AckReport | RejectReport | FillReport | CanceledReport | ExpiredReport
+/** Binance order statuses (FACTS §4). */
+export type VenueOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH' | 'REJECTED'
+
+/**
+ * The answer to `queryOrder(clientOrderId)` (Binance GET /fapi/v1/order by
+ * origClientOrderId): the order's status and cumulative filled steps, or `found: false`
+ * (-2013 "Order does not exist": never created, or a post-only reject, FACTS §4).
+ */
+export interface QueryReport extends ReportBase {
+  type: 'query'
+  found: boolean
+  status?: VenueOrderStatus
+  /** cumulative filled steps */
+  filled?: Steps
+  venueOrderId?: string
+}
+
+export type VenueReport = AckReport | RejectReport | FillReport | CanceledReport | ExpiredReport | QueryReport
 
 /** Where a venue delivers its reports. */
 export interface ReportSink {
@@ -108,6 +129,11 @@ export interface Venue {
    * `reject` reports. The venue stamps the send time from its Clock.
    */
   submit(action: OrderAction): void
+  /**
+   * Ask for the state of one of our orders by client id; the answer comes back as a
+   * `query` report. The order lifecycle uses it to settle a place or cancel in doubt.
+   */
+  queryOrder(clientOrderId: string): void
 }
 
 /**

@@ -68,6 +68,8 @@ export class MatchingEngine {
   private readonly askCount = new Map<Ticks, number>()
   private pos: Steps
   private tradeSeq = 0
+  /** final orders (FILLED, CANCELED, EXPIRED) for queries; a refused place is never created */
+  private readonly ended = new Map<string, {status: 'FILLED' | 'CANCELED' | 'EXPIRED'; filled: Steps}>()
 
   constructor(o: MatchingEngineOptions) {
     this.inst = o.inst
@@ -111,6 +113,13 @@ export class MatchingEngine {
 
   // ---- requests ---------------------------------------------------------------
 
+  /** A query by client id reaches the matching engine at venue time t (Binance GET /fapi/v1/order). */
+  query(clientOrderId: string, t: number): void {
+    const o = this.open.get(clientOrderId)
+    const e = o ? {status: o.filled > 0 ? ('PARTIALLY_FILLED' as const) : ('NEW' as const), filled: o.filled} : this.ended.get(clientOrderId)
+    this.emit({type: 'query', clientOrderId, found: e !== undefined, ...(e ?? {}), ts: t, venueTs: t})
+  }
+
   /** A place request reaches the matching engine at venue time t. */
   place(clientOrderId: string, intent: OrderIntent, t: number): void {
     const {side, price, qty, tif, reduceOnly} = intent
@@ -147,6 +156,7 @@ export class MatchingEngine {
     if (o.done) return
     if (tif === 'IOC') {
       o.done = true
+      this.end(o, 'EXPIRED')
       this.emit({type: 'expired', clientOrderId, filled: o.filled, reason: 'IOC', ts: t, venueTs: t})
       return
     }
@@ -163,6 +173,7 @@ export class MatchingEngine {
       return
     }
     this.remove(o)
+    this.end(o, 'CANCELED')
     this.emit({type: 'canceled', clientOrderId, filled: o.filled, ts: t, venueTs: t})
   }
 
@@ -231,6 +242,10 @@ export class MatchingEngine {
     m.set(o.price, (m.get(o.price) ?? 0) + 1)
   }
 
+  private end(o: PaperOrder, status: 'FILLED' | 'CANCELED' | 'EXPIRED'): void {
+    this.ended.set(o.clientOrderId, {status, filled: o.filled})
+  }
+
   private remove(o: PaperOrder): void {
     o.done = true
     if (!this.open.delete(o.clientOrderId)) return
@@ -248,7 +263,10 @@ export class MatchingEngine {
       this.pos += o.side === 'BUY' ? qty : -qty
       const leaves = o.qty - o.filled
       const full = leaves === 0
-      if (full) this.remove(o)
+      if (full) {
+        this.remove(o)
+        this.end(o, 'FILLED')
+      }
       this.tradeSeq++
       this.emit({
         type: 'fill',
@@ -269,6 +287,7 @@ export class MatchingEngine {
     const check = (o: PaperOrder) => {
       if (!o.done && o.reduceOnly && this.reducible(o.side) === 0) {
         this.remove(o)
+        this.end(o, 'EXPIRED')
         this.emit({type: 'expired', clientOrderId: o.clientOrderId, filled: o.filled, reason: 'REDUCE_ONLY', ts: t, venueTs: t})
       }
     }

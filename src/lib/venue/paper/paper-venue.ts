@@ -42,7 +42,8 @@ export interface PaperVenueOptions {
 
 interface InFlight {
   arrival: number
-  action: OrderAction
+  /** a place or cancel, or a query by client id */
+  action: OrderAction | {type: 'query'; clientOrderId: string}
 }
 
 export class PaperVenue implements Venue {
@@ -74,6 +75,15 @@ export class PaperVenue implements Venue {
   submit(action: OrderAction): void {
     const sentAt = this.clock.now()
     const arrival = Math.max(sentAt + this.latency.entry(sentAt, action), this.lastArrival)
+    this.lastArrival = arrival
+    this.inflight.push({arrival, action})
+  }
+
+  /** A query by client id: travels like a request (FIFO behind earlier ones), answered as a `query` report. */
+  queryOrder(clientOrderId: string): void {
+    const sentAt = this.clock.now()
+    const action = {type: 'query' as const, clientOrderId}
+    const arrival = Math.max(sentAt + this.latency.entry(sentAt, {type: 'cancel', clientOrderId, slot: '', reason: 'query'}), this.lastArrival)
     this.lastArrival = arrival
     this.inflight.push({arrival, action})
   }
@@ -153,7 +163,8 @@ export class PaperVenue implements Venue {
       const t = Math.max(arrival, this.venueNow)
       this.venueNow = t
       if (action.type === 'place') this.engine.place(action.clientOrderId, action.order, t)
-      else this.engine.cancel(action.clientOrderId, t)
+      else if (action.type === 'cancel') this.engine.cancel(action.clientOrderId, t)
+      else this.engine.query(action.clientOrderId, t)
     }
     if (n > 0) q.splice(0, n)
   }
