@@ -30,7 +30,7 @@ class StubFeed extends EventEmitter implements LiveMarketSource {
 
 type Place = Extract<OrderAction, {type: 'place'}>
 
-function setup(venue: (sent: OrderAction[], reports: ReportQueue, clock: SystemClock) => Venue) {
+function setup(venue: (sent: OrderAction[], reports: ReportQueue, clock: SystemClock) => Omit<Venue, 'queryOrder'>) {
   const clock = new SystemClock()
   const reports = new ReportQueue()
   const sent: OrderAction[] = []
@@ -39,7 +39,7 @@ function setup(venue: (sent: OrderAction[], reports: ReportQueue, clock: SystemC
   const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
   let decisions = 0
   const engine = new Engine({
-    instrument: inst, core, venue: venue(sent, reports, clock), reports, clock, log: (e) => void log.push(e), runId: 'live', mode: 'dry-run', bookTime: 'local',
+    instrument: inst, core, venue: {queryOrder() {}, ...venue(sent, reports, clock)}, reports, clock, log: (e) => void log.push(e), runId: 'live', mode: 'dry-run', bookTime: 'local',
     onDecide: (p) => void (p === 'begin' && decisions++),
   })
   let stopWith: (why: string) => void = () => {}
