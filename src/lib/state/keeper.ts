@@ -83,6 +83,7 @@ export class StateKeeper {
   private pending: NodeJS.Timeout | undefined
   private lastWrite = 0
   private lastError = ''
+  private batching = false
   private closed = false
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
 
@@ -263,15 +264,23 @@ export class StateKeeper {
     if (this.closed || !this.engine) return
     const reqs = readControlRequests(this.dir)
     if (reqs.length === 0) return
-    for (const {file, req} of reqs) {
-      removeControlRequest(file)
-      if (req === null) {
-        this.o.onNotice?.(`ignored an unreadable control request ${file}`)
-        continue
+    this.batching = true
+    try {
+      for (const {file, req} of reqs) {
+        removeControlRequest(file)
+        if (req === null) {
+          this.o.onNotice?.(`ignored an unreadable control request ${file}`)
+          continue
+        }
+        this.apply(req)
       }
-      this.apply(req)
+    } finally {
+      this.batching = false
     }
+    // the engine decides now; the acknowledgements are dated after that decision
     this.kick()
+    const at = iso(this.now())
+    this.state.control.acks = this.state.control.acks.map((a) => (a.at === '' ? {...a, at} : a))
     this.flush()
   }
 
@@ -310,8 +319,10 @@ export class StateKeeper {
     }
   }
 
+  /** Record an acknowledgement; while a batch is applied (before the engine decides) its time is filled in afterwards. */
   private ack(req: ControlFileRequest, result: StateAck['result'], message: string): void {
-    this.state.control.acks = [...this.state.control.acks, {id: req.id, kind: req.kind, at: iso(this.now()), result, message}].slice(-MAX_ACKS)
+    const at = this.batching ? '' : iso(this.now())
+    this.state.control.acks = [...this.state.control.acks, {id: req.id, kind: req.kind, at, result, message}].slice(-MAX_ACKS)
   }
 
   private build(): void {
