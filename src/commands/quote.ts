@@ -5,6 +5,7 @@ import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {parseSpeed, quote, type QuoteResult} from '../lib/run/quote.js'
 import {renderSummaryTable} from '../lib/report/table.js'
 import {UsageError} from '../lib/domain/errors.js'
+import {resolveStateDir} from '../lib/state/dir.js'
 
 export default class Quote extends BaseCommand<typeof Quote> {
   static override description = 'Run the maker loop. --dry-run: real market data (live, or --replay PATH), paper orders, no signed request is ever sent'
@@ -57,7 +58,7 @@ export default class Quote extends BaseCommand<typeof Quote> {
         durationMs: f.duration === undefined ? undefined : parseDuration(f.duration, '--duration'),
         configPath: f.config,
         strategy: f.strategy as 'v2' | 'naive' | undefined,
-        stateDir: f['state-dir'],
+        stateDir: resolveStateDir(f['state-dir']).dir,
         tickSize: f['tick-size'],
         stepSize: f['step-size'],
         minNotional: f['min-notional'],

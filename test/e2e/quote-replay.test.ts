@@ -3,7 +3,7 @@
  * (../shared/data, July pair): determinism, the netMax cap, v2 against the naive baseline,
  * the symbol check, and mm report reading the run back.
  */
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
@@ -77,14 +77,17 @@ describe('mm quote --dry-run --replay (real ETHUSDT stream)', () => {
     // side by side in one report: v2 against the baseline
     const rep = await runCli(['report', first.data.runDir, naive.data.runDir])
     expect(rep.code, rep.stderr).toBe(0)
-    expect(rep.stdout).toMatch(/│ *│ v2 *│ naive *│/)
+    // columns headed by run id, so two runs of the same strategy can be told apart too
+    const idA = first.data.runDir.split('/').pop() as string
+    const idB = naive.data.runDir.split('/').pop() as string
+    expect(rep.stdout).toMatch(new RegExp(`│ *│ ${idA} *│ ${idB} *│`))
+    expect(rep.stdout).toMatch(/symbol \/ mode \/ strategy *│ ETHUSDT \/ replay \/ v2 *│ ETHUSDT \/ replay \/ naive/)
     expect(rep.stdout).toMatch(/adverse move 1 s \/ 10 s/)
   })
 
-  it('leaves a checkpoint: flat book of orders, the position as the fills left it', () => {
-    const cp = JSON.parse(readFileSync(join(first.data.runDir, 'checkpoint.json'), 'utf8')) as {workingOrders: unknown[]; position: {fills: number}}
-    expect(cp.workingOrders).toEqual([])
-    expect(cp.position.fills).toBe(first.data.summary.fills)
+  it('a replay keeps no state: no state.json, no checkpoint; the run directory holds the log, config and summary', () => {
+    expect(existsSync(join(tmp, 'a', 'ETHUSDT'))).toBe(false)
+    expect(readdirSync(first.data.runDir).sort()).toEqual(['config.json', 'events.jsonl', 'summary.json'])
   })
 
   it('refuses a recording of another symbol, naming both', async () => {

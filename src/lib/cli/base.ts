@@ -39,8 +39,9 @@ export const venueFlags = {
   testnet: Flags.boolean({description: "use Binance's futures testnet", default: false, helpGroup: 'VENUE'}),
 }
 
+/** No default here: resolved at run time (resolveStateDir), so the manifest freezes nothing. */
 export const stateDirFlag = {
-  'state-dir': Flags.string({description: 'where run state, checkpoints and event logs live', env: 'MM_STATE_DIR', default: '.mm'}),
+  'state-dir': Flags.string({description: 'state dir: per-symbol state.json and run logs (default: env MM_STATE_DIR, else $XDG_STATE_HOME/mm, else ~/.local/state/mm)'}),
 }
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -63,6 +64,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as typeof this.flags
     this.args = args as typeof this.args
     this.positionals = argv.map(String)
+  }
+
+  /** Return `result`, or — for a non-zero exit (3: partly done) — print it (--json) and exit with `exitCode`. */
+  protected finish<R>(result: R, exitCode: number): R {
+    if (exitCode === 0) return result
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(result))
+    this.exit(exitCode)
   }
 
   protected override toSuccessJson(result: unknown): JsonEnvelope<unknown> {

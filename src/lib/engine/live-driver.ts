@@ -75,6 +75,11 @@ export class LiveDriver {
     this.arm()
   }
 
+  /** Run what is due now (a control request just queued in the engine, …) and re-arm. */
+  wakeNow(): void {
+    this.wake()
+  }
+
   private arm(): void {
     clearTimeout(this.timer)
     this.timer = undefined

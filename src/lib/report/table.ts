@@ -2,6 +2,10 @@
 import Table from 'cli-table3'
 import type {RunSummary} from './summary.js'
 
+export function fmtDuration(ms: number): string {
+  return fmtMs(ms)
+}
+
 function fmtMs(ms: number): string {
   if (ms < 1000) return `${ms} ms`
   const s = ms / 1000

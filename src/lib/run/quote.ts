@@ -10,6 +10,7 @@ import {startMetricsServer, type MetricsServer} from '../telemetry/metrics-serve
 import {openReplay} from '../record/replay-source.js'
 import {LiveFeed} from '../venue/binance/live-feed.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
+import {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
 import {paperVenue} from './venues.js'
 
@@ -41,6 +42,10 @@ export interface QuoteOptions {
 export interface QuoteResult extends SessionResult {
   instrument: {symbol: string; tickSize: string; stepSize: string; minNotional: string; from: string}
   config: string
+  /** the resolved state dir (run directories, and state for live and dry-run) */
+  stateDir: string
+  /** state.json of this run's symbol; null for a replay (which keeps no state) */
+  stateFile: string | null
   /** where /metrics was served (with --metrics-port) */
   metricsUrl?: string
 }
@@ -89,10 +94,20 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
       src.batches(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
-    return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: src.instrumentFrom}, config: configSource}
+    return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: src.instrumentFrom}, config: configSource, stateDir: o.stateDir, stateFile: null}
   }
 
-  // live market data, paper orders: public endpoints only, no keys, no signed request
+  // live market data, paper orders: public endpoints only, no keys, no signed request.
+  // One quote per symbol and state dir: the lock first, before any connection.
+  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: true, stopLoss: config.strategy.kind === 'naive' ? 0 : config.risk.stopLoss, onNotice: o.onNotice})
+  try {
+    return await liveDryRun(o, config, configSource, symbol, keeper, metrics)
+  } finally {
+    keeper.close('error')
+  }
+}
+
+async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: string, symbol: string, keeper: StateKeeper, metrics?: RunMetrics): Promise<QuoteResult> {
   const rest = new BinancePublicRest({baseUrl: o.endpoints.rest})
   let inst
   try {
@@ -104,12 +119,12 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, venue: paperVenue,
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, venue: paperVenue, keeper,
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },
     feed,
     {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress ? (p) => o.onProgress?.(`${p.events} events, risk ${p.risk}, position ${inst.signedStepsToQty(p.position)}, ${p.orders} open orders`) : undefined},
   )
-  return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: 'exchangeInfo'}, config: configSource}
+  return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: 'exchangeInfo'}, config: configSource, stateDir: o.stateDir, stateFile: keeper.path}
 }

@@ -14,6 +14,7 @@ import {Instrument} from '../domain/instrument.js'
 import type {MarketEvent} from '../market/events.js'
 import type {RunSummary} from '../report/summary.js'
 import {createRunDir, EventLog} from '../state/runs.js'
+import type {StateKeeper} from '../state/keeper.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {Engine} from '../engine/engine.js'
@@ -48,6 +49,8 @@ export interface SessionOptions {
   metrics?: RunMetrics
   /** the venue the run trades on, chosen by the command (paper, or a real one) */
   venue: VenueFactory
+  /** state.json keeper (live and live dry-run; a replay keeps no state) */
+  keeper?: StateKeeper
 }
 
 export interface SessionResult {
@@ -84,12 +87,11 @@ export class Session {
       instrument: o.instrument, core, venue, reports, clock, runId: o.runId, mode: o.mode, source: o.source,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
-      log: m
-        ? (ev: RunEvent) => {
-            this.log.write(ev)
-            m.observe(ev)
-          }
-        : (ev: RunEvent) => this.log.write(ev),
+      log: (ev: RunEvent) => {
+        this.log.write(ev)
+        m?.observe(ev)
+        o.keeper?.onEvent(ev)
+      },
     })
     if (m) {
       const e = this.engine
@@ -106,7 +108,6 @@ export class Session {
 
   close(summary: RunSummary): SessionResult {
     this.log.close()
-    writeAtomic(join(this.runDir, 'checkpoint.json'), JSON.stringify(this.engine.checkpoint(), null, 2) + '\n')
     writeAtomic(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
     return {runId: this.runName, runDir: this.runDir, eventLog: this.log.path, events: this.log.lines, summary}
   }
@@ -143,8 +144,11 @@ export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {dur
     clock, reports: s.reports, durationMs: r.durationMs, stop: r.stop, stopBoundMs: r.stopBoundMs, onSynced: o.onSynced, onProgress: r.onProgress,
     onEvent: metrics ? (_ev, tickMs) => metrics.onTick(tickMs) : undefined,
   })
+  // state.json: kept from here (lock taken by the caller); control requests reach the engine and wake the loop at once
+  o.keeper?.attach(e, o.instrument, {runId: s.runName, runDir: s.runDir}, () => driver.wakeNow())
   const end = await driver.run(feed)
   const res = s.close(e.finish(end.reason, () => {}))
+  o.keeper?.close(end.reason)
   if (end.fatal) throw end.fatal
   return res
 }

@@ -4,7 +4,7 @@
  * crash loses at most the unflushed tail and a clean stop loses nothing.
  */
 import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync} from 'node:fs'
-import {basename, join, resolve} from 'node:path'
+import {basename, dirname, join, resolve} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 
@@ -105,5 +105,56 @@ export function readRunEvents(path: string): RunEvent[] {
     out.push(ev as RunEvent)
   }
   if (out.length === 0 || out[0].type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
+  return out
+}
+
+/** A run's id: its directory's name (the file's path for a loose events.jsonl). */
+export function runIdOf(log: string): string {
+  return basename(log) === 'events.jsonl' ? basename(dirname(log)) : log
+}
+
+export interface RunListing {
+  id: string
+  dir: string
+  symbol: string
+  mode: string
+  strategy: string
+  durationMs: number
+  fills: number
+  netPnl: string
+  endReason: string
+  /** summary.json exists (the run ended); otherwise figures are from the log so far */
+  complete: boolean
+}
+
+/** Every run under <state-dir>/runs, oldest first; `summarise` turns a log into a summary for runs without summary.json. */
+export function listRuns(stateDir: string, summarise: (events: RunEvent[]) => {symbol: string; mode: string; strategy: string; durationMs: number; fills: number; netPnl: string; endReason: string}): RunListing[] {
+  const runs = resolve(stateDir, 'runs')
+  if (!existsSync(runs)) return []
+  const out: RunListing[] = []
+  for (const id of readdirSync(runs).sort()) {
+    const dir = join(runs, id)
+    const sumPath = join(dir, 'summary.json')
+    let s: ReturnType<typeof summarise> | null = null
+    let complete = false
+    try {
+      if (existsSync(sumPath)) {
+        s = JSON.parse(readFileSync(sumPath, 'utf8'))
+        complete = true
+      } else if (existsSync(join(dir, 'events.jsonl'))) {
+        s = summarise(readRunEvents(join(dir, 'events.jsonl')))
+      }
+    } catch {
+      s = null
+    }
+    if (!s) {
+      // killed before its log was flushed: what the directory name says
+      const m = /^\d{8}T\d{6}Z-([A-Z0-9]+)-(replay|dry-run|live)(?:-\d+)?$/.exec(id)
+      if (!m) continue
+      out.push({id, dir, symbol: m[1], mode: m[2], strategy: '?', durationMs: 0, fills: 0, netPnl: '?', endReason: 'killed (no summary, log unreadable)', complete: false})
+      continue
+    }
+    out.push({id, dir, symbol: s.symbol, mode: s.mode, strategy: s.strategy, durationMs: s.durationMs, fills: s.fills, netPnl: s.netPnl, endReason: complete ? s.endReason : 'running or killed', complete})
+  }
   return out
 }

@@ -25,14 +25,16 @@ export interface ReducePlan {
 /**
  * The slippage pct for the next reduce-only IOC: the cap itself normally; in fallback
  * (no usable book, or iocExpiredFallbackCount EXPIRED in a row) cap × multiplier^round,
- * round = EXPIRED beyond the count, never above fallbackSlippageMax (or the cap if larger).
+ * round = EXPIRED beyond the count, never above fallbackSlippageMax (or the cap if larger);
+ * with `hardCap` (an explicit `mm flatten --max-slip`) never above the cap itself.
  */
-export function reduceSlippagePct(state: StrategyState, cfg: CoreConfig, haveBook: boolean, capPct = cfg.reduceOnlyMaxSlippagePct): {pct: number; fallback: boolean; round: number} {
+export function reduceSlippagePct(state: StrategyState, cfg: CoreConfig, haveBook: boolean, capPct = cfg.reduceOnlyMaxSlippagePct, hardCap = false): {pct: number; fallback: boolean; round: number} {
   const over = state.iocExpiredStreak - cfg.iocExpiredFallbackCount
   const fallback = !haveBook || over >= 0
   if (!fallback) return {pct: capPct, fallback, round: 0}
   const round = Math.max(0, over)
-  const max = Math.max(cfg.fallbackSlippageMax, capPct)
+  // `mm flatten --max-slip` is a hard cap: the fallback widening stops at it
+  const max = hardCap ? capPct : Math.max(cfg.fallbackSlippageMax, capPct)
   return {pct: Math.min(max, capPct * cfg.fallbackSlippageMultiplier ** round), fallback, round}
 }
 
@@ -50,7 +52,7 @@ export interface ReduceArgs {
   /** slot prefix and layer: 'ioc' / 'reduce' for the strategy's own closes, 'flatten' / 'flatten' for flatten */
   slotPrefix?: string
   layer?: Layer
-  /** slippage cap override (mm flatten --max-slip) */
+  /** slippage cap override (mm flatten --max-slip): a hard cap, the fallback ladder never widens past it */
   capPct?: number
 }
 
@@ -69,7 +71,7 @@ export function planReduceIoc(args: ReduceArgs, state: StrategyState, cfg: CoreC
   const qty = Math.min(args.qty, inst.maxQtySteps)
   const tr = readTop(book, working)
   const mid = tr.ok ? tr.top.mid : state.lastMid
-  const {pct, fallback, round} = reduceSlippagePct(state, cfg, tr.ok, args.capPct)
+  const {pct, fallback, round} = reduceSlippagePct(state, cfg, tr.ok, args.capPct, args.capPct !== undefined)
   const base = {type: 'strategy_adjust' as const, ts: nowMs, reason: 'reduce_ioc', side}
   if (mid === null || mid <= 0) {
     return {intents: [], pct, fallback, capTicks: null, estimate: null, event: {...base, detail: 'no book and no mid seen yet: cannot price a reduce-only IOC'}}

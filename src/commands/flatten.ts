@@ -1,0 +1,59 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
+import {parseDuration} from '../lib/cli/duration.js'
+import {resolveEndpoints} from '../lib/cli/endpoints.js'
+import {loadConfigFile} from '../lib/config/index.js'
+import {UsageError} from '../lib/domain/errors.js'
+import type {FlattenResult} from '../lib/state/actions.js'
+import {resolveStateDir} from '../lib/state/dir.js'
+import {type FlattenPlanView, flattenPlan, flattenSymbol} from '../lib/state/flatten-run.js'
+import {target} from '../lib/state/ops.js'
+
+export default class Flatten extends BaseCommand<typeof Flatten> {
+  static override description = 'Emergency close: halt quoting, cancel ours, close the position with reduce-only IOC orders priced from the book, never beyond --max-slip from the mid. Exit 0 flat, 3 residual left, 1 venue error'
+  static override examples = ['<%= config.bin %> flatten --symbol ETHUSDC', '<%= config.bin %> flatten --symbol ETHUSDC --max-slip 0.002 --dry-run', '<%= config.bin %> flatten --symbol ETHUSDC --json']
+
+  static override flags = {
+    symbol: Flags.string({char: 's', description: 'symbol to flatten, e.g. ETHUSDC', required: true}),
+    'max-slip': Flags.string({description: 'hard cap: no order priced further than this fraction from the mid (default risk.reduceOnlyMaxSlippagePct)'}),
+    'dry-run': Flags.boolean({description: 'print the plan (first round on the current book) only; send nothing', default: false}),
+    rounds: Flags.integer({description: 'at most this many IOC rounds', default: 5, min: 1, max: 50}),
+    wait: Flags.string({description: 'how long to follow a running quote closing the position', default: '30s'}),
+    config: Flags.string({char: 'c', description: 'JSON config file (default: mm.config.json if present)'}),
+    ...stateDirFlag,
+    ...venueFlags,
+  }
+
+  async run(): Promise<FlattenResult | (FlattenPlanView & {plan: true}) | {stateDir: string; symbol: string; position: string; plan: true; orders: []}> {
+    const f = this.flags
+    const t = target(resolveStateDir(f['state-dir']).dir, f.symbol)
+    let maxSlip: number
+    if (f['max-slip'] === undefined) {
+      maxSlip = loadConfigFile(f.config).config.risk.reduceOnlyMaxSlippagePct
+    } else {
+      maxSlip = Number(f['max-slip'])
+      if (!/^\d+(\.\d+)?$/.test(f['max-slip']) || !(maxSlip > 0) || maxSlip > 0.5) throw new UsageError('E_USAGE', `--max-slip ${JSON.stringify(f['max-slip'])} is not a fraction in (0, 0.5] (0.002 = 0.2%)`)
+    }
+    if (f['dry-run']) {
+      const p = await flattenPlan(t, maxSlip, resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet}))
+      if (!p) {
+        this.log(`${t.symbol}: no position; nothing to do`)
+        return {stateDir: t.stateDir, symbol: t.symbol, position: '0', plan: true, orders: []}
+      }
+      this.log(`${t.symbol}: position ${p.position}; mid ${p.mid}, cap ${p.cap} (max slippage ${p.maxSlippagePct}); ${p.available} available within the cap`)
+      for (const o of p.orders) this.log(`would send: ${o.side} ${o.qty} @ ${o.price} IOC reduce-only`)
+      this.log(p.orders.length === 0 ? `nothing can be closed within the cap now (${p.why}); residual ${p.residual}` : `expected VWAP ${p.expectedPrice} (slippage ${p.expectedSlippage}); residual ${p.residual}`)
+      return {...p, plan: true}
+    }
+    const r = await flattenSymbol({
+      t,
+      maxSlip,
+      maxRounds: f.rounds,
+      waitMs: parseDuration(f.wait, '--wait'),
+      onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} → filled ${x.filled}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status})`),
+    })
+    for (const n of r.notes) this.logToStderr(`note: ${n}`)
+    this.log(r.final)
+    return this.finish(r, r.exitCode)
+  }
+}

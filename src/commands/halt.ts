@@ -1,0 +1,47 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, stateDirFlag} from '../lib/cli/base.js'
+import {parseDuration} from '../lib/cli/duration.js'
+import {type HaltResult, haltSymbol} from '../lib/state/actions.js'
+import {resolveStateDir} from '../lib/state/dir.js'
+import {target} from '../lib/state/ops.js'
+
+export default class Halt extends BaseCommand<typeof Halt> {
+  static override description = 'Stop quoting now: a running mm quote cancels its orders and stops quoting within one cycle (it keeps watching); without one, the halt is recorded in state.json. Exit 0 halted and no order left, 3 orders not confirmed cancelled'
+  static override examples = [
+    '<%= config.bin %> halt --symbol ETHUSDC --reason "exchange maintenance"',
+    '<%= config.bin %> halt --symbol ETHUSDC --for 30m --reason deploy',
+    '<%= config.bin %> halt --symbol ETHUSDC --json',
+  ]
+
+  static override flags = {
+    symbol: Flags.string({char: 's', description: 'symbol to halt, e.g. ETHUSDC', required: true}),
+    reason: Flags.string({char: 'r', description: 'why (recorded in state.json and the run log)', default: 'manual'}),
+    for: Flags.string({description: 'end the halt by itself after this long (30s, 5m, 1h); default: until mm resume'}),
+    'no-cancel': Flags.boolean({description: 'do not cancel orders on the venue from this command (a running quote still stops quoting)', default: false}),
+    all: Flags.boolean({description: "cancel every order of the symbol on the venue, not only this instance's", default: false}),
+    wait: Flags.string({description: 'how long to wait for a running quote to acknowledge and cancel', default: '10s'}),
+    ...stateDirFlag,
+  }
+
+  async run(): Promise<HaltResult> {
+    const f = this.flags
+    const stateDir = resolveStateDir(f['state-dir']).dir
+    const t = target(stateDir, f.symbol)
+    const r = await haltSymbol({
+      t,
+      reason: f.reason,
+      forMs: f.for === undefined ? undefined : parseDuration(f.for, '--for'),
+      noCancel: f['no-cancel'],
+      all: f.all,
+      waitMs: parseDuration(f.wait, '--wait'),
+      venue: null,
+      noVenueWhy: 'signed venue calls are not available in this build (API keys and the signed gateway are needed)',
+    })
+    for (const n of r.notes) this.logToStderr(`note: ${n}`)
+    const h = r.halt
+    const what = h ? `${h.kind} halt (${h.reason}) by ${h.by} since ${h.at}${h.until ? ` until ${h.until}` : ' until mm resume'}` : 'no halt recorded'
+    this.log(`${t.symbol}: ${what}; via ${r.via === 'quote' ? `mm quote pid ${(r.quote as {pid: number}).pid}` : r.via === 'self' ? 'state.json (no quote running)' : 'a request left for the quote'}`)
+    this.log(r.ordersLeft.length === 0 ? 'no order of ours remains' : `${r.ordersLeft.length} order(s) not confirmed cancelled: ${r.ordersLeft.join(', ')}`)
+    return this.finish(r, r.exitCode)
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * What `mm halt`, `mm resume` and `mm flatten` do, whichever way they reach the symbol:
+ * through a running `mm quote` (fresh heartbeat: a control request, acknowledged in
+ * state.json), or themselves under the lock when no quote runs. Venue calls (cancel,
+ * close) go through `VenueOps`, which needs API keys and the signed gateway; without it
+ * they say what could not be done (exit 3) instead of pretending.
+ */
+import {PlainDecimal} from '../domain/decimal.js'
+import {MmError, PartialError} from '../domain/errors.js'
+import {resumeBlocker} from '../risk/resume.js'
+import {emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
+
+/** Signed venue calls an operator command may make (API keys needed). */
+export interface VenueOps {
+  /** cancel our orders (client ids with our prefix), or every order of the symbol with `all`; returns the client ids still open after */
+  cancel(symbol: string, opts: {all: boolean; ours: string[]}): Promise<{cancelled: string[]; left: string[]}>
+}
+
+export interface ActionBase {
+  stateDir: string
+  symbol: string
+  stateFile: string
+  /** how the command reached the symbol */
+  via: 'quote' | 'self' | 'request-left'
+  quote: Liveness
+  notes: string[]
+}
+
+export interface HaltResult extends ActionBase {
+  halt: StateHalt | null
+  ack: StateAck | null
+  /** ISO: when the request was written (via quote) */
+  requestedAt: string | null
+  /** ISO: the state write that showed no working order (via quote) */
+  ordersGoneAt: string | null
+  ordersLeft: string[]
+  exitCode: 0 | 3
+}
+
+/** Under the lock, a quote the state says runs is gone: the operator's halt says it is not expected back (status --check clears). */
+function markGone(s: StateFile, command: string): void {
+  if (!s.process?.running) return
+  s.process = {...s.process, running: false, endedAt: iso(), endReason: `gone (pid ${s.process.pid} found dead by mm ${command})`}
+}
+
+function iso(ms = Date.now()): string {
+  return new Date(ms).toISOString()
+}
+
+export interface HaltOptions {
+  t: Target
+  reason: string
+  forMs?: number
+  noCancel: boolean
+  all: boolean
+  waitMs: number
+  venue: VenueOps | null
+  /** why there is no venue (said when one is needed) */
+  noVenueWhy: string
+}
+
+export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
+  const {t} = o
+  const notes: string[] = []
+  const state = readStateFile(t.path)
+  const q = liveness(t.dir, state, Date.now())
+  const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
+  const until = o.forMs === undefined ? null : iso(Date.now() + o.forMs)
+  if (q.kind === 'alive') {
+    const r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
+    if (!r.ack) {
+      notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
+      return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), exitCode: 3}
+    }
+    const gone = await waitForState(t, o.waitMs, (s) => (Object.keys(s.orders).length === 0 ? s.updatedAt : null))
+    const final = gone?.state ?? readStateFile(t.path)
+    const left = Object.keys(final?.orders ?? {})
+    if (left.length > 0) notes.push(`${left.length} order(s) not confirmed cancelled within ${o.waitMs / 1000} s`)
+    return {...base, via: 'quote', halt: final?.halt ?? null, ack: r.ack, requestedAt: r.request.at, ordersGoneAt: gone?.value ?? null, ordersLeft: left, exitCode: left.length === 0 ? 0 : 3}
+  }
+  if (q.kind === 'hung') {
+    // the quote may wake up: the request waits for it; the venue is cancelled from here
+    const now = Date.now()
+    const {writeControlRequest} = await import('./control.js')
+    const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
+    notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
+    const left = await cancelOnVenue(o, state, notes)
+    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: req.at, ordersGoneAt: null, ordersLeft: left, exitCode: 3}
+  }
+  if (q.kind === 'dead') notes.push(describeLiveness(q))
+  const lock = await lockForCommand(t, 'halt')
+  try {
+    if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
+    const s = readStateFile(t.path) ?? emptyState(t.symbol, false, iso())
+    const by = operator()
+    if (s.halt?.kind === 'stop_loss') {
+      notes.push('a stop-loss halt is in force: it stays until mm resume (the manual halt does not replace it)')
+    } else {
+      s.halt = {kind: 'manual', reason: o.reason, by, at: iso(), until, flatten: s.halt?.flatten ?? false}
+    }
+    let left: string[]
+    if (s.dryRun) {
+      const n = Object.keys(s.orders).length
+      if (n > 0) notes.push(`dry-run state: its ${n} paper order(s) ended with the quote process`)
+      s.orders = {}
+      left = []
+    } else {
+      left = await cancelOnVenue(o, s, notes)
+      s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => left.includes(id)))
+    }
+    markGone(s, 'halt')
+    s.updatedAt = iso()
+    s.counters = {...s.counters, writes: (s.counters.writes ?? 0) + 1}
+    writeStateFile(t.path, s)
+    return {...base, via: 'self', halt: s.halt, ack: null, requestedAt: null, ordersGoneAt: left.length === 0 ? s.updatedAt : null, ordersLeft: left, exitCode: left.length > 0 && !o.noCancel ? 3 : 0}
+  } finally {
+    lock.release()
+  }
+}
+
+/** Cancel on the venue what the state says we hold (or everything with --all); returns what is left. */
+async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[]): Promise<string[]> {
+  const ours = Object.keys(s?.orders ?? {})
+  if (s?.dryRun) return []
+  if (o.noCancel) {
+    if (ours.length > 0) notes.push(`--no-cancel: ${ours.length} order(s) left working`)
+    return ours
+  }
+  if (ours.length === 0 && !o.all) return []
+  if (!o.venue) {
+    notes.push(`cannot cancel on the venue: ${o.noVenueWhy}`)
+    return ours
+  }
+  try {
+    const r = await o.venue.cancel(o.t.symbol, {all: o.all, ours})
+    if (r.cancelled.length > 0) notes.push(`cancelled ${r.cancelled.length} order(s) on the venue`)
+    return r.left
+  } catch (error) {
+    notes.push(`venue: ${(error as Error).message}`)
+    return ours
+  }
+}
+
+export interface ResumeResult extends ActionBase {
+  resumed: boolean
+  /** the halt that was cleared (or that stays) */
+  halt: StateHalt | null
+  ack: StateAck | null
+  refused: string | null
+}
+
+export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: number; waitMs: number}): Promise<ResumeResult> {
+  const {t} = o
+  const notes: string[] = []
+  const state = readStateFile(t.path)
+  const q = liveness(t.dir, state, Date.now())
+  const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
+  if (q.kind === 'alive') {
+    const r = await askQuote(t, {kind: 'resume', force: o.force}, o.waitMs)
+    if (!r.ack) throw new PartialError('E_NO_ACK', `mm quote pid ${q.pid} did not acknowledge the resume within ${o.waitMs / 1000} s`, {suggestion: 'mm status shows whether it is hung'})
+    if (r.ack.result === 'refused') throw new MmError('E_RESUME_REFUSED', `resume refused by mm quote pid ${q.pid}: ${r.ack.message}`, {exitCode: 1, suggestion: 'wait until the condition clears, or mm resume --force'})
+    return {...base, via: 'quote', resumed: true, halt: state?.halt ?? null, ack: r.ack, refused: null}
+  }
+  if (q.kind === 'hung') throw new PartialError('E_QUOTE_HUNG', `${describeLiveness(q)}: resume needs it to answer`, {suggestion: 'stop it (kill), then mm resume'})
+  const lock = await lockForCommand(t, 'resume')
+  try {
+    if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
+    const s = readStateFile(t.path)
+    const h = s?.halt ?? null
+    if (!s || !h) return {...base, via: 'self', resumed: false, halt: null, ack: null, refused: null, notes: [...notes, 'not halted: nothing to resume']}
+    const now = Date.now()
+    const untilMs = h.until === null ? null : Date.parse(h.until)
+    if (untilMs !== null && untilMs <= now) notes.push(`the halt had ended by itself at ${h.until}`)
+    const block = resumeBlocker({haltKind: h.kind, haltUntilMs: untilMs, nowMs: now, unrealised: s.position.unrealised, stopLoss: o.stopLoss, flat: new PlainDecimal(s.position.net).isZero()})
+    if (block && !o.force) {
+      throw new MmError('E_RESUME_REFUSED', `resume refused: ${block.message} (as of the state written ${s.updatedAt})`, {exitCode: 1, suggestion: 'mm flatten closes the position; --force resumes anyway'})
+    }
+    if (block) notes.push(`forced over: ${block.message}`)
+    s.halt = null
+    s.updatedAt = iso(now)
+    s.counters = {...s.counters, writes: (s.counters.writes ?? 0) + 1}
+    writeStateFile(t.path, s)
+    return {...base, via: 'self', resumed: true, halt: h, ack: null, refused: null}
+  } finally {
+    lock.release()
+  }
+}
+
+export interface FlattenResult extends ActionBase {
+  ack: StateAck | null
+  /** signed position before and after (base units) */
+  positionBefore: string
+  positionAfter: string
+  residual: string
+  rounds: FlattenRound[]
+  maxSlippagePct: number
+  exitCode: 0 | 1 | 3
+  final: string
+}
+
+/** Flatten through a running quote: it halts, cancels, and closes within the cap; we follow its rounds in state.json. */
+export async function flattenViaQuote(o: {t: Target; maxSlip: number; maxRounds: number; waitMs: number; onRound?: (r: FlattenRound) => void}, q: Liveness & {kind: 'alive'}, state: StateFile): Promise<FlattenResult> {
+  const {t} = o
+  const notes: string[] = []
+  const before = state.position.net
+  const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes, via: 'quote' as const, maxSlippagePct: o.maxSlip, positionBefore: before}
+  const r = await askQuote(t, {kind: 'flatten', maxSlippagePct: o.maxSlip, reason: 'mm flatten'}, o.waitMs)
+  if (!r.ack) {
+    return {...base, ack: null, positionAfter: before, residual: abs(before), rounds: [], exitCode: 1, final: `mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s`}
+  }
+  const printed = new Set<number>()
+  const done = await waitForState(t, o.waitMs, (s) => {
+    const rounds = s.flatten?.requestId === r.request.id ? s.flatten.rounds : []
+    for (const x of rounds) {
+      if (x.status !== 'open' && !printed.has(x.round)) {
+        printed.add(x.round)
+        o.onRound?.(x)
+      }
+    }
+    const finished = rounds.filter((x) => x.status !== 'open').length
+    if (new PlainDecimal(s.position.net).isZero() && Object.values(s.orders).every((w) => w.layer !== 'flatten')) return 'flat'
+    if (finished >= o.maxRounds) return 'rounds'
+    return null
+  })
+  const s = done?.state ?? readStateFile(t.path) ?? state
+  const rounds = s.flatten?.requestId === r.request.id ? s.flatten.rounds : []
+  const after = s.position.net
+  const flat = new PlainDecimal(after).isZero()
+  const rejected = rounds.filter((x) => x.status === 'rejected').length
+  if (new PlainDecimal(before).isZero()) {
+    return {...base, ack: r.ack, positionAfter: after, residual: abs(after), rounds, exitCode: flat ? 0 : 3, final: flat ? `${t.symbol}: no position; quoting halted (mm resume to quote again)` : `residual ${abs(after)}`}
+  }
+  if (!flat) notes.push(`the quote stays halted and keeps closing within the cap each cycle until flat or mm resume`)
+  return {
+    ...base,
+    ack: r.ack,
+    positionAfter: after,
+    residual: abs(after),
+    rounds,
+    exitCode: flat ? 0 : rejected > 0 && rejected === rounds.length ? 1 : 3,
+    final: flat ? `flat after ${rounds.length} round(s)` : `residual ${abs(after)} after ${rounds.length} round(s)${done ? '' : ` (${o.waitMs / 1000} s)`} within max slippage ${o.maxSlip}`,
+  }
+}
+
+function abs(s: string): string {
+  return new PlainDecimal(s).abs().toString()
+}
+
+/** Record the halt a flatten implies when it acts without a quote (under the lock). */
+export async function recordFlattenHalt(t: Target, notes: string[]): Promise<StateFile | null> {
+  const lock = await lockForCommand(t, 'flatten')
+  try {
+    if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
+    const s = readStateFile(t.path)
+    if (!s) return null
+    if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: iso(), until: null, flatten: true}
+    if (s.dryRun) s.orders = {}
+    markGone(s, 'flatten')
+    s.updatedAt = iso()
+    writeStateFile(t.path, s)
+    return s
+  } finally {
+    lock.release()
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * state.json: one file per symbol under the state dir, owned by the running `mm quote`
+ * (or, when none runs, by the operator command holding the lock). Written atomically:
+ * a temp file beside it, fsync, rename over the old one, fsync the directory — a reader
+ * or a crash sees the old file or the new one, never a torn one. A file that does not
+ * parse, or that carries a newer schema than this build knows, is an error naming the
+ * file, and it is never overwritten.
+ */
+import {closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
+import {MmError} from '../domain/errors.js'
+
+export const STATE_SCHEMA = 1
+
+/** Env var of the SIGKILL test: `N` → the Nth write of this process stops itself (SIGSTOP) after the temp file is written, before the rename. */
+export const WRITE_HOOK_ENV = 'MM_TEST_STATE_STOP_AT_WRITE'
+
+export type HaltKind = 'manual' | 'stop_loss' | 'shock'
+
+export interface StateHalt {
+  kind: HaltKind
+  /** the operator's --reason, or what tripped an automatic halt */
+  reason: string
+  /** who: user@host of the command, or 'mm quote' for automatic halts */
+  by: string
+  /** ISO time the halt began */
+  at: string
+  /** ISO time it ends by itself; null = until `mm resume` */
+  until: string | null
+  /** the position is being closed (stop-loss, `mm flatten`) */
+  flatten: boolean
+  flattened?: boolean
+}
+
+export interface StateOrder {
+  side: 'BUY' | 'SELL'
+  price: string
+  qty: string
+  filled: string
+  status: string
+  tif: string
+  reduceOnly: boolean
+  layer: string
+  /** ISO time sent */
+  sentAt: string
+}
+
+export interface StateAck {
+  id: string
+  kind: 'halt' | 'resume' | 'flatten'
+  /** ISO time the quote applied (or refused) it */
+  at: string
+  result: 'applied' | 'refused'
+  message: string
+}
+
+export interface FlattenRound {
+  round: number
+  clientOrderId: string
+  side: 'BUY' | 'SELL'
+  price: string
+  qty: string
+  filled: string
+  /** 'open' | 'filled' | 'expired' | 'canceled' | 'rejected' */
+  status: string
+  /** VWAP of the fills vs the mid at the decision (fraction), null before a fill */
+  slippage: string | null
+}
+
+export interface StateFile {
+  schema: number
+  symbol: string
+  /** dry-run marker: the position and orders are paper ones */
+  dryRun: boolean
+  updatedAt: string
+  instrument: {tickSize: string; stepSize: string; minQty: string; minNotional: string} | null
+  /** the `mm quote` that owns (or owned) this file */
+  process: {
+    pid: number
+    host: string
+    startedAt: string
+    /** ISO time of the last write while running (at least once a second) */
+    heartbeat: string
+    running: boolean
+    runId: string | null
+    runDir: string | null
+    endedAt?: string
+    endReason?: string
+  } | null
+  position: {
+    net: string
+    avgCost: string | null
+    /** the mark: the local book's mid at the last write (null before a whole book) */
+    mark: string | null
+    realised: string
+    unrealised: string
+    fees: string
+    funding: string
+    total: string
+    fills: number
+    /** the exact ledger (cost units as decimal strings), for restarts */
+    ledger: Record<string, unknown> | null
+  }
+  /** working orders by client order id */
+  orders: Record<string, StateOrder>
+  risk: {mode: string; reduceOnly: boolean; pause: string | null; counters: Record<string, number>}
+  halt: StateHalt | null
+  counters: {writes: number; orders: number; cancels: number; fills: number; rejects: number; controlRequests: number}
+  control: {acks: StateAck[]}
+  flatten: {requestId: string | null; maxSlippagePct: number; rounds: FlattenRound[]} | null
+}
+
+export function emptyState(symbol: string, dryRun: boolean, nowIso: string): StateFile {
+  return {
+    schema: STATE_SCHEMA,
+    symbol,
+    dryRun,
+    updatedAt: nowIso,
+    instrument: null,
+    process: null,
+    position: {net: '0', avgCost: null, mark: null, realised: '0', unrealised: '0', fees: '0', funding: '0', total: '0', fills: 0, ledger: null},
+    orders: {},
+    risk: {mode: 'normal', reduceOnly: false, pause: null, counters: {}},
+    halt: null,
+    counters: {writes: 0, orders: 0, cancels: 0, fills: 0, rejects: 0, controlRequests: 0},
+    control: {acks: []},
+    flatten: null,
+  }
+}
+
+/** The state file cannot be used: exit 2 (a bad input file), naming it; it is left as it is. */
+export class StateFileError extends MmError {
+  constructor(code: string, message: string, suggestion: string) {
+    super(code, message, {exitCode: 2, suggestion})
+  }
+}
+
+/** Read a state file; null when there is none. Throws StateFileError for a corrupt or future-version file. */
+export function readStateFile(path: string): StateFile | null {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw new StateFileError('E_STATE_READ', `cannot read state file ${path}: ${(error as Error).message}`, 'check the permissions of the state dir')
+  }
+  const keep = 'the file is left as it is: inspect it, move it aside (the position and halt it records are then forgotten) and run again'
+  let j: unknown
+  try {
+    j = JSON.parse(text)
+  } catch {
+    throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt (not JSON${text.length === 0 ? ': empty' : `, ${text.length} bytes`})`, keep)
+  }
+  const s = j as Partial<StateFile> | null
+  if (s === null || typeof s !== 'object' || Array.isArray(s) || typeof s.schema !== 'number' || !Number.isInteger(s.schema)) {
+    throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt (no schema version)`, keep)
+  }
+  if (s.schema > STATE_SCHEMA) {
+    throw new StateFileError('E_STATE_VERSION', `state file ${path} has schema version ${s.schema}; this mm reads up to ${STATE_SCHEMA}`, 'a newer mm wrote it: use that version (the file is left as it is)')
+  }
+  if (s.schema < 1 || typeof s.symbol !== 'string' || typeof s.position !== 'object' || s.position === null || typeof s.orders !== 'object' || s.orders === null || typeof s.counters !== 'object' || s.counters === null) {
+    throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt (missing symbol, position, orders or counters)`, keep)
+  }
+  return s as StateFile
+}
+
+let writesThisProcess = 0
+
+/** Write `state` to `path` whole or not at all (temp file, fsync, rename, fsync dir). */
+export function writeStateFile(path: string, state: StateFile): void {
+  const dir = dirname(path)
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`)
+  const text = JSON.stringify(state, null, 2) + '\n'
+  const fd = openSync(tmp, 'w', 0o600)
+  try {
+    writeSync(fd, text)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  writesThisProcess++
+  const stopAt = process.env[WRITE_HOOK_ENV]
+  if (stopAt !== undefined && Number(stopAt) === writesThisProcess) {
+    writeSync(2, `state write hook: stopped before rename of ${tmp} (write ${writesThisProcess})\n`)
+    process.kill(process.pid, 'SIGSTOP')
+  }
+  renameSync(tmp, path)
+  try {
+    const dfd = openSync(dir, 'r')
+    try {
+      fsyncSync(dfd)
+    } finally {
+      closeSync(dfd)
+    }
+  } catch {
+    // some file systems refuse fsync on a directory; the rename itself is atomic
+  }
+}
+
+/** Remove temp files a killed writer left beside the state file (never the state file). */
+export function removeStaleTemps(dir: string): number {
+  if (!existsSync(dir)) return 0
+  let n = 0
+  for (const f of readdirSync(dir)) {
+    if (/^\.state\.json\.tmp-\d+$/.test(f)) {
+      try {
+        unlinkSync(join(dir, f))
+        n++
+      } catch {
+        // gone already
+      }
+    }
+  }
+  return n
+}

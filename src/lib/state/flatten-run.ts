@@ -1,0 +1,90 @@
+/**
+ * `mm flatten` from the command's side: the plan (--dry-run) from state.json's position
+ * and a public depth snapshot, the run through a live quote, or — with no quote — what
+ * can be done without a venue session.
+ */
+import {PlainDecimal} from '../domain/decimal.js'
+import {MmError, PartialError} from '../domain/errors.js'
+import {Instrument} from '../domain/instrument.js'
+import {type FlattenRoundPlan, levelsBook, planFlattenRound} from '../strategy/flatten.js'
+import type {Endpoints} from '../cli/endpoints.js'
+import {type FlattenResult, flattenViaQuote, recordFlattenHalt} from './actions.js'
+import {readStateFile, type FlattenRound, type StateFile} from './file.js'
+import {describeLiveness, liveness, type Target} from './ops.js'
+
+export interface FlattenPlanView {
+  stateDir: string
+  symbol: string
+  stateFile: string
+  position: string
+  maxSlippagePct: number
+  side: string | null
+  mid: string | null
+  cap: string | null
+  available: string
+  orders: Array<{side: string; price: string; qty: string}>
+  expectedPrice: string | null
+  expectedSlippage: string | null
+  residual: string
+  why: FlattenRoundPlan['why']
+}
+
+function instrumentOf(s: StateFile): Instrument {
+  if (!s.instrument) throw new MmError('E_STATE_NO_INSTRUMENT', 'state.json has no instrument (no quote has run on this symbol yet)', {exitCode: 1})
+  return new Instrument({symbol: s.symbol, ...s.instrument})
+}
+
+/** --dry-run: the first round's plan on the venue's current book; nothing is sent. */
+export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoints): Promise<FlattenPlanView | null> {
+  const s = readStateFile(t.path)
+  if (!s || new PlainDecimal(s.position.net).isZero()) return null
+  const inst = instrumentOf(s)
+  const net = inst.qtyToSteps(new PlainDecimal(s.position.net).abs().toString()) * (new PlainDecimal(s.position.net).isNeg() ? -1 : 1)
+  const {BinancePublicRest} = await import('../venue/binance/rest-public.js')
+  const rest = new BinancePublicRest({baseUrl: endpoints.rest})
+  let snap
+  try {
+    snap = await rest.depth(t.symbol, 100)
+  } finally {
+    await rest.close()
+  }
+  const lv = (l: Array<[string, string]>) => l.map(([p, q]) => [inst.priceToTicks(p), inst.qtyToSteps(q)] as [number, number])
+  const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, maxSlip, inst)
+  const px = (ticks: number | null) => (ticks === null ? null : new PlainDecimal(ticks).mul(inst.spec.tickSize).toString())
+  return {
+    stateDir: t.stateDir,
+    symbol: t.symbol,
+    stateFile: t.path,
+    position: s.position.net,
+    maxSlippagePct: maxSlip,
+    side: plan.side,
+    mid: px(plan.mid),
+    cap: px(plan.capTicks),
+    available: inst.stepsToQty(plan.available),
+    orders: plan.orders.map((o) => ({side: o.side, price: inst.ticksToPrice(o.price), qty: inst.stepsToQty(o.qty)})),
+    expectedPrice: plan.expectedPrice === null ? null : new PlainDecimal(plan.expectedPrice).mul(inst.spec.tickSize).toSignificantDigits(12).toString(),
+    expectedSlippage: plan.expectedSlippage === null ? null : new PlainDecimal(plan.expectedSlippage).toSignificantDigits(6).toString(),
+    residual: inst.stepsToQty(plan.residual),
+    why: plan.why,
+  }
+}
+
+export async function flattenSymbol(o: {t: Target; maxSlip: number; maxRounds: number; waitMs: number; onRound?: (r: FlattenRound) => void}): Promise<FlattenResult> {
+  const {t} = o
+  const state = readStateFile(t.path)
+  const q = liveness(t.dir, state, Date.now())
+  if (q.kind === 'alive' && state) return flattenViaQuote(o, q, state)
+  if (q.kind === 'hung') throw new MmError('E_QUOTE_HUNG', `${describeLiveness(q)}: flatten needs it to answer, or to be stopped`, {exitCode: 1, suggestion: 'mm halt cancels from here; kill the hung quote, then mm flatten'})
+  const notes: string[] = q.kind === 'dead' ? [describeLiveness(q)] : []
+  const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes, via: 'self' as const, maxSlippagePct: o.maxSlip, ack: null, rounds: []}
+  if (!state || new PlainDecimal(state.position.net).isZero()) {
+    if (state) await recordFlattenHalt(t, notes)
+    return {...base, positionBefore: '0', positionAfter: '0', residual: '0', exitCode: 0, final: `${t.symbol}: no position${state ? ' (halt recorded)' : ''}`}
+  }
+  if (state.dryRun) {
+    await recordFlattenHalt(t, notes)
+    notes.push('dry-run state: the paper position ended with its quote process; nothing is held on a venue')
+    return {...base, positionBefore: state.position.net, positionAfter: state.position.net, residual: '0', exitCode: 0, final: `${t.symbol}: no venue position (dry-run); halt recorded`}
+  }
+  throw new PartialError('E_LIVE_UNAVAILABLE', `${t.symbol}: position ${state.position.net} and no mm quote runs; closing it from here needs signed venue calls, which this build does not have`, {suggestion: 'start mm quote (it resumes halted) and run mm flatten again'})
+}

@@ -1,0 +1,387 @@
+/**
+ * The adapter between a running `mm quote` (live or live dry-run; never replay) and its
+ * state.json: it holds the symbol's lock for the run, writes the state atomically at
+ * every change worth keeping (orders, fills, risk events, control) and at least once a
+ * second (the heartbeat), and feeds control requests from `halt` / `resume` / `flatten`
+ * into the engine's control path, acknowledging each in state.json.
+ *
+ * The drivers call: `StateKeeper.open` before connecting, `attach` once the engine exists,
+ * `onEvent` for every run event, `close` at the end.
+ */
+import {mkdirSync, watch, type FSWatcher} from 'node:fs'
+import {hostname, userInfo} from 'node:os'
+import {PlainDecimal} from '../domain/decimal.js'
+import type {Instrument} from '../domain/instrument.js'
+import type {WorkingOrder} from '../domain/orders.js'
+import {pnlSummary, positionFromJSON, type PositionJSON} from '../orders/position.js'
+import {resumeBlocker} from '../risk/resume.js'
+import type {ControlRequest, HaltInfo, RiskState} from '../risk/types.js'
+import type {RunEvent} from '../telemetry/run-events.js'
+import {type ControlFileRequest, controlDir, readControlRequests, removeControlRequest} from './control.js'
+import {stateFilePath, symbolDir} from './dir.js'
+import {emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {acquireLock, type HeldLock} from './lock.js'
+
+/** What the keeper needs of the engine. */
+export interface KeeperEngine {
+  checkpoint(): Record<string, unknown>
+  request(req: ControlRequest): void
+}
+
+export interface StateKeeperOptions {
+  stateDir: string
+  symbol: string
+  dryRun: boolean
+  /** risk.stopLoss (0 = off; pass 0 for the naive strategy) */
+  stopLoss: number
+  onNotice?: (msg: string) => void
+  /** wall clock (ms) */
+  now?: () => number
+  /** poll of the control folder, ms (fallback for fs.watch) */
+  pollMs?: number
+  heartbeatMs?: number
+}
+
+const KEEP = new Set(['order', 'ack', 'reject', 'canceled', 'expired', 'fill', 'risk_event', 'run_start', 'run_end'])
+const MAX_ACKS = 20
+const MIN_WRITE_GAP_MS = 50
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString()
+}
+
+export function whoAmI(): string {
+  let user = 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // no passwd entry
+  }
+  return `${user}@${hostname()}`
+}
+
+export function haltToState(h: HaltInfo | null): StateHalt | null {
+  if (!h) return null
+  const reason = h.why ?? (h.reason === 'stop_loss' ? 'unrealised PnL below risk.stopLoss' : h.reason === 'shock' ? 'mid moved more than risk.shockPct' : 'manual')
+  return {kind: h.reason, reason, by: h.by ?? 'mm quote', at: iso(h.since), until: h.until === null ? null : iso(h.until), flatten: h.flatten, ...(h.flattened ? {flattened: true} : {})}
+}
+
+export class StateKeeper {
+  readonly dir: string
+  readonly path: string
+  private readonly o: StateKeeperOptions
+  private readonly lock: HeldLock
+  private readonly now: () => number
+  private state: StateFile
+  private readonly startedMs: number
+  private engine: KeeperEngine | null = null
+  private inst: Instrument | null = null
+  private kick: () => void = () => {}
+  private watcher: FSWatcher | null = null
+  private poll: NodeJS.Timeout | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  private pending: NodeJS.Timeout | undefined
+  private lastWrite = 0
+  private lastError = ''
+  private batching = false
+  private closed = false
+  private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
+
+  private constructor(o: StateKeeperOptions, lock: HeldLock, prev: StateFile | null) {
+    this.o = o
+    this.lock = lock
+    this.now = o.now ?? Date.now
+    this.startedMs = this.now()
+    this.dir = symbolDir(o.stateDir, o.symbol)
+    this.path = stateFilePath(o.stateDir, o.symbol)
+    const base = emptyState(o.symbol.toUpperCase(), o.dryRun, iso(this.startedMs))
+    this.state = prev ? {...base, halt: prev.halt, counters: {...base.counters, ...prev.counters}, control: {acks: prev.control?.acks ?? []}} : base
+  }
+
+  /** Take the symbol's lock and read the previous state (an unreadable one is an error, and the lock is let go). */
+  static open(o: StateKeeperOptions): StateKeeper {
+    const now = (o.now ?? Date.now)()
+    const dir = symbolDir(o.stateDir, o.symbol)
+    const lock = acquireLock(dir, 'quote', iso(now))
+    try {
+      if (lock.tookOver) o.onNotice?.(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command}, no longer running) in ${dir}`)
+      const prev = readStateFile(stateFilePath(o.stateDir, o.symbol))
+      removeStaleTemps(dir)
+      return new StateKeeper(o, lock, prev)
+    } catch (error) {
+      lock.release()
+      throw error
+    }
+  }
+
+  /** The halt carried over from the previous state (still in force), or null. */
+  get carriedHalt(): StateHalt | null {
+    const h = this.state.halt
+    if (!h) return null
+    if (h.until !== null && Date.parse(h.until) <= this.startedMs) return null
+    return h
+  }
+
+  /** Start keeping: the engine exists (not started yet), the run has an id and a directory. */
+  attach(engine: KeeperEngine, inst: Instrument, run: {runId: string; runDir: string}, kick: () => void): void {
+    this.engine = engine
+    this.inst = inst
+    this.kick = kick
+    const s = inst.spec
+    this.state.instrument = {tickSize: s.tickSize, stepSize: s.stepSize, minQty: s.minQty, minNotional: s.minNotional}
+    const nowIso = iso(this.startedMs)
+    this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir}
+    const carried = this.carriedHalt
+    if (carried) {
+      const untilMs = carried.until === null ? null : Date.parse(carried.until)
+      engine.request({kind: 'halt', by: carried.by, why: carried.kind === 'manual' ? carried.reason : `${carried.kind} halt carried over (${carried.reason})`, untilMs})
+      this.o.onNotice?.(`halt carried over from ${this.path}: ${carried.kind}, ${carried.reason}, by ${carried.by}${carried.until ? ` until ${carried.until}` : ''} — mm resume clears it`)
+    }
+    this.state.halt = null
+    // requests left for a quote that is gone: a halt still applies (the safe direction), others are refused
+    for (const {file, req} of readControlRequests(this.dir)) {
+      removeControlRequest(file)
+      if (req === null) continue
+      if (req.kind === 'halt') this.apply(req)
+      else this.ack(req, 'refused', 'arrived before this mm quote started; run the command again')
+    }
+    this.flush()
+    this.startWatching()
+    this.heartbeat = setInterval(() => this.safeFlush(), this.o.heartbeatMs ?? 1000)
+  }
+
+  /** Every run event: counts, flatten rounds, and a write soon when it is worth keeping. */
+  onEvent(ev: RunEvent): void {
+    const c = this.state.counters
+    if (ev.type === 'order') {
+      if (ev.action === 'place') {
+        c.orders++
+        if (ev.layer === 'flatten' && this.state.flatten) {
+          const mid = this.midNow()
+          const r = {round: this.rounds.size + 1, clientOrderId: ev.clientOrderId, side: ev.side ?? 'SELL', price: ev.price ?? '', qty: ev.qty ?? '', filled: '0', status: 'open', slippage: null, mid, value: new PlainDecimal(0)}
+          this.rounds.set(ev.clientOrderId, r)
+        }
+      } else c.cancels++
+    } else if (ev.type === 'fill') {
+      c.fills++
+      const r = this.rounds.get(ev.clientOrderId)
+      if (r) {
+        r.value = r.value.add(new PlainDecimal(ev.price).mul(ev.qty))
+        const filled = new PlainDecimal(r.filled).add(ev.qty)
+        r.filled = filled.toString()
+        if (filled.gte(r.qty)) r.status = 'filled'
+        if (r.mid !== null) {
+          const vwap = r.value.div(filled)
+          const mid = new PlainDecimal(r.mid)
+          r.slippage = (r.side === 'SELL' ? mid.sub(vwap) : vwap.sub(mid)).div(mid).toSignificantDigits(6).toString()
+        }
+      }
+    } else if (ev.type === 'reject') {
+      c.rejects++
+      const r = this.rounds.get(ev.clientOrderId)
+      if (r && r.status === 'open') r.status = 'rejected'
+    } else if (ev.type === 'expired' || ev.type === 'canceled') {
+      const r = this.rounds.get(ev.clientOrderId)
+      if (r && r.status === 'open') r.status = ev.type
+    }
+    if (KEEP.has(ev.type)) this.soon()
+  }
+
+  /** Last write; the lock is let go. */
+  close(endReason: string): void {
+    if (this.closed) return
+    if (!this.engine) return this.abandon()
+    this.stopWatching()
+    clearInterval(this.heartbeat)
+    clearTimeout(this.pending)
+    // requests that came in while stopping are still applied (halt) or refused
+    if (this.engine) this.processControl()
+    if (this.state.process) {
+      this.state.process.running = false
+      this.state.process.endedAt = iso(this.now())
+      this.state.process.endReason = endReason
+    }
+    try {
+      this.flush()
+    } finally {
+      this.closed = true
+      this.lock.release()
+    }
+  }
+
+  /** Release the lock without writing (the run failed before it started). */
+  abandon(): void {
+    if (this.closed) return
+    this.closed = true
+    this.stopWatching()
+    clearInterval(this.heartbeat)
+    clearTimeout(this.pending)
+    this.lock.release()
+  }
+
+  /** The state as last built (for tests and the final result). */
+  snapshot(): StateFile {
+    return this.state
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private midNow(): string | null {
+    const cp = this.engine?.checkpoint()
+    const mid2 = (cp?.risk as RiskState | undefined)?.lastMid2 ?? null
+    if (mid2 === null || !this.inst) return null
+    return new PlainDecimal(mid2).div(2).mul(this.inst.spec.tickSize).toString()
+  }
+
+  private soon(): void {
+    if (this.pending || this.closed) return
+    const wait = Math.max(0, this.lastWrite + MIN_WRITE_GAP_MS - this.now())
+    this.pending = setTimeout(() => {
+      this.pending = undefined
+      this.safeFlush()
+    }, wait)
+  }
+
+  private startWatching(): void {
+    const dir = controlDir(this.dir)
+    try {
+      mkdirSync(dir, {recursive: true})
+      this.watcher = watch(dir, () => this.safe(() => this.processControl()))
+      this.watcher.on('error', () => this.watcher?.close())
+    } catch {
+      this.watcher = null // the poll below still sees every request
+    }
+    this.poll = setInterval(() => this.safe(() => this.processControl()), this.o.pollMs ?? 250)
+  }
+
+  private stopWatching(): void {
+    this.watcher?.close()
+    this.watcher = null
+    clearInterval(this.poll)
+  }
+
+  private processControl(): void {
+    if (this.closed || !this.engine) return
+    const reqs = readControlRequests(this.dir)
+    if (reqs.length === 0) return
+    this.batching = true
+    try {
+      for (const {file, req} of reqs) {
+        removeControlRequest(file)
+        if (req === null) {
+          this.o.onNotice?.(`ignored an unreadable control request ${file}`)
+          continue
+        }
+        this.apply(req)
+      }
+    } finally {
+      this.batching = false
+    }
+    // the engine decides now; the acknowledgements are dated after that decision
+    this.kick()
+    const at = iso(this.now())
+    this.state.control.acks = this.state.control.acks.map((a) => (a.at === '' ? {...a, at} : a))
+    this.flush()
+  }
+
+  private apply(req: ControlFileRequest): void {
+    const e = this.engine as KeeperEngine
+    this.state.counters.controlRequests++
+    if (req.kind === 'halt') {
+      const untilMs = req.until ? Date.parse(req.until) : null
+      e.request({kind: 'halt', by: req.by, why: req.reason ?? 'manual', untilMs})
+      this.ack(req, 'applied', `halted${req.until ? ` until ${req.until}` : ''}: cancelling our orders, quoting stopped`)
+      this.o.onNotice?.(`halt from ${req.by}: ${req.reason ?? 'manual'}`)
+    } else if (req.kind === 'resume') {
+      const cp = e.checkpoint()
+      const risk = cp.risk as RiskState
+      const halt = risk.halt
+      if (!halt) {
+        this.ack(req, 'applied', 'not halted: nothing to resume')
+        return
+      }
+      const pos = positionFromJSON(cp.position as PositionJSON)
+      const unrealised = risk.lastMid2 === null || !this.inst ? '0' : pnlSummary(pos, this.inst, risk.lastMid2).unrealised
+      const block = resumeBlocker({haltKind: halt.reason, haltUntilMs: halt.until, nowMs: this.now(), unrealised, stopLoss: this.o.stopLoss, flat: pos.net === 0})
+      if (block && !req.force) {
+        this.ack(req, 'refused', `${block.message} (--force overrides)`)
+        return
+      }
+      e.request({kind: 'resume', by: req.by})
+      this.ack(req, 'applied', block ? `resumed by force over: ${block.message}` : `resumed (was ${halt.reason})`)
+      this.o.onNotice?.(`resume from ${req.by}`)
+    } else {
+      e.request({kind: 'flatten', by: req.by, why: req.reason ?? 'mm flatten', maxSlippagePct: req.maxSlippagePct})
+      this.state.flatten = {requestId: req.id, maxSlippagePct: req.maxSlippagePct ?? 0, rounds: []}
+      this.rounds.clear()
+      this.ack(req, 'applied', 'halted; closing the position with reduce-only IOC orders')
+      this.o.onNotice?.(`flatten from ${req.by} (max slippage ${req.maxSlippagePct})`)
+    }
+  }
+
+  /** Record an acknowledgement; while a batch is applied (before the engine decides) its time is filled in afterwards. */
+  private ack(req: ControlFileRequest, result: StateAck['result'], message: string): void {
+    const at = this.batching ? '' : iso(this.now())
+    this.state.control.acks = [...this.state.control.acks, {id: req.id, kind: req.kind, at, result, message}].slice(-MAX_ACKS)
+  }
+
+  private build(): void {
+    const e = this.engine
+    const inst = this.inst
+    const nowMs = this.now()
+    this.state.updatedAt = iso(nowMs)
+    if (this.state.process && !this.closed && this.state.process.running) this.state.process.heartbeat = iso(nowMs)
+    if (!e || !inst) return
+    const cp = e.checkpoint()
+    const risk = cp.risk as RiskState
+    const ledger = cp.position as PositionJSON
+    const pos = positionFromJSON(ledger)
+    const mid2 = risk.lastMid2
+    const pnl = pnlSummary(pos, inst, mid2 ?? 0)
+    this.state.position = {
+      net: pnl.net,
+      avgCost: pos.net === 0 ? null : pnl.avgEntry,
+      mark: mid2 === null ? null : pnl.mark,
+      realised: pnl.realised,
+      unrealised: mid2 === null ? '0' : pnl.unrealised,
+      fees: pnl.fees,
+      funding: pnl.funding,
+      total: mid2 === null ? new PlainDecimal(pnl.realised).sub(pnl.fees).add(pnl.funding).toString() : pnl.total,
+      fills: pos.fills,
+      ledger: ledger as unknown as Record<string, unknown>,
+    }
+    const orders: StateFile['orders'] = {}
+    for (const w of cp.workingOrders as WorkingOrder[]) {
+      orders[w.clientOrderId] = {side: w.side, price: inst.ticksToPrice(w.price), qty: inst.stepsToQty(w.qty), filled: inst.stepsToQty(w.filled), status: w.status, tif: w.tif, reduceOnly: w.reduceOnly, layer: w.layer, sentAt: iso(w.sentAt)}
+    }
+    this.state.orders = orders
+    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}}
+    this.state.halt = haltToState(risk.halt)
+    if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({mid: _m, value: _v, ...r}) => r)
+  }
+
+  /** From a timer: a failed write is told, never thrown into the event loop (quoting goes on; the next write tries again). */
+  private safe(fn: () => void): void {
+    try {
+      fn()
+    } catch (error) {
+      const msg = `state: ${(error as Error).message}`
+      if (msg !== this.lastError) this.o.onNotice?.(msg)
+      this.lastError = msg
+    }
+  }
+
+  private safeFlush(): void {
+    this.safe(() => this.flush())
+  }
+
+  private flush(): void {
+    if (this.closed) return
+    clearTimeout(this.pending)
+    this.pending = undefined
+    this.build()
+    this.state.counters.writes++
+    writeStateFile(this.path, this.state)
+    this.lastWrite = this.now()
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * One writer per symbol and state dir: <state-dir>/<SYMBOL>/lock, created exclusively
+ * (O_EXCL) and holding the owner's pid, host and command. `mm quote` holds it for its
+ * whole run; `halt`/`resume`/`flatten` hold it briefly when they act themselves. A lock
+ * whose pid is dead (same host) is stale: it is taken over, and the caller is told.
+ */
+import {closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {hostname} from 'node:os'
+import {join} from 'node:path'
+import {MmError} from '../domain/errors.js'
+
+export interface LockInfo {
+  pid: number
+  host: string
+  command: string
+  /** ISO time taken */
+  at: string
+}
+
+export class LockedError extends MmError {
+  constructor(readonly holder: LockInfo, path: string) {
+    super('E_LOCKED', `${holder.command === 'quote' ? 'mm quote' : `mm ${holder.command}`} (pid ${holder.pid} on ${holder.host}) holds ${path}`, {
+      exitCode: 1,
+      suggestion: holder.command === 'quote' ? 'one mm quote per symbol and state dir: stop the other one, or use another --state-dir' : 'try again in a moment',
+      details: {holder},
+    })
+  }
+}
+
+export function lockPath(symbolDir: string): string {
+  return join(symbolDir, 'lock')
+}
+
+/** Whether a pid runs (on this host). EPERM = runs under another user. */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** The lock's holder, or null when there is no lock file. An unreadable lock file reads as pid 0 (dead). */
+export function readLock(symbolDir: string): LockInfo | null {
+  let text: string
+  try {
+    text = readFileSync(lockPath(symbolDir), 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+  try {
+    const j = JSON.parse(text) as Partial<LockInfo>
+    return {pid: Number(j.pid) || 0, host: String(j.host ?? ''), command: String(j.command ?? '?'), at: String(j.at ?? '')}
+  } catch {
+    return {pid: 0, host: '', command: '?', at: ''}
+  }
+}
+
+/** The holder is alive: same host and its pid runs (another host's lock is taken as alive). */
+export function holderAlive(h: LockInfo): boolean {
+  if (h.host !== '' && h.host !== hostname()) return true
+  return pidAlive(h.pid)
+}
+
+export interface HeldLock {
+  path: string
+  info: LockInfo
+  /** the stale lock that was taken over, if any */
+  tookOver: LockInfo | null
+  release(): void
+}
+
+/** Take the lock or throw LockedError; a stale lock (dead pid) is taken over. */
+export function acquireLock(symbolDir: string, command: string, nowIso: string): HeldLock {
+  mkdirSync(symbolDir, {recursive: true})
+  const path = lockPath(symbolDir)
+  const info: LockInfo = {pid: process.pid, host: hostname(), command, at: nowIso}
+  let tookOver: LockInfo | null = null
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let fd: number
+    try {
+      fd = openSync(path, 'wx', 0o600)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const holder = readLock(symbolDir)
+      if (holder === null) continue // released meanwhile
+      if (holder.pid === process.pid && holder.host === info.host) throw new LockedError(holder, path)
+      if (holderAlive(holder)) throw new LockedError(holder, path)
+      // stale: move it aside (only one of several racers wins the rename), then retry
+      const aside = `${path}.stale-${process.pid}`
+      try {
+        renameSync(path, aside)
+        const moved = JSON.parse(readFileSync(aside, 'utf8') || '{}') as Partial<LockInfo>
+        if ((Number(moved.pid) || 0) !== holder.pid && holderAlive({pid: Number(moved.pid) || 0, host: String(moved.host ?? ''), command: '', at: ''})) {
+          // a racer had taken it over between our read and our rename: give it back
+          renameSync(aside, path)
+          continue
+        }
+        unlinkSync(aside)
+        tookOver = holder
+      } catch {
+        // another process took it over first
+      }
+      continue
+    }
+    try {
+      writeSync(fd, JSON.stringify(info) + '\n')
+    } finally {
+      closeSync(fd)
+    }
+    let released = false
+    return {
+      path,
+      info,
+      tookOver,
+      release() {
+        if (released) return
+        released = true
+        const h = readLock(symbolDir)
+        if (h && h.pid === info.pid && h.host === info.host) {
+          try {
+            unlinkSync(path)
+          } catch {
+            // already gone
+          }
+        }
+      },
+    }
+  }
+  const h = readLock(symbolDir)
+  throw new LockedError(h ?? info, path)
+}

@@ -1,0 +1,30 @@
+/** The human form of `mm status` (cli-table3 is loaded only here, not for --json). */
+import Table from 'cli-table3'
+import {describeLiveness} from './ops.js'
+import type {SymbolStatus} from './status.js'
+
+export function renderStatus(stateDir: string, symbols: SymbolStatus[]): string {
+  if (symbols.length === 0) return `no symbol has state under ${stateDir}`
+  const out: string[] = [`state dir ${stateDir}`]
+  for (const s of symbols) {
+    if (!s.exists) {
+      out.push(`${s.symbol}: no state (${s.stateFile})`)
+      continue
+    }
+    const t = new Table({head: [`${s.symbol}${s.dryRun ? ' (dry-run)' : ''}`, ''], style: {head: [], border: []}})
+    const p = s.position
+    const h = s.halt
+    t.push(
+      ['quote', `${describeLiveness(s.quote)}${s.healthy ? '' : '  ← STALE'}`],
+      ['position / avg cost', `${p?.net ?? '0'} / ${p?.avgCost ?? '—'}`],
+      ['mark (book mid)', p?.mark ?? '—'],
+      ['PnL realised / unrealised / fees / total', `${p?.realised} / ${p?.unrealised} / ${p?.fees} / ${p?.total}`],
+      ['risk', s.risk ? `${s.risk.mode}${s.risk.pause ? ` (${s.risk.pause})` : ''}` : '—'],
+      ['halt', h ? `${h.kind}: ${h.reason} — by ${h.by} at ${h.at}${h.until ? `, until ${h.until}` : ', until mm resume'}${h.flatten ? (h.flattened ? ', flattened' : ', flattening') : ''}` : 'none'],
+      ['working orders', s.orders.length === 0 ? 'none' : s.orders.map((o) => `${o.side} ${o.qty}@${o.price} ${o.tif} ${o.status}`).join('\n')],
+      ['updated', s.updatedAt ?? '—'],
+    )
+    out.push(t.toString())
+  }
+  return out.join('\n')
+}

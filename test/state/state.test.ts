@@ -1,0 +1,137 @@
+/** State dir resolution, state.json read/write, the lock. */
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {controlDir, readControlRequests, writeControlRequest} from '../../src/lib/state/control.js'
+import {resolveStateDir, stateFilePath, symbolDir} from '../../src/lib/state/dir.js'
+import {emptyState, readStateFile, removeStaleTemps, StateFileError, writeStateFile} from '../../src/lib/state/file.js'
+import {acquireLock, LockedError} from '../../src/lib/state/lock.js'
+import {liveness} from '../../src/lib/state/ops.js'
+
+const tmp = mkdtempSync(join(tmpdir(), 'mm-state-'))
+
+describe('state dir resolution (SPEC §1)', () => {
+  const cases: Array<[string, string | undefined, NodeJS.ProcessEnv, string, string]> = [
+    ['the flag wins', '/x/flag', {MM_STATE_DIR: '/x/env', XDG_STATE_HOME: '/x/xdg', HOME: '/home/u'}, '/x/flag', 'flag'],
+    ['then MM_STATE_DIR', undefined, {MM_STATE_DIR: '/x/env', XDG_STATE_HOME: '/x/xdg', HOME: '/home/u'}, '/x/env', 'env MM_STATE_DIR'],
+    ['then $XDG_STATE_HOME/mm', undefined, {XDG_STATE_HOME: '/x/xdg', HOME: '/home/u'}, '/x/xdg/mm', 'env XDG_STATE_HOME'],
+    ['a relative XDG_STATE_HOME is ignored (XDG spec)', undefined, {XDG_STATE_HOME: 'rel', HOME: '/home/u'}, '/home/u/.local/state/mm', 'home'],
+    ['else ~/.local/state/mm', undefined, {HOME: '/home/u'}, '/home/u/.local/state/mm', 'home'],
+    ['empty values count as unset', '', {MM_STATE_DIR: '', XDG_STATE_HOME: '', HOME: '/home/u'}, '/home/u/.local/state/mm', 'home'],
+  ]
+  it.each(cases)('%s', (_name, flag, env, dir, from) => {
+    expect(resolveStateDir(flag, env)).toEqual({dir, from})
+  })
+
+  it('a relative --state-dir is made absolute against the cwd', () => {
+    expect(resolveStateDir('rel/state', {}).dir).toBe(join(process.cwd(), 'rel/state'))
+  })
+})
+
+describe('state.json', () => {
+  it('round-trips and leaves no temp file', () => {
+    const dir = join(tmp, 'rt')
+    mkdirSync(dir)
+    const p = join(dir, 'state.json')
+    const s = emptyState('ETHUSDC', true, '2026-01-01T00:00:00.000Z')
+    writeStateFile(p, s)
+    expect(readStateFile(p)).toEqual(s)
+    expect(readdirSync(dir)).toEqual(['state.json'])
+  })
+
+  it('no file reads as null', () => {
+    expect(readStateFile(join(tmp, 'none.json'))).toBeNull()
+  })
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['truncated', '{"schema": 1, "symbol": "ETHU', /state file .*bad\.json is corrupt \(not JSON, 29 bytes\)/],
+    ['empty', '', /is corrupt \(not JSON: empty\)/],
+    ['no schema', '{"symbol": "ETHUSDC"}', /is corrupt \(no schema version\)/],
+    ['future schema', '{"schema": 7, "symbol": "ETHUSDC"}', /has schema version 7; this mm reads up to 1/],
+    ['missing parts', '{"schema": 1, "symbol": "ETHUSDC"}', /is corrupt \(missing symbol, position, orders or counters\)/],
+  ]
+  it.each(bad)('%s → an error naming the file, exit 2, file untouched', (_n, text, re) => {
+    const p = join(tmp, 'bad.json')
+    writeFileSync(p, text)
+    let err: unknown
+    try {
+      readStateFile(p)
+    } catch (error) {
+      err = error
+    }
+    expect(err).toBeInstanceOf(StateFileError)
+    expect((err as StateFileError).message).toMatch(re)
+    expect((err as StateFileError).exitCode).toBe(2)
+    expect(readFileSync(p, 'utf8')).toBe(text)
+  })
+
+  it('temp files of a killed writer are removed, never the state file', () => {
+    const dir = join(tmp, 'temps')
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'state.json'), '{}')
+    writeFileSync(join(dir, '.state.json.tmp-123'), '{"half')
+    expect(removeStaleTemps(dir)).toBe(1)
+    expect(readdirSync(dir)).toEqual(['state.json'])
+  })
+})
+
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '0'])
+  return r.pid as number
+}
+
+describe('the lock', () => {
+  it('one holder at a time; released, it can be taken again', () => {
+    const dir = join(tmp, 'lock1')
+    const a = acquireLock(dir, 'quote', 'now')
+    expect(a.tookOver).toBeNull()
+    expect(() => acquireLock(dir, 'quote', 'now')).toThrow(LockedError)
+    expect(() => acquireLock(dir, 'halt', 'now')).toThrow(`mm quote (pid ${process.pid} on ${hostname()}) holds ${join(dir, 'lock')}`)
+    a.release()
+    expect(existsSync(join(dir, 'lock'))).toBe(false)
+    acquireLock(dir, 'quote', 'now').release()
+  })
+
+  it('a stale lock (dead pid) is taken over and said so', () => {
+    const dir = join(tmp, 'lock2')
+    mkdirSync(dir)
+    const pid = deadPid()
+    writeFileSync(join(dir, 'lock'), JSON.stringify({pid, host: hostname(), command: 'quote', at: 'then'}))
+    const l = acquireLock(dir, 'quote', 'now')
+    expect(l.tookOver).toEqual({pid, host: hostname(), command: 'quote', at: 'then'})
+    expect(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')).pid).toBe(process.pid)
+    l.release()
+  })
+
+  it('liveness: a dead quote whose state says running is "dead"; none when it stopped cleanly', () => {
+    const base = join(tmp, 'live')
+    const dir = symbolDir(base, 'ETHUSDC')
+    mkdirSync(dir, {recursive: true})
+    const pid = deadPid()
+    const s = emptyState('ETHUSDC', true, '2026-01-01T00:00:00.000Z')
+    s.process = {pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', heartbeat: '2026-01-01T00:00:01.000Z', running: true, runId: 'x', runDir: 'y'}
+    writeFileSync(join(dir, 'lock'), JSON.stringify({pid, host: hostname(), command: 'quote', at: 'then'}))
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'))).toEqual({kind: 'dead', pid, heartbeatAgeMs: 2000})
+    s.process.running = false
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'))).toEqual({kind: 'none'})
+    // our own pid as a quote holding the lock: alive while the heartbeat is fresh, hung after
+    writeFileSync(join(dir, 'lock'), JSON.stringify({pid: process.pid, host: hostname(), command: 'quote', at: 'then'}))
+    s.process = {...s.process, pid: process.pid, running: true}
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'), 5000)).toEqual({kind: 'alive', pid: process.pid, heartbeatAgeMs: 2000})
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:07.000Z'), 5000)).toEqual({kind: 'hung', pid: process.pid, heartbeatAgeMs: 6000})
+    expect(stateFilePath(base, 'ethusdc')).toBe(join(dir, 'state.json'))
+  })
+})
+
+describe('control requests', () => {
+  it('are read back in the order written; an unreadable one is reported, not skipped', () => {
+    const dir = join(tmp, 'ctl')
+    const a = writeControlRequest(dir, {kind: 'halt', by: 'u@h', at: 't', reason: 'x'}, 1000)
+    const b = writeControlRequest(dir, {kind: 'resume', by: 'u@h', at: 't'}, 1000)
+    writeFileSync(join(controlDir(dir), '999999999999999-1-1.json'), '{"half')
+    const r = readControlRequests(dir)
+    expect(r.map((x) => x.req?.id ?? null)).toEqual([a.id, b.id, null])
+  })
+})
