@@ -6,6 +6,7 @@
  */
 import {createHmac} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {type WebSocket, WebSocketServer} from 'ws'
 
 export interface StubRequest {
   method: string
@@ -41,6 +42,14 @@ export class BinanceStub {
   private server?: Server
   private readonly hung: ServerResponse[] = []
   url = ''
+  /** user-stream sockets by listenKey (connected via /private/ws/<key> or /ws/<key>) */
+  readonly streams = new Map<string, WebSocket>()
+  /** every user-stream connection, in order: its key */
+  readonly streamLog: string[] = []
+  /** answer client pings with pongs (turn off to simulate a dead stream) */
+  answerPings = true
+  pings = 0
+  private wss?: WebSocketServer
 
   constructor(readonly secret: string) {}
 
@@ -52,6 +61,23 @@ export class BinanceStub {
       req.on('end', () => this.answer(req, res, body))
     })
     this.server.on('connection', () => this.connections++)
+    this.wss = new WebSocketServer({noServer: true, autoPong: false})
+    this.server.on('upgrade', (req, socket, head) => {
+      const m = /^(?:\/private)?\/ws\/([^/?]+)$/.exec(req.url ?? '')
+      if (!m) {
+        socket.destroy()
+        return
+      }
+      this.wss!.handleUpgrade(req, socket, head, (ws) => {
+        const key = decodeURIComponent(m[1])
+        this.streams.set(key, ws)
+        this.streamLog.push(key)
+        ws.on('ping', (data) => {
+          this.pings++
+          if (this.answerPings) ws.pong(data)
+        })
+      })
+    })
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()))
     this.url = `http://127.0.0.1:${(this.server.address() as {port: number}).port}`
     return this.url
@@ -91,11 +117,26 @@ export class BinanceStub {
   }
 
   reset(): void {
+    for (const ws of this.streams.values()) ws.terminate()
+    this.streams.clear()
+    this.streamLog.length = 0
+    this.pings = 0
+    this.answerPings = true
     this.requests.length = 0
     this.handler = () => undefined
   }
 
+  /** send a user-stream event to the socket of `key` (the latest when omitted) */
+  push(event: unknown, key?: string): void {
+    const k = key ?? this.streamLog.at(-1)
+    const ws = k === undefined ? undefined : this.streams.get(k)
+    if (!ws) throw new Error(`no user stream for ${k}`)
+    ws.send(typeof event === 'string' ? event : JSON.stringify(event))
+  }
+
   async stop(): Promise<void> {
+    for (const ws of this.streams.values()) ws.terminate()
+    this.wss?.close()
     for (const res of this.hung) res.destroy()
     this.server?.closeAllConnections()
     await new Promise<void>((r) => this.server?.close(() => r()) ?? r())

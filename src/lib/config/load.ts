@@ -81,6 +81,16 @@ function crossIssues(c: MmConfig): ConfigIssue[] {
   if (c.risk.fallbackSlippageMax < c.risk.reduceOnlyMaxSlippagePct) {
     out.push({path: 'risk.fallbackSlippageMax', value: c.risk.fallbackSlippageMax, expected: `≥ risk.reduceOnlyMaxSlippagePct (${c.risk.reduceOnlyMaxSlippagePct})`})
   }
+  // live trading
+  if (c.live.deadmanRefreshMs >= c.live.deadmanCountdownMs) {
+    out.push({path: 'live.deadmanRefreshMs', value: c.live.deadmanRefreshMs, expected: `< live.deadmanCountdownMs (${c.live.deadmanCountdownMs})`})
+  }
+  if (c.live.ratePauseAt <= c.live.rateSlowAt) {
+    out.push({path: 'live.ratePauseAt', value: c.live.ratePauseAt, expected: `> live.rateSlowAt (${c.live.rateSlowAt})`})
+  }
+  if (c.live.stormHaltAt <= c.live.stormSlowAt) {
+    out.push({path: 'live.stormHaltAt', value: c.live.stormHaltAt, expected: `> live.stormSlowAt (${c.live.stormSlowAt})`})
+  }
   return out
 }
 
@@ -102,7 +112,7 @@ function stripComments(c: MmConfig): MmConfig {
     const {$comment: _, ...rest} = o as T & {$comment?: string}
     return rest as T
   }
-  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper), orders: drop(c.orders)}
+  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper), orders: drop(c.orders), live: drop(c.live)}
 }
 
 export interface LoadedConfig {

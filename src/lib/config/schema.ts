@@ -142,6 +142,22 @@ export const ordersSchema = z.strictObject({
   cancelAttempts: num({def: 3, min: 1, max: 100, int: true, unit: 'cancels', doc: 'cancels sent for one order without an answer before it is queried instead'}),
 })
 
+// live trading on Binance (venue/binance: gateway, rate governor, user stream, dead-man's switch, audit)
+export const liveSchema = z.strictObject({
+  $comment: comment,
+  selfTradePrevention: oneOf(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'] as const, {def: 'EXPIRE_MAKER', doc: 'selfTradePreventionMode sent with every order (always sent: the venue documents two different defaults)'}),
+  requestTimeoutMs: num({def: 5000, min: 100, max: 60_000, int: true, unit: 'ms', doc: 'per-request timeout of the signed REST gateway; a timeout leaves the request in doubt (settled by a query)'}),
+  deadmanCountdownMs: num({def: 120_000, min: 1000, max: 3_600_000, int: true, unit: 'ms', doc: "dead-man's switch (countdownCancelAll): the venue cancels every order of the symbol if not refreshed within this long"}),
+  deadmanRefreshMs: num({def: 30_000, min: 200, max: 3_600_000, int: true, unit: 'ms', doc: "refresh period of the dead-man's switch; must be below deadmanCountdownMs"}),
+  auditIntervalMs: num({def: 30_000, min: 1000, max: 3_600_000, int: true, unit: 'ms', doc: 'period of the REST audit (open orders ⊆ intended orders, position equal)'}),
+  listenKeyKeepAliveMs: num({def: 1_800_000, min: 1000, max: 3_000_000, int: true, unit: 'ms', doc: 'user data stream keep-alive period (a listenKey lives 60 min)'}),
+  rateSlowAt: num({def: 0.5, min: 0, minExclusive: true, max: 1, unit: 'fraction of a limit', doc: 'rate governor: slow quoting from this share of a request-weight or order-count limit'}),
+  ratePauseAt: num({def: 0.85, min: 0, minExclusive: true, max: 1, unit: 'fraction of a limit', doc: 'rate governor: no new orders from this share of a limit until its window ends; must be above rateSlowAt'}),
+  stormWindowMs: num({def: 60_000, min: 1000, max: 3_600_000, int: true, unit: 'ms', doc: 'window in which rejects, 5xx, -1008 and unknown outcomes are counted'}),
+  stormSlowAt: num({def: 5, min: 1, max: 10_000, int: true, unit: 'count', doc: 'that many in the window slow quoting'}),
+  stormHaltAt: num({def: 20, min: 1, max: 10_000, int: true, unit: 'count', doc: 'that many in the window halt quoting (risk_event); must be above stormSlowAt'}),
+})
+
 export const configSchema = z.strictObject({
   $comment: comment,
   strategy: strategySchema.prefault({}),
@@ -149,6 +165,7 @@ export const configSchema = z.strictObject({
   fees: feesSchema.prefault({}),
   paper: paperSchema.prefault({}),
   orders: ordersSchema.prefault({}),
+  live: liveSchema.prefault({}),
 })
 
 /** The validated file, every default filled in. */
@@ -160,9 +177,10 @@ export type RiskConfig = MmConfig['risk']
 export type FeesConfig = MmConfig['fees']
 export type PaperConfig = MmConfig['paper']
 export type OrdersConfig = MmConfig['orders']
+export type LiveConfig = MmConfig['live']
 export type StrategyKind = StrategyConfig['kind']
 
-export const SECTIONS = {strategy: strategySchema, risk: riskSchema, fees: feesSchema, paper: paperSchema, orders: ordersSchema} as const
+export const SECTIONS = {strategy: strategySchema, risk: riskSchema, fees: feesSchema, paper: paperSchema, orders: ordersSchema, live: liveSchema} as const
 
 export interface KeyInfo extends KeyMeta {
   /** dotted path, e.g. 'strategy.baseSpread' */

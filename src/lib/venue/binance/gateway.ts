@@ -57,6 +57,8 @@ export interface AnswerInfo {
   /** local time of the answer, ms */
   at: number
   latencyMs: number
+  /** set when no HTTP answer came (status 0): timeout or transport */
+  failure?: 'timeout' | 'transport'
 }
 
 export interface GatewayOptions {
@@ -204,6 +206,8 @@ export class BinanceGateway {
       const code = errorCode(err)
       const {outcome, kind} = classifyTransport(code)
       this.answers++
+      const at = this.now()
+      this.onAnswer?.({endpoint, status: 0, at, latencyMs: at - started, failure: kind === 'timeout' ? 'timeout' : 'transport'})
       throw new BinanceApiError({
         outcome,
         kind,

@@ -1,0 +1,217 @@
+/**
+ * Rate governor (FACTS.md §5): reads the venue's own counters on every answer and slows
+ * quoting *before* a limit is reached, never after.
+ *
+ * Inputs, per answer: `X-MBX-USED-WEIGHT-1M` (IP weight in the current minute) and
+ * `X-MBX-ORDER-COUNT-10S` / `-1M` (the account's orders in the current 10 s / minute), the
+ * HTTP status, `Retry-After`, and Binance's error code. The limits come from exchangeInfo
+ * (`rateLimits`) or `GET /fapi/v1/rateLimit/order` and default to 2400 / 300 / 1200.
+ *
+ * Output (`verdict(now)`):
+ *  - `normal`: quote as configured;
+ *  - `slow`: usage ≥ `slowAt` of a limit: `intervalFactor` (1 → `maxSlowFactor`, linear in
+ *    the usage between `slowAt` and `pauseAt`) stretches the refresh interval and the
+ *    re-price tolerance, so fewer orders go out;
+ *  - `paused`: usage ≥ `pauseAt`, or a 429 / -1003 / -1015: no new orders until `until`
+ *    (the end of the counter's window, or Retry-After, or a doubling back-off); cancels
+ *    still go out;
+ *  - `stopped`: HTTP 418 (IP banned): quoting stops and says so; `until` is the ban's end
+ *    when the venue gave Retry-After, else it stays stopped.
+ *
+ * It also watches for storms (SPEC.md §4.6 live part): rejects (other than the routine
+ * -5022 post-only and -2011 cancel races), unknown outcomes (5xx, timeouts, -1006/-1007)
+ * and -1008 throttling within `stormWindowMs`: `stormSlowAt` of them slow quoting,
+ * `stormHaltAt` halt it (`stopped`, reason `storm`).
+ *
+ * A reading of a counter is trusted until its window ends (windows aligned to the epoch,
+ * as the venue's are); after that the counter is taken as zero. Pure: time comes in as
+ * arguments; no I/O.
+ */
+import type {AnswerInfo} from './gateway.js'
+
+export interface GovernorLimits {
+  weight1m: number
+  orders10s: number
+  orders1m: number
+}
+
+export interface GovernorConfig {
+  /** fraction of a limit at which quoting starts to slow down */
+  slowAt: number
+  /** fraction of a limit at which new orders pause until the window ends */
+  pauseAt: number
+  /** refresh-interval multiplier reached at `pauseAt` */
+  maxSlowFactor: number
+  /** back-off after a 429 without Retry-After (doubles per repeat, capped at 60 s) */
+  baseBackoffMs: number
+  stormWindowMs: number
+  stormSlowAt: number
+  stormHaltAt: number
+}
+
+export const DEFAULT_LIMITS: GovernorLimits = {weight1m: 2400, orders10s: 300, orders1m: 1200}
+export const DEFAULT_GOVERNOR: GovernorConfig = {slowAt: 0.5, pauseAt: 0.85, maxSlowFactor: 4, baseBackoffMs: 1000, stormWindowMs: 60_000, stormSlowAt: 5, stormHaltAt: 20}
+
+export type GovernorMode = 'normal' | 'slow' | 'paused' | 'stopped'
+
+export interface Verdict {
+  mode: GovernorMode
+  /** ≥ 1: multiply the refresh interval (and re-price tolerance) by this */
+  intervalFactor: number
+  /** may new orders be sent now? (cancels always may) */
+  allowNewOrders: boolean
+  /** ms: when a pause or stop ends (undefined: not paused, or stopped until resumed) */
+  until?: number
+  /** which limit or event decided it */
+  reason: string
+  /** highest usage fraction over the three counters */
+  usage: number
+}
+
+/** Codes that are part of normal maker life, not signs of trouble. */
+const ROUTINE_CODES = new Set([-5022, -2011, -2013])
+
+const WINDOW_10S = 10_000
+const WINDOW_1M = 60_000
+const windowEnd = (at: number, len: number) => Math.floor(at / len) * len + len
+
+interface Reading {
+  value: number
+  /** ms: the reading holds until here */
+  until: number
+}
+
+export class RateGovernor {
+  readonly limits: GovernorLimits
+  readonly cfg: GovernorConfig
+  private weight?: Reading
+  private o10?: Reading
+  private o1m?: Reading
+  private pausedUntil = 0
+  private pauseReason = ''
+  private backoffs = 0
+  private stopped?: {until?: number; reason: string}
+  private storm: number[] = []
+  private last: GovernorMode = 'normal'
+
+  constructor(limits: Partial<GovernorLimits> = {}, cfg: Partial<GovernorConfig> = {}) {
+    this.limits = {...DEFAULT_LIMITS, ...limits}
+    this.cfg = {...DEFAULT_GOVERNOR, ...cfg}
+  }
+
+  /** Update the limits from exchangeInfo `rateLimits` / the account's order limiters. */
+  setLimits(rules: Array<{rateLimitType: string; interval: string; intervalNum: number; limit: number}>): void {
+    for (const r of rules) {
+      if (r.rateLimitType === 'REQUEST_WEIGHT' && r.interval === 'MINUTE' && r.intervalNum === 1) this.limits.weight1m = r.limit
+      if (r.rateLimitType === 'ORDERS' && r.interval === 'SECOND' && r.intervalNum === 10) this.limits.orders10s = r.limit
+      if (r.rateLimitType === 'ORDERS' && r.interval === 'MINUTE' && r.intervalNum === 1) this.limits.orders1m = r.limit
+    }
+  }
+
+  /** Feed every answer the gateway receives (status 0 = no HTTP answer). */
+  observe(a: AnswerInfo): void {
+    const at = a.at
+    if (a.usedWeight1m !== undefined) this.weight = {value: a.usedWeight1m, until: windowEnd(at, WINDOW_1M)}
+    if (a.orderCount10s !== undefined) this.o10 = {value: a.orderCount10s, until: windowEnd(at, WINDOW_10S)}
+    if (a.orderCount1m !== undefined) this.o1m = {value: a.orderCount1m, until: windowEnd(at, WINDOW_1M)}
+
+    if (a.status === 418) {
+      this.stopped = {until: a.retryAfterMs === undefined ? undefined : at + a.retryAfterMs, reason: 'HTTP 418: the venue banned this IP'}
+      return
+    }
+    if (a.status === 429 || a.venueCode === -1003 || a.venueCode === -1015) {
+      let until: number
+      if (a.retryAfterMs !== undefined) until = at + a.retryAfterMs
+      else if (a.venueCode === -1015) until = windowEnd(at, WINDOW_10S)
+      else until = at + Math.min(60_000, this.cfg.baseBackoffMs * 2 ** Math.min(this.backoffs, 6))
+      this.backoffs++
+      this.pause(until, a.status === 429 ? 'HTTP 429: request rate limit' : `code ${a.venueCode}: too many requests`)
+      return
+    }
+    if (a.status >= 200 && a.status < 300) this.backoffs = 0
+    const bad = a.status === 0 || a.status === 408 || a.status >= 500 || a.venueCode === -1008 || (a.venueCode !== undefined && a.venueCode < 0 && !ROUTINE_CODES.has(a.venueCode))
+    if (bad) {
+      this.storm.push(at)
+      this.trimStorm(at)
+      if (this.storm.length >= this.cfg.stormHaltAt && !this.stopped) {
+        this.stopped = {reason: `storm: ${this.storm.length} rejects/errors/unknown outcomes within ${this.cfg.stormWindowMs} ms`}
+      }
+    }
+  }
+
+  private pause(until: number, reason: string): void {
+    if (until > this.pausedUntil) {
+      this.pausedUntil = until
+      this.pauseReason = reason
+    }
+  }
+
+  private trimStorm(now: number): void {
+    const from = now - this.cfg.stormWindowMs
+    let i = 0
+    while (i < this.storm.length && this.storm[i] <= from) i++
+    if (i > 0) this.storm.splice(0, i)
+  }
+
+  private usage(now: number): {u: number; which: string} {
+    const f = (r: Reading | undefined, lim: number) => (r && now < r.until && lim > 0 ? r.value / lim : 0)
+    const parts: Array<[number, string]> = [
+      [f(this.weight, this.limits.weight1m), `request weight ${this.weight?.value}/${this.limits.weight1m} per minute`],
+      [f(this.o10, this.limits.orders10s), `orders ${this.o10?.value}/${this.limits.orders10s} per 10 s`],
+      [f(this.o1m, this.limits.orders1m), `orders ${this.o1m?.value}/${this.limits.orders1m} per minute`],
+    ]
+    let best: [number, string] = [0, 'within limits']
+    for (const p of parts) if (p[0] > best[0]) best = p
+    return {u: best[0], which: best[1]}
+  }
+
+  /** The end of the window of the counter that is highest now. */
+  private windowOf(now: number): number {
+    const f = (r: Reading | undefined, lim: number) => (r && now < r.until && lim > 0 ? r.value / lim : 0)
+    const w = f(this.weight, this.limits.weight1m)
+    const a = f(this.o10, this.limits.orders10s)
+    const b = f(this.o1m, this.limits.orders1m)
+    if (a >= w && a >= b) return this.o10!.until
+    if (b >= w) return this.o1m!.until
+    return this.weight!.until
+  }
+
+  verdict(now: number): Verdict {
+    const {u, which} = this.usage(now)
+    if (this.stopped) {
+      if (this.stopped.until !== undefined && now >= this.stopped.until) this.stopped = undefined
+      else return this.out({mode: 'stopped', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, until: this.stopped.until, reason: this.stopped.reason, usage: u})
+    }
+    if (now < this.pausedUntil) return this.out({mode: 'paused', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, until: this.pausedUntil, reason: this.pauseReason, usage: u})
+    if (u >= this.cfg.pauseAt) return this.out({mode: 'paused', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, until: this.windowOf(now), reason: which, usage: u})
+    this.trimStorm(now)
+    const stormSlow = this.storm.length >= this.cfg.stormSlowAt
+    let factor = 1
+    if (u >= this.cfg.slowAt) factor = 1 + ((this.cfg.maxSlowFactor - 1) * (u - this.cfg.slowAt)) / (this.cfg.pauseAt - this.cfg.slowAt)
+    if (stormSlow) {
+      const span = Math.max(1, this.cfg.stormHaltAt - this.cfg.stormSlowAt)
+      factor = Math.max(factor, 1 + ((this.cfg.maxSlowFactor - 1) * (this.storm.length - this.cfg.stormSlowAt + 1)) / span)
+    }
+    if (factor > 1 || u >= this.cfg.slowAt) {
+      const reason = stormSlow && !(u >= this.cfg.slowAt) ? `storm: ${this.storm.length} rejects/errors/unknown outcomes within ${this.cfg.stormWindowMs} ms` : which
+      return this.out({mode: 'slow', intervalFactor: Math.min(this.cfg.maxSlowFactor, factor), allowNewOrders: true, reason, usage: u})
+    }
+    return this.out({mode: 'normal', intervalFactor: 1, allowNewOrders: true, reason: which, usage: u})
+  }
+
+  private out(v: Verdict): Verdict {
+    this.last = v.mode
+    return v
+  }
+
+  /** the mode of the latest verdict (for telemetry: a change is worth a risk_event) */
+  get lastMode(): GovernorMode {
+    return this.last
+  }
+
+  /** Lift a storm stop (operator `mm resume`); a 418 ban cannot be lifted early. */
+  resume(): void {
+    if (this.stopped && this.stopped.reason.startsWith('storm')) this.stopped = undefined
+    this.storm = []
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Start-up reconciliation with the venue before the first order (SPEC.md §4.7, ANCHORS.md
+ * (f)). The venue is the truth:
+ *  - the symbol's rules from exchangeInfo (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE,
+ *    MIN_NOTIONAL, PERCENT_PRICE, MAX_NUM_ORDERS) and its status: not TRADING → refused;
+ *  - the position mode: hedge (dual side) → refused (mm trades one-way, positionSide BOTH);
+ *  - the commission rates, the position (amount, entry, leverage, liquidation price), the
+ *    mark price;
+ *  - open orders, sorted into ours (this instance's client-id prefix), another mm
+ *    instance's (refused: two instances on one symbol and account fight) and foreign ones
+ *    (named; refused unless `allowForeign`, because the dead-man's switch cancels every
+ *    order of the symbol, so with foreign orders the switch is turned off).
+ *
+ * Ours left by an earlier run are **cancelled**, not adopted: the strategy re-quotes within
+ * one refresh, an adopted order would need its slot and intent rebuilt from a price, and a
+ * cancel leaves nothing half-known. Fills they had are in the venue's position.
+ */
+import {MmError} from '../../domain/errors.js'
+import {parseClientId} from '../../orders/client-id.js'
+import type {BinanceGateway} from './gateway.js'
+import type {BinanceOrder, BinancePosition, CommissionRate, RateLimitRule, SymbolRules} from './rest-types.js'
+
+const INSTANCE_RE = /^[A-Za-z0-9]{1,4}$/
+const NONCE_LEN = 4
+
+/**
+ * The run id in client ids (`mm-<run>-<slot>-<seq>`, 1–8 chars): the instance name (1–4
+ * chars, stable across restarts) followed by a 4-character per-run nonce, so a restarted
+ * run never re-uses an earlier run's client ids while its orders stay recognisable as ours.
+ */
+export function liveRunId(instance: string, nonce: number): string {
+  if (!INSTANCE_RE.test(instance)) throw new MmError('E_INSTANCE', `instance name ${JSON.stringify(instance)} must be 1-4 characters [A-Za-z0-9]`, {exitCode: 2})
+  return instance + (nonce % 36 ** NONCE_LEN).toString(36).padStart(NONCE_LEN, '0')
+}
+
+/** The default instance name: 4 base-36 characters from a hash of host and symbol. */
+export function defaultInstance(host: string, symbol: string): string {
+  let h = 0x811c9dc5
+  const s = `${host}/${symbol.toUpperCase()}`
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return (h % 36 ** 4).toString(36).padStart(4, '0')
+}
+
+export type OrderOwner = 'ours' | 'other-instance' | 'foreign'
+
+export function ownerOf(clientOrderId: string, instance: string): OrderOwner {
+  const p = parseClientId(clientOrderId)
+  if (!p) return 'foreign'
+  if (p.runId.length === instance.length + NONCE_LEN && p.runId.startsWith(instance)) return 'ours'
+  return 'other-instance'
+}
+
+export function classifyOpenOrders(orders: BinanceOrder[], instance: string): Record<OrderOwner, BinanceOrder[]> {
+  const out: Record<OrderOwner, BinanceOrder[]> = {ours: [], 'other-instance': [], foreign: []}
+  for (const o of orders) out[ownerOf(o.clientOrderId, instance)].push(o)
+  return out
+}
+
+export interface StartupState {
+  venue: string
+  symbol: string
+  rules: SymbolRules
+  rateLimits: RateLimitRule[]
+  commission: CommissionRate
+  position: BinancePosition | undefined
+  markPrice: string
+  open: Record<OrderOwner, BinanceOrder[]>
+  /** the dead-man's switch is used (false with foreign orders allowed) */
+  deadman: boolean
+}
+
+const names = (os: BinanceOrder[]) => os.slice(0, 5).map((o) => `${o.clientOrderId} (${o.side} ${o.origQty} @ ${o.price})`).join(', ') + (os.length > 5 ? ` and ${os.length - 5} more` : '')
+
+/** Read everything the venue knows and refuse what mm cannot trade safely. Sends no order. */
+export async function readVenueState(gw: BinanceGateway, symbol: string, o: {instance: string; allowForeign: boolean}): Promise<StartupState> {
+  const sym = symbol.toUpperCase()
+  await gw.syncTime('start')
+  const {rules, rateLimits} = await gw.symbolRules(sym)
+  if (rules.status !== 'TRADING') {
+    throw new MmError('E_SYMBOL_NOT_TRADING', `${sym} is not trading on ${gw.baseUrl} (status ${rules.status})`, {suggestion: 'pick a symbol whose exchangeInfo status is TRADING'})
+  }
+  if (await gw.dualSidePosition()) {
+    throw new MmError('E_HEDGE_MODE', 'the account is in hedge mode (dual side position); mm trades in one-way mode only', {
+      suggestion: 'switch the account to one-way mode (Binance: Preferences → Position Mode, or POST /fapi/v1/positionSide/dual dualSidePosition=false) with no open position',
+    })
+  }
+  const [commission, positions, premium, open] = await Promise.all([gw.commissionRate(sym), gw.positionRisk(sym), gw.premiumIndex(sym), gw.openOrders(sym)])
+  const byOwner = classifyOpenOrders(open, o.instance)
+  if (byOwner['other-instance'].length > 0) {
+    throw new MmError('E_OTHER_INSTANCE', `another mm instance has orders on ${sym}: ${names(byOwner['other-instance'])}`, {
+      suggestion: 'stop the other instance (or cancel its orders) first; two instances on one symbol and account would fight',
+    })
+  }
+  if (byOwner.foreign.length > 0 && !o.allowForeign) {
+    throw new MmError('E_FOREIGN_ORDERS', `${byOwner.foreign.length} order(s) not placed by mm rest on ${sym}: ${names(byOwner.foreign)}`, {
+      suggestion: "cancel them, or pass --allow-foreign-orders (mm never touches them, and the dead-man's switch, which would cancel them too, is turned off)",
+    })
+  }
+  return {
+    venue: gw.baseUrl,
+    symbol: sym,
+    rules,
+    rateLimits,
+    commission,
+    position: positions.find((p) => p.symbol === sym && (p.positionSide === 'BOTH' || p.positionSide === '')),
+    markPrice: premium.markPrice,
+    open: byOwner,
+    deadman: byOwner.foreign.length === 0 || !o.allowForeign,
+  }
+}
+
+/** Cancel the orders an earlier run of this instance left (one cancel-all when no foreign order rests, else one by one). */
+export async function cancelLeftovers(gw: BinanceGateway, st: StartupState): Promise<number> {
+  const ours = st.open.ours
+  if (ours.length === 0) return 0
+  if (st.open.foreign.length === 0) {
+    await gw.cancelAll(st.symbol)
+    return ours.length
+  }
+  for (let i = 0; i < ours.length; i += 10) await gw.cancelBatch(st.symbol, ours.slice(i, i + 10).map((x) => x.clientOrderId))
+  return ours.length
+}
+
+/** The lines printed once before the first order: venue, symbol, limits, fees, position. */
+export function describeVenue(st: StartupState, o: {deadmanCountdownMs: number}): string[] {
+  const r = st.rules
+  const lines = [
+    `venue ${st.venue}, symbol ${st.symbol} (${r.contractType ?? 'contract'}, margin ${r.marginAsset ?? '?'}), status ${r.status}`,
+    `limits: tick ${r.tickSize}, step ${r.stepSize}, min qty ${r.minQty}, max qty ${r.maxQty}, min notional ${r.minNotional}` +
+      (r.percentPrice ? `, price within ×${r.percentPrice.multiplierDown}..×${r.percentPrice.multiplierUp} of mark ${st.markPrice}` : '') +
+      (r.maxNumOrders !== undefined ? `, max ${r.maxNumOrders} open orders` : ''),
+    `fees: maker ${st.commission.makerCommissionRate}, taker ${st.commission.takerCommissionRate}`,
+    `position: ${st.position ? `${st.position.positionAmt} @ ${st.position.entryPrice}${st.position.leverage ? `, leverage ${st.position.leverage}` : ''}, liquidation ${st.position.liquidationPrice}` : 'flat'}`,
+    st.deadman ? `dead-man's switch: every order of ${st.symbol} is cancelled by the venue ${o.deadmanCountdownMs / 1000} s after mm stops refreshing it` : `dead-man's switch OFF (--allow-foreign-orders): foreign orders rest on ${st.symbol}`,
+  ]
+  if (st.open.ours.length > 0) lines.push(`cancelling ${st.open.ours.length} order(s) left by an earlier run of this instance`)
+  if (st.open.foreign.length > 0) lines.push(`not touching ${st.open.foreign.length} foreign order(s): ${names(st.open.foreign)}`)
+  return lines
+}
+
+/** Is `url` Binance's production REST? (the TTY confirmation is asked only there) */
+export function isProduction(url: string): boolean {
+  try {
+    const h = new URL(url).hostname
+    return h === 'fapi.binance.com'
+  } catch {
+    return false
+  }
+}

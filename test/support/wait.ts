@@ -1,0 +1,9 @@
+/** Wait for a condition with a bounded polling loop (no fixed sleeps as synchronisation). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 5000, stepMs = 5): Promise<void> {
+  const rounds = Math.ceil(timeoutMs / stepMs)
+  for (let i = 0; i < rounds; i++) {
+    if (cond()) return
+    await new Promise((r) => setTimeout(r, stepMs))
+  }
+  if (!cond()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}

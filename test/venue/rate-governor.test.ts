@@ -1,0 +1,119 @@
+import {describe, expect, it} from 'vitest'
+import type {AnswerInfo} from '../../src/lib/venue/binance/gateway.js'
+import {RateGovernor} from '../../src/lib/venue/binance/rate-governor.js'
+
+const T0 = 1_700_000_000_000 // 20 s past a minute boundary, on a 10 s boundary
+const ans = (at: number, x: Partial<AnswerInfo> = {}): AnswerInfo => ({endpoint: 'POST /fapi/v1/order', status: 200, at, latencyMs: 1, ...x})
+
+describe('rate governor: usage headers', () => {
+  it('T0 sits on a 10 s boundary, 20 s into its minute (windows are epoch-aligned)', () => {
+    expect(T0 % 60_000).toBe(20_000)
+  })
+
+  it.each([
+    // [weight1m, orders10s, orders1m] → mode, factor
+    [[100, 10, 50], 'normal', 1],
+    [[1199, 0, 0], 'normal', 1],
+    [[1200, 0, 0], 'slow', 1], // exactly slowAt: factor 1 + 0
+    [[1620, 0, 0], 'slow', 2.5], // halfway between 0.5 and 0.85 of 2400
+    [[0, 150, 0], 'slow', 1],
+    [[0, 204, 0], 'slow', 1 + (3 * 0.18) / 0.35], // 0.68 of 300
+    [[0, 0, 816], 'slow', 1 + (3 * 0.18) / 0.35], // 0.68 of 1200
+    [[0, 255, 0], 'paused', 4], // 0.85 of 300
+    [[2040, 0, 0], 'paused', 4],
+  ] as const)('counters %j → %s ×%d', (c, mode, factor) => {
+    const g = new RateGovernor()
+    g.observe(ans(T0, {usedWeight1m: c[0], orderCount10s: c[1], orderCount1m: c[2]}))
+    const v = g.verdict(T0 + 1)
+    expect(v.mode).toBe(mode)
+    expect(v.intervalFactor).toBeCloseTo(factor, 10)
+    expect(v.allowNewOrders).toBe(mode !== 'paused')
+  })
+
+  it('names the limit; a pause on the 10 s counter lasts to the end of its window, then the reading expires', () => {
+    const g = new RateGovernor()
+    g.observe(ans(T0 + 3000, {orderCount10s: 280, orderCount1m: 400}))
+    const v = g.verdict(T0 + 3001)
+    expect(v).toEqual({mode: 'paused', intervalFactor: 4, allowNewOrders: false, until: T0 + 10_000, reason: 'orders 280/300 per 10 s', usage: 280 / 300})
+    // next 10 s window: the 10 s reading is stale, the minute one (400/1200 = 0.33) is below slowAt
+    expect(g.verdict(T0 + 10_000).mode).toBe('normal')
+    // the minute reading ends at the minute boundary (T0 + 40 s)
+    g.observe(ans(T0 + 10_001, {orderCount1m: 1100}))
+    expect(g.verdict(T0 + 39_999)).toMatchObject({mode: 'paused', until: T0 + 40_000, reason: 'orders 1100/1200 per minute'})
+    expect(g.verdict(T0 + 40_000).mode).toBe('normal')
+  })
+
+  it('limits come from the venue (exchangeInfo / rateLimit/order)', () => {
+    const g = new RateGovernor()
+    g.setLimits([
+      {rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 100},
+      {rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 400},
+      {rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 1000},
+    ])
+    expect(g.limits).toEqual({weight1m: 1000, orders10s: 100, orders1m: 400})
+    g.observe(ans(T0, {orderCount10s: 60}))
+    expect(g.verdict(T0)).toMatchObject({mode: 'slow', reason: 'orders 60/100 per 10 s'})
+  })
+})
+
+describe('rate governor: 429, 418', () => {
+  it('429 honours Retry-After', () => {
+    const g = new RateGovernor()
+    g.observe(ans(T0, {status: 429, retryAfterMs: 7000, venueCode: -1003}))
+    expect(g.verdict(T0 + 6999)).toMatchObject({mode: 'paused', allowNewOrders: false, until: T0 + 7000, reason: 'HTTP 429: request rate limit'})
+    expect(g.verdict(T0 + 7000).mode).toBe('normal')
+  })
+
+  it('429 without Retry-After backs off 1 s, 2 s, 4 s …, reset by a success', () => {
+    const g = new RateGovernor()
+    const untils: number[] = []
+    let t = T0
+    for (let i = 0; i < 4; i++) {
+      g.observe(ans(t, {status: 429}))
+      untils.push(g.verdict(t).until! - t)
+      t = g.verdict(t).until!
+    }
+    expect(untils).toEqual([1000, 2000, 4000, 8000])
+    g.observe(ans(t, {status: 200}))
+    g.observe(ans(t + 1, {status: 429}))
+    expect(g.verdict(t + 1).until).toBe(t + 1 + 1000)
+  })
+
+  it('-1015 (too many orders) pauses to the end of the 10 s window', () => {
+    const g = new RateGovernor()
+    g.observe(ans(T0 + 2500, {status: 400, venueCode: -1015}))
+    expect(g.verdict(T0 + 2500)).toMatchObject({mode: 'paused', until: T0 + 10_000})
+  })
+
+  it('418 stops quoting and says so, until the ban ends (Retry-After) or for good', () => {
+    const g = new RateGovernor()
+    g.observe(ans(T0, {status: 418, retryAfterMs: 120_000}))
+    expect(g.verdict(T0 + 119_999)).toEqual({mode: 'stopped', intervalFactor: 4, allowNewOrders: false, until: T0 + 120_000, reason: 'HTTP 418: the venue banned this IP', usage: 0})
+    expect(g.verdict(T0 + 120_000).mode).toBe('normal')
+    const h = new RateGovernor()
+    h.observe(ans(T0, {status: 418}))
+    expect(h.verdict(T0 + 86_400_000)).toMatchObject({mode: 'stopped', until: undefined})
+    h.resume()
+    expect(h.verdict(T0 + 86_400_001).mode).toBe('stopped')
+  })
+})
+
+describe('rate governor: storms of rejects, 5xx, -1008, unknown outcomes', () => {
+  it('routine -5022 / -2011 never count; others slow at 5 and halt at 20 within 60 s', () => {
+    const g = new RateGovernor()
+    for (let i = 0; i < 50; i++) g.observe(ans(T0 + i, {status: 400, venueCode: i % 2 ? -5022 : -2011}))
+    expect(g.verdict(T0 + 100).mode).toBe('normal')
+    const kinds: Array<Partial<AnswerInfo>> = [{status: 503, venueCode: -1008}, {status: 502}, {status: 0, failure: 'timeout'}, {status: 400, venueCode: -2019}]
+    for (let i = 0; i < 4; i++) g.observe(ans(T0 + 1000 + i, kinds[i]))
+    expect(g.verdict(T0 + 1004).mode).toBe('normal')
+    g.observe(ans(T0 + 1005, {status: 408}))
+    expect(g.verdict(T0 + 1005)).toMatchObject({mode: 'slow', intervalFactor: 1 + 3 / 15, reason: 'storm: 5 rejects/errors/unknown outcomes within 60000 ms'})
+    // the storm ages out of the window
+    expect(g.verdict(T0 + 61_005).mode).toBe('normal')
+    for (let i = 0; i < 20; i++) g.observe(ans(T0 + 70_000 + i, {status: 500}))
+    expect(g.verdict(T0 + 70_020)).toMatchObject({mode: 'stopped', allowNewOrders: false, until: undefined, reason: 'storm: 20 rejects/errors/unknown outcomes within 60000 ms'})
+    expect(g.verdict(T0 + 999_999).mode).toBe('stopped')
+    g.resume()
+    expect(g.verdict(T0 + 1_000_000).mode).toBe('normal')
+  })
+})
