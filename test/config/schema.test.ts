@@ -48,6 +48,9 @@ describe('config defaults', () => {
         staticTicks: 5,
         degradeMs: 2000,
         instantRetry: true,
+        joinMaxNetFraction: 0.5,
+        joinFillCooldownMs: 1000,
+        fairValue: 'mid',
       },
       risk: {
         netMax: '0.1',

@@ -94,7 +94,8 @@ export function rememberJoin(state: StrategyState, side: OrderSide, price: Ticks
 // ---- fills -----------------------------------------------------------------------
 
 /**
- * A fill of ours. A maker fill at a price the side recently quoted in join mode is
+ * A fill of ours. No joining on the fill's side for joinFillCooldownMs (3.3: a joined
+ * quote re-placed after each fill in a burst must not keep adding to the position). A maker fill at a price the side recently quoted in join mode is
  * watched for `joinAdverseMs`: the mid moving through it by more than joinAdverseTicks
  * starts the join cooldown. Any fill on a degraded side returns it to maker (3.5).
  */
@@ -102,6 +103,7 @@ export function onFill(state: StrategyState, fill: Fill, nowMs: number, cfg: Cor
   const k = sideKey(fill.side)
   const events: StrategyAdjustEvent[] = []
   let s = state
+  if (cfg.joinFillCooldownMs > 0) s = withSide(s, fill.side, {fillJoinUntil: nowMs + cfg.joinFillCooldownMs})
   if (s[k].degradeUntil > 0) {
     s = withSide(s, fill.side, {degradeUntil: 0})
     events.push({type: 'strategy_adjust', ts: nowMs, reason: 'degrade_off', side: fill.side, detail: 'filled: back to post-only'})
