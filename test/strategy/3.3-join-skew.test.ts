@@ -100,7 +100,7 @@ function burst(strategy: Record<string, unknown>): {sells: number[]; positions: 
   const b = book(9999, 10002)
   let s = initialStrategyState()
   let net = 30
-  let ask: {price: number; liveAt: number} | null = null
+  let ask = null as {price: number; liveAt: number} | null
   const sells: number[] = []
   const positions: number[] = [net]
   const decide = (t: number) => {
