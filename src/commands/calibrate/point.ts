@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {readFileSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BaseCommand} from '../../lib/cli/base.js'
@@ -25,7 +25,14 @@ export default class CalibratePoint extends BaseCommand<typeof CalibratePoint> {
     if (!job || typeof job.key !== 'string' || !job.window || !Array.isArray(job.window.replay) || typeof job.symbol !== 'string') {
       throw new UsageError('E_JOB', `${this.args.job} is not a job file of mm calibrate plan`)
     }
-    const r = await runPoint(job, this.flags['work-dir'] ?? join(tmpdir(), `mm-calibrate-${process.pid}`))
+    const own = this.flags['work-dir'] === undefined
+    const work = this.flags['work-dir'] ?? join(tmpdir(), `mm-calibrate-${process.pid}`)
+    let r: PointResult
+    try {
+      r = await runPoint(job, work)
+    } finally {
+      if (own) rmSync(work, {recursive: true, force: true})
+    }
     this.log(`${r.id} ${r.window}: net PnL ${fmt(r.metrics.netPnl)}, fills ${r.metrics.fills}, max |pos| ${fmt(r.metrics.maxAbsPosition)}`)
     return r
   }
