@@ -1,6 +1,6 @@
 /**
  * One calibration job: a config on one window of recordings, replayed on the paper venue
- * through exactly what `mm quote --dry-run --replay` runs (engine/quote.ts), and the
+ * through exactly what `mm quote --dry-run --replay` runs (run/quote.ts), and the
  * objectives measured from its summary and event log. Self-contained (a job file is all
  * `mm calibrate point` needs), so it runs in a worker thread, a GNU parallel slot or a
  * Kubernetes pod alike.
@@ -9,7 +9,7 @@ import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {MmConfigInput} from '../config/schema.js'
-import {quote} from '../engine/quote.js'
+import {quote} from '../run/quote.js'
 import type {RunSummary} from '../report/summary.js'
 import type {Point, Window} from './spec.js'
 
