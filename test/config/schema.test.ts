@@ -50,6 +50,8 @@ describe('config defaults', () => {
         instantRetry: true,
         joinMaxNetFraction: 0.5,
         joinFillCooldownMs: 1000,
+        instantRetryMax: 2,
+        instantRetryWindowMs: 10000,
         fairValue: 'mid',
       },
       risk: {
@@ -92,7 +94,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(42)
+    expect(configKeys()).toHaveLength(44)
   })
 })
 

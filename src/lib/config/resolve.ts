@@ -42,6 +42,8 @@ export interface CoreConfig {
   // ---- calib (issue 12)
   joinMaxNetFraction: number
   joinFillCooldownMs: number
+  instantRetryMax: number
+  instantRetryWindowMs: number
   fairValue: 'mid' | 'microprice'
   // ---- risk (§4 and the reduce-only pricing of 3.4)
   /** hard cap of |net| in steps */
@@ -139,6 +141,8 @@ export function resolveConfig(cfg: MmConfig, inst: Instrument, source = 'config'
     instantRetry: s.instantRetry,
     joinMaxNetFraction: s.joinMaxNetFraction,
     joinFillCooldownMs: s.joinFillCooldownMs,
+    instantRetryMax: s.instantRetryMax,
+    instantRetryWindowMs: s.instantRetryWindowMs,
     fairValue: s.fairValue,
     netMaxSteps: netMax,
     reduceOnlyThresholdSteps: threshold,

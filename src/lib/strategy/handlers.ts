@@ -157,7 +157,12 @@ export function onPostOnlyReject(state: StrategyState, order: RejectedOrder, now
   // the fingerprint must change so the next quote reports the new back-off
   s = {...s, lastKey: ''}
   const intents: OrderIntent[] = []
-  const retry = cfg.instantRetry && !order.cancelling && order.tif === 'GTX' && (order.layer === 'dynamic' || order.layer === 'reduce')
+  const eligible = cfg.instantRetry && !order.cancelling && order.tif === 'GTX' && (order.layer === 'dynamic' || order.layer === 'reduce')
+  // bounded per side and per window (issue 12: the retry crosses as a taker and costs money wherever it fires)
+  const recent = (side.retryTimes ?? []).filter((t) => t > nowMs - cfg.instantRetryWindowMs && t <= nowMs)
+  const retry = eligible && recent.length < cfg.instantRetryMax
+  const capped = eligible && !retry
+  s = withSide(s, order.side, {retryTimes: retry ? [...recent, nowMs] : recent})
   if (retry) intents.push({slot: order.slot, side: order.side, price: order.price, qty: order.qty, tif: 'GTC', reduceOnly: order.reduceOnly, layer: order.layer})
   const events: StrategyAdjustEvent[] = [
     {
@@ -169,7 +174,8 @@ export function onPostOnlyReject(state: StrategyState, order: RejectedOrder, now
       detail: `${order.slot} at ${order.price} rejected as post-only (${s[k].rejects} counted)` +
         (joined ? `; join cooldown until ${nowMs + cfg.joinCooldownMs}` : '') +
         (cfg.degradeMs > 0 ? `; degraded to GTC until ${nowMs + cfg.degradeMs}` : '') +
-        (retry ? '; instant retry as GTC at the same price' : ''),
+        (retry ? '; instant retry as GTC at the same price' : '') +
+        (capped ? `; no instant retry (${recent.length} on this side within ${cfg.instantRetryWindowMs} ms, cap ${cfg.instantRetryMax})` : ''),
     },
   ]
   return {state: s, events, intents}

@@ -41,6 +41,8 @@ export interface SideState {
   joinPrices: Ticks[]
   /** no joining on this side before this time (ms): joinFillCooldownMs after its last fill (absent in older checkpoints = 0) */
   fillJoinUntil?: number
+  /** times (ms) of this side's instant retries within the last instantRetryWindowMs (absent in older checkpoints = none) */
+  retryTimes?: number[]
 }
 
 export interface AdverseWatch {
@@ -137,7 +139,7 @@ export interface HandlerResult {
 }
 
 export function initialSideState(): SideState {
-  return {rejects: 0, joinCooldownUntil: 0, degradeUntil: 0, joinPrices: [], fillJoinUntil: 0}
+  return {rejects: 0, joinCooldownUntil: 0, degradeUntil: 0, joinPrices: [], fillJoinUntil: 0, retryTimes: []}
 }
 
 export function initialStrategyState(): StrategyState {
