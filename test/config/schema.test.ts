@@ -48,6 +48,11 @@ describe('config defaults', () => {
         staticTicks: 5,
         degradeMs: 2000,
         instantRetry: true,
+        joinMaxNetFraction: 0.5,
+        joinFillCooldownMs: 1000,
+        instantRetryMax: 2,
+        instantRetryWindowMs: 10000,
+        fairValue: 'mid',
       },
       risk: {
         netMax: '0.1',
@@ -90,7 +95,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(53)
+    expect(configKeys()).toHaveLength(58)
   })
 })
 

@@ -48,8 +48,29 @@ describe('run summary', () => {
       riskEvents: {reduce_only_enter: 1},
       adverse1s: '0.1',
       adverse10s: null,
+      instantRetries: {orders: 0, fills: 0, takerFills: 0, fees: '0', takerFees: '0', adverse1s: null, adverse10s: null},
       endReason: 'end of data',
     })
+  })
+
+  it('the instant retries: the GTC placed at the -5022 of a GTX of the same side and price, its fills, fees and markouts', () => {
+    const ev: RunEvent[] = [
+      SAMPLE_RUN[0],
+      {type: 'order', t: 1000, action: 'place', clientOrderId: 'g1', side: 'SELL', price: '3000.10', qty: '0.010', tif: 'GTX', reduceOnly: false, layer: 'dynamic'},
+      {type: 'reject', t: 1050, clientOrderId: 'g1', code: -5022, msg: 'post only'},
+      {type: 'order', t: 1050, action: 'place', clientOrderId: 'r1', side: 'SELL', price: '3000.10', qty: '0.010', tif: 'GTC', reduceOnly: false, layer: 'dynamic'},
+      // a degraded GTC later at another time is not a retry
+      {type: 'order', t: 1200, action: 'place', clientOrderId: 'd1', side: 'SELL', price: '3000.10', qty: '0.010', tif: 'GTC', reduceOnly: false, layer: 'dynamic'},
+      {type: 'fill', t: 1075, clientOrderId: 'r1', side: 'SELL', price: '3000.10', qty: '0.010', maker: false, fee: '0.0150005', position: '-0.010', realised: '0'},
+      {type: 'fill', t: 1300, clientOrderId: 'd1', side: 'SELL', price: '3000.10', qty: '0.010', maker: true, fee: '0.006', position: '-0.020', realised: '0'},
+      {type: 'markout', t: 2075, clientOrderId: 'r1', horizonMs: 1000, side: 'SELL', fillPrice: '3000.10', mid: '3000.30', adverse: '0.2'},
+      {type: 'markout', t: 2300, clientOrderId: 'd1', horizonMs: 1000, side: 'SELL', fillPrice: '3000.10', mid: '3000.10', adverse: '0'},
+      {type: 'run_end', t: 3000, reason: 'end of data', marketEvents: 10, resyncs: 0},
+    ]
+    const s = summarise(ev)
+    expect(s.instantRetries).toEqual({orders: 1, fills: 1, takerFills: 1, fees: '0.0150005', takerFees: '0.0150005', adverse1s: '0.2', adverse10s: null})
+    expect(s.adverse1s).toBe('0.1')
+    expect(renderSummaryTable(s)).toMatch(/instant retries: orders \/ fills \(taker\) *│ 1 \/ 1 \(1\)/)
   })
   it('renders a table and a self-contained page', () => {
     const s = summarise(SAMPLE_RUN)

@@ -39,6 +39,12 @@ export interface CoreConfig {
   staticTicks: number
   degradeMs: number
   instantRetry: boolean
+  // ---- calib (issue 12)
+  joinMaxNetFraction: number
+  joinFillCooldownMs: number
+  instantRetryMax: number
+  instantRetryWindowMs: number
+  fairValue: 'mid' | 'microprice'
   // ---- risk (§4 and the reduce-only pricing of 3.4)
   /** hard cap of |net| in steps */
   netMaxSteps: Steps
@@ -133,6 +139,11 @@ export function resolveConfig(cfg: MmConfig, inst: Instrument, source = 'config'
     staticTicks: s.staticTicks,
     degradeMs: s.degradeMs,
     instantRetry: s.instantRetry,
+    joinMaxNetFraction: s.joinMaxNetFraction,
+    joinFillCooldownMs: s.joinFillCooldownMs,
+    instantRetryMax: s.instantRetryMax,
+    instantRetryWindowMs: s.instantRetryWindowMs,
+    fairValue: s.fairValue,
     netMaxSteps: netMax,
     reduceOnlyThresholdSteps: threshold,
     stopLoss: r.stopLoss,

@@ -102,6 +102,12 @@ export const strategySchema = z.strictObject({
   staticTicks: num({def: 5, min: 0, max: 1_000_000, int: true, unit: 'ticks', doc: 'replace a static order only when its price is off by more than this'}),
   degradeMs: num({def: 2000, min: 0, max: 3_600_000, int: true, unit: 'ms', doc: 'after a -5022 on a side, quote that side as a plain GTC limit (at the backed-off price) for this long (0 = off)'}),
   instantRetry: bool({def: true, doc: 'retry a post-only-rejected dynamic order once at the same price without post-only'}),
+  // ---- calib (issue 12): joining never overrides the skew (3.3), fair value
+  joinMaxNetFraction: num({def: 0.5, min: 0, max: 1, unit: 'fraction of the reduce-only threshold', doc: 'a side does not join when its fill would take |net| past this × the reduce-only threshold (joining never adds to inventory against the skew)'}),
+  joinFillCooldownMs: num({def: 1000, min: 0, max: 3_600_000, int: true, unit: 'ms', doc: 'no joining on a side for this long after any fill on that side (0 = off)'}),
+  instantRetryMax: num({def: 2, min: 0, max: 1000, int: true, unit: 'retries per side', doc: 'at most this many instant retries on a side within instantRetryWindowMs (0 = none); further -5022s on that side wait for the next quote'}),
+  instantRetryWindowMs: num({def: 10_000, min: 0, max: 3_600_000, int: true, unit: 'ms', doc: 'sliding window of instantRetryMax'}),
+  fairValue: oneOf(['mid', 'microprice'] as const, {def: 'mid', doc: "centre the spread and skew are applied to: 'mid' = (bestBid + bestAsk)/2, 'microprice' = (bestBid × askQty + bestAsk × bidQty)/(bidQty + askQty), own orders excluded"}),
 })
 
 export const riskSchema = z.strictObject({

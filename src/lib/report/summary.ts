@@ -34,6 +34,12 @@ export interface RunSummary {
   /** mean adverse move per unit after each horizon, quote currency; null without fills */
   adverse1s: string | null
   adverse10s: string | null
+  /**
+   * What the instant post-only retries cost (issue 12): the GTC orders placed at the
+   * moment a GTX order of the same side and price came back -5022, their fills, the fees
+   * of those fills (taker part apart) and their mean adverse moves per unit.
+   */
+  instantRetries: {orders: number; fills: number; takerFills: number; fees: string; takerFees: string; adverse1s: string | null; adverse10s: string | null}
   endReason: string
 }
 
@@ -66,6 +72,15 @@ export class RunSummarizer {
   private riskEvents: Record<string, number> = {}
   private adverse = new Map<number, {sum: Decimal; n: number}>()
   private endReason = 'incomplete'
+  // instant retries: orders by id, GTX rejects awaiting their retry (same t), the retry ids
+  private placedOrders = new Map<string, {side?: string; price?: string; tif?: string}>()
+  private rejectedAt: Array<{t: number; side?: string; price?: string}> = []
+  private retryIds = new Set<string>()
+  private retryFills = 0
+  private retryTakerFills = 0
+  private retryFees = ZERO
+  private retryTakerFees = ZERO
+  private retryAdverse = new Map<number, {sum: Decimal; n: number}>()
 
   add(ev: RunEvent): void {
     if (this.firstT === null) this.firstT = ev.t
@@ -78,13 +93,26 @@ export class RunSummarizer {
         this.riskSince = ev.t
         break
       case 'order':
-        if (ev.action === 'place') this.placed++
-        else this.cancelled++
+        if (ev.action === 'place') {
+          this.placed++
+          this.placedOrders.set(ev.clientOrderId, {side: ev.side, price: ev.price, tif: ev.tif})
+          if (ev.tif === 'GTC') {
+            this.rejectedAt = this.rejectedAt.filter((r) => r.t === ev.t)
+            const i = this.rejectedAt.findIndex((r) => r.side === ev.side && r.price === ev.price)
+            if (i >= 0) {
+              this.retryIds.add(ev.clientOrderId)
+              this.rejectedAt.splice(i, 1)
+            }
+          }
+        } else this.cancelled++
         break
-      case 'reject':
+      case 'reject': {
         this.rejects++
         if (ev.code === -5022) this.postOnly++
+        const o = this.placedOrders.get(ev.clientOrderId)
+        if (ev.code === -5022 && o && o.tif === 'GTX') this.rejectedAt.push({t: ev.t, side: o.side, price: o.price})
         break
+      }
       case 'fill': {
         const q = new Decimal(ev.qty)
         this.fills++
@@ -92,6 +120,14 @@ export class RunSummarizer {
         this.volBase = this.volBase.plus(q)
         this.volQuote = this.volQuote.plus(q.mul(ev.price))
         this.fees = this.fees.plus(ev.fee)
+        if (this.retryIds.has(ev.clientOrderId)) {
+          this.retryFills++
+          this.retryFees = this.retryFees.plus(ev.fee)
+          if (!ev.maker) {
+            this.retryTakerFills++
+            this.retryTakerFees = this.retryTakerFees.plus(ev.fee)
+          }
+        }
         this.realised = new Decimal(ev.realised)
         this.position = new Decimal(ev.position)
         if (this.position.abs().gt(this.maxAbs)) this.maxAbs = this.position.abs()
@@ -102,6 +138,12 @@ export class RunSummarizer {
         a.sum = a.sum.plus(ev.adverse)
         a.n++
         this.adverse.set(ev.horizonMs, a)
+        if (this.retryIds.has(ev.clientOrderId)) {
+          const b = this.retryAdverse.get(ev.horizonMs) ?? {sum: ZERO, n: 0}
+          b.sum = b.sum.plus(ev.adverse)
+          b.n++
+          this.retryAdverse.set(ev.horizonMs, b)
+        }
         break
       }
       case 'sample':
@@ -141,8 +183,8 @@ export class RunSummarizer {
   result(): RunSummary {
     const timeIn = {...this.timeIn}
     if (this.riskSince !== null) timeIn[this.risk] += this.lastT - this.riskSince
-    const mean = (h: number) => {
-      const a = this.adverse.get(h)
+    const mean = (h: number, m = this.adverse) => {
+      const a = m.get(h)
       return a && a.n > 0 ? a.sum.div(a.n).toDecimalPlaces(6).toString() : null
     }
     return {
@@ -171,6 +213,15 @@ export class RunSummarizer {
       riskEvents: Object.fromEntries(Object.entries(this.riskEvents).sort(([a], [b]) => a.localeCompare(b))),
       adverse1s: mean(1000),
       adverse10s: mean(10_000),
+      instantRetries: {
+        orders: this.retryIds.size,
+        fills: this.retryFills,
+        takerFills: this.retryTakerFills,
+        fees: this.retryFees.toString(),
+        takerFees: this.retryTakerFees.toString(),
+        adverse1s: mean(1000, this.retryAdverse),
+        adverse10s: mean(10_000, this.retryAdverse),
+      },
       endReason: this.endReason,
     }
   }

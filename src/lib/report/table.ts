@@ -38,6 +38,8 @@ export function summaryRows(s: RunSummary): [string, string][] {
     ['post-only rejects / all rejects', `${s.postOnlyRejects} / ${s.rejects}`],
     ['risk events', riskEvents || '—'],
     ['adverse move 1 s / 10 s (per unit)', `${s.adverse1s ?? '—'} / ${s.adverse10s ?? '—'}`],
+    ['instant retries: orders / fills (taker)', s.instantRetries ? `${s.instantRetries.orders} / ${s.instantRetries.fills} (${s.instantRetries.takerFills})` : '—'],
+    ['instant retries: fees (taker) / adverse 1 s / 10 s', s.instantRetries ? `${s.instantRetries.fees} (${s.instantRetries.takerFees}) / ${s.instantRetries.adverse1s ?? '—'} / ${s.instantRetries.adverse10s ?? '—'}` : '—'],
     ['ended', s.endReason],
   ]
 }

@@ -44,6 +44,11 @@ export interface Top {
   ask: Ticks
   /** (bid + ask) / 2 in ticks, may be x.5 */
   mid: number
+  /** others' quantity at bid / ask (steps, own orders excluded) */
+  bidQty: Steps
+  askQty: Steps
+  /** imbalance-weighted fair value (bid × askQty + ask × bidQty) / (bidQty + askQty), ticks; in [bid, ask] */
+  microprice: number
   /** raw best bid/ask, own orders included (used to keep post-only quotes from crossing) */
   rawBid: Ticks
   rawAsk: Ticks
@@ -62,7 +67,16 @@ export function readTop(book: BookView, working: readonly WorkingOrder[]): TopRe
   const ask = othersBest(book, 'ask', working)
   if (bid <= 0 || ask <= 0) return {ok: false, why: 'empty_side'}
   if (bid >= ask) return {ok: false, why: 'crossed'}
-  return {ok: true, top: {bid, ask, mid: (bid + ask) / 2, rawBid, rawAsk}}
+  const bidQty = othersQtyAt(book, 'bid', bid, working)
+  const askQty = othersQtyAt(book, 'ask', ask, working)
+  const microprice = bidQty + askQty > 0 ? (bid * askQty + ask * bidQty) / (bidQty + askQty) : (bid + ask) / 2
+  return {ok: true, top: {bid, ask, mid: (bid + ask) / 2, bidQty, askQty, microprice, rawBid, rawAsk}}
+}
+
+/** Others' quantity at one price (our remaining quantity there taken out). */
+export function othersQtyAt(book: BookView, side: BookSide, price: Ticks, working: readonly WorkingOrder[]): Steps {
+  const q = book.qtyAt(side, price) - (ownQty(working, side).get(price) ?? 0)
+  return q > 0 ? q : 0
 }
 
 /**

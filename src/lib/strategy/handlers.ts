@@ -94,7 +94,8 @@ export function rememberJoin(state: StrategyState, side: OrderSide, price: Ticks
 // ---- fills -----------------------------------------------------------------------
 
 /**
- * A fill of ours. A maker fill at a price the side recently quoted in join mode is
+ * A fill of ours. No joining on the fill's side for joinFillCooldownMs (3.3: a joined
+ * quote re-placed after each fill in a burst must not keep adding to the position). A maker fill at a price the side recently quoted in join mode is
  * watched for `joinAdverseMs`: the mid moving through it by more than joinAdverseTicks
  * starts the join cooldown. Any fill on a degraded side returns it to maker (3.5).
  */
@@ -102,6 +103,7 @@ export function onFill(state: StrategyState, fill: Fill, nowMs: number, cfg: Cor
   const k = sideKey(fill.side)
   const events: StrategyAdjustEvent[] = []
   let s = state
+  if (cfg.joinFillCooldownMs > 0) s = withSide(s, fill.side, {fillJoinUntil: nowMs + cfg.joinFillCooldownMs})
   if (s[k].degradeUntil > 0) {
     s = withSide(s, fill.side, {degradeUntil: 0})
     events.push({type: 'strategy_adjust', ts: nowMs, reason: 'degrade_off', side: fill.side, detail: 'filled: back to post-only'})
@@ -155,7 +157,12 @@ export function onPostOnlyReject(state: StrategyState, order: RejectedOrder, now
   // the fingerprint must change so the next quote reports the new back-off
   s = {...s, lastKey: ''}
   const intents: OrderIntent[] = []
-  const retry = cfg.instantRetry && !order.cancelling && order.tif === 'GTX' && (order.layer === 'dynamic' || order.layer === 'reduce')
+  const eligible = cfg.instantRetry && !order.cancelling && order.tif === 'GTX' && (order.layer === 'dynamic' || order.layer === 'reduce')
+  // bounded per side and per window (issue 12: the retry crosses as a taker and costs money wherever it fires)
+  const recent = (side.retryTimes ?? []).filter((t) => t > nowMs - cfg.instantRetryWindowMs && t <= nowMs)
+  const retry = eligible && recent.length < cfg.instantRetryMax
+  const capped = eligible && !retry
+  s = withSide(s, order.side, {retryTimes: retry ? [...recent, nowMs] : recent})
   if (retry) intents.push({slot: order.slot, side: order.side, price: order.price, qty: order.qty, tif: 'GTC', reduceOnly: order.reduceOnly, layer: order.layer})
   const events: StrategyAdjustEvent[] = [
     {
@@ -167,7 +174,8 @@ export function onPostOnlyReject(state: StrategyState, order: RejectedOrder, now
       detail: `${order.slot} at ${order.price} rejected as post-only (${s[k].rejects} counted)` +
         (joined ? `; join cooldown until ${nowMs + cfg.joinCooldownMs}` : '') +
         (cfg.degradeMs > 0 ? `; degraded to GTC until ${nowMs + cfg.degradeMs}` : '') +
-        (retry ? '; instant retry as GTC at the same price' : ''),
+        (retry ? '; instant retry as GTC at the same price' : '') +
+        (capped ? `; no instant retry (${recent.length} on this side within ${cfg.instantRetryWindowMs} ms, cap ${cfg.instantRetryMax})` : ''),
     },
   ]
   return {state: s, events, intents}

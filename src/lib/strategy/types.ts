@@ -39,6 +39,10 @@ export interface SideState {
   degradeUntil: number
   /** last few prices this side quoted in join mode (to recognise a joined fill) */
   joinPrices: Ticks[]
+  /** no joining on this side before this time (ms): joinFillCooldownMs after its last fill (absent in older checkpoints = 0) */
+  fillJoinUntil?: number
+  /** times (ms) of this side's instant retries within the last instantRetryWindowMs (absent in older checkpoints = none) */
+  retryTimes?: number[]
 }
 
 export interface AdverseWatch {
@@ -106,8 +110,14 @@ export interface StrategyAdjustEvent {
   /** orders dropped because they could not meet min qty / min notional */
   dropped?: Array<{slot: string; price: Ticks; qty: Steps; why: string}>
   riskMode?: RiskMode
+  /** the centre's fair value (ticks, fractional) when strategy.fairValue is 'microprice' */
+  fairValue?: number
+  /** why a side that could join does not (3.3): 'net_fraction', 'fill_cooldown', 'cooldown', 'backoff'; absent when joining is off or the book/volatility rule it out */
+  joinBlocked?: {buy?: JoinBlock; sell?: JoinBlock}
   detail?: string
 }
+
+export type JoinBlock = 'net_fraction' | 'fill_cooldown' | 'cooldown' | 'backoff'
 
 export interface QuoteResult {
   /**
@@ -129,7 +139,7 @@ export interface HandlerResult {
 }
 
 export function initialSideState(): SideState {
-  return {rejects: 0, joinCooldownUntil: 0, degradeUntil: 0, joinPrices: []}
+  return {rejects: 0, joinCooldownUntil: 0, degradeUntil: 0, joinPrices: [], fillJoinUntil: 0, retryTimes: []}
 }
 
 export function initialStrategyState(): StrategyState {

@@ -11,7 +11,7 @@ import {readTop, type Top} from './book.js'
 import {backoffTicks, isDegraded, onMid, rememberJoin, sideKey, volatilityFactor} from './handlers.js'
 import {ceilTick, clamp, floorTick, geq, opposite, reducingSide} from './math.js'
 import {asIntent, planReduceIoc, type ReducePlan} from './reduce.js'
-import type {QuoteInput, QuoteResult, SideMode, StrategyAdjustEvent, StrategyState} from './types.js'
+import type {JoinBlock, QuoteInput, QuoteResult, SideMode, StrategyAdjustEvent, StrategyState} from './types.js'
 
 const SIDES: readonly OrderSide[] = ['BUY', 'SELL']
 
@@ -74,7 +74,9 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   events.push(...m.events)
 
   const vf = volatilityFactor(s, nowMs, cfg)
-  const f = formulaQuote(top.mid, vf, net, cfg)
+  // fair value (calib): the centre the spread and skew are applied to; the mid still drives volatility and take profit
+  const fair = cfg.fairValue === 'microprice' ? top.microprice : top.mid
+  const f = formulaQuote(fair, vf, net, cfg)
   const bo = {BUY: backoffTicks(s, 'BUY', cfg), SELL: backoffTicks(s, 'SELL', cfg)}
   const formula: Record<OrderSide, Ticks> = {BUY: pullBack('BUY', f.bid - bo.BUY, top), SELL: pullBack('SELL', f.ask + bo.SELL, top)}
   const redSide = reducingSide(net)
@@ -94,13 +96,16 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   const bookSpread = top.ask - top.bid
   const joinable = cfg.joinEnabled && bookSpread >= cfg.joinMinSpreadTicks && vf < cfg.joinMaxVolFactor
   const q: Record<OrderSide, SideQuote> = {BUY: {price: formula.BUY, mode: 'formula'}, SELL: {price: formula.SELL, mode: 'formula'}}
+  const joinBlocked: NonNullable<StrategyAdjustEvent['joinBlocked']> = {}
   for (const side of SIDES) {
     if (!active[side]) {
       q[side] = {price: -1, mode: 'none'}
       continue
     }
-    const canJoin = joinable && nowMs >= s[sideKey(side)].joinCooldownUntil && bo[side] === 0
-    if (canJoin) q[side] = {price: pullBack(side, side === 'BUY' ? top.bid + 1 : top.ask - 1, top), mode: 'join'}
+    if (!joinable) continue
+    const why = joinBlock(side, net, reduceOnly, s, bo[side], nowMs, cfg)
+    if (why) joinBlocked[sideKey(side)] = why
+    else q[side] = {price: pullBack(side, side === 'BUY' ? top.bid + 1 : top.ask - 1, top), mode: 'join'}
   }
   // ---- 3.4 take profit: the reducing quote moves to the mid
   if (redSide && active[redSide] && takeProfit && !marketClose) {
@@ -210,7 +215,8 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   // ---- remember joins, report changes
   for (const side of SIDES) if (q[side].mode === 'join' && mainPrice[side] !== null) s = rememberJoin(s, side, q[side].price)
   const modes = {BUY: mainPrice.BUY === null ? 'none' : q.BUY.mode, SELL: mainPrice.SELL === null ? 'none' : q.SELL.mode} as Record<OrderSide, SideMode>
-  const key = JSON.stringify([riskMode, intents.map((i) => [i.slot, i.price, i.qty, i.tif, i.reduceOnly]), modes, bo, dropped.map((d) => d.slot)])
+  const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
+  const key = JSON.stringify([riskMode, intents.map((i) => [i.slot, i.price, i.qty, i.tif, i.reduceOnly]), modes, bo, dropped.map((d) => d.slot), blocked ?? null])
   if (key !== s.lastKey) {
     events.push({
       type: 'strategy_adjust',
@@ -235,11 +241,32 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
       depthFillAvailable: plan?.event.depthFillAvailable ?? null,
       depthSlippage: plan?.event.depthSlippage ?? null,
       ...(dropped.length > 0 ? {dropped} : {}),
+      ...(cfg.fairValue === 'microprice' ? {fairValue: fair} : {}),
+      ...(blocked ? {joinBlocked: blocked} : {}),
       ...(plan ? {detail: plan.event.detail} : {}),
     })
     s = {...s, lastKey: key}
   }
   return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval}
+}
+
+/**
+ * 3.3: why a side may not join although the book spread and the volatility allow it, or
+ * null when it may. Joining must never override the inventory skew: a side whose fill
+ * would take |net| past joinMaxNetFraction × the reduce-only threshold keeps its formula
+ * price (which the skew already moved away), and so does a side filled within
+ * joinFillCooldownMs (a burst of fills re-joining after each one would run the position
+ * through zero before any adverse move is seen).
+ */
+export function joinBlock(side: OrderSide, net: Steps, reduceOnly: boolean, s: StrategyState, backoff: number, nowMs: number, cfg: CoreConfig): JoinBlock | null {
+  const k = sideKey(side)
+  const qty = reduceOnly ? Math.min(Math.abs(net), cfg.baseSizeSteps) : cfg.dynamicSizeSteps
+  const after = side === 'BUY' ? net + qty : net - qty
+  if (Math.abs(after) > Math.abs(net) && Math.abs(after) > cfg.joinMaxNetFraction * cfg.reduceOnlyThresholdSteps * (1 + 1e-12)) return 'net_fraction'
+  if (nowMs < (s[k].fillJoinUntil ?? 0)) return 'fill_cooldown'
+  if (nowMs < s[k].joinCooldownUntil) return 'cooldown'
+  if (backoff > 0) return 'backoff'
+  return null
 }
 
 /**

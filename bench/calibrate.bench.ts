@@ -1,0 +1,61 @@
+/**
+ * `mm calibrate` throughput: grid points per minute with every core's worker thread
+ * against one worker, the same grid in the same run (interleaved, so other load hits
+ * both alike). The workload: a 3 × 2 grid on the first 90 s of the real ETHUSDT
+ * 2024-07-18/19 stream, each point a full paper replay, through the built CLI
+ * (`npm run prepare` first). Target: ≥ 1.8× on two cores.
+ */
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {availableParallelism, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {median, repoRoot, round, sharedData} from './lib.js'
+
+export const name = 'calibrate'
+
+const REPS = 3
+
+export async function run(): Promise<Record<string, number | string>> {
+  const bin = join(repoRoot, 'bin/run.js')
+  if (!existsSync(join(repoRoot, 'dist/commands/calibrate.js'))) throw new Error('dist/ has no calibrate command: run `npm run prepare` first')
+  const [a, b] = ['hftbacktest/examples/usdm/ethusdt_20240718.gz', 'hftbacktest/examples/usdm/ethusdt_20240719.gz'].map(sharedData)
+  const tmp = mkdtempSync(join(tmpdir(), 'mm-bench-cal-'))
+  const spec = join(tmp, 'spec.json')
+  writeFileSync(
+    spec,
+    JSON.stringify({
+      symbol: 'ETHUSDT',
+      tickSize: '0.01',
+      stepSize: '0.001',
+      minNotional: '20',
+      windows: [{name: 'w', replay: [a, b], duration: '90s'}],
+      base: {strategy: {baseSize: '0.01'}, risk: {netMax: '0.05'}},
+      params: {'strategy.baseSpread': [0.0001, 0.0002, 0.0003], 'strategy.inventoryK': [0.5, 2]},
+    }),
+  )
+  const all = availableParallelism()
+  const points = 6
+  const once = (workers: number, rep: number): number => {
+    const out = join(tmp, `o-${workers}-${rep}`)
+    const t0 = process.hrtime.bigint()
+    execFileSync(process.execPath, [bin, 'calibrate', spec, '--out', out, '--workers', String(workers), '--json'], {stdio: 'pipe'})
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    rmSync(out, {recursive: true, force: true})
+    return ms
+  }
+  const one: number[] = []
+  const many: number[] = []
+  for (let r = 0; r < REPS; r++) {
+    one.push(once(1, r))
+    many.push(once(all, r))
+  }
+  rmSync(tmp, {recursive: true, force: true})
+  const perMin = (ms: number) => (points * 60_000) / ms
+  return {
+    workers_all: all,
+    points,
+    points_per_min_1_worker: round(perMin(median(one)), 1),
+    points_per_min_all_workers: round(perMin(median(many)), 1),
+    all_vs_one_x: round(median(one.map((t, i) => t / many[i])), 2),
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * `mm calibrate plan` / `collect`: the same jobs as the in-process run, written as
+ * self-contained files for existing tools (GNU parallel locally or with --sshloginfile,
+ * a Kubernetes Indexed Job), and the merge of their `--json` results into the same report.
+ */
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {stringify as yamlStringify} from 'yaml'
+import {UsageError} from '../domain/errors.js'
+import type {PointJob, PointResult} from './point.js'
+import {buildReport, type CalibrationReport} from './rank.js'
+import {jobsOf, writeOutputs} from './run.js'
+import type {CalibrationSpec} from './spec.js'
+
+export interface PlanOptions {
+  spec: CalibrationSpec
+  outDir: string
+  /** the command that runs mm on the hosts, e.g. `mm` or `node /opt/mm/bin/run.js` */
+  mmCommand: string
+  /** Kubernetes: container image with mm and the recordings, the volume claim holding OUT, pods at once */
+  image: string
+  claim: string
+  parallelism: number
+}
+
+export interface PlanResult {
+  outDir: string
+  jobs: number
+  points: number
+  jobsFile: string
+  manifest: string
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
+}
+
+export function jobFileName(j: PointJob): string {
+  return `${j.id}-${j.window.name.replace(/[^\w.-]/g, '_')}`
+}
+
+export function plan(o: PlanOptions): PlanResult {
+  const out = resolve(o.outDir)
+  mkdirSync(join(out, 'jobs'), {recursive: true})
+  mkdirSync(join(out, 'results'), {recursive: true})
+  const {points, jobs} = jobsOf(o.spec)
+  const lines: string[] = []
+  const names: string[] = []
+  for (const j of jobs) {
+    const name = jobFileName(j)
+    names.push(name)
+    const file = join(out, 'jobs', `${name}.json`)
+    writeFileSync(file, JSON.stringify(j, null, 2) + '\n')
+    const res = join(out, 'results', `${name}.json`)
+    lines.push(`${o.mmCommand} calibrate point ${shellQuote(file)} --json > ${shellQuote(res)}.tmp && mv ${shellQuote(res)}.tmp ${shellQuote(res)}`)
+  }
+  const jobsFile = join(out, 'jobs.txt')
+  writeFileSync(jobsFile, lines.join('\n') + '\n')
+  writeFileSync(join(out, 'jobs.list'), names.join('\n') + '\n')
+  writeFileSync(join(out, 'plan.json'), JSON.stringify({spec: o.spec, points, jobs: names}, null, 2) + '\n')
+  // Kubernetes Indexed Job: pod k runs line k+1 of jobs.list from the volume holding OUT at /calib
+  const manifest = join(out, 'k8s-job.yaml')
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {name: 'mm-calibrate'},
+    spec: {
+      completionMode: 'Indexed',
+      completions: jobs.length,
+      parallelism: Math.max(1, Math.min(o.parallelism, jobs.length)),
+      backoffLimitPerIndex: 1,
+      template: {
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'point',
+              image: o.image,
+              workingDir: '/calib',
+              command: ['sh', '-c', `n=$(sed -n "$((JOB_COMPLETION_INDEX + 1))p" jobs.list) && ${o.mmCommand} calibrate point "jobs/$n.json" --json > "results/$n.json.tmp" && mv "results/$n.json.tmp" "results/$n.json"`],
+              resources: {requests: {cpu: '1'}},
+              volumeMounts: [{name: 'calib', mountPath: '/calib'}],
+            },
+          ],
+          volumes: [{name: 'calib', persistentVolumeClaim: {claimName: o.claim}}],
+        },
+      },
+    },
+  }
+  writeFileSync(
+    manifest,
+    `# mm calibrate plan: ${jobs.length} jobs (${points} points × ${o.spec.windows.length} windows).\n` +
+      `# Copy ${out} onto the volume '${o.claim}' (mounted at /calib; the job files name the recordings by the\n` +
+      `# paths they had here, so mount those at the same paths or edit the jobs), then: kubectl apply -f k8s-job.yaml;\n` +
+      `# when it completes, copy results/ back and run: mm calibrate collect ${out}\n` +
+      yamlStringify(job),
+  )
+  return {outDir: out, jobs: jobs.length, points, jobsFile, manifest}
+}
+
+/** Merge results/*.json (each the `--json` output of `mm calibrate point`) into the report. */
+export function collect(dir: string): {report: CalibrationReport; bestConfig: string | null; missing: string[]} {
+  const out = resolve(dir)
+  const planFile = join(out, 'plan.json')
+  if (!existsSync(planFile)) throw new UsageError('E_USAGE', `${out} has no plan.json: not a directory written by mm calibrate plan`, {suggestion: 'pass the --out directory of mm calibrate plan'})
+  const p = JSON.parse(readFileSync(planFile, 'utf8')) as {spec: CalibrationSpec; points: number; jobs: string[]}
+  const {jobs} = jobsOf(p.spec)
+  const byName = new Map(jobs.map((j) => [jobFileName(j), j]))
+  const results: PointResult[] = []
+  const missing: string[] = []
+  const resDir = join(out, 'results')
+  const present = new Set(existsSync(resDir) ? readdirSync(resDir) : [])
+  for (const name of p.jobs) {
+    const j = byName.get(name)
+    if (!j) continue
+    if (!present.has(`${name}.json`)) {
+      missing.push(name)
+      continue
+    }
+    const file = join(resDir, `${name}.json`)
+    let env: {ok?: boolean; data?: PointResult; error?: {message?: string}}
+    try {
+      env = JSON.parse(readFileSync(file, 'utf8')) as typeof env
+    } catch {
+      throw new UsageError('E_RESULT', `${file} is not the JSON output of mm calibrate point`)
+    }
+    if (!env.ok || !env.data) throw new UsageError('E_RESULT', `${file}: the job failed: ${env.error?.message ?? 'no result'}`, {suggestion: 'run that job again (its line in jobs.txt)'})
+    if (env.data.key !== j.key) throw new UsageError('E_RESULT', `${file} is the result of another job (key ${env.data.key}, expected ${j.key})`)
+    results.push({...env.data, id: j.id, point: j.point, window: j.window.name})
+  }
+  const report = buildReport(p.spec, p.points, results)
+  return {...writeOutputs(out, report), missing}
+}

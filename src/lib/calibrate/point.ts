@@ -1,0 +1,134 @@
+/**
+ * One calibration job: a config on one window of recordings, replayed on the paper venue
+ * through exactly what `mm quote --dry-run --replay` runs (run/quote.ts), and the
+ * objectives measured from its summary and event log. Self-contained (a job file is all
+ * `mm calibrate point` needs), so it runs in a worker thread, a GNU parallel slot or a
+ * Kubernetes pod alike.
+ */
+import {createHash} from 'node:crypto'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import type {MmConfigInput} from '../config/schema.js'
+import {quote} from '../run/quote.js'
+import type {RunSummary} from '../report/summary.js'
+import type {Point, Window} from './spec.js'
+
+export interface PointJob {
+  /** point id, e.g. p0003 */
+  id: string
+  point: Point
+  window: Window
+  symbol: string
+  tickSize?: string
+  stepSize?: string
+  minNotional?: string
+  /** the whole config file of the point (base + the point's values) */
+  config: MmConfigInput
+  /** identity of (config, window, instrument): a result with this key is not re-run */
+  key: string
+}
+
+export interface Metrics {
+  netPnl: number
+  fees: number
+  fills: number
+  maxAbsPosition: number
+  /** net PnL / max |position| (quote currency per base unit); null when never positioned */
+  pnlPerMaxInventory: number | null
+  /** mean / standard deviation of per-minute changes of net PnL (not annualised); null with < 2 minutes or no variation */
+  sharpe: number | null
+  /** mean adverse move per unit 1 s / 10 s after a fill (quote currency, positive = adverse); null without fills */
+  markout1s: number | null
+  markout10s: number | null
+}
+
+export interface PointResult {
+  id: string
+  key: string
+  point: Point
+  window: string
+  metrics: Metrics
+  summary: RunSummary
+}
+
+export function jobKey(j: Omit<PointJob, 'key' | 'id' | 'point'>): string {
+  const h = createHash('sha256')
+  h.update(JSON.stringify([j.config, j.window.replay, j.window.durationMs ?? null, j.symbol, j.tickSize ?? null, j.stepSize ?? null, j.minNotional ?? null]))
+  return h.digest('hex').slice(0, 16)
+}
+
+/** Per-minute Sharpe of net PnL from the run's `sample` events. */
+export function perMinuteSharpe(eventLog: string): number | null {
+  const text = readFileSync(eventLog, 'utf8')
+  const lastByMinute = new Map<number, number>()
+  let t0: number | null = null
+  let first: number | null = null
+  for (const line of text.split('\n')) {
+    if (!line.includes('"type":"sample"')) continue
+    const ev = JSON.parse(line) as {t: number; realised: string; unrealised: string; fees: string}
+    if (t0 === null) t0 = ev.t
+    const pnl = Number(ev.realised) + Number(ev.unrealised) - Number(ev.fees)
+    if (first === null) first = pnl
+    lastByMinute.set(Math.floor((ev.t - t0) / 60_000), pnl)
+  }
+  if (first === null) return null
+  const mins = [...lastByMinute.keys()].sort((a, b) => a - b)
+  const diffs: number[] = []
+  let prev = 0
+  for (const m of mins) {
+    const v = lastByMinute.get(m) as number
+    diffs.push(v - prev)
+    prev = v
+  }
+  if (diffs.length < 2) return null
+  const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length
+  const sd = Math.sqrt(diffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (diffs.length - 1))
+  return sd > 0 ? mean / sd : null
+}
+
+export function metricsOf(s: RunSummary, sharpe: number | null): Metrics {
+  const netPnl = Number(s.netPnl)
+  const maxAbs = Number(s.maxAbsPosition)
+  return {
+    netPnl,
+    fees: Number(s.fees),
+    fills: s.fills,
+    maxAbsPosition: maxAbs,
+    pnlPerMaxInventory: maxAbs > 0 ? netPnl / maxAbs : null,
+    sharpe,
+    markout1s: s.adverse1s === null ? null : Number(s.adverse1s),
+    markout10s: s.adverse10s === null ? null : Number(s.adverse10s),
+  }
+}
+
+/**
+ * Run one job in `workDir` (its config file and run state go there). The run directory
+ * (event log) is removed afterwards unless `keepRun`.
+ */
+export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
+  const dir = join(workDir, `${job.id}-${job.window.name}`)
+  rmSync(dir, {recursive: true, force: true})
+  mkdirSync(dir, {recursive: true})
+  const configPath = join(dir, 'config.json')
+  writeFileSync(configPath, JSON.stringify(job.config, null, 2) + '\n')
+  const never = new Promise<string>(() => {})
+  const res = await quote({
+    symbol: job.symbol,
+    dryRun: true,
+    replay: job.window.replay,
+    speed: 'max',
+    durationMs: job.window.durationMs,
+    configPath,
+    stateDir: join(dir, 'state'),
+    tickSize: job.tickSize,
+    stepSize: job.stepSize,
+    minNotional: job.minNotional,
+    endpoints: {rest: 'http://127.0.0.1:1', ws: 'ws://127.0.0.1:1', routed: false, name: 'custom'}, // replay: never used
+    wallMs: 0,
+    stop: never,
+    isStopping: () => false,
+  })
+  const sharpe = perMinuteSharpe(res.eventLog)
+  if (!opts.keepRun) rmSync(dir, {recursive: true, force: true})
+  return {id: job.id, key: job.key, point: job.point, window: job.window.name, metrics: metricsOf(res.summary, sharpe), summary: res.summary}
+}

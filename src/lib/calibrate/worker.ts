@@ -1,0 +1,27 @@
+/**
+ * Worker-thread entry of `mm calibrate`: receives jobs, runs each (a deterministic replay
+ * on the paper venue), posts the result back. One job at a time per thread.
+ */
+import {parentPort} from 'node:worker_threads'
+import {MmError} from '../domain/errors.js'
+import {type PointJob, runPoint} from './point.js'
+
+export interface WorkerRequest {
+  seq: number
+  job: PointJob
+  workDir: string
+  keepRun: boolean
+}
+
+export type WorkerReply = {seq: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ok: false; error: {message: string; code: string; exitCode: number}}
+
+parentPort?.on('message', (req: WorkerRequest) => {
+  runPoint(req.job, req.workDir, {keepRun: req.keepRun}).then(
+    (result) => parentPort?.postMessage({seq: req.seq, ok: true, result} satisfies WorkerReply),
+    (error: unknown) => {
+      const e = error as Error
+      const body = error instanceof MmError ? {message: e.message, code: error.code, exitCode: error.exitCode as number} : {message: String(e?.message ?? error), code: 'E_INTERNAL', exitCode: 1}
+      parentPort?.postMessage({seq: req.seq, ok: false, error: body} satisfies WorkerReply)
+    },
+  )
+})
