@@ -5,7 +5,7 @@ import {UsageError} from '../lib/domain/errors.js'
 import {renderHtml} from '../lib/report/html.js'
 import {type RunSummary, summarise} from '../lib/report/summary.js'
 import {renderComparison, renderSummaryTable} from '../lib/report/table.js'
-import {readRunEvents, resolveRunLog} from '../lib/state/runs.js'
+import {readRunLog, resolveRunLog} from '../lib/state/runs.js'
 
 export default class Report extends BaseCommand<typeof Report> {
   static override description = "Summarise a run's event log: PnL, fills, maker share, inventory, risk events; table, --json, or a self-contained HTML page"
@@ -20,7 +20,8 @@ export default class Report extends BaseCommand<typeof Report> {
   async run(): Promise<{runs: {log: string; summary: RunSummary}[]; html?: string}> {
     const runs = this.positionals.map((name) => {
       const log = resolveRunLog(name, this.flags['state-dir'])
-      const events = readRunEvents(log)
+      const {events, tornLastLine} = readRunLog(log)
+      if (tornLastLine) process.stderr.write(`note: ${log}: the last line is cut short (the run did not end cleanly); read without it\n`)
       return {log, events, summary: summarise(events)}
     })
     if (this.flags.html) {

@@ -37,15 +37,9 @@ export function seededRandom(seed: number): () => number {
   return () => r.float()
 }
 
-/**
- * Capped exponential backoff with "equal jitter": half the capped delay is fixed, the other
- * half random, so delays never collapse to zero and never exceed the cap.
- * attempt 0 → base, 1 → 2×base, … capped at max.
- */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const capped = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30))
-  return Math.round(capped / 2 + (capped / 2) * random())
-}
+/** Capped exponential backoff with "equal jitter" (the one shared implementation, ../backoff.ts). */
+export {backoffDelay} from '../backoff.js'
+import {backoffDelay} from '../backoff.js'
 
 /** Parse a Retry-After header: delta-seconds or an HTTP date. Returns ms, or undefined. */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
