@@ -134,10 +134,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     if (opts.signal?.aborted) return emptySummary(opts, out, startedMs)
     let writeError: Error | undefined
     // after a drop the book file needs a fresh snapshot; the feed re-syncs when it can
-    const requestResync = (symbol: string) => {
-      const f = feed as unknown as {resync?: (symbol: string, reason: string) => void} | undefined
-      f?.resync?.(symbol, 'recorder dropped events')
-    }
+    const requestResync = (symbol: string) => feed?.resync(symbol, 'the recorder dropped events (the disk could not keep up)')
     for (const inst of instruments) {
       writers.set(
         inst.symbol,
@@ -168,6 +165,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       ticker: opts.ticker === true,
       depthStream: opts.depthStream,
       ws: {giveUpAfter: opts.retry?.maxAttempts ?? 5, ...opts.ws},
+      // the sync budget (one mechanism for every command): exit 1 with the reason
+      syncBudgetMs: opts.syncTimeoutMs ?? 60_000,
     })
     const f = feed
     const wsUrls = [f.publicClient.url, ...(f.marketClient ? [f.marketClient.url] : [])]
@@ -181,13 +180,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     f.on('reconnect', () => {
       for (const w of writers.values()) w.noteReconnect()
     })
-    const lastWarn = new Map<string, string>()
-    f.on('warn', (m) => {
-      const sym = /^([A-Z0-9]+):/.exec(m)?.[1]
-      if (sym) lastWarn.set(sym, m.slice(sym.length + 1).trim())
-      opts.onWarn?.(m)
+    if (opts.onWarn) f.on('warn', opts.onWarn)
+    f.on('bad', ({symbol}) => {
+      if (symbol) writers.get(symbol)?.noteBadFrame()
     })
-    f.on('gap', ({symbol, reason}) => lastWarn.set(symbol, reason))
 
     // run until the duration, the signal, or a fatal error
     let stoppedBy: RecordSummary['stoppedBy'] = 'duration'
@@ -202,13 +198,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         bytes += s.bytes
       }
       let dropped = 0
-      let badFrames = 0
-      for (const w of writers.values()) {
-        const s = w.stats()
-        dropped += s.dropped
-        badFrames += w.badFrames
-      }
-      return {...st, rows, bytes, dropped, badFrames}
+      for (const w of writers.values()) dropped += w.stats().dropped
+      return {...st, rows, bytes, dropped}
     }
     await new Promise<void>((resolveRun) => {
       let done = false
@@ -229,7 +220,6 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       const flushTimer = setInterval(() => {
         for (const w of writers.values()) w.flush()
       }, opts.flushMs ?? 2000)
-      const syncTimeout = opts.syncTimeoutMs ?? 60_000
       let lastMsgs = 0
       let lastT = wallClock.now()
       const progTimer = opts.onProgress
@@ -243,16 +233,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
           }, opts.progressEveryMs ?? 1000)
         : undefined
       const errTimer = setInterval(() => {
-        if (writeError) return finish('signal', writeError)
-        // the sync budget: a book that cannot sync for syncTimeout is an error, not an endless loop
-        for (const w of writers.values()) {
-          const since = w.unsyncedForMs()
-          if (since > syncTimeout) {
-            const why = lastWarn.get(w.symbol)
-            finish('signal', new VenueError('E_NO_SYNC', `${w.symbol}: the book could not sync for ${Math.round(since / 1000)}s${why ? ` (last: ${why})` : ''}`, {suggestion: 'check the venue and --rest-url/--ws-url; --sync-timeout sets this budget'}))
-            return
-          }
-        }
+        if (writeError) finish('signal', writeError)
       }, 200)
       if (opts.signal?.aborted) finish('signal')
       opts.signal?.addEventListener('abort', onAbort, {once: true})
@@ -265,14 +246,13 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     feed = undefined
     const files: string[] = []
     let closeError: Error | undefined
-    const closedStats = {badFrames: 0, dropped: 0, unsyncedMs: 0}
+    const closedStats = {dropped: 0, unsyncedMs: 0}
     for (const w of writers.values()) {
       try {
         const st = await w.close()
         files.push(...st.files)
         closedStats.dropped += st.dropped
         closedStats.unsyncedMs += st.unsyncedMs
-        closedStats.badFrames += w.badFrames
       } catch (e) {
         closeError ??= e as Error
       }
@@ -294,7 +274,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       resyncs: t.resyncs,
       gaps: t.gaps,
       reconnects: t.reconnects,
-      badFrames: closedStats.badFrames,
+      badFrames: t.badFrames,
       dropped: closedStats.dropped,
       unsyncedMs: closedStats.unsyncedMs,
       neverSynced,
