@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
-import {parseSymbols, progressLine, record, type RecordSummary, summaryLine} from '../lib/record/recorder.js'
+import {holesText, parseSymbols, progressLine, record, type RecordSummary, summaryLine} from '../lib/record/recorder.js'
 
 export default class Record extends BaseCommand<typeof Record> {
   static override description = 'Record depth (snapshots + diff updates), trades and optionally book tickers into Tardis CSV files (gzip), rotated by UTC hour; cron-friendly'
@@ -16,7 +16,9 @@ export default class Record extends BaseCommand<typeof Record> {
     symbol: Flags.string({char: 's', description: 'symbol(s) to record; repeat the flag or give a comma list', required: true, multiple: true}),
     out: Flags.string({char: 'o', description: 'root folder of the recordings', default: 'recordings'}),
     duration: Flags.string({char: 'd', description: 'stop after this long (30s, 5m, 1h, 1d; a bare number is seconds); default: until SIGINT/SIGTERM'}),
-    rotate: Flags.string({description: 'start new files every period, aligned to UTC', default: '1h'}),
+    rotate: Flags.string({description: 'start new files every period, aligned to UTC (at least 1s)', default: '1h'}),
+    flush: Flags.string({description: 'push the gzip streams to disk (and rewrite meta.json) this often: a crash loses at most this much', default: '2s'}),
+    'sync-timeout': Flags.string({description: "a symbol's book that cannot sync for this long ends the run with exit 1", default: '60s'}),
     trades: Flags.boolean({description: 'record trades', default: true, allowNo: true}),
     ticker: Flags.boolean({description: 'record bookTicker', default: false, allowNo: true}),
     ...venueFlags,
@@ -26,7 +28,9 @@ export default class Record extends BaseCommand<typeof Record> {
     const f = this.flags
     const symbols = parseSymbols(f.symbol)
     const durationMs = f.duration === undefined ? undefined : parseDuration(f.duration, '--duration')
-    const rotateMs = parseDuration(f.rotate, '--rotate')
+    const rotateMs = parseDuration(f.rotate, '--rotate', {minMs: 1000})
+    const flushMs = parseDuration(f.flush, '--flush', {minMs: 10})
+    const syncTimeoutMs = parseDuration(f['sync-timeout'], '--sync-timeout')
     const endpoints = resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet})
     const ac = new AbortController()
     const onSignal = () => ac.abort()
@@ -39,6 +43,8 @@ export default class Record extends BaseCommand<typeof Record> {
         out: f.out,
         durationMs,
         rotateMs,
+        flushMs,
+        syncTimeoutMs,
         trades: f.trades,
         ticker: f.ticker,
         endpoints,
@@ -49,6 +55,11 @@ export default class Record extends BaseCommand<typeof Record> {
       })
       if (tty) process.stderr.write('\r\u001b[2K')
       if (!this.jsonEnabled()) this.log(summaryLine(summary))
+      if (summary.holes) {
+        // partly done (SPEC.md §1): the files are valid but the recording is not whole
+        if (!this.jsonEnabled()) process.stderr.write(`mm record: the recording has holes (${holesText(summary)}); exit 3\n`)
+        process.exitCode = 3
+      }
       return summary
     } finally {
       process.off('SIGINT', onSignal)

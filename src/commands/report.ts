@@ -6,7 +6,7 @@ import {renderHtml} from '../lib/report/html.js'
 import {type RunSummary, summarise} from '../lib/report/summary.js'
 import {renderComparison, renderSummaryTable} from '../lib/report/table.js'
 import {resolveStateDir} from '../lib/state/dir.js'
-import {readRunEvents, resolveRunLog, runIdOf} from '../lib/state/runs.js'
+import {readRunLog, resolveRunLog, runIdOf} from '../lib/state/runs.js'
 
 export default class Report extends BaseCommand<typeof Report> {
   static override description = "Summarise a run's event log: PnL, fills, maker share, inventory, risk events; table, --json, or a self-contained HTML page"
@@ -22,7 +22,8 @@ export default class Report extends BaseCommand<typeof Report> {
     const stateDir = resolveStateDir(this.flags['state-dir']).dir
     const runs = this.positionals.map((name) => {
       const log = resolveRunLog(name, stateDir)
-      const events = readRunEvents(log)
+      const {events, tornLastLine} = readRunLog(log)
+      if (tornLastLine) process.stderr.write(`note: ${log}: the last line is cut short (the run did not end cleanly); read without it\n`)
       return {id: runIdOf(log), log, events, summary: summarise(events)}
     })
     if (this.flags.html) {

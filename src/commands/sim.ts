@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
+import {setLongTimeout} from '../lib/clock/long-timer.js'
 import {UsageError} from '../lib/domain/errors.js'
 import {type MarketSource, openReplaySource} from '../lib/record/replay-source.js'
 import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
@@ -57,7 +58,16 @@ export default class Sim extends BaseCommand<typeof Sim> {
       ? await openReplaySource(f.replay, {symbol: f.symbol, tickSize: f['tick-size'], stepSize: f['step-size']})
       : syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000})
     const venue = new SimVenue({instruments: [source.instrument], host: f.host, port: f.port, faults, seed: f.seed, pingIntervalMs: parseDuration(f['ping-interval'], '--ping-interval')})
-    const {restUrl, wsUrl} = await venue.start()
+    let urls: {restUrl: string; wsUrl: string}
+    try {
+      urls = await venue.start()
+    } catch (error) {
+      // a port that cannot be bound is bad input (exit 2), as for quote --metrics-port
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      await venue.stop().catch(() => {})
+      throw new UsageError('E_LISTEN', `--port ${f.port}: cannot listen on ${f.host}:${f.port}: ${code}`, {suggestion: 'pick another --port (0 = any free port) or --host'})
+    }
+    const {restUrl, wsUrl} = urls
     if (this.jsonEnabled()) {
       process.stdout.write(JSON.stringify({ok: true, command: 'sim', data: {status: 'listening', restUrl, wsUrl, symbol: source.symbol}}) + '\n')
     } else {
@@ -72,7 +82,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     let stoppedBy: SimResult['stoppedBy'] = 'signal'
-    const timer = durationMs === undefined ? undefined : setTimeout(() => {
+    const timer = durationMs === undefined ? undefined : setLongTimeout(() => {
       stoppedBy = 'duration'
       ac.abort()
     }, durationMs)
@@ -81,7 +91,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       if (!played.aborted && f['exit-at-end']) stoppedBy = 'end'
       else if (!ac.signal.aborted) await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), {once: true}))
     } finally {
-      clearTimeout(timer)
+      timer?.clear()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
       await venue.stop()

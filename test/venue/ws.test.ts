@@ -53,9 +53,10 @@ describe('StreamClient', () => {
       expect((await opened)[0].reconnect).toBe(true)
     }
     expect(c.reconnects).toBe(2)
-    // each drop after a successful open starts the backoff from its first step
+    // a connection that did not hold for stableMs (30 s) does not reset the backoff: a venue
+    // closing every socket at once gets the backoff's pace, not a reconnect storm
     const r = seededRandom(9)
-    expect(downs.map((d) => d.retryInMs)).toEqual([backoffDelay(0, 20, 80, r), backoffDelay(0, 20, 80, r)])
+    expect(downs.map((d) => d.retryInMs)).toEqual([backoffDelay(0, 20, 80, r), backoffDelay(1, 20, 80, r)])
     expect(downs.map((d) => d.reason)).toEqual(['closed', 'closed'])
   })
 

@@ -23,10 +23,59 @@ export function errorBody(err: unknown): ErrorBody {
   const e = err as {message?: string; oclif?: {exit?: number}; constructor?: {name?: string}}
   const name = e?.constructor?.name ?? ''
   // oclif's flag/arg parse errors: exit 2 (SPEC.md §1)
-  if (/Parse|Flag|Arg|Required|Option|Unexpected|NonExistent/.test(name) || (e?.oclif?.exit === 2)) {
-    return {code: 'E_USAGE', message: firstLine(e.message ?? String(err)), exitCode: 2, suggestion: 'see --help for the flags this command takes'}
+  if (/Parse|Flag|Arg|Required|Option|Unexpected|NonExistent/.test(name) || (e?.oclif?.exit === 2) || /^Flag --\S+ expects a value/.test(e?.message ?? '')) {
+    return {code: 'E_USAGE', message: usageMessage(e.message ?? String(err)), exitCode: 2, suggestion: 'see --help for the flags this command takes'}
   }
   return {code: 'E_INTERNAL', message: firstLine(e?.message ?? String(err)), exitCode: 1}
+}
+
+/**
+ * oclif's parse messages as one line that names the flag or argument and the value:
+ * "The following error occurred:\n  Missing required flag symbol\nSee more help with --help"
+ * → "missing required flag --symbol"; "Parsing --p \n\tExpected an integer less than or
+ * equal to 65535 but received: 70000" → "--p 70000: expected an integer less than or equal to 65535".
+ */
+export function usageMessage(raw: string): string {
+  const lines = raw
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !/^See more help with/i.test(l) && !/^The following errors? occurred:?$/i.test(l))
+  const out: string[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]
+    const parsing = /^Parsing (--[\w-]+)$/.exec(l)
+    if (parsing) {
+      const next = lines[i + 1] ?? ''
+      const got = /^(.*?)\s*but received:\s*(.*)$/.exec(next)
+      if (got) {
+        out.push(`${parsing[1]} ${got[2]}: ${lowerFirst(got[1])}`)
+        i++
+        continue
+      }
+      if (next) {
+        out.push(`${parsing[1]}: ${lowerFirst(next)}`)
+        i++
+        continue
+      }
+    }
+    const missing = /^Missing required flag:?\s*-*([\w-]+)$/i.exec(l)
+    if (missing) {
+      out.push(`missing required flag --${missing[1]}`)
+      continue
+    }
+    const missingArg = /^Missing (\d+ )?required args?:?$/i.exec(l)
+    if (missingArg && lines[i + 1]) {
+      out.push(`missing required argument ${lines[i + 1].split(/\s+/)[0]}`)
+      i++
+      continue
+    }
+    out.push(l)
+  }
+  return out.length > 0 ? out.join('; ') : firstLine(raw)
+}
+
+function lowerFirst(s: string): string {
+  return s.length > 0 ? s[0].toLowerCase() + s.slice(1) : s
 }
 
 function firstLine(s: string): string {

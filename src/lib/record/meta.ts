@@ -36,6 +36,12 @@ export interface RecordingMeta {
   resyncs: number
   /** WebSocket reconnects during the period */
   reconnects: number
+  /** venue frames of this symbol that could not be used (malformed JSON, bad fields) */
+  badFrames?: number
+  /** events dropped because the disk could not keep up (followed by a resync) */
+  dropped?: number
+  /** wall time in the period without a synced book (after a gap, a drop, a reconnect), ms */
+  unsyncedMs?: number
   /** true once every data file was flushed, closed and renamed from `.partial` */
   closed: boolean
   /** first / last venue timestamps (µs) and local timestamps (µs) of rows in the period */

@@ -8,6 +8,7 @@
  * summary after every file was closed cleanly.
  */
 import {wallClock} from '../clock/clock.js'
+import {setLongTimeout} from '../clock/long-timer.js'
 import {constants} from 'node:fs'
 import {access, mkdir, rm, stat, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
@@ -41,6 +42,12 @@ export interface RecordOptions {
   onEvent?: (ev: MarketEvent) => void
   retry?: Partial<RetryPolicy>
   ws?: Omit<StreamClientOptions, 'url'>
+  /** push the gzip streams to disk (and rewrite meta.json) this often, ms; default 2000 */
+  flushMs?: number
+  /** a symbol whose book stays unsynced this long ends the run with exit 1, ms; default 60 000 */
+  syncTimeoutMs?: number
+  /** per open file, bytes buffered in memory before events are dropped; default 16 MiB */
+  maxBufferBytes?: number
 }
 
 export interface RecordProgress {
@@ -52,6 +59,8 @@ export interface RecordProgress {
   resyncs: number
   gaps: number
   reconnects: number
+  dropped: number
+  badFrames: number
 }
 
 export interface RecordSummary {
@@ -66,7 +75,22 @@ export interface RecordSummary {
   resyncs: number
   gaps: number
   reconnects: number
+  /** venue frames that could not be used (malformed JSON, bad fields) */
+  badFrames: number
+  /** events dropped because the disk could not keep up */
+  dropped: number
+  /** wall time without a synced book, summed over symbols (includes the wait for the first sync), ms */
+  unsyncedMs: number
+  /** symbols whose book never synced */
+  neverSynced: string[]
+  /** true when the recording is not whole: any gap, resync, reconnect, bad frame, drop, or a book that never synced (exit 3) */
+  holes: boolean
   files: string[]
+}
+
+/** The recording is not whole (exit 3): see RecordSummary.holes. */
+export function hasHoles(s: Pick<RecordSummary, 'gaps' | 'resyncs' | 'reconnects' | 'badFrames' | 'dropped' | 'neverSynced'>): boolean {
+  return s.gaps + s.resyncs + s.reconnects + s.badFrames + s.dropped > 0 || s.neverSynced.length > 0
 }
 
 /** Make sure `out` exists and is writable; UsageError (exit 2) naming it otherwise. */
@@ -109,6 +133,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     const instruments = await rest.instruments(opts.symbols)
     if (opts.signal?.aborted) return emptySummary(opts, out, startedMs)
     let writeError: Error | undefined
+    // after a drop the book file needs a fresh snapshot; the feed re-syncs when it can
+    const requestResync = (symbol: string) => feed?.resync(symbol, 'the recorder dropped events (the disk could not keep up)')
     for (const inst of instruments) {
       writers.set(
         inst.symbol,
@@ -120,6 +146,11 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
           ticker: opts.ticker === true,
           instrument: {tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minQty: inst.spec.minQty, minNotional: inst.spec.minNotional},
           mmVersion: opts.mmVersion,
+          maxBufferBytes: opts.maxBufferBytes,
+          onDrop: (symbol) => {
+            opts.onWarn?.(`${symbol}: the disk cannot keep up; dropping events until a fresh snapshot`)
+            requestResync(symbol)
+          },
           onError: (e) => {
             writeError ??= e
           },
@@ -134,6 +165,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       ticker: opts.ticker === true,
       depthStream: opts.depthStream,
       ws: {giveUpAfter: opts.retry?.maxAttempts ?? 5, ...opts.ws},
+      // the sync budget (one mechanism for every command): exit 1 with the reason
+      syncBudgetMs: opts.syncTimeoutMs ?? 60_000,
     })
     const f = feed
     const wsUrls = [f.publicClient.url, ...(f.marketClient ? [f.marketClient.url] : [])]
@@ -148,6 +181,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       for (const w of writers.values()) w.noteReconnect()
     })
     if (opts.onWarn) f.on('warn', opts.onWarn)
+    f.on('bad', ({symbol}) => {
+      if (symbol) writers.get(symbol)?.noteBadFrame()
+    })
 
     // run until the duration, the signal, or a fatal error
     let stoppedBy: RecordSummary['stoppedBy'] = 'duration'
@@ -161,7 +197,9 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         rows += s.rows
         bytes += s.bytes
       }
-      return {...st, rows, bytes}
+      let dropped = 0
+      for (const w of writers.values()) dropped += w.stats().dropped
+      return {...st, rows, bytes, dropped}
     }
     await new Promise<void>((resolveRun) => {
       let done = false
@@ -170,14 +208,18 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         done = true
         stoppedBy = by
         fatal = err
-        clearTimeout(durTimer)
+        durTimer?.clear()
         clearInterval(progTimer)
         clearInterval(errTimer)
+        clearInterval(flushTimer)
         opts.signal?.removeEventListener('abort', onAbort)
         resolveRun()
       }
       const onAbort = () => finish('signal')
-      const durTimer = opts.durationMs === undefined ? undefined : setTimeout(() => finish('duration'), opts.durationMs)
+      const durTimer = opts.durationMs === undefined ? undefined : setLongTimeout(() => finish('duration'), opts.durationMs)
+      const flushTimer = setInterval(() => {
+        for (const w of writers.values()) w.flush()
+      }, opts.flushMs ?? 2000)
       let lastMsgs = 0
       let lastT = wallClock.now()
       const progTimer = opts.onProgress
@@ -187,7 +229,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
             const rate = ((t.messages - lastMsgs) * 1000) / Math.max(1, now - lastT)
             lastMsgs = t.messages
             lastT = now
-            opts.onProgress!({elapsedMs: now - startedMs, messages: t.messages, messagesPerSec: rate, rows: t.rows, bytes: t.bytes, resyncs: t.resyncs, gaps: t.gaps, reconnects: t.reconnects})
+            opts.onProgress!({elapsedMs: now - startedMs, messages: t.messages, messagesPerSec: rate, rows: t.rows, bytes: t.bytes, resyncs: t.resyncs, gaps: t.gaps, reconnects: t.reconnects, dropped: t.dropped, badFrames: t.badFrames})
           }, opts.progressEveryMs ?? 1000)
         : undefined
       const errTimer = setInterval(() => {
@@ -200,12 +242,17 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     })
     const t = totals()
     await f.stop()
+    const neverSynced = [...writers.values()].filter((w) => !w.everSynced).map((w) => w.symbol)
     feed = undefined
     const files: string[] = []
     let closeError: Error | undefined
+    const closedStats = {dropped: 0, unsyncedMs: 0}
     for (const w of writers.values()) {
       try {
-        files.push(...(await w.close()).files)
+        const st = await w.close()
+        files.push(...st.files)
+        closedStats.dropped += st.dropped
+        closedStats.unsyncedMs += st.unsyncedMs
       } catch (e) {
         closeError ??= e as Error
       }
@@ -215,7 +262,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     if (closeError) throw new MmError('E_WRITE', `writing the recording failed: ${closeError.message}`, {cause: closeError})
     let bytes = 0
     for (const file of files) bytes += await sizeOf(file)
-    return {
+    const base = {
       symbols: instruments.map((i) => i.symbol),
       out,
       startedAt: new Date(startedMs).toISOString(),
@@ -227,8 +274,13 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       resyncs: t.resyncs,
       gaps: t.gaps,
       reconnects: t.reconnects,
+      badFrames: t.badFrames,
+      dropped: closedStats.dropped,
+      unsyncedMs: closedStats.unsyncedMs,
+      neverSynced,
       files,
     }
+    return {...base, holes: hasHoles(base)}
   } finally {
     if (feed) await feed.stop()
     for (const w of writers.values()) await w.close().catch(() => {})
@@ -245,7 +297,7 @@ async function sizeOf(p: string): Promise<number> {
 }
 
 function emptySummary(opts: RecordOptions, out: string, startedMs: number): RecordSummary {
-  return {symbols: opts.symbols, out, startedAt: new Date(startedMs).toISOString(), elapsedMs: wallClock.now() - startedMs, stoppedBy: 'signal', messages: 0, rows: 0, bytes: 0, resyncs: 0, gaps: 0, reconnects: 0, files: []}
+  return {symbols: opts.symbols, out, startedAt: new Date(startedMs).toISOString(), elapsedMs: wallClock.now() - startedMs, stoppedBy: 'signal', messages: 0, rows: 0, bytes: 0, resyncs: 0, gaps: 0, reconnects: 0, badFrames: 0, dropped: 0, unsyncedMs: 0, neverSynced: [...opts.symbols], holes: true, files: []}
 }
 
 /** One line for logs and cron mail. */
@@ -257,9 +309,21 @@ function oneDecimal(x: number): string {
 
 export function summaryLine(s: RecordSummary): string {
   const kib = oneDecimal(s.bytes / 1024)
-  return `recorded ${s.symbols.join(',')} for ${oneDecimal(s.elapsedMs / 1000)}s: ${s.messages} messages, ${s.rows} rows, ${s.files.length} files, ${kib} KiB, ${s.resyncs} resyncs, ${s.gaps} gaps, ${s.reconnects} reconnects → ${s.out} (stopped by ${s.stoppedBy})`
+  return `recorded ${s.symbols.join(',')} for ${oneDecimal(s.elapsedMs / 1000)}s: ${s.messages} messages, ${s.rows} rows, ${s.files.length} files, ${kib} KiB, ${s.resyncs} resyncs, ${s.gaps} gaps, ${s.reconnects} reconnects, ${s.badFrames} bad frames, ${s.dropped} dropped, ${oneDecimal(s.unsyncedMs / 1000)}s unsynced → ${s.out} (stopped by ${s.stoppedBy})${s.holes ? '; HOLES' : ''}`
+}
+
+/** What made a recording partial, for the exit-3 notice. */
+export function holesText(s: RecordSummary): string {
+  const parts: string[] = []
+  if (s.neverSynced.length > 0) parts.push(`never synced: ${s.neverSynced.join(',')}`)
+  if (s.gaps) parts.push(`${s.gaps} gaps`)
+  if (s.resyncs) parts.push(`${s.resyncs} resyncs`)
+  if (s.reconnects) parts.push(`${s.reconnects} reconnects`)
+  if (s.badFrames) parts.push(`${s.badFrames} bad frames`)
+  if (s.dropped) parts.push(`${s.dropped} dropped`)
+  return parts.join(', ')
 }
 
 export function progressLine(p: RecordProgress): string {
-  return `recording ${Math.round(p.elapsedMs / 1000)}s  ${Math.round(p.messagesPerSec)} msg/s  ${p.rows} rows  ${p.resyncs} resyncs  ${p.reconnects} reconnects  ${oneDecimal(p.bytes / 1024)} KiB`
+  return `recording ${Math.round(p.elapsedMs / 1000)}s  ${Math.round(p.messagesPerSec)} msg/s  ${p.rows} rows  ${p.resyncs} resyncs  ${p.reconnects} reconnects  ${p.dropped} dropped  ${p.badFrames} bad  ${oneDecimal(p.bytes / 1024)} KiB`
 }

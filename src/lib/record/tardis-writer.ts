@@ -15,7 +15,8 @@
 import {createWriteStream, existsSync, mkdirSync, type WriteStream} from 'node:fs'
 import {rename} from 'node:fs/promises'
 import {join} from 'node:path'
-import {createGzip, type Gzip} from 'node:zlib'
+import {constants as zc, createGzip, type Gzip} from 'node:zlib'
+import {wallClock} from '../clock/clock.js'
 import type {Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {StringBook} from '../market/string-book.js'
 import {type RecordKind, type RecordingMeta, writeMetaAtomic} from './meta.js'
@@ -39,11 +40,25 @@ export interface TardisWriterOptions {
   mmVersion?: string
   /** write errors (disk full, …) */
   onError?: (err: Error) => void
+  /**
+   * most bytes queued in memory for one open file (gzip input + output not yet on disk)
+   * before events are dropped instead of buffered; default 16 MiB. A drop invalidates the
+   * book: depth is dropped too until the next snapshot (`onDrop` asks for one).
+   */
+  maxBufferBytes?: number
+  /** the first drop after a clean stretch: the recorder asks the feed for a resync */
+  onDrop?: (symbol: string) => void
+  /** wall time, ms (tests) */
+  now?: () => number
 }
 
 export interface WriterStats {
   rows: number
   messages: number
+  /** events not written because the disk could not keep up (see maxBufferBytes) */
+  dropped: number
+  /** wall time without a synced book (before the first snapshot, after a gap or a drop), ms */
+  unsyncedMs: number
   /** compressed bytes written to disk so far */
   bytes: number
   files: string[]
@@ -100,6 +115,17 @@ class KindFile {
     return this.out.bytesWritten
   }
 
+  /** bytes held in memory: gzip input not yet compressed + output not yet written */
+  get queued(): number {
+    return this.gzip.writableLength + this.out.writableLength
+  }
+
+  /** push everything written so far to disk as a complete deflate block (Z_SYNC_FLUSH) */
+  flush(): void {
+    if (this.error || this.gzip.writableEnded) return
+    this.gzip.flush(zc.Z_SYNC_FLUSH)
+  }
+
   write(chunk: string, rows: number): void {
     this.rows += rows
     this.messages++
@@ -116,7 +142,7 @@ class KindFile {
 
 class Period {
   readonly files: Partial<Record<RecordKind, KindFile>> = {}
-  readonly meta: RecordingMeta
+  readonly meta: RecordingMeta & {badFrames: number; dropped: number; unsyncedMs: number}
   readonly metaPath: string
 
   constructor(
@@ -124,7 +150,7 @@ class Period {
     readonly stem: string,
     readonly start: number,
     kinds: RecordKind[],
-    base: Omit<RecordingMeta, 'files' | 'periodStart' | 'periodEnd' | 'gaps' | 'resyncs' | 'reconnects' | 'closed'>,
+    base: Omit<RecordingMeta, 'files' | 'periodStart' | 'periodEnd' | 'gaps' | 'resyncs' | 'reconnects' | 'closed' | 'badFrames' | 'dropped' | 'unsyncedMs'>,
     onError: (e: Error) => void,
   ) {
     for (const k of kinds) {
@@ -140,8 +166,16 @@ class Period {
       gaps: 0,
       resyncs: 0,
       reconnects: 0,
+      badFrames: 0,
+      dropped: 0,
+      unsyncedMs: 0,
       closed: false,
     }
+  }
+
+  /** the meta as it stands, written to disk (atomic) */
+  async saveMeta(): Promise<void> {
+    await writeMetaAtomic(this.metaPath, this.snapshotMeta())
   }
 
   snapshotMeta(): RecordingMeta {
@@ -181,7 +215,17 @@ export class TardisWriter {
   private readonly book = new StringBook()
   private closedFiles: string[] = []
   private closedBytes = 0
-  private totals = {rows: 0, messages: 0, periods: 0}
+  private totals = {rows: 0, messages: 0, periods: 0, dropped: 0, unsyncedMs: 0, badFrames: 0}
+  /** the book file holds a whole book from its last snapshot on */
+  private synced = false
+  /** dropping until the next snapshot (after a drop) */
+  private dropping = false
+  private markMs: number
+  /** wall time since which the book has not been synced (undefined while synced) */
+  private unsyncedSince?: number
+  private readonly maxBuffer: number
+  private readonly now: () => number
+  private metaWrite?: Promise<void>
   private pendingMeta?: Promise<void>
   private closed = false
   private errors: Error[] = []
@@ -192,6 +236,39 @@ export class TardisWriter {
     this.rotateMs = opts.rotateMs ?? 3_600_000
     this.exchange = opts.exchange ?? 'binance-futures'
     this.kinds = ['book', ...(opts.trades === false ? [] : ['trades' as const]), ...(opts.ticker ? ['ticker' as const] : [])]
+    this.maxBuffer = opts.maxBufferBytes ?? 16 * 1024 * 1024
+    this.now = opts.now ?? (() => wallClock.now())
+    this.markMs = this.now()
+    this.unsyncedSince = this.markMs
+  }
+
+  /** How long the book has been without sync (0 while synced), ms. */
+  unsyncedForMs(): number {
+    return this.unsyncedSince === undefined ? 0 : Math.max(0, this.now() - this.unsyncedSince)
+  }
+
+  /** true once a snapshot was written */
+  everSynced = false
+
+  get badFrames(): number {
+    return this.totals.badFrames
+  }
+
+  /** Add the time since the last mark to `unsyncedMs` while the book is not synced. */
+  private account(): void {
+    const now = this.now()
+    const d = Math.max(0, now - this.markMs)
+    this.markMs = now
+    if (this.synced || d === 0) return
+    this.totals.unsyncedMs += d
+    if (this.period) this.period.meta.unsyncedMs += d
+  }
+
+  private setSynced(v: boolean): void {
+    if (v === this.synced) return
+    this.account()
+    this.synced = v
+    this.unsyncedSince = v ? undefined : this.markMs
   }
 
   /** The writer's current period folder and stem (for tests and progress). */
@@ -207,7 +284,42 @@ export class TardisWriter {
       bytes: this.closedBytes + open.reduce((s, f) => s + f!.bytes, 0),
       files: [...this.closedFiles],
       periods: this.totals.periods,
+      dropped: this.totals.dropped,
+      unsyncedMs: this.totals.unsyncedMs + (this.synced || this.closed ? 0 : Math.max(0, this.now() - this.markMs)),
     }
+  }
+
+  /** Frames of this symbol the feed could not use (counted into the period's meta). */
+  noteBadFrame(n = 1): void {
+    this.totals.badFrames += n
+    if (this.period) this.period.meta.badFrames += n
+  }
+
+  /**
+   * Push every open file's data to disk (a complete deflate block, readable after a
+   * crash) and rewrite the period's meta with the counts so far. Called every --flush.
+   */
+  flush(): void {
+    if (this.closed || !this.period) return
+    this.account()
+    for (const f of Object.values(this.period.files)) f!.flush()
+    if (!this.metaWrite) {
+      const p = this.period
+      this.metaWrite = (this.pendingMeta ?? Promise.resolve())
+        .then(() => (p === this.period ? p.saveMeta() : undefined))
+        .catch((e: Error) => {
+          this.errors.push(e)
+          this.o.onError?.(e)
+        })
+        .finally(() => {
+          this.metaWrite = undefined
+        })
+    }
+  }
+
+  /** bytes held in memory by the open files */
+  get queuedBytes(): number {
+    return this.period ? Object.values(this.period.files).reduce((s, f) => s + f!.queued, 0) : 0
   }
 
   /** Where the data comes from (written into the meta of periods opened from now on). */
@@ -218,6 +330,7 @@ export class TardisWriter {
   /** The book stream lost continuity: no rotation snapshot until the next snapshot event. */
   noteGap(): void {
     this.book.valid = false
+    this.setSynced(false)
     if (this.period) this.period.meta.gaps++
   }
 
@@ -232,6 +345,24 @@ export class TardisWriter {
   /** Write one event; rotates first when its local time left the current period. */
   write(ev: MarketEvent): void {
     if (this.closed) return
+    // cannot keep up: drop (and count) instead of buffering without bound; the book is
+    // not whole after a dropped diff, so diffs stay dropped until the next snapshot
+    if (this.period && (this.queuedBytes > this.maxBuffer || (this.dropping && ev.kind === 'depth'))) {
+      this.totals.dropped++
+      this.period.meta.dropped++
+      if (!this.dropping) {
+        this.dropping = true
+        this.book.valid = false
+        this.setSynced(false)
+        this.o.onDrop?.(this.symbol)
+      }
+      return
+    }
+    if (ev.kind === 'snapshot') {
+      this.dropping = false
+      this.everSynced = true
+      this.setSynced(true)
+    }
     const localMs = Math.floor(ev.localTs / 1000)
     if (!this.period || localMs >= this.period.start + this.rotateMs || localMs < this.period.start) this.rotate(localMs, ev)
     const p = this.period!
@@ -284,6 +415,7 @@ export class TardisWriter {
   }
 
   private rotate(localMs: number, ev: MarketEvent): void {
+    this.account()
     const old = this.period
     if (old) this.retire(old)
     const start = Math.floor(localMs / this.rotateMs) * this.rotateMs
@@ -355,7 +487,9 @@ export class TardisWriter {
   /** Close every file (flush, valid gzip trailer, rename, meta closed=true). */
   async close(): Promise<WriterStats> {
     if (!this.closed) {
+      this.account()
       this.closed = true
+      await this.metaWrite
       if (this.period) this.retire(this.period)
       this.period = undefined
     }

@@ -3,7 +3,7 @@
  * and summary.json. The log is written through a buffer with synchronous flushes, so a
  * crash loses at most the unflushed tail and a clean stop loses nothing.
  */
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from '../telemetry/run-events.js'
@@ -25,6 +25,29 @@ export function createRunDir(stateDir: string, symbol: string, mode: string, wal
   const dir = join(runs, id)
   mkdirSync(dir)
   return {id, dir}
+}
+
+/**
+ * Remove a run directory that holds nothing worth keeping (a run refused before its first
+ * event: bad replay input, venue unreachable): no empty run is left for `report last`.
+ * Only removes `dir` when it contains nothing but an events.jsonl of at most `maxLines`
+ * lines (the run_start line) and an optional summary.json. Returns true when removed.
+ */
+export function discardRunDir(dir: string, maxLines = 1): boolean {
+  try {
+    const names = readdirSync(dir)
+    if (names.some((n) => n !== 'events.jsonl' && n !== 'summary.json')) return false
+    const log = join(dir, 'events.jsonl')
+    if (existsSync(log)) {
+      const text = readFileSync(log, 'utf8')
+      const lines = text.split('\n').filter((l) => l.trim() !== '').length
+      if (lines > maxLines) return false
+    }
+    rmSync(dir, {recursive: true, force: true})
+    return true
+  } catch {
+    return false
+  }
 }
 
 export class EventLog {
@@ -65,7 +88,8 @@ export function resolveRunLog(run: string, stateDir: string): string {
   const candidates: string[] = []
   if (run === 'last') {
     const runs = resolve(stateDir, 'runs')
-    const ids = existsSync(runs) ? readdirSync(runs).filter((d) => existsSync(join(runs, d, 'events.jsonl'))).sort() : []
+    // runs with an empty log (a run that never started) are not candidates for 'last'
+    const ids = existsSync(runs) ? readdirSync(runs).filter((d) => nonEmpty(join(runs, d, 'events.jsonl'))).sort() : []
     if (ids.length === 0) throw new UsageError('E_NO_RUN', `no runs under ${runs}`, {suggestion: 'run mm quote --dry-run first, or pass --state-dir'})
     return join(runs, ids[ids.length - 1], 'events.jsonl')
   }
@@ -80,7 +104,26 @@ export function resolveRunLog(run: string, stateDir: string): string {
   throw new UsageError('E_NO_RUN', `no run ${JSON.stringify(run)}: not a run directory, an events.jsonl file, or a run id under ${resolve(stateDir, 'runs')}`, {suggestion: "use 'last', a run id from the state dir, or a path"})
 }
 
+function nonEmpty(p: string): boolean {
+  try {
+    return statSync(p).size > 0
+  } catch {
+    return false
+  }
+}
+
+export interface RunLogRead {
+  events: RunEvent[]
+  /** the last line was cut short (a crash mid-write) and was left out */
+  tornLastLine: boolean
+}
+
+/** The events of a run log; a torn last line (crash mid-write) is left out and said. */
 export function readRunEvents(path: string): RunEvent[] {
+  return readRunLog(path).events
+}
+
+export function readRunLog(path: string): RunLogRead {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -89,6 +132,9 @@ export function readRunEvents(path: string): RunEvent[] {
   }
   const out: RunEvent[] = []
   const lines = text.split('\n')
+  let lastIdx = lines.length - 1
+  while (lastIdx >= 0 && lines[lastIdx].trim() === '') lastIdx--
+  let tornLastLine = false
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]
     if (l.trim() === '') continue
@@ -96,6 +142,11 @@ export function readRunEvents(path: string): RunEvent[] {
     try {
       ev = JSON.parse(l)
     } catch {
+      // a crash mid-write leaves the last line cut short: leave it out (the caller says so)
+      if (i === lastIdx && out.length > 0) {
+        tornLastLine = true
+        break
+      }
       throw new UsageError('E_RUN_LOG', `${basename(path)} line ${i + 1} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
     }
     const e = ev as {type?: unknown; t?: unknown}
@@ -105,7 +156,7 @@ export function readRunEvents(path: string): RunEvent[] {
     out.push(ev as RunEvent)
   }
   if (out.length === 0 || out[0].type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
-  return out
+  return {events: out, tornLastLine}
 }
 
 /** A run's id: its directory's name (the file's path for a loose events.jsonl). */

@@ -41,7 +41,7 @@ export async function startMetricsServer(registry: Registry, opts: {host?: strin
   })
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new UsageError('E_METRICS_LISTEN', `cannot serve metrics on ${host}:${opts.port ?? 0}: ${err.code ?? err.message}`, {suggestion: 'pick another --metrics-port (0 = any free port) or --metrics-host'}))
+      reject(new UsageError('E_METRICS_LISTEN', `--metrics-port ${opts.port ?? 0}: cannot serve metrics on ${host}:${opts.port ?? 0}: ${err.code ?? err.message}`, {suggestion: 'pick another --metrics-port (0 = any free port) or --metrics-host'}))
     }
     server.once('error', onError)
     server.listen(opts.port ?? 0, host, () => {

@@ -37,15 +37,9 @@ export function seededRandom(seed: number): () => number {
   return () => r.float()
 }
 
-/**
- * Capped exponential backoff with "equal jitter": half the capped delay is fixed, the other
- * half random, so delays never collapse to zero and never exceed the cap.
- * attempt 0 → base, 1 → 2×base, … capped at max.
- */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
-  const capped = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30))
-  return Math.round(capped / 2 + (capped / 2) * random())
-}
+/** Capped exponential backoff with "equal jitter" (the one shared implementation, ../backoff.ts). */
+export {backoffDelay} from '../backoff.js'
+import {backoffDelay} from '../backoff.js'
 
 /** Parse a Retry-After header: delta-seconds or an HTTP date. Returns ms, or undefined. */
 export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
@@ -113,6 +107,8 @@ export class HttpClient {
   private readonly onRetry?: HttpClientOptions['onRetry']
   private readonly agent: Agent
   private readonly userAgent: string
+  /** aborted by close(): in-flight requests and retry waits end at once */
+  private readonly stopper = new AbortController()
 
   constructor(opts: HttpClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
@@ -137,6 +133,7 @@ export class HttpClient {
     let last: VenueError | undefined
     for (let attempt = 0; attempt < this.retry.maxAttempts; attempt++) {
       let waitMs: number | undefined
+      if (this.stopper.signal.aborted) throw new VenueError('E_STOPPED', `request to ${url} abandoned: the client was closed`)
       try {
         return await this.once<T>(url)
       } catch (err) {
@@ -152,7 +149,7 @@ export class HttpClient {
       if (this.now() - started + delay > this.retry.budgetMs) break
       this.retries++
       this.onRetry?.({attempt: attempt + 1, delayMs: delay, error: last})
-      await this.sleep(delay)
+      await this.abortableSleep(delay)
     }
     const e = last!
     throw new VenueError(e.code, `${e.message} (gave up after the retry budget: ${this.retry.maxAttempts} attempts / ${this.retry.budgetMs} ms)`, {
@@ -167,8 +164,9 @@ export class HttpClient {
   private async once<T>(url: string): Promise<T> {
     let res: Awaited<ReturnType<typeof request>>
     try {
-      res = await request(url, {method: 'GET', dispatcher: this.agent, headers: {'user-agent': this.userAgent, accept: 'application/json'}})
+      res = await request(url, {method: 'GET', dispatcher: this.agent, signal: this.stopper.signal, headers: {'user-agent': this.userAgent, accept: 'application/json'}})
     } catch (err) {
+      if (this.stopper.signal.aborted) throw new VenueError('E_STOPPED', `request to ${url} abandoned: the client was closed`)
       const code = (err as {code?: string}).code ?? 'ERR'
       throw new RetryableError(
         new VenueError('E_VENUE_UNREACHABLE', `cannot reach ${new URL(url).origin}: ${code} ${(err as Error).message}`.trim(), {
@@ -212,8 +210,29 @@ export class HttpClient {
     throw new VenueError('E_VENUE_REJECTED', `venue answered HTTP ${status}: ${what}`, {httpStatus: status, venueCode: body?.code})
   }
 
+  /** Wait `ms`, or less when the client is closed meanwhile. */
+  private async abortableSleep(ms: number): Promise<void> {
+    if (this.stopper.signal.aborted) return
+    if (this.sleep !== defaultSleep) {
+      await this.sleep(ms)
+      return
+    }
+    const signal = this.stopper.signal
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const t = setTimeout(done, ms)
+      signal.addEventListener('abort', done, {once: true})
+    })
+  }
+
+  /** Close at once: in-flight requests (a call that never answers) and retry waits are abandoned. */
   async close(): Promise<void> {
-    await this.agent.close()
+    this.stopper.abort()
+    await this.agent.destroy()
   }
 }
 

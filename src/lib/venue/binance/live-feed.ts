@@ -21,9 +21,11 @@ import type {Endpoints} from '../../cli/endpoints.js'
 import {streamUrl} from '../../cli/endpoints.js'
 import {VenueError} from '../../domain/errors.js'
 import type {Instrument} from '../../domain/instrument.js'
-import {backoffDelay} from './http.js'
+import {wallClock} from '../../clock/clock.js'
+import {Backoff} from '../backoff.js'
+import {MarketParseError} from './parse.js'
 import {BinancePublicRest, type DepthLimit, snapshotEvent} from './rest-public.js'
-import {nowMicros, parseMarketMessage, StreamClient, type StreamClientOptions, streamNames, type TradeStream} from './ws.js'
+import {nowMicros, parseMarketMessageStrict, StreamClient, type StreamClientOptions, streamNames, type TradeStream} from './ws.js'
 import type {DepthEvent, MarketEvent} from '../../market/events.js'
 
 export interface LiveFeedOptions {
@@ -46,6 +48,13 @@ export interface LiveFeedOptions {
   snapshotRetryBaseMs?: number
   snapshotRetryMaxMs?: number
   random?: () => number
+  /**
+   * a symbol whose book stays unsynced this long (from the start, a gap or a reconnect)
+   * ends the feed with a fatal E_NO_SYNC naming the last reason, ms; default: no budget
+   */
+  syncBudgetMs?: number
+  /** a snapshot the stream never bridges (it is ahead of the stream) is dropped after this long, ms; default 2000 */
+  bridgeTimeoutMs?: number
 }
 
 export interface FeedStats {
@@ -55,6 +64,8 @@ export interface FeedStats {
   resyncs: number
   gaps: number
   snapshots: number
+  /** frames that could not be used: not JSON, or a market message with a bad field */
+  badFrames: number
 }
 
 export interface LiveFeedEvents {
@@ -68,6 +79,8 @@ export interface LiveFeedEvents {
   warn: [message: string]
   /** the feed cannot go on (the venue could not be reached) */
   fatal: [err: VenueError]
+  /** a frame that could not be used (symbol when known) — counted in badFrames */
+  bad: [info: {symbol?: string; detail: string}]
 }
 
 interface SymState {
@@ -76,8 +89,15 @@ interface SymState {
   /** raw events DepthSync is holding while it waits for a snapshot (mirrors its buffer) */
   pending: DepthEvent[]
   fetching: boolean
-  fetchFailures: number
+  /** the shared pace of snapshot fetches (../backoff.ts): resets once the book held live for stableMs */
+  backoff: Backoff
   retryTimer?: NodeJS.Timeout
+  /** wall ms since which the book is not live (undefined while live) */
+  unsyncedSince?: number
+  /** the latest reason the book is not live */
+  why: string
+  /** local µs when the snapshot in force was applied (bridge watchdog) */
+  snapshotAt?: number
   synced: boolean
   everSynced: boolean
   snapshots: number
@@ -91,7 +111,8 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   private readonly o: LiveFeedOptions
   private readonly clock: () => number
   private readonly random: () => number
-  private counters = {events: 0, resyncs: 0, gaps: 0}
+  private counters = {events: 0, resyncs: 0, gaps: 0, badFrames: 0}
+  private budgetTimer?: NodeJS.Timeout
   private stopped = false
   private readyWaiters: {resolve: () => void; reject: (e: Error) => void}[] = []
   private ownsRest: boolean
@@ -109,7 +130,18 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
       const n = streamNames(inst.symbol, {depth: opts.depthStream, ticker: opts.ticker, trades: opts.trades ?? 'aggTrade'})
       pub.push(...n.public)
       market.push(...n.market)
-      this.syms.set(inst.symbol, {inst, sync: new DepthSync(inst), pending: [], fetching: false, fetchFailures: 0, synced: false, everSynced: false, snapshots: 0})
+      this.syms.set(inst.symbol, {
+        inst,
+        sync: new DepthSync(inst),
+        pending: [],
+        fetching: false,
+        backoff: new Backoff({baseMs: opts.snapshotRetryBaseMs ?? 500, maxMs: opts.snapshotRetryMaxMs ?? 30_000, random: this.random, stableMs: opts.ws?.stableMs}),
+        synced: false,
+        everSynced: false,
+        snapshots: 0,
+        unsyncedSince: wallClock.now(),
+        why: 'waiting for the first snapshot',
+      })
     }
     const wsOpts = {clock: this.clock, ...opts.ws}
     this.publicClient = new StreamClient({...wsOpts, url: streamUrl(opts.endpoints, 'public', pub)})
@@ -143,7 +175,17 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
       resyncs: this.counters.resyncs,
       gaps: this.counters.gaps,
       snapshots,
+      badFrames: this.counters.badFrames,
     }
+  }
+
+  /** Drop the symbol's book and fetch a fresh snapshot (paced by the backoff); counted as a resync. */
+  resync(symbol: string, reason: string): void {
+    const s = this.state(symbol)
+    if (this.stopped) return
+    if (s.synced) this.emit('gap', {symbol: s.inst.symbol, reason})
+    this.restart(s, reason, true)
+    this.scheduleRetry(s)
   }
 
   /** Connect; resolves once every symbol's book has synced, rejects on a fatal venue error. */
@@ -151,12 +193,19 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     const p = new Promise<void>((resolve, reject) => this.readyWaiters.push({resolve, reject}))
     this.publicClient.start()
     this.marketClient?.start()
+    const budget = this.o.syncBudgetMs
+    if (budget !== undefined && Number.isFinite(budget) && !this.budgetTimer) {
+      const now0 = wallClock.now()
+      for (const s of this.syms.values()) if (s.unsyncedSince !== undefined) s.unsyncedSince = now0
+      this.budgetTimer = setInterval(() => this.checkBudget(budget), Math.min(250, Math.max(10, budget / 4)))
+    }
     return p
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    clearInterval(this.budgetTimer)
     for (const s of this.syms.values()) clearTimeout(s.retryTimer)
     await Promise.all([this.publicClient.stop(), this.marketClient?.stop()])
     if (this.ownsRest) await this.rest.close()
@@ -169,8 +218,37 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     return s
   }
 
+  /** The sync budget: a book unsynced for longer than `budget` ms is fatal (exit 1 with the reason). */
+  private checkBudget(budget: number): void {
+    if (this.stopped) return
+    const now = wallClock.now()
+    for (const s of this.syms.values()) {
+      if (s.unsyncedSince === undefined || now - s.unsyncedSince <= budget) continue
+      clearInterval(this.budgetTimer)
+      this.fatal(new VenueError('E_NO_SYNC', `${s.inst.symbol}: the book could not sync for ${Math.round((now - s.unsyncedSince) / 1000)}s (last: ${s.why})`, {suggestion: 'check the venue and --rest-url/--ws-url; the sync budget is configurable'}))
+      return
+    }
+  }
+
+  private setLive(s: SymState, live: boolean, why?: string): void {
+    if (why) s.why = why
+    if (live) {
+      s.unsyncedSince = undefined
+      s.backoff.ok()
+    } else s.unsyncedSince ??= wallClock.now()
+  }
+
+  private badFrame(symbol: string | undefined, detail: string): void {
+    this.counters.badFrames++
+    const sym = symbol?.toUpperCase()
+    const known = sym !== undefined && this.syms.has(sym) ? sym : this.syms.size === 1 ? [...this.syms.keys()][0] : undefined
+    if (known) this.state(known).why = `bad frames (${detail})`
+    this.emit('bad', {symbol: known, detail})
+  }
+
   private wire(c: StreamClient, route: 'public' | 'market'): void {
     c.on('message', (_stream, data, localTs) => this.onMessage(data, localTs))
+    c.on('bad', ({stream, detail}) => this.badFrame(stream?.split('@')[0], `not JSON: ${detail}`))
     c.on('open', ({reconnect}) => {
       if (route !== 'public') return
       for (const s of this.syms.values()) {
@@ -189,6 +267,7 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         // drop the book at once: it is not whole until the reconnect's snapshot
         s.sync = new DepthSync(s.inst)
         s.pending = []
+        this.setLive(s, false, `disconnected (${reason}: ${detail})`)
       }
     })
     c.on('fatal', (err) => this.fatal(err))
@@ -212,6 +291,7 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     s.sync = new DepthSync(s.inst)
     s.pending = []
     s.synced = false
+    this.setLive(s, false, reason)
     if (counted && s.everSynced) {
       this.counters.resyncs++
       this.emit('resync', {symbol: s.inst.symbol, reason})
@@ -219,15 +299,33 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   }
 
   private onMessage(data: unknown, localTs: number): void {
-    const ev = parseMarketMessage(data, localTs)
+    let ev: MarketEvent | undefined
+    try {
+      ev = parseMarketMessageStrict(data, localTs)
+    } catch (error) {
+      if (!(error instanceof MarketParseError)) throw error
+      this.badFrame(typeof (data as {s?: unknown})?.s === 'string' ? (data as {s: string}).s : undefined, error.message)
+      return
+    }
     if (!ev) return
     const s = this.syms.get(ev.symbol)
     if (!s) return
     if (ev.kind === 'depth') {
+      const wasBridging = s.sync.state === 'bridging'
       const r = s.sync.onDepth(ev, localTs)
       if (r === 'applied') {
         s.synced = true
+        if (wasBridging || s.unsyncedSince !== undefined) this.setLive(s, true)
         this.out(ev)
+      } else if (r === 'dropped' && s.sync.state === 'bridging' && s.snapshotAt !== undefined && localTs - s.snapshotAt > (this.o.bridgeTimeoutMs ?? 2000) * 1000) {
+        // the snapshot is ahead of the stream: no event will ever bridge it
+        const why = `snapshot lastUpdateId is ahead of the stream (not bridged after ${this.o.bridgeTimeoutMs ?? 2000} ms)`
+        this.emit('warn', `${s.inst.symbol}: ${why}; fetching another`)
+        this.counters.gaps++
+        this.emit('gap', {symbol: s.inst.symbol, reason: why})
+        this.restart(s, why, true)
+        s.pending = [ev]
+        this.scheduleRetry(s)
       } else if (r === 'buffered') {
         s.pending.push(ev)
         if (s.pending.length > 10_000) s.pending.shift()
@@ -235,12 +333,14 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         this.counters.gaps++
         s.synced = false
         s.pending = [ev]
+        this.setLive(s, false, s.sync.lastResyncReason || 'sequence gap')
         this.emit('gap', {symbol: s.inst.symbol, reason: s.sync.lastResyncReason || 'sequence gap'})
         if (s.everSynced) {
           this.counters.resyncs++
           this.emit('resync', {symbol: s.inst.symbol, reason: 'gap'})
         }
-        this.fetchSnapshot(s)
+        // paced by the shared backoff: a stream whose every diff is bad is no snapshot storm
+        this.scheduleRetry(s)
       }
       return
     }
@@ -263,7 +363,6 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
           this.fetchSnapshot(s)
           return
         }
-        s.fetchFailures = 0
         const now = this.clock()
         const L = snap.lastUpdateId
         const applied = s.pending.filter((e) => (e.u ?? 0) >= L)
@@ -273,13 +372,15 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         if (r !== 'applied') {
           // the snapshot did not bridge the buffered events (or was malformed): start over
           this.emit('warn', `${s.inst.symbol}: snapshot lastUpdateId=${L} did not bridge the stream (${sync.lastResyncReason}); fetching another`)
-          this.restart(s, 'snapshot did not bridge', false)
+          this.restart(s, `snapshot did not bridge (${sync.lastResyncReason})`, false)
           this.scheduleRetry(s)
           return
         }
         s.pending = []
         s.snapshots++
         s.synced = true
+        s.snapshotAt = now
+        if (sync.state === 'live') this.setLive(s, true)
         this.out(ev)
         for (const e of applied) this.out(e)
         if (!s.everSynced) {
@@ -301,13 +402,15 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         }
         if (ve.exitCode === 2 || ve.code === 'E_VENUE_REJECTED') this.emit('warn', `${s.inst.symbol}: snapshot rejected: ${ve.message}`)
         else this.emit('warn', `${s.inst.symbol}: snapshot failed: ${ve.message}`)
+        s.why = `snapshot failed: ${ve.message}`
         this.scheduleRetry(s)
       },
     )
   }
 
   private scheduleRetry(s: SymState): void {
-    const delay = backoffDelay(s.fetchFailures++, this.o.snapshotRetryBaseMs ?? 500, this.o.snapshotRetryMaxMs ?? 30_000, this.random)
+    if (this.stopped) return
+    const delay = s.backoff.next()
     clearTimeout(s.retryTimer)
     s.retryTimer = setTimeout(() => this.fetchSnapshot(s), delay)
   }

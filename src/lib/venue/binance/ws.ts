@@ -16,7 +16,7 @@ import WebSocket from 'ws'
 import {VenueError} from '../../domain/errors.js'
 import type {MarketEvent} from '../../market/events.js'
 import {MarketParseError, parseMarketPayload} from './parse.js'
-import {backoffDelay} from './http.js'
+import {Backoff} from '../backoff.js'
 
 /** Wall-clock microseconds since the epoch, with sub-millisecond resolution. */
 export function nowMicros(): number {
@@ -38,6 +38,8 @@ export interface StreamClientOptions {
   clock?: () => number
   /** handshake timeout, ms; default 10 s */
   handshakeTimeoutMs?: number
+  /** a connection that stayed up this long resets the reconnect backoff, ms; default 30 s */
+  stableMs?: number
 }
 
 export type DownReason = 'closed' | 'error' | 'silent' | 'lifetime' | 'handshake'
@@ -49,6 +51,8 @@ export interface StreamClientEvents {
   /** the connection went away; `retryInMs` until the next attempt */
   down: [info: {reason: DownReason; detail: string; retryInMs: number}]
   fatal: [err: VenueError]
+  /** a frame that is not JSON (truncated, garbage); `stream` when its text names one */
+  bad: [info: {stream?: string; detail: string}]
   stopped: []
 }
 
@@ -67,6 +71,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private lifetimeTimer?: NodeJS.Timeout
   private retryTimer?: NodeJS.Timeout
   private readonly o: Required<Omit<StreamClientOptions, 'url'>>
+  /** the shared reconnect pace (../backoff.ts): resets only after a connection held stableMs */
+  private readonly backoff: Backoff
 
   constructor(opts: StreamClientOptions) {
     super()
@@ -80,7 +86,9 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       giveUpAfter: opts.giveUpAfter ?? Number.POSITIVE_INFINITY,
       clock: opts.clock ?? nowMicros,
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
+      stableMs: opts.stableMs ?? 30_000,
     }
+    this.backoff = new Backoff({baseMs: this.o.backoffBaseMs, maxMs: this.o.backoffMaxMs, random: this.o.random, stableMs: this.o.stableMs})
   }
 
   get isOpen(): boolean {
@@ -138,6 +146,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       const reconnect = this.everOpened
       this.everOpened = true
       this.failures = 0
+      this.backoff.ok()
       this.armSilence()
       this.lifetimeTimer = setTimeout(() => this.recycle('lifetime'), this.o.maxLifetimeMs)
       this.lifetimeTimer.unref?.()
@@ -149,10 +158,13 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       this.silenceTimer?.refresh()
       this.messages++
       let j: unknown
+      const text = raw.toString()
       try {
-        j = JSON.parse(raw.toString())
-      } catch {
-        return // not JSON: ignore the frame
+        j = JSON.parse(text)
+      } catch (error) {
+        // not JSON (truncated, garbage): counted by the consumer, never applied
+        this.emit('bad', {stream: /^\{"stream":"([^"]+)"/.exec(text)?.[1], detail: (error as Error).message})
+        return
       }
       const env = j as {stream?: unknown; data?: unknown}
       if (env && typeof env.stream === 'string' && env.data !== undefined) this.emit('message', env.stream, env.data, localTs)
@@ -189,14 +201,13 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       ws.on('error', () => {})
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate()
     }
-    const attempt = this.failures
     this.failures++
     if (!this.everOpened && this.failures >= this.o.giveUpAfter) {
       this.stopped = true
       this.emit('fatal', new VenueError('E_VENUE_UNREACHABLE', `cannot connect to ${this.url} (${this.failures} attempts): ${detail}`, {suggestion: 'check the network and --ws-url'}))
       return
     }
-    const delay = forcedDelay ?? backoffDelay(attempt, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random)
+    const delay = forcedDelay ?? this.backoff.next()
     this.emit('down', {reason, detail, retryInMs: delay})
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => {
@@ -223,6 +234,18 @@ export function streamNames(symbol: string, opts: {depth?: string; ticker?: bool
  * (parse.ts). Returns undefined for payloads that are not market data (subscription acks,
  * unknown events) or malformed.
  */
+/**
+ * As parseMarketMessage, but a market message with a missing or mistyped field throws
+ * MarketParseError (the live feed counts those as bad frames) instead of vanishing.
+ */
+export function parseMarketMessageStrict(data: unknown, localTs: number): MarketEvent | undefined {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined
+  const d = data as Record<string, unknown>
+  if (typeof d.s !== 'string') return undefined
+  const r = parseMarketPayload(d, '', localTs)
+  return typeof r === 'string' ? undefined : r
+}
+
 export function parseMarketMessage(data: unknown, localTs: number): MarketEvent | undefined {
   if (!data || typeof data !== 'object' || Array.isArray(data)) return undefined
   const d = data as Record<string, unknown>

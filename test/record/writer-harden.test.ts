@@ -1,0 +1,74 @@
+import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {constants, gunzipSync} from 'node:zlib'
+import {describe, expect, it} from 'vitest'
+import type {MarketEvent} from '../../src/lib/market/events.js'
+import {readMeta} from '../../src/lib/record/meta.js'
+import {TardisWriter} from '../../src/lib/record/tardis-writer.js'
+
+const T0 = 1_767_225_600_000_000
+const snap = (t: number): MarketEvent => ({kind: 'snapshot', symbol: 'ETHUSDC', ts: t, localTs: t, bids: [['3000.00', '1.000']], asks: [['3000.10', '2.000']]})
+const depth = (t: number): MarketEvent => ({kind: 'depth', symbol: 'ETHUSDC', ts: t, localTs: t, bids: [['3000.00', '1.500']], asks: []})
+const trade = (t: number): MarketEvent => ({kind: 'trade', symbol: 'ETHUSDC', ts: t, localTs: t, id: String(t), side: 'buy', price: '3000.10', qty: '0.100'})
+
+async function until(cond: () => boolean, what: string, max = 2000): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (cond()) return
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  throw new Error(`timed out: ${what}`)
+}
+
+describe('TardisWriter: flush and bounded memory', () => {
+  it('flush() puts every row written so far on disk (readable without the trailer) and rewrites meta.json', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mm-wflush-'))
+    const w = new TardisWriter({root, symbol: 'ETHUSDC', rotateMs: 3_600_000, trades: true})
+    w.write(snap(T0))
+    for (let i = 1; i <= 50; i++) w.write(depth(T0 + i))
+    w.flush()
+    const dir = join(root, 'ETHUSDC', '2026-01-01')
+    const partial = join(dir, '00.book.csv.gz.partial')
+    const rows = () => {
+      try {
+        return gunzipSync(readFileSync(partial), {finishFlush: constants.Z_SYNC_FLUSH}).toString('utf8').trim().split('\n').length - 1
+      } catch {
+        return -1
+      }
+    }
+    await until(() => rows() === 52, 'flushed rows on disk')
+    await until(() => {
+      try {
+        return JSON.parse(readFileSync(join(dir, '00.meta.json'), 'utf8')).files.book.rows === 52
+      } catch {
+        return false
+      }
+    }, 'meta rows')
+    await w.close()
+    expect((await readMeta(join(dir, '00.meta.json'))).closed).toBe(true)
+  })
+
+  it('drops (and counts) instead of buffering without bound; depth stays dropped until a snapshot', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mm-wdrop-'))
+    const drops: string[] = []
+    const w = new TardisWriter({root, symbol: 'ETHUSDC', rotateMs: 3_600_000, trades: true, maxBufferBytes: 1, onDrop: (s) => drops.push(s)})
+    w.write(snap(T0))
+    w.write(depth(T0 + 1)) // queue holds the header and the snapshot: dropped
+    await until(() => w.queuedBytes === 0, 'queue drained')
+    w.write(depth(T0 + 2)) // dropping until a snapshot
+    w.write(trade(T0 + 3)) // trades flow again
+    await until(() => w.queuedBytes === 0, 'queue drained')
+    w.write(snap(T0 + 4))
+    await until(() => w.queuedBytes === 0, 'queue drained')
+    w.write(depth(T0 + 5))
+    const st = await w.close()
+    expect(drops).toEqual(['ETHUSDC'])
+    expect(st.dropped).toBe(2)
+    const dir = join(root, 'ETHUSDC', '2026-01-01')
+    const book = gunzipSync(readFileSync(join(dir, '00.book.csv.gz'))).toString('utf8').trim().split('\n')
+    expect(book.slice(1).map((l) => l.split(',')[2])).toEqual([String(T0), String(T0), String(T0 + 4), String(T0 + 4), String(T0 + 5)])
+    const meta = await readMeta(join(dir, '00.meta.json'))
+    expect(meta).toMatchObject({dropped: 2, closed: true})
+    expect(readdirSync(dir).sort()).toEqual(['00.book.csv.gz', '00.meta.json', '00.trades.csv.gz'])
+  })
+})
