@@ -65,7 +65,7 @@ describe('live driver', () => {
   })
 
   it('a fill pushed by the venue is applied and decided on at once, before any timer fires', async () => {
-    const s = setup((sent) => ({submit: (a) => void sent.push(a)}))
+    const s = setup((sent) => ({submit: (a) => void sent.push(a), queryOrder: () => {}}))
     const done = s.driver.run(s.feed)
     await flush()
     s.feed.emit('event', s.snapshot())
@@ -97,6 +97,7 @@ describe('live driver', () => {
         sent.push(a)
         if (a.type === 'cancel') setTimeout(() => reports.push({type: 'canceled', clientOrderId: a.clientOrderId, filled: 0, ts: clock.now(), venueTs: clock.now()}), 300)
       },
+      queryOrder: () => {},
     }))
     const done = s.driver.run(s.feed)
     await flush()
@@ -119,7 +120,7 @@ describe('live driver', () => {
   })
 
   it('stopping gives up after the bound when a cancel is never answered', async () => {
-    const s = setup((sent) => ({submit: (a) => void sent.push(a)}))
+    const s = setup((sent) => ({submit: (a) => void sent.push(a), queryOrder: () => {}}))
     const done = s.driver.run(s.feed)
     await flush()
     s.feed.emit('event', s.snapshot())
