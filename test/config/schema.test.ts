@@ -94,7 +94,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(44)
+    expect(configKeys()).toHaveLength(47)
   })
 })
 
