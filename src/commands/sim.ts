@@ -6,6 +6,9 @@ import {UsageError} from '../lib/domain/errors.js'
 import {type MarketSource, openReplaySource} from '../lib/record/replay-source.js'
 import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
 import {parseFaults, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
+import {parseProbability, parseRateLimit, parseSignedDuration} from '../lib/venue/sim/faults.js'
+import {SIM_TEST_API_KEY} from '../lib/venue/sim/signing.js'
+import {SimTrading} from '../lib/venue/sim/trading.js'
 
 interface SimResult {
   restUrl: string
@@ -19,7 +22,7 @@ interface SimResult {
 }
 
 export default class Sim extends BaseCommand<typeof Sim> {
-  static override description = "A local Binance USDⓈ-M compatible venue on loopback (REST + WebSocket market streams), driven by a recording or a seeded synthetic market, with fault injection"
+  static override description = "A local Binance USDⓈ-M compatible venue on loopback: market data from a recording or a seeded synthetic market, signed trading endpoints around the paper matching engine, user data stream, WebSocket API, fault injection"
   static override examples = [
     '<%= config.bin %> sim --replay recordings/ETHUSDC/2026-01-05 --speed 10',
     '<%= config.bin %> sim --synthetic --seed 7 --port 8080 --faults drop=0.01,disconnect=60s',
@@ -40,6 +43,27 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'tick-size': Flags.string({description: 'instrument tick size for a recording without meta.json'}),
     'step-size': Flags.string({description: 'instrument step size for a recording without meta.json'}),
     'ping-interval': Flags.string({description: 'server WebSocket ping interval', default: '3m'}),
+    'api-key': Flags.string({description: "API key the sim accepts (default: Binance's documented example key, see docs/sim.md)", env: 'MM_API_KEY'}),
+    'api-secret': Flags.string({description: 'API secret the sim verifies signatures with (default: the documented test secret)', env: 'MM_API_SECRET'}),
+    balance: Flags.string({description: 'starting wallet balance of the margin asset', default: '10000'}),
+    // faults (all off by default)
+    'drop-ws-every': Flags.string({description: 'fault: close every WebSocket (market, user stream, WebSocket API) this often, e.g. 30s'}),
+    'depth-gap-rate': Flags.string({description: 'fault: probability a depth diff is not sent (the pu chain breaks)'}),
+    'http-error-rate': Flags.string({description: 'fault: probability a REST request gets HTTP 500 before anything is done'}),
+    'rate-limit': Flags.string({description: 'fault: tighter limits, e.g. weight=60,orders10s=5,orders1m=100,ban-after=3,ban=2m'}),
+    latency: Flags.string({description: 'fault: network delay added to every REST answer, user-stream event and WebSocket API answer, e.g. 200ms'}),
+    'listen-key-ttl': Flags.string({description: 'fault: listen key validity (Binance: 60m)'}),
+    'clock-skew': Flags.string({description: 'fault: server clock offset, e.g. 3s or -3s (serverTime and the recvWindow check)'}),
+    'lose-responses': Flags.string({description: 'fault: probability an order request is carried out but its HTTP answer never arrives'}),
+    'unknown-status-rate': Flags.string({description: 'fault: probability an order request is carried out, then answered 503 "Unknown error…" (execution status unknown)'}),
+    'unavailable-rate': Flags.string({description: 'fault: probability a request is answered 503 "Service Unavailable." before anything is done'}),
+    'user-stream-silent-after': Flags.string({description: 'fault: user-stream sockets go silent (open, sending nothing) this long after connecting'}),
+    // account states
+    'hedge-mode': Flags.boolean({description: 'account state: hedge mode on (positionSide/dual true; orders need LONG/SHORT)', default: false}),
+    'symbol-status': Flags.string({description: 'account state: exchangeInfo status of the symbol (anything but TRADING refuses orders)', default: 'TRADING'}),
+    'funding-interval': Flags.string({description: 'account state: book funding fees on open positions this often (ACCOUNT_UPDATE FUNDING_FEE)'}),
+    'funding-rate': Flags.string({description: 'funding rate per interval', default: '0.0001'}),
+    'max-num-orders': Flags.integer({description: 'account state: MAX_NUM_ORDERS filter (open orders per symbol)', default: 200, min: 1}),
   }
 
   /** --json output is NDJSON: the `listening` line at start, the result line at the end. */
@@ -57,25 +81,57 @@ export default class Sim extends BaseCommand<typeof Sim> {
     const source = f.replay
       ? await openReplaySource(f.replay, {symbol: f.symbol, tickSize: f['tick-size'], stepSize: f['step-size']})
       : syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000})
-    const venue = new SimVenue({instruments: [source.instrument], host: f.host, port: f.port, faults, seed: f.seed, pingIntervalMs: parseDuration(f['ping-interval'], '--ping-interval')})
+    if (f['drop-ws-every']) faults.disconnectEveryMs = parseDuration(f['drop-ws-every'], '--drop-ws-every')
+    if (f['depth-gap-rate']) faults.depthGapRate = parseProbability(f['depth-gap-rate'], '--depth-gap-rate')
+    if (!/^\d+(\.\d+)?$/.test(f.balance)) throw new UsageError('E_USAGE', `--balance ${f.balance}: expected a decimal amount`)
+    if (!/^-?\d+(\.\d+)?$/.test(f['funding-rate'])) throw new UsageError('E_USAGE', `--funding-rate ${f['funding-rate']}: expected a decimal rate`)
+    const pingIntervalMs = parseDuration(f['ping-interval'], '--ping-interval')
+    const venue = new SimVenue({instruments: [source.instrument], host: f.host, port: f.port, faults, seed: f.seed, pingIntervalMs})
+    const trading = new SimTrading(venue, {
+      apiKey: f['api-key'],
+      apiSecret: f['api-secret'],
+      instruments: [source.instrument],
+      seed: f.seed,
+      speed: speed === 'max' ? 1 : speed,
+      pingIntervalMs,
+      balance: f.balance,
+      hedgeMode: f['hedge-mode'],
+      symbolStatus: {[source.symbol]: f['symbol-status']},
+      fundingIntervalMs: f['funding-interval'] ? parseDuration(f['funding-interval'], '--funding-interval') : undefined,
+      fundingRate: f['funding-rate'],
+      maxNumOrders: f['max-num-orders'],
+      faults: {
+        loseResponses: f['lose-responses'] ? parseProbability(f['lose-responses'], '--lose-responses') : undefined,
+        unknownStatusRate: f['unknown-status-rate'] ? parseProbability(f['unknown-status-rate'], '--unknown-status-rate') : undefined,
+        unavailableRate: f['unavailable-rate'] ? parseProbability(f['unavailable-rate'], '--unavailable-rate') : undefined,
+        httpErrorRate: f['http-error-rate'] ? parseProbability(f['http-error-rate'], '--http-error-rate') : undefined,
+        latencyMs: f.latency ? parseDuration(f.latency, '--latency') : undefined,
+        clockSkewMs: f['clock-skew'] ? parseSignedDuration(f['clock-skew'], '--clock-skew') : undefined,
+        listenKeyTtlMs: f['listen-key-ttl'] ? parseDuration(f['listen-key-ttl'], '--listen-key-ttl') : undefined,
+        userStreamSilentAfterMs: f['user-stream-silent-after'] ? parseDuration(f['user-stream-silent-after'], '--user-stream-silent-after') : undefined,
+        rateLimit: f['rate-limit'] ? parseRateLimit(f['rate-limit']) : undefined,
+      },
+    })
     let urls: {restUrl: string; wsUrl: string}
     try {
       urls = await venue.start()
     } catch (error) {
       // a port that cannot be bound is bad input (exit 2), as for quote --metrics-port
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      trading.stop()
       await venue.stop().catch(() => {})
       throw new UsageError('E_LISTEN', `--port ${f.port}: cannot listen on ${f.host}:${f.port}: ${code}`, {suggestion: 'pick another --port (0 = any free port) or --host'})
     }
     const {restUrl, wsUrl} = urls
     if (this.jsonEnabled()) {
-      process.stdout.write(JSON.stringify({ok: true, command: 'sim', data: {status: 'listening', restUrl, wsUrl, symbol: source.symbol}}) + '\n')
+      process.stdout.write(JSON.stringify({restUrl, wsUrl, ok: true, command: 'sim', data: {status: 'listening', restUrl, wsUrl, symbol: source.symbol}}) + '\n')
     } else {
       this.log(`mm sim: serving ${source.symbol} (${f.replay ? `replay of ${f.replay}` : `synthetic, seed ${f.seed}`}, speed ${f.speed})`)
       if (source.instrumentFrom === 'inferred') this.log(`instrument inferred from the data: tick ${source.instrument.tickSize}, step ${source.instrument.stepSize} (pass --tick-size/--step-size to override)`)
       this.log(`rest ${restUrl}`)
       this.log(`ws   ${wsUrl}`)
       this.log(`use: MM_REST_URL=${restUrl} MM_WS_URL=${wsUrl}`)
+      this.log(`api key ${f['api-key'] ? '(from --api-key / MM_API_KEY)' : `${SIM_TEST_API_KEY} (the documented test pair, docs/sim.md)`}; introspection ${restUrl}/__mm/state`)
     }
     const ac = new AbortController()
     const onSignal = () => ac.abort()
@@ -94,6 +150,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       timer?.clear()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      trading.stop()
       await venue.stop()
     }
     const stats = venue.stats

@@ -54,6 +54,19 @@ export interface SimFaults {
   restErrorStatus?: number
   /** delay added to every REST answer, ms */
   restDelayMs?: number
+  /** probability a depth diff is not sent to anyone (its ids are used: the `pu` chain breaks) */
+  depthGapRate?: number
+}
+
+/**
+ * Extension points for the trading layer (trading.ts): it takes over REST, claims the
+ * WebSocket upgrades it serves (user data stream, WebSocket API) and sees every event.
+ */
+export interface SimHooks {
+  rest?(req: IncomingMessage, res: ServerResponse): void
+  upgrade?(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean
+  published?(ev: MarketEvent): void
+  disconnectAll?(code: number): void
 }
 
 export interface SimVenueOptions {
@@ -109,6 +122,7 @@ export interface SimStats {
   dropped: number
   duplicated: number
   reordered: number
+  depthGaps: number
 }
 
 
@@ -132,9 +146,14 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   private pingTimer?: NodeJS.Timeout
   private discTimer?: NodeJS.Timeout
   private weight = {minute: 0, used: 0}
-  readonly counters: Omit<SimStats, 'clients'> = {connections: 0, wsMessages: 0, published: 0, restRequests: 0, restErrors: 0, dropped: 0, duplicated: 0, reordered: 0}
+  readonly counters: Omit<SimStats, 'clients'> = {connections: 0, wsMessages: 0, published: 0, restRequests: 0, restErrors: 0, dropped: 0, duplicated: 0, reordered: 0, depthGaps: 0}
   restUrl = ''
   wsUrl = ''
+  private hooks?: SimHooks
+
+  setHooks(h: SimHooks): void {
+    this.hooks = h
+  }
 
   constructor(opts: SimVenueOptions) {
     super()
@@ -163,6 +182,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const wss = new WebSocketServer({noServer: true, perMessageDeflate: false})
     this.wss = wss
     server.on('upgrade', (req, socket, head) => {
+      if (this.hooks?.upgrade?.(req, socket, head)) return
       const parsed = this.parseWsPath(req.url ?? '/')
       if (!parsed) {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
@@ -219,6 +239,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
 
   /** Close every client WebSocket (the venue's side of a reconnect). */
   disconnectAll(code = 1001): void {
+    this.hooks?.disconnectAll?.(code)
     for (const c of this.clients) {
       if (code === 1006) c.ws.terminate()
       else c.ws.close(code, 'sim disconnect')
@@ -250,6 +271,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const b = this.books.get(sym)
     if (!b) return
     this.counters.published++
+    this.hooks?.published?.(ev)
     const now = wallClock.now()
     const rebase = this.o.rebaseTime !== false
     const ms = (us: number) => (rebase ? now : Math.floor(us / 1000))
@@ -291,6 +313,10 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const U = pu + 1
     const u = U + Math.max(0, bids.length + asks.length - 1)
     b.lastU = u
+    if (this.faults.depthGapRate && this.random() < this.faults.depthGapRate) {
+      this.counters.depthGaps++
+      return
+    }
     const data = JSON.stringify({e: 'depthUpdate', E: T, T, s: sym, U, u, pu, b: bids, a: asks})
     this.broadcastPrefix(`${lower}@depth`, data, 'public')
   }
@@ -425,6 +451,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   private onRest(req: IncomingMessage, res: ServerResponse): void {
     const u = new URL(req.url ?? '/', 'http://x')
     this.counters.restRequests++
+    if (this.hooks?.rest) return this.hooks.rest(req, res)
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const minute = Math.floor(wallClock.now() / 60_000)
       if (minute !== this.weight.minute) this.weight = {minute, used: 0}
@@ -440,35 +467,54 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
       else send()
     }
     if (req.method !== 'GET') return answer(405, {code: -1000, msg: `method ${req.method} is not supported by this sim venue yet`})
-    const qi = this.restQueue.findIndex((f) => !f.path || f.path === u.pathname)
-    if (qi >= 0) {
-      const f = this.restQueue.splice(qi, 1)[0]
-      this.counters.restErrors++
-      return answer(f.status, {code: f.code ?? (f.status === 429 ? -1003 : -1000), msg: f.msg ?? (f.status >= 500 ? 'Service Unavailable.' : 'Too many requests.')}, f.retryAfter === undefined ? {} : {'Retry-After': String(f.retryAfter)})
-    }
-    if (this.faults.restErrorRate && this.random() < this.faults.restErrorRate) {
-      this.counters.restErrors++
-      return answer(this.faults.restErrorStatus ?? 503, {code: -1000, msg: 'Service Unavailable.'})
-    }
+    const fault = this.takeRestFault(u.pathname)
+    if (fault) return answer(fault.status, fault.body, fault.headers)
+    const r = this.marketRest(u)
+    return answer(r.status, r.body)
+  }
+
+  /** The public market endpoints: time, ping, exchangeInfo, depth (404 for anything else). */
+  marketRest(u: URL): {status: number; body: unknown} {
     switch (u.pathname) {
       case '/fapi/v1/time':
+        return {status: 200, body: {serverTime: wallClock.now()}}
       case '/fapi/v1/ping':
-        return answer(200, u.pathname === '/fapi/v1/time' ? {serverTime: wallClock.now()} : {})
+        return {status: 200, body: {}}
       case '/fapi/v1/exchangeInfo':
-        return answer(200, this.exchangeInfo())
+        return {status: 200, body: this.exchangeInfo()}
       case '/fapi/v1/depth': {
         const sym = (u.searchParams.get('symbol') ?? '').toUpperCase()
         const b = this.books.get(sym)
-        if (!sym) return answer(400, {code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."})
-        if (!b) return answer(400, {code: -1121, msg: 'Invalid symbol.'})
+        if (!sym) return {status: 400, body: {code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."}}
+        if (!b) return {status: 400, body: {code: -1121, msg: 'Invalid symbol.'}}
         const limit = Number(u.searchParams.get('limit') ?? 500)
-        if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) return answer(400, {code: -1130, msg: 'Data sent for parameter \'limit\' is not valid.'})
+        if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) return {status: 400, body: {code: -1130, msg: 'Data sent for parameter \'limit\' is not valid.'}}
         const now = wallClock.now()
-        return answer(200, {lastUpdateId: b.lastU + 1, E: now, T: now, ...b.levels.levels(limit)})
+        return {status: 200, body: {lastUpdateId: b.lastU + 1, E: now, T: now, ...b.levels.levels(limit)}}
       }
       default:
-        return answer(404, {code: -1000, msg: `unknown path ${u.pathname}`})
+        return {status: 404, body: {code: -1000, msg: `unknown path ${u.pathname}`}}
     }
+  }
+
+  /** A REST fault due for this path (queued by failRest or drawn from the rest-error rate), if any. */
+  takeRestFault(path: string): {status: number; body: {code: number; msg: string}; headers: Record<string, string>} | undefined {
+    const qi = this.restQueue.findIndex((f) => !f.path || f.path === path)
+    if (qi >= 0) {
+      const f = this.restQueue.splice(qi, 1)[0]
+      this.counters.restErrors++
+      return {status: f.status, body: {code: f.code ?? (f.status === 429 ? -1003 : -1000), msg: f.msg ?? (f.status >= 500 ? 'Service Unavailable.' : 'Too many requests.')}, headers: f.retryAfter === undefined ? {} : {'Retry-After': String(f.retryAfter)}}
+    }
+    if (this.faults.restErrorRate && this.random() < this.faults.restErrorRate) {
+      this.counters.restErrors++
+      return {status: this.faults.restErrorStatus ?? 503, body: {code: -1000, msg: 'Service Unavailable.'}, headers: {}}
+    }
+    return undefined
+  }
+
+  /** the fault settings (the trading layer reads the REST delay) */
+  get faultSettings(): SimFaults {
+    return this.faults
   }
 
   private exchangeInfo(): unknown {
@@ -543,6 +589,7 @@ export function parseFaults(spec: string, parseDurationMs: (s: string, what: str
       case 'disconnect': f.disconnectEveryMs = parseDurationMs(v ?? '', `--faults ${k}`); break
       case 'rest-error': f.restErrorRate = prob(); break
       case 'rest-delay': f.restDelayMs = parseDurationMs(v ?? '', `--faults ${k}`); break
+      case 'depth-gap': f.depthGapRate = prob(); break
       case 'rest-status': {
         const n = Number(v)
         if (!Number.isInteger(n) || n < 400 || n > 599) throw new UsageError('E_FAULTS', `--faults rest-status=${v ?? ''}: expected an HTTP error status (400-599)`)
