@@ -370,6 +370,11 @@ export class SimTrading {
     }
     this.route('GET /fapi/v1/userTrades', 'signed', (p) => ex.userTrades(p))
     this.route('GET /fapi/v1/positionSide/dual', 'signed', () => ({dualSidePosition: ex.hedgeMode}))
+    this.route('GET /fapi/v1/leverageBracket', 'signed', (p) => {
+      const syms = p.get('symbol') ? [this.sym(p)] : this.exchangeSymbols()
+      const rows = syms.map((symbol) => ({symbol, notionalCoef: 1, brackets: [{bracket: 1, initialLeverage: 125, notionalCap: 1_000_000, notionalFloor: 0, maintMarginRatio: 0.004, cum: 0}]}))
+      return p.get('symbol') ? rows : rows
+    })
     this.route('GET /fapi/v1/multiAssetsMargin', 'signed', () => ({multiAssetsMargin: false}))
     this.route('GET /fapi/v1/commissionRate', 'signed', (p) => ({symbol: this.sym(p), makerCommissionRate: ex.paperConfig.makerFeeRate, takerCommissionRate: ex.paperConfig.takerFeeRate, rpiCommissionRate: '0'}))
     this.route('GET /fapi/v1/rateLimit/order', 'signed', () => this.limiter.rateLimits(this.serverClock.now()).filter((r) => r.rateLimitType === 'ORDERS').map(({count: _c, ...r}) => r))
