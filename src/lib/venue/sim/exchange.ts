@@ -374,13 +374,13 @@ export class SimExchange {
     if (!type) throw Err.mandatory('type')
     if (/^(STOP|TAKE_PROFIT|TRAILING)/.test(type)) throw new ApiError(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.')
     if (type !== 'LIMIT' && type !== 'MARKET') throw new ApiError(-1116, 'Invalid orderType.')
-    if (this.symbolStatus(sym) !== 'TRADING') throw new ApiError(-4140, 'Invalid symbol status for opening position.')
     const respType = p.get('newOrderRespType') ?? 'ACK'
     if (respType !== 'ACK' && respType !== 'RESULT') throw Err.invalidParam('newOrderRespType')
     const positionSide = p.get('positionSide') ?? 'BOTH'
     if (!['BOTH', 'LONG', 'SHORT'].includes(positionSide)) throw Err.invalidParam('positionSide')
     if (this.hedgeMode && positionSide === 'BOTH') throw apiErr(-4061)
     if (!this.hedgeMode && positionSide !== 'BOTH') throw apiErr(-4061)
+    if (this.symbolStatus(sym) !== 'TRADING') throw new ApiError(-4140, 'Invalid symbol status for opening position.')
     const ro = p.get('reduceOnly')
     if (ro !== undefined && ro !== 'true' && ro !== 'false') throw Err.invalidParam('reduceOnly')
     if (ro !== undefined && this.hedgeMode) throw Err.notRequired('reduceOnly')
