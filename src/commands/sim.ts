@@ -9,6 +9,7 @@ import {parseFaults, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
 import {parseProbability, parseRateLimit, parseSignedDuration} from '../lib/venue/sim/faults.js'
 import {SIM_TEST_API_KEY} from '../lib/venue/sim/signing.js'
 import {SimTrading} from '../lib/venue/sim/trading.js'
+import {loadConfig, paperVenueOptions} from '../lib/config/index.js'
 
 interface SimResult {
   restUrl: string
@@ -45,6 +46,8 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'ping-interval': Flags.string({description: 'server WebSocket ping interval', default: '3m'}),
     'api-key': Flags.string({description: "API key the sim accepts (default: Binance's documented example key, see docs/sim.md)", env: 'MM_API_KEY'}),
     'api-secret': Flags.string({description: 'API secret the sim verifies signatures with (default: the documented test secret)', env: 'MM_API_SECRET'}),
+    config: Flags.string({char: 'c', description: 'JSON config file whose fees.* and paper.* the matching uses, as in the dry-run (default: mm.config.json if present, else the defaults)'}),
+    'request-log': Flags.string({description: 'also append every request received (as listed by GET /__mm/state, signatures included, never the secret) to this NDJSON file'}),
     balance: Flags.string({description: 'starting wallet balance of the margin asset', default: '10000'}),
     // faults (all off by default)
     'drop-ws-every': Flags.string({description: 'fault: close every WebSocket (market, user stream, WebSocket API) this often, e.g. 30s'}),
@@ -100,6 +103,8 @@ export default class Sim extends BaseCommand<typeof Sim> {
       fundingIntervalMs: f['funding-interval'] ? parseDuration(f['funding-interval'], '--funding-interval') : undefined,
       fundingRate: f['funding-rate'],
       maxNumOrders: f['max-num-orders'],
+      paper: paperVenueOptions(loadConfig(f.config)),
+      requestLog: f['request-log'],
       faults: {
         loseResponses: f['lose-responses'] ? parseProbability(f['lose-responses'], '--lose-responses') : undefined,
         unknownStatusRate: f['unknown-status-rate'] ? parseProbability(f['unknown-status-rate'], '--unknown-status-rate') : undefined,

@@ -3,6 +3,9 @@
  * own sim with one flag; without it the same calls succeed (the client proofs).
  */
 import {createHmac} from 'node:crypto'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {ensureBuilt} from '../support/cli.js'
 import {farPrices, getJson, type SimProc, signed, startSim, TEST_KEY, TEST_SECRET, until} from '../support/sim-cli.js'
@@ -271,6 +274,38 @@ describe('mm sim account states and refusals', () => {
       await ws.next((m) => m.e === 'ORDER_TRADE_UPDATE' && m.o.i === dms.body.orderId && m.o.X === 'CANCELED', 'the countdown cancel')
       ws.close()
     })
+  })
+
+  it('listen key keep-alive semantics; --config fees reach commissionRate; --request-log lists signatures, never the secret; --api-key/--api-secret from the env', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-sim-'))
+    const cfg = join(dir, 'mm.config.json')
+    writeFileSync(cfg, JSON.stringify({fees: {maker: '-0.0001', taker: '0.0004'}}))
+    const log = join(dir, 'requests.ndjson')
+    const key = 'k'.repeat(64)
+    const secret = 's3cr3t-of-this-test'
+    const sim = await startSim(['--config', cfg, '--request-log', log], {MM_API_KEY: key, MM_API_SECRET: secret})
+    let sig = ''
+    try {
+      const lk = (m: string) => fetch(`${sim.restUrl}/fapi/v1/listenKey`, {method: m, headers: {'X-MBX-APIKEY': key}}).then(async (r) => ({status: r.status, body: (await r.json()) as any}))
+      const a = await lk('POST')
+      expect(a.body.listenKey).toMatch(/^[A-Za-z0-9]{64}$/)
+      expect((await lk('PUT')).body).toEqual({listenKey: a.body.listenKey})
+      expect((await lk('POST')).body).toEqual({listenKey: a.body.listenKey})
+      expect((await lk('DELETE')).body).toEqual({})
+      expect((await lk('PUT')).body.code).toBe(-1125)
+      expect((await signed(sim.restUrl, 'GET', '/fapi/v1/commissionRate', {symbol: 'ETHUSDC'})).body.code).toBe(-2015)
+      const cr = await signed(sim.restUrl, 'GET', '/fapi/v1/commissionRate', {symbol: 'ETHUSDC'}, {key, secret})
+      expect(cr.body).toEqual({symbol: 'ETHUSDC', makerCommissionRate: '-0.0001', takerCommissionRate: '0.0004', rpiCommissionRate: '0'})
+      sig = (await state(sim)).requests.find((r: any) => r.path === '/fapi/v1/commissionRate' && r.status === 200).signature
+      expect(sig).toMatch(/^[0-9a-f]{64}$/)
+    } finally {
+      expect(await sim.stop()).toBe(0)
+    }
+    const text = readFileSync(log, 'utf8')
+    expect(text).toContain(sig)
+    expect(text).not.toContain(secret)
+    expect(sim.run.stdout() + sim.run.stderr()).not.toContain(secret)
+    expect(text.trim().split('\n').map((l) => JSON.parse(l).path)).toEqual(['/fapi/v1/listenKey', '/fapi/v1/listenKey', '/fapi/v1/listenKey', '/fapi/v1/listenKey', '/fapi/v1/listenKey', '/fapi/v1/commissionRate', '/fapi/v1/commissionRate', '/__mm/state'])
   })
 
   it('WebSocket API: order.place, order.status, order.modify, order.cancel signed per request; a bad signature is -1022', async () => {

@@ -9,6 +9,7 @@
  */
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {Duplex} from 'node:stream'
+import {appendFileSync, writeFileSync} from 'node:fs'
 import {wallClock, type Clock} from '../../clock/clock.js'
 import {Instrument} from '../../domain/instrument.js'
 import type {MarketEvent} from '../../market/events.js'
@@ -54,6 +55,8 @@ export interface SimTradingOptions extends SimAccountOptions {
   wsMaxAgeMs?: number
   wall?: Clock
   timers?: Timers
+  /** append every RequestRecord to this NDJSON file (when it is final) */
+  requestLog?: string
 }
 
 export interface RequestRecord {
@@ -95,9 +98,12 @@ export class SimTrading {
   private readonly random: () => number
   private readonly timers: Timers
   private seq = 0
+  private readonly requestLog?: string
 
   constructor(private readonly venue: SimVenue, o: SimTradingOptions) {
     this.apiKey = o.apiKey ?? SIM_TEST_API_KEY
+    this.requestLog = o.requestLog
+    if (this.requestLog) writeFileSync(this.requestLog, '')
     this.apiSecret = o.apiSecret ?? SIM_TEST_API_SECRET
     this.faults = {...o.faults}
     this.random = seededRandom((o.seed ?? 1) + 7919)
@@ -160,8 +166,14 @@ export class SimTrading {
   record(r: Omit<RequestRecord, 'seq' | 'time'>): RequestRecord {
     const rec = {seq: ++this.seq, time: this.serverClock.now(), ...r}
     this.requests.push(rec)
+
     if (this.requests.length > 100_000) this.requests.splice(0, 10_000)
     return rec
+  }
+
+  /** the request's answer (or its loss) is known: append it to --request-log */
+  finish(rec: RequestRecord): void {
+    if (this.requestLog) appendFileSync(this.requestLog, JSON.stringify(rec) + '\n')
   }
 
   /** draw a fault with probability p (seeded) */
@@ -206,6 +218,7 @@ export class SimTrading {
       rec.status = status
       const code = (payload as {code?: unknown})?.code
       if (typeof code === 'number' && code < 0) rec.code = code
+      this.finish(rec)
       const h: Record<string, string> = {'content-type': 'application/json', 'X-MBX-USED-WEIGHT-1M': String(this.limiter.usedWeight(now())), ...(orderHeaders ? this.limiter.orderHeaders(now()) : {}), ...headers}
       const text = JSON.stringify(payload)
       const go = () => {
@@ -259,6 +272,7 @@ export class SimTrading {
       if (lose) {
         rec.lost = true
         rec.status = -1
+        this.finish(rec)
         res.socket?.destroy()
         return
       }

@@ -99,7 +99,7 @@ export class UserStreams {
     this.expired.add(key)
     this.counters.expired++
     const ev = {e: 'listenKeyExpired', E: this.o.clock.now(), listenKey: key}
-    for (const s of this.sockets) if (s.key === key) this.send(s, ev, true)
+    for (const s of this.sockets) if (s.key === key) this.send(s, ev)
   }
 
   /** Claim a WebSocket upgrade for a user stream path; false when it is not one. */
@@ -160,8 +160,7 @@ export class UserStreams {
     }
   }
 
-  private send(s: UserSocket, ev: Record<string, unknown>, always = false): void {
-    if (s.silent && !always) return
+  private send(s: UserSocket, ev: Record<string, unknown>): void {
     if (s.silent) return
     const text = s.combined ? JSON.stringify({stream: s.key, data: ev}) : JSON.stringify(ev)
     const go = () => {

@@ -94,11 +94,13 @@ export class WsApi {
       let result = await route.fn(m)
       if (method === 'account.position' || method === 'v2/account.position') result = result as unknown[]
       rec.status = 200
+      this.t.finish(rec)
       this.reply(ws, {id, status: 200, result}, withLimits)
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(-1000, 'An unknown error occurred while processing the request.', 500)
       rec.status = err.status
       rec.code = err.code
+      this.t.finish(rec)
       this.reply(ws, {id, status: err.status, error: err.body()}, withLimits)
     }
   }
