@@ -70,6 +70,34 @@ describe('engine loop', () => {
     expect(log.find((e) => e.type === 'reject')).toEqual({type: 'reject', t: 1030, clientOrderId: buy.clientOrderId, code: -5022, msg: 'post only'})
   })
 
+  it.each([
+    // position reached before the -5022 (steps), the retry's size (null: refused, re-quoted at once)
+    [80, 10],
+    [95, 5],
+    [100, null],
+  ])('the instant retry goes through decide: at %i steps long (netMax 100) the retry is %s', (net, qty) => {
+    const c = defaultConfig()
+    const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}, risk: {...c.risk, reduceOnlyThreshold: 10}}, inst)
+    const clock = new VirtualClock(1000)
+    const reports = new ReportQueue()
+    const sent: OrderAction[] = []
+    const log: RunEvent[] = []
+    const engine = new Engine({instrument: inst, core, venue: {submit: (a) => void sent.push(a), queryOrder: () => {}}, reports, clock, log: (e) => void log.push(e), runId: 'test', mode: 'replay'})
+    engine.onMarket(snapshot(1000))
+    const buy = places(sent)[0]
+    // a fill of another (manual) order lands just before the BUY comes back -5022
+    reports.push({type: 'fill', clientOrderId: 'manual', fill: {clientOrderId: 'manual', side: 'BUY', price: 199_000, qty: net, maker: true, fee: '0', ts: 1020, tradeId: 'm1'}, filled: net, leaves: 0, status: 'FILLED', ts: 1030, venueTs: 1020})
+    reports.push({type: 'reject', request: 'place', clientOrderId: buy.clientOrderId, code: -5022, msg: 'post only', ts: 1030, venueTs: 1020})
+    const before = sent.length
+    engine.runUntil(1030, (ms) => clock.set(ms))
+    // the first thing sent is the retry (or, refused, the full decision's orders)
+    const first = sent[before]
+    const retry = first?.type === 'place' && first.order.tif === 'GTC' && first.order.price === buy.order.price ? [first.order.side, first.order.qty] : null
+    expect(retry).toEqual(qty === null ? null : ['BUY', qty])
+    expect(engine.positionSteps).toBe(net)
+    if (qty === 5) expect(log.some((e) => e.type === 'risk_event' && (e as {kind?: string}).kind === 'net_max')).toBe(true)
+  })
+
   it('a fill moves the position, is logged with it, and is marked out after 1 s and 10 s', () => {
     const {engine, sent, reports, log, set} = setup()
     engine.onMarket(snapshot(1000))

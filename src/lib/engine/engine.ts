@@ -22,7 +22,7 @@ import {initLifecycle, type LifecycleConfig, type LifecycleResult, type Lifecycl
 import {pnlSummary, positionToJSON} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskState} from '../risk/types.js'
-import {onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
+import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
 import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 
@@ -359,17 +359,22 @@ export class Engine {
     if (r.type !== 'ack' && !retried) this.nextDecideMs = now
   }
 
-  /** Act on the lifecycle's events and actions. Returns true when an instant retry was placed. */
+  /** Act on the lifecycle's events and actions. Returns true when a handler's requested order (instant retry) was placed. */
   private onLifecycle(res: LifecycleResult, r: VenueReport | null, now: number): boolean {
     const cfg = this.o.core
     let retried = false
+    // a handler's new strategy state and events; the orders it asks for are decided by the
+    // core like any other (decideRequested), never sent from here
+    const handled = (h: HandlerResult): void => {
+      this.state = {...this.state, strategy: h.state}
+      this.logCore(h.events)
+      if (h.intents.length > 0 && !this.stopping && this.decideRequested(h.intents, now)) retried = true
+    }
     const lifecycleLog = (kind: LifecycleLogEvent['kind'], clientOrderId: string, extra: Record<string, unknown> = {}) => this.emit({type: 'order_lifecycle', t: now, kind, clientOrderId, ...extra})
     for (const e of res.events) {
       switch (e.kind) {
         case 'accepted': {
-          const h = onOrderAccepted(this.state.strategy, {side: e.order.side, tif: e.order.tif}, now, cfg)
-          this.state = {...this.state, strategy: h.state}
-          this.logCore(h.events)
+          handled(onOrderAccepted(this.state.strategy, {side: e.order.side, tif: e.order.tif}, now, cfg))
           break
         }
         case 'fill': {
@@ -381,32 +386,19 @@ export class Engine {
             type: 'fill', t: now, clientOrderId: f.clientOrderId, side: f.side, price: this.inst.ticksToPrice(f.price), qty: this.inst.stepsToQty(f.qty),
             maker: f.maker, fee: f.fee, position: this.inst.signedStepsToQty(position.net), realised: pnl.realised, ...(mid === null ? {} : {mid}),
           })
-          let h = onFill(this.state.strategy, f, now, cfg)
-          if (e.order?.tif === 'IOC' && r?.type === 'fill' && r.status === 'FILLED') {
-            const i = onIocResult(h.state, 'filled', now, cfg)
-            h = {state: i.state, events: [...h.events, ...i.events], intents: []}
-          }
-          this.state = {...this.state, strategy: h.state}
-          this.logCore(h.events)
+          handled(onFill(this.state.strategy, f, now, cfg))
+          if (e.order?.tif === 'IOC' && r?.type === 'fill' && r.status === 'FILLED') handled(onIocResult(this.state.strategy, 'filled', now, cfg))
           for (const hz of this.o.markoutMs ?? [1000, 10_000]) this.insertMarkout({due: now + hz, clientOrderId: f.clientOrderId, horizonMs: hz, side: f.side, price: f.price})
           break
         }
         case 'rejected': {
           if (e.code !== -5022) break
-          const h = onPostOnlyReject(this.state.strategy, {...e.order, cancelling: e.wasCancelling}, now, cfg)
-          this.state = {...this.state, strategy: h.state}
-          this.logCore(h.events)
-          // the orders a handler asks for are decided by the core like any other
-          if (h.intents.length > 0 && !this.stopping) retried = this.decideRequested(h.intents, now)
+          handled(onPostOnlyReject(this.state.strategy, {...e.order, cancelling: e.wasCancelling}, now, cfg))
           break
         }
         case 'final':
           if (e.by === 'report') {
-            if (e.order.tif === 'IOC' && r?.type === 'expired') {
-              const h = onIocResult(this.state.strategy, r.filled > 0 ? 'partial' : 'expired', now, cfg)
-              this.state = {...this.state, strategy: h.state}
-              this.logCore(h.events)
-            }
+            if (e.order.tif === 'IOC' && r?.type === 'expired') handled(onIocResult(this.state.strategy, r.filled > 0 ? 'partial' : 'expired', now, cfg))
           } else {
             lifecycleLog('settled', e.order.clientOrderId, {status: e.order.status, by: e.by})
             this.nextDecideMs = now
