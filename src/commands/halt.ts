@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, stateDirFlag} from '../lib/cli/base.js'
+import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
+import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {type HaltResult, haltSymbol} from '../lib/state/actions.js'
 import {resolveStateDir} from '../lib/state/dir.js'
@@ -20,7 +21,9 @@ export default class Halt extends BaseCommand<typeof Halt> {
     'no-cancel': Flags.boolean({description: 'do not cancel orders on the venue from this command (a running quote still stops quoting)', default: false}),
     all: Flags.boolean({description: "cancel every order of the symbol on the venue, not only this instance's", default: false}),
     wait: Flags.string({description: 'how long to wait for a running quote to acknowledge and cancel', default: '10s'}),
+    'key-file': Flags.string({description: 'API key file (else env MM_API_KEY / MM_API_SECRET): cancels on the venue when no quote answers', helpGroup: 'VENUE'}),
     ...stateDirFlag,
+    ...venueFlags,
   }
 
   async run(): Promise<HaltResult> {
@@ -34,8 +37,10 @@ export default class Halt extends BaseCommand<typeof Halt> {
       noCancel: f['no-cancel'],
       all: f.all,
       waitMs: parseDuration(f.wait, '--wait'),
-      venue: null,
-      noVenueWhy: 'signed venue calls are not available in this build (API keys and the signed gateway are needed)',
+      venue: async () => {
+        const {openVenueOps} = await import('../lib/state/venue-ops.js')
+        return openVenueOps({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
+      },
     })
     for (const n of r.notes) this.logToStderr(`note: ${n}`)
     const h = r.halt

@@ -109,6 +109,19 @@ describe('3.4 reduce-only IOC pricing', () => {
     expect(reduceSlippagePct(expired(1, c), c, true)).toEqual({pct: 0.002, fallback: false, round: 0})
     expect(reduceSlippagePct(expired(2, c), c, true)).toEqual({pct: 0.002, fallback: true, round: 0})
     expect(reduceSlippagePct(expired(9, c), c, true)).toEqual({pct: 0.02, fallback: true, round: 7})
+    // mm flatten --max-slip is a hard cap: the ladder stops at it (issue 9)
+    expect(reduceSlippagePct(expired(9, c), c, true, 0.003, true)).toEqual({pct: 0.003, fallback: true, round: 7})
+    expect(reduceSlippagePct(expired(2, c), c, false, 0.003, true)).toEqual({pct: 0.003, fallback: true, round: 0})
+  })
+
+  it('an explicit flatten cap is hard: EXPIRED rounds never price the IOC beyond it', () => {
+    const c = cfgOf({}, {iocExpiredFallbackCount: 2, fallbackSlippageMultiplier: 2, fallbackSlippageMax: 0.02})
+    // cap 0.001 of mid 10000 → the SELL never below 9990, however many IOCs expired
+    const prices = [0, 2, 5, 9].map((n) => planFlatten({book: depth(), position: {net: 20, avgCost: 9900}, working: [], nowMs: 0}, expired(n, c), c, INST, {maxSlipPct: 0.001}).intents.map((i) => i.price))
+    for (const p of prices.flat()) expect(p).toBeGreaterThanOrEqual(9990)
+    // without the explicit cap (a stop-loss flatten) the ladder widens past it
+    const ladder = planFlatten({book: depth(), position: {net: 20, avgCost: 9900}, working: [], nowMs: 0}, expired(9, c), c, INST).intents.map((i) => i.price)
+    expect(Math.min(...ladder)).toBeLessThan(9990)
   })
 
   it('a fill resets the EXPIRED streak', () => {

@@ -55,9 +55,8 @@ export interface HaltOptions {
   noCancel: boolean
   all: boolean
   waitMs: number
-  venue: VenueOps | null
-  /** why there is no venue (said when one is needed) */
-  noVenueWhy: string
+  /** opened only when a cancel on the venue is needed; `why` when there is none (no keys) */
+  venue: () => Promise<{ops: VenueOps & {close?(): Promise<void>}} | {why: string}>
 }
 
 export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
@@ -128,17 +127,20 @@ async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[
     return ours
   }
   if (ours.length === 0 && !o.all) return []
-  if (!o.venue) {
-    notes.push(`cannot cancel on the venue: ${o.noVenueWhy}`)
+  const v = await o.venue()
+  if ('why' in v) {
+    notes.push(`cannot cancel on the venue: ${v.why}`)
     return ours
   }
   try {
-    const r = await o.venue.cancel(o.t.symbol, {all: o.all, ours})
-    if (r.cancelled.length > 0) notes.push(`cancelled ${r.cancelled.length} order(s) on the venue`)
+    const r = await v.ops.cancel(o.t.symbol, {all: o.all, ours})
+    notes.push(`cancelled ${r.cancelled.length} order(s) on the venue${r.left.length > 0 ? `; ${r.left.length} still open` : ''}`)
     return r.left
   } catch (error) {
     notes.push(`venue: ${(error as Error).message}`)
     return ours
+  } finally {
+    await v.ops.close?.()
   }
 }
 

@@ -1,0 +1,61 @@
+/**
+ * Signed venue calls of the operator commands (`mm halt` cancelling when the quote is dead
+ * or hung), through the live gateway. Loaded lazily: the gateway pulls in undici, which
+ * `status` and the control path never need.
+ *
+ * Whose orders (SPEC §4.7): the ones state.json lists, and every open order of the symbol
+ * whose client id is mm's (`mm-<run>-…`, isOwnClientId); `--all` cancels every order of
+ * the symbol. An order the venue no longer knows (-2011) counts as gone.
+ */
+import {UsageError} from '../domain/errors.js'
+import {isOwnClientId} from '../orders/client-id.js'
+import type {VenueOps} from './actions.js'
+
+export interface VenueOpsOptions {
+  restUrl: string
+  keyFile?: string
+  env: Record<string, string | undefined>
+}
+
+/** The venue, or why there is none (no keys). Bad keys (a group-readable key file, …) are an error. */
+export async function openVenueOps(o: VenueOpsOptions): Promise<{ops: VenueOps & {close(): Promise<void>}} | {why: string}> {
+  const {loadCredentials} = await import('../venue/binance/keys.js')
+  let creds
+  try {
+    creds = loadCredentials({keyFile: o.keyFile, env: o.env}).creds
+  } catch (error) {
+    if (error instanceof UsageError && error.code === 'E_NO_KEYS' && !o.env.MM_API_KEY && !o.env.MM_API_SECRET && o.keyFile === undefined) {
+      return {why: 'no API keys (MM_API_KEY and MM_API_SECRET, or --key-file)'}
+    }
+    throw error
+  }
+  const {BinanceGateway} = await import('../venue/binance/gateway.js')
+  const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
+  const gone = (e: unknown) => (e as {venueCode?: number}).venueCode === -2011
+  return {
+    ops: {
+      async cancel(symbol, {all, ours}) {
+        await gw.syncTime('start')
+        const before = await gw.openOrders(symbol)
+        const targets = all ? before.map((x) => x.clientOrderId) : [...new Set([...ours, ...before.map((x) => x.clientOrderId).filter((id) => isOwnClientId(id))])]
+        const cancelled: string[] = []
+        if (all && before.length > 0) {
+          await gw.cancelAll(symbol)
+          cancelled.push(...before.map((x) => x.clientOrderId))
+        } else {
+          for (const id of targets) {
+            try {
+              await gw.cancelOrder(symbol, id)
+              cancelled.push(id)
+            } catch (error) {
+              if (!gone(error)) throw error
+            }
+          }
+        }
+        const after = new Set((await gw.openOrders(symbol)).map((x) => x.clientOrderId))
+        return {cancelled: cancelled.filter((id) => !after.has(id)), left: targets.filter((id) => after.has(id))}
+      },
+      close: () => gw.close(),
+    },
+  }
+}
