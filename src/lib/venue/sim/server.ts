@@ -374,6 +374,11 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     return c.route === 'unrouted' || c.route === route
   }
 
+  /** Send a ready-made payload to the clients subscribed to `stream` (the trading side's mark price). */
+  broadcastStream(stream: string, data: string, route: 'public' | 'market'): void {
+    this.broadcast(stream, data, route)
+  }
+
   /** Send to clients subscribed to exactly `stream`. */
   private broadcast(stream: string, data: string, route: 'public' | 'market'): void {
     const key = normaliseStream(stream)

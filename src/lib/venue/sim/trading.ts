@@ -136,9 +136,26 @@ export class SimTrading {
       },
     })
     this.setupRoutes()
+    // <symbol>@markPrice@1s every second, <symbol>@markPrice every 3 s (route /market)
+    let tick = 0
+    this.markTimer = setInterval(() => {
+      tick++
+      for (const sym of this.exchangeSymbols()) {
+        const now = this.serverClock.now()
+        const mark = this.exchange.markString(sym)
+        const data = JSON.stringify({e: 'markPriceUpdate', E: now, s: sym, p: mark, ap: mark, i: mark, P: mark, r: this.exchange.fundingRate, T: this.exchange.fundingTimes.next})
+        const lower = sym.toLowerCase()
+        this.venue.broadcastStream(`${lower}@markPrice@1s`, data, 'market')
+        if (tick % 3 === 0) this.venue.broadcastStream(`${lower}@markPrice`, data, 'market')
+      }
+    }, 1000)
+    this.markTimer.unref()
   }
 
+  private readonly markTimer: NodeJS.Timeout
+
   stop(): void {
+    clearInterval(this.markTimer)
     this.exchange.stop()
     this.users.stop()
     this.wsApi.stop()
