@@ -176,6 +176,10 @@ export class SimTrading {
     if (key !== this.apiKey) throw Err.badKey()
   }
 
+  isKey(key: string | undefined): boolean {
+    return key === this.apiKey
+  }
+
   get secret(): string {
     return this.apiSecret
   }

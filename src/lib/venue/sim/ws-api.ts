@@ -73,7 +73,7 @@ export class WsApi {
     for (const [k, v] of Object.entries(params)) m.set(k, typeof v === 'string' ? v : JSON.stringify(v))
     const paramsOut: Record<string, string> = {}
     for (const [k, v] of m) if (k !== 'signature') paramsOut[k] = v
-    const rec = this.t.record({transport: 'ws-api', method, path: method, params: paramsOut, apiKey: m.has('apiKey') ? 'given' : undefined, signature: m.get('signature'), status: 0})
+    const rec = this.t.record({transport: 'ws-api', method, path: method, params: paramsOut, apiKey: m.has('apiKey') ? (this.t.isKey(m.get('apiKey')) ? 'sim-key' : 'other') : undefined, signature: m.get('signature'), status: 0})
     const now = this.t.serverClock.now()
     try {
       const spec = METHODS[method]
