@@ -1,0 +1,107 @@
+/**
+ * The sim's order semantics on a controlled clock (no timers, no sockets): the contract
+ * the live client is proven against. Latency 25 ms in, 25 ms out (paper defaults).
+ */
+import {describe, expect, it} from 'vitest'
+import {VirtualClock} from '../../src/lib/clock/clock.js'
+import {Instrument} from '../../src/lib/domain/instrument.js'
+import type {MarketEvent} from '../../src/lib/market/events.js'
+import {manualTimers, SimExchange} from '../../src/lib/venue/sim/exchange.js'
+import {ApiError} from '../../src/lib/venue/sim/signing.js'
+
+const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5', quoteAsset: 'USDC', marginAsset: 'USDC'})
+
+function setup() {
+  const clock = new VirtualClock(1_000_000)
+  const events: any[] = []
+  const ex = new SimExchange({instruments: [inst], clock, wall: clock, timers: manualTimers, onUserEvent: (e) => events.push(e)})
+  const feed = (ev: Partial<MarketEvent> & {kind: MarketEvent['kind']}) => {
+    const ms = clock.now()
+    ex.onMarket({symbol: 'ETHUSDC', ts: ms * 1000, localTs: ms * 1000, ...ev} as MarketEvent)
+  }
+  const step = (ms: number) => {
+    clock.advance(ms)
+    ex.advanceTo(clock.now())
+  }
+  feed({kind: 'snapshot', bids: [['3000.00', '1.000'], ['2999.99', '2.000']], asks: [['3000.10', '0.005'], ['3000.11', '2.000']]})
+  const p = (o: Record<string, string>) => new Map(Object.entries({symbol: 'ETHUSDC', ...o}))
+  const updates = (id: number) => events.filter((e) => e.e === 'ORDER_TRADE_UPDATE' && e.o.i === id).map((e) => [e.o.x, e.o.X, e.o.l, e.o.z, e.o.er])
+  return {clock, ex, feed, step, p, events, updates}
+}
+
+async function settle<T>(promise: Promise<T>, step: (ms: number) => void): Promise<T> {
+  let done = false
+  let out: T | undefined
+  let err: unknown
+  promise.then((v) => { done = true; out = v }, (e) => { done = true; err = e })
+  for (let i = 0; i < 20 && !done; i++) {
+    step(10)
+    await Promise.resolve()
+    await Promise.resolve()
+  }
+  if (!done) throw new Error('not settled in 200 ms of market time')
+  if (err) throw err
+  return out as T
+}
+
+describe('sim exchange order semantics', () => {
+  it('an IOC takes what the book shows up to its price: ACK answers NEW, the stream says NEW, TRADE (partial), EXPIRED er 2', async () => {
+    const {ex, step, p, updates} = setup()
+    const ack = await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: '3000.10', quantity: '0.010'})), step)
+    expect(ack).toMatchObject({status: 'NEW', executedQty: '0.000'})
+    expect(updates(ack.orderId as number)).toEqual([['NEW', 'NEW', '0', '0.000', '0'], ['TRADE', 'PARTIALLY_FILLED', '0.005', '0.005', '0'], ['EXPIRED', 'EXPIRED', '0', '0.005', '2']])
+    const res = await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: '3000.10', quantity: '0.010', newOrderRespType: 'RESULT'})), step)
+    // no market impact (the paper venue's rule): the level is still shown
+    expect(res).toMatchObject({status: 'EXPIRED', executedQty: '0.005', avgPrice: '3000.1', cumQuote: '15.0005'})
+    expect(ex.positionRisk(3)[0]).toMatchObject({positionAmt: '0.01', entryPrice: '3000.1'})
+  })
+
+  it('a resting order fills as maker on a trade through; a cancel that arrives after the fill is -2011 and the order stays FILLED', async () => {
+    const {ex, feed, step, p, updates, clock} = setup()
+    const o = await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.99', quantity: '0.010', newClientOrderId: 'rest-1'})), step)
+    expect(o).toMatchObject({status: 'NEW', clientOrderId: 'rest-1'})
+    const cancel = ex.cancelOrder(p({origClientOrderId: 'rest-1'})).then(() => 'canceled', (e: ApiError) => e.code)
+    clock.advance(5)
+    feed({kind: 'trade', id: '1', side: 'sell', price: '2999.98', qty: '1.000'})
+    step(100)
+    expect(await cancel).toBe(-2011)
+    expect(ex.queryOrder(p({origClientOrderId: 'rest-1'}))).toMatchObject({status: 'FILLED', executedQty: '0.010', avgPrice: '2999.99'})
+    expect(updates(o.orderId as number)).toEqual([['NEW', 'NEW', '0', '0.000', '0'], ['TRADE', 'FILLED', '0.010', '0.010', '0']])
+    expect(ex.userTrades(p({}))[0]).toMatchObject({maker: true, price: '2999.99', qty: '0.010', commission: '0.00599998', realizedPnl: '0'})
+  })
+
+  it('modify keeps the id and filled part and re-queues; a new quantity at or below the filled part cancels; GTX modified to cross is cancelled with -5022', async () => {
+    const {ex, feed, step, p, updates, clock} = setup()
+    const o = await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: '2999.99', quantity: '0.010'})), step)
+    // 2.000 ahead of us; a sell trade of 2.004 at our price fills 0.004
+    clock.advance(5)
+    feed({kind: 'trade', id: '1', side: 'sell', price: '2999.99', qty: '2.004'})
+    expect(ex.queryOrder(p({orderId: String(o.orderId)}))).toMatchObject({status: 'PARTIALLY_FILLED', executedQty: '0.004'})
+    const m = await settle(ex.modifyOrder(p({orderId: String(o.orderId), side: 'BUY', price: '2999.98', quantity: '0.008'})), step)
+    expect(m).toMatchObject({orderId: o.orderId, price: '2999.98', origQty: '0.008', executedQty: '0.004', status: 'PARTIALLY_FILLED'})
+    const same = await ex.modifyOrder(p({orderId: String(o.orderId), side: 'BUY', price: '2999.98', quantity: '0.008'})).then(() => 0, (e: ApiError) => e.code)
+    expect(same).toBe(-5027)
+    const cut = await settle(ex.modifyOrder(p({orderId: String(o.orderId), side: 'BUY', price: '2999.98', quantity: '0.004'})), step)
+    expect(cut).toMatchObject({status: 'CANCELED', executedQty: '0.004'})
+    expect(updates(o.orderId as number).map((u) => u[0])).toEqual(['NEW', 'TRADE', 'AMENDMENT', 'CANCELED'])
+
+    const g = await settle(ex.newOrder(p({side: 'SELL', type: 'LIMIT', timeInForce: 'GTX', price: '3000.20', quantity: '0.010'})), step)
+    const crossed = await settle(ex.modifyOrder(p({orderId: String(g.orderId), side: 'SELL', price: '3000.00', quantity: '0.010'})), step).then(() => 0, (e: ApiError) => e.code)
+    expect(crossed).toBe(-5022)
+    expect(ex.queryOrder(p({orderId: String(g.orderId)}))).toMatchObject({status: 'CANCELED'})
+  })
+
+  it('refusals before the engine: -4116 while open, -4164, -1102, -1111; a -5022 is not recorded', async () => {
+    const {ex, step, p} = setup()
+    const code = (x: Promise<unknown>) => settle(x, step).then(() => 0, (e: ApiError) => e.code)
+    await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.00', quantity: '0.010', newClientOrderId: 'dup'})), step)
+    expect(await code(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.00', quantity: '0.010', newClientOrderId: 'dup'})))).toBe(-4116)
+    expect(await code(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.00', quantity: '0.001'})))).toBe(-4164)
+    expect(await code(ex.newOrder(p({side: 'BUY', type: 'LIMIT', price: '2999.00', quantity: '0.010'})))).toBe(-1102)
+    expect(await code(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.005', quantity: '0.010'})))).toBe(-1111)
+    expect(await code(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.00', quantity: '0.0105'})))).toBe(-1111)
+    expect(await code(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '3000.10', quantity: '0.010', newClientOrderId: 'cross'})))).toBe(-5022)
+    expect(() => ex.queryOrder(p({origClientOrderId: 'cross'}))).toThrow(ApiError)
+    expect(ex.openOrders('ETHUSDC').length).toBe(1)
+  })
+})
