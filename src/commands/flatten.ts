@@ -50,7 +50,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
       maxSlip,
       maxRounds: f.rounds,
       waitMs: parseDuration(f.wait, '--wait'),
-      onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} → filled ${x.filled}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status})`),
+      onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} (mid ${x.mid ?? '—'}) → filled ${x.filled}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status})`),
     })
     for (const n of r.notes) this.logToStderr(`note: ${n}`)
     this.log(r.final)

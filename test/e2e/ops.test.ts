@@ -8,9 +8,12 @@
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+
+// each test drives several CLI processes (each 1–3 s on a loaded 2-core machine)
+vi.setConfig({testTimeout: 240_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-ops-'))
 let sim: CliRun
@@ -337,5 +340,52 @@ describe('the state dir is resolved at run time', () => {
     expect(JSON.parse(a.stdout).data.stateDir).toBe(env)
     const b = await runCli(['runs', '--json'], {env: {MM_STATE_DIR: undefined, XDG_STATE_HOME: join(tmp, 'xdg')}, cwd: tmpdir()})
     expect(JSON.parse(b.stdout).data.stateDir).toBe(join(tmp, 'xdg', 'mm'))
+  })
+})
+
+describe('flatten through a running dry-run quote', () => {
+  it('a cap tighter than the book: every round within it, exit 3 with the residual; a wider cap closes; twice is safe', async () => {
+    const S = join(tmp, 'flatten')
+    const cfg = join(tmp, 'tight.json')
+    writeFileSync(cfg, JSON.stringify({strategy: {baseSpread: 0.00005, baseSize: '0.01'}}))
+    const q = quote(S, ['--config', cfg])
+    await q.waitFor(/market data in sync/, 'stderr')
+    // a paper position from the synthetic market's trades (the tight config fills within
+    // seconds), held still by a halt (quoting could trade it back to flat meanwhile)
+    const flat = () => ['0.000', '-0.000'].includes(stateOf(S).position.net)
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await until('a position', () => !flat(), 60_000)
+      expect((await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S])).code).toBe(0)
+      if (!flat()) break
+      expect((await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S])).code).toBe(0)
+    }
+    expect(flat()).toBe(false)
+    const cap = 0.000001 // below half a tick of the mid: nothing in the book is within it
+    const r = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--max-slip', String(cap), '--rounds', '2', '--json'])
+    expect(r.code, r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({via: 'quote', exitCode: 3, maxSlippagePct: cap, ack: {kind: 'flatten', result: 'applied'}})
+    expect(j.residual).toBe(j.positionAfter.replace(/^-/, ''))
+    expect(j.residual).not.toBe('0.000')
+    const done = j.rounds.filter((x: {status: string}) => x.status !== 'open')
+    expect(done.length).toBeGreaterThanOrEqual(2)
+    for (const x of j.rounds) {
+      const mid = Number(x.mid)
+      // the hard cap: a SELL never below mid × (1 − cap), a BUY never above mid × (1 + cap)
+      if (x.side === 'SELL') expect(Number(x.price)).toBeGreaterThanOrEqual(mid * (1 - cap) - 1e-9)
+      else expect(Number(x.price)).toBeLessThanOrEqual(mid * (1 + cap) + 1e-9)
+      expect(x.filled).toBe('0')
+    }
+    expect(j.final).toBe(`residual ${j.residual} after ${done.length} round(s) within max slippage ${cap}`)
+    // a wide cap closes it (or the quote already did, within the tight cap, as the market moved)
+    const wide = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--max-slip', '0.01', '--json'])
+    expect(wide.code, wide.stderr).toBe(0)
+    expect(JSON.parse(wide.stdout).data.positionAfter).toMatch(/^-?0\.000$/)
+    const twice = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S])
+    expect(twice.code, twice.stderr).toBe(0)
+    expect(twice.stdout).toMatch(/ETHUSDC: no position; quoting halted/)
+    expect(stateOf(S).halt).toMatchObject({kind: 'manual', flatten: true})
+    q.child.kill('SIGTERM')
+    expect((await q.exited).code).toBe(0)
   })
 })

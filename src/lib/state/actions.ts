@@ -230,6 +230,7 @@ export async function flattenViaQuote(o: {t: Target; maxSlip: number; maxRounds:
   const after = s.position.net
   const flat = new PlainDecimal(after).isZero()
   const rejected = rounds.filter((x) => x.status === 'rejected').length
+  const finished = rounds.filter((x) => x.status !== 'open').length
   if (new PlainDecimal(before).isZero()) {
     return {...base, ack: r.ack, positionAfter: after, residual: abs(after), rounds, exitCode: flat ? 0 : 3, final: flat ? `${t.symbol}: no position; quoting halted (mm resume to quote again)` : `residual ${abs(after)}`}
   }
@@ -240,13 +241,14 @@ export async function flattenViaQuote(o: {t: Target; maxSlip: number; maxRounds:
     positionAfter: after,
     residual: abs(after),
     rounds,
-    exitCode: flat ? 0 : rejected > 0 && rejected === rounds.length ? 1 : 3,
-    final: flat ? `flat after ${rounds.length} round(s)` : `residual ${abs(after)} after ${rounds.length} round(s)${done ? '' : ` (${o.waitMs / 1000} s)`} within max slippage ${o.maxSlip}`,
+    exitCode: flat ? 0 : rejected > 0 && rejected === finished ? 1 : 3,
+    final: flat ? `flat after ${finished} round(s)` : `residual ${abs(after)} after ${finished} round(s)${done ? '' : ` (${o.waitMs / 1000} s)`} within max slippage ${o.maxSlip}`,
   }
 }
 
+/** |qty| keeping the instrument's decimals ("-0.010" → "0.010"). */
 function abs(s: string): string {
-  return new PlainDecimal(s).abs().toString()
+  return s.startsWith('-') ? s.slice(1) : s
 }
 
 /** Record the halt a flatten implies when it acts without a quote (under the lock). */

@@ -63,7 +63,9 @@ export interface FlattenRound {
   filled: string
   /** 'open' | 'filled' | 'expired' | 'canceled' | 'rejected' */
   status: string
-  /** VWAP of the fills vs the mid at the decision (fraction), null before a fill */
+  /** the book mid when the order was sent (null without one) */
+  mid: string | null
+  /** VWAP of the fills vs that mid (fraction, positive = worse than mid), null before a fill */
   slippage: string | null
 }
 

@@ -357,7 +357,7 @@ export class StateKeeper {
     this.state.orders = orders
     this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}}
     this.state.halt = haltToState(risk.halt)
-    if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({mid: _m, value: _v, ...r}) => r)
+    if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({value: _v, ...r}) => r)
   }
 
   /** From a timer: a failed write is told, never thrown into the event loop (quoting goes on; the next write tries again). */
