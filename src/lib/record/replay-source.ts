@@ -165,6 +165,17 @@ async function named<T>(path: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Does the head of a raw capture (its first 20 000 events) hold events of `symbol`? */
+async function holdsSymbol(path: string, symbol: string): Promise<boolean> {
+  let n = 0
+  for await (const b of readRawBatches([path], {symbol, tickers: false})) {
+    for (const ev of b) if (ev.symbol.toUpperCase() === symbol) return true
+    n += b.length
+    if (n >= 20_000) break
+  }
+  return false
+}
+
 export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string; guard?: Omit<ReplayGuardOptions, 'symbol'>}): Promise<ReplaySource> {
   if (paths.length === 0) throw new UsageError('E_REPLAY', '--replay needs a path')
   const want = opts.symbol.toUpperCase()
@@ -178,7 +189,8 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
     // a raw capture names its symbol inside; compare before reading it all
     if (st.isFile() && kindOfName(basename(p)) === undefined) {
       const got = (await named(p, () => detectRawSymbol([p])))?.toUpperCase()
-      if (got && got !== want) {
+      // a capture of several symbols is fine when it holds the wanted one (the others are skipped)
+      if (got && got !== want && !(await named(p, () => holdsSymbol(p, want)))) {
         throw new UsageError('E_SYMBOL_MISMATCH', `--replay ${p} is a recording of ${got}, not of --symbol ${want}`, {suggestion: `run with --symbol ${got}, or replay a recording of ${want}`})
       }
     }
