@@ -72,6 +72,8 @@ describe('config defaults', () => {
       paper: {entryLatencyMs: 25, responseLatencyMs: 25, queueModel: 'conservative', queuePower: 2},
       orders: {ackTimeoutMs: 2000, recvWindowMs: 5000, cancelAttempts: 3},
       live: {selfTradePrevention: 'EXPIRE_MAKER', requestTimeoutMs: 5000, deadmanCountdownMs: 120_000, deadmanRefreshMs: 30_000, auditIntervalMs: 30_000, listenKeyKeepAliveMs: 1_800_000, rateSlowAt: 0.5, ratePauseAt: 0.85, stormWindowMs: 60_000, stormSlowAt: 5, stormHaltAt: 20},
+      feed: {syncBudgetMs: 60000},
+      replay: {timeToleranceMs: 1000, maxGapMs: 21600000},
     })
     expect(parseConfig({})).toEqual(defaultConfig())
   })
@@ -95,7 +97,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(58)
+    expect(configKeys()).toHaveLength(61)
   })
 })
 
@@ -128,7 +130,7 @@ describe('config errors', () => {
       ['riks', {}],
     ])
     expect(errs[0].expected).toMatch(/^no such key \(known in strategy: kind, baseSpread, baseSize,/)
-    expect(errs[2].expected).toBe('no such key (known: strategy, risk, fees, paper, orders, live)')
+    expect(errs[2].expected).toBe('no such key (known: strategy, risk, fees, paper, orders, live, feed, replay)')
   })
 
   it('$comment is allowed everywhere, but must be a string', () => {

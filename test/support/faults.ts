@@ -4,7 +4,7 @@
  * test/e2e/faults.test.ts (one round each) and by `npm run reliability` (several rounds,
  * regenerating docs/RELIABILITY.md).
  */
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {spawnCli} from './cli.js'
@@ -45,6 +45,13 @@ const oneLine = (r: RunOutcome) => (r.stderr.includes('    at ') ? 'a stack trac
 function expectJson(r: RunOutcome): Record<string, unknown> | string {
   if (!r.json) return `no JSON on stdout: ${r.stdout.slice(0, 200)} / ${r.stderr.slice(0, 300)}`
   return (r.json.data ?? r.json.error ?? {}) as Record<string, unknown>
+}
+
+/** mm quote --dry-run on the venue's live data, with a config whose sync budget is `budgetMs` */
+const quote = (extra: string[], budgetMs = 60_000) => (out: string) => {
+  const cfg = join(out, 'mm.config.json')
+  writeFileSync(cfg, JSON.stringify({feed: {syncBudgetMs: budgetMs}}))
+  return ['quote', '--symbol', 'ETHUSDC', '--dry-run', '--json', '--config', cfg, ...extra]
 }
 
 const rec = (extra: string[]) => (out: string) => ['record', '--symbol', 'ETHUSDC', '--out', out, '--json', ...extra]
@@ -248,6 +255,110 @@ export const SCENARIOS: Scenario[] = [
       return oneLine(r)
     },
   },
+  {
+    id: 'quote-healthy-sigterm',
+    fault: 'none (healthy venue); SIGTERM while quoting',
+    command: 'quote',
+    invariant: 'SIGTERM → exit 0 within 2 s (orders cancelled, summary written)',
+    venue: {},
+    args: quote(['--duration', '60s']),
+    sigtermAfterMs: 2500,
+    limitMs: 40_000,
+    check(r) {
+      if (r.code !== 0) return `exit ${r.code}: ${r.stderr}`
+      if ((r.afterSignalMs ?? 1e9) > 2000) return `took ${r.afterSignalMs} ms after SIGTERM`
+      return oneLine(r)
+    },
+  },
+  {
+    id: 'quote-depth-hang-duration',
+    fault: 'depth REST call never answers',
+    command: 'quote',
+    invariant: '--duration 3s honoured before the first sync: exit 0 within 3 s + 2 s',
+    venue: {depth: 'hang'},
+    args: quote(['--duration', '3s']),
+    limitMs: 40_000,
+    check(r) {
+      if (r.code !== 0) return `exit ${r.code}: ${r.stderr}`
+      if (r.workMs > 3000 + 2000) return `took ${r.workMs} ms`
+      return oneLine(r)
+    },
+  },
+  {
+    id: 'quote-ws-hang-sigterm',
+    fault: 'WebSocket handshake never completes; SIGTERM',
+    command: 'quote',
+    invariant: 'SIGTERM → exit within 2 s',
+    venue: {ws: 'hang'},
+    args: quote(['--duration', '60s']),
+    sigtermAfterMs: 1500,
+    limitMs: 40_000,
+    check(r) {
+      if (r.code === null) return `killed by ${r.signal}`
+      if ((r.afterSignalMs ?? 1e9) > 2000) return `took ${r.afterSignalMs} ms after SIGTERM`
+      return oneLine(r)
+    },
+  },
+  {
+    id: 'quote-ws-404-budget',
+    fault: 'WebSocket upgrade answered 404',
+    command: 'quote',
+    invariant: 'exit 1 naming the reason once the sync budget (feed.syncBudgetMs 3000) is spent, within 3 s + 2 s',
+    venue: {ws: '404'},
+    args: quote(['--duration', '60s'], 3000),
+    limitMs: 40_000,
+    check(r) {
+      if (r.code !== 1) return `exit ${r.code}: ${r.stderr}`
+      if (r.workMs > 3000 + 2000) return `took ${r.workMs} ms`
+      if (!/could not sync/.test(r.stdout + r.stderr)) return `no reason given: ${r.stderr}`
+      return oneLine(r)
+    },
+  },
+  {
+    id: 'quote-depth-negative-budget',
+    fault: 'depth snapshot with a negative quantity',
+    command: 'quote',
+    invariant: 'exit 1 with the reason after the sync budget (3 s); at most 8 depth calls',
+    venue: {depth: 'negative'},
+    args: quote(['--duration', '60s'], 3000),
+    limitMs: 40_000,
+    check(r) {
+      if (r.code !== 1) return `exit ${r.code}: ${r.stderr}`
+      if (r.venue.depth > 8) return `${r.venue.depth} depth calls`
+      if (r.workMs > 3000 + 2000) return `took ${r.workMs} ms`
+      return oneLine(r)
+    },
+  },
+  {
+    id: 'quote-ws-close-storm',
+    fault: 'every WebSocket accepted then closed at once',
+    command: 'quote',
+    invariant: 'at most 12 connections in 6 s; ends on --duration',
+    venue: {ws: 'close'},
+    args: quote(['--duration', '6s']),
+    limitMs: 40_000,
+    check(r) {
+      if (r.venue.connections > 12) return `${r.venue.connections} connections in 6 s`
+      if (r.code !== 0) return `exit ${r.code}: ${r.stderr}`
+      if (r.workMs > 6000 + 2000) return `took ${r.workMs} ms`
+      return oneLine(r)
+    },
+  },
+  {
+    id: 'quote-frames-gaps',
+    fault: 'every diff frame breaks the pu chain',
+    command: 'quote',
+    invariant: 'resyncs paced by the backoff: at most 10 depth calls in 6 s; ends on --duration',
+    venue: {frames: 'gaps'},
+    args: quote(['--duration', '6s']),
+    limitMs: 40_000,
+    check(r) {
+      if (r.venue.depth > 10) return `${r.venue.depth} depth calls in 6 s`
+      if (r.code !== 0) return `exit ${r.code}: ${r.stderr}`
+      return oneLine(r)
+    },
+  },
+
 ]
 
 /** Run one scenario once: a fresh hostile venue, the CLI against it, the outcome. */

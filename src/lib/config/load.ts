@@ -112,7 +112,7 @@ function stripComments(c: MmConfig): MmConfig {
     const {$comment: _, ...rest} = o as T & {$comment?: string}
     return rest as T
   }
-  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper), orders: drop(c.orders), live: drop(c.live)}
+  return {strategy: drop(c.strategy), risk: drop(c.risk), fees: drop(c.fees), paper: drop(c.paper), orders: drop(c.orders), live: drop(c.live), feed: drop(c.feed), replay: drop(c.replay)}
 }
 
 export interface LoadedConfig {

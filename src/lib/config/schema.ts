@@ -164,6 +164,18 @@ export const liveSchema = z.strictObject({
   stormHaltAt: num({def: 20, min: 1, max: 10_000, int: true, unit: 'count', doc: 'that many in the window halt quoting (risk_event); must be above stormSlowAt'}),
 })
 
+// ---- reliability (issue 13, helper "harden"): the live feed's sync budget, replay input checks
+export const feedSchema = z.strictObject({
+  $comment: comment,
+  syncBudgetMs: num({def: 60_000, min: 1000, max: 86_400_000, int: true, unit: 'ms', doc: 'live market data: a book that cannot sync (or re-sync) for this long ends the run with exit 1 and the reason (record: --sync-timeout)'}),
+})
+
+export const replaySchema = z.strictObject({
+  $comment: comment,
+  timeToleranceMs: num({def: 1000, min: 0, max: 3_600_000, int: true, unit: 'ms', doc: 'replay: local time may go back this much (venue-time inversions of real captures); more is refused (exit 2)'}),
+  maxGapMs: num({def: 21_600_000, min: 1000, max: 31_536_000_000, int: true, unit: 'ms', doc: 'replay: a quiet stretch longer than this between consecutive events (two captures days apart) is refused (exit 2)'}),
+})
+
 export const configSchema = z.strictObject({
   $comment: comment,
   strategy: strategySchema.prefault({}),
@@ -172,6 +184,8 @@ export const configSchema = z.strictObject({
   paper: paperSchema.prefault({}),
   orders: ordersSchema.prefault({}),
   live: liveSchema.prefault({}),
+  feed: feedSchema.prefault({}),
+  replay: replaySchema.prefault({}),
 })
 
 /** The validated file, every default filled in. */
@@ -186,7 +200,7 @@ export type OrdersConfig = MmConfig['orders']
 export type LiveConfig = MmConfig['live']
 export type StrategyKind = StrategyConfig['kind']
 
-export const SECTIONS = {strategy: strategySchema, risk: riskSchema, fees: feesSchema, paper: paperSchema, orders: ordersSchema, live: liveSchema} as const
+export const SECTIONS = {strategy: strategySchema, risk: riskSchema, fees: feesSchema, paper: paperSchema, orders: ordersSchema, live: liveSchema, feed: feedSchema, replay: replaySchema} as const
 
 export interface KeyInfo extends KeyMeta {
   /** dotted path, e.g. 'strategy.baseSpread' */

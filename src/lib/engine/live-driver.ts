@@ -12,6 +12,7 @@
  * The driver owns the timers; the engine owns none and reads only the Clock it was given.
  */
 import type {Clock} from '../clock/clock.js'
+import {type LongTimer, setLongTimeout} from '../clock/long-timer.js'
 import type {MarketEvent} from '../market/events.js'
 import type {ReportQueue} from '../venue/types.js'
 import type {Engine} from './engine.js'
@@ -123,17 +124,23 @@ export class LiveDriver {
     })
     e.start()
     const progress = o.onProgress ? setInterval(() => o.onProgress?.({events: e.marketEvents, risk: e.riskState, position: e.positionSteps, orders: e.openOrders}), o.progressMs ?? 1000) : undefined
+    let stoppingFeed = false
     const started = feed.start().then(() => o.onSynced?.(), (err: Error) => {
+      if (stoppingFeed) return // the stop below ended the wait for a sync: not a failure
       fatal = err
-      fatalResolve('venue unreachable')
+      fatalResolve(err.message.includes('could not sync') ? 'no sync' : 'venue unreachable')
     })
-    let durationTimer: ReturnType<typeof setTimeout> | undefined
-    const timeout = o.durationMs ? new Promise<string>((res) => (durationTimer = setTimeout(() => res('duration'), o.durationMs))) : new Promise<string>(noop)
+    // --duration of any length (chunked past Node's 24.8-day timer limit), honoured before,
+    // during and after the first sync
+    let durationTimer: LongTimer | undefined
+    const timeout = o.durationMs ? new Promise<string>((res) => (durationTimer = setLongTimeout(() => res('duration'), o.durationMs!))) : new Promise<string>(noop)
     const reason = await Promise.race([o.stop, timeout, fatalP])
-    clearTimeout(durationTimer)
+    durationTimer?.clear()
     clearInterval(progress)
-    await started
+    // stop the feed first: a book that never synced must not hold the stop (it settles `started`)
+    stoppingFeed = true
     await feed.stop()
+    await started
     const stopTimedOut = !(await this.stopOrders())
     o.reports.listen(undefined)
     clearTimeout(this.timer)

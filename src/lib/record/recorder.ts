@@ -233,7 +233,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
           }, opts.progressEveryMs ?? 1000)
         : undefined
       const errTimer = setInterval(() => {
-        if (writeError) finish('signal', writeError)
+        // a write error (disk full, a file that exists) is not a venue error
+        if (writeError) finish('signal', new MmError('E_WRITE', `writing the recording failed: ${writeError.message}`, {cause: writeError, suggestion: 'check the disk and --out'}))
       }, 200)
       if (opts.signal?.aborted) finish('signal')
       opts.signal?.addEventListener('abort', onAbort, {once: true})

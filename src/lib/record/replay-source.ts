@@ -16,6 +16,7 @@ import type {MarketEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
 import {detectRawSymbol, readRaw, readRawBatches} from './raw-reader.js'
 import {kindOfName, readTardis} from './tardis-reader.js'
+import {checkReplayPaths, guardedBatches, newGuardStats, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
 
 /** What a source says about its instrument (decimal strings, as the venue writes them). */
 export interface ReplayInstrument {
@@ -135,8 +136,10 @@ async function inferInstrument(symbol: string, events: AsyncIterable<MarketEvent
 }
 
 export interface ReplaySource extends MarketSource {
-  /** the events in batches (one await per batch: the cheap way to replay) */
+  /** the events in batches (one await per batch: the cheap way to replay), through the input checks */
   batches(): AsyncIterable<MarketEvent[]>
+  /** what the input checks skipped and passed (filled while `batches()` is read) */
+  guard: ReplayGuardStats
 }
 
 /** Group a per-event stream into batches. */
@@ -152,29 +155,56 @@ export async function* batched(events: AsyncIterable<MarketEvent> | Iterable<Mar
   if (b.length > 0) yield b
 }
 
-export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string}): Promise<ReplaySource> {
+/** Any failure to read a replay input named after it, exit 2. */
+async function named<T>(path: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f()
+  } catch (error) {
+    if (error instanceof UsageError || (error as {exitCode?: number}).exitCode === 2) throw error
+    throw new UsageError('E_REPLAY_READ', `--replay ${path}: cannot read: ${((error as Error)?.message ?? String(error)).split('\n')[0]}`, {cause: error})
+  }
+}
+
+/** Does the head of a raw capture (its first 20 000 events) hold events of `symbol`? */
+async function holdsSymbol(path: string, symbol: string): Promise<boolean> {
+  let n = 0
+  for await (const b of readRawBatches([path], {symbol, tickers: false})) {
+    for (const ev of b) if (ev.symbol.toUpperCase() === symbol) return true
+    n += b.length
+    if (n >= 20_000) break
+  }
+  return false
+}
+
+export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string; guard?: Omit<ReplayGuardOptions, 'symbol'>}): Promise<ReplaySource> {
   if (paths.length === 0) throw new UsageError('E_REPLAY', '--replay needs a path')
   const want = opts.symbol.toUpperCase()
+  // the same file twice, an empty file, a .gz that is not gzip: refused before anything runs
+  await checkReplayPaths(paths)
+  const guard = newGuardStats()
+  const guardOpts = {symbol: want, ...opts.guard}
   for (const p of paths) {
     const st = await stat(p).catch(() => undefined)
     if (!st) throw new UsageError('E_REPLAY', `--replay ${p}: no such file or folder`)
     // a raw capture names its symbol inside; compare before reading it all
     if (st.isFile() && kindOfName(basename(p)) === undefined) {
-      const got = (await detectRawSymbol([p]))?.toUpperCase()
-      if (got && got !== want) {
+      const got = (await named(p, () => detectRawSymbol([p])))?.toUpperCase()
+      // a capture of several symbols is fine when it holds the wanted one (the others are skipped)
+      if (got && got !== want && !(await named(p, () => holdsSymbol(p, want)))) {
         throw new UsageError('E_SYMBOL_MISMATCH', `--replay ${p} is a recording of ${got}, not of --symbol ${want}`, {suggestion: `run with --symbol ${got}, or replay a recording of ${want}`})
       }
     }
   }
-  const first = await openReplaySource(paths[0], opts)
+  const first = await named(paths[0], () => openReplaySource(paths[0], opts))
   const raw = first.instrumentFrom !== 'meta' && !(await stat(paths[0])).isDirectory() && kindOfName(basename(paths[0])) === undefined
   if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
-  if (!raw) return {...first, batches: () => batched(first.events())}
-  // raw captures: one stream, in the order given (e.g. a day pair)
-  // the loop does not use book tickers: the reader leaves them out unparsed
-  const batches = () => readRawBatches(paths, {symbol: want, onlySymbol: want, tickers: false})
+  if (!raw) return {...first, guard, batches: () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)}
+  // raw captures: one stream, in the order given (e.g. a day pair), each file checked
+  // against the one before (order, overlap, gap); other symbols' lines skipped and counted.
+  // The loop does not use book tickers: the reader leaves them out unparsed
+  const batches = () => guardedBatches(paths.map((p) => ({path: p, batches: () => readRawBatches([p], {symbol: want, tickers: false})})), guardOpts, guard)
   const events = async function* (): AsyncGenerator<MarketEvent> {
     for await (const b of batches()) yield* b
   }
-  return {...first, events, batches}
+  return {...first, events, batches, guard}
 }

@@ -84,7 +84,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   if ((o.tickSize === undefined) !== (o.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together')
 
   if (o.replay && o.replay.length > 0) {
-    const src = await openReplay(o.replay, {symbol, tickSize: o.tickSize, stepSize: o.stepSize, minNotional: o.minNotional})
+    const src = await openReplay(o.replay, {symbol, tickSize: o.tickSize, stepSize: o.stepSize, minNotional: o.minNotional, guard: {toleranceMs: config.replay.timeToleranceMs, maxGapMs: config.replay.maxGapMs}})
     const inst = instrumentOf({...src.instrument, minNotional: o.minNotional ?? src.instrument.minNotional})
     if (src.instrumentFrom === 'inferred') {
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
@@ -94,6 +94,8 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
       src.batches(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
+    // the documented rule (docs/RELIABILITY.md): other symbols' lines are skipped, counted and said
+    if (src.guard.otherSymbols > 0) o.onNotice?.(`skipped ${src.guard.otherSymbols} events of other symbols than ${symbol} in the replay input`)
     return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: src.instrumentFrom}, config: configSource, stateDir: o.stateDir, stateFile: null}
   }
 
@@ -115,7 +117,8 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   } finally {
     await rest.close()
   }
-  const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade'})
+  // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
+  const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {

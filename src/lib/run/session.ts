@@ -5,7 +5,7 @@
  * market (the live driver: system clock; public streams only in dry-run, where no signed
  * request is ever sent).
  */
-import {renameSync, writeFileSync} from 'node:fs'
+import {renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {type Clock, SystemClock, wallClock} from '../clock/clock.js'
 import {type MmConfig, resolveConfig} from '../config/index.js'
@@ -106,6 +106,12 @@ export class Session {
     o.onStart?.(run.dir)
   }
 
+  /** A run refused (bad input): close the log and remove the run directory, so no empty run is left behind. */
+  discard(): void {
+    this.log.close()
+    rmSync(this.runDir, {recursive: true, force: true})
+  }
+
   close(summary: RunSummary): SessionResult {
     this.log.close()
     writeAtomic(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
@@ -120,8 +126,18 @@ export async function runReplay(o: SessionOptions, batches: AsyncIterable<Market
   const metrics = o.metrics
   const driver = new ReplayDriver(wallClock, metrics ? (_ev, tickMs) => metrics.onTick(tickMs) : undefined)
   const s = new Session(o, driver.clock)
-  const end = await driver.run(s.engine, batches, r)
-  if (end.first === null) throw new UsageError('E_REPLAY', `${o.source}: no market events for ${o.instrument.symbol}`, {suggestion: 'check the file and --symbol'})
+  let end: Awaited<ReturnType<ReplayDriver['run']>>
+  try {
+    end = await driver.run(s.engine, batches, r)
+  } catch (error) {
+    // refused input (exit 2: out of order, overlapping files, a corrupt file …): nothing is left behind
+    if ((error as {exitCode?: number}).exitCode === 2) s.discard()
+    throw error
+  }
+  if (end.first === null) {
+    s.discard()
+    throw new UsageError('E_REPLAY', `${o.source}: no market events for ${o.instrument.symbol}`, {suggestion: 'check the file and --symbol'})
+  }
   // the run ends with the data: markouts not yet due are not written (nothing moves after the last event)
   return s.close(driver.finish(s.engine, end.reason))
 }
