@@ -7,8 +7,20 @@ import {renderSummaryTable} from '../lib/report/table.js'
 import {UsageError} from '../lib/domain/errors.js'
 import {resolveStateDir} from '../lib/state/dir.js'
 
+/** Ask once on the TTY before trading real money; true only for an explicit yes. */
+async function askYes(lines: string[]): Promise<boolean> {
+  const {createInterface} = await import('node:readline/promises')
+  const rl = createInterface({input: process.stdin, output: process.stderr})
+  try {
+    const a = await rl.question(`${lines.join('\n')}\nTrade real money on Binance with these settings? [y/N] `)
+    return /^y(es)?$/i.test(a.trim())
+  } finally {
+    rl.close()
+  }
+}
+
 export default class Quote extends BaseCommand<typeof Quote> {
-  static override description = 'Run the maker loop. --dry-run: real market data (live, or --replay PATH), paper orders, no signed request is ever sent'
+  static override description = 'Run the maker loop. Without --dry-run: live orders on Binance (keys from MM_API_KEY/MM_API_SECRET or --key-file; docs/live.md). --dry-run: real market data (live, or --replay PATH), paper orders, no signed request is ever sent'
   static override examples = [
     '<%= config.bin %> quote --symbol ETHUSDC --dry-run --replay recordings/ETHUSDC',
     '<%= config.bin %> quote --symbol ETHUSDC --dry-run --duration 10m',
@@ -27,6 +39,10 @@ export default class Quote extends BaseCommand<typeof Quote> {
     'tick-size': Flags.string({description: "replay: the instrument's tick size when the recording has no meta.json"}),
     'step-size': Flags.string({description: "replay: the instrument's lot step when the recording has no meta.json"}),
     'min-notional': Flags.string({description: "replay: the instrument's min notional when the recording has no meta.json (default 5)"}),
+    'key-file': Flags.string({description: 'live: API key and secret file (JSON {"apiKey","apiSecret"} or MM_API_KEY=/MM_API_SECRET= lines; mode 600); default: MM_API_KEY and MM_API_SECRET from the environment', helpGroup: 'LIVE'}),
+    yes: Flags.boolean({description: "live: don't ask before trading on Binance's production venue (the question is only asked on a TTY)", default: false, helpGroup: 'LIVE'}),
+    'allow-foreign-orders': Flags.boolean({description: "live: start although orders not placed by mm rest on the symbol (never touched; turns the dead-man's switch off)", default: false, helpGroup: 'LIVE'}),
+    instance: Flags.string({description: 'live: instance name in client order ids (1-4 characters [A-Za-z0-9]; default derived from host and symbol)', helpGroup: 'LIVE'}),
     'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; off when not given)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
     'metrics-host': Flags.string({description: 'address the metrics endpoint binds (default 127.0.0.1; needs --metrics-port)', helpGroup: 'METRICS'}),
     ...stateDirFlag,
@@ -70,6 +86,15 @@ export default class Quote extends BaseCommand<typeof Quote> {
         onProgress: tty ? (line) => process.stderr.write(`\r\u001b[2K${line}`) : undefined,
         metrics: f['metrics-port'] === undefined ? undefined : {port: f['metrics-port'], host: f['metrics-host']},
         onMetrics: this.jsonEnabled() ? undefined : (url) => process.stderr.write(`metrics: ${url}\n`),
+        live: f['dry-run']
+          ? undefined
+          : {
+              keyFile: f['key-file'],
+              env: process.env,
+              instance: f.instance,
+              allowForeignOrders: f['allow-foreign-orders'],
+              confirm: !f.yes && process.stdin.isTTY === true && process.stderr.isTTY === true ? (lines) => askYes(lines) : undefined,
+            },
       })
       if (tty) process.stderr.write('\r\u001b[2K')
       this.log(renderSummaryTable(res.summary))

@@ -98,10 +98,12 @@ describe('mm quote --dry-run --replay (real ETHUSDT stream)', () => {
 })
 
 describe('mm quote input errors', () => {
-  it('live trading without --dry-run is refused with exit 2', async () => {
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--json'])
+  it('live trading without keys is refused with exit 2, naming --dry-run', async () => {
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--json', '--state-dir', join(tmp, 'nokeys')], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
     expect(r.code).toBe(2)
-    expect(JSON.parse(r.stdout)).toMatchObject({ok: false, error: {code: 'E_LIVE_UNAVAILABLE', exitCode: 2}})
+    const j = JSON.parse(r.stdout)
+    expect(j).toMatchObject({ok: false, error: {code: 'E_NO_KEYS', exitCode: 2}})
+    expect(JSON.stringify(j)).toContain('--dry-run')
   })
   it('a bad config exits 2 naming the key before touching anything', async () => {
     const bad = join(tmp, 'bad.json')

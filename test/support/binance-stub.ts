@@ -6,7 +6,7 @@
  */
 import {createHmac} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {type WebSocket, WebSocketServer} from 'ws'
+import WebSocket, {WebSocketServer} from 'ws'
 
 export interface StubRequest {
   method: string
@@ -49,6 +49,9 @@ export class BinanceStub {
   /** answer client pings with pongs (turn off to simulate a dead stream) */
   answerPings = true
   pings = 0
+  /** forward requests the handler leaves unanswered (GET) to this REST base, and other WebSocket paths to this WS base */
+  proxyRest?: string
+  proxyWs?: string
   private wss?: WebSocketServer
 
   constructor(readonly secret: string) {}
@@ -64,6 +67,20 @@ export class BinanceStub {
     this.wss = new WebSocketServer({noServer: true, autoPong: false})
     this.server.on('upgrade', (req, socket, head) => {
       const m = /^(?:\/private)?\/ws\/([^/?]+)$/.exec(req.url ?? '')
+      if (!m && this.proxyWs) {
+        this.wss!.handleUpgrade(req, socket, head, (client) => {
+          const up = new WebSocket(this.proxyWs + (req.url ?? ''))
+          const held: string[] = []
+          up.on('message', (d) => client.readyState === WebSocket.OPEN && client.send(d.toString()))
+          up.on('open', () => held.splice(0).forEach((x) => up.send(x)))
+          up.on('close', () => client.terminate())
+          up.on('error', () => client.terminate())
+          client.on('message', (d) => (up.readyState === WebSocket.OPEN ? up.send(d.toString()) : held.push(d.toString())))
+          client.on('ping', (d) => client.pong(d))
+          client.on('close', () => up.terminate())
+        })
+        return
+      }
       if (!m) {
         socket.destroy()
         return
@@ -97,7 +114,18 @@ export class BinanceStub {
     }
     const r: StubRequest = {method: req.method ?? '', path, query, body, headers: req.headers, params, signatureOk, signature: m?.[2]}
     this.requests.push(r)
-    const a = this.handler(r) ?? this.defaults(r)
+    const h = this.handler(r)
+    if (!h && this.proxyRest && r.method === 'GET') {
+      void fetch(this.proxyRest + raw).then(
+        async (up) => {
+          res.writeHead(up.status, {'content-type': 'application/json'})
+          res.end(await up.text())
+        },
+        () => res.destroy(),
+      )
+      return
+    }
+    const a = h ?? this.defaults(r)
     if (a.hang) {
       this.hung.push(res)
       return

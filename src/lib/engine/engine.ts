@@ -16,10 +16,10 @@ import type {CoreConfig} from '../config/resolve.js'
 import {type CoreEvent, type CoreState, decide, decideRequested, prepareCore, type CoreContext, type DecideInput} from '../core/decide.js'
 import {GridError} from '../domain/errors.js'
 import type {Instrument} from '../domain/instrument.js'
-import type {OrderAction} from '../domain/orders.js'
+import type {OrderAction, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
 import {initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
-import {pnlSummary, positionToJSON} from '../orders/position.js'
+import {pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskState} from '../risk/types.js'
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
@@ -30,6 +30,8 @@ import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 export type EngineVenue = Venue & {onMarket?(ev: MarketEvent): void; advanceTo?(ms: number): void; nextArrivalTs?(): number}
 
 export interface EngineOptions {
+  /** live: the position the venue reports at start (the venue is the truth); default flat */
+  startPosition?: Position
   instrument: Instrument
   core: CoreConfig
   venue: EngineVenue
@@ -96,6 +98,7 @@ export class Engine {
     const p = prepareCore(o.core, o.instrument, o.runId)
     this.ctx = p.ctx
     this.state = p.state
+    if (o.startPosition) this.lc = initLifecycle({position: o.startPosition})
     this.lcCfg = {ackTimeoutMs: o.core.ackTimeoutMs, recvWindowMs: o.core.recvWindowMs, cancelAttempts: o.core.cancelAttempts}
   }
 
@@ -242,6 +245,11 @@ export class Engine {
 
   get openOrders(): number {
     return this.lc.open.size
+  }
+
+  /** The orders the lifecycle counts as working (in doubt included), for the live audit. */
+  get working(): WorkingOrder[] {
+    return workingOrders(this.lc)
   }
 
   get positionSteps(): number {

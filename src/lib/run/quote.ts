@@ -13,6 +13,7 @@ import {BinancePublicRest} from '../venue/binance/rest-public.js'
 import {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
 import {paperVenue} from './venues.js'
+import {quoteLive} from './live.js'
 
 export interface QuoteOptions {
   symbol: string
@@ -37,6 +38,8 @@ export interface QuoteOptions {
   metrics?: {port: number; host?: string}
   /** told the metrics URL once it serves */
   onMetrics?: (url: string) => void
+  /** live trading (without --dry-run) */
+  live?: {keyFile?: string; env: Record<string, string | undefined>; instance?: string; allowForeignOrders: boolean; confirm?: (lines: string[]) => Promise<boolean>}
 }
 
 export interface QuoteResult extends SessionResult {
@@ -48,6 +51,8 @@ export interface QuoteResult extends SessionResult {
   stateFile: string | null
   /** where /metrics was served (with --metrics-port) */
   metricsUrl?: string
+  /** live trading: the venue and what the run did there */
+  live?: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number}
 }
 
 export function parseSpeed(s: string | undefined, replay: boolean): 'max' | number {
@@ -59,8 +64,8 @@ export function parseSpeed(s: string | undefined, replay: boolean): 'max' | numb
 }
 
 export async function quote(o: QuoteOptions): Promise<QuoteResult> {
-  if (!o.metrics || !o.dryRun) return quoteRun(o)
-  const mode = o.replay && o.replay.length > 0 ? 'replay' : 'dry-run'
+  if (!o.metrics) return quoteRun(o)
+  const mode = !o.dryRun ? 'live' : o.replay && o.replay.length > 0 ? 'replay' : 'dry-run'
   const metrics = createMetrics({labels: {symbol: o.symbol.toUpperCase(), mode}})
   const server = await startMetricsServer(metrics.registry, o.metrics)
   try {
@@ -73,8 +78,8 @@ export async function quote(o: QuoteOptions): Promise<QuoteResult> {
 }
 
 async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteResult> {
-  if (!o.dryRun) {
-    throw new UsageError('E_LIVE_UNAVAILABLE', 'live trading is not available in this version: mm quote needs --dry-run', {suggestion: 'add --dry-run (paper orders on live data) or --dry-run --replay PATH'})
+  if (!o.dryRun && o.replay && o.replay.length > 0) {
+    throw new UsageError('E_USAGE', '--replay needs --dry-run (a recording cannot be traded live)', {suggestion: 'add --dry-run'})
   }
   if (o.replay && o.speed !== 'max' && o.speed > 1000) throw new UsageError('E_USAGE', '--speed above 1000 is not pacing anything: use --speed max')
   const loaded = loadConfigFile(o.configPath)
@@ -97,6 +102,17 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     // the documented rule (docs/RELIABILITY.md): other symbols' lines are skipped, counted and said
     if (src.guard.otherSymbols > 0) o.onNotice?.(`skipped ${src.guard.otherSymbols} events of other symbols than ${symbol} in the replay input`)
     return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: src.instrumentFrom}, config: configSource, stateDir: o.stateDir, stateFile: null}
+  }
+
+  if (!o.dryRun) {
+    const l = o.live ?? {env: {}, allowForeignOrders: false}
+    const res = await quoteLive({
+      symbol, config, configSource, stateDir: o.stateDir, endpoints: o.endpoints, wallMs: o.wallMs, durationMs: o.durationMs, stop: o.stop,
+      keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, onNotice: o.onNotice, metrics,
+      onProgress: o.onProgress ? (p) => o.onProgress?.(`${p.events} events, risk ${p.risk}, position ${p.position} steps, ${p.orders} open orders`) : undefined,
+    })
+    const inst = res.instrument
+    return {runId: res.runId, runDir: res.runDir, eventLog: res.eventLog, events: res.events, summary: res.summary, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: 'exchangeInfo'}, config: configSource, stateDir: o.stateDir, stateFile: res.stateFile, live: res.venue}
   }
 
   // live market data, paper orders: public endpoints only, no keys, no signed request.

@@ -21,6 +21,7 @@ import {Engine} from '../engine/engine.js'
 import {LiveDriver, type LiveMarketSource} from '../engine/live-driver.js'
 import {ReplayDriver, type ReplayOptions} from '../engine/replay-driver.js'
 import type {ReportQueue} from '../venue/types.js'
+import type {Position} from '../orders/position.js'
 import type {VenueFactory} from './venues.js'
 
 /** Write a file whole or not at all: a temp file beside it, then rename. */
@@ -34,7 +35,11 @@ export interface SessionOptions {
   instrument: Instrument
   config: MmConfig
   configSource: string
-  mode: 'replay' | 'dry-run'
+  mode: 'replay' | 'dry-run' | 'live'
+  /** told the engine once it exists (live trading: the audit and the governor act on it) */
+  onEngine?: (engine: Engine) => void
+  /** live: the venue's position at start */
+  startPosition?: Position
   stateDir: string
   /** wall clock of the start (run directory name only; never written into the log) */
   wallMs: number
@@ -84,7 +89,7 @@ export class Session {
     const {venue, reports} = o.venue({instrument: o.instrument, clock, config: o.config})
     this.reports = reports
     this.engine = new Engine({
-      instrument: o.instrument, core, venue, reports, clock, runId: o.runId, mode: o.mode, source: o.source,
+      instrument: o.instrument, core, venue, reports, clock, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
       log: (ev: RunEvent) => {
@@ -102,6 +107,7 @@ export class Session {
         netMaxCuts: () => e.riskCounters.netMaxCuts,
       })
     }
+    o.onEngine?.(this.engine)
     writeFileSync(join(run.dir, 'config.json'), JSON.stringify({config: o.config, instrument: o.instrument.spec, source: o.source}, null, 2) + '\n')
     o.onStart?.(run.dir)
   }

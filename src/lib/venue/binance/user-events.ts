@@ -201,7 +201,7 @@ export function orderUpdateReports(u: OrderUpdate, inst: Instrument, ts: number)
     case 'NEW': {
       const tif = u.timeInForce as TimeInForce
       if (!TIFS.has(tif)) return []
-      return [{...base, type: 'ack', venueOrderId: String(u.orderId), side: u.side, price: inst.priceToTicks(u.price), qty: inst.qtyToSteps(u.origQty), tif, reduceOnly: u.reduceOnly} as VenueReport]
+      return [{...base, type: 'ack', venueOrderId: String(u.orderId), side: u.side, price: inst.priceToTicks(u.price), qty: inst.qtyToSteps(u.origQty), tif, reduceOnly: u.reduceOnly}]
     }
     case 'TRADE':
     case 'CALCULATED': {
@@ -223,7 +223,7 @@ export function orderUpdateReports(u: OrderUpdate, inst: Instrument, ts: number)
       return [{...base, type: 'canceled', filled}]
     case 'EXPIRED': {
       const er = u.expiryReason
-      if (u.status === 'EXPIRED_IN_MATCH' || er === '1' || er === '3') return [{...base, type: 'expired', filled, reason: 'STP', status: u.status === 'EXPIRED_IN_MATCH' ? 'EXPIRED_IN_MATCH' : 'EXPIRED'} as unknown as VenueReport]
+      if (u.status === 'EXPIRED_IN_MATCH' || er === '1' || er === '3') return [{...base, type: 'expired', filled, reason: 'STP', status: u.status === 'EXPIRED_IN_MATCH' ? 'EXPIRED_IN_MATCH' : 'EXPIRED'}]
       return [{...base, type: 'expired', filled, reason: er === '4' ? 'REDUCE_ONLY' : 'IOC'}]
     }
     default:

@@ -1,0 +1,183 @@
+/**
+ * `mm quote` without `--dry-run`: live trading on Binance USDⓈ-M (or a Binance-compatible
+ * venue such as `mm sim`). Order of things (docs/live.md):
+ *   keys → lock (state.json) → clock sync, venue read and refusals → venue, symbol, limits
+ *   and fees printed once → (TTY + production: confirm) → our leftovers cancelled → user
+ *   data stream open (buffering) → dead-man's switch armed → engine started from the
+ *   venue's position → stream flushed → audit timer → … → stop: every order cancelled,
+ *   switch disarmed only when none is left, listenKey closed.
+ */
+import {hostname} from 'node:os'
+import type {Endpoints} from '../cli/endpoints.js'
+import {wallClock} from '../clock/clock.js'
+import type {MmConfig} from '../config/index.js'
+import {MmError} from '../domain/errors.js'
+import {Instrument} from '../domain/instrument.js'
+import type {Engine} from '../engine/engine.js'
+import {COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
+import {StateKeeper} from '../state/keeper.js'
+import type {RunMetrics} from '../telemetry/metrics.js'
+import {DeadMansSwitch} from '../venue/binance/deadman.js'
+import {BinanceGateway} from '../venue/binance/gateway.js'
+import {loadCredentials} from '../venue/binance/keys.js'
+import {LiveFeed} from '../venue/binance/live-feed.js'
+import {RateGovernor} from '../venue/binance/rate-governor.js'
+import {redact} from '../venue/binance/signer.js'
+import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, type StartupState} from '../venue/binance/startup.js'
+import {UserStream} from '../venue/binance/user-stream.js'
+import {BinanceVenue} from '../venue/binance/venue.js'
+import {ReportQueue} from '../venue/types.js'
+import {runLive, type SessionResult} from './session.js'
+
+export interface LiveTradingOptions {
+  symbol: string
+  config: MmConfig
+  configSource: string
+  stateDir: string
+  endpoints: Endpoints
+  wallMs: number
+  durationMs?: number
+  stop: Promise<string>
+  keyFile?: string
+  env: Record<string, string | undefined>
+  instance?: string
+  allowForeignOrders: boolean
+  /** ask once before trading real money; resolves true to go on (absent: no prompt) */
+  confirm?: (lines: string[]) => Promise<boolean>
+  onNotice?: (msg: string) => void
+  onProgress?: (p: {events: number; risk: string; position: number; orders: number}) => void
+  metrics?: RunMetrics
+}
+
+export interface LiveTradingResult extends SessionResult {
+  instrument: Instrument
+  venue: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number}
+  stateFile: string
+}
+
+/** The venue's position as the ledger's start: net steps and cost at the entry price. */
+export function positionFromVenue(inst: Instrument, amount: string | undefined, entryPrice: string | undefined): Position {
+  if (!amount || new Dec(amount).isZero()) return emptyPosition()
+  const abs = amount.startsWith('-') ? amount.slice(1) : amount
+  const steps = inst.qtyToSteps(abs, 'exact')
+  const net = amount.startsWith('-') ? -steps : steps
+  const perStep = new Dec(entryPrice ?? '0').div(inst.spec.tickSize).mul(COST_SCALE.toString()).round()
+  return {...emptyPosition(), net, cost: BigInt(perStep.toString()) * BigInt(net)}
+}
+
+function instrumentFrom(st: StartupState): Instrument {
+  const r = st.rules
+  return new Instrument({symbol: st.symbol, tickSize: r.tickSize, stepSize: r.stepSize, minQty: r.minQty, maxQty: r.maxQty, minPrice: r.minPrice, maxPrice: r.maxPrice, minNotional: r.minNotional, marginAsset: r.marginAsset, quoteAsset: r.quoteAsset, status: r.status, contractType: r.contractType})
+}
+
+export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResult> {
+  const symbol = o.symbol.toUpperCase()
+  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env})
+  const instance = o.instance ?? defaultInstance(hostname(), symbol)
+  const runId = liveRunId(instance, Math.floor(o.wallMs / 1000))
+  const live = o.config.live
+  const say = (m: string) => o.onNotice?.(redact(m, creds))
+  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, onNotice: o.onNotice})
+  const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
+  const gw = new BinanceGateway({baseUrl: o.endpoints.rest, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a)})
+  let stream: UserStream | undefined
+  let deadman: DeadMansSwitch | undefined
+  let auditTimer: NodeJS.Timeout | undefined
+  let engine: Engine | undefined
+  try {
+    const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
+    governor.setLimits(st.rateLimits)
+    const inst = instrumentFrom(st)
+    const lines = describeVenue(st, {deadmanCountdownMs: live.deadmanCountdownMs})
+    for (const l of lines) say(l)
+    if (o.confirm && isProduction(o.endpoints.rest) && !(await o.confirm(lines))) {
+      throw new MmError('E_NOT_CONFIRMED', 'live trading not confirmed; nothing was sent', {suggestion: 'answer yes, or pass --yes'})
+    }
+    const cancelled = await cancelLeftovers(gw, st)
+    // the stream first (buffering), so nothing between the snapshot and the first order is lost
+    stream = new UserStream({keys: gw, wsBase: o.endpoints.ws, routed: o.endpoints.routed, keepAliveMs: live.listenKeyKeepAliveMs})
+    stream.on('problem', (m) => say(`user stream: ${m}`))
+    stream.on('bad-message', (m) => say(`user stream: ${m}`))
+    await stream.start()
+    if (st.deadman) {
+      deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs})
+      deadman.on('problem', (m) => say(m))
+      deadman.on('expired', () => say("dead-man's switch expired: the venue has cancelled every order of the symbol; the audit settles them"))
+      await deadman.arm()
+    } else {
+      say("dead-man's switch OFF (--allow-foreign-orders)")
+    }
+    const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
+    let venue: BinanceVenue | undefined
+    const reports = new ReportQueue()
+    let audits = 0
+    let findings = 0
+    let lastMode = 'normal'
+    const runAudit = async () => {
+      if (!venue || !engine || !stream) return
+      try {
+        const r = await venue.audit({working: engine.working, position: engine.positionSteps, graceMs: o.config.orders.ackTimeoutMs})
+        audits++
+        findings += r.findings.length
+        if (r.streamSuspect) {
+          say(`audit: ${r.findings.map((f) => (f.kind === 'position_drift' ? `position ${f.own} steps, venue ${f.venue}` : `${f.kind} ${f.clientOrderId}`)).join('; ')}${r.fillsRecovered ? `; ${r.fillsRecovered} fill(s) recovered` : ''}; user stream reconnected with a new key`)
+          stream.markDead('audit')
+        }
+      } catch (err) {
+        say(`audit failed: ${(err as Error).message}`)
+      }
+      const v = governor.verdict(wallClock.now())
+      if (v.mode !== lastMode) {
+        say(`rate governor: ${v.mode} (${v.reason})`)
+        if (v.mode === 'stopped') engine.request({kind: 'halt', by: 'rate-governor', why: v.reason, untilMs: v.until ?? null})
+        lastMode = v.mode
+      }
+    }
+    stream.on('resync', (info) => {
+      if (info.reason === 'start') return
+      void runAudit().finally(() => stream?.flush())
+    })
+    stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))
+    const factory = () => {
+      venue = new BinanceVenue({gateway: gw, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, onProblem: (m) => say(m)})
+      venue.setMark(st.markPrice)
+      return {venue, reports}
+    }
+    const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade'})
+    auditTimer = setInterval(() => void runAudit(), live.auditIntervalMs)
+    const res = await runLive(
+      {
+        instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
+        startPosition: positionFromVenue(inst, st.position?.positionAmt, st.position?.entryPrice),
+        onEngine: (e) => {
+          engine = e
+          queueMicrotask(() => stream?.flush())
+        },
+        onStart: (dir) => say(`live ${symbol} on ${o.endpoints.rest} as instance ${instance} (client ids mm-${runId}-…, strategy ${o.config.strategy.kind}); events → ${dir}/events.jsonl`),
+        onSynced: () => say(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, switch disarmed, summary)`),
+      },
+      feed,
+      {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress},
+    )
+    clearInterval(auditTimer)
+    // disarm only when nothing of ours is left working: otherwise the switch is the safety net
+    let disarmed = false
+    const left = (await gw.openOrders(symbol)).filter((x) => isOurs(x.clientOrderId))
+    if (deadman) {
+      if (left.length === 0) {
+        await deadman.disarm()
+        disarmed = true
+      } else {
+        deadman.abandon()
+        say(`${left.length} order(s) still open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
+      }
+    }
+    return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditFindings: findings}, stateFile: keeper.path}
+  } finally {
+    clearInterval(auditTimer)
+    deadman?.abandon()
+    await stream?.stop().catch(() => undefined)
+    await gw.close().catch(() => undefined)
+    keeper.close('error')
+  }
+}

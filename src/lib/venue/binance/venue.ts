@@ -1,0 +1,290 @@
+/**
+ * The Binance venue adapter: the engine's `Venue` (submit / queryOrder, never awaited)
+ * over the signed REST gateway, and the user data stream's order updates, all turned into
+ * the reports the order-lifecycle reducer takes.
+ *
+ *  - place → POST /fapi/v1/order with the intent exactly as decided (GTX stays GTX,
+ *    `selfTradePreventionMode` always sent). Answer → `ack` (at the quantity the venue
+ *    holds: a reduce-only order the venue clipped is acked at the clipped quantity); a
+ *    definitive refusal → `reject` with Binance's code; an unknown outcome (timeout, reset,
+ *    5xx, -1006/-1007) → **no report**: the lifecycle holds the order in doubt and settles it
+ *    with `queryOrder`, never with a second order.
+ *  - cancel → DELETE /fapi/v1/order → `canceled`, or `reject` (e.g. -2011), or nothing
+ *    when the outcome is unknown (the lifecycle re-cancels).
+ *  - queryOrder → GET /fapi/v1/order → `query` (found with status and cumulative fill, or
+ *    not found on -2013).
+ *  - safety nets before a place leaves the process (local rejects, nothing sent): the rate
+ *    governor pausing new orders (-1015), PERCENT_PRICE against the last known mark
+ *    (-4016 / -4024), MAX_NUM_ORDERS (-2025).
+ *  - `onUserEvent`: ORDER_TRADE_UPDATE → ack / fill / canceled / expired; ACCOUNT_UPDATE →
+ *    the venue's position (for the audit). Duplicates with REST answers are absorbed by
+ *    the reducer (fills by trade id, status forward only).
+ *  - `audit()`: the periodic REST audit (audit.ts): strays cancelled, missing orders
+ *    queried, fills the stream missed fetched from userTrades and reported, the stream
+ *    marked suspect.
+ */
+import type {Clock} from '../../clock/clock.js'
+import {PlainDecimal} from '../../domain/decimal.js'
+import type {Instrument, Steps} from '../../domain/instrument.js'
+import type {OrderAction, OrderIntent} from '../../domain/orders.js'
+import type {ReportSink, Venue, VenueOrderStatus, VenueReport} from '../types.js'
+import {audit, type AuditResult, type AuditWorking} from './audit.js'
+import {BinanceApiError} from './errors.js'
+import type {BinanceGateway} from './gateway.js'
+import type {RateGovernor} from './rate-governor.js'
+import type {BinanceOrder, StpMode} from './rest-types.js'
+import {type OrderUpdate, orderUpdateReports, type UserEvent} from './user-events.js'
+
+export interface BinanceVenueOptions {
+  gateway: BinanceGateway
+  instrument: Instrument
+  clock: Clock
+  sink: ReportSink
+  stp: StpMode
+  governor?: RateGovernor
+  /** MAX_NUM_ORDERS of the symbol */
+  maxOpenOrders?: number
+  /** PERCENT_PRICE multipliers (decimal strings) */
+  percentPrice?: {multiplierUp: string; multiplierDown: string}
+  /** is this client id one of ours (this instance)? */
+  isOurs: (clientOrderId: string) => boolean
+  /** told of problems worth a log line (never a secret) */
+  onProblem?: (message: string) => void
+}
+
+const LOCAL = {TOO_MANY_ORDERS: -1015, MAX_OPEN: -2025, PRICE_UP: -4016, PRICE_DOWN: -4024} as const
+
+export class BinanceVenue implements Venue {
+  /** requests sent and not answered yet */
+  inFlight = 0
+  /** places refused locally (nothing sent), by code */
+  readonly localRejects: Record<number, number> = {}
+  /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
+  venuePosition: Steps | undefined
+  private readonly o: BinanceVenueOptions
+  private readonly inst: Instrument
+  private readonly symbol: string
+  /** our open orders at the venue as far as answers and the stream tell (for MAX_NUM_ORDERS) */
+  private readonly open = new Set<string>()
+  /** venue order id → client id, for userTrades (which carry only the order id) */
+  private readonly byOrderId = new Map<number, string>()
+  /** mark price in ticks bounds (PERCENT_PRICE) */
+  private maxBuyTicks = Number.POSITIVE_INFINITY
+  private minSellTicks = 0
+  private lastTradeTime = 0
+
+  constructor(o: BinanceVenueOptions) {
+    this.o = o
+    this.inst = o.instrument
+    this.symbol = o.instrument.symbol
+  }
+
+  /** Update the PERCENT_PRICE bounds from a mark price (decimal string). */
+  setMark(markPrice: string): void {
+    const p = this.o.percentPrice
+    if (!p) return
+    const up = new PlainDecimal(markPrice).mul(p.multiplierUp).toString()
+    const down = new PlainDecimal(markPrice).mul(p.multiplierDown).toString()
+    this.maxBuyTicks = this.inst.priceToTicks(up, 'down')
+    this.minSellTicks = this.inst.priceToTicks(down, 'up')
+  }
+
+  submit(a: OrderAction): void {
+    if (a.type === 'place') void this.place(a.clientOrderId, a.order)
+    else void this.cancel(a.clientOrderId)
+  }
+
+  queryOrder(clientOrderId: string): void {
+    void this.query(clientOrderId)
+  }
+
+  private now(): number {
+    return this.o.clock.now()
+  }
+
+  private push(r: VenueReport): void {
+    this.o.sink.push(r)
+  }
+
+  private localReject(clientOrderId: string, code: number, msg: string): void {
+    this.localRejects[code] = (this.localRejects[code] ?? 0) + 1
+    const t = this.now()
+    this.push({type: 'reject', request: 'place', clientOrderId, code, msg, ts: t, venueTs: t})
+  }
+
+  private async place(clientOrderId: string, order: OrderIntent): Promise<void> {
+    const g = this.o.governor?.verdict(this.now())
+    if (g && !g.allowNewOrders) return this.localReject(clientOrderId, LOCAL.TOO_MANY_ORDERS, `not sent: rate governor ${g.mode} (${g.reason})`)
+    if (this.o.maxOpenOrders !== undefined && this.open.size >= this.o.maxOpenOrders) return this.localReject(clientOrderId, LOCAL.MAX_OPEN, `not sent: ${this.open.size} open orders reach MAX_NUM_ORDERS ${this.o.maxOpenOrders}`)
+    if (order.side === 'BUY' && order.price > this.maxBuyTicks) return this.localReject(clientOrderId, LOCAL.PRICE_UP, 'not sent: price above the PERCENT_PRICE cap of the mark')
+    if (order.side === 'SELL' && order.price < this.minSellTicks) return this.localReject(clientOrderId, LOCAL.PRICE_DOWN, 'not sent: price below the PERCENT_PRICE floor of the mark')
+    this.inFlight++
+    try {
+      const ans = await this.o.gateway.placeOrder({
+        symbol: this.symbol,
+        side: order.side,
+        type: 'LIMIT',
+        timeInForce: order.tif,
+        quantity: this.inst.stepsToQty(order.qty),
+        price: this.inst.ticksToPrice(order.price),
+        reduceOnly: order.reduceOnly || undefined,
+        newClientOrderId: clientOrderId,
+        selfTradePreventionMode: this.o.stp,
+      })
+      this.onOrderAnswer(ans, order)
+    } catch (err) {
+      this.onFailure(err, clientOrderId, 'place')
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  private onOrderAnswer(ans: BinanceOrder, order: OrderIntent): void {
+    const t = this.now()
+    const base = {clientOrderId: ans.clientOrderId, ts: t, venueTs: ans.updateTime}
+    this.byOrderId.set(ans.orderId, ans.clientOrderId)
+    const qty = this.inst.qtyToSteps(ans.origQty)
+    this.push({...base, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
+    if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(ans.clientOrderId)
+    const filled = this.inst.qtyToSteps(ans.executedQty)
+    if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
+    else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
+  }
+
+  private onFailure(err: unknown, clientOrderId: string, request: 'place' | 'cancel'): void {
+    if (err instanceof BinanceApiError) {
+      if (err.outcome === 'rejected') {
+        const t = this.now()
+        this.push({type: 'reject', request, clientOrderId, code: err.venueCode ?? -1, msg: err.venueMsg ?? err.message, ts: t, venueTs: t})
+        if (request === 'cancel' && err.noSuchOrder) this.open.delete(clientOrderId)
+      } else {
+        this.o.onProblem?.(`${request} ${clientOrderId}: ${err.message} (in doubt, settled by a query)`)
+      }
+      return
+    }
+    // a programming error in the parameters: nothing was sent
+    const t = this.now()
+    this.o.onProblem?.(`${request} ${clientOrderId}: ${(err as Error).message}`)
+    if (request === 'place') this.push({type: 'reject', request, clientOrderId, code: -1, msg: (err as Error).message, ts: t, venueTs: t})
+  }
+
+  private async cancel(clientOrderId: string): Promise<void> {
+    this.inFlight++
+    try {
+      const ans = await this.o.gateway.cancelOrder(this.symbol, clientOrderId)
+      this.open.delete(clientOrderId)
+      const t = this.now()
+      this.push({type: 'canceled', clientOrderId, filled: this.inst.qtyToSteps(ans.executedQty), ts: t, venueTs: ans.updateTime})
+    } catch (err) {
+      this.onFailure(err, clientOrderId, 'cancel')
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  private async query(clientOrderId: string): Promise<void> {
+    this.inFlight++
+    try {
+      const ans = await this.o.gateway.queryOrder(this.symbol, clientOrderId)
+      this.byOrderId.set(ans.orderId, ans.clientOrderId)
+      if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(clientOrderId)
+      else this.open.delete(clientOrderId)
+      const t = this.now()
+      this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled: this.inst.qtyToSteps(ans.executedQty), venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
+    } catch (err) {
+      if (err instanceof BinanceApiError && err.noSuchOrder) {
+        this.open.delete(clientOrderId)
+        const t = this.now()
+        this.push({type: 'query', clientOrderId, found: false, ts: t, venueTs: t})
+      } else {
+        this.o.onProblem?.(`query ${clientOrderId}: ${(err as Error).message}`)
+      }
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  /** A user-stream event (after the stream's resync buffer was flushed). */
+  onUserEvent(ev: UserEvent, localTs: number): void {
+    if (ev.e === 'ORDER_TRADE_UPDATE') {
+      if (ev.symbol !== this.symbol || !this.o.isOurs(ev.clientOrderId)) return
+      this.onOrderUpdate(ev, localTs)
+    } else if (ev.e === 'ACCOUNT_UPDATE') {
+      for (const p of ev.positions) if (p.symbol === this.symbol && p.positionSide === 'BOTH') this.venuePosition = this.signedSteps(p.amount)
+    }
+  }
+
+  private onOrderUpdate(u: OrderUpdate, localTs: number): void {
+    this.byOrderId.set(u.orderId, u.clientOrderId)
+    if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.open.add(u.clientOrderId)
+    else this.open.delete(u.clientOrderId)
+    if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
+    let reports: VenueReport[]
+    try {
+      reports = orderUpdateReports(u, this.inst, localTs)
+    } catch (err) {
+      this.o.onProblem?.(`ORDER_TRADE_UPDATE of ${u.clientOrderId}: ${(err as Error).message}`)
+      return
+    }
+    for (const r of reports) this.push(r)
+  }
+
+  private signedSteps(amount: string): Steps {
+    return amount.startsWith('-') ? -this.inst.qtyToSteps(amount.slice(1)) : this.inst.qtyToSteps(amount)
+  }
+
+  /**
+   * The REST audit: venue open orders and position against ours. Cancels strays, queries
+   * missing orders, reports the fills the stream missed. Returns what it found (the
+   * caller writes the risk_event and marks the stream dead when `streamSuspect`).
+   */
+  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number}> {
+    const [open, positions] = await Promise.all([this.o.gateway.openOrders(this.symbol), this.o.gateway.positionRisk(this.symbol)])
+    const pos = positions.find((p) => p.symbol === this.symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
+    const venuePos = pos ? this.signedSteps(pos.positionAmt) : 0
+    this.venuePosition = venuePos
+    if (pos && pos.markPrice !== '0') this.setMark(pos.markPrice)
+    const res = audit({venueOpen: open.map((x) => x.clientOrderId), venuePosition: venuePos, ownPosition: own.position, working: own.working, isOurs: this.o.isOurs, now: this.now(), graceMs: own.graceMs})
+    let fillsRecovered = 0
+    for (const f of res.findings) {
+      if (f.kind === 'stray') {
+        try {
+          await this.o.gateway.cancelOrder(this.symbol, f.clientOrderId)
+        } catch (err) {
+          this.o.onProblem?.(`audit: cancel of stray ${f.clientOrderId} failed: ${(err as Error).message}`)
+        }
+      } else if (f.kind === 'missing') {
+        this.queryOrder(f.clientOrderId)
+      } else if (f.kind === 'position_drift') {
+        fillsRecovered = await this.recoverFills()
+      }
+    }
+    return {...res, fillsRecovered}
+  }
+
+  /** Fills since the last one the stream reported, from userTrades, as fill reports (the reducer drops those already counted). */
+  async recoverFills(): Promise<number> {
+    const trades = await this.o.gateway.userTrades({symbol: this.symbol, startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined, limit: 1000})
+    let n = 0
+    const t = this.now()
+    for (const tr of trades) {
+      const clientOrderId = this.byOrderId.get(tr.orderId)
+      if (clientOrderId === undefined) continue
+      const qty = this.inst.qtyToSteps(tr.qty)
+      // totals unknown from a trade alone: report this fill as the order's (the reducer keeps the higher venue total)
+      this.push({
+        type: 'fill',
+        clientOrderId,
+        ts: t,
+        venueTs: tr.time,
+        filled: qty,
+        leaves: 0,
+        status: 'PARTIALLY_FILLED',
+        fill: {clientOrderId, side: tr.side, price: this.inst.priceToTicks(tr.price), qty, maker: tr.maker, fee: tr.commission, ts: tr.time, tradeId: String(tr.id)},
+      })
+      if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
+      n++
+    }
+    return n
+  }
+}

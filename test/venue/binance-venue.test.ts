@@ -1,0 +1,190 @@
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {VirtualClock} from '../../src/lib/clock/clock.js'
+import {Instrument} from '../../src/lib/domain/instrument.js'
+import type {OrderIntent} from '../../src/lib/domain/orders.js'
+import {initLifecycle, type LifecycleConfig, reduceLifecycle, workingOrders} from '../../src/lib/orders/lifecycle.js'
+import {BinanceGateway} from '../../src/lib/venue/binance/gateway.js'
+import {RateGovernor} from '../../src/lib/venue/binance/rate-governor.js'
+import {Credentials} from '../../src/lib/venue/binance/signer.js'
+import {parseUserEvent} from '../../src/lib/venue/binance/user-events.js'
+import {BinanceVenue} from '../../src/lib/venue/binance/venue.js'
+import {type VenueReport} from '../../src/lib/venue/types.js'
+import {BinanceStub, type StubRequest} from '../support/binance-stub.js'
+import {until} from '../support/wait.js'
+
+const INST = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+const SECRET = 'stubsecret-0123456789'
+const BID: OrderIntent = {slot: 'dyn:BUY:0', side: 'BUY', price: 300000, qty: 10, tif: 'GTX', reduceOnly: false, layer: 'dynamic'}
+
+let stub: BinanceStub
+let gw: BinanceGateway
+const clock = new VirtualClock(1_700_000_000_000)
+let reports: VenueReport[]
+/** orders the stub holds, by client id */
+let book: Map<string, Record<string, unknown>>
+let placeMode: 'ok' | 'hang' | 'gtx' | 'clip'
+
+function answerOf(r: StubRequest, status = 'NEW'): Record<string, unknown> {
+  const p = r.params
+  return {symbol: 'ETHUSDC', orderId: 1000 + book.size, clientOrderId: p.get('newClientOrderId'), side: p.get('side'), type: 'LIMIT', timeInForce: p.get('timeInForce'), status, price: p.get('price'), origQty: p.get('quantity'), executedQty: '0', avgPrice: '0', reduceOnly: p.get('reduceOnly') === 'true', updateTime: 5}
+}
+
+beforeAll(async () => {
+  stub = new BinanceStub(SECRET)
+  await stub.start()
+})
+afterAll(() => stub.stop())
+beforeEach(() => {
+  stub.reset()
+  reports = []
+  book = new Map()
+  placeMode = 'ok'
+  stub.handler = (r) => {
+    const id = r.params.get('newClientOrderId') ?? r.params.get('origClientOrderId') ?? ''
+    if (r.path === '/fapi/v1/order' && r.method === 'POST') {
+      if (placeMode === 'gtx') return {status: 400, body: {code: -5022, msg: 'Due to the order could not be executed as maker, the Post Only order will be rejected.'}}
+      const a = answerOf(r)
+      if (placeMode === 'clip') a.origQty = '0.004'
+      book.set(id, a)
+      return placeMode === 'hang' ? {hang: true} : {body: a}
+    }
+    if (r.path === '/fapi/v1/order' && r.method === 'DELETE') {
+      const o = book.get(id)
+      if (!o || o.status !== 'NEW') return {status: 400, body: {code: -2011, msg: 'Unknown order sent.'}}
+      o.status = 'CANCELED'
+      return {body: o}
+    }
+    if (r.path === '/fapi/v1/order' && r.method === 'GET') {
+      const o = book.get(id)
+      return o ? {body: o} : {status: 400, body: {code: -2013, msg: 'Order does not exist.'}}
+    }
+    if (r.path === '/fapi/v1/openOrders') return {body: [...book.values()].filter((o) => o.status === 'NEW')}
+    if (r.path === '/fapi/v3/positionRisk') return {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: '0.010', entryPrice: '3000', markPrice: '3000.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]}
+    if (r.path === '/fapi/v1/userTrades') return {body: [{id: 55, orderId: 1000, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 9}]}
+    return undefined
+  }
+})
+
+function venue(o: {timeoutMs?: number; governor?: RateGovernor} = {}) {
+  gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-')})
+}
+
+describe('Binance venue adapter', () => {
+  it('places the intent exactly (GTX, stp, grid strings) and reports the ack; cancels; queries', async () => {
+    const v = venue()
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-0', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    expect(stub.requests[0].body).toMatch(/^symbol=ETHUSDC&side=BUY&type=LIMIT&timeInForce=GTX&quantity=0.010&price=3000.00&newClientOrderId=mm-eth10000-b-0&selfTradePreventionMode=EXPIRE_MAKER&recvWindow=5000&timestamp=\d+&signature=/)
+    expect(reports[0]).toEqual({type: 'ack', clientOrderId: 'mm-eth10000-b-0', venueOrderId: '1000', side: 'BUY', price: 300000, qty: 10, tif: 'GTX', reduceOnly: false, ts: clock.now(), venueTs: 5})
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-0', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 2, 'canceled')
+    expect(reports[1]).toMatchObject({type: 'canceled', clientOrderId: 'mm-eth10000-b-0', filled: 0})
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-0', slot: 'dyn:BUY:0', reason: 'again'})
+    await until(() => reports.length === 3, 'cancel reject')
+    expect(reports[2]).toMatchObject({type: 'reject', request: 'cancel', code: -2011, msg: 'Unknown order sent.'})
+    v.queryOrder('mm-eth10000-b-0')
+    v.queryOrder('mm-nope-b-0')
+    await until(() => reports.length === 5, 'queries')
+    const q = reports.slice(3).sort((a, b) => a.clientOrderId.localeCompare(b.clientOrderId))
+    expect(q[0]).toMatchObject({type: 'query', clientOrderId: 'mm-eth10000-b-0', found: true, status: 'CANCELED', filled: 0, venueOrderId: '1000'})
+    expect(q[1]).toMatchObject({type: 'query', clientOrderId: 'mm-nope-b-0', found: false})
+    await gw.close()
+  })
+
+  it('-5022 is a reject report carrying the code (nothing else sent)', async () => {
+    placeMode = 'gtx'
+    const v = venue()
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-1', order: BID})
+    await until(() => reports.length === 1, 'reject')
+    expect(reports[0]).toMatchObject({type: 'reject', request: 'place', code: -5022})
+    expect(stub.requests).toHaveLength(1)
+    await gw.close()
+  })
+
+  it('a reduce-only order the venue clips is acked at the clipped quantity', async () => {
+    placeMode = 'clip'
+    const v = venue()
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-r-0', order: {...BID, side: 'SELL', price: 300010, reduceOnly: true, tif: 'GTC', layer: 'reduce'}})
+    await until(() => reports.length === 1, 'ack')
+    expect(stub.requests[0].body).toContain('&reduceOnly=true&')
+    expect(reports[0]).toMatchObject({type: 'ack', qty: 4, reduceOnly: true})
+    await gw.close()
+  })
+
+  it('a lost answer leaves the place in doubt; the lifecycle queries the client id and finds the one order (never a second place)', async () => {
+    placeMode = 'hang'
+    const v = venue({timeoutMs: 100})
+    const cfg: LifecycleConfig = {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}
+    let lc = initLifecycle()
+    const t0 = clock.now()
+    lc = reduceLifecycle(lc, {type: 'place_sent', t: t0, clientOrderId: 'mm-eth10000-b-2', order: BID}, cfg).state
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-2', order: BID})
+    await until(() => v.inFlight === 0 && stub.requests.length === 1, 'the place timed out')
+    expect(reports).toEqual([])
+    const tick = reduceLifecycle(lc, {type: 'tick', t: t0 + 200}, cfg)
+    lc = tick.state
+    expect(tick.actions).toEqual([{type: 'query', clientOrderId: 'mm-eth10000-b-2'}])
+    v.queryOrder('mm-eth10000-b-2')
+    await until(() => reports.length === 1, 'query answer')
+    lc = reduceLifecycle(lc, {type: 'report', t: t0 + 250, report: reports[0]}, cfg).state
+    expect(workingOrders(lc)).toMatchObject([{clientOrderId: 'mm-eth10000-b-2', status: 'NEW'}])
+    expect(stub.requests.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order')).toHaveLength(1)
+    await gw.close()
+  })
+
+  it('local safety nets: governor pause, PERCENT_PRICE, MAX_NUM_ORDERS (nothing sent)', async () => {
+    const gov = new RateGovernor()
+    const v = venue({governor: gov})
+    gov.observe({endpoint: 'POST /fapi/v1/order', status: 429, retryAfterMs: 60_000, at: clock.now(), latencyMs: 1})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-3', order: BID})
+    expect(reports[0]).toMatchObject({type: 'reject', code: -1015})
+    expect(reports[0].type === 'reject' && reports[0].msg).toBe('not sent: rate governor paused (HTTP 429: request rate limit)')
+    gov.observe({endpoint: 'x', status: 200, at: clock.now() + 60_000, latencyMs: 1})
+    clock.advance(60_000)
+    v.setMark('3000.00')
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-4', order: {...BID, price: 315001}})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-a-4', order: {...BID, side: 'SELL', price: 284999}})
+    expect(reports.slice(1).map((r) => (r.type === 'reject' ? r.code : r.type))).toEqual([-4016, -4024])
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-5', order: {...BID, price: 315000}})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-a-5', order: {...BID, side: 'SELL', price: 285000}})
+    await until(() => reports.length === 5, 'two acks')
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-6', order: BID})
+    expect(reports.at(-1)).toMatchObject({type: 'reject', code: -2025})
+    expect(v.localRejects).toEqual({[-1015]: 1, [-4016]: 1, [-4024]: 1, [-2025]: 1})
+    expect(stub.requests.filter((r) => r.method === 'POST')).toHaveLength(2)
+    await gw.close()
+  })
+
+  it('user-stream order updates become reports; ACCOUNT_UPDATE gives the venue position; foreign updates are ignored', () => {
+    const v = venue()
+    const otu = (o: Record<string, unknown>) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0', N: 'USDC', T: 3, t: 77, m: true, ...o}})
+    v.onUserEvent(otu({}), 123)
+    v.onUserEvent(otu({c: 'web_1'}), 124)
+    v.onUserEvent(parseUserEvent({e: 'ACCOUNT_UPDATE', E: 3, T: 3, a: {m: 'ORDER', B: [], P: [{s: 'ETHUSDC', pa: '-0.020', ep: '3000', ps: 'BOTH'}]}}), 125)
+    expect(reports).toEqual([{clientOrderId: 'mm-eth10000-b-7', ts: 123, venueTs: 2, type: 'fill', filled: 10, leaves: 0, status: 'FILLED', fill: {clientOrderId: 'mm-eth10000-b-7', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '0', ts: 3, tradeId: '77'}}])
+    expect(v.venuePosition).toBe(-20)
+  })
+
+  it('audit: strays cancelled, missing queried, a position drift fetches the missed fills', async () => {
+    const v = venue()
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.set('mm-eth1zzzz-b-0', {...book.get('mm-eth10000-b-8'), clientOrderId: 'mm-eth1zzzz-b-0', orderId: 999})
+    book.set('web_9', {...book.get('mm-eth10000-b-8'), clientOrderId: 'web_9', orderId: 998})
+    const res = await v.audit({working: [{clientOrderId: 'mm-eth10000-b-8', status: 'NEW', sentAt: 0}, {clientOrderId: 'mm-eth10000-b-9', status: 'NEW', sentAt: 0}], position: 0, graceMs: 1000})
+    expect(res.findings).toEqual([
+      {kind: 'stray', clientOrderId: 'mm-eth1zzzz-b-0'},
+      {kind: 'missing', clientOrderId: 'mm-eth10000-b-9'},
+      {kind: 'position_drift', venue: 10, own: 0},
+    ])
+    expect(res.foreign).toEqual(['web_9'])
+    expect(res.streamSuspect).toBe(true)
+    expect(res.fillsRecovered).toBe(1)
+    expect(book.get('mm-eth1zzzz-b-0')!.status).toBe('CANCELED')
+    expect(book.get('web_9')!.status).toBe('NEW')
+    await until(() => reports.some((r) => r.type === 'query'), 'the missing order queried')
+    expect(reports.find((r) => r.type === 'fill')).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, maker: true}})
+    await gw.close()
+  })
+})
