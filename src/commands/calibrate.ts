@@ -30,7 +30,7 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
     'keep-runs': Flags.boolean({description: "keep each point's run directory (event log) under OUT/work", default: false}),
   }
 
-  async run(): Promise<CalibrationReport & {outDir: string; bestConfig: string | null; ran: number; resumed: number}> {
+  async run(): Promise<CalibrationReport & {outDir: string; bestConfig: string | null; ran: number; resumed: number; wallMs: number; cpuMs: number}> {
     const f = this.flags
     const spec = loadSpec(this.args.spec)
     const tty = process.stderr.isTTY === true
@@ -60,6 +60,6 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
     }
     this.log(renderReport(res.report, f.top))
     this.log(`ran ${res.ran} jobs, ${res.resumed} resumed; results: ${res.results}${res.bestConfig ? `; winning config: ${res.bestConfig}` : ''}${f.html ? `; page: ${f.html}` : ''}`)
-    return {...res.report, outDir: res.outDir, bestConfig: res.bestConfig, ran: res.ran, resumed: res.resumed}
+    return {...res.report, outDir: res.outDir, bestConfig: res.bestConfig, ran: res.ran, resumed: res.resumed, wallMs: res.wallMs, cpuMs: res.cpuMs}
   }
 }

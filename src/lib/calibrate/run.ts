@@ -76,6 +76,9 @@ export interface CalibrateResult {
   ran: number
   resumed: number
   bestConfig: string | null
+  /** this session: wall time and CPU time of the process, every worker thread included (ms) */
+  wallMs: number
+  cpuMs: number
 }
 
 /** A fixed pool of worker threads running jobs one at a time each. */
@@ -133,6 +136,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   const pending = jobs.filter((j) => !done.has(j.key))
   const resumed = jobs.length - pending.length
   const started = wallClock.now()
+  const cpu0 = process.cpuUsage()
   let ran = 0
   const progress = (last?: PointResult) => {
     const elapsed = wallClock.now() - started
@@ -153,7 +157,8 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   }
   const results = jobs.filter((j) => wanted.has(j.key)).map((j) => ({...(done.get(j.key) as PointResult), id: j.id, point: j.point, window: j.window.name}))
   const report = buildReport(o.spec, points, results)
-  return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed}
+  const cpu = process.cpuUsage(cpu0)
+  return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000)}
 }
 
 /** report.json and, when a point won, best.config.json (a file `mm quote --config` takes). */
