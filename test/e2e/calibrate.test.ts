@@ -28,7 +28,7 @@ interface Ranked {
 }
 interface CalJson {
   ok: boolean
-  data: {rankings: Array<{window: string; rows: Ranked[]}>; walkForward: unknown[]; winner: {id: string; config: unknown} | null; bestConfig: string | null; ran: number; resumed: number; outDir: string}
+  data: {rankings: Array<{window: string; rows: Ranked[]}>; walkForward: unknown[]; winner: {id: string; window: string; config: unknown} | null; bestConfig: string | null; ran: number; resumed: number; outDir: string}
 }
 
 /** What must be equal between two runs: the rankings, the walk-forward and the winner. */
@@ -79,9 +79,7 @@ describe('mm calibrate (real ETHUSDT streams)', () => {
     const page = readFileSync(join(tmp, 'a.html'), 'utf8')
     expect(page).toContain('Walk-forward')
     expect(page).not.toMatch(/<script|https?:\/\//)
-    if (first.data.winner) {
-      expect(JSON.parse(readFileSync(first.data.bestConfig as string, 'utf8'))).toEqual(first.data.winner.config)
-    }
+    expect(JSON.parse(readFileSync(first.data.bestConfig as string, 'utf8'))).toEqual(first.data.winner?.config)
   })
 
   it('the same spec gives the same ranking twice (one worker this time)', async () => {
@@ -90,17 +88,17 @@ describe('mm calibrate (real ETHUSDT streams)', () => {
     expect(ranking(JSON.parse(r.stdout) as CalJson)).toEqual(ranking(first))
   }, 600_000)
 
-  it("a point's result equals a plain mm quote --dry-run --replay with that point's config", async () => {
-    const line = readFileSync(join(tmp, 'a', 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {id: string; window: string; summary: {fills: number}}).find((r) => r.window === 'jul' && r.summary.fills > 0)
-    expect(line).toBeDefined()
-    const job = line as {id: string; summary: unknown}
-    const point = first.data.rankings[0].rows.find((r) => r.id === job.id) as Ranked
-    const cfg = join(tmp, 'point.json')
-    writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '0.01', baseSpread: point.point['strategy.baseSpread'], inventoryK: point.point['strategy.inventoryK']}, risk: {netMax: '0.05', stopLoss: -20}}))
-    const [a, b] = ETH_JULY.map((p) => sharedData(p))
-    const q = await runCli(['quote', '--symbol', 'ETHUSDT', '--dry-run', '--replay', a, '--replay', b, ...INSTR, '--duration', '2m', '--config', cfg, '--state-dir', join(tmp, 'q'), '--json'])
+  it("the winner's best.config.json in a plain mm quote --dry-run --replay gives exactly that point's result", async () => {
+    expect(first.data.winner).not.toBeNull()
+    const w = first.data.winner as {id: string; window: string; config: unknown}
+    expect(w.window).toBe('aug')
+    const lines = readFileSync(join(tmp, 'a', 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {id: string; window: string; summary: {fills: number}})
+    const job = lines.find((r) => r.id === w.id && r.window === 'aug')
+    expect(job?.summary.fills).toBeGreaterThan(0)
+    const aug = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
+    const q = await runCli(['quote', '--symbol', 'ETHUSDT', '--dry-run', '--replay', aug, ...INSTR, '--duration', '2m', '--config', first.data.bestConfig as string, '--state-dir', join(tmp, 'q'), '--json'])
     expect(q.code, q.stderr).toBe(0)
-    expect((JSON.parse(q.stdout) as {data: {summary: unknown}}).data.summary).toEqual(job.summary)
+    expect((JSON.parse(q.stdout) as {data: {summary: unknown}}).data.summary).toEqual(job?.summary)
   }, 600_000)
 
   it('a killed run resumes: the jobs already done are not re-run, the ranking is the same', async () => {
