@@ -6,7 +6,7 @@
  * rework"). Run in-process through the command's own wiring (run/quote.ts → replay
  * driver), which is what `bin/run.js quote` calls.
  */
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -41,6 +41,21 @@ async function run(symbol: string, replay: string[], extra: {tickSize?: string; 
   return extract(res.eventLog)
 }
 
+/**
+ * The pins were taken before the strategy fixes of the calibration issue (join limited by
+ * the inventory skew and by a fill cool-down, a bounded instant retry), whose new defaults
+ * change v2's orders by design (docs/strategy.md). These pins check the engine rework, so
+ * they run with those three rules set to what v2 did before; everything else is default.
+ */
+const PRE_FIX = {strategy: {joinMaxNetFraction: 1, joinFillCooldownMs: 0, instantRetryMax: 1000}}
+
+function configWith(base: Record<string, Record<string, unknown>> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-pins-cfg-'))
+  const path = join(dir, 'config.json')
+  writeFileSync(path, JSON.stringify({...base, strategy: {...base.strategy, ...PRE_FIX.strategy}}))
+  return path
+}
+
 function same(got: Row[], want: Row[]): void {
   // the first difference, readable, before the whole comparison
   const i = got.findIndex((r, j) => JSON.stringify(r) !== JSON.stringify(want[j]))
@@ -51,17 +66,17 @@ function same(got: Row[], want: Row[]): void {
 
 describe('behaviour pins (v2 orders and fills)', () => {
   it('the embedded sample', async () => {
-    same(await run('ETHUSDC', [join(repoRoot, 'recordings/ETHUSDC')]), pin('sample.jsonl'))
+    same(await run('ETHUSDC', [join(repoRoot, 'recordings/ETHUSDC')], {configPath: configWith()}), pin('sample.jsonl'))
   })
 
   const eth = () => ETH_JULY.map(sharedData)
   const grid = {tickSize: '0.01', stepSize: '0.001', minNotional: '20'}
 
   it('ETHUSDT 2024-07-18/19, default config', async () => {
-    same(await run('ETHUSDT', eth(), grid), pin('ethusdt-default.jsonl'))
+    same(await run('ETHUSDT', eth(), {...grid, configPath: configWith()}), pin('ethusdt-default.jsonl'))
   })
 
   it('ETHUSDT 2024-07-18/19, tight config', async () => {
-    same(await run('ETHUSDT', eth(), {...grid, configPath: join(GOLDEN, 'tight.config.json')}), pin('ethusdt-tight.jsonl'))
+    same(await run('ETHUSDT', eth(), {...grid, configPath: configWith(JSON.parse(readFileSync(join(GOLDEN, 'tight.config.json'), 'utf8')))}), pin('ethusdt-tight.jsonl'))
   })
 })
