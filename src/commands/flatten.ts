@@ -20,6 +20,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
     rounds: Flags.integer({description: 'at most this many IOC rounds', default: 5, min: 1, max: 50}),
     wait: Flags.string({description: 'how long to follow a running quote closing the position', default: '30s'}),
     config: Flags.string({char: 'c', description: 'JSON config file (default: mm.config.json if present)'}),
+    'key-file': Flags.string({description: 'API key file (else env MM_API_KEY / MM_API_SECRET): closes on the venue itself when no quote runs', helpGroup: 'VENUE'}),
     ...stateDirFlag,
     ...venueFlags,
   }
@@ -50,6 +51,14 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
       maxSlip,
       maxRounds: f.rounds,
       waitMs: parseDuration(f.wait, '--wait'),
+      venue: async () => {
+        const {openFlattenVenue} = await import('../lib/state/flatten-venue.js')
+        return openFlattenVenue({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
+      },
+      cancel: async () => {
+        const {openVenueOps} = await import('../lib/state/venue-ops.js')
+        return openVenueOps({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
+      },
       onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} (mid ${x.mid ?? '—'}) → filled ${x.filled}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status})`),
     })
     for (const n of r.notes) this.logToStderr(`note: ${n}`)

@@ -312,9 +312,10 @@ describe('resume and flatten on state alone (no quote running)', () => {
     handMade(S, (s) => {
       s.position = {...s.position, net: '-0.020'}
     })
-    const r = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S])
+    const r = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
     expect(r.code).toBe(3)
-    expect(r.stderr).toMatch(/ETHUSDC: position -0\.020 and no mm quote runs/)
+    expect(r.stderr).toMatch(/ETHUSDC: position -0\.020 and no mm quote runs; cannot close it from here: no API keys \(MM_API_KEY and MM_API_SECRET, or --key-file\) \(halt recorded\)/)
+    expect(stateOf(S).halt).toMatchObject({kind: 'manual', reason: 'mm flatten', flatten: true})
     const bad = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--max-slip', '2'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/--max-slip "2" is not a fraction in \(0, 0\.5\]/)

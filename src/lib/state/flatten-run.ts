@@ -8,9 +8,10 @@ import {MmError, PartialError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import {type FlattenRoundPlan, levelsBook, planFlattenRound} from '../strategy/flatten.js'
 import type {Endpoints} from '../cli/endpoints.js'
-import {type FlattenResult, flattenViaQuote, recordFlattenHalt} from './actions.js'
-import {readStateFile, type FlattenRound, type StateFile} from './file.js'
-import {describeLiveness, liveness, type Target} from './ops.js'
+import {type FlattenResult, flattenViaQuote, recordFlattenHalt, type VenueOps} from './actions.js'
+import {readStateFile, type FlattenRound, type StateFile, writeStateFile} from './file.js'
+import {flattenOnVenue, type FlattenVenue} from './flatten-venue.js'
+import {describeLiveness, liveness, lockForCommand, operator, type Target} from './ops.js'
 
 export interface FlattenPlanView {
   stateDir: string
@@ -69,7 +70,19 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
   }
 }
 
-export async function flattenSymbol(o: {t: Target; maxSlip: number; maxRounds: number; waitMs: number; onRound?: (r: FlattenRound) => void}): Promise<FlattenResult> {
+export interface FlattenOptions {
+  t: Target
+  maxSlip: number
+  maxRounds: number
+  waitMs: number
+  onRound?: (r: FlattenRound) => void
+  /** the venue, opened only when no quote runs and a live position is to be closed */
+  venue?: () => Promise<{venue: FlattenVenue; close(): Promise<void>} | {why: string}>
+  /** cancels ours first (halt's venue calls) */
+  cancel?: () => Promise<{ops: VenueOps & {close?(): Promise<void>}} | {why: string}>
+}
+
+export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   const {t} = o
   const state = readStateFile(t.path)
   const q = liveness(t.dir, state, Date.now())
@@ -86,5 +99,44 @@ export async function flattenSymbol(o: {t: Target; maxSlip: number; maxRounds: n
     notes.push('dry-run state: the paper position ended with its quote process; nothing is held on a venue')
     return {...base, positionBefore: state.position.net, positionAfter: state.position.net, residual: '0', exitCode: 0, final: `${t.symbol}: no venue position (dry-run); halt recorded`}
   }
-  throw new PartialError('E_LIVE_UNAVAILABLE', `${t.symbol}: position ${state.position.net} and no mm quote runs; closing it from here needs signed venue calls, which this build does not have`, {suggestion: 'start mm quote (it resumes halted) and run mm flatten again'})
+  const v = o.venue ? await o.venue() : {why: 'no venue'}
+  if ('why' in v) {
+    await recordFlattenHalt(t, notes)
+    throw new PartialError('E_NO_VENUE', `${t.symbol}: position ${state.position.net} and no mm quote runs; cannot close it from here: ${v.why} (halt recorded)`, {suggestion: 'set the API keys and run mm flatten again'})
+  }
+  const lock = await lockForCommand(t, 'flatten')
+  try {
+    if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
+    const s = readStateFile(t.path) ?? state
+    if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: new Date().toISOString(), until: null, flatten: true}
+    if (s.process?.running) s.process = {...s.process, running: false, endedAt: new Date().toISOString(), endReason: `gone (pid ${s.process.pid} found dead by mm flatten)`}
+    writeStateFile(t.path, s)
+    // cancel ours first: a resting order of ours could take the other side of our IOC
+    const c = o.cancel ? await o.cancel() : null
+    if (c && !('why' in c)) {
+      try {
+        const r = await c.ops.cancel(t.symbol, {all: false, ours: Object.keys(s.orders)})
+        if (r.left.length > 0) notes.push(`${r.left.length} order(s) of ours still open`)
+        s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => r.left.includes(id)))
+      } finally {
+        await c.ops.close?.()
+      }
+    }
+    const inst = instrumentOf(s)
+    const runTag = 'f' + Math.floor(Date.now() / 1000).toString(36).slice(-7)
+    let res
+    try {
+      res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound})
+    } finally {
+      await v.close()
+    }
+    s.position = {...s.position, net: res.positionAfter, ...(res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) ? {avgCost: null, unrealised: '0'} : {})}
+    s.flatten = {requestId: null, maxSlippagePct: o.maxSlip, rounds: res.rounds}
+    if (res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) && s.halt?.flatten) s.halt = {...s.halt, flattened: true}
+    s.updatedAt = new Date().toISOString()
+    writeStateFile(t.path, s)
+    return {...base, via: 'self', positionBefore: res.positionBefore, positionAfter: res.positionAfter, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
+  } finally {
+    lock.release()
+  }
 }

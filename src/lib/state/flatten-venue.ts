@@ -1,0 +1,130 @@
+/**
+ * `mm flatten` when no quote runs (live state, API keys): the command closes the position
+ * itself. Each round: a fresh depth snapshot, the pure plan (strategy/flatten.ts: the depth
+ * within the hard cap, pieces of at most the max order size), reduce-only IOC orders, their
+ * fills; the next round re-reads the book. Stops when flat, when a round finds nothing
+ * within the cap, on a venue error, or after `maxRounds`.
+ */
+import {PlainDecimal} from '../domain/decimal.js'
+import type {Instrument, Steps} from '../domain/instrument.js'
+import type {OrderSide} from '../domain/orders.js'
+import {formatClientId} from '../orders/client-id.js'
+import {levelsBook, planFlattenRound} from '../strategy/flatten.js'
+import type {FlattenRound} from './file.js'
+
+export interface FlattenVenue {
+  depth(symbol: string): Promise<{bids: Array<[string, string]>; asks: Array<[string, string]>}>
+  /** signed position (base qty decimal string) on the venue */
+  position(symbol: string): Promise<string>
+  /** a reduce-only IOC; its final state */
+  placeIoc(o: {symbol: string; side: OrderSide; price: string; qty: string; clientOrderId: string}): Promise<{status: string; executedQty: string; avgPrice: string}>
+}
+
+export interface VenueFlattenResult {
+  positionBefore: string
+  positionAfter: string
+  rounds: FlattenRound[]
+  exitCode: 0 | 1 | 3
+  final: string
+  venueError: string | null
+}
+
+export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; maxSlip: number; maxRounds: number; runTag: string; onRound?: (r: FlattenRound) => void}): Promise<VenueFlattenResult> {
+  const {venue, inst} = o
+  const sym = inst.symbol
+  const steps = (q: string): Steps => {
+    const d = new PlainDecimal(q)
+    return inst.qtyToSteps(d.abs().toString(), 'down') * (d.isNeg() ? -1 : 1)
+  }
+  const before = inst.signedStepsToQty(steps(await venue.position(sym)))
+  let net = steps(before)
+  const rounds: FlattenRound[] = []
+  let seq = 0
+  let venueError: string | null = null
+  let stopWhy = ''
+  for (let round = 1; round <= o.maxRounds && net !== 0; round++) {
+    const snap = await venue.depth(sym)
+    const lv = (l: Array<[string, string]>) => l.map(([p, q]) => [inst.priceToTicks(p), inst.qtyToSteps(q)] as [number, number])
+    const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, o.maxSlip, inst)
+    if (plan.orders.length === 0) {
+      stopWhy = plan.why === 'no_depth_within_cap' ? 'nothing in the book within the cap' : plan.why === 'below_min_qty' ? 'below the minimum order size' : 'no usable book'
+      break
+    }
+    const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
+    for (const ord of plan.orders) {
+      const id = formatClientId(o.runTag, 'flat', ++seq)
+      const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(ord.price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
+      try {
+        const a = await venue.placeIoc({symbol: sym, side: ord.side, price: r.price, qty: r.qty, clientOrderId: id})
+        const filled = inst.qtyToSteps(a.executedQty, 'down')
+        r.filled = inst.stepsToQty(filled)
+        r.status = a.status.toLowerCase()
+        if (filled > 0 && mid !== null) {
+          const m = new PlainDecimal(mid)
+          const px = new PlainDecimal(a.avgPrice)
+          r.slippage = (ord.side === 'SELL' ? m.sub(px) : px.sub(m)).div(m).toSignificantDigits(6).toString()
+        }
+        net += ord.side === 'SELL' ? -filled : filled
+      } catch (error) {
+        r.status = 'rejected'
+        venueError = (error as Error).message
+      }
+      rounds.push(r)
+      o.onRound?.(r)
+      if (venueError) break
+    }
+    if (venueError) break
+  }
+  // the venue's word on what is left
+  let after = inst.signedStepsToQty(net)
+  if (!venueError) {
+    try {
+      after = inst.signedStepsToQty(steps(await venue.position(sym)))
+    } catch (error) {
+      venueError = (error as Error).message
+    }
+  }
+  const residual = after.replace(/^-/, '')
+  const flat = steps(after) === 0
+  const exitCode = flat ? 0 : venueError ? 1 : 3
+  const final = flat
+    ? before === after ? `${sym}: no position` : `flat after ${rounds.length} order(s) in ${new Set(rounds.map((r) => r.round)).size} round(s)`
+    : venueError ? `venue error: ${venueError}; residual ${residual}` : `residual ${residual} after ${new Set(rounds.map((r) => r.round)).size} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
+  return {positionBefore: before, positionAfter: after, rounds, exitCode, final, venueError}
+}
+
+/** The real venue: public depth and the signed gateway. */
+export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; env: Record<string, string | undefined>}): Promise<{venue: FlattenVenue; close(): Promise<void>} | {why: string}> {
+  const {loadCredentials} = await import('../venue/binance/keys.js')
+  if (o.keyFile === undefined && !o.env.MM_API_KEY && !o.env.MM_API_SECRET) return {why: 'no API keys (MM_API_KEY and MM_API_SECRET, or --key-file)'}
+  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env})
+  const {BinanceGateway} = await import('../venue/binance/gateway.js')
+  const {BinancePublicRest} = await import('../venue/binance/rest-public.js')
+  const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
+  const pub = new BinancePublicRest({baseUrl: o.restUrl})
+  await gw.syncTime('start')
+  return {
+    venue: {
+      async depth(symbol) {
+        const s = await pub.depth(symbol, 100)
+        return {bids: s.bids, asks: s.asks}
+      },
+      async position(symbol) {
+        const ps = await gw.positionRisk(symbol)
+        let sum = new PlainDecimal(0)
+        for (const p of ps) if (p.symbol === symbol) sum = sum.add(p.positionAmt)
+        return sum.toString()
+      },
+      async placeIoc(p) {
+        let r = await gw.placeOrder({symbol: p.symbol, side: p.side, type: 'LIMIT', timeInForce: 'IOC', quantity: p.qty, price: p.price, reduceOnly: true, newClientOrderId: p.clientOrderId, selfTradePreventionMode: 'EXPIRE_MAKER', newOrderRespType: 'RESULT'})
+        // an IOC ends at once; if the answer was taken before it did, ask
+        if (r.status === 'NEW' || r.status === 'PARTIALLY_FILLED') r = await gw.queryOrder(p.symbol, p.clientOrderId)
+        return {status: r.status, executedQty: r.executedQty, avgPrice: r.avgPrice}
+      },
+    },
+    async close() {
+      await gw.close()
+      await pub.close()
+    },
+  }
+}
