@@ -355,7 +355,7 @@ describe('flatten through a running dry-run quote', () => {
     // seconds), held still by a halt (quoting could trade it back to flat meanwhile)
     const flat = () => ['0.000', '-0.000'].includes(stateOf(S).position.net)
     for (let attempt = 0; attempt < 10; attempt++) {
-      await until('a position', () => !flat(), 60_000)
+      await until('a position', () => !flat(), 120_000)
       expect((await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S])).code).toBe(0)
       if (!flat()) break
       expect((await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S])).code).toBe(0)
