@@ -12,6 +12,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {BinanceStub, type StubRequest} from '../support/binance-stub.js'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {until} from '../support/wait.js'
 
 const KEY = 'e2eLiveKey0123456789abcdefABCDEF0123456789abcdef'
 const SECRET = 'e2eLiveSecret9876543210fedcbaFEDCBA9876543210zz'
@@ -163,6 +164,30 @@ describe('live mm quote against a loopback exchange', () => {
     orders.clear()
     const h = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--state-dir', join(tmp, 'd'), '--json'], {env})
     expect([h.code, JSON.parse(h.stdout).error.code]).toEqual([1, 'E_HEDGE_MODE'])
+  })
+
+  it('SIGKILL leaves the switch armed and the orders resting; a restart cancels them first and never re-uses a client id', async () => {
+    const state = join(tmp, 'kill')
+    const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--state-dir', state, '--instance', 'e2e'], {env})
+    await until(() => [...orders.values()].some((o) => o.status === 'NEW'), 'a resting order', 60_000)
+    q.child.kill('SIGKILL')
+    expect((await q.exited).signal).toBe('SIGKILL')
+    const countdowns = stub.requests.filter((x) => x.path === '/fapi/v1/countdownCancelAll').map((x) => x.params.get('countdownTime'))
+    expect(countdowns.length).toBeGreaterThan(0)
+    expect(countdowns.includes('0')).toBe(false)
+    const resting = [...orders.values()].filter((o) => o.status === 'NEW').map((o) => o.clientOrderId as string)
+    expect(resting.length).toBeGreaterThan(0)
+    const firstIds = new Set(stub.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order').map((x) => x.params.get('newClientOrderId')))
+    stub.requests.length = 0
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '3s', '--state-dir', state, '--instance', 'e2e'], {env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toContain(`note: cancelling ${resting.length} order(s) left by an earlier run of this instance`)
+    for (const id of resting) expect(orders.get(id)!.status).toBe('CANCELED')
+    const second = stub.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order').map((x) => x.params.get('newClientOrderId'))
+    expect(second.length).toBeGreaterThan(0)
+    for (const id of second) expect(firstIds.has(id)).toBe(false)
+    expect(new Set(second).size).toBe(second.length)
+    expect([...orders.values()].filter((o) => o.status === 'NEW')).toEqual([])
   })
 
   it('a group-readable key file is refused before anything is sent', async () => {
