@@ -12,6 +12,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {BinanceStub, type StubRequest} from '../support/binance-stub.js'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {until} from '../support/wait.js'
 
 const KEY = 'e2eLiveKey0123456789abcdefABCDEF0123456789abcdef'
 const SECRET = 'e2eLiveSecret9876543210fedcbaFEDCBA9876543210zz'
@@ -30,9 +31,10 @@ function exchange(r: StubRequest) {
     case 'GET /fapi/v1/commissionRate':
       return {body: {symbol: 'ETHUSDC', makerCommissionRate: '0.0000', takerCommissionRate: '0.0004'}}
     case 'GET /fapi/v3/positionRisk':
-      return {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: '0.000', entryPrice: '0', markPrice: '3000.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]}
+      return {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: '0.000', entryPrice: '0', markPrice: '3400.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]}
     case 'GET /fapi/v1/premiumIndex':
-      return {body: {symbol: 'ETHUSDC', markPrice: '3000.00'}}
+      // near the synthetic market of mm sim --seed 5 (PERCENT_PRICE is checked against it)
+      return {body: {symbol: 'ETHUSDC', markPrice: '3400.00'}}
     case 'GET /fapi/v1/openOrders':
       return {body: [...orders.values()].filter((o) => o.status === 'NEW')}
     case 'POST /fapi/v1/countdownCancelAll':
@@ -120,6 +122,7 @@ describe('live mm quote against a loopback exchange', () => {
       expect(x.params.get('newClientOrderId')).toMatch(/^mm-e2e[0-9a-z]{4}-/)
     }
     expect(places.some((x) => x.params.get('timeInForce') === 'GTX')).toBe(true)
+    expect(new Set(places.map((x) => x.params.get('side')))).toEqual(new Set(['BUY', 'SELL']))
     // the switch: armed before the first order, disarmed (0) after the last cancel
     const idx = (pred: (x: StubRequest) => boolean) => reqs.findIndex(pred)
     const countdowns = reqs.filter((x) => x.path === '/fapi/v1/countdownCancelAll')
@@ -163,6 +166,55 @@ describe('live mm quote against a loopback exchange', () => {
     orders.clear()
     const h = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--state-dir', join(tmp, 'd'), '--json'], {env})
     expect([h.code, JSON.parse(h.stdout).error.code]).toEqual([1, 'E_HEDGE_MODE'])
+  })
+
+  it('SIGKILL leaves the switch armed and the orders resting; a restart cancels them first and never re-uses a client id', async () => {
+    const state = join(tmp, 'kill')
+    const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--state-dir', state, '--instance', 'e2e'], {env})
+    await until(() => [...orders.values()].some((o) => o.status === 'NEW'), 'a resting order', 60_000)
+    q.child.kill('SIGKILL')
+    expect((await q.exited).signal).toBe('SIGKILL')
+    const countdowns = stub.requests.filter((x) => x.path === '/fapi/v1/countdownCancelAll').map((x) => x.params.get('countdownTime'))
+    expect(countdowns.length).toBeGreaterThan(0)
+    expect(countdowns.includes('0')).toBe(false)
+    const resting = [...orders.values()].filter((o) => o.status === 'NEW').map((o) => o.clientOrderId as string)
+    expect(resting.length).toBeGreaterThan(0)
+    const firstIds = new Set(stub.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order').map((x) => x.params.get('newClientOrderId')))
+    stub.requests.length = 0
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '3s', '--state-dir', state, '--instance', 'e2e'], {env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr).toContain(`note: cancelling ${resting.length} order(s) left by an earlier run of this instance`)
+    for (const id of resting) expect(orders.get(id)!.status).toBe('CANCELED')
+    const second = stub.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order').map((x) => x.params.get('newClientOrderId'))
+    expect(second.length).toBeGreaterThan(0)
+    for (const id of second) expect(firstIds.has(id)).toBe(false)
+    expect(new Set(second).size).toBe(second.length)
+    expect([...orders.values()].filter((o) => o.status === 'NEW')).toEqual([])
+  })
+
+  it('-5022 on the wire: the post-only reject is followed by the instant retry at the same price without post-only, or a backed-off price', async () => {
+    let rejected = 0
+    const gtxRejects: Array<{side: string; price: number; at: number}> = []
+    stub.handler = (x) => {
+      if (x.method === 'POST' && x.path === '/fapi/v1/order' && x.params.get('timeInForce') === 'GTX' && rejected < 2) {
+        rejected++
+        gtxRejects.push({side: x.params.get('side')!, price: Number(x.params.get('price')), at: stub.requests.length - 1})
+        return {status: 400, body: {code: -5022, msg: 'Due to the order could not be executed as maker, the Post Only order will be rejected.'}}
+      }
+      return exchange(x)
+    }
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '4s', '--state-dir', join(tmp, 'gtx'), '--instance', 'e2e'], {env})
+    expect(r.code, r.stderr).toBe(0)
+    expect(gtxRejects.length).toBeGreaterThan(0)
+    for (const g of gtxRejects) {
+      const next = stub.requests.slice(g.at + 1).find((x) => x.method === 'POST' && x.path === '/fapi/v1/order' && x.params.get('side') === g.side)
+      expect(next, `a place after the -5022 on ${g.side}`).toBeDefined()
+      const tif = next!.params.get('timeInForce')
+      const price = Number(next!.params.get('price'))
+      const instantRetry = tif === 'GTC' && price === g.price
+      const backedOff = g.side === 'BUY' ? price < g.price : price > g.price
+      expect(instantRetry || backedOff, `${g.side} ${g.price} → ${tif} ${price}`).toBe(true)
+    }
   })
 
   it('a group-readable key file is refused before anything is sent', async () => {

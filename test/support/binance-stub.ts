@@ -61,7 +61,14 @@ export class BinanceStub {
       let body = ''
       req.setEncoding('utf8')
       req.on('data', (c: string) => (body += c))
-      req.on('end', () => this.answer(req, res, body))
+      req.on('end', () => {
+        try {
+          this.answer(req, res, body)
+        } catch (err) {
+          res.writeHead(500, {'content-type': 'application/json'})
+          res.end(JSON.stringify({code: -1, msg: `stub handler failed: ${(err as Error).message}`}))
+        }
+      })
     })
     this.server.on('connection', () => this.connections++)
     this.wss = new WebSocketServer({noServer: true, autoPong: false})

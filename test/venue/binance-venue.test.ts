@@ -138,7 +138,7 @@ describe('Binance venue adapter', () => {
     const v = venue({governor: gov})
     gov.observe({endpoint: 'POST /fapi/v1/order', status: 429, retryAfterMs: 60_000, at: clock.now(), latencyMs: 1})
     v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-3', order: BID})
-    expect(reports[0]).toMatchObject({type: 'reject', code: -1015})
+    expect(reports[0]).toMatchObject({type: 'reject', code: -1015, ts: clock.now() + 250, venueTs: clock.now()})
     expect(reports[0].type === 'reject' && reports[0].msg).toBe('not sent: rate governor paused (HTTP 429: request rate limit)')
     gov.observe({endpoint: 'x', status: 200, at: clock.now() + 60_000, latencyMs: 1})
     clock.advance(60_000)

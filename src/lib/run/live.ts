@@ -74,7 +74,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   const symbol = o.symbol.toUpperCase()
   const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env})
   const instance = o.instance ?? defaultInstance(hostname(), symbol)
-  const runId = liveRunId(instance, Math.floor(o.wallMs / 1000))
+  // the nonce from the start time in ms (4 base-36 chars wrap every ~28 min): a restart never re-uses the last run's ids
+  const runId = liveRunId(instance, o.wallMs)
   const live = o.config.live
   const say = (m: string) => o.onNotice?.(redact(m, creds))
   const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, onNotice: o.onNotice})

@@ -53,6 +53,12 @@ export interface BinanceVenueOptions {
 }
 
 const LOCAL = {TOO_MANY_ORDERS: -1015, MAX_OPEN: -2025, PRICE_UP: -4016, PRICE_DOWN: -4024} as const
+/**
+ * A local reject is stamped this far in the future: the engine re-decides after a reject,
+ * and a reject in the same turn would make a busy loop of place → local reject → place that
+ * starves the process's I/O (seen in the e2e). At most a few local rejects per second.
+ */
+export const LOCAL_REJECT_DELAY_MS = 250
 
 export class BinanceVenue implements Venue {
   /** requests sent and not answered yet */
@@ -109,7 +115,7 @@ export class BinanceVenue implements Venue {
   private localReject(clientOrderId: string, code: number, msg: string): void {
     this.localRejects[code] = (this.localRejects[code] ?? 0) + 1
     const t = this.now()
-    this.push({type: 'reject', request: 'place', clientOrderId, code, msg, ts: t, venueTs: t})
+    this.push({type: 'reject', request: 'place', clientOrderId, code, msg, ts: t + LOCAL_REJECT_DELAY_MS, venueTs: t})
   }
 
   private async place(clientOrderId: string, order: OrderIntent): Promise<void> {
