@@ -3,6 +3,8 @@ import {BaseCommand, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {holesText, parseSymbols, progressLine, record, type RecordSummary, summaryLine} from '../lib/record/recorder.js'
+import {recordRegistry} from '../lib/telemetry/record-metrics.js'
+import {checkTextfilePath, writeTextfile} from '../lib/telemetry/textfile.js'
 
 export default class Record extends BaseCommand<typeof Record> {
   static override description = 'Record depth (snapshots + diff updates), trades and optionally book tickers into Tardis CSV files (gzip), rotated by UTC hour; cron-friendly'
@@ -20,7 +22,9 @@ export default class Record extends BaseCommand<typeof Record> {
     flush: Flags.string({description: 'push the gzip streams to disk (and rewrite meta.json) this often: a crash loses at most this much', default: '2s'}),
     'sync-timeout': Flags.string({description: "a symbol's book that cannot sync for this long ends the run with exit 1", default: '60s'}),
     trades: Flags.boolean({description: 'record trades', default: true, allowNo: true}),
+    'trade-stream': Flags.string({description: "which trade stream: 'trade' (every trade, what mm quote uses) or 'aggTrade' (trades aggregated by taker order)", options: ['trade', 'aggTrade'], default: 'trade'}),
     ticker: Flags.boolean({description: 'record bookTicker', default: false, allowNo: true}),
+    'metrics-textfile': Flags.string({description: "at the end, write the run's figures to this *.prom file for node_exporter's textfile collector (atomically)", helpGroup: 'METRICS'}),
     ...venueFlags,
   }
 
@@ -32,13 +36,16 @@ export default class Record extends BaseCommand<typeof Record> {
     const flushMs = parseDuration(f.flush, '--flush', {minMs: 10})
     const syncTimeoutMs = parseDuration(f['sync-timeout'], '--sync-timeout')
     const endpoints = resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet})
+    const textfile = f['metrics-textfile'] === undefined ? undefined : checkTextfilePath(f['metrics-textfile'])
     const ac = new AbortController()
     const onSignal = () => ac.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    const startedMs = Date.now()
+    let summary: RecordSummary | undefined
     try {
-      const summary = await record({
+      summary = await record({
         symbols,
         out: f.out,
         durationMs,
@@ -46,6 +53,7 @@ export default class Record extends BaseCommand<typeof Record> {
         flushMs,
         syncTimeoutMs,
         trades: f.trades,
+        tradeStream: f['trade-stream'] as 'trade' | 'aggTrade',
         ticker: f.ticker,
         endpoints,
         mmVersion: this.config.version,
@@ -64,6 +72,14 @@ export default class Record extends BaseCommand<typeof Record> {
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      // success or failure, cron's monitoring sees the run
+      if (textfile) {
+        const s = summary
+        const figures = s
+          ? {symbols: s.symbols, endedMs: Date.now(), elapsedMs: s.elapsedMs, ok: true, messages: s.messages, rows: s.rows, bytes: s.bytes, files: s.files.length, resyncs: s.resyncs, gaps: s.gaps, reconnects: s.reconnects}
+          : {symbols, endedMs: Date.now(), elapsedMs: Date.now() - startedMs, ok: false, messages: 0, rows: 0, bytes: 0, files: 0, resyncs: 0, gaps: 0, reconnects: 0}
+        await writeTextfile(textfile, recordRegistry(figures, this.config.version))
+      }
     }
   }
 }

@@ -105,6 +105,7 @@ export class Session {
         bookStalenessMs: () => (e.sync.lastRecvUs > 0 ? clock.now() - e.sync.lastRecvUs / 1000 : null),
         resyncs: () => e.sync.resyncs,
         netMaxCuts: () => e.riskCounters.netMaxCuts,
+        marketEvents: () => e.marketEvents,
       })
     }
     o.onEngine?.(this.engine)
