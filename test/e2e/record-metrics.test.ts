@@ -59,6 +59,25 @@ describe('mm record --metrics-textfile', () => {
     }
   })
 
+  it('--ticker against the synthetic sim (no bookTicker stream): a warning naming the silent stream; --log-level info logs start and end as JSON lines', async () => {
+    const sim = spawnCli(['sim', '--synthetic', '--seed', '5', '--json', '--duration', '60s'])
+    try {
+      const [line] = await sim.waitFor(/^\{.*"status":"listening".*\}$/m)
+      const start = JSON.parse(line)
+      const dir = mkdtempSync(join(tmpdir(), 'mm-e2e-textfile-'))
+      const r = await runCli(['record', '--symbol', 'ETHUSDC', '--out', join(dir, 'rec'), '--duration', '2s', '--ticker', '--log-level', 'info'], {env: {MM_REST_URL: start.data.restUrl, MM_WS_URL: start.data.wsUrl}})
+      expect(r.code, r.stderr).toBe(0)
+      const logs = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+      expect(logs.map((l) => [l.level, l.event])).toEqual([[30, 'record_start'], [40, 'record_empty_stream'], [30, 'record_end']])
+      expect(logs[1]).toMatchObject({command: 'record', symbol: 'ETHUSDC', stream: '@bookTicker'})
+      expect(logs[1].msg).toMatch(/^the @bookTicker stream delivered nothing in \d+s: no ticker rows were written$/)
+      expect(logs[0]).toMatchObject({trades: 'trade', ticker: true})
+    } finally {
+      sim.child.kill('SIGTERM')
+      await sim.exited
+    }
+  })
+
   it('refuses, before recording, a name the collector ignores or a missing folder (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-e2e-textfile-'))
     const a = await runCli(['record', '--symbol', 'ETHUSDC', '--out', join(dir, 'rec'), '--metrics-textfile', join(dir, 'mm.txt'), '--rest-url', 'http://127.0.0.1:9', '--ws-url', 'ws://127.0.0.1:9'])
