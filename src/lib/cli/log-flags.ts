@@ -6,7 +6,7 @@ import {Flags} from '@oclif/core'
 import {createLogger, LOG_LEVELS, type MmLogger, parseLogLevel} from '../telemetry/log.js'
 
 export const logFlags = {
-  'log-file': Flags.string({description: 'append JSON log lines to this file instead of stderr (SIGHUP reopens it, for logrotate)', env: 'MM_LOG_FILE', helpGroup: 'LOGGING'}),
+  'log-file': Flags.string({description: 'append JSON log lines to this file instead of stderr; SIGHUP reopens it, for logrotate (default: stderr)', env: 'MM_LOG_FILE', helpGroup: 'LOGGING'}),
   'log-level': Flags.string({description: 'least level logged (default: info into --log-file, warn on stderr)', options: [...LOG_LEVELS], env: 'MM_LOG_LEVEL', helpGroup: 'LOGGING'}),
 }
 
