@@ -7,5 +7,7 @@ if (!existsSync(new URL('../dist/commands', import.meta.url))) {
   process.exit(1)
 }
 
-const {execute} = await import('@oclif/core')
+const {execute, settings} = await import('@oclif/core')
+// the built CLI runs dist/ whatever NODE_ENV says (oclif would map to src/*.ts under test/development)
+settings.enableAutoTranspile = false
 await execute({dir: import.meta.url})

@@ -136,6 +136,7 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
   const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs})
   metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
+  metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
