@@ -190,14 +190,14 @@ describe('metrics observer', () => {
     expect(text).toContain('mm_fills_total{maker="true",symbol="ETHUSDC",mode="replay"} 1')
     expect(text).toContain('mm_position_base{symbol="ETHUSDC",mode="replay"} -0.001')
     const names = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE mm_')).map((l) => l.split(' ').slice(2).join(' ')))
-    expect([...names]).toEqual([
+    expect([...names].sort()).toEqual([
       'mm_build_info gauge',
-      'mm_spread_ratio gauge', 'mm_volatility_factor gauge', 'mm_inventory_factor gauge', 'mm_risk_state gauge', 'mm_position_base gauge',
-      'mm_realised_pnl_quote gauge', 'mm_unrealised_pnl_quote gauge', 'mm_net_pnl_quote gauge', 'mm_open_orders gauge', 'mm_book_staleness_seconds gauge',
+      'mm_spread_ratio gauge', 'mm_volatility_factor gauge', 'mm_inventory_factor gauge', 'mm_risk_state gauge', 'mm_position_base gauge', 'mm_net_max_base gauge',
+      'mm_realised_pnl_quote gauge', 'mm_unrealised_pnl_quote gauge', 'mm_net_pnl_quote gauge', 'mm_mid_price gauge', 'mm_best_bid_price gauge', 'mm_best_ask_price gauge', 'mm_own_bid_price gauge', 'mm_own_ask_price gauge', 'mm_open_orders gauge', 'mm_book_staleness_seconds gauge',
       'mm_orders_placed_total counter', 'mm_cancels_total counter', 'mm_fills_total counter', 'mm_rejects_total counter', 'mm_post_only_rejects_total counter',
       'mm_resyncs_total counter', 'mm_reconnects_total counter', 'mm_risk_events_total counter', 'mm_net_max_cuts_total counter', 'mm_market_events_total counter',
       'mm_rate_limit_used_weight gauge', 'mm_tick_to_order_seconds histogram', 'mm_decide_submit_seconds histogram',
-    ])
+    ].sort())
     // the process's own metrics beside the run's, and the build
     expect(text).toMatch(/^process_cpu_seconds_total\{symbol="ETHUSDC",mode="replay"\} /m)
     expect(text).toMatch(/^nodejs_heap_size_used_bytes\{symbol="ETHUSDC",mode="replay"\} /m)

@@ -85,6 +85,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   const loaded = loadConfigFile(o.configPath)
   const config: MmConfig = o.strategy ? {...loaded.config, strategy: {...loaded.config.strategy, kind: o.strategy}} : loaded.config
   const configSource = loaded.path ?? '(defaults)'
+  metrics?.setNetMax(Number(config.risk.netMax))
   const symbol = o.symbol.toUpperCase()
   if ((o.tickSize === undefined) !== (o.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together')
 

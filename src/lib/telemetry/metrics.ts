@@ -106,6 +106,8 @@ export class RunMetrics {
   private readonly rejects: Counter<'code'>
   private readonly postOnly: Counter
   private readonly riskEvents: Counter<'kind'>
+  private readonly netMax: Gauge
+  private readonly prices: Record<'mid' | 'bid' | 'ask' | 'ownBid' | 'ownAsk', Gauge>
   private readonly tickToOrder: Histogram
   private readonly decideSubmit: Histogram
 
@@ -120,6 +122,14 @@ export class RunMetrics {
     this.risk = new Gauge({name: 'mm_risk_state', help: 'risk state: 1 for the current one, 0 for the others (all 0 before the first decision)', labelNames: ['state'], registers: reg})
     for (const s of RISK_STATES) this.risk.set({state: s}, 0)
     this.position = new Gauge({name: 'mm_position_base', help: 'net position, base units (signed)', registers: reg})
+    this.prices = {
+      mid: new Gauge({name: 'mm_mid_price', help: 'book mid, quote currency per base unit (as of the last sample)', registers: reg}),
+      bid: new Gauge({name: 'mm_best_bid_price', help: 'best bid of the book (as of the last sample)', registers: reg}),
+      ask: new Gauge({name: 'mm_best_ask_price', help: 'best ask of the book (as of the last sample)', registers: reg}),
+      ownBid: new Gauge({name: 'mm_own_bid_price', help: 'our best bid resting (NaN when none; as of the last sample)', registers: reg}),
+      ownAsk: new Gauge({name: 'mm_own_ask_price', help: 'our best ask resting (NaN when none; as of the last sample)', registers: reg}),
+    }
+    this.netMax = new Gauge({name: 'mm_net_max_base', help: 'risk.netMax, the cap on |net position| counting working orders, base units', registers: reg})
     this.realisedG = new Gauge({name: 'mm_realised_pnl_quote', help: 'realised PnL, quote currency', registers: reg})
     this.unrealisedG = new Gauge({name: 'mm_unrealised_pnl_quote', help: 'unrealised PnL against the book mid, quote currency (as of the last sample)', registers: reg})
     this.netG = new Gauge({name: 'mm_net_pnl_quote', help: 'realised + unrealised - fees, quote currency (as of the last sample)', registers: reg})
@@ -161,6 +171,11 @@ export class RunMetrics {
     })
     this.tickToOrder = new Histogram({name: 'mm_tick_to_order_seconds', help: 'run-clock seconds from the market event a decision acted on to each order action it submitted (virtual time in replay)', buckets: TICK_TO_ORDER_BUCKETS, registers: reg})
     this.decideSubmit = new Histogram({name: 'mm_decide_submit_seconds', help: 'wall seconds from the start of a decision to each order action it submitted', buckets: DECIDE_SUBMIT_BUCKETS, registers: reg})
+  }
+
+  /** The run's netMax (config), for |position| / netMax on dashboards and alerts. */
+  setNetMax(base: number): void {
+    this.netMax.set(base)
   }
 
   /** Add or replace probes (the session sets the engine's, the live driver the feed's). */
@@ -212,6 +227,12 @@ export class RunMetrics {
         const u = new Decimal(ev.unrealised)
         this.unrealisedG.set(u.toNumber())
         this.netG.set(this.realised.plus(u).minus(ev.fees).toNumber())
+        const px = (g: Gauge, v: string | null) => g.set(v === null ? Number.NaN : Number(v))
+        px(this.prices.mid, ev.mid)
+        px(this.prices.bid, ev.bid)
+        px(this.prices.ask, ev.ask)
+        px(this.prices.ownBid, ev.ownBid)
+        px(this.prices.ownAsk, ev.ownAsk)
         this.setRisk(ev.risk)
         return
       }
