@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
+import {logFlags} from '../lib/cli/log-flags.js'
+import {createLogger, parseLogLevel} from '../lib/telemetry/log.js'
 import {parseSpeed, quote, type QuoteResult} from '../lib/run/quote.js'
 import {renderSummaryTable} from '../lib/report/table.js'
 import {UsageError} from '../lib/domain/errors.js'
@@ -45,6 +47,7 @@ export default class Quote extends BaseCommand<typeof Quote> {
     instance: Flags.string({description: 'live: instance name in client order ids (1-4 characters [A-Za-z0-9]; default derived from host and symbol)', helpGroup: 'LIVE'}),
     'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; default: none, metrics off)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
     'metrics-host': Flags.string({description: 'address the metrics endpoint binds (default 127.0.0.1; needs --metrics-port)', helpGroup: 'METRICS'}),
+    ...logFlags,
     ...stateDirFlag,
     ...venueFlags,
   }
@@ -65,6 +68,11 @@ export default class Quote extends BaseCommand<typeof Quote> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    // a replay on stderr logs halts only by default (the event log has everything; a week's replay would flood)
+    const level = parseLogLevel(f['log-level']) ?? (replay && !f['log-file'] ? 'error' : undefined)
+    const logger = createLogger({file: f['log-file'], level, base: {command: 'quote', symbol: f.symbol.toUpperCase()}})
+    const onHup = () => logger.reopen()
+    if (logger.file) process.on('SIGHUP', onHup)
     try {
       const res = await quote({
         symbol: f.symbol,
@@ -95,12 +103,14 @@ export default class Quote extends BaseCommand<typeof Quote> {
               allowForeignOrders: f['allow-foreign-orders'],
               confirm: !f.yes && process.stdin.isTTY === true && process.stderr.isTTY === true ? (lines) => askYes(lines) : undefined,
             },
+        logger,
       })
       if (tty) process.stderr.write('\r\u001b[2K')
       this.log(renderSummaryTable(res.summary))
       this.log(`events: ${res.eventLog}`)
       return res
     } finally {
+      process.off('SIGHUP', onHup)
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

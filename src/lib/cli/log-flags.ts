@@ -7,7 +7,7 @@ import {createLogger, LOG_LEVELS, type MmLogger, parseLogLevel} from '../telemet
 
 export const logFlags = {
   'log-file': Flags.string({description: 'append JSON log lines to this file instead of stderr; SIGHUP reopens it, for logrotate (default: stderr)', env: 'MM_LOG_FILE', helpGroup: 'LOGGING'}),
-  'log-level': Flags.string({description: 'least level logged (default: info into --log-file, warn on stderr)', options: [...LOG_LEVELS], env: 'MM_LOG_LEVEL', helpGroup: 'LOGGING'}),
+  'log-level': Flags.string({description: 'least level logged (default: info into --log-file, else warn on stderr; a replay on stderr: error)', options: [...LOG_LEVELS], env: 'MM_LOG_LEVEL', helpGroup: 'LOGGING'}),
 }
 
 /** The command's logger; SIGHUP reopens a --log-file until `close` is called. */
