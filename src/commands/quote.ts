@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
+import {logFlags} from '../lib/cli/log-flags.js'
+import {createLogger, parseLogLevel} from '../lib/telemetry/log.js'
 import {parseSpeed, quote, type QuoteResult} from '../lib/run/quote.js'
 import {renderSummaryTable} from '../lib/report/table.js'
 import {UsageError} from '../lib/domain/errors.js'
@@ -30,21 +32,22 @@ export default class Quote extends BaseCommand<typeof Quote> {
 
   static override flags = {
     symbol: Flags.string({char: 's', description: 'symbol to quote, e.g. ETHUSDC', required: true}),
-    'dry-run': Flags.boolean({description: 'paper orders on real market data; no signed request is sent', default: false}),
-    replay: Flags.string({description: 'replay a recording (Tardis CSV file or folder, or raw captures; repeat for a day pair) instead of the live market', multiple: true}),
+    'dry-run': Flags.boolean({description: 'paper orders on real market data; no signed request is sent (default: off; required in this version)', default: false}),
+    replay: Flags.string({description: 'replay a recording (Tardis CSV file or folder, or raw captures; repeat for a day pair) instead of the live market (default: none: the live market)', multiple: true}),
     speed: Flags.string({description: "replay pace: 'max' (default) or a multiple of real time, e.g. 10"}),
-    duration: Flags.string({char: 'd', description: 'stop after this long (market time in replay): 30s, 5m, 1h'}),
+    duration: Flags.string({char: 'd', description: 'stop after this long (market time in replay): 30s, 5m, 1h (default: end of data, or until SIGINT/SIGTERM live)'}),
     config: Flags.string({char: 'c', description: 'JSON config file (default: mm.config.json if present, else the defaults)'}),
-    strategy: Flags.string({description: "override strategy.kind: 'v2' or the 'naive' baseline", options: ['v2', 'naive']}),
-    'tick-size': Flags.string({description: "replay: the instrument's tick size when the recording has no meta.json"}),
-    'step-size': Flags.string({description: "replay: the instrument's lot step when the recording has no meta.json"}),
+    strategy: Flags.string({description: "override strategy.kind: 'v2' or the 'naive' baseline (default: the config's, v2)", options: ['v2', 'naive']}),
+    'tick-size': Flags.string({description: "replay: the instrument's tick size when the recording has no meta.json (default: inferred from the data)"}),
+    'step-size': Flags.string({description: "replay: the instrument's lot step when the recording has no meta.json (default: inferred from the data)"}),
     'min-notional': Flags.string({description: "replay: the instrument's min notional when the recording has no meta.json (default 5)"}),
     'key-file': Flags.string({description: 'live: API key and secret file (JSON {"apiKey","apiSecret"} or MM_API_KEY=/MM_API_SECRET= lines; mode 600); default: MM_API_KEY and MM_API_SECRET from the environment', helpGroup: 'LIVE'}),
     yes: Flags.boolean({description: "live: don't ask before trading on Binance's production venue (the question is only asked on a TTY)", default: false, helpGroup: 'LIVE'}),
     'allow-foreign-orders': Flags.boolean({description: "live: start although orders not placed by mm rest on the symbol (never touched; turns the dead-man's switch off)", default: false, helpGroup: 'LIVE'}),
     instance: Flags.string({description: 'live: instance name in client order ids (1-4 characters [A-Za-z0-9]; default derived from host and symbol)', helpGroup: 'LIVE'}),
-    'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; off when not given)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
+    'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; default: none, metrics off)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
     'metrics-host': Flags.string({description: 'address the metrics endpoint binds (default 127.0.0.1; needs --metrics-port)', helpGroup: 'METRICS'}),
+    ...logFlags,
     ...stateDirFlag,
     ...venueFlags,
   }
@@ -65,6 +68,11 @@ export default class Quote extends BaseCommand<typeof Quote> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    // a replay on stderr logs halts only by default (the event log has everything; a week's replay would flood)
+    const level = parseLogLevel(f['log-level']) ?? (replay && !f['log-file'] ? 'error' : undefined)
+    const logger = createLogger({file: f['log-file'], level, base: {command: 'quote', symbol: f.symbol.toUpperCase()}})
+    const onHup = () => logger.reopen()
+    if (logger.file) process.on('SIGHUP', onHup)
     try {
       const res = await quote({
         symbol: f.symbol,
@@ -95,12 +103,14 @@ export default class Quote extends BaseCommand<typeof Quote> {
               allowForeignOrders: f['allow-foreign-orders'],
               confirm: !f.yes && process.stdin.isTTY === true && process.stderr.isTTY === true ? (lines) => askYes(lines) : undefined,
             },
+        logger,
       })
       if (tty) process.stderr.write('\r\u001b[2K')
       this.log(renderSummaryTable(res.summary))
       this.log(`events: ${res.eventLog}`)
       return res
     } finally {
+      process.off('SIGHUP', onHup)
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }

@@ -38,6 +38,7 @@ describe('mm sim + mm record (CLI)', () => {
       for await (const ev of readTardis(out)) events.push(ev)
       // trades received before the first depth snapshot come first (merged by receive time); the book starts with a snapshot
       expect(events.find((e) => e.kind === 'snapshot' || e.kind === 'depth')?.kind).toBe('snapshot')
+      expect(events.filter((e) => e.kind === 'trade').length).toBeGreaterThan(0)
       expect(events.filter((e) => e.kind === 'depth').length).toBeGreaterThan(10)
       const meta = await readMeta(files[0].path.replace(/\.book\.csv\.gz$/, '.meta.json'))
       expect(meta).toMatchObject({closed: true, instrument: {tickSize: '0.01', stepSize: '0.001'}})

@@ -122,14 +122,14 @@ describe('metrics observer', () => {
 
   it('probes are read at scrape time: open orders, staleness, monotone resyncs / reconnects / netMax cuts', async () => {
     const {m, setOpen, setStale, counts} = scripted()
-    expect(await values(m, 'mm_book_staleness_ms')).toEqual(['mm_book_staleness_ms Nan'])
+    expect(await values(m, 'mm_book_staleness_seconds')).toEqual(['mm_book_staleness_seconds Nan'])
     setOpen(3)
     setStale(250)
     counts.resyncs = 2
     counts.reconnects = 1
     counts.netMaxCuts = 4
     expect(await values(m, 'mm_open_orders')).toEqual(['mm_open_orders 3'])
-    expect(await values(m, 'mm_book_staleness_ms')).toEqual(['mm_book_staleness_ms 250'])
+    expect(await values(m, 'mm_book_staleness_seconds')).toEqual(['mm_book_staleness_seconds 0.25'])
     expect(await values(m, 'mm_resyncs_total')).toEqual(['mm_resyncs_total 2'])
     expect(await values(m, 'mm_reconnects_total')).toEqual(['mm_reconnects_total 1'])
     expect(await values(m, 'mm_net_max_cuts_total')).toEqual(['mm_net_max_cuts_total 4'])
@@ -142,21 +142,21 @@ describe('metrics observer', () => {
   it('tick-to-order: order actions of decisions; run clock from the tick acted on, wall µs from the decision start', async () => {
     const {m} = scripted()
     // replay clock: the two places at the event's own time (0 ms), the timer cancel 900 ms after the tick; the stop cancel is in neither
-    const tick = await values(m, 'mm_tick_to_order_ms')
-    expect(tick).toContain('mm_tick_to_order_ms_bucket{le="0.05"} 2')
-    expect(tick).toContain('mm_tick_to_order_ms_bucket{le="250"} 2')
-    expect(tick).toContain('mm_tick_to_order_ms_bucket{le="1000"} 3')
-    expect(tick).toContain('mm_tick_to_order_ms_bucket{le="+Inf"} 3')
-    expect(tick).toContain('mm_tick_to_order_ms_sum 900')
-    expect(tick).toContain('mm_tick_to_order_ms_count 3')
-    const us = await values(m, 'mm_decide_submit_us')
+    const tick = await values(m, 'mm_tick_to_order_seconds')
+    expect(tick).toContain('mm_tick_to_order_seconds_bucket{le="0.00005"} 2')
+    expect(tick).toContain('mm_tick_to_order_seconds_bucket{le="0.25"} 2')
+    expect(tick).toContain('mm_tick_to_order_seconds_bucket{le="1"} 3')
+    expect(tick).toContain('mm_tick_to_order_seconds_bucket{le="+Inf"} 3')
+    expect(tick).toContain('mm_tick_to_order_seconds_sum 0.9')
+    expect(tick).toContain('mm_tick_to_order_seconds_count 3')
+    const us = await values(m, 'mm_decide_submit_seconds')
     // 30 µs and 80 µs after the first decision began, 200 µs after the second
-    expect(us).toContain('mm_decide_submit_us_bucket{le="25"} 0')
-    expect(us).toContain('mm_decide_submit_us_bucket{le="50"} 1')
-    expect(us).toContain('mm_decide_submit_us_bucket{le="100"} 2')
-    expect(us).toContain('mm_decide_submit_us_bucket{le="250"} 3')
-    expect(us).toContain('mm_decide_submit_us_sum 310')
-    expect(us).toContain('mm_decide_submit_us_count 3')
+    expect(us).toContain('mm_decide_submit_seconds_bucket{le="0.000025"} 0')
+    expect(us).toContain('mm_decide_submit_seconds_bucket{le="0.00005"} 1')
+    expect(us).toContain('mm_decide_submit_seconds_bucket{le="0.0001"} 2')
+    expect(us).toContain('mm_decide_submit_seconds_bucket{le="0.00025"} 3')
+    expect(us).toContain('mm_decide_submit_seconds_sum 0.00031')
+    expect(us).toContain('mm_decide_submit_seconds_count 3')
   })
 
   it('an order action outside a decision (instant retry, stop) is in neither histogram', async () => {
@@ -164,8 +164,8 @@ describe('metrics observer', () => {
     m.onTick(5000)
     m.observe({type: 'order', t: 5000, action: 'place', clientOrderId: 'r', side: 'BUY', price: '1', qty: '1', tif: 'GTC', reduceOnly: false, layer: 'dynamic'})
     expect(await values(m, 'mm_orders_placed_total')).toEqual(['mm_orders_placed_total 1'])
-    expect(await values(m, 'mm_decide_submit_us')).toContain('mm_decide_submit_us_count 0')
-    expect(await values(m, 'mm_tick_to_order_ms')).toContain('mm_tick_to_order_ms_count 0')
+    expect(await values(m, 'mm_decide_submit_seconds')).toContain('mm_decide_submit_seconds_count 0')
+    expect(await values(m, 'mm_tick_to_order_seconds')).toContain('mm_tick_to_order_seconds_count 0')
   })
 
   it('live: the run clock at submit minus the event receive time', async () => {
@@ -177,10 +177,10 @@ describe('metrics observer', () => {
     now = 1_700_000_000_001.5
     m.observe({type: 'order', t: 1_700_000_000_001, action: 'place', clientOrderId: 'x', side: 'BUY', price: '1', qty: '1', tif: 'GTX', reduceOnly: false, layer: 'dynamic'})
     m.decideEnd()
-    const tick = await values(m, 'mm_tick_to_order_ms')
-    expect(tick).toContain('mm_tick_to_order_ms_bucket{le="1"} 0')
-    expect(tick).toContain('mm_tick_to_order_ms_bucket{le="2.5"} 1')
-    expect(tick).toContain('mm_tick_to_order_ms_sum 1.25')
+    const tick = await values(m, 'mm_tick_to_order_seconds')
+    expect(tick).toContain('mm_tick_to_order_seconds_bucket{le="0.001"} 0')
+    expect(tick).toContain('mm_tick_to_order_seconds_bucket{le="0.0025"} 1')
+    expect(tick).toContain('mm_tick_to_order_seconds_sum 0.00125')
   })
 
   it('constant labels on every series; the whole exposition parses line by line', async () => {
@@ -189,14 +189,19 @@ describe('metrics observer', () => {
     const text = await m.registry.metrics()
     expect(text).toContain('mm_fills_total{maker="true",symbol="ETHUSDC",mode="replay"} 1')
     expect(text).toContain('mm_position_base{symbol="ETHUSDC",mode="replay"} -0.001')
-    const names = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ').slice(2).join(' ')))
-    expect([...names]).toEqual([
-      'mm_spread_ratio gauge', 'mm_volatility_factor gauge', 'mm_inventory_factor gauge', 'mm_risk_state gauge', 'mm_position_base gauge',
-      'mm_realised_pnl_quote gauge', 'mm_unrealised_pnl_quote gauge', 'mm_net_pnl_quote gauge', 'mm_open_orders gauge', 'mm_book_staleness_ms gauge',
+    const names = new Set(text.split('\n').filter((l) => l.startsWith('# TYPE mm_')).map((l) => l.split(' ').slice(2).join(' ')))
+    expect([...names].sort()).toEqual([
+      'mm_build_info gauge',
+      'mm_spread_ratio gauge', 'mm_volatility_factor gauge', 'mm_inventory_factor gauge', 'mm_risk_state gauge', 'mm_position_base gauge', 'mm_net_max_base gauge',
+      'mm_realised_pnl_quote gauge', 'mm_unrealised_pnl_quote gauge', 'mm_net_pnl_quote gauge', 'mm_mid_price gauge', 'mm_best_bid_price gauge', 'mm_best_ask_price gauge', 'mm_own_bid_price gauge', 'mm_own_ask_price gauge', 'mm_open_orders gauge', 'mm_book_staleness_seconds gauge',
       'mm_orders_placed_total counter', 'mm_cancels_total counter', 'mm_fills_total counter', 'mm_rejects_total counter', 'mm_post_only_rejects_total counter',
-      'mm_resyncs_total counter', 'mm_reconnects_total counter', 'mm_risk_events_total counter', 'mm_net_max_cuts_total counter',
-      'mm_tick_to_order_ms histogram', 'mm_decide_submit_us histogram',
-    ])
-    for (const l of text.split('\n')) if (l !== '' && !l.startsWith('#')) expect(l).toMatch(/^mm_[a-z_]+(\{[^}]*\})? (-?[0-9.e+-]+|Nan|\+Inf)$/)
+      'mm_resyncs_total counter', 'mm_reconnects_total counter', 'mm_risk_events_total counter', 'mm_net_max_cuts_total counter', 'mm_market_events_total counter',
+      'mm_rate_limit_used_weight gauge', 'mm_tick_to_order_seconds histogram', 'mm_decide_submit_seconds histogram',
+    ].sort())
+    // the process's own metrics beside the run's, and the build
+    expect(text).toMatch(/^process_cpu_seconds_total\{symbol="ETHUSDC",mode="replay"\} /m)
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes\{symbol="ETHUSDC",mode="replay"\} /m)
+    expect(text).toContain(`mm_build_info{version="0.1.0",nodejs="${process.versions.node}",platform="${process.platform}-${process.arch}",symbol="ETHUSDC",mode="replay"} 1`)
+    for (const l of text.split('\n')) if (l.startsWith('mm_')) expect(l).toMatch(/^mm_[a-z_]+(\{[^}]*\})? (-?[0-9.e+-]+|Nan|\+Inf)$/)
   })
 })

@@ -29,7 +29,7 @@ async function replay(metrics?: RunMetrics): Promise<SessionResult> {
 
 /** value of an unlabelled series, or of the one with these labels */
 async function value(m: RunMetrics, name: string, labels = ''): Promise<number> {
-  const metric = /^mm_(tick_to_order_ms|decide_submit_us)_/.test(name) ? name.replace(/_(bucket|sum|count)$/, '') : name
+  const metric = /^mm_(tick_to_order_seconds|decide_submit_seconds)_/.test(name) ? name.replace(/_(bucket|sum|count)$/, '') : name
   const text = await m.registry.getSingleMetricAsString(metric)
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `))
   if (line === undefined) throw new Error(`no ${name}${labels} in\n${text}`)
@@ -60,13 +60,13 @@ describe('metrics through a replay session', () => {
     expect(await value(m, 'mm_open_orders')).toBe(0)
     // every order action of a decision: all but the stop's cancels and the instant retries (at most one per post-only reject)
     const stopCancels = readFileSync(withM.eventLog, 'utf8').split('\n').filter((l) => l.includes('"action":"cancel"') && l.includes('"reason":"stop"')).length
-    const observed = await value(m, 'mm_decide_submit_us_count')
+    const observed = await value(m, 'mm_decide_submit_seconds_count')
     expect(observed).toBeLessThanOrEqual(s.quotesPlaced + s.quotesCancelled - stopCancels)
     expect(observed).toBeGreaterThanOrEqual(s.quotesPlaced + s.quotesCancelled - stopCancels - s.postOnlyRejects)
-    expect(await value(m, 'mm_tick_to_order_ms_count')).toBe(observed)
-    expect(await value(m, 'mm_decide_submit_us_sum')).toBeGreaterThan(0)
+    expect(await value(m, 'mm_tick_to_order_seconds_count')).toBe(observed)
+    expect(await value(m, 'mm_decide_submit_seconds_sum')).toBeGreaterThan(0)
     // replay: virtual time; a refresh-timer decision waits at most the quote interval after the tick
-    expect(await value(m, 'mm_tick_to_order_ms_bucket', '{le="+Inf"}')).toBe(observed)
+    expect(await value(m, 'mm_tick_to_order_seconds_bucket', '{le="+Inf"}')).toBe(observed)
     const one = await m.registry.getSingleMetricAsString('mm_risk_state')
     expect(one.split('\n').filter((l) => l.endsWith(' 1'))).toHaveLength(1)
   })

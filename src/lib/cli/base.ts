@@ -83,9 +83,9 @@ function firstLine(s: string): string {
 }
 
 export const venueFlags = {
-  'rest-url': Flags.string({description: 'REST base URL of the venue (e.g. mm sim)', env: 'MM_REST_URL', helpGroup: 'VENUE'}),
-  'ws-url': Flags.string({description: 'WebSocket base URL of the venue', env: 'MM_WS_URL', helpGroup: 'VENUE'}),
-  testnet: Flags.boolean({description: "use Binance's futures testnet", default: false, helpGroup: 'VENUE'}),
+  'rest-url': Flags.string({description: 'REST base URL of the venue, e.g. mm sim (default: Binance USDⓈ-M production, or the testnet with --testnet)', env: 'MM_REST_URL', helpGroup: 'VENUE'}),
+  'ws-url': Flags.string({description: 'WebSocket base URL of the venue (default: Binance USDⓈ-M production, or the testnet with --testnet)', env: 'MM_WS_URL', helpGroup: 'VENUE'}),
+  testnet: Flags.boolean({description: "use Binance's futures testnet (default: off)", default: false, helpGroup: 'VENUE'}),
 }
 
 /** No default here: resolved at run time (resolveStateDir), so the manifest freezes nothing. */

@@ -5,6 +5,7 @@
 import {UsageError} from '../domain/errors.js'
 import {loadConfigFile, type MmConfig} from '../config/index.js'
 import type {Endpoints} from '../cli/endpoints.js'
+import type {MmLogger} from '../telemetry/log.js'
 import {createMetrics, type RunMetrics} from '../telemetry/metrics.js'
 import {startMetricsServer, type MetricsServer} from '../telemetry/metrics-server.js'
 import {openReplay} from '../record/replay-source.js'
@@ -36,6 +37,8 @@ export interface QuoteOptions {
   onProgress?: (line: string) => void
   /** serve Prometheus metrics on http://host:port/metrics for the run (port 0 = any free one; host default 127.0.0.1) */
   metrics?: {port: number; host?: string}
+  /** operator log (run events at their levels) */
+  logger?: MmLogger
   /** told the metrics URL once it serves */
   onMetrics?: (url: string) => void
   /** live trading (without --dry-run) */
@@ -85,6 +88,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   const loaded = loadConfigFile(o.configPath)
   const config: MmConfig = o.strategy ? {...loaded.config, strategy: {...loaded.config.strategy, kind: o.strategy}} : loaded.config
   const configSource = loaded.path ?? '(defaults)'
+  metrics?.setNetMax(Number(config.risk.netMax))
   const symbol = o.symbol.toUpperCase()
   if ((o.tickSize === undefined) !== (o.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together')
 
@@ -95,7 +99,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
     }
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, venue: paperVenue, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
       src.batches(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
@@ -135,10 +139,12 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   }
   // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
   const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs})
+  metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
+  metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, venue: paperVenue, keeper,
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper,
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },

@@ -15,6 +15,7 @@ import type {MarketEvent} from '../market/events.js'
 import type {RunSummary} from '../report/summary.js'
 import {createRunDir, EventLog} from '../state/runs.js'
 import type {StateKeeper} from '../state/keeper.js'
+import {logRunEvent, type MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {Engine} from '../engine/engine.js'
@@ -52,6 +53,8 @@ export interface SessionOptions {
   onSynced?: () => void
   /** Prometheus metrics fed from the run events (off when absent) */
   metrics?: RunMetrics
+  /** operator log: each run event at its level (src/lib/telemetry/log.ts), with the run id */
+  logger?: MmLogger
   /** the venue the run trades on, chosen by the command (paper, or a real one) */
   venue: VenueFactory
   /** state.json keeper (live and live dry-run; a replay keeps no state) */
@@ -86,6 +89,7 @@ export class Session {
     this.log = new EventLog(join(run.dir, 'events.jsonl'))
     const m = o.metrics
     this.metrics = m
+    const lg = o.logger?.child({run: run.id})
     const {venue, reports} = o.venue({instrument: o.instrument, clock, config: o.config})
     this.reports = reports
     this.engine = new Engine({
@@ -95,6 +99,7 @@ export class Session {
       log: (ev: RunEvent) => {
         this.log.write(ev)
         m?.observe(ev)
+        if (lg) logRunEvent(lg, ev)
         o.keeper?.onEvent(ev)
       },
     })
@@ -105,6 +110,7 @@ export class Session {
         bookStalenessMs: () => (e.sync.lastRecvUs > 0 ? clock.now() - e.sync.lastRecvUs / 1000 : null),
         resyncs: () => e.sync.resyncs,
         netMaxCuts: () => e.riskCounters.netMaxCuts,
+        marketEvents: () => e.marketEvents,
       })
     }
     o.onEngine?.(this.engine)

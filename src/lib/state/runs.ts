@@ -3,7 +3,8 @@
  * and summary.json. The log is written through a buffer with synchronous flushes, so a
  * crash loses at most the unflushed tail and a clean stop loses nothing.
  */
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync} from 'node:fs'
+import {createInterface} from 'node:readline'
 import {basename, dirname, join, resolve} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from '../telemetry/run-events.js'
@@ -208,4 +209,48 @@ export function listRuns(stateDir: string, summarise: (events: RunEvent[]) => {s
     out.push({id, dir, symbol: s.symbol, mode: s.mode, strategy: s.strategy, durationMs: s.durationMs, fills: s.fills, netPnl: s.netPnl, endReason: complete ? s.endReason : 'running or killed', complete})
   }
   return out
+}
+
+/**
+ * The run log as a stream, one event at a time, in bounded memory (a week-long run's log
+ * is gigabytes), with readRunLog's checks; a torn last line (crash mid-write) is left out
+ * and told to `onTorn`.
+ */
+export async function* streamRunEvents(path: string, onTorn?: () => void): AsyncGenerator<RunEvent> {
+  const input = createReadStream(path, {encoding: 'utf8', highWaterMark: 1 << 20})
+  await new Promise<void>((res, rej) => {
+    input.once('open', () => res())
+    input.once('error', (error) => rej(new UsageError('E_NO_RUN', `cannot read ${path}: ${error.message}`)))
+  })
+  const lines = createInterface({input, crlfDelay: Infinity})
+  let n = 0
+  let seen = 0
+  // a line that is not JSON: an error unless it turns out to be the last one
+  let bad: number | null = null
+  try {
+    for await (const l of lines) {
+      n++
+      if (l.trim() === '') continue
+      if (bad !== null) throw new UsageError('E_RUN_LOG', `${basename(path)} line ${bad} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
+      let ev: unknown
+      try {
+        ev = JSON.parse(l)
+      } catch {
+        if (seen === 0) throw new UsageError('E_RUN_LOG', `${basename(path)} line ${n} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
+        bad = n
+        continue
+      }
+      const e = ev as {type?: unknown; t?: unknown}
+      if (typeof e?.type !== 'string' || typeof e.t !== 'number') {
+        throw new UsageError('E_RUN_LOG', `${basename(path)} line ${n} is not a run event (needs "type" and "t")`)
+      }
+      if (seen++ === 0 && e.type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
+      yield ev as RunEvent
+    }
+  } finally {
+    lines.close()
+    input.destroy()
+  }
+  if (seen === 0) throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
+  if (bad !== null) onTorn?.()
 }
