@@ -71,7 +71,7 @@ describe('mm record (CLI)', () => {
     expect(code).toBe(0)
     const lines = run.stdout().split('\n').filter(Boolean)
     expect(lines.length).toBe(1)
-    expect(lines[0]).toMatch(/^recorded ETHUSDC,BTCUSDT for 4\.\ds: \d+ messages, \d+ rows, 6 files, [\d.]+ KiB, 0 resyncs, 0 gaps, 0 reconnects → .* \(stopped by duration\)$/)
+    expect(lines[0]).toMatch(/^recorded ETHUSDC,BTCUSDT for 4\.\ds: \d+ messages, \d+ rows, 6 files, [\d.]+ KiB, 0 resyncs, 0 gaps, 0 reconnects, 0 bad frames, 0 dropped, \d+\.\ds unsynced → .* \(stopped by duration\)$/)
     const files = allFiles(out)
     expect(files.filter((f) => f.endsWith('.partial'))).toEqual([])
     const events = await readAll(out)

@@ -144,7 +144,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       venue.setMark(st.markPrice)
       return {venue, reports}
     }
-    const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade'})
+    // the sync budget (docs/RELIABILITY.md): a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
+    const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: o.config.feed.syncBudgetMs})
     auditTimer = setInterval(() => void runAudit(), live.auditIntervalMs)
     const res = await runLive(
       {
