@@ -114,19 +114,20 @@ describe('Binance venue adapter', () => {
 
   it('a lost answer leaves the place in doubt; the lifecycle queries the client id and finds the one order (never a second place)', async () => {
     placeMode = 'hang'
-    const v = venue({timeoutMs: 100})
+    // a timeout long enough that the query's answer arrives in time on a loaded machine
+    const v = venue({timeoutMs: 1500})
     const cfg: LifecycleConfig = {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}
     let lc = initLifecycle()
     const t0 = clock.now()
     lc = reduceLifecycle(lc, {type: 'place_sent', t: t0, clientOrderId: 'mm-eth10000-b-2', order: BID}, cfg).state
     v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-2', order: BID})
-    await until(() => v.inFlight === 0 && stub.requests.length === 1, 'the place timed out')
+    await until(() => v.inFlight === 0 && stub.requests.length === 1, 'the place timed out', 20_000)
     expect(reports).toEqual([])
     const tick = reduceLifecycle(lc, {type: 'tick', t: t0 + 200}, cfg)
     lc = tick.state
     expect(tick.actions).toEqual([{type: 'query', clientOrderId: 'mm-eth10000-b-2'}])
     v.queryOrder('mm-eth10000-b-2')
-    await until(() => reports.length === 1, 'query answer')
+    await until(() => reports.length === 1, 'query answer', 20_000)
     lc = reduceLifecycle(lc, {type: 'report', t: t0 + 250, report: reports[0]}, cfg).state
     expect(workingOrders(lc)).toMatchObject([{clientOrderId: 'mm-eth10000-b-2', status: 'NEW'}])
     expect(stub.requests.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order')).toHaveLength(1)
