@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {gunzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
-import {DepthScanner, SCAN_BAD, SCAN_DEPTH, SCAN_FALLBACK, SCAN_OTHER, SCAN_SNAPSHOT} from '../../src/lib/book/scan.js'
+import {DepthScanner, SCAN_BAD, SCAN_DEPTH, SCAN_FALLBACK, SCAN_OTHER, SCAN_SNAPSHOT, SCAN_TRADE} from '../../src/lib/book/scan.js'
 import {DepthSync} from '../../src/lib/book/sync.js'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import {readRawAll} from '../../src/lib/record/raw-reader.js'
@@ -40,7 +40,19 @@ describe('DepthScanner', () => {
     expect(sc.lastUpdateId).toBe(15)
     expect(levelsOf(sc)).toEqual({bids: [[342498, 207725]], asks: [[342499, 1000]]})
     expect(sc.scan('{"stream":"ethusdt@bookTicker","data":{"e":"bookTicker","u":21,"s":"ETHUSDT","b":"3424.98","B":"197.907","a":"3424.99","A":"5.051"}}')).toBe(SCAN_OTHER)
-    expect(sc.scan('{"e":"trade","p":"1.00"}')).toBe(SCAN_OTHER)
+    expect(sc.scan('{"e":"markPriceUpdate","p":"1.00"}')).toBe(SCAN_OTHER)
+    // a trade without its quantity or side: JSON.parse decides
+    expect(sc.scan('{"e":"trade","p":"1.00"}')).toBe(SCAN_FALLBACK)
+  })
+
+  it('reads trades and aggTrades: price in ticks, quantity in steps, aggressor side, symbol', () => {
+    const sc = new DepthScanner(eth)
+    expect(sc.scan('{"stream":"ethusdt@trade","data":{"e":"trade","E":1721347022708,"T":1721347022707,"s":"ETHUSDT","t":4217896584,"p":"3424.98","q":"0.007","X":"MARKET","m":true}}')).toBe(SCAN_TRADE)
+    expect([sc.price, sc.qty, sc.side, sc.ts, sc.symbolIs('ETHUSDT'), sc.symbolIs('BTCUSDT'), sc.symbolIs('ETHUSD')]).toEqual([342498, 7, 'sell', 1721347022707000, true, false, false])
+    expect(sc.scan('{"e":"aggTrade","E":5,"a":26129,"s":"ETHUSDT","p":"3424.99","q":"1.5","f":1,"l":2,"T":4,"m":false}')).toBe(SCAN_TRADE)
+    expect([sc.price, sc.qty, sc.side, sc.ts]).toEqual([342499, 1500, 'buy', 4000])
+    expect(sc.scan('{"e":"trade","E":1,"s":"ETHUSDT","t":1,"p":"3424.985","q":"1","m":true}')).toBe(SCAN_BAD)
+    expect(sc.isTrade).toBe(true)
   })
 
   it('off-grid or malformed levels are BAD; unexpected syntax falls back to JSON.parse', () => {

@@ -113,4 +113,48 @@ describe('LiveFeed against the loopback venue', () => {
     expect(v.venue.stats.duplicated + v.venue.stats.reordered).toBeGreaterThan(0)
     expect(feed.stats().gaps).toBeGreaterThan(0)
   })
+
+  it("output 'book': every frame scanned once into the one book; trades in ticks and steps; a gap resyncs the same book object", async () => {
+    const v = await startVenue({instruments: [ETHUSDC]})
+    cleanup.push(() => v.close())
+    const script = scriptedMarket({n: 300, seed: 5})
+    v.venue.publish(script[0])
+    const feed = new LiveFeed({endpoints: v.endpoints, instruments: [inst], trades: 'trade', output: 'book', ws: {backoffBaseMs: 10, backoffMaxMs: 40, random: seededRandom(1)}, snapshotRetryBaseMs: 10, snapshotRetryMaxMs: 40, random: seededRandom(2)})
+    cleanup.push(() => feed.stop())
+    const sync = feed.depthSync('ETHUSDC')
+    const trades: [string, number, number][] = []
+    let books = 0
+    let before = 0
+    feed.on('book', () => books++)
+    feed.on('before-book', () => before++)
+    feed.on('trade', (sc) => void trades.push([sc.side, sc.price, sc.qty]))
+    const strings: MarketEvent[] = []
+    feed.on('event', (ev) => strings.push(ev))
+    await feed.start()
+    const resync = nextEvent(feed, 'resync')
+    for (const ev of script.slice(1, 100)) v.venue.publish(ev)
+    v.venue.dropNext(1)
+    v.venue.publish({kind: 'depth', symbol: 'ETHUSDC', ts: 0, localTs: 0, bids: [['2999.00', '5.000']], asks: []})
+    for (const ev of script.slice(100)) v.venue.publish(ev)
+    await resync
+    const want = () => {
+      const b = v.venue.book('ETHUSDC')
+      return {bids: ticks(b.bids), asks: ticks(b.asks)}
+    }
+    const whole = () => sync.book.ready && JSON.stringify(sync.orderBook.dump()) === JSON.stringify(want())
+    for (let k = 10; !whole() && k < 200; k++) {
+      const next = nextEvent(feed, 'book', () => true, 20_000)
+      v.venue.publish(marker(k))
+      await next
+    }
+    expect(feed.depthSync('ETHUSDC')).toBe(sync)
+    expect(sync.orderBook.dump()).toEqual(want())
+    expect(books).toBeGreaterThan(30)
+    expect(before).toBeGreaterThanOrEqual(books)
+    const published = script.filter((e) => e.kind === 'trade')
+    expect(trades).toEqual(published.map((e) => (e.kind === 'trade' ? [e.side, inst.priceToTicks(e.price), inst.qtyToSteps(e.qty)] : [])))
+    // nothing went the JSON.parse way: every frame was the scanner's
+    expect(strings).toEqual([])
+    expect(feed.stats()).toMatchObject({resyncs: 1, gaps: 1, snapshots: 2})
+  })
 })

@@ -5,7 +5,11 @@
  *   - a combined-stream envelope `{"stream":..,"data":{..}}` or a bare payload,
  *   - `depthUpdate` (E, T, U, u, pu, b, a) and the REST snapshot (lastUpdateId, E, T,
  *     bids, asks), in any key order, with any other keys skipped,
- *   - any other message (`"e"` not depthUpdate): reported as OTHER after the `e` field.
+ *   - `trade` / `aggTrade` (E, T, p, q, m; `e` first, as Binance sends it): TRADE, the
+ *     price in ticks and the quantity in steps, the aggressor side from `m`,
+ *   - the symbol `s` (compare with `symbolIs`, no string made),
+ *   - any other message (`"e"` not one of these, e.g. bookTicker): reported as OTHER
+ *     right after the `e` field.
  * Anything it does not expect (string escapes, odd syntax) is reported as FALLBACK so
  * the caller can use JSON.parse and the general path; a malformed or off-grid level is
  * BAD (`error` says why). The result is the same book as the JSON.parse path; the tests
@@ -18,9 +22,10 @@ import {type DepthResult, type DepthSync, NO_ID} from './sync.js'
 export const SCAN_OTHER = 0
 export const SCAN_DEPTH = 1
 export const SCAN_SNAPSHOT = 2
+export const SCAN_TRADE = 3
 export const SCAN_FALLBACK = -1
 export const SCAN_BAD = -2
-export type ScanCode = typeof SCAN_OTHER | typeof SCAN_DEPTH | typeof SCAN_SNAPSHOT | typeof SCAN_FALLBACK | typeof SCAN_BAD
+export type ScanCode = typeof SCAN_OTHER | typeof SCAN_DEPTH | typeof SCAN_SNAPSHOT | typeof SCAN_TRADE | typeof SCAN_FALLBACK | typeof SCAN_BAD
 
 const QUOTE = 34
 const COMMA = 44
@@ -49,12 +54,21 @@ export class DepthScanner {
   u = NO_ID
   pu = NO_ID
   lastUpdateId = NO_ID
+  /** trade of the last TRADE scan: price (ticks), quantity (steps), aggressor side */
+  price = 0
+  qty = 0
+  side: 'buy' | 'sell' = 'buy'
   /** why the last scan was BAD or FALLBACK */
   error = ''
+  /** the last scan was of a depthUpdate / a trade (also when it ended BAD) */
+  isDepth = false
+  isTrade = false
 
   private s = ''
   private i = 0
-  private isDepth = false
+  private symStart = -1
+  private symLen = -1
+  private seen = 0
   private readonly pDec: number
   private readonly pUnit: number
   private readonly qDec: number
@@ -65,6 +79,11 @@ export class DepthScanner {
     this.pUnit = instrument.tickUnits
     this.qDec = instrument.qtyDecimals
     this.qUnit = instrument.stepUnits
+  }
+
+  /** true when the last message named no symbol (a REST snapshot) or named `symbol` */
+  symbolIs(symbol: string): boolean {
+    return this.symLen < 0 || (this.symLen === symbol.length && this.s.startsWith(symbol, this.symStart))
   }
 
   /** venue time in µs: T where present, else E (NO_ID when neither) */
@@ -78,6 +97,9 @@ export class DepthScanner {
     this.i = start
     this.E = this.T = this.U = this.u = this.pu = this.lastUpdateId = NO_ID
     this.isDepth = false
+    this.isTrade = false
+    this.symStart = this.symLen = -1
+    this.seen = 0
     this.error = ''
     this.batch.reset()
     try {
@@ -93,6 +115,13 @@ export class DepthScanner {
     if (this.isDepth) {
       if (this.u === NO_ID || this.U === NO_ID) return this.bad('depthUpdate without U/u')
       return SCAN_DEPTH
+    }
+    if (this.isTrade) {
+      if (this.seen !== 7) {
+        this.error = 'trade without p, q or m'
+        return SCAN_FALLBACK
+      }
+      return SCAN_TRADE
     }
     if (this.lastUpdateId !== NO_ID) return SCAN_SNAPSHOT
     return SCAN_OTHER
@@ -115,7 +144,7 @@ export class DepthScanner {
         return sync.onSnapshotLevels(this.lastUpdateId, ts, this.batch, recvUs ?? ts)
       }
       case SCAN_BAD:
-        return sync.onBadMessage(this.error)
+        return this.isTrade ? 'ignored' : sync.onBadMessage(this.error)
       case SCAN_FALLBACK:
         return 'fallback'
       default:
@@ -183,6 +212,10 @@ export class DepthScanner {
         case 85: this.U = this.int(); return // U
         case 117: this.u = this.int(); return // u
         case 101: this.eventType(); return // e
+        case 115: this.symbol(); return // s
+        case 112: if (this.isTrade) { this.expect(QUOTE); this.price = this.decimal(this.pDec, this.pUnit, 'price'); this.seen |= 1; return } break // p
+        case 113: if (this.isTrade) { this.expect(QUOTE); this.qty = this.decimal(this.qDec, this.qUnit, 'quantity'); this.seen |= 2; return } break // q
+        case 109: if (this.isTrade) { this.side = this.bool() ? 'sell' : 'buy'; this.seen |= 4; return } break // m: buyer is maker → the seller took
         case 98: if (this.ws() === LBRACK) { this.levels(true); return } break // b
         case 97: if (this.ws() === LBRACK) { this.levels(false); return } break // a
       }
@@ -208,7 +241,44 @@ export class DepthScanner {
       this.i = i + 12
       return
     }
+    if (s.startsWith('trade"', i)) {
+      this.isTrade = true
+      this.i = i + 6
+      return
+    }
+    if (s.startsWith('aggTrade"', i)) {
+      this.isTrade = true
+      this.i = i + 9
+      return
+    }
     throw new Bail(SCAN_OTHER, '')
+  }
+
+  /** "s": the span of the symbol string (no escapes expected) */
+  private symbol(): void {
+    this.expect(QUOTE)
+    const s = this.s
+    const start = this.i
+    const end = s.indexOf('"', start)
+    if (end < 0 || s.charCodeAt(end - 1) === BSLASH) throw FALLBACK('odd symbol string')
+    this.symStart = start
+    this.symLen = end - start
+    this.i = end + 1
+  }
+
+  /** a JSON true/false */
+  private bool(): boolean {
+    const c = this.ws()
+    const s = this.s
+    if (c === 116 && s.startsWith('true', this.i)) {
+      this.i += 4
+      return true
+    }
+    if (c === 102 && s.startsWith('false', this.i)) {
+      this.i += 5
+      return false
+    }
+    throw FALLBACK(`expected true or false at ${this.i}`)
   }
 
   /** a non-negative JSON integer */

@@ -253,7 +253,19 @@ export class DepthSync {
     return 'applied'
   }
 
-  /** never apply a partial message: drop it while awaiting a snapshot, else resync */
+  /**
+   * Start over with an empty book awaiting a snapshot (a reconnect: the book is not whole
+   * until the next snapshot). Not counted as a resync: the caller counts what it reports.
+   */
+  reset(): void {
+    this.ob.clear()
+    this.ob.synced = false
+    this.state = 'awaiting-snapshot'
+    this.snapshotId = NO_ID
+    this.lastU = NO_ID
+    this.buffer = []
+  }
+
   /**
    * The source says continuity is lost (a gap or reconnect seen upstream): the book is
    * not ready until the next snapshot. A no-op while already waiting for one.

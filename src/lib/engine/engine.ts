@@ -10,12 +10,13 @@
  * deterministic and its event log byte-identical run to run.
  */
 import {PlainDecimal as Decimal} from '../domain/decimal.js'
-import {DepthSync} from '../book/sync.js'
+import {type DepthScanner, SCAN_BAD, SCAN_DEPTH, SCAN_SNAPSHOT, SCAN_TRADE, type ScanCode} from '../book/scan.js'
+import {type DepthResult, DepthSync} from '../book/sync.js'
 import type {Clock} from '../clock/clock.js'
 import type {CoreConfig} from '../config/resolve.js'
 import {type CoreEvent, type CoreState, decide, decideRequested, prepareCore, type CoreContext, type DecideInput} from '../core/decide.js'
 import {GridError} from '../domain/errors.js'
-import type {Instrument} from '../domain/instrument.js'
+import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {OrderAction, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
 import {initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
@@ -26,8 +27,17 @@ import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostO
 import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 
-/** The venue as the engine drives it: the Venue port plus the hooks a simulated venue has. */
-export type EngineVenue = Venue & {onMarket?(ev: MarketEvent): void; advanceTo?(ms: number): void; nextArrivalTs?(): number}
+/**
+ * The venue as the engine drives it: the Venue port plus the hooks a simulated venue has
+ * (it reads the shared book: told before and after each update, and of each trade).
+ */
+export type EngineVenue = Venue & {
+  beforeBook?(ms: number): void
+  afterBook?(): void
+  onTrade?(side: 'buy' | 'sell', price: Ticks, qty: Steps, ms: number): void
+  advanceTo?(ms: number): void
+  nextArrivalTs?(): number
+}
 
 export interface EngineOptions {
   /** live: the position the venue reports at start (the venue is the truth); default flat */
@@ -37,6 +47,11 @@ export interface EngineOptions {
   venue: EngineVenue
   reports: ReportQueue
   clock: Clock
+  /**
+   * The symbol's one synced book, shared with the feed and the paper venue (default: a new
+   * one the engine feeds itself)
+   */
+  sync?: DepthSync
   /** where run events go (the event log); the engine also summarises them */
   log: (ev: RunEvent) => void
   /** 1–8 chars [A-Za-z0-9]: part of every client order id */
@@ -94,7 +109,7 @@ export class Engine {
   constructor(o: EngineOptions) {
     this.o = o
     this.inst = o.instrument
-    this.sync = new DepthSync(o.instrument)
+    this.sync = o.sync ?? new DepthSync(o.instrument)
     const p = prepareCore(o.core, o.instrument, o.runId)
     this.ctx = p.ctx
     this.state = p.state
@@ -133,25 +148,77 @@ export class Engine {
     }
   }
 
-  /** One market event at the current clock time. */
+  /**
+   * One market event (the venue's strings) at the current clock time: a book message is
+   * converted once, applied to the shared book, and the paper venue told around it.
+   */
   onMarket(ev: MarketEvent): void {
     if (!this.started) this.start()
     if (ev.symbol.toUpperCase() !== this.inst.symbol) return
     this.marketEvents++
-    const gridErrors = this.sync.counters.gridErrors
-    const r = this.sync.feed(ev, this.o.bookTime === 'venue' ? ev.ts : ev.localTs)
-    // the paper venue (its own book) decides in-flight orders on the book as it was, then
-    // applies the event; a message the sync refused as off-grid never reaches it
-    if (this.sync.counters.gridErrors === gridErrors) {
+    const v = this.o.venue
+    let r: DepthResult | 'ignored' = 'ignored'
+    if (ev.kind === 'depth' || ev.kind === 'snapshot') {
+      v.beforeBook?.(ev.ts / 1000)
+      const gridErrors = this.sync.counters.gridErrors
+      r = this.sync.feed(ev, this.o.bookTime === 'venue' ? ev.ts : ev.localTs)
+      // a message the sync refused as off-grid never changes the book
+      if (this.sync.counters.gridErrors !== gridErrors) this.badEvents++
+      else if (r === 'applied') v.afterBook?.()
+    } else if (ev.kind === 'trade' && v.onTrade) {
       try {
-        this.o.venue.onMarket?.(ev)
+        v.onTrade(ev.side, this.inst.priceToTicks(ev.price), this.inst.qtyToSteps(ev.qty), ev.ts / 1000)
       } catch (error) {
         if (!(error instanceof GridError)) throw error
         this.badEvents++
       }
-    } else {
+    }
+    this.afterMarket(r)
+  }
+
+  /**
+   * One message read by the byte scanner (`code` = its scan result; `ts` its venue time,
+   * `localTs` its receive time, µs), at the current clock time: levels in ticks/steps
+   * straight into the shared book, no second conversion.
+   * OTHER and FALLBACK are the caller's (skip, or JSON.parse and `onMarket`).
+   */
+  onScanned(sc: DepthScanner, code: ScanCode, ts: number, localTs: number): void {
+    if (!this.started) this.start()
+    this.marketEvents++
+    const v = this.o.venue
+    let r: DepthResult | 'ignored' = 'ignored'
+    if (code === SCAN_DEPTH || code === SCAN_SNAPSHOT) {
+      const recv = this.o.bookTime === 'venue' ? ts : localTs
+      v.beforeBook?.(ts / 1000)
+      r = code === SCAN_DEPTH ? this.sync.onDepthLevels(sc.U, sc.u, sc.pu, ts, sc.batch, recv) : this.sync.onSnapshotLevels(sc.lastUpdateId, ts, sc.batch, recv)
+      if (r === 'applied') v.afterBook?.()
+    } else if (code === SCAN_TRADE) {
+      v.onTrade?.(sc.side, sc.price, sc.qty, ts / 1000)
+    } else if (code === SCAN_BAD) {
+      // an off-grid trade is left out; an unreadable book message resyncs the book
+      if (!sc.isTrade) r = this.sync.onBadMessage(sc.error)
       this.badEvents++
     }
+    this.afterMarket(r)
+  }
+
+  /**
+   * The feed applied a message to the shared book itself (live: the feed's sync is the
+   * book): the paper venue was told before (`venueBeforeBook`), now after, and the loop runs.
+   */
+  onBookApplied(r: DepthResult): void {
+    if (!this.started) this.start()
+    this.marketEvents++
+    if (r === 'applied') this.o.venue.afterBook?.()
+    this.afterMarket(r)
+  }
+
+  /** Live: the feed is about to apply a book message of venue time `tsUs` to the shared book. */
+  venueBeforeBook(tsUs: number): void {
+    this.o.venue.beforeBook?.(tsUs / 1000)
+  }
+
+  private afterMarket(r: DepthResult | 'ignored'): void {
     this.drainReports()
     if (r === 'applied') {
       const b = this.sync.book
@@ -173,7 +240,8 @@ export class Engine {
    * the source's next snapshot, and the next decision (now) pauses quoting and cancels.
    */
   invalidateBook(reason: string): void {
-    if (this.sync.invalidate(reason)) this.nextDecideMs = this.o.clock.now()
+    // (a feed that keeps the shared book may have reset it already: decide now all the same)
+    if (this.sync.invalidate(reason) || !this.sync.book.ready) this.nextDecideMs = this.o.clock.now()
   }
 
   /** A control request (halt / resume / flatten) for the next decision, which happens at once. */

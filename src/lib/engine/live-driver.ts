@@ -1,6 +1,10 @@
 /**
  * The live driver: the system clock, woken by
- *  - every market message (the feed's `event`), and a lost book (`gap` / `resync`);
+ *  - every market message: the feed keeps the one book of the symbol and says when a
+ *    message is about to change it (`before-book`: the paper venue decides in-flight
+ *    orders on the book as it was) and when it did (`book`); trades come in ticks/steps
+ *    (`trade`); a MarketEvent in strings (`event`) is converted by the engine; and a lost
+ *    book (`gap` / `resync`);
  *  - every venue report, at once: the report queue tells the driver of each push and the
  *    loop runs in the same turn of the event loop (a microtask), never waiting for the
  *    next market message or a timer;
@@ -11,6 +15,8 @@
  *
  * The driver owns the timers; the engine owns none and reads only the Clock it was given.
  */
+import {type DepthScanner, SCAN_TRADE} from '../book/scan.js'
+import type {DepthResult} from '../book/sync.js'
 import type {Clock} from '../clock/clock.js'
 import {type LongTimer, setLongTimeout} from '../clock/long-timer.js'
 import type {MarketEvent} from '../market/events.js'
@@ -19,7 +25,14 @@ import type {Engine} from './engine.js'
 
 /** A live market-data source as the driver sees it (the Binance feed, or a test stub). */
 export interface LiveMarketSource {
+  /** a MarketEvent in strings (a test stub's book messages, a trade read by JSON.parse): the engine converts it */
   on(ev: 'event', fn: (e: MarketEvent) => void): unknown
+  /** the source keeps the one book: a message of venue time `ts` µs is about to change it */
+  on(ev: 'before-book', fn: (ts: number) => void): unknown
+  /** … and was applied to it */
+  on(ev: 'book', fn: (r: DepthResult, ts: number, localTs: number) => void): unknown
+  /** a trade held by the scanner in ticks/steps */
+  on(ev: 'trade', fn: (sc: DepthScanner, ts: number, localTs: number) => void): unknown
   on(ev: 'fatal', fn: (err: Error) => void): unknown
   on(ev: 'gap' | 'resync', fn: (info: {symbol: string; reason: string}) => void): unknown
   /** resolves once the book is in sync; rejects when the venue cannot be reached */
@@ -41,8 +54,8 @@ export interface LiveDriverOptions {
   stopBoundMs?: number
   /** longest sleep between wake-ups without any message (default 1000 ms) */
   maxSleepMs?: number
-  /** told each market event with its receive time (ms), before the engine */
-  onEvent?: (ev: MarketEvent, tickMs: number) => void
+  /** told each market message with its receive time (ms), before the engine */
+  onEvent?: (tickMs: number) => void
   onSynced?: () => void
   onProgress?: (p: {events: number; risk: string; position: number; orders: number}) => void
   progressMs?: number
@@ -105,8 +118,24 @@ export class LiveDriver {
     })
     feed.on('event', (ev) => {
       e.runUntil(o.clock.now(), noop)
-      o.onEvent?.(ev, ev.localTs / 1000)
+      o.onEvent?.(ev.localTs / 1000)
       e.onMarket(ev)
+      this.arm()
+    })
+    // the source applies book messages to the one book itself: the engine is told around it
+    feed.on('before-book', (ts) => {
+      e.runUntil(o.clock.now(), noop)
+      e.venueBeforeBook(ts)
+    })
+    feed.on('book', (r, _ts, localTs) => {
+      o.onEvent?.(localTs / 1000)
+      e.onBookApplied(r)
+      this.arm()
+    })
+    feed.on('trade', (sc, ts, localTs) => {
+      e.runUntil(o.clock.now(), noop)
+      o.onEvent?.(localTs / 1000)
+      e.onScanned(sc, SCAN_TRADE, ts, localTs)
       this.arm()
     })
     // the feed resyncs on its own; until its next snapshot our book is not to be trusted

@@ -4,10 +4,19 @@
  * time order, then the clock is set to the event's venue time and the event handed over.
  * `speed` 'max' runs as fast as the machine goes; a number paces the events at that
  * multiple of real time (the only use of the wall clock here).
+ *
+ * Input: MarketEvents (a Tardis CSV recording, tests), or raw venue lines (a capture of
+ * Binance messages): each line is read once by the byte scanner straight into ticks and
+ * steps for the shared book; what the scanner does not handle goes through the reader's
+ * JSON.parse path (`parse`), and messages the loop does not use (book tickers, …) are
+ * skipped after their event type.
  */
 import {setImmediate as yieldIo} from 'node:timers/promises'
+import {DepthScanner, SCAN_FALLBACK, SCAN_OTHER} from '../book/scan.js'
+import {NO_ID} from '../book/sync.js'
 import {type Clock, VirtualClock} from '../clock/clock.js'
 import type {MarketEvent} from '../market/events.js'
+import type {LineBatch} from '../market/lines.js'
 import type {Engine} from './engine.js'
 
 export interface ReplayOptions {
@@ -19,6 +28,14 @@ export interface ReplayOptions {
   shouldStop?: () => boolean
   onProgress?: (p: {events: number; t: number}) => void
 }
+
+/** Raw venue lines of one symbol (others are left out). */
+export interface LineInput {
+  symbol: string
+  lines: AsyncIterable<LineBatch> | Iterable<LineBatch>
+}
+
+export type ReplayInput = AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]> | LineInput
 
 export interface ReplayEnd {
   /** 'end of data', 'duration' or 'signal' */
@@ -35,53 +52,113 @@ export class ReplayDriver {
   /**
    * @param wall the wall clock, read only to pace `speed` < max
    * @param onEvent told each event with its time on the run clock (metrics), before the engine
+   * @param onTick the same for a scanned raw line (no event object is made for those)
    */
-  constructor(private readonly wall: Clock, private readonly onEvent?: (ev: MarketEvent, tickMs: number) => void) {}
+  constructor(private readonly wall: Clock, private readonly onEvent?: (ev: MarketEvent, tickMs: number) => void, private readonly onTick?: (tickMs: number) => void) {}
 
-  /** Run the engine over the batches; the engine is started at the first event. */
-  async run(e: Engine, batches: AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]>, r: ReplayOptions): Promise<ReplayEnd> {
+  private first: number | null = null
+  private wallStart = 0
+  private n = 0
+
+  /**
+   * Move the clock to a message at venue time `t` (ms): run what is due first. Returns
+   * false when the duration is over (the clock is then at its end).
+   */
+  private async at(e: Engine, t: number, r: ReplayOptions): Promise<boolean> {
     const clock = this.clock
-    const set = this.set
+    if (this.first === null) {
+      this.first = t
+      clock.set(t)
+      this.wallStart = this.wall.now()
+      e.start()
+    }
+    const first = this.first
+    if (r.durationMs !== undefined && t - first >= r.durationMs) {
+      e.runUntil(first + r.durationMs, this.set)
+      this.set(first + r.durationMs)
+      return false
+    }
+    if (r.speed !== 'max') {
+      const wait = this.wallStart + (t - first) / r.speed - this.wall.now()
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait))
+    }
+    e.runUntil(t, this.set)
+    this.set(t)
+    return true
+  }
+
+  /** Run the engine over the input; the engine is started at the first message. */
+  async run(e: Engine, input: ReplayInput, r: ReplayOptions): Promise<ReplayEnd> {
+    const reason = 'lines' in input ? await this.runLines(e, input, r) : await this.runEvents(e, input, r)
+    return {reason, first: this.first, events: this.n}
+  }
+
+  private async runEvents(e: Engine, batches: AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]>, r: ReplayOptions): Promise<string> {
+    const clock = this.clock
     const onEvent = this.onEvent
-    let first: number | null = null
-    let reason = 'end of data'
-    let n = 0
-    let wallStart = 0
-    loop: for await (const batch of batches) {
+    const paced = r.speed !== 'max' || r.durationMs !== undefined
+    for await (const batch of batches) {
       for (let i = 0; i < batch.length; i++) {
         const ev = batch[i]
         const t = Math.floor(ev.ts / 1000)
-        if (first === null) {
-          first = t
-          clock.set(t)
-          wallStart = this.wall.now()
-          e.start()
+        if (paced || this.first === null) {
+          if (!(await this.at(e, t, r))) return 'duration'
+        } else {
+          e.runUntil(t, this.set)
+          this.set(t)
         }
-        if (r.durationMs !== undefined && t - first >= r.durationMs) {
-          e.runUntil(first + r.durationMs, set)
-          set(first + r.durationMs)
-          reason = 'duration'
-          break loop
-        }
-        if (r.speed !== 'max') {
-          const wait = wallStart + (t - first) / r.speed - this.wall.now()
-          if (wait > 0) await new Promise((res) => setTimeout(res, wait))
-        }
-        e.runUntil(t, set)
-        set(t)
         onEvent?.(ev, clock.now())
         e.onMarket(ev)
-        if ((++n & 0x3fff) === 0) {
-          r.onProgress?.({events: n, t})
+        if ((++this.n & 0x3fff) === 0) {
+          r.onProgress?.({events: this.n, t})
           await yieldIo()
         }
       }
-      if (r.shouldStop?.()) {
-        reason = 'signal'
-        break
-      }
+      if (r.shouldStop?.()) return 'signal'
     }
-    return {reason, first, events: n}
+    return 'end of data'
+  }
+
+  private async runLines(e: Engine, input: LineInput, r: ReplayOptions): Promise<string> {
+    const sc = new DepthScanner(e.inst)
+    const symbol = input.symbol
+    const clock = this.clock
+    const onEvent = this.onEvent
+    const fast = r.speed === 'max' && r.durationMs === undefined
+    for await (const b of input.lines) {
+      const d = b.decoder
+      const lines = b.lines
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]
+        if (!d.head(line)) continue
+        const code = sc.scan(line, d.start)
+        if (code === SCAN_OTHER) continue
+        if (code === SCAN_FALLBACK) {
+          const ev = d.parse(line)
+          if (ev === null || ev.symbol.toUpperCase() !== symbol) continue
+          if (!(await this.at(e, Math.floor(ev.ts / 1000), r))) return 'duration'
+          onEvent?.(ev, clock.now())
+          e.onMarket(ev)
+        } else {
+          if (!sc.symbolIs(symbol)) continue
+          const localTs = d.localTs
+          const ts = sc.ts === NO_ID ? localTs : sc.ts
+          const t = Math.floor(ts / 1000)
+          if (fast && this.first !== null) {
+            e.runUntil(t, this.set)
+            this.set(t)
+          } else if (!(await this.at(e, t, r))) return 'duration'
+          this.onTick?.(clock.now())
+          e.onScanned(sc, code, ts, localTs)
+        }
+        if ((++this.n & 0x3fff) === 0) {
+          r.onProgress?.({events: this.n, t: clock.now()})
+          await yieldIo()
+        }
+      }
+      if (r.shouldStop?.()) return 'signal'
+    }
+    return 'end of data'
   }
 
   /** After the data: cancel everything and let the venue answer on the virtual clock. */

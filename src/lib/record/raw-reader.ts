@@ -23,6 +23,7 @@ import {createGunzip} from 'node:zlib'
 import {MmError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
 import {MarketParseError, parseMarketPayload} from '../venue/binance/parse.js'
+import type {LineBatch, LineDecoder} from '../market/lines.js'
 
 export class RawFormatError extends MmError {
   readonly file: string
@@ -265,6 +266,96 @@ export async function* readRawBatches(paths: string[], opts: RawReadOptions & {o
       throw new RawFormatError(file, ctx.line, `cannot read: ${(e as Error).message}`, e)
     }
     symbol = opts.symbol ?? ctx.symbol
+  }
+}
+
+/**
+ * The lines of raw captures for the replay driver's byte scanner: each batch comes with
+ * the decoder of its file, which reads the receive-time column (no regex, no slice on the
+ * usual `<digits> <json>` line) and keeps this reader's JSON.parse path (`parse`, same
+ * events and errors as `readRaw`) for what the scanner does not handle.
+ */
+export async function* readRawLineBatches(paths: string[], opts: RawReadOptions = {}): AsyncGenerator<LineBatch> {
+  const stats = opts.stats ?? newRawStats()
+  let symbol = opts.symbol
+  for (const file of paths) {
+    stats.files++
+    const decoder = new RawLineDecoder({file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false})
+    try {
+      for await (const lines of fileLineBatches(file)) yield {lines, decoder}
+    } catch (e) {
+      if (e instanceof RawFormatError) throw e
+      throw new RawFormatError(file, decoder.ctx.line, `cannot read: ${(e as Error).message}`, e)
+    }
+    symbol = opts.symbol ?? decoder.ctx.symbol
+  }
+}
+
+/** Lines already in memory (one file's worth, e.g. a benchmark's), as the same batches. */
+export function rawLineBatches(file: string, lines: string[], opts: RawReadOptions = {}, batch = 4096): LineBatch[] {
+  const stats = opts.stats ?? newRawStats()
+  stats.files++
+  const decoder = new RawLineDecoder({file, line: 0, unit: undefined, symbol: opts.symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false})
+  const out: LineBatch[] = []
+  for (let i = 0; i < lines.length; i += batch) out.push({lines: lines.slice(i, i + batch), decoder})
+  return out
+}
+
+export class RawLineDecoder implements LineDecoder {
+  localTs = 0
+  start = 0
+
+  constructor(readonly ctx: Ctx) {}
+
+  head(line: string): boolean {
+    const ctx = this.ctx
+    ctx.line++
+    const len = line.length
+    if (len === 0) return false
+    const sp = line.indexOf(' ')
+    if (sp > 0) {
+      // the usual `<integer µs or ns> <json>`: digits straight to µs (ns: the last three dropped)
+      const unit = ctx.unit ?? tsUnitOf(sp)
+      if (unit === 'us' || unit === 'ns') {
+        const end = unit === 'ns' ? sp - 3 : sp
+        let v = 0
+        let i = 0
+        for (; i < sp; i++) {
+          const c = line.charCodeAt(i)
+          if (c < 48 || c > 57) break
+          if (i < end) v = v * 10 + (c - 48)
+        }
+        if (i === sp) {
+          ctx.unit = unit
+          ctx.stats.lines++
+          this.localTs = v
+          this.start = sp + 1
+          return true
+        }
+      }
+    }
+    if (line.trim().length === 0) return false
+    ctx.stats.lines++
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line
+    const parts = splitLine(ctx, text)
+    if (!parts) return false
+    const [tok, json] = parts
+    if (ctx.unit === undefined) {
+      const dot = tok.indexOf('.')
+      ctx.unit = tsUnitOf(dot < 0 ? tok.length : dot)
+      if (!ctx.unit) fail(ctx, `cannot tell the unit of timestamp ${tok}`)
+    }
+    this.localTs = toMicros(tok, ctx.unit)
+    this.start = line.length - json.length - (text.length === line.length ? 0 : 1)
+    return true
+  }
+
+  parse(line: string): MarketEvent | null {
+    const ctx = this.ctx
+    // parseLine counts nothing: the line was counted by head()
+    const ev = parseLine(ctx, line.endsWith('\r') ? line.slice(0, -1) : line)
+    if (ev) ctx.stats.events++
+    return ev
   }
 }
 

@@ -14,7 +14,8 @@ import {basename, dirname, join} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
-import {detectRawSymbol, readRaw, readRawBatches} from './raw-reader.js'
+import type {LineBatch} from '../market/lines.js'
+import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
 import {kindOfName, readTardis} from './tardis-reader.js'
 import {checkReplayPaths, guardedBatches, newGuardStats, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
 
@@ -140,6 +141,11 @@ export interface ReplaySource extends MarketSource {
   batches(): AsyncIterable<MarketEvent[]>
   /** what the input checks skipped and passed (filled while `batches()` is read) */
   guard: ReplayGuardStats
+  /**
+   * What the replay driver reads: raw captures as lines (the byte scanner reads them, the
+   * JSON.parse path only what it does not handle), a Tardis recording as event batches
+   */
+  input(): AsyncIterable<MarketEvent[]> | {symbol: string; lines: AsyncIterable<LineBatch>}
 }
 
 /** Group a per-event stream into batches. */
@@ -198,7 +204,10 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
   const first = await named(paths[0], () => openReplaySource(paths[0], opts))
   const raw = first.instrumentFrom !== 'meta' && !(await stat(paths[0])).isDirectory() && kindOfName(basename(paths[0])) === undefined
   if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
-  if (!raw) return {...first, guard, batches: () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)}
+  if (!raw) {
+    const batches = () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)
+    return {...first, guard, batches, input: batches}
+  }
   // raw captures: one stream, in the order given (e.g. a day pair), each file checked
   // against the one before (order, overlap, gap); other symbols' lines skipped and counted.
   // The loop does not use book tickers: the reader leaves them out unparsed
@@ -206,5 +215,7 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
   const events = async function* (): AsyncGenerator<MarketEvent> {
     for await (const b of batches()) yield* b
   }
-  return {...first, events, batches, guard}
+  // the line path (byte scanner, record/raw-reader.ts readRawLineBatches) is not used here yet:
+  // the input checks above work on event batches; `input()` is where it switches over
+  return {...first, events, batches, guard, input: batches}
 }

@@ -100,7 +100,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     }
     const res = await runReplay(
       {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
-      src.batches(),
+      src.input(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
     )
     // the documented rule (docs/RELIABILITY.md): other symbols' lines are skipped, counted and said
@@ -137,14 +137,15 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   } finally {
     await rest.close()
   }
-  // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
-  const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs})
+  // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason);
+  // the feed keeps the symbol's one book (scanned once per message); the engine and the paper venue read it
+  const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs, output: 'book'})
   metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
   metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper,
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper, sync: feed.depthSync(symbol),
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },

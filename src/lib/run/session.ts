@@ -7,6 +7,7 @@
  */
 import {renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {DepthSync} from '../book/sync.js'
 import {type Clock, SystemClock, wallClock} from '../clock/clock.js'
 import {type MmConfig, resolveConfig} from '../config/index.js'
 import {UsageError} from '../domain/errors.js'
@@ -20,7 +21,7 @@ import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {Engine} from '../engine/engine.js'
 import {LiveDriver, type LiveMarketSource} from '../engine/live-driver.js'
-import {ReplayDriver, type ReplayOptions} from '../engine/replay-driver.js'
+import {ReplayDriver, type ReplayInput, type ReplayOptions} from '../engine/replay-driver.js'
 import type {ReportQueue} from '../venue/types.js'
 import type {Position} from '../orders/position.js'
 import type {VenueFactory} from './venues.js'
@@ -59,6 +60,8 @@ export interface SessionOptions {
   venue: VenueFactory
   /** state.json keeper (live and live dry-run; a replay keeps no state) */
   keeper?: StateKeeper
+  /** the symbol's one synced book when the feed keeps it (live); default: a new one */
+  sync?: DepthSync
 }
 
 export interface SessionResult {
@@ -90,10 +93,11 @@ export class Session {
     const m = o.metrics
     this.metrics = m
     const lg = o.logger?.child({run: run.id})
-    const {venue, reports} = o.venue({instrument: o.instrument, clock, config: o.config})
+    const sync = o.sync ?? new DepthSync(o.instrument)
+    const {venue, reports} = o.venue({instrument: o.instrument, clock, config: o.config, book: sync.book})
     this.reports = reports
     this.engine = new Engine({
-      instrument: o.instrument, core, venue, reports, clock, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition,
+      instrument: o.instrument, core, venue, reports, clock, sync, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
       log: (ev: RunEvent) => {
@@ -134,13 +138,13 @@ export class Session {
 export type {ReplayOptions}
 
 /** Replay a recording through the session on a virtual clock driven by the venue timestamps. */
-export async function runReplay(o: SessionOptions, batches: AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]>, r: ReplayOptions): Promise<SessionResult> {
+export async function runReplay(o: SessionOptions, input: ReplayInput, r: ReplayOptions): Promise<SessionResult> {
   const metrics = o.metrics
-  const driver = new ReplayDriver(wallClock, metrics ? (_ev, tickMs) => metrics.onTick(tickMs) : undefined)
+  const driver = new ReplayDriver(wallClock, metrics ? (_ev, tickMs) => metrics.onTick(tickMs) : undefined, metrics ? (tickMs) => metrics.onTick(tickMs) : undefined)
   const s = new Session(o, driver.clock)
   let end: Awaited<ReturnType<ReplayDriver['run']>>
   try {
-    end = await driver.run(s.engine, batches, r)
+    end = await driver.run(s.engine, input, r)
   } catch (error) {
     // refused input (exit 2: out of order, overlapping files, a corrupt file …): nothing is left behind
     if ((error as {exitCode?: number}).exitCode === 2) s.discard()
@@ -170,7 +174,7 @@ export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {dur
   })
   const driver = new LiveDriver(e, {
     clock, reports: s.reports, durationMs: r.durationMs, stop: r.stop, stopBoundMs: r.stopBoundMs, onSynced: o.onSynced, onProgress: r.onProgress,
-    onEvent: metrics ? (_ev, tickMs) => metrics.onTick(tickMs) : undefined,
+    onEvent: metrics ? (tickMs) => metrics.onTick(tickMs) : undefined,
   })
   // state.json: kept from here (lock taken by the caller); control requests reach the engine and wake the loop at once
   o.keeper?.attach(e, o.instrument, {runId: s.runName, runDir: s.runDir}, () => driver.wakeNow())

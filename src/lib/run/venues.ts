@@ -4,6 +4,7 @@
  * seam for the Binance venue (live trading, or pointed at `mm sim`): a factory that
  * returns the same pair.
  */
+import type {BookView} from '../book/types.js'
 import type {Clock} from '../clock/clock.js'
 import {type MmConfig, paperVenueOptions} from '../config/index.js'
 import type {Instrument} from '../domain/instrument.js'
@@ -15,6 +16,8 @@ export interface VenueContext {
   instrument: Instrument
   clock: Clock
   config: MmConfig
+  /** the symbol's one synced book (a simulated venue reads it; a real one ignores it) */
+  book: BookView
 }
 
 export interface VenueHandle {
@@ -26,8 +29,8 @@ export interface VenueHandle {
 export type VenueFactory = (ctx: VenueContext) => VenueHandle
 
 /** The in-process paper venue (dry-run and replay). */
-export const paperVenue: VenueFactory = ({instrument, clock, config}) => {
+export const paperVenue: VenueFactory = ({instrument, clock, config, book}) => {
   const reports = new ReportQueue()
-  const venue = new PaperVenue({instrument, clock, sink: reports, config: paperVenueOptions(config)})
+  const venue = new PaperVenue({instrument, clock, sink: reports, config: paperVenueOptions(config), book})
   return {venue, reports}
 }

@@ -13,9 +13,20 @@
  *
  * A snapshot's `localTs` is the response time, or the receive time of the first buffered
  * update applied on top of it if that is earlier, so a recording stays monotonic.
+ *
+ * Two outputs (`output`):
+ *  - 'events' (the recorder): the above MarketEvents, in the venue's strings;
+ *  - 'book' (the trading loop): each frame is read once by the byte scanner straight into
+ *    ticks and steps and applied to the symbol's one synced book (`depthSync(symbol)`,
+ *    which the engine and the paper venue read): `before-book` (venue time µs) just
+ *    before a message changes the book, `book` after one was applied, `trade` with the
+ *    scanner holding a trade in ticks/steps. What the scanner does not handle goes through
+ *    JSON.parse (`event` for a trade read that way). The sync object is kept for the
+ *    feed's life (a resync resets it), so readers may hold it.
  */
 import {EventEmitter} from 'node:events'
-import {DepthSync} from '../../book/sync.js'
+import {DepthScanner, SCAN_BAD, SCAN_DEPTH, SCAN_FALLBACK, SCAN_OTHER, SCAN_TRADE} from '../../book/scan.js'
+import {type DepthResult, DepthSync, NO_ID} from '../../book/sync.js'
 import type {BookView} from '../../book/types.js'
 import type {Endpoints} from '../../cli/endpoints.js'
 import {streamUrl} from '../../cli/endpoints.js'
@@ -55,6 +66,8 @@ export interface LiveFeedOptions {
   syncBudgetMs?: number
   /** a snapshot the stream never bridges (it is ahead of the stream) is dropped after this long, ms; default 2000 */
   bridgeTimeoutMs?: number
+  /** 'events' (default): MarketEvents in strings; 'book': scanner → the one book (see above) */
+  output?: 'events' | 'book'
 }
 
 export interface FeedStats {
@@ -81,6 +94,12 @@ export interface LiveFeedEvents {
   fatal: [err: VenueError]
   /** a frame that could not be used (symbol when known) — counted in badFrames */
   bad: [info: {symbol?: string; detail: string}]
+  /** output 'book': a message of venue time `ts` (µs) is about to change the symbol's book */
+  'before-book': [ts: number]
+  /** output 'book': a message was applied to the symbol's book */
+  book: [result: DepthResult, ts: number, localTs: number]
+  /** output 'book': a trade, held by the scanner (price in ticks, qty in steps, side) until the next frame */
+  trade: [scanner: DepthScanner, ts: number, localTs: number]
 }
 
 interface SymState {
@@ -101,6 +120,8 @@ interface SymState {
   synced: boolean
   everSynced: boolean
   snapshots: number
+  /** bumped at each restart (a snapshot fetched before it is stale) */
+  gen: number
 }
 
 export class LiveFeed extends EventEmitter<LiveFeedEvents> {
@@ -116,6 +137,8 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   private stopped = false
   private readyWaiters: {resolve: () => void; reject: (e: Error) => void}[] = []
   private ownsRest: boolean
+  private readonly bookMode: boolean
+  private readonly scanner: DepthScanner | undefined
 
   constructor(opts: LiveFeedOptions) {
     super()
@@ -123,6 +146,9 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     this.clock = opts.clock ?? nowMicros
     this.random = opts.random ?? Math.random
     this.ownsRest = !opts.rest
+    this.bookMode = opts.output === 'book'
+    this.scanner = this.bookMode && opts.instruments.length > 0 ? new DepthScanner(opts.instruments[0]) : undefined
+    if (this.bookMode && opts.instruments.length !== 1) throw new Error("LiveFeed: output 'book' takes one instrument")
     this.rest = opts.rest ?? new BinancePublicRest({baseUrl: opts.endpoints.rest})
     const pub: string[] = []
     const market: string[] = []
@@ -141,9 +167,10 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         snapshots: 0,
         unsyncedSince: wallClock.now(),
         why: 'waiting for the first snapshot',
+        gen: 0,
       })
     }
-    const wsOpts = {clock: this.clock, ...opts.ws}
+    const wsOpts = {clock: this.clock, ...opts.ws, raw: this.bookMode}
     this.publicClient = new StreamClient({...wsOpts, url: streamUrl(opts.endpoints, 'public', pub)})
     this.wire(this.publicClient, 'public')
     if (market.length > 0) {
@@ -249,6 +276,7 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   private wire(c: StreamClient, route: 'public' | 'market'): void {
     c.on('message', (_stream, data, localTs) => this.onMessage(data, localTs))
     c.on('bad', ({stream, detail}) => this.badFrame(stream?.split('@')[0], `not JSON: ${detail}`))
+    c.on('text', (text, localTs) => this.onText(text, localTs))
     c.on('open', ({reconnect}) => {
       if (route !== 'public') return
       for (const s of this.syms.values()) {
@@ -265,7 +293,8 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
           this.emit('gap', {symbol: s.inst.symbol, reason: `disconnected (${reason})`})
         }
         // drop the book at once: it is not whole until the reconnect's snapshot
-        s.sync = new DepthSync(s.inst)
+        s.sync.reset()
+        s.gen++
         s.pending = []
         this.setLive(s, false, `disconnected (${reason}: ${detail})`)
       }
@@ -288,7 +317,8 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   private restart(s: SymState, reason: string, counted: boolean): void {
     clearTimeout(s.retryTimer)
     s.retryTimer = undefined
-    s.sync = new DepthSync(s.inst)
+    s.sync.reset()
+    s.gen++
     s.pending = []
     s.synced = false
     this.setLive(s, false, reason)
@@ -296,6 +326,44 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
       this.counters.resyncs++
       this.emit('resync', {symbol: s.inst.symbol, reason})
     }
+  }
+
+  /** output 'book': one frame, scanned once into the one book */
+  private onText(text: string, localTs: number): void {
+    const sc = this.scanner as DepthScanner
+    const code = sc.scan(text)
+    if (code === SCAN_OTHER) return
+    if (code === SCAN_FALLBACK) {
+      let j: unknown
+      try {
+        j = JSON.parse(text)
+      } catch (error) {
+        this.badFrame(/"stream":"([a-z0-9]+)@/.exec(text.slice(0, 64))?.[1], `not JSON: ${(error as Error).message}`)
+        return
+      }
+      const env = j as {stream?: unknown; data?: unknown}
+      this.onMessage(env && typeof env.stream === 'string' && env.data !== undefined ? env.data : j, localTs)
+      return
+    }
+    const s = this.syms.values().next().value as SymState
+    if (!sc.symbolIs(s.inst.symbol)) return
+    const ts = sc.ts === NO_ID ? localTs : sc.ts
+    if (code === SCAN_TRADE) {
+      this.counters.events++
+      this.emit('trade', sc, ts, localTs)
+      return
+    }
+    if (code === SCAN_BAD) {
+      if (sc.isTrade) this.emit('warn', `${s.inst.symbol}: trade left out: ${sc.error}`)
+      else this.afterDepth(s, s.sync.onBadMessage(sc.error), undefined, ts, localTs, false)
+      return
+    }
+    if (code === SCAN_DEPTH) {
+      if (s.sync.state !== 'awaiting-snapshot') this.emit('before-book', ts)
+      const wasBridging = s.sync.state === 'bridging'
+      this.afterDepth(s, s.sync.onDepthLevels(sc.U, sc.u, sc.pu, ts, sc.batch, localTs), undefined, ts, localTs, wasBridging)
+    }
+    // a snapshot on the stream is not a Binance message: ignored
   }
 
   private onMessage(data: unknown, localTs: number): void {
@@ -311,41 +379,53 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     const s = this.syms.get(ev.symbol)
     if (!s) return
     if (ev.kind === 'depth') {
+      if (this.bookMode && s.sync.state !== 'awaiting-snapshot') this.emit('before-book', ev.ts)
       const wasBridging = s.sync.state === 'bridging'
-      const r = s.sync.onDepth(ev, localTs)
-      if (r === 'applied') {
-        s.synced = true
-        if (wasBridging || s.unsyncedSince !== undefined) this.setLive(s, true)
-        this.out(ev)
-      } else if (r === 'dropped' && s.sync.state === 'bridging' && s.snapshotAt !== undefined && localTs - s.snapshotAt > (this.o.bridgeTimeoutMs ?? 2000) * 1000) {
-        // the snapshot is ahead of the stream: no event will ever bridge it
-        const why = `snapshot lastUpdateId is ahead of the stream (not bridged after ${this.o.bridgeTimeoutMs ?? 2000} ms)`
-        this.emit('warn', `${s.inst.symbol}: ${why}; fetching another`)
-        this.counters.gaps++
-        this.emit('gap', {symbol: s.inst.symbol, reason: why})
-        this.restart(s, why, true)
-        s.pending = [ev]
-        this.scheduleRetry(s)
-      } else if (r === 'buffered') {
-        s.pending.push(ev)
-        if (s.pending.length > 10_000) s.pending.shift()
-      } else if (r === 'gap') {
-        this.counters.gaps++
-        s.synced = false
-        s.pending = [ev]
-        this.setLive(s, false, s.sync.lastResyncReason || 'sequence gap')
-        this.emit('gap', {symbol: s.inst.symbol, reason: s.sync.lastResyncReason || 'sequence gap'})
-        if (s.everSynced) {
-          this.counters.resyncs++
-          this.emit('resync', {symbol: s.inst.symbol, reason: 'gap'})
-        }
-        // paced by the shared backoff: a stream whose every diff is bad is no snapshot storm
-        this.scheduleRetry(s)
-      }
+      this.afterDepth(s, s.sync.onDepth(ev, localTs), ev, ev.ts, localTs, wasBridging)
       return
     }
+    if (this.bookMode && ev.kind === 'ticker') return
     this.out(ev)
   }
+
+  /** A depth message went to the sync: emit it (applied), keep it (buffered) or resync (gap). */
+  private afterDepth(s: SymState, r: DepthResult, ev: DepthEvent | undefined, ts: number, localTs: number, wasBridging: boolean): void {
+    if (r === 'applied') {
+      s.synced = true
+      if (wasBridging || s.unsyncedSince !== undefined) this.setLive(s, true)
+      if (this.bookMode) {
+        this.counters.events++
+        this.emit('book', r, ts, localTs)
+      } else if (ev) this.out(ev)
+    } else if (r === 'dropped' && s.sync.state === 'bridging' && s.snapshotAt !== undefined && localTs - s.snapshotAt > (this.o.bridgeTimeoutMs ?? 2000) * 1000) {
+      // the snapshot is ahead of the stream: no event will ever bridge it
+      const why = `snapshot lastUpdateId is ahead of the stream (not bridged after ${this.o.bridgeTimeoutMs ?? 2000} ms)`
+      this.emit('warn', `${s.inst.symbol}: ${why}; fetching another`)
+      this.counters.gaps++
+      this.emit('gap', {symbol: s.inst.symbol, reason: why})
+      this.restart(s, why, true)
+      s.pending = ev && !this.bookMode ? [ev] : []
+      this.scheduleRetry(s)
+    } else if (r === 'buffered') {
+      if (!this.bookMode && ev) {
+        s.pending.push(ev)
+        if (s.pending.length > 10_000) s.pending.shift()
+      }
+    } else if (r === 'gap') {
+      this.counters.gaps++
+      s.synced = false
+      s.pending = ev && !this.bookMode ? [ev] : []
+      this.setLive(s, false, s.sync.lastResyncReason || 'sequence gap')
+      this.emit('gap', {symbol: s.inst.symbol, reason: s.sync.lastResyncReason || 'sequence gap'})
+      if (s.everSynced) {
+        this.counters.resyncs++
+        this.emit('resync', {symbol: s.inst.symbol, reason: 'gap'})
+      }
+      // paced by the shared backoff: a stream whose every diff is bad is no snapshot storm
+      this.scheduleRetry(s)
+    }
+  }
+
 
   private out(ev: MarketEvent): void {
     this.counters.events++
@@ -356,10 +436,11 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     if (this.stopped || s.fetching || !s.sync.needsSnapshot || !this.publicClient.isOpen) return
     s.fetching = true
     const sync = s.sync
+    const gen = s.gen
     this.rest.depth(s.inst.symbol, this.o.snapshotLimit ?? 1000).then(
       (snap) => {
         s.fetching = false
-        if (this.stopped || s.sync !== sync) {
+        if (this.stopped || s.gen !== gen) {
           this.fetchSnapshot(s)
           return
         }
@@ -368,6 +449,7 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         const applied = s.pending.filter((e) => (e.u ?? 0) >= L)
         const localTs = applied.length > 0 ? Math.min(now, applied[0].localTs) : now
         const ev = snapshotEvent(s.inst.symbol, snap, localTs)
+        if (this.bookMode) this.emit('before-book', ev.ts)
         const r = sync.onSnapshot(ev, localTs)
         if (r !== 'applied') {
           // the snapshot did not bridge the buffered events (or was malformed): start over
@@ -381,8 +463,13 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         s.synced = true
         s.snapshotAt = now
         if (sync.state === 'live') this.setLive(s, true)
-        this.out(ev)
-        for (const e of applied) this.out(e)
+        if (this.bookMode) {
+          this.counters.events++
+          this.emit('book', r, ev.ts, localTs)
+        } else {
+          this.out(ev)
+          for (const e of applied) this.out(e)
+        }
         if (!s.everSynced) {
           s.everSynced = true
           if ([...this.syms.values()].every((x) => x.everSynced)) {

@@ -40,6 +40,8 @@ export interface StreamClientOptions {
   handshakeTimeoutMs?: number
   /** a connection that stayed up this long resets the reconnect backoff, ms; default 30 s */
   stableMs?: number
+  /** emit each frame's text (`text`) instead of parsing it (`message`): for a byte scanner */
+  raw?: boolean
 }
 
 export type DownReason = 'closed' | 'error' | 'silent' | 'lifetime' | 'handshake'
@@ -48,6 +50,8 @@ export interface StreamClientEvents {
   open: [info: {reconnect: boolean; connection: number}]
   /** one parsed frame: combined-stream name (if any), payload, local receive time µs */
   message: [stream: string | undefined, data: unknown, localTs: number]
+  /** one frame's text, unparsed, and its local receive time µs (option `raw`) */
+  text: [text: string, localTs: number]
   /** the connection went away; `retryInMs` until the next attempt */
   down: [info: {reason: DownReason; detail: string; retryInMs: number}]
   fatal: [err: VenueError]
@@ -70,13 +74,15 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private silenceTimer?: NodeJS.Timeout
   private lifetimeTimer?: NodeJS.Timeout
   private retryTimer?: NodeJS.Timeout
-  private readonly o: Required<Omit<StreamClientOptions, 'url'>>
+  private readonly o: Required<Omit<StreamClientOptions, 'url' | 'raw'>>
   /** the shared reconnect pace (../backoff.ts): resets only after a connection held stableMs */
   private readonly backoff: Backoff
+  private readonly raw: boolean
 
   constructor(opts: StreamClientOptions) {
     super()
     this.url = opts.url
+    this.raw = opts.raw === true
     this.o = {
       silenceMs: opts.silenceMs ?? 60_000,
       maxLifetimeMs: opts.maxLifetimeMs ?? 23.5 * 3600_000,
@@ -157,6 +163,10 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       const localTs = this.o.clock()
       this.silenceTimer?.refresh()
       this.messages++
+      if (this.raw) {
+        this.emit('text', raw.toString(), localTs)
+        return
+      }
       let j: unknown
       const text = raw.toString()
       try {

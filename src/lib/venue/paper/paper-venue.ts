@@ -3,9 +3,14 @@
  *
  *  - `submit(action)` stamps the send time from the injected Clock; the request reaches the
  *    matching engine `entry` ms later (FIFO: a later request never overtakes an earlier one).
- *  - `onMarket(ev)` feeds the same MarketEvents the strategy sees. The venue runs on
- *    exchange time (`ev.ts`, µs → ms): requests due at or before an event are decided on the
- *    book as it was just before that event, then the event is applied.
+ *  - market data: the venue reads the one synced book of its symbol (`book`, shared with
+ *    the engine and updated once per message by the feed). The engine tells it around each
+ *    book message: `beforeBook(t)` — requests due at or before the message are decided on
+ *    the book as it was just before it — and `afterBook()` — resting orders see their
+ *    level's change (queue) and a crossing opposite best fills them; trades arrive as
+ *    integers through `onTrade`. The venue runs on exchange time (ms).
+ *  - stand-alone (tests, tools: no `book` given), `onMarket(ev)` keeps a book of its own
+ *    from MarketEvents and does the same.
  *  - every report is pushed into the sink stamped `ts = venueTs + response` (never earlier
  *    than the previous report), so the strategy learns it only then.
  *
@@ -38,7 +43,14 @@ export interface PaperVenueOptions {
   fees?: FeeModel
   /** signed starting position in steps (reduce-only checks) */
   position?: Steps
+  /**
+   * The symbol's one synced book, read (never written) by the venue; the caller calls
+   * beforeBook/afterBook around each update. Absent: the venue keeps its own from onMarket.
+   */
+  book?: BookView
 }
+
+const SIDES: readonly BookSide[] = ['bid', 'ask']
 
 interface InFlight {
   arrival: number
@@ -52,8 +64,12 @@ export class PaperVenue implements Venue {
   private readonly clock: Clock
   private readonly sink: ReportSink
   private readonly latency: LatencyModel
-  private readonly levels = new LevelBook()
+  /** stand-alone only: the venue's own book, fed by onMarket */
+  private readonly levels: LevelBook | undefined
+  private readonly view: BookView
   private readonly engine: MatchingEngine
+  /** levels of our resting orders before a book update: side, price, quantity (flat triples) */
+  private watched: Array<BookSide | number> = []
   private readonly inflight: InFlight[] = []
   private lastArrival = Number.NEGATIVE_INFINITY
   private lastReportTs = Number.NEGATIVE_INFINITY
@@ -67,7 +83,9 @@ export class PaperVenue implements Venue {
     this.latency = o.latency ?? new ConstantLatency(this.config.entryLatencyMs, this.config.responseLatencyMs)
     const queue = o.queue ?? makeQueueModel(this.config.queueModel, {power: this.config.queuePower, logUnit: Number(o.instrument.spec.stepSize)})
     const fees = o.fees ?? new RateFees(o.instrument, this.config.makerFeeRate, this.config.takerFeeRate)
-    this.engine = new MatchingEngine({inst: o.instrument, book: this.levels, queue, fees, position: o.position, emit: (r) => this.deliver(r)})
+    this.levels = o.book ? undefined : new LevelBook()
+    this.view = o.book ?? (this.levels as LevelBook)
+    this.engine = new MatchingEngine({inst: o.instrument, book: this.view, queue, fees, position: o.position, emit: (r) => this.deliver(r)})
   }
 
   // ---- Venue ------------------------------------------------------------------
@@ -90,21 +108,59 @@ export class PaperVenue implements Venue {
 
   // ---- market data ------------------------------------------------------------
 
+  /**
+   * A message is about to change the shared book at venue time `ms`: decide the requests
+   * due by then on the book as it is, and note the levels of our resting orders.
+   */
+  beforeBook(ms: number): void {
+    const t = Math.max(ms, this.venueNow)
+    this.processArrivals(t)
+    this.venueNow = t
+    const w = this.watched
+    w.length = 0
+    if (this.engine.openCount === 0) return
+    for (const side of SIDES) for (const price of this.engine.pricesOn(side)) w.push(side, price, this.view.qtyAt(side, price))
+  }
+
+  /** The shared book changed: queue positions follow the levels of our orders; crossed orders fill. */
+  afterBook(): void {
+    const w = this.watched
+    for (let i = 0; i < w.length; i += 3) {
+      const side = w[i] as BookSide
+      const price = w[i + 1] as number
+      const prev = w[i + 2] as number
+      const next = this.view.qtyAt(side, price)
+      if (next !== prev) this.engine.levelChanged(side, price, prev, next)
+    }
+    w.length = 0
+    this.engine.checkCross(this.venueNow)
+  }
+
+  /** A public trade (aggressor side, ticks, steps) at venue time `ms`. */
+  onTrade(side: 'buy' | 'sell', price: number, qty: Steps, ms: number): void {
+    const t = Math.max(ms, this.venueNow)
+    this.processArrivals(t)
+    this.venueNow = t
+    this.engine.trade(side, price, qty, t)
+  }
+
+  /** Stand-alone feed (no shared book): MarketEvents with the venue's strings. */
   onMarket(ev: MarketEvent): void {
     if (ev.symbol.toUpperCase() !== this.inst.symbol) return
+    if (!this.levels && ev.kind !== 'trade') throw new Error('PaperVenue.onMarket: book messages go to the shared book (beforeBook/afterBook)')
     const t = Math.max(ev.ts / 1000, this.venueNow)
     this.processArrivals(t)
     this.venueNow = t
     switch (ev.kind) {
       case 'snapshot':
         this.applySnapshot(ev.bids, ev.asks)
-        this.levels.lastUpdateTs = ev.ts
+        ;(this.levels as LevelBook).lastUpdateTs = ev.ts
         this.engine.checkCross(t)
         break
       case 'depth':
         this.applyLevels('bid', ev.bids)
         this.applyLevels('ask', ev.asks)
-        this.levels.lastUpdateTs = ev.ts
+        ;(this.levels as LevelBook).lastUpdateTs = ev.ts
         this.engine.checkCross(t)
         break
       case 'trade':
@@ -150,7 +206,7 @@ export class PaperVenue implements Venue {
 
   /** the replayed book as the matching engine sees it */
   get book(): BookView {
-    return this.levels
+    return this.view
   }
 
   // ---- internals --------------------------------------------------------------
@@ -170,23 +226,25 @@ export class PaperVenue implements Venue {
   }
 
   private applyLevels(side: BookSide, levels: readonly Level[]): void {
+    const book = this.levels as LevelBook
     for (const [p, q] of levels) {
       const price = this.inst.priceToTicks(p)
       const qty = this.inst.qtyToSteps(q)
-      const prev = this.levels.set(side, price, qty)
+      const prev = book.set(side, price, qty)
       if (this.engine.hasOrdersAt(side, price)) this.engine.levelChanged(side, price, prev, qty)
     }
   }
 
   private applySnapshot(bids: readonly Level[], asks: readonly Level[]): void {
+    const book = this.levels as LevelBook
     const watched: Array<[BookSide, number, Steps]> = []
-    for (const side of ['bid', 'ask'] as const) {
-      for (const price of this.engine.pricesOn(side)) watched.push([side, price, this.levels.qtyAt(side, price)])
+    for (const side of SIDES) {
+      for (const price of this.engine.pricesOn(side)) watched.push([side, price, book.qtyAt(side, price)])
     }
-    this.levels.clear()
-    for (const [p, q] of bids) this.levels.set('bid', this.inst.priceToTicks(p), this.inst.qtyToSteps(q))
-    for (const [p, q] of asks) this.levels.set('ask', this.inst.priceToTicks(p), this.inst.qtyToSteps(q))
-    for (const [side, price, prev] of watched) this.engine.levelChanged(side, price, prev, this.levels.qtyAt(side, price))
+    book.clear()
+    for (const [p, q] of bids) book.set('bid', this.inst.priceToTicks(p), this.inst.qtyToSteps(q))
+    for (const [p, q] of asks) book.set('ask', this.inst.priceToTicks(p), this.inst.qtyToSteps(q))
+    for (const [side, price, prev] of watched) this.engine.levelChanged(side, price, prev, book.qtyAt(side, price))
   }
 
   private deliver(r: VenueReport): void {
