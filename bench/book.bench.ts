@@ -7,6 +7,11 @@
  *      (id checks, buffering, apply) + top-of-book read after every message
  *  (b') ours, scanner path: DepthScanner (text → ticks/steps, no objects) + DepthSync +
  *      top-of-book read after every message
+ *  (b'') ours, the product's feed path: the capture lines (time column included) through
+ *      the calls the replay driver and Engine.onScanned make for a book message — the raw
+ *      reader's line decoder (receive time), DepthScanner.scan, DepthSync.onDepthLevels /
+ *      onSnapshotLevels — + top-of-book read (the paper venue's hooks and decisions are
+ *      the full loop's, bench/replay.bench.ts). The live feed makes the same scan + sync calls.
  *  (c) ccxt's OrderBook, fed as ccxt's binance handler does (JSON.parse, parseFloat of
  *      each price/amount, bookside.store) + top-of-book read after every message
  *
@@ -16,7 +21,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {gunzipSync} from 'node:zlib'
-import {DepthScanner} from '../src/lib/book/scan.js'
+import {DepthScanner, SCAN_DEPTH, SCAN_SNAPSHOT} from '../src/lib/book/scan.js'
+import {rawLineDecoder} from '../src/lib/record/raw-reader.js'
 import {DepthSync} from '../src/lib/book/sync.js'
 import {Instrument} from '../src/lib/domain/instrument.js'
 import type {DepthEvent, SnapshotEvent} from '../src/lib/market/events.js'
@@ -33,16 +39,41 @@ const inst = new Instrument({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.0
 
 /** the book messages of the stream, JSON text only (the capture's time column cut off) */
 function loadMessages(): string[] {
-  const msgs: string[] = []
+  return loadLines().map((line) => (' ' + line.slice(line.indexOf(' ') + 1)).slice(1))
+}
+
+/** the same messages as capture lines, time column included */
+function loadLines(): string[] {
+  const lines: string[] = []
   for (const f of FILES) {
     const text = gunzipSync(readFileSync(sharedData(f))).toString('utf8')
     for (const line of text.split('\n')) {
       if (!line.includes('"depthUpdate"') && !line.includes('"lastUpdateId"')) continue
       // flatten the slice so every variant reads the same plain string
-      msgs.push((' ' + line.slice(line.indexOf(' ') + 1)).slice(1))
+      lines.push((' ' + line).slice(1))
     }
   }
-  return msgs
+  return lines
+}
+
+function oursFeed(lines: string[]): number {
+  const sync = new DepthSync(inst)
+  const sc = new DepthScanner(inst)
+  const d = rawLineDecoder('bench', {symbol: 'ETHUSDT'})
+  const book = sync.book
+  let acc = 0
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]
+    if (!d.head(line)) continue
+    const code = sc.scan(line, d.start)
+    const ts = sc.ts
+    if (code === SCAN_DEPTH) sync.onDepthLevels(sc.U, sc.u, sc.pu, ts, sc.batch, ts)
+    else if (code === SCAN_SNAPSHOT) sync.onSnapshotLevels(sc.lastUpdateId, ts, sc.batch, ts)
+    else throw new Error(`feed path: unexpected scan ${code} ${sc.error}`)
+    acc += book.bestBid() + book.bestAsk() + book.bestBidQty() + book.bestAskQty()
+  }
+  if (sync.gaps !== 0) throw new Error('ours (feed): unexpected gap')
+  return acc
 }
 
 type Raw = {data?: Raw; e?: string; E: number; T?: number; U: number; u: number; pu: number; b: [string, string][]; a: [string, string][]; lastUpdateId?: number; bids: [string, string][]; asks: [string, string][]}
@@ -128,6 +159,7 @@ function ccxtRun(OrderBook: CcxtBookCtor, msgs: string[]): number {
 
 export async function run(): Promise<Record<string, number | string>> {
   const msgs = loadMessages()
+  const lines = loadLines()
   let levels = 0
   for (const m of msgs) {
     const d = (JSON.parse(m) as Raw).data ?? (JSON.parse(m) as Raw)
@@ -138,12 +170,14 @@ export async function run(): Promise<Record<string, number | string>> {
   // the three books must agree before their speed means anything
   const final = (f: (m: string[]) => number) => f(msgs)
   if (final(oursJson) !== final(oursScan)) throw new Error('scanner and JSON paths disagree')
+  if (oursFeed(lines) !== final(oursScan)) throw new Error('feed path and scanner disagree')
 
   const {timings: t, ratioToBaseline: r} = compare(
     {
       parse: () => parseOnly(msgs),
       json: () => oursJson(msgs),
       scan: () => oursScan(msgs),
+      feed: () => oursFeed(lines),
       ccxt: () => ccxtRun(OrderBook, msgs),
     },
     'parse',
@@ -158,6 +192,7 @@ export async function run(): Promise<Record<string, number | string>> {
     json_parse_ms: round(t.parse.medianMs, 2),
     ours_json_ms: round(t.json.medianMs, 2),
     ours_scan_ms: round(t.scan.medianMs, 2),
+    ours_feed_path_ms: round(t.feed.medianMs, 2),
     ccxt_ms: round(t.ccxt.medianMs, 2),
     json_parse_levels_per_s: rate(t.parse.medianMs),
     ours_json_levels_per_s: rate(t.json.medianMs),
@@ -165,6 +200,8 @@ export async function run(): Promise<Record<string, number | string>> {
     ccxt_levels_per_s: rate(t.ccxt.medianMs),
     ours_json_vs_parse_time_ratio: round(r.json),
     ours_scan_vs_parse_time_ratio: round(r.scan),
+    ours_feed_path_vs_parse_time_ratio: round(r.feed),
+    feed_path_target: '≤ 0.6× JSON.parse',
     ccxt_vs_parse_time_ratio: round(r.ccxt),
     ours_scan_speedup_vs_ccxt_x: round(t.ccxt.medianMs / t.scan.medianMs, 2),
   }

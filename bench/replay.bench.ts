@@ -20,7 +20,7 @@ import {gunzipSync} from 'node:zlib'
 import {defaultConfig} from '../src/lib/config/index.js'
 import {Instrument} from '../src/lib/domain/instrument.js'
 import type {LineBatch} from '../src/lib/market/lines.js'
-import {newRawStats, rawLineBatches} from '../src/lib/record/raw-reader.js'
+import {newRawStats, rawLineBatches, rawLineDecoder} from '../src/lib/record/raw-reader.js'
 import {runReplay} from '../src/lib/run/session.js'
 import {paperVenue} from '../src/lib/run/venues.js'
 import {median, round, sharedData} from './lib.js'
@@ -58,8 +58,13 @@ async function ours(files: {path: string; lines: string[]}[], stateDir: string, 
   const lines = function* (): Generator<LineBatch> {
     for (let k = 0; k < passes; k++) {
       for (const f of files) {
-        const src = k === 0 ? f.lines : f.lines.map((l) => shiftLine(l, k * spanMs))
-        yield* rawLineBatches(f.path, src, {symbol: 'ETHUSDT', tickers: false, stats})
+        if (k === 0) {
+          yield* rawLineBatches(f.path, f.lines, {symbol: 'ETHUSDT', tickers: false, stats})
+          continue
+        }
+        // later passes: shifted copies made a batch at a time (nothing kept)
+        const decoder = rawLineDecoder(f.path, {symbol: 'ETHUSDT', tickers: false, stats})
+        for (let i = 0; i < f.lines.length; i += 4096) yield {lines: f.lines.slice(i, i + 4096).map((l) => shiftLine(l, k * spanMs)), decoder}
       }
       onPass?.(k)
     }

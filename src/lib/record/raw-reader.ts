@@ -291,11 +291,16 @@ export async function* readRawLineBatches(paths: string[], opts: RawReadOptions 
   }
 }
 
-/** Lines already in memory (one file's worth, e.g. a benchmark's), as the same batches. */
-export function rawLineBatches(file: string, lines: string[], opts: RawReadOptions = {}, batch = 4096): LineBatch[] {
+/** The decoder of one file's lines held in memory (e.g. a benchmark's). */
+export function rawLineDecoder(file: string, opts: RawReadOptions = {}): RawLineDecoder {
   const stats = opts.stats ?? newRawStats()
   stats.files++
-  const decoder = new RawLineDecoder({file, line: 0, unit: undefined, symbol: opts.symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false})
+  return new RawLineDecoder({file, line: 0, unit: undefined, symbol: opts.symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false})
+}
+
+/** Lines already in memory (one file's worth), as the same batches. */
+export function rawLineBatches(file: string, lines: string[], opts: RawReadOptions = {}, batch = 4096): LineBatch[] {
+  const decoder = rawLineDecoder(file, opts)
   const out: LineBatch[] = []
   for (let i = 0; i < lines.length; i += batch) out.push({lines: lines.slice(i, i + batch), decoder})
   return out
