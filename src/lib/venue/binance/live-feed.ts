@@ -64,7 +64,7 @@ export interface LiveFeedOptions {
    * ends the feed with a fatal E_NO_SYNC naming the last reason, ms; default: no budget
    */
   syncBudgetMs?: number
-  /** a snapshot the stream never bridges (it is ahead of the stream) is dropped after this long, ms; default 2000 */
+  /** a snapshot the stream never bridges (it is ahead of the stream) is dropped after this long, ms; default 5000 (a stream lagging behind the snapshot for less is normal) */
   bridgeTimeoutMs?: number
   /** 'events' (default): MarketEvents in strings; 'book': scanner → the one book (see above) */
   output?: 'events' | 'book'
@@ -397,9 +397,9 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
         this.counters.events++
         this.emit('book', r, ts, localTs)
       } else if (ev) this.out(ev)
-    } else if (r === 'dropped' && s.sync.state === 'bridging' && s.snapshotAt !== undefined && localTs - s.snapshotAt > (this.o.bridgeTimeoutMs ?? 2000) * 1000) {
+    } else if (r === 'dropped' && s.sync.state === 'bridging' && s.snapshotAt !== undefined && localTs - s.snapshotAt > (this.o.bridgeTimeoutMs ?? 5000) * 1000) {
       // the snapshot is ahead of the stream: no event will ever bridge it
-      const why = `snapshot lastUpdateId is ahead of the stream (not bridged after ${this.o.bridgeTimeoutMs ?? 2000} ms)`
+      const why = `snapshot lastUpdateId is ahead of the stream (not bridged after ${this.o.bridgeTimeoutMs ?? 5000} ms)`
       this.emit('warn', `${s.inst.symbol}: ${why}; fetching another`)
       this.counters.gaps++
       this.emit('gap', {symbol: s.inst.symbol, reason: why})
