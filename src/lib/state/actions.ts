@@ -5,6 +5,7 @@
  * close) go through `VenueOps`, which needs API keys and the signed gateway; without it
  * they say what could not be done (exit 3) instead of pretending.
  */
+import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
 import {MmError, PartialError} from '../domain/errors.js'
 import {resumeBlocker} from '../risk/resume.js'
@@ -44,7 +45,7 @@ function markGone(s: StateFile, command: string): void {
   s.process = {...s.process, running: false, endedAt: iso(), endReason: `gone (pid ${s.process.pid} found dead by mm ${command})`}
 }
 
-function iso(ms = Date.now()): string {
+function iso(ms = wallClock.now()): string {
   return new Date(ms).toISOString()
 }
 
@@ -63,9 +64,9 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   const {t} = o
   const notes: string[] = []
   const state = readStateFile(t.path)
-  const q = liveness(t.dir, state, Date.now())
+  const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
-  const until = o.forMs === undefined ? null : iso(Date.now() + o.forMs)
+  const until = o.forMs === undefined ? null : iso(wallClock.now() + o.forMs)
   if (q.kind === 'alive') {
     const r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
     if (!r.ack) {
@@ -80,7 +81,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   }
   if (q.kind === 'hung') {
     // the quote may wake up: the request waits for it; the venue is cancelled from here
-    const now = Date.now()
+    const now = wallClock.now()
     const {writeControlRequest} = await import('./control.js')
     const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
     notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
@@ -156,7 +157,7 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
   const {t} = o
   const notes: string[] = []
   const state = readStateFile(t.path)
-  const q = liveness(t.dir, state, Date.now())
+  const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   if (q.kind === 'alive') {
     const r = await askQuote(t, {kind: 'resume', force: o.force}, o.waitMs)
@@ -171,7 +172,7 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
     const s = readStateFile(t.path)
     const h = s?.halt ?? null
     if (!s || !h) return {...base, via: 'self', resumed: false, halt: null, ack: null, refused: null, notes: [...notes, 'not halted: nothing to resume']}
-    const now = Date.now()
+    const now = wallClock.now()
     const untilMs = h.until === null ? null : Date.parse(h.until)
     if (untilMs !== null && untilMs <= now) notes.push(`the halt had ended by itself at ${h.until}`)
     const block = resumeBlocker({haltKind: h.kind, haltUntilMs: untilMs, nowMs: now, unrealised: s.position.unrealised, stopLoss: o.stopLoss, flat: new PlainDecimal(s.position.net).isZero()})

@@ -3,6 +3,7 @@
  * and a public depth snapshot, the run through a live quote, or — with no quote — what
  * can be done without a venue session.
  */
+import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
 import {MmError, PartialError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
@@ -85,7 +86,7 @@ export interface FlattenOptions {
 export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   const {t} = o
   const state = readStateFile(t.path)
-  const q = liveness(t.dir, state, Date.now())
+  const q = liveness(t.dir, state, wallClock.now())
   if (q.kind === 'alive' && state) return flattenViaQuote(o, q, state)
   if (q.kind === 'hung') throw new MmError('E_QUOTE_HUNG', `${describeLiveness(q)}: flatten needs it to answer, or to be stopped`, {exitCode: 1, suggestion: 'mm halt cancels from here; kill the hung quote, then mm flatten'})
   const notes: string[] = q.kind === 'dead' ? [describeLiveness(q)] : []
@@ -108,8 +109,8 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
     const s = readStateFile(t.path) ?? state
-    if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: new Date().toISOString(), until: null, flatten: true}
-    if (s.process?.running) s.process = {...s.process, running: false, endedAt: new Date().toISOString(), endReason: `gone (pid ${s.process.pid} found dead by mm flatten)`}
+    if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: new Date(wallClock.now()).toISOString(), until: null, flatten: true}
+    if (s.process?.running) s.process = {...s.process, running: false, endedAt: new Date(wallClock.now()).toISOString(), endReason: `gone (pid ${s.process.pid} found dead by mm flatten)`}
     writeStateFile(t.path, s)
     // cancel ours first: a resting order of ours could take the other side of our IOC
     const c = o.cancel ? await o.cancel() : null
@@ -123,7 +124,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
       }
     }
     const inst = instrumentOf(s)
-    const runTag = 'f' + Math.floor(Date.now() / 1000).toString(36).slice(-7)
+    const runTag = 'f' + Math.floor(wallClock.now() / 1000).toString(36).slice(-7)
     let res
     try {
       res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound})
@@ -133,7 +134,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     s.position = {...s.position, net: res.positionAfter, ...(res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) ? {avgCost: null, unrealised: '0'} : {})}
     s.flatten = {requestId: null, maxSlippagePct: o.maxSlip, rounds: res.rounds}
     if (res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) && s.halt?.flatten) s.halt = {...s.halt, flattened: true}
-    s.updatedAt = new Date().toISOString()
+    s.updatedAt = new Date(wallClock.now()).toISOString()
     writeStateFile(t.path, s)
     return {...base, via: 'self', positionBefore: res.positionBefore, positionAfter: res.positionAfter, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
   } finally {

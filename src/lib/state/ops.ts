@@ -4,6 +4,7 @@
  * quote runs. Used by `halt`, `resume`, `flatten` and `status` (kept light: `status`
  * must start fast, so nothing heavy is imported here).
  */
+import {wallClock} from '../clock/clock.js'
 import {existsSync, readdirSync} from 'node:fs'
 import {hostname, userInfo} from 'node:os'
 import {join} from 'node:path'
@@ -71,12 +72,12 @@ export function symbolsIn(stateDir: string): string[] {
 
 /** Take the lock to act without a quote; waits (bounded) while another operator command holds it. */
 export async function lockForCommand(t: Target, command: string, waitMs = 5000): Promise<HeldLock> {
-  const until = Date.now() + waitMs
+  const until = wallClock.now() + waitMs
   for (let i = 0; ; i++) {
     try {
-      return acquireLock(t.dir, command, new Date().toISOString())
+      return acquireLock(t.dir, command, new Date(wallClock.now()).toISOString())
     } catch (error) {
-      if (!(error instanceof LockedError) || error.holder.command === 'quote' || Date.now() >= until || i > 1000) throw error
+      if (!(error instanceof LockedError) || error.holder.command === 'quote' || wallClock.now() >= until || i > 1000) throw error
     }
     await sleep(25)
   }
@@ -84,7 +85,7 @@ export async function lockForCommand(t: Target, command: string, waitMs = 5000):
 
 /** Leave a request for the running quote and wait (bounded) for its acknowledgement in state.json. */
 export async function askQuote(t: Target, req: Omit<ControlFileRequest, 'id' | 'by' | 'at'>, timeoutMs: number): Promise<{request: ControlFileRequest; ack: StateAck | null; state: StateFile | null}> {
-  const now = Date.now()
+  const now = wallClock.now()
   const request = writeControlRequest(t.dir, {...req, by: operator(), at: new Date(now).toISOString()}, now)
   const ack = await waitForState(t, timeoutMs, (s) => s.control?.acks?.find((a) => a.id === request.id) ?? null)
   return {request, ack: ack?.value ?? null, state: ack?.state ?? readStateFile(t.path)}
@@ -92,7 +93,7 @@ export async function askQuote(t: Target, req: Omit<ControlFileRequest, 'id' | '
 
 /** Poll state.json (bounded) until `test` returns a value. */
 export async function waitForState<T>(t: Target, timeoutMs: number, test: (s: StateFile) => T | null): Promise<{value: T; state: StateFile} | null> {
-  const until = Date.now() + timeoutMs
+  const until = wallClock.now() + timeoutMs
   for (let i = 0; i < 100_000; i++) {
     let s: StateFile | null = null
     try {
@@ -105,7 +106,7 @@ export async function waitForState<T>(t: Target, timeoutMs: number, test: (s: St
       const v = test(s)
       if (v !== null) return {value: v, state: s}
     }
-    if (Date.now() >= until) return null
+    if (wallClock.now() >= until) return null
     await sleep(40)
   }
   return null
