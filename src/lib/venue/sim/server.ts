@@ -26,17 +26,10 @@ import type {Level, MarketEvent} from '../../market/events.js'
 import {StringBook} from '../../market/string-book.js'
 import {UsageError} from '../../domain/errors.js'
 import {seededRandom} from '../binance/http.js'
+import type {ReplayInstrument} from '../../record/replay-source.js'
 
-/** an instrument the sim serves (the same shape a recording gives) */
-export interface SimInstrument {
-  symbol: string
-  tickSize: string
-  stepSize: string
-  minQty?: string
-  minNotional?: string
-  baseAsset?: string
-  quoteAsset?: string
-}
+/** an instrument the sim serves: the shape a recording gives */
+export type SimInstrument = ReplayInstrument
 
 export interface SimFaults {
   /** probability a WebSocket message is not sent to a client */
