@@ -36,7 +36,7 @@ describe('readRaw (hftbacktest `<local_ts> <json>` lines)', () => {
     const stats = newRawStats()
     const evs = await readRawAll([p], {stats})
     expect(evs).toEqual([
-      {kind: 'depth', symbol: 'ETHUSDT', ts: 1721347022526000, localTs: 1721347021080838, U: 10, u: 20, pu: 5, bids: [['3422.51', '0.000']], asks: [['3424.99', '5.051']]},
+      {kind: 'depth', symbol: 'ETHUSDT', ts: 1721347022526000, localTs: 1721347021080838, U: 10, u: 20, pu: 5, eventTs: 1721347022530000, bids: [['3422.51', '0.000']], asks: [['3424.99', '5.051']]},
       {kind: 'snapshot', symbol: 'ETHUSDT', ts: 1721347022785000, localTs: 1721347021324133, lastUpdateId: 15, bids: [['3424.98', '207.725']], asks: [['3424.99', '1.000']]},
       {kind: 'trade', symbol: 'ETHUSDT', ts: 1721347022598000, localTs: 1721347021400000, id: '4417', side: 'sell', price: '3424.98', qty: '0.500'},
       {kind: 'trade', symbol: 'ETHUSDT', ts: 1721347022699000, localTs: 1721347021500000, id: '99', side: 'buy', price: '3424.99', qty: '1.000'},

@@ -8,6 +8,8 @@ import {readMeta} from '../../src/lib/record/meta.js'
 import {listTardisFiles, readTardis, readTardisFile} from '../../src/lib/record/tardis-reader.js'
 import {periodNames, TardisWriter} from '../../src/lib/record/tardis-writer.js'
 import {applyBook, scriptedMarket} from '../support/venue.js'
+import {readRaw} from '../../src/lib/record/raw-reader.js'
+import {sharedData} from '../support/shared-data.js'
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mm-tardis-'))
 
@@ -99,6 +101,41 @@ describe('Tardis writer → reader', () => {
     expect(applyBook(back)).toEqual(applyBook(spaced))
     // trades and tickers are all there, in order
     expect(back.filter((e) => e.kind !== 'snapshot' && e.kind !== 'depth')).toEqual(spaced.filter((e) => e.kind === 'trade' || e.kind === 'ticker').map(strip))
+  })
+
+  it("dates a diff row by the message's E, as Tardis does (T stays the loop's venue time); a rotation snapshot too", async () => {
+    // real captured depth messages, where E is a few ms after T
+    const events: MarketEvent[] = []
+    for await (const ev of readRaw([sharedData('hftbacktest/examples/usdm/ethusdt_20240718.gz')], {symbol: 'ETHUSDT'})) {
+      if (ev.kind !== 'depth') continue
+      events.push(ev)
+      if (events.length === 3) break
+    }
+    // the first two, from the capture: "E":1721347022530,"T":1721347022526 and "E":1721347022581,"T":1721347022580
+    expect(events.slice(0, 2).map((e) => [e.ts, e.kind === 'depth' ? e.eventTs : undefined])).toEqual([[1721347022526000, 1721347022530000], [1721347022580000, 1721347022581000]])
+    const root = tmp()
+    const w = new TardisWriter({root, symbol: 'ETHUSDT', trades: false, rotateMs: 60_000})
+    w.write({kind: 'snapshot', symbol: 'ETHUSDT', ts: events[0].ts - 5000, localTs: events[0].localTs - 5000, bids: [['3400.00', '1.000']], asks: [['3423.00', '2.000']]})
+    w.write(events[0])
+    w.write(events[1])
+    // the third message a minute later (local time): a new period, which opens with the book as a snapshot dated like the diff
+    const e3 = {...events[2], localTs: events[2].localTs + 60_000_000} as MarketEvent
+    w.write(e3)
+    const st = await w.close()
+    const rows = (f: string) => gunzipSync(readFileSync(f)).toString().trim().split('\n').slice(1).map((l) => l.split(','))
+    const first = rows(st.files[0])
+    const eOf = (e: MarketEvent) => String(e.kind === 'depth' ? e.eventTs : NaN)
+    expect(first.filter((r) => r[4] === 'false').every((r) => r[2] === eOf(events[0]) || r[2] === eOf(events[1]))).toBe(true)
+    expect(new Set(first.filter((r) => r[4] === 'false').map((r) => r[2]))).toEqual(new Set(['1721347022530000', '1721347022581000']))
+    const second = rows(st.files[1])
+    expect(new Set(second.map((r) => `${r[2]} ${r[4]}`))).toEqual(new Set([`${eOf(e3)} true`, `${eOf(e3)} false`]))
+    // read back: the row timestamp is the event's venue time
+    const back = await all(readTardis(root))
+    expect(back.filter((e) => e.kind === 'depth').map((e) => e.ts)).toEqual([1721347022530000, 1721347022581000, Number(eOf(e3))])
+    const dir = join(root, 'ETHUSDT', '2024-07-18')
+    const metas = readdirSync(dir).filter((f) => f.endsWith('.meta.json'))
+    expect(metas).toEqual(['23-57.meta.json', '23-58.meta.json'])
+    for (const m of metas) expect((await readMeta(join(dir, m))).bookTimestamp).toBe('E')
   })
 
   it('names finer periods HH-MM / HH-MM-SS and never overwrites an earlier run', async () => {

@@ -113,7 +113,7 @@ describe('StreamClient', () => {
 describe('market message parsing', () => {
   it('parses the published depthUpdate, bookTicker and trade fixtures', () => {
     expect(parseMarketMessage({e: 'depthUpdate', E: 123456789, T: 123456788, s: 'BTCUSDT', U: 157, u: 160, pu: 149, b: [['0.0024', '10']], a: [['0.0026', '100']]}, 5)).toEqual(
-      {kind: 'depth', symbol: 'BTCUSDT', ts: 123456788000, localTs: 5, U: 157, u: 160, pu: 149, bids: [['0.0024', '10']], asks: [['0.0026', '100']]},
+      {kind: 'depth', symbol: 'BTCUSDT', ts: 123456788000, localTs: 5, U: 157, u: 160, pu: 149, eventTs: 123456789000, bids: [['0.0024', '10']], asks: [['0.0026', '100']]},
     )
     expect(parseMarketMessage({e: 'bookTicker', u: 400900217, E: 1568014460893, T: 1568014460891, s: 'BNBUSDT', b: '25.35190000', B: '31.21000000', a: '25.36520000', A: '40.66000000'}, 7)).toEqual(
       {kind: 'ticker', symbol: 'BNBUSDT', ts: 1568014460891000, localTs: 7, u: 400900217, bidPrice: '25.35190000', bidQty: '31.21000000', askPrice: '25.36520000', askQty: '40.66000000'},

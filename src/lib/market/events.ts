@@ -5,7 +5,8 @@
  * integer ticks/steps with the Instrument.
  *
  * Timestamps are integer microseconds since the epoch:
- *  - `ts`: the venue's time (depth/trade/ticker: `T` where present else `E`; snapshot: `T`/`E`)
+ *  - `ts`: the venue's time (depth/trade/ticker: `T` where present else `E`; snapshot: `T`/`E`);
+ *    a depth message's `E` is kept apart too (`eventTs`, what a recording's `timestamp` holds)
  *  - `localTs`: when the message arrived at the receiver (recordings keep it)
  */
 export type Level = [price: string, qty: string]
@@ -30,6 +31,11 @@ export interface DepthEvent {
   U?: number
   u?: number
   pu?: number
+  /**
+   * the message's event time `E` (µs) when it had one: what Tardis writes as a book row's
+   * `timestamp`, and so what `mm record` writes (`ts` stays `T` where present: the loop's clock)
+   */
+  eventTs?: number
   bids: Level[]
   asks: Level[]
 }

@@ -22,6 +22,12 @@ export interface RecordingMeta {
   formatVersion: 1
   exchange: string
   symbol: string
+  /**
+   * the venue field a book diff row's `timestamp` holds: 'E' (the event time, Tardis's
+   * convention) in recordings of this version on; absent in older ones, whose diff rows hold
+   * `T` (the transaction time, a few ms earlier). Readers need not care: either is venue time
+   */
+  bookTimestamp?: 'E'
   instrument?: {tickSize: string; stepSize: string; minQty: string; minNotional: string}
   source: {rest?: string; ws?: string[]}
   mmVersion: string

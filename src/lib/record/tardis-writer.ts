@@ -376,7 +376,8 @@ export class TardisWriter {
       }
       case 'depth': {
         if (this.book.valid) this.book.apply(ev.bids, ev.asks)
-        this.writeBook(p, ev.ts, ev.localTs, false, ev.bids, ev.asks)
+        // Tardis's convention: a diff row is dated by the message's event time E (not T)
+        this.writeBook(p, ev.eventTs ?? ev.ts, ev.localTs, false, ev.bids, ev.asks)
         break
       }
       case 'trade': {
@@ -447,6 +448,7 @@ export class TardisWriter {
         formatVersion: 1,
         exchange: this.exchange,
         symbol: this.symbol,
+        bookTimestamp: 'E',
         instrument: this.o.instrument,
         source: this.o.source ?? {},
         mmVersion: this.o.mmVersion ?? 'unknown',
@@ -461,7 +463,7 @@ export class TardisWriter {
     if (old && ev.kind !== 'snapshot' && this.book.valid) {
       const {bids, asks} = this.book.levels()
       const localTs = ev.localTs
-      this.writeBook(p, ev.ts, localTs, true, bids, asks)
+      this.writeBook(p, ev.kind === 'depth' ? ev.eventTs ?? ev.ts : ev.ts, localTs, true, bids, asks)
     }
   }
 

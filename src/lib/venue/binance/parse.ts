@@ -79,6 +79,9 @@ export function parseMarketPayload(o: Record<string, unknown>, stream: string | 
         kind: 'depth', symbol: str(o, 's'), ts: venueTs(o, localTs), localTs,
         U: num(o, 'U'), u: num(o, 'u'), pu: optNum(o, 'pu'), bids: levels(o, 'b'), asks: levels(o, 'a'),
       }
+      // Tardis dates a book row by the event time E (the recorder writes it; the loop runs on T)
+      const E = optNum(o, 'E')
+      if (E !== undefined) ev.eventTs = E * 1000
       return ev
     }
     case 'trade':
