@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
+import {BaseCommand, progressFlag, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {logFlags} from '../lib/cli/log-flags.js'
@@ -47,6 +47,7 @@ export default class Quote extends BaseCommand<typeof Quote> {
     instance: Flags.string({description: 'live: instance name in client order ids (1-4 characters [A-Za-z0-9]; default derived from host and symbol)', helpGroup: 'LIVE'}),
     'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; default: none, metrics off)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
     'metrics-host': Flags.string({description: 'address the metrics endpoint binds (default 127.0.0.1; needs --metrics-port)', helpGroup: 'METRICS'}),
+    ...progressFlag,
     ...logFlags,
     ...stateDirFlag,
     ...venueFlags,
@@ -67,7 +68,9 @@ export default class Quote extends BaseCommand<typeof Quote> {
     }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    // the status line: only on a terminal (off one, nothing until the summary), and not with --no-progress / --json
+    const tty = process.stderr.isTTY === true && !this.jsonEnabled() && f.progress
+    const clearLine = tty ? '\r\u001b[2K' : ''
     // without --log-file or --log-level nothing is logged on stderr (the run's event log has everything; stderr keeps the notes and errors)
     const level = parseLogLevel(f['log-level']) ?? (f['log-file'] ? undefined : 'silent')
     const logger = createLogger({file: f['log-file'], level, base: {command: 'quote', symbol: f.symbol.toUpperCase()}})
@@ -90,10 +93,10 @@ export default class Quote extends BaseCommand<typeof Quote> {
         wallMs: Date.now(),
         stop,
         isStopping: () => stopping,
-        onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`note: ${m}\n`),
+        onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`${clearLine}note: ${m}\n`),
         onProgress: tty ? (line) => process.stderr.write(`\r\u001b[2K${line}`) : undefined,
         metrics: f['metrics-port'] === undefined ? undefined : {port: f['metrics-port'], host: f['metrics-host']},
-        onMetrics: this.jsonEnabled() ? undefined : (url) => process.stderr.write(`metrics: ${url}\n`),
+        onMetrics: this.jsonEnabled() ? undefined : (url) => process.stderr.write(`${clearLine}metrics: ${url}\n`),
         live: f['dry-run']
           ? undefined
           : {
@@ -109,6 +112,10 @@ export default class Quote extends BaseCommand<typeof Quote> {
       this.log(renderSummaryTable(res.summary))
       this.log(`events: ${res.eventLog}`)
       return res
+    } catch (error) {
+      // the one-line error starts on a line of its own
+      if (tty) process.stderr.write('\r\u001b[2K')
+      throw error
     } finally {
       process.off('SIGHUP', onHup)
       process.off('SIGINT', onSignal)

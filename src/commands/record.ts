@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand, venueFlags} from '../lib/cli/base.js'
+import {BaseCommand, progressFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {logFlags, loggerFromFlags} from '../lib/cli/log-flags.js'
@@ -28,6 +28,7 @@ export default class Record extends BaseCommand<typeof Record> {
     'trade-stream': Flags.string({description: "which trade stream: 'trade' (every trade, what mm quote uses) or 'aggTrade' (trades aggregated by taker order)", options: ['trade', 'aggTrade'], default: 'trade'}),
     ticker: Flags.boolean({description: 'record bookTicker (default: off)', default: false, allowNo: true}),
     'metrics-textfile': Flags.string({description: "at the end, write the run's figures to this *.prom file for node_exporter's textfile collector, atomically (default: none)", helpGroup: 'METRICS'}),
+    ...progressFlag,
     ...logFlags,
     ...venueFlags,
   }
@@ -45,7 +46,7 @@ export default class Record extends BaseCommand<typeof Record> {
     const onSignal = () => ac.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const tty = process.stderr.isTTY === true && !this.jsonEnabled()
+    const tty = process.stderr.isTTY === true && !this.jsonEnabled() && f.progress
     const startedMs = Date.now()
     let summary: RecordSummary | undefined
     const {log, close: closeLog} = loggerFromFlags(f, {command: 'record', symbol: symbols.join(',')})
@@ -90,6 +91,7 @@ export default class Record extends BaseCommand<typeof Record> {
       }
       return s
     } catch (error) {
+      if (tty) process.stderr.write('\r\u001b[2K')
       // on stderr the command's one-line error says it already
       if (log.file) log.log('error', 'record_failed', {err: error})
       throw error

@@ -143,3 +143,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     throw new Errors.ExitError(body.exitCode)
   }
 }
+
+/** The status line on a terminal (quote, record); env MM_PROGRESS=0 turns it off too. */
+export const progressFlag = {
+  progress: Flags.boolean({description: 'a status line on stderr, rewritten once a second, when stderr is a terminal (default: on; --no-progress or MM_PROGRESS=0: none; never off a terminal)', default: true, allowNo: true, env: 'MM_PROGRESS'}),
+}

@@ -82,6 +82,20 @@ interface Markout {
 
 const SHOCK_CHECK_FRACTION = 0.5
 
+/** Engine.status(): what the progress line of a run shows. */
+export interface EngineStatus {
+  /** mid of the book, decimal string; null before the book has both sides */
+  mid: string | null
+  /** signed net position, quantity string */
+  position: string
+  openOrders: number
+  fills: number
+  /** realised + unrealised − fees + funding, quote currency, exact decimal string */
+  netPnl: string
+  risk: RiskStateName
+  marketEvents: number
+}
+
 export class Engine {
   readonly sync: DepthSync
   readonly inst: Instrument
@@ -309,6 +323,18 @@ export class Engine {
 
   summary(): RunSummary {
     return this.summarizer.result()
+  }
+
+  /**
+   * What a status line shows (read by a once-a-second timer, never per event): mid, position,
+   * open orders, fills, net PnL (realised + unrealised vs mid − fees + funding; unrealised 0
+   * before the book has a mid), risk state.
+   */
+  status(): EngineStatus {
+    const pos = this.lc.position
+    const pnl = pnlSummary(pos, this.inst, this.mid2 ?? 0)
+    const net = this.mid2 === null ? new Decimal(pnl.realised).minus(pnl.fees).plus(pnl.funding) : new Decimal(pnl.total)
+    return {mid: this.midString(), position: this.inst.signedStepsToQty(pos.net), openOrders: this.lc.open.size, fills: pos.fills, netPnl: net.toString(), risk: this.risk, marketEvents: this.marketEvents}
   }
 
   get openOrders(): number {

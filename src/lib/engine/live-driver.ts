@@ -21,7 +21,7 @@ import type {Clock} from '../clock/clock.js'
 import {type LongTimer, setLongTimeout} from '../clock/long-timer.js'
 import type {MarketEvent} from '../market/events.js'
 import type {ReportQueue} from '../venue/types.js'
-import type {Engine} from './engine.js'
+import type {Engine, EngineStatus} from './engine.js'
 
 /** A live market-data source as the driver sees it (the Binance feed, or a test stub). */
 export interface LiveMarketSource {
@@ -57,7 +57,8 @@ export interface LiveDriverOptions {
   /** told each market message with its receive time (ms), before the engine */
   onEvent?: (tickMs: number) => void
   onSynced?: () => void
-  onProgress?: (p: {events: number; risk: string; position: number; orders: number}) => void
+  /** told the engine's status about once a wall second (`progressMs`), by a timer */
+  onProgress?: (s: EngineStatus) => void
   progressMs?: number
 }
 
@@ -152,7 +153,7 @@ export class LiveDriver {
       fatalResolve('venue unreachable')
     })
     e.start()
-    const progress = o.onProgress ? setInterval(() => o.onProgress?.({events: e.marketEvents, risk: e.riskState, position: e.positionSteps, orders: e.openOrders}), o.progressMs ?? 1000) : undefined
+    const progress = o.onProgress ? setInterval(() => o.onProgress?.(e.status()), o.progressMs ?? 1000) : undefined
     let stoppingFeed = false
     const started = feed.start().then(() => o.onSynced?.(), (err: Error) => {
       if (stoppingFeed) return // the stop below ended the wait for a sync: not a failure

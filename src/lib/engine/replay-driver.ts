@@ -17,7 +17,7 @@ import {NO_ID} from '../book/sync.js'
 import {type Clock, VirtualClock} from '../clock/clock.js'
 import type {MarketEvent} from '../market/events.js'
 import type {LineBatch} from '../market/lines.js'
-import type {Engine} from './engine.js'
+import type {Engine, EngineStatus} from './engine.js'
 
 export interface ReplayOptions {
   /** stop after this much replayed (venue) time */
@@ -26,7 +26,23 @@ export interface ReplayOptions {
   speed: 'max' | number
   /** polled between batches: true → stop cleanly */
   shouldStop?: () => boolean
-  onProgress?: (p: {events: number; t: number}) => void
+  /**
+   * told the run's state about once a wall second (`statusEveryMs`) by a timer of the
+   * session (src/lib/run/session.ts), never from the loop: the loop only counts
+   */
+  onStatus?: (s: ReplayStatus) => void
+  statusEveryMs?: number
+}
+
+/** What the replay's status timer reads (src/lib/run/progress.ts shows it). */
+export interface ReplayStatus {
+  /** market messages handed to the engine so far */
+  events: number
+  /** venue time (ms) of the first message; null before it */
+  firstMs: number | null
+  /** the run clock (ms) */
+  nowMs: number
+  engine: EngineStatus
 }
 
 /** Raw venue lines of one symbol (others are left out). */
@@ -59,6 +75,16 @@ export class ReplayDriver {
   private first: number | null = null
   private wallStart = 0
   private n = 0
+
+  /** market messages handed to the engine so far (status timer) */
+  get events(): number {
+    return this.n
+  }
+
+  /** venue time (ms) of the first message; null before it */
+  get firstMs(): number | null {
+    return this.first
+  }
 
   /**
    * Move the clock to a message at venue time `t` (ms): run what is due first. Returns
@@ -109,10 +135,7 @@ export class ReplayDriver {
         }
         onEvent?.(ev, clock.now())
         e.onMarket(ev)
-        if ((++this.n & 0x3fff) === 0) {
-          r.onProgress?.({events: this.n, t})
-          await yieldIo()
-        }
+        if ((++this.n & 0x3fff) === 0) await yieldIo()
       }
       if (r.shouldStop?.()) return 'signal'
     }
@@ -151,10 +174,7 @@ export class ReplayDriver {
           this.onTick?.(clock.now())
           e.onScanned(sc, code, ts, localTs)
         }
-        if ((++this.n & 0x3fff) === 0) {
-          r.onProgress?.({events: this.n, t: clock.now()})
-          await yieldIo()
-        }
+        if ((++this.n & 0x3fff) === 0) await yieldIo()
       }
       if (r.shouldStop?.()) return 'signal'
     }

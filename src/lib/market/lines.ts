@@ -22,3 +22,11 @@ export interface LineBatch {
   lines: string[]
   decoder: LineDecoder
 }
+
+/**
+ * Bytes a reader took from its files so far (compressed bytes for a .gz), for a replay's
+ * progress: the reader adds each chunk it reads; a timer reads `read`.
+ */
+export interface ByteCount {
+  read: number
+}

@@ -23,7 +23,7 @@ import {createGunzip} from 'node:zlib'
 import {MmError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
 import {MarketParseError, parseMarketPayload} from '../venue/binance/parse.js'
-import type {LineBatch, LineDecoder} from '../market/lines.js'
+import type {ByteCount, LineBatch, LineDecoder} from '../market/lines.js'
 
 export class RawFormatError extends MmError {
   readonly file: string
@@ -53,6 +53,8 @@ export interface RawReadOptions {
    * use them, such as the replay loop, saves their JSON.parse); counted as ignored
    */
   tickers?: boolean
+  /** add the bytes read from the files here (a replay's progress) */
+  bytes?: ByteCount
 }
 
 export function newRawStats(): RawReadStats {
@@ -98,15 +100,19 @@ async function isGzipFile(path: string): Promise<boolean> {
 }
 
 /** The lines of a (possibly gzipped) file, a chunk's worth at a time. */
-async function* fileLineBatches(path: string): AsyncGenerator<string[]> {
+async function* fileLineBatches(path: string, bytes?: ByteCount): AsyncGenerator<string[]> {
   const gz = await isGzipFile(path)
   const src = createReadStream(path, {highWaterMark: 1 << 18})
   const input = gz ? src.pipe(createGunzip({chunkSize: 1 << 18})) : src
   if (gz) src.on('error', (e) => input.destroy(e))
+  // compressed bytes: counted as the file stream hands them to gunzip (a plain file: below)
+  if (gz && bytes) src.on('data', (chunk) => (bytes.read += chunk.length))
+  const plainBytes = gz ? undefined : bytes
   const decoder = new StringDecoder('utf8')
   let rest = ''
   try {
     for await (const chunk of input) {
+      if (plainBytes) plainBytes.read += (chunk as Buffer).length
       const text = rest + decoder.write(chunk as Buffer)
       const lines = text.split('\n')
       rest = lines.pop() as string
@@ -245,7 +251,7 @@ export async function* readRawBatches(paths: string[], opts: RawReadOptions & {o
     stats.files++
     const ctx: Ctx = {file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false}
     try {
-      for await (const lines of fileLineBatches(file)) {
+      for await (const lines of fileLineBatches(file, opts.bytes)) {
         const out: MarketEvent[] = []
         for (let i = 0; i < lines.length; i++) {
           let line = lines[i]
@@ -282,7 +288,7 @@ export async function* readRawLineBatches(paths: string[], opts: RawReadOptions 
     stats.files++
     const decoder = new RawLineDecoder({file, line: 0, unit: undefined, symbol: symbol ?? symbolFromFileName(file), stats, skipTickers: opts.tickers === false})
     try {
-      for await (const lines of fileLineBatches(file)) yield {lines, decoder}
+      for await (const lines of fileLineBatches(file, opts.bytes)) yield {lines, decoder}
     } catch (e) {
       if (e instanceof RawFormatError) throw e
       throw new RawFormatError(file, decoder.ctx.line, `cannot read: ${(e as Error).message}`, e)

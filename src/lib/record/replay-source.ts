@@ -14,9 +14,9 @@ import {basename, dirname, join} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
-import type {LineBatch} from '../market/lines.js'
+import type {ByteCount, LineBatch} from '../market/lines.js'
 import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
-import {kindOfName, readTardis} from './tardis-reader.js'
+import {kindOfName, listTardisFiles, readTardis} from './tardis-reader.js'
 import {checkReplayPaths, guardedBatches, newGuardStats, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
 
 /** What a source says about its instrument (decimal strings, as the venue writes them). */
@@ -78,6 +78,8 @@ export interface ReplaySourceOptions {
   stepSize?: string
   minNotional?: string
   includePartial?: boolean
+  /** add the bytes `events()` reads here (not those read to infer the instrument) */
+  bytes?: ByteCount
 }
 
 export async function openReplaySource(path: string, opts: ReplaySourceOptions = {}): Promise<MarketSource> {
@@ -104,7 +106,7 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
       instrument = await inferInstrument(symbol, readTardis(path, readOpts))
       from = 'inferred'
     }
-    return {symbol, instrument, instrumentFrom: from, events: () => readTardis(path, readOpts)}
+    return {symbol, instrument, instrumentFrom: from, events: () => readTardis(path, {...readOpts, bytes: opts.bytes})}
   }
   const symbol = (opts.symbol ?? (await detectRawSymbol([path])))?.toUpperCase()
   if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
@@ -141,6 +143,11 @@ export interface ReplaySource extends MarketSource {
   batches(): AsyncIterable<MarketEvent[]>
   /** what the input checks skipped and passed (filled while `batches()` is read) */
   guard: ReplayGuardStats
+  /**
+   * bytes of the input files read so far by `batches()` / `input()` (compressed bytes for
+   * .gz) and their total size: a replay's progress
+   */
+  bytes: {read: number; total: number}
   /**
    * What the replay driver reads: raw captures as lines (the byte scanner reads them, the
    * JSON.parse path only what it does not handle), a Tardis recording as event batches
@@ -201,21 +208,24 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
       }
     }
   }
-  const first = await named(paths[0], () => openReplaySource(paths[0], opts))
+  const bytes = {read: 0, total: 0}
+  const first = await named(paths[0], () => openReplaySource(paths[0], {...opts, bytes}))
   const raw = first.instrumentFrom !== 'meta' && !(await stat(paths[0])).isDirectory() && kindOfName(basename(paths[0])) === undefined
   if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
   if (!raw) {
+    for (const f of await listTardisFiles(paths[0], {includePartial: opts.includePartial})) bytes.total += (await stat(f.path)).size
     const batches = () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)
-    return {...first, guard, batches, input: batches}
+    return {...first, guard, bytes, batches, input: batches}
   }
+  for (const p of paths) bytes.total += (await stat(p)).size
   // raw captures: one stream, in the order given (e.g. a day pair), each file checked
   // against the one before (order, overlap, gap); other symbols' lines skipped and counted.
   // The loop does not use book tickers: the reader leaves them out unparsed
-  const batches = () => guardedBatches(paths.map((p) => ({path: p, batches: () => readRawBatches([p], {symbol: want, tickers: false})})), guardOpts, guard)
+  const batches = () => guardedBatches(paths.map((p) => ({path: p, batches: () => readRawBatches([p], {symbol: want, tickers: false, bytes})})), guardOpts, guard)
   const events = async function* (): AsyncGenerator<MarketEvent> {
     for await (const b of batches()) yield* b
   }
   // the line path (byte scanner, record/raw-reader.ts readRawLineBatches) is not used here yet:
   // the input checks above work on event batches; `input()` is where it switches over
-  return {...first, events, batches, guard, input: batches}
+  return {...first, events, batches, guard, bytes, input: batches}
 }

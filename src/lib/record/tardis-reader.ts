@@ -20,6 +20,7 @@ import {constants as zc, createGunzip} from 'node:zlib'
 import {parse} from 'csv-parse'
 import {UsageError} from '../domain/errors.js'
 import type {Level, MarketEvent} from '../market/events.js'
+import type {ByteCount} from '../market/lines.js'
 import type {RecordKind} from './meta.js'
 import {TARDIS_HEADERS} from './tardis-writer.js'
 
@@ -30,6 +31,8 @@ export interface TardisReadOptions {
   symbol?: string
   /** only these kinds (default all found) */
   kinds?: RecordKind[]
+  /** add the bytes read from the files here (a replay's progress) */
+  bytes?: ByteCount
 }
 
 export interface TardisFile {
@@ -152,6 +155,8 @@ export async function* readTardisFile(path: string, kind?: RecordKind, opts: Tar
   const partial = path.endsWith('.partial')
   const gz = /\.gz(\.partial)?$/.test(path)
   const src = createReadStream(path)
+  const bytes = opts.bytes
+  if (bytes) src.on('data', (chunk) => (bytes.read += chunk.length))
   const parser = parse({relax_column_count: true, skip_empty_lines: true, info: true})
   if (gz) {
     const gunzip = createGunzip(partial ? {finishFlush: zc.Z_SYNC_FLUSH} : {})

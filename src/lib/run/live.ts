@@ -13,7 +13,7 @@ import {wallClock} from '../clock/clock.js'
 import type {MmConfig} from '../config/index.js'
 import {MmError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
-import type {Engine} from '../engine/engine.js'
+import type {Engine, EngineStatus} from '../engine/engine.js'
 import {COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
 import {StateKeeper} from '../state/keeper.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
@@ -45,7 +45,8 @@ export interface LiveTradingOptions {
   /** ask once before trading real money; resolves true to go on (absent: no prompt) */
   confirm?: (lines: string[]) => Promise<boolean>
   onNotice?: (msg: string) => void
-  onProgress?: (p: {events: number; risk: string; position: number; orders: number}) => void
+  /** the engine's status about once a wall second (the command's status line) */
+  onProgress?: (s: EngineStatus) => void
   metrics?: RunMetrics
 }
 

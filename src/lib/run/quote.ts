@@ -14,6 +14,8 @@ import {BinancePublicRest} from '../venue/binance/rest-public.js'
 import {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
 import {paperVenue} from './venues.js'
+import {liveLine, ReplayProgress} from './progress.js'
+import {wallClock} from '../clock/clock.js'
 import {quoteLive} from './live.js'
 
 export interface QuoteOptions {
@@ -34,6 +36,7 @@ export interface QuoteOptions {
   stop: Promise<string>
   isStopping: () => boolean
   onNotice?: (msg: string) => void
+  /** the status line about once a wall second (src/lib/run/progress.ts); absent: none is made */
   onProgress?: (line: string) => void
   /** serve Prometheus metrics on http://host:port/metrics for the run (port 0 = any free one; host default 127.0.0.1) */
   metrics?: {port: number; host?: string}
@@ -98,10 +101,11 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     if (src.instrumentFrom === 'inferred') {
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
     }
+    const progress = o.onProgress ? new ReplayProgress(src.bytes, o.durationMs, () => wallClock.now()) : undefined
     const res = await runReplay(
       {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
       src.input(),
-      {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onProgress: o.onProgress ? (p) => o.onProgress?.(`replayed ${p.events} events, at ${new Date(p.t).toISOString()}`) : undefined},
+      {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onStatus: progress ? (st) => o.onProgress?.(progress.line(st)) : undefined},
     )
     // the documented rule (docs/RELIABILITY.md): other symbols' lines are skipped, counted and said
     if (src.guard.otherSymbols > 0) o.onNotice?.(`skipped ${src.guard.otherSymbols} events of other symbols than ${symbol} in the replay input`)
@@ -113,7 +117,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     const res = await quoteLive({
       symbol, config, configSource, stateDir: o.stateDir, endpoints: o.endpoints, wallMs: o.wallMs, durationMs: o.durationMs, stop: o.stop,
       keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, onNotice: o.onNotice, metrics,
-      onProgress: o.onProgress ? (p) => o.onProgress?.(`${p.events} events, risk ${p.risk}, position ${p.position} steps, ${p.orders} open orders`) : undefined,
+      onProgress: o.onProgress ? (st) => o.onProgress?.(liveLine(st)) : undefined,
     })
     const inst = res.instrument
     return {runId: res.runId, runDir: res.runDir, eventLog: res.eventLog, events: res.events, summary: res.summary, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: 'exchangeInfo'}, config: configSource, stateDir: o.stateDir, stateFile: res.stateFile, live: res.venue}
@@ -141,7 +145,6 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   // the feed keeps the symbol's one book (scanned once per message); the engine and the paper venue read it
   const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs, output: 'book'})
   metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
-  metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
@@ -150,7 +153,7 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },
     feed,
-    {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress ? (p) => o.onProgress?.(`${p.events} events, risk ${p.risk}, position ${inst.signedStepsToQty(p.position)}, ${p.orders} open orders`) : undefined},
+    {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress ? (st) => o.onProgress?.(liveLine(st)) : undefined},
   )
   return {...res, instrument: {symbol, tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minNotional: inst.spec.minNotional, from: 'exchangeInfo'}, config: configSource, stateDir: o.stateDir, stateFile: keeper.path}
 }

@@ -19,7 +19,7 @@ import type {StateKeeper} from '../state/keeper.js'
 import {logRunEvent, type MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
-import {Engine} from '../engine/engine.js'
+import {Engine, type EngineStatus} from '../engine/engine.js'
 import {LiveDriver, type LiveMarketSource} from '../engine/live-driver.js'
 import {ReplayDriver, type ReplayInput, type ReplayOptions} from '../engine/replay-driver.js'
 import type {ReportQueue} from '../venue/types.js'
@@ -143,12 +143,17 @@ export async function runReplay(o: SessionOptions, input: ReplayInput, r: Replay
   const driver = new ReplayDriver(wallClock, metrics ? (_ev, tickMs) => metrics.onTick(tickMs) : undefined, metrics ? (tickMs) => metrics.onTick(tickMs) : undefined)
   const s = new Session(o, driver.clock)
   let end: Awaited<ReturnType<ReplayDriver['run']>>
+  // the status line: a wall-clock timer reads the driver's counters and the engine (off the loop)
+  const onStatus = r.onStatus
+  const status = onStatus ? setInterval(() => onStatus({events: driver.events, firstMs: driver.firstMs, nowMs: driver.clock.now(), engine: s.engine.status()}), r.statusEveryMs ?? 1000) : undefined
   try {
     end = await driver.run(s.engine, input, r)
   } catch (error) {
     // refused input (exit 2: out of order, overlapping files, a corrupt file …): nothing is left behind
     if ((error as {exitCode?: number}).exitCode === 2) s.discard()
     throw error
+  } finally {
+    clearInterval(status)
   }
   if (end.first === null) {
     s.discard()
@@ -161,7 +166,7 @@ export async function runReplay(o: SessionOptions, input: ReplayInput, r: Replay
 export type {LiveMarketSource as LiveFeedLike}
 
 /** A run on the live market: real public data, the command's venue, system clock. */
-export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; onProgress?: (p: {events: number; risk: string; position: number; orders: number}) => void}): Promise<SessionResult> {
+export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; onProgress?: (s: EngineStatus) => void}): Promise<SessionResult> {
   const clock = new SystemClock()
   const s = new Session(o, clock)
   const e = s.engine
