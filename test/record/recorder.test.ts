@@ -54,7 +54,7 @@ describe('recorder', () => {
       const first = await readTardisFile(join(dir, b)).next()
       expect(first.value?.kind).toBe('snapshot')
       const meta = await readMeta(join(dir, b.replace('.book.csv.gz', '.meta.json')))
-      expect(meta).toMatchObject({closed: true, rotateMs: 1000, mmVersion: 'test'})
+      expect(meta).toMatchObject({closed: true, rotateMs: 1000, mmVersion: 'test', bookTimestamp: 'E'})
     }
     const events: MarketEvent[] = []
     for await (const ev of readTardis(out)) events.push(ev)
