@@ -13,7 +13,7 @@ export default class Resume extends BaseCommand<typeof Resume> {
   static override flags = {
     symbol: Flags.string({char: 's', description: 'symbol to resume, e.g. ETHUSDC', required: true}),
     force: Flags.boolean({description: "resume even while an automatic halt's condition holds (a stop-loss whose loss remains trips again)", default: false}),
-    config: Flags.string({char: 'c', description: 'JSON config file (risk.stopLoss, when no quote runs; default: mm.config.json if present)'}),
+    config: Flags.string({char: 'c', description: 'JSON config file (risk.stopLoss, risk.maxDailyLoss, when no quote runs; default: mm.config.json if present)'}),
     wait: Flags.string({description: 'how long to wait for a running quote to acknowledge', default: '10s'}),
     ...stateDirFlag,
   }
@@ -22,7 +22,7 @@ export default class Resume extends BaseCommand<typeof Resume> {
     const f = this.flags
     const t = target(resolveStateDir(f['state-dir']).dir, f.symbol)
     const cfg = loadConfigFile(f.config).config
-    const r = await resumeSymbol({t, force: f.force, stopLoss: cfg.strategy.kind === 'naive' ? 0 : cfg.risk.stopLoss, waitMs: parseDuration(f.wait, '--wait')})
+    const r = await resumeSymbol({t, force: f.force, stopLoss: cfg.strategy.kind === 'naive' ? 0 : cfg.risk.stopLoss, maxDailyLoss: cfg.strategy.kind === 'naive' ? 0 : cfg.risk.maxDailyLoss, waitMs: parseDuration(f.wait, '--wait')})
     for (const n of r.notes) this.logToStderr(`note: ${n}`)
     if (r.via === 'quote') this.log(`${t.symbol}: ${r.ack?.message ?? 'resumed'} (mm quote pid ${(r.quote as {pid: number}).pid})`)
     else this.log(r.resumed ? `${t.symbol}: resumed (was ${r.halt?.kind} halt: ${r.halt?.reason}); no quote runs — start mm quote to trade` : `${t.symbol}: not halted`)

@@ -67,6 +67,8 @@ describe('config defaults', () => {
         iocExpiredFallbackCount: 2,
         fallbackSlippageMultiplier: 2,
         fallbackSlippageMax: 0.02,
+        maxDailyLoss: 0,
+        minLiquidationDistancePct: 0.03,
       },
       fees: {maker: '0.0002', taker: '0.0005'},
       paper: {entryLatencyMs: 25, responseLatencyMs: 25, queueModel: 'conservative', queuePower: 2},
@@ -97,7 +99,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(61)
+    expect(configKeys()).toHaveLength(63)
   })
 })
 

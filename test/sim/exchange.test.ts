@@ -11,10 +11,10 @@ import {ApiError} from '../../src/lib/venue/sim/signing.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5', quoteAsset: 'USDC', marginAsset: 'USDC'})
 
-function setup() {
+function setup(balance?: string) {
   const clock = new VirtualClock(1_000_000)
   const events: any[] = []
-  const ex = new SimExchange({instruments: [inst], clock, wall: clock, timers: manualTimers, onUserEvent: (e) => events.push(e)})
+  const ex = new SimExchange({instruments: [inst], clock, wall: clock, timers: manualTimers, onUserEvent: (e) => events.push(e), ...(balance ? {balance} : {})})
   const feed = (ev: Partial<MarketEvent> & {kind: MarketEvent['kind']}) => {
     const ms = clock.now()
     ex.onMarket({symbol: 'ETHUSDC', ts: ms * 1000, localTs: ms * 1000, ...ev} as MarketEvent)
@@ -54,6 +54,23 @@ describe('sim exchange order semantics', () => {
     // no market impact (the paper venue's rule): the level is still shown
     expect(res).toMatchObject({status: 'EXPIRED', executedQty: '0.005', avgPrice: '3000.1', cumQuote: '15.0005'})
     expect(ex.positionRisk(3)[0]).toMatchObject({positionAmt: '0.01', entryPrice: '3000.1'})
+  })
+
+  it('positionRisk gives a cross-margin liquidation estimate: (E·q − W) / (q·0.995) long, (E·|q| + W) / (|q|·1.005) short, 0 when none', async () => {
+    const {ex, step, p} = setup('10')
+    expect(ex.positionRisk(2)[0]).toMatchObject({positionAmt: '0', liquidationPrice: '0'})
+    await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: '3000.10', quantity: '0.005'})), step)
+    // long 0.005 at 3000.1; taker fee 0.0005 × 15.0005 = 0.00750025 → wallet 9.99249975
+    // (15.0005 − 9.99249975) / (0.005 × 0.995) = 5.00800025 / 0.004975 = 1006.6332160804…
+    expect(ex.positionRisk(3)[0]).toMatchObject({positionAmt: '0.005', entryPrice: '3000.1', liquidationPrice: '1006.63321608'})
+    // the sim's default wallet (10000) covers any fall: no liquidation price for a long
+    const big = setup()
+    await settle(big.ex.newOrder(big.p({side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: '3000.10', quantity: '0.005'})), big.step)
+    expect(big.ex.positionRisk(3)[0]).toMatchObject({liquidationPrice: '0'})
+    // a short 0.005 at 3000.00 with wallet 10: fee 0.0075 → 9.9925; (15 + 9.9925) / (0.005 × 1.005) = 24.9925 / 0.005025 = 4973.6318407960… (8 decimals, rounded down)
+    const s = setup('10')
+    await settle(s.ex.newOrder(s.p({side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', price: '3000.00', quantity: '0.005'})), s.step)
+    expect(s.ex.positionRisk(3)[0]).toMatchObject({positionAmt: '-0.005', liquidationPrice: '4973.63184079'})
   })
 
   it('a resting order fills as maker on a trade through; a cancel that arrives after the fill is -2011 and the order stays FILLED', async () => {

@@ -61,6 +61,10 @@ export interface CoreConfig {
   iocExpiredFallbackCount: number
   fallbackSlippageMultiplier: number
   fallbackSlippageMax: number
+  /** §4.6: quote currency, ≥ 0 (0 = off) */
+  maxDailyLoss: number
+  /** §4.6: fraction of the mark (0 = off) */
+  minLiquidationDistancePct: number
   // ---- fees (decimal strings, fractions of notional, negative = rebate)
   makerFeeRate: string
   takerFeeRate: string
@@ -156,6 +160,8 @@ export function resolveConfig(cfg: MmConfig, inst: Instrument, source = 'config'
     iocExpiredFallbackCount: r.iocExpiredFallbackCount,
     fallbackSlippageMultiplier: r.fallbackSlippageMultiplier,
     fallbackSlippageMax: r.fallbackSlippageMax,
+    maxDailyLoss: r.maxDailyLoss,
+    minLiquidationDistancePct: r.minLiquidationDistancePct,
     makerFeeRate: cfg.fees.maker,
     takerFeeRate: cfg.fees.taker,
     ackTimeoutMs: cfg.orders.ackTimeoutMs,

@@ -124,6 +124,9 @@ export const riskSchema = z.strictObject({
   iocExpiredFallbackCount: num({def: 2, min: 1, max: 1000, int: true, unit: 'orders', doc: 'after this many reduce-only IOCs in a row came back EXPIRED, price at mid ± slippage cap (fallback ladder)'}),
   fallbackSlippageMultiplier: num({def: 2, min: 1, max: 100, unit: 'factor', doc: 'multiply the fallback slippage pct by this on each further round'}),
   fallbackSlippageMax: num({def: 0.02, min: 0, minExclusive: true, max: 0.5, unit: 'fraction of mid', doc: 'cap of the fallback slippage pct'}),
+  // ---- liveb (issue 10): SPEC §4.6 loss and liquidation
+  maxDailyLoss: num({def: 0, min: 0, max: 1e12, unit: 'quote currency', doc: 'flatten and halt until mm resume when realised + unrealised − fees since 00:00 UTC reaches −maxDailyLoss (positive amount; 0 = off)'}),
+  minLiquidationDistancePct: num({def: 0.03, min: 0, max: 1, unit: 'fraction of mark', doc: "live: reduce-only while the venue's liquidation price is closer than this to the mark price (0 = off)"}),
 })
 
 export const feesSchema = z.strictObject({

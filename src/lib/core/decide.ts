@@ -25,7 +25,7 @@ import {riskLimits} from '../risk/limits.js'
 import {evaluateRisk} from '../risk/machine.js'
 import {enforceNetMax, guardPlaces, type NetMaxCut} from '../risk/net-max.js'
 import {onlyReducing} from '../risk/reduce-only.js'
-import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState} from '../risk/types.js'
+import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from '../risk/types.js'
 import {planFlatten, quote} from '../strategy/index.js'
 import {initialStrategyState, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
 
@@ -54,6 +54,12 @@ export interface DecideInput {
   /** our working orders (acked and in flight) */
   working: readonly WorkingOrder[]
   control?: readonly ControlRequest[]
+  /**
+   * live: what the venue says — liquidation price and mark (4.6) and the rate governor's
+   * verdict, whose factor (≥ 1) stretches the refresh interval and widens the re-price
+   * tolerance (fewer orders before the venue's limits); absent in dry-run and replay
+   */
+  venue?: VenueRisk
 }
 
 export type CoreEvent = RiskEvent | StrategyAdjustEvent
@@ -87,8 +93,9 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
   const events: CoreEvent[] = []
 
   // ---- risk
-  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control}, limits)
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
   events.push(...r.events)
+  const pace = paceFactor(input.venue)
   let risk = r.state
   const mode = r.mode
 
@@ -122,7 +129,8 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
   const planned = reconcile(nm.intents, working, {
     nextId: ids.next,
     mode: ctx.replaceMode,
-    dynamicToleranceTicks: ctx.dynamicToleranceTicks,
+    // under the venue's pace: between stretched refreshes resting dynamic quotes stay where they are
+    dynamicToleranceTicks: pace > 1 && nowMs < risk.paceHoldUntil ? Number.POSITIVE_INFINITY : paceTolerance(ctx.dynamicToleranceTicks, pace),
     staticTicks: cfg.staticTicks,
     reduceTolerancePct: inProfit ? cfg.reduceOnlyReplaceTolerancePct : 0,
   })
@@ -130,7 +138,11 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
   const cuts = [...nm.cuts, ...g.cuts]
   risk = netMaxBookkeeping(risk, cuts, nowMs, state.risk.mode, mode, net, working, limits, events)
 
-  let next = q.nextRefreshMs
+  // the venue's pace stretches the refresh interval (the risk machine's own deadlines stay)
+  let next = pace > 1 && Number.isFinite(q.nextRefreshMs) ? nowMs + Math.ceil((q.nextRefreshMs - nowMs) * pace) : q.nextRefreshMs
+  // a refresh under the pace holds the quotes until the next stretched refresh (a wake of the risk rules or a report in between does not re-price)
+  const hold = pace <= 1 ? 0 : nowMs >= risk.paceHoldUntil ? next : risk.paceHoldUntil
+  if (hold !== risk.paceHoldUntil) risk = {...risk, paceHoldUntil: hold}
   if (r.wakeMs !== null && r.wakeMs < next) next = r.wakeMs
   return {actions: g.actions, events, state: {risk, strategy, ids: ids.state()}, nextWakeMs: next, mode, mid2: r.mid2}
 }
@@ -149,7 +161,7 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
   const {inst, limits} = ctx
   const {nowMs, book, position, working} = input
   const net = position.net
-  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control}, limits)
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
   const mode = r.mode
   const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, net).intents : []
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst)
@@ -170,6 +182,22 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
     }
   }
   return {actions: g.actions, events, state: {risk, strategy: state.strategy, ids: ids.state()}, nextWakeMs: Number.POSITIVE_INFINITY, mode, mid2: r.mid2}
+}
+
+/** The rate governor's refresh-interval factor (1 without a venue verdict). */
+export function paceFactor(v: VenueRisk | undefined): number {
+  const f = v?.pace?.factor
+  return f !== undefined && Number.isFinite(f) && f > 1 ? f : 1
+}
+
+/**
+ * The dynamic layer's re-price tolerance under a pace factor: the configured one times
+ * the factor, and at least factor − 1 ticks (so a tolerance of 0 widens too): at factor
+ * 4 an order within 3 ticks of its target stays.
+ */
+export function paceTolerance(ticks: number, factor: number): number {
+  if (factor <= 1) return ticks
+  return Math.max(Math.round(ticks * factor), Math.floor(factor) - 1)
 }
 
 function riskEvent(ts: number, from: RiskMode, to: RiskMode, kind: RiskEvent['kind'], values: RiskEvent['values'], thresholds: RiskEvent['thresholds'], side?: OrderSide): RiskEvent {

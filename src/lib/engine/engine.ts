@@ -22,7 +22,7 @@ import type {MarketEvent} from '../market/events.js'
 import {initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
 import {pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
-import type {ControlRequest, RiskState} from '../risk/types.js'
+import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
 import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
@@ -42,6 +42,8 @@ export type EngineVenue = Venue & {
 export interface EngineOptions {
   /** live: the position the venue reports at start (the venue is the truth); default flat */
   startPosition?: Position
+  /** §4.6: the day's PnL (cost units) of an earlier run of the same UTC day, carried on */
+  riskDay?: {startMs: number; pnl: string}
   instrument: Instrument
   core: CoreConfig
   venue: EngineVenue
@@ -70,6 +72,12 @@ export interface EngineOptions {
   bookTime?: 'local' | 'venue'
   /** told when a decision begins and ends (metrics: decide+submit latency); no effect on the run */
   onDecide?: (phase: 'begin' | 'end') => void
+  /**
+   * live: what the venue says for the risk rules, read at every decision (liquidation
+   * price, mark, the rate governor's verdict); `onResume` is told of an operator resume
+   * (the governor lifts a storm stop)
+   */
+  venueRisk?: {read(nowMs: number): VenueRisk; onResume?(): void}
 }
 
 interface Markout {
@@ -128,6 +136,7 @@ export class Engine {
     this.ctx = p.ctx
     this.state = p.state
     if (o.startPosition) this.lc = initLifecycle({position: o.startPosition})
+    if (o.riskDay) this.state = {...this.state, risk: {...this.state.risk, day: {startMs: o.riskDay.startMs, base: null, pnl: o.riskDay.pnl}}}
     this.lcCfg = {ackTimeoutMs: o.core.ackTimeoutMs, recvWindowMs: o.core.recvWindowMs, cancelAttempts: o.core.cancelAttempts}
   }
 
@@ -260,8 +269,19 @@ export class Engine {
 
   /** A control request (halt / resume / flatten) for the next decision, which happens at once. */
   request(req: ControlRequest): void {
+    if (req.kind === 'resume') this.o.venueRisk?.onResume?.()
     this.control.push(req)
     this.nextDecideMs = this.o.clock.now()
+  }
+
+  /**
+   * A risk_event about what was done outside the decision core (the live audit cancelling
+   * a stray order, fixing a position drift): into the run log and the operator log like any
+   * other; the mode does not change.
+   */
+  noteRiskEvent(kind: RiskEvent['kind'], values: RiskEvent['values'], reason?: string): void {
+    if (!this.started) this.start()
+    this.emit({type: 'risk_event', t: this.o.clock.now(), kind, from: this.risk, to: this.risk, ...(reason ? {reason} : {}), values, thresholds: {}} as RunEvent)
   }
 
   /** Cancel everything we hold, for a clean stop. Returns the cancels sent. */
@@ -402,7 +422,8 @@ export class Engine {
   }
 
   private decideInput(now: number): DecideInput {
-    return {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+    const venue = this.o.venueRisk?.read(now)
+    return {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control, ...(venue ? {venue} : {})}
   }
 
   /** Send a place or cancel decided by the core; the lifecycle records it as sent. */

@@ -19,5 +19,22 @@ export function riskLimits(cfg: CoreConfig, inst: Instrument): RiskLimits {
     haltMs: cfg.haltMs,
     staleBookMs: cfg.staleBookMs,
     reduceOnlyMaxSlippagePct: cfg.reduceOnlyMaxSlippagePct,
+    maxDailyLossUnits: cfg.maxDailyLoss > 0 ? quoteToUnitsCeil(cfg.maxDailyLoss, inst) : null,
+    maxDailyLoss: cfg.maxDailyLoss,
+    minLiquidationDistancePct: cfg.minLiquidationDistancePct,
+    feesToUnits: feesConverter(inst),
+  }
+}
+
+/** Fees (quote decimal string) → cost units, rounded up (a fee counts at least in full); remembers the last answer. */
+function feesConverter(inst: Instrument): (fees: string) => bigint {
+  let last = '0'
+  let units = 0n
+  return (fees) => {
+    if (fees !== last) {
+      units = quoteToUnitsCeil(fees, inst)
+      last = fees
+    }
+    return units
   }
 }

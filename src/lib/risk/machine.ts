@@ -11,6 +11,16 @@
  *    only. The samples restart after any pause, so a gap over a disconnect is not a "move".
  *  - 4.5 stale book: no book update for ≥ staleBookMs, or a book that is not ready
  *    (resync), crossed or one-sided → paused until the book is whole again.
+ *  - 4.6 daily loss: realised + unrealised (against the mid) − fees since 00:00 UTC of
+ *    the clock's day ≤ −maxDailyLoss → halted{daily_loss}, flatten, until `mm resume`
+ *    (a resume over it starts the day's count again from that moment). The day's basis
+ *    is taken at its first usable mid; a run started mid-day may carry the day's PnL of
+ *    an earlier run (`day.base` null).
+ *  - 4.6 liquidation (live: `input.venue`): the venue's liquidation price closer to the
+ *    mark than minLiquidationDistancePct → reduce_only until it is not.
+ *  - venue pace (live): the rate governor's mode changes are reported (venue_pace); its
+ *    `stopped` (a storm of rejects / 5xx / -1008 / unknown outcomes, or a 418 ban) →
+ *    halted{storm} until `mm resume` (or the ban's end).
  *  - manual: `halt` (optionally until a time), `flatten` (halt + close), `resume` (clears
  *    any halt at once — it is the operator's explicit decision; a stop-loss re-triggers if
  *    the loss is still there).
@@ -21,7 +31,9 @@
 import type {BookView} from '../book/types.js'
 import type {Steps} from '../domain/instrument.js'
 import {type Position, unrealisedUnits} from '../orders/position.js'
-import type {ControlRequest, HaltInfo, PauseReason, RiskEvent, RiskEventKind, RiskLimits, RiskMode, RiskState} from './types.js'
+import type {ControlRequest, HaltInfo, PauseReason, RiskEvent, RiskEventKind, RiskLimits, RiskMode, RiskState, VenueRisk} from './types.js'
+
+export const DAY_MS = 86_400_000
 
 export interface RiskInput {
   nowMs: number
@@ -30,6 +42,8 @@ export interface RiskInput {
   bookUpdatedMs?: number
   position: Position
   control?: readonly ControlRequest[]
+  /** live: what the venue says (liquidation price, mark, rate governor); absent otherwise */
+  venue?: VenueRisk
 }
 
 export interface RiskResult {
@@ -71,17 +85,19 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   const ev = (kind: RiskEventKind, values: RiskEvent['values'], thresholds: RiskEvent['thresholds'] = {}, extra: {reason?: string} = {}) => pending.push({kind, values, thresholds, ...extra})
   let halt: HaltInfo | null = prev.halt
   const counters = {...prev.counters}
+  let dayRestart = false
 
   // ---- operator requests, in order
   for (const c of input.control ?? []) {
     if (c.kind === 'resume') {
       if (halt) ev('resume', {by: c.by ?? null, haltReason: halt.reason, since: halt.since})
+      if (halt?.reason === 'daily_loss') dayRestart = true
       halt = null
     } else if (c.kind === 'halt') {
       const until = c.untilMs ?? null
-      if (halt?.reason === 'stop_loss') {
-        // a stop-loss halt waits for `mm resume` (4.2): a manual halt on top neither ends nor times it
-        ev('halt', {by: c.by ?? null, why: c.why ?? null, until: null}, {}, {reason: 'stop_loss'})
+      if (halt?.reason === 'stop_loss' || halt?.reason === 'daily_loss') {
+        // a stop-loss (or daily-loss) halt waits for `mm resume` (4.2): a manual halt on top neither ends nor times it
+        ev('halt', {by: c.by ?? null, why: c.why ?? null, until: null}, {}, {reason: halt.reason})
       } else {
         halt = {reason: 'manual', since: now, until, by: c.by, why: c.why, flatten: halt?.flatten ?? false, maxSlippagePct: halt?.maxSlippagePct}
         ev('halt', {by: c.by ?? null, why: c.why ?? null, until}, {}, {reason: 'manual'})
@@ -96,6 +112,19 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   if (halt && halt.until !== null && now >= halt.until) {
     ev('halt_end', {since: halt.since, until: halt.until}, {haltMs: limits.haltMs}, {reason: halt.reason})
     halt = null
+  }
+
+  // ---- the venue's pace (live): a change is reported; a stop (storm, ban) halts
+  const venue = input.venue
+  let pace = prev.pace
+  if (venue?.pace) {
+    const p = venue.pace
+    if (p.mode !== prev.pace) ev('venue_pace', {mode: p.mode, factor: p.factor, until: p.until ?? null}, {}, {reason: p.reason})
+    pace = p.mode
+    if (p.mode === 'stopped' && (!halt || halt.reason === 'shock')) {
+      halt = {reason: 'storm', since: now, until: p.until ?? null, flatten: false}
+      ev('storm', {factor: p.factor, until: p.until ?? null}, {}, {reason: p.reason})
+    }
   }
 
   // ---- 4.5 the book
@@ -144,6 +173,37 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
       ev('stop_loss', {unrealisedUnits: u.toString(), net, mid: mid2 / 2}, {stopLoss: limits.stopLoss, stopLossUnits: limits.stopLossUnits.toString()})
     }
   }
+  // ---- 4.6 daily loss: realised + unrealised − fees since 00:00 UTC
+  let day = prev.day
+  if (mid2 !== null && !limits.naive && limits.maxDailyLossUnits !== null) {
+    const pos = input.position
+    const equity = pos.realised + unrealisedUnits(pos, mid2) - limits.feesToUnits(pos.fees)
+    const startMs = now - (((now % DAY_MS) + DAY_MS) % DAY_MS)
+    if (!day || day.startMs !== startMs || dayRestart) day = {startMs, base: equity.toString(), pnl: '0'}
+    else if (day.base === null) day = {startMs, base: (equity - BigInt(day.pnl)).toString(), pnl: day.pnl}
+    const pnl = equity - BigInt(day.base as string)
+    day = {startMs, base: day.base, pnl: pnl.toString()}
+    if (-pnl >= limits.maxDailyLossUnits && halt?.reason !== 'daily_loss' && halt?.reason !== 'stop_loss') {
+      halt = {reason: 'daily_loss', since: now, until: null, flatten: true}
+      ev('daily_loss', {dayPnlUnits: pnl.toString(), dayStartMs: startMs, net, mid: mid2 / 2}, {maxDailyLoss: limits.maxDailyLoss, maxDailyLossUnits: limits.maxDailyLossUnits.toString()})
+    }
+  }
+
+  // ---- 4.6 liquidation distance (live): closer than the limit → reduce-only
+  let liqNear = prev.liqNear
+  if (venue && !limits.naive && limits.minLiquidationDistancePct > 0) {
+    const liq = venue.liquidationTicks ?? 0
+    const mark = venue.markTicks ?? 0
+    const distance = net !== 0 && liq > 0 && mark > 0 ? Math.abs(mark - liq) / mark : null
+    const near = distance !== null && distance < limits.minLiquidationDistancePct
+    if (near !== liqNear) {
+      ev(near ? 'liquidation_near' : 'liquidation_clear', {liquidationTicks: liq, markTicks: mark, distance, net}, {minLiquidationDistancePct: limits.minLiquidationDistancePct})
+      liqNear = near
+    }
+  } else if (limits.naive || limits.minLiquidationDistancePct <= 0) {
+    liqNear = false
+  }
+
   if (halt?.flatten && !halt.flattened && net === 0) {
     halt = {...halt, flattened: true}
     ev('flatten_done', {net}, {}, {reason: halt.reason})
@@ -156,7 +216,7 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   }
 
   const state: RiskState = {
-    mode: modeOf({halt, pause, reduceOnly}),
+    mode: modeOf({halt, pause, reduceOnly: reduceOnly || liqNear}),
     halt,
     pause,
     reduceOnly,
@@ -164,6 +224,10 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
     lastMid2: mid2 ?? prev.lastMid2,
     netMaxCapped: prev.netMaxCapped,
     counters,
+    day,
+    liqNear,
+    pace,
+    paceHoldUntil: prev.paceHoldUntil,
   }
   const events: RiskEvent[] = pending.map((p) => ({type: 'risk_event', ts: now, ...p, from, to: state.mode}))
 

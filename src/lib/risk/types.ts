@@ -8,7 +8,7 @@ import type {OrderSide} from '../domain/orders.js'
 /** The risk machine's mode (the one definition; the strategy and the event log use it). */
 export type RiskMode = 'normal' | 'reduce_only' | 'halted' | 'paused'
 
-export type HaltReason = 'stop_loss' | 'shock' | 'manual'
+export type HaltReason = 'stop_loss' | 'shock' | 'manual' | 'daily_loss' | 'storm'
 export type PauseReason = 'stale_book' | 'book_not_ready' | 'crossed_book' | 'one_sided_book'
 
 export interface HaltInfo {
@@ -48,6 +48,32 @@ export interface RiskState {
   netMaxCapped: {BUY: boolean; SELL: boolean}
   /** monotone counters for metrics */
   counters: {netMaxCuts: number; stopLoss: number; shock: number; stale: number; nonReducingDropped: number}
+  /**
+   * 4.6 daily loss: the UTC day being counted (its 00:00 in ms), the PnL basis at its start
+   * (realised + unrealised − fees, cost units as a decimal string: the state is JSON) and
+   * the latest day PnL (cost units, string); null before the first usable mid. A base of
+   * null carries `pnl` over from an earlier run of the same day (set at the first mid).
+   */
+  day: {startMs: number; base: string | null; pnl: string} | null
+  /** 4.6 liquidation: the venue's liquidation price is closer than the limit (→ reduce-only) */
+  liqNear: boolean
+  /** the venue's pace (rate governor verdict mode) at the last decision: 'normal' | 'slow' | 'paused' | 'stopped' */
+  pace: string
+  /** under a pace factor > 1: until this time (ms) resting dynamic quotes are not re-priced (0 = no hold) */
+  paceHoldUntil: number
+}
+
+/**
+ * What the venue tells the risk rules (live only; absent in dry-run and replay): the
+ * position's liquidation price and the mark (positionRisk), and the rate governor's verdict.
+ */
+export interface VenueRisk {
+  /** liquidation price in ticks (0 or null: none, e.g. flat or fully collateralised) */
+  liquidationTicks?: number | null
+  /** mark price in ticks */
+  markTicks?: number | null
+  /** the rate governor: mode, refresh-interval factor (≥ 1), why, and when a stop ends (ms) */
+  pace?: {mode: 'normal' | 'slow' | 'paused' | 'stopped'; factor: number; reason: string; until?: number}
 }
 
 export type RiskEventKind =
@@ -65,6 +91,12 @@ export type RiskEventKind =
   | 'pause'
   | 'pause_end'
   | 'non_reducing_dropped'
+  | 'daily_loss'
+  | 'liquidation_near'
+  | 'liquidation_clear'
+  | 'venue_pace'
+  | 'storm'
+  | 'audit'
 
 /** A `risk_event` log line (SPEC §5): kind, the values that triggered it, the thresholds. */
 export interface RiskEvent {
@@ -96,6 +128,14 @@ export interface RiskLimits {
   haltMs: number
   staleBookMs: number
   reduceOnlyMaxSlippagePct: number
+  /** 4.6: the daily loss limit in cost units (positive, rounded up), null when off */
+  maxDailyLossUnits: bigint | null
+  /** the configured maxDailyLoss, quote currency (for events) */
+  maxDailyLoss: number
+  /** 4.6: fraction of the mark (0 = off) */
+  minLiquidationDistancePct: number
+  /** fees (quote currency decimal string) → cost units, rounded up */
+  feesToUnits: (fees: string) => bigint
 }
 
 export function initialRiskState(): RiskState {
@@ -108,5 +148,9 @@ export function initialRiskState(): RiskState {
     lastMid2: null,
     netMaxCapped: {BUY: false, SELL: false},
     counters: {netMaxCuts: 0, stopLoss: 0, shock: 0, stale: 0, nonReducingDropped: 0},
+    day: null,
+    liqNear: false,
+    pace: 'normal',
+    paceHoldUntil: 0,
   }
 }

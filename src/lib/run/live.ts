@@ -16,6 +16,7 @@ import {Instrument} from '../domain/instrument.js'
 import type {Engine, EngineStatus} from '../engine/engine.js'
 import {COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
 import {StateKeeper} from '../state/keeper.js'
+import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import {DeadMansSwitch} from '../venue/binance/deadman.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
@@ -48,6 +49,8 @@ export interface LiveTradingOptions {
   /** the engine's status about once a wall second (the command's status line) */
   onProgress?: (s: EngineStatus) => void
   metrics?: RunMetrics
+  /** operator log: each run event (risk_events included) as a line */
+  logger?: MmLogger
 }
 
 export interface LiveTradingResult extends SessionResult {
@@ -79,7 +82,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   const runId = liveRunId(instance, o.wallMs)
   const live = o.config.live
   const say = (m: string) => o.onNotice?.(redact(m, creds))
-  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, onNotice: o.onNotice})
+  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice})
   const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
   const gw = new BinanceGateway({baseUrl: o.endpoints.rest, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a)})
   let stream: UserStream | undefined
@@ -123,17 +126,29 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         findings += r.findings.length
         if (r.streamSuspect) {
           say(`audit: ${r.findings.map((f) => (f.kind === 'position_drift' ? `position ${f.own} steps, venue ${f.venue}` : `${f.kind} ${f.clientOrderId}`)).join('; ')}${r.fillsRecovered ? `; ${r.fillsRecovered} fill(s) recovered` : ''}; user stream reconnected with a new key`)
+          // what the audit found and fixed is a risk_event (run log, operator log, metrics)
+          for (const f of r.findings) {
+            if (f.kind === 'stray') engine.noteRiskEvent('audit', {clientOrderId: f.clientOrderId, cancelled: r.strayCancelled.includes(f.clientOrderId) ? 1 : 0, streamReconnected: 1}, 'stray_order_cancelled')
+            else if (f.kind === 'missing') engine.noteRiskEvent('audit', {clientOrderId: f.clientOrderId, queried: 1, streamReconnected: 1}, 'missing_order_queried')
+            else engine.noteRiskEvent('audit', {ownSteps: f.own, venueSteps: f.venue, fillsRecovered: r.fillsRecovered, streamReconnected: 1}, 'position_drift_fixed')
+          }
           stream.markDead('audit')
         }
       } catch (err) {
         say(`audit failed: ${(err as Error).message}`)
       }
-      const v = governor.verdict(wallClock.now())
-      if (v.mode !== lastMode) {
-        say(`rate governor: ${v.mode} (${v.reason})`)
-        if (v.mode === 'stopped') engine.request({kind: 'halt', by: 'rate-governor', why: v.reason, untilMs: v.until ?? null})
-        lastMode = v.mode
-      }
+    }
+    // the governor's verdict and positionRisk's liquidation price reach the risk rules at every decision
+    const venueRisk = {
+      read(now: number) {
+        const v = governor.verdict(now)
+        if (v.mode !== lastMode) {
+          say(`rate governor: ${v.mode} (${v.reason})`)
+          lastMode = v.mode
+        }
+        return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, pace: {mode: v.mode, factor: v.intervalFactor, reason: v.reason, ...(v.until === undefined ? {} : {until: v.until})}}
+      },
+      onResume: () => governor.resume(),
     }
     stream.on('resync', (info) => {
       if (info.reason === 'start') return
@@ -143,6 +158,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const factory = () => {
       venue = new BinanceVenue({gateway: gw, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, onProblem: (m) => say(m)})
       venue.setMark(st.markPrice)
+      venue.setLiquidation(st.position?.liquidationPrice, st.position?.markPrice ?? st.markPrice)
       return {venue, reports}
     }
     // the sync budget (docs/RELIABILITY.md): a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
@@ -152,6 +168,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
         startPosition: positionFromVenue(inst, st.position?.positionAmt, st.position?.entryPrice),
+        riskDay: keeper.carriedDay, venueRisk, logger: o.logger,
         onEngine: (e) => {
           engine = e
           queueMicrotask(() => stream?.flush())

@@ -116,7 +116,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     const l = o.live ?? {env: {}, allowForeignOrders: false}
     const res = await quoteLive({
       symbol, config, configSource, stateDir: o.stateDir, endpoints: o.endpoints, wallMs: o.wallMs, durationMs: o.durationMs, stop: o.stop,
-      keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, onNotice: o.onNotice, metrics,
+      keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, onNotice: o.onNotice, metrics, logger: o.logger,
       onProgress: o.onProgress ? (st) => o.onProgress?.(liveLine(st)) : undefined,
     })
     const inst = res.instrument
@@ -125,7 +125,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
 
   // live market data, paper orders: public endpoints only, no keys, no signed request.
   // One quote per symbol and state dir: the lock first, before any connection.
-  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: true, stopLoss: config.strategy.kind === 'naive' ? 0 : config.risk.stopLoss, onNotice: o.onNotice})
+  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: true, stopLoss: config.strategy.kind === 'naive' ? 0 : config.risk.stopLoss, maxDailyLoss: config.strategy.kind === 'naive' ? 0 : config.risk.maxDailyLoss, onNotice: o.onNotice})
   try {
     return await liveDryRun(o, config, configSource, symbol, keeper, metrics)
   } finally {
@@ -148,7 +148,7 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper, sync: feed.depthSync(symbol),
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper, riskDay: keeper.carriedDay, sync: feed.depthSync(symbol),
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },

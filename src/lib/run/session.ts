@@ -19,7 +19,7 @@ import type {StateKeeper} from '../state/keeper.js'
 import {logRunEvent, type MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
-import {Engine, type EngineStatus} from '../engine/engine.js'
+import {Engine, type EngineOptions, type EngineStatus} from '../engine/engine.js'
 import {LiveDriver, type LiveMarketSource} from '../engine/live-driver.js'
 import {ReplayDriver, type ReplayInput, type ReplayOptions} from '../engine/replay-driver.js'
 import type {ReportQueue} from '../venue/types.js'
@@ -42,6 +42,10 @@ export interface SessionOptions {
   onEngine?: (engine: Engine) => void
   /** live: the venue's position at start */
   startPosition?: Position
+  /** §4.6: the day's PnL carried from an earlier run of the same UTC day (state.json) */
+  riskDay?: {startMs: number; pnl: string} | null
+  /** live: what the venue tells the risk rules (liquidation, rate governor) */
+  venueRisk?: EngineOptions['venueRisk']
   stateDir: string
   /** wall clock of the start (run directory name only; never written into the log) */
   wallMs: number
@@ -97,7 +101,7 @@ export class Session {
     const {venue, reports} = o.venue({instrument: o.instrument, clock, config: o.config, book: sync.book})
     this.reports = reports
     this.engine = new Engine({
-      instrument: o.instrument, core, venue, reports, clock, sync, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition,
+      instrument: o.instrument, core, venue, reports, clock, sync, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition, riskDay: o.riskDay ?? undefined, venueRisk: o.venueRisk,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
       log: (ev: RunEvent) => {

@@ -8,6 +8,7 @@
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
 import {MmError, PartialError} from '../domain/errors.js'
+import {DAY_MS} from '../risk/machine.js'
 import {resumeBlocker} from '../risk/resume.js'
 import {emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
 import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
@@ -153,7 +154,7 @@ export interface ResumeResult extends ActionBase {
   refused: string | null
 }
 
-export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: number; waitMs: number}): Promise<ResumeResult> {
+export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: number; maxDailyLoss?: number; waitMs: number}): Promise<ResumeResult> {
   const {t} = o
   const notes: string[] = []
   const state = readStateFile(t.path)
@@ -175,7 +176,10 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
     const now = wallClock.now()
     const untilMs = h.until === null ? null : Date.parse(h.until)
     if (untilMs !== null && untilMs <= now) notes.push(`the halt had ended by itself at ${h.until}`)
-    const block = resumeBlocker({haltKind: h.kind, haltUntilMs: untilMs, nowMs: now, unrealised: s.position.unrealised, stopLoss: o.stopLoss, flat: new PlainDecimal(s.position.net).isZero()})
+    const day = s.risk.day
+    // the day's PnL as last written, while that UTC day lasts (a new day starts a new count)
+    const dayPnl = day && now - day.startMs < DAY_MS ? day.pnl : undefined
+    const block = resumeBlocker({haltKind: h.kind, haltUntilMs: untilMs, nowMs: now, unrealised: s.position.unrealised, stopLoss: o.stopLoss, flat: new PlainDecimal(s.position.net).isZero(), dayPnl, maxDailyLoss: o.maxDailyLoss ?? 0})
     if (block && !o.force) {
       throw new MmError('E_RESUME_REFUSED', `resume refused: ${block.message} (as of the state written ${s.updatedAt})`, {exitCode: 1, suggestion: 'mm flatten closes the position; --force resumes anyway'})
     }

@@ -15,7 +15,7 @@ export const STATE_SCHEMA = 1
 /** Env var of the SIGKILL test: `N` → the Nth write of this process stops itself (SIGSTOP) after the temp file is written, before the rename. */
 export const WRITE_HOOK_ENV = 'MM_TEST_STATE_STOP_AT_WRITE'
 
-export type HaltKind = 'manual' | 'stop_loss' | 'shock'
+export type HaltKind = 'manual' | 'stop_loss' | 'shock' | 'daily_loss' | 'storm'
 
 export interface StateHalt {
   kind: HaltKind
@@ -105,7 +105,16 @@ export interface StateFile {
   }
   /** working orders by client order id */
   orders: Record<string, StateOrder>
-  risk: {mode: string; reduceOnly: boolean; pause: string | null; counters: Record<string, number>}
+  risk: {
+    mode: string
+    reduceOnly: boolean
+    pause: string | null
+    counters: Record<string, number>
+    /** §4.6 daily loss: the UTC day counted (ISO of its 00:00), its PnL so far (quote currency) and the same in cost units (a restart the same day carries it on) */
+    day?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
+    /** §4.6 liquidation price closer to the mark than risk.minLiquidationDistancePct */
+    liquidationNear?: boolean
+  }
   halt: StateHalt | null
   counters: {writes: number; orders: number; cancels: number; fills: number; rejects: number; controlRequests: number}
   control: {acks: StateAck[]}

@@ -13,7 +13,8 @@ import {hostname, userInfo} from 'node:os'
 import {PlainDecimal} from '../domain/decimal.js'
 import type {Instrument} from '../domain/instrument.js'
 import type {WorkingOrder} from '../domain/orders.js'
-import {pnlSummary, positionFromJSON, type PositionJSON} from '../orders/position.js'
+import {pnlSummary, positionFromJSON, type PositionJSON, unitsToQuote} from '../orders/position.js'
+import {DAY_MS} from '../risk/machine.js'
 import {resumeBlocker} from '../risk/resume.js'
 import type {ControlRequest, HaltInfo, RiskState} from '../risk/types.js'
 import type {RunEvent} from '../telemetry/run-events.js'
@@ -34,6 +35,8 @@ export interface StateKeeperOptions {
   dryRun: boolean
   /** risk.stopLoss (0 = off; pass 0 for the naive strategy) */
   stopLoss: number
+  /** risk.maxDailyLoss (0 = off; pass 0 for the naive strategy) */
+  maxDailyLoss?: number
   onNotice?: (msg: string) => void
   /** wall clock (ms) */
   now?: () => number
@@ -60,9 +63,17 @@ export function whoAmI(): string {
   return `${user}@${hostname()}`
 }
 
+const HALT_WHY: Record<HaltInfo['reason'], string> = {
+  stop_loss: 'unrealised PnL below risk.stopLoss',
+  shock: 'mid moved more than risk.shockPct',
+  manual: 'manual',
+  daily_loss: 'PnL since 00:00 UTC reached −risk.maxDailyLoss',
+  storm: 'a storm of venue rejects / errors / unknown outcomes (rate governor stopped)',
+}
+
 export function haltToState(h: HaltInfo | null): StateHalt | null {
   if (!h) return null
-  const reason = h.why ?? (h.reason === 'stop_loss' ? 'unrealised PnL below risk.stopLoss' : h.reason === 'shock' ? 'mid moved more than risk.shockPct' : 'manual')
+  const reason = h.why ?? HALT_WHY[h.reason]
   return {kind: h.reason, reason, by: h.by ?? 'mm quote', at: iso(h.since), until: h.until === null ? null : iso(h.until), flatten: h.flatten, ...(h.flattened ? {flattened: true} : {})}
 }
 
@@ -85,6 +96,7 @@ export class StateKeeper {
   private lastError = ''
   private batching = false
   private closed = false
+  private readonly prevDay: {startMs: number; pnl: string} | null
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
 
   private constructor(o: StateKeeperOptions, lock: HeldLock, prev: StateFile | null) {
@@ -95,6 +107,8 @@ export class StateKeeper {
     this.dir = symbolDir(o.stateDir, o.symbol)
     this.path = stateFilePath(o.stateDir, o.symbol)
     const base = emptyState(o.symbol.toUpperCase(), o.dryRun, iso(this.startedMs))
+    const d = prev?.risk?.day
+    this.prevDay = d && typeof d.startMs === 'number' && typeof d.pnlUnits === 'string' && /^-?\d+$/.test(d.pnlUnits) && this.startedMs - d.startMs >= 0 && this.startedMs - d.startMs < DAY_MS ? {startMs: d.startMs, pnl: d.pnlUnits} : null
     this.state = prev ? {...base, halt: prev.halt, counters: {...base.counters, ...prev.counters}, control: {acks: prev.control?.acks ?? []}} : base
   }
 
@@ -112,6 +126,11 @@ export class StateKeeper {
       lock.release()
       throw error
     }
+  }
+
+  /** §4.6: the day's PnL (cost units) an earlier run of this UTC day wrote, carried on by this run; null for another day or none. */
+  get carriedDay(): {startMs: number; pnl: string} | null {
+    return this.prevDay
   }
 
   /** The halt carried over from the previous state (still in force), or null. */
@@ -302,7 +321,10 @@ export class StateKeeper {
       }
       const pos = positionFromJSON(cp.position as PositionJSON)
       const unrealised = risk.lastMid2 === null || !this.inst ? '0' : pnlSummary(pos, this.inst, risk.lastMid2).unrealised
-      const block = resumeBlocker({haltKind: halt.reason, haltUntilMs: halt.until, nowMs: this.now(), unrealised, stopLoss: this.o.stopLoss, flat: pos.net === 0})
+      const day = risk.day
+      const now = this.now()
+      const dayPnl = day && this.inst && now - day.startMs < DAY_MS ? unitsToQuote(BigInt(day.pnl), this.inst).toString() : undefined
+      const block = resumeBlocker({haltKind: halt.reason, haltUntilMs: halt.until, nowMs: now, unrealised, stopLoss: this.o.stopLoss, flat: pos.net === 0, dayPnl, maxDailyLoss: this.o.maxDailyLoss ?? 0})
       if (block && !req.force) {
         this.ack(req, 'refused', `${block.message} (--force overrides)`)
         return
@@ -355,7 +377,8 @@ export class StateKeeper {
       orders[w.clientOrderId] = {side: w.side, price: inst.ticksToPrice(w.price), qty: inst.stepsToQty(w.qty), filled: inst.stepsToQty(w.filled), status: w.status, tif: w.tif, reduceOnly: w.reduceOnly, layer: w.layer, sentAt: iso(w.sentAt)}
     }
     this.state.orders = orders
-    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}}
+    const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
+    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false}
     this.state.halt = haltToState(risk.halt)
     if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({value: _v, ...r}) => r)
   }

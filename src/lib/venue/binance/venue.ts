@@ -67,6 +67,9 @@ export class BinanceVenue implements Venue {
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
   venuePosition: Steps | undefined
+  /** §4.6: the position's liquidation price and the mark, in ticks, from positionRisk (start-up, audit); 0 = none */
+  liquidationTicks = 0
+  markTicks = 0
   private readonly o: BinanceVenueOptions
   private readonly inst: Instrument
   private readonly symbol: string
@@ -83,6 +86,21 @@ export class BinanceVenue implements Venue {
     this.o = o
     this.inst = o.instrument
     this.symbol = o.instrument.symbol
+  }
+
+  /** positionRisk's liquidation price and mark (decimal strings; '0' = none) for the §4.6 liquidation-distance rule. */
+  setLiquidation(liquidationPrice: string | undefined, markPrice: string | undefined): void {
+    const ticks = (p: string | undefined) => {
+      if (!p || !/^\d+(\.\d+)?$/.test(p)) return 0
+      try {
+        return this.inst.priceToTicks(p, 'down')
+      } catch {
+        return 0
+      }
+    }
+    this.liquidationTicks = ticks(liquidationPrice)
+    const m = ticks(markPrice)
+    if (m > 0) this.markTicks = m
   }
 
   /** Update the PERCENT_PRICE bounds from a mark price (decimal string). */
@@ -244,18 +262,21 @@ export class BinanceVenue implements Venue {
    * missing orders, reports the fills the stream missed. Returns what it found (the
    * caller writes the risk_event and marks the stream dead when `streamSuspect`).
    */
-  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number}> {
+  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]}> {
     const [open, positions] = await Promise.all([this.o.gateway.openOrders(this.symbol), this.o.gateway.positionRisk(this.symbol)])
     const pos = positions.find((p) => p.symbol === this.symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
     const venuePos = pos ? this.signedSteps(pos.positionAmt) : 0
     this.venuePosition = venuePos
     if (pos && pos.markPrice !== '0') this.setMark(pos.markPrice)
+    this.setLiquidation(pos?.liquidationPrice, pos?.markPrice)
     const res = audit({venueOpen: open.map((x) => x.clientOrderId), venuePosition: venuePos, ownPosition: own.position, working: own.working, isOurs: this.o.isOurs, now: this.now(), graceMs: own.graceMs})
     let fillsRecovered = 0
+    const strayCancelled: string[] = []
     for (const f of res.findings) {
       if (f.kind === 'stray') {
         try {
           await this.o.gateway.cancelOrder(this.symbol, f.clientOrderId)
+          strayCancelled.push(f.clientOrderId)
         } catch (err) {
           this.o.onProblem?.(`audit: cancel of stray ${f.clientOrderId} failed: ${(err as Error).message}`)
         }
@@ -265,7 +286,7 @@ export class BinanceVenue implements Venue {
         fillsRecovered = await this.recoverFills()
       }
     }
-    return {...res, fillsRecovered}
+    return {...res, fillsRecovered, strayCancelled}
   }
 
   /** Fills since the last one the stream reported, from userTrades, as fill reports (the reducer drops those already counted). */

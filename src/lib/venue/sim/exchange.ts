@@ -165,6 +165,8 @@ interface SymbolState {
 
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/
 const DEC_RE = /^\d+(\.\d+)?$/
+/** maintenance margin rate of the sim's liquidation estimate (Binance ETHUSDC tier 1: 0.5 %) */
+const SIM_MAINT_RATE = new D('0.005')
 
 export const SimMessages = {
   [-5022]: 'Due to the order could not be executed as maker, the Post Only order will be rejected.',
@@ -953,6 +955,21 @@ export class SimExchange {
     this.at(ts, () => this.o.onUserEvent?.(msg))
   }
 
+  /**
+   * A cross-margin liquidation estimate (one position per asset, one maintenance rate):
+   * long q at entry E with wallet W: (E·q − W) / (q·(1 − MMR)); short: (E·|q| + W) / (|q|·(1 + MMR));
+   * '0' when flat or when the wallet covers any fall to zero. Binance's tiers are not modelled.
+   */
+  private liquidationPrice(sym: string, amt: D, asset: string): string {
+    if (amt.isZero()) return '0'
+    const q = amt.abs()
+    const entry = this.ledger.entryPrice(sym)
+    const wallet = this.ledger.balance(asset)
+    const liq = amt.isPositive() ? entry.mul(q).sub(wallet).div(q.mul(new D(1).sub(SIM_MAINT_RATE))) : entry.mul(q).add(wallet).div(q.mul(new D(1).add(SIM_MAINT_RATE)))
+    if (!liq.isPositive()) return '0'
+    return liq.toDecimalPlaces(8, D.ROUND_DOWN).toString()
+  }
+
   positionRisk(version: 2 | 3, symbol?: string): Array<Record<string, unknown>> {
     const out: Array<Record<string, unknown>> = []
     for (const s of this.symbols.values()) {
@@ -971,7 +988,7 @@ export class SimExchange {
         breakEvenPrice: entry,
         markPrice: mark,
         unRealizedProfit: fmt(this.ledger.unrealised(sym, mark)),
-        liquidationPrice: '0',
+        liquidationPrice: this.liquidationPrice(sym, p.amt, s.marginAsset),
         isolatedMargin: '0',
         notional,
         marginAsset: s.marginAsset,

@@ -259,6 +259,16 @@ export class SimTrading {
 
     if (path.startsWith('/__mm/')) {
       if (path === '/__mm/state' && method === 'GET') return send(200, this.state())
+      // runtime fault rates (tests turn a fault on once the client is past its start-up): POST /__mm/faults?httpErrorRate=P
+      if (path === '/__mm/faults' && method === 'POST') {
+        const rates: Record<string, 'httpErrorRate' | 'unavailableRate' | 'unknownStatusRate' | 'loseResponses'> = {httpErrorRate: 'httpErrorRate', unavailableRate: 'unavailableRate', unknownStatusRate: 'unknownStatusRate', loseResponses: 'loseResponses'}
+        for (const [k, v] of params) {
+          const n = Number(v)
+          if (!(k in rates) || v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) return send(400, {code: -1102, msg: `${k}=${v}: expected one of ${Object.keys(rates).join(', ')} with a probability between 0 and 1`})
+          this.faults[rates[k]] = n
+        }
+        return send(200, {httpErrorRate: this.faults.httpErrorRate ?? 0, unavailableRate: this.faults.unavailableRate ?? 0, unknownStatusRate: this.faults.unknownStatusRate ?? 0, loseResponses: this.faults.loseResponses ?? 0})
+      }
       return send(404, {code: -1000, msg: `unknown path ${path}`})
     }
     try {
