@@ -76,7 +76,16 @@ export interface GatewayOptions {
   /** called after each clock (re)sync */
   onTimeSync?: (info: {offsetMs: number; rttMs: number; reason: 'start' | 'timestamp-error' | 'periodic'}) => void
   userAgent?: string
+  /**
+   * Where requests go (default: an undici keep-alive `Pool` on the base URL's origin). The
+   * tick-to-order bench hands a stand-in that answers in memory, to time the live path up
+   * to the moment a signed request is handed over.
+   */
+  dispatcher?: GatewayDispatcher
 }
+
+/** What the gateway needs of an undici `Pool`. */
+export type GatewayDispatcher = Pick<Pool, 'request' | 'close'>
 
 /** A request ready for the socket: what is signed is exactly what is sent. */
 export interface BuiltRequest {
@@ -102,7 +111,7 @@ export class BinanceGateway {
   /** answers received, failures included */
   answers = 0
   private readonly creds: Credentials
-  private readonly pool: Pool
+  private readonly pool: GatewayDispatcher
   private readonly prefix: string
   private readonly timeoutMs: number
   private readonly now: () => number
@@ -122,7 +131,7 @@ export class BinanceGateway {
     this.onAnswer = opts.onAnswer
     this.onTimeSync = opts.onTimeSync
     this.userAgent = opts.userAgent ?? 'mm'
-    this.pool = new Pool(url.origin, {
+    this.pool = opts.dispatcher ?? new Pool(url.origin, {
       connections: opts.connections ?? 4,
       pipelining: 1,
       keepAliveTimeout: 60_000,
