@@ -1,103 +1,326 @@
 /**
- * Tick-to-order latency of the live path, in-process: from a depth message's bytes (the
- * text the WebSocket hands over) to the signed order request's bytes handed to the socket:
- * JSON.parse → parse to the market event → the synced book → `decide` → for each place,
- * the Binance order parameters on the grid → `BinanceGateway.build` (timestamp,
- * recvWindow, HMAC-SHA256 signature, form body). No network: the request is built, not
- * sent. Over the real ETHUSDT stream (both July days); p50 / p99 / p99.9 of the messages
- * that led to at least one order, next to JSON.parse of one depth message in the same run.
+ * Tick-to-order latency of the live path of `mm quote` (no --dry-run), in one process,
+ * through the product's own objects wired as `quoteLive` wires them:
+ *
+ *   depth frame bytes on a loopback WebSocket → StreamClient → the live feed's byte
+ *   scanner → the symbol's one DepthSync (`marketFeed`, src/lib/run/market-feed.ts) →
+ *   LiveDriver → Engine (risk → strategy → netMax → `decide`) → order lifecycle → event
+ *   log + state keeper → BinanceVenue (rate governor, PERCENT_PRICE, MAX_NUM_ORDERS) →
+ *   BinanceGateway (order parameters, recvWindow + timestamp, HMAC-SHA256, form body) →
+ *   the request handed to the connection pool.
+ *
+ * Only the two ends are stand-ins: the venue's REST depth snapshot (answered from the
+ * recording) and the gateway's undici Pool (`dispatcher`), which records the moment a
+ * signed request is handed to it and answers in memory like Binance (ack NEW, cancel
+ * CANCELED) on a later turn, so the lifecycle sees the answers a real run sees. The run's
+ * clock is moved by the recording's venue times (the strategy refreshes as it would live);
+ * t0 of a message is taken by the StreamClient's receive clock, i.e. when `ws` hands the
+ * frame's bytes over. Trades are not streamed (depth only). One frame is in flight at a
+ * time and every answer is processed before the next frame.
+ *
+ * Figures (pass 0 is warm-up; passes 1–2 measured), over the real ETHUSDT stream (both
+ * July files):
+ *  - tick_to_order_*: per signed order request handed over in the turn of the frame that
+ *    led to it, time since the frame arrived (p50 / p99 / p99.9), next to JSON.parse of one
+ *    depth message. A re-price is cancel-then-place (the lifecycle frees a slot only on
+ *    the cancel's answer), so the request a tick sends at once is the cancel (or a place
+ *    into a free slot); the place follows the answer:
+ *  - answer_to_order_*: a venue answer at the gateway → the order request decided on it
+ *    (the re-price's place after its cancel was answered, …), outside any frame's turn;
+ *  - message_*: whole handling of a frame (everything synchronous after it arrived);
+ *  - cpu_us_per_message: process CPU time (user + system) of the measured passes per frame
+ *    (both socket ends included) — robust to other processes' load, unlike p99;
+ *  - gc_*: garbage-collection pauses seen during the measured passes.
  */
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {monitorEventLoopDelay, PerformanceObserver, performance} from 'node:perf_hooks'
 import {gunzipSync} from 'node:zlib'
 import * as hdr from 'hdr-histogram-js'
-import {DepthSync} from '../src/lib/book/sync.js'
-import {defaultConfig, resolveConfig} from '../src/lib/config/index.js'
-import {decide, prepareCore} from '../src/lib/core/decide.js'
+import {WebSocket, WebSocketServer} from 'ws'
+import type {Endpoints} from '../src/lib/cli/endpoints.js'
+import {VirtualClock} from '../src/lib/clock/clock.js'
+import {defaultConfig, type MmConfig} from '../src/lib/config/index.js'
 import {Instrument} from '../src/lib/domain/instrument.js'
-import type {WorkingOrder} from '../src/lib/domain/orders.js'
-import {emptyPosition} from '../src/lib/orders/position.js'
-import {readRawAll} from '../src/lib/record/raw-reader.js'
-import {BinanceGateway, orderParams} from '../src/lib/venue/binance/gateway.js'
+import {marketFeed} from '../src/lib/run/market-feed.js'
+import {runLive} from '../src/lib/run/session.js'
+import {StateKeeper} from '../src/lib/state/keeper.js'
+import {BinanceGateway, type GatewayDispatcher} from '../src/lib/venue/binance/gateway.js'
+import {RateGovernor} from '../src/lib/venue/binance/rate-governor.js'
+import {type BinancePublicRest, type DepthSnapshot, parseDepthSnapshot} from '../src/lib/venue/binance/rest-public.js'
 import {Credentials} from '../src/lib/venue/binance/signer.js'
-import {parseMarketMessageStrict} from '../src/lib/venue/binance/ws.js'
+import {BinanceVenue} from '../src/lib/venue/binance/venue.js'
+import {ReportQueue} from '../src/lib/venue/types.js'
 import {round, sharedData} from './lib.js'
 
 export const name = 'tick-to-order'
 
 const FILES = ['hftbacktest/examples/usdm/ethusdt_20240718.gz', 'hftbacktest/examples/usdm/ethusdt_20240719.gz']
-const inst = new Instrument({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+const SYMBOL = 'ETHUSDT'
+const inst = new Instrument({symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+const PASSES = 3
+/** bounded waits: turns of the event loop for one frame to arrive, or the run to be ready */
+const MAX_TURNS = 200_000
 
-export async function run(): Promise<Record<string, number | string>> {
-  const paths = FILES.map((f) => sharedData(f))
-  const snapshots = (await readRawAll(paths)).filter((e) => e.kind === 'snapshot')
-  const lines: string[] = []
-  for (const p of paths) for (const l of gunzipSync(readFileSync(p)).toString('utf8').split('\n')) if (l.includes('depthUpdate') || l.includes('"lastUpdateId"')) lines.push(l.slice(l.indexOf(' ') + 1))
-  const c = defaultConfig()
-  const core = resolveConfig({...c, strategy: {...c.strategy, baseSpread: 0.0002, staticFraction: 0.5, baseSize: '0.04'}, risk: {...c.risk, netMax: '0.2'}}, inst)
-  // a gateway that only builds requests (never connects: the pool is lazy)
-  const gw = new BinanceGateway({baseUrl: 'http://127.0.0.1:9', credentials: new Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789'), now: () => 1_721_347_022_530})
-  const orders = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000, numberOfSignificantValueDigits: 3})
-  const all = hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000, numberOfSignificantValueDigits: 3})
-  let requests = 0
-  let bytes = 0
-  for (let pass = 0; pass < 3; pass++) {
-    const sync = new DepthSync(inst)
-    const {ctx, state: s0} = prepareCore(core, inst, 'bench')
-    let state = s0
-    let working: WorkingOrder[] = []
-    let snap = 0
-    for (const text of lines) {
-      if (text.startsWith('{"lastUpdateId"')) {
-        if (snap < snapshots.length) sync.feed(snapshots[snap++])
-        continue
-      }
-      const t0 = process.hrtime.bigint()
-      const j = JSON.parse(text) as {data?: unknown}
-      const ev = parseMarketMessageStrict(j.data ?? j, 0)
-      if (!ev) continue
-      sync.feed(ev)
-      if (!sync.book.ready) continue
-      const now = Math.floor(ev.ts / 1000)
-      const d = decide(state, {nowMs: now, book: sync.book, bookUpdatedMs: now, position: emptyPosition(), working}, ctx)
-      let n = 0
-      for (const a of d.actions) {
-        if (a.type !== 'place') continue
-        const o = a.order
-        const req = gw.build('POST', '/fapi/v1/order', orderParams({symbol: 'ETHUSDT', side: o.side, type: 'LIMIT', timeInForce: o.tif, quantity: inst.stepsToQty(o.qty), price: inst.ticksToPrice(o.price), reduceOnly: o.reduceOnly || undefined, newClientOrderId: a.clientOrderId, selfTradePreventionMode: 'EXPIRE_MAKER'}), 'SIGNED')
-        if (pass > 0) bytes += req.body!.length
-        n++
-      }
-      const ns = Number(process.hrtime.bigint() - t0)
-      if (pass > 0) {
-        all.recordValue(Math.max(1, Math.round(ns / 100)))
-        if (n > 0) {
-          orders.recordValue(Math.max(1, Math.round(ns / 100)))
-          requests += n
-        }
-      }
-      state = d.state
-      const cancelled = new Set(d.actions.filter((a) => a.type === 'cancel').map((a) => a.clientOrderId))
-      working = working.filter((w) => !cancelled.has(w.clientOrderId))
-      for (const a of d.actions) if (a.type === 'place') working.push({...a.order, clientOrderId: a.clientOrderId, filled: 0, status: 'NEW', sentAt: now})
+interface Item {
+  snapshot: boolean
+  text: string
+  /** venue time, ms */
+  E: number
+}
+
+function loadItems(): Item[] {
+  const items: Item[] = []
+  for (const f of FILES) {
+    for (const l of gunzipSync(readFileSync(sharedData(f))).toString('utf8').split('\n')) {
+      const snapshot = l.includes('"lastUpdateId"')
+      if (!snapshot && !l.includes('depthUpdate')) continue
+      const text = l.slice(l.indexOf(' ') + 1)
+      const m = /"E":(\d+)/.exec(text)
+      if (!m) throw new Error(`bench: no E in ${text.slice(0, 80)}`)
+      items.push({snapshot, text, E: Number(m[1])})
     }
   }
+  return items
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * The exchange side of the gateway: records when each request is handed over (`onRequest`)
+ * and answers like Binance on a later turn (the answer is built then, outside the timing).
+ */
+function memoryExchange(clock: VirtualClock, onRequest: (method: string, bytes: number) => void, onAnswer: (method: string) => void): GatewayDispatcher {
+  const orders = new Map<string, Record<string, string | number | boolean>>()
+  let nextId = 1
+  const answer = (method: string, path: string, body: string | undefined): {status: number; text: string} => {
+    const q = new URLSearchParams(method === 'POST' ? body : path.slice(path.indexOf('?') + 1))
+    const id = q.get(method === 'POST' ? 'newClientOrderId' : 'origClientOrderId') ?? ''
+    if (method === 'POST' && path.endsWith('/fapi/v1/order')) {
+      const o = {
+        orderId: nextId++, symbol: SYMBOL, status: 'NEW', clientOrderId: id, price: q.get('price') ?? '0', avgPrice: '0', origQty: q.get('quantity') ?? '0', executedQty: '0', cumQuote: '0',
+        timeInForce: q.get('timeInForce') ?? 'GTC', type: 'LIMIT', reduceOnly: q.get('reduceOnly') === 'true', side: q.get('side') ?? 'BUY', positionSide: 'BOTH', updateTime: clock.now(),
+      }
+      orders.set(id, o)
+      return {status: 200, text: JSON.stringify(o)}
+    }
+    const o = orders.get(id)
+    if (!o) return {status: 400, text: '{"code":-2011,"msg":"Unknown order sent."}'}
+    if (method === 'DELETE') {
+      orders.delete(id)
+      return {status: 200, text: JSON.stringify({...o, status: 'CANCELED', updateTime: clock.now()})}
+    }
+    return {status: 200, text: JSON.stringify(o)}
+  }
+  const headers = {'x-mbx-used-weight-1m': '20', 'x-mbx-order-count-10s': '2', 'x-mbx-order-count-1m': '10'}
+  const request = (opts: {method: string; path: string; body?: string}) => {
+    onRequest(opts.method, opts.path.length + (opts.body?.length ?? 0))
+    // the answer is made on a microtask, after the frame's own turn
+    return Promise.resolve().then(() => {
+      const a = answer(opts.method, opts.path, opts.body)
+      onAnswer(opts.method)
+      return {statusCode: a.status, headers, body: {text: async () => a.text}}
+    })
+  }
+  return {request, close: async () => {}} as unknown as GatewayDispatcher
+}
+
+const histogram = () => hdr.build({lowestDiscernibleValue: 1, highestTrackableValue: 100_000_000, numberOfSignificantValueDigits: 3})
+
+interface PassResult {
+  /** order requests (cancel or place) handed over in the turn of the frame that led to them, 0.1 µs */
+  request: hdr.Histogram
+  /** a venue answer at the gateway → the next order request it led to (outside a frame's turn), 0.1 µs */
+  answer: hdr.Histogram
+  message: hdr.Histogram
+  frames: number
+  /** frames whose own turn sent at least one order request */
+  withOrders: number
+  places: number
+  cancels: number
+  bytes: number
+  cpuUs: number
+  gcMs: number[]
+  /** longest event-loop block seen (timers late by), ms: GC, synchronous file writes … */
+  loopDelayMaxMs: number
+}
+
+async function pass(items: Item[], config: MmConfig, port: number, server: WebSocketServer): Promise<PassResult> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'mm-bench-t2o-'))
+  const clock = new VirtualClock(items[0].E)
+  const request = histogram()
+  const answer = histogram()
+  const message = histogram()
+  const r: PassResult = {request, answer, message, frames: 0, withOrders: 0, places: 0, cancels: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
+  // the frame being handled: its arrival (StreamClient receive clock) and whether its turn is still on
+  let t0 = 0
+  let inFrame = false
+  let frameOrders = false
+  const endFrame = (): void => {
+    message.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e4)))
+    if (frameOrders) r.withOrders++
+    inFrame = false
+    frameOrders = false
+  }
+  // the venue time of the frame on its way (the run's clock reads it when the frame arrives)
+  let nextE = items[0].E
+  const receiveClock = (): number => {
+    t0 = performance.now()
+    clock.set(nextE)
+    inFrame = true
+    // runs once the frame's synchronous handling is over (before the answers' callbacks)
+    queueMicrotask(endFrame)
+    return clock.now() * 1000
+  }
+  // the latest venue answer handed to the gateway: the orders decided on it follow
+  let tAnswer = -1
+  const exchange = memoryExchange(
+    clock,
+    (method, bytes) => {
+      const t = performance.now()
+      if (method === 'POST') {
+        r.places++
+        r.bytes += bytes
+      } else if (method === 'DELETE') r.cancels++
+      if (tAnswer >= 0 && !inFrame) answer.recordValue(Math.max(1, Math.round((t - tAnswer) * 1e4)))
+      if (inFrame) {
+        request.recordValue(Math.max(1, Math.round((t - t0) * 1e4)))
+        frameOrders = true
+      }
+      tAnswer = -1
+    },
+    () => {
+      tAnswer = performance.now()
+    },
+  )
+  // the venue's depth snapshot: answered when the stream reaches the recording's snapshot
+  let wantSnapshot: ((s: DepthSnapshot) => void) | undefined
+  const rest = {depth: () => new Promise<DepthSnapshot>((resolve) => (wantSnapshot = resolve)), close: async () => {}, http: {usedWeight: 0}} as unknown as BinancePublicRest
+  const endpoints: Endpoints = {rest: 'http://127.0.0.1:9', ws: `ws://127.0.0.1:${port}`, routed: true, name: 'custom'}
+  const feed = marketFeed(endpoints, inst, config, {rest, trades: false, clock: () => clock.now() * 1000, ws: {clock: receiveClock}})
+  const creds = new Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789')
+  const live = config.live
+  const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
+  const gw = new BinanceGateway({baseUrl: endpoints.rest, credentials: creds, recvWindowMs: config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a), now: () => clock.now(), dispatcher: exchange})
+  const keeper = StateKeeper.open({stateDir, symbol: SYMBOL, dryRun: false, stopLoss: config.risk.stopLoss})
+  let stop: (why: string) => void = () => {}
+  const stopP = new Promise<string>((resolve) => (stop = resolve))
+  let sock: WebSocket | undefined
+  const onConn = (ws: WebSocket) => (sock = ws)
+  server.on('connection', onConn)
+  const done = runLive(
+    {
+      instrument: inst, config, configSource: '(bench)', mode: 'live', stateDir, wallMs: items[0].E, source: endpoints.rest, runId: 'bench', keeper, sync: feed.depthSync(SYMBOL),
+      venue: ({clock: c}) => {
+        const reports = new ReportQueue()
+        const venue = new BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
+        venue.setMark('3425.00')
+        return {venue, reports}
+      },
+    },
+    feed,
+    {stop: stopP, clock, stopBoundMs: 2000},
+  )
+  for (let i = 0; i < MAX_TURNS && !(sock && wantSnapshot); i++) await turn()
+  if (!sock || !wantSnapshot) throw new Error('bench: the feed did not connect and ask for a snapshot')
+  const gcs: number[] = []
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push(e.duration)
+  })
+  obs.observe({entryTypes: ['gc']})
+  const loopDelay = monitorEventLoopDelay({resolution: 10})
+  loopDelay.enable()
+  const cpu0 = process.cpuUsage()
+  for (const it of items) {
+    if (it.snapshot) {
+      clock.set(it.E)
+      const answer = wantSnapshot
+      wantSnapshot = undefined
+      answer?.(parseDepthSnapshot(JSON.parse(it.text) as Record<string, unknown>))
+      await turn()
+      continue
+    }
+    const want = feed.publicClient.messages + 1
+    nextE = it.E
+    sock.send(it.text)
+    for (let i = 0; i < MAX_TURNS && feed.publicClient.messages < want; i++) await turn()
+    if (feed.publicClient.messages < want) throw new Error('bench: a frame was not received')
+    // the venue's answers (microtasks and the next turn) are handled before the next frame
+    await turn()
+    r.frames++
+  }
+  const cpu = process.cpuUsage(cpu0)
+  loopDelay.disable()
+  r.loopDelayMaxMs = loopDelay.max / 1e6
+  obs.disconnect()
+  r.cpuUs = cpu.user + cpu.system
+  r.gcMs = gcs
+  server.off('connection', onConn)
+  stop('bench end')
+  await done
   await gw.close()
-  const texts = lines.filter((l) => l.includes('depthUpdate'))
-  const t0 = process.hrtime.bigint()
-  for (let r = 0; r < 5; r++) for (const t of texts) JSON.parse(t)
-  const parseUs = Number(process.hrtime.bigint() - t0) / 1000 / (5 * texts.length)
+  rmSync(stateDir, {recursive: true, force: true})
+  return r
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  const items = loadItems()
+  const c = defaultConfig()
+  const config: MmConfig = {...c, strategy: {...c.strategy, baseSpread: 0.0002, staticFraction: 0.5, baseSize: '0.04'}, risk: {...c.risk, netMax: '0.2'}}
+  const server = new WebSocketServer({host: '127.0.0.1', port: 0})
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+  const port = (server.address() as {port: number}).port
+  const results: PassResult[] = []
+  try {
+    for (let p = 0; p < PASSES; p++) results.push(await pass(items, config, port, server))
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  const measured = results.slice(1)
+  const request = histogram()
+  const answer = histogram()
+  const message = histogram()
+  for (const m of measured) {
+    request.add(m.request)
+    answer.add(m.answer)
+    message.add(m.message)
+  }
+  const frames = measured.reduce((a, m) => a + m.frames, 0)
+  const places = measured.reduce((a, m) => a + m.places, 0)
+  const gcs = measured.flatMap((m) => m.gcMs)
+  // JSON.parse alone of the same depth messages, wall and CPU time per message
+  const texts = items.filter((i) => !i.snapshot).map((i) => i.text)
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  for (let rep = 0; rep < 5; rep++) for (const t of texts) JSON.parse(t)
+  const parseUs = ((performance.now() - t0) * 1000) / (5 * texts.length)
+  const parseCpu = process.cpuUsage(cpu0)
+  const parseCpuUs = (parseCpu.user + parseCpu.system) / (5 * texts.length)
   const us = (v: number) => round(v / 10, 1)
-  const p99 = us(orders.getValueAtPercentile(99))
+  const p99 = us(request.getValueAtPercentile(99))
+  const cpuPerMsg = measured.reduce((a, m) => a + m.cpuUs, 0) / Math.max(1, frames)
   return {
-    messages_with_orders: orders.totalCount,
-    signed_requests: requests,
-    mean_request_bytes: round(bytes / Math.max(1, requests), 0),
-    tick_to_order_p50_us: us(orders.getValueAtPercentile(50)),
+    frames,
+    messages_with_orders: measured.reduce((a, m) => a + m.withOrders, 0),
+    place_requests: places,
+    cancel_requests: measured.reduce((a, m) => a + m.cancels, 0),
+    mean_place_request_bytes: round(measured.reduce((a, m) => a + m.bytes, 0) / Math.max(1, places), 0),
+    tick_to_order_p50_us: us(request.getValueAtPercentile(50)),
     tick_to_order_p99_us: p99,
-    tick_to_order_p999_us: us(orders.getValueAtPercentile(99.9)),
-    any_message_p50_us: us(all.getValueAtPercentile(50)),
-    json_parse_one_depth_msg_us: round(parseUs, 1),
+    tick_to_order_p999_us: us(request.getValueAtPercentile(99.9)),
+    answer_to_order_p50_us: us(answer.getValueAtPercentile(50)),
+    answer_to_order_p99_us: us(answer.getValueAtPercentile(99)),
+    message_p50_us: us(message.getValueAtPercentile(50)),
+    message_p99_us: us(message.getValueAtPercentile(99)),
+    json_parse_one_depth_msg_us: round(parseUs, 2),
     tick_to_order_p99_vs_json_parse_ratio: round(p99 / parseUs, 2),
+    cpu_us_per_message: round(cpuPerMsg, 1),
+    json_parse_cpu_us_per_message: round(parseCpuUs, 2),
+    gc_pauses: gcs.length,
+    gc_pause_max_ms: round(gcs.length > 0 ? Math.max(...gcs) : 0, 2),
+    gc_ms_per_1000_messages: round((gcs.reduce((a, b) => a + b, 0) / Math.max(1, frames)) * 1000, 2),
+    event_loop_block_max_ms: round(Math.max(...measured.map((m) => m.loopDelayMaxMs)), 2),
     target_p99_us: 100,
   }
 }

@@ -426,18 +426,24 @@ export class Engine {
     return {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control, ...(venue ? {venue} : {})}
   }
 
-  /** Send a place or cancel decided by the core; the lifecycle records it as sent. */
+  /**
+   * Send a place or cancel decided by the core; the lifecycle records it as sent first.
+   * The request leaves before its `order` event is logged (tick-to-order: the event log's
+   * formatting and write are not on the way to the socket); a venue answers on a later
+   * turn, so the log keeps the same order of events.
+   */
   private submit(a: OrderAction): void {
     const now = this.o.clock.now()
     if (a.type === 'place') {
       const o = a.order
       this.lc = reduceLifecycle(this.lc, {type: 'place_sent', t: now, clientOrderId: a.clientOrderId, order: o}, this.lcCfg).state
+      this.o.venue.submit(a)
       this.emit({type: 'order', t: now, action: 'place', clientOrderId: a.clientOrderId, side: o.side, price: this.inst.ticksToPrice(o.price), qty: this.inst.stepsToQty(o.qty), tif: o.tif, reduceOnly: o.reduceOnly, layer: o.layer})
     } else {
       this.lc = reduceLifecycle(this.lc, {type: 'cancel_sent', t: now, clientOrderId: a.clientOrderId}, this.lcCfg).state
+      this.o.venue.submit(a)
       this.emit({type: 'order', t: now, action: 'cancel', clientOrderId: a.clientOrderId, reason: a.reason})
     }
-    this.o.venue.submit(a)
   }
 
   private drainReports(): void {

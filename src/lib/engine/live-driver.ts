@@ -72,6 +72,8 @@ export interface LiveEnd {
 
 export class LiveDriver {
   private timer: ReturnType<typeof setTimeout> | undefined
+  /** clock time (ms) the pending timer fires at */
+  private timerAt = 0
   private wakeQueued = false
   private stopping = false
   private settled: (() => void) | undefined
@@ -90,17 +92,35 @@ export class LiveDriver {
     this.arm()
   }
 
+  /** The timer fired: it is gone; run what is due. (A wake-up by a report leaves the timer standing.) */
+  private onTimer = (): void => {
+    this.timer = undefined
+    this.wake()
+  }
+
   /** Run what is due now (a control request just queued in the engine, …) and re-arm. */
   wakeNow(): void {
     this.wake()
   }
 
+  /**
+   * Keep a timer for the engine's next due time. Called after every message: a timer
+   * already set to fire no later than needed is kept (an early wake-up is harmless), so
+   * the usual message costs no timer churn.
+   */
   private arm(): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
     const wake = this.e.nextWakeMs()
-    if (!Number.isFinite(wake)) return
-    this.timer = setTimeout(this.wake, Math.max(0, Math.min(wake - this.o.clock.now(), this.o.maxSleepMs ?? 1000)))
+    if (!Number.isFinite(wake)) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+      return
+    }
+    const now = this.o.clock.now()
+    const delay = Math.max(0, Math.min(wake - now, this.o.maxSleepMs ?? 1000))
+    if (this.timer !== undefined && this.timerAt <= now + delay) return
+    clearTimeout(this.timer)
+    this.timerAt = now + delay
+    this.timer = setTimeout(this.onTimer, delay)
   }
 
   async run(feed: LiveMarketSource): Promise<LiveEnd> {
@@ -174,6 +194,7 @@ export class LiveDriver {
     const stopTimedOut = !(await this.stopOrders())
     o.reports.listen(undefined)
     clearTimeout(this.timer)
+    this.timer = undefined
     e.runUntil(o.clock.now(), noop)
     return {reason, fatal, stopTimedOut}
   }

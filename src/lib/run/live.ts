@@ -21,13 +21,13 @@ import type {RunMetrics} from '../telemetry/metrics.js'
 import {DeadMansSwitch} from '../venue/binance/deadman.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
-import {LiveFeed} from '../venue/binance/live-feed.js'
 import {RateGovernor} from '../venue/binance/rate-governor.js'
 import {redact} from '../venue/binance/signer.js'
 import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, type StartupState} from '../venue/binance/startup.js'
 import {UserStream} from '../venue/binance/user-stream.js'
 import {BinanceVenue} from '../venue/binance/venue.js'
 import {ReportQueue} from '../venue/types.js'
+import {marketFeed} from './market-feed.js'
 import {runLive, type SessionResult} from './session.js'
 
 export interface LiveTradingOptions {
@@ -161,14 +161,15 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       venue.setLiquidation(st.position?.liquidationPrice, st.position?.markPrice ?? st.markPrice)
       return {venue, reports}
     }
-    // the sync budget (docs/RELIABILITY.md): a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason)
-    const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: o.config.feed.syncBudgetMs})
+    // the symbol's one book, kept by the feed's byte scanner and read by the engine (market-feed.ts)
+    const feed = marketFeed(o.endpoints, inst, o.config)
     auditTimer = setInterval(() => void runAudit(), live.auditIntervalMs)
     const res = await runLive(
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
         startPosition: positionFromVenue(inst, st.position?.positionAmt, st.position?.entryPrice),
         riskDay: keeper.carriedDay, venueRisk, logger: o.logger,
+        sync: feed.depthSync(symbol),
         onEngine: (e) => {
           engine = e
           queueMicrotask(() => stream?.flush())

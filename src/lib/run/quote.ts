@@ -9,7 +9,7 @@ import type {MmLogger} from '../telemetry/log.js'
 import {createMetrics, type RunMetrics} from '../telemetry/metrics.js'
 import {startMetricsServer, type MetricsServer} from '../telemetry/metrics-server.js'
 import {openReplay} from '../record/replay-source.js'
-import {LiveFeed} from '../venue/binance/live-feed.js'
+import {marketFeed} from './market-feed.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
 import {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
@@ -143,7 +143,7 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   }
   // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason);
   // the feed keeps the symbol's one book (scanned once per message); the engine and the paper venue read it
-  const feed = new LiveFeed({endpoints: o.endpoints, instruments: [inst], trades: 'trade', syncBudgetMs: config.feed.syncBudgetMs, output: 'book'})
+  const feed = marketFeed(o.endpoints, inst, config)
   metrics?.setProbes({usedWeight: () => feed.rest.http.usedWeight})
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(

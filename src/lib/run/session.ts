@@ -170,8 +170,9 @@ export async function runReplay(o: SessionOptions, input: ReplayInput, r: Replay
 export type {LiveMarketSource as LiveFeedLike}
 
 /** A run on the live market: real public data, the command's venue, system clock. */
-export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; onProgress?: (s: EngineStatus) => void}): Promise<SessionResult> {
-  const clock = new SystemClock()
+export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; onProgress?: (s: EngineStatus) => void; clock?: Clock}): Promise<SessionResult> {
+  // the system clock; the tick-to-order bench hands one moved by the recording's times
+  const clock = r.clock ?? new SystemClock()
   const s = new Session(o, clock)
   const e = s.engine
   const metrics = o.metrics

@@ -15,6 +15,8 @@
  * The gateway does not retry on its own except the one re-send after a clock re-sync; it
  * never rewrites an order's parameters (GTX stays GTX).
  */
+import {setMaxListeners} from 'node:events'
+import {performance} from 'node:perf_hooks'
 import {Pool} from 'undici'
 import {wallClock} from '../../clock/clock.js'
 import {MmError} from '../../domain/errors.js'
@@ -76,7 +78,16 @@ export interface GatewayOptions {
   /** called after each clock (re)sync */
   onTimeSync?: (info: {offsetMs: number; rttMs: number; reason: 'start' | 'timestamp-error' | 'periodic'}) => void
   userAgent?: string
+  /**
+   * Where requests go (default: an undici keep-alive `Pool` on the base URL's origin). The
+   * tick-to-order bench hands a stand-in that answers in memory, to time the live path up
+   * to the moment a signed request is handed over.
+   */
+  dispatcher?: GatewayDispatcher
 }
+
+/** What the gateway needs of an undici `Pool`. */
+export type GatewayDispatcher = Pick<Pool, 'request' | 'close'>
 
 /** A request ready for the socket: what is signed is exactly what is sent. */
 export interface BuiltRequest {
@@ -102,7 +113,7 @@ export class BinanceGateway {
   /** answers received, failures included */
   answers = 0
   private readonly creds: Credentials
-  private readonly pool: Pool
+  private readonly pool: GatewayDispatcher
   private readonly prefix: string
   private readonly timeoutMs: number
   private readonly now: () => number
@@ -110,6 +121,9 @@ export class BinanceGateway {
   private readonly onTimeSync?: GatewayOptions['onTimeSync']
   private readonly userAgent: string
   private syncing?: Promise<void>
+  /** the abort signal shared by requests started before `sharedUntil` (performance.now ms) */
+  private shared?: AbortSignal
+  private sharedUntil = 0
 
   constructor(opts: GatewayOptions) {
     const url = new URL(opts.baseUrl)
@@ -122,7 +136,7 @@ export class BinanceGateway {
     this.onAnswer = opts.onAnswer
     this.onTimeSync = opts.onTimeSync
     this.userAgent = opts.userAgent ?? 'mm'
-    this.pool = new Pool(url.origin, {
+    this.pool = opts.dispatcher ?? new Pool(url.origin, {
       connections: opts.connections ?? 4,
       pipelining: 1,
       keepAliveTimeout: 60_000,
@@ -172,6 +186,27 @@ export class BinanceGateway {
     return {method, path: full, headers, body: payload, endpoint}
   }
 
+  /**
+   * The abort signal of a request: aborts no sooner than `timeoutMs` from now. Requests
+   * started within the same short slice (≤ 50 ms, ≤ a tenth of the timeout) share one
+   * timer, so a request's deadline is `timeoutMs` plus at most the slice — a new
+   * AbortSignal.timeout per request (a timer and its bookkeeping) cost more than the HMAC
+   * on the tick-to-order path (bench/tick-to-order.bench.ts). undici removes each
+   * request's listener when its answer is read.
+   */
+  private deadline(timeoutMs: number): AbortSignal {
+    if (timeoutMs !== this.timeoutMs) return AbortSignal.timeout(timeoutMs)
+    const t = performance.now()
+    if (this.shared === undefined || t >= this.sharedUntil) {
+      const slice = Math.min(50, Math.ceil(timeoutMs / 10))
+      this.shared = AbortSignal.timeout(timeoutMs + slice)
+      // many requests may listen to one signal: no leak warning for that
+      setMaxListeners(0, this.shared)
+      this.sharedUntil = t + slice
+    }
+    return this.shared
+  }
+
   // ---- one call -------------------------------------------------------------
 
   async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}): Promise<T> {
@@ -199,7 +234,7 @@ export class BinanceGateway {
         body: req.body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: this.deadline(timeoutMs),
       })
       text = await res.body.text()
     } catch (err) {
