@@ -9,12 +9,13 @@
  *    foreign one untouched); `--all` cancels the foreign one too.
  * Fills in the sim are random: nothing here depends on whether one happens.
  */
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {promtool} from '../support/promtool.js'
 import {farPrices, getJson, type SimProc, signed, startSim, TEST_KEY, TEST_SECRET, until} from '../support/sim-cli.js'
 
 vi.setConfig({testTimeout: 240_000, hookTimeout: 60_000})
@@ -26,6 +27,11 @@ let sim: SimProc
 interface SimOrder {clientOrderId: string; status: string; side: string; price: string}
 const simState = async () => (await getJson(sim.restUrl, '/__mm/state')).body as {orders: SimOrder[]; positions: Array<{symbol: string; positionAmt: string}>; requests: Array<{method: string; path: string; params: Record<string, string>}>}
 const openIds = async () => (await simState()).orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED').map((o) => o.clientOrderId)
+const value = (text: string, name: string): number => {
+  const m = new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(text)
+  if (!m) throw new Error(`${name} missing from\n${text}`)
+  return Number(m[1])
+}
 const read = (p: string) => JSON.parse(readFileSync(p, 'utf8')) as StateFile
 
 async function place(params: Record<string, string>): Promise<Record<string, unknown>> {
@@ -111,9 +117,13 @@ describe('mm halt with mm quote killed, against mm sim', () => {
   it('a faulty venue: exit 3, halt recorded; then halt cancels this instance\'s orders itself (exit 0, none left, the foreign one kept); --all cancels the foreign one', async () => {
     const S = join(tmp, 'halt')
     const statePath = join(S, 'ETHUSDC', 'state.json')
+    const prom = join(mkdtempSync(join(tmpdir(), 'mm-ops-prom-')), 'mm_halt.prom')
     // whatever an earlier test left: no order (a foreign one would stop the live quote)
     expect((await signed(sim.restUrl, 'DELETE', '/fapi/v1/allOpenOrders', {symbol: 'ETHUSDC'})).status).toBe(200)
-    const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', S, '--instance', 'opk'], {env: ENV})
+    // the dead-man's switch at 1 h: the venue must not cancel the orders by itself while this test runs on a loaded machine
+    const cfg = join(tmp, 'deadman.json')
+    writeFileSync(cfg, JSON.stringify({live: {deadmanCountdownMs: 3_600_000, deadmanRefreshMs: 30_000}}))
+    const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', S, '--instance', 'opk', '--config', cfg], {env: ENV})
     try {
       await until(async () => (await openIds()).some((id) => id.startsWith('mm-opk')) || q.child.exitCode !== null, 'a resting order of the live quote', 90_000)
       expect(q.child.exitCode, q.stderr()).toBe(null)
@@ -125,30 +135,47 @@ describe('mm halt with mm quote killed, against mm sim', () => {
     expect(st.process).toMatchObject({running: true, instance: 'opk'})
     const far = await farPrices(sim.restUrl, 300)
     await place({side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: far.bidBelow, quantity: '0.010', newClientOrderId: 'web_manual_2'})
+    // the quote's own orders rest near the touch and may fill meanwhile; one of this instance far from the book surely rests
+    const FAR = 'mm-opkzzzz-dyn:SELL:9-0'
+    await place({side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', price: far.askAbove, quantity: '0.010', newClientOrderId: FAR})
 
     // a venue that answers every request 503: nothing can be confirmed
     const bad = await startSim(['--unavailable-rate', '1'])
     try {
-      const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', bad.restUrl, '--reason', 'quote died', '--json'], {env: ENV})
+      const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', bad.restUrl, '--reason', 'quote died', '--json', '--metrics-textfile', prom], {env: ENV})
       expect(r.code, r.stderr).toBe(3)
       const j = JSON.parse(r.stdout).data
       expect(j).toMatchObject({via: 'self', exitCode: 3, halt: {kind: 'manual', reason: 'quote died'}})
       expect(j.notes.some((n: string) => n.startsWith('venue: '))).toBe(true)
       expect(read(statePath).halt).toMatchObject({kind: 'manual', reason: 'quote died'})
       expect(read(statePath).process).toMatchObject({running: false})
+      const text = readFileSync(prom, 'utf8')
+      expect([value(text, 'mm_halt_success'), value(text, 'mm_halt_exit_code'), value(text, 'mm_halt_orders_cancelled'), value(text, 'mm_halt_active')]).toEqual([0, 3, 0, 1])
     } finally {
       await bad.stop()
     }
 
     // the real venue: this instance's orders cancelled by halt itself
-    const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', sim.restUrl, '--reason', 'quote died', '--json'], {env: ENV})
+    const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', sim.restUrl, '--reason', 'quote died', '--json', '--metrics-textfile', prom], {env: ENV})
     expect(h.code, h.stderr).toBe(0)
-    expect(JSON.parse(h.stdout).data).toMatchObject({via: 'self', ordersLeft: [], exitCode: 0})
+    const hj = JSON.parse(h.stdout).data
+    expect(hj).toMatchObject({via: 'self', ordersLeft: [], exitCode: 0})
+    // the textfile: the run's figures, promtool-clean, no temporary file beside it
+    const text = readFileSync(prom, 'utf8')
+    expect(hj.cancelled).toBeGreaterThan(0)
+    expect([value(text, 'mm_halt_success'), value(text, 'mm_halt_exit_code'), value(text, 'mm_halt_orders_cancelled'), value(text, 'mm_halt_orders_left'), value(text, 'mm_halt_active')]).toEqual([1, 0, hj.cancelled, 0, 1])
+    expect(Math.abs(value(text, 'mm_halt_last_run_timestamp_seconds') - Date.now() / 1000)).toBeLessThan(300)
+    expect(text).toMatch(/^mm_halt_orders_cancelled\{symbol="ETHUSDC",command="halt"\} \d+$/m)
+    expect(text).not.toMatch(/^process_/m)
+    expect(readdirSync(dirname(prom))).toEqual(['mm_halt.prom'])
+    const check = promtool(['check', 'metrics'], text)
+    expect(check.out).toBe('')
+    expect(check.code).toBe(0)
     const open = await openIds()
     expect(open.filter((id) => id.startsWith('mm-'))).toEqual([])
     expect(open).toEqual(['web_manual_2'])
     const deletes = (await simState()).requests.filter((x) => x.method === 'DELETE' && x.path === '/fapi/v1/order').map((x) => x.params.origClientOrderId)
-    expect(deletes.length).toBeGreaterThan(0)
+    expect(deletes).toContain(FAR)
     expect(deletes.every((id) => id.startsWith('mm-opk'))).toBe(true)
     expect(read(statePath).orders).toEqual({})
 
