@@ -3,15 +3,18 @@ import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {loadConfigFile} from '../lib/config/index.js'
-import {UsageError} from '../lib/domain/errors.js'
+import {PlainDecimal} from '../lib/domain/decimal.js'
+import {MmError, UsageError} from '../lib/domain/errors.js'
 import type {FlattenResult} from '../lib/state/actions.js'
 import {resolveStateDir} from '../lib/state/dir.js'
 import {type FlattenPlanView, flattenPlan, flattenSymbol} from '../lib/state/flatten-run.js'
 import {target} from '../lib/state/ops.js'
+import {checkTextfilePath, writeTextfile} from '../lib/telemetry/textfile.js'
+import type {FlattenFigures} from '../lib/telemetry/ops-metrics.js'
 
 export default class Flatten extends BaseCommand<typeof Flatten> {
   static override description = 'Emergency close: halt quoting, cancel ours, close the position with reduce-only IOC orders priced from the book, never beyond --max-slip from the mid. Exit 0 flat, 3 residual left, 1 venue error'
-  static override examples = ['<%= config.bin %> flatten --symbol ETHUSDC', '<%= config.bin %> flatten --symbol ETHUSDC --max-slip 0.002 --dry-run', '<%= config.bin %> flatten --symbol ETHUSDC --json']
+  static override examples = ['<%= config.bin %> flatten --symbol ETHUSDC', '<%= config.bin %> flatten --symbol ETHUSDC --max-slip 0.002 --dry-run', '<%= config.bin %> flatten --symbol ETHUSDC --json', '<%= config.bin %> flatten --symbol ETHUSDC --metrics-textfile /var/lib/node_exporter/textfile_collector/mm_flatten_ETHUSDC.prom']
 
   static override flags = {
     symbol: Flags.string({char: 's', description: 'symbol to flatten, e.g. ETHUSDC', required: true}),
@@ -21,6 +24,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
     wait: Flags.string({description: 'how long to follow a running quote closing the position', default: '30s'}),
     config: Flags.string({char: 'c', description: 'JSON config file (default: mm.config.json if present)'}),
     'key-file': Flags.string({description: 'API key file (else env MM_API_KEY / MM_API_SECRET): closes on the venue itself when no quote runs', helpGroup: 'VENUE'}),
+    'metrics-textfile': Flags.string({description: "at the end, write the run's figures (residual, filled, orders, rounds, exit code, time) to this *.prom file for node_exporter's textfile collector, atomically; not with --dry-run (default: none)", helpGroup: 'METRICS'}),
     ...stateDirFlag,
     ...venueFlags,
   }
@@ -28,6 +32,13 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
   async run(): Promise<FlattenResult | (FlattenPlanView & {plan: true}) | {stateDir: string; symbol: string; position: string; plan: true; orders: []}> {
     const f = this.flags
     const t = target(resolveStateDir(f['state-dir']).dir, f.symbol)
+    const textfile = f['metrics-textfile'] === undefined ? undefined : checkTextfilePath(f['metrics-textfile'])
+    if (textfile && f['dry-run']) throw new UsageError('E_USAGE', '--metrics-textfile records a flatten that ran; --dry-run sends nothing', {suggestion: 'leave out one of them'})
+    const write = async (x: Omit<FlattenFigures, 'symbol' | 'endedMs'>) => {
+      if (!textfile) return
+      const {flattenRegistry} = await import('../lib/telemetry/ops-metrics.js')
+      await writeTextfile(textfile, flattenRegistry({symbol: t.symbol, endedMs: Date.now(), ...x}, this.config.version))
+    }
     let maxSlip: number
     if (f['max-slip'] === undefined) {
       maxSlip = loadConfigFile(f.config).config.risk.reduceOnlyMaxSlippagePct
@@ -46,7 +57,29 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
       this.log(p.orders.length === 0 ? `nothing can be closed within the cap now (${p.why}); residual ${p.residual}` : `expected VWAP ${p.expectedPrice} (slippage ${p.expectedSlippage}); residual ${p.residual}`)
       return {...p, plan: true}
     }
-    const r = await flattenSymbol({
+    let r: FlattenResult
+    try {
+      r = await this.flatten(t, maxSlip)
+    } catch (error) {
+      // cron's monitoring sees a failed run too (the residual is not known then: the state's position)
+      const {readStateFile} = await import('../lib/state/file.js')
+      let net = '0'
+      try {
+        net = readStateFile(t.path)?.position.net ?? '0'
+      } catch {}
+      await write({exitCode: error instanceof MmError ? error.exitCode : 1, positionBefore: net, residual: net, orders: 0, rounds: 0, filled: '0'})
+      throw error
+    }
+    for (const n of r.notes) this.logToStderr(`note: ${n}`)
+    this.log(r.final)
+    const filled = r.rounds.reduce((a, x) => a.add(new PlainDecimal(x.filled)), new PlainDecimal(0))
+    await write({exitCode: r.exitCode, positionBefore: r.positionBefore, residual: r.residual, orders: r.rounds.length, rounds: new Set(r.rounds.map((x) => x.round)).size, filled: filled.toString()})
+    return this.finish(r, r.exitCode)
+  }
+
+  private flatten(t: ReturnType<typeof target>, maxSlip: number): Promise<FlattenResult> {
+    const f = this.flags
+    return flattenSymbol({
       t,
       maxSlip,
       maxRounds: f.rounds,
@@ -61,8 +94,5 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
       },
       onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} (mid ${x.mid ?? '—'}) → filled ${x.filled}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status})`),
     })
-    for (const n of r.notes) this.logToStderr(`note: ${n}`)
-    this.log(r.final)
-    return this.finish(r, r.exitCode)
   }
 }

@@ -82,7 +82,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   const runId = liveRunId(instance, o.wallMs)
   const live = o.config.live
   const say = (m: string) => o.onNotice?.(redact(m, creds))
-  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice})
+  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice, instance})
   const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
   const gw = new BinanceGateway({baseUrl: o.endpoints.rest, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a)})
   let stream: UserStream | undefined

@@ -16,7 +16,7 @@ import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, ope
 /** Signed venue calls an operator command may make (API keys needed). */
 export interface VenueOps {
   /** cancel our orders (client ids with our prefix), or every order of the symbol with `all`; returns the client ids still open after */
-  cancel(symbol: string, opts: {all: boolean; ours: string[]}): Promise<{cancelled: string[]; left: string[]}>
+  cancel(symbol: string, opts: {all: boolean; ours: string[]; instance?: string}): Promise<{cancelled: string[]; left: string[]}>
 }
 
 export interface ActionBase {
@@ -37,6 +37,8 @@ export interface HaltResult extends ActionBase {
   /** ISO: the state write that showed no working order (via quote) */
   ordersGoneAt: string | null
   ordersLeft: string[]
+  /** orders confirmed cancelled (on the venue by this command, or by the quote it asked) */
+  cancelled: number
   exitCode: 0 | 3
 }
 
@@ -72,13 +74,13 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     const r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
     if (!r.ack) {
       notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
-      return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), exitCode: 3}
+      return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), cancelled: 0, exitCode: 3}
     }
     const gone = await waitForState(t, o.waitMs, (s) => (Object.keys(s.orders).length === 0 ? s.updatedAt : null))
     const final = gone?.state ?? readStateFile(t.path)
     const left = Object.keys(final?.orders ?? {})
     if (left.length > 0) notes.push(`${left.length} order(s) not confirmed cancelled within ${o.waitMs / 1000} s`)
-    return {...base, via: 'quote', halt: final?.halt ?? null, ack: r.ack, requestedAt: r.request.at, ordersGoneAt: gone?.value ?? null, ordersLeft: left, exitCode: left.length === 0 ? 0 : 3}
+    return {...base, via: 'quote', halt: final?.halt ?? null, ack: r.ack, requestedAt: r.request.at, ordersGoneAt: gone?.value ?? null, ordersLeft: left, cancelled: Object.keys(state?.orders ?? {}).filter((id) => !left.includes(id)).length, exitCode: left.length === 0 ? 0 : 3}
   }
   if (q.kind === 'hung') {
     // the quote may wake up: the request waits for it; the venue is cancelled from here
@@ -86,8 +88,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     const {writeControlRequest} = await import('./control.js')
     const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
     notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
-    const left = await cancelOnVenue(o, state, notes)
-    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: req.at, ordersGoneAt: null, ordersLeft: left, exitCode: 3}
+    const {left, cancelled} = await cancelOnVenue(o, state, notes)
+    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: req.at, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
   }
   if (q.kind === 'dead') notes.push(describeLiveness(q))
   const lock = await lockForCommand(t, 'halt')
@@ -101,46 +103,53 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       s.halt = {kind: 'manual', reason: o.reason, by, at: iso(), until, flatten: s.halt?.flatten ?? false}
     }
     let left: string[]
+    let confirmed = true
+    let cancelled = 0
     if (s.dryRun) {
       const n = Object.keys(s.orders).length
       if (n > 0) notes.push(`dry-run state: its ${n} paper order(s) ended with the quote process`)
       s.orders = {}
       left = []
     } else {
-      left = await cancelOnVenue(o, s, notes)
+      ;({left, confirmed, cancelled} = await cancelOnVenue(o, s, notes))
       s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => left.includes(id)))
     }
     markGone(s, 'halt')
     s.updatedAt = iso()
     s.counters = {...s.counters, writes: (s.counters.writes ?? 0) + 1}
     writeStateFile(t.path, s)
-    return {...base, via: 'self', halt: s.halt, ack: null, requestedAt: null, ordersGoneAt: left.length === 0 ? s.updatedAt : null, ordersLeft: left, exitCode: left.length > 0 && !o.noCancel ? 3 : 0}
+    return {...base, via: 'self', halt: s.halt, ack: null, requestedAt: null, ordersGoneAt: left.length === 0 ? s.updatedAt : null, ordersLeft: left, cancelled, exitCode: (left.length > 0 || !confirmed) && !o.noCancel ? 3 : 0}
   } finally {
     lock.release()
   }
 }
 
-/** Cancel on the venue what the state says we hold (or everything with --all); returns what is left. */
-async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[]): Promise<string[]> {
+/**
+ * Cancel on the venue what the state says we hold, and this instance's open orders (or
+ * everything with --all); returns what is left, and whether the venue confirmed it (a
+ * venue error leaves it unconfirmed even when state.json lists nothing: exit 3).
+ */
+async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[]): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
   const ours = Object.keys(s?.orders ?? {})
-  if (s?.dryRun) return []
+  if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0}
   if (o.noCancel) {
     if (ours.length > 0) notes.push(`--no-cancel: ${ours.length} order(s) left working`)
-    return ours
+    return {left: ours, confirmed: true, cancelled: 0}
   }
-  if (ours.length === 0 && !o.all) return []
+  // nothing listed and no instance known: nothing to look for (a killed quote's orders are listed, or found by its instance)
+  if (ours.length === 0 && !o.all && !s?.process?.instance) return {left: [], confirmed: true, cancelled: 0}
   const v = await o.venue()
   if ('why' in v) {
     notes.push(`cannot cancel on the venue: ${v.why}`)
-    return ours
+    return {left: ours, confirmed: ours.length === 0, cancelled: 0}
   }
   try {
-    const r = await v.ops.cancel(o.t.symbol, {all: o.all, ours})
+    const r = await v.ops.cancel(o.t.symbol, {all: o.all, ours, instance: s?.process?.instance})
     notes.push(`cancelled ${r.cancelled.length} order(s) on the venue${r.left.length > 0 ? `; ${r.left.length} still open` : ''}`)
-    return r.left
+    return {left: r.left, confirmed: true, cancelled: r.cancelled.length}
   } catch (error) {
     notes.push(`venue: ${(error as Error).message}`)
-    return ours
+    return {left: ours, confirmed: false, cancelled: 0}
   } finally {
     await v.ops.close?.()
   }

@@ -86,6 +86,8 @@ export interface StateFile {
     running: boolean
     runId: string | null
     runDir: string | null
+    /** live: the instance name in the client ids (`mm-<instance><nonce>-…`) */
+    instance?: string
     endedAt?: string
     endReason?: string
   } | null

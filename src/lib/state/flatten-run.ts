@@ -91,16 +91,22 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   if (q.kind === 'hung') throw new MmError('E_QUOTE_HUNG', `${describeLiveness(q)}: flatten needs it to answer, or to be stopped`, {exitCode: 1, suggestion: 'mm halt cancels from here; kill the hung quote, then mm flatten'})
   const notes: string[] = q.kind === 'dead' ? [describeLiveness(q)] : []
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes, via: 'self' as const, maxSlippagePct: o.maxSlip, ack: null, rounds: []}
-  if (!state || new PlainDecimal(state.position.net).isZero()) {
+  const noPosition = async () => {
     if (state) await recordFlattenHalt(t, notes)
-    return {...base, positionBefore: '0', positionAfter: '0', residual: '0', exitCode: 0, final: `${t.symbol}: no position${state ? ' (halt recorded)' : ''}`}
+    return {...base, positionBefore: '0', positionAfter: '0', residual: '0', exitCode: 0 as const, final: `${t.symbol}: no position${state ? ' (halt recorded)' : ''}`}
   }
+  if (!state || (state.dryRun && new PlainDecimal(state.position.net).isZero())) return noPosition()
   if (state.dryRun) {
     await recordFlattenHalt(t, notes)
     notes.push('dry-run state: the paper position ended with its quote process; nothing is held on a venue')
     return {...base, positionBefore: state.position.net, positionAfter: state.position.net, residual: '0', exitCode: 0, final: `${t.symbol}: no venue position (dry-run); halt recorded`}
   }
+  // live: the venue's position is the truth (a quote killed between a fill and its state write leaves state.json behind)
   const v = o.venue ? await o.venue() : {why: 'no venue'}
+  if ('why' in v && new PlainDecimal(state.position.net).isZero()) {
+    notes.push(`state.json says flat; the venue was not asked: ${v.why}`)
+    return noPosition()
+  }
   if ('why' in v) {
     await recordFlattenHalt(t, notes)
     throw new PartialError('E_NO_VENUE', `${t.symbol}: position ${state.position.net} and no mm quote runs; cannot close it from here: ${v.why} (halt recorded)`, {suggestion: 'set the API keys and run mm flatten again'})
@@ -116,7 +122,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     const c = o.cancel ? await o.cancel() : null
     if (c && !('why' in c)) {
       try {
-        const r = await c.ops.cancel(t.symbol, {all: false, ours: Object.keys(s.orders)})
+        const r = await c.ops.cancel(t.symbol, {all: false, ours: Object.keys(s.orders), instance: s.process?.instance})
         if (r.left.length > 0) notes.push(`${r.left.length} order(s) of ours still open`)
         s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => r.left.includes(id)))
       } finally {

@@ -43,6 +43,8 @@ export interface StateKeeperOptions {
   /** poll of the control folder, ms (fallback for fs.watch) */
   pollMs?: number
   heartbeatMs?: number
+  /** live: the instance name in our client ids (state.process.instance; `mm status --live` tells ours from foreign by it) */
+  instance?: string
 }
 
 const KEEP = new Set(['order', 'ack', 'reject', 'canceled', 'expired', 'fill', 'risk_event', 'run_start', 'run_end'])
@@ -149,7 +151,7 @@ export class StateKeeper {
     const s = inst.spec
     this.state.instrument = {tickSize: s.tickSize, stepSize: s.stepSize, minQty: s.minQty, minNotional: s.minNotional}
     const nowIso = iso(this.startedMs)
-    this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir}
+    this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir, ...(this.o.instance ? {instance: this.o.instance} : {})}
     const carried = this.carriedHalt
     if (carried) {
       const untilMs = carried.until === null ? null : Date.parse(carried.until)

@@ -4,11 +4,13 @@
  * `status` and the control path never need.
  *
  * Whose orders (SPEC §4.7): the ones state.json lists, and every open order of the symbol
- * whose client id is mm's (`mm-<run>-…`, isOwnClientId); `--all` cancels every order of
- * the symbol. An order the venue no longer knows (-2011) counts as gone.
+ * with this instance's client-id prefix (`mm-<instance><nonce>-…`, the instance state.json
+ * keeps from the last live run; without it, any mm client id); `--all` cancels every
+ * order of the symbol. An order the venue no longer knows (-2011) counts as gone.
  */
 import {UsageError} from '../domain/errors.js'
 import {isOwnClientId} from '../orders/client-id.js'
+import {ownerOf} from '../venue/binance/startup.js'
 import type {VenueOps} from './actions.js'
 
 export interface VenueOpsOptions {
@@ -34,10 +36,12 @@ export async function openVenueOps(o: VenueOpsOptions): Promise<{ops: VenueOps &
   const gone = (e: unknown) => (e as {venueCode?: number}).venueCode === -2011
   return {
     ops: {
-      async cancel(symbol, {all, ours}) {
+      async cancel(symbol, {all, ours, instance}) {
         await gw.syncTime('start')
         const before = await gw.openOrders(symbol)
-        const targets = all ? before.map((x) => x.clientOrderId) : [...new Set([...ours, ...before.map((x) => x.clientOrderId).filter((id) => isOwnClientId(id))])]
+        // this instance's when state.json names it (another mm instance's orders are left alone), else any mm order
+        const mine = (id: string) => (instance ? ownerOf(id, instance) === 'ours' : isOwnClientId(id))
+        const targets = all ? before.map((x) => x.clientOrderId) : [...new Set([...ours, ...before.map((x) => x.clientOrderId).filter((id) => mine(id))])]
         const cancelled: string[] = []
         if (all && before.length > 0) {
           await gw.cancelAll(symbol)
