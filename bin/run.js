@@ -1,5 +1,14 @@
 #!/usr/bin/env node
 import {existsSync} from 'node:fs'
+import {setFlagsFromString} from 'node:v8'
+
+// WebAssembly stays on V8's baseline compiler (Liftoff). The only WebAssembly mm runs is
+// undici's HTTP parser (llhttp); left to tier up, V8 compiles its huge parse function with
+// TurboFan on a background thread, and Node waits for that job before the process can
+// exit: on a loaded machine 160-250 ms of CPU that made a stop after SIGTERM take 2-4 s
+// (docs/RELIABILITY.md). REST answers are few and small: baseline code is plenty. Set
+// before anything is compiled.
+setFlagsFromString('--liftoff-only')
 
 // a clone installed without its dev dependencies has no build: say so in one line
 if (!existsSync(new URL('../dist/commands', import.meta.url))) {

@@ -86,6 +86,8 @@ export interface RecordSummary {
   /** true when the recording is not whole: any gap, resync, reconnect, bad frame, drop, or a book that never synced (exit 3) */
   holes: boolean
   files: string[]
+  /** stopped by SIGINT/SIGTERM: ms from the signal to every file closed (the stop bound is 2 s) */
+  stopMs?: number
 }
 
 /** The recording is not whole (exit 3): see RecordSummary.holes. */
@@ -188,6 +190,8 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
     // run until the duration, the signal, or a fatal error
     let stoppedBy: RecordSummary['stoppedBy'] = 'duration'
     let fatal: Error | undefined
+    /** wall time of the stop signal */
+    let signalAt: number | undefined
     const totals = () => {
       const st = f.stats()
       let rows = 0
@@ -215,7 +219,10 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         opts.signal?.removeEventListener('abort', onAbort)
         resolveRun()
       }
-      const onAbort = () => finish('signal')
+      const onAbort = () => {
+        signalAt = wallClock.now()
+        finish('signal')
+      }
       const durTimer = opts.durationMs === undefined ? undefined : setLongTimeout(() => finish('duration'), opts.durationMs)
       const flushTimer = setInterval(() => {
         for (const w of writers.values()) w.flush()
@@ -236,7 +243,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
         // a write error (disk full, a file that exists) is not a venue error
         if (writeError) finish('signal', new MmError('E_WRITE', `writing the recording failed: ${writeError.message}`, {cause: writeError, suggestion: 'check the disk and --out'}))
       }, 200)
-      if (opts.signal?.aborted) finish('signal')
+      if (opts.signal?.aborted) onAbort()
       opts.signal?.addEventListener('abort', onAbort, {once: true})
       f.on('fatal', (err) => finish('signal', err))
       f.start().catch((err: Error) => finish('signal', err))
@@ -281,7 +288,7 @@ export async function record(opts: RecordOptions): Promise<RecordSummary> {
       neverSynced,
       files,
     }
-    return {...base, holes: hasHoles(base)}
+    return {...base, holes: hasHoles(base), ...(signalAt === undefined ? {} : {stopMs: wallClock.now() - signalAt})}
   } finally {
     if (feed) await feed.stop()
     for (const w of writers.values()) await w.close().catch(() => {})
