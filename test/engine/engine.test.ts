@@ -140,6 +140,31 @@ describe('engine loop', () => {
     expect(log.filter((e) => e.type === 'order_lifecycle').map((e) => [e.t, (e as {kind: string}).kind])).toEqual([[3050, 'in_doubt'], [3050, 'query'], [3100, 'settled']])
   })
 
+  it('stopping: a cancel that beat its place to the venue (-2011), then a query finding the order live, is cancelled again', () => {
+    const {engine, sent, queries, reports, set} = setup()
+    engine.onMarket(snapshot(1000))
+    const [buy, sell] = places(sent)
+    // the stop comes while both places are still unanswered
+    engine.beginStop()
+    const stopCancels = sent.filter((a) => a.type === 'cancel').map((a) => a.clientOrderId)
+    expect(stopCancels).toEqual([buy.clientOrderId, sell.clientOrderId])
+    reports.push({type: 'reject', request: 'cancel', clientOrderId: buy.clientOrderId, code: -2011, msg: 'Unknown order sent.', ts: 1040, venueTs: 1030})
+    reports.push({type: 'canceled', clientOrderId: sell.clientOrderId, filled: 0, ts: 1040, venueTs: 1030})
+    reports.push({type: 'ack', clientOrderId: buy.clientOrderId, side: 'BUY', price: buy.order.price, qty: 10, tif: 'GTX', reduceOnly: false, ts: 1060, venueTs: 1050})
+    engine.runUntil(1060, set)
+    // refused and unsettled: no second cancel yet (no spin)
+    expect(sent.filter((a) => a.type === 'cancel').length).toBe(2)
+    engine.runUntil(3040, set)
+    expect(queries).toEqual([buy.clientOrderId])
+    reports.push({type: 'query', clientOrderId: buy.clientOrderId, found: true, status: 'NEW', filled: 0, venueOrderId: '1', ts: 3060, venueTs: 3050})
+    engine.runUntil(3060, set)
+    expect(sent.filter((a) => a.type === 'cancel').map((a) => a.clientOrderId)).toEqual([buy.clientOrderId, sell.clientOrderId, buy.clientOrderId])
+    expect(places(sent).length).toBe(2) // nothing placed while stopping
+    reports.push({type: 'canceled', clientOrderId: buy.clientOrderId, filled: 0, ts: 3080, venueTs: 3070})
+    engine.runUntil(3080, set)
+    expect(engine.openOrders).toBe(0)
+  })
+
   it('-2011 then the racing fill: the fill still counts and ends the order', () => {
     const {engine, sent, reports, set, log} = setup()
     engine.onMarket(snapshot(1000))
