@@ -1064,6 +1064,11 @@ export class SimExchange {
       positions: this.positionRisk(2),
       balances: this.balances(),
       paperPositionSteps: Object.fromEntries([...this.symbols.keys()].map((k) => [k, this.positionSteps(k)])),
+      // the sim's own account ledger (ledger.ts), per symbol, exact decimals: what a client's books must equal
+      ledger: [...this.symbols.keys()].map((k) => {
+        const p = this.ledger.position(k)
+        return {symbol: k, positionAmt: p.amt.toString(), entryPrice: fmt(this.ledger.entryPrice(k)), realisedPnl: p.realised.toString(), fees: p.fees.toString(), funding: p.funding.toString()}
+      }),
       hedgeMode: this.hedgeMode,
     }
   }
