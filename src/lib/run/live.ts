@@ -19,6 +19,7 @@ import {StateKeeper} from '../state/keeper.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import {DeadMansSwitch} from '../venue/binance/deadman.js'
+import {idempotentRetry} from '../venue/binance/errors.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
 import {RateGovernor} from '../venue/binance/rate-governor.js'
@@ -183,7 +184,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     clearInterval(auditTimer)
     // disarm only when nothing of ours is left working: otherwise the switch is the safety net
     let disarmed = false
-    const left = (await gw.openOrders(symbol)).filter((x) => isOurs(x.clientOrderId))
+    const left = (await idempotentRetry(() => gw.openOrders(symbol))).filter((x) => isOurs(x.clientOrderId))
     if (deadman) {
       if (left.length === 0) {
         await deadman.disarm()

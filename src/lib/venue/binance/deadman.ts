@@ -10,6 +10,7 @@
  */
 import {EventEmitter} from 'node:events'
 import {wallClock} from '../../clock/clock.js'
+import {idempotentRetry} from './errors.js'
 import {redact} from './signer.js'
 
 export interface CountdownApi {
@@ -49,7 +50,7 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
 
   /** Arm it (throws when the venue refuses: no order may go out unprotected). */
   async arm(): Promise<void> {
-    await this.o.api.countdownCancelAll(this.o.symbol, this.o.countdownMs)
+    await idempotentRetry(() => this.o.api.countdownCancelAll(this.o.symbol, this.o.countdownMs))
     this.armed = true
     this.lastOkAt = this.now()
     this.emit('armed', {countdownMs: this.o.countdownMs})
@@ -81,7 +82,7 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
     this.timer = undefined
     if (!this.armed) return
     this.armed = false
-    await this.o.api.countdownCancelAll(this.o.symbol, 0)
+    await idempotentRetry(() => this.o.api.countdownCancelAll(this.o.symbol, 0))
     this.emit('disarmed')
   }
 

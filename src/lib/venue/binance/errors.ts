@@ -103,3 +103,22 @@ export class BinanceApiError extends VenueError {
 export function isBinanceApiError(e: unknown): e is BinanceApiError {
   return e instanceof BinanceApiError
 }
+
+/**
+ * Ask once more what a start-up or stop call got no clear answer to: a 5xx, -1000/-1001,
+ * a timeout (outcome unknown) or -1008 (server busy), up to 3 more times, 250 ms, 500 ms,
+ * 1 s apart. Every call passed through here is idempotent (reads, cancel-all, the
+ * countdown, a listenKey): one transient venue error must not stop the start (found by the
+ * 5xx proof against mm sim). Any other error is thrown at once.
+ */
+export async function idempotentRetry<T>(call: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call()
+    } catch (err) {
+      const transient = err instanceof BinanceApiError && (err.outcome === 'unknown' || err.kind === 'throttled')
+      if (!transient || i >= attempts) throw err
+      await new Promise((r) => setTimeout(r, 250 * 2 ** (i - 1)))
+    }
+  }
+}

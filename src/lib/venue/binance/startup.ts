@@ -18,6 +18,7 @@
 import {MmError} from '../../domain/errors.js'
 import {parseClientId} from '../../orders/client-id.js'
 import type {BinanceGateway} from './gateway.js'
+import {idempotentRetry} from './errors.js'
 import type {BinanceOrder, BinancePosition, CommissionRate, RateLimitRule, SymbolRules} from './rest-types.js'
 
 const INSTANCE_RE = /^[A-Za-z0-9]{1,4}$/
@@ -77,17 +78,18 @@ const names = (os: BinanceOrder[]) => os.slice(0, 5).map((o) => `${o.clientOrder
 /** Read everything the venue knows and refuse what mm cannot trade safely. Sends no order. */
 export async function readVenueState(gw: BinanceGateway, symbol: string, o: {instance: string; allowForeign: boolean}): Promise<StartupState> {
   const sym = symbol.toUpperCase()
-  await gw.syncTime('start')
-  const {rules, rateLimits} = await gw.symbolRules(sym)
+  const r = idempotentRetry
+  await r(() => gw.syncTime('start'))
+  const {rules, rateLimits} = await r(() => gw.symbolRules(sym))
   if (rules.status !== 'TRADING') {
     throw new MmError('E_SYMBOL_NOT_TRADING', `${sym} is not trading on ${gw.baseUrl} (status ${rules.status})`, {suggestion: 'pick a symbol whose exchangeInfo status is TRADING'})
   }
-  if (await gw.dualSidePosition()) {
+  if (await r(() => gw.dualSidePosition())) {
     throw new MmError('E_HEDGE_MODE', 'the account is in hedge mode (dual side position); mm trades in one-way mode only', {
       suggestion: 'switch the account to one-way mode (Binance: Preferences → Position Mode, or POST /fapi/v1/positionSide/dual dualSidePosition=false) with no open position',
     })
   }
-  const [commission, positions, premium, open] = await Promise.all([gw.commissionRate(sym), gw.positionRisk(sym), gw.premiumIndex(sym), gw.openOrders(sym)])
+  const [commission, positions, premium, open] = await Promise.all([r(() => gw.commissionRate(sym)), r(() => gw.positionRisk(sym)), r(() => gw.premiumIndex(sym)), r(() => gw.openOrders(sym))])
   const byOwner = classifyOpenOrders(open, o.instance)
   if (byOwner['other-instance'].length > 0) {
     throw new MmError('E_OTHER_INSTANCE', `another mm instance has orders on ${sym}: ${names(byOwner['other-instance'])}`, {
@@ -117,10 +119,10 @@ export async function cancelLeftovers(gw: BinanceGateway, st: StartupState): Pro
   const ours = st.open.ours
   if (ours.length === 0) return 0
   if (st.open.foreign.length === 0) {
-    await gw.cancelAll(st.symbol)
+    await idempotentRetry(() => gw.cancelAll(st.symbol))
     return ours.length
   }
-  for (let i = 0; i < ours.length; i += 10) await gw.cancelBatch(st.symbol, ours.slice(i, i + 10).map((x) => x.clientOrderId))
+  for (let i = 0; i < ours.length; i += 10) await idempotentRetry(() => gw.cancelBatch(st.symbol, ours.slice(i, i + 10).map((x) => x.clientOrderId)))
   return ours.length
 }
 

@@ -21,6 +21,7 @@ import {EventEmitter} from 'node:events'
 import WebSocket from 'ws'
 import {wallClock} from '../../clock/clock.js'
 import {backoffDelay} from './http.js'
+import {idempotentRetry} from './errors.js'
 import {redact} from './signer.js'
 import {parseUserEvent, type UserEvent, UserEventError} from './user-events.js'
 
@@ -114,7 +115,7 @@ export class UserStream extends EventEmitter<UserStreamEvents> {
 
   /** Create the key and connect; resolves once the socket is open (rejects if the key cannot be created). */
   async start(): Promise<void> {
-    this.key = await this.keys.createListenKey()
+    this.key = await idempotentRetry(() => this.keys.createListenKey())
     this.keysCreated++
     this.emit('key', {reason: 'start'})
     this.keepAliveTimer = setInterval(() => void this.keepAlive(), this.o.keepAliveMs)
