@@ -7,13 +7,14 @@
  *  - the REST audit cancels a stray order of this instance and says so as a risk_event
  *    (run log and operator log), not only on stderr.
  */
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {farPrices, getJson, signed, type SimProc, startSim, TEST_KEY, TEST_SECRET} from '../support/sim-cli.js'
 import {until} from '../support/wait.js'
+import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 
 const env = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
 const tmp = mkdtempSync(join(tmpdir(), 'mm-live-risk-'))
@@ -52,7 +53,6 @@ const logRisk = (log: string, kind: string) => lines(log).filter((l) => l.event 
 async function startQuote(sim: SimProc, name: string, live: Record<string, unknown>): Promise<{q: CliRun; dir: string; log: string; evPath: string}> {
   const dir = join(tmp, name)
   const cfg = join(tmp, `${name}.json`)
-  const {writeFileSync} = await import('node:fs')
   writeFileSync(cfg, JSON.stringify({live}))
   const log = join(tmp, `${name}.log`)
   const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--duration', '120s', '--state-dir', dir, '--instance', name, '-c', cfg, '--log-file', log], {env})
@@ -150,4 +150,43 @@ describe('live risk rules fed by the venue (mm sim)', () => {
       await sim.stop()
     }
   }, 240_000)
+})
+
+describe('mm resume and the §4.6 daily loss (state.json, no quote running)', () => {
+  function handMade(stateDir: string, dayStartMs: number, pnl: string): string {
+    const s: StateFile = emptyState('ETHUSDC', false, new Date().toISOString())
+    s.instrument = {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}
+    s.halt = {kind: 'daily_loss', reason: 'PnL since 00:00 UTC reached −risk.maxDailyLoss', by: 'mm quote', at: new Date(dayStartMs + 1000).toISOString(), until: null, flatten: true, flattened: true}
+    s.risk = {...s.risk, mode: 'halted', day: {start: new Date(dayStartMs).toISOString(), startMs: dayStartMs, pnl, pnlUnits: '0'}}
+    mkdirSync(join(stateDir, 'ETHUSDC'), {recursive: true})
+    const p = join(stateDir, 'ETHUSDC', 'state.json')
+    writeFileSync(p, JSON.stringify(s, null, 2))
+    return p
+  }
+  const cfg = join(tmp, 'daily.json')
+  const DAY = 86_400_000
+
+  it('refused while today stands at or below −maxDailyLoss (exit 1, naming it, state untouched); --force clears it; a past day does not hold', async () => {
+    writeFileSync(cfg, JSON.stringify({risk: {maxDailyLoss: 10}}))
+    const today = Date.now() - (Date.now() % DAY)
+    const S = join(tmp, 'daily')
+    const p = handMade(S, today, '-12.5')
+    const before = readFileSync(p, 'utf8')
+    const r = await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S, '-c', cfg])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/resume refused: the daily loss limit still holds: PnL since 00:00 UTC -12\.5 ≤ −risk\.maxDailyLoss 10 \(as of the state written /)
+    expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace
+    expect(readFileSync(p, 'utf8')).toBe(before)
+    const f = await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S, '-c', cfg, '--force', '--json'])
+    expect(f.code, f.stderr).toBe(0)
+    expect(JSON.parse(f.stdout).data.notes).toContain('forced over: the daily loss limit still holds: PnL since 00:00 UTC -12.5 ≤ −risk.maxDailyLoss 10')
+    expect((JSON.parse(readFileSync(p, 'utf8')) as StateFile).halt).toBeNull()
+    // above the limit, or yesterday's count: resumes
+    const S2 = join(tmp, 'daily2')
+    handMade(S2, today, '-9.99')
+    expect((await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S2, '-c', cfg])).code).toBe(0)
+    const S3 = join(tmp, 'daily3')
+    handMade(S3, today - DAY, '-50')
+    expect((await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S3, '-c', cfg])).code).toBe(0)
+  }, 120_000)
 })
