@@ -391,6 +391,8 @@ export class Engine {
     this.o.venue.advanceTo?.(now)
     this.drainReports()
     this.lifecycleTick()
+    // stopping: an order that is live again (a refused cancel whose query found it open) is cancelled too
+    if (this.stopping) this.cancelAll('stop')
     while (this.markouts.length > 0 && this.markouts[0].due <= now) this.markout(this.markouts.shift() as Markout)
     if (this.nextDecideMs <= now && !this.stopping) this.decideNow()
     if (this.nextSampleMs <= now) this.sample()
