@@ -4,7 +4,12 @@
  */
 import {parentPort} from 'node:worker_threads'
 import {MmError} from '../domain/errors.js'
+import {cacheReplayInputs} from '../record/replay-source.js'
 import {type PointJob, runPoint} from './point.js'
+
+// every point of a window replays the same recordings: each worker decodes them once and
+// keeps the events for the next points (record/replay-source.ts; bounded)
+cacheReplayInputs(true)
 
 export interface WorkerRequest {
   seq: number

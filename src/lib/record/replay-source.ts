@@ -189,6 +189,71 @@ async function holdsSymbol(path: string, symbol: string): Promise<boolean> {
   return false
 }
 
+/**
+ * Decoded raw captures kept per thread, for a caller that replays the same inputs again and
+ * again (`mm calibrate`'s workers: every point of a window reads the same files). Off by
+ * default: a single replay reads its input once and keeps nothing. An entry is the file's
+ * events as the reader batched them, keyed by path and symbol and checked against the
+ * file's size, mtime and inode; a file is kept only when read to its end, and only while
+ * the cache holds fewer than `maxEvents` events in all (the rest is read from disk as
+ * usual). The events are shared between runs and must not be mutated: nothing downstream
+ * does (the replay driver reads them; the input checks copy a batch before leaving an
+ * event out).
+ */
+const rawCache = {on: false, maxEvents: 0, events: 0, files: new Map<string, {sig: string; batches: MarketEvent[][]; events: number}>()}
+
+/** Turn the per-thread cache of decoded raw captures on (with its event bound) or off (emptied). */
+export function cacheReplayInputs(on: boolean, maxEvents = 500_000): void {
+  rawCache.on = on
+  rawCache.maxEvents = maxEvents
+  if (!on) {
+    rawCache.files.clear()
+    rawCache.events = 0
+  }
+}
+
+/** How many files and events the cache holds (tests, figures). */
+export function replayCacheStats(): {files: number; events: number} {
+  return {files: rawCache.files.size, events: rawCache.events}
+}
+
+async function* rawFileBatches(path: string, symbol: string, bytes?: {read: number}): AsyncGenerator<MarketEvent[]> {
+  const read = () => readRawBatches([path], {symbol, tickers: false, bytes})
+  if (!rawCache.on) {
+    yield* read()
+    return
+  }
+  const st = await stat(path)
+  const key = `${path}\u0000${symbol}`
+  const sig = `${st.size}:${st.mtimeMs}:${st.ino}`
+  const hit = rawCache.files.get(key)
+  if (hit && hit.sig === sig) {
+    yield* hit.batches
+    // the progress counts the file as read (its compressed size, as a read from disk would)
+    if (bytes) bytes.read += st.size
+    return
+  }
+  if (hit) {
+    // the file changed since: forget the old events
+    rawCache.files.delete(key)
+    rawCache.events -= hit.events
+  }
+  let kept: MarketEvent[][] | undefined = []
+  let n = 0
+  for await (const b of read()) {
+    if (kept) {
+      n += b.length
+      if (rawCache.events + n > rawCache.maxEvents) kept = undefined
+      else kept.push(b)
+    }
+    yield b
+  }
+  if (kept) {
+    rawCache.files.set(key, {sig, batches: kept, events: n})
+    rawCache.events += n
+  }
+}
+
 export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string; guard?: Omit<ReplayGuardOptions, 'symbol'>}): Promise<ReplaySource> {
   if (paths.length === 0) throw new UsageError('E_REPLAY', '--replay needs a path')
   const want = opts.symbol.toUpperCase()
@@ -221,7 +286,7 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
   // raw captures: one stream, in the order given (e.g. a day pair), each file checked
   // against the one before (order, overlap, gap); other symbols' lines skipped and counted.
   // The loop does not use book tickers: the reader leaves them out unparsed
-  const batches = () => guardedBatches(paths.map((p) => ({path: p, batches: () => readRawBatches([p], {symbol: want, tickers: false, bytes})})), guardOpts, guard)
+  const batches = () => guardedBatches(paths.map((p) => ({path: p, batches: () => rawFileBatches(p, want, bytes)})), guardOpts, guard)
   const events = async function* (): AsyncGenerator<MarketEvent> {
     for await (const b of batches()) yield* b
   }

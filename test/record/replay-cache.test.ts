@@ -1,0 +1,58 @@
+/**
+ * The per-thread cache of decoded raw captures (`mm calibrate`'s workers): a second replay
+ * of the same files yields exactly the events of a read from disk, with the same input-check
+ * figures; a changed file is read again; the event bound keeps big inputs out.
+ */
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+import {afterEach, describe, expect, it} from 'vitest'
+import type {MarketEvent} from '../../src/lib/market/events.js'
+import {cacheReplayInputs, openReplay, replayCacheStats} from '../../src/lib/record/replay-source.js'
+import {ETH_JULY, sharedData} from '../support/shared-data.js'
+
+async function drain(paths: string[]): Promise<{events: MarketEvent[]; guard: unknown; bytes: unknown}> {
+  const src = await openReplay(paths, {symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001'})
+  const events: MarketEvent[] = []
+  for await (const b of src.batches()) events.push(...b)
+  return {events, guard: {...src.guard}, bytes: {...src.bytes}}
+}
+
+afterEach(() => cacheReplayInputs(false))
+
+describe('replay input cache', () => {
+  it('a cached second read of the real ETHUSDT pair equals the read from disk, event for event', async () => {
+    const paths = ETH_JULY.map(sharedData)
+    const disk = await drain(paths)
+    expect(disk.events.length).toBe(22_585)
+    expect(replayCacheStats()).toEqual({files: 0, events: 0})
+    cacheReplayInputs(true)
+    const first = await drain(paths)
+    expect(replayCacheStats()).toEqual({files: 2, events: 22_585})
+    const second = await drain(paths)
+    expect(second.events).toEqual(disk.events)
+    expect(second.guard).toEqual(disk.guard)
+    expect(first.guard).toEqual(disk.guard)
+    // the progress counts a cached file as read: all of it, as from disk
+    expect(second.bytes).toEqual(disk.bytes)
+    expect(disk.bytes).toEqual({read: 675_222 + 2_529_120, total: 675_222 + 2_529_120})
+  }, 120_000)
+
+  it('a file changed since it was cached is read again; over the bound nothing is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
+    const p = join(dir, 'ethusdt_20260101.gz')
+    const line = (us: number, price: string) => `${us} {"stream":"ethusdt@trade","data":{"e":"trade","E":${Math.floor(us / 1000)},"T":${Math.floor(us / 1000)},"s":"ETHUSDT","t":${us},"p":"${price}","q":"0.010","X":"MARKET","m":true}}\n`
+    const T0 = 1_767_225_600_000_000
+    writeFileSync(p, gzipSync(line(T0, '3000.00') + line(T0 + 1000, '3000.01')))
+    cacheReplayInputs(true)
+    expect((await drain([p])).events.map((e) => (e.kind === 'trade' ? e.price : e.kind))).toEqual(['3000.00', '3000.01'])
+    expect(replayCacheStats()).toEqual({files: 1, events: 2})
+    writeFileSync(p, gzipSync(line(T0, '3000.00') + line(T0 + 1000, '3000.02') + line(T0 + 2000, '3000.03')))
+    expect((await drain([p])).events.map((e) => (e.kind === 'trade' ? e.price : e.kind))).toEqual(['3000.00', '3000.02', '3000.03'])
+    cacheReplayInputs(false)
+    cacheReplayInputs(true, 2)
+    expect((await drain([p])).events).toHaveLength(3)
+    expect(replayCacheStats()).toEqual({files: 0, events: 0})
+  })
+})
