@@ -88,6 +88,11 @@ export class DepthScanner {
     return this.symLen < 0 || (this.symLen === symbol.length && this.s.startsWith(symbol, this.symStart))
   }
 
+  /** the last message named a symbol (`s`); a REST snapshot names none */
+  get named(): boolean {
+    return this.symLen >= 0
+  }
+
   /** venue time in µs: T where present, else E (NO_ID when neither) */
   get ts(): number {
     return this.T !== NO_ID ? this.T * 1000 : this.E !== NO_ID ? this.E * 1000 : NO_ID
