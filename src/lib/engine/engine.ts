@@ -606,9 +606,18 @@ export class Engine {
   }
 
   private midString(): string | null {
-    if (this.mid2 === null) return null
-    return new Decimal(this.mid2).div(2).mul(this.inst.spec.tickSize).toString()
+    const mid2 = this.mid2
+    if (mid2 === null) return null
+    // kept for the same mid (samples, markouts and fills often ask again)
+    if (mid2 !== this.midMemo2) {
+      this.midMemo2 = mid2
+      this.midMemo = new Decimal(mid2).div(2).mul(this.inst.spec.tickSize).toString()
+    }
+    return this.midMemo
   }
+
+  private midMemo2 = Number.NaN
+  private midMemo = ''
 
   private sample(): void {
     const now = this.o.clock.now()
