@@ -257,6 +257,17 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   }
 }
 
+/** The symbol a replay input names: a Tardis recording's meta.json, a raw capture's first messages (or file name). */
+export async function detectReplaySymbol(path: string): Promise<string | undefined> {
+  const st = await stat(path).catch(() => undefined)
+  if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
+  if (isTardisPath(path, st.isDirectory())) {
+    const metaPath = await findMeta(path)
+    return metaPath ? (await readMeta(metaPath)).symbol.toUpperCase() : undefined
+  }
+  return (await named(path, () => detectRawSymbol([path])))?.toUpperCase()
+}
+
 export interface OpenReplayOptions extends ReplaySourceOptions {
   symbol: string
   guard?: Omit<ReplayGuardOptions, 'symbol'>
