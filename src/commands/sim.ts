@@ -3,7 +3,8 @@ import {BaseCommand} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {setLongTimeout} from '../lib/clock/long-timer.js'
 import {UsageError} from '../lib/domain/errors.js'
-import {type MarketSource, openReplaySource} from '../lib/record/replay-source.js'
+import {detectReplaySymbol, type MarketSource, openReplay} from '../lib/record/replay-source.js'
+import type {ReplayGuardStats} from '../lib/record/replay-guard.js'
 import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
 import {parseFaults, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
 import {parseProbability, parseRateLimit, parseSignedDuration} from '../lib/venue/sim/faults.js'
@@ -20,6 +21,8 @@ interface SimResult {
   published: number
   stoppedBy: 'duration' | 'signal' | 'end'
   stats: SimStats
+  /** replay: events of other symbols than --symbol in the input, skipped (the replay input rule) */
+  skippedOtherSymbols?: number
 }
 
 export default class Sim extends BaseCommand<typeof Sim> {
@@ -31,7 +34,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
   ]
 
   static override flags = {
-    replay: Flags.string({description: 'recording to serve: Tardis CSV folder/file (mm record) or a raw hftbacktest capture (default: none; give it or --synthetic)', exclusive: ['synthetic']}),
+    replay: Flags.string({description: 'recording to serve: Tardis CSV folder/file (mm record) or raw hftbacktest captures (repeat for a day pair), checked as mm quote --replay checks them (default: none; give it or --synthetic)', exclusive: ['synthetic'], multiple: true}),
     synthetic: Flags.boolean({description: 'serve the seeded synthetic market (default: off)', default: false, exclusive: ['replay']}),
     seed: Flags.integer({description: 'seed of the synthetic market and of the fault injection', default: 1}),
     symbol: Flags.string({description: 'symbol (replay: must match the recording; synthetic: default ETHUSDC)'}),
@@ -81,9 +84,18 @@ export default class Sim extends BaseCommand<typeof Sim> {
     if (speed !== 'max' && (!Number.isFinite(speed) || speed <= 0)) throw new UsageError('E_USAGE', `--speed ${f.speed}: expected a positive number or 'max'`)
     const durationMs = f.duration === undefined ? undefined : parseDuration(f.duration, '--duration')
     const faults = f.faults ? parseFaults(f.faults, parseDuration) : {}
-    const source = f.replay
-      ? await openReplaySource(f.replay, {symbol: f.symbol, tickSize: f['tick-size'], stepSize: f['step-size']})
-      : syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000})
+    const config = loadConfig(f.config)
+    // a recording passes the replay input checks of mm quote --replay (docs/RELIABILITY.md):
+    // bad inputs refused (exit 2), other symbols' events skipped and counted
+    let guard: ReplayGuardStats | undefined
+    let source: MarketSource
+    if (f.replay) {
+      const symbol = f.symbol?.toUpperCase() ?? (await detectReplaySymbol(f.replay[0]))
+      if (!symbol) throw new UsageError('E_REPLAY', `--replay ${f.replay[0]}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
+      const src = await openReplay(f.replay, {symbol, tickSize: f['tick-size'], stepSize: f['step-size'], tickers: true, guard: {toleranceMs: config.replay.timeToleranceMs, maxGapMs: config.replay.maxGapMs}})
+      guard = src.guard
+      source = src
+    } else source = syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000})
     if (f['drop-ws-every']) faults.disconnectEveryMs = parseDuration(f['drop-ws-every'], '--drop-ws-every')
     if (f['depth-gap-rate']) faults.depthGapRate = parseProbability(f['depth-gap-rate'], '--depth-gap-rate')
     if (!/^\d+(\.\d+)?$/.test(f.balance)) throw new UsageError('E_USAGE', `--balance ${f.balance}: expected a decimal amount`)
@@ -103,7 +115,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       fundingIntervalMs: f['funding-interval'] ? parseDuration(f['funding-interval'], '--funding-interval') : undefined,
       fundingRate: f['funding-rate'],
       maxNumOrders: f['max-num-orders'],
-      paper: paperVenueOptions(loadConfig(f.config)),
+      paper: paperVenueOptions(config),
       requestLog: f['request-log'],
       faults: {
         loseResponses: f['lose-responses'] ? parseProbability(f['lose-responses'], '--lose-responses') : undefined,
@@ -131,7 +143,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     if (this.jsonEnabled()) {
       process.stdout.write(JSON.stringify({restUrl, wsUrl, ok: true, command: 'sim', data: {status: 'listening', restUrl, wsUrl, symbol: source.symbol}}) + '\n')
     } else {
-      this.log(`mm sim: serving ${source.symbol} (${f.replay ? `replay of ${f.replay}` : `synthetic, seed ${f.seed}`}, speed ${f.speed})`)
+      this.log(`mm sim: serving ${source.symbol} (${f.replay ? `replay of ${f.replay.join(', ')}` : `synthetic, seed ${f.seed}`}, speed ${f.speed})`)
       if (source.instrumentFrom === 'inferred') this.log(`instrument inferred from the data: tick ${source.instrument.tickSize}, step ${source.instrument.stepSize} (pass --tick-size/--step-size to override)`)
       this.log(`rest ${restUrl}`)
       this.log(`ws   ${wsUrl}`)
@@ -159,7 +171,12 @@ export default class Sim extends BaseCommand<typeof Sim> {
       await venue.stop()
     }
     const stats = venue.stats
-    if (!this.jsonEnabled()) this.log(`mm sim: stopped (${stoppedBy}); published ${stats.published} events, sent ${stats.wsMessages} WebSocket messages, ${stats.connections} connections, ${stats.restRequests} REST requests`)
-    return {restUrl, wsUrl, symbol: source.symbol, instrument: source.instrument, instrumentFrom: source.instrumentFrom, published: stats.published, stoppedBy, stats}
+    const skipped = guard?.otherSymbols ?? 0
+    if (!this.jsonEnabled()) {
+      // the documented rule (docs/RELIABILITY.md): other symbols' lines are skipped, counted and said
+      if (skipped > 0) this.log(`mm sim: skipped ${skipped} events of other symbols than ${source.symbol} in the replay input`)
+      this.log(`mm sim: stopped (${stoppedBy}); published ${stats.published} events, sent ${stats.wsMessages} WebSocket messages, ${stats.connections} connections, ${stats.restRequests} REST requests`)
+    }
+    return {restUrl, wsUrl, symbol: source.symbol, instrument: source.instrument, instrumentFrom: source.instrumentFrom, published: stats.published, stoppedBy, stats, ...(guard ? {skippedOtherSymbols: skipped} : {})}
   }
 }

@@ -69,6 +69,8 @@ export class DepthScanner {
   private symStart = -1
   private symLen = -1
   private seen = 0
+  /** the message's event type is one the scanner does not read: stop (no throw: most lines are such) */
+  private other = false
   private readonly pDec: number
   private readonly pUnit: number
   private readonly qDec: number
@@ -86,6 +88,11 @@ export class DepthScanner {
     return this.symLen < 0 || (this.symLen === symbol.length && this.s.startsWith(symbol, this.symStart))
   }
 
+  /** the last message named a symbol (`s`); a REST snapshot names none */
+  get named(): boolean {
+    return this.symLen >= 0
+  }
+
   /** venue time in µs: T where present, else E (NO_ID when neither) */
   get ts(): number {
     return this.T !== NO_ID ? this.T * 1000 : this.E !== NO_ID ? this.E * 1000 : NO_ID
@@ -98,15 +105,16 @@ export class DepthScanner {
     this.E = this.T = this.U = this.u = this.pu = this.lastUpdateId = NO_ID
     this.isDepth = false
     this.isTrade = false
+    this.other = false
     this.symStart = this.symLen = -1
     this.seen = 0
     this.error = ''
     this.batch.reset()
     try {
       this.object(0)
+      if (this.other) return SCAN_OTHER
     } catch (e) {
       if (e instanceof Bail) {
-        if (e.code === SCAN_OTHER) return SCAN_OTHER
         this.error = e.why
         return e.code
       }
@@ -194,6 +202,7 @@ export class DepthScanner {
       this.i = i + 1
       this.expect(COLON)
       this.value(ks, kl, nesting)
+      if (this.other) return
       const d = this.ws()
       this.i++
       if (d === COMMA) continue
@@ -251,7 +260,7 @@ export class DepthScanner {
       this.i = i + 9
       return
     }
-    throw new Bail(SCAN_OTHER, '')
+    this.other = true
   }
 
   /** "s": the span of the symbol string (no escapes expected) */

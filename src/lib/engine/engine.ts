@@ -20,7 +20,7 @@ import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {OrderAction, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
 import {initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
-import {pnlSummary, type Position, positionToJSON} from '../orders/position.js'
+import {Dec, pnlSummary, type Position, positionToJSON, unitsToQuote, unrealisedUnits} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
@@ -606,9 +606,18 @@ export class Engine {
   }
 
   private midString(): string | null {
-    if (this.mid2 === null) return null
-    return new Decimal(this.mid2).div(2).mul(this.inst.spec.tickSize).toString()
+    const mid2 = this.mid2
+    if (mid2 === null) return null
+    // kept for the same mid (samples, markouts and fills often ask again)
+    if (mid2 !== this.midMemo2) {
+      this.midMemo2 = mid2
+      this.midMemo = new Decimal(mid2).div(2).mul(this.inst.spec.tickSize).toString()
+    }
+    return this.midMemo
   }
+
+  private midMemo2 = Number.NaN
+  private midMemo = ''
 
   private sample(): void {
     const now = this.o.clock.now()
@@ -620,7 +629,7 @@ export class Engine {
       if (w.side === 'BUY' && w.price > ownBid) ownBid = w.price
       if (w.side === 'SELL' && (ownAsk === -1 || w.price < ownAsk)) ownAsk = w.price
     }
-    const pnl = pnlSummary(this.lc.position, this.inst, this.mid2 ?? 0)
+    const pnl = this.samplePnl(this.mid2 ?? 0)
     this.emit({
       type: 'sample', t: now,
       mid: this.midString(),
@@ -637,6 +646,29 @@ export class Engine {
     const step = this.o.sampleMs ?? 1000
     this.nextSampleMs = (Math.floor(now / step) + 1) * step
   }
+
+  /**
+   * The PnL strings of a sample (as pnlSummary gives them), kept while the position (an
+   * immutable object, replaced on each fill) and the mid stay the same: most samples
+   * repeat them, and each costs several decimal divisions.
+   */
+  private samplePnl(mid2: number): {realised: string; unrealised: string; fees: string} {
+    const m = this.pnlMemo
+    const pos = this.lc.position
+    if (m.pos !== pos) {
+      m.pos = pos
+      m.realised = unitsToQuote(pos.realised, this.inst).toString()
+      m.fees = new Dec(pos.fees).toString()
+      m.mid2 = Number.NaN
+    }
+    if (m.mid2 !== mid2) {
+      m.mid2 = mid2
+      m.unrealised = unitsToQuote(unrealisedUnits(pos, mid2), this.inst).toString()
+    }
+    return m
+  }
+
+  private readonly pnlMemo = {pos: null as Position | null, mid2: Number.NaN, realised: '0', unrealised: '0', fees: '0'}
 
   private logCore(events: CoreEvent[]): void {
     for (const e of events) {

@@ -7,16 +7,17 @@
  *
  * Input: MarketEvents (a Tardis CSV recording, tests), or raw venue lines (a capture of
  * Binance messages): each line is read once by the byte scanner straight into ticks and
- * steps for the shared book; what the scanner does not handle goes through the reader's
- * JSON.parse path (`parse`), and messages the loop does not use (book tickers, …) are
- * skipped after their event type.
+ * steps for the shared book; what the scanner does not handle (or finds malformed) goes
+ * through the reader's JSON.parse path (`parse`), and messages the loop does not use (book
+ * tickers, …) are skipped after their event type. The input checks (`LineInput.check`, the
+ * replay guard) see each market message's receive time and symbol as read here.
  */
 import {setImmediate as yieldIo} from 'node:timers/promises'
-import {DepthScanner, SCAN_FALLBACK, SCAN_OTHER} from '../book/scan.js'
+import {DepthScanner, SCAN_OTHER} from '../book/scan.js'
 import {NO_ID} from '../book/sync.js'
 import {type Clock, VirtualClock} from '../clock/clock.js'
 import type {MarketEvent} from '../market/events.js'
-import type {LineBatch} from '../market/lines.js'
+import type {LineBatch, LineCheck, LineDecoder} from '../market/lines.js'
 import type {Engine, EngineStatus} from './engine.js'
 
 export interface ReplayOptions {
@@ -49,6 +50,8 @@ export interface ReplayStatus {
 export interface LineInput {
   symbol: string
   lines: AsyncIterable<LineBatch> | Iterable<LineBatch>
+  /** the input checks (replay guard), told each market message's receive time and symbol */
+  check?: LineCheck
 }
 
 export type ReplayInput = AsyncIterable<MarketEvent[]> | Iterable<MarketEvent[]> | LineInput
@@ -145,25 +148,44 @@ export class ReplayDriver {
   private async runLines(e: Engine, input: LineInput, r: ReplayOptions): Promise<string> {
     const sc = new DepthScanner(e.inst)
     const symbol = input.symbol
+    const check = input.check
     const clock = this.clock
     const onEvent = this.onEvent
     const fast = r.speed === 'max' && r.durationMs === undefined
+    let decoder: LineDecoder | undefined
+    // a REST snapshot line names no symbol: it belongs to the symbol of the message before it
+    // (the reader's rule); at the start of a file, to the replayed one
+    let lastMine = true
     for await (const b of input.lines) {
       const d = b.decoder
+      if (d !== decoder) {
+        decoder = d
+        lastMine = true
+      }
       const lines = b.lines
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]
         if (!d.head(line)) continue
         const code = sc.scan(line, d.start)
         if (code === SCAN_OTHER) continue
-        if (code === SCAN_FALLBACK) {
+        if (code < 0) {
+          // FALLBACK (what the scanner does not handle) or BAD (a malformed or off-grid
+          // message): the reader's JSON.parse path, whose errors name the file and line
+          // and whose events are those of the event path (off-grid: counted, left out)
           const ev = d.parse(line)
-          if (ev === null || ev.symbol.toUpperCase() !== symbol) continue
+          if (ev === null) continue
+          const mine = ev.symbol === symbol || ev.symbol.toUpperCase() === symbol
+          lastMine = mine
+          if (check !== undefined) check.see(ev.localTs, mine)
+          if (!mine) continue
           if (!(await this.at(e, Math.floor(ev.ts / 1000), r))) return 'duration'
           onEvent?.(ev, clock.now())
           e.onMarket(ev)
         } else {
-          if (!sc.symbolIs(symbol)) continue
+          let mine: boolean = lastMine
+          if (sc.named) lastMine = mine = sc.symbolIs(symbol)
+          if (check !== undefined) check.see(d.localTs, mine)
+          if (!mine) continue
           const localTs = d.localTs
           const ts = sc.ts === NO_ID ? localTs : sc.ts
           const t = Math.floor(ts / 1000)

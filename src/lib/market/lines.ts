@@ -30,3 +30,13 @@ export interface LineBatch {
 export interface ByteCount {
   read: number
 }
+
+/**
+ * Input checks the replay driver runs on each market message of a line input (the replay
+ * guard, record/replay-guard.ts): the message's receive time and whether it is of the
+ * replayed symbol, as the decoder and the byte scanner read them.
+ */
+export interface LineCheck {
+  /** receive time `localTs` (µs); `mine`: of the replayed symbol. false: skip it (another symbol, counted); throws to refuse the input */
+  see(localTs: number, mine: boolean): boolean
+}

@@ -13,12 +13,14 @@
  *   refused, naming the file and the gap;
  * - lines of other symbols → skipped and counted (`otherSymbols`), and said by the caller.
  *
- * Every refusal is a UsageError (exit 2). The checks cost a few comparisons per event.
+ * Every refusal is a UsageError (exit 2). The checks cost a few comparisons per event; on
+ * raw captures they run in the replay driver's line loop on what the byte scanner read.
  */
 import {open, realpath, stat} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {MmError, UsageError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
+import type {LineBatch, LineCheck} from '../market/lines.js'
 
 export interface ReplayGuardOptions {
   /** the replayed symbol; events of other symbols are skipped and counted */
@@ -89,6 +91,90 @@ function iso(us: number): string {
   return Number.isNaN(d.getTime()) ? String(us) : d.toISOString()
 }
 
+/** A failure to read an input, named after it (exit 2); refusals and format errors pass as they are. */
+function readError(path: string, error: unknown): unknown {
+  if (error instanceof UsageError) return error
+  if (error instanceof MmError && error.exitCode === 2) return error
+  const msg = (error as Error)?.message ?? String(error)
+  return new UsageError('E_REPLAY_READ', `--replay ${path}: cannot read: ${msg.includes(path) || msg.includes(basename(path)) ? msg : msg.split('\n')[0]}`, {cause: error})
+}
+
+/**
+ * The checks of one replay, message by message: told where each input starts
+ * (`beginFile`) and then each market message's receive time and whether it is of the
+ * replayed symbol (`see`). The same object serves the event path (Tardis recordings,
+ * `mm sim --replay`) and the line path (raw captures in `mm quote --replay`, where the
+ * replay driver calls `see` with the time and symbol its byte scanner read: no JSON.parse).
+ */
+export class ReplayGuard implements LineCheck {
+  readonly stats: ReplayGuardStats
+  private readonly tolUs: number
+  private readonly gapUs: number
+  private maxT = Number.NEGATIVE_INFINITY
+  private lastT = Number.NEGATIVE_INFINITY
+  private path = ''
+  private prevPath: string | undefined
+  private first = true
+  /** messages of the current input (all symbols), for the messages */
+  private n = 0
+
+  constructor(opts: Omit<ReplayGuardOptions, 'symbol'>, stats: ReplayGuardStats = newGuardStats()) {
+    this.stats = stats
+    this.tolUs = (opts.toleranceMs ?? DEFAULT_REPLAY_TOLERANCE_MS) * 1000
+    this.gapUs = (opts.maxGapMs ?? DEFAULT_REPLAY_MAX_GAP_MS) * 1000
+  }
+
+  /** The next input (file or folder, in the order given) begins. */
+  beginFile(path: string): void {
+    if (this.path !== '') this.prevPath = this.path
+    this.path = path
+    this.first = true
+    this.n = 0
+  }
+
+  /**
+   * One market message at receive time `t` (µs); `mine`: of the replayed symbol. Returns
+   * false for another symbol's message (skip it; counted); throws a UsageError (exit 2)
+   * for a refusal.
+   */
+  see(t: number, mine: boolean): boolean {
+    const n = ++this.n
+    const stats = this.stats
+    if (!mine) {
+      stats.otherSymbols++
+      return false
+    }
+    const maxT = this.maxT
+    if (this.first) {
+      this.first = false
+      if (this.prevPath !== undefined && t < maxT - this.tolUs) {
+        throw new UsageError('E_REPLAY_ORDER', `--replay ${this.path} starts at ${iso(t)}, ${fmtSpan(maxT - t)} before the end of ${this.prevPath}: the files overlap or are in reverse order`, {
+          suggestion: 'give the captures once each, oldest first',
+        })
+      }
+    }
+    if (t < maxT) {
+      if (maxT - t > this.tolUs) {
+        throw new UsageError('E_REPLAY_ORDER', `--replay ${this.path}: event ${n} at ${iso(t)} is ${fmtSpan(maxT - t)} earlier than an event before it (tolerance ${fmtSpan(this.tolUs)})`, {
+          suggestion: 'the input is out of order; sort it by local time, or raise replay.timeToleranceMs in the config',
+        })
+      }
+      stats.inversions++
+      if (maxT - t > stats.maxInversionUs) stats.maxInversionUs = maxT - t
+    } else {
+      if (this.lastT !== Number.NEGATIVE_INFINITY && t - maxT > this.gapUs) {
+        throw new UsageError('E_REPLAY_GAP', `--replay ${this.path}: a gap of ${fmtSpan(t - maxT)} before event ${n} (${iso(maxT)} → ${iso(t)}), longer than ${fmtSpan(this.gapUs)}`, {
+          suggestion: 'replay the captures separately, or raise replay.maxGapMs in the config',
+        })
+      }
+      this.maxT = t
+    }
+    this.lastT = t
+    stats.events++
+    return true
+  }
+}
+
 /**
  * The events of several inputs (each a file or a recording folder, in the order given)
  * as one checked stream of batches. `stats` is filled while reading.
@@ -99,68 +185,55 @@ export async function* guardedBatches(
   stats: ReplayGuardStats = newGuardStats(),
 ): AsyncGenerator<MarketEvent[]> {
   const want = opts.symbol.toUpperCase()
-  const tolUs = (opts.toleranceMs ?? DEFAULT_REPLAY_TOLERANCE_MS) * 1000
-  const gapUs = (opts.maxGapMs ?? DEFAULT_REPLAY_MAX_GAP_MS) * 1000
-  let maxT = Number.NEGATIVE_INFINITY
-  let lastT = Number.NEGATIVE_INFINITY
-  let prevPath: string | undefined
+  const guard = new ReplayGuard(opts, stats)
   for (const input of inputs) {
-    let first = true
-    let n = 0
+    guard.beginFile(input.path)
     const it = input.batches()[Symbol.asyncIterator]()
     for (;;) {
       let r: IteratorResult<MarketEvent[]>
       try {
         r = await it.next()
       } catch (error) {
-        if (error instanceof UsageError) throw error
-        if (error instanceof MmError && error.exitCode === 2) throw error
-        const msg = (error as Error)?.message ?? String(error)
-        throw new UsageError('E_REPLAY_READ', `--replay ${input.path}: cannot read: ${msg.includes(input.path) || msg.includes(basename(input.path)) ? msg : msg.split('\n')[0]}`, {cause: error})
+        throw readError(input.path, error)
       }
       if (r.done) break
       const batch = r.value
       let out: MarketEvent[] | undefined
       for (let i = 0; i < batch.length; i++) {
         const ev = batch[i]
-        n++
-        if (ev.symbol !== want && ev.symbol.toUpperCase() !== want) {
-          stats.otherSymbols++
+        if (!guard.see(ev.localTs, ev.symbol === want || ev.symbol.toUpperCase() === want)) {
           out ??= batch.slice(0, i)
           continue
         }
-        const t = ev.localTs
-        if (first) {
-          first = false
-          if (prevPath !== undefined && t < maxT - tolUs) {
-            throw new UsageError('E_REPLAY_ORDER', `--replay ${input.path} starts at ${iso(t)}, ${fmtSpan(maxT - t)} before the end of ${prevPath}: the files overlap or are in reverse order`, {
-              suggestion: 'give the captures once each, oldest first',
-            })
-          }
-        }
-        if (t < maxT) {
-          if (maxT - t > tolUs) {
-            throw new UsageError('E_REPLAY_ORDER', `--replay ${input.path}: event ${n} at ${iso(t)} is ${fmtSpan(maxT - t)} earlier than an event before it (tolerance ${fmtSpan(tolUs)})`, {
-              suggestion: 'the input is out of order; sort it by local time, or raise replay.timeToleranceMs in the config',
-            })
-          }
-          stats.inversions++
-          if (maxT - t > stats.maxInversionUs) stats.maxInversionUs = maxT - t
-        } else {
-          if (lastT !== Number.NEGATIVE_INFINITY && t - maxT > gapUs) {
-            throw new UsageError('E_REPLAY_GAP', `--replay ${input.path}: a gap of ${fmtSpan(t - maxT)} before event ${n} (${iso(maxT)} → ${iso(t)}), longer than ${fmtSpan(gapUs)}`, {
-              suggestion: 'replay the captures separately, or raise replay.maxGapMs in the config',
-            })
-          }
-          maxT = t
-        }
-        lastT = t
-        stats.events++
         out?.push(ev)
       }
       const b = out ?? batch
       if (b.length > 0) yield b
     }
-    prevPath = input.path
+  }
+}
+
+/**
+ * The lines of several raw captures (in the order given) for the replay driver, with the
+ * guard that checks them: the driver calls `guard.see` for each market message it reads
+ * (its receive time from the reader's decoder, its symbol from the byte scanner), so the
+ * rules are those of `guardedBatches` without a JSON.parse per line. The generator tells
+ * the guard where each input begins; a failure to read an input is named after it.
+ */
+export async function* guardedLines(inputs: {path: string; lines: () => AsyncIterable<LineBatch> | Iterable<LineBatch>}[], guard: ReplayGuard): AsyncGenerator<LineBatch> {
+  for (const input of inputs) {
+    guard.beginFile(input.path)
+    const src = input.lines()
+    const it: AsyncIterator<LineBatch> | Iterator<LineBatch> = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]()
+    for (;;) {
+      let r: IteratorResult<LineBatch>
+      try {
+        r = await it.next()
+      } catch (error) {
+        throw readError(input.path, error)
+      }
+      if (r.done) break
+      yield r.value
+    }
   }
 }

@@ -14,10 +14,10 @@ import {basename, dirname, join} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
-import type {ByteCount, LineBatch} from '../market/lines.js'
+import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
 import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
 import {kindOfName, listTardisFiles, readTardis} from './tardis-reader.js'
-import {checkReplayPaths, guardedBatches, newGuardStats, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
+import {checkReplayPaths, guardedBatches, guardedLines, newGuardStats, ReplayGuard, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
 
 /** What a source says about its instrument (decimal strings, as the venue writes them). */
 export interface ReplayInstrument {
@@ -139,9 +139,9 @@ async function inferInstrument(symbol: string, events: AsyncIterable<MarketEvent
 }
 
 export interface ReplaySource extends MarketSource {
-  /** the events in batches (one await per batch: the cheap way to replay), through the input checks */
+  /** the events in batches (one await per batch), through the input checks; `events()` the same one by one */
   batches(): AsyncIterable<MarketEvent[]>
-  /** what the input checks skipped and passed (filled while `batches()` is read) */
+  /** what the input checks skipped and passed (filled while the input is read) */
   guard: ReplayGuardStats
   /**
    * bytes of the input files read so far by `batches()` / `input()` (compressed bytes for
@@ -149,10 +149,13 @@ export interface ReplaySource extends MarketSource {
    */
   bytes: {read: number; total: number}
   /**
-   * What the replay driver reads: raw captures as lines (the byte scanner reads them, the
-   * JSON.parse path only what it does not handle), a Tardis recording as event batches
+   * What `mm quote --replay`'s replay driver reads: raw captures as lines with the input
+   * checks the driver runs on them (the byte scanner reads each line, the JSON.parse path
+   * only what it does not handle; no book tickers), a Tardis recording as checked event
+   * batches; with the decoded-input cache on (`mm calibrate`'s workers), raw captures as
+   * checked event batches too (decoded once, replayed from memory)
    */
-  input(): AsyncIterable<MarketEvent[]> | {symbol: string; lines: AsyncIterable<LineBatch>}
+  input(): AsyncIterable<MarketEvent[]> | {symbol: string; lines: AsyncIterable<LineBatch>; check: LineCheck}
 }
 
 /** Group a per-event stream into batches. */
@@ -254,7 +257,25 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   }
 }
 
-export async function openReplay(paths: string[], opts: ReplaySourceOptions & {symbol: string; guard?: Omit<ReplayGuardOptions, 'symbol'>}): Promise<ReplaySource> {
+/** The symbol a replay input names: a Tardis recording's meta.json, a raw capture's first messages (or file name). */
+export async function detectReplaySymbol(path: string): Promise<string | undefined> {
+  const st = await stat(path).catch(() => undefined)
+  if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
+  if (isTardisPath(path, st.isDirectory())) {
+    const metaPath = await findMeta(path)
+    return metaPath ? (await readMeta(metaPath)).symbol.toUpperCase() : undefined
+  }
+  return (await named(path, () => detectRawSymbol([path])))?.toUpperCase()
+}
+
+export interface OpenReplayOptions extends ReplaySourceOptions {
+  symbol: string
+  guard?: Omit<ReplayGuardOptions, 'symbol'>
+  /** raw captures: `batches()`/`events()` include book tickers (`mm sim` serves them; never cached); default false */
+  tickers?: boolean
+}
+
+export async function openReplay(paths: string[], opts: OpenReplayOptions): Promise<ReplaySource> {
   if (paths.length === 0) throw new UsageError('E_REPLAY', '--replay needs a path')
   const want = opts.symbol.toUpperCase()
   // the same file twice, an empty file, a .gz that is not gzip: refused before anything runs
@@ -280,17 +301,30 @@ export async function openReplay(paths: string[], opts: ReplaySourceOptions & {s
   if (!raw) {
     for (const f of await listTardisFiles(paths[0], {includePartial: opts.includePartial})) bytes.total += (await stat(f.path)).size
     const batches = () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)
-    return {...first, guard, bytes, batches, input: batches}
+    return {...first, guard, bytes, batches, events: () => flat(batches()), input: batches}
   }
   for (const p of paths) bytes.total += (await stat(p)).size
   // raw captures: one stream, in the order given (e.g. a day pair), each file checked
   // against the one before (order, overlap, gap); other symbols' lines skipped and counted.
-  // The loop does not use book tickers: the reader leaves them out unparsed
-  const batches = () => guardedBatches(paths.map((p) => ({path: p, batches: () => rawFileBatches(p, want, bytes)})), guardOpts, guard)
-  const events = async function* (): AsyncGenerator<MarketEvent> {
-    for await (const b of batches()) yield* b
-  }
-  // the line path (byte scanner, record/raw-reader.ts readRawLineBatches) is not used here yet:
-  // the input checks above work on event batches; `input()` is where it switches over
-  return {...first, events, batches, guard, bytes, input: batches}
+  const batches = () =>
+    guardedBatches(paths.map((p) => ({path: p, batches: () => (opts.tickers === true ? readRawBatches([p], {symbol: want, tickers: true, bytes}) : rawFileBatches(p, want, bytes))})), guardOpts, guard)
+  // the replay loop: the lines, read by the driver's byte scanner, the same checks run by the
+  // driver on what it read. The loop does not use book tickers: they are skipped after their
+  // event type. (With the cache on, the decoded events are replayed from memory instead.)
+  const input = () => (rawCache.on ? batches() : guardedLineInput(paths.map((p) => ({path: p, lines: () => readRawLineBatches([p], {symbol: want, tickers: false, bytes})})), guardOpts, guard))
+  return {...first, events: () => flat(batches()), batches, guard, bytes, input}
+}
+
+/**
+ * The replay loop's input for raw capture lines (per input, in order): the lines and the
+ * guard the replay driver runs on them. `mm quote --replay` builds it from the files;
+ * the benchmark from the same lines held in memory.
+ */
+export function guardedLineInput(inputs: {path: string; lines: () => AsyncIterable<LineBatch> | Iterable<LineBatch>}[], opts: ReplayGuardOptions, stats: ReplayGuardStats = newGuardStats()): {symbol: string; lines: AsyncIterable<LineBatch>; check: LineCheck} {
+  const check = new ReplayGuard(opts, stats)
+  return {symbol: opts.symbol.toUpperCase(), lines: guardedLines(inputs, check), check}
+}
+
+async function* flat(batches: AsyncIterable<MarketEvent[]>): AsyncGenerator<MarketEvent> {
+  for await (const b of batches) yield* b
 }

@@ -81,6 +81,8 @@ export class RunSummarizer {
   private retryFees = ZERO
   private retryTakerFees = ZERO
   private retryAdverse = new Map<number, {sum: Decimal; n: number}>()
+  /** the last sample whose figures were parsed (null after a fill, which sets them too) */
+  private lastSample: {unrealised: string; realised: string; fees: string; position: string} | null = null
 
   add(ev: RunEvent): void {
     if (this.firstT === null) this.firstT = ev.t
@@ -114,6 +116,7 @@ export class RunSummarizer {
         break
       }
       case 'fill': {
+        this.lastSample = null
         const q = new Decimal(ev.qty)
         this.fills++
         if (ev.maker) this.makerFills++
@@ -146,14 +149,20 @@ export class RunSummarizer {
         }
         break
       }
-      case 'sample':
-        this.unrealised = new Decimal(ev.unrealised)
-        this.realised = new Decimal(ev.realised)
-        this.fees = new Decimal(ev.fees)
-        this.position = new Decimal(ev.position)
-        if (this.position.abs().gt(this.maxAbs)) this.maxAbs = this.position.abs()
+      case 'sample': {
+        // most samples repeat the last one's figures: parse them only when they changed
+        const last = this.lastSample
+        if (last === null || last.unrealised !== ev.unrealised || last.realised !== ev.realised || last.fees !== ev.fees || last.position !== ev.position) {
+          this.unrealised = new Decimal(ev.unrealised)
+          this.realised = new Decimal(ev.realised)
+          this.fees = new Decimal(ev.fees)
+          this.position = new Decimal(ev.position)
+          if (this.position.abs().gt(this.maxAbs)) this.maxAbs = this.position.abs()
+          this.lastSample = ev
+        }
         this.switchRisk(ev.risk, ev.t)
         break
+      }
       case 'risk_event': {
         const type = String(ev.kind ?? ev.riskType ?? ev.name ?? 'unknown')
         this.riskEvents[type] = (this.riskEvents[type] ?? 0) + 1
