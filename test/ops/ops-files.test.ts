@@ -9,15 +9,18 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 import {createMetrics} from '../../src/lib/telemetry/metrics.js'
 import {recordRegistry} from '../../src/lib/telemetry/record-metrics.js'
+import {flattenRegistry, haltRegistry} from '../../src/lib/telemetry/ops-metrics.js'
 import {promtool} from '../support/promtool.js'
 import {repoRoot} from '../support/shared-data.js'
 
-/** metric name → type, from the registries of `mm quote` and `mm record` (+ Prometheus's own `up`) */
+/** metric name → type, from the registries of `mm quote`, `mm record`, `mm halt` and `mm flatten` (+ Prometheus's own `up`) */
 async function exported(): Promise<Map<string, string>> {
   const out = new Map<string, string>([['up', 'gauge']])
   const q = createMetrics({labels: {symbol: 'ETHUSDC', mode: 'dry-run'}})
   const r = recordRegistry({symbols: ['ETHUSDC'], endedMs: 0, elapsedMs: 0, ok: true, messages: 0, rows: 0, bytes: 0, files: 0, resyncs: 0, gaps: 0, reconnects: 0})
-  for (const reg of [q.registry, r]) for (const m of await reg.getMetricsAsJSON()) out.set(m.name, String(m.type))
+  const h = haltRegistry({symbol: 'ETHUSDC', endedMs: 0, exitCode: 0, cancelled: 0, left: 0, halted: true})
+  const f = flattenRegistry({symbol: 'ETHUSDC', endedMs: 0, exitCode: 0, positionBefore: '0', residual: '0', orders: 0, rounds: 0, filled: '0'})
+  for (const reg of [q.registry, r, h, f]) for (const m of await reg.getMetricsAsJSON()) out.set(m.name, String(m.type))
   return out
 }
 
