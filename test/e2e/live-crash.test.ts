@@ -156,5 +156,5 @@ describe('live quote: SIGKILL in 30 rounds (issue 10, proof 2)', () => {
     expect(tally.cancel).toBeGreaterThanOrEqual(3)
     expect(tally.long).toBe(7)
     expect(tally.switchCancelled).toBeGreaterThanOrEqual(3)
-  }, 420_000)
+  }, 600_000)
 })

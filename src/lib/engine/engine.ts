@@ -561,10 +561,6 @@ export class Engine {
         this.o.venue.submit(a)
       }
     }
-    // stopping: an order the venue still holds after a refused cancel (a -2011 that beat the
-    // place to the venue, then a query found it live) is cancelled again; cancelAll skips
-    // orders whose cancel is pending or refused-and-unsettled, so this never spins
-    if (this.stopping) this.cancelAll('stop')
     return retried
   }
 
