@@ -11,10 +11,13 @@ import {describe, expect, it} from 'vitest'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const HEAVY = ['ccxt', 'prom-client', 'ws', 'undici', 'pino', 'decimal.js', 'zod', 'cli-table3']
 
-/** Static import specifiers only (a dynamic `import(...)` is lazy by design). */
+/**
+ * Static import specifiers only (a dynamic `import(...)` is lazy by design; an `import type`
+ * / `export type` is erased by tsc and loads nothing).
+ */
 function staticImports(src: string): string[] {
   const out: string[] = []
-  const re = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm
+  const re = /^\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm
   for (let m = re.exec(src); m; m = re.exec(src)) out.push(m[1] ?? m[2])
   return out
 }
@@ -43,7 +46,7 @@ function graph(entry: string): {files: string[]; packages: Map<string, string>} 
 
 describe('mm status import graph', () => {
   it('finds packages when they are there (the walker works)', () => {
-    expect(staticImports("import {a} from 'undici'\nimport type {B} from './b.js'\nconst c = await import('ws')")).toEqual(['undici', './b.js'])
+    expect(staticImports("import {a} from 'undici'\nimport {type B} from './b.js'\nimport type {C} from './c.js'\nexport type {D} from './d.js'\nconst c = await import('ws')")).toEqual(['undici', './b.js'])
     expect([...graph(join(ROOT, 'src/commands/quote.ts')).packages.keys()]).toContain('undici')
   })
 
