@@ -28,6 +28,8 @@
  *  - answer_to_order_*: a venue answer at the gateway → the order request decided on it
  *    (the re-price's place after its cancel was answered, …), outside any frame's turn;
  *  - message_*: whole handling of a frame (everything synchronous after it arrived);
+ *  - *_cpu_*: the same spans in process CPU time (user + system, all threads: GC helpers
+ *    included), which waiting for a core does not stretch — the load-robust figures;
  *  - cpu_us_per_message: process CPU time (user + system) of the measured passes per frame
  *    (both socket ends included) — robust to other processes' load, unlike p99;
  *  - gc_*: garbage-collection pauses seen during the measured passes.
@@ -85,6 +87,12 @@ function loadItems(): Item[] {
   return items
 }
 
+/** process CPU time (user + system), µs: not stretched by waiting for a core */
+const cpuNow = (): number => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /**
@@ -131,6 +139,10 @@ const histogram = () => hdr.build({lowestDiscernibleValue: 1, highestTrackableVa
 interface PassResult {
   /** order requests (cancel or place) handed over in the turn of the frame that led to them, 0.1 µs */
   request: hdr.Histogram
+  /** the same as `request` in CPU time (user + system of the process), 1 µs */
+  requestCpu: hdr.Histogram
+  /** a frame's synchronous handling in CPU time, 1 µs */
+  messageCpu: hdr.Histogram
   /** a venue answer at the gateway → the next order request it led to (outside a frame's turn), 0.1 µs */
   answer: hdr.Histogram
   message: hdr.Histogram
@@ -152,13 +164,17 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
   const request = histogram()
   const answer = histogram()
   const message = histogram()
-  const r: PassResult = {request, answer, message, frames: 0, withOrders: 0, places: 0, cancels: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
+  const requestCpu = histogram()
+  const messageCpu = histogram()
+  const r: PassResult = {request, answer, message, requestCpu, messageCpu, frames: 0, withOrders: 0, places: 0, cancels: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
   // the frame being handled: its arrival (StreamClient receive clock) and whether its turn is still on
   let t0 = 0
+  let c0 = 0
   let inFrame = false
   let frameOrders = false
   const endFrame = (): void => {
     message.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e4)))
+    messageCpu.recordValue(Math.max(1, cpuNow() - c0))
     if (frameOrders) r.withOrders++
     inFrame = false
     frameOrders = false
@@ -166,6 +182,7 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
   // the venue time of the frame on its way (the run's clock reads it when the frame arrives)
   let nextE = items[0].E
   const receiveClock = (): number => {
+    c0 = cpuNow()
     t0 = performance.now()
     clock.set(nextE)
     inFrame = true
@@ -186,6 +203,7 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
       if (tAnswer >= 0 && !inFrame) answer.recordValue(Math.max(1, Math.round((t - tAnswer) * 1e4)))
       if (inFrame) {
         request.recordValue(Math.max(1, Math.round((t - t0) * 1e4)))
+        requestCpu.recordValue(Math.max(1, cpuNow() - c0))
         frameOrders = true
       }
       tAnswer = -1
@@ -281,7 +299,11 @@ export async function run(): Promise<Record<string, number | string>> {
   const request = histogram()
   const answer = histogram()
   const message = histogram()
+  const requestCpu = histogram()
+  const messageCpu = histogram()
   for (const m of measured) {
+    requestCpu.add(m.requestCpu)
+    messageCpu.add(m.messageCpu)
     request.add(m.request)
     answer.add(m.answer)
     message.add(m.message)
@@ -309,10 +331,14 @@ export async function run(): Promise<Record<string, number | string>> {
     tick_to_order_p50_us: us(request.getValueAtPercentile(50)),
     tick_to_order_p99_us: p99,
     tick_to_order_p999_us: us(request.getValueAtPercentile(99.9)),
+    tick_to_order_cpu_p50_us: requestCpu.getValueAtPercentile(50),
+    tick_to_order_cpu_p99_us: requestCpu.getValueAtPercentile(99),
     answer_to_order_p50_us: us(answer.getValueAtPercentile(50)),
     answer_to_order_p99_us: us(answer.getValueAtPercentile(99)),
     message_p50_us: us(message.getValueAtPercentile(50)),
     message_p99_us: us(message.getValueAtPercentile(99)),
+    message_cpu_p50_us: messageCpu.getValueAtPercentile(50),
+    message_cpu_p99_us: messageCpu.getValueAtPercentile(99),
     json_parse_one_depth_msg_us: round(parseUs, 2),
     tick_to_order_p99_vs_json_parse_ratio: round(p99 / parseUs, 2),
     cpu_us_per_message: round(cpuPerMsg, 1),
