@@ -1,6 +1,7 @@
 /**
  * Tick-to-order latency of the live path of `mm quote` (no --dry-run), in one process,
- * through the product's own objects wired as `quoteLive` wires them:
+ * through the product's own objects as compiled in dist/ (what `bin/run.js` runs; build
+ * first), wired as `quoteLive` wires them:
  *
  *   depth frame bytes on a loopback WebSocket → StreamClient → the live feed's byte
  *   scanner → the symbol's one DepthSync (`marketFeed`, src/lib/run/market-feed.ts) →
@@ -34,7 +35,7 @@
  *    (both socket ends included) — robust to other processes' load, unlike p99;
  *  - gc_*: garbage-collection pauses seen during the measured passes.
  */
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {monitorEventLoopDelay, PerformanceObserver, performance} from 'node:perf_hooks'
@@ -42,25 +43,50 @@ import {gunzipSync} from 'node:zlib'
 import * as hdr from 'hdr-histogram-js'
 import {WebSocket, WebSocketServer} from 'ws'
 import type {Endpoints} from '../src/lib/cli/endpoints.js'
-import {VirtualClock} from '../src/lib/clock/clock.js'
-import {defaultConfig, type MmConfig} from '../src/lib/config/index.js'
-import {Instrument} from '../src/lib/domain/instrument.js'
-import {marketFeed} from '../src/lib/run/market-feed.js'
-import {runLive} from '../src/lib/run/session.js'
-import {StateKeeper} from '../src/lib/state/keeper.js'
-import {BinanceGateway, type GatewayDispatcher} from '../src/lib/venue/binance/gateway.js'
-import {RateGovernor} from '../src/lib/venue/binance/rate-governor.js'
-import {type BinancePublicRest, type DepthSnapshot, parseDepthSnapshot} from '../src/lib/venue/binance/rest-public.js'
-import {Credentials} from '../src/lib/venue/binance/signer.js'
-import {BinanceVenue} from '../src/lib/venue/binance/venue.js'
-import {ReportQueue} from '../src/lib/venue/types.js'
-import {round, sharedData} from './lib.js'
+import type {VirtualClock} from '../src/lib/clock/clock.js'
+import type {MmConfig} from '../src/lib/config/index.js'
+import type {Instrument} from '../src/lib/domain/instrument.js'
+import type {GatewayDispatcher} from '../src/lib/venue/binance/gateway.js'
+import type {BinancePublicRest, DepthSnapshot} from '../src/lib/venue/binance/rest-public.js'
+import {pathToFileURL} from 'node:url'
+import {repoRoot, round, sharedData} from './lib.js'
 
 export const name = 'tick-to-order'
 
 const FILES = ['hftbacktest/examples/usdm/ethusdt_20240718.gz', 'hftbacktest/examples/usdm/ethusdt_20240719.gz']
 const SYMBOL = 'ETHUSDT'
-const inst = new Instrument({symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+
+/**
+ * The product as `bin/run.js` runs it: the compiled dist/ (tsc), not the sources through
+ * tsx, whose transform wraps every function it creates at run time in a naming helper
+ * (that alone cost ~15 % of a decision). dist/ must be built from the current sources.
+ */
+async function loadProduct() {
+  const dist = join(repoRoot, 'dist', 'lib')
+  const newest = (dir: string): number => {
+    let m = 0
+    for (const e of readdirSync(dir, {withFileTypes: true})) m = Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)
+    return m
+  }
+  const builtAt = existsSync(join(dist, 'run', 'market-feed.js')) ? statSync(join(dist, 'run', 'market-feed.js')).mtimeMs : 0
+  if (builtAt === 0 || newest(join(repoRoot, 'src')) > builtAt) throw new Error('bench tick-to-order times the compiled product: dist/ is missing or older than src/ (run `npm run build`)')
+  const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(join(dist, rel)).href)) as T
+  return {
+    ...(await load<typeof import('../src/lib/clock/clock.js')>('clock/clock.js')),
+    ...(await load<typeof import('../src/lib/config/index.js')>('config/index.js')),
+    ...(await load<typeof import('../src/lib/domain/instrument.js')>('domain/instrument.js')),
+    ...(await load<typeof import('../src/lib/run/market-feed.js')>('run/market-feed.js')),
+    ...(await load<typeof import('../src/lib/run/session.js')>('run/session.js')),
+    ...(await load<typeof import('../src/lib/state/keeper.js')>('state/keeper.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/gateway.js')>('venue/binance/gateway.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/rate-governor.js')>('venue/binance/rate-governor.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/rest-public.js')>('venue/binance/rest-public.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/signer.js')>('venue/binance/signer.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/venue.js')>('venue/binance/venue.js')),
+    ...(await load<typeof import('../src/lib/venue/types.js')>('venue/types.js')),
+  }
+}
+type Product = Awaited<ReturnType<typeof loadProduct>>
 const PASSES = 3
 /** bounded waits: turns of the event loop for one frame to arrive, or the run to be ready */
 const MAX_TURNS = 200_000
@@ -158,9 +184,9 @@ interface PassResult {
   loopDelayMaxMs: number
 }
 
-async function pass(items: Item[], config: MmConfig, port: number, server: WebSocketServer): Promise<PassResult> {
+async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfig, port: number, server: WebSocketServer): Promise<PassResult> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mm-bench-t2o-'))
-  const clock = new VirtualClock(items[0].E)
+  const clock = new P.VirtualClock(items[0].E)
   const request = histogram()
   const answer = histogram()
   const message = histogram()
@@ -216,23 +242,23 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
   let wantSnapshot: ((s: DepthSnapshot) => void) | undefined
   const rest = {depth: () => new Promise<DepthSnapshot>((resolve) => (wantSnapshot = resolve)), close: async () => {}, http: {usedWeight: 0}} as unknown as BinancePublicRest
   const endpoints: Endpoints = {rest: 'http://127.0.0.1:9', ws: `ws://127.0.0.1:${port}`, routed: true, name: 'custom'}
-  const feed = marketFeed(endpoints, inst, config, {rest, trades: false, clock: () => clock.now() * 1000, ws: {clock: receiveClock}})
-  const creds = new Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789')
+  const feed = P.marketFeed(endpoints, inst, config, {rest, trades: false, clock: () => clock.now() * 1000, ws: {clock: receiveClock}})
+  const creds = new P.Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789')
   const live = config.live
-  const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
-  const gw = new BinanceGateway({baseUrl: endpoints.rest, credentials: creds, recvWindowMs: config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a), now: () => clock.now(), dispatcher: exchange})
-  const keeper = StateKeeper.open({stateDir, symbol: SYMBOL, dryRun: false, stopLoss: config.risk.stopLoss})
+  const governor = new P.RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
+  const gw = new P.BinanceGateway({baseUrl: endpoints.rest, credentials: creds, recvWindowMs: config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a), now: () => clock.now(), dispatcher: exchange})
+  const keeper = P.StateKeeper.open({stateDir, symbol: SYMBOL, dryRun: false, stopLoss: config.risk.stopLoss})
   let stop: (why: string) => void = () => {}
   const stopP = new Promise<string>((resolve) => (stop = resolve))
   let sock: WebSocket | undefined
   const onConn = (ws: WebSocket) => (sock = ws)
   server.on('connection', onConn)
-  const done = runLive(
+  const done = P.runLive(
     {
       instrument: inst, config, configSource: '(bench)', mode: 'live', stateDir, wallMs: items[0].E, source: endpoints.rest, runId: 'bench', keeper, sync: feed.depthSync(SYMBOL),
       venue: ({clock: c}) => {
-        const reports = new ReportQueue()
-        const venue = new BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
+        const reports = new P.ReportQueue()
+        const venue = new P.BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
         venue.setMark('3425.00')
         return {venue, reports}
       },
@@ -255,7 +281,7 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
       clock.set(it.E)
       const answer = wantSnapshot
       wantSnapshot = undefined
-      answer?.(parseDepthSnapshot(JSON.parse(it.text) as Record<string, unknown>))
+      answer?.(P.parseDepthSnapshot(JSON.parse(it.text) as Record<string, unknown>))
       await turn()
       continue
     }
@@ -284,14 +310,16 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
 
 export async function run(): Promise<Record<string, number | string>> {
   const items = loadItems()
-  const c = defaultConfig()
+  const P = await loadProduct()
+  const inst = new P.Instrument({symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+  const c = P.defaultConfig()
   const config: MmConfig = {...c, strategy: {...c.strategy, baseSpread: 0.0002, staticFraction: 0.5, baseSize: '0.04'}, risk: {...c.risk, netMax: '0.2'}}
   const server = new WebSocketServer({host: '127.0.0.1', port: 0})
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   const port = (server.address() as {port: number}).port
   const results: PassResult[] = []
   try {
-    for (let p = 0; p < PASSES; p++) results.push(await pass(items, config, port, server))
+    for (let p = 0; p < PASSES; p++) results.push(await pass(P, inst, items, config, port, server))
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
