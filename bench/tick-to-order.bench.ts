@@ -1,6 +1,7 @@
 /**
  * Tick-to-order latency of the live path of `mm quote` (no --dry-run), in one process,
- * through the product's own objects wired as `quoteLive` wires them:
+ * through the product's own objects as compiled in dist/ (what `bin/run.js` runs; build
+ * first), wired as `quoteLive` wires them:
  *
  *   depth frame bytes on a loopback WebSocket → StreamClient → the live feed's byte
  *   scanner → the symbol's one DepthSync (`marketFeed`, src/lib/run/market-feed.ts) →
@@ -28,11 +29,13 @@
  *  - answer_to_order_*: a venue answer at the gateway → the order request decided on it
  *    (the re-price's place after its cancel was answered, …), outside any frame's turn;
  *  - message_*: whole handling of a frame (everything synchronous after it arrived);
+ *  - *_cpu_*: the same spans in process CPU time (user + system, all threads: GC helpers
+ *    included), which waiting for a core does not stretch — the load-robust figures;
  *  - cpu_us_per_message: process CPU time (user + system) of the measured passes per frame
  *    (both socket ends included) — robust to other processes' load, unlike p99;
  *  - gc_*: garbage-collection pauses seen during the measured passes.
  */
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {monitorEventLoopDelay, PerformanceObserver, performance} from 'node:perf_hooks'
@@ -40,25 +43,50 @@ import {gunzipSync} from 'node:zlib'
 import * as hdr from 'hdr-histogram-js'
 import {WebSocket, WebSocketServer} from 'ws'
 import type {Endpoints} from '../src/lib/cli/endpoints.js'
-import {VirtualClock} from '../src/lib/clock/clock.js'
-import {defaultConfig, type MmConfig} from '../src/lib/config/index.js'
-import {Instrument} from '../src/lib/domain/instrument.js'
-import {marketFeed} from '../src/lib/run/market-feed.js'
-import {runLive} from '../src/lib/run/session.js'
-import {StateKeeper} from '../src/lib/state/keeper.js'
-import {BinanceGateway, type GatewayDispatcher} from '../src/lib/venue/binance/gateway.js'
-import {RateGovernor} from '../src/lib/venue/binance/rate-governor.js'
-import {type BinancePublicRest, type DepthSnapshot, parseDepthSnapshot} from '../src/lib/venue/binance/rest-public.js'
-import {Credentials} from '../src/lib/venue/binance/signer.js'
-import {BinanceVenue} from '../src/lib/venue/binance/venue.js'
-import {ReportQueue} from '../src/lib/venue/types.js'
-import {round, sharedData} from './lib.js'
+import type {VirtualClock} from '../src/lib/clock/clock.js'
+import type {MmConfig} from '../src/lib/config/index.js'
+import type {Instrument} from '../src/lib/domain/instrument.js'
+import type {GatewayDispatcher} from '../src/lib/venue/binance/gateway.js'
+import type {BinancePublicRest, DepthSnapshot} from '../src/lib/venue/binance/rest-public.js'
+import {pathToFileURL} from 'node:url'
+import {repoRoot, round, sharedData} from './lib.js'
 
 export const name = 'tick-to-order'
 
 const FILES = ['hftbacktest/examples/usdm/ethusdt_20240718.gz', 'hftbacktest/examples/usdm/ethusdt_20240719.gz']
 const SYMBOL = 'ETHUSDT'
-const inst = new Instrument({symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+
+/**
+ * The product as `bin/run.js` runs it: the compiled dist/ (tsc), not the sources through
+ * tsx, whose transform wraps every function it creates at run time in a naming helper
+ * (that alone cost ~15 % of a decision). dist/ must be built from the current sources.
+ */
+async function loadProduct() {
+  const dist = join(repoRoot, 'dist', 'lib')
+  const newest = (dir: string): number => {
+    let m = 0
+    for (const e of readdirSync(dir, {withFileTypes: true})) m = Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)
+    return m
+  }
+  const builtAt = existsSync(join(dist, 'run', 'market-feed.js')) ? statSync(join(dist, 'run', 'market-feed.js')).mtimeMs : 0
+  if (builtAt === 0 || newest(join(repoRoot, 'src')) > builtAt) throw new Error('bench tick-to-order times the compiled product: dist/ is missing or older than src/ (run `npm run build`)')
+  const load = async <T>(rel: string): Promise<T> => (await import(pathToFileURL(join(dist, rel)).href)) as T
+  return {
+    ...(await load<typeof import('../src/lib/clock/clock.js')>('clock/clock.js')),
+    ...(await load<typeof import('../src/lib/config/index.js')>('config/index.js')),
+    ...(await load<typeof import('../src/lib/domain/instrument.js')>('domain/instrument.js')),
+    ...(await load<typeof import('../src/lib/run/market-feed.js')>('run/market-feed.js')),
+    ...(await load<typeof import('../src/lib/run/session.js')>('run/session.js')),
+    ...(await load<typeof import('../src/lib/state/keeper.js')>('state/keeper.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/gateway.js')>('venue/binance/gateway.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/rate-governor.js')>('venue/binance/rate-governor.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/rest-public.js')>('venue/binance/rest-public.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/signer.js')>('venue/binance/signer.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/venue.js')>('venue/binance/venue.js')),
+    ...(await load<typeof import('../src/lib/venue/types.js')>('venue/types.js')),
+  }
+}
+type Product = Awaited<ReturnType<typeof loadProduct>>
 const PASSES = 3
 /** bounded waits: turns of the event loop for one frame to arrive, or the run to be ready */
 const MAX_TURNS = 200_000
@@ -83,6 +111,12 @@ function loadItems(): Item[] {
     }
   }
   return items
+}
+
+/** process CPU time (user + system), µs: not stretched by waiting for a core */
+const cpuNow = (): number => {
+  const u = process.cpuUsage()
+  return u.user + u.system
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
@@ -131,6 +165,10 @@ const histogram = () => hdr.build({lowestDiscernibleValue: 1, highestTrackableVa
 interface PassResult {
   /** order requests (cancel or place) handed over in the turn of the frame that led to them, 0.1 µs */
   request: hdr.Histogram
+  /** the same as `request` in CPU time (user + system of the process), 1 µs */
+  requestCpu: hdr.Histogram
+  /** a frame's synchronous handling in CPU time, 1 µs */
+  messageCpu: hdr.Histogram
   /** a venue answer at the gateway → the next order request it led to (outside a frame's turn), 0.1 µs */
   answer: hdr.Histogram
   message: hdr.Histogram
@@ -146,19 +184,23 @@ interface PassResult {
   loopDelayMaxMs: number
 }
 
-async function pass(items: Item[], config: MmConfig, port: number, server: WebSocketServer): Promise<PassResult> {
+async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfig, port: number, server: WebSocketServer): Promise<PassResult> {
   const stateDir = mkdtempSync(join(tmpdir(), 'mm-bench-t2o-'))
-  const clock = new VirtualClock(items[0].E)
+  const clock = new P.VirtualClock(items[0].E)
   const request = histogram()
   const answer = histogram()
   const message = histogram()
-  const r: PassResult = {request, answer, message, frames: 0, withOrders: 0, places: 0, cancels: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
+  const requestCpu = histogram()
+  const messageCpu = histogram()
+  const r: PassResult = {request, answer, message, requestCpu, messageCpu, frames: 0, withOrders: 0, places: 0, cancels: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
   // the frame being handled: its arrival (StreamClient receive clock) and whether its turn is still on
   let t0 = 0
+  let c0 = 0
   let inFrame = false
   let frameOrders = false
   const endFrame = (): void => {
     message.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1e4)))
+    messageCpu.recordValue(Math.max(1, cpuNow() - c0))
     if (frameOrders) r.withOrders++
     inFrame = false
     frameOrders = false
@@ -166,6 +208,7 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
   // the venue time of the frame on its way (the run's clock reads it when the frame arrives)
   let nextE = items[0].E
   const receiveClock = (): number => {
+    c0 = cpuNow()
     t0 = performance.now()
     clock.set(nextE)
     inFrame = true
@@ -186,6 +229,7 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
       if (tAnswer >= 0 && !inFrame) answer.recordValue(Math.max(1, Math.round((t - tAnswer) * 1e4)))
       if (inFrame) {
         request.recordValue(Math.max(1, Math.round((t - t0) * 1e4)))
+        requestCpu.recordValue(Math.max(1, cpuNow() - c0))
         frameOrders = true
       }
       tAnswer = -1
@@ -198,23 +242,23 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
   let wantSnapshot: ((s: DepthSnapshot) => void) | undefined
   const rest = {depth: () => new Promise<DepthSnapshot>((resolve) => (wantSnapshot = resolve)), close: async () => {}, http: {usedWeight: 0}} as unknown as BinancePublicRest
   const endpoints: Endpoints = {rest: 'http://127.0.0.1:9', ws: `ws://127.0.0.1:${port}`, routed: true, name: 'custom'}
-  const feed = marketFeed(endpoints, inst, config, {rest, trades: false, clock: () => clock.now() * 1000, ws: {clock: receiveClock}})
-  const creds = new Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789')
+  const feed = P.marketFeed(endpoints, inst, config, {rest, trades: false, clock: () => clock.now() * 1000, ws: {clock: receiveClock}})
+  const creds = new P.Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789')
   const live = config.live
-  const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
-  const gw = new BinanceGateway({baseUrl: endpoints.rest, credentials: creds, recvWindowMs: config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a), now: () => clock.now(), dispatcher: exchange})
-  const keeper = StateKeeper.open({stateDir, symbol: SYMBOL, dryRun: false, stopLoss: config.risk.stopLoss})
+  const governor = new P.RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
+  const gw = new P.BinanceGateway({baseUrl: endpoints.rest, credentials: creds, recvWindowMs: config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a), now: () => clock.now(), dispatcher: exchange})
+  const keeper = P.StateKeeper.open({stateDir, symbol: SYMBOL, dryRun: false, stopLoss: config.risk.stopLoss})
   let stop: (why: string) => void = () => {}
   const stopP = new Promise<string>((resolve) => (stop = resolve))
   let sock: WebSocket | undefined
   const onConn = (ws: WebSocket) => (sock = ws)
   server.on('connection', onConn)
-  const done = runLive(
+  const done = P.runLive(
     {
       instrument: inst, config, configSource: '(bench)', mode: 'live', stateDir, wallMs: items[0].E, source: endpoints.rest, runId: 'bench', keeper, sync: feed.depthSync(SYMBOL),
       venue: ({clock: c}) => {
-        const reports = new ReportQueue()
-        const venue = new BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
+        const reports = new P.ReportQueue()
+        const venue = new P.BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
         venue.setMark('3425.00')
         return {venue, reports}
       },
@@ -237,7 +281,7 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
       clock.set(it.E)
       const answer = wantSnapshot
       wantSnapshot = undefined
-      answer?.(parseDepthSnapshot(JSON.parse(it.text) as Record<string, unknown>))
+      answer?.(P.parseDepthSnapshot(JSON.parse(it.text) as Record<string, unknown>))
       await turn()
       continue
     }
@@ -266,14 +310,16 @@ async function pass(items: Item[], config: MmConfig, port: number, server: WebSo
 
 export async function run(): Promise<Record<string, number | string>> {
   const items = loadItems()
-  const c = defaultConfig()
+  const P = await loadProduct()
+  const inst = new P.Instrument({symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
+  const c = P.defaultConfig()
   const config: MmConfig = {...c, strategy: {...c.strategy, baseSpread: 0.0002, staticFraction: 0.5, baseSize: '0.04'}, risk: {...c.risk, netMax: '0.2'}}
   const server = new WebSocketServer({host: '127.0.0.1', port: 0})
   await new Promise<void>((resolve) => server.once('listening', () => resolve()))
   const port = (server.address() as {port: number}).port
   const results: PassResult[] = []
   try {
-    for (let p = 0; p < PASSES; p++) results.push(await pass(items, config, port, server))
+    for (let p = 0; p < PASSES; p++) results.push(await pass(P, inst, items, config, port, server))
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()))
   }
@@ -281,7 +327,11 @@ export async function run(): Promise<Record<string, number | string>> {
   const request = histogram()
   const answer = histogram()
   const message = histogram()
+  const requestCpu = histogram()
+  const messageCpu = histogram()
   for (const m of measured) {
+    requestCpu.add(m.requestCpu)
+    messageCpu.add(m.messageCpu)
     request.add(m.request)
     answer.add(m.answer)
     message.add(m.message)
@@ -309,10 +359,14 @@ export async function run(): Promise<Record<string, number | string>> {
     tick_to_order_p50_us: us(request.getValueAtPercentile(50)),
     tick_to_order_p99_us: p99,
     tick_to_order_p999_us: us(request.getValueAtPercentile(99.9)),
+    tick_to_order_cpu_p50_us: requestCpu.getValueAtPercentile(50),
+    tick_to_order_cpu_p99_us: requestCpu.getValueAtPercentile(99),
     answer_to_order_p50_us: us(answer.getValueAtPercentile(50)),
     answer_to_order_p99_us: us(answer.getValueAtPercentile(99)),
     message_p50_us: us(message.getValueAtPercentile(50)),
     message_p99_us: us(message.getValueAtPercentile(99)),
+    message_cpu_p50_us: messageCpu.getValueAtPercentile(50),
+    message_cpu_p99_us: messageCpu.getValueAtPercentile(99),
     json_parse_one_depth_msg_us: round(parseUs, 2),
     tick_to_order_p99_vs_json_parse_ratio: round(p99 / parseUs, 2),
     cpu_us_per_message: round(cpuPerMsg, 1),

@@ -91,6 +91,40 @@ describe('live driver', () => {
     expect(end.reason).toBe('test')
   })
 
+  it('market messages and report wake-ups keep the pending timer (no timer churn); the refresh still fires on time', async () => {
+    const s = setup((sent, reports, clock) => ({
+      submit: (a) => {
+        sent.push(a)
+        if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: clock.now(), venueTs: clock.now()})
+      },
+      queryOrder: () => {},
+    }))
+    const done = s.driver.run(s.feed)
+    await flush()
+    s.feed.emit('event', s.snapshot())
+    await flush()
+    // the first decisions (both sides placed) settle within the first 50 ms
+    await vi.advanceTimersByTimeAsync(50)
+    const first = s.decisions()
+    expect([first, s.sent.map((a) => a.type)]).toEqual([2, ['place', 'place']])
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout')
+    // more messages (and the acks' wake-ups) with nothing newly due: the driver's timer stands
+    for (let i = 0; i < 5; i++) {
+      await vi.advanceTimersByTimeAsync(100)
+      s.feed.emit('event', s.snapshot())
+      await flush()
+    }
+    expect(setTimeoutSpy).not.toHaveBeenCalled()
+    expect(s.decisions()).toBe(first)
+    // the refresh interval (1 s from the first decision) passes: the kept timer wakes the loop
+    await vi.advanceTimersByTimeAsync(500)
+    expect(s.decisions()).toBe(first + 1)
+    setTimeoutSpy.mockRestore()
+    s.stopWith('test')
+    const end = await Promise.race([done, vi.advanceTimersByTimeAsync(3000).then(() => done)])
+    expect(end.reason).toBe('test')
+  })
+
   it('stopping waits until no order is working: the cancels answered 300 ms later end it then', async () => {
     const s = setup((sent, reports, clock) => ({
       submit: (a) => {
