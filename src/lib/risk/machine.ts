@@ -31,9 +31,9 @@
 import type {BookView} from '../book/types.js'
 import type {Steps} from '../domain/instrument.js'
 import {type Position, unrealisedUnits} from '../orders/position.js'
-import type {ControlRequest, HaltInfo, PauseReason, RiskEvent, RiskEventKind, RiskLimits, RiskMode, RiskState, VenueRisk} from './types.js'
+import {type ControlRequest, DAY_MS, type HaltInfo, type PauseReason, type RiskEvent, type RiskEventKind, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from './types.js'
 
-export const DAY_MS = 86_400_000
+export {DAY_MS}
 
 export interface RiskInput {
   nowMs: number

@@ -5,6 +5,9 @@
 import type {Steps} from '../domain/instrument.js'
 import type {OrderSide} from '../domain/orders.js'
 
+/** One UTC day in ms (§4.6 daily loss: days start at multiples of it, 00:00 UTC) */
+export const DAY_MS = 86_400_000
+
 /** The risk machine's mode (the one definition; the strategy and the event log use it). */
 export type RiskMode = 'normal' | 'reduce_only' | 'halted' | 'paused'
 

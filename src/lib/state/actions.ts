@@ -8,7 +8,7 @@
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
 import {MmError, PartialError} from '../domain/errors.js'
-import {DAY_MS} from '../risk/machine.js'
+import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
 import {emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
 import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
