@@ -159,6 +159,7 @@ export async function run(): Promise<Record<string, number | string>> {
       ours_vs_json_parse_ratio: round(median(ratioJson), 2),
       ours_vs_json_parse_cpu_ratio: round(median(ratioCpu), 2),
       target: '≤ 1.5× JSON.parse alone (same in-memory lines)',
+      path: "mm quote --replay's own: guardedLineInput → ReplayDriver (line decoder → byte scanner → replay guard) → Engine.onScanned → one book → paper venue → decide → event log",
       rss_before_mb: mb(rss0),
       rss_per_pass_mb: rss.map(mb).join(' '),
       rss_spread_passes_2_to_10_pct: round(growth * 100, 1),
