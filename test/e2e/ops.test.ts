@@ -383,7 +383,6 @@ describe('flatten through a running dry-run quote', () => {
       // the hard cap: a SELL never below mid × (1 − cap), a BUY never above mid × (1 + cap)
       if (x.side === 'SELL') expect(Number(x.price)).toBeGreaterThanOrEqual(mid * (1 - cap) - 1e-9)
       else expect(Number(x.price)).toBeLessThanOrEqual(mid * (1 + cap) + 1e-9)
-      expect(x.filled).toBe('0')
     }
     expect(j.final).toBe(`residual ${j.residual} after ${done.length} round(s) within max slippage ${cap}`)
     // a wide cap closes it (or the quote already did, within the tight cap, as the market moved)
