@@ -9,6 +9,18 @@ import {renderSummaryTable} from '../lib/report/table.js'
 import {UsageError} from '../lib/domain/errors.js'
 import {resolveStateDir} from '../lib/state/dir.js'
 
+/** --ws-api-url: a ws:// or wss:// URL, else a one-line usage error */
+function checkWsApiUrl(u: string): string {
+  let p: URL
+  try {
+    p = new URL(u)
+  } catch {
+    throw new UsageError('E_URL', `--ws-api-url: ${JSON.stringify(u)} is not a URL`)
+  }
+  if (p.protocol !== 'ws:' && p.protocol !== 'wss:') throw new UsageError('E_URL', `--ws-api-url: ${u} must use ws: or wss:`)
+  return u
+}
+
 /** Ask once on the TTY before trading real money; true only for an explicit yes. */
 async function askYes(lines: string[]): Promise<boolean> {
   const {createInterface} = await import('node:readline/promises')
@@ -44,6 +56,8 @@ export default class Quote extends BaseCommand<typeof Quote> {
     'key-file': Flags.string({description: 'live: API key and secret file (JSON {"apiKey","apiSecret"} or MM_API_KEY=/MM_API_SECRET= lines; mode 600); default: MM_API_KEY and MM_API_SECRET from the environment', helpGroup: 'LIVE'}),
     yes: Flags.boolean({description: "live: don't ask before trading on Binance's production venue (the question is only asked on a TTY)", default: false, helpGroup: 'LIVE'}),
     'allow-foreign-orders': Flags.boolean({description: "live: start although orders not placed by mm rest on the symbol (never touched; turns the dead-man's switch off)", default: false, helpGroup: 'LIVE'}),
+    'order-transport': Flags.string({description: "live: where orders go: 'rest', or 'ws' (Binance's WebSocket API, falling back to REST while it cannot be reached) (default: the config's live.orderTransport, rest)", options: ['ws', 'rest'], helpGroup: 'LIVE'}),
+    'ws-api-url': Flags.string({description: 'live: WebSocket API URL for --order-transport ws (default: Binance\'s, or <--ws-url>/ws-fapi/v1 with --ws-url)', helpGroup: 'LIVE'}),
     instance: Flags.string({description: 'live: instance name in client order ids (1-4 characters [A-Za-z0-9]; default derived from host and symbol)', helpGroup: 'LIVE'}),
     'metrics-port': Flags.integer({description: 'serve Prometheus metrics on http://<metrics-host>:PORT/metrics during the run (0 = any free port; default: none, metrics off)', min: 0, max: 65_535, helpGroup: 'METRICS'}),
     'metrics-host': Flags.string({description: 'address the metrics endpoint binds (default 127.0.0.1; needs --metrics-port)', helpGroup: 'METRICS'}),
@@ -104,6 +118,8 @@ export default class Quote extends BaseCommand<typeof Quote> {
               env: process.env,
               instance: f.instance,
               allowForeignOrders: f['allow-foreign-orders'],
+              orderTransport: f['order-transport'] as 'ws' | 'rest' | undefined,
+              wsApiUrl: f['ws-api-url'] === undefined ? undefined : checkWsApiUrl(f['ws-api-url']),
               confirm: !f.yes && process.stdin.isTTY === true && process.stderr.isTTY === true ? (lines) => askYes(lines) : undefined,
             },
         logger,

@@ -165,6 +165,8 @@ export const liveSchema = z.strictObject({
   stormWindowMs: num({def: 60_000, min: 1000, max: 3_600_000, int: true, unit: 'ms', doc: 'window in which rejects, 5xx, -1008 and unknown outcomes are counted'}),
   stormSlowAt: num({def: 5, min: 1, max: 10_000, int: true, unit: 'count', doc: 'that many in the window slow quoting'}),
   stormHaltAt: num({def: 20, min: 1, max: 10_000, int: true, unit: 'count', doc: 'that many in the window halt quoting (risk_event); must be above stormSlowAt'}),
+  // ---- order transport (issue 10 item 6, helper "wsorders"): orders over the WebSocket API
+  orderTransport: oneOf(['rest', 'ws'] as const, {def: 'rest', doc: "where place / cancel / query go: 'rest', or 'ws' (the WebSocket API, falling back to REST while it cannot be reached); --order-transport overrides"}),
 })
 
 // ---- reliability (issue 13, helper "harden"): the live feed's sync budget, replay input checks

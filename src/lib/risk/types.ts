@@ -100,6 +100,8 @@ export type RiskEventKind =
   | 'venue_pace'
   | 'storm'
   | 'audit'
+  /** live, --order-transport ws: orders moved to REST (WebSocket API down) or back (info only) */
+  | 'order_transport'
 
 /** A `risk_event` log line (SPEC §5): kind, the values that triggered it, the thresholds. */
 export interface RiskEvent {

@@ -29,6 +29,8 @@ import {UserStream} from '../venue/binance/user-stream.js'
 import {BinanceVenue} from '../venue/binance/venue.js'
 import {ReportQueue} from '../venue/types.js'
 import {marketFeed} from './market-feed.js'
+import {type OrderTransportSetup, startOrderTransport} from './order-transport.js'
+import {type OrderTransportName, wsApiUrl} from '../venue/binance/ws-orders.js'
 import {runLive, type SessionResult} from './session.js'
 
 export interface LiveTradingOptions {
@@ -52,11 +54,15 @@ export interface LiveTradingOptions {
   metrics?: RunMetrics
   /** operator log: each run event (risk_events included) as a line */
   logger?: MmLogger
+  /** --order-transport (default: the config's live.orderTransport) */
+  orderTransport?: OrderTransportName
+  /** --ws-api-url (default: the venue's, wsApiUrl()) */
+  wsApiUrl?: string
 }
 
 export interface LiveTradingResult extends SessionResult {
   instrument: Instrument
-  venue: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number}
+  venue: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number; orderTransport: ReturnType<OrderTransportSetup['status']> & {requested: OrderTransportName}}
   stateFile: string
 }
 
@@ -90,6 +96,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   let deadman: DeadMansSwitch | undefined
   let auditTimer: NodeJS.Timeout | undefined
   let engine: Engine | undefined
+  let transport: OrderTransportSetup | undefined
   try {
     const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
     governor.setLimits(st.rateLimits)
@@ -114,6 +121,10 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       say("dead-man's switch OFF (--allow-foreign-orders)")
     }
     const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
+    // orders over the WebSocket API (falling back to REST while it is down) or REST: order-transport.ts
+    const requested = o.orderTransport ?? live.orderTransport
+    transport = await startOrderTransport({kind: requested, url: o.wsApiUrl ?? wsApiUrl(o.endpoints), gateway: gw, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, governor, say})
+    const orders = transport.orders
     let venue: BinanceVenue | undefined
     const reports = new ReportQueue()
     let audits = 0
@@ -157,7 +168,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     })
     stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))
     const factory = () => {
-      venue = new BinanceVenue({gateway: gw, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, onProblem: (m) => say(m)})
+      venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, onProblem: (m) => say(m)})
       venue.setMark(st.markPrice)
       venue.setLiquidation(st.position?.liquidationPrice, st.position?.markPrice ?? st.markPrice)
       return {venue, reports}
@@ -173,6 +184,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         sync: feed.depthSync(symbol),
         onEngine: (e) => {
           engine = e
+          transport?.attach(e)
           queueMicrotask(() => stream?.flush())
         },
         onStart: (dir) => say(`live ${symbol} on ${o.endpoints.rest} as instance ${instance} (client ids mm-${runId}-…, strategy ${o.config.strategy.kind}); events → ${dir}/events.jsonl`),
@@ -194,10 +206,11 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         say(`${left.length} order(s) still open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
       }
     }
-    return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditFindings: findings}, stateFile: keeper.path}
+    return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
   } finally {
     clearInterval(auditTimer)
     deadman?.abandon()
+    await transport?.stop().catch(() => undefined)
     await stream?.stop().catch(() => undefined)
     await gw.close().catch(() => undefined)
     keeper.close('error')

@@ -45,7 +45,7 @@ export interface QuoteOptions {
   /** told the metrics URL once it serves */
   onMetrics?: (url: string) => void
   /** live trading (without --dry-run) */
-  live?: {keyFile?: string; env: Record<string, string | undefined>; instance?: string; allowForeignOrders: boolean; confirm?: (lines: string[]) => Promise<boolean>}
+  live?: {keyFile?: string; env: Record<string, string | undefined>; instance?: string; allowForeignOrders: boolean; confirm?: (lines: string[]) => Promise<boolean>; orderTransport?: 'ws' | 'rest'; wsApiUrl?: string}
 }
 
 export interface QuoteResult extends SessionResult {
@@ -58,7 +58,7 @@ export interface QuoteResult extends SessionResult {
   /** where /metrics was served (with --metrics-port) */
   metricsUrl?: string
   /** live trading: the venue and what the run did there */
-  live?: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number}
+  live?: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number; orderTransport: {requested: 'ws' | 'rest'; transport: 'ws' | 'rest'; ws: number; rest: number; switches: number}}
 }
 
 export function parseSpeed(s: string | undefined, replay: boolean): 'max' | number {
@@ -116,7 +116,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     const l = o.live ?? {env: {}, allowForeignOrders: false}
     const res = await quoteLive({
       symbol, config, configSource, stateDir: o.stateDir, endpoints: o.endpoints, wallMs: o.wallMs, durationMs: o.durationMs, stop: o.stop,
-      keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, onNotice: o.onNotice, metrics, logger: o.logger,
+      keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, orderTransport: l.orderTransport, wsApiUrl: l.wsApiUrl, onNotice: o.onNotice, metrics, logger: o.logger,
       onProgress: o.onProgress ? (st) => o.onProgress?.(liveLine(st)) : undefined,
     })
     const inst = res.instrument

@@ -33,10 +33,13 @@ import {BinanceApiError} from './errors.js'
 import type {BinanceGateway} from './gateway.js'
 import type {RateGovernor} from './rate-governor.js'
 import type {BinanceOrder, StpMode} from './rest-types.js'
+import type {OrderTransport} from './ws-orders.js'
 import {type OrderUpdate, orderUpdateReports, type UserEvent} from './user-events.js'
 
 export interface BinanceVenueOptions {
   gateway: BinanceGateway
+  /** place / cancel / query go here when given (`--order-transport ws`: ws-orders.ts's router); default the REST gateway */
+  orders?: OrderTransport
   instrument: Instrument
   clock: Clock
   sink: ReportSink
@@ -73,6 +76,8 @@ export class BinanceVenue implements Venue {
   private readonly o: BinanceVenueOptions
   private readonly inst: Instrument
   private readonly symbol: string
+  /** where place / cancel / query go: the REST gateway, or the WebSocket API router */
+  private readonly orders: OrderTransport
   /** our open orders at the venue as far as answers and the stream tell (for MAX_NUM_ORDERS) */
   private readonly open = new Set<string>()
   /** venue order id → client id, for userTrades (which carry only the order id) */
@@ -86,6 +91,7 @@ export class BinanceVenue implements Venue {
     this.o = o
     this.inst = o.instrument
     this.symbol = o.instrument.symbol
+    this.orders = o.orders ?? o.gateway
   }
 
   /** positionRisk's liquidation price and mark (decimal strings; '0' = none) for the §4.6 liquidation-distance rule. */
@@ -144,7 +150,7 @@ export class BinanceVenue implements Venue {
     if (order.side === 'SELL' && order.price < this.minSellTicks) return this.localReject(clientOrderId, LOCAL.PRICE_DOWN, 'not sent: price below the PERCENT_PRICE floor of the mark')
     this.inFlight++
     try {
-      const ans = await this.o.gateway.placeOrder({
+      const ans = await this.orders.placeOrder({
         symbol: this.symbol,
         side: order.side,
         type: 'LIMIT',
@@ -195,7 +201,7 @@ export class BinanceVenue implements Venue {
   private async cancel(clientOrderId: string): Promise<void> {
     this.inFlight++
     try {
-      const ans = await this.o.gateway.cancelOrder(this.symbol, clientOrderId)
+      const ans = await this.orders.cancelOrder(this.symbol, clientOrderId)
       this.open.delete(clientOrderId)
       const t = this.now()
       this.push({type: 'canceled', clientOrderId, filled: this.inst.qtyToSteps(ans.executedQty), ts: t, venueTs: ans.updateTime})
@@ -209,7 +215,7 @@ export class BinanceVenue implements Venue {
   private async query(clientOrderId: string): Promise<void> {
     this.inFlight++
     try {
-      const ans = await this.o.gateway.queryOrder(this.symbol, clientOrderId)
+      const ans = await this.orders.queryOrder(this.symbol, clientOrderId)
       this.byOrderId.set(ans.orderId, ans.clientOrderId)
       if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(clientOrderId)
       else this.open.delete(clientOrderId)

@@ -197,6 +197,11 @@ export class SimTrading {
     if (this.requestLog) appendFileSync(this.requestLog, JSON.stringify(rec) + '\n')
   }
 
+  /** --lose-responses on the WebSocket API: is this order request's answer lost? (seeded) */
+  loseAnswer(): boolean {
+    return this.chance(this.faults.loseResponses)
+  }
+
   /** draw a fault with probability p (seeded) */
   chance(p: number | undefined): boolean {
     return p !== undefined && p > 0 && this.random() < p

@@ -6,6 +6,7 @@
  * request: `apiKey`, `timestamp`, `signature` over the params sorted by name), and
  * `userDataStream.start` / `.ping` / `.stop` (`apiKey` only). Same engine, error codes,
  * weights and order counts as REST; `?returnRateLimits=false` leaves `rateLimits` out.
+ * `--lose-responses` applies to order.place / .cancel / .modify: carried out, never answered.
  */
 import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
@@ -14,10 +15,10 @@ import type {Timers} from './exchange.js'
 import {ApiError, checkTimestamp, Err, signatureMatches, wsApiPayload} from './signing.js'
 import type {SimTrading} from './trading.js'
 
-const METHODS: Record<string, {auth: 'key' | 'signed'; rest: string; weight: number; orders?: boolean}> = {
-  'order.place': {auth: 'signed', rest: 'POST /fapi/v1/order', weight: 0, orders: true},
-  'order.cancel': {auth: 'signed', rest: 'DELETE /fapi/v1/order', weight: 1},
-  'order.modify': {auth: 'signed', rest: 'PUT /fapi/v1/order', weight: 1, orders: true},
+const METHODS: Record<string, {auth: 'key' | 'signed'; rest: string; weight: number; orders?: boolean; losable?: boolean}> = {
+  'order.place': {auth: 'signed', rest: 'POST /fapi/v1/order', weight: 0, orders: true, losable: true},
+  'order.cancel': {auth: 'signed', rest: 'DELETE /fapi/v1/order', weight: 1, losable: true},
+  'order.modify': {auth: 'signed', rest: 'PUT /fapi/v1/order', weight: 1, orders: true, losable: true},
   'order.status': {auth: 'signed', rest: 'GET /fapi/v1/order', weight: 1},
   'account.position': {auth: 'signed', rest: 'GET /fapi/v3/positionRisk', weight: 5},
   'v2/account.position': {auth: 'signed', rest: 'GET /fapi/v3/positionRisk', weight: 5},
@@ -91,7 +92,15 @@ export class WsApi {
       if (!route) throw new ApiError(-1000, 'no route')
       m.delete('apiKey')
       m.delete('signature')
+      const lose = spec.losable === true && this.t.loseAnswer()
       let result = await route.fn(m)
+      if (lose) {
+        // --lose-responses: carried out, no answer ever sent (the socket stays open)
+        rec.lost = true
+        rec.status = -1
+        this.t.finish(rec)
+        return
+      }
       if (method === 'account.position' || method === 'v2/account.position') result = result as unknown[]
       rec.status = 200
       this.t.finish(rec)
