@@ -73,7 +73,8 @@ export class WsApi {
     const m = new Map<string, string>()
     for (const [k, v] of Object.entries(params)) m.set(k, typeof v === 'string' ? v : JSON.stringify(v))
     const paramsOut: Record<string, string> = {}
-    for (const [k, v] of m) if (k !== 'signature') paramsOut[k] = v
+    // the key and the signature have their own fields (the key only as sim-key / other), as on REST
+    for (const [k, v] of m) if (k !== 'signature' && k !== 'apiKey') paramsOut[k] = v
     const rec = this.t.record({transport: 'ws-api', method, path: method, params: paramsOut, apiKey: m.has('apiKey') ? (this.t.isKey(m.get('apiKey')) ? 'sim-key' : 'other') : undefined, signature: m.get('signature'), status: 0})
     const now = this.t.serverClock.now()
     try {
