@@ -10,6 +10,37 @@ const run = (...fills: Fill[]): Position => fills.reduce(applyFill, emptyPositio
 const S = COST_SCALE
 
 describe('position ledger (SPEC §8)', () => {
+  it("live: the realised PnL is the sum of the venue's per-trade figures; the client's own is the cross-check", () => {
+    const rp = (f: Fill, realised: string): Fill => ({...f, realised})
+    // entry 3000.00 × 1 + 3000.01 × 2 → avg 3000.00666…; the venue reports 8 decimals
+    const p = run(rp(fill('BUY', 300000, 1), '0'), rp(fill('BUY', 300001, 2), '0'), rp(fill('SELL', 300002, 1), '0.00001333'), rp(fill('SELL', 300002, 2), '0.00002667'))
+    expect(p.venueRealised).toBe('0.00004')
+    const s = pnlSummary(p, INST, 600004)
+    expect(s.realised).toBe('0.00004')
+    // own: a round trip is exact to the tick·step: 0.00004 too, no difference
+    expect(s.realisedCheck).toEqual({own: '0.00004', diff: '0'})
+    // a partial close the client rounds at 1e-17: own differs from the venue's figure, which wins
+    const q = run(rp(fill('BUY', 300000, 1), '0'), rp(fill('BUY', 300001, 2), '0'), rp(fill('SELL', 300002, 1), '0.00001333'))
+    expect(pnlSummary(q, INST, 600004).realised).toBe('0.00001333')
+    expect(pnlSummary(q, INST, 600004).realisedCheck).toEqual({own: '0.00001333333333333', diff: '0.00000000333333333'})
+    // survives a checkpoint
+    expect(positionFromJSON(positionToJSON(q)).venueRealised).toBe('0.00001333')
+  })
+
+  it("without the venue's figure (paper, replay) or after fills that lacked it, the client's own realised PnL stands", () => {
+    const p = run(fill('BUY', 300000, 10), fill('SELL', 300100, 10))
+    expect(p.venueRealised).toBeUndefined()
+    expect(pnlSummary(p, INST, 600000)).not.toHaveProperty('realisedCheck')
+    // a ledger with history but no venue figures does not start summing the venue's mid-way
+    const q = applyFill(p, {...fill('BUY', 300000, 1), realised: '5'})
+    expect(q.venueRealised).toBeUndefined()
+    expect(pnlSummary(q, INST, 600000).realised).toBe('0.01')
+    // a venue-summed ledger that gets a fill without the figure falls back to the own one
+    const r = applyFill(run({...fill('BUY', 300000, 1), realised: '0'}), fill('SELL', 300100, 1))
+    expect(r.venueRealised).toBeUndefined()
+    expect(pnlSummary(r, INST, 600000).realised).toBe('0.001')
+  })
+
   it('opens long, adds at another price: exact average cost', () => {
     const p = run(fill('BUY', 300000, 10), fill('BUY', 300100, 30))
     expect(p.net).toBe(40)

@@ -30,6 +30,19 @@ describe('sim ledger', () => {
     expect(fmt(l.unrealised('ETHUSDC', '191.5'))).toBe('3')
   })
 
+  it("a trade's realised PnL is booked as reported: 8 decimals half-even; the totals are sums of the reported figures", () => {
+    const l = new SimLedger({USDC: '0'})
+    // entry = (100.00 × 0.001 + 100.01 × 0.002) / 0.003 = 100.00666…
+    l.apply(fill('BUY', '100.00', '0.001'))
+    l.apply(fill('BUY', '100.01', '0.002'))
+    // close 0.001 at 100.02: exact (100.02 − 100.006666…) × 0.001 = 0.0000133333… → 0.00001333
+    expect(l.apply(fill('SELL', '100.02', '0.001')).toString()).toBe('0.00001333')
+    // close the rest at 100.02: 0.002 × 0.0133333… = 0.0000266666… → 0.00002667
+    expect(l.apply(fill('SELL', '100.02', '0.002')).toString()).toBe('0.00002667')
+    const p = l.position('ETHUSDC')
+    expect([p.amt.toString(), p.cost.toString(), p.realised.toString(), l.balance('USDC').toString()]).toEqual(['0', '0', '0.00004', '0.00004'])
+  })
+
   it('funding: a long pays a positive rate at the mark', () => {
     const l = new SimLedger({USDC: '100'})
     l.apply(fill('BUY', '2000', '0.5'))

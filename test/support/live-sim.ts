@@ -61,7 +61,7 @@ export function writeConfig(dir: string, name: string, cfg: unknown): string {
 }
 
 export interface StateJson {
-  position: {net: string; avgCost: string | null; realised: string; fees: string; fills: number}
+  position: {net: string; avgCost: string | null; realised: string; realisedCheck?: {own: string; diff: string}; fees: string; fills: number}
   orders: Record<string, {status: string}>
   process: {running: boolean; runId: string | null} | null
 }

@@ -60,7 +60,7 @@ beforeEach(() => {
     }
     if (r.path === '/fapi/v1/openOrders') return {body: [...book.values()].filter((o) => o.status === 'NEW')}
     if (r.path === '/fapi/v3/positionRisk') return {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: '0.010', entryPrice: '3000', markPrice: '3000.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]}
-    if (r.path === '/fapi/v1/userTrades') return {body: [{id: 55, orderId: 1000, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 9}]}
+    if (r.path === '/fapi/v1/userTrades') return {body: [{id: 55, orderId: 1000, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '-0.00000001', maker: true, time: 9}]}
     return undefined
   }
 })
@@ -160,10 +160,10 @@ describe('Binance venue adapter', () => {
   it('user-stream order updates become reports; ACCOUNT_UPDATE gives the venue position; foreign updates are ignored', () => {
     const v = venue()
     const otu = (o: Record<string, unknown>) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0', N: 'USDC', T: 3, t: 77, m: true, ...o}})
-    v.onUserEvent(otu({}), 123)
+    v.onUserEvent(otu({rp: '0.5'}), 123)
     v.onUserEvent(otu({c: 'web_1'}), 124)
     v.onUserEvent(parseUserEvent({e: 'ACCOUNT_UPDATE', E: 3, T: 3, a: {m: 'ORDER', B: [], P: [{s: 'ETHUSDC', pa: '-0.020', ep: '3000', ps: 'BOTH'}]}}), 125)
-    expect(reports).toEqual([{clientOrderId: 'mm-eth10000-b-7', ts: 123, venueTs: 2, type: 'fill', filled: 10, leaves: 0, status: 'FILLED', fill: {clientOrderId: 'mm-eth10000-b-7', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '0', ts: 3, tradeId: '77'}}])
+    expect(reports).toEqual([{clientOrderId: 'mm-eth10000-b-7', ts: 123, venueTs: 2, type: 'fill', filled: 10, leaves: 0, status: 'FILLED', fill: {clientOrderId: 'mm-eth10000-b-7', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '0', ts: 3, tradeId: '77', realised: '0.5'}}])
     expect(v.venuePosition).toBe(-20)
   })
 
@@ -185,7 +185,7 @@ describe('Binance venue adapter', () => {
     expect(book.get('mm-eth1zzzz-b-0')!.status).toBe('CANCELED')
     expect(book.get('web_9')!.status).toBe('NEW')
     await until(() => reports.some((r) => r.type === 'query'), 'the missing order queried')
-    expect(reports.find((r) => r.type === 'fill')).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, maker: true}})
+    expect(reports.find((r) => r.type === 'fill')).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, maker: true, realised: '-0.00000001'}})
     await gw.close()
   })
 })

@@ -50,14 +50,16 @@ describe('user events → lifecycle reports', () => {
     expect(rep({})).toEqual([{clientOrderId: 'mm-r1-b0-0', ts: 42, venueTs: 1700000000099, type: 'ack', venueOrderId: '77', side: 'BUY', price: 300000, qty: 30, tif: 'GTX', reduceOnly: false}])
   })
 
-  it('TRADE → fill with trade id, maker flag and the fee as sent; totals after the fill', () => {
-    expect(rep({x: 'TRADE', X: 'PARTIALLY_FILLED', l: '0.010', z: '0.010', L: '3000.00', n: '-0.00030000', N: 'USDC', t: 901, m: true, T: 1700000000200})).toEqual([
+  it('TRADE → fill with trade id, maker flag, the fee and the realised profit as sent; totals after the fill', () => {
+    expect(rep({x: 'TRADE', X: 'PARTIALLY_FILLED', l: '0.010', z: '0.010', L: '3000.00', n: '-0.00030000', N: 'USDC', t: 901, m: true, T: 1700000000200, rp: '-0.12345678'})).toEqual([
       {
         clientOrderId: 'mm-r1-b0-0', ts: 42, venueTs: 1700000000099, type: 'fill', filled: 10, leaves: 20, status: 'PARTIALLY_FILLED',
-        fill: {clientOrderId: 'mm-r1-b0-0', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '-0.00030000', ts: 1700000000200, tradeId: '901'},
+        fill: {clientOrderId: 'mm-r1-b0-0', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '-0.00030000', ts: 1700000000200, tradeId: '901', realised: '-0.12345678'},
       },
     ])
-    expect(rep({x: 'TRADE', X: 'FILLED', l: '0.020', z: '0.030', L: '2999.99', n: '0.012', t: 902})[0]).toMatchObject({filled: 30, leaves: 0, status: 'FILLED', fill: {price: 299999, qty: 20, fee: '0.012', maker: false}})
+    // no rp: the trade realised nothing (as Binance sends "0" on an opening trade)
+    expect(rep({x: 'TRADE', X: 'FILLED', l: '0.020', z: '0.030', L: '2999.99', n: '0.012', t: 902})[0]).toMatchObject({filled: 30, leaves: 0, status: 'FILLED', fill: {price: 299999, qty: 20, fee: '0.012', maker: false, realised: '0'}})
+    expect(() => rep({x: 'TRADE', X: 'FILLED', l: '0.020', z: '0.030', L: '2999.99', n: '0.012', t: 903, rp: '1e-8'})).toThrow('ORDER_TRADE_UPDATE: field rp "1e-8" is not a decimal')
   })
 
   it('CANCELED, EXPIRED (IOC rest, reduce-only knocked out, STP), AMENDMENT ignored', () => {

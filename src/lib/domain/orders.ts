@@ -48,4 +48,10 @@ export interface Fill {
   /** ms */
   ts: number
   tradeId: string
+  /**
+   * The venue's realised profit of this trade before fees, quote currency decimal string
+   * (Binance `rp` of ORDER_TRADE_UPDATE, `realizedPnl` of userTrades). Live only: the
+   * ledger's realised PnL is the sum of these; absent off the venue (paper, replay).
+   */
+  realised?: string
 }

@@ -22,6 +22,13 @@
  * in recordings). Inputs take `mid2` = bestBid + bestAsk in ticks (twice the mid) so a
  * half-tick mid stays exact.
  *
+ * Live, the venue is the truth for realised PnL: each fill carries the venue's own figure
+ * for the trade (`Fill.realised`, Binance `rp` / `realizedPnl`) and `venueRealised` is
+ * their exact sum; `pnlSummary` reports it as the realised PnL. The cost-unit `realised`
+ * above is still kept (it is what dry-run, paper and replay report, and what the risk rules
+ * count in integer units) and serves live as the cross-check (`realisedCheck`). A ledger
+ * that already had fills without the venue's figure keeps the client's own one.
+ *
  * Fees: positive = paid, negative = rebate (Binance `n` commission is reported positive
  * for a charge). Funding: the signed balance change of an ACCOUNT_UPDATE with reason
  * FUNDING_FEE (positive = received). total = realised + unrealised − fees + funding.
@@ -56,6 +63,11 @@ export interface Position {
   /** Σ price × |qty|, tick·step (integer) */
   notional: bigint
   lastFillTs: number
+  /**
+   * Σ of the venue's realised profit of every fill (quote decimal), live only; absent when
+   * some fill did not carry it (then the client's own `realised` is the figure).
+   */
+  venueRealised?: string
 }
 
 export function emptyPosition(): Position {
@@ -111,7 +123,15 @@ export function applyFill(pos: Position, fill: Fill): Position {
     volume: pos.volume + fill.qty,
     notional: pos.notional + p * BigInt(fill.qty),
     lastFillTs: Math.max(pos.lastFillTs, fill.ts),
+    ...venueRealisedAfter(pos, fill),
   }
+}
+
+/** The venue's running realised PnL after `fill`: only while every fill of the ledger carried it. */
+function venueRealisedAfter(pos: Position, fill: Fill): {venueRealised?: string} {
+  if (fill.realised === undefined) return {}
+  if (pos.venueRealised !== undefined) return {venueRealised: addDec(pos.venueRealised, fill.realised)}
+  return pos.fills === 0 && pos.realised === 0n ? {venueRealised: new Dec(fill.realised).toString()} : {}
 }
 
 /** A funding payment (ACCOUNT_UPDATE reason FUNDING_FEE): signed balance change, positive = received. */
@@ -165,11 +185,17 @@ export interface PnlSummary {
   funding: string
   /** realised + unrealised − fees + funding */
   total: string
+  /**
+   * Live, when `realised` is the venue's figure: the client's own computation of it and the
+   * difference (own − venue), the cross-check. Absent otherwise.
+   */
+  realisedCheck?: {own: string; diff: string}
 }
 
 /** PnL in quote currency, exact decimal strings; `mid2` = bestBid + bestAsk in ticks. */
 export function pnlSummary(pos: Position, inst: Instrument, mid2: number): PnlSummary {
-  const realised = unitsToQuote(pos.realised, inst)
+  const own = unitsToQuote(pos.realised, inst)
+  const realised = pos.venueRealised === undefined ? own : new Dec(pos.venueRealised)
   const unrealised = unitsToQuote(unrealisedUnits(pos, mid2), inst)
   const total = realised.add(unrealised).sub(pos.fees).add(pos.funding)
   return {
@@ -181,6 +207,7 @@ export function pnlSummary(pos: Position, inst: Instrument, mid2: number): PnlSu
     fees: new Dec(pos.fees).toString(),
     funding: new Dec(pos.funding).toString(),
     total: total.toString(),
+    ...(pos.venueRealised === undefined ? {} : {realisedCheck: {own: own.toString(), diff: own.sub(realised).toString()}}),
   }
 }
 

@@ -97,6 +97,11 @@ export interface StateFile {
     /** the mark: the local book's mid at the last write (null before a whole book) */
     mark: string | null
     realised: string
+    /**
+     * live: `realised` is the venue's figure (Σ of each trade's realised profit as the
+     * venue reported it); this is the client's own computation of it and own − venue
+     */
+    realisedCheck?: {own: string; diff: string}
     unrealised: string
     fees: string
     funding: string

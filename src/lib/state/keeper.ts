@@ -367,6 +367,7 @@ export class StateKeeper {
       avgCost: pos.net === 0 ? null : pnl.avgEntry,
       mark: mid2 === null ? null : pnl.mark,
       realised: pnl.realised,
+      ...(pnl.realisedCheck ? {realisedCheck: pnl.realisedCheck} : {}),
       unrealised: mid2 === null ? '0' : pnl.unrealised,
       fees: pnl.fees,
       funding: pnl.funding,

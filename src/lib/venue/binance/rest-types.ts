@@ -134,6 +134,11 @@ const int = (j: J, k: string): number | undefined => {
 }
 const bool = (j: J, k: string): boolean | undefined => (typeof j[k] === 'boolean' ? (j[k] as boolean) : j[k] === 'true' ? true : j[k] === 'false' ? false : undefined)
 
+/** a signed decimal string (money as the venue prints it), or undefined */
+function signedDecimal(v: string | undefined): string | undefined {
+  return v !== undefined && /^-?\d+(\.\d+)?$/.test(v) ? v : undefined
+}
+
 function need<T>(v: T | undefined, endpoint: string, field: string): T {
   if (v === undefined) throw bad(endpoint, `no valid ${field}`)
   return v
@@ -187,7 +192,7 @@ export function parseTrades(x: unknown, endpoint: string): BinanceTrade[] {
       quoteQty: str(t, 'quoteQty'),
       commission: need(str(t, 'commission'), endpoint, 'commission'),
       commissionAsset: str(t, 'commissionAsset') ?? '',
-      realizedPnl: str(t, 'realizedPnl') ?? '0',
+      realizedPnl: need(signedDecimal(str(t, 'realizedPnl') ?? '0'), endpoint, 'realizedPnl'),
       maker: need(bool(t, 'maker'), endpoint, 'maker'),
       time: need(int(t, 'time'), endpoint, 'time'),
       positionSide: str(t, 'positionSide'),

@@ -194,6 +194,12 @@ const TIFS = new Set<TimeInForce>(['GTX', 'GTC', 'IOC'])
  *    otherwise IOC); X=EXPIRED_IN_MATCH → expired by STP
  *  - AMENDMENT and anything else → none (the audit and queries catch up)
  */
+/** A signed decimal string as the venue prints money; anything else is an error naming the field. */
+export function venueDecimal(v: string, field: string): string {
+  if (!/^-?\d+(\.\d+)?$/.test(v)) throw new UserEventError(`ORDER_TRADE_UPDATE: field ${field} ${JSON.stringify(v).slice(0, 24)} is not a decimal`)
+  return v
+}
+
 export function orderUpdateReports(u: OrderUpdate, inst: Instrument, ts: number): VenueReport[] {
   const base = {clientOrderId: u.clientOrderId, ts, venueTs: u.T}
   const filled = inst.qtyToSteps(u.cumQty)
@@ -215,6 +221,7 @@ export function orderUpdateReports(u: OrderUpdate, inst: Instrument, ts: number)
         fee: u.commission ?? '0',
         ts: u.tradeTime,
         tradeId: String(u.tradeId),
+        realised: venueDecimal(u.realizedProfit, 'rp'),
       }
       const leaves = Math.max(0, inst.qtyToSteps(u.origQty) - filled)
       return [{...base, type: 'fill', fill, filled, leaves, status: u.status === 'FILLED' ? 'FILLED' : 'PARTIALLY_FILLED'}]

@@ -313,7 +313,7 @@ export class BinanceVenue implements Venue {
         filled: qty,
         leaves: 0,
         status: 'PARTIALLY_FILLED',
-        fill: {clientOrderId, side: tr.side, price: this.inst.priceToTicks(tr.price), qty, maker: tr.maker, fee: tr.commission, ts: tr.time, tradeId: String(tr.id)},
+        fill: {clientOrderId, side: tr.side, price: this.inst.priceToTicks(tr.price), qty, maker: tr.maker, fee: tr.commission, ts: tr.time, tradeId: String(tr.id), realised: tr.realizedPnl},
       })
       if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
       n++

@@ -11,6 +11,11 @@
  *   reduce by q:  realised = (price − entry) × q × sign(amt); cost −= entry × q
  *   flip:         reduce to zero, then open the remainder at the trade price
  *
+ * A trade's realised PnL is booked as the venue reports it: rounded to 8 decimals
+ * (half-even, `fmt`), the `rp` / `realizedPnl` the client receives. The symbol's realised
+ * total and the wallet are sums of those reported figures, so a client that adds up what it
+ * was told equals this ledger to the last digit; the cost basis itself stays exact.
+ *
  * The wallet balance moves by realised PnL − fee on each fill and by funding fees.
  */
 import {PlainDecimal as D} from '../../domain/decimal.js'
@@ -89,7 +94,7 @@ export class SimLedger {
       const open = p.amt.abs()
       const closeQty = D.min(open, q)
       const entry = p.cost.div(open)
-      realised = price.sub(entry).mul(closeQty).mul(p.amt.isNeg() ? -1 : 1)
+      realised = reported(price.sub(entry).mul(closeQty).mul(p.amt.isNeg() ? -1 : 1))
       const left = open.sub(closeQty)
       p.cost = left.isZero() ? ZERO : p.cost.sub(entry.mul(closeQty))
       p.amt = p.amt.isNeg() ? left.neg() : left
@@ -124,6 +129,14 @@ export class SimLedger {
     return new D(mark).mul(p.amt).sub(p.amt.isNeg() ? p.cost.neg() : p.cost)
   }
 }
+
+/** A trade's realised PnL as the venue reports and books it: 8 decimals, half-even. */
+function reported(d: D): D {
+  return d.toDecimalPlaces(RP_DECIMALS, D.ROUND_HALF_EVEN)
+}
+
+/** decimals of a trade's realised PnL (`rp`, `realizedPnl`) */
+export const RP_DECIMALS = 8
 
 /** A decimal as Binance prints it: plain, no exponent, at most `dp` decimals (rounded half-even), trailing zeros kept off. */
 export function fmt(d: D, dp = 8): string {
