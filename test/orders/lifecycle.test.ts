@@ -233,6 +233,51 @@ describe('the reducer is pure', () => {
   })
 })
 
+describe('final orders are kept without copying them on every step (ClosedOrders)', () => {
+  const ids = (st: LifecycleState) => [...st.closed.keys()]
+  it('two steps from the same state do not see each other, nor change it', () => {
+    const a = run([place(0, 'a'), ack(1, 'a'), cancel(2, 'a'), canceled(3, 0, 'a'), place(4, 'b', SELL), ack(5, 'b', SELL)]).state
+    expect(ids(a)).toEqual(['a'])
+    const b = run([cancel(6, 'b'), canceled(7, 0, 'b')], a).state
+    const c = run([fill(6, 't1', 10, 10, 'b', SELL)], a).state
+    expect(ids(a)).toEqual(['a'])
+    expect(ids(b)).toEqual(['a', 'b'])
+    expect(ids(c)).toEqual(['a', 'b'])
+    expect(b.closed.get('b')?.status).toBe('CANCELED')
+    expect(c.closed.get('b')?.status).toBe('FILLED')
+    expect(a.closed.get('b')).toBeUndefined()
+    expect(a.closed.size).toBe(1)
+  })
+
+  it('a late fill of a closed order replaces it in place; the state before keeps the old one', () => {
+    const a = run([place(0, 'a'), ack(1, 'a'), cancel(2, 'a'), canceled(3, 4, 'a'), place(4, 'b'), ack(5, 'b'), cancel(6, 'b'), canceled(7, 0, 'b')]).state
+    const b = run([fill(8, 't1', 4, 4, 'a')], a).state
+    expect(ids(b)).toEqual(['a', 'b'])
+    expect(b.closed.get('a')).toMatchObject({status: 'CANCELED', filled: 4, trades: ['t1']})
+    expect(a.closed.get('a')).toMatchObject({filled: 0, trades: []})
+    expect(a.closed.has('a') && b.closed.has('b')).toBe(true)
+  })
+
+  it('past 64 final orders, those closed more than retainClosedMs ago are dropped, oldest first', () => {
+    const cfg: LifecycleConfig = {...CFG, retainClosedMs: 1000}
+    let st = initLifecycle()
+    for (let k = 0; k < 70; k++) {
+      const id = `o${k}`
+      const t = k * 100
+      st = reduceAll(st, [place(t, id), ack(t, id), cancel(t, id), canceled(t, 0, id)], cfg).state
+    }
+    // the 65th (closed at 6400) makes 65: those closed before 5400 go; then 5 more are added
+    expect(st.closed.size).toBe(16)
+    expect(ids(st)[0]).toBe('o54')
+    expect(st.closed.get('o53')).toBeUndefined()
+    expect(findOrder(st, 'o69')?.status).toBe('CANCELED')
+    // an expired client id is unknown again: a fill of it counts and is reported
+    const r = reduceLifecycle(st, fill(7000, 't9', 10, 10, 'o3'), cfg)
+    expect(r.events.map((e) => e.kind)).toEqual(['unknown_order', 'fill'])
+    expect(st.closed.get('o3')).toBeUndefined()
+  })
+})
+
 // ---- property ------------------------------------------------------------------------
 
 /** A valid venue story for one order: ack, fills (trade ids), one final status. */

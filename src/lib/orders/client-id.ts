@@ -60,7 +60,9 @@ function copySeq(seq: Record<string, number>): Record<string, number> {
   return out
 }
 function setSeq(seq: Record<string, number>, code: string, n: number): void {
-  Object.defineProperty(seq, code, {value: n, enumerable: true, writable: true, configurable: true})
+  // a plain assignment makes (or sets) an own property for every key but `__proto__` (an accessor)
+  if (code === '__proto__') Object.defineProperty(seq, code, {value: n, enumerable: true, writable: true, configurable: true})
+  else seq[code] = n
 }
 
 export function formatClientId(runId: string, code: string, seq: number): string {
@@ -85,16 +87,26 @@ export function nextClientId(state: ClientIdState, slot: string): {id: string; s
  * as often as needed, then `state()` to get the advanced state.
  */
 export function clientIdAllocator(start: ClientIdState): {next(slot: string): string; state(): ClientIdState} {
-  const seq = copySeq(start.seq)
+  // copied on the first id minted (most steps mint none); a state handed out is never changed after
+  let seq: Record<string, number> | null = null
+  let out: ClientIdState | null = null
   return {
     next(slot: string): string {
+      if (seq === null || out !== null) {
+        seq = copySeq(seq ?? start.seq)
+        out = null
+      }
       const code = slotCode(slot)
       const n = getSeq(seq, code)
       const id = formatClientId(start.runId, code, n)
       setSeq(seq, code, n + 1)
       return id
     },
-    state: () => ({runId: start.runId, seq: copySeq(seq)}),
+    state: () => {
+      if (seq === null) return start
+      out ??= {runId: start.runId, seq}
+      return out
+    },
   }
 }
 

@@ -89,7 +89,7 @@ export interface LifecycleState {
   /** orders not final: in flight, working, or in doubt, by client id (in send order) */
   open: ReadonlyMap<string, LcOrder>
   /** final orders, kept retainClosedMs for late and duplicate reports */
-  closed: ReadonlyMap<string, LcOrder>
+  closed: ClosedOrders
   position: Position
   counters: LifecycleCounters
   /** ms: the earliest time a tick has something to do (Infinity: nothing) */
@@ -159,7 +159,7 @@ export function initLifecycle(start: {position?: Position; open?: readonly Start
     const {clientOrderId, venueOrderId, status, filled, sentAt, ...intent} = o
     open.set(clientOrderId, {...intent, clientOrderId, venueOrderId: venueOrderId ?? null, status, sentAt: sentAt ?? 0, filled, reportedFilled: filled, trades: [], cancel: null, cancelRefusedAt: null, doubt: null, queryDue: null, closedAt: null, note: null})
   }
-  return {open, closed: new Map(), position: start.position ?? emptyPosition(), counters: zeroCounters(), nextDueMs: Number.POSITIVE_INFINITY}
+  return {open, closed: ClosedOrders.empty(), position: start.position ?? emptyPosition(), counters: zeroCounters(), nextDueMs: Number.POSITIVE_INFINITY}
 }
 
 /** The working orders decide and reconcile see: every open order, in doubt included. */
@@ -182,10 +182,113 @@ export function findOrder(state: LifecycleState, clientOrderId: string): LcOrder
   return state.open.get(clientOrderId) ?? state.closed.get(clientOrderId)
 }
 
+/**
+ * The final orders kept for late and duplicate reports: an immutable map (the reducer's
+ * input state is never changed) that is cheap to extend. Versions share one append-only
+ * buffer; each sees the entries in [start, end) of it. Appending to the newest version
+ * (the engine's case: each state replaces the one before) pushes in place; appending to
+ * an older version, or re-storing a client id the buffer already holds, copies the
+ * version's entries into a buffer of its own first. Expiry moves `start`. Iteration is in
+ * insertion order, and re-storing a client id keeps its place, as with a Map.
+ */
+interface ClosedBuffer {
+  orders: LcOrder[]
+  /** client id → index in `orders` (ids appear once in a buffer) */
+  index: Map<string, number>
+}
+
+export class ClosedOrders implements ReadonlyMap<string, LcOrder> {
+  private constructor(
+    private readonly buf: ClosedBuffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  static empty(): ClosedOrders {
+    return new ClosedOrders({orders: [], index: new Map()}, 0, 0)
+  }
+
+  get size(): number {
+    return this.end - this.start
+  }
+
+  get(id: string): LcOrder | undefined {
+    const i = this.buf.index.get(id)
+    return i !== undefined && i >= this.start && i < this.end ? this.buf.orders[i] : undefined
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined
+  }
+
+  /** This map with `o` stored under its client id (replacing an entry keeps its place). */
+  with(o: LcOrder): ClosedOrders {
+    const id = o.clientOrderId
+    const buf = this.buf
+    const at = buf.index.get(id)
+    if (at === undefined && this.end === buf.orders.length) {
+      buf.orders.push(o)
+      buf.index.set(id, this.end)
+      return new ClosedOrders(buf, this.start, this.end + 1)
+    }
+    const own = this.copy()
+    const i = own.index.get(id)
+    if (i === undefined) {
+      own.index.set(id, own.orders.length)
+      own.orders.push(o)
+    } else own.orders[i] = o
+    return new ClosedOrders(own, 0, own.orders.length)
+  }
+
+  /**
+   * This map without its oldest entries closed before `before`: from the oldest, up to
+   * the first that is `keep` or closed at or after `before`.
+   */
+  expire(before: number, keep: LcOrder): ClosedOrders {
+    const orders = this.buf.orders
+    let i = this.start
+    while (i < this.end && orders[i] !== keep && (orders[i].closedAt ?? 0) < before) i++
+    if (i === this.start) return this
+    // a buffer mostly of expired entries is compacted (its live part copied), so memory stays bounded
+    if (i > 1024 && i - this.start > this.end - i) {
+      const own = new ClosedOrders(this.buf, i, this.end).copy()
+      return new ClosedOrders(own, 0, own.orders.length)
+    }
+    return new ClosedOrders(this.buf, i, this.end)
+  }
+
+  private copy(): ClosedBuffer {
+    const orders = this.buf.orders.slice(this.start, this.end)
+    const index = new Map<string, number>()
+    for (let i = 0; i < orders.length; i++) index.set(orders[i].clientOrderId, i)
+    return {orders, index}
+  }
+
+  *entries(): MapIterator<[string, LcOrder]> {
+    for (let i = this.start; i < this.end; i++) yield [this.buf.orders[i].clientOrderId, this.buf.orders[i]]
+  }
+
+  *keys(): MapIterator<string> {
+    for (let i = this.start; i < this.end; i++) yield this.buf.orders[i].clientOrderId
+  }
+
+  *values(): MapIterator<LcOrder> {
+    for (let i = this.start; i < this.end; i++) yield this.buf.orders[i]
+  }
+
+  [Symbol.iterator](): MapIterator<[string, LcOrder]> {
+    return this.entries()
+  }
+
+  forEach(fn: (value: LcOrder, key: string, map: ReadonlyMap<string, LcOrder>) => void, thisArg?: unknown): void {
+    for (let i = this.start; i < this.end; i++) fn.call(thisArg, this.buf.orders[i], this.buf.orders[i].clientOrderId, this)
+  }
+}
+
 /** A mutable working copy for one step; `done()` gives the new immutable state. */
 class Step {
   open: Map<string, LcOrder> | null = null
-  closed: Map<string, LcOrder> | null = null
+  closed: ClosedOrders
   position: Position
   counters: LifecycleCounters
   readonly events: LifecycleEvent[] = []
@@ -198,6 +301,7 @@ class Step {
   ) {
     this.position = prev.position
     this.counters = prev.counters
+    this.closed = prev.closed
   }
 
   count(k: keyof LifecycleCounters): void {
@@ -209,7 +313,7 @@ class Step {
   }
 
   getClosed(id: string): LcOrder | undefined {
-    return (this.closed ?? this.prev.closed).get(id)
+    return this.closed.get(id)
   }
 
   /** Store an order: open while not final, else closed (moved from open when it ends). */
@@ -223,16 +327,9 @@ class Step {
       this.open ??= new Map(this.prev.open)
       this.open.delete(o.clientOrderId)
     }
-    const closed = (this.closed ??= new Map(this.prev.closed))
     const c: LcOrder = {...o, cancel: null, cancelRefusedAt: null, doubt: null, queryDue: null, closedAt: o.closedAt ?? this.t}
-    closed.set(c.clientOrderId, c)
-    if (closed.size > 64) {
-      const before = this.t - (this.cfg.retainClosedMs ?? RETAIN_CLOSED_MS)
-      for (const [id, x] of closed) {
-        if (x === c || (x.closedAt ?? 0) >= before) break
-        closed.delete(id)
-      }
-    }
+    this.closed = this.closed.with(c)
+    if (this.closed.size > 64) this.closed = this.closed.expire(this.t - (this.cfg.retainClosedMs ?? RETAIN_CLOSED_MS), c)
     return c
   }
 
@@ -243,7 +340,7 @@ class Step {
       const d = dueOf(o, this.cfg)
       if (d < next) next = d
     }
-    const state: LifecycleState = {open, closed: this.closed ?? this.prev.closed, position: this.position, counters: this.counters, nextDueMs: next}
+    const state: LifecycleState = {open, closed: this.closed, position: this.position, counters: this.counters, nextDueMs: next}
     return {state, events: this.events, actions: this.actions}
   }
 }
