@@ -2,7 +2,7 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {VirtualClock} from '../../src/lib/clock/clock.js'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {OrderIntent} from '../../src/lib/domain/orders.js'
-import {initLifecycle, type LifecycleConfig, reduceLifecycle, workingOrders} from '../../src/lib/orders/lifecycle.js'
+import {adoptPosition, initLifecycle, type LifecycleConfig, reduceLifecycle, workingOrders} from '../../src/lib/orders/lifecycle.js'
 import {BinanceGateway} from '../../src/lib/venue/binance/gateway.js'
 import {RateGovernor} from '../../src/lib/venue/binance/rate-governor.js'
 import {Credentials} from '../../src/lib/venue/binance/signer.js'
@@ -165,6 +165,28 @@ describe('Binance venue adapter', () => {
     v.onUserEvent(parseUserEvent({e: 'ACCOUNT_UPDATE', E: 3, T: 3, a: {m: 'ORDER', B: [], P: [{s: 'ETHUSDC', pa: '-0.020', ep: '3000', ps: 'BOTH'}]}}), 125)
     expect(reports).toEqual([{clientOrderId: 'mm-eth10000-b-7', ts: 123, venueTs: 2, type: 'fill', filled: 10, leaves: 0, status: 'FILLED', fill: {clientOrderId: 'mm-eth10000-b-7', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '0', ts: 3, tradeId: '77', realised: '0.5'}}])
     expect(v.venuePosition).toBe(-20)
+  })
+
+  it("an earlier run's order updates are dropped (their fills are in the start position, read after the cancel); this run's count (issue 10 restart drift)", () => {
+    gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: 2000})
+    const v = new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', isOurs: (id) => id.startsWith('mm-eth1'), isThisRun: (id) => id.startsWith('mm-eth1abcd-')})
+    const otu = (c: string, t: number) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c, S: 'SELL', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: t, l: '0.010', z: '0.010', L: '3000.00', n: '0', N: 'USDC', T: 3, t, m: true}})
+    v.onUserEvent(otu('mm-eth10000-s-0', 70), 10)
+    v.onUserEvent(otu('mm-eth1abcd-s-1', 71), 11)
+    expect(reports.map((r) => [r.clientOrderId, r.type])).toEqual([['mm-eth1abcd-s-1', 'fill']])
+    expect(v.earlierRunUpdates).toBe(1)
+    // through the reducer (which counts a fill of an order it does not know): only this run's sell moves the position, 14 → 4, not → -6
+    let lc = initLifecycle({position: {...initLifecycle().position, net: 14, cost: 0n}})
+    for (const r of reports) lc = reduceLifecycle(lc, {type: 'report', t: 20, report: r}, {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}).state
+    expect(lc.position.net).toBe(4)
+  })
+
+  it('adoptPosition: the venue net and cost replace ours; fees, realised PnL and orders stay', () => {
+    const start = initLifecycle({position: {...initLifecycle().position, net: 24, cost: 7n, realised: 5n, fees: '0.1', fills: 3}})
+    const next = adoptPosition(start, {net: 14, cost: 9n})
+    expect(next.position).toEqual({...start.position, net: 14, cost: 9n})
+    expect(start.position.net).toBe(24)
+    expect(next.open).toBe(start.open)
   })
 
   it('audit: strays cancelled, missing queried, a position drift fetches the missed fills', async () => {

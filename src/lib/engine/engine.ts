@@ -19,7 +19,7 @@ import {GridError} from '../domain/errors.js'
 import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {OrderAction, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
-import {initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
+import {adoptPosition, initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
 import {Dec, pnlSummary, type Position, positionToJSON, unitsToQuote, unrealisedUnits} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
@@ -368,6 +368,18 @@ export class Engine {
 
   get positionSteps(): number {
     return this.lc.position.net
+  }
+
+  /** The lifecycle's position (the ledger), read-only. */
+  get position(): Readonly<Position> {
+    return this.lc.position
+  }
+
+  /** The live audit adopts the venue's position (net steps and cost basis); returns the one it replaced. */
+  adoptVenuePosition(venue: {net: number; cost: bigint}): Position {
+    const old = this.lc.position
+    this.lc = adoptPosition(this.lc, venue)
+    return old
   }
 
   /** The order lifecycle's counters (duplicate fills, stale reports, queries, re-cancels, …). */

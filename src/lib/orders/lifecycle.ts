@@ -565,3 +565,13 @@ function onTick(s: Step): void {
     }
   }
 }
+
+/**
+ * The venue is the truth (issue 10): the live audit found the venue's position differing
+ * from ours with no fill left to explain it, and adopts the venue's net position and cost
+ * basis (its entry price × net). Fees, realised PnL, funding and fill counts stay ours;
+ * orders are untouched. Pure: a new state, the input unchanged.
+ */
+export function adoptPosition(state: LifecycleState, venue: {net: Steps; cost: bigint}): LifecycleState {
+  return {...state, position: {...state.position, net: venue.net, cost: venue.cost}}
+}

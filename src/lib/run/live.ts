@@ -2,9 +2,11 @@
  * `mm quote` without `--dry-run`: live trading on Binance USDⓈ-M (or a Binance-compatible
  * venue such as `mm sim`). Order of things (docs/live.md):
  *   keys → lock (state.json) → clock sync, venue read and refusals → venue, symbol, limits
- *   and fees printed once → (TTY + production: confirm) → our leftovers cancelled → user
- *   data stream open (buffering) → dead-man's switch armed → engine started from the
- *   venue's position → stream flushed → audit timer → … → stop: every order cancelled,
+ *   and fees printed once → (TTY + production: confirm) → user data stream open
+ *   (buffering) → our leftovers cancelled → the venue's position read → dead-man's switch
+ *   armed → engine started from that position → stream flushed (earlier runs' orders'
+ *   events dropped) → audit timer (adopts the venue's position on a lasting difference)
+ *   → … → stop: every order cancelled,
  *   switch disarmed only when none is left, listenKey closed.
  */
 import {hostname} from 'node:os'
@@ -14,7 +16,8 @@ import type {MmConfig} from '../config/index.js'
 import {MmError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import type {Engine, EngineStatus} from '../engine/engine.js'
-import {COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
+import {parseClientId} from '../orders/client-id.js'
+import {avgEntryPrice, COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
 import {StateKeeper} from '../state/keeper.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
@@ -23,6 +26,7 @@ import {idempotentRetry} from '../venue/binance/errors.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
 import {RateGovernor} from '../venue/binance/rate-governor.js'
+import type {BinancePosition} from '../venue/binance/rest-types.js'
 import {redact} from '../venue/binance/signer.js'
 import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, type StartupState} from '../venue/binance/startup.js'
 import {UserStream} from '../venue/binance/user-stream.js'
@@ -76,6 +80,12 @@ export function positionFromVenue(inst: Instrument, amount: string | undefined, 
   return {...emptyPosition(), net, cost: BigInt(perStep.toString()) * BigInt(net)}
 }
 
+/** The symbol's one-way position at the venue (positionRisk), or undefined when none is listed. */
+async function readPosition(gw: BinanceGateway, symbol: string): Promise<BinancePosition | undefined> {
+  const all = await idempotentRetry(() => gw.positionRisk(symbol))
+  return all.find((p) => p.symbol === symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
+}
+
 function instrumentFrom(st: StartupState): Instrument {
   const r = st.rules
   return new Instrument({symbol: st.symbol, tickSize: r.tickSize, stepSize: r.stepSize, minQty: r.minQty, maxQty: r.maxQty, minPrice: r.minPrice, maxPrice: r.maxPrice, minNotional: r.minNotional, marginAsset: r.marginAsset, quoteAsset: r.quoteAsset, status: r.status, contractType: r.contractType})
@@ -106,12 +116,19 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     if (o.confirm && isProduction(o.endpoints.rest) && !(await o.confirm(lines))) {
       throw new MmError('E_NOT_CONFIRMED', 'live trading not confirmed; nothing was sent', {suggestion: 'answer yes, or pass --yes'})
     }
-    const cancelled = await cancelLeftovers(gw, st)
-    // the stream first (buffering), so nothing between the snapshot and the first order is lost
+    // the user stream first (buffering until the engine exists): nothing from here on is lost
     stream = new UserStream({keys: gw, wsBase: o.endpoints.ws, routed: o.endpoints.routed, keepAliveMs: live.listenKeyKeepAliveMs})
     stream.on('problem', (m) => say(`user stream: ${m}`))
     stream.on('bad-message', (m) => say(`user stream: ${m}`))
     await stream.start()
+    const cancelled = await cancelLeftovers(gw, st)
+    // The start position is read after the cancel (issue 10, restart drift): an earlier run's
+    // order can no longer fill, so this snapshot holds every fill it ever had, and the
+    // adapter drops the buffered stream events of earlier runs' orders (counted here already).
+    // The start-up read above is too early: a leftover filling between it and the cancel was
+    // lost (the stream was not up yet), one run in three of the crash proof.
+    const position = await readPosition(gw, symbol)
+    if ((position?.positionAmt ?? '0') !== (st.position?.positionAmt ?? '0')) say(`position now ${position?.positionAmt ?? '0'} @ ${position?.entryPrice ?? '0'} (an order of an earlier run filled before its cancel)`)
     if (st.deadman) {
       deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs})
       deadman.on('problem', (m) => say(m))
@@ -125,17 +142,40 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const requested = o.orderTransport ?? live.orderTransport
     transport = await startOrderTransport({kind: requested, url: o.wsApiUrl ?? wsApiUrl(o.endpoints), gateway: gw, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, governor, say})
     const orders = transport.orders
+    const isThisRun = (id: string) => parseClientId(id)?.runId === runId
     let venue: BinanceVenue | undefined
     const reports = new ReportQueue()
     let audits = 0
     let findings = 0
     let lastMode = 'normal'
+    // a position difference the last audit saw (after which it replayed userTrades), not adopted yet
+    let drift: {own: number; venue: number} | undefined
     const runAudit = async () => {
       if (!venue || !engine || !stream) return
       try {
         const r = await venue.audit({working: engine.working, position: engine.positionSteps, graceMs: o.config.orders.ackTimeoutMs})
         audits++
         findings += r.findings.length
+        const d = r.findings.find((f) => f.kind === 'position_drift')
+        // the venue is the truth (issue 10 item 4): the same difference at two audits running,
+        // no fill of ours applied in between (our position did not move, nor the venue's),
+        // the fills userTrades had replayed at the first, the stream not holding events back:
+        // adopt the venue's position and entry price, and say what was fixed
+        const stable = d !== undefined && engine.positionSteps === d.own
+        if (stream.isBuffering) {
+          // an audit while the stream holds events back (a reconnect) neither confirms nor clears a difference
+        } else if (stable && drift?.own === d.own && drift.venue === d.venue) {
+          const venueQty = inst.signedStepsToQty(d.venue)
+          const next = positionFromVenue(inst, venueQty, r.venueEntryPrice)
+          const old = engine.adoptVenuePosition({net: next.net, cost: next.cost})
+          const oldEntry = old.net === 0 ? null : avgEntryPrice(old, inst, inst.priceDecimals)
+          const newEntry = next.net === 0 ? null : (r.venueEntryPrice ?? null)
+          say(`audit: position adopted: ${old.net} → ${next.net} steps (${inst.signedStepsToQty(old.net)}${oldEntry ? ` @ ${oldEntry}` : ''} → ${venueQty}${newEntry ? ` @ ${newEntry}` : ''}): the venue is the truth`)
+          engine.noteRiskEvent('audit', {oldPosition: inst.signedStepsToQty(old.net), newPosition: venueQty, oldEntry, newEntry, ownSteps: old.net, venueSteps: next.net}, 'position_adopted')
+          drift = undefined
+        } else {
+          drift = stable ? {own: d.own, venue: d.venue} : undefined
+        }
         if (r.streamSuspect) {
           say(`audit: ${r.findings.map((f) => (f.kind === 'position_drift' ? `position ${f.own} steps, venue ${f.venue}` : `${f.kind} ${f.clientOrderId}`)).join('; ')}${r.fillsRecovered ? `; ${r.fillsRecovered} fill(s) recovered` : ''}; user stream reconnected with a new key`)
           // what the audit found and fixed is a risk_event (run log, operator log, metrics)
@@ -168,9 +208,9 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     })
     stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))
     const factory = () => {
-      venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, onProblem: (m) => say(m)})
+      venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, onProblem: (m) => say(m)})
       venue.setMark(st.markPrice)
-      venue.setLiquidation(st.position?.liquidationPrice, st.position?.markPrice ?? st.markPrice)
+      venue.setLiquidation(position?.liquidationPrice, position?.markPrice ?? st.markPrice)
       return {venue, reports}
     }
     // the symbol's one book, kept by the feed's byte scanner and read by the engine (market-feed.ts)
@@ -179,7 +219,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const res = await runLive(
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
-        startPosition: positionFromVenue(inst, st.position?.positionAmt, st.position?.entryPrice),
+        startPosition: positionFromVenue(inst, position?.positionAmt, position?.entryPrice),
         riskDay: keeper.carriedDay, venueRisk, logger: o.logger,
         sync: feed.depthSync(symbol),
         onEngine: (e) => {

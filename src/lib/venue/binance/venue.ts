@@ -51,6 +51,13 @@ export interface BinanceVenueOptions {
   percentPrice?: {multiplierUp: string; multiplierDown: string}
   /** is this client id one of ours (this instance)? */
   isOurs: (clientOrderId: string) => boolean
+  /**
+   * is this client id one of this run's? Stream events of an earlier run's orders are
+   * dropped: those orders were cancelled before the start position was read, so their
+   * fills are already inside it (counting them again was the restart drift of issue 10).
+   * Absent: every order of ours counts.
+   */
+  isThisRun?: (clientOrderId: string) => boolean
   /** told of problems worth a log line (never a secret) */
   onProblem?: (message: string) => void
 }
@@ -70,6 +77,10 @@ export class BinanceVenue implements Venue {
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
   venuePosition: Steps | undefined
+  /** the venue's entry price (decimal string) at the last audit */
+  venueEntryPrice: string | undefined
+  /** user-stream order updates of an earlier run's orders, dropped (their fills are in the start position) */
+  earlierRunUpdates = 0
   /** §4.6: the position's liquidation price and the mark, in ticks, from positionRisk (start-up, audit); 0 = none */
   liquidationTicks = 0
   markTicks = 0
@@ -238,6 +249,10 @@ export class BinanceVenue implements Venue {
   onUserEvent(ev: UserEvent, localTs: number): void {
     if (ev.e === 'ORDER_TRADE_UPDATE') {
       if (ev.symbol !== this.symbol || !this.o.isOurs(ev.clientOrderId)) return
+      if (this.o.isThisRun && !this.o.isThisRun(ev.clientOrderId)) {
+        this.earlierRunUpdates++
+        return
+      }
       this.onOrderUpdate(ev, localTs)
     } else if (ev.e === 'ACCOUNT_UPDATE') {
       for (const p of ev.positions) if (p.symbol === this.symbol && p.positionSide === 'BOTH') this.venuePosition = this.signedSteps(p.amount)
@@ -268,11 +283,12 @@ export class BinanceVenue implements Venue {
    * missing orders, reports the fills the stream missed. Returns what it found (the
    * caller writes the risk_event and marks the stream dead when `streamSuspect`).
    */
-  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]}> {
+  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]; venueEntryPrice: string | undefined}> {
     const [open, positions] = await Promise.all([this.o.gateway.openOrders(this.symbol), this.o.gateway.positionRisk(this.symbol)])
     const pos = positions.find((p) => p.symbol === this.symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
     const venuePos = pos ? this.signedSteps(pos.positionAmt) : 0
     this.venuePosition = venuePos
+    this.venueEntryPrice = pos?.entryPrice
     if (pos && pos.markPrice !== '0') this.setMark(pos.markPrice)
     this.setLiquidation(pos?.liquidationPrice, pos?.markPrice)
     const res = audit({venueOpen: open.map((x) => x.clientOrderId), venuePosition: venuePos, ownPosition: own.position, working: own.working, isOurs: this.o.isOurs, now: this.now(), graceMs: own.graceMs})
@@ -292,7 +308,7 @@ export class BinanceVenue implements Venue {
         fillsRecovered = await this.recoverFills()
       }
     }
-    return {...res, fillsRecovered, strayCancelled}
+    return {...res, fillsRecovered, strayCancelled, venueEntryPrice: pos?.entryPrice}
   }
 
   /** Fills since the last one the stream reported, from userTrades, as fill reports (the reducer drops those already counted). */
