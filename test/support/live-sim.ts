@@ -22,7 +22,7 @@ export interface LiveSim {
 export interface SimOrder {clientOrderId: string; status: string; side: string; price: string; origQty: string; executedQty: string; orderId: number}
 export interface SimTrade {id: number; orderId: number; side: string; price: string; qty: string; commission: string; realizedPnl: string; time: number}
 export interface SimLedgerRow {symbol: string; positionAmt: string; entryPrice: string; realisedPnl: string; fees: string; funding: string}
-export interface SimRequest {seq: number; method: string; path: string; params: Record<string, string>; status: number; code?: number; lost?: boolean; signature?: string}
+export interface SimRequest {seq: number; time: number; method: string; path: string; params: Record<string, string>; status: number; code?: number; lost?: boolean; signature?: string}
 export interface SimState {orders: SimOrder[]; trades: SimTrade[]; ledger: SimLedgerRow[]; requests: SimRequest[]; positions: Array<{positionAmt: string}>}
 
 /** `mm sim --port 0 --json …` (no default source: pass --synthetic/--seed or --replay) */
