@@ -34,6 +34,12 @@
  *  - cpu_us_per_message: process CPU time (user + system) of the measured passes per frame
  *    (both socket ends included) — robust to other processes' load, unlike p99;
  *  - gc_*: garbage-collection pauses seen during the measured passes.
+ *  - *_place_request_bytes / *_place_build_us: the second row, `--order-transport ws`: one
+ *    signed place as the WebSocket API transport builds it (ws-orders.ts `build`: params
+ *    sorted, HMAC, the JSON frame text handed to the socket) next to the REST gateway's
+ *    (`build`: request line, headers and form body handed to the pool), same params, same
+ *    run; bytes and build time per request, and their ratio. Only the build is timed: the
+ *    pipeline above is the same for both transports up to the venue adapter's call.
  */
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -83,6 +89,7 @@ async function loadProduct() {
     ...(await load<typeof import('../src/lib/venue/binance/rest-public.js')>('venue/binance/rest-public.js')),
     ...(await load<typeof import('../src/lib/venue/binance/signer.js')>('venue/binance/signer.js')),
     ...(await load<typeof import('../src/lib/venue/binance/venue.js')>('venue/binance/venue.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/ws-orders.js')>('venue/binance/ws-orders.js')),
     ...(await load<typeof import('../src/lib/venue/types.js')>('venue/types.js')),
   }
 }
@@ -308,6 +315,54 @@ async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfi
   return r
 }
 
+/** The signed place request of each transport, built N times: bytes handed over and build time per request. */
+function transportRow(P: Product): Record<string, number> {
+  const creds = new P.Credentials('benchkey0123456789abcdef', 'benchsecret0123456789abcdef0123456789')
+  const now = () => 1_721_260_800_000
+  const nothing = {request: async () => undefined, close: async () => {}} as unknown as GatewayDispatcher
+  const gw = new P.BinanceGateway({baseUrl: 'http://127.0.0.1:9', credentials: creds, now, dispatcher: nothing})
+  const ws = new P.WsOrderApi({url: 'ws://127.0.0.1:9/ws-fapi/v1', credentials: creds, now})
+  const params = (i: number) => P.orderParams({symbol: SYMBOL, side: i % 2 === 0 ? 'BUY' : 'SELL', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.040', price: '3425.17', newClientOrderId: `mm-bench-s0-${i.toString(36)}`, selfTradePreventionMode: 'EXPIRE_MAKER'})
+  const restOne = (i: number) => {
+    const r = gw.build('POST', '/fapi/v1/order', params(i), 'SIGNED')
+    let n = `${r.method} ${r.path} HTTP/1.1\r\n`.length + (r.body?.length ?? 0)
+    for (const [k, v] of Object.entries(r.headers)) n += k.length + v.length + 4
+    return n
+  }
+  const wsOne = (i: number) => ws.build('order.place', params(i)).text.length
+  // interleaved rounds, the fastest round of each: the least disturbed by other processes
+  const N = 4000
+  const round1 = (f: (i: number) => number) => {
+    let bytes = 0
+    const t0 = performance.now()
+    for (let i = 0; i < N; i++) bytes += f(i)
+    return {us: ((performance.now() - t0) * 1000) / N, bytes: bytes / N}
+  }
+  round1(restOne)
+  round1(wsOne)
+  const rest = {us: Number.POSITIVE_INFINITY, bytes: 0}
+  const wsr = {us: Number.POSITIVE_INFINITY, bytes: 0}
+  for (let k = 0; k < 8; k++) {
+    for (const [f, acc] of [[restOne, rest], [wsOne, wsr]] as const) {
+      const x = round1(f)
+      acc.bytes = x.bytes
+      if (x.us < acc.us) acc.us = x.us
+    }
+  }
+  return {
+    rest_place_request_bytes: round(rest.bytes, 0),
+    ws_place_request_bytes: round(wsr.bytes, 0),
+    rest_place_build_us: round(rest.us, 2),
+    ws_place_build_us: round(wsr.us, 2),
+    ws_vs_rest_place_build_ratio: round(wsr.us / rest.us, 3),
+  }
+}
+
+/** the second row alone (`npx tsx -e` on a busy machine, where the full passes are too long) */
+export async function transportOnly(): Promise<Record<string, number>> {
+  return transportRow(await loadProduct())
+}
+
 export async function run(): Promise<Record<string, number | string>> {
   const items = loadItems()
   const P = await loadProduct()
@@ -376,5 +431,6 @@ export async function run(): Promise<Record<string, number | string>> {
     gc_ms_per_1000_messages: round((gcs.reduce((a, b) => a + b, 0) / Math.max(1, frames)) * 1000, 2),
     event_loop_block_max_ms: round(Math.max(...measured.map((m) => m.loopDelayMaxMs)), 2),
     target_p99_us: 100,
+    ...transportRow(P),
   }
 }

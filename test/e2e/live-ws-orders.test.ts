@@ -16,7 +16,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Decimal} from 'decimal.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, runCli} from '../support/cli.js'
 import {canon, isOpen, type LiveSim, ours, readState, RequestLogTail, type SimRequest, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const D = Decimal.clone({precision: 60})
@@ -67,6 +67,15 @@ async function stopQuote(q: ReturnType<typeof spawnQuote>): Promise<QuoteJson> {
 }
 
 describe('live quote with --order-transport ws (issue 10 item 6)', () => {
+  it('bad --order-transport / --ws-api-url: one line naming the flag, exit 2, nothing sent', async () => {
+    const bad = await runCli(['quote', '--symbol', 'ETHUSDC', '--order-transport', 'grpc'], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.split('\n')[0]).toBe('mm quote: Expected --order-transport=grpc to be one of: ws, rest')
+    const url = await runCli(['quote', '--symbol', 'ETHUSDC', '--order-transport', 'ws', '--ws-api-url', 'http://127.0.0.1:9/ws-fapi/v1', '--rest-url', 'http://127.0.0.1:9', '--state-dir', join(tmp, 'bad')], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
+    expect(url.code).toBe(2)
+    expect(url.stderr.trim()).toBe('mm quote: --ws-api-url: http://127.0.0.1:9/ws-fapi/v1 must use ws: or wss:')
+  })
+
   it('orders over the WebSocket API: fills, and the books equal the sim ledger after a clean stop', async () => {
     const log = join(tmp, 'ws-requests.ndjson')
     const scfg = writeConfig(tmp, 'sim.json', {paper: {queueModel: 'prob-power'}})

@@ -262,19 +262,29 @@ export class WsOrderApi extends EventEmitter<WsOrderEvents> {
 
   // ---- requests -------------------------------------------------------------
 
-  /** The signed request text (no I/O). Params in any order: the signature is over them sorted by name. */
+  /**
+   * The signed request text (no I/O). Params in any order: the signature is over them sorted
+   * by name. The payload and the JSON frame are written in one pass over the sorted pairs
+   * (keys are plain names; string values go through JSON.stringify, numbers as they are).
+   */
   build(method: string, params: Params): WsRequest {
-    const p: Record<string, string | number> = {}
-    for (const [k, v] of params) if (v !== undefined) p[k] = typeof v === 'boolean' ? String(v) : v
-    p.apiKey = this.creds.apiKey
-    p.recvWindow = this.recvWindowMs
-    p.timestamp = this.now() + this.offsetMs()
-    const keys = Object.keys(p).sort()
+    const pairs: Array<[string, string | number]> = []
+    for (const [k, v] of params) if (v !== undefined) pairs.push([k, typeof v === 'boolean' ? String(v) : v])
+    pairs.push(['apiKey', this.creds.apiKey], ['recvWindow', this.recvWindowMs], ['timestamp', this.now() + this.offsetMs()])
+    pairs.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
     let payload = ''
-    for (const k of keys) payload += `${payload.length > 0 ? '&' : ''}${k}=${p[k]}`
-    p.signature = this.creds.sign(payload)
+    let json = ''
+    for (let i = 0; i < pairs.length; i++) {
+      const [k, v] = pairs[i]
+      if (i > 0) {
+        payload += '&'
+        json += ','
+      }
+      payload += `${k}=${v}`
+      json += `"${k}":${typeof v === 'number' ? v : JSON.stringify(v)}`
+    }
     const id = this.nextId++
-    return {id, method, text: JSON.stringify({id, method, params: p})}
+    return {id, method, text: `{"id":${id},"method":${JSON.stringify(method)},"params":{${json},"signature":"${this.creds.sign(payload)}"}}`}
   }
 
   private async call(method: string, params: Params, idempotent: boolean): Promise<unknown> {
