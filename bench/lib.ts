@@ -4,9 +4,9 @@
  *   export async function run(): Promise<Record<string, number | string>>
  * and `npm run bench` (bench/run.ts) finds it, runs it and records its figures.
  */
-import {existsSync} from 'node:fs'
-import {dirname, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {existsSync, readdirSync, statSync} from 'node:fs'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const sharedDataDir = process.env.MM_SHARED_DATA ?? resolve(repoRoot, '../shared/data')
@@ -16,6 +16,23 @@ export function sharedData(rel: string): string {
   const p = resolve(sharedDataDir, rel)
   if (!existsSync(p)) throw new Error(`bench needs ${p}, which is absent (set MM_SHARED_DATA or put shared/ beside the checkout)`)
   return p
+}
+
+/**
+ * A module of the compiled product (dist/lib/<rel>), as `bin/run.js` runs it — not the
+ * sources through tsx, whose transform wraps every function it creates at run time in a
+ * naming helper. Refuses a dist/ older than src/ (run `npm run build`).
+ */
+export async function distModule<T>(rel: string): Promise<T> {
+  const dist = join(repoRoot, 'dist', 'lib')
+  const newest = (dir: string): number => {
+    let m = 0
+    for (const e of readdirSync(dir, {withFileTypes: true})) m = Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)
+    return m
+  }
+  const file = join(dist, rel)
+  if (!existsSync(file) || newest(join(repoRoot, 'src')) > newest(dist)) throw new Error(`bench times the compiled product: dist/ is missing or older than src/ (run \`npm run build\`)`)
+  return (await import(pathToFileURL(file).href)) as T
 }
 
 export function median(xs: number[]): number {

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {controlDir, readControlRequests, writeControlRequest} from '../../src/lib/state/control.js'
 import {resolveStateDir, stateFilePath, symbolDir} from '../../src/lib/state/dir.js'
-import {emptyState, readStateFile, removeStaleTemps, StateFileError, writeStateFile} from '../../src/lib/state/file.js'
+import {emptyState, readStateFile, removeStaleTemps, StateFileError, writeStateFile, writeStateFileAsync} from '../../src/lib/state/file.js'
 import {acquireLock, LockedError} from '../../src/lib/state/lock.js'
 import {liveness} from '../../src/lib/state/ops.js'
 
@@ -72,7 +72,28 @@ describe('state.json', () => {
     mkdirSync(dir)
     writeFileSync(join(dir, 'state.json'), '{}')
     writeFileSync(join(dir, '.state.json.tmp-123'), '{"half')
-    expect(removeStaleTemps(dir)).toBe(1)
+    writeFileSync(join(dir, '.state.json.tmp-124-a'), '{"half')
+    expect(removeStaleTemps(dir)).toBe(2)
+    expect(readdirSync(dir)).toEqual(['state.json'])
+  })
+
+  it('the off-loop write renames only when its commit check says so, and leaves no temp file either way', async () => {
+    const dir = join(tmp, 'async')
+    mkdirSync(dir)
+    const p = join(dir, 'state.json')
+    const newer = {...emptyState('ETHUSDC', true, '2026-01-01T00:00:02.000Z')}
+    writeStateFile(p, newer)
+    const older = emptyState('ETHUSDC', true, '2026-01-01T00:00:01.000Z')
+    // superseded (a newer state was written meanwhile): dropped
+    expect(await writeStateFileAsync(p, older, () => false)).toBe(false)
+    expect(readStateFile(p)).toEqual(newer)
+    expect(readdirSync(dir)).toEqual(['state.json'])
+    // the state is serialised at the call: a change after it is not in this write
+    const next = emptyState('ETHUSDC', true, '2026-01-01T00:00:03.000Z')
+    const w = writeStateFileAsync(p, next, () => true)
+    next.updatedAt = 'changed after the call'
+    expect(await w).toBe(true)
+    expect(readStateFile(p)?.updatedAt).toBe('2026-01-01T00:00:03.000Z')
     expect(readdirSync(dir)).toEqual(['state.json'])
   })
 })

@@ -190,6 +190,8 @@ export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {dur
   o.keeper?.attach(e, o.instrument, {runId: s.runName, runDir: s.runDir}, () => driver.wakeNow())
   const end = await driver.run(feed)
   const res = s.close(e.finish(end.reason, () => {}))
+  // the keeper's timed write on its way (off the event loop) ends before the last one
+  await o.keeper?.settle()
   o.keeper?.close(end.reason)
   if (end.fatal) throw end.fatal
   return res

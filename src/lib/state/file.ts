@@ -7,6 +7,7 @@
  * file, and it is never overwritten.
  */
 import {closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {MmError} from '../domain/errors.js'
 
@@ -215,12 +216,60 @@ export function writeStateFile(path: string, state: StateFile): void {
   }
 }
 
+/**
+ * The same write with its slow part off the event loop (the timed writes of a running
+ * quote: an fsync takes milliseconds, and a market frame arriving meanwhile would wait):
+ * the temp file (`….tmp-<pid>-a`, never the synchronous writer's) is written and fsynced
+ * on libuv's thread pool; then, in one synchronous step, `commit()` is asked and the temp
+ * file renamed over `path` — or removed when `commit()` says no (a newer state was written
+ * meanwhile, or the keeper closed). The state is serialised at the call. Resolves to
+ * whether it was renamed.
+ */
+export async function writeStateFileAsync(path: string, state: StateFile, commit: () => boolean): Promise<boolean> {
+  const dir = dirname(path)
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-a`)
+  const text = JSON.stringify(state, null, 2) + '\n'
+  const fh = await open(tmp, 'w', 0o600)
+  try {
+    await fh.writeFile(text)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  if (!commit()) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // gone already
+    }
+    return false
+  }
+  writesThisProcess++
+  const stopAt = process.env[WRITE_HOOK_ENV]
+  if (stopAt !== undefined && Number(stopAt) === writesThisProcess) {
+    writeSync(2, `state write hook: stopped before rename of ${tmp} (write ${writesThisProcess})\n`)
+    process.kill(process.pid, 'SIGSTOP')
+  }
+  renameSync(tmp, path)
+  try {
+    const dh = await open(dir, 'r')
+    try {
+      await dh.sync()
+    } finally {
+      await dh.close()
+    }
+  } catch {
+    // some file systems refuse fsync on a directory; the rename itself is atomic
+  }
+  return true
+}
+
 /** Remove temp files a killed writer left beside the state file (never the state file). */
 export function removeStaleTemps(dir: string): number {
   if (!existsSync(dir)) return 0
   let n = 0
   for (const f of readdirSync(dir)) {
-    if (/^\.state\.json\.tmp-\d+$/.test(f)) {
+    if (/^\.state\.json\.tmp-\d+(-a)?$/.test(f)) {
       try {
         unlinkSync(join(dir, f))
         n++

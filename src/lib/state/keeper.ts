@@ -20,7 +20,7 @@ import type {ControlRequest, HaltInfo, RiskState} from '../risk/types.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {type ControlFileRequest, controlDir, readControlRequests, removeControlRequest} from './control.js'
 import {stateFilePath, symbolDir} from './dir.js'
-import {emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
 import {acquireLock, type HeldLock} from './lock.js'
 
 /** What the keeper needs of the engine. */
@@ -168,7 +168,7 @@ export class StateKeeper {
     }
     this.flush()
     this.startWatching()
-    this.heartbeat = setInterval(() => this.safeFlush(), this.o.heartbeatMs ?? 1000)
+    this.heartbeat = setInterval(() => this.flushSoon(), this.o.heartbeatMs ?? 1000)
   }
 
   /** Every run event: counts, flatten rounds, and a write soon when it is worth keeping. */
@@ -259,7 +259,7 @@ export class StateKeeper {
     const wait = Math.max(0, this.lastWrite + MIN_WRITE_GAP_MS - this.now())
     this.pending = setTimeout(() => {
       this.pending = undefined
-      this.safeFlush()
+      this.flushSoon()
     }, wait)
   }
 
@@ -397,8 +397,58 @@ export class StateKeeper {
     }
   }
 
-  private safeFlush(): void {
-    this.safe(() => this.flush())
+  /**
+   * The timed writes (heartbeat, soon after an event worth keeping): built now, written off
+   * the event loop (writeStateFileAsync), one at a time; one asked for while another is on
+   * its way follows it. A synchronous write (start, control requests, close) made meanwhile
+   * supersedes it: the older one is then dropped, never renamed over the newer.
+   */
+  private flushSoon(): void {
+    if (this.closed || this.settling) return
+    if (this.writing) {
+      this.again = true
+      return
+    }
+    let gen = 0
+    try {
+      clearTimeout(this.pending)
+      this.pending = undefined
+      this.build()
+      this.state.counters.writes++
+      gen = ++this.gen
+      this.lastWrite = this.now()
+    } catch (error) {
+      this.safe(() => {
+        throw error
+      })
+      return
+    }
+    this.writing = true
+    this.inflight = writeStateFileAsync(this.path, this.state, () => !this.closed && gen > this.written)
+      .then((renamed) => {
+        if (renamed) this.written = gen
+      })
+      .catch((error: unknown) => {
+        this.safe(() => {
+          throw error
+        })
+      })
+      .finally(() => {
+        this.writing = false
+        if (this.again && !this.closed) {
+          this.again = false
+          this.flushSoon()
+        }
+      })
+  }
+
+  /**
+   * Before `close`: no new off-loop write, and the one on its way finished (so none is
+   * left behind when the process ends right after the close).
+   */
+  async settle(): Promise<void> {
+    this.settling = true
+    await this.inflight
   }
 
   private flush(): void {
@@ -407,7 +457,18 @@ export class StateKeeper {
     this.pending = undefined
     this.build()
     this.state.counters.writes++
+    const gen = ++this.gen
     writeStateFile(this.path, this.state)
+    this.written = gen
     this.lastWrite = this.now()
   }
+
+  /** writes begun (sync and off-loop) / the newest one renamed into place */
+  private gen = 0
+  private written = 0
+  /** an off-loop write is on its way; another was asked for meanwhile */
+  private writing = false
+  private again = false
+  private settling = false
+  private inflight: Promise<void> = Promise.resolve()
 }
