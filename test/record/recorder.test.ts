@@ -6,7 +6,7 @@ import type {MarketEvent} from '../../src/lib/market/events.js'
 import {readMeta} from '../../src/lib/record/meta.js'
 import {parseSymbols, record} from '../../src/lib/record/recorder.js'
 import {readTardis, readTardisFile} from '../../src/lib/record/tardis-reader.js'
-import {applyBook, nextEvent, scriptedMarket, startVenue, type TestVenue} from '../support/venue.js'
+import {applyBook, scriptedMarket, startVenue, type TestVenue} from '../support/venue.js'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -28,11 +28,19 @@ describe('recorder', () => {
     const out = mkdtempSync(join(tmpdir(), 'mm-rec-'))
     const ac = new AbortController()
     let i = 1
-    const served = nextEvent(v.venue, 'rest', (x: {path: string}) => x.path === '/fapi/v1/depth')
     let sawMarker!: () => void
     const marker = new Promise<void>((r) => (sawMarker = r))
-    const run = record({onEvent: (ev) => ev.kind === 'depth' && ev.bids.some(([p]) => p === '1.00') && sawMarker(), symbols: ['ETHUSDC'], out, rotateMs: 1000, trades: true, ticker: false, endpoints: v.endpoints, mmVersion: 'test', signal: ac.signal})
-    await served
+    let sawSnapshot!: () => void
+    const synced = new Promise<void>((r) => (sawSnapshot = r))
+    const onEvent = (ev: MarketEvent) => {
+      if (ev.kind === 'snapshot') sawSnapshot()
+      if (ev.kind === 'depth' && ev.bids.some(([p]) => p === '1.00')) sawMarker()
+    }
+    const run = record({onEvent, symbols: ['ETHUSDC'], out, rotateMs: 1000, trades: true, ticker: false, endpoints: v.endpoints, mmVersion: 'test', signal: ac.signal})
+    // the market moves once the recorder wrote its first snapshot (a trade received before
+    // the REST snapshot would open a period whose book file has no rows)
+    const first = await Promise.race([synced.then(() => 'synced'), run.then(() => 'ended', () => 'ended')])
+    expect(first).toBe('synced')
     // drive the market: 5 events every 10 ms (≈ 3.3 s, several 1 s periods), the marker last
     const drive = (async () => {
       while (i < script.length) {

@@ -72,3 +72,30 @@ describe('TardisWriter: flush and bounded memory', () => {
     expect(readdirSync(dir).sort()).toEqual(['00.book.csv.gz', '00.meta.json', '00.trades.csv.gz'])
   })
 })
+
+describe('TardisWriter: periods never go backwards', () => {
+  it('a snapshot dated before the open period (by the buffered diff it bridges) is written into the open period; no file is reopened', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mm-wback-'))
+    const errors: Error[] = []
+    const w = new TardisWriter({root, symbol: 'ETHUSDC', rotateMs: 1000, trades: true, onError: (e) => errors.push(e)})
+    // a trade arrives (second 1) before the REST snapshot, which is dated by the first
+    // buffered diff (second 0); then the stream goes on in second 1 and second 2
+    w.write(trade(T0 + 1_100_000))
+    w.write(snap(T0 + 900_000))
+    w.write(depth(T0 + 1_200_000))
+    w.write(depth(T0 + 2_100_000))
+    const st = await w.close()
+    expect(errors).toEqual([])
+    const dir = join(root, 'ETHUSDC', '2026-01-01')
+    expect(readdirSync(dir).sort()).toEqual([
+      '00-00-01.book.csv.gz', '00-00-01.meta.json', '00-00-01.trades.csv.gz',
+      '00-00-02.book.csv.gz', '00-00-02.meta.json', '00-00-02.trades.csv.gz',
+    ])
+    const rows = (f: string) => gunzipSync(readFileSync(join(dir, f))).toString('utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(3, 5).join(','))
+    // second 1: the snapshot (its own stamp kept), then the diff; second 2 starts with the rebuilt book
+    expect(rows('00-00-01.book.csv.gz')).toEqual([`${T0 + 900_000},true`, `${T0 + 900_000},true`, `${T0 + 1_200_000},false`])
+    expect(rows('00-00-02.book.csv.gz')).toEqual([`${T0 + 2_100_000},true`, `${T0 + 2_100_000},true`, `${T0 + 2_100_000},false`])
+    expect(rows('00-00-01.trades.csv.gz')).toEqual([`${T0 + 1_100_000},${T0 + 1_100_000}`])
+    expect(st).toMatchObject({rows: 7, periods: 2, dropped: 0})
+  })
+})

@@ -80,6 +80,14 @@ export function periodNames(startMs: number, rotateMs: number): {date: string; s
   return {date, stem}
 }
 
+/**
+ * Rows are gathered into one string and handed to gzip in batches of about BATCH_CHARS:
+ * one gzip write (one trip to zlib's thread) per batch instead of one per message, which
+ * is what lets gzip keep up at the highest message rates and keeps the write queue, its
+ * per-chunk objects and the garbage they leave, small.
+ */
+export const BATCH_CHARS = 64 * 1024
+
 class KindFile {
   readonly gzip: Gzip
   readonly out: WriteStream
@@ -87,6 +95,8 @@ class KindFile {
   messages = 0
   error?: Error
   private readonly done: Promise<void>
+  /** rows not yet handed to gzip (at most BATCH_CHARS, pushed on every flush) */
+  private batch = ''
 
   constructor(
     readonly finalPath: string,
@@ -115,13 +125,22 @@ class KindFile {
     return this.out.bytesWritten
   }
 
-  /** bytes held in memory: gzip input not yet compressed + output not yet written */
+  /** bytes held in memory past the batch: gzip input not yet compressed + output not yet written */
   get queued(): number {
     return this.gzip.writableLength + this.out.writableLength
   }
 
+  private push(): void {
+    if (this.batch.length === 0) return
+    const b = this.batch
+    this.batch = ''
+    if (this.error || this.gzip.writableEnded) return
+    this.gzip.write(b)
+  }
+
   /** push everything written so far to disk as a complete deflate block (Z_SYNC_FLUSH) */
   flush(): void {
+    this.push()
     if (this.error || this.gzip.writableEnded) return
     this.gzip.flush(zc.Z_SYNC_FLUSH)
   }
@@ -129,10 +148,12 @@ class KindFile {
   write(chunk: string, rows: number): void {
     this.rows += rows
     this.messages++
-    this.gzip.write(chunk)
+    this.batch += chunk
+    if (this.batch.length >= BATCH_CHARS) this.push()
   }
 
   async close(): Promise<void> {
+    this.push()
     this.gzip.end()
     await this.done
     if (this.error) throw this.error
@@ -364,7 +385,10 @@ export class TardisWriter {
       this.setSynced(true)
     }
     const localMs = Math.floor(ev.localTs / 1000)
-    if (!this.period || localMs >= this.period.start + this.rotateMs || localMs < this.period.start) this.rotate(localMs, ev)
+    // periods never go backwards (a closed file is never reopened): a row stamped before
+    // the open period — a snapshot dated by the buffered diff it bridges, arriving after
+    // trades received later — is written into the open period with its own stamp
+    if (!this.period || localMs >= this.period.start + this.rotateMs) this.rotate(localMs, ev)
     const p = this.period!
     const ex = this.exchange
     const sym = this.symbol
