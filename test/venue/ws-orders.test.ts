@@ -70,8 +70,8 @@ async function stand(port = 0): Promise<Stand> {
   return s
 }
 
-function api(url: string, o: {timeoutMs?: number; answers?: AnswerInfo[]; now?: () => number} = {}): WsOrderApi {
-  const a = new WsOrderApi({url, credentials: new Credentials(KEY, SECRET), timeoutMs: o.timeoutMs ?? 2000, offsetMs: () => 250, now: o.now, onAnswer: (x) => o.answers?.push(x), reconnect: {baseMs: 20, maxMs: 100}})
+function api(url: string, o: {timeoutMs?: number; answers?: AnswerInfo[]; now?: () => number; maxAgeMs?: number} = {}): WsOrderApi {
+  const a = new WsOrderApi({url, credentials: new Credentials(KEY, SECRET), timeoutMs: o.timeoutMs ?? 2000, offsetMs: () => 250, now: o.now, onAnswer: (x) => o.answers?.push(x), reconnect: {baseMs: 20, maxMs: 100}, maxAgeMs: o.maxAgeMs, drainMs: 50})
   apis.push(a)
   return a
 }
@@ -208,6 +208,17 @@ describe('WsOrderApi', () => {
     expect(a.counters.connections).toBe(2)
     s.answer = (r) => ({id: r.id, status: 200, result: ORDER})
     expect((await a.placeOrder(PLACE)).orderId).toBe(42)
+  })
+
+  it('a socket is replaced before the 24 h cut of the venue: no outage, the old one closed after its drain', async () => {
+    const s = await stand()
+    const a = api(s.url, {maxAgeMs: 300})
+    const downs: string[] = []
+    a.on('down', (r) => downs.push(r))
+    await a.start()
+    await until(() => a.counters.connections >= 2 && s.socks.size === 1, 'the replacement and the old socket closed')
+    expect(downs).toEqual([])
+    expect(a.connected).toBe(true)
   })
 
   it('neither the secret nor a signature appears in an error message, even when the venue echoes them', async () => {
