@@ -9,7 +9,7 @@
  * so readers know what they are.
  */
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
-import {cpus} from 'node:os'
+import {cpus, loadavg} from 'node:os'
 import {basename, join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import Table from 'cli-table3'
@@ -22,7 +22,7 @@ interface BenchModule {
 
 interface ResultsFile {
   machine: {node: string; platform: string; arch: string; cpu: string; cores: number}
-  modules: Record<string, {file: string; ranAt: string; seconds: number; figures: Record<string, number | string>}>
+  modules: Record<string, {file: string; ranAt: string; seconds: number; load1mAtStart?: number; figures: Record<string, number | string>}>
 }
 
 const benchDir = join(repoRoot, 'bench')
@@ -56,6 +56,8 @@ async function main(): Promise<number> {
     }
     process.stdout.write(`\n== ${name} (${file})\n`)
     const t0 = process.hrtime.bigint()
+    // the machine's 1-minute load average as the module starts: other processes' share of the cores
+    const load1mAtStart = Math.round(loadavg()[0] * 100) / 100
     try {
       const figures = await mod.run()
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9
@@ -63,7 +65,7 @@ async function main(): Promise<number> {
       for (const [k, v] of Object.entries(figures)) table.push([k, fmt(v)])
       console.log(table.toString())
       console.log(`(${seconds.toFixed(1)} s)`)
-      out.modules[name] = {file, ranAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10, figures}
+      out.modules[name] = {file, ranAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10, load1mAtStart, figures}
       ran++
     } catch (e) {
       console.error(`${file} failed: ${(e as Error).stack ?? e}`)
