@@ -4,6 +4,7 @@ import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {logFlags, loggerFromFlags} from '../lib/cli/log-flags.js'
 import type {MarketEvent} from '../lib/market/events.js'
+import {boundHeapGrowth} from '../lib/record/heap.js'
 import {holesText, parseSymbols, progressLine, record, type RecordSummary, summaryLine} from '../lib/record/recorder.js'
 import {recordRegistry} from '../lib/telemetry/record-metrics.js'
 import {checkTextfilePath, writeTextfile} from '../lib/telemetry/textfile.js'
@@ -41,6 +42,8 @@ export default class Record extends BaseCommand<typeof Record> {
     const flushMs = parseDuration(f.flush, '--flush', {minMs: 10})
     const syncTimeoutMs = parseDuration(f['sync-timeout'], '--sync-timeout')
     const endpoints = resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet})
+    // flat memory at high message rates (src/lib/record/heap.ts)
+    boundHeapGrowth()
     const textfile = f['metrics-textfile'] === undefined ? undefined : checkTextfilePath(f['metrics-textfile'])
     const ac = new AbortController()
     const onSignal = () => ac.abort()

@@ -5,7 +5,7 @@ import {constants, gunzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 import type {MarketEvent} from '../../src/lib/market/events.js'
 import {readMeta} from '../../src/lib/record/meta.js'
-import {TardisWriter} from '../../src/lib/record/tardis-writer.js'
+import {BATCH_CHARS, TardisWriter} from '../../src/lib/record/tardis-writer.js'
 
 const T0 = 1_767_225_600_000_000
 const snap = (t: number): MarketEvent => ({kind: 'snapshot', symbol: 'ETHUSDC', ts: t, localTs: t, bids: [['3000.00', '1.000']], asks: [['3000.10', '2.000']]})
@@ -70,6 +70,34 @@ describe('TardisWriter: flush and bounded memory', () => {
     const meta = await readMeta(join(dir, '00.meta.json'))
     expect(meta).toMatchObject({dropped: 2, closed: true})
     expect(readdirSync(dir).sort()).toEqual(['00.book.csv.gz', '00.meta.json', '00.trades.csv.gz'])
+  })
+})
+
+describe('TardisWriter: memory bounded when gzip cannot keep up', () => {
+  it('a burst of 20,000 diffs written with no chance for gzip to run holds at most the bound + one batch, drops and counts the rest', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mm-wburst-'))
+    const drops: string[] = []
+    const bound = 256 * 1024
+    const w = new TardisWriter({root, symbol: 'ETHUSDC', rotateMs: 3_600_000, trades: true, maxBufferBytes: bound, onDrop: (s) => drops.push(s)})
+    w.write(snap(T0))
+    // synchronous: zlib works on its thread only between turns of the event loop, so
+    // nothing written here is compressed yet — the worst case of a disk that cannot keep up
+    let most = 0
+    for (let i = 1; i <= 20_000; i++) {
+      w.write({kind: 'depth', symbol: 'ETHUSDC', ts: T0 + i, localTs: T0 + i, bids: [['3000.00', `${i}.000`]], asks: [['3000.10', '2.000']]})
+      most = Math.max(most, w.queuedBytes)
+    }
+    expect(most).toBeGreaterThan(bound)
+    expect(most).toBeLessThanOrEqual(bound + BATCH_CHARS + 1024)
+    expect(drops).toEqual(['ETHUSDC'])
+    const st = await w.close()
+    const dir = join(root, 'ETHUSDC', '2026-01-01')
+    const book = gunzipSync(readFileSync(join(dir, '00.book.csv.gz'))).toString('utf8').trim().split('\n')
+    // what was taken is on disk, row for row; the rest is counted, never silently lost
+    expect(book.length - 1).toBe(st.rows)
+    expect((st.rows - 2) / 2 + st.dropped).toBe(20_000) // two rows a diff, two in the snapshot
+    expect(st.dropped).toBeGreaterThan(10_000)
+    expect((await readMeta(join(dir, '00.meta.json'))).dropped).toBe(st.dropped)
   })
 })
 
