@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {MmError} from '../../src/lib/domain/errors.js'
-import {audit} from '../../src/lib/venue/binance/audit.js'
+import {audit, driftVerdict} from '../../src/lib/venue/binance/audit.js'
 import {DeadMansSwitch} from '../../src/lib/venue/binance/deadman.js'
 import {BinanceGateway} from '../../src/lib/venue/binance/gateway.js'
 import {Credentials} from '../../src/lib/venue/binance/signer.js'
@@ -40,6 +40,27 @@ describe('audit (pure)', () => {
   })
   it('names foreign orders and never acts on them', () => {
     expect(audit({...base, venueOpen: ['web_1', 'mm-a'], working: [{clientOrderId: 'mm-a', status: 'NEW', sentAt: 0}]}).foreign).toEqual(['web_1'])
+  })
+})
+
+describe('driftVerdict (pure): the venue is the truth for a difference that lasts (issue 10 item 4)', () => {
+  const seen = {own: 0, venue: -5}
+  it('a first sighting is kept, not adopted; the same one at the next audit is adopted', () => {
+    const first = driftVerdict(undefined, seen, 0, false)
+    expect(first).toEqual({adopt: false, pending: {own: 0, venue: -5}})
+    expect(driftVerdict(first.pending, {own: 0, venue: -5}, 0, false)).toEqual({adopt: true, pending: undefined})
+  })
+  it('a difference that moves (fills still arriving) is looked at again, never adopted on the old figures', () => {
+    expect(driftVerdict({own: 0, venue: -5}, {own: 0, venue: -15}, 0, false)).toEqual({adopt: false, pending: {own: 0, venue: -15}})
+    expect(driftVerdict({own: 0, venue: -5}, {own: 10, venue: 5}, 10, false)).toEqual({adopt: false, pending: {own: 10, venue: 5}})
+  })
+  it('our position moving during the audit (a fill applied meanwhile) drops it; so does agreement', () => {
+    expect(driftVerdict({own: 0, venue: -5}, seen, -5, false)).toEqual({adopt: false, pending: undefined})
+    expect(driftVerdict({own: 0, venue: -5}, undefined, -5, false)).toEqual({adopt: false, pending: undefined})
+  })
+  it('an audit while the stream buffers (a reconnect) neither confirms nor clears', () => {
+    expect(driftVerdict({own: 0, venue: -5}, seen, 0, true)).toEqual({adopt: false, pending: {own: 0, venue: -5}})
+    expect(driftVerdict(undefined, seen, 0, true)).toEqual({adopt: false, pending: undefined})
   })
 })
 

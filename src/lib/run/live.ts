@@ -21,6 +21,7 @@ import {avgEntryPrice, COST_SCALE, Dec, emptyPosition, type Position} from '../o
 import {StateKeeper} from '../state/keeper.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
+import {driftVerdict, type PendingDrift} from '../venue/binance/audit.js'
 import {DeadMansSwitch} from '../venue/binance/deadman.js'
 import {idempotentRetry} from '../venue/binance/errors.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
@@ -149,7 +150,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     let findings = 0
     let lastMode = 'normal'
     // a position difference the last audit saw (after which it replayed userTrades), not adopted yet
-    let drift: {own: number; venue: number} | undefined
+    let drift: PendingDrift | undefined
     const runAudit = async () => {
       if (!venue || !engine || !stream) return
       try {
@@ -157,14 +158,10 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         audits++
         findings += r.findings.length
         const d = r.findings.find((f) => f.kind === 'position_drift')
-        // the venue is the truth (issue 10 item 4): the same difference at two audits running,
-        // no fill of ours applied in between (our position did not move, nor the venue's),
-        // the fills userTrades had replayed at the first, the stream not holding events back:
-        // adopt the venue's position and entry price, and say what was fixed
-        const stable = d !== undefined && engine.positionSteps === d.own
-        if (stream.isBuffering) {
-          // an audit while the stream holds events back (a reconnect) neither confirms nor clears a difference
-        } else if (stable && drift?.own === d.own && drift.venue === d.venue) {
+        // the venue is the truth (issue 10 item 4): the same difference two audits running (audit.ts driftVerdict)
+        const v = driftVerdict(drift, d, engine.positionSteps, stream.isBuffering)
+        drift = v.pending
+        if (v.adopt && d) {
           const venueQty = inst.signedStepsToQty(d.venue)
           const next = positionFromVenue(inst, venueQty, r.venueEntryPrice)
           const old = engine.adoptVenuePosition({net: next.net, cost: next.cost})
@@ -172,9 +169,6 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           const newEntry = next.net === 0 ? null : (r.venueEntryPrice ?? null)
           say(`audit: position adopted: ${old.net} → ${next.net} steps (${inst.signedStepsToQty(old.net)}${oldEntry ? ` @ ${oldEntry}` : ''} → ${venueQty}${newEntry ? ` @ ${newEntry}` : ''}): the venue is the truth`)
           engine.noteRiskEvent('audit', {oldPosition: inst.signedStepsToQty(old.net), newPosition: venueQty, oldEntry, newEntry, ownSteps: old.net, venueSteps: next.net}, 'position_adopted')
-          drift = undefined
-        } else {
-          drift = stable ? {own: d.own, venue: d.venue} : undefined
         }
         if (r.streamSuspect) {
           say(`audit: ${r.findings.map((f) => (f.kind === 'position_drift' ? `position ${f.own} steps, venue ${f.venue}` : `${f.kind} ${f.clientOrderId}`)).join('; ')}${r.fillsRecovered ? `; ${r.fillsRecovered} fill(s) recovered` : ''}; user stream reconnected with a new key`)

@@ -63,3 +63,25 @@ export function audit(i: AuditInput): AuditResult {
   if (i.venuePosition !== i.ownPosition) findings.push({kind: 'position_drift', venue: i.venuePosition, own: i.ownPosition})
   return {findings, foreign, streamSuspect: findings.length > 0}
 }
+
+/** A position difference an audit saw and did not adopt yet. */
+export interface PendingDrift {
+  own: Steps
+  venue: Steps
+}
+
+/**
+ * The venue is the truth (issue 10 item 4), for a difference that lasts: adopt the venue's
+ * position when this audit sees the same difference (`seen`, ours and the venue's steps) as
+ * the last one, and ours has not moved during the audit (`ownNow`). Both positions
+ * unchanged over an audit interval means no fill of ours was in transit, and the first
+ * audit's userTrades replay has been applied. A difference that moves, or that goes away,
+ * is dropped. An audit while the user stream holds events back (a reconnect: `buffering`)
+ * neither confirms nor clears the pending difference.
+ */
+export function driftVerdict(pending: PendingDrift | undefined, seen: PendingDrift | undefined, ownNow: Steps, buffering: boolean): {adopt: boolean; pending: PendingDrift | undefined} {
+  if (buffering) return {adopt: false, pending}
+  if (seen === undefined || ownNow !== seen.own) return {adopt: false, pending: undefined}
+  if (pending !== undefined && pending.own === seen.own && pending.venue === seen.venue) return {adopt: true, pending: undefined}
+  return {adopt: false, pending: {own: seen.own, venue: seen.venue}}
+}
