@@ -100,6 +100,8 @@ export class StateKeeper {
   private closed = false
   private readonly prevDay: {startMs: number; pnl: string} | null
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
+  /** the carried halt until the engine has taken it (its first decision): state.json and resume keep it meanwhile */
+  private carriedPending: StateHalt | null = null
 
   private constructor(o: StateKeeperOptions, lock: HeldLock, prev: StateFile | null) {
     this.o = o
@@ -153,9 +155,16 @@ export class StateKeeper {
     const nowIso = iso(this.startedMs)
     this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir, ...(this.o.instance ? {instance: this.o.instance} : {})}
     const carried = this.carriedHalt
+    this.carriedPending = carried
     if (carried) {
       const untilMs = carried.until === null ? null : Date.parse(carried.until)
-      engine.request({kind: 'halt', by: carried.by, why: carried.kind === 'manual' ? carried.reason : `${carried.kind} halt carried over (${carried.reason})`, untilMs})
+      // an automatic halt comes back as its own kind (same reason, same start), so `mm resume` still applies its rule
+      const sinceMs = Date.parse(carried.at)
+      engine.request(
+        carried.kind === 'manual'
+          ? {kind: 'halt', by: carried.by, why: carried.reason, untilMs}
+          : {kind: 'halt', by: carried.by, why: carried.reason, untilMs, carried: {reason: carried.kind, sinceMs: Number.isFinite(sinceMs) ? sinceMs : this.startedMs, flatten: carried.flatten}},
+      )
       this.o.onNotice?.(`halt carried over from ${this.path}: ${carried.kind}, ${carried.reason}, by ${carried.by}${carried.until ? ` until ${carried.until}` : ''} — mm resume clears it`)
     }
     this.state.halt = null
@@ -316,7 +325,8 @@ export class StateKeeper {
     } else if (req.kind === 'resume') {
       const cp = e.checkpoint()
       const risk = cp.risk as RiskState
-      const halt = risk.halt
+      const pending = this.carriedPending
+      const halt = risk.halt ?? (pending ? {reason: pending.kind, until: pending.until === null ? null : Date.parse(pending.until)} : null)
       if (!halt) {
         this.ack(req, 'applied', 'not halted: nothing to resume')
         return
@@ -332,6 +342,7 @@ export class StateKeeper {
         return
       }
       e.request({kind: 'resume', by: req.by})
+      this.carriedPending = null
       this.ack(req, 'applied', block ? `resumed by force over: ${block.message}` : `resumed (was ${halt.reason})`)
       this.o.onNotice?.(`resume from ${req.by}`)
     } else {
@@ -382,7 +393,9 @@ export class StateKeeper {
     this.state.orders = orders
     const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
     this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false}
-    this.state.halt = haltToState(risk.halt)
+    const pend = this.carriedPending
+    if (risk.halt || (pend?.until != null && Date.parse(pend.until) <= nowMs)) this.carriedPending = null
+    this.state.halt = haltToState(risk.halt) ?? this.carriedPending
     if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({value: _v, ...r}) => r)
   }
 
