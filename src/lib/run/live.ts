@@ -17,7 +17,7 @@ import {MmError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import type {Engine, EngineStatus} from '../engine/engine.js'
 import {parseClientId} from '../orders/client-id.js'
-import {avgEntryPrice, COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
+import {avgEntryPrice, carryTotals, COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
 import {StateKeeper} from '../state/keeper.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
@@ -84,6 +84,13 @@ export function positionFromVenue(inst: Instrument, amount: string | undefined, 
 async function readPosition(gw: BinanceGateway, symbol: string): Promise<BinancePosition | undefined> {
   const all = await idempotentRetry(() => gw.positionRisk(symbol))
   return all.find((p) => p.symbol === symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
+}
+
+/** The ledger a live run starts from: the venue's position, with the previous live run's running totals (state.json) carried on. */
+function startLedger(inst: Instrument, position: BinancePosition | undefined, keeper: StateKeeper): Position {
+  const start = positionFromVenue(inst, position?.positionAmt, position?.entryPrice)
+  const prev = keeper.carriedLedger(inst.spec)
+  return prev ? carryTotals(start, prev) : start
 }
 
 function instrumentFrom(st: StartupState): Instrument {
@@ -219,7 +226,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const res = await runLive(
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
-        startPosition: positionFromVenue(inst, position?.positionAmt, position?.entryPrice),
+        startPosition: startLedger(inst, position, keeper),
         riskDay: keeper.carriedDay, venueRisk, logger: o.logger,
         sync: feed.depthSync(symbol),
         onEngine: (e) => {

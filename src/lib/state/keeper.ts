@@ -13,7 +13,7 @@ import {hostname, userInfo} from 'node:os'
 import {PlainDecimal} from '../domain/decimal.js'
 import type {Instrument} from '../domain/instrument.js'
 import type {WorkingOrder} from '../domain/orders.js'
-import {pnlSummary, positionFromJSON, type PositionJSON, unitsToQuote} from '../orders/position.js'
+import {parsePositionJSON, pnlSummary, type Position, positionFromJSON, type PositionJSON, unitsToQuote} from '../orders/position.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
 import type {ControlRequest, HaltInfo, RiskState} from '../risk/types.js'
@@ -99,6 +99,7 @@ export class StateKeeper {
   private batching = false
   private closed = false
   private readonly prevDay: {startMs: number; pnl: string} | null
+  private readonly prev: StateFile | null
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
   /** the carried halt until the engine has taken it (its first decision): state.json and resume keep it meanwhile */
   private carriedPending: StateHalt | null = null
@@ -106,6 +107,7 @@ export class StateKeeper {
   private constructor(o: StateKeeperOptions, lock: HeldLock, prev: StateFile | null) {
     this.o = o
     this.lock = lock
+    this.prev = prev
     this.now = o.now ?? Date.now
     this.startedMs = this.now()
     this.dir = symbolDir(o.stateDir, o.symbol)
@@ -135,6 +137,17 @@ export class StateKeeper {
   /** §4.6: the day's PnL (cost units) an earlier run of this UTC day wrote, carried on by this run; null for another day or none. */
   get carriedDay(): {startMs: number; pnl: string} | null {
     return this.prevDay
+  }
+
+  /**
+   * Live: the previous live run's ledger (state.json `position.ledger`) on the same tick and
+   * step, whose running totals (realised PnL, fees, funding, fills) the new run carries on;
+   * null for none, a dry-run's, another grid's or one that does not parse.
+   */
+  carriedLedger(spec: {tickSize: string; stepSize: string}): Position | null {
+    const p = this.prev
+    if (!p || p.dryRun || !p.instrument || p.instrument.tickSize !== spec.tickSize || p.instrument.stepSize !== spec.stepSize) return null
+    return parsePositionJSON(p.position?.ledger)
   }
 
   /** The halt carried over from the previous state (still in force), or null. */
