@@ -85,7 +85,7 @@ describe('live quote vs the sim ledger (issue 10, proof 1)', () => {
     expect(out.data.live).toMatchObject({deadman: true, disarmed: true})
   }, 240_000)
 
-  it('a restart carries the ledger on: after two runs on one state dir, fills, fees and realised PnL equal the sim ledger (which saw both) to the last digit', async () => {
+  it('a restart carries the ledger on: after two runs on one state dir, fills, position, average cost, fees and realised PnL equal the sim ledger (which saw both) to the last digit', async () => {
     const scfg = writeConfig(tmp, 'sim-r.json', {paper: {queueModel: 'prob-power'}})
     const sim = await startLiveSim(['--synthetic', '--seed', '9', '--config', scfg])
     sims.push(sim)
@@ -106,6 +106,9 @@ describe('live quote vs the sim ledger (issue 10, proof 1)', () => {
     expect(pos.fees).toBe(ledger.fees)
     expect(pos.realised).toBe(ledger.realisedPnl)
     expect(ledger.realisedPnl).toBe(st.trades.reduce((a, t) => a.add(t.realizedPnl), new D(0)).toString())
+    // average cost: the venue's entry price (its last ACCOUNT_UPDATE / positionRisk) while its position equals the ledger's
+    if (new D(ledger.positionAmt).isZero()) expect(pos.avgCost).toBeNull()
+    else expect(pos.avgCost).toBe(ledger.entryPrice)
     // the run's own summary counts its own fills; its realised PnL is the ledger's
     expect(out.data.summary.fills).toBe(st.trades.length - n1)
     expect(out.data.summary.realisedPnl).toBe(pos.realised)

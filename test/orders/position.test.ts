@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {Fill} from '../../src/lib/domain/orders.js'
-import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, carryTotals, COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
+import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, carryTotals, COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, realisedQuote, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
 import {INST} from '../risk/support.js'
 
 let n = 0
@@ -22,6 +22,7 @@ describe('position ledger (SPEC §8)', () => {
     // a partial close the client rounds at 1e-17: own differs from the venue's figure, which wins
     const q = run(rp(fill('BUY', 300000, 1), '0'), rp(fill('BUY', 300001, 2), '0'), rp(fill('SELL', 300002, 1), '0.00001333'))
     expect(pnlSummary(q, INST, 600004).realised).toBe('0.00001333')
+    expect(realisedQuote(q, INST).toString()).toBe('0.00001333')
     expect(pnlSummary(q, INST, 600004).realisedCheck).toEqual({own: '0.00001333333333333', diff: '0.00000000333333333'})
     // survives a checkpoint
     expect(positionFromJSON(positionToJSON(q)).venueRealised).toBe('0.00001333')

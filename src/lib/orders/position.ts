@@ -215,6 +215,11 @@ export interface PnlSummary {
 }
 
 /** PnL in quote currency, exact decimal strings; `mid2` = bestBid + bestAsk in ticks. */
+/** The ledger's realised PnL in quote currency: the venue's figure live, else the client's own. */
+export function realisedQuote(pos: Position, inst: Instrument): Dec {
+  return pos.venueRealised === undefined ? unitsToQuote(pos.realised, inst) : new Dec(pos.venueRealised)
+}
+
 export function pnlSummary(pos: Position, inst: Instrument, mid2: number): PnlSummary {
   const own = unitsToQuote(pos.realised, inst)
   const realised = pos.venueRealised === undefined ? own : new Dec(pos.venueRealised)

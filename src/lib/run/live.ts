@@ -214,6 +214,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       void runAudit().finally(() => stream?.flush())
     })
     stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))
+    // avgCost in state.json: the venue's entry price while its position equals the ledger's
+    keeper.useVenuePosition(() => (venue?.venuePosition !== undefined && venue.venueEntryPrice !== undefined ? {net: venue.venuePosition, entryPrice: venue.venueEntryPrice} : undefined))
     const factory = () => {
       venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, onProblem: (m) => say(m)})
       venue.setMark(st.markPrice)

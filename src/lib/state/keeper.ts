@@ -101,6 +101,8 @@ export class StateKeeper {
   private readonly prevDay: {startMs: number; pnl: string} | null
   private readonly prev: StateFile | null
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
+  /** live: the venue's last reported position (steps) and entry price, for `avgCost` */
+  private venueView: (() => {net: number; entryPrice: string} | undefined) | null = null
   /** the carried halt until the engine has taken it (its first decision): state.json and resume keep it meanwhile */
   private carriedPending: StateHalt | null = null
 
@@ -148,6 +150,15 @@ export class StateKeeper {
     const p = this.prev
     if (!p || p.dryRun || !p.instrument || p.instrument.tickSize !== spec.tickSize || p.instrument.stepSize !== spec.stepSize) return null
     return parsePositionJSON(p.position?.ledger)
+  }
+
+  /**
+   * Live: where the venue's own position and entry price are read (the last ACCOUNT_UPDATE
+   * or positionRisk). While the venue's position equals the ledger's, `avgCost` is the
+   * venue's entry price (the venue is the truth) and `avgCostOwn` the client's figure.
+   */
+  useVenuePosition(view: () => {net: number; entryPrice: string} | undefined): void {
+    this.venueView = view
   }
 
   /** The halt carried over from the previous state (still in force), or null. */
@@ -386,9 +397,12 @@ export class StateKeeper {
     const pos = positionFromJSON(ledger)
     const mid2 = risk.lastMid2
     const pnl = pnlSummary(pos, inst, mid2 ?? 0)
+    const v = pos.net === 0 ? undefined : this.venueView?.()
+    const venueAvg = v && v.net === pos.net && /^\d+(\.\d+)?$/.test(v.entryPrice) && !new PlainDecimal(v.entryPrice).isZero() ? v.entryPrice : undefined
     this.state.position = {
       net: pnl.net,
-      avgCost: pos.net === 0 ? null : pnl.avgEntry,
+      avgCost: pos.net === 0 ? null : (venueAvg ?? pnl.avgEntry),
+      ...(venueAvg === undefined ? {} : {avgCostOwn: pnl.avgEntry}),
       mark: mid2 === null ? null : pnl.mark,
       realised: pnl.realised,
       ...(pnl.realisedCheck ? {realisedCheck: pnl.realisedCheck} : {}),
