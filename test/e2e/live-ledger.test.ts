@@ -85,6 +85,35 @@ describe('live quote vs the sim ledger (issue 10, proof 1)', () => {
     expect(out.data.live).toMatchObject({deadman: true, disarmed: true})
   }, 240_000)
 
+  it('a restart carries the ledger on: after two runs on one state dir, fills, position, average cost, fees and realised PnL equal the sim ledger (which saw both) to the last digit', async () => {
+    const scfg = writeConfig(tmp, 'sim-r.json', {paper: {queueModel: 'prob-power'}})
+    const sim = await startLiveSim(['--synthetic', '--seed', '9', '--config', scfg])
+    sims.push(sim)
+    const qcfg = writeConfig(tmp, 'quote-r.json', {strategy: {kind: 'naive', baseSpread: 0.00001, baseSize: '0.010', baseInterval: 500}, risk: {netMax: '0.05'}})
+    const stateDir = join(tmp, 'restart')
+    await quoteUntilFills(sim, stateDir, qcfg, 'ldr', 3)
+    const first = readState(stateDir).position
+    const n1 = (await sim.state()).trades.length
+    expect(first.fills).toBe(n1)
+    // the second run starts from the venue's position and the first run's totals
+    const out = await quoteUntilFills(sim, stateDir, qcfg, 'ldr', n1 + 3)
+    const st = await sim.state()
+    const [ledger] = st.ledger
+    const pos = readState(stateDir).position
+    expect(st.trades.length).toBeGreaterThanOrEqual(n1 + 3)
+    expect(pos.fills).toBe(st.trades.length)
+    expect(canon(pos.net)).toBe(canon(ledger.positionAmt))
+    expect(pos.fees).toBe(ledger.fees)
+    expect(pos.realised).toBe(ledger.realisedPnl)
+    expect(ledger.realisedPnl).toBe(st.trades.reduce((a, t) => a.add(t.realizedPnl), new D(0)).toString())
+    // average cost: the venue's entry price (its last ACCOUNT_UPDATE / positionRisk) while its position equals the ledger's
+    if (new D(ledger.positionAmt).isZero()) expect(pos.avgCost).toBeNull()
+    else expect(pos.avgCost).toBe(ledger.entryPrice)
+    // the run's own summary counts its own fills; its realised PnL is the ledger's
+    expect(out.data.summary.fills).toBe(st.trades.length - n1)
+    expect(out.data.summary.realisedPnl).toBe(pos.realised)
+  }, 300_000)
+
   it('hand-made market: every fill at the hand-computed price and fee; the totals equal the hand figures', async () => {
     // A constant book 2000.00 / 2000.10 (mid 2000.05); a far level (1990.00) changes every 250 ms so
     // the book is never stale; every 3 s a trade prints through the book, alternately at 1995.00

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {Fill} from '../../src/lib/domain/orders.js'
-import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, COST_SCALE, Dec, emptyPosition, pnlSummary, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
+import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, carryTotals, COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, realisedQuote, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
 import {INST} from '../risk/support.js'
 
 let n = 0
@@ -22,9 +22,24 @@ describe('position ledger (SPEC §8)', () => {
     // a partial close the client rounds at 1e-17: own differs from the venue's figure, which wins
     const q = run(rp(fill('BUY', 300000, 1), '0'), rp(fill('BUY', 300001, 2), '0'), rp(fill('SELL', 300002, 1), '0.00001333'))
     expect(pnlSummary(q, INST, 600004).realised).toBe('0.00001333')
+    expect(realisedQuote(q, INST).toString()).toBe('0.00001333')
     expect(pnlSummary(q, INST, 600004).realisedCheck).toEqual({own: '0.00001333333333333', diff: '0.00000000333333333'})
     // survives a checkpoint
     expect(positionFromJSON(positionToJSON(q)).venueRealised).toBe('0.00001333')
+  })
+
+  it('a live restart: the venue position with the previous totals carried on; a ledger read back is checked field by field', () => {
+    const prev = run({...fill('BUY', 300000, 10, '0.01'), realised: '0'}, {...fill('SELL', 300100, 4, '0.02', false), realised: '0.004'})
+    const start = {...emptyPosition(), net: 6, cost: 300000n * 6n * S}
+    const c = carryTotals(start, parsePositionJSON(JSON.parse(JSON.stringify(positionToJSON(prev))))!)
+    expect(c).toEqual({...prev, net: 6, cost: 300000n * 6n * S})
+    expect(c.venueRealised).toBe('0.004')
+    const next = applyFill(c, {...fill('SELL', 300200, 6), realised: '0.012'})
+    expect(pnlSummary(next, INST, 600000).realised).toBe('0.016')
+    expect(next.fills).toBe(3)
+    for (const bad of [null, 'x', {...positionToJSON(prev), realised: '1.5'}, {...positionToJSON(prev), fees: 'NaN'}, {...positionToJSON(prev), net: '6'}, {...positionToJSON(prev), venueRealised: 7}]) {
+      expect(parsePositionJSON(bad)).toBeNull()
+    }
   })
 
   it("without the venue's figure (paper, replay) or after fills that lacked it, the client's own realised PnL stands", () => {

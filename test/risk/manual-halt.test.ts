@@ -25,6 +25,24 @@ describe('manual halt / resume / flatten (mm halt, mm resume, mm flatten)', () =
     expect(evaluateRisk(running(), {nowMs: 2000, book: B(2000), position: pos(0), control: [{kind: 'resume'}]}, L).events).toEqual([])
   })
 
+  it('a carried automatic halt (restart, state.json) comes back as its own kind and start, not as a manual halt', () => {
+    const h = evaluateRisk(running(), {nowMs: 5000, book: B(5000), position: pos(0), control: [{kind: 'halt', by: 'mm quote', why: 'PnL since 00:00 UTC reached −risk.maxDailyLoss', carried: {reason: 'daily_loss', sinceMs: 1000, flatten: true}}]}, L)
+    expect(h.mode).toBe('halted')
+    expect(h.state.halt).toEqual({reason: 'daily_loss', since: 1000, until: null, by: 'mm quote', why: 'PnL since 00:00 UTC reached −risk.maxDailyLoss', flatten: true, flattened: true})
+    expect(h.events.map((e) => [e.kind, e.reason, e.values])).toEqual([
+      ['halt', 'daily_loss', {by: 'mm quote', why: 'PnL since 00:00 UTC reached −risk.maxDailyLoss', until: null, carried: 1}],
+      ['flatten_done', 'daily_loss', {net: 0}],
+    ])
+    // a manual halt on top does not replace it; it lasts until resume
+    const m = evaluateRisk(h.state, {nowMs: 6000, book: B(6000), position: pos(0), control: [{kind: 'halt', by: 'ops'}]}, L)
+    expect(m.state.halt?.reason).toBe('daily_loss')
+    expect(evaluateRisk(m.state, {nowMs: 10_000_000, book: B(10_000_000), position: pos(0)}, L).state.halt?.reason).toBe('daily_loss')
+    // a carried stop-loss with a position flattens again
+    const s = evaluateRisk(running(), {nowMs: 5000, book: B(5000), position: pos(12), control: [{kind: 'halt', carried: {reason: 'stop_loss', sinceMs: 4000, flatten: true}}]}, L)
+    expect(s.state.halt).toMatchObject({reason: 'stop_loss', since: 4000, flatten: true})
+    expect(s.state.halt?.flattened).toBeUndefined()
+  })
+
   it('requests apply in order: halt then resume in one batch leaves it running', () => {
     const r = evaluateRisk(running(), {nowMs: 1000, book: B(1000), position: pos(0), control: [{kind: 'halt'}, {kind: 'resume'}]}, L)
     expect(r.mode).toBe('normal')

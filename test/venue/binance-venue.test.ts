@@ -165,6 +165,7 @@ describe('Binance venue adapter', () => {
     v.onUserEvent(parseUserEvent({e: 'ACCOUNT_UPDATE', E: 3, T: 3, a: {m: 'ORDER', B: [], P: [{s: 'ETHUSDC', pa: '-0.020', ep: '3000', ps: 'BOTH'}]}}), 125)
     expect(reports).toEqual([{clientOrderId: 'mm-eth10000-b-7', ts: 123, venueTs: 2, type: 'fill', filled: 10, leaves: 0, status: 'FILLED', fill: {clientOrderId: 'mm-eth10000-b-7', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '0', ts: 3, tradeId: '77', realised: '0.5'}}])
     expect(v.venuePosition).toBe(-20)
+    expect(v.venueEntryPrice).toBe('3000')
   })
 
   it("an earlier run's order updates are dropped (their fills are in the start position, read after the cancel); this run's count (issue 10 restart drift)", () => {

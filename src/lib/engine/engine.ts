@@ -20,7 +20,7 @@ import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {OrderAction, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
 import {adoptPosition, initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
-import {Dec, pnlSummary, type Position, positionToJSON, unitsToQuote, unrealisedUnits} from '../orders/position.js'
+import {Dec, pnlSummary, type Position, positionToJSON, realisedQuote, unitsToQuote, unrealisedUnits} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
@@ -665,7 +665,7 @@ export class Engine {
     const pos = this.lc.position
     if (m.pos !== pos) {
       m.pos = pos
-      m.realised = unitsToQuote(pos.realised, this.inst).toString()
+      m.realised = realisedQuote(pos, this.inst).toString()
       m.fees = new Dec(pos.fees).toString()
       m.mid2 = Number.NaN
     }

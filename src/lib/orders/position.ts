@@ -134,6 +134,28 @@ function venueRealisedAfter(pos: Position, fill: Fill): {venueRealised?: string}
   return pos.fills === 0 && pos.realised === 0n ? {venueRealised: new Dec(fill.realised).toString()} : {}
 }
 
+/**
+ * A live restart: the position the venue holds (`start`: net and cost at the venue's entry
+ * price) with the running totals of the previous run's ledger (state.json) carried on —
+ * realised PnL (the client's and the venue's), fees, funding, fill counts, volume.
+ */
+export function carryTotals(start: Position, prev: Position): Position {
+  return {
+    ...start,
+    realised: prev.realised,
+    fees: prev.fees,
+    makerFees: prev.makerFees,
+    takerFees: prev.takerFees,
+    funding: prev.funding,
+    fills: prev.fills,
+    makerFills: prev.makerFills,
+    volume: prev.volume,
+    notional: prev.notional,
+    lastFillTs: prev.lastFillTs,
+    ...(prev.venueRealised === undefined ? {} : {venueRealised: prev.venueRealised}),
+  }
+}
+
 /** A funding payment (ACCOUNT_UPDATE reason FUNDING_FEE): signed balance change, positive = received. */
 export function applyFunding(pos: Position, amount: string): Position {
   return {...pos, funding: addDec(pos.funding, amount)}
@@ -193,6 +215,11 @@ export interface PnlSummary {
 }
 
 /** PnL in quote currency, exact decimal strings; `mid2` = bestBid + bestAsk in ticks. */
+/** The ledger's realised PnL in quote currency: the venue's figure live, else the client's own. */
+export function realisedQuote(pos: Position, inst: Instrument): Dec {
+  return pos.venueRealised === undefined ? unitsToQuote(pos.realised, inst) : new Dec(pos.venueRealised)
+}
+
 export function pnlSummary(pos: Position, inst: Instrument, mid2: number): PnlSummary {
   const own = unitsToQuote(pos.realised, inst)
   const realised = pos.venueRealised === undefined ? own : new Dec(pos.venueRealised)
@@ -224,6 +251,23 @@ export function positionToJSON(pos: Position): PositionJSON {
 
 export function positionFromJSON(j: PositionJSON): Position {
   return {...j, cost: BigInt(j.cost), realised: BigInt(j.realised), notional: BigInt(j.notional)}
+}
+
+const INT = /^-?\d+$/
+const DEC = /^-?\d+(\.\d+)?$/
+
+/** A ledger read back from a file (state.json), checked field by field; null when it is not one. */
+export function parsePositionJSON(x: unknown): Position | null {
+  if (typeof x !== 'object' || x === null) return null
+  const j = x as Record<string, unknown>
+  const ints = ['cost', 'realised', 'notional'] as const
+  const decs = ['fees', 'makerFees', 'takerFees', 'funding'] as const
+  const nums = ['net', 'fills', 'makerFills', 'volume', 'lastFillTs'] as const
+  if (!ints.every((k) => typeof j[k] === 'string' && INT.test(j[k] as string))) return null
+  if (!decs.every((k) => typeof j[k] === 'string' && DEC.test(j[k] as string))) return null
+  if (!nums.every((k) => Number.isSafeInteger(j[k]))) return null
+  if (j.venueRealised !== undefined && !(typeof j.venueRealised === 'string' && DEC.test(j.venueRealised))) return null
+  return positionFromJSON(j as unknown as PositionJSON)
 }
 
 /** Price × qty helper for tests and reports: tick·step units of a fill. */

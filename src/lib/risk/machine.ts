@@ -93,6 +93,11 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
       if (halt) ev('resume', {by: c.by ?? null, haltReason: halt.reason, since: halt.since})
       if (halt?.reason === 'daily_loss') dayRestart = true
       halt = null
+    } else if (c.kind === 'halt' && c.carried) {
+      // restored as its own kind (not as a manual halt): `mm resume` keeps the rule of that kind
+      const until = c.untilMs ?? null
+      halt = {reason: c.carried.reason, since: c.carried.sinceMs, until, by: c.by, why: c.why, flatten: c.carried.flatten}
+      ev('halt', {by: c.by ?? null, why: c.why ?? null, until, carried: 1}, {}, {reason: c.carried.reason})
     } else if (c.kind === 'halt') {
       const until = c.untilMs ?? null
       if (halt?.reason === 'stop_loss' || halt?.reason === 'daily_loss') {

@@ -33,7 +33,18 @@ export interface HaltInfo {
 
 /** Operator requests that reach the core (from `mm halt` / `mm resume` / `mm flatten`). */
 export type ControlRequest =
-  | {kind: 'halt'; by?: string; why?: string; untilMs?: number | null}
+  | {
+      kind: 'halt'
+      by?: string
+      why?: string
+      untilMs?: number | null
+      /**
+       * An automatic halt carried over from the previous run (state.json): it is restored as
+       * that kind, since `sinceMs`, so the resume rule of its kind (§4.2, §4.6) still holds
+       * after a restart. Absent = a manual halt.
+       */
+      carried?: {reason: Exclude<HaltReason, 'manual'>; sinceMs: number; flatten: boolean}
+    }
   | {kind: 'resume'; by?: string}
   | {kind: 'flatten'; by?: string; why?: string; maxSlippagePct?: number}
 

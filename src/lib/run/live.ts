@@ -17,7 +17,7 @@ import {MmError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import type {Engine, EngineStatus} from '../engine/engine.js'
 import {parseClientId} from '../orders/client-id.js'
-import {avgEntryPrice, COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
+import {avgEntryPrice, carryTotals, COST_SCALE, Dec, emptyPosition, type Position} from '../orders/position.js'
 import {StateKeeper} from '../state/keeper.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
@@ -85,6 +85,13 @@ export function positionFromVenue(inst: Instrument, amount: string | undefined, 
 async function readPosition(gw: BinanceGateway, symbol: string): Promise<BinancePosition | undefined> {
   const all = await idempotentRetry(() => gw.positionRisk(symbol))
   return all.find((p) => p.symbol === symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
+}
+
+/** The ledger a live run starts from: the venue's position, with the previous live run's running totals (state.json) carried on. */
+function startLedger(inst: Instrument, position: BinancePosition | undefined, keeper: StateKeeper): Position {
+  const start = positionFromVenue(inst, position?.positionAmt, position?.entryPrice)
+  const prev = keeper.carriedLedger(inst.spec)
+  return prev ? carryTotals(start, prev) : start
 }
 
 function instrumentFrom(st: StartupState): Instrument {
@@ -201,6 +208,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       void runAudit().finally(() => stream?.flush())
     })
     stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))
+    // avgCost in state.json: the venue's entry price while its position equals the ledger's
+    keeper.useVenuePosition(() => (venue?.venuePosition !== undefined && venue.venueEntryPrice !== undefined ? {net: venue.venuePosition, entryPrice: venue.venueEntryPrice} : undefined))
     const factory = () => {
       venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, onProblem: (m) => say(m)})
       venue.setMark(st.markPrice)
@@ -213,7 +222,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const res = await runLive(
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
-        startPosition: positionFromVenue(inst, position?.positionAmt, position?.entryPrice),
+        startPosition: startLedger(inst, position, keeper),
         riskDay: keeper.carriedDay, venueRisk, logger: o.logger,
         sync: feed.depthSync(symbol),
         onEngine: (e) => {

@@ -95,6 +95,8 @@ export interface StateFile {
   position: {
     net: string
     avgCost: string | null
+    /** live, when `avgCost` is the venue's entry price: the client's own figure */
+    avgCostOwn?: string
     /** the mark: the local book's mid at the last write (null before a whole book) */
     mark: string | null
     realised: string

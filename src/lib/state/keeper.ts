@@ -13,7 +13,7 @@ import {hostname, userInfo} from 'node:os'
 import {PlainDecimal} from '../domain/decimal.js'
 import type {Instrument} from '../domain/instrument.js'
 import type {WorkingOrder} from '../domain/orders.js'
-import {pnlSummary, positionFromJSON, type PositionJSON, unitsToQuote} from '../orders/position.js'
+import {parsePositionJSON, pnlSummary, type Position, positionFromJSON, type PositionJSON, unitsToQuote} from '../orders/position.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
 import type {ControlRequest, HaltInfo, RiskState} from '../risk/types.js'
@@ -99,11 +99,17 @@ export class StateKeeper {
   private batching = false
   private closed = false
   private readonly prevDay: {startMs: number; pnl: string} | null
+  private readonly prev: StateFile | null
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
+  /** live: the venue's last reported position (steps) and entry price, for `avgCost` */
+  private venueView: (() => {net: number; entryPrice: string} | undefined) | null = null
+  /** the carried halt until the engine has taken it (its first decision): state.json and resume keep it meanwhile */
+  private carriedPending: StateHalt | null = null
 
   private constructor(o: StateKeeperOptions, lock: HeldLock, prev: StateFile | null) {
     this.o = o
     this.lock = lock
+    this.prev = prev
     this.now = o.now ?? Date.now
     this.startedMs = this.now()
     this.dir = symbolDir(o.stateDir, o.symbol)
@@ -135,6 +141,26 @@ export class StateKeeper {
     return this.prevDay
   }
 
+  /**
+   * Live: the previous live run's ledger (state.json `position.ledger`) on the same tick and
+   * step, whose running totals (realised PnL, fees, funding, fills) the new run carries on;
+   * null for none, a dry-run's, another grid's or one that does not parse.
+   */
+  carriedLedger(spec: {tickSize: string; stepSize: string}): Position | null {
+    const p = this.prev
+    if (!p || p.dryRun || !p.instrument || p.instrument.tickSize !== spec.tickSize || p.instrument.stepSize !== spec.stepSize) return null
+    return parsePositionJSON(p.position?.ledger)
+  }
+
+  /**
+   * Live: where the venue's own position and entry price are read (the last ACCOUNT_UPDATE
+   * or positionRisk). While the venue's position equals the ledger's, `avgCost` is the
+   * venue's entry price (the venue is the truth) and `avgCostOwn` the client's figure.
+   */
+  useVenuePosition(view: () => {net: number; entryPrice: string} | undefined): void {
+    this.venueView = view
+  }
+
   /** The halt carried over from the previous state (still in force), or null. */
   get carriedHalt(): StateHalt | null {
     const h = this.state.halt
@@ -153,9 +179,16 @@ export class StateKeeper {
     const nowIso = iso(this.startedMs)
     this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir, ...(this.o.instance ? {instance: this.o.instance} : {})}
     const carried = this.carriedHalt
+    this.carriedPending = carried
     if (carried) {
       const untilMs = carried.until === null ? null : Date.parse(carried.until)
-      engine.request({kind: 'halt', by: carried.by, why: carried.kind === 'manual' ? carried.reason : `${carried.kind} halt carried over (${carried.reason})`, untilMs})
+      // an automatic halt comes back as its own kind (same reason, same start), so `mm resume` still applies its rule
+      const sinceMs = Date.parse(carried.at)
+      engine.request(
+        carried.kind === 'manual'
+          ? {kind: 'halt', by: carried.by, why: carried.reason, untilMs}
+          : {kind: 'halt', by: carried.by, why: carried.reason, untilMs, carried: {reason: carried.kind, sinceMs: Number.isFinite(sinceMs) ? sinceMs : this.startedMs, flatten: carried.flatten}},
+      )
       this.o.onNotice?.(`halt carried over from ${this.path}: ${carried.kind}, ${carried.reason}, by ${carried.by}${carried.until ? ` until ${carried.until}` : ''} — mm resume clears it`)
     }
     this.state.halt = null
@@ -316,7 +349,8 @@ export class StateKeeper {
     } else if (req.kind === 'resume') {
       const cp = e.checkpoint()
       const risk = cp.risk as RiskState
-      const halt = risk.halt
+      const pending = this.carriedPending
+      const halt = risk.halt ?? (pending ? {reason: pending.kind, until: pending.until === null ? null : Date.parse(pending.until)} : null)
       if (!halt) {
         this.ack(req, 'applied', 'not halted: nothing to resume')
         return
@@ -332,6 +366,7 @@ export class StateKeeper {
         return
       }
       e.request({kind: 'resume', by: req.by})
+      this.carriedPending = null
       this.ack(req, 'applied', block ? `resumed by force over: ${block.message}` : `resumed (was ${halt.reason})`)
       this.o.onNotice?.(`resume from ${req.by}`)
     } else {
@@ -362,9 +397,12 @@ export class StateKeeper {
     const pos = positionFromJSON(ledger)
     const mid2 = risk.lastMid2
     const pnl = pnlSummary(pos, inst, mid2 ?? 0)
+    const v = pos.net === 0 ? undefined : this.venueView?.()
+    const venueAvg = v && v.net === pos.net && /^\d+(\.\d+)?$/.test(v.entryPrice) && !new PlainDecimal(v.entryPrice).isZero() ? v.entryPrice : undefined
     this.state.position = {
       net: pnl.net,
-      avgCost: pos.net === 0 ? null : pnl.avgEntry,
+      avgCost: pos.net === 0 ? null : (venueAvg ?? pnl.avgEntry),
+      ...(venueAvg === undefined ? {} : {avgCostOwn: pnl.avgEntry}),
       mark: mid2 === null ? null : pnl.mark,
       realised: pnl.realised,
       ...(pnl.realisedCheck ? {realisedCheck: pnl.realisedCheck} : {}),
@@ -382,7 +420,9 @@ export class StateKeeper {
     this.state.orders = orders
     const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
     this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false}
-    this.state.halt = haltToState(risk.halt)
+    const pend = this.carriedPending
+    if (risk.halt || (pend?.until != null && Date.parse(pend.until) <= nowMs)) this.carriedPending = null
+    this.state.halt = haltToState(risk.halt) ?? this.carriedPending
     if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({value: _v, ...r}) => r)
   }
 

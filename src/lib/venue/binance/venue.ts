@@ -77,7 +77,7 @@ export class BinanceVenue implements Venue {
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
   venuePosition: Steps | undefined
-  /** the venue's entry price (decimal string) at the last audit */
+  /** the venue's entry price (decimal string) reported with `venuePosition` (the last audit's positionRisk or ACCOUNT_UPDATE) */
   venueEntryPrice: string | undefined
   /** user-stream order updates of an earlier run's orders, dropped (their fills are in the start position) */
   earlierRunUpdates = 0
@@ -255,7 +255,11 @@ export class BinanceVenue implements Venue {
       }
       this.onOrderUpdate(ev, localTs)
     } else if (ev.e === 'ACCOUNT_UPDATE') {
-      for (const p of ev.positions) if (p.symbol === this.symbol && p.positionSide === 'BOTH') this.venuePosition = this.signedSteps(p.amount)
+      for (const p of ev.positions) {
+        if (p.symbol !== this.symbol || p.positionSide !== 'BOTH') continue
+        this.venuePosition = this.signedSteps(p.amount)
+        this.venueEntryPrice = p.entryPrice
+      }
     }
   }
 
