@@ -429,8 +429,7 @@ export class Engine {
     this.risk = d.mode
     this.lastDecideMid2 = d.mid2
     if (d.mid2 !== null) this.mid2 = d.mid2
-    this.logCore(d.events)
-    for (const a of d.actions) this.submit(a)
+    this.sendAll(d.events, d.actions)
     this.nextDecideMs = Math.max(d.nextWakeMs, now + 1)
     if (this.nextSampleMs === Number.NEGATIVE_INFINITY) this.nextSampleMs = now
   }
@@ -447,17 +446,36 @@ export class Engine {
    * turn, so the log keeps the same order of events.
    */
   private submit(a: OrderAction): void {
+    this.emit(this.send(a))
+  }
+
+  /**
+   * A decision's requests leave first, then its events are logged in the order they always
+   * had: the decision's own (strategy_adjust, risk_event), then each `order`. Nothing is
+   * logged while sending (the lifecycle records, the venue queues or hands the request to
+   * the connection pool), so the log is the same; the first request no longer waits for
+   * the decision's events to be formatted and written (tick-to-order).
+   */
+  private sendAll(events: CoreEvent[], actions: OrderAction[]): void {
+    if (actions.length === 0) return this.logCore(events)
+    const orders: RunEvent[] = []
+    for (const a of actions) orders.push(this.send(a))
+    this.logCore(events)
+    for (const ev of orders) this.emit(ev)
+  }
+
+  /** The lifecycle records the request as sent, the venue gets it; returns its `order` event (not logged yet). */
+  private send(a: OrderAction): RunEvent {
     const now = this.o.clock.now()
     if (a.type === 'place') {
       const o = a.order
       this.lc = reduceLifecycle(this.lc, {type: 'place_sent', t: now, clientOrderId: a.clientOrderId, order: o}, this.lcCfg).state
       this.o.venue.submit(a)
-      this.emit({type: 'order', t: now, action: 'place', clientOrderId: a.clientOrderId, side: o.side, price: this.inst.ticksToPrice(o.price), qty: this.inst.stepsToQty(o.qty), tif: o.tif, reduceOnly: o.reduceOnly, layer: o.layer})
-    } else {
-      this.lc = reduceLifecycle(this.lc, {type: 'cancel_sent', t: now, clientOrderId: a.clientOrderId}, this.lcCfg).state
-      this.o.venue.submit(a)
-      this.emit({type: 'order', t: now, action: 'cancel', clientOrderId: a.clientOrderId, reason: a.reason})
+      return {type: 'order', t: now, action: 'place', clientOrderId: a.clientOrderId, side: o.side, price: this.inst.ticksToPrice(o.price), qty: this.inst.stepsToQty(o.qty), tif: o.tif, reduceOnly: o.reduceOnly, layer: o.layer}
     }
+    this.lc = reduceLifecycle(this.lc, {type: 'cancel_sent', t: now, clientOrderId: a.clientOrderId}, this.lcCfg).state
+    this.o.venue.submit(a)
+    return {type: 'order', t: now, action: 'cancel', clientOrderId: a.clientOrderId, reason: a.reason}
   }
 
   private drainReports(): void {
@@ -580,8 +598,7 @@ export class Engine {
   private decideRequested(intents: Parameters<typeof decideRequested>[2], now: number): boolean {
     const d = decideRequested(this.state, this.decideInput(now), intents, this.ctx)
     this.state = d.state
-    this.logCore(d.events)
-    for (const a of d.actions) this.submit(a)
+    this.sendAll(d.events, d.actions)
     return d.actions.some((a) => a.type === 'place')
   }
 
