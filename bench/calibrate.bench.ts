@@ -1,16 +1,27 @@
 /**
  * `mm calibrate` throughput: grid points per minute with every core's worker thread
  * against one worker, the same grid in the same run (interleaved, so other load hits
- * both alike). The workload: a 2 × 2 grid on the whole real ETHUSDT 2024-07-18/19 stream
- * (8 minutes), each point a full paper replay, through the built CLI
- * (`npm run prepare` first). Target: ≥ 1.8× on two otherwise idle cores; the 1-minute
- * load average before and after is recorded, since on a shared machine (Linux autogroup
- * scheduling shares CPU per session, not per thread) more threads cannot win more CPU.
- * The CPU share each variant got (process CPU time, all threads, over wall time) says
- * whether the cores were there to use.
+ * both alike), through the built CLI (`npm run prepare` first).
+ *
+ * The workload: a 6 × 4 grid (24 points) on two windows of the real ETHUSDT streams
+ * (the 2024-07-18/19 pair, 8 minutes, and 2024-08-08, 5.75 minutes): 48 jobs, each a full
+ * paper replay. A run has a fixed cost per worker (thread start-up and module loading,
+ * the first decode of a window, V8 compiling the replay code: about 3 s of CPU) against
+ * about 0.25 s per job, so a grid of a few points measures start-up, not scaling.
+ *
+ * Target: ≥ 1.8× on two otherwise idle cores. On a shared machine (Linux autogroup
+ * scheduling shares CPU per session, not per thread) more threads cannot win more CPU, so
+ * the wall ratio then says nothing; the figures that do not depend on load are the CPU
+ * times, per thread kind (Linux /proc): the main thread, the worker threads (the jobs'
+ * JavaScript) and the rest (V8's background compiler and GC threads, libuv), and from them
+ * the ratio the same run would give on idle cores (`projected_all_vs_one_x`: one worker's
+ * wall is its main and worker threads' CPU, the background threads running on the other
+ * core; all workers' wall is the whole process CPU over the cores, or the busiest worker
+ * thread plus the main thread if longer). The 1-minute load average before and after is
+ * recorded.
  */
-import {execFileSync} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {availableParallelism, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {median, repoRoot, round, sharedData} from './lib.js'
@@ -18,13 +29,85 @@ import {median, repoRoot, round, sharedData} from './lib.js'
 export const name = 'calibrate'
 
 const REPS = 2
+const TICK_MS = 10 // /proc/…/stat counts CPU in clock ticks of 10 ms (USER_HZ 100)
+
+interface Sample {
+  wallMs: number
+  cpuMs: number
+  /** per-thread CPU (ms) from /proc, null where /proc is not there */
+  threads: {main: number; workers: number; maxWorker: number; other: number} | null
+}
+
+/** CPU (ms) of each thread of `pid` now, by thread id; empty when /proc has none. */
+function threadCpu(pid: number): Map<number, number> {
+  const m = new Map<number, number>()
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return m
+  }
+  for (const t of tids) {
+    try {
+      const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+      m.set(Number(t), (Number(f[11]) + Number(f[12])) * TICK_MS)
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return m
+}
+
+/** Run the CLI, polling its threads' CPU until it exits (the last poll before exit counts). */
+function once(bin: string, spec: string, out: string, workers: number): Promise<Sample> {
+  return new Promise((resolveRun, rejectRun) => {
+    const t0 = process.hrtime.bigint()
+    const child = spawn(process.execPath, [bin, 'calibrate', spec, '--out', out, '--workers', String(workers), '--json'], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const seen = new Map<number, number>()
+    const poll = () => {
+      for (const [tid, ms] of threadCpu(child.pid as number)) seen.set(tid, ms)
+    }
+    const timer = setInterval(poll, 50)
+    child.on('error', rejectRun)
+    child.on('exit', (code) => {
+      clearInterval(timer)
+      const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+      if (code !== 0) {
+        rejectRun(new Error(`mm calibrate --workers ${workers} exited ${code}: ${stderr.trim().split('\n').pop()}`))
+        return
+      }
+      const cpuMs = (JSON.parse(stdout) as {data: {cpuMs: number}}).data.cpuMs
+      let threads: Sample['threads'] = null
+      if (seen.size > 0) {
+        const main = seen.get(child.pid as number) ?? 0
+        // the worker threads are the busiest threads but the main one (each runs jobs for
+        // seconds; V8's and libuv's helper threads use a fraction of that)
+        const rest = [...seen].filter(([tid]) => tid !== child.pid).map(([, ms]) => ms).sort((a, b) => b - a)
+        const w = rest.slice(0, workers)
+        threads = {main, workers: w.reduce((a, b) => a + b, 0), maxWorker: w[0] ?? 0, other: rest.slice(workers).reduce((a, b) => a + b, 0)}
+      }
+      resolveRun({wallMs, cpuMs, threads})
+    })
+  })
+}
 
 export async function run(): Promise<Record<string, number | string>> {
   const bin = join(repoRoot, 'bin/run.js')
   if (!existsSync(join(repoRoot, 'dist/commands/calibrate.js'))) throw new Error('dist/ has no calibrate command: run `npm run prepare` first')
-  const [a, b] = ['hftbacktest/examples/usdm/ethusdt_20240718.gz', 'hftbacktest/examples/usdm/ethusdt_20240719.gz'].map(sharedData)
+  const data = (f: string) => sharedData(`hftbacktest/examples/usdm/${f}`)
   const tmp = mkdtempSync(join(tmpdir(), 'mm-bench-cal-'))
   const spec = join(tmp, 'spec.json')
+  const spreads = [0.0001, 0.00015, 0.0002, 0.0003, 0.0004, 0.0005]
+  const ks = [0.5, 1, 2, 4]
+  const windows = [
+    {name: 'jul', replay: [data('ethusdt_20240718.gz'), data('ethusdt_20240719.gz')]},
+    {name: 'aug', replay: [data('ethusdt_20240808.gz')]},
+  ]
   writeFileSync(
     spec,
     JSON.stringify({
@@ -32,45 +115,64 @@ export async function run(): Promise<Record<string, number | string>> {
       tickSize: '0.01',
       stepSize: '0.001',
       minNotional: '20',
-      windows: [{name: 'w', replay: [a, b]}],
+      windows,
       base: {strategy: {baseSize: '0.01'}, risk: {netMax: '0.05'}},
-      params: {'strategy.baseSpread': [0.0001, 0.0003], 'strategy.inventoryK': [0.5, 2]},
+      params: {'strategy.baseSpread': spreads, 'strategy.inventoryK': ks},
     }),
   )
   const all = availableParallelism()
-  const points = 4
-  const cpu: Record<'one' | 'many', number[]> = {one: [], many: []}
-  const once = (workers: number, rep: number, key: 'one' | 'many'): number => {
-    const out = join(tmp, `o-${workers}-${rep}`)
-    const t0 = process.hrtime.bigint()
-    const stdout = execFileSync(process.execPath, [bin, 'calibrate', spec, '--out', out, '--workers', String(workers), '--json'], {stdio: 'pipe', encoding: 'utf8'})
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6
-    cpu[key].push((JSON.parse(stdout) as {data: {cpuMs: number}}).data.cpuMs)
-    rmSync(out, {recursive: true, force: true})
-    return ms
-  }
+  const points = spreads.length * ks.length
+  const jobs = points * windows.length
   const loadBefore = loadavg()[0]
-  const one: number[] = []
-  const many: number[] = []
-  for (let r = 0; r < REPS; r++) {
-    one.push(once(1, r, 'one'))
-    many.push(once(all, r, 'many'))
+  const one: Sample[] = []
+  const many: Sample[] = []
+  try {
+    for (let r = 0; r < REPS; r++) {
+      for (const [workers, into] of [
+        [1, one],
+        [all, many],
+      ] as const) {
+        const out = join(tmp, `o-${workers}-${r}`)
+        into.push(await once(bin, spec, out, workers))
+        rmSync(out, {recursive: true, force: true})
+      }
+    }
+  } finally {
+    rmSync(tmp, {recursive: true, force: true})
   }
-  rmSync(tmp, {recursive: true, force: true})
   const perMin = (ms: number) => (points * 60_000) / ms
-  return {
+  const med = (xs: Sample[], f: (s: Sample) => number) => median(xs.map(f))
+  const figures: Record<string, number | string> = {
     workers_all: all,
     points,
-    points_per_min_1_worker: round(perMin(median(one)), 1),
-    points_per_min_all_workers: round(perMin(median(many)), 1),
-    all_vs_one_x: round(median(one.map((t, i) => t / many[i])), 2),
-    // CPU the calibrate process got (all threads) over its wall time: 1 worker can use up to 1 core, W workers up to W
-    cpu_share_1_worker: round(median(cpu.one.map((c, i) => c / one[i])), 2),
-    cpu_share_all_workers: round(median(cpu.many.map((c, i) => c / many[i])), 2),
-    cpu_s_per_point_1_worker: round(median(cpu.one) / points / 1000, 2),
-    cpu_s_per_point_all_workers: round(median(cpu.many) / points / 1000, 2),
-    // other processes compete for the same cores: a load above the core count makes the ratio meaningless
-    load_avg_1m_before: round(loadBefore, 1),
-    load_avg_1m_after: round(loadavg()[0], 1),
+    jobs,
+    points_per_min_1_worker: round(perMin(med(one, (s) => s.wallMs)), 1),
+    points_per_min_all_workers: round(perMin(med(many, (s) => s.wallMs)), 1),
+    all_vs_one_x: round(median(one.map((s, i) => s.wallMs / many[i].wallMs)), 2),
+    // CPU the calibrate process got (all threads) over its wall time: 1 worker can use up to 1 core (plus V8's helpers), W workers up to W
+    cpu_share_1_worker: round(med(one, (s) => s.cpuMs / s.wallMs), 2),
+    cpu_share_all_workers: round(med(many, (s) => s.cpuMs / s.wallMs), 2),
+    cpu_s_per_job_1_worker: round(med(one, (s) => s.cpuMs) / jobs / 1000, 3),
+    cpu_s_per_job_all_workers: round(med(many, (s) => s.cpuMs) / jobs / 1000, 3),
+    cpu_all_vs_one_ratio: round(median(many.map((s, i) => s.cpuMs / one[i].cpuMs)), 3),
   }
+  if (one.every((s) => s.threads) && many.every((s) => s.threads)) {
+    const th = (s: Sample) => s.threads as NonNullable<Sample['threads']>
+    for (const [label, xs] of [
+      ['1_worker', one],
+      ['all_workers', many],
+    ] as const) {
+      figures[`cpu_s_main_thread_${label}`] = round(med(xs, (s) => th(s).main) / 1000, 2)
+      figures[`cpu_s_worker_threads_${label}`] = round(med(xs, (s) => th(s).workers) / 1000, 2)
+      figures[`cpu_s_other_threads_${label}`] = round(med(xs, (s) => th(s).other) / 1000, 2)
+    }
+    // what the same run would give on idle cores (see the header)
+    const idleOne = (s: Sample) => th(s).main + th(s).maxWorker
+    const idleMany = (s: Sample) => Math.max(s.cpuMs / all, th(s).main + th(s).maxWorker)
+    figures.projected_all_vs_one_x = round(median(one.map((s, i) => idleOne(s) / idleMany(many[i]))), 2)
+  }
+  // other processes compete for the same cores: a load above the core count makes the wall ratio meaningless
+  figures.load_avg_1m_before = round(loadBefore, 1)
+  figures.load_avg_1m_after = round(loadavg()[0], 1)
+  return figures
 }

@@ -5,7 +5,6 @@
  * `mm calibrate point` needs), so it runs in a worker thread, a GNU parallel slot or a
  * Kubernetes pod alike.
  */
-import {createHash} from 'node:crypto'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {MmConfigInput} from '../config/schema.js'
@@ -51,11 +50,7 @@ export interface PointResult {
   summary: RunSummary
 }
 
-export function jobKey(j: Omit<PointJob, 'key' | 'id' | 'point'>): string {
-  const h = createHash('sha256')
-  h.update(JSON.stringify([j.config, j.window.replay, j.window.durationMs ?? null, j.symbol, j.tickSize ?? null, j.stepSize ?? null, j.minNotional ?? null]))
-  return h.digest('hex').slice(0, 16)
-}
+export {jobKey} from './key.js'
 
 /** Per-minute Sharpe of net PnL from the run's `sample` events. */
 export function perMinuteSharpe(eventLog: string): number | null {
