@@ -156,6 +156,9 @@ describe('live restart: the position is the venue’s (issue 10, restart drift)'
       pos = {amt: '-0.005', entry: '3401.20'}
       const m = await q.waitFor(/audit: position adopted: 0 → -5 steps/, 'stderr', 60_000)
       expect(m[0]).toBeTruthy()
+      // each sighting reconnects the user stream once; a reconnect's own audit does not mark it dead
+      // again (before, that looped: ~1100 reconnects, and as many audits, in the few seconds to the adoption)
+      expect(stub.streamLog.length).toBeLessThanOrEqual(8)
       q.child.kill('SIGTERM')
       expect((await q.exited).code, q.stderr()).toBe(0)
     } finally {

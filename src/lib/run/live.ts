@@ -158,8 +158,13 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     let lastMode = 'normal'
     // a position difference the last audit saw (after which it replayed userTrades), not adopted yet
     let drift: PendingDrift | undefined
-    const runAudit = async () => {
+    // `resync`: the audit of a user-stream reconnect, taken while the stream holds its events
+    // back; its position difference is expected (the held fills are not applied yet) and it
+    // never marks the stream dead again (that looped: reconnect → audit → dead → reconnect…)
+    const runAudit = async (resync = false) => {
       if (!venue || !engine || !stream) return
+      // a periodic audit that falls while the stream is reconnecting counts as the reconnect's
+      const held = resync || stream.isBuffering
       try {
         const r = await venue.audit({working: engine.working, position: engine.positionSteps, graceMs: o.config.orders.ackTimeoutMs})
         audits++
@@ -177,15 +182,18 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           say(`audit: position adopted: ${old.net} → ${next.net} steps (${inst.signedStepsToQty(old.net)}${oldEntry ? ` @ ${oldEntry}` : ''} → ${venueQty}${newEntry ? ` @ ${newEntry}` : ''}): the venue is the truth`)
           engine.noteRiskEvent('audit', {oldPosition: inst.signedStepsToQty(old.net), newPosition: venueQty, oldEntry, newEntry, ownSteps: old.net, venueSteps: next.net}, 'position_adopted')
         }
-        if (r.streamSuspect) {
-          say(`audit: ${r.findings.map((f) => (f.kind === 'position_drift' ? `position ${f.own} steps, venue ${f.venue}` : `${f.kind} ${f.clientOrderId}`)).join('; ')}${r.fillsRecovered ? `; ${r.fillsRecovered} fill(s) recovered` : ''}; user stream reconnected with a new key`)
+        // a reconnect's audit leaves its position difference to the periodic audits (the held fills explain it)
+        const found = held ? r.findings.filter((f) => f.kind !== 'position_drift') : r.findings
+        if (found.length > 0) {
+          const rc = held ? 0 : 1
+          say(`audit: ${found.map((f) => (f.kind === 'position_drift' ? `position ${f.own} steps, venue ${f.venue}` : `${f.kind} ${f.clientOrderId}`)).join('; ')}${r.fillsRecovered ? `; ${r.fillsRecovered} fill(s) recovered` : ''}${rc ? '; user stream reconnected with a new key' : ''}`)
           // what the audit found and fixed is a risk_event (run log, operator log, metrics)
-          for (const f of r.findings) {
-            if (f.kind === 'stray') engine.noteRiskEvent('audit', {clientOrderId: f.clientOrderId, cancelled: r.strayCancelled.includes(f.clientOrderId) ? 1 : 0, streamReconnected: 1}, 'stray_order_cancelled')
-            else if (f.kind === 'missing') engine.noteRiskEvent('audit', {clientOrderId: f.clientOrderId, queried: 1, streamReconnected: 1}, 'missing_order_queried')
-            else engine.noteRiskEvent('audit', {ownSteps: f.own, venueSteps: f.venue, fillsRecovered: r.fillsRecovered, streamReconnected: 1}, 'position_drift_fixed')
+          for (const f of found) {
+            if (f.kind === 'stray') engine.noteRiskEvent('audit', {clientOrderId: f.clientOrderId, cancelled: r.strayCancelled.includes(f.clientOrderId) ? 1 : 0, streamReconnected: rc}, 'stray_order_cancelled')
+            else if (f.kind === 'missing') engine.noteRiskEvent('audit', {clientOrderId: f.clientOrderId, queried: 1, streamReconnected: rc}, 'missing_order_queried')
+            else engine.noteRiskEvent('audit', {ownSteps: f.own, venueSteps: f.venue, fillsRecovered: r.fillsRecovered, streamReconnected: rc}, 'position_drift_fixed')
           }
-          stream.markDead('audit')
+          if (!held) stream.markDead('audit')
         }
       } catch (err) {
         say(`audit failed: ${(err as Error).message}`)
@@ -205,7 +213,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     }
     stream.on('resync', (info) => {
       if (info.reason === 'start') return
-      void runAudit().finally(() => stream?.flush())
+      void runAudit(true).finally(() => stream?.flush())
     })
     stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))
     // avgCost in state.json: the venue's entry price while its position equals the ledger's
