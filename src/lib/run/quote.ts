@@ -6,17 +6,16 @@ import {UsageError} from '../domain/errors.js'
 import {loadConfigFile, type MmConfig} from '../config/index.js'
 import type {Endpoints} from '../cli/endpoints.js'
 import type {MmLogger} from '../telemetry/log.js'
-import {createMetrics, type RunMetrics} from '../telemetry/metrics.js'
-import {startMetricsServer, type MetricsServer} from '../telemetry/metrics-server.js'
+import type {RunMetrics} from '../telemetry/metrics.js'
 import {openReplay} from '../record/replay-source.js'
-import {marketFeed} from './market-feed.js'
-import {BinancePublicRest} from '../venue/binance/rest-public.js'
-import {StateKeeper} from '../state/keeper.js'
+import type {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
 import {paperVenue} from './venues.js'
 import {liveLine, ReplayProgress} from './progress.js'
 import {wallClock} from '../clock/clock.js'
-import {quoteLive} from './live.js'
+// Live-only modules (the Binance gateway and feed, ws, undici, prom-client, the state
+// keeper) are imported where a live or dry-run path, or --metrics-port, needs them: a
+// replay, and each `mm calibrate` worker thread (calibrate/point.ts), loads none of them.
 
 export interface QuoteOptions {
   symbol: string
@@ -71,6 +70,7 @@ export function parseSpeed(s: string | undefined, replay: boolean): 'max' | numb
 
 export async function quote(o: QuoteOptions): Promise<QuoteResult> {
   if (!o.metrics) return quoteRun(o)
+  const [{createMetrics}, {startMetricsServer}] = await Promise.all([import('../telemetry/metrics.js'), import('../telemetry/metrics-server.js')])
   const mode = !o.dryRun ? 'live' : o.replay && o.replay.length > 0 ? 'replay' : 'dry-run'
   const metrics = createMetrics({labels: {symbol: o.symbol.toUpperCase(), mode}})
   const server = await startMetricsServer(metrics.registry, o.metrics)
@@ -114,6 +114,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
 
   if (!o.dryRun) {
     const l = o.live ?? {env: {}, allowForeignOrders: false}
+    const {quoteLive} = await import('./live.js')
     const res = await quoteLive({
       symbol, config, configSource, stateDir: o.stateDir, endpoints: o.endpoints, wallMs: o.wallMs, durationMs: o.durationMs, stop: o.stop,
       keyFile: l.keyFile, env: l.env, instance: l.instance, allowForeignOrders: l.allowForeignOrders, confirm: l.confirm, orderTransport: l.orderTransport, wsApiUrl: l.wsApiUrl, onNotice: o.onNotice, metrics, logger: o.logger,
@@ -125,6 +126,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
 
   // live market data, paper orders: public endpoints only, no keys, no signed request.
   // One quote per symbol and state dir: the lock first, before any connection.
+  const {StateKeeper} = await import('../state/keeper.js')
   const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: true, stopLoss: config.strategy.kind === 'naive' ? 0 : config.risk.stopLoss, maxDailyLoss: config.strategy.kind === 'naive' ? 0 : config.risk.maxDailyLoss, onNotice: o.onNotice})
   try {
     return await liveDryRun(o, config, configSource, symbol, keeper, metrics)
@@ -134,6 +136,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
 }
 
 async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: string, symbol: string, keeper: StateKeeper, metrics?: RunMetrics): Promise<QuoteResult> {
+  const [{BinancePublicRest}, {marketFeed}] = await Promise.all([import('../venue/binance/rest-public.js'), import('./market-feed.js')])
   const rest = new BinancePublicRest({baseUrl: o.endpoints.rest})
   let inst
   try {
