@@ -13,7 +13,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ensureBuilt} from '../support/cli.js'
 import {canon, isOpen, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
-const D = Decimal.clone({precision: 60})
+// plain notation, as the product and the sim write decimals (no 1.3e-9)
+const D = Decimal.clone({precision: 60, toExpNeg: -9e15, toExpPos: 9e15})
 let tmp: string
 const sims: LiveSim[] = []
 
