@@ -199,12 +199,7 @@ export function writeStateFile(path: string, state: StateFile): void {
   } finally {
     closeSync(fd)
   }
-  writesThisProcess++
-  const stopAt = process.env[WRITE_HOOK_ENV]
-  if (stopAt !== undefined && Number(stopAt) === writesThisProcess) {
-    writeSync(2, `state write hook: stopped before rename of ${tmp} (write ${writesThisProcess})\n`)
-    process.kill(process.pid, 'SIGSTOP')
-  }
+  countWriteAndHook(tmp)
   renameSync(tmp, path)
   try {
     const dfd = openSync(dir, 'r')
@@ -215,6 +210,16 @@ export function writeStateFile(path: string, state: StateFile): void {
     }
   } catch {
     // some file systems refuse fsync on a directory; the rename itself is atomic
+  }
+}
+
+/** counts a write; the crash tests' hook (env WRITE_HOOK_ENV = N) stops the process before the N-th rename */
+function countWriteAndHook(tmp: string): void {
+  writesThisProcess++
+  const stopAt = process.env[WRITE_HOOK_ENV]
+  if (stopAt !== undefined && Number(stopAt) === writesThisProcess) {
+    writeSync(2, `state write hook: stopped before rename of ${tmp} (write ${writesThisProcess})\n`)
+    process.kill(process.pid, 'SIGSTOP')
   }
 }
 
@@ -246,12 +251,7 @@ export async function writeStateFileAsync(path: string, state: StateFile, commit
     }
     return false
   }
-  writesThisProcess++
-  const stopAt = process.env[WRITE_HOOK_ENV]
-  if (stopAt !== undefined && Number(stopAt) === writesThisProcess) {
-    writeSync(2, `state write hook: stopped before rename of ${tmp} (write ${writesThisProcess})\n`)
-    process.kill(process.pid, 'SIGSTOP')
-  }
+  countWriteAndHook(tmp)
   renameSync(tmp, path)
   try {
     const dh = await open(dir, 'r')
