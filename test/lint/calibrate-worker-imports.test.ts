@@ -5,45 +5,13 @@
  * keeper, the metrics registry and server) nor their packages (ws, undici, prom-client).
  * run/quote.ts imports those lazily, on the live and dry-run paths and for --metrics-port.
  */
-import {existsSync, readFileSync} from 'node:fs'
-import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {importGraph as graph, ROOT} from '../support/import-graph.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const LIVE_PACKAGES = ['ccxt', 'prom-client', 'ws', 'undici', 'binance']
 // record/replay-source.ts reads recorded Binance messages with venue/binance/parse.ts (pure parsing): allowed
 const LIVE_MODULE = /^src\/lib\/(venue\/binance\/(?!parse\.ts$)|sim\/|telemetry\/metrics|state\/keeper\.ts$|run\/(live|market-feed)\.ts$)/
-
-/** Static import specifiers only (a dynamic `import(...)` is lazy; `import type` loads nothing). */
-function staticImports(src: string): string[] {
-  const out: string[] = []
-  const re = /^\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm
-  for (let m = re.exec(src); m; m = re.exec(src)) out.push(m[1] ?? m[2])
-  return out
-}
-
-/** every source file reached statically from `entry` (relative to the repo), and each package with a file importing it */
-function graph(entry: string): {files: string[]; packages: Map<string, string>} {
-  const seen = new Set<string>()
-  const packages = new Map<string, string>()
-  const stack = [entry]
-  while (stack.length > 0 && seen.size < 2000) {
-    const f = stack.pop() as string
-    if (seen.has(f)) continue
-    seen.add(f)
-    for (const s of staticImports(readFileSync(f, 'utf8'))) {
-      if (s.startsWith('.')) {
-        const ts = resolve(dirname(f), s.replace(/\.js$/, '.ts'))
-        if (existsSync(ts)) stack.push(ts)
-      } else if (!s.startsWith('node:')) {
-        const pkg = s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]
-        if (!packages.has(pkg)) packages.set(pkg, f.slice(ROOT.length))
-      }
-    }
-  }
-  return {files: [...seen].map((f) => f.slice(ROOT.length)), packages}
-}
 
 describe('mm calibrate worker import graph', () => {
   it('finds live modules when they are there (the walker works)', () => {
