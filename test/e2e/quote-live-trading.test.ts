@@ -17,6 +17,8 @@ import {until} from '../support/wait.js'
 const KEY = 'e2eLiveKey0123456789abcdefABCDEF0123456789abcdef'
 const SECRET = 'e2eLiveSecret9876543210fedcbaFEDCBA9876543210zz'
 const tmp = mkdtempSync(join(tmpdir(), 'mm-live-trading-'))
+// --duration counts from the market feed's start, before its first sync (3–4 s after the spawn under a load of 10 on
+// 2 cores): a run that must quote gets 6–8 s, so that its orders do not depend on how fast the machine is
 let sim: CliRun
 let stub: BinanceStub
 let orders: Map<string, Record<string, unknown>>
@@ -105,7 +107,7 @@ const wsUrl = () => stub.url.replace('http:', 'ws:')
 describe('live mm quote against a loopback exchange', () => {
   it('reads the venue, arms the switch before the first order, quotes GTX as decided, stops clean (all cancelled, switch disarmed); no secret anywhere', async () => {
     const state = join(tmp, 'a')
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '4s', '--state-dir', state, '--instance', 'e2e', '--json'], {env})
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '8s', '--state-dir', state, '--instance', 'e2e', '--json'], {env})
     expect(r.code, r.stderr).toBe(0)
     const j = JSON.parse(r.stdout)
     expect(j.data.summary.mode).toBe('live')
@@ -146,7 +148,7 @@ describe('live mm quote against a loopback exchange', () => {
 
   it('prints the venue, limits and fees before trading (text mode); our leftovers are cancelled', async () => {
     orders.set('mm-e2e0000-b-0', {symbol: 'ETHUSDC', orderId: 999, clientOrderId: 'mm-e2e0000-b-0', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'NEW', price: '2990.00', origQty: '0.010', executedQty: '0', avgPrice: '0', reduceOnly: false, updateTime: 1})
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '2s', '--state-dir', join(tmp, 'b'), '--instance', 'e2e'], {env})
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '6s', '--state-dir', join(tmp, 'b'), '--instance', 'e2e'], {env})
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain(`note: venue ${stub.url}, symbol ETHUSDC (PERPETUAL`)
     expect(r.stderr).toContain('note: limits: tick 0.01, step 0.001')
@@ -181,7 +183,7 @@ describe('live mm quote against a loopback exchange', () => {
     expect(resting.length).toBeGreaterThan(0)
     const firstIds = new Set(stub.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order').map((x) => x.params.get('newClientOrderId')))
     stub.requests.length = 0
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '3s', '--state-dir', state, '--instance', 'e2e'], {env})
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '6s', '--state-dir', state, '--instance', 'e2e'], {env})
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain(`note: cancelling ${resting.length} order(s) left by an earlier run of this instance`)
     for (const id of resting) expect(orders.get(id)!.status).toBe('CANCELED')
@@ -203,7 +205,7 @@ describe('live mm quote against a loopback exchange', () => {
       }
       return exchange(x)
     }
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '4s', '--state-dir', join(tmp, 'gtx'), '--instance', 'e2e'], {env})
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '8s', '--state-dir', join(tmp, 'gtx'), '--instance', 'e2e'], {env})
     expect(r.code, r.stderr).toBe(0)
     expect(gtxRejects.length).toBeGreaterThan(0)
     for (const g of gtxRejects) {

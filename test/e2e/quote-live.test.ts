@@ -34,7 +34,8 @@ function lines(path: string): {type: string; [k: string]: unknown}[] {
 
 describe('mm quote --dry-run against mm sim', () => {
   it('quotes on paper for a fixed duration and ends with a summary', async () => {
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', rest, '--ws-url', ws, '--duration', '4s', '--state-dir', join(tmp, 'a'), '--json'])
+    // --duration counts from the feed's start, before the first sync (3–4 s after the spawn on a loaded 2-core machine): 8 s to quote in
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', rest, '--ws-url', ws, '--duration', '8s', '--state-dir', join(tmp, 'a'), '--json'])
     expect(r.code, r.stderr).toBe(0)
     const j = JSON.parse(r.stdout)
     expect(j.ok).toBe(true)
@@ -80,7 +81,7 @@ describe('mm quote --dry-run against mm sim', () => {
   it('sends no signed request: the venue saw only public REST calls', async () => {
     const s = spawnCli(['sim', '--synthetic', '--seed', '6', '--port', '0', '--json'])
     const m = await s.waitFor(/"restUrl":"(http:[^"]+)","wsUrl":"(ws:[^"]+)"/)
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', m[1], '--ws-url', m[2], '--duration', '2s', '--state-dir', join(tmp, 'c'), '--json'])
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', m[1], '--ws-url', m[2], '--duration', '4s', '--state-dir', join(tmp, 'c'), '--json'])  // long enough for the snapshot on a loaded machine
     expect(r.code, r.stderr).toBe(0)
     s.child.kill('SIGTERM')
     await s.exited
@@ -92,7 +93,9 @@ describe('mm quote --dry-run against mm sim', () => {
   it('a lost stream (venue disconnects) pauses quoting until the book is whole again, counted as resyncs', async () => {
     const f = spawnCli(['sim', '--synthetic', '--seed', '3', '--port', '0', '--faults', 'disconnect=1500ms', '--json'])
     const m = await f.waitFor(/"restUrl":"(http:[^"]+)","wsUrl":"(ws:[^"]+)"/)
-    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', m[1], '--ws-url', m[2], '--duration', '5s', '--state-dir', join(tmp, 'f'), '--json'])
+    // the sim drops every socket each 1.5 s from its own start; --duration counts from the feed's start, before the
+    // first sync: 8 s leaves several drops after a sync that takes a few seconds on a loaded machine
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', m[1], '--ws-url', m[2], '--duration', '8s', '--state-dir', join(tmp, 'f'), '--json'])
     f.child.kill('SIGTERM')
     await f.exited
     expect(r.code, r.stderr).toBe(0)

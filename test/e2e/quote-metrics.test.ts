@@ -54,8 +54,9 @@ function types(text: string): Map<string, string> {
 
 const fills = (s: Series, L: string) => (s.get(`mm_fills_total{maker="true",${L}}`) ?? 0) + (s.get(`mm_fills_total{maker="false",${L}}`) ?? 0)
 
-/** scrape until `ready` holds (the run is progressing on its own clock) or the deadline passes */
-async function scrapeUntil(url: string, ready: (s: Series) => boolean, timeoutMs = 20_000): Promise<Series> {
+/** scrape until `ready` holds (the run is progressing on its own clock) or the deadline passes (60 s: the first fill of
+ * the paced replay comes within its 12 s here; a loaded machine runs the replay behind its pace) */
+async function scrapeUntil(url: string, ready: (s: Series) => boolean, timeoutMs = 60_000): Promise<Series> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const s = await scrape(url)

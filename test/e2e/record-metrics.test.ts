@@ -30,7 +30,8 @@ describe('mm record --metrics-textfile', () => {
       const start = JSON.parse(line)
       const dir = mkdtempSync(join(tmpdir(), 'mm-e2e-textfile-'))
       const prom = join(dir, 'mm_record.prom')
-      const r = await runCli(['record', '--symbol', 'ETHUSDC', '--out', join(dir, 'rec'), '--duration', '3s', '--metrics-textfile', prom, '--json'], {env: {MM_REST_URL: start.data.restUrl, MM_WS_URL: start.data.wsUrl}})
+      // 6 s: the duration includes the first sync (seconds on a loaded machine) and a trade must come after it
+      const r = await runCli(['record', '--symbol', 'ETHUSDC', '--out', join(dir, 'rec'), '--duration', '6s', '--metrics-textfile', prom, '--json'], {env: {MM_REST_URL: start.data.restUrl, MM_WS_URL: start.data.wsUrl}})
       expect(r.code, r.stderr).toBe(0)
       const s = JSON.parse(r.stdout).data as {messages: number; rows: number; bytes: number; files: string[]; elapsedMs: number; resyncs: number}
       const text = readFileSync(prom, 'utf8')

@@ -26,7 +26,8 @@ describe('mm sim + mm record (CLI)', () => {
       expect(start.data.restUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       expect(start.data.wsUrl).toBe(start.data.restUrl.replace('http', 'ws'))
       const out = mkdtempSync(join(tmpdir(), 'mm-e2e-sim-'))
-      const r = await runCli(['record', '--symbol', 'ETHUSDC', '--out', out, '--duration', '3s', '--json'], {env: {MM_REST_URL: start.data.restUrl, MM_WS_URL: start.data.wsUrl}})
+      // 6 s: the duration includes the first sync (seconds on a loaded machine) and a trade must come after it
+      const r = await runCli(['record', '--symbol', 'ETHUSDC', '--out', out, '--duration', '6s', '--json'], {env: {MM_REST_URL: start.data.restUrl, MM_WS_URL: start.data.wsUrl}})
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
       const env = JSON.parse(r.stdout)

@@ -121,7 +121,9 @@ describe('mm sim faults on the wire', () => {
   })
 
   it('--listen-key-ttl: listenKeyExpired on the socket, then keep-alive answers -1125', async () => {
-    await withSim(['--listen-key-ttl', '500ms'], async (sim) => {
+    // 3 s, not less: the socket must open before the key expires (a key already expired is refused with 400),
+    // and the listenKey POST + WebSocket upgrade can take a second on a loaded 2-core machine
+    await withSim(['--listen-key-ttl', '3s'], async (sim) => {
       const {listenKey, ws} = await userStream(sim)
       const ev = await ws.next((m) => m.e === 'listenKeyExpired', 'listenKeyExpired')
       expect(ev).toMatchObject({e: 'listenKeyExpired', listenKey})
@@ -133,7 +135,9 @@ describe('mm sim faults on the wire', () => {
   })
 
   it('--user-stream-silent-after: the socket stays open and sends nothing while the account changes', async () => {
-    await withSim(['--user-stream-silent-after', '300ms'], async (sim) => {
+    // 3 s, not less: the first order (depth read, signed place) and its event must come before the silence, which on a
+    // loaded 2-core machine can take a second
+    await withSim(['--user-stream-silent-after', '3s'], async (sim) => {
       const {ws} = await userStream(sim, (k) => `/private/ws?listenKey=${k}`)
       const p = await farPrices(sim.restUrl, 300)
       const first = await post(sim, p.bidBelow, {newClientOrderId: 'before-silence'})

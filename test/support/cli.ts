@@ -55,7 +55,9 @@ export function spawnCli(args: string[], opts: {env?: Record<string, string | un
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor(re, stream = 'stdout', timeoutMs = 20_000) {
+    // 60 s: a child's start (node + oclif + the command's imports) takes 1–2 s here and several times that on a
+    // loaded 2-core CI machine; the bound only matters when the line never comes
+    waitFor(re, stream = 'stdout', timeoutMs = 60_000) {
       return new Promise((res, rej) => {
         const t = setTimeout(() => rej(new Error(`timed out waiting for ${re} on ${stream}; stdout=${out} stderr=${err}`)), timeoutMs)
         waiters.push({re, stream, resolve: (m) => {

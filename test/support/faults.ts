@@ -357,7 +357,9 @@ export const SCENARIOS: Scenario[] = [
     check(r) {
       if (r.venue.connections > 12) return `${r.venue.connections} connections in 6 s`
       if (r.code !== 0) return `exit ${r.code}: ${r.stderr}`
-      if (r.workMs > 6000 + 2000) return `took ${r.workMs} ms`
+      // ends on --duration, not on the 40 s limit: start-up before the feed plus the stop took up to 1.7 s here
+      // (7.7 s in all) under a load of 9 on 2 cores, so 5 s of slack, not 2
+      if (r.workMs > 6000 + 5000) return `took ${r.workMs} ms`
       return oneLine(r)
     },
   },

@@ -60,7 +60,8 @@ export async function farPrices(base: string, ticks: number): Promise<{bidBelow:
 }
 
 /** wait (bounded) until `cond()` returns a value */
-export async function until<T>(cond: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+// 30 s: what is waited on comes within a second or two here; a loaded CI machine can be several times slower
+export async function until<T>(cond: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs
   for (;;) {
     const v = await cond()

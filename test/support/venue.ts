@@ -25,7 +25,8 @@ export async function startVenue(opts: {instruments?: SimInstrument[]; faults?: 
 }
 
 /** Resolve on the next `event` whose payload satisfies `pred` (rejects after timeoutMs). */
-export function nextEvent<T extends unknown[]>(em: EventEmitter, event: string, pred: (...args: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+// 30 s by default: 3× and more what an event takes on a loaded 2-core machine; the bound only matters on failure
+export function nextEvent<T extends unknown[]>(em: EventEmitter, event: string, pred: (...args: T) => boolean = () => true, timeoutMs = 30_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {
       em.off(event, on)

@@ -1,5 +1,6 @@
 /** Wait for a condition with a bounded polling loop (no fixed sleeps as synchronisation). */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000, stepMs = 5): Promise<void> {
+// the default bound is 3× and more what a step takes on a loaded 2-core machine; it only matters on failure
+export async function until(cond: () => boolean, what: string, timeoutMs = 15_000, stepMs = 5): Promise<void> {
   const rounds = Math.ceil(timeoutMs / stepMs)
   for (let i = 0; i < rounds; i++) {
     if (cond()) return

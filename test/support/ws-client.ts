@@ -31,7 +31,7 @@ export async function openWs(url: string): Promise<TestWs> {
     ws,
     messages,
     closed,
-    next(pred, what, timeoutMs = 10_000) {
+    next(pred, what, timeoutMs = 30_000) { // 3× and more a loaded machine's delay; only matters on failure
       const hit = messages.find(pred)
       if (hit) return Promise.resolve(hit)
       return new Promise((resolve, reject) => {

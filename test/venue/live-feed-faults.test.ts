@@ -49,7 +49,9 @@ describe('live feed under faults', () => {
     const {feed} = await feedOn({depth: 'negative'}, {syncBudgetMs: 800})
     const t0 = Date.now()
     await expect(feed.start()).rejects.toMatchObject({code: 'E_NO_SYNC', exitCode: 1, message: expect.stringMatching(/^ETHUSDC: the book could not sync for 1s \(last: snapshot did not bridge/)})
-    expect(Date.now() - t0).toBeLessThan(5000)
+    // the budget ended it (without one the feed keeps trying for ever): ~1 s here; 20 s leaves room for a loaded
+    // machine without letting a feed that ignores its budget pass
+    expect(Date.now() - t0).toBeLessThan(20_000)
   })
 
   it('a snapshot ahead of the stream is dropped after the bridge timeout (a gap) and fetched again, paced', async () => {
