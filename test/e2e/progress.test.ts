@@ -17,8 +17,9 @@ import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {ensureScript, runInPty, spawnInPty, statusLines} from '../support/pty.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-progress-'))
-// 240 s of market data at 60× real time, stopped after 180 s of it: ≥ 3 wall seconds
-const REPLAY = ['quote', '--symbol', 'ETHUSDC', '--dry-run', '--replay', 'recordings/ETHUSDC', '--speed', '60', '--duration', '180s']
+// 240 s of market data at 40× real time, stopped after 180 s of it: ≥ 4.5 wall seconds, so that the two status lines
+// asserted (one a second) come even when a loaded machine fires the timer late (at 60×, 3 s left half a second a line)
+const REPLAY = ['quote', '--symbol', 'ETHUSDC', '--dry-run', '--replay', 'recordings/ETHUSDC', '--speed', '40', '--duration', '180s']
 const REPLAY_LINE = /^replay (\d{1,3}\.\d)% · (\d{1,3}(,\d{3})*) events\/s · ETA (\d+:\d{2}:\d{2}|\d+:\d{2}|--:--) · net PnL (-?\d+\.\d{4})$/
 const LIVE_LINE = /^mid (--|\d+\.\d+) · position (-?\d+(\.\d+)?) · open orders (\d+) · fills (\d+) · net PnL (-?\d+\.\d{4})( · risk (reduce_only|halted|paused))?$/
 
