@@ -12,9 +12,12 @@
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {ensureScript, runInPty, spawnInPty, statusLines} from '../support/pty.js'
+
+// each test runs the CLI for several wall seconds (up to 15 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-progress-'))
 // 240 s of market data at 40× real time, stopped after 180 s of it: ≥ 4.5 wall seconds, so that the two status lines

@@ -9,10 +9,13 @@
 import {mkdtempSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 import {BinanceStub, type StubRequest} from '../support/binance-stub.js'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {until} from '../support/wait.js'
+
+// each test runs the CLI for several wall seconds (up to 13 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 const KEY = 'e2eLiveKey0123456789abcdefABCDEF0123456789abcdef'
 const SECRET = 'e2eLiveSecret9876543210fedcbaFEDCBA9876543210zz'

@@ -7,8 +7,11 @@
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+
+// each test runs the CLI for several wall seconds (up to 13 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-live-'))
 let sim: CliRun

@@ -6,9 +6,12 @@
 import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli} from '../support/cli.js'
 import {ETH_JULY, sharedData} from '../support/shared-data.js'
+
+// each test runs the CLI for several wall seconds (up to 10 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-quote-'))
 // a config that quotes close to the touch so the 8-minute stream produces fills

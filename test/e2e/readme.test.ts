@@ -5,9 +5,12 @@
 import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli} from '../support/cli.js'
 import {repoRoot} from '../support/shared-data.js'
+
+// each test runs the CLI for several wall seconds (up to 13 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 function mainJob(): string[] {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8')

@@ -7,9 +7,12 @@
 import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {promtool} from '../support/promtool.js'
+
+// each test runs the CLI for several wall seconds (up to 10 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 beforeAll(() => {
   ensureBuilt('record')

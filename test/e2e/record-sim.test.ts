@@ -5,11 +5,14 @@
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it, vi} from 'vitest'
 import type {MarketEvent} from '../../src/lib/market/events.js'
 import {listTardisFiles, readTardis} from '../../src/lib/record/tardis-reader.js'
 import {readMeta} from '../../src/lib/record/meta.js'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+
+// each test runs the CLI for several wall seconds (up to 11 s under a load of 9 on 2 cores): twice the default limit
+vi.setConfig({testTimeout: 120_000})
 
 beforeAll(() => {
   ensureBuilt('record')
