@@ -96,7 +96,7 @@ describe('mm record (CLI)', () => {
     for (const ev of eth.slice(1)) v.venue.publish(ev)
     // the recorder has synced once it opened its files
     const day = await new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no files')), 10_000)
+      const t = setTimeout(() => reject(new Error('no files')), 30_000) // under a second here; only matters on failure
       const check = () => {
         const f = existsSync(join(out, 'ETHUSDC')) ? allFiles(join(out, 'ETHUSDC')) : []
         if (f.some((x) => x.endsWith('.meta.json'))) {

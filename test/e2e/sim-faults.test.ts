@@ -27,6 +27,18 @@ const post = (sim: SimProc, price: string, extra: Record<string, string> = {}) =
 
 const state = async (sim: SimProc) => (await getJson(sim.restUrl, '/__mm/state')).body
 
+/**
+ * Wait (bounded) until the sim's fixed rate-limit windows (aligned to the wall clock, as Binance's) have at least
+ * `clearMs` left, so that the requests of a test fall in one window whatever the machine's speed.
+ */
+async function clearOfWindowEnds(clearMs: {minute: number; tenSeconds?: number}): Promise<void> {
+  const ok = () => {
+    const now = Date.now()
+    return 60_000 - (now % 60_000) >= clearMs.minute && (clearMs.tenSeconds === undefined || 10_000 - (now % 10_000) >= clearMs.tenSeconds)
+  }
+  await until(() => (ok() ? true : undefined), 'a rate-limit window with room', 70_000)
+}
+
 async function userStream(sim: SimProc, path = (k: string) => `/private/ws/${k}`) {
   const lk = await fetch(`${sim.restUrl}/fapi/v1/listenKey`, {method: 'POST', headers: {'X-MBX-APIKEY': TEST_KEY}})
   const {listenKey} = (await lk.json()) as {listenKey: string}
@@ -82,6 +94,8 @@ describe('mm sim faults on the wire', () => {
 
   it('--rate-limit: weight counted per request, 429 -1003 with Retry-After, then 418; order counts and -1015', async () => {
     await withSim(['--rate-limit', 'weight=4,ban-after=2,ban=30s,orders10s=2'], async (sim) => {
+      // 8 requests take well under a second here; 15 s of the minute window left for them
+      await clearOfWindowEnds({minute: 15_000})
       const seen: Array<[number, string | null]> = []
       for (let i = 0; i < 8; i++) {
         const r = await getJson(sim.restUrl, '/fapi/v1/time')
@@ -95,30 +109,28 @@ describe('mm sim faults on the wire', () => {
           expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(29)
         }
       }
-      // a minute window can roll over in the middle: the pattern is what matters
-      const statuses = seen.map(([s]) => s)
-      const firstLimited = statuses.indexOf(429)
-      if (firstLimited >= 0) expect(statuses.slice(firstLimited, firstLimited + 3)).toEqual([429, 429, 418])
-      else throw new Error(`no 429 in ${JSON.stringify(seen)}`)
-      expect(seen[0][1]).not.toBeNull()
+      // all in one minute window: 4 answered, 2 × 429, then banned (418)
+      expect(seen.map(([s]) => s), JSON.stringify(seen)).toEqual([200, 200, 200, 200, 429, 429, 418, 418])
+      expect(seen.slice(0, 4).map(([, w]) => w)).toEqual(['1', '2', '3', '4'])
     })
     await withSim(['--rate-limit', 'orders10s=2'], async (sim) => {
+      // the three orders in one 10 s window (and one minute window): 5 s of it left for them
+      await clearOfWindowEnds({minute: 15_000, tenSeconds: 5_000})
       const p = await farPrices(sim.restUrl, 300)
       const a = await post(sim, p.bidBelow)
       const b = await post(sim, p.bidBelow)
       const c = await post(sim, p.bidBelow)
       const counts = [a, b, c].map((r) => r.headers.get('x-mbx-order-count-10s'))
       expect([a.status, b.status]).toEqual([200, 200])
-      // fixed 10 s windows: the third is the third order of its window unless a window just began
-      if (counts[2] === '3') {
-        expect(c.status).toBe(429)
-        expect(c.body.code).toBe(-1015)
-      }
+      // one 10 s window: the third is its third order, over the limit of 2
+      expect(counts).toEqual(['1', '2', '3'])
+      expect(c.status).toBe(429)
+      expect(c.body.code).toBe(-1015)
       expect(a.headers.get('x-mbx-order-count-1m')).toBe('1')
       expect(b.headers.get('x-mbx-order-count-1m')).toBe('2')
       expect(a.headers.get('x-mbx-used-weight-1m')).toBe('2')
     })
-  })
+  }, 150_000) // two sims, and up to 2 × 15 s waiting for room in the windows
 
   it('--listen-key-ttl: listenKeyExpired on the socket, then keep-alive answers -1125', async () => {
     // 3 s, not less: the socket must open before the key expires (a key already expired is refused with 400),
@@ -242,6 +254,9 @@ describe('mm sim account states and refusals', () => {
 
   it('reduce-only clipped to the position, modify re-queues (AMENDMENT), batch, cancel-all, countdown fires, funding fee booked', async () => {
     await withSim(['--funding-interval', '1500ms', '--funding-rate', '0.001'], async (sim) => {
+      // the minute order count asserted below (6) is of one fixed window: start with 20 s of it left (the steps take
+      // ~3 s under load; a window that rolled over in the middle once gave 3)
+      await clearOfWindowEnds({minute: 20_000})
       const {ws} = await userStream(sim)
       const p = await farPrices(sim.restUrl, 200)
       const open = await signed(sim.restUrl, 'POST', '/fapi/v1/order', {symbol: 'ETHUSDC', side: 'BUY', type: 'MARKET', quantity: '0.020', newOrderRespType: 'RESULT'})
@@ -278,7 +293,7 @@ describe('mm sim account states and refusals', () => {
       await ws.next((m) => m.e === 'ORDER_TRADE_UPDATE' && m.o.i === dms.body.orderId && m.o.X === 'CANCELED', 'the countdown cancel')
       ws.close()
     })
-  })
+  }, 120_000) // up to 20 s waiting for room in the minute window
 
   it('listen key keep-alive semantics; --config fees reach commissionRate; --request-log lists signatures, never the secret; --api-key/--api-secret from the env', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-sim-'))
