@@ -90,7 +90,7 @@ describe('live risk rules fed by the venue (mm sim)', () => {
       expect(await on.json()).toMatchObject({httpErrorRate: 1})
       await until(() => logRisk(log, 'storm').length > 0, 'the storm halt in the operator log', 60_000, 50)
       // state.json says why quoting stopped
-      await until(() => JSON.parse(readFileSync(join(dir, 'ETHUSDC', 'state.json'), 'utf8')).halt?.kind === 'storm', 'the storm halt in state.json', 10_000, 50)
+      await until(() => JSON.parse(readFileSync(join(dir, 'ETHUSDC', 'state.json'), 'utf8')).halt?.kind === 'storm', 'the storm halt in state.json', 30_000, 50)
       // the venue recovers; the operator resumes
       await fetch(`${sim.restUrl}/__mm/faults?httpErrorRate=0`, {method: 'POST'})
       const before = (await simOrders(sim)).filter((o) => o.clientOrderId.startsWith('mm-st0r')).length
