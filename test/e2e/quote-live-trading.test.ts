@@ -37,6 +37,9 @@ function exchange(r: StubRequest) {
       return {body: {symbol: 'ETHUSDC', markPrice: '3400.00'}}
     case 'GET /fapi/v1/openOrders':
       return {body: [...orders.values()].filter((o) => o.status === 'NEW')}
+    // a restart reads back the fills its predecessor's state missed (none on this exchange: nothing fills)
+    case 'GET /fapi/v1/userTrades':
+      return {body: []}
     case 'POST /fapi/v1/countdownCancelAll':
       return {body: {symbol: 'ETHUSDC', countdownTime: p.get('countdownTime')}}
     case 'POST /fapi/v1/listenKey':
