@@ -29,7 +29,7 @@ import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
 import {RateGovernor} from '../venue/binance/rate-governor.js'
 import type {BinancePosition} from '../venue/binance/rest-types.js'
-import {redact} from '../venue/binance/signer.js'
+import {type Credentials, redact} from '../venue/binance/signer.js'
 import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, type StartupState} from '../venue/binance/startup.js'
 import {UserStream} from '../venue/binance/user-stream.js'
 import {BinanceVenue} from '../venue/binance/venue.js'
@@ -99,7 +99,7 @@ function startLedger(inst: Instrument, position: BinancePosition | undefined, pr
  * state write and its end: a kill) read back from userTrades and folded in (kill-fills.ts);
  * null without a carried ledger. Runs after the earlier run's orders were cancelled.
  */
-async function carriedWithKillFills(gw: BinanceGateway, inst: Instrument, keeper: StateKeeper, governor: RateGovernor, say: (m: string) => void): Promise<{ledger: Position | null; recovery?: KillFillsResult; runId?: string}> {
+async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst: Instrument, keeper: StateKeeper, governor: RateGovernor, say: (m: string) => void): Promise<{ledger: Position | null; recovery?: KillFillsResult; runId?: string}> {
   const prev = keeper.carriedLedger(inst.spec)
   const run = keeper.carriedRun
   if (!prev || !run) return {ledger: prev}
@@ -107,7 +107,7 @@ async function carriedWithKillFills(gw: BinanceGateway, inst: Instrument, keeper
   try {
     r = await recoverKillFills({gateway: gw, symbol: inst.symbol, inst, runId: run.runId, ledger: prev, runStartedMs: run.startedMs, governor, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
   } catch (err) {
-    throw new MmError('E_FILLS_READBACK', `cannot read back the fills of the earlier run ${run.runId} (GET /fapi/v1/userTrades): ${(err as Error).message}`, {suggestion: 'nothing was sent and the state file is unchanged: start again (its totals would otherwise miss those fills)'})
+    throw new MmError('E_FILLS_READBACK', redact(`cannot read back the fills of the earlier run ${run.runId} (GET /fapi/v1/userTrades): ${(err as Error).message}`, creds), {suggestion: 'no order was placed and the state file is unchanged: start again (its totals would otherwise miss those fills)'})
   }
   keeper.noteRecoveredFills(r.recovered)
   const others = r.others > 0 ? `; ${r.others} trade(s) of other orders left out` : ''
@@ -159,7 +159,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const position = await readPosition(gw, symbol)
     if ((position?.positionAmt ?? '0') !== (st.position?.positionAmt ?? '0')) say(`position now ${position?.positionAmt ?? '0'} @ ${position?.entryPrice ?? '0'} (an order of an earlier run filled before its cancel)`)
     // fills of the earlier run its state never recorded (a kill): read back once, here, where none of its orders can fill any more
-    const carried = await carriedWithKillFills(gw, inst, keeper, governor, say)
+    const carried = await carriedWithKillFills(gw, creds, inst, keeper, governor, say)
     if (st.deadman) {
       deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs})
       deadman.on('problem', (m) => say(m))
