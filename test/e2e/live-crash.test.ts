@@ -57,7 +57,8 @@ describe('live quote: SIGKILL in 30 rounds (issue 10, proof 2)', () => {
     const rnd = seededRandom(2026)
     const mine = ours(INST)
     const seen = new Set<string>()
-    const tally = {working: 0, place: 0, cancel: 0, holding: 0, long: 0, switchCancelled: 0, adopted: 0, paused: 0}
+    const tally = {working: 0, place: 0, cancel: 0, holding: 0, long: 0, switchCancelled: 0, adopted: 0, paused: 0, recovered: 0}
+    const recoveredPerStart: number[] = []
     const moments: Moment[] = [...Array<Moment>(22).fill('working'), ...Array<Moment>(4).fill('place'), ...Array<Moment>(4).fill('cancel')]
     for (let i = moments.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1))
@@ -120,6 +121,10 @@ describe('live quote: SIGKILL in 30 rounds (issue 10, proof 2)', () => {
       tally[hit]++
       if (q.stderr().includes('audit: position adopted')) tally.adopted++
       if (/rate governor: (paused|stopped)/.test(q.stderr())) tally.paused++
+      // fills of the run before it that its state missed, read back at this start
+      const back = Number(/fills recovered: (\d+) fill/.exec(q.stderr())?.[1] ?? 0)
+      tally.recovered += back
+      recoveredPerStart.push(back)
       const atKill = await s.state({books: true})
       tail.read()
       const lastSeq = Math.max(0, ...tail.all.map((x) => x.seq))
@@ -151,6 +156,12 @@ describe('live quote: SIGKILL in 30 rounds (issue 10, proof 2)', () => {
     const end = await s.state()
     expect(end.orders.filter((o) => isOpen(o)).map((o) => o.clientOrderId)).toEqual([])
     expect(canon(readState(stateDir).position.net)).toBe(canon(end.ledger[0].positionAmt))
+    // the carried totals across 30 SIGKILLs: every fill the sim booked counted once, fills a kill
+    // left out of state.json included (read back at the next start: tally.recovered)
+    const totals = readState(stateDir).position
+    expect(totals.fills).toBe(end.trades.length)
+    expect(totals.fees).toBe(end.ledger[0].fees)
+    expect(totals.realised).toBe(end.ledger[0].realisedPnl)
     // one order per client id: never placed twice, never created twice
     const placed = end.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order').map((x) => x.params.newClientOrderId)
     expect(placed.length).toBeGreaterThan(ROUNDS)
@@ -166,7 +177,7 @@ describe('live quote: SIGKILL in 30 rounds (issue 10, proof 2)', () => {
       perMinute.set(w, (perMinute.get(w) ?? 0) + costOf(x.method, x.path, new Map(Object.entries(x.params))).weight)
     }
     const peakWeight = Math.max(...perMinute.values())
-    console.log(`live-crash: ${JSON.stringify(tally)}; ${placed.length} places, ${end.trades.length} fills, final position ${end.ledger[0].positionAmt}; peak request weight ${peakWeight}/min of ${WEIGHT_LIMIT}`)
+    console.log(`live-crash: ${JSON.stringify(tally)}; ${placed.length} places, ${end.trades.length} fills, final position ${end.ledger[0].positionAmt}; fills read back per start ${recoveredPerStart.join(',')}; peak request weight ${peakWeight}/min of ${WEIGHT_LIMIT}`)
     // the governor never paused quoting
     expect(peakWeight).toBeLessThan(WEIGHT_LIMIT * 0.85)
     expect(tally.paused).toBe(0)

@@ -42,6 +42,9 @@ function exchange(r: StubRequest) {
       return {body: {symbol: 'ETHUSDC', markPrice: '3400.00'}}
     case 'GET /fapi/v1/openOrders':
       return {body: [...orders.values()].filter((o) => o.status === 'NEW')}
+    // a restart reads back the fills its predecessor's state missed (none on this exchange: nothing fills)
+    case 'GET /fapi/v1/userTrades':
+      return {body: []}
     case 'POST /fapi/v1/countdownCancelAll':
       return {body: {symbol: 'ETHUSDC', countdownTime: p.get('countdownTime')}}
     case 'POST /fapi/v1/listenKey':
@@ -195,6 +198,18 @@ describe('live mm quote against a loopback exchange', () => {
     for (const id of second) expect(firstIds.has(id)).toBe(false)
     expect(new Set(second).size).toBe(second.length)
     expect([...orders.values()].filter((o) => o.status === 'NEW')).toEqual([])
+    // a start that cannot read back the fills the run before it may have left unrecorded refuses
+    // to quote (exit 1, one line naming the read): no order placed, state.json as that run left it
+    const before = readFileSync(join(state, 'ETHUSDC', 'state.json'), 'utf8')
+    stub.requests.length = 0
+    stub.handler = (x) => (x.path === '/fapi/v1/userTrades' ? {status: 400, body: {code: -1100, msg: 'Illegal characters found in parameter.'}} : exchange(x))
+    const refused = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', wsUrl(), '--duration', '3s', '--state-dir', state, '--instance', 'e2e'], {env})
+    expect(refused.code, refused.stderr).toBe(1)
+    expect(refused.stderr).toMatch(/^mm quote: cannot read back the fills of the earlier run e2e[0-9a-z]{4} \(GET \/fapi\/v1\/userTrades\): .*code -1100/m)
+    expect(refused.stderr).not.toMatch(/^\s+at /m)
+    expect(stub.requests.filter((x) => x.path === '/fapi/v1/userTrades').length).toBe(1)
+    expect(stub.requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/order')).toEqual([])
+    expect(readFileSync(join(state, 'ETHUSDC', 'state.json'), 'utf8')).toBe(before)
   })
 
   it('-5022 on the wire: the post-only reject is followed by the instant retry at the same price without post-only, or a backed-off price', async () => {

@@ -42,6 +42,22 @@ describe('position ledger (SPEC §8)', () => {
     }
   })
 
+  it('live: the ledger keeps the highest venue trade id it counted (a restart reads the venue’s trades after it); paper ids leave it alone', () => {
+    const f = (tradeId: string): Fill => ({clientOrderId: 'c', side: 'BUY', price: 300_000, qty: 1, maker: true, fee: '0', ts: 1, tradeId})
+    const p = [f('900000000000000000001'), f('17'), f('900000000000000000000')].reduce(applyFill, emptyPosition())
+    // compared as integers, not strings: '17' < '9…' as text too, so the third fill is the test
+    expect(p.lastTradeId).toBe('900000000000000000001')
+    expect(applyFill(p, f('paper-3')).lastTradeId).toBe('900000000000000000001')
+    expect(run(fill('BUY', 1, 1)).lastTradeId).toMatch(/^\d+$/)
+    expect('lastTradeId' in applyFill(emptyPosition(), f('paper-1'))).toBe(false)
+    // carried across a restart and read back from state.json, checked
+    expect(carryTotals(emptyPosition(), p).lastTradeId).toBe('900000000000000000001')
+    const j = positionToJSON(p)
+    expect(parsePositionJSON(j)?.lastTradeId).toBe('900000000000000000001')
+    expect(parsePositionJSON({...j, lastTradeId: 12})).toBeNull()
+    expect(parsePositionJSON({...j, lastTradeId: '1e9'})).toBeNull()
+  })
+
   it("without the venue's figure (paper, replay) or after fills that lacked it, the client's own realised PnL stands", () => {
     const p = run(fill('BUY', 300000, 10), fill('SELL', 300100, 10))
     expect(p.venueRealised).toBeUndefined()

@@ -64,6 +64,13 @@ export interface Position {
   notional: bigint
   lastFillTs: number
   /**
+   * The highest venue trade id counted (decimal string), live only: set by fills whose
+   * trade id is a venue one (digits; paper ids are not). A restart reads the venue's trades
+   * after it (`GET /fapi/v1/userTrades?fromId=`) so that a fill the last state write missed
+   * is counted once and one counted is never counted again (docs/live.md).
+   */
+  lastTradeId?: string
+  /**
    * Σ of the venue's realised profit of every fill (quote decimal), live only; absent when
    * some fill did not carry it (then the client's own `realised` is the figure).
    */
@@ -124,7 +131,17 @@ export function applyFill(pos: Position, fill: Fill): Position {
     notional: pos.notional + p * BigInt(fill.qty),
     lastFillTs: Math.max(pos.lastFillTs, fill.ts),
     ...venueRealisedAfter(pos, fill),
+    ...lastTradeIdAfter(pos, fill.tradeId),
   }
+}
+
+const TRADE_ID = /^\d{1,30}$/
+
+/** The highest venue (all-digit) trade id counted, after one more. */
+function lastTradeIdAfter(pos: Position, tradeId: string): {lastTradeId?: string} {
+  if (!TRADE_ID.test(tradeId)) return pos.lastTradeId === undefined ? {} : {lastTradeId: pos.lastTradeId}
+  if (pos.lastTradeId !== undefined && BigInt(pos.lastTradeId) >= BigInt(tradeId)) return {lastTradeId: pos.lastTradeId}
+  return {lastTradeId: BigInt(tradeId).toString()}
 }
 
 /** The venue's running realised PnL after `fill`: only while every fill of the ledger carried it. */
@@ -153,6 +170,7 @@ export function carryTotals(start: Position, prev: Position): Position {
     notional: prev.notional,
     lastFillTs: prev.lastFillTs,
     ...(prev.venueRealised === undefined ? {} : {venueRealised: prev.venueRealised}),
+    ...(prev.lastTradeId === undefined ? {} : {lastTradeId: prev.lastTradeId}),
   }
 }
 
@@ -267,6 +285,7 @@ export function parsePositionJSON(x: unknown): Position | null {
   if (!decs.every((k) => typeof j[k] === 'string' && DEC.test(j[k] as string))) return null
   if (!nums.every((k) => Number.isSafeInteger(j[k]))) return null
   if (j.venueRealised !== undefined && !(typeof j.venueRealised === 'string' && DEC.test(j.venueRealised))) return null
+  if (j.lastTradeId !== undefined && !(typeof j.lastTradeId === 'string' && TRADE_ID.test(j.lastTradeId))) return null
   return positionFromJSON(j as unknown as PositionJSON)
 }
 

@@ -24,11 +24,12 @@ import type {RunMetrics} from '../telemetry/metrics.js'
 import {driftVerdict, type PendingDrift} from '../venue/binance/audit.js'
 import {DeadMansSwitch} from '../venue/binance/deadman.js'
 import {idempotentRetry} from '../venue/binance/errors.js'
+import {type KillFillsResult, recoverKillFills} from '../venue/binance/kill-fills.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
 import {RateGovernor} from '../venue/binance/rate-governor.js'
 import type {BinancePosition} from '../venue/binance/rest-types.js'
-import {redact} from '../venue/binance/signer.js'
+import {type Credentials, redact} from '../venue/binance/signer.js'
 import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, type StartupState} from '../venue/binance/startup.js'
 import {UserStream} from '../venue/binance/user-stream.js'
 import {BinanceVenue} from '../venue/binance/venue.js'
@@ -87,11 +88,31 @@ async function readPosition(gw: BinanceGateway, symbol: string): Promise<Binance
   return all.find((p) => p.symbol === symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
 }
 
-/** The ledger a live run starts from: the venue's position, with the previous live run's running totals (state.json) carried on. */
-function startLedger(inst: Instrument, position: BinancePosition | undefined, keeper: StateKeeper): Position {
+/** The ledger a live run starts from: the venue's position, with the previous live run's running totals (state.json, plus the fills it never recorded) carried on. */
+function startLedger(inst: Instrument, position: BinancePosition | undefined, prev: Position | null): Position {
   const start = positionFromVenue(inst, position?.positionAmt, position?.entryPrice)
-  const prev = keeper.carriedLedger(inst.spec)
   return prev ? carryTotals(start, prev) : start
+}
+
+/**
+ * The previous live run's ledger with the fills it never recorded (those between its last
+ * state write and its end: a kill) read back from userTrades and folded in (kill-fills.ts);
+ * null without a carried ledger. Runs after the earlier run's orders were cancelled.
+ */
+async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst: Instrument, keeper: StateKeeper, governor: RateGovernor, say: (m: string) => void): Promise<{ledger: Position | null; recovery?: KillFillsResult; runId?: string}> {
+  const prev = keeper.carriedLedger(inst.spec)
+  const run = keeper.carriedRun
+  if (!prev || !run) return {ledger: prev}
+  let r: KillFillsResult
+  try {
+    r = await recoverKillFills({gateway: gw, symbol: inst.symbol, inst, runId: run.runId, ledger: prev, runStartedMs: run.startedMs, governor, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+  } catch (err) {
+    throw new MmError('E_FILLS_READBACK', redact(`cannot read back the fills of the earlier run ${run.runId} (GET /fapi/v1/userTrades): ${(err as Error).message}`, creds), {suggestion: 'no order was placed and the state file is unchanged: start again (its totals would otherwise miss those fills)'})
+  }
+  keeper.noteRecoveredFills(r.recovered)
+  const others = r.others > 0 ? `; ${r.others} trade(s) of other orders left out` : ''
+  say(`fills recovered: ${r.recovered} fill(s) of the earlier run ${run.runId} read back from userTrades (fees ${r.fees}, realised ${r.realised})${others}${r.incomplete ? `; incomplete: ${r.incomplete}` : ''}`)
+  return {ledger: r.ledger, recovery: r, runId: run.runId}
 }
 
 function instrumentFrom(st: StartupState): Instrument {
@@ -107,7 +128,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   const runId = liveRunId(instance, o.wallMs)
   const live = o.config.live
   const say = (m: string) => o.onNotice?.(redact(m, creds))
-  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice, instance})
+  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice, instance, clientRunId: runId})
   const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
   const gw = new BinanceGateway({baseUrl: o.endpoints.rest, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a)})
   let stream: UserStream | undefined
@@ -137,6 +158,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     // lost (the stream was not up yet), one run in three of the crash proof.
     const position = await readPosition(gw, symbol)
     if ((position?.positionAmt ?? '0') !== (st.position?.positionAmt ?? '0')) say(`position now ${position?.positionAmt ?? '0'} @ ${position?.entryPrice ?? '0'} (an order of an earlier run filled before its cancel)`)
+    // fills of the earlier run its state never recorded (a kill): read back once, here, where none of its orders can fill any more
+    const carried = await carriedWithKillFills(gw, creds, inst, keeper, governor, say)
     if (st.deadman) {
       deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs})
       deadman.on('problem', (m) => say(m))
@@ -156,6 +179,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     let audits = 0
     let findings = 0
     let lastMode = 'normal'
+    let recoveryLogged = false
     // a position difference the last audit saw (after which it replayed userTrades), not adopted yet
     let drift: PendingDrift | undefined
     // `resync`: the audit of a user-stream reconnect, taken while the stream holds its events
@@ -230,7 +254,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     const res = await runLive(
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
-        startPosition: startLedger(inst, position, keeper),
+        startPosition: startLedger(inst, position, carried.ledger),
         riskDay: keeper.carriedDay, venueRisk, logger: o.logger,
         sync: feed.depthSync(symbol),
         onEngine: (e) => {
@@ -239,7 +263,15 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           queueMicrotask(() => stream?.flush())
         },
         onStart: (dir) => say(`live ${symbol} on ${o.endpoints.rest} as instance ${instance} (client ids mm-${runId}-…, strategy ${o.config.strategy.kind}); events → ${dir}/events.jsonl`),
-        onSynced: () => say(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, switch disarmed, summary)`),
+        onSynced: () => {
+          const r = carried.recovery
+          if (r && engine && !recoveryLogged) {
+            recoveryLogged = true
+            // one fills_recovered risk_event per start with a carried ledger (0 when nothing was missing)
+            engine.noteRiskEvent('audit', {fills: r.recovered, read: r.read, others: r.others, lookups: r.lookups, fees: r.fees, realised: r.realised, run: carried.runId ?? null, ...r.from, incomplete: r.incomplete ?? null}, 'fills_recovered')
+          }
+          say(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, switch disarmed, summary)`)
+        },
       },
       feed,
       {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress},

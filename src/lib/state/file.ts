@@ -89,6 +89,8 @@ export interface StateFile {
     runDir: string | null
     /** live: the instance name in the client ids (`mm-<instance><nonce>-…`) */
     instance?: string
+    /** live: the run id in this run's client ids (`mm-<clientRunId>-…`); a restart reads back the fills of that run's orders its state missed */
+    clientRunId?: string
     endedAt?: string
     endReason?: string
   } | null

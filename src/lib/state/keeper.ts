@@ -45,6 +45,8 @@ export interface StateKeeperOptions {
   heartbeatMs?: number
   /** live: the instance name in our client ids (state.process.instance; `mm status --live` tells ours from foreign by it) */
   instance?: string
+  /** live: the run id in this run's client ids (`mm-<clientRunId>-…`: the instance and a per-run nonce), state.process.clientRunId */
+  clientRunId?: string
 }
 
 const KEEP = new Set(['order', 'ack', 'reject', 'canceled', 'expired', 'fill', 'risk_event', 'run_start', 'run_end'])
@@ -153,6 +155,25 @@ export class StateKeeper {
   }
 
   /**
+   * Live: the run that wrote the previous live state (its client ids carry `runId`, its
+   * `process.clientRunId`) and when
+   * it started (ms), for reading back the fills it did not record before it stopped; null
+   * for none, a dry-run's or one without a run.
+   */
+  get carriedRun(): {runId: string; startedMs: number} | null {
+    const p = this.prev
+    const runId = p?.process?.clientRunId
+    if (!p || p.dryRun || typeof runId !== 'string' || runId === '') return null
+    const startedMs = Date.parse(p.process?.startedAt ?? '')
+    return {runId, startedMs: Number.isFinite(startedMs) ? startedMs : 0}
+  }
+
+  /** Live start: fills of the earlier run read back from the venue (kill-fills.ts) join the carried fill counter. */
+  noteRecoveredFills(n: number): void {
+    this.state.counters.fills += n
+  }
+
+  /**
    * Live: where the venue's own position and entry price are read (the last ACCOUNT_UPDATE
    * or positionRisk). While the venue's position equals the ledger's, `avgCost` is the
    * venue's entry price (the venue is the truth) and `avgCostOwn` the client's figure.
@@ -177,7 +198,7 @@ export class StateKeeper {
     const s = inst.spec
     this.state.instrument = {tickSize: s.tickSize, stepSize: s.stepSize, minQty: s.minQty, minNotional: s.minNotional}
     const nowIso = iso(this.startedMs)
-    this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir, ...(this.o.instance ? {instance: this.o.instance} : {})}
+    this.state.process = {pid: process.pid, host: hostname(), startedAt: nowIso, heartbeat: nowIso, running: true, runId: run.runId, runDir: run.runDir, ...(this.o.instance ? {instance: this.o.instance} : {}), ...(this.o.clientRunId ? {clientRunId: this.o.clientRunId} : {})}
     const carried = this.carriedHalt
     this.carriedPending = carried
     if (carried) {

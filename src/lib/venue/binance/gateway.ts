@@ -366,6 +366,12 @@ export class BinanceGateway {
     return parseOrder(j, 'GET /fapi/v1/order')
   }
 
+  /** GET /fapi/v1/order by the venue's order id (a restart tells whose a trade was: userTrades carry no client id) */
+  async queryOrderById(symbol: string, orderId: number): Promise<BinanceOrder> {
+    const j = await this.call('GET', '/fapi/v1/order', [['symbol', symbol], ['orderId', orderId]], 'SIGNED')
+    return parseOrder(j, 'GET /fapi/v1/order')
+  }
+
   async openOrders(symbol: string): Promise<BinanceOrder[]> {
     const j = await this.call('GET', '/fapi/v1/openOrders', [['symbol', symbol]], 'SIGNED')
     return parseOrders(j, 'GET /fapi/v1/openOrders')

@@ -1050,9 +1050,19 @@ export class SimExchange {
     const s = this.symbolOf(p)
     const orderId = p.get('orderId')
     const fromId = p.get('fromId')
+    const startTime = p.get('startTime')
+    const endTime = p.get('endTime')
     const limit = Math.min(1000, Number(p.get('limit') ?? 500) || 500)
-    const out = this.trades.filter((t) => t.symbol === s.inst.symbol && (orderId === undefined || String(t.orderId) === orderId) && (fromId === undefined || t.id >= Number(fromId)))
-    return out.slice(-limit)
+    const out = this.trades.filter(
+      (t) =>
+        t.symbol === s.inst.symbol &&
+        (orderId === undefined || String(t.orderId) === orderId) &&
+        (fromId === undefined || t.id >= Number(fromId)) &&
+        (startTime === undefined || t.time >= Number(startTime)) &&
+        (endTime === undefined || t.time <= Number(endTime)),
+    )
+    // from an id or a start time: the oldest `limit` from there (pages); else the most recent `limit`
+    return fromId !== undefined || startTime !== undefined ? out.slice(0, limit) : out.slice(-limit)
   }
 
   // ---- introspection -----------------------------------------------------------
