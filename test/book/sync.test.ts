@@ -1,6 +1,6 @@
 import fc from 'fast-check'
-import {describe, expect, it} from 'vitest'
-import {DepthSync, gridInt} from '../../src/lib/book/sync.js'
+import {afterEach, describe, expect, it} from 'vitest'
+import {DepthSync, gridInt, memoizeLevels} from '../../src/lib/book/sync.js'
 import {GridError} from '../../src/lib/domain/errors.js'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {DepthEvent, Level, SnapshotEvent} from '../../src/lib/market/events.js'
@@ -197,6 +197,67 @@ describe('DepthSync (Binance USDⓈ-M diff depth)', () => {
     expect(s.counters.bufferOverflow).toBe(2)
     expect(s.onSnapshot(snap(25, SNAP_BIDS, SNAP_ASKS))).toBe('applied')
     expect(s.lastU).toBe(50)
+  })
+})
+
+describe('memoizeLevels (calibrate workers replay the same event objects once per point)', () => {
+  afterEach(() => memoizeLevels(false))
+
+  // buffering before the snapshot, the bridge, a gap (the offending event kept), an
+  // off-grid price, a malformed level (TypeError path), a snapshot with a bad level
+  const stream = (): (DepthEvent | SnapshotEvent)[] => [
+    depth(90, 95, 80, [['100.00', '9.000']]),
+    depth(96, 104, 95, [['100.00', '7.000']], [['100.03', '1.000']]),
+    snap(100, SNAP_BIDS, SNAP_ASKS),
+    depth(105, 110, 104, [], [['100.01', '0.500']]),
+    depth(112, 115, 111, [['99.98', '2.500']]),
+    snap(0, [['100.001', '1.000']], SNAP_ASKS),
+    snap(113, SNAP_BIDS, SNAP_ASKS),
+    depth(116, 120, 115, [['99.995', '1.000']]),
+    depth(121, 125, 120, [[undefined as unknown as string, '1.000']]),
+    snap(125, [['100.10', '1.000']], [['100.20', '2.000']]),
+    depth(124, 130, 123, [['100.10', '0.500']], [['100.20', '1.500'], ['100.30', '0.250']]),
+  ]
+  const play = (events: (DepthEvent | SnapshotEvent)[], instrument = inst) => {
+    const s = new DepthSync(instrument)
+    const results = events.map((ev) => s.feed(ev))
+    return {results, counters: {...s.counters}, book: s.orderBook.dump(), lastGridError: s.lastGridError, state: s.state, lastU: s.lastU}
+  }
+
+  it('a second replay of the same events gives exactly what plain conversion gives', () => {
+    const events = stream()
+    const plain = play(events)
+    expect(plain.counters).toMatchObject({gridErrors: 3, gaps: 1, snapshots: 3})
+    expect(plain.book).toEqual({bids: [[10010, 500]], asks: [[10020, 1500], [10030, 250]]})
+    memoizeLevels(true)
+    expect(play(events)).toEqual(plain) // converts and keeps
+    expect(play(events)).toEqual(plain) // from the memo
+    expect(play(stream())).toEqual(plain) // other objects, same content
+  })
+
+  it('is keyed by event object and grid: a coarser tick converts afresh', () => {
+    const coarse = new Instrument({symbol: 'ETHUSDT', tickSize: '0.1', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
+    const events = stream()
+    const plain = play(events)
+    const plainCoarse = play(events, coarse)
+    expect(plainCoarse.counters.gridErrors).toBe(8)
+    memoizeLevels(true)
+    play(events)
+    expect(play(events, coarse)).toEqual(plainCoarse)
+    expect(play(events)).toEqual(plain)
+    // the memo is used: a level changed in place after the first pass is not read again
+    const ev = events[10] as DepthEvent
+    ev.asks[1] = ['100.30', '9.000']
+    expect(play(events).book.asks).toEqual([[10020, 1500], [10030, 250]])
+  })
+
+  it('is bounded: past maxLevels kept, events convert as without it', () => {
+    memoizeLevels(true, 2)
+    const events = stream()
+    play(events) // keeps only the first event's level
+    const ev = events[10] as DepthEvent
+    ev.asks[1] = ['100.30', '9.000']
+    expect(play(events).book.asks).toEqual([[10020, 1500], [10030, 9000]])
   })
 })
 

@@ -48,6 +48,22 @@ export class LevelBatch {
     this.askQty[this.na++] = qty
   }
 
+  /** A batch over the given arrays (already filled: the first nb / na entries) — `src`'s values copied in. */
+  static over(bidPx: Float64Array, bidQty: Float64Array, askPx: Float64Array, askQty: Float64Array, src: LevelBatch): LevelBatch {
+    const b = new LevelBatch(0)
+    bidPx.set(src.bidPx.subarray(0, src.nb))
+    bidQty.set(src.bidQty.subarray(0, src.nb))
+    askPx.set(src.askPx.subarray(0, src.na))
+    askQty.set(src.askQty.subarray(0, src.na))
+    b.bidPx = bidPx
+    b.bidQty = bidQty
+    b.askPx = askPx
+    b.askQty = askQty
+    b.nb = src.nb
+    b.na = src.na
+    return b
+  }
+
   /** An independent copy sized to its content (used to buffer events before a snapshot). */
   copy(): LevelBatch {
     const b = new LevelBatch(Math.max(this.nb, this.na))

@@ -136,15 +136,17 @@ export class DepthSync {
    */
   onDepth(ev: DepthEvent, recvUs: number = ev.ts): DepthResult {
     const hasIds = ev.u !== undefined
-    if (!this.convert(ev.bids, ev.asks)) return this.badMessage(`off-grid level in depth event u=${ev.u ?? '-'}`)
+    const batch = this.levelsOf(ev)
+    if (batch === null) return this.badMessage(`off-grid level in depth event u=${ev.u ?? '-'}`)
     return hasIds
-      ? this.onDepthLevels(ev.U ?? NO_ID, ev.u as number, ev.pu ?? NO_ID, ev.ts, this.scratch, recvUs)
-      : this.onDepthLevels(NO_ID, NO_ID, NO_ID, ev.ts, this.scratch, recvUs)
+      ? this.onDepthLevels(ev.U ?? NO_ID, ev.u as number, ev.pu ?? NO_ID, ev.ts, batch, recvUs)
+      : this.onDepthLevels(NO_ID, NO_ID, NO_ID, ev.ts, batch, recvUs)
   }
 
   /** A REST snapshot (with `lastUpdateId`) or a Tardis snapshot (without). */
   onSnapshot(ev: SnapshotEvent, recvUs: number = ev.ts): DepthResult {
-    if (!this.convert(ev.bids, ev.asks)) {
+    const batch = this.levelsOf(ev)
+    if (batch === null) {
       // a bad snapshot: ask for another one, keep what is buffered
       const keep = this.state === 'awaiting-snapshot' ? this.buffer : []
       this.ob.clear()
@@ -152,7 +154,7 @@ export class DepthSync {
       this.buffer = keep
       return 'gap'
     }
-    return this.onSnapshotLevels(ev.lastUpdateId ?? NO_ID, ev.ts, this.scratch, recvUs)
+    return this.onSnapshotLevels(ev.lastUpdateId ?? NO_ID, ev.ts, batch, recvUs)
   }
 
   /**
@@ -325,6 +327,28 @@ export class DepthSync {
     this.buffer.push(p)
   }
 
+  /**
+   * The event's levels in ticks/steps: the scratch batch, or with `memoizeLevels` on the
+   * batch converted when this event object was first seen on this grid (read-only: the
+   * sync and the book never write a batch they are given). null on a malformed/off-grid
+   * level, counted and noted exactly as a fresh conversion would.
+   */
+  private levelsOf(ev: DepthEvent | SnapshotEvent): LevelBatch | null {
+    const memo = levelMemo
+    if (memo === null) return this.convert(ev.bids, ev.asks) ? this.scratch : null
+    const inst = this.instrument
+    const hit = memo.map.get(ev)
+    if (hit !== undefined && hit.pd === inst.priceDecimals && hit.pu === inst.tickUnits && hit.qd === inst.qtyDecimals && hit.qu === inst.stepUnits) {
+      if (hit.batch !== null) return hit.batch
+      this.counters.gridErrors++
+      this.lastGridError = hit.error
+      return null
+    }
+    const ok = this.convert(ev.bids, ev.asks)
+    memo.keep(ev, inst, ok ? this.scratch : null, this.lastGridError)
+    return ok ? this.scratch : null
+  }
+
   /** strings → ticks/steps into the scratch batch; false on a malformed/off-grid level */
   private convert(bids: Level[], asks: Level[]): boolean {
     const b = this.scratch
@@ -353,6 +377,70 @@ export class DepthSync {
       throw e
     }
   }
+}
+
+interface MemoEntry {
+  pd: number
+  pu: number
+  qd: number
+  qu: number
+  /** the converted levels, or null when the event has a bad level (`error` says which) */
+  batch: LevelBatch | null
+  error: string
+}
+
+/** Converted levels by event object (weakly held: they go with the events). */
+class LevelMemo {
+  readonly map = new WeakMap<object, MemoEntry>()
+  private levels = 0
+  private chunk = new Float64Array(0)
+  private at = 0
+
+  constructor(private readonly maxLevels: number) {}
+
+  keep(ev: object, inst: Instrument, batch: LevelBatch | null, error: string): void {
+    const n = batch === null ? 0 : batch.nb + batch.na
+    if (this.levels + n > this.maxLevels) return
+    this.levels += n
+    this.map.set(ev, {pd: inst.priceDecimals, pu: inst.tickUnits, qd: inst.qtyDecimals, qu: inst.stepUnits, batch: batch === null ? null : this.pack(batch), error: batch === null ? error : ''})
+  }
+
+  /** a copy of `b` as views on a shared chunk (one allocation per 64 Ki numbers, not four per event) */
+  private pack(b: LevelBatch): LevelBatch {
+    const nb = b.nb
+    const na = b.na
+    const need = 2 * (nb + na)
+    if (this.at + need > this.chunk.length) {
+      this.chunk = new Float64Array(Math.max(MEMO_CHUNK, need))
+      this.at = 0
+    }
+    const c = this.chunk
+    const at = this.at
+    this.at += need
+    return LevelBatch.over(
+      c.subarray(at, at + nb),
+      c.subarray(at + nb, at + 2 * nb),
+      c.subarray(at + 2 * nb, at + 2 * nb + na),
+      c.subarray(at + 2 * nb + na, at + need),
+      b,
+    )
+  }
+}
+
+const MEMO_CHUNK = 65_536
+let levelMemo: LevelMemo | null = null
+
+/**
+ * Keep each depth/snapshot event's converted levels with the event object, so a replay
+ * that feeds the same event objects again (`mm calibrate`'s workers replay their cached
+ * windows once per point: record/replay-source.ts) converts each level once instead of
+ * once per point. Identical results: the batch is what the conversion gave, a bad level
+ * is counted and noted the same way, and a different grid (tick/step) converts afresh.
+ * Bounded: past `maxLevels` levels kept, events convert as without it. Off by default
+ * (a live feed never sees an event twice); process-wide per thread, like the replay cache.
+ */
+export function memoizeLevels(on: boolean, maxLevels = 4_000_000): void {
+  levelMemo = on ? new LevelMemo(maxLevels) : null
 }
 
 /**

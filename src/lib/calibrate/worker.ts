@@ -3,6 +3,7 @@
  * on the paper venue), posts the result back. One job at a time per thread.
  */
 import {parentPort} from 'node:worker_threads'
+import {memoizeLevels} from '../book/sync.js'
 import {MmError} from '../domain/errors.js'
 import {cacheReplayInputs} from '../record/replay-source.js'
 import {type PointJob, runPoint} from './point.js'
@@ -10,6 +11,9 @@ import {type PointJob, runPoint} from './point.js'
 // every point of a window replays the same recordings: each worker decodes them once and
 // keeps the events for the next points (record/replay-source.ts; bounded)
 cacheReplayInputs(true)
+// …and the same event objects: each depth level is converted to ticks/steps once per
+// worker, not once per point (book/sync.ts; identical results, bounded)
+memoizeLevels(true)
 
 export interface WorkerRequest {
   seq: number
