@@ -3,14 +3,14 @@
  * against one worker, the same grid in the same run (interleaved, so other load hits
  * both alike), through the built CLI (`npm run prepare` first).
  *
- * The workload: an 8 × 6 grid (48 points) on two windows of the real ETHUSDT streams
- * (the 2024-07-18/19 pair, 8 minutes, and 2024-08-08, 5.75 minutes): 96 jobs, each a full
+ * The workload: a 10 × 8 grid (80 points) on two windows of the real ETHUSDT streams
+ * (the 2024-07-18/19 pair, 8 minutes, and 2024-08-08, 5.75 minutes): 160 jobs, each a full
  * paper replay. A run has a fixed cost per worker (thread start-up and module loading,
  * the first decode of a window, V8 compiling the replay code: about 2.5 s of CPU) against
- * about 0.25 s per job, so a grid of a few points measures start-up, not scaling: a real
- * calibration is hundreds of points, and 96 jobs (about 24 s of CPU per run) put the
- * start-up near the share it has there while the section stays within about 2 minutes on
- * idle cores.
+ * about 0.17 s per job (each worker converts a window's levels to ticks once: book/sync.ts
+ * memoizeLevels), so a grid of a few points measures start-up, not scaling: a real
+ * calibration is hundreds of points, and 160 jobs put the start-up near the share it has
+ * there while the section stays within about 2 minutes on idle cores.
  *
  * Target: ≥ 1.8× on two otherwise idle cores. On a shared machine (Linux autogroup
  * scheduling shares CPU per session, not per thread) more threads cannot win more CPU, so
@@ -105,8 +105,8 @@ export async function run(): Promise<Record<string, number | string>> {
   const data = (f: string) => sharedData(`hftbacktest/examples/usdm/${f}`)
   const tmp = mkdtempSync(join(tmpdir(), 'mm-bench-cal-'))
   const spec = join(tmp, 'spec.json')
-  const spreads = [0.0001, 0.00012, 0.00015, 0.0002, 0.00025, 0.0003, 0.0004, 0.0005]
-  const ks = [0.25, 0.5, 1, 2, 3, 4]
+  const spreads = [0.0001, 0.00012, 0.00015, 0.0002, 0.00025, 0.0003, 0.00035, 0.0004, 0.00045, 0.0005]
+  const ks = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4]
   const windows = [
     {name: 'jul', replay: [data('ethusdt_20240718.gz'), data('ethusdt_20240719.gz')]},
     {name: 'aug', replay: [data('ethusdt_20240808.gz')]},
