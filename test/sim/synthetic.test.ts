@@ -396,13 +396,12 @@ describe('synthetic market: book integrity and microstructure over 10 simulated 
     expect(markout / n).toBeGreaterThan(0) // ticks per trade won by takers
   })
 
-  it('generates 10 simulated minutes quickly', () => {
-    const t0 = performance.now()
+  // how fast it generates is a question for a bench, not a test (no timed tests): here the
+  // count of a seeded 10-minute stream, exact
+  it('generates 10 simulated minutes: 11,902 events from seed 99', () => {
     let n = 0
     for (const _ of syntheticMarket({seed: 99, startUs: START_US, durationMs: 600_000})) n++
-    const ms = performance.now() - t0
-    expect(n).toBeGreaterThan(9000)
-    expect(ms).toBeLessThan(3000) // ~150 ms on one core; generous for a shared CI box
+    expect(n).toBe(11_902)
   })
 })
 
