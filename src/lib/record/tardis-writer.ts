@@ -234,7 +234,8 @@ export class TardisWriter {
   private period?: Period
   private closing: Promise<void>[] = []
   private readonly book = new StringBook()
-  private closedFiles: string[] = []
+  /** files of retired periods, in period order; a period's paths are filled in once its files are closed */
+  private closedFiles: string[][] = []
   private closedBytes = 0
   private totals = {rows: 0, messages: 0, periods: 0, dropped: 0, unsyncedMs: 0, badFrames: 0}
   /** the book file holds a whole book from its last snapshot on */
@@ -303,7 +304,7 @@ export class TardisWriter {
       rows: this.totals.rows,
       messages: this.totals.messages,
       bytes: this.closedBytes + open.reduce((s, f) => s + f!.bytes, 0),
-      files: [...this.closedFiles],
+      files: this.closedFiles.flat(),
       periods: this.totals.periods,
       dropped: this.totals.dropped,
       unsyncedMs: this.totals.unsyncedMs + (this.synced || this.closed ? 0 : Math.max(0, this.now() - this.markMs)),
@@ -494,11 +495,14 @@ export class TardisWriter {
   private retire(p: Period): void {
     const files = Object.values(p.files).map((f) => f!)
     const pending = (this.pendingMeta ?? Promise.resolve()).then(() => p.close())
+    // periods close concurrently: the slot taken now keeps the list in period order, whichever closes first
+    const slot: string[] = []
+    this.closedFiles.push(slot)
     this.closing.push(
       pending.then(
         () => {
           for (const f of files) {
-            this.closedFiles.push(f.finalPath)
+            slot.push(f.finalPath)
             this.closedBytes += f.bytes
           }
         },
