@@ -56,6 +56,18 @@ describe('sim exchange order semantics', () => {
     expect(ex.positionRisk(3)[0]).toMatchObject({positionAmt: '0.01', entryPrice: '3000.1'})
   })
 
+  it('a MARKET order is checked for notional at the mark, not at the far price it takes the book with: a SELL fills, a too-small one is -4164', async () => {
+    const {ex, step, p} = setup()
+    // 0.005 × ~3000 = 15 ≥ 5: fills at the bid (before, the paper check saw 0.005 × 0.01 and refused it)
+    const sell = await settle(ex.newOrder(p({side: 'SELL', type: 'MARKET', quantity: '0.005', newOrderRespType: 'RESULT'})), step)
+    expect(sell).toMatchObject({status: 'FILLED', executedQty: '0.005', avgPrice: '3000', cumQuote: '15'})
+    const buy = await settle(ex.newOrder(p({side: 'BUY', type: 'MARKET', quantity: '0.005', newOrderRespType: 'RESULT'})), step)
+    expect(buy).toMatchObject({status: 'FILLED', executedQty: '0.005', avgPrice: '3000.1'})
+    // 0.001 × ~3000 = 3 < 5 at the mark
+    const small = await settle(ex.newOrder(p({side: 'SELL', type: 'MARKET', quantity: '0.001'})), step).then(() => 0, (e: ApiError) => e.code)
+    expect(small).toBe(-4164)
+  })
+
   it('positionRisk gives a cross-margin liquidation estimate: (E·q − W) / (q·0.995) long, (E·|q| + W) / (|q|·1.005) short, 0 when none', async () => {
     const {ex, step, p} = setup('10')
     expect(ex.positionRisk(2)[0]).toMatchObject({positionAmt: '0', liquidationPrice: '0'})

@@ -18,6 +18,11 @@ export interface OrderIntent {
   tif: TimeInForce
   reduceOnly: boolean
   layer: Layer
+  /**
+   * `mm sim` only: a MARKET order sent as an IOC at the far end of the price range. Binance checks
+   * a MARKET order's notional at the mark, which the sim has done, not at that far price.
+   */
+  market?: true
 }
 
 export type OrderStatus = 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL'

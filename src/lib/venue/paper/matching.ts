@@ -129,7 +129,7 @@ export class MatchingEngine {
     if (qty > this.inst.maxQtySteps) return reject(VenueCode.QTY_GREATER_THAN_MAX_QTY)
     if (!Number.isSafeInteger(price) || price <= 0) return reject(VenueCode.PRICE_LESS_THAN_MIN_PRICE)
     if (this.open.has(clientOrderId)) return reject(VenueCode.DUPLICATED_CLIENT_ORDER_ID)
-    if (!reduceOnly && price * qty < this.inst.minNotionalTickSteps) return reject(VenueCode.MIN_NOTIONAL)
+    if (!reduceOnly && intent.market !== true && price * qty < this.inst.minNotionalTickSteps) return reject(VenueCode.MIN_NOTIONAL)
     if (reduceOnly && this.reducible(side) === 0) return reject(VenueCode.REDUCE_ONLY_REJECT)
 
     const buy = side === 'BUY'

@@ -455,7 +455,7 @@ export class SimExchange {
     // ACK answers with the order as the engine accepted it (the view is taken at ack time)
     let ackView: Record<string, unknown> | undefined
     this.ackViews.set(o.paperId, (v) => (ackView = v))
-    const intent: OrderIntent = {slot: 'sim', side, price, qty, tif: paperTif, reduceOnly, layer: 'dynamic'}
+    const intent: OrderIntent = type === 'MARKET' ? {slot: 'sim', side, price, qty, tif: paperTif, reduceOnly, layer: 'dynamic', market: true} : {slot: 'sim', side, price, qty, tif: paperTif, reduceOnly, layer: 'dynamic'}
     s.venue.submit({type: 'place', clientOrderId: o.paperId, order: intent})
     this.kick()
     const order = await accepted
