@@ -121,9 +121,8 @@ export class BinanceGateway {
   private readonly onTimeSync?: GatewayOptions['onTimeSync']
   private readonly userAgent: string
   private syncing?: Promise<void>
-  /** the abort signal shared by requests started before `sharedUntil` (performance.now ms) */
-  private shared?: AbortSignal
-  private sharedUntil = 0
+  /** request deadlines (see `deadline()`) */
+  private readonly deadlines = new Deadlines()
 
   constructor(opts: GatewayOptions) {
     const url = new URL(opts.baseUrl)
@@ -187,24 +186,13 @@ export class BinanceGateway {
   }
 
   /**
-   * The abort signal of a request: aborts no sooner than `timeoutMs` from now. Requests
-   * started within the same short slice (≤ 50 ms, ≤ a tenth of the timeout) share one
-   * timer, so a request's deadline is `timeoutMs` plus at most the slice — a new
-   * AbortSignal.timeout per request (a timer and its bookkeeping) cost more than the HMAC
-   * on the tick-to-order path (bench/tick-to-order.bench.ts). undici removes each
-   * request's listener when its answer is read.
+   * The abort signal of a request: aborts no sooner than `timeoutMs` from now (and at most
+   * a short slice later). Requests at the gateway's own timeout go through `Deadlines`: no
+   * timer and no signal is created on the way to the socket. Another timeout (none of the
+   * gateway's calls today) gets its own `AbortSignal.timeout`.
    */
   private deadline(timeoutMs: number): AbortSignal {
-    if (timeoutMs !== this.timeoutMs) return AbortSignal.timeout(timeoutMs)
-    const t = performance.now()
-    if (this.shared === undefined || t >= this.sharedUntil) {
-      const slice = Math.min(50, Math.ceil(timeoutMs / 10))
-      this.shared = AbortSignal.timeout(timeoutMs + slice)
-      // many requests may listen to one signal: no leak warning for that
-      setMaxListeners(0, this.shared)
-      this.sharedUntil = t + slice
-    }
-    return this.shared
+    return timeoutMs === this.timeoutMs ? this.deadlines.signal(timeoutMs) : AbortSignal.timeout(timeoutMs)
   }
 
   // ---- one call -------------------------------------------------------------
@@ -454,8 +442,93 @@ export class BinanceGateway {
   }
 
   async close(): Promise<void> {
+    this.deadlines.close()
     await this.pool.close()
   }
+}
+
+/**
+ * Request deadlines with one timer. Requests started within the same short slice (≤ 50 ms,
+ * ≤ a tenth of the timeout) share one abort signal that fires `timeoutMs` + slice after
+ * the slice began, so a request's deadline is `timeoutMs` plus at most the slice. The
+ * slices' signals wait in a queue (their deadlines are in start order) behind a single
+ * timer armed for the oldest; the controller of the next slice is made ready after the
+ * current turn, so a request on its way to the socket only takes it and notes its
+ * deadline. (An `AbortSignal.timeout` per request, or per slice, made a timer, a weak
+ * reference and a listener table on the tick-to-order path: bench/tick-to-order.bench.ts.)
+ * undici removes each request's listener when its answer is read; the timer is unref'd,
+ * as `AbortSignal.timeout`'s is.
+ */
+export class Deadlines {
+  private current?: AbortController
+  /** performance.now() ms until which `current` takes new requests */
+  private currentUntil = 0
+  private spare?: AbortController
+  private spareQueued = false
+  /** signals of the slices still to fire, oldest first */
+  private readonly queue: Array<{ctrl: AbortController; at: number}> = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private closed = false
+
+  /** `now`: a monotonic clock, ms (tests give a fake one) */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  signal(timeoutMs: number): AbortSignal {
+    const t = this.now()
+    if (this.current !== undefined && t < this.currentUntil) return this.current.signal
+    const slice = Math.min(50, Math.ceil(timeoutMs / 10))
+    const ctrl = this.spare ?? makeController()
+    this.spare = undefined
+    this.current = ctrl
+    this.currentUntil = t + slice
+    this.queue.push({ctrl, at: t + timeoutMs + slice})
+    if (this.timer === undefined) this.arm()
+    if (!this.spareQueued && !this.closed) {
+      this.spareQueued = true
+      queueMicrotask(this.makeSpare)
+    }
+    return ctrl.signal
+  }
+
+  /** stop the timer (the gateway closes); signals not fired yet never fire */
+  close(): void {
+    this.closed = true
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.queue.length = 0
+    this.current = undefined
+  }
+
+  private readonly makeSpare = (): void => {
+    this.spareQueued = false
+    if (!this.closed) this.spare ??= makeController()
+  }
+
+  private arm(): void {
+    const head = this.queue[0]
+    if (head === undefined || this.closed) return
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(head.at - this.now())))
+    this.timer.unref()
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined
+    const t = this.now()
+    // a timer may fire a little early: only what is due is aborted, the rest re-armed
+    while (this.queue.length > 0 && this.queue[0].at <= t) {
+      const {ctrl} = this.queue.shift()!
+      if (ctrl === this.current) this.current = undefined
+      ctrl.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+    }
+    this.arm()
+  }
+}
+
+function makeController(): AbortController {
+  const c = new AbortController()
+  // many requests may listen to one signal: no leak warning for that
+  setMaxListeners(0, c.signal)
+  return c
 }
 
 /** The order's parameters in the order they are sent. GTX/GTC/IOC go out exactly as chosen. */
