@@ -56,7 +56,7 @@ describe('HMAC-SHA256 signer (published vectors)', () => {
     expect(c.sign(payload)).toBe('e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3')
   })
 
-  it('equals createHmac for keys shorter than, equal to and longer than the 64-byte block, and messages that outgrow its buffer', () => {
+  it('equals createHmac for every message length across the padding boundaries, keys shorter than, equal to and longer than the 64-byte block, and non-ASCII text', () => {
     // a fixed-seed generator: the same keys and messages every run
     let x = 0x2545f491
     const rnd = (n: number): number => {
@@ -65,20 +65,30 @@ describe('HMAC-SHA256 signer (published vectors)', () => {
       x ^= x << 5
       return (x >>> 0) % n
     }
-    const text = (len: number): string => {
+    const ascii = (len: number): string => {
       let s = ''
-      for (let i = 0; i < len; i++) s += i % 97 === 5 ? 'é' : String.fromCharCode(33 + rnd(94))
+      for (let i = 0; i < len; i++) s += String.fromCharCode(32 + rnd(95))
       return s
     }
-    const cases: Array<[number, number]> = [[0, 0], [1, 1], [63, 100], [64, 300], [65, 300], [200, 1023], [64, 1024], [64, 1025], [32, 5000], [64, 40], [100, 9000], [64, 10]]
-    for (const [kl, ml] of cases) {
-      const secret = text(kl)
-      const c = new Credentials('k', secret)
-      // the same object signs messages of changing length one after another
-      for (const len of [ml, Math.floor(ml / 2), ml, 3]) {
-        const m = text(len)
-        expect(c.sign(m)).toBe(createHmac('sha256', secret).update(m).digest('hex'))
+    const ref = (key: string, m: string) => createHmac('sha256', key).update(m).digest('hex')
+    // one key: every length from 0 to 300 bytes (block and padding edges: 55, 56, 63, 64, 119, 120, …), signed one after another on one object
+    const c = new Credentials('k', FUT_SECRET)
+    for (let len = 0; len <= 300; len++) {
+      const m = ascii(len)
+      expect(c.sign(m)).toBe(ref(FUT_SECRET, m))
+    }
+    // keys of many lengths (a key over 64 bytes is hashed first), messages that outgrow the buffer and shrink again
+    for (const kl of [0, 1, 31, 32, 55, 56, 63, 64, 65, 100, 119, 120, 127, 128, 129, 200]) {
+      const key = ascii(kl)
+      const k = new Credentials('k', key)
+      for (const len of [5, 1023, 1024, 1025, 4000, 70, 9000, 0]) {
+        const m = ascii(len)
+        expect(k.sign(m)).toBe(ref(key, m))
       }
+    }
+    // UTF-8: two-, three- and four-byte characters in the key and the message
+    for (const [key, m] of [['clé-ключ-🔑', 'symbol=１２３４５６&é=ü'], [FUT_SECRET, `${ascii(40)}€${ascii(70)}😀${ascii(3)}`], ['€'.repeat(30), '😀'.repeat(700)]]) {
+      expect(new Credentials('k', key).sign(m)).toBe(ref(key, m))
     }
   })
 

@@ -4,20 +4,18 @@
  * concatenated (no separator) with the request body, exactly the bytes sent; the signature
  * goes last.
  *
- * The secret lives only inside a `crypto.KeyObject` and the HMAC's two padded key blocks,
+ * The secret lives only inside a `crypto.KeyObject` and the HMAC's two key states,
  * held in private fields: no enumerable property, `JSON.stringify` gives `{}`,
  * `util.inspect` shows neither the secret nor the key bytes, and no method returns it.
  * Signatures are returned to the gateway only to be put on the wire; see `redact()` for
  * every string that may leave the process.
  *
- * Signing is HMAC-SHA256 as RFC 2104 defines it, `H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m))`, with
- * the padded key blocks prepared once and two one-shot `crypto.hash` calls per request
- * over buffers re-used from call to call: no Hmac object (a stream) per request. It is
- * byte-identical to `createHmac('sha256', secret)` (test/venue/signer.test.ts: Binance's
- * published vectors, and random keys and messages against createHmac).
+ * Signing is HMAC-SHA256 with the padded key blocks compressed once (hmac-sha256.ts:
+ * why it is not `node:crypto`, and how it is checked against `createHmac`).
  */
-import {createHash, createSecretKey, hash, type KeyObject} from 'node:crypto'
+import {createSecretKey, type KeyObject} from 'node:crypto'
 import {inspect} from 'node:util'
+import {HmacSha256} from './hmac-sha256.js'
 
 export type ParamValue = string | number | boolean
 /** Ordered request parameters: the order given is the order sent and signed. */
@@ -46,49 +44,22 @@ function encodeValue(v: ParamValue): string {
   return SAFE.test(s) ? s : encodeURIComponent(s)
 }
 
-/** SHA-256's block size, bytes: the HMAC key is padded (or first hashed) to it */
-const BLOCK = 64
-/** SHA-256's digest size, bytes */
-const DIGEST = 32
-
 export class Credentials {
   readonly apiKey: string
   readonly #key: KeyObject
-  /** (K ⊕ ipad) followed by room for the message: the inner hash's input */
-  #inner: Buffer
-  /** (K ⊕ opad) followed by the inner digest: the outer hash's input */
-  readonly #outer: Buffer
+  readonly #hmac: HmacSha256
 
   constructor(apiKey: string, apiSecret: string) {
     this.apiKey = apiKey
     const secret = Buffer.from(apiSecret, 'utf8')
     this.#key = createSecretKey(secret)
-    // RFC 2104: a key longer than the block is hashed first; then zero-padded to the block
-    const k = Buffer.alloc(BLOCK)
-    ;(secret.length > BLOCK ? createHash('sha256').update(secret).digest() : secret).copy(k)
-    this.#inner = Buffer.alloc(BLOCK + 1024)
-    this.#outer = Buffer.alloc(BLOCK + DIGEST)
-    for (let i = 0; i < BLOCK; i++) {
-      this.#inner[i] = k[i] ^ 0x36
-      this.#outer[i] = k[i] ^ 0x5c
-    }
-    k.fill(0)
+    this.#hmac = new HmacSha256(secret)
     secret.fill(0)
   }
 
   /** hex HMAC-SHA256 of `payload` (the exact query + body to be sent, without the signature) */
   sign(payload: string): string {
-    const n = Buffer.byteLength(payload, 'utf8')
-    if (BLOCK + n > this.#inner.length) {
-      const grown = Buffer.alloc(BLOCK + 2 * n)
-      this.#inner.copy(grown, 0, 0, BLOCK)
-      this.#inner.fill(0)
-      this.#inner = grown
-    }
-    this.#inner.write(payload, BLOCK, n, 'utf8')
-    const innerDigest = hash('sha256', this.#inner.subarray(0, BLOCK + n), 'buffer')
-    innerDigest.copy(this.#outer, BLOCK)
-    return hash('sha256', this.#outer, 'hex')
+    return this.#hmac.hex(payload)
   }
 
   /** The API key shown to a human: first 4 and last 4 characters. */
