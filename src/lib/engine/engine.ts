@@ -19,7 +19,7 @@ import {GridError} from '../domain/errors.js'
 import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {OrderAction, WorkingOrder} from '../domain/orders.js'
 import type {MarketEvent} from '../market/events.js'
-import {adoptPosition, initLifecycle, type LifecycleConfig, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
+import {adoptPosition, initLifecycle, type LifecycleConfig, type LifecycleInput, type LifecycleResult, type LifecycleState, reduceLifecycle, workingOrders} from '../orders/lifecycle.js'
 import {Dec, pnlSummary, type Position, positionToJSON, realisedQuote, unitsToQuote, unrealisedUnits} from '../orders/position.js'
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
@@ -440,41 +440,47 @@ export class Engine {
   }
 
   /**
-   * Send a place or cancel decided by the core; the lifecycle records it as sent first.
-   * The request leaves before its `order` event is logged (tick-to-order: the event log's
-   * formatting and write are not on the way to the socket); a venue answers on a later
-   * turn, so the log keeps the same order of events.
+   * Send a place or cancel decided by the core, record it in the lifecycle, log its
+   * `order` event.
    */
   private submit(a: OrderAction): void {
-    this.emit(this.send(a))
+    const now = this.o.clock.now()
+    this.o.venue.submit(a)
+    this.record(a, now)
+    this.emit(this.orderEvent(a, now))
   }
 
   /**
-   * A decision's requests leave first, then its events are logged in the order they always
-   * had: the decision's own (strategy_adjust, risk_event), then each `order`. Nothing is
-   * logged while sending (the lifecycle records, the venue queues or hands the request to
-   * the connection pool), so the log is the same; the first request no longer waits for
-   * the decision's events to be formatted and written (tick-to-order).
+   * A decision's requests leave first; then the lifecycle records each as sent, in the
+   * same order and at the same time `now`, and the events are logged in the order they
+   * always had: the decision's own (strategy_adjust, risk_event), then each `order`.
+   * Nothing between reads the lifecycle or logs (the venue queues the request or hands it
+   * to the connection pool, and never reports in the same turn: its answers are drained
+   * by a later step), so the state and the log are the same as recording each before its
+   * request; the requests no longer wait for the lifecycle, the events' formatting and
+   * the log's write (tick-to-order).
    */
   private sendAll(events: CoreEvent[], actions: OrderAction[]): void {
     if (actions.length === 0) return this.logCore(events)
-    const orders: RunEvent[] = []
-    for (const a of actions) orders.push(this.send(a))
+    const now = this.o.clock.now()
+    for (let i = 0; i < actions.length; i++) this.o.venue.submit(actions[i])
+    for (let i = 0; i < actions.length; i++) this.record(actions[i], now)
     this.logCore(events)
-    for (const ev of orders) this.emit(ev)
+    for (let i = 0; i < actions.length; i++) this.emit(this.orderEvent(actions[i], now))
   }
 
-  /** The lifecycle records the request as sent, the venue gets it; returns its `order` event (not logged yet). */
-  private send(a: OrderAction): RunEvent {
-    const now = this.o.clock.now()
+  /** The lifecycle records a request as sent. */
+  private record(a: OrderAction, now: number): void {
+    const input: LifecycleInput = a.type === 'place' ? {type: 'place_sent', t: now, clientOrderId: a.clientOrderId, order: a.order} : {type: 'cancel_sent', t: now, clientOrderId: a.clientOrderId}
+    this.lc = reduceLifecycle(this.lc, input, this.lcCfg).state
+  }
+
+  /** The `order` event of a request. */
+  private orderEvent(a: OrderAction, now: number): RunEvent {
     if (a.type === 'place') {
       const o = a.order
-      this.lc = reduceLifecycle(this.lc, {type: 'place_sent', t: now, clientOrderId: a.clientOrderId, order: o}, this.lcCfg).state
-      this.o.venue.submit(a)
       return {type: 'order', t: now, action: 'place', clientOrderId: a.clientOrderId, side: o.side, price: this.inst.ticksToPrice(o.price), qty: this.inst.stepsToQty(o.qty), tif: o.tif, reduceOnly: o.reduceOnly, layer: o.layer}
     }
-    this.lc = reduceLifecycle(this.lc, {type: 'cancel_sent', t: now, clientOrderId: a.clientOrderId}, this.lcCfg).state
-    this.o.venue.submit(a)
     return {type: 'order', t: now, action: 'cancel', clientOrderId: a.clientOrderId, reason: a.reason}
   }
 

@@ -40,11 +40,16 @@ export function onMid(state: StrategyState, mid: number, nowMs: number, cfg: Cor
     const k = Math.floor((nowMs - s.lastSampleMs) / 1000)
     const windowMs = cfg.volWindowSec * 1000
     const sampleAt = s.lastSampleMs + k * 1000
-    const samples = s.samples.filter(([t]) => t > sampleAt - windowMs)
+    // the samples still in the window, then the seconds without an update (r = 0), then
+    // this one: each kept only when inside the window (plain loops: no closures per call)
+    const cut = sampleAt - windowMs
+    const old = s.samples
+    const samples: Array<[number, number]> = []
+    for (let i = 0; i < old.length; i++) if (old[i][0] > cut) samples.push(old[i])
     const zeros = Math.min(k - 1, cfg.volWindowSec)
-    for (let i = zeros; i >= 1; i--) samples.push([sampleAt - i * 1000, 0])
-    samples.push([sampleAt, Math.abs(mid - s.lastSampleMid) / s.lastSampleMid])
-    s = {...s, lastSampleMs: sampleAt, lastSampleMid: mid, samples: samples.filter(([t]) => t > sampleAt - windowMs)}
+    for (let i = zeros; i >= 1; i--) if (sampleAt - i * 1000 > cut) samples.push([sampleAt - i * 1000, 0])
+    if (sampleAt > cut) samples.push([sampleAt, Math.abs(mid - s.lastSampleMid) / s.lastSampleMid])
+    s = {...s, lastSampleMs: sampleAt, lastSampleMid: mid, samples}
   }
   return checkAdverse(s, mid, nowMs, cfg)
 }
@@ -54,9 +59,11 @@ export function volatilityFactor(state: StrategyState, nowMs: number, cfg: CoreC
   const from = nowMs - cfg.volWindowSec * 1000
   let sum = 0
   let n = 0
-  for (const [t, r] of state.samples) {
+  const samples = state.samples
+  for (let i = 0; i < samples.length; i++) {
+    const t = samples[i][0]
     if (t > from && t <= nowMs) {
-      sum += r
+      sum += samples[i][1]
       n++
     }
   }
