@@ -216,7 +216,7 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   for (const side of SIDES) if (q[side].mode === 'join' && mainPrice[side] !== null) s = rememberJoin(s, side, q[side].price)
   const modes = {BUY: mainPrice.BUY === null ? 'none' : q.BUY.mode, SELL: mainPrice.SELL === null ? 'none' : q.SELL.mode} as Record<OrderSide, SideMode>
   const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
-  const key = JSON.stringify([riskMode, intents.map((i) => [i.slot, i.price, i.qty, i.tif, i.reduceOnly]), modes, bo, dropped.map((d) => d.slot), blocked ?? null])
+  const key = quoteKey(riskMode, intents, modes, bo, dropped, blocked)
   if (key !== s.lastKey) {
     events.push({
       type: 'strategy_adjust',
@@ -248,6 +248,43 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
     s = {...s, lastKey: key}
   }
   return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval}
+}
+
+/** a string JSON writes as is between quotes */
+const PLAIN = /^[A-Za-z0-9_:.-]*$/
+
+/**
+ * What a quote decided, as one string (the state's `lastKey`: a change is reported):
+ * `JSON.stringify([riskMode, intents as [slot, price, qty, tif, reduceOnly], modes, bo,
+ * dropped slots, blocked ?? null])`, written by hand — the same bytes, without the
+ * arrays the call would need — and by JSON.stringify itself for anything it would escape
+ * or write differently (a string outside [A-Za-z0-9_:.-], a number that is not finite).
+ */
+export function quoteKey(riskMode: string, intents: readonly OrderIntent[], modes: Record<OrderSide, SideMode>, bo: Record<OrderSide, number>, dropped: ReadonlyArray<{slot: string}>, blocked: StrategyAdjustEvent['joinBlocked'] | undefined): string {
+  const slow = () => JSON.stringify([riskMode, intents.map((i) => [i.slot, i.price, i.qty, i.tif, i.reduceOnly]), modes, bo, dropped.map((d) => d.slot), blocked ?? null])
+  if (!PLAIN.test(riskMode) || !PLAIN.test(modes.BUY) || !PLAIN.test(modes.SELL) || !Number.isFinite(bo.BUY) || !Number.isFinite(bo.SELL)) return slow()
+  let k = '["' + riskMode + '",['
+  for (let n = 0; n < intents.length; n++) {
+    const i = intents[n]
+    if (!PLAIN.test(i.slot) || !PLAIN.test(i.tif) || !Number.isFinite(i.price) || !Number.isFinite(i.qty)) return slow()
+    k += (n > 0 ? ',["' : '["') + i.slot + '",' + String(i.price) + ',' + String(i.qty) + ',"' + i.tif + '",' + (i.reduceOnly ? 'true' : 'false') + ']'
+  }
+  k += '],{"BUY":"' + modes.BUY + '","SELL":"' + modes.SELL + '"},{"BUY":' + String(bo.BUY) + ',"SELL":' + String(bo.SELL) + '},['
+  for (let n = 0; n < dropped.length; n++) {
+    if (!PLAIN.test(dropped[n].slot)) return slow()
+    k += (n > 0 ? ',"' : '"') + dropped[n].slot + '"'
+  }
+  k += '],'
+  if (!blocked) return k + 'null]'
+  // the keys in the order JSON.stringify writes them (insertion order of the object)
+  let b = '{'
+  for (const name of Object.keys(blocked) as Array<keyof typeof blocked>) {
+    const v = blocked[name]
+    if (v === undefined) continue
+    if (!PLAIN.test(name) || !PLAIN.test(v)) return slow()
+    b += (b.length > 1 ? ',"' : '"') + name + '":"' + v + '"'
+  }
+  return k + b + '}]'
 }
 
 /**
