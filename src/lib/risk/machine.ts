@@ -150,7 +150,8 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   if (mid2 !== null && !limits.naive) {
     let worst = 0
     let worstRef = 0
-    for (const [, ref] of shockRefs) {
+    for (let k = 0; k < shockRefs.length; k++) {
+      const ref = shockRefs[k][1]
       const move = Math.abs(mid2 - ref) / ref
       if (move > worst) {
         worst = move

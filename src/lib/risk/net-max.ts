@@ -45,32 +45,57 @@ function fit(i: OrderIntent, room: Steps, inst: Instrument): Steps {
 
 export function enforceNetMax(intents: readonly OrderIntent[], working: readonly WorkingOrder[], net: Steps, netMaxSteps: Steps, inst: Instrument): {intents: OrderIntent[]; cuts: NetMaxCut[]} {
   const cuts: NetMaxCut[] = []
-  const keep = new Map<OrderIntent, OrderIntent | null>()
-  for (const side of ['BUY', 'SELL'] as const) {
-    const mine = intents.filter((i) => i.side === side).sort((a, b) => LAYER_PRIORITY[a.layer] - LAYER_PRIORITY[b.layer] || cmp(a.slot, b.slot))
-    const claimed = new Set(mine.map((i) => i.slot))
-    let exposure = dir(side) * net
-    const inSlot = new Map<string, Steps>()
-    for (const w of working) {
-      if (w.side !== side) continue
-      if (claimed.has(w.slot)) inSlot.set(w.slot, (inSlot.get(w.slot) ?? 0) + remaining(w))
-      else exposure += remaining(w)
+  const n = intents.length
+  // what each intent becomes (null: dropped), by its index; plain loops over the few
+  // intents and working orders, no per-call closures, sets or maps
+  const kept: Array<OrderIntent | null> = []
+  for (let k = 0; k < n; k++) kept.push(null)
+  const order: number[] = []
+  for (let sd = 0; sd < 2; sd++) {
+    const side: OrderSide = sd === 0 ? 'BUY' : 'SELL'
+    // this side's intents by layer priority, then slot (a stable insertion: ties keep their order)
+    order.length = 0
+    for (let k = 0; k < n; k++) {
+      if (intents[k].side !== side) continue
+      let at = order.length
+      while (at > 0 && before(intents[k], intents[order[at - 1]])) at--
+      order.splice(at, 0, k)
     }
-    for (const i of mine) {
-      const prior = inSlot.get(i.slot) ?? 0
+    // working orders of a slot an intent claims count as max(intent, working), the rest in full
+    let exposure = dir(side) * net
+    for (let w = 0; w < working.length; w++) {
+      const wo = working[w]
+      if (wo.side === side && !claims(intents, order, wo.slot)) exposure += remaining(wo)
+    }
+    for (let o = 0; o < order.length; o++) {
+      const i = intents[order[o]]
+      let prior = 0
+      for (let w = 0; w < working.length; w++) if (working[w].side === side && working[w].slot === i.slot) prior += remaining(working[w])
       const room = netMaxSteps - exposure
       const allowed = i.qty <= room ? i.qty : fit(i, room, inst)
       if (allowed !== i.qty) cuts.push({slot: i.slot, side, price: i.price, wanted: i.qty, allowed, exposure})
-      keep.set(i, allowed > 0 ? (allowed === i.qty ? i : {...i, qty: allowed}) : null)
+      kept[order[o]] = allowed > 0 ? (allowed === i.qty ? i : {...i, qty: allowed}) : null
       exposure += Math.max(allowed, prior)
     }
   }
   const out: OrderIntent[] = []
-  for (const i of intents) {
-    const k = keep.get(i)
-    if (k) out.push(k)
+  for (let k = 0; k < n; k++) {
+    const x = kept[k]
+    if (x) out.push(x)
   }
   return {intents: out, cuts}
+}
+
+/** `a` goes before `b`: layer priority, then slot */
+function before(a: OrderIntent, b: OrderIntent): boolean {
+  const d = LAYER_PRIORITY[a.layer] - LAYER_PRIORITY[b.layer]
+  return d < 0 || (d === 0 && cmp(a.slot, b.slot) < 0)
+}
+
+/** one of the intents at `order` is for `slot` */
+function claims(intents: readonly OrderIntent[], order: readonly number[], slot: string): boolean {
+  for (let o = 0; o < order.length; o++) if (intents[order[o]].slot === slot) return true
+  return false
 }
 
 export function guardPlaces(actions: readonly OrderAction[], working: readonly WorkingOrder[], net: Steps, netMaxSteps: Steps, inst: Instrument): {actions: OrderAction[]; cuts: NetMaxCut[]} {
