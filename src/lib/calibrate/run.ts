@@ -6,6 +6,7 @@
 import {appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import {join, resolve} from 'node:path'
+import {setFlagsFromString} from 'node:v8'
 import {Worker} from 'node:worker_threads'
 import {wallClock} from '../clock/clock.js'
 import {MmError, UsageError} from '../domain/errors.js'
@@ -90,15 +91,22 @@ export function inputsOf(job: PointJob): string {
 /**
  * The pool's job queue, by inputs (window). A worker keeps to the inputs it last replayed
  * (its decoded-input cache holds them: no second decode), and otherwise starts on the
- * inputs no other worker is on, most jobs first; only when every window is taken does it
- * join the one with most jobs left. So each window is decoded by about one worker instead
- * of by every worker (each decode of the ETHUSDT July pair costs about 0.8 s of CPU, three
- * to four points' worth). Jobs of a window are handed out in their order.
+ * inputs no other worker is on, most jobs first. When every window with jobs left is
+ * taken, it joins one only when that pays: the workers already on it would take longer to
+ * finish its jobs (jobs left × a job's time ÷ workers on it) than a decode and one job
+ * (each decode of the ETHUSDT July pair costs about 0.8 s of CPU, three to four jobs'
+ * worth); else it is done and leaves those jobs to them. The times come from the jobs
+ * already run (`record`): a job's time is the mean of jobs run on a worker that had the
+ * inputs already, a decode the latest first job on a worker less that. Before any job of
+ * the window has been timed, a worker joins while at least two jobs per worker are left.
+ * Jobs of a window are handed out in their order.
  */
 export class JobQueue {
   private readonly queues = new Map<string, PointJob[]>()
   /** workers currently on each inputs key */
   private readonly on = new Map<string, number>()
+  /** per inputs key: jobs timed on a worker that had decoded the inputs before, their total ms, the latest first job's ms */
+  private readonly times = new Map<string, {n: number; ms: number; firstMs: number | null}>()
 
   constructor(jobs: readonly PointJob[]) {
     for (const j of jobs) {
@@ -115,23 +123,53 @@ export class JobQueue {
     return n
   }
 
-  /** The next job for a worker that last replayed `last` (undefined: none yet); undefined when none is left. */
+  /** A job on `inputs` took `ms`; `first`: the worker's first job on them (it decoded them). */
+  record(inputs: string, ms: number, first: boolean): void {
+    const t = this.times.get(inputs) ?? {n: 0, ms: 0, firstMs: null}
+    if (first) t.firstMs = ms
+    else {
+      t.n++
+      t.ms += ms
+    }
+    this.times.set(inputs, t)
+  }
+
+  /** Does one more worker on `k` (a decode first) finish its jobs sooner than the workers on it now? */
+  private worthJoining(k: string, left: number, workers: number): boolean {
+    const t = this.times.get(k)
+    if (!t || t.n === 0) return left >= 2 * (workers + 1)
+    const job = t.ms / t.n
+    const decode = t.firstMs === null ? job : Math.max(0, t.firstMs - job)
+    return (left * job) / workers > decode + job
+  }
+
+  /** The next job for a worker that last replayed `last` (undefined: none yet); undefined when none is left for it. */
   next(last: string | undefined): PointJob | undefined {
     const mine = last === undefined ? undefined : this.queues.get(last)
     if (mine && mine.length > 0) return mine.shift()
     if (last !== undefined) this.on.set(last, (this.on.get(last) ?? 1) - 1)
     let pick: string | undefined
     let best = -1
-    // an unclaimed window first (most jobs left), else the window with most jobs left
-    for (const free of [true, false]) {
+    // an unclaimed window first (most jobs left)…
+    for (const [k, q] of this.queues) {
+      if (q.length > 0 && q.length > best && (this.on.get(k) ?? 0) === 0) {
+        best = q.length
+        pick = k
+      }
+    }
+    // …else the taken window whose workers would take longest, if joining it pays
+    if (pick === undefined) {
+      let longest = -1
       for (const [k, q] of this.queues) {
-        if (q.length === 0 || (free && (this.on.get(k) ?? 0) > 0)) continue
-        if (q.length > best) {
-          best = q.length
+        const workers = this.on.get(k) ?? 0
+        if (q.length === 0 || !this.worthJoining(k, q.length, workers)) continue
+        const t = this.times.get(k)
+        const left = (q.length * (t && t.n > 0 ? t.ms / t.n : 1)) / workers
+        if (left > longest) {
+          longest = left
           pick = k
         }
       }
-      if (pick !== undefined) break
     }
     if (pick === undefined) return undefined
     this.on.set(pick, (this.on.get(pick) ?? 0) + 1)
@@ -144,6 +182,12 @@ async function runPool(jobs: PointJob[], workers: number, workDir: string, keepR
   if (jobs.length === 0) return
   const url = new URL('./worker.js', import.meta.url)
   const n = Math.min(workers, jobs.length)
+  // With a worker on every core, V8's background compiler threads only take CPU from the
+  // workers, and compiling there costs more CPU in all than on the worker's own thread
+  // (docs/calibrate.md: 11.9 s against 13.2 s of CPU for the same 40 jobs): the workers
+  // compile their own code. With a core to spare, the compiler keeps it. Read by each
+  // isolate when it starts: set before the first worker.
+  if (n >= availableParallelism()) setFlagsFromString('--no-concurrent-recompilation')
   const queue = new JobQueue(jobs)
   const bySeq = new Map<number, PointJob>()
   let seqs = 0
@@ -159,20 +203,26 @@ async function runPool(jobs: PointJob[], workers: number, workDir: string, keepR
     for (let i = 0; i < n; i++) {
       const w = new Worker(url)
       let last: string | undefined
+      let sentAt = 0
+      let first = false
       const feed = () => {
         const job = failed ? undefined : queue.next(last)
         if (!job) {
           void w.terminate().then(finish)
           return
         }
-        last = inputsOf(job)
+        const inputs = inputsOf(job)
+        first = inputs !== last
+        last = inputs
         const seq = seqs++
         bySeq.set(seq, job)
+        sentAt = wallClock.now()
         w.postMessage({seq, job, workDir, keepRun} satisfies WorkerRequest)
       }
       w.on('message', (m: WorkerReply) => {
         const job = bySeq.get(m.seq) as PointJob
         bySeq.delete(m.seq)
+        queue.record(inputsOf(job), wallClock.now() - sentAt, first)
         if (m.ok) onResult(m.result)
         else if (!failed) failed = new MmError(m.error.code, `job ${job.id} on ${job.window.name}: ${m.error.message}`, {exitCode: m.error.exitCode === 2 ? 2 : 1})
         feed()
