@@ -1,7 +1,8 @@
 /**
  * The per-thread cache of decoded raw captures (`mm calibrate`'s workers): a second replay
  * of the same files yields exactly the events of a read from disk, with the same input-check
- * figures; a changed file is read again; the event bound keeps big inputs out.
+ * figures; a changed file is read again; the event bound keeps big inputs out and lets the
+ * least recently replayed file go for a new one.
  */
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -53,6 +54,39 @@ describe('replay input cache', () => {
     cacheReplayInputs(false)
     cacheReplayInputs(true, 2)
     expect((await drain([p])).events).toHaveLength(3)
+    expect(replayCacheStats()).toEqual({files: 0, events: 0})
+  })
+
+  it('over the bound the least recently replayed file goes: a new window is kept, not refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
+    const line = (us: number, price: string) => `${us} {"stream":"ethusdt@trade","data":{"e":"trade","E":${Math.floor(us / 1000)},"T":${Math.floor(us / 1000)},"s":"ETHUSDT","t":${us},"p":"${price}","q":"0.010","X":"MARKET","m":true}}\n`
+    const T0 = 1_767_225_600_000_000
+    const file = (name: string, n: number) => {
+      const p = join(dir, name)
+      let text = ''
+      for (let i = 0; i < n; i++) text += line(T0 + i * 1000, '3000.00')
+      writeFileSync(p, gzipSync(text))
+      return p
+    }
+    const a = file('ethusdt_20260101.gz', 2)
+    const b = file('ethusdt_20260102.gz', 2)
+    const c = file('ethusdt_20260103.gz', 3)
+    cacheReplayInputs(true, 4)
+    await drain([a])
+    await drain([b])
+    expect(replayCacheStats()).toEqual({files: 2, events: 4})
+    // a replayed again (a hit): b is now the least recently used
+    expect((await drain([a])).events).toHaveLength(2)
+    expect(replayCacheStats()).toEqual({files: 2, events: 4})
+    // c (3 events) needs room: b goes, then a (2 + 3 > 4 still)
+    expect((await drain([c])).events).toHaveLength(3)
+    expect(replayCacheStats()).toEqual({files: 1, events: 3})
+    // a lower bound lets it go; a file over the bound alone is never kept, and pushes the others out on its way
+    cacheReplayInputs(true, 2)
+    expect(replayCacheStats()).toEqual({files: 0, events: 0})
+    await drain([a])
+    expect(replayCacheStats()).toEqual({files: 1, events: 2})
+    expect((await drain([c])).events).toHaveLength(3)
     expect(replayCacheStats()).toEqual({files: 0, events: 0})
   })
 })

@@ -197,9 +197,10 @@ async function holdsSymbol(path: string, symbol: string): Promise<boolean> {
  * again (`mm calibrate`'s workers: every point of a window reads the same files). Off by
  * default: a single replay reads its input once and keeps nothing. An entry is the file's
  * events as the reader batched them, keyed by path and symbol and checked against the
- * file's size, mtime and inode; a file is kept only when read to its end, and only while
- * the cache holds fewer than `maxEvents` events in all (the rest is read from disk as
- * usual). The events are shared between runs and must not be mutated: nothing downstream
+ * file's size, mtime and inode; a file is kept only when read to its end. The cache holds
+ * at most `maxEvents` events in all: a file that would go over it pushes out the least
+ * recently replayed files (a worker that moves on to another window keeps the new one),
+ * and a file over the bound alone is read from disk every time. The events are shared between runs and must not be mutated: nothing downstream
  * does (the replay driver reads them; the input checks copy a batch before leaving an
  * event out).
  */
@@ -208,10 +209,12 @@ const rawCache = {on: false, maxEvents: 0, events: 0, files: new Map<string, {si
 /** Turn the per-thread cache of decoded raw captures on (with its event bound) or off (emptied). */
 export function cacheReplayInputs(on: boolean, maxEvents = 500_000): void {
   rawCache.on = on
-  rawCache.maxEvents = maxEvents
-  if (!on) {
-    rawCache.files.clear()
-    rawCache.events = 0
+  rawCache.maxEvents = on ? maxEvents : 0
+  // a lower bound (or off) lets the least recently replayed files go
+  for (const [k, old] of rawCache.files) {
+    if (rawCache.events <= rawCache.maxEvents) break
+    rawCache.files.delete(k)
+    rawCache.events -= old.events
   }
 }
 
@@ -231,6 +234,9 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   const sig = `${st.size}:${st.mtimeMs}:${st.ino}`
   const hit = rawCache.files.get(key)
   if (hit && hit.sig === sig) {
+    // the most recently used last: the first in the map is the first to go
+    rawCache.files.delete(key)
+    rawCache.files.set(key, hit)
     yield* hit.batches
     // the progress counts the file as read (its compressed size, as a read from disk would)
     if (bytes) bytes.read += st.size
@@ -246,6 +252,12 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   for await (const b of read()) {
     if (kept) {
       n += b.length
+      // over the bound: the least recently used files go first; a file over it alone is not kept
+      for (const [k, old] of rawCache.files) {
+        if (rawCache.events + n <= rawCache.maxEvents) break
+        rawCache.files.delete(k)
+        rawCache.events -= old.events
+      }
       if (rawCache.events + n > rawCache.maxEvents) kept = undefined
       else kept.push(b)
     }
