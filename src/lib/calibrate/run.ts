@@ -177,6 +177,9 @@ export class JobQueue {
   }
 }
 
+/** Each worker's young generation, MB (three semi-spaces' worth) */
+const YOUNG_GENERATION_MB = 96
+
 /** A fixed pool of worker threads running jobs one at a time each, each keeping to a window (JobQueue). */
 async function runPool(jobs: PointJob[], workers: number, workDir: string, keepRun: boolean, onResult: (r: PointResult) => void): Promise<void> {
   if (jobs.length === 0) return
@@ -188,6 +191,10 @@ async function runPool(jobs: PointJob[], workers: number, workDir: string, keepR
   // compile their own code. With a core to spare, the compiler keeps it. Read by each
   // isolate when it starts: set before the first worker.
   if (n >= availableParallelism()) setFlagsFromString('--no-concurrent-recompilation')
+  // Every job runs the same replay code: compiling it to baseline code at once, not after
+  // it has run interpreted for a while, takes about 0.7 s off a worker's first jobs for
+  // about 80 ms more start-up (docs/calibrate.md).
+  setFlagsFromString('--always-sparkplug')
   const queue = new JobQueue(jobs)
   const bySeq = new Map<number, PointJob>()
   let seqs = 0
@@ -201,7 +208,10 @@ async function runPool(jobs: PointJob[], workers: number, workDir: string, keepR
       }
     }
     for (let i = 0; i < n; i++) {
-      const w = new Worker(url)
+      // a young generation of 96 MB (32 MB semi-spaces, V8's default is 16): a job's
+      // short-lived objects die before a scavenge instead of being copied and promoted, so
+      // a worker spends less CPU in scavenges and old-generation marking (docs/calibrate.md)
+      const w = new Worker(url, {resourceLimits: {maxYoungGenerationSizeMb: YOUNG_GENERATION_MB}})
       let last: string | undefined
       let sentAt = 0
       let first = false
