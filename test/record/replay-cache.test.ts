@@ -13,11 +13,20 @@ import type {MarketEvent} from '../../src/lib/market/events.js'
 import {cacheReplayInputs, openReplay, replayCacheStats} from '../../src/lib/record/replay-source.js'
 import {ETH_JULY, sharedData} from '../support/shared-data.js'
 
-async function drain(paths: string[]): Promise<{events: MarketEvent[]; guard: unknown; bytes: unknown}> {
+async function drain(paths: string[]): Promise<{events: MarketEvent[]; guard: unknown; bytes: unknown; packed: number}> {
   const src = await openReplay(paths, {symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001'})
   const events: MarketEvent[] = []
-  for await (const b of src.batches()) events.push(...b)
-  return {events, guard: {...src.guard}, bytes: {...src.bytes}}
+  let packed = 0
+  for await (const b of src.batches()) {
+    for (const ev of b) {
+      // a cached book event keeps its levels packed (no own bids/asks): read them as a consumer does
+      if ((ev.kind === 'depth' || ev.kind === 'snapshot') && !Object.hasOwn(ev, 'bids')) {
+        packed++
+        events.push({...ev, bids: ev.bids, asks: ev.asks})
+      } else events.push(ev)
+    }
+  }
+  return {events, guard: {...src.guard}, bytes: {...src.bytes}, packed}
 }
 
 afterEach(() => cacheReplayInputs(false))
@@ -33,6 +42,11 @@ describe('replay input cache', () => {
     expect(replayCacheStats()).toEqual({files: 2, events: 22_585})
     const second = await drain(paths)
     expect(second.events).toEqual(disk.events)
+    expect(first.events).toEqual(disk.events)
+    // every book event of the cached reads is packed (one string per side), none of the read from disk
+    const book = disk.events.filter((e) => e.kind === 'depth' || e.kind === 'snapshot').length
+    expect([disk.packed, first.packed, second.packed]).toEqual([0, book, book])
+    expect(book).toBe(8_930)
     expect(second.guard).toEqual(disk.guard)
     expect(first.guard).toEqual(disk.guard)
     // the progress counts a cached file as read: all of it, as from disk
@@ -88,5 +102,27 @@ describe('replay input cache', () => {
     expect(replayCacheStats()).toEqual({files: 1, events: 2})
     expect((await drain([c])).events).toHaveLength(3)
     expect(replayCacheStats()).toEqual({files: 0, events: 0})
+  })
+
+  it('a book event whose levels are not two strings free of the separator is kept as it was, and reads the same', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
+    const p = join(dir, 'ethusdt_20260104.gz')
+    const depth = (us: number, bids: unknown, asks: unknown) =>
+      `${us} ${JSON.stringify({stream: 'ethusdt@depth@100ms', data: {e: 'depthUpdate', E: Math.floor(us / 1000), T: Math.floor(us / 1000), s: 'ETHUSDT', U: us, u: us, pu: us - 1, b: bids, a: asks}})}\n`
+    const T0 = 1_767_225_600_000_000
+    writeFileSync(p, gzipSync(depth(T0, [['3000.00', '1.000']], []) + depth(T0 + 1000, [['3000 .00', '1.000']], [['3000.01', '']]) + depth(T0 + 2000, [], [['3000.02', '2.000'], ['', '']])))
+    const disk = await drain([p])
+    cacheReplayInputs(true)
+    const first = await drain([p])
+    const second = await drain([p])
+    expect(first.events).toEqual(disk.events)
+    expect(second.events).toEqual(disk.events)
+    // the second event (a space in a price) stays as it was
+    expect([disk.packed, first.packed, second.packed]).toEqual([0, 2, 2])
+    expect(second.events.map((e) => (e.kind === 'depth' ? [e.bids, e.asks] : e.kind))).toEqual([
+      [[['3000.00', '1.000']], []],
+      [[['3000 .00', '1.000']], [['3000.01', '']]],
+      [[], [['3000.02', '2.000'], ['', '']]],
+    ])
   })
 })

@@ -12,7 +12,7 @@
 import {readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {UsageError} from '../domain/errors.js'
-import type {MarketEvent} from '../market/events.js'
+import type {DepthEvent, Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
 import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
 import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
@@ -249,7 +249,9 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   }
   let kept: MarketEvent[][] | undefined = []
   let n = 0
-  for await (const b of read()) {
+  for await (const raw of read()) {
+    // the first replay already gets the kept (packed) events: the level memo keys on them
+    const b = kept ? packBatch(raw) : raw
     if (kept) {
       n += b.length
       // over the bound: the least recently used files go first; a file over it alone is not kept
@@ -267,6 +269,71 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
     rawCache.files.set(key, {sig, batches: kept, events: n})
     rawCache.events += n
   }
+}
+
+/** Separates the level strings of a packed side; a level holding it is not packed. */
+const SEP = ' '
+
+/**
+ * A book event as the cache keeps it: the same fields, its levels packed into one string
+ * per side and unpacked, as fresh arrays, on every read. A worker keeps its windows'
+ * events for the whole run, and as [price, qty] arrays they were most of its heap (about
+ * 800 000 small arrays for the ETHUSDT windows), which every major GC marks again; a
+ * string per side is one object to mark. The level memo (book/sync.ts) reads the levels
+ * once per event and grid, so later points never unpack them.
+ */
+class PackedBook {
+  readonly #bids: string
+  readonly #asks: string
+  constructor(ev: DepthEvent | SnapshotEvent, bids: string, asks: string) {
+    for (const k in ev) if (k !== 'bids' && k !== 'asks') (this as Record<string, unknown>)[k] = (ev as unknown as Record<string, unknown>)[k]
+    this.#bids = bids
+    this.#asks = asks
+  }
+
+  get bids(): Level[] {
+    return unpack(this.#bids)
+  }
+
+  get asks(): Level[] {
+    return unpack(this.#asks)
+  }
+}
+
+/** The side's strings joined by SEP; null when a level is not two strings free of SEP (then the event is kept as it is). */
+function pack(levels: unknown): string | null {
+  if (!Array.isArray(levels)) return null
+  let out = ''
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i] as unknown
+    if (!Array.isArray(l) || l.length !== 2) return null
+    const [p, q] = l as unknown[]
+    if (typeof p !== 'string' || typeof q !== 'string' || p.includes(SEP) || q.includes(SEP)) return null
+    out += i === 0 ? p + SEP + q : SEP + p + SEP + q
+  }
+  return out
+}
+
+function unpack(packed: string): Level[] {
+  if (packed === '') return []
+  const f = packed.split(SEP)
+  const out: Level[] = new Array(f.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = [f[2 * i], f[2 * i + 1]]
+  return out
+}
+
+/** The batch with its book events packed (a new array; trades and tickers as they are). */
+function packBatch(b: MarketEvent[]): MarketEvent[] {
+  const out = new Array<MarketEvent>(b.length)
+  for (let i = 0; i < b.length; i++) {
+    const ev = b[i]
+    out[i] = ev
+    if (ev.kind !== 'depth' && ev.kind !== 'snapshot') continue
+    const bids = pack(ev.bids)
+    const asks = bids === null ? null : pack(ev.asks)
+    if (bids !== null && asks !== null) out[i] = new PackedBook(ev, bids, asks) as unknown as MarketEvent
+  }
+  return out
 }
 
 /** The symbol a replay input names: a Tardis recording's meta.json, a raw capture's first messages (or file name). */
