@@ -99,6 +99,12 @@ export class MatchingEngine {
     return [...(side === 'bid' ? this.bidCount : this.askCount).keys()]
   }
 
+  /** Append (side, price, displayed quantity) of each price our resting orders sit at, bids first (flat triples, no array per call). */
+  watchLevels(out: Array<BookSide | number>, book: BookView): void {
+    for (const price of this.bidCount.keys()) out.push('bid', price, book.qtyAt('bid', price))
+    for (const price of this.askCount.keys()) out.push('ask', price, book.qtyAt('ask', price))
+  }
+
   orders(): PaperOrderView[] {
     const out: PaperOrderView[] = []
     for (const o of this.open.values()) {
@@ -193,7 +199,8 @@ export class MatchingEngine {
     if (this.open.size === 0) return
     const hit: OrderSide = aggressor === 'sell' ? 'BUY' : 'SELL'
     let avail = qty
-    for (const o of [...this.open.values()]) {
+    // the map itself: a fill removes only the order being visited, which Map iteration allows
+    for (const o of this.open.values()) {
       if (o.done || o.side !== hit) continue
       const through = hit === 'BUY' ? o.price > price : o.price < price
       if (through) {
@@ -219,7 +226,8 @@ export class MatchingEngine {
     if (this.open.size === 0) return
     const bestAsk = this.book.bestAsk()
     const bestBid = this.book.bestBid()
-    for (const o of [...this.open.values()]) {
+    // the map itself: a fill removes only the order being visited, which Map iteration allows
+    for (const o of this.open.values()) {
       if (o.done) continue
       const crossed = o.side === 'BUY' ? bestAsk >= 0 && bestAsk <= o.price : bestBid >= 0 && bestBid >= o.price
       if (o.crossGuard) {

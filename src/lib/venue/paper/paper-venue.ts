@@ -119,7 +119,7 @@ export class PaperVenue implements Venue {
     const w = this.watched
     w.length = 0
     if (this.engine.openCount === 0) return
-    for (const side of SIDES) for (const price of this.engine.pricesOn(side)) w.push(side, price, this.view.qtyAt(side, price))
+    this.engine.watchLevels(w, this.view)
   }
 
   /** The shared book changed: queue positions follow the levels of our orders; crossed orders fill. */
