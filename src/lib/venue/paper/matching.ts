@@ -99,10 +99,24 @@ export class MatchingEngine {
     return [...(side === 'bid' ? this.bidCount : this.askCount).keys()]
   }
 
-  /** Append (side, price, displayed quantity) of each price our resting orders sit at, bids first (flat triples, no array per call). */
-  watchLevels(out: Array<BookSide | number>, book: BookView): void {
-    for (const price of this.bidCount.keys()) out.push('bid', price, book.qtyAt('bid', price))
-    for (const price of this.askCount.keys()) out.push('ask', price, book.qtyAt('ask', price))
+  /**
+   * Write (side, price, displayed quantity) of each price our resting orders sit at into
+   * `out` from index 0, bids first (flat triples; the array is reused, not emptied);
+   * returns how many entries were written.
+   */
+  watchLevels(out: Array<BookSide | number>, book: BookView): number {
+    let n = 0
+    for (const price of this.bidCount.keys()) {
+      out[n++] = 'bid'
+      out[n++] = price
+      out[n++] = book.qtyAt('bid', price)
+    }
+    for (const price of this.askCount.keys()) {
+      out[n++] = 'ask'
+      out[n++] = price
+      out[n++] = book.qtyAt('ask', price)
+    }
+    return n
   }
 
   orders(): PaperOrderView[] {

@@ -68,8 +68,9 @@ export class PaperVenue implements Venue {
   private readonly levels: LevelBook | undefined
   private readonly view: BookView
   private readonly engine: MatchingEngine
-  /** levels of our resting orders before a book update: side, price, quantity (flat triples) */
-  private watched: Array<BookSide | number> = []
+  /** levels of our resting orders before a book update: side, price, quantity (flat triples, the first `watchedN` entries; reused) */
+  private readonly watched: Array<BookSide | number> = []
+  private watchedN = 0
   private readonly inflight: InFlight[] = []
   private lastArrival = Number.NEGATIVE_INFINITY
   private lastReportTs = Number.NEGATIVE_INFINITY
@@ -116,23 +117,21 @@ export class PaperVenue implements Venue {
     const t = Math.max(ms, this.venueNow)
     this.processArrivals(t)
     this.venueNow = t
-    const w = this.watched
-    w.length = 0
-    if (this.engine.openCount === 0) return
-    this.engine.watchLevels(w, this.view)
+    this.watchedN = this.engine.openCount === 0 ? 0 : this.engine.watchLevels(this.watched, this.view)
   }
 
   /** The shared book changed: queue positions follow the levels of our orders; crossed orders fill. */
   afterBook(): void {
     const w = this.watched
-    for (let i = 0; i < w.length; i += 3) {
+    const n = this.watchedN
+    this.watchedN = 0
+    for (let i = 0; i < n; i += 3) {
       const side = w[i] as BookSide
       const price = w[i + 1] as number
       const prev = w[i + 2] as number
       const next = this.view.qtyAt(side, price)
       if (next !== prev) this.engine.levelChanged(side, price, prev, next)
     }
-    w.length = 0
     this.engine.checkCross(this.venueNow)
   }
 
