@@ -135,7 +135,7 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
     reduceTolerancePct: inProfit ? cfg.reduceOnlyReplaceTolerancePct : 0,
   })
   const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst)
-  const cuts = [...nm.cuts, ...g.cuts]
+  const cuts = nm.cuts.length === 0 ? g.cuts : g.cuts.length === 0 ? nm.cuts : [...nm.cuts, ...g.cuts]
   risk = netMaxBookkeeping(risk, cuts, nowMs, state.risk.mode, mode, net, working, limits, events)
 
   // the venue's pace stretches the refresh interval (the risk machine's own deadlines stay)
@@ -205,7 +205,9 @@ function riskEvent(ts: number, from: RiskMode, to: RiskMode, kind: RiskEvent['ki
 }
 
 /** Count the cuts (alert metric) and report a side entering / leaving the cap. */
-function netMaxBookkeeping(risk: RiskState, cuts: NetMaxCut[], nowMs: number, from: RiskMode, to: RiskMode, net: number, working: readonly WorkingOrder[], limits: RiskLimits, events: CoreEvent[]): RiskState {
+function netMaxBookkeeping(risk: RiskState, cuts: readonly NetMaxCut[], nowMs: number, from: RiskMode, to: RiskMode, net: number, working: readonly WorkingOrder[], limits: RiskLimits, events: CoreEvent[]): RiskState {
+  // the usual decision: nothing cut and neither side capped before: no objects made
+  if (cuts.length === 0 && !risk.netMaxCapped.BUY && !risk.netMaxCapped.SELL) return risk
   const capped = {BUY: cuts.some((c) => c.side === 'BUY'), SELL: cuts.some((c) => c.side === 'SELL')}
   for (const side of ['BUY', 'SELL'] as const) {
     if (capped[side] === risk.netMaxCapped[side]) continue

@@ -436,7 +436,9 @@ export class Engine {
 
   private decideInput(now: number): DecideInput {
     const venue = this.o.venueRisk?.read(now)
-    return {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control, ...(venue ? {venue} : {})}
+    const input: DecideInput = {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+    if (venue) input.venue = venue
+    return input
   }
 
   /**

@@ -84,7 +84,8 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   const pending: Array<Omit<RiskEvent, 'type' | 'ts' | 'from' | 'to'>> = []
   const ev = (kind: RiskEventKind, values: RiskEvent['values'], thresholds: RiskEvent['thresholds'] = {}, extra: {reason?: string} = {}) => pending.push({kind, values, thresholds, ...extra})
   let halt: HaltInfo | null = prev.halt
-  const counters = {...prev.counters}
+  // copied only when one of them moves (the usual decision changes none: fewer objects per call)
+  let counters = prev.counters
   let dayRestart = false
 
   // ---- operator requests, in order
@@ -137,7 +138,7 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   const pause = bookProblem(input.book, now, bookMs, limits.naive ? null : limits.staleBookMs)
   if (pause !== prev.pause) {
     if (pause) {
-      if (pause === 'stale_book') counters.stale++
+      if (pause === 'stale_book') counters = {...counters, stale: counters.stale + 1}
       ev('pause', {lastUpdateMs: bookMs, ageMs: now - bookMs, bestBid: input.book.bestBid(), bestAsk: input.book.bestAsk(), ready: input.book.ready ? 1 : 0}, {staleBookMs: limits.staleBookMs}, {reason: pause})
     } else {
       ev('pause_end', {lastUpdateMs: bookMs}, {staleBookMs: limits.staleBookMs}, {reason: prev.pause ?? undefined})
@@ -159,14 +160,15 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
       }
     }
     if (worst > limits.shockPct && (!halt || halt.reason === 'shock')) {
-      counters.shock++
+      counters = {...counters, shock: counters.shock + 1}
       halt = {reason: 'shock', since: halt?.since ?? now, until: now + limits.haltMs, flatten: false}
       ev('shock', {mid: mid2 / 2, refMid: worstRef / 2, move: worst}, {shockPct: limits.shockPct, haltMs: limits.haltMs})
       // the move is now the reference: a halt ends on calm, not on the same jump again
       shockRefs = [[now, mid2]]
     }
-    const last = shockRefs.at(-1)
-    if (!last || now - last[0] >= limits.shockWindowMs) shockRefs = [...shockRefs, [now, mid2] as [number, number]].slice(-2)
+    const n = shockRefs.length
+    // the newest two samples, this one last (no copy and slice per call)
+    if (n === 0 || now - shockRefs[n - 1][0] >= limits.shockWindowMs) shockRefs = n === 0 ? [[now, mid2]] : [shockRefs[n - 1], [now, mid2]]
   }
 
   // ---- 4.2 stop-loss
@@ -174,7 +176,7 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   if (mid2 !== null && !limits.naive && limits.stopLossUnits !== null && net !== 0 && halt?.reason !== 'stop_loss') {
     const u = unrealisedUnits(input.position, mid2)
     if (u < limits.stopLossUnits) {
-      counters.stopLoss++
+      counters = {...counters, stopLoss: counters.stopLoss + 1}
       halt = {reason: 'stop_loss', since: now, until: null, flatten: true}
       ev('stop_loss', {unrealisedUnits: u.toString(), net, mid: mid2 / 2}, {stopLoss: limits.stopLoss, stopLossUnits: limits.stopLossUnits.toString()})
     }
@@ -222,7 +224,7 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   }
 
   const state: RiskState = {
-    mode: modeOf({halt, pause, reduceOnly: reduceOnly || liqNear}),
+    mode: halt ? 'halted' : pause ? 'paused' : reduceOnly || liqNear ? 'reduce_only' : 'normal',
     halt,
     pause,
     reduceOnly,
@@ -235,17 +237,18 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
     pace,
     paceHoldUntil: prev.paceHoldUntil,
   }
-  const events: RiskEvent[] = pending.map((p) => ({type: 'risk_event', ts: now, ...p, from, to: state.mode}))
+  const events: RiskEvent[] = []
+  for (let i = 0; i < pending.length; i++) events.push({type: 'risk_event', ts: now, ...pending[i], from, to: state.mode})
 
-  let wakeMs: number | null = null
-  const wake = (t: number) => {
-    if (wakeMs === null || t < wakeMs) wakeMs = t
-  }
-  if (halt?.until != null) wake(halt.until)
+  // the earliest of: a timed halt's end, the stale-book deadline, the next shock sample
+  let wakeMs: number | null = halt?.until != null ? halt.until : null
   if (!pause && !limits.naive) {
-    wake(bookMs + limits.staleBookMs)
-    const last = shockRefs.at(-1)
-    if (last) wake(last[0] + limits.shockWindowMs)
+    const stale = bookMs + limits.staleBookMs
+    if (wakeMs === null || stale < wakeMs) wakeMs = stale
+    if (shockRefs.length > 0) {
+      const sample = shockRefs[shockRefs.length - 1][0] + limits.shockWindowMs
+      if (sample < wakeMs) wakeMs = sample
+    }
   }
   return {state, events, mode: state.mode, mid2, wakeMs}
 }

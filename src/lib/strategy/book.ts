@@ -7,16 +7,29 @@ import type {Steps, Ticks} from '../domain/instrument.js'
 import type {OrderSide, WorkingOrder} from '../domain/orders.js'
 import type {DepthEstimate} from './types.js'
 
-/** Our remaining quantity per price on one book side. */
-function ownQty(working: readonly WorkingOrder[], side: BookSide): Map<Ticks, Steps> {
-  const m = new Map<Ticks, Steps>()
-  const orderSide: OrderSide = side === 'bid' ? 'BUY' : 'SELL'
-  for (const w of working) {
-    if (w.side !== orderSide || w.tif === 'IOC') continue
+/**
+ * Our remaining quantity at one price on one book side (working orders that are not IOC).
+ * A plain loop over the few working orders: no map per call (the decision runs about once
+ * a second, cold; each object it makes costs).
+ */
+function ownQtyAt(working: readonly WorkingOrder[], orderSide: OrderSide, price: Ticks): Steps {
+  let q = 0
+  for (let i = 0; i < working.length; i++) {
+    const w = working[i]
+    if (w.side !== orderSide || w.tif === 'IOC' || w.price !== price) continue
     const rem = w.qty - w.filled
-    if (rem > 0) m.set(w.price, (m.get(w.price) ?? 0) + rem)
+    if (rem > 0) q += rem
   }
-  return m
+  return q
+}
+
+/** Do we have any remaining (non-IOC) quantity on this book side? */
+function hasOwn(working: readonly WorkingOrder[], orderSide: OrderSide): boolean {
+  for (let i = 0; i < working.length; i++) {
+    const w = working[i]
+    if (w.side === orderSide && w.tif !== 'IOC' && w.qty - w.filled > 0) return true
+  }
+  return false
 }
 
 /**
@@ -25,11 +38,11 @@ function ownQty(working: readonly WorkingOrder[], side: BookSide): Map<Ticks, St
  * book one level deeper, never chase our own price). -1 when nothing else is there.
  */
 export function othersBest(book: BookView, side: BookSide, working: readonly WorkingOrder[]): Ticks {
-  const own = ownQty(working, side)
-  if (own.size === 0) return side === 'bid' ? book.bestBid() : book.bestAsk()
+  const orderSide: OrderSide = side === 'bid' ? 'BUY' : 'SELL'
+  if (!hasOwn(working, orderSide)) return side === 'bid' ? book.bestBid() : book.bestAsk()
   let best = -1
   book.forEachLevel(side, (price, qty) => {
-    if (qty - (own.get(price) ?? 0) > 0) {
+    if (qty - ownQtyAt(working, orderSide, price) > 0) {
       best = price
       return false
     }
@@ -75,7 +88,7 @@ export function readTop(book: BookView, working: readonly WorkingOrder[]): TopRe
 
 /** Others' quantity at one price (our remaining quantity there taken out). */
 export function othersQtyAt(book: BookView, side: BookSide, price: Ticks, working: readonly WorkingOrder[]): Steps {
-  const q = book.qtyAt(side, price) - (ownQty(working, side).get(price) ?? 0)
+  const q = book.qtyAt(side, price) - ownQtyAt(working, side === 'bid' ? 'BUY' : 'SELL', price)
   return q > 0 ? q : 0
 }
 
@@ -94,13 +107,14 @@ export function estimateFillPrice(
   working: readonly WorkingOrder[] = [],
 ): DepthEstimate {
   const bookSide: BookSide = side === 'SELL' ? 'bid' : 'ask'
-  const own = ownQty(working, bookSide)
+  // our resting orders sit on the side the order walks: a SELL takes bids (our BUYs)
+  const ownSide: OrderSide = side === 'SELL' ? 'BUY' : 'SELL'
   let filled = 0
   let notional = 0
   let worst = -1
   book.forEachLevel(bookSide, (price, levelQty) => {
     if (side === 'SELL' ? price < capTicks : price > capTicks) return false
-    const avail = levelQty - (own.get(price) ?? 0)
+    const avail = levelQty - ownQtyAt(working, ownSide, price)
     if (avail <= 0) return true
     const take = Math.min(avail, qty - filled)
     filled += take

@@ -15,6 +15,13 @@ import type {JoinBlock, QuoteInput, QuoteResult, SideMode, StrategyAdjustEvent, 
 
 const SIDES: readonly OrderSide[] = ['BUY', 'SELL']
 
+/** the slot names, made once (not a template string per side and call) */
+const SLOT = {
+  dyn: {BUY: 'dyn:BUY:0', SELL: 'dyn:SELL:0'},
+  reduce: {BUY: 'reduce:BUY:0', SELL: 'reduce:SELL:0'},
+  static: {BUY: 'static:BUY:0', SELL: 'static:SELL:0'},
+} as const
+
 export interface Factors {
   mid: number
   volatilityFactor: number
@@ -51,8 +58,14 @@ function pullBack(side: OrderSide, price: Ticks, top: Top): Ticks {
   return side === 'BUY' ? Math.min(price, top.rawAsk - 1) : Math.max(price, top.rawBid + 1)
 }
 
+/** 3.5: a static quote stays inside our own quotes (below our lowest ask, above our highest bid) and off the other side of the raw book. */
+function staticFits(side: OrderSide, p: Ticks, minAsk: number, maxBid: number, top: Top): boolean {
+  return side === 'BUY' ? p < minAsk && p < top.rawAsk : p > maxBid && p > top.rawBid
+}
+
 function findWorking(working: readonly WorkingOrder[], slot: string): WorkingOrder | undefined {
-  return working.find((w) => w.slot === slot)
+  for (let i = 0; i < working.length; i++) if (working[i].slot === slot) return working[i]
+  return undefined
 }
 
 export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig, inst: Instrument): QuoteResult {
@@ -162,7 +175,7 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
       continue
     }
     if (reducing && (reduceOnly || takeProfit)) {
-      const slot = `reduce:${side}:0`
+      const slot = SLOT.reduce[side]
       const qty = Math.min(Math.abs(net), takeProfit ? Math.abs(net) : cfg.baseSizeSteps)
       const desired = q[side].price
       const w = findWorking(working, slot)
@@ -180,7 +193,7 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
       continue
     }
     const t = tif(side)
-    if (push(`dyn:${side}:0`, side, q[side].price, cfg.dynamicSizeSteps, t, false, 'dynamic')) {
+    if (push(SLOT.dyn[side], side, q[side].price, cfg.dynamicSizeSteps, t, false, 'dynamic')) {
       mainPrice[side] = q[side].price
       mainTif[side] = t
     }
@@ -188,22 +201,24 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
 
   // ---- 3.5 static layer: normal mode only, same spread (no join), post-only, sticky within staticTicks
   if (riskMode === 'normal' && !marketClose && cfg.staticSizeSteps > 0) {
-    const bids = intents.filter((i) => i.side === 'BUY').map((i) => i.price)
-    const asks = intents.filter((i) => i.side === 'SELL').map((i) => i.price)
-    let maxBid = bids.length ? Math.max(...bids) : -Infinity
-    let minAsk = asks.length ? Math.min(...asks) : Infinity
-    const desired: Record<OrderSide, Ticks> = {
-      BUY: Math.min(formula.BUY, minAsk - 1),
-      SELL: Math.max(formula.SELL, maxBid + 1),
+    // the highest bid and lowest ask among the intents so far (plain loop: no arrays per call)
+    let maxBid = -Infinity
+    let minAsk = Infinity
+    for (let n = 0; n < intents.length; n++) {
+      const p = intents[n].price
+      if (intents[n].side === 'BUY') {
+        if (p > maxBid) maxBid = p
+      } else if (intents[n].side === 'SELL' && p < minAsk) minAsk = p
     }
+    const desiredBuy = Math.min(formula.BUY, minAsk - 1)
+    const desiredSell = Math.max(formula.SELL, maxBid + 1)
     for (const side of SIDES) {
-      const slot = `static:${side}:0`
-      const want = desired[side]
+      const slot = SLOT.static[side]
+      const want = side === 'BUY' ? desiredBuy : desiredSell
       const w = findWorking(working, slot)
-      const fits = (p: Ticks) => (side === 'BUY' ? p < minAsk && p < top.rawAsk : p > maxBid && p > top.rawBid)
-      if (w && w.tif === 'GTX' && !w.reduceOnly && w.side === side && w.qty - w.filled > 0 && Math.abs(w.price - want) <= cfg.staticTicks && fits(w.price)) {
+      if (w && w.tif === 'GTX' && !w.reduceOnly && w.side === side && w.qty - w.filled > 0 && Math.abs(w.price - want) <= cfg.staticTicks && staticFits(side, w.price, minAsk, maxBid, top)) {
         intents.push(asIntent(w))
-      } else if (!fits(want) || !push(slot, side, want, cfg.staticSizeSteps, 'GTX', false, 'static')) {
+      } else if (!staticFits(side, want, minAsk, maxBid, top) || !push(slot, side, want, cfg.staticSizeSteps, 'GTX', false, 'static')) {
         continue
       }
       const p = intents[intents.length - 1].price
@@ -218,7 +233,7 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
   const key = quoteKey(riskMode, intents, modes, bo, dropped, blocked)
   if (key !== s.lastKey) {
-    events.push({
+    const ev: StrategyAdjustEvent = {
       type: 'strategy_adjust',
       ts: nowMs,
       reason: plan ? 'reduce_ioc' : dropped.length > 0 ? 'order_dropped' : 'quote',
@@ -240,11 +255,13 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
       depthFillPrice: plan?.event.depthFillPrice ?? null,
       depthFillAvailable: plan?.event.depthFillAvailable ?? null,
       depthSlippage: plan?.event.depthSlippage ?? null,
-      ...(dropped.length > 0 ? {dropped} : {}),
-      ...(cfg.fairValue === 'microprice' ? {fairValue: fair} : {}),
-      ...(blocked ? {joinBlocked: blocked} : {}),
-      ...(plan ? {detail: plan.event.detail} : {}),
-    })
+    }
+    // the optional fields in the order they always had (the log line's key order)
+    if (dropped.length > 0) ev.dropped = dropped
+    if (cfg.fairValue === 'microprice') ev.fairValue = fair
+    if (blocked) ev.joinBlocked = blocked
+    if (plan) ev.detail = plan.event.detail
+    events.push(ev)
     s = {...s, lastKey: key}
   }
   return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval}

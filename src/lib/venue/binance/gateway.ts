@@ -121,6 +121,8 @@ export class BinanceGateway {
   private readonly onTimeSync?: GatewayOptions['onTimeSync']
   private readonly userAgent: string
   private syncing?: Promise<void>
+  /** `recvWindow=<ms>&timestamp=` of every signed request, made once */
+  private readonly recvWindowParam: string
   /** request deadlines (see `deadline()`) */
   private readonly deadlines = new Deadlines()
 
@@ -130,6 +132,7 @@ export class BinanceGateway {
     this.prefix = url.pathname.replace(/\/+$/, '')
     this.creds = opts.credentials
     this.recvWindowMs = opts.recvWindowMs ?? 5000
+    this.recvWindowParam = `recvWindow=${this.recvWindowMs}&timestamp=`
     this.timeoutMs = opts.timeoutMs ?? 5000
     this.now = opts.now ?? (() => wallClock.now())
     this.onAnswer = opts.onAnswer
@@ -174,7 +177,7 @@ export class BinanceGateway {
     if (security !== 'NONE') headers['x-mbx-apikey'] = this.creds.apiKey
     let payload = encodeParams(params)
     if (security === 'SIGNED') {
-      payload += `${payload.length > 0 ? '&' : ''}recvWindow=${this.recvWindowMs}&timestamp=${this.now() + this.timeOffsetMs}`
+      payload += (payload.length > 0 ? '&' : '') + this.recvWindowParam + (this.now() + this.timeOffsetMs)
       payload += `&signature=${this.creds.sign(payload)}`
     }
     const full = this.prefix + path
