@@ -141,91 +141,30 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   const intents: OrderIntent[] = []
   const dropped: NonNullable<StrategyAdjustEvent['dropped']> = []
   let plan: ReducePlan | null = null
-  const tif = (side: OrderSide): TimeInForce => (isDegraded(s, side, nowMs) ? 'GTC' : 'GTX')
   const mainTif: Record<OrderSide, TimeInForce | null> = {BUY: null, SELL: null}
   const mainPrice: Record<OrderSide, Ticks | null> = {BUY: null, SELL: null}
-
-  const push = (slot: string, side: OrderSide, price: Ticks, qty: Steps, t: TimeInForce, ro: boolean, layer: Layer): boolean => {
-    if (qty <= 0) return false
-    const ok = price >= 1 && (ro ? qty >= inst.minQtySteps && qty <= inst.maxQtySteps : inst.meetsMinimums(price, qty))
-    if (!ok) {
-      dropped.push({slot, price, qty, why: price < 1 ? 'price below one tick' : ro ? `qty outside [minQty, maxQty]` : `below minQty or minNotional at this price`})
-      return false
-    }
-    intents.push({slot, side, price, qty, tif: t, reduceOnly: ro, layer})
-    return true
-  }
 
   for (const side of SIDES) {
     if (!active[side]) continue
     const reducing = side === redSide
     if (reducing && marketClose) {
-      const inFlight = working.filter((w) => w.side === side && w.tif === 'IOC' && w.reduceOnly && w.layer === 'reduce')
-      if (inFlight.length > 0) {
-        intents.push(...inFlight.map(asIntent))
-        q[side] = {price: inFlight[0].price, mode: 'reduce_ioc'}
-      } else {
-        plan = planReduceIoc({book, side, qty: Math.abs(net), working, nowMs}, s, cfg, inst)
-        intents.push(...plan.intents)
-        q[side] = {price: plan.intents[0]?.price ?? -1, mode: 'reduce_ioc'}
-        if (plan.intents.length === 0 && plan.event.dropped) dropped.push(...plan.event.dropped)
-      }
-      mainTif[side] = 'IOC'
-      mainPrice[side] = q[side].price >= 0 ? q[side].price : null
+      const p = marketCloseSide(side, input, s, cfg, inst, intents, dropped, q, mainTif, mainPrice)
+      if (p) plan = p
       continue
     }
     if (reducing && (reduceOnly || takeProfit)) {
-      const slot = SLOT.reduce[side]
-      const qty = Math.min(Math.abs(net), takeProfit ? Math.abs(net) : cfg.baseSizeSteps)
-      const desired = q[side].price
-      const w = findWorking(working, slot)
-      if (w && inProfit && keepReduce(w, side, desired, qty, top.mid, cfg)) {
-        intents.push(asIntent(w))
-        mainPrice[side] = w.price
-        mainTif[side] = w.tif
-        continue
-      }
-      const t = tif(side)
-      if (push(slot, side, desired, qty, t, true, 'reduce')) {
-        mainPrice[side] = desired
-        mainTif[side] = t
-      }
+      reduceSide(side, input, s, cfg, inst, takeProfit, inProfit, top.mid, intents, dropped, q, mainTif, mainPrice)
       continue
     }
-    const t = tif(side)
-    if (push(SLOT.dyn[side], side, q[side].price, cfg.dynamicSizeSteps, t, false, 'dynamic')) {
+    const t: TimeInForce = isDegraded(s, side, nowMs) ? 'GTC' : 'GTX'
+    if (pushIntent(intents, dropped, inst, SLOT.dyn[side], side, q[side].price, cfg.dynamicSizeSteps, t, false, 'dynamic')) {
       mainPrice[side] = q[side].price
       mainTif[side] = t
     }
   }
 
   // ---- 3.5 static layer: normal mode only, same spread (no join), post-only, sticky within staticTicks
-  if (riskMode === 'normal' && !marketClose && cfg.staticSizeSteps > 0) {
-    // the highest bid and lowest ask among the intents so far (plain loop: no arrays per call)
-    let maxBid = -Infinity
-    let minAsk = Infinity
-    for (let n = 0; n < intents.length; n++) {
-      const p = intents[n].price
-      if (intents[n].side === 'BUY') {
-        if (p > maxBid) maxBid = p
-      } else if (intents[n].side === 'SELL' && p < minAsk) minAsk = p
-    }
-    const desiredBuy = Math.min(formula.BUY, minAsk - 1)
-    const desiredSell = Math.max(formula.SELL, maxBid + 1)
-    for (const side of SIDES) {
-      const slot = SLOT.static[side]
-      const want = side === 'BUY' ? desiredBuy : desiredSell
-      const w = findWorking(working, slot)
-      if (w && w.tif === 'GTX' && !w.reduceOnly && w.side === side && w.qty - w.filled > 0 && Math.abs(w.price - want) <= cfg.staticTicks && staticFits(side, w.price, minAsk, maxBid, top)) {
-        intents.push(asIntent(w))
-      } else if (!staticFits(side, want, minAsk, maxBid, top) || !push(slot, side, want, cfg.staticSizeSteps, 'GTX', false, 'static')) {
-        continue
-      }
-      const p = intents[intents.length - 1].price
-      if (side === 'BUY') maxBid = Math.max(maxBid, p)
-      else minAsk = Math.min(minAsk, p)
-    }
-  }
+  if (riskMode === 'normal' && !marketClose && cfg.staticSizeSteps > 0) staticLayer(working, formula, top, cfg, inst, intents, dropped)
 
   // ---- remember joins, report changes
   for (const side of SIDES) if (q[side].mode === 'join' && mainPrice[side] !== null) s = rememberJoin(s, side, q[side].price)
@@ -233,38 +172,122 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
   const key = quoteKey(riskMode, intents, modes, bo, dropped, blocked)
   if (key !== s.lastKey) {
-    const ev: StrategyAdjustEvent = {
-      type: 'strategy_adjust',
-      ts: nowMs,
-      reason: plan ? 'reduce_ioc' : dropped.length > 0 ? 'order_dropped' : 'quote',
-      riskMode,
-      spread: f.spread,
-      volatilityFactor: vf,
-      inventoryFactor: f.inventoryFactor,
-      quoteInterval: f.quoteInterval,
-      bid: mainPrice.BUY,
-      ask: mainPrice.SELL,
-      bidPrice: mainPrice.BUY === null ? null : inst.ticksToPrice(mainPrice.BUY),
-      askPrice: mainPrice.SELL === null ? null : inst.ticksToPrice(mainPrice.SELL),
-      mode: modes.BUY === 'join' || modes.SELL === 'join' ? 'join' : 'formula',
-      bidMode: modes.BUY,
-      askMode: modes.SELL,
-      bidTif: mainTif.BUY,
-      askTif: mainTif.SELL,
-      backoffTicks: {buy: bo.BUY, sell: bo.SELL},
-      depthFillPrice: plan?.event.depthFillPrice ?? null,
-      depthFillAvailable: plan?.event.depthFillAvailable ?? null,
-      depthSlippage: plan?.event.depthSlippage ?? null,
-    }
-    // the optional fields in the order they always had (the log line's key order)
-    if (dropped.length > 0) ev.dropped = dropped
-    if (cfg.fairValue === 'microprice') ev.fairValue = fair
-    if (blocked) ev.joinBlocked = blocked
-    if (plan) ev.detail = plan.event.detail
-    events.push(ev)
+    events.push(adjustEvent(nowMs, riskMode, plan, dropped, f, vf, mainPrice, mainTif, modes, bo, fair, blocked, cfg, inst))
     s = {...s, lastKey: key}
   }
   return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval}
+}
+
+/** An intent into `intents`, or a `dropped` entry when it cannot meet the venue's minimums. */
+function pushIntent(intents: OrderIntent[], dropped: NonNullable<StrategyAdjustEvent['dropped']>, inst: Instrument, slot: string, side: OrderSide, price: Ticks, qty: Steps, t: TimeInForce, ro: boolean, layer: Layer): boolean {
+  if (qty <= 0) return false
+  const ok = price >= 1 && (ro ? qty >= inst.minQtySteps && qty <= inst.maxQtySteps : inst.meetsMinimums(price, qty))
+  if (!ok) {
+    dropped.push({slot, price, qty, why: price < 1 ? 'price below one tick' : ro ? `qty outside [minQty, maxQty]` : `below minQty or minNotional at this price`})
+    return false
+  }
+  intents.push({slot, side, price, qty, tif: t, reduceOnly: ro, layer})
+  return true
+}
+
+/** 3.4 market close: the reducing side's reduce-only IOCs (those in flight stay). Returns the new plan, if one was made. */
+function marketCloseSide(side: OrderSide, input: QuoteInput, s: StrategyState, cfg: CoreConfig, inst: Instrument, intents: OrderIntent[], dropped: NonNullable<StrategyAdjustEvent['dropped']>, q: Record<OrderSide, SideQuote>, mainTif: Record<OrderSide, TimeInForce | null>, mainPrice: Record<OrderSide, Ticks | null>): ReducePlan | null {
+  const {book, working, nowMs} = input
+  let plan: ReducePlan | null = null
+  const inFlight = working.filter((w) => w.side === side && w.tif === 'IOC' && w.reduceOnly && w.layer === 'reduce')
+  if (inFlight.length > 0) {
+    intents.push(...inFlight.map(asIntent))
+    q[side] = {price: inFlight[0].price, mode: 'reduce_ioc'}
+  } else {
+    plan = planReduceIoc({book, side, qty: Math.abs(input.position.net), working, nowMs}, s, cfg, inst)
+    intents.push(...plan.intents)
+    q[side] = {price: plan.intents[0]?.price ?? -1, mode: 'reduce_ioc'}
+    if (plan.intents.length === 0 && plan.event.dropped) dropped.push(...plan.event.dropped)
+  }
+  mainTif[side] = 'IOC'
+  mainPrice[side] = q[side].price >= 0 ? q[side].price : null
+  return plan
+}
+
+/** 3.4 reduce-only / take profit: the reducing side's one reduce-only order (kept while in profit and close enough). */
+function reduceSide(side: OrderSide, input: QuoteInput, s: StrategyState, cfg: CoreConfig, inst: Instrument, takeProfit: boolean, inProfit: boolean, mid: number, intents: OrderIntent[], dropped: NonNullable<StrategyAdjustEvent['dropped']>, q: Record<OrderSide, SideQuote>, mainTif: Record<OrderSide, TimeInForce | null>, mainPrice: Record<OrderSide, Ticks | null>): void {
+  const net = input.position.net
+  const slot = SLOT.reduce[side]
+  const qty = Math.min(Math.abs(net), takeProfit ? Math.abs(net) : cfg.baseSizeSteps)
+  const desired = q[side].price
+  const w = findWorking(input.working, slot)
+  if (w && inProfit && keepReduce(w, side, desired, qty, mid, cfg)) {
+    intents.push(asIntent(w))
+    mainPrice[side] = w.price
+    mainTif[side] = w.tif
+    return
+  }
+  const t: TimeInForce = isDegraded(s, side, input.nowMs) ? 'GTC' : 'GTX'
+  if (pushIntent(intents, dropped, inst, slot, side, desired, qty, t, true, 'reduce')) {
+    mainPrice[side] = desired
+    mainTif[side] = t
+  }
+}
+
+/** 3.5 static layer: inside our own quotes, post-only, sticky within staticTicks. */
+function staticLayer(working: readonly WorkingOrder[], formula: Record<OrderSide, Ticks>, top: Top, cfg: CoreConfig, inst: Instrument, intents: OrderIntent[], dropped: NonNullable<StrategyAdjustEvent['dropped']>): void {
+  // the highest bid and lowest ask among the intents so far (plain loop: no arrays per call)
+  let maxBid = -Infinity
+  let minAsk = Infinity
+  for (let n = 0; n < intents.length; n++) {
+    const p = intents[n].price
+    if (intents[n].side === 'BUY') {
+      if (p > maxBid) maxBid = p
+    } else if (intents[n].side === 'SELL' && p < minAsk) minAsk = p
+  }
+  const desiredBuy = Math.min(formula.BUY, minAsk - 1)
+  const desiredSell = Math.max(formula.SELL, maxBid + 1)
+  for (const side of SIDES) {
+    const slot = SLOT.static[side]
+    const want = side === 'BUY' ? desiredBuy : desiredSell
+    const w = findWorking(working, slot)
+    if (w && w.tif === 'GTX' && !w.reduceOnly && w.side === side && w.qty - w.filled > 0 && Math.abs(w.price - want) <= cfg.staticTicks && staticFits(side, w.price, minAsk, maxBid, top)) {
+      intents.push(asIntent(w))
+    } else if (!staticFits(side, want, minAsk, maxBid, top) || !pushIntent(intents, dropped, inst, slot, side, want, cfg.staticSizeSteps, 'GTX', false, 'static')) {
+      continue
+    }
+    const p = intents[intents.length - 1].price
+    if (side === 'BUY') maxBid = Math.max(maxBid, p)
+    else minAsk = Math.min(minAsk, p)
+  }
+}
+
+/** The strategy_adjust of a changed quote. */
+function adjustEvent(nowMs: number, riskMode: QuoteInput['riskMode'], plan: ReducePlan | null, dropped: NonNullable<StrategyAdjustEvent['dropped']>, f: Factors, vf: number, mainPrice: Record<OrderSide, Ticks | null>, mainTif: Record<OrderSide, TimeInForce | null>, modes: Record<OrderSide, SideMode>, bo: Record<OrderSide, number>, fair: number, blocked: StrategyAdjustEvent['joinBlocked'] | undefined, cfg: CoreConfig, inst: Instrument): StrategyAdjustEvent {
+  const ev: StrategyAdjustEvent = {
+    type: 'strategy_adjust',
+    ts: nowMs,
+    reason: plan ? 'reduce_ioc' : dropped.length > 0 ? 'order_dropped' : 'quote',
+    riskMode,
+    spread: f.spread,
+    volatilityFactor: vf,
+    inventoryFactor: f.inventoryFactor,
+    quoteInterval: f.quoteInterval,
+    bid: mainPrice.BUY,
+    ask: mainPrice.SELL,
+    bidPrice: mainPrice.BUY === null ? null : inst.ticksToPrice(mainPrice.BUY),
+    askPrice: mainPrice.SELL === null ? null : inst.ticksToPrice(mainPrice.SELL),
+    mode: modes.BUY === 'join' || modes.SELL === 'join' ? 'join' : 'formula',
+    bidMode: modes.BUY,
+    askMode: modes.SELL,
+    bidTif: mainTif.BUY,
+    askTif: mainTif.SELL,
+    backoffTicks: {buy: bo.BUY, sell: bo.SELL},
+    depthFillPrice: plan?.event.depthFillPrice ?? null,
+    depthFillAvailable: plan?.event.depthFillAvailable ?? null,
+    depthSlippage: plan?.event.depthSlippage ?? null,
+  }
+  // the optional fields in the order they always had (the log line's key order)
+  if (dropped.length > 0) ev.dropped = dropped
+  if (cfg.fairValue === 'microprice') ev.fairValue = fair
+  if (blocked) ev.joinBlocked = blocked
+  if (plan) ev.detail = plan.event.detail
+  return ev
 }
 
 /** a string JSON writes as is between quotes */
