@@ -26,6 +26,7 @@ const K = new Int32Array([
 const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
 
 const BLOCK = 64
+const HEX = '0123456789abcdef'
 
 /** the message schedule, shared (single-threaded, never re-entered) */
 const W = new Int32Array(64)
@@ -107,8 +108,6 @@ export class HmacSha256 {
   #buf = new Uint8Array(1024)
   readonly #h = new Int32Array(8)
   readonly #digest = new Uint8Array(BLOCK)
-  /** the signature's 32 bytes as a Buffer over `#digest`, for a native hex encoding */
-  readonly #digestBuf = Buffer.from(this.#digest.buffer, this.#digest.byteOffset, 32)
 
   /** `key`: the secret's bytes (not kept; the caller may clear them) */
   constructor(key: Uint8Array) {
@@ -157,15 +156,12 @@ export class HmacSha256 {
     }
     H.set(this.#outer)
     finish(H, d, 32)
-    // the result's bytes over the first 32 (finish padded `d` in place: re-written here),
-    // hex-encoded natively: one string, not 64 one-character concatenations
+    let out = ''
     for (let i = 0; i < 8; i++) {
-      d[4 * i] = H[i] >>> 24
-      d[4 * i + 1] = H[i] >>> 16
-      d[4 * i + 2] = H[i] >>> 8
-      d[4 * i + 3] = H[i]
+      const v = H[i]
+      for (let s = 28; s >= 0; s -= 4) out += HEX[(v >>> s) & 15]
     }
-    return this.#digestBuf.toString('hex', 0, 32)
+    return out
   }
 
   /** The message's UTF-8 bytes into the buffer (grown when needed, with room for the padding); returns their count. */
