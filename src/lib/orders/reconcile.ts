@@ -77,37 +77,43 @@ export function matches(w: WorkingOrder, i: OrderIntent, opts: ReconcileOptions)
   return Math.abs(w.price - i.price) <= toleranceTicks(i, opts)
 }
 
+function wantedSlot(desired: readonly OrderIntent[], slot: string): boolean {
+  for (let d = 0; d < desired.length; d++) if (desired[d].slot === slot) return true
+  return false
+}
+
 export function reconcile(desired: readonly OrderIntent[], working: readonly WorkingOrder[], opts: ReconcileOptions): OrderAction[] {
   const mode = opts.mode ?? 'after-cancel'
-  const bySlot = new Map<string, WorkingOrder[]>()
-  for (const w of working) {
-    const list = bySlot.get(w.slot)
-    if (list) list.push(w)
-    else bySlot.set(w.slot, [w])
-  }
-  const wanted = new Map<string, OrderIntent>()
-  for (const i of desired) {
-    if (wanted.has(i.slot)) throw new Error(`reconcile: two intents for slot ${i.slot}`)
-    wanted.set(i.slot, i)
+  // plain loops over the few intents and working orders (no maps, per-slot arrays, copies
+  // or closures per call): the same actions as grouping by slot, since both lists are
+  // sorted below by keys that are unique (slot and client id; layer and slot)
+  for (let a = 1; a < desired.length; a++) {
+    for (let b = 0; b < a; b++) if (desired[b].slot === desired[a].slot) throw new Error(`reconcile: two intents for slot ${desired[a].slot}`)
   }
 
   const cancels: Array<OrderAction & {type: 'cancel'}> = []
   const places: OrderIntent[] = []
 
-  for (const [slot, orders] of bySlot) {
-    if (wanted.has(slot)) continue
-    for (const w of orders) {
-      if (w.status !== 'PENDING_CANCEL') cancels.push({type: 'cancel', clientOrderId: w.clientOrderId, slot, reason: 'stray'})
-    }
+  // a working order whose slot nothing is wanted for: cancelled (unless already being)
+  for (let k = 0; k < working.length; k++) {
+    const w = working[k]
+    if (w.status !== 'PENDING_CANCEL' && !wantedSlot(desired, w.slot)) cancels.push({type: 'cancel', clientOrderId: w.clientOrderId, slot: w.slot, reason: 'stray'})
   }
 
-  for (const [slot, intent] of wanted) {
-    const orders = [...(bySlot.get(slot) ?? [])].sort((a, b) => cmp(a.clientOrderId, b.clientOrderId))
-    // the order to keep: the first live (not PENDING_CANCEL) match
-    const keep = orders.find((w) => w.status !== 'PENDING_CANCEL' && matches(w, intent, opts))
+  for (let d = 0; d < desired.length; d++) {
+    const intent = desired[d]
+    const slot = intent.slot
+    // the order to keep: the first live (not PENDING_CANCEL) match in client-id order
+    let keep: WorkingOrder | undefined
+    for (let k = 0; k < working.length; k++) {
+      const w = working[k]
+      if (w.slot !== slot || w.status === 'PENDING_CANCEL' || !matches(w, intent, opts)) continue
+      if (keep === undefined || cmp(w.clientOrderId, keep.clientOrderId) < 0) keep = w
+    }
     let occupied = false
-    for (const w of orders) {
-      if (w === keep) continue
+    for (let k = 0; k < working.length; k++) {
+      const w = working[k]
+      if (w.slot !== slot || w === keep) continue
       if (w.status === 'PENDING_CANCEL') {
         occupied = true
         continue
