@@ -22,11 +22,11 @@ import {type ClientIdState, clientIdAllocator, initClientIds} from '../orders/cl
 import {avgEntryTicks, type Position} from '../orders/position.js'
 import {reconcile, type ReplaceMode} from '../orders/reconcile.js'
 import {riskLimits} from '../risk/limits.js'
-import {evaluateRisk} from '../risk/machine.js'
+import {evaluateRisk, type RiskResult} from '../risk/machine.js'
 import {enforceNetMax, guardPlaces, type NetMaxCut} from '../risk/net-max.js'
 import {onlyReducing} from '../risk/reduce-only.js'
 import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from '../risk/types.js'
-import {planFlatten, quote} from '../strategy/index.js'
+import {finishQuote, planFlatten, type QuotePlan, quotePlan} from '../strategy/index.js'
 import {initialStrategyState, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
 
 export interface CoreState {
@@ -87,23 +87,50 @@ export function initialCoreState(runId: string): CoreState {
 }
 
 export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): Decision {
+  return decideFinish(decideStart(state, input, ctx))
+}
+
+/**
+ * A decision in two steps (`decide` is both): `decideStart` makes the orders; `decideFinish`
+ * makes the rest — the strategy's change key and `strategy_adjust`, the events in their
+ * order, the netMax bookkeeping, the next state and wake time. Nothing the second step does
+ * changes the orders, so the engine hands them to the venue in between (tick-to-order).
+ */
+export interface DecisionStart {
+  /** the orders, final */
+  actions: OrderAction[]
+  state: CoreState
+  nowMs: number
+  net: number
+  working: readonly WorkingOrder[]
+  r: RiskResult
+  q: QuotePlan
+  mode: RiskMode
+  pace: number
+  /** the risk state so far (its reduce-only drop counter) */
+  risk: RiskState
+  /** the events after the strategy's: non-reducing drops, a flatten's */
+  modeEvents: CoreEvent[]
+  cuts: readonly NetMaxCut[]
+  ids: ReturnType<typeof clientIdAllocator>
+  limits: RiskLimits
+}
+
+export function decideStart(state: CoreState, input: DecideInput, ctx: CoreContext): DecisionStart {
   const {cfg, inst, limits} = ctx
   const {nowMs, book, position, working} = input
   const net = position.net
-  const events: CoreEvent[] = []
+  const modeEvents: CoreEvent[] = []
 
   // ---- risk
   const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
-  events.push(...r.events)
   const pace = paceFactor(input.venue)
   let risk = r.state
   const mode = r.mode
 
   // ---- strategy (always called: it keeps its samples and reports its mode switches)
   const avg = avgEntryTicks(position)
-  const q = quote({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
-  events.push(...q.events)
-  let strategy = q.state
+  const q = quotePlan({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
 
   // ---- the mode decides what may leave the core
   let intents: OrderIntent[] = []
@@ -114,11 +141,12 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
     intents = f.intents
     if (f.dropped.length > 0) {
       risk = {...risk, counters: {...risk.counters, nonReducingDropped: risk.counters.nonReducingDropped + f.dropped.length}}
-      events.push(riskEvent(nowMs, state.risk.mode, mode, 'non_reducing_dropped', {count: f.dropped.length, net, slots: f.dropped.map((d) => d.slot).join(',')}, {}))
+      modeEvents.push(riskEvent(nowMs, state.risk.mode, mode, 'non_reducing_dropped', {count: f.dropped.length, net, slots: f.dropped.map((d) => d.slot).join(',')}, {}))
     }
   } else if (mode === 'halted' && risk.halt?.flatten && net !== 0) {
-    const fp = planFlatten({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, nowMs}, strategy, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
-    events.push(...fp.events)
+    // (halted: the quote is complete, its state final)
+    const fp = planFlatten({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, nowMs}, q.state, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
+    modeEvents.push(...fp.events)
     intents = onlyReducing(fp.intents, net).intents
   }
 
@@ -136,7 +164,19 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
   })
   const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst)
   const cuts = nm.cuts.length === 0 ? g.cuts : g.cuts.length === 0 ? nm.cuts : [...nm.cuts, ...g.cuts]
-  risk = netMaxBookkeeping(risk, cuts, nowMs, state.risk.mode, mode, net, working, limits, events)
+  return {actions: g.actions, state, nowMs, net, working, r, q, mode, pace, risk, modeEvents, cuts, ids, limits}
+}
+
+export function decideFinish(p: DecisionStart): Decision {
+  const {state, nowMs, net, working, r, mode, pace, modeEvents, limits} = p
+  let risk = p.risk
+  const q = finishQuote(p.q)
+  // the events in their order: the risk machine's, the strategy's, the mode's, netMax's
+  const events: CoreEvent[] = []
+  events.push(...r.events)
+  events.push(...q.events)
+  events.push(...modeEvents)
+  risk = netMaxBookkeeping(risk, p.cuts, nowMs, state.risk.mode, mode, net, working, limits, events)
 
   // the venue's pace stretches the refresh interval (the risk machine's own deadlines stay)
   let next = pace > 1 && Number.isFinite(q.nextRefreshMs) ? nowMs + Math.ceil((q.nextRefreshMs - nowMs) * pace) : q.nextRefreshMs
@@ -144,7 +184,7 @@ export function decide(state: CoreState, input: DecideInput, ctx: CoreContext): 
   const hold = pace <= 1 ? 0 : nowMs >= risk.paceHoldUntil ? next : risk.paceHoldUntil
   if (hold !== risk.paceHoldUntil) risk = {...risk, paceHoldUntil: hold}
   if (r.wakeMs !== null && r.wakeMs < next) next = r.wakeMs
-  return {actions: g.actions, events, state: {risk, strategy, ids: ids.state()}, nextWakeMs: next, mode, mid2: r.mid2}
+  return {actions: p.actions, events, state: {risk, strategy: q.state, ids: p.ids.state()}, nextWakeMs: next, mode, mid2: r.mid2}
 }
 
 /**

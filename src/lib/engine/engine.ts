@@ -14,7 +14,7 @@ import {type DepthScanner, SCAN_BAD, SCAN_DEPTH, SCAN_SNAPSHOT, SCAN_TRADE, type
 import {type DepthResult, DepthSync} from '../book/sync.js'
 import type {Clock} from '../clock/clock.js'
 import type {CoreConfig} from '../config/resolve.js'
-import {type CoreEvent, type CoreState, decide, decideRequested, prepareCore, type CoreContext, type DecideInput} from '../core/decide.js'
+import {type CoreEvent, type CoreState, decideFinish, decideRequested, decideStart, prepareCore, type CoreContext, type DecideInput} from '../core/decide.js'
 import {GridError} from '../domain/errors.js'
 import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {OrderAction, WorkingOrder} from '../domain/orders.js'
@@ -423,13 +423,19 @@ export class Engine {
 
   private decideStep(): void {
     const now = this.o.clock.now()
-    const d = decide(this.state, this.decideInput(now), this.ctx)
+    // the orders leave before the rest of the decision is made (its change key and
+    // strategy_adjust, the next state): nothing between reads the engine's state, and the
+    // venue never reports in the same turn (see sendAll)
+    const start = decideStart(this.state, this.decideInput(now), this.ctx)
     this.control = []
+    const actions = start.actions
+    for (let i = 0; i < actions.length; i++) this.o.venue.submit(actions[i])
+    const d = decideFinish(start)
     this.state = d.state
     this.risk = d.mode
     this.lastDecideMid2 = d.mid2
     if (d.mid2 !== null) this.mid2 = d.mid2
-    this.sendAll(d.events, d.actions)
+    this.recordAll(d.events, d.actions, now)
     this.nextDecideMs = Math.max(d.nextWakeMs, now + 1)
     if (this.nextSampleMs === Number.NEGATIVE_INFINITY) this.nextSampleMs = now
   }
@@ -466,6 +472,12 @@ export class Engine {
     if (actions.length === 0) return this.logCore(events)
     const now = this.o.clock.now()
     for (let i = 0; i < actions.length; i++) this.o.venue.submit(actions[i])
+    this.recordAll(events, actions, now)
+  }
+
+  /** After a decision's requests were handed to the venue: the lifecycle records them, the events are logged. */
+  private recordAll(events: CoreEvent[], actions: OrderAction[], now: number): void {
+    if (actions.length === 0) return this.logCore(events)
     for (let i = 0; i < actions.length; i++) this.record(actions[i], now)
     this.logCore(events)
     for (let i = 0; i < actions.length; i++) this.emit(this.orderEvent(actions[i], now))

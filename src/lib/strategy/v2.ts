@@ -68,7 +68,56 @@ function findWorking(working: readonly WorkingOrder[], slot: string): WorkingOrd
   return undefined
 }
 
+/**
+ * What a v2 quote still has to do once its intents are known: remember the joins, write the
+ * change key and, when it changed, the `strategy_adjust`. The core makes the orders first
+ * and this after they have left (`finishQuote`); nothing of it changes the intents.
+ */
+export interface QuoteReport {
+  riskMode: QuoteInput['riskMode']
+  nowMs: number
+  q: Record<OrderSide, SideQuote>
+  mainPrice: Record<OrderSide, Ticks | null>
+  mainTif: Record<OrderSide, TimeInForce | null>
+  bo: Record<OrderSide, number>
+  dropped: NonNullable<StrategyAdjustEvent['dropped']>
+  joinBlocked: NonNullable<StrategyAdjustEvent['joinBlocked']>
+  plan: ReducePlan | null
+  f: Factors
+  vf: number
+  fair: number
+  cfg: CoreConfig
+  inst: Instrument
+}
+
+/** A quote whose intents are final; `report` (when set) is still to be done by `finishQuote`. */
+export type QuotePlan = QuoteResult & {report?: QuoteReport}
+
 export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig, inst: Instrument): QuoteResult {
+  return finishQuote(quoteV2Plan(input, state, cfg, inst))
+}
+
+/** The rest of a quote: joins remembered, the change key, the `strategy_adjust` of a change. */
+export function finishQuote(p: QuotePlan): QuoteResult {
+  const r = p.report
+  if (r === undefined) return p
+  const {riskMode, nowMs, q, mainPrice, mainTif, bo, dropped, joinBlocked, plan, f, vf, fair, cfg, inst} = r
+  const intents = p.intents
+  const events = p.events
+  let s = p.state
+  for (const side of SIDES) if (q[side].mode === 'join' && mainPrice[side] !== null) s = rememberJoin(s, side, q[side].price)
+  const modes = {BUY: mainPrice.BUY === null ? 'none' : q.BUY.mode, SELL: mainPrice.SELL === null ? 'none' : q.SELL.mode} as Record<OrderSide, SideMode>
+  const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
+  const key = quoteKey(riskMode, intents, modes, bo, dropped, blocked)
+  if (key !== s.lastKey) {
+    events.push(adjustEvent(nowMs, riskMode, plan, dropped, f, vf, mainPrice, mainTif, modes, bo, fair, blocked, cfg, inst))
+    s = {...s, lastKey: key}
+  }
+  return {intents, state: s, events, nextRefreshMs: p.nextRefreshMs}
+}
+
+/** The quote up to its intents (the report is left to `finishQuote`). */
+export function quoteV2Plan(input: QuoteInput, state: StrategyState, cfg: CoreConfig, inst: Instrument): QuotePlan {
   const {book, position, working, riskMode, nowMs} = input
   const net = position.net
   const events: StrategyAdjustEvent[] = []
@@ -166,16 +215,8 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
   // ---- 3.5 static layer: normal mode only, same spread (no join), post-only, sticky within staticTicks
   if (riskMode === 'normal' && !marketClose && cfg.staticSizeSteps > 0) staticLayer(working, formula, top, cfg, inst, intents, dropped)
 
-  // ---- remember joins, report changes
-  for (const side of SIDES) if (q[side].mode === 'join' && mainPrice[side] !== null) s = rememberJoin(s, side, q[side].price)
-  const modes = {BUY: mainPrice.BUY === null ? 'none' : q.BUY.mode, SELL: mainPrice.SELL === null ? 'none' : q.SELL.mode} as Record<OrderSide, SideMode>
-  const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
-  const key = quoteKey(riskMode, intents, modes, bo, dropped, blocked)
-  if (key !== s.lastKey) {
-    events.push(adjustEvent(nowMs, riskMode, plan, dropped, f, vf, mainPrice, mainTif, modes, bo, fair, blocked, cfg, inst))
-    s = {...s, lastKey: key}
-  }
-  return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval}
+  // ---- remember joins, report changes: after the orders have left (finishQuote)
+  return {intents, state: s, events, nextRefreshMs: nowMs + f.quoteInterval, report: {riskMode, nowMs, q, mainPrice, mainTif, bo, dropped, joinBlocked, plan, f, vf, fair, cfg, inst}}
 }
 
 /** An intent into `intents`, or a `dropped` entry when it cannot meet the venue's minimums. */
