@@ -59,11 +59,16 @@ describe('live quote: SIGKILL in 30 rounds (issue 10, proof 2)', () => {
     const seen = new Set<string>()
     const tally = {working: 0, place: 0, cancel: 0, holding: 0, long: 0, switchCancelled: 0, adopted: 0, paused: 0, recovered: 0}
     const recoveredPerStart: number[] = []
-    const moments: Moment[] = [...Array<Moment>(22).fill('working'), ...Array<Moment>(4).fill('place'), ...Array<Moment>(4).fill('cancel')]
-    for (let i = moments.length - 1; i > 0; i--) {
+    // the place and cancel moments are seeded among the short downtimes; a long downtime kills
+    // with orders working (a cancel the dead run had sent would name them, and the switch would
+    // have nothing of its own to cancel: under load that left 2 of 7 long rounds to show it)
+    const short: Moment[] = [...Array<Moment>(15).fill('working'), ...Array<Moment>(4).fill('place'), ...Array<Moment>(4).fill('cancel')]
+    for (let i = short.length - 1; i > 0; i--) {
       const j = Math.floor(rnd() * (i + 1))
-      ;[moments[i], moments[j]] = [moments[j], moments[i]]
+      ;[short[i], short[j]] = [short[j], short[i]]
     }
+    const moments: Moment[] = []
+    for (let round = 0, k = 0; round < ROUNDS; round++) moments.push(round % 4 === 3 ? 'working' : short[k++])
     for (let round = 0; round < ROUNDS; round++) {
       const moment = moments[round]
       const longDown = round % 4 === 3
