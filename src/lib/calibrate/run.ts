@@ -186,9 +186,9 @@ async function runPool(jobs: PointJob[], workers: number, workDir: string, keepR
   const url = new URL('./worker.js', import.meta.url)
   const n = Math.min(workers, jobs.length)
   // With a worker on every core, V8's background compiler threads only take CPU from the
-  // workers, and compiling there costs more CPU in all than on the worker's own thread
-  // (docs/calibrate.md: 11.9 s against 13.2 s of CPU for the same 40 jobs): the workers
-  // compile their own code. With a core to spare, the compiler keeps it. Read by each
+  // workers (on a 40-job run with two workers they used 4.4–4.8 s of CPU with it, 1.8–2.5 s
+  // without, the workers a little more: docs/calibrate.md): the workers compile their own
+  // code. With a core to spare, the compiler keeps it. Read by each
   // isolate when it starts: set before the first worker.
   if (n >= availableParallelism()) setFlagsFromString('--no-concurrent-recompilation')
   // Every job runs the same replay code: compiling it to baseline code at once, not after
