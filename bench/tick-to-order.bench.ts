@@ -13,7 +13,7 @@
  * Only the two ends are stand-ins: the venue's REST depth snapshot (answered from the
  * recording) and the gateway's undici Pool (`dispatcher`), which records the moment a
  * signed request is handed to it and answers in memory like Binance (ack NEW, cancel
- * CANCELED) on a later turn, so the lifecycle sees the answers a real run sees. The run's
+ * CANCELED, a batch cancel slot by slot) on a later turn, so the lifecycle sees the answers a real run sees. The run's
  * clock is moved by the recording's venue times (the strategy refreshes as it would live);
  * t0 of a message is taken by the StreamClient's receive clock, i.e. when `ws` hands the
  * frame's bytes over. Trades are not streamed (depth only). One frame is in flight at a
@@ -135,7 +135,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
  * The exchange side of the gateway: records when each request is handed over (`onRequest`)
  * and answers like Binance on a later turn (the answer is built then, outside the timing).
  */
-function memoryExchange(clock: VirtualClock, onRequest: (method: string, bytes: number) => void, onAnswer: (method: string) => void): GatewayDispatcher {
+function memoryExchange(clock: VirtualClock, onRequest: (method: string, bytes: number, path: string) => void, onAnswer: (method: string) => void): GatewayDispatcher {
   const orders = new Map<string, Record<string, string | number | boolean>>()
   let nextId = 1
   const answer = (method: string, path: string, body: string | undefined): {status: number; text: string} => {
@@ -149,6 +149,16 @@ function memoryExchange(clock: VirtualClock, onRequest: (method: string, bytes: 
       orders.set(id, o)
       return {status: 200, text: JSON.stringify(o)}
     }
+    if (method === 'DELETE' && path.startsWith('/fapi/v1/batchOrders')) {
+      const ids = JSON.parse(q.get('origClientOrderIdList') ?? '[]') as string[]
+      const slots = ids.map((cid) => {
+        const x = orders.get(cid)
+        if (!x) return {code: -2011, msg: 'Unknown order sent.'}
+        orders.delete(cid)
+        return {...x, status: 'CANCELED', updateTime: clock.now()}
+      })
+      return {status: 200, text: JSON.stringify(slots)}
+    }
     const o = orders.get(id)
     if (!o) return {status: 400, text: '{"code":-2011,"msg":"Unknown order sent."}'}
     if (method === 'DELETE') {
@@ -159,7 +169,7 @@ function memoryExchange(clock: VirtualClock, onRequest: (method: string, bytes: 
   }
   const headers = {'x-mbx-used-weight-1m': '20', 'x-mbx-order-count-10s': '2', 'x-mbx-order-count-1m': '10'}
   const request = (opts: {method: string; path: string; body?: string}) => {
-    onRequest(opts.method, opts.path.length + (opts.body?.length ?? 0))
+    onRequest(opts.method, opts.path.length + (opts.body?.length ?? 0), opts.path)
     // the answer is made on a microtask, after the frame's own turn
     return Promise.resolve().then(() => {
       const a = answer(opts.method, opts.path, opts.body)
@@ -187,6 +197,9 @@ interface PassResult {
   withOrders: number
   places: number
   cancels: number
+  /** of `cancels`: DELETE /fapi/v1/batchOrders requests, and the orders they named */
+  batchCancels: number
+  batchCancelOrders: number
   bytes: number
   cpuUs: number
   gcMs: number[]
@@ -202,7 +215,7 @@ async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfi
   const message = histogram()
   const requestCpu = histogram()
   const messageCpu = histogram()
-  const r: PassResult = {request, answer, message, requestCpu, messageCpu, frames: 0, withOrders: 0, places: 0, cancels: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
+  const r: PassResult = {request, answer, message, requestCpu, messageCpu, frames: 0, withOrders: 0, places: 0, cancels: 0, batchCancels: 0, batchCancelOrders: 0, bytes: 0, cpuUs: 0, gcMs: [], loopDelayMaxMs: 0}
   // the frame being handled: its arrival (StreamClient receive clock) and whether its turn is still on
   let t0 = 0
   let c0 = 0
@@ -234,12 +247,18 @@ async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfi
   let tAnswer = -1
   const exchange = memoryExchange(
     clock,
-    (method, bytes) => {
+    (method, bytes, path) => {
       const t = performance.now()
       if (method === 'POST') {
         r.places++
         r.bytes += bytes
-      } else if (method === 'DELETE') r.cancels++
+      } else if (method === 'DELETE') {
+        r.cancels++
+        if (path.startsWith('/fapi/v1/batchOrders')) {
+          r.batchCancels++
+          r.batchCancelOrders += (decodeURIComponent(path).match(/","/g)?.length ?? 0) + 1
+        }
+      }
       if (tAnswer >= 0 && !inFrame) answer.recordValue(Math.max(1, Math.round((t - tAnswer) * 1e4)))
       if (inFrame) {
         const c = cpuNow()
@@ -419,6 +438,8 @@ export async function run(): Promise<Record<string, number | string>> {
     messages_with_orders: measured.reduce((a, m) => a + m.withOrders, 0),
     place_requests: places,
     cancel_requests: measured.reduce((a, m) => a + m.cancels, 0),
+    batch_cancel_requests: measured.reduce((a, m) => a + m.batchCancels, 0),
+    batch_cancel_orders: measured.reduce((a, m) => a + m.batchCancelOrders, 0),
     mean_place_request_bytes: round(measured.reduce((a, m) => a + m.bytes, 0) / Math.max(1, places), 0),
     tick_to_order_p50_us: us(request.getValueAtPercentile(50)),
     tick_to_order_p99_us: p99,

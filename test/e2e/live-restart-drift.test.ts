@@ -74,6 +74,18 @@ function exchange(r: StubRequest) {
       o.status = 'CANCELED'
       return {body: o}
     }
+    // a decision's (or a stop's) two or more cancels come as one batch (venue.ts submitAll)
+    case 'DELETE /fapi/v1/batchOrders': {
+      const ids = JSON.parse(p.get('origClientOrderIdList') ?? '[]') as string[]
+      return {
+        body: ids.map((id) => {
+          const o = orders.get(id)
+          if (!o || o.status !== 'NEW') return {code: -2011, msg: 'Unknown order sent.'}
+          o.status = 'CANCELED'
+          return o
+        }),
+      }
+    }
     case 'GET /fapi/v1/order': {
       const o = orders.get(p.get('origClientOrderId')!)
       return o ? {body: o} : {status: 400, body: {code: -2013, msg: 'Order does not exist.'}}

@@ -67,6 +67,18 @@ function exchange(r: StubRequest) {
       o.status = 'CANCELED'
       return {body: o}
     }
+    // a decision's (or a stop's) two or more cancels come as one batch (venue.ts submitAll)
+    case 'DELETE /fapi/v1/batchOrders': {
+      const ids = JSON.parse(p.get('origClientOrderIdList') ?? '[]') as string[]
+      return {
+        body: ids.map((id) => {
+          const o = order(id)
+          if (!o || o.status !== 'NEW') return {code: -2011, msg: 'Unknown order sent.'}
+          o.status = 'CANCELED'
+          return o
+        }),
+      }
+    }
     case 'GET /fapi/v1/order': {
       const o = order(p.get('origClientOrderId')!)
       return o ? {body: o} : {status: 400, body: {code: -2013, msg: 'Order does not exist.'}}
@@ -137,8 +149,12 @@ describe('live mm quote against a loopback exchange', () => {
     expect(countdowns[0].params.get('countdownTime')).toBe('120000')
     expect(idx((x) => x.path === '/fapi/v1/countdownCancelAll')).toBeLessThan(idx((x) => x.path === '/fapi/v1/order' && x.method === 'POST'))
     expect(countdowns.at(-1)!.params.get('countdownTime')).toBe('0')
-    const lastCancel = reqs.map((x, i) => (x.method === 'DELETE' && x.path === '/fapi/v1/order' ? i : -1)).reduce((a, b) => Math.max(a, b), -1)
+    const lastCancel = reqs.map((x, i) => (x.method === 'DELETE' && (x.path === '/fapi/v1/order' || x.path === '/fapi/v1/batchOrders') ? i : -1)).reduce((a, b) => Math.max(a, b), -1)
+    expect(lastCancel).toBeGreaterThan(0)
     expect(reqs.lastIndexOf(countdowns.at(-1)!)).toBeGreaterThan(lastCancel)
+    // the clean stop's two or more cancels left as one batch request (venue.ts submitAll)
+    const stopBatch = reqs[lastCancel]
+    if (stopBatch.path === '/fapi/v1/batchOrders') expect((JSON.parse(stopBatch.params.get('origClientOrderIdList') ?? '[]') as string[]).length).toBeGreaterThan(1)
     expect([...orders.values()].filter((o) => o.status === 'NEW')).toEqual([])
     // the venue's lines printed once before the first order
     // secrets: not in stdout, stderr, or any file under the state dir (run dir, events, state.json)

@@ -277,6 +277,33 @@ describe('engine onDecide hook', () => {
   })
 })
 
+describe('engine hands a decision over at once to a venue that takes it so (submitAll)', () => {
+  it("a decision's orders in one submitAll call, each recorded and logged as sent; the stop's cancels in one call too", () => {
+    const clock = new VirtualClock(1000)
+    const reports = new ReportQueue()
+    const calls: string[][] = []
+    const venue: Venue = {
+      submit: () => void calls.push(['single']),
+      submitAll: (as) => void calls.push(as.map((a) => `${a.type} ${a.clientOrderId}`)),
+      queryOrder: () => {},
+    }
+    const c = defaultConfig()
+    const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}}, inst)
+    const log: RunEvent[] = []
+    const engine = new Engine({instrument: inst, core, venue, reports, clock, log: (e) => void log.push(e), runId: 'test', mode: 'replay'})
+    engine.onMarket(snapshot(1000))
+    expect(calls).toHaveLength(1)
+    expect(calls[0].map((x) => x.split(' ')[0])).toEqual(['place', 'place'])
+    const ids = calls[0].map((x) => x.split(' ')[1])
+    expect(log.filter((e) => e.type === 'order').map((e) => (e as {clientOrderId: string}).clientOrderId)).toEqual(ids)
+    expect(workingIds(engine)).toEqual(ids)
+    calls.length = 0
+    engine.beginStop()
+    expect(calls).toEqual([ids.map((id) => `cancel ${id}`)])
+    expect(log.filter((e) => e.type === 'order' && (e as {action: string}).action === 'cancel').map((e) => (e as {clientOrderId: string}).clientOrderId)).toEqual(ids)
+  })
+})
+
 describe('engine loop with the paper venue (review regressions)', () => {
   function paperSetup() {
     const clock = new VirtualClock(1000)

@@ -23,6 +23,8 @@ let reports: VenueReport[]
 /** orders the stub holds, by client id */
 let book: Map<string, Record<string, unknown>>
 let placeMode: 'ok' | 'hang' | 'gtx' | 'clip'
+/** how the stub answers DELETE /fapi/v1/batchOrders */
+let batchMode: 'ok' | 'hang' | '429' | 'swap'
 
 function answerOf(r: StubRequest, status = 'NEW'): Record<string, unknown> {
   const p = r.params
@@ -39,7 +41,20 @@ beforeEach(() => {
   reports = []
   book = new Map()
   placeMode = 'ok'
+  batchMode = 'ok'
   stub.handler = (r) => {
+    if (r.path === '/fapi/v1/batchOrders' && r.method === 'DELETE') {
+      if (batchMode === 'hang') return {hang: true}
+      if (batchMode === '429') return {status: 429, body: {code: -1003, msg: 'Too many requests.'}}
+      const ids = JSON.parse(r.params.get('origClientOrderIdList') ?? '[]') as string[]
+      const slots = ids.map((cid) => {
+        const o = book.get(cid)
+        if (!o || o.status !== 'NEW') return {code: -2011, msg: 'Unknown order sent.'}
+        o.status = 'CANCELED'
+        return o
+      })
+      return {body: batchMode === 'swap' ? slots.reverse() : slots}
+    }
     const id = r.params.get('newClientOrderId') ?? r.params.get('origClientOrderId') ?? ''
     if (r.path === '/fapi/v1/order' && r.method === 'POST') {
       if (placeMode === 'gtx') return {status: 400, body: {code: -5022, msg: 'Due to the order could not be executed as maker, the Post Only order will be rejected.'}}
@@ -65,9 +80,9 @@ beforeEach(() => {
   }
 })
 
-function venue(o: {timeoutMs?: number; governor?: RateGovernor} = {}) {
+function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number} = {}) {
   gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
-  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-')})
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-')})
 }
 
 describe('Binance venue adapter', () => {
@@ -89,6 +104,98 @@ describe('Binance venue adapter', () => {
     const q = reports.slice(3).sort((a, b) => a.clientOrderId.localeCompare(b.clientOrderId))
     expect(q[0]).toMatchObject({type: 'query', clientOrderId: 'mm-eth10000-b-0', found: true, status: 'CANCELED', filled: 0, venueOrderId: '1000'})
     expect(q[1]).toMatchObject({type: 'query', clientOrderId: 'mm-nope-b-0', found: false})
+    await gw.close()
+  })
+
+  it("a decision's cancels go as one DELETE /fapi/v1/batchOrders; each id gets its own report (canceled / -2011); places stay single", async () => {
+    const v = venue({maxOpenOrders: 10})
+    for (const [i, id] of ['mm-eth10000-b-10', 'mm-eth10000-b-11', 'mm-eth10000-b-12'].entries()) v.submit({type: 'place', clientOrderId: id, order: {...BID, price: 300000 - i}})
+    await until(() => reports.length === 3, 'acks')
+    stub.requests.length = 0
+    reports = []
+    v.submitAll([
+      {type: 'cancel', clientOrderId: 'mm-eth10000-b-10', slot: 'dyn:BUY:0', reason: 'reprice'},
+      {type: 'place', clientOrderId: 'mm-eth10000-b-13', order: {...BID, price: 299990}},
+      {type: 'cancel', clientOrderId: 'mm-eth10000-b-nope', slot: 'dyn:BUY:1', reason: 'reprice'},
+      {type: 'cancel', clientOrderId: 'mm-eth10000-b-12', slot: 'dyn:BUY:2', reason: 'reprice'},
+    ])
+    await until(() => reports.length === 4, 'reports')
+    // the batch leaves at the first cancel's place, then the place
+    expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /fapi/v1/batchOrders', 'POST /fapi/v1/order'])
+    expect(stub.requests[0].params.get('origClientOrderIdList')).toBe('["mm-eth10000-b-10","mm-eth10000-b-nope","mm-eth10000-b-12"]')
+    expect(stub.requests[0].query).toMatch(/^symbol=ETHUSDC&origClientOrderIdList=%5B%22mm-eth10000-b-10%22%2C%22mm-eth10000-b-nope%22%2C%22mm-eth10000-b-12%22%5D&recvWindow=5000&timestamp=\d+&signature=[0-9a-f]{64}$/)
+    expect(stub.requests[0].signatureOk).toBe(true)
+    const byId = new Map(reports.map((r) => [r.clientOrderId, r]))
+    expect(byId.get('mm-eth10000-b-10')).toMatchObject({type: 'canceled', filled: 0})
+    expect(byId.get('mm-eth10000-b-nope')).toMatchObject({type: 'reject', request: 'cancel', code: -2011, msg: 'Unknown order sent.'})
+    expect(byId.get('mm-eth10000-b-12')).toMatchObject({type: 'canceled', filled: 0})
+    expect(byId.get('mm-eth10000-b-13')).toMatchObject({type: 'ack'})
+    // one cancel alone: the single endpoint
+    stub.requests.length = 0
+    reports = []
+    v.submitAll([{type: 'cancel', clientOrderId: 'mm-eth10000-b-11', slot: 'dyn:BUY:1', reason: 'reprice'}])
+    await until(() => reports.length === 1, 'single cancel')
+    expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /fapi/v1/order'])
+    expect(reports[0]).toMatchObject({type: 'canceled', clientOrderId: 'mm-eth10000-b-11'})
+    await gw.close()
+  })
+
+  it('more than 10 cancels: batches of at most 10 (a last single one on the single endpoint)', async () => {
+    const v = venue()
+    const ids = Array.from({length: 21}, (_, i) => `mm-eth10000-b-${100 + i}`)
+    v.submitAll(ids.map((id, i) => ({type: 'cancel' as const, clientOrderId: id, slot: `dyn:BUY:${i}`, reason: 'stop'})))
+    await until(() => reports.length === 21, 'reports')
+    expect(stub.requests.map((r) => `${r.method} ${r.path} ${r.params.get('origClientOrderIdList') ? (JSON.parse(r.params.get('origClientOrderIdList') as string) as string[]).length : 1}`)).toEqual([
+      'DELETE /fapi/v1/batchOrders 10',
+      'DELETE /fapi/v1/batchOrders 10',
+      'DELETE /fapi/v1/order 1',
+    ])
+    expect(reports.every((r) => r.type === 'reject' && r.request === 'cancel' && r.code === -2011)).toBe(true)
+    await gw.close()
+  })
+
+  it('a batch whose answer is lost leaves every cancel in doubt (no report); one refused whole rejects each; a slot for another id is not taken as its cancel', async () => {
+    const problems: string[] = []
+    gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: 300})
+    const v = new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', isOurs: () => true, onProblem: (m) => problems.push(m)})
+    const two = [
+      {type: 'cancel' as const, clientOrderId: 'mm-eth10000-b-20', slot: 'dyn:BUY:0', reason: 'reprice'},
+      {type: 'cancel' as const, clientOrderId: 'mm-eth10000-b-21', slot: 'dyn:BUY:1', reason: 'reprice'},
+    ]
+    batchMode = 'hang'
+    v.submitAll(two)
+    await until(() => v.inFlight === 0 && stub.requests.length === 1, 'the batch timed out', 20_000)
+    expect(reports).toEqual([])
+    expect(problems).toHaveLength(2)
+    expect(problems[0]).toMatch(/^cancel mm-eth10000-b-20: .*\(in doubt, settled by a query\)$/)
+    batchMode = '429'
+    v.submitAll(two)
+    await until(() => reports.length === 2, 'rejects')
+    expect(reports.map((r) => [r.type, r.clientOrderId, r.type === 'reject' ? r.code : 0])).toEqual([
+      ['reject', 'mm-eth10000-b-20', -1003],
+      ['reject', 'mm-eth10000-b-21', -1003],
+    ])
+    reports = []
+    problems.length = 0
+    book.set('mm-eth10000-b-20', {symbol: 'ETHUSDC', orderId: 7, clientOrderId: 'mm-eth10000-b-20', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'NEW', price: '3000.00', origQty: '0.010', executedQty: '0', avgPrice: '0', reduceOnly: false, updateTime: 5})
+    book.set('mm-eth10000-b-21', {...book.get('mm-eth10000-b-20'), orderId: 8, clientOrderId: 'mm-eth10000-b-21'})
+    batchMode = 'swap'
+    v.submitAll(two)
+    await until(() => problems.length === 2, 'swapped slots')
+    expect(reports).toEqual([])
+    expect(problems[0]).toBe('cancel mm-eth10000-b-20: the batch answered for mm-eth10000-b-21 in its place (in doubt, settled by a query)')
+    await gw.close()
+  })
+
+  it('with another order transport (the WebSocket API) cancels go one by one', async () => {
+    gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: 2000})
+    const v = new BinanceVenue({gateway: gw, orders: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', isOurs: () => true})
+    v.submitAll([
+      {type: 'cancel', clientOrderId: 'mm-eth10000-b-30', slot: 'dyn:BUY:0', reason: 'reprice'},
+      {type: 'cancel', clientOrderId: 'mm-eth10000-b-31', slot: 'dyn:BUY:1', reason: 'reprice'},
+    ])
+    await until(() => reports.length === 2, 'rejects')
+    expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /fapi/v1/order', 'DELETE /fapi/v1/order'])
     await gw.close()
   })
 

@@ -286,13 +286,20 @@ export class Engine {
 
   /** Cancel everything we hold, for a clean stop. Returns the cancels sent. */
   cancelAll(reason: string): number {
-    let n = 0
+    const cancels: OrderAction[] = []
     for (const w of workingOrders(this.lc)) {
       if (w.status === 'PENDING_CANCEL') continue
-      this.submit({type: 'cancel', clientOrderId: w.clientOrderId, slot: w.slot, reason})
-      n++
+      cancels.push({type: 'cancel', clientOrderId: w.clientOrderId, slot: w.slot, reason})
     }
-    return n
+    if (cancels.length === 0) return 0
+    // one batch where the venue takes it; each recorded and logged as sent, as `submit` does
+    this.handOver(cancels)
+    const now = this.o.clock.now()
+    for (const a of cancels) {
+      this.record(a, now)
+      this.emit(this.orderEvent(a, now))
+    }
+    return cancels.length
   }
 
   /** Begin a clean stop: no more decisions, cancel every order we hold. */
@@ -429,7 +436,7 @@ export class Engine {
     const start = decideStart(this.state, this.decideInput(now), this.ctx)
     this.control = []
     const actions = start.actions
-    for (let i = 0; i < actions.length; i++) this.o.venue.submit(actions[i])
+    if (actions.length > 0) this.handOver(actions)
     const d = decideFinish(start)
     this.state = d.state
     this.risk = d.mode
@@ -448,17 +455,6 @@ export class Engine {
   }
 
   /**
-   * Send a place or cancel decided by the core, record it in the lifecycle, log its
-   * `order` event.
-   */
-  private submit(a: OrderAction): void {
-    const now = this.o.clock.now()
-    this.o.venue.submit(a)
-    this.record(a, now)
-    this.emit(this.orderEvent(a, now))
-  }
-
-  /**
    * A decision's requests leave first; then the lifecycle records each as sent, in the
    * same order and at the same time `now`, and the events are logged in the order they
    * always had: the decision's own (strategy_adjust, risk_event), then each `order`.
@@ -471,8 +467,18 @@ export class Engine {
   private sendAll(events: CoreEvent[], actions: OrderAction[]): void {
     if (actions.length === 0) return this.logCore(events)
     const now = this.o.clock.now()
-    for (let i = 0; i < actions.length; i++) this.o.venue.submit(actions[i])
+    this.handOver(actions)
     this.recordAll(events, actions, now)
+  }
+
+  /**
+   * A decision's orders to the venue, all at once when it takes them so (`submitAll`: the
+   * Binance adapter sends a decision's cancels as one batch request), else one by one.
+   */
+  private handOver(actions: readonly OrderAction[]): void {
+    const v = this.o.venue
+    if (v.submitAll !== undefined) v.submitAll(actions)
+    else for (let i = 0; i < actions.length; i++) v.submit(actions[i])
   }
 
   /** After a decision's requests were handed to the venue: the lifecycle records them, the events are logged. */

@@ -130,6 +130,12 @@ export interface Venue {
    */
   submit(action: OrderAction): void
   /**
+   * Send a decision's places and cancels together, as `submit` of each in turn would (the
+   * same reports come back, one per action); a venue may group them into fewer requests
+   * (the Binance adapter: two or more cancels in one batch request). Optional.
+   */
+  submitAll?(actions: readonly OrderAction[]): void
+  /**
    * Ask for the state of one of our orders by client id; the answer comes back as a
    * `query` report. The order lifecycle uses it to settle a place or cancel in doubt.
    */
