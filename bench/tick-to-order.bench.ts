@@ -92,6 +92,7 @@ async function loadProduct() {
     ...(await load<typeof import('../src/lib/venue/binance/rest-public.js')>('venue/binance/rest-public.js')),
     ...(await load<typeof import('../src/lib/venue/binance/signer.js')>('venue/binance/signer.js')),
     ...(await load<typeof import('../src/lib/venue/binance/venue.js')>('venue/binance/venue.js')),
+    ...(await load<typeof import('../src/lib/venue/binance/warm-build.js')>('venue/binance/warm-build.js')),
     ...(await load<typeof import('../src/lib/venue/binance/ws-orders.js')>('venue/binance/ws-orders.js')),
     ...(await load<typeof import('../src/lib/venue/types.js')>('venue/types.js')),
   }
@@ -295,7 +296,7 @@ async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfi
         const reports = new P.ReportQueue()
         const venue = new P.BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
         venue.setMark('3425.00')
-        return {venue, reports}
+        return {venue, reports, warmBuild: P.gatewayWarmBuild(gw, inst, live.selfTradePrevention)}
       },
     },
     feed,

@@ -167,6 +167,8 @@ export const liveSchema = z.strictObject({
   stormHaltAt: num({def: 20, min: 1, max: 10_000, int: true, unit: 'count', doc: 'that many in the window halt quoting (risk_event); must be above stormSlowAt'}),
   // ---- order transport (issue 10 item 6, helper "wsorders"): orders over the WebSocket API
   orderTransport: oneOf(['rest', 'ws'] as const, {def: 'rest', doc: "where place / cancel / query go: 'rest', or 'ws' (the WebSocket API, falling back to REST while it cannot be reached); --order-transport overrides"}),
+  // ---- start-up JIT warm-up (issue 10 tick-to-order, helper "warmup"): src/lib/engine/warmup.ts
+  warmupIterations: num({def: 2000, min: 0, max: 100_000, int: true, unit: 'decisions', doc: 'before the first order: run the decision path (risk, strategy, reconcile, lifecycle, signed request build) this many times on synthetic books, nothing sent or logged, at most 300 ms (0 = off)'}),
 })
 
 // ---- reliability (issue 13, helper "harden"): the live feed's sync budget, replay input checks

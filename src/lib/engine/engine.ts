@@ -26,6 +26,7 @@ import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/type
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
 import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
+import {warmUpDecisions, type WarmUpOptions, type WarmUpResult} from './warmup.js'
 
 /**
  * The venue as the engine drives it: the Venue port plus the hooks a simulated venue has
@@ -78,6 +79,11 @@ export interface EngineOptions {
    * (the governor lifts a storm stop)
    */
   venueRisk?: {read(nowMs: number): VenueRisk; onResume?(): void}
+  /**
+   * live: the JIT warm-up of the decision path (warmup.ts), run once before the first
+   * decision on a usable book; no effect on the run
+   */
+  warmUp?: WarmUpOptions
 }
 
 interface Markout {
@@ -394,6 +400,21 @@ export class Engine {
     return this.lc.counters
   }
 
+  /** what the start-up warm-up did (null: not run yet) */
+  get warmUpResult(): WarmUpResult | null {
+    return this.warmed
+  }
+
+  private warmed: WarmUpResult | null = null
+
+  /**
+   * Run the decision path on synthetic inputs around the current book (warmup.ts): the
+   * engine's state, book, position, ids, log and venue are left as they were.
+   */
+  warmUp(o: WarmUpOptions): WarmUpResult {
+    return warmUpDecisions({ctx: this.ctx, state: this.state, book: this.sync.orderBook, position: this.lc.position, lcCfg: this.lcCfg, nowMs: this.o.clock.now()}, o)
+  }
+
   get riskState(): RiskStateName {
     return this.risk
   }
@@ -418,6 +439,7 @@ export class Engine {
   }
 
   private decideNow(): void {
+    if (this.o.warmUp && this.warmed === null && this.sync.book.ready) this.warmed = this.warmUp(this.o.warmUp)
     const hook = this.o.onDecide
     if (!hook) return this.decideStep()
     hook('begin')

@@ -37,6 +37,7 @@ import {ReportQueue} from '../venue/types.js'
 import {marketFeed} from './market-feed.js'
 import {type OrderTransportSetup, startOrderTransport} from './order-transport.js'
 import {type OrderTransportName, wsApiUrl} from '../venue/binance/ws-orders.js'
+import {gatewayWarmBuild} from '../venue/binance/warm-build.js'
 import {runLive, type SessionResult} from './session.js'
 
 export interface LiveTradingOptions {
@@ -246,7 +247,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, onProblem: (m) => say(m)})
       venue.setMark(st.markPrice)
       venue.setLiquidation(position?.liquidationPrice, position?.markPrice ?? st.markPrice)
-      return {venue, reports}
+      // the start-up warm-up builds (and drops) signed requests as this venue would send them
+      return {venue, reports, warmBuild: gatewayWarmBuild(gw, inst, live.selfTradePrevention)}
     }
     // the symbol's one book, kept by the feed's byte scanner and read by the engine (market-feed.ts)
     const feed = marketFeed(o.endpoints, inst, o.config)

@@ -8,6 +8,7 @@ import type {BookView} from '../book/types.js'
 import type {Clock} from '../clock/clock.js'
 import {type MmConfig, paperVenueOptions} from '../config/index.js'
 import type {Instrument} from '../domain/instrument.js'
+import type {OrderAction} from '../domain/orders.js'
 import type {EngineVenue} from '../engine/engine.js'
 import {PaperVenue} from '../venue/paper/index.js'
 import {ReportQueue} from '../venue/types.js'
@@ -24,6 +25,11 @@ export interface VenueHandle {
   venue: EngineVenue
   /** where the venue pushes its reports; the engine drains it */
   reports: ReportQueue
+  /**
+   * live: build the venue request of an order action (signed, HMAC included) and drop it —
+   * never sent, never logged; the start-up warm-up runs it (src/lib/engine/warmup.ts)
+   */
+  warmBuild?: (a: OrderAction) => void
 }
 
 export type VenueFactory = (ctx: VenueContext) => VenueHandle
