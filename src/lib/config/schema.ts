@@ -168,7 +168,8 @@ export const liveSchema = z.strictObject({
   // ---- order transport (issue 10 item 6, helper "wsorders"): orders over the WebSocket API
   orderTransport: oneOf(['rest', 'ws'] as const, {def: 'rest', doc: "where place / cancel / query go: 'rest', or 'ws' (the WebSocket API, falling back to REST while it cannot be reached); --order-transport overrides"}),
   // ---- start-up JIT warm-up (issue 10 tick-to-order, helper "warmup"): src/lib/engine/warmup.ts
-  warmupIterations: num({def: 2000, min: 0, max: 100_000, int: true, unit: 'decisions', doc: 'before the first order: run the decision path (risk, strategy, reconcile, lifecycle, signed request build) this many times on synthetic books, nothing sent or logged, at most 300 ms (0 = off)'}),
+  warmupIterations: num({def: 2000, min: 0, max: 100_000, int: true, unit: 'decisions', doc: 'before the first order: run the decision path (risk, strategy, reconcile, lifecycle, signed request build) this many times on synthetic books, nothing sent or logged, within live.warmupBudgetMs (0 = off)'}),
+  warmupBudgetMs: num({def: 300, min: 0, max: 10_000, int: true, unit: 'ms', doc: 'wall-time bound of that warm-up (it ends at whichever bound comes first); the first order waits for it'}),
 })
 
 // ---- reliability (issue 13, helper "harden"): the live feed's sync budget, replay input checks

@@ -26,9 +26,6 @@ import type {ReportQueue} from '../venue/types.js'
 import type {Position} from '../orders/position.js'
 import type {VenueFactory} from './venues.js'
 
-/** the start-up warm-up's wall budget (live.warmupIterations bounds the count) */
-export const WARMUP_BUDGET_MS = 300
-
 /** Write a file whole or not at all: a temp file beside it, then rename. */
 function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`
@@ -107,7 +104,7 @@ export class Session {
       instrument: o.instrument, core, venue, reports, clock, sync, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition, riskDay: o.riskDay ?? undefined, venueRisk: o.venueRisk,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
       // live only: the decision path warmed before the first order (replay and calibrate stay as they were)
-      warmUp: o.mode === 'live' && o.config.live.warmupIterations > 0 ? {iterations: o.config.live.warmupIterations, budgetMs: WARMUP_BUDGET_MS, elapsedMs: () => performance.now(), build: warmBuild, venueRisk: o.venueRisk !== undefined} : undefined,
+      warmUp: o.mode === 'live' && o.config.live.warmupIterations > 0 ? {iterations: o.config.live.warmupIterations, budgetMs: o.config.live.warmupBudgetMs, elapsedMs: () => performance.now(), build: warmBuild, venueRisk: o.venueRisk !== undefined} : undefined,
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
       log: (ev: RunEvent) => {
         this.log.write(ev)
