@@ -296,7 +296,7 @@ async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfi
         const reports = new P.ReportQueue()
         const venue = new P.BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})
         venue.setMark('3425.00')
-        return {venue, reports, warmBuild: P.gatewayWarmBuild(gw, inst, live.selfTradePrevention)}
+        return {venue, reports, warmBuild: P.gatewayWarmBuild(gw, inst, live.selfTradePrevention, true)}
       },
     },
     feed,

@@ -29,8 +29,8 @@ const core = () => {
   return resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}, risk: {...c.risk, netMax: '0.05'}}, inst)
 }
 
-/** A gateway whose dispatcher throws on any request, with the build counted. */
-function throwingGateway() {
+/** A gateway whose dispatcher throws on any request, with what was built counted. */
+function throwingGateway(batchCancels = true) {
   let requests = 0
   const dispatcher = {
     request: () => {
@@ -40,9 +40,20 @@ function throwingGateway() {
     close: async () => {},
   } as unknown as GatewayDispatcher
   const gw = new BinanceGateway({baseUrl: 'http://127.0.0.1:9', credentials: new Credentials('testkey0123456789', 'testsecret0123456789abcdef'), now: () => 1_721_260_800_000, dispatcher})
-  const build = gatewayWarmBuild(gw, inst, 'EXPIRE_MAKER')
-  const built: OrderAction['type'][] = []
-  return {build: (a: OrderAction) => (built.push(a.type), build(a)), built, requests: () => requests}
+  const build = gatewayWarmBuild(gw, inst, 'EXPIRE_MAKER', batchCancels)
+  const seen = {places: 0, cancels: 0, cancelRequests: 0}
+  return {
+    build: (actions: readonly OrderAction[]) => {
+      const places = actions.filter((a) => a.type === 'place').length
+      const cancels = actions.length - places
+      seen.places += places
+      seen.cancels += cancels
+      seen.cancelRequests += !batchCancels || cancels < 2 ? cancels : Math.ceil(cancels / 10)
+      return build(actions)
+    },
+    seen,
+    requests: () => requests,
+  }
 }
 
 /**
@@ -98,9 +109,11 @@ describe('start-up warm-up', () => {
     expect(w.fills).toBeGreaterThan(10)
     expect(w.maxNet).toBeGreaterThan(0)
     expect(w.minNet).toBeLessThan(0)
-    expect(w.builds).toBe(w.places + w.cancels)
-    expect(gw.built.length).toBe(w.builds)
-    expect(gw.built.filter((x) => x === 'place').length).toBe(w.places)
+    // every action built as the venue sends it: a place each, a decision's cancels in one batch
+    expect(gw.seen.places).toBe(w.places)
+    expect(gw.seen.cancels).toBe(w.cancels)
+    expect(w.builds).toBe(w.places + gw.seen.cancelRequests)
+    expect(gw.seen.cancelRequests).toBeLessThan(w.cancels)
     expect(gw.requests()).toBe(0)
   })
 
@@ -124,10 +137,12 @@ describe('start-up warm-up', () => {
     const counters = {...engine.lifecycleCounters}
     const risk = {...engine.riskCounters}
     const syncCounters = {...sync.counters}
-    const gw = throwingGateway()
+    // the WebSocket API's case: no batch, one cancel request each
+    const gw = throwingGateway(false)
     const r = engine.warmUp({iterations: 300, budgetMs: Number.POSITIVE_INFINITY, build: gw.build})
     expect(r.iterations).toBe(300)
     expect(r.places).toBeGreaterThan(0)
+    expect(r.builds).toBe(r.places + r.cancels)
     expect(log).toEqual([])
     expect(gw.requests()).toBe(0)
     expect(engine.checkpoint()).toEqual(before)

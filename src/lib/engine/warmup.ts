@@ -39,10 +39,10 @@ export interface WarmUpOptions {
   /** a wall clock in ms (the run layer's `performance.now`); without it only `iterations` bounds */
   elapsedMs?: () => number
   /**
-   * The venue's request build of an order action (the signed REST request, HMAC included),
-   * result thrown away: never sent, never logged.
+   * The venue's request build of a decision's actions (the signed REST requests, HMAC
+   * included), thrown away: never sent, never logged. Returns the requests built.
    */
-  build?: (a: OrderAction) => void
+  build?: (actions: readonly OrderAction[]) => number
   /** decisions see a venue verdict (live: the rate governor and liquidation read by the engine) */
   venueRisk?: boolean
 }
@@ -133,10 +133,7 @@ export function warmUpDecisions(input: WarmUpInput, o: WarmUpOptions): WarmUpRes
     if (venue) d.venue = venue
     const start = decideStart(state, d, ctx)
     const actions = start.actions
-    if (o.build) {
-      for (let k = 0; k < actions.length; k++) o.build(actions[k])
-      res.builds += actions.length
-    }
+    if (o.build && actions.length > 0) res.builds += o.build(actions)
     const dec = decideFinish(start)
     state = dec.state
     res.iterations++

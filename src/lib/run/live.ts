@@ -248,7 +248,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       venue.setMark(st.markPrice)
       venue.setLiquidation(position?.liquidationPrice, position?.markPrice ?? st.markPrice)
       // the start-up warm-up builds (and drops) signed requests as this venue would send them
-      return {venue, reports, warmBuild: gatewayWarmBuild(gw, inst, live.selfTradePrevention)}
+      return {venue, reports, warmBuild: gatewayWarmBuild(gw, inst, live.selfTradePrevention, orders === undefined)}
     }
     // the symbol's one book, kept by the feed's byte scanner and read by the engine (market-feed.ts)
     const feed = marketFeed(o.endpoints, inst, o.config)

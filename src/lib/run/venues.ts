@@ -26,10 +26,11 @@ export interface VenueHandle {
   /** where the venue pushes its reports; the engine drains it */
   reports: ReportQueue
   /**
-   * live: build the venue request of an order action (signed, HMAC included) and drop it —
-   * never sent, never logged; the start-up warm-up runs it (src/lib/engine/warmup.ts)
+   * live: build the venue requests of a decision's actions (signed, HMAC included) and
+   * drop them — never sent, never logged; returns how many. The start-up warm-up runs it
+   * (src/lib/engine/warmup.ts)
    */
-  warmBuild?: (a: OrderAction) => void
+  warmBuild?: (actions: readonly OrderAction[]) => number
 }
 
 export type VenueFactory = (ctx: VenueContext) => VenueHandle
