@@ -177,6 +177,24 @@ describe('start-up warm-up', () => {
     expect(empty.warmUp({iterations: 100, budgetMs: 300})).toMatchObject({iterations: 0, stoppedBy: 'no-book'})
   })
 
+  it('an error inside the warm-up ends it and nothing else: the run goes on as without it', () => {
+    const cold = run(undefined)
+    let calls = 0
+    const warm = run({
+      iterations: 500,
+      budgetMs: Number.POSITIVE_INFINITY,
+      build: () => {
+        if (++calls === 5) throw new Error('build failed')
+        return 1
+      },
+    })
+    expect(warm.warm).toMatchObject({stoppedBy: 'error', error: 'build failed'})
+    expect(warm.warm!.iterations).toBeGreaterThan(0)
+    expect(warm.sent).toEqual(cold.sent)
+    expect(warm.log).toEqual(cold.log)
+    expect(warm.checkpoint).toEqual(cold.checkpoint)
+  })
+
   it('an engine told 0 iterations runs none before its first decision', () => {
     const r = run({iterations: 0, budgetMs: 300})
     expect(r.warm).toMatchObject({iterations: 0, places: 0})

@@ -60,8 +60,10 @@ export interface WarmUpResult {
   minNet: number
   /** elapsed, ms of `elapsedMs` (0 without it) */
   ms: number
-  /** why it stopped: all iterations, the wall budget, or no usable book to start from */
-  stoppedBy: 'iterations' | 'budget' | 'no-book'
+  /** why it stopped: all iterations, the wall budget, no usable book to start from, or an error (`error`) */
+  stoppedBy: 'iterations' | 'budget' | 'no-book' | 'error'
+  /** the message of an error that ended it (a warm-up never stops a run; tests read it) */
+  error?: string
 }
 
 export interface WarmUpInput {
@@ -91,11 +93,23 @@ const PHASE = 64
 export function warmUpDecisions(input: WarmUpInput, o: WarmUpOptions): WarmUpResult {
   const t0 = o.elapsedMs ? o.elapsedMs() : 0
   const res: WarmUpResult = {iterations: 0, places: 0, cancels: 0, fills: 0, builds: 0, maxNet: 0, minNet: 0, ms: 0, stoppedBy: 'iterations'}
+  try {
+    run(input, o, res, t0)
+  } catch (error) {
+    // only copies were touched: the run goes on as if the warm-up had ended here
+    res.stoppedBy = 'error'
+    res.error = (error as Error).message
+  }
+  if (o.elapsedMs) res.ms = o.elapsedMs() - t0
+  return res
+}
+
+function run(input: WarmUpInput, o: WarmUpOptions, res: WarmUpResult, t0: number): void {
   const src = input.book
-  if (o.iterations <= 0) return res
+  if (o.iterations <= 0) return
   if (!src.ready) {
     res.stoppedBy = 'no-book'
-    return res
+    return
   }
   const {ctx, lcCfg} = input
   const cfg = ctx.cfg
@@ -175,8 +189,6 @@ export function warmUpDecisions(input: WarmUpInput, o: WarmUpOptions): WarmUpRes
     // the next decision: when the core asks, at most a second away (the book moves each step)
     t = Math.max(t + 1, Math.min(dec.nextWakeMs, t + 1000))
   }
-  if (o.elapsedMs) res.ms = o.elapsedMs() - t0
-  return res
 }
 
 /**
