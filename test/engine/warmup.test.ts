@@ -165,6 +165,8 @@ describe('start-up warm-up', () => {
     const engine = new Engine({instrument: inst, core: core(), venue, reports: new ReportQueue(), clock: new VirtualClock(5000), sync, log: () => {}, runId: 'warm', mode: 'live'})
     expect(engine.warmUp({iterations: 0, budgetMs: 300})).toMatchObject({iterations: 0, places: 0, builds: 0, stoppedBy: 'iterations'})
     expect(engine.warmUp({iterations: 37, budgetMs: Number.POSITIVE_INFINITY})).toMatchObject({iterations: 37, stoppedBy: 'iterations'})
+    // live's decision input carries the venue's verdict: the same bound
+    expect(engine.warmUp({iterations: 37, budgetMs: Number.POSITIVE_INFINITY, venueRisk: true})).toMatchObject({iterations: 37, stoppedBy: 'iterations'})
     // a wall clock that moves 1 ms per reading (the start reads 0, decision i's check reads
     // i + 1): the check before the 25th decision finds 25 ms gone and stops it
     let ms = 0

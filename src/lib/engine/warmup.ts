@@ -192,17 +192,12 @@ function run(input: WarmUpInput, o: WarmUpOptions, res: WarmUpResult, t0: number
 }
 
 /**
- * The book `off` ticks from where it was: the levels within `BAND` ticks of the original
- * best bid `b0` and ask `a0` rewritten so the best bid is `b0 + off` and the best ask
- * `a0 + off` (never crossed: both move together).
+ * The book `off` ticks (|off| < BAND) from where it was: the levels within `BAND` ticks of
+ * the original best bid `b0` and ask `a0` rewritten so that the best bid is `b0 + off` and
+ * the best ask `a0 + off`. Both sides move together, so the book read by the next decision
+ * is never crossed (levels beyond the band are further out than either best).
  */
 function moveBook(book: OrderBook, b0: Ticks, a0: Ticks, off: number, qBid: number, qAsk: number): void {
-  // asks first when moving down, bids first when moving up: the book is never crossed between
-  if (off <= 0) {
-    for (let p = a0 - BAND; p <= a0 + BAND; p++) book.setAsk(p, p >= a0 + off ? qAsk : 0)
-    for (let p = b0 - BAND; p <= b0 + BAND; p++) book.setBid(p, p <= b0 + off ? qBid : 0)
-  } else {
-    for (let p = b0 - BAND; p <= b0 + BAND; p++) book.setBid(p, p <= b0 + off ? qBid : 0)
-    for (let p = a0 - BAND; p <= a0 + BAND; p++) book.setAsk(p, p >= a0 + off ? qAsk : 0)
-  }
+  for (let p = b0 - BAND; p <= b0 + BAND; p++) book.setBid(p, p <= b0 + off ? qBid : 0)
+  for (let p = a0 - BAND; p <= a0 + BAND; p++) book.setAsk(p, p >= a0 + off ? qAsk : 0)
 }
