@@ -79,6 +79,19 @@ export const LOCAL_REJECT_DELAY_MS = 250
 /** DELETE /fapi/v1/batchOrders takes at most 10 ids */
 const BATCH_CANCEL_MAX = 10
 
+/**
+ * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
+ * batching and two or more ids, groups of at most 10 ids, each a DELETE /fapi/v1/batchOrders
+ * (a last group of one goes to DELETE /fapi/v1/order); else one group per id. Shared with the
+ * start-up warm-up's request build (warm-build.ts), which must build what is sent.
+ */
+export function cancelGroups(ids: readonly string[], batch: boolean): string[][] {
+  if (!batch || ids.length < 2) return ids.map((id) => [id])
+  const out: string[][] = []
+  for (let k = 0; k < ids.length; k += BATCH_CANCEL_MAX) out.push(ids.slice(k, k + BATCH_CANCEL_MAX))
+  return out
+}
+
 export class BinanceVenue implements Venue {
   /** requests sent and not answered yet */
   inFlight = 0
@@ -170,10 +183,9 @@ export class BinanceVenue implements Venue {
         sent = true
         const ids: string[] = []
         for (let j = i; j < actions.length; j++) if (actions[j].type === 'cancel') ids.push(actions[j].clientOrderId)
-        for (let k = 0; k < ids.length; k += BATCH_CANCEL_MAX) {
-          const chunk = ids.slice(k, k + BATCH_CANCEL_MAX)
-          if (chunk.length === 1) void this.cancel(chunk[0])
-          else void this.cancelBatch(chunk)
+        for (const g of cancelGroups(ids, true)) {
+          if (g.length === 1) void this.cancel(g[0])
+          else void this.cancelBatch(g)
         }
       }
     }

@@ -11,9 +11,7 @@ import type {Instrument} from '../../domain/instrument.js'
 import type {OrderAction} from '../../domain/orders.js'
 import {type BinanceGateway, orderParams} from './gateway.js'
 import type {StpMode} from './rest-types.js'
-
-/** DELETE /fapi/v1/batchOrders takes at most 10 ids (as the venue adapter sends them) */
-const BATCH_CANCEL_MAX = 10
+import {cancelGroups} from './venue.js'
 
 export function gatewayWarmBuild(gw: BinanceGateway, inst: Instrument, stp: StpMode, batchCancels: boolean): (actions: readonly OrderAction[]) => number {
   const symbol = inst.symbol
@@ -39,15 +37,9 @@ export function gatewayWarmBuild(gw: BinanceGateway, inst: Instrument, stp: StpM
       }), 'SIGNED')
       built++
     }
-    const one = (id: string) => gw.build('DELETE', '/fapi/v1/order', [['symbol', symbol], ['origClientOrderId', id]], 'SIGNED')
-    if (!batchCancels || cancels.length < 2) {
-      for (const id of cancels) one(id)
-      return built + cancels.length
-    }
-    for (let k = 0; k < cancels.length; k += BATCH_CANCEL_MAX) {
-      const chunk = cancels.slice(k, k + BATCH_CANCEL_MAX)
-      if (chunk.length === 1) one(chunk[0])
-      else gw.build('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(chunk)]], 'SIGNED')
+    for (const g of cancelGroups(cancels, batchCancels)) {
+      if (g.length === 1) gw.build('DELETE', '/fapi/v1/order', [['symbol', symbol], ['origClientOrderId', g[0]]], 'SIGNED')
+      else gw.build('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(g)]], 'SIGNED')
       built++
     }
     return built
