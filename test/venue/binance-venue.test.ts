@@ -199,6 +199,180 @@ describe('Binance venue adapter', () => {
     await gw.close()
   })
 
+  describe('batch cancels signed ahead (afterBook)', () => {
+    const ASK: OrderIntent = {...BID, slot: 'dyn:SELL:0', side: 'SELL', price: 300100}
+    const STATIC_BID: OrderIntent = {...BID, slot: 'static:BUY:0', price: 299900, layer: 'static'}
+    const STATIC_ASK: OrderIntent = {...BID, slot: 'static:SELL:0', side: 'SELL', price: 300200, layer: 'static'}
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+    const cancels = (ids: string[]) => ids.map((id) => ({type: 'cancel' as const, clientOrderId: id, slot: id, reason: 'reprice'}))
+    const ts = (r: StubRequest) => Number(r.params.get('timestamp'))
+    const idList = (r: StubRequest) => JSON.parse(r.params.get('origClientOrderIdList') ?? '[]') as string[]
+
+    /** a venue whose gateway reads the virtual clock, holding dyn bid/ask and static bid/ask, acked */
+    async function four(o: {statics?: boolean; timeoutMs?: number} = {}) {
+      gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000, now: () => clock.now()})
+      const v = new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', isOurs: () => true, maxOpenOrders: 10})
+      const orders: Array<[string, OrderIntent]> = [['mm-eth10000-d-1', BID], ['mm-eth10000-d-2', ASK]]
+      if (o.statics !== false) orders.push(['mm-eth10000-s-3', STATIC_BID], ['mm-eth10000-s-4', STATIC_ASK])
+      v.submitAll(orders.map(([id, order]) => ({type: 'place' as const, clientOrderId: id, order})))
+      await until(() => reports.length === orders.length, 'acks')
+      stub.requests.length = 0
+      reports = []
+      return v
+    }
+
+    it('a tick that cancels every open order, or one layer, hands over the request signed before; the venue gets the same request but for its timestamp', async () => {
+      const v = await four()
+      const t0 = clock.now()
+      v.afterBook()
+      await turn()
+      expect(stub.requests).toEqual([]) // signed, not sent
+      clock.advance(1000)
+      // the dynamic layer (in the decision's order, not the open orders')
+      v.submitAll(cancels(['mm-eth10000-d-2', 'mm-eth10000-d-1']))
+      await until(() => reports.length === 2, 'layer cancels')
+      expect(stub.requests).toHaveLength(1)
+      const a = stub.requests[0]
+      expect(`${a.method} ${a.path}`).toBe('DELETE /fapi/v1/batchOrders')
+      expect(a.query).toBe(`symbol=ETHUSDC&origClientOrderIdList=%5B%22mm-eth10000-d-1%22%2C%22mm-eth10000-d-2%22%5D&recvWindow=5000&timestamp=${t0}&signature=${a.signature}`)
+      expect(a.signatureOk).toBe(true)
+      expect(reports.map((r) => `${r.type} ${r.clientOrderId}`).sort()).toEqual(['canceled mm-eth10000-d-1', 'canceled mm-eth10000-d-2'])
+      expect(v.presignedCancels).toBe(1)
+      // the open orders changed: signed again on the next book message's later turn
+      v.afterBook()
+      await turn()
+      const t1 = clock.now()
+      clock.advance(500)
+      v.submitAll(cancels(['mm-eth10000-s-3', 'mm-eth10000-s-4']))
+      await until(() => reports.length === 4, 'static cancels')
+      expect(ts(stub.requests[1])).toBe(t1)
+      expect(idList(stub.requests[1])).toEqual(['mm-eth10000-s-3', 'mm-eth10000-s-4'])
+      expect(stub.requests[1].signatureOk).toBe(true)
+      expect(v.presignedCancels).toBe(2)
+      await gw.close()
+    })
+
+    it('every open order at once; a set it was not signed for, an old one, or a moved server-time offset: signed on the spot', async () => {
+      let v = await four()
+      const t0 = clock.now()
+      v.afterBook()
+      await turn()
+      // not a pre-signed set (one dynamic and one static order): signed now
+      clock.advance(100)
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-s-3']))
+      await until(() => reports.length === 2, 'mixed cancels')
+      expect(ts(stub.requests[0])).toBe(t0 + 100)
+      expect(v.presignedCancels).toBe(0)
+      await gw.close()
+
+      // all four, within a quarter of the recvWindow: the one signed ahead
+      reports = []
+      v = await four()
+      const t2 = clock.now()
+      v.afterBook()
+      await turn()
+      clock.advance(1249)
+      v.afterBook() // still fresh: not signed again
+      await turn()
+      v.submitAll(cancels(['mm-eth10000-s-4', 'mm-eth10000-d-1', 'mm-eth10000-s-3', 'mm-eth10000-d-2']))
+      await until(() => reports.length === 4, 'all cancels')
+      expect(ts(stub.requests[0])).toBe(t2)
+      expect(idList(stub.requests[0])).toEqual(['mm-eth10000-d-1', 'mm-eth10000-d-2', 'mm-eth10000-s-3', 'mm-eth10000-s-4'])
+      expect(reports.every((r) => r.type === 'canceled')).toBe(true)
+      expect(v.presignedCancels).toBe(1)
+      await gw.close()
+
+      // a quarter of the recvWindow later it is signed again; half the recvWindow old it is not used
+      reports = []
+      v = await four({statics: false})
+      v.afterBook()
+      await turn()
+      clock.advance(1250)
+      const t3 = clock.now()
+      v.afterBook()
+      await turn()
+      clock.advance(2499)
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
+      await until(() => reports.length === 2, 'cancels after a re-sign')
+      expect(ts(stub.requests[0])).toBe(t3)
+      await gw.close()
+
+      reports = []
+      v = await four({statics: false})
+      v.afterBook()
+      await turn()
+      clock.advance(2500)
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
+      await until(() => reports.length === 2, 'cancels too old to use')
+      expect(ts(stub.requests[0])).toBe(clock.now())
+      expect(v.presignedCancels).toBe(0)
+      await gw.close()
+
+      // the server-time offset moved since: signed now, with the new offset
+      reports = []
+      v = await four({statics: false})
+      v.afterBook()
+      await turn()
+      gw.timeOffsetMs = 40
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
+      await until(() => reports.length === 2, 'cancels after an offset change')
+      expect(ts(stub.requests[0])).toBe(clock.now() + 40)
+      expect(v.presignedCancels).toBe(0)
+      await gw.close()
+    })
+
+    it('sent at most once; none signed while a request is in flight; a -1021 answer to one is retried signed anew', async () => {
+      let v = await four({statics: false})
+      const t0 = clock.now()
+      v.afterBook()
+      await turn()
+      clock.advance(100)
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2'])) // the same ids again in the same turn
+      await until(() => reports.length === 4, 'both batches answered')
+      expect(v.presignedCancels).toBe(1)
+      // (two connections: either may reach the venue first)
+      expect(stub.requests.map(ts).sort()).toEqual([t0, t0 + 100])
+      expect(reports.map((r) => r.type).sort()).toEqual(['canceled', 'canceled', 'reject', 'reject'])
+      await gw.close()
+
+      // a place in flight: nothing is signed ahead until it is answered
+      reports = []
+      v = await four({statics: false, timeoutMs: 300})
+      placeMode = 'hang'
+      v.submit({type: 'place', clientOrderId: 'mm-eth10000-d-5', order: {...BID, price: 299000}})
+      await until(() => stub.requests.length === 1, 'place sent')
+      v.afterBook()
+      await turn()
+      clock.advance(10)
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
+      await until(() => reports.length === 2, 'cancels while a place hangs')
+      expect(ts(stub.requests[1])).toBe(clock.now())
+      expect(v.presignedCancels).toBe(0)
+      await until(() => v.inFlight === 0, 'the hung place timed out')
+      await gw.close()
+
+      // -1021: the clock is re-synced and the batch sent again, signed anew
+      reports = []
+      placeMode = 'ok'
+      v = await four({statics: false})
+      v.afterBook()
+      await turn()
+      let refused = 0
+      const h = stub.handler
+      stub.handler = (r) => (r.path === '/fapi/v1/batchOrders' && refused++ === 0 ? {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}} : h(r))
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
+      await until(() => reports.length === 2, 'cancels after -1021')
+      const batches = stub.requests.filter((r) => r.path === '/fapi/v1/batchOrders')
+      expect(batches).toHaveLength(2)
+      expect(batches[0].signatureOk && batches[1].signatureOk).toBe(true)
+      expect(ts(batches[1])).toBe(clock.now() + gw.timeOffsetMs)
+      expect(batches[1].signature).not.toBe(batches[0].signature)
+      expect(reports.every((r) => r.type === 'canceled')).toBe(true)
+      await gw.close()
+    })
+  })
+
   it('-5022 is a reject report carrying the code (nothing else sent)', async () => {
     placeMode = 'gtx'
     const v = venue()

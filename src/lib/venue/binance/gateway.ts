@@ -99,6 +99,19 @@ export interface BuiltRequest {
   endpoint: string
 }
 
+/**
+ * A DELETE /fapi/v1/batchOrders signed ahead of need (the venue adapter's pre-signed cancel
+ * of its open orders): sent at most once, while its timestamp is young enough.
+ */
+export interface PreparedCancelBatch {
+  ids: readonly string[]
+  req: BuiltRequest
+  /** the gateway's clock when it was signed, ms */
+  signedAt: number
+  /** the server-time offset it was signed with */
+  offsetMs: number
+}
+
 interface CallOptions {
   /** safe to send again after a -1021 clock re-sync (default: true for everything but order placement) */
   idempotent?: boolean
@@ -200,9 +213,9 @@ export class BinanceGateway {
 
   // ---- one call -------------------------------------------------------------
 
-  async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}): Promise<T> {
+  async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}, built?: BuiltRequest): Promise<T> {
     try {
-      return await this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
+      return await this.once<T>(built ?? this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
     } catch (err) {
       if (err instanceof BinanceApiError && err.kind === 'timestamp' && security === 'SIGNED') {
         await this.syncTime('timestamp-error').catch(() => undefined)
@@ -337,11 +350,31 @@ export class BinanceGateway {
     return parseOrder(j, 'DELETE /fapi/v1/order')
   }
 
-  /** DELETE /fapi/v1/batchOrders by client ids (≤ 10) */
-  async cancelBatch(symbol: string, clientOrderIds: string[]): Promise<Array<BinanceOrder | BinanceApiError>> {
+  /**
+   * DELETE /fapi/v1/batchOrders signed now, to be sent later by `cancelBatch` (at most
+   * once): the request's timestamp is now's, so it is valid for the recvWindow from now.
+   */
+  prepareCancelBatch(symbol: string, clientOrderIds: readonly string[]): PreparedCancelBatch {
+    if (clientOrderIds.length < 1 || clientOrderIds.length > 10) throw new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`)
+    const signedAt = this.now()
+    const offsetMs = this.timeOffsetMs
+    return {ids: clientOrderIds, req: this.build('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]], 'SIGNED'), signedAt, offsetMs}
+  }
+
+  /** `p` was signed less than `maxAgeMs` ago by this gateway's clock, with the server-time offset in force now */
+  isFresh(p: PreparedCancelBatch, maxAgeMs: number): boolean {
+    return this.now() - p.signedAt < maxAgeMs && p.offsetMs === this.timeOffsetMs
+  }
+
+  /**
+   * DELETE /fapi/v1/batchOrders by client ids (≤ 10); `prepared`: the same request signed
+   * earlier (`prepareCancelBatch` of these ids, in this order), sent as it is (after a
+   * -1021 the retry is signed anew).
+   */
+  async cancelBatch(symbol: string, clientOrderIds: readonly string[], prepared?: BuiltRequest): Promise<Array<BinanceOrder | BinanceApiError>> {
     if (clientOrderIds.length < 1 || clientOrderIds.length > 10) throw new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`)
     const endpoint = 'DELETE /fapi/v1/batchOrders'
-    const j = await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]], 'SIGNED')
+    const j = await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]], 'SIGNED', undefined, prepared)
     if (!Array.isArray(j) || j.length !== clientOrderIds.length) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${clientOrderIds.length} answers`})
     return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
   }

@@ -30,7 +30,7 @@ import type {OrderAction, OrderIntent} from '../../domain/orders.js'
 import type {ReportSink, Venue, VenueOrderStatus, VenueReport} from '../types.js'
 import {audit, type AuditResult, type AuditWorking} from './audit.js'
 import {BinanceApiError} from './errors.js'
-import type {BinanceGateway} from './gateway.js'
+import type {BinanceGateway, PreparedCancelBatch} from './gateway.js'
 import type {RateGovernor} from './rate-governor.js'
 import type {BinanceOrder, StpMode} from './rest-types.js'
 import type {OrderTransport} from './ws-orders.js'
@@ -95,6 +95,8 @@ export function cancelGroups(ids: readonly string[], batch: boolean): string[][]
 export class BinanceVenue implements Venue {
   /** requests sent and not answered yet */
   inFlight = 0
+  /** batch cancels sent as signed ahead (`afterBook`) */
+  presignedCancels = 0
   /** places refused locally (nothing sent), by code */
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
@@ -121,6 +123,11 @@ export class BinanceVenue implements Venue {
   private lastTradeTime = 0
   /** cancels of one decision go as one batch request (REST gateway only) */
   private readonly batchCancels: boolean
+  /** batch cancels of open orders signed ahead (`afterBook`): every open order's first, then each layer's */
+  private prepared: PreparedCancelBatch[] = []
+  private prepareQueued = false
+  /** the layer of each order placed (the groups of the pre-signed cancels), pruned to the open ones */
+  private readonly layerOf = new Map<string, string>()
 
   constructor(o: BinanceVenueOptions) {
     this.o = o
@@ -183,16 +190,89 @@ export class BinanceVenue implements Venue {
         sent = true
         const ids: string[] = []
         for (let j = i; j < actions.length; j++) if (actions[j].type === 'cancel') ids.push(actions[j].clientOrderId)
-        for (const g of cancelGroups(ids, true)) {
-          if (g.length === 1) void this.cancel(g[0])
-          else void this.cancelBatch(g)
+        const p = this.takePrepared(ids)
+        if (p !== undefined) {
+          this.presignedCancels++
+          void this.cancelBatch(p.ids, p)
         }
+        else
+          for (const g of cancelGroups(ids, true)) {
+            if (g.length === 1) void this.cancel(g[0])
+            else void this.cancelBatch(g)
+          }
       }
     }
   }
 
   queryOrder(clientOrderId: string): void {
     void this.query(clientOrderId)
+  }
+
+  /**
+   * After each book message: keep the batch cancels of our open orders signed ahead —
+   * one naming every open order (2–10 of them) and one per layer holding two or more of
+   * them — so a re-pricing tick that cancels such a set hands over a ready request, with
+   * no parameters to encode and no HMAC on the tick's path. They are signed on a later
+   * turn, when no request is in flight, and again when the open orders changed, when a
+   * quarter of the recvWindow has passed since they were signed, or when the server-time
+   * offset moved. Each is sent at most once, and only while younger than half the
+   * recvWindow: an older one is dropped and the cancel signed on the spot, as without
+   * them. The venue sees the same request either way, but for its timestamp.
+   */
+  afterBook(): void {
+    if (!this.batchCancels || this.prepareQueued || this.inFlight > 0) return
+    const n = this.open.size
+    if (n < 2 || n > BATCH_CANCEL_MAX) {
+      if (this.prepared.length > 0) this.prepared = []
+      return
+    }
+    const all = this.prepared[0]
+    if (all !== undefined && all.ids.length === n && this.o.gateway.isFresh(all, this.o.gateway.recvWindowMs / 4)) {
+      let same = true
+      for (let i = 0; i < n && same; i++) same = this.open.has(all.ids[i])
+      if (same) return
+    }
+    this.prepareQueued = true
+    setImmediate(this.prepare)
+  }
+
+  private readonly prepare = (): void => {
+    this.prepareQueued = false
+    this.prepared = []
+    const ids = [...this.open]
+    for (const id of this.layerOf.keys()) if (!this.open.has(id)) this.layerOf.delete(id)
+    if (ids.length < 2 || ids.length > BATCH_CANCEL_MAX) return
+    const byLayer = new Map<string, string[]>()
+    for (const id of ids) {
+      const layer = this.layerOf.get(id)
+      if (layer === undefined) continue
+      const g = byLayer.get(layer)
+      if (g === undefined) byLayer.set(layer, [id])
+      else g.push(id)
+    }
+    try {
+      const out = [this.o.gateway.prepareCancelBatch(this.symbol, ids)]
+      for (const g of byLayer.values()) if (g.length >= 2 && g.length < ids.length) out.push(this.o.gateway.prepareCancelBatch(this.symbol, g))
+      this.prepared = out
+    } catch (err) {
+      // nothing is lost: the cancels are signed when they are sent
+      this.o.onProblem?.(`pre-signing the batch cancels failed: ${(err as Error).message}`)
+    }
+  }
+
+  /** A pre-signed batch cancel naming exactly `ids` (in any order), still young enough; taken (sent once). */
+  private takePrepared(ids: readonly string[]): PreparedCancelBatch | undefined {
+    const list = this.prepared
+    for (let k = 0; k < list.length; k++) {
+      const p = list[k]
+      if (p.ids.length !== ids.length) continue
+      let same = true
+      for (let i = 0; i < ids.length && same; i++) same = p.ids.includes(ids[i])
+      if (!same) continue
+      list.splice(k, 1)
+      return this.o.gateway.isFresh(p, this.o.gateway.recvWindowMs / 2) ? p : undefined
+    }
+    return undefined
   }
 
   private now(): number {
@@ -215,6 +295,7 @@ export class BinanceVenue implements Venue {
     if (this.o.maxOpenOrders !== undefined && this.open.size >= this.o.maxOpenOrders) return this.localReject(clientOrderId, LOCAL.MAX_OPEN, `not sent: ${this.open.size} open orders reach MAX_NUM_ORDERS ${this.o.maxOpenOrders}`)
     if (order.side === 'BUY' && order.price > this.maxBuyTicks) return this.localReject(clientOrderId, LOCAL.PRICE_UP, 'not sent: price above the PERCENT_PRICE cap of the mark')
     if (order.side === 'SELL' && order.price < this.minSellTicks) return this.localReject(clientOrderId, LOCAL.PRICE_DOWN, 'not sent: price below the PERCENT_PRICE floor of the mark')
+    if (this.batchCancels) this.layerOf.set(clientOrderId, order.layer)
     this.inFlight++
     try {
       const ans = await this.orders.placeOrder({
@@ -290,10 +371,10 @@ export class BinanceVenue implements Venue {
    * doubt exactly as a single cancel's unknown outcome does; a definitive refusal of the
    * whole request (429, -1021, …) rejects each.
    */
-  private async cancelBatch(ids: string[]): Promise<void> {
+  private async cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): Promise<void> {
     this.inFlight++
     try {
-      const slots = await this.o.gateway.cancelBatch(this.symbol, ids)
+      const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared?.req)
       for (let i = 0; i < ids.length; i++) {
         const s = slots[i]
         if (s instanceof BinanceApiError) this.onFailure(s, ids[i], 'cancel')
