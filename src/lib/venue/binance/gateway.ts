@@ -213,15 +213,29 @@ export class BinanceGateway {
 
   // ---- one call -------------------------------------------------------------
 
-  async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}, built?: BuiltRequest): Promise<T> {
+  async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}): Promise<T> {
     try {
-      return await this.once<T>(built ?? this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
+      return await this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
     } catch (err) {
       if (err instanceof BinanceApiError && err.kind === 'timestamp' && security === 'SIGNED') {
         await this.syncTime('timestamp-error').catch(() => undefined)
         if (opts.idempotent ?? true) return this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
       }
       throw err
+    }
+  }
+
+  /**
+   * A request signed earlier (`prepareCancelBatch`), sent as it is; after a -1021 the
+   * clock is re-synced and the request signed anew from `params` (made only then).
+   */
+  private async callPrepared<T = unknown>(req: BuiltRequest, path: string, params: () => Params): Promise<T> {
+    try {
+      return await this.once<T>(req, this.timeoutMs)
+    } catch (err) {
+      if (!(err instanceof BinanceApiError && err.kind === 'timestamp')) throw err
+      await this.syncTime('timestamp-error').catch(() => undefined)
+      return this.once<T>(this.build(req.method, path, params(), 'SIGNED'), this.timeoutMs)
     }
   }
 
@@ -374,7 +388,8 @@ export class BinanceGateway {
   async cancelBatch(symbol: string, clientOrderIds: readonly string[], prepared?: BuiltRequest): Promise<Array<BinanceOrder | BinanceApiError>> {
     if (clientOrderIds.length < 1 || clientOrderIds.length > 10) throw new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`)
     const endpoint = 'DELETE /fapi/v1/batchOrders'
-    const j = await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]], 'SIGNED', undefined, prepared)
+    const params = (): Params => [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]]
+    const j = prepared !== undefined ? await this.callPrepared<unknown>(prepared, '/fapi/v1/batchOrders', params) : await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', params(), 'SIGNED')
     if (!Array.isArray(j) || j.length !== clientOrderIds.length) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${clientOrderIds.length} answers`})
     return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
   }
