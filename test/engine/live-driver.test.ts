@@ -125,6 +125,32 @@ describe('live driver', () => {
     expect(end.reason).toBe('test')
   })
 
+  it("a frame's arrival runs what is due first, before the frame is read ('arrive'), as the timer would have", async () => {
+    const s = setup((sent, reports, clock) => ({
+      submit: (a) => {
+        sent.push(a)
+        if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: clock.now(), venueTs: clock.now()})
+      },
+      queryOrder: () => {},
+    }))
+    const done = s.driver.run(s.feed)
+    await flush()
+    s.feed.emit('event', s.snapshot())
+    await vi.advanceTimersByTimeAsync(50)
+    const first = s.decisions()
+    expect(first).toBe(2)
+    // the refresh (1 s after the first decision) is due, its timer not fired yet (timers frozen)
+    vi.setSystemTime(T0 + 1200)
+    s.feed.emit('arrive', (T0 + 1200) * 1000)
+    expect(s.decisions()).toBe(first + 1)
+    // nothing more is due: another arrival decides nothing
+    s.feed.emit('arrive', (T0 + 1201) * 1000)
+    expect(s.decisions()).toBe(first + 1)
+    s.stopWith('test')
+    const end = await Promise.race([done, vi.advanceTimersByTimeAsync(3000).then(() => done)])
+    expect(end.reason).toBe('test')
+  })
+
   it('stopping waits until no order is working: the cancels answered 300 ms later end it then', async () => {
     const s = setup((sent, reports, clock) => ({
       submit: (a) => {

@@ -126,7 +126,18 @@ describe('LiveFeed against the loopback venue', () => {
     let books = 0
     let before = 0
     feed.on('book', () => books++)
-    feed.on('before-book', () => before++)
+    // every frame is announced ('arrive') before it is read: a frame's 'before-book' comes in
+    // the same turn as its 'arrive'; only the REST snapshots' come outside a frame
+    let inFrame = false
+    let outside = 0
+    feed.on('arrive', () => {
+      inFrame = true
+      queueMicrotask(() => (inFrame = false))
+    })
+    feed.on('before-book', () => {
+      before++
+      if (!inFrame) outside++
+    })
     feed.on('trade', (sc) => void trades.push([sc.side, sc.price, sc.qty]))
     const strings: MarketEvent[] = []
     feed.on('event', (ev) => strings.push(ev))
@@ -151,6 +162,7 @@ describe('LiveFeed against the loopback venue', () => {
     expect(sync.orderBook.dump()).toEqual(want())
     expect(books).toBeGreaterThan(30)
     expect(before).toBeGreaterThanOrEqual(books)
+    expect(outside).toBe(feed.stats().snapshots)
     const published = script.filter((e) => e.kind === 'trade')
     expect(trades).toEqual(published.map((e) => (e.kind === 'trade' ? [e.side, inst.priceToTicks(e.price), inst.qtyToSteps(e.qty)] : [])))
     // nothing went the JSON.parse way: every frame was the scanner's

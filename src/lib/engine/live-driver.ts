@@ -27,6 +27,8 @@ import type {Engine, EngineStatus} from './engine.js'
 export interface LiveMarketSource {
   /** a MarketEvent in strings (a test stub's book messages, a trade read by JSON.parse): the engine converts it */
   on(ev: 'event', fn: (e: MarketEvent) => void): unknown
+  /** a frame arrived, not read yet (optional: a source that never says so leaves due work to the other events and the timer) */
+  on(ev: 'arrive', fn: (localTs: number) => void): unknown
   /** the source keeps the one book: a message of venue time `ts` µs is about to change it */
   on(ev: 'before-book', fn: (ts: number) => void): unknown
   /** … and was applied to it */
@@ -141,6 +143,12 @@ export class LiveDriver {
       e.runUntil(o.clock.now(), noop)
       o.onEvent?.(ev.localTs / 1000)
       e.onMarket(ev)
+      this.arm()
+    })
+    // a frame arrived: what is due by now runs before it is read (a due re-price decides on
+    // the book as it was, exactly as at 'before-book' below, without waiting for the scan)
+    feed.on('arrive', () => {
+      e.runUntil(o.clock.now(), noop)
       this.arm()
     })
     // the source applies book messages to the one book itself: the engine is told around it

@@ -94,6 +94,12 @@ export interface LiveFeedEvents {
   fatal: [err: VenueError]
   /** a frame that could not be used (symbol when known) — counted in badFrames */
   bad: [info: {symbol?: string; detail: string}]
+  /**
+   * a market-data frame arrived (received at `localTs` µs), before it is read: the driver
+   * runs what is due by now first, on the book as it is, as its timer would have (a
+   * re-price that was due leaves before the frame is scanned, not after)
+   */
+  arrive: [localTs: number]
   /** output 'book': a message of venue time `ts` (µs) is about to change the symbol's book */
   'before-book': [ts: number]
   /** output 'book': a message was applied to the symbol's book */
@@ -274,9 +280,15 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   }
 
   private wire(c: StreamClient, route: 'public' | 'market'): void {
-    c.on('message', (_stream, data, localTs) => this.onMessage(data, localTs))
+    c.on('message', (_stream, data, localTs) => {
+      this.emit('arrive', localTs)
+      this.onMessage(data, localTs)
+    })
     c.on('bad', ({stream, detail}) => this.badFrame(stream?.split('@')[0], `not JSON: ${detail}`))
-    c.on('text', (text, localTs) => this.onText(text, localTs))
+    c.on('text', (text, localTs) => {
+      this.emit('arrive', localTs)
+      this.onText(text, localTs)
+    })
     c.on('open', ({reconnect}) => {
       if (route !== 'public') return
       for (const s of this.syms.values()) {
