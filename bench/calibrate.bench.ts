@@ -46,8 +46,13 @@
  * 6–8 %), and one thread's speed drifts by ±15 % within seconds
  * (`machine_<kernel>_one_thread_s_range`); a calibrate ratio below 1.8× is read against
  * that ceiling, not against 2. The target does not change: ≥ 1.8× all workers vs one.
- * Each kernel takes about 1.7–1.9 s in one thread on an idle machine here; the reference
- * rounds add about a minute to the section.
+ * Each kernel takes 1.4–2.3 s in one thread here (medians 1.7–2.0 s); the reference
+ * rounds add about a minute: the section took 192 s with nothing else running.
+ * Measured 2026-11-30 15:38 (load 0.9 before): calibrate 1.78× (1.78 1.83 1.53), the
+ * machine 1.90× for parse (1.55–2.15 per round) and 1.49× for compute (1.20–1.96),
+ * efficiency 0.94; one thread's time for the same work 1.38–2.08 s within the run. Two
+ * runs beside other work (load 3.4 and 3.9 after): calibrate 1.13× and 1.06×, the machine
+ * (parse) 1.16× and 1.25×, efficiency 0.97 and 0.85 (docs/calibrate.md).
  */
 import {spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -60,9 +65,9 @@ import {median, repoRoot, round, sharedData} from './lib.js'
 export const name = 'calibrate'
 
 const REPS = 3
-/** the compute kernel's loop iterations per thread: about 1.7 s in one thread here */
+/** the compute kernel's loop iterations per thread: 1.4–2.3 s in one thread here (2026-11-30) */
 const COMPUTE_ITERATIONS = 600_000_000
-/** the parse kernel's passes over the depth lines per thread: about 1.9 s in one thread here (1.6 s for 6 at 15:22) */
+/** the parse kernel's passes over the depth lines per thread: 1.4–2.2 s in one thread here (2026-11-30) */
 const PARSE_PASSES = 7
 /** calibrate's young generation per worker (src/lib/calibrate/run.ts), so the parse kernel's GC works alike */
 const YOUNG_GENERATION_MB = 96
