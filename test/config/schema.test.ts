@@ -73,7 +73,7 @@ describe('config defaults', () => {
       fees: {maker: '0.0002', taker: '0.0005'},
       paper: {entryLatencyMs: 25, responseLatencyMs: 25, queueModel: 'conservative', queuePower: 2},
       orders: {ackTimeoutMs: 2000, recvWindowMs: 5000, cancelAttempts: 3},
-      live: {selfTradePrevention: 'EXPIRE_MAKER', requestTimeoutMs: 5000, deadmanCountdownMs: 120_000, deadmanRefreshMs: 30_000, auditIntervalMs: 30_000, listenKeyKeepAliveMs: 1_800_000, rateSlowAt: 0.5, ratePauseAt: 0.85, stormWindowMs: 60_000, stormSlowAt: 5, stormHaltAt: 20, orderTransport: 'rest', warmupIterations: 2000, warmupBudgetMs: 300},
+      live: {selfTradePrevention: 'EXPIRE_MAKER', requestTimeoutMs: 5000, deadmanCountdownMs: 120_000, deadmanRefreshMs: 30_000, auditIntervalMs: 30_000, listenKeyKeepAliveMs: 1_800_000, rateSlowAt: 0.5, ratePauseAt: 0.85, stormWindowMs: 60_000, stormSlowAt: 5, stormHaltAt: 20, orderTransport: 'rest', warmupIterations: 2000, warmupBudgetMs: 300, preWarmMs: 150},
       feed: {syncBudgetMs: 60000},
       replay: {timeToleranceMs: 1000, maxGapMs: 21600000},
     })
@@ -99,7 +99,7 @@ describe('config defaults', () => {
       expect(row, k.path).toBeDefined()
       expect(row).toContain(`| ${JSON.stringify(k.default)} |`)
     }
-    expect(configKeys()).toHaveLength(66)
+    expect(configKeys()).toHaveLength(67)
   })
 })
 

@@ -1,6 +1,6 @@
 /**
  * The warm-up's config keys through the real CLI (`node bin/run.js`): a bad value of
- * `live.warmupIterations` or `live.warmupBudgetMs` is refused before anything runs — exit 2,
+ * `live.warmupIterations`, `live.warmupBudgetMs` or `live.preWarmMs` is refused before anything runs — exit 2,
  * one line naming the key, the value and what is accepted, no stack trace.
  */
 import {mkdtempSync, writeFileSync} from 'node:fs'
@@ -27,6 +27,7 @@ describe('live.warmupIterations / live.warmupBudgetMs in a config file', () => {
     ['negative', {warmupIterations: -1}, 'live.warmupIterations: got -1, expected an integer ≥ 0 and ≤ 100000 (decisions)'],
     ['fraction', {warmupBudgetMs: 1.5}, 'live.warmupBudgetMs: got 1.5, expected an integer ≥ 0 and ≤ 10000 (ms)'],
     ['text', {warmupIterations: 'many'}, 'live.warmupIterations: got "many", expected an integer ≥ 0 and ≤ 100000 (decisions)'],
+    ['pre-warm window too long', {preWarmMs: 10_001}, 'live.preWarmMs: got 10001, expected an integer ≥ 0 and ≤ 10000 (ms)'],
   ])('%s: exit 2 naming the key', async (name, live, line) => {
     const r = await quoteWith(name, live)
     expect(r.code, r.stderr).toBe(2)

@@ -30,7 +30,7 @@ class StubFeed extends EventEmitter implements LiveMarketSource {
 
 type Place = Extract<OrderAction, {type: 'place'}>
 
-function setup(venue: (sent: OrderAction[], reports: ReportQueue, clock: SystemClock) => Omit<Venue, 'queryOrder'>) {
+function setup(venue: (sent: OrderAction[], reports: ReportQueue, clock: SystemClock) => Omit<Venue, 'queryOrder'>, driverOpts: {preWarmMs?: number} = {}) {
   const clock = new SystemClock()
   const reports = new ReportQueue()
   const sent: OrderAction[] = []
@@ -44,7 +44,7 @@ function setup(venue: (sent: OrderAction[], reports: ReportQueue, clock: SystemC
   })
   let stopWith: (why: string) => void = () => {}
   const stop = new Promise<string>((res) => (stopWith = res))
-  const driver = new LiveDriver(engine, {clock, reports, stop, stopBoundMs: 2000})
+  const driver = new LiveDriver(engine, {clock, reports, stop, stopBoundMs: 2000, ...driverOpts})
   const feed = new StubFeed()
   const snapshot = (): MarketEvent => ({kind: 'snapshot', symbol: 'ETHUSDC', ts: clock.now() * 1000, localTs: clock.now() * 1000, bids: BIDS, asks: ASKS})
   return {clock, reports, sent, log, engine, driver, feed, snapshot, stopWith, decisions: () => decisions}
@@ -146,6 +146,51 @@ describe('live driver', () => {
     // nothing more is due: another arrival decides nothing
     s.feed.emit('arrive', (T0 + 1201) * 1000)
     expect(s.decisions()).toBe(first + 1)
+    s.stopWith('test')
+    const end = await Promise.race([done, vi.advanceTimersByTimeAsync(3000).then(() => done)])
+    expect(end.reason).toBe('test')
+  })
+
+  it('live.preWarmMs: a book message within that long of a due re-price runs the path ahead once, on a later turn, changing nothing', async () => {
+    const s = setup(
+      (sent, reports, clock) => ({
+        submit: (a) => {
+          sent.push(a)
+          if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: clock.now(), venueTs: clock.now()})
+        },
+        queryOrder: () => {},
+      }),
+      {preWarmMs: 150},
+    )
+    let preWarms = 0
+    const real = s.engine.preWarm.bind(s.engine)
+    s.engine.preWarm = () => {
+      preWarms++
+      real()
+    }
+    const book = (r: 'applied') => (s.feed as EventEmitter).emit('book', r, Date.now() * 1000, Date.now() * 1000)
+    const done = s.driver.run(s.feed)
+    await flush()
+    s.feed.emit('event', s.snapshot())
+    await vi.advanceTimersByTimeAsync(50)
+    const due = s.engine.nextDecisionMs
+    const decisions = s.decisions()
+    // outside the window: nothing
+    vi.setSystemTime(due - 400)
+    book('applied')
+    await new Promise<void>((r) => setImmediate(r))
+    expect(preWarms).toBe(0)
+    // within it: once, on the next turn (not in the message's own), and not again for the same due time
+    vi.setSystemTime(due - 100)
+    book('applied')
+    expect(preWarms).toBe(0)
+    await new Promise<void>((r) => setImmediate(r))
+    expect(preWarms).toBe(1)
+    vi.setSystemTime(due - 50)
+    book('applied')
+    await new Promise<void>((r) => setImmediate(r))
+    expect(preWarms).toBe(1)
+    expect(s.decisions()).toBe(decisions)
     s.stopWith('test')
     const end = await Promise.race([done, vi.advanceTimersByTimeAsync(3000).then(() => done)])
     expect(end.reason).toBe('test')

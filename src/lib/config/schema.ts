@@ -170,6 +170,7 @@ export const liveSchema = z.strictObject({
   // ---- start-up JIT warm-up (issue 10 tick-to-order, helper "warmup"): src/lib/engine/warmup.ts
   warmupIterations: num({def: 2000, min: 0, max: 100_000, int: true, unit: 'decisions', doc: 'before the first order: run the decision path (risk, strategy, reconcile, lifecycle, signed request build) this many times on synthetic books, nothing sent or logged, within live.warmupBudgetMs (0 = off)'}),
   warmupBudgetMs: num({def: 300, min: 0, max: 10_000, int: true, unit: 'ms', doc: 'wall-time bound of that warm-up (it ends at whichever bound comes first); the first order waits for it'}),
+  preWarmMs: num({def: 150, min: 0, max: 10_000, int: true, unit: 'ms', doc: 'once a re-price is due within this long, run the decision on the current state once ahead, its result dropped (nothing sent or logged), so its code and data are in the CPU caches when it comes due (0 = off)'}),
 })
 
 // ---- reliability (issue 13, helper "harden"): the live feed's sync budget, replay input checks

@@ -450,6 +450,39 @@ export class Engine {
     }
   }
 
+  /** the due time the decision path was last run ahead for (`preWarm`) */
+  private preWarmedFor = Number.NaN
+  /** the venue's input to the last decision (read once a decision: reading it has effects) */
+  private lastVenue: DecideInput['venue'] = undefined
+
+  /** when the next decision is due (ms; the refresh, or now after a shock) */
+  get nextDecisionMs(): number {
+    return this.nextDecideMs
+  }
+
+  /** live: a decision is due within `withinMs` from now, and the path has not been run ahead for it */
+  preWarmDue(withinMs: number): boolean {
+    const now = this.o.clock.now()
+    const due = this.nextDecideMs
+    return !this.stopping && due !== this.preWarmedFor && due > now && due - now <= withinMs && this.sync.book.ready
+  }
+
+  /**
+   * live: run the decision's first step (`decideStart`, pure) on the current state, book
+   * and orders, and drop what it gives: nothing changes, but the code and data of the
+   * decision that comes due next are in the CPU's caches when its frame arrives.
+   */
+  preWarm(): void {
+    this.preWarmedFor = this.nextDecideMs
+    const input: DecideInput = {nowMs: this.o.clock.now(), book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+    if (this.lastVenue !== undefined) input.venue = this.lastVenue
+    try {
+      decideStart(this.state, input, this.ctx)
+    } catch {
+      // only a warm-up: the real decision reports whatever this was
+    }
+  }
+
   private decideStep(): void {
     const now = this.o.clock.now()
     // the orders leave before the rest of the decision is made (its change key and
@@ -471,6 +504,7 @@ export class Engine {
 
   private decideInput(now: number): DecideInput {
     const venue = this.o.venueRisk?.read(now)
+    this.lastVenue = venue
     const input: DecideInput = {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
     if (venue) input.venue = venue
     return input

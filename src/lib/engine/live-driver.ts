@@ -56,6 +56,12 @@ export interface LiveDriverOptions {
   stopBoundMs?: number
   /** longest sleep between wake-ups without any message (default 1000 ms) */
   maxSleepMs?: number
+  /**
+   * live: once a re-price is due within this long (ms), the engine runs the decision path
+   * ahead once on a later turn, its result dropped (`Engine.preWarm`), so that the path's
+   * code and data are in the CPU caches when the frame that decides arrives; 0/absent: off
+   */
+  preWarmMs?: number
   /** told each market message with its receive time (ms), before the engine */
   onEvent?: (tickMs: number) => void
   onSynced?: () => void
@@ -85,6 +91,11 @@ export class LiveDriver {
   constructor(private readonly e: Engine, private readonly o: LiveDriverOptions) {}
 
   private readonly noop = (): void => {}
+  private preWarmQueued = false
+  private readonly runPreWarm = (): void => {
+    this.preWarmQueued = false
+    if (this.e.preWarmDue(this.o.preWarmMs ?? 0)) this.e.preWarm()
+  }
 
   /** Run everything due by now, then re-arm the timer. */
   private wake = (): void => {
@@ -129,6 +140,7 @@ export class LiveDriver {
     const e = this.e
     const o = this.o
     const noop = this.noop
+    const preWarmMs = o.preWarmMs ?? 0
     let fatal: Error | null = null
     let fatalResolve: (why: string) => void = noop
     const fatalP = new Promise<string>((res) => (fatalResolve = res))
@@ -160,6 +172,10 @@ export class LiveDriver {
       o.onEvent?.(localTs / 1000)
       e.onBookApplied(r)
       this.arm()
+      if (preWarmMs > 0 && !this.preWarmQueued && e.preWarmDue(preWarmMs)) {
+        this.preWarmQueued = true
+        setImmediate(this.runPreWarm)
+      }
     })
     feed.on('trade', (sc, ts, localTs) => {
       e.runUntil(o.clock.now(), noop)

@@ -187,6 +187,7 @@ export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {dur
   const driver = new LiveDriver(e, {
     clock, reports: s.reports, durationMs: r.durationMs, stop: r.stop, stopBoundMs: r.stopBoundMs, onSynced: o.onSynced, onProgress: r.onProgress,
     onEvent: metrics ? (tickMs) => metrics.onTick(tickMs) : undefined,
+    preWarmMs: o.mode === 'live' ? o.config.live.preWarmMs : 0,
   })
   // state.json: kept from here (lock taken by the caller); control requests reach the engine and wake the loop at once
   o.keeper?.attach(e, o.instrument, {runId: s.runName, runDir: s.runDir}, () => driver.wakeNow())
