@@ -37,7 +37,15 @@ function run(preWarmMs: number) {
   }
   const c = defaultConfig()
   const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}, risk: {...c.risk, netMax: '0.05'}}, inst)
-  const engine = new Engine({instrument: inst, core, venue, reports, clock, log: (e) => void log.push(e), runId: 'pre', mode: 'live'})
+  // the venue's input (the governor's verdict): read once a decision, never by the run ahead (reading it logs a mode change)
+  let reads = 0
+  const venueRisk = {
+    read: () => {
+      reads++
+      return {liquidationTicks: 0, markTicks: 0, pace: {mode: 'normal' as const, factor: 1, reason: 'ok'}}
+    },
+  }
+  const engine = new Engine({instrument: inst, core, venue, reports, clock, log: (e) => void log.push(e), runId: 'pre', mode: 'live', venueRisk})
   const set = (ms: number) => clock.set(ms)
   let preWarms = 0
   const dueTimes = new Set<number>()
@@ -56,7 +64,7 @@ function run(preWarmMs: number) {
     }
   }
   engine.runUntil(21_000, set)
-  return {sent, log, checkpoint: engine.checkpoint(), preWarms, dueTimes: dueTimes.size}
+  return {sent, log, checkpoint: engine.checkpoint(), preWarms, dueTimes: dueTimes.size, reads}
 }
 
 describe('the decision path run ahead of a due re-price (live.preWarmMs)', () => {
@@ -68,6 +76,7 @@ describe('the decision path run ahead of a due re-price (live.preWarmMs)', () =>
     expect(warm.sent).toEqual(cold.sent)
     expect(warm.log).toEqual(cold.log)
     expect(warm.checkpoint).toEqual(cold.checkpoint)
+    expect(warm.reads).toBe(cold.reads)
     // it ran, once for each due time it saw coming (never twice after one message)
     expect(warm.preWarms).toBeGreaterThan(10)
     expect(warm.preWarms).toBe(warm.dueTimes)

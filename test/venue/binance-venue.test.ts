@@ -321,6 +321,42 @@ describe('Binance venue adapter', () => {
       await gw.close()
     })
 
+    it('a decision naming one order twice does not take the batch of two orders; too short a recvWindow signs nothing ahead', async () => {
+      let v = await four({statics: false})
+      const t0 = clock.now()
+      v.afterBook()
+      await turn()
+      clock.advance(100)
+      v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-1']))
+      await until(() => reports.length === 2, 'the doubled cancel')
+      expect(v.presignedCancels).toBe(0)
+      expect(stub.requests).toHaveLength(1)
+      expect(idList(stub.requests[0])).toEqual(['mm-eth10000-d-1', 'mm-eth10000-d-1'])
+      expect(ts(stub.requests[0])).toBe(t0 + 100)
+      expect(book.get('mm-eth10000-d-2')?.status).toBe('NEW') // the other order was not cancelled
+      await gw.close()
+
+      // recvWindow 1500 ms: less than 1 s would be left after half of it, so nothing is signed ahead
+      reports = []
+      gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: 2000, recvWindowMs: 1500, now: () => clock.now()})
+      expect(gw.preparedMaxAgeMs).toBe(500)
+      const short = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), recvWindowMs: 1000, now: () => clock.now()})
+      expect(short.preparedMaxAgeMs).toBe(0)
+      v = new BinanceVenue({gateway: short, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', isOurs: () => true, maxOpenOrders: 10})
+      v.submitAll([{type: 'place', clientOrderId: 'mm-eth10000-d-7', order: BID}, {type: 'place', clientOrderId: 'mm-eth10000-d-8', order: ASK}])
+      await until(() => reports.length === 2, 'acks')
+      stub.requests.length = 0
+      v.afterBook()
+      await turn()
+      clock.advance(10)
+      v.submitAll(cancels(['mm-eth10000-d-7', 'mm-eth10000-d-8']))
+      await until(() => reports.length === 4, 'cancels')
+      expect(ts(stub.requests[0])).toBe(clock.now())
+      expect(v.presignedCancels).toBe(0)
+      await short.close()
+      await gw.close()
+    })
+
     it('sent at most once; none signed while a request is in flight; a -1021 answer to one is retried signed anew', async () => {
       let v = await four({statics: false})
       const t0 = clock.now()
@@ -338,7 +374,7 @@ describe('Binance venue adapter', () => {
 
       // a place in flight: nothing is signed ahead until it is answered
       reports = []
-      v = await four({statics: false, timeoutMs: 300})
+      v = await four({statics: false})
       placeMode = 'hang'
       v.submit({type: 'place', clientOrderId: 'mm-eth10000-d-5', order: {...BID, price: 299000}})
       await until(() => stub.requests.length === 1, 'place sent')
@@ -356,8 +392,10 @@ describe('Binance venue adapter', () => {
       reports = []
       placeMode = 'ok'
       v = await four({statics: false})
+      const t1 = clock.now()
       v.afterBook()
       await turn()
+      clock.advance(100)
       let refused = 0
       const h = stub.handler
       stub.handler = (r) => (r.path === '/fapi/v1/batchOrders' && refused++ === 0 ? {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}} : h(r))
@@ -366,6 +404,8 @@ describe('Binance venue adapter', () => {
       const batches = stub.requests.filter((r) => r.path === '/fapi/v1/batchOrders')
       expect(batches).toHaveLength(2)
       expect(batches[0].signatureOk && batches[1].signatureOk).toBe(true)
+      expect(ts(batches[0])).toBe(t1) // the one signed ahead, refused
+      expect(v.presignedCancels).toBe(1)
       expect(ts(batches[1])).toBe(clock.now() + gw.timeOffsetMs)
       expect(batches[1].signature).not.toBe(batches[0].signature)
       expect(reports.every((r) => r.type === 'canceled')).toBe(true)

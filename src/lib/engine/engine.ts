@@ -474,9 +474,9 @@ export class Engine {
    */
   preWarm(): void {
     this.preWarmedFor = this.nextDecideMs
-    const input: DecideInput = {nowMs: this.o.clock.now(), book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
-    if (this.lastVenue !== undefined) input.venue = this.lastVenue
     try {
+      const input: DecideInput = {nowMs: this.o.clock.now(), book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+      if (this.lastVenue !== undefined) input.venue = this.lastVenue
       decideStart(this.state, input, this.ctx)
     } catch {
       // only a warm-up: the real decision reports whatever this was

@@ -375,21 +375,32 @@ export class BinanceGateway {
     return {ids: clientOrderIds, req: this.build('DELETE', '/fapi/v1/batchOrders', [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]], 'SIGNED'), signedAt, offsetMs}
   }
 
-  /** `p` was signed less than `maxAgeMs` ago by this gateway's clock, with the server-time offset in force now */
+  /**
+   * The oldest a request signed ahead may be when it is sent: half the recvWindow, and at
+   * least 1 s of it left for the way to the venue (0: nothing is signed ahead, a
+   * recvWindow under 2 s)
+   */
+  get preparedMaxAgeMs(): number {
+    return Math.max(0, Math.min(this.recvWindowMs / 2, this.recvWindowMs - 1000))
+  }
+
+  /** `p` was signed less than `maxAgeMs` ago by this gateway's clock (and not in its future: a clock stepped back), with the server-time offset in force now */
   isFresh(p: PreparedCancelBatch, maxAgeMs: number): boolean {
-    return this.now() - p.signedAt < maxAgeMs && p.offsetMs === this.timeOffsetMs
+    const age = this.now() - p.signedAt
+    return age >= 0 && age < maxAgeMs && p.offsetMs === this.timeOffsetMs
   }
 
   /**
    * DELETE /fapi/v1/batchOrders by client ids (≤ 10); `prepared`: the same request signed
-   * earlier (`prepareCancelBatch` of these ids, in this order), sent as it is (after a
-   * -1021 the retry is signed anew).
+   * earlier (`prepareCancelBatch`), sent as it is (after a -1021 the retry is signed anew);
+   * its ids must be `clientOrderIds` itself (the slots are read in that order).
    */
-  async cancelBatch(symbol: string, clientOrderIds: readonly string[], prepared?: BuiltRequest): Promise<Array<BinanceOrder | BinanceApiError>> {
+  async cancelBatch(symbol: string, clientOrderIds: readonly string[], prepared?: PreparedCancelBatch): Promise<Array<BinanceOrder | BinanceApiError>> {
     if (clientOrderIds.length < 1 || clientOrderIds.length > 10) throw new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`)
+    if (prepared !== undefined && prepared.ids !== clientOrderIds) throw new MmError('E_ORDER_PARAMS', 'a batch cancel signed ahead is sent with its own ids only')
     const endpoint = 'DELETE /fapi/v1/batchOrders'
     const params = (): Params => [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]]
-    const j = prepared !== undefined ? await this.callPrepared<unknown>(prepared, '/fapi/v1/batchOrders', params) : await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', params(), 'SIGNED')
+    const j = prepared !== undefined ? await this.callPrepared<unknown>(prepared.req, '/fapi/v1/batchOrders', params) : await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', params(), 'SIGNED')
     if (!Array.isArray(j) || j.length !== clientOrderIds.length) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${clientOrderIds.length} answers`})
     return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
   }

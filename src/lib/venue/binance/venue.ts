@@ -220,14 +220,14 @@ export class BinanceVenue implements Venue {
    * them. The venue sees the same request either way, but for its timestamp.
    */
   afterBook(): void {
-    if (!this.batchCancels || this.prepareQueued || this.inFlight > 0) return
+    if (!this.batchCancels || this.prepareQueued || this.inFlight > 0 || this.o.gateway.preparedMaxAgeMs <= 0) return
     const n = this.open.size
     if (n < 2 || n > BATCH_CANCEL_MAX) {
       if (this.prepared.length > 0) this.prepared = []
       return
     }
     const all = this.prepared[0]
-    if (all !== undefined && all.ids.length === n && this.o.gateway.isFresh(all, this.o.gateway.recvWindowMs / 4)) {
+    if (all !== undefined && all.ids.length === n && this.o.gateway.isFresh(all, this.o.gateway.preparedMaxAgeMs / 2)) {
       let same = true
       for (let i = 0; i < n && same; i++) same = this.open.has(all.ids[i])
       if (same) return
@@ -238,6 +238,8 @@ export class BinanceVenue implements Venue {
 
   private readonly prepare = (): void => {
     this.prepareQueued = false
+    // a decision sent requests since (a shock, the first book): its answers change the open orders; the next book message asks again
+    if (this.inFlight > 0) return
     this.prepared = []
     const ids = [...this.open]
     for (const id of this.layerOf.keys()) if (!this.open.has(id)) this.layerOf.delete(id)
@@ -256,7 +258,11 @@ export class BinanceVenue implements Venue {
       this.prepared = out
     } catch (err) {
       // nothing is lost: the cancels are signed when they are sent
-      this.o.onProblem?.(`pre-signing the batch cancels failed: ${(err as Error).message}`)
+      try {
+        this.o.onProblem?.(`pre-signing the batch cancels failed: ${(err as Error).message}`)
+      } catch {
+        // (a log that failed: never a crash from here)
+      }
     }
   }
 
@@ -266,11 +272,12 @@ export class BinanceVenue implements Venue {
     for (let k = 0; k < list.length; k++) {
       const p = list[k]
       if (p.ids.length !== ids.length) continue
+      // the same set both ways (a decision naming one order twice never takes another's place)
       let same = true
-      for (let i = 0; i < ids.length && same; i++) same = p.ids.includes(ids[i])
+      for (let i = 0; i < ids.length && same; i++) same = p.ids.includes(ids[i]) && ids.includes(p.ids[i])
       if (!same) continue
       list.splice(k, 1)
-      return this.o.gateway.isFresh(p, this.o.gateway.recvWindowMs / 2) ? p : undefined
+      return this.o.gateway.isFresh(p, this.o.gateway.preparedMaxAgeMs) ? p : undefined
     }
     return undefined
   }
@@ -317,6 +324,12 @@ export class BinanceVenue implements Venue {
     }
   }
 
+  /** an order of ours is no longer open at the venue */
+  private gone(clientOrderId: string): void {
+    this.open.delete(clientOrderId)
+    this.layerOf.delete(clientOrderId)
+  }
+
   private onOrderAnswer(ans: BinanceOrder, order: OrderIntent): void {
     const t = this.now()
     const base = {clientOrderId: ans.clientOrderId, ts: t, venueTs: ans.updateTime}
@@ -324,6 +337,7 @@ export class BinanceVenue implements Venue {
     const qty = this.inst.qtyToSteps(ans.origQty)
     this.push({...base, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
     if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(ans.clientOrderId)
+    else this.layerOf.delete(ans.clientOrderId)
     const filled = this.inst.qtyToSteps(ans.executedQty)
     if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
     else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
@@ -334,7 +348,8 @@ export class BinanceVenue implements Venue {
       if (err.outcome === 'rejected') {
         const t = this.now()
         this.push({type: 'reject', request, clientOrderId, code: err.venueCode ?? -1, msg: err.venueMsg ?? err.message, ts: t, venueTs: t})
-        if (request === 'cancel' && err.noSuchOrder) this.open.delete(clientOrderId)
+        if (request === 'cancel' && err.noSuchOrder) this.gone(clientOrderId)
+        if (request === 'place') this.layerOf.delete(clientOrderId)
       } else {
         this.o.onProblem?.(`${request} ${clientOrderId}: ${err.message} (in doubt, settled by a query)`)
       }
@@ -359,7 +374,7 @@ export class BinanceVenue implements Venue {
   }
 
   private onCanceled(clientOrderId: string, ans: BinanceOrder): void {
-    this.open.delete(clientOrderId)
+    this.gone(clientOrderId)
     const t = this.now()
     this.push({type: 'canceled', clientOrderId, filled: this.inst.qtyToSteps(ans.executedQty), ts: t, venueTs: ans.updateTime})
   }
@@ -374,7 +389,7 @@ export class BinanceVenue implements Venue {
   private async cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): Promise<void> {
     this.inFlight++
     try {
-      const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared?.req)
+      const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared)
       for (let i = 0; i < ids.length; i++) {
         const s = slots[i]
         if (s instanceof BinanceApiError) this.onFailure(s, ids[i], 'cancel')
@@ -394,12 +409,12 @@ export class BinanceVenue implements Venue {
       const ans = await this.orders.queryOrder(this.symbol, clientOrderId)
       this.byOrderId.set(ans.orderId, ans.clientOrderId)
       if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(clientOrderId)
-      else this.open.delete(clientOrderId)
+      else this.gone(clientOrderId)
       const t = this.now()
       this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled: this.inst.qtyToSteps(ans.executedQty), venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
     } catch (err) {
       if (err instanceof BinanceApiError && err.noSuchOrder) {
-        this.open.delete(clientOrderId)
+        this.gone(clientOrderId)
         const t = this.now()
         this.push({type: 'query', clientOrderId, found: false, ts: t, venueTs: t})
       } else {
@@ -431,7 +446,7 @@ export class BinanceVenue implements Venue {
   private onOrderUpdate(u: OrderUpdate, localTs: number): void {
     this.byOrderId.set(u.orderId, u.clientOrderId)
     if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.open.add(u.clientOrderId)
-    else this.open.delete(u.clientOrderId)
+    else this.gone(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
     let reports: VenueReport[]
     try {
