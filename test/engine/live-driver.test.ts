@@ -14,6 +14,7 @@ import {LiveDriver, type LiveMarketSource} from '../../src/lib/engine/live-drive
 import type {Level, MarketEvent} from '../../src/lib/market/events.js'
 import type {RunEvent} from '../../src/lib/telemetry/run-events.js'
 import {ReportQueue, type Venue} from '../../src/lib/venue/types.js'
+import {answeringVenue} from '../support/answering-venue.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
 const BIDS: Level[] = [['2000.00', '1.000'], ['1999.99', '2.000']]
@@ -92,13 +93,7 @@ describe('live driver', () => {
   })
 
   it('market messages and report wake-ups keep the pending timer (no timer churn); the refresh still fires on time', async () => {
-    const s = setup((sent, reports, clock) => ({
-      submit: (a) => {
-        sent.push(a)
-        if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: clock.now(), venueTs: clock.now()})
-      },
-      queryOrder: () => {},
-    }))
+    const s = setup((sent, reports, clock) => answeringVenue(clock, reports, sent, {cancels: false}))
     const done = s.driver.run(s.feed)
     await flush()
     s.feed.emit('event', s.snapshot())
@@ -126,13 +121,7 @@ describe('live driver', () => {
   })
 
   it("a frame's arrival runs what is due first, before the frame is read ('arrive'), as the timer would have", async () => {
-    const s = setup((sent, reports, clock) => ({
-      submit: (a) => {
-        sent.push(a)
-        if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: clock.now(), venueTs: clock.now()})
-      },
-      queryOrder: () => {},
-    }))
+    const s = setup((sent, reports, clock) => answeringVenue(clock, reports, sent, {cancels: false}))
     const done = s.driver.run(s.feed)
     await flush()
     s.feed.emit('event', s.snapshot())
@@ -153,13 +142,7 @@ describe('live driver', () => {
 
   it('live.preWarmMs: a book message within that long of a due re-price runs the path ahead once, on a later turn, changing nothing', async () => {
     const s = setup(
-      (sent, reports, clock) => ({
-        submit: (a) => {
-          sent.push(a)
-          if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: clock.now(), venueTs: clock.now()})
-        },
-        queryOrder: () => {},
-      }),
+      (sent, reports, clock) => answeringVenue(clock, reports, sent, {cancels: false}),
       {preWarmMs: 150},
     )
     let preWarms = 0

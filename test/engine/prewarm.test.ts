@@ -13,6 +13,7 @@ import {Engine} from '../../src/lib/engine/engine.js'
 import type {MarketEvent} from '../../src/lib/market/events.js'
 import type {RunEvent} from '../../src/lib/telemetry/run-events.js'
 import {ReportQueue, type Venue} from '../../src/lib/venue/types.js'
+import {answeringVenue} from '../support/answering-venue.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
 const px = (ticks: number) => `${Math.floor(ticks / 100)}.${String(ticks % 100).padStart(2, '0')}`
@@ -24,17 +25,7 @@ function run(preWarmMs: number) {
   const reports = new ReportQueue()
   const log: RunEvent[] = []
   const sent: OrderAction[] = []
-  const venue: Venue = {
-    submit: (a) => {
-      sent.push(a)
-      const t = clock.now() + 1
-      if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, venueOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: t, venueTs: t})
-      else reports.push({type: 'canceled', clientOrderId: a.clientOrderId, filled: 0, ts: t, venueTs: t})
-    },
-    queryOrder: () => {
-      throw new Error('no query expected')
-    },
-  }
+  const venue = answeringVenue(clock, reports, sent, {delayMs: 1, queries: 'throw'})
   const c = defaultConfig()
   const core = resolveConfig({...c, strategy: {...c.strategy, baseSize: '0.010'}, risk: {...c.risk, netMax: '0.05'}}, inst)
   // the venue's input (the governor's verdict): read once a decision, never by the run ahead (reading it logs a mode change)

@@ -20,6 +20,7 @@ import {BinanceGateway, type GatewayDispatcher} from '../../src/lib/venue/binanc
 import {Credentials} from '../../src/lib/venue/binance/signer.js'
 import {gatewayWarmBuild} from '../../src/lib/venue/binance/warm-build.js'
 import {ReportQueue, type Venue} from '../../src/lib/venue/types.js'
+import {answeringVenue} from '../support/answering-venue.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
 const px = (ticks: number) => `${Math.floor(ticks / 100)}.${String(ticks % 100).padStart(2, '0')}`
@@ -65,17 +66,7 @@ function run(warmUp: WarmUpOptions | undefined) {
   const reports = new ReportQueue()
   const log: RunEvent[] = []
   const sent: OrderAction[] = []
-  const venue: Venue = {
-    submit: (a) => {
-      sent.push(a)
-      const t = clock.now() + 1
-      if (a.type === 'place') reports.push({type: 'ack', clientOrderId: a.clientOrderId, venueOrderId: a.clientOrderId, side: a.order.side, price: a.order.price, qty: a.order.qty, tif: a.order.tif, reduceOnly: a.order.reduceOnly, ts: t, venueTs: t})
-      else reports.push({type: 'canceled', clientOrderId: a.clientOrderId, filled: 0, ts: t, venueTs: t})
-    },
-    queryOrder: () => {
-      throw new Error('no query expected')
-    },
-  }
+  const venue = answeringVenue(clock, reports, sent, {delayMs: 1, queries: 'throw'})
   const engine = new Engine({instrument: inst, core: core(), venue, reports, clock, log: (e) => void log.push(e), runId: 'warm', mode: 'live', warmUp})
   const set = (ms: number) => clock.set(ms)
   for (let k = 0; k <= 100; k++) {
