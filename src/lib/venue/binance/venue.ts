@@ -194,12 +194,12 @@ export class BinanceVenue implements Venue {
         if (p !== undefined) {
           this.presignedCancels++
           void this.cancelBatch(p.ids, p)
-        }
-        else
+        } else {
           for (const g of cancelGroups(ids, true)) {
             if (g.length === 1) void this.cancel(g[0])
             else void this.cancelBatch(g)
           }
+        }
       }
     }
   }
@@ -213,11 +213,12 @@ export class BinanceVenue implements Venue {
    * one naming every open order (2–10 of them) and one per layer holding two or more of
    * them — so a re-pricing tick that cancels such a set hands over a ready request, with
    * no parameters to encode and no HMAC on the tick's path. They are signed on a later
-   * turn, when no request is in flight, and again when the open orders changed, when a
-   * quarter of the recvWindow has passed since they were signed, or when the server-time
-   * offset moved. Each is sent at most once, and only while younger than half the
-   * recvWindow: an older one is dropped and the cancel signed on the spot, as without
-   * them. The venue sees the same request either way, but for its timestamp.
+   * turn, when no request is in flight, and again when the open orders changed, when half
+   * their usable age has passed since they were signed, or when the server-time offset
+   * moved. Each is sent at most once, and only while younger than that usable age
+   * (`preparedMaxAgeMs`: half the recvWindow, leaving at least 1 s of it; none with a
+   * recvWindow under 2 s): an older one is dropped and the cancel signed on the spot, as
+   * without them. The venue sees the same request either way, but for its timestamp.
    */
   afterBook(): void {
     if (!this.batchCancels || this.prepareQueued || this.inFlight > 0 || this.o.gateway.preparedMaxAgeMs <= 0) return
