@@ -204,6 +204,11 @@ describe('Binance venue adapter', () => {
     const STATIC_BID: OrderIntent = {...BID, slot: 'static:BUY:0', price: 299900, layer: 'static'}
     const STATIC_ASK: OrderIntent = {...BID, slot: 'static:SELL:0', side: 'SELL', price: 300200, layer: 'static'}
     const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+    /** a book message reaches the adapter, and the later turn where it signs ahead runs */
+    const bookMessage = async (v: BinanceVenue) => {
+      v.afterBook()
+      await turn()
+    }
     const cancels = (ids: string[]) => ids.map((id) => ({type: 'cancel' as const, clientOrderId: id, slot: id, reason: 'reprice'}))
     const ts = (r: StubRequest) => Number(r.params.get('timestamp'))
     const idList = (r: StubRequest) => JSON.parse(r.params.get('origClientOrderIdList') ?? '[]') as string[]
@@ -224,8 +229,7 @@ describe('Binance venue adapter', () => {
     it('a tick that cancels every open order, or one layer, hands over the request signed before; the venue gets the same request but for its timestamp', async () => {
       const v = await four()
       const t0 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       expect(stub.requests).toEqual([]) // signed, not sent
       clock.advance(1000)
       // the dynamic layer (in the decision's order, not the open orders')
@@ -239,8 +243,7 @@ describe('Binance venue adapter', () => {
       expect(reports.map((r) => `${r.type} ${r.clientOrderId}`).sort()).toEqual(['canceled mm-eth10000-d-1', 'canceled mm-eth10000-d-2'])
       expect(v.presignedCancels).toBe(1)
       // the open orders changed: signed again on the next book message's later turn
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       const t1 = clock.now()
       clock.advance(500)
       v.submitAll(cancels(['mm-eth10000-s-3', 'mm-eth10000-s-4']))
@@ -255,8 +258,7 @@ describe('Binance venue adapter', () => {
     it('every open order at once; a set it was not signed for, an old one, or a moved server-time offset: signed on the spot', async () => {
       let v = await four()
       const t0 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       // not a pre-signed set (one dynamic and one static order): signed now
       clock.advance(100)
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-s-3']))
@@ -269,11 +271,9 @@ describe('Binance venue adapter', () => {
       reports = []
       v = await four()
       const t2 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(1249)
-      v.afterBook() // still fresh: not signed again
-      await turn()
+      await bookMessage(v) // still fresh: not signed again
       v.submitAll(cancels(['mm-eth10000-s-4', 'mm-eth10000-d-1', 'mm-eth10000-s-3', 'mm-eth10000-d-2']))
       await until(() => reports.length === 4, 'all cancels')
       expect(ts(stub.requests[0])).toBe(t2)
@@ -285,12 +285,10 @@ describe('Binance venue adapter', () => {
       // a quarter of the recvWindow later it is signed again; half the recvWindow old it is not used
       reports = []
       v = await four({statics: false})
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(1250)
       const t3 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(2499)
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
       await until(() => reports.length === 2, 'cancels after a re-sign')
@@ -299,8 +297,7 @@ describe('Binance venue adapter', () => {
 
       reports = []
       v = await four({statics: false})
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(2500)
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
       await until(() => reports.length === 2, 'cancels too old to use')
@@ -311,8 +308,7 @@ describe('Binance venue adapter', () => {
       // the server-time offset moved since: signed now, with the new offset
       reports = []
       v = await four({statics: false})
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       gw.timeOffsetMs = 40
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
       await until(() => reports.length === 2, 'cancels after an offset change')
@@ -324,8 +320,7 @@ describe('Binance venue adapter', () => {
     it('a decision naming one order twice does not take the batch of two orders; too short a recvWindow signs nothing ahead', async () => {
       let v = await four({statics: false})
       const t0 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(100)
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-1']))
       await until(() => reports.length === 2, 'the doubled cancel')
@@ -346,8 +341,7 @@ describe('Binance venue adapter', () => {
       v.submitAll([{type: 'place', clientOrderId: 'mm-eth10000-d-7', order: BID}, {type: 'place', clientOrderId: 'mm-eth10000-d-8', order: ASK}])
       await until(() => reports.length === 2, 'acks')
       stub.requests.length = 0
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(10)
       v.submitAll(cancels(['mm-eth10000-d-7', 'mm-eth10000-d-8']))
       await until(() => reports.length === 4, 'cancels')
@@ -360,8 +354,7 @@ describe('Binance venue adapter', () => {
     it('sent at most once; none signed while a request is in flight; a -1021 answer to one is retried signed anew', async () => {
       let v = await four({statics: false})
       const t0 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(100)
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2'])) // the same ids again in the same turn
@@ -378,8 +371,7 @@ describe('Binance venue adapter', () => {
       placeMode = 'hang'
       v.submit({type: 'place', clientOrderId: 'mm-eth10000-d-5', order: {...BID, price: 299000}})
       await until(() => stub.requests.length === 1, 'place sent')
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(10)
       v.submitAll(cancels(['mm-eth10000-d-1', 'mm-eth10000-d-2']))
       await until(() => reports.length === 2, 'cancels while a place hangs')
@@ -393,8 +385,7 @@ describe('Binance venue adapter', () => {
       placeMode = 'ok'
       v = await four({statics: false})
       const t1 = clock.now()
-      v.afterBook()
-      await turn()
+      await bookMessage(v)
       clock.advance(100)
       let refused = 0
       const h = stub.handler
