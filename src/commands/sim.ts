@@ -9,6 +9,7 @@ import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
 import {parseFaults, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
 import {parseProbability, parseRateLimit, parseSignedDuration} from '../lib/venue/sim/faults.js'
 import {SIM_TEST_API_KEY} from '../lib/venue/sim/signing.js'
+import {SYNTHETIC_DEFAULT_START_PRICE} from '../lib/venue/sim/synthetic.js'
 import {SimTrading} from '../lib/venue/sim/trading.js'
 import {loadConfig, paperVenueOptions} from '../lib/config/index.js'
 
@@ -44,8 +45,10 @@ export default class Sim extends BaseCommand<typeof Sim> {
     duration: Flags.string({description: 'stop serving after this long (default: until SIGINT/SIGTERM)'}),
     'exit-at-end': Flags.boolean({description: 'stop when the replay source is exhausted (default: off: keep serving)', default: false}),
     faults: Flags.string({description: 'fault injection, e.g. drop=0.01,dup=0.01,reorder=0.01,delay=20ms,disconnect=30s,rest-error=0.05,rest-status=503,rest-delay=50ms (default: none)'}),
-    'tick-size': Flags.string({description: 'instrument tick size for a recording without meta.json (default: inferred from the data)'}),
-    'step-size': Flags.string({description: 'instrument step size for a recording without meta.json (default: inferred from the data)'}),
+    'tick-size': Flags.string({description: 'instrument tick size (PRICE_FILTER): of the synthetic market (default 0.01), or of a recording without meta.json (default: inferred from the data)'}),
+    'step-size': Flags.string({description: 'instrument step size (LOT_SIZE, also its minQty): of the synthetic market (default 0.001), or of a recording without meta.json (default: inferred from the data)'}),
+    'min-notional': Flags.string({description: 'synthetic market: MIN_NOTIONAL of the instrument (default 20)', exclusive: ['replay']}),
+    'start-price': Flags.string({description: 'synthetic market: best bid at the start, on the tick grid or rounded down to it (default 3400.00)', exclusive: ['replay']}),
     'ping-interval': Flags.string({description: 'server WebSocket ping interval', default: '3m'}),
     'api-key': Flags.string({description: "API key the sim accepts (default: Binance's documented example key, see docs/sim.md)", env: 'MM_API_KEY'}),
     'api-secret': Flags.string({description: 'API secret the sim verifies signatures with (default: the documented test secret)', env: 'MM_API_SECRET'}),
@@ -95,7 +98,19 @@ export default class Sim extends BaseCommand<typeof Sim> {
       const src = await openReplay(f.replay, {symbol, tickSize: f['tick-size'], stepSize: f['step-size'], tickers: true, guard: {toleranceMs: config.replay.timeToleranceMs, maxGapMs: config.replay.maxGapMs}})
       guard = src.guard
       source = src
-    } else source = syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000})
+    } else {
+      for (const k of ['tick-size', 'step-size', 'min-notional', 'start-price'] as const) {
+        const v = f[k]
+        if (v !== undefined && !/^\d+(\.\d+)?$/.test(v)) throw new UsageError('E_USAGE', `--${k} ${v}: expected a decimal number`)
+      }
+      try {
+        source = syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000, tickSize: f['tick-size'], stepSize: f['step-size'], minNotional: f['min-notional'], startPrice: f['start-price']})
+      } catch (error) {
+        // the model's start-price check names its parameter: say which flag
+        if (error instanceof UsageError && error.message.startsWith('startPrice')) throw new UsageError(error.code, `--start-price ${f['start-price'] ?? SYNTHETIC_DEFAULT_START_PRICE}: ${error.message.replace(/^startPrice /, '')}`, {suggestion: 'give a higher --start-price or a smaller --tick-size'})
+        throw error
+      }
+    }
     if (f['drop-ws-every']) faults.disconnectEveryMs = parseDuration(f['drop-ws-every'], '--drop-ws-every')
     if (f['depth-gap-rate']) faults.depthGapRate = parseProbability(f['depth-gap-rate'], '--depth-gap-rate')
     if (!/^\d+(\.\d+)?$/.test(f.balance)) throw new UsageError('E_USAGE', `--balance ${f.balance}: expected a decimal amount`)

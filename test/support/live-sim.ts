@@ -66,8 +66,8 @@ export interface StateJson {
   process: {running: boolean; runId: string | null} | null
 }
 
-export function readState(stateDir: string): StateJson {
-  return JSON.parse(readFileSync(join(stateDir, 'ETHUSDC', 'state.json'), 'utf8')) as StateJson
+export function readState(stateDir: string, symbol = 'ETHUSDC'): StateJson {
+  return JSON.parse(readFileSync(join(stateDir, symbol, 'state.json'), 'utf8')) as StateJson
 }
 
 /** a decimal string without trailing zeros (no float on the way): "0.010" → "0.01", "-0.000" → "0" */

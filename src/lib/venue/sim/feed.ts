@@ -12,18 +12,41 @@ import {setImmediate as yieldIo} from 'node:timers/promises'
 import {Instrument} from '../../domain/instrument.js'
 import type {MarketEvent} from '../../market/events.js'
 import type {MarketSource} from '../../record/replay-source.js'
-import {SYNTHETIC_DEFAULT_INSTRUMENT_SPEC, syntheticMarket} from './synthetic.js'
+import {createSyntheticMarket, SYNTHETIC_DEFAULT_INSTRUMENT_SPEC, SYNTHETIC_DEFAULT_START_PRICE, syntheticMarket} from './synthetic.js'
 
 export type {MarketSource}
 
-export function syntheticSource(opts: {seed: number; symbol?: string; durationMs: number; startUs?: number}): MarketSource {
-  const spec = {...SYNTHETIC_DEFAULT_INSTRUMENT_SPEC, symbol: (opts.symbol ?? SYNTHETIC_DEFAULT_INSTRUMENT_SPEC.symbol).toUpperCase()}
+/** The synthetic instrument's filters and start price (`mm sim --synthetic --tick-size …`); each defaults to the ETHUSDC-like instrument's. */
+export interface SyntheticInstrumentOptions {
+  tickSize?: string
+  stepSize?: string
+  minNotional?: string
+  /** best bid at the start (rounded down to the tick) */
+  startPrice?: string
+}
+
+/** base / quote asset of a symbol: the quote is the USDⓈ-M margin suffix it ends with (else USDT) */
+export function assetsOf(symbol: string): {baseAsset: string; quoteAsset: string} {
+  const q = /(USDT|USDC|FDUSD|BUSD)$/.exec(symbol)?.[1] ?? 'USDT'
+  const base = symbol.endsWith(q) && symbol.length > q.length ? symbol.slice(0, -q.length) : symbol
+  return {baseAsset: base, quoteAsset: q}
+}
+
+export function syntheticSource(opts: {seed: number; symbol?: string; durationMs: number; startUs?: number} & SyntheticInstrumentOptions): MarketSource {
+  const d = SYNTHETIC_DEFAULT_INSTRUMENT_SPEC
+  const symbol = (opts.symbol ?? d.symbol).toUpperCase()
+  const assets = symbol === d.symbol ? {baseAsset: d.baseAsset, quoteAsset: d.quoteAsset} : assetsOf(symbol)
+  const stepSize = opts.stepSize ?? d.stepSize
+  const spec = {...d, symbol, ...assets, marginAsset: assets.quoteAsset, tickSize: opts.tickSize ?? d.tickSize, stepSize, minQty: stepSize, minNotional: opts.minNotional ?? d.minNotional}
   const instrument = new Instrument(spec)
+  const startPrice = opts.startPrice ?? SYNTHETIC_DEFAULT_START_PRICE
+  // the model's own checks (a start price too low for the book, …) at once, before anything listens
+  createSyntheticMarket({seed: opts.seed, instrument, symbol, startUs: 0, durationMs: 0, startPrice})
   return {
-    symbol: spec.symbol,
-    instrument: {symbol: spec.symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.minQty, minNotional: spec.minNotional, baseAsset: spec.baseAsset, quoteAsset: spec.quoteAsset},
+    symbol,
+    instrument: {symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.minQty, minNotional: spec.minNotional, baseAsset: spec.baseAsset, quoteAsset: spec.quoteAsset},
     instrumentFrom: 'synthetic',
-    events: () => syntheticMarket({seed: opts.seed, instrument, symbol: spec.symbol, startUs: opts.startUs ?? wallClock.now() * 1000, durationMs: opts.durationMs}),
+    events: () => syntheticMarket({seed: opts.seed, instrument, symbol, startUs: opts.startUs ?? wallClock.now() * 1000, durationMs: opts.durationMs, startPrice}),
   }
 }
 
