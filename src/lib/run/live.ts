@@ -12,7 +12,7 @@
 import {hostname} from 'node:os'
 import type {Endpoints} from '../cli/endpoints.js'
 import {wallClock} from '../clock/clock.js'
-import type {MmConfig} from '../config/index.js'
+import {type MmConfig, resolveConfig} from '../config/index.js'
 import {MmError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import type {Engine, EngineStatus} from '../engine/engine.js'
@@ -137,12 +137,16 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   let auditTimer: NodeJS.Timeout | undefined
   let engine: Engine | undefined
   let transport: OrderTransportSetup | undefined
+  const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
   try {
     const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
     governor.setLimits(st.rateLimits)
     const inst = instrumentFrom(st)
     const lines = describeVenue(st, {deadmanCountdownMs: live.deadmanCountdownMs})
     for (const l of lines) say(l)
+    // the config against this symbol's filters (baseSize and netMax on its lot step, …) before
+    // anything changes at the venue: a size the symbol cannot take is refused with nothing sent
+    resolveConfig(o.config, inst, o.configSource)
     if (o.confirm && isProduction(o.endpoints.rest) && !(await o.confirm(lines))) {
       throw new MmError('E_NOT_CONFIRMED', 'live trading not confirmed; nothing was sent', {suggestion: 'answer yes, or pass --yes'})
     }
@@ -169,7 +173,6 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     } else {
       say("dead-man's switch OFF (--allow-foreign-orders)")
     }
-    const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
     // orders over the WebSocket API (falling back to REST while it is down) or REST: order-transport.ts
     const requested = o.orderTransport ?? live.orderTransport
     transport = await startOrderTransport({kind: requested, url: o.wsApiUrl ?? wsApiUrl(o.endpoints), gateway: gw, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, governor, say})
@@ -292,6 +295,19 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       }
     }
     return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
+  } catch (err) {
+    // an error, not a crash: the switch stays armed only while an order of ours may still be
+    // working (it would cancel every order of the symbol, the user's own included, for nothing)
+    if (deadman?.isArmed) {
+      try {
+        const left = (await gw.openOrders(symbol)).filter((x) => isOurs(x.clientOrderId))
+        if (left.length === 0) await deadman.disarm()
+        else say(`${left.length} order(s) still open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
+      } catch {
+        // the venue cannot be asked: the switch stays the safety net
+      }
+    }
+    throw err
   } finally {
     clearInterval(auditTimer)
     deadman?.abandon()
