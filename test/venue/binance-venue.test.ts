@@ -480,6 +480,24 @@ describe('Binance venue adapter', () => {
     expect(v.venueEntryPrice).toBe('3000')
   })
 
+  it('the venue-id map for userTrades stays bounded: past 20,000 orders the oldest closed ones go, open ones stay', async () => {
+    const v = venue()
+    const otu = (c: string, i: number, X: string) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c, S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: X === 'NEW' ? 'NEW' : 'CANCELED', X, i, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 3, t: 0, m: true}})
+    // the first order stays open all along; 19,999 more open and end after it
+    v.onUserEvent(otu('mm-eth10000-b-open', 1, 'NEW'), 1)
+    for (let i = 2; i <= 20_000; i++) v.onUserEvent(otu(`mm-eth10000-b-${i}`, i, 'CANCELED'), i)
+    expect(v.knownOrderIds).toBe(20_000)
+    v.onUserEvent(otu('mm-eth10000-b-20001', 20_001, 'CANCELED'), 20_001)
+    // pruned to 15,000: the open order and the newest closed ones (orders 5,003 … 20,001)
+    expect(v.knownOrderIds).toBe(15_000)
+    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 9})
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [trade(1, 1), trade(2, 5_002), trade(3, 5_003), trade(4, 20_001)]} : undefined)
+    reports = []
+    expect(await v.recoverFills()).toBe(3)
+    expect(reports.map((r) => r.clientOrderId)).toEqual(['mm-eth10000-b-open', 'mm-eth10000-b-5003', 'mm-eth10000-b-20001'])
+    await gw.close()
+  })
+
   it("an earlier run's order updates are dropped (their fills are in the start position, read after the cancel); this run's count (issue 10 restart drift)", () => {
     gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: 2000})
     const v = new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', isOurs: (id) => id.startsWith('mm-eth1'), isThisRun: (id) => id.startsWith('mm-eth1abcd-')})

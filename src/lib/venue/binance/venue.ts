@@ -78,6 +78,9 @@ export const LOCAL_REJECT_DELAY_MS = 250
 
 /** DELETE /fapi/v1/batchOrders takes at most 10 ids */
 const BATCH_CANCEL_MAX = 10
+/** venue order ids remembered for userTrades (`remember`): at most this many, pruned down to the second */
+const BY_ORDER_ID_MAX = 20_000
+const BY_ORDER_ID_KEEP = 15_000
 
 /**
  * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
@@ -115,7 +118,7 @@ export class BinanceVenue implements Venue {
   private readonly orders: OrderTransport
   /** our open orders at the venue as far as answers and the stream tell (for MAX_NUM_ORDERS) */
   private readonly open = new Set<string>()
-  /** venue order id → client id, for userTrades (which carry only the order id) */
+  /** venue order id → client id, for userTrades (which carry only the order id); bounded (`remember`) */
   private readonly byOrderId = new Map<number, string>()
   /** mark price in ticks bounds (PERCENT_PRICE) */
   private maxBuyTicks = Number.POSITIVE_INFINITY
@@ -325,6 +328,26 @@ export class BinanceVenue implements Venue {
     }
   }
 
+  /**
+   * Keep an order's venue id → client id for `recoverFills`. Bounded for a run of weeks:
+   * past BY_ORDER_ID_MAX entries the oldest ones of orders no longer open are dropped, down
+   * to BY_ORDER_ID_KEEP (thousands of orders back: the fills a stream missed are read back
+   * from the last fill it reported, within an audit interval).
+   */
+  private remember(orderId: number, clientOrderId: string): void {
+    this.byOrderId.set(orderId, clientOrderId)
+    if (this.byOrderId.size <= BY_ORDER_ID_MAX) return
+    for (const [id, cid] of this.byOrderId) {
+      if (this.byOrderId.size <= BY_ORDER_ID_KEEP) break
+      if (!this.open.has(cid)) this.byOrderId.delete(id)
+    }
+  }
+
+  /** size of the order-id map (tests) */
+  get knownOrderIds(): number {
+    return this.byOrderId.size
+  }
+
   /** an order of ours is no longer open at the venue */
   private gone(clientOrderId: string): void {
     this.open.delete(clientOrderId)
@@ -334,7 +357,7 @@ export class BinanceVenue implements Venue {
   private onOrderAnswer(ans: BinanceOrder, order: OrderIntent): void {
     const t = this.now()
     const base = {clientOrderId: ans.clientOrderId, ts: t, venueTs: ans.updateTime}
-    this.byOrderId.set(ans.orderId, ans.clientOrderId)
+    this.remember(ans.orderId, ans.clientOrderId)
     const qty = this.inst.qtyToSteps(ans.origQty)
     this.push({...base, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
     if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(ans.clientOrderId)
@@ -408,7 +431,7 @@ export class BinanceVenue implements Venue {
     this.inFlight++
     try {
       const ans = await this.orders.queryOrder(this.symbol, clientOrderId)
-      this.byOrderId.set(ans.orderId, ans.clientOrderId)
+      this.remember(ans.orderId, ans.clientOrderId)
       if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(clientOrderId)
       else this.gone(clientOrderId)
       const t = this.now()
@@ -445,7 +468,7 @@ export class BinanceVenue implements Venue {
   }
 
   private onOrderUpdate(u: OrderUpdate, localTs: number): void {
-    this.byOrderId.set(u.orderId, u.clientOrderId)
+    this.remember(u.orderId, u.clientOrderId)
     if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.open.add(u.clientOrderId)
     else this.gone(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
