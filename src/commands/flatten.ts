@@ -47,12 +47,13 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
       if (!/^\d+(\.\d+)?$/.test(f['max-slip']) || !(maxSlip > 0) || maxSlip > 0.5) throw new UsageError('E_USAGE', `--max-slip ${JSON.stringify(f['max-slip'])} is not a fraction in (0, 0.5] (0.002 = 0.2%)`)
     }
     if (f['dry-run']) {
-      const p = await flattenPlan(t, maxSlip, resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet}))
+      const p = await flattenPlan(t, maxSlip, resolveEndpoints({restUrl: f['rest-url'], wsUrl: f['ws-url'], testnet: f.testnet}), () => this.openVenue())
       if (!p) {
-        this.log(`${t.symbol}: no position; nothing to do`)
+        const keys = f['key-file'] !== undefined || (Boolean(process.env.MM_API_KEY) && Boolean(process.env.MM_API_SECRET))
+        this.log(`${t.symbol}: no position; nothing to do${keys ? '' : ' (from state.json: the venue was not asked, no API keys)'}`)
         return {stateDir: t.stateDir, symbol: t.symbol, position: '0', plan: true, orders: []}
       }
-      this.log(`${t.symbol}: position ${p.position}; mid ${p.mid}, cap ${p.cap} (max slippage ${p.maxSlippagePct}); ${p.available} available within the cap`)
+      this.log(`${t.symbol}: position ${p.position} (${p.positionFrom === 'venue' ? "the venue's" : 'state.json; the venue was not asked: no API keys'}); mid ${p.mid}, cap ${p.cap} (max slippage ${p.maxSlippagePct}); ${p.available} available within the cap`)
       for (const o of p.orders) this.log(`would send: ${o.side} ${o.qty} @ ${o.price} IOC reduce-only`)
       this.log(p.orders.length === 0 ? `nothing can be closed within the cap now (${p.why}); residual ${p.residual}` : `expected VWAP ${p.expectedPrice} (slippage ${p.expectedSlippage}); residual ${p.residual}`)
       return {...p, plan: true}
@@ -77,6 +78,13 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
     return this.finish(r, r.exitCode)
   }
 
+  /** the venue with the API keys (none: `{why}`) */
+  private async openVenue() {
+    const f = this.flags
+    const {openFlattenVenue} = await import('../lib/state/flatten-venue.js')
+    return openFlattenVenue({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
+  }
+
   private flatten(t: ReturnType<typeof target>, maxSlip: number): Promise<FlattenResult> {
     const f = this.flags
     return flattenSymbol({
@@ -84,10 +92,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
       maxSlip,
       maxRounds: f.rounds,
       waitMs: parseDuration(f.wait, '--wait'),
-      venue: async () => {
-        const {openFlattenVenue} = await import('../lib/state/flatten-venue.js')
-        return openFlattenVenue({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
-      },
+      venue: () => this.openVenue(),
       cancel: async () => {
         const {openVenueOps} = await import('../lib/state/venue-ops.js')
         return openVenueOps({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})

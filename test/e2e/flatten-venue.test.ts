@@ -43,6 +43,16 @@ beforeAll(async () => {
         res.end(JSON.stringify(b))
       }
       if (u.pathname === '/fapi/v1/time') return send(200, {serverTime: Date.now()})
+      // the symbol's filters: flatten takes them (max order size included) from the venue
+      if (u.pathname === '/fapi/v1/exchangeInfo') {
+        const filters = [
+          {filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01'},
+          {filterType: 'LOT_SIZE', minQty: '0.001', maxQty: '10000', stepSize: '0.001'},
+          {filterType: 'MARKET_LOT_SIZE', minQty: '0.001', maxQty: '1000', stepSize: '0.001'},
+          {filterType: 'MIN_NOTIONAL', notional: '20'},
+        ]
+        return send(200, {timezone: 'UTC', serverTime: Date.now(), rateLimits: [], symbols: [{symbol: 'ETHUSDC', pair: 'ETHUSDC', contractType: 'PERPETUAL', status: 'TRADING', baseAsset: 'ETH', quoteAsset: 'USDC', marginAsset: 'USDC', timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'], orderTypes: ['LIMIT', 'MARKET'], filters}]})
+      }
       if (u.pathname === '/fapi/v1/depth') return send(200, {lastUpdateId: 1, E: 1, T: 1, bids: bids.map(([p, n]) => [px(p), qx(n)]), asks: asks.map(([p, n]) => [px(p), qx(n)])})
       if (req.headers['x-mbx-apikey'] !== KEY || !q.get('signature')) return send(401, {code: -2015, msg: 'Invalid API-key'})
       if (u.pathname === '/fapi/v1/openOrders') return send(200, [])

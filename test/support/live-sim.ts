@@ -23,7 +23,7 @@ export interface SimOrder {clientOrderId: string; status: string; side: string; 
 export interface SimTrade {id: number; orderId: number; side: string; price: string; qty: string; commission: string; realizedPnl: string; time: number}
 export interface SimLedgerRow {symbol: string; positionAmt: string; entryPrice: string; realisedPnl: string; fees: string; funding: string}
 export interface SimRequest {seq: number; time: number; method: string; path: string; params: Record<string, string>; status: number; code?: number; lost?: boolean; signature?: string}
-export interface SimState {orders: SimOrder[]; trades: SimTrade[]; ledger: SimLedgerRow[]; requests: SimRequest[]; positions: Array<{positionAmt: string}>}
+export interface SimState {orders: SimOrder[]; trades: SimTrade[]; ledger: SimLedgerRow[]; requests: SimRequest[]; positions: Array<{symbol?: string; positionAmt: string}>}
 
 /** `mm sim --port 0 --json …` (no default source: pass --synthetic/--seed or --replay) */
 export async function startLiveSim(args: string[]): Promise<LiveSim> {

@@ -10,7 +10,8 @@ import {Instrument} from '../domain/instrument.js'
 import {type FlattenRoundPlan, levelsBook, planFlattenRound} from '../strategy/flatten.js'
 import type {Endpoints} from '../cli/endpoints.js'
 import {type FlattenResult, flattenViaQuote, recordFlattenHalt, type VenueOps} from './actions.js'
-import {readStateFile, type FlattenRound, type StateFile, writeStateFile} from './file.js'
+import {emptyState, readStateFile, type FlattenRound, type StateFile, writeStateFile} from './file.js'
+import {parsePositionJSON, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {flattenOnVenue, type FlattenVenue} from './flatten-venue.js'
 import {describeLiveness, liveness, lockForCommand, operator, type Target} from './ops.js'
 
@@ -19,6 +20,8 @@ export interface FlattenPlanView {
   symbol: string
   stateFile: string
   position: string
+  /** where `position` came from: the venue (API keys given) or state.json */
+  positionFrom: 'venue' | 'state.json'
   maxSlippagePct: number
   side: string | null
   mid: string | null
@@ -36,12 +39,34 @@ function instrumentOf(s: StateFile): Instrument {
   return new Instrument({symbol: s.symbol, ...s.instrument})
 }
 
-/** --dry-run: the first round's plan on the venue's current book; nothing is sent. */
-export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoints): Promise<FlattenPlanView | null> {
+/**
+ * --dry-run: the first round's plan on the venue's current book; nothing is sent. With API
+ * keys (`venue`), the position and the symbol's filters are the venue's (the truth: a
+ * state.json can be stale or missing); without, state.json's position and instrument.
+ */
+export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoints, venue?: FlattenOptions['venue']): Promise<FlattenPlanView | null> {
   const s = readStateFile(t.path)
-  if (!s || new PlainDecimal(s.position.net).isZero()) return null
-  const inst = instrumentOf(s)
-  const net = inst.qtyToSteps(new PlainDecimal(s.position.net).abs().toString()) * (new PlainDecimal(s.position.net).isNeg() ? -1 : 1)
+  const v = venue && !s?.dryRun ? await venue() : {why: 'no venue'}
+  let inst: Instrument
+  let position: string
+  let from: FlattenPlanView['positionFrom']
+  if ('why' in v) {
+    if (!s || new PlainDecimal(s.position.net).isZero()) return null
+    inst = instrumentOf(s)
+    position = s.position.net
+    from = 'state.json'
+  } else {
+    try {
+      inst = await v.venue.instrument(t.symbol)
+      const amt = new PlainDecimal(await v.venue.position(t.symbol))
+      position = inst.signedStepsToQty(inst.qtyToSteps(amt.abs().toString(), 'down') * (amt.isNeg() ? -1 : 1))
+    } finally {
+      await v.close()
+    }
+    if (new PlainDecimal(position).isZero()) return null
+    from = 'venue'
+  }
+  const net = inst.qtyToSteps(new PlainDecimal(position).abs().toString()) * (new PlainDecimal(position).isNeg() ? -1 : 1)
   const {BinancePublicRest} = await import('../venue/binance/rest-public.js')
   const rest = new BinancePublicRest({baseUrl: endpoints.rest})
   let snap
@@ -57,7 +82,8 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     stateDir: t.stateDir,
     symbol: t.symbol,
     stateFile: t.path,
-    position: s.position.net,
+    position,
+    positionFrom: from,
     maxSlippagePct: maxSlip,
     side: plan.side,
     mid: px(plan.mid),
@@ -95,26 +121,35 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     if (state) await recordFlattenHalt(t, notes)
     return {...base, positionBefore: '0', positionAfter: '0', residual: '0', exitCode: 0 as const, final: `${t.symbol}: no position${state ? ' (halt recorded)' : ''}`}
   }
-  if (!state || (state.dryRun && new PlainDecimal(state.position.net).isZero())) return noPosition()
-  if (state.dryRun) {
+  if (state?.dryRun) {
+    if (new PlainDecimal(state.position.net).isZero()) return noPosition()
     await recordFlattenHalt(t, notes)
     notes.push('dry-run state: the paper position ended with its quote process; nothing is held on a venue')
     return {...base, positionBefore: state.position.net, positionAfter: state.position.net, residual: '0', exitCode: 0, final: `${t.symbol}: no venue position (dry-run); halt recorded`}
   }
-  // live: the venue's position is the truth (a quote killed between a fill and its state write leaves state.json behind)
+  // live, or no state at all: the venue's position is the truth (a quote killed between a fill
+  // and its state write leaves state.json behind; a lost or never-written state.json says nothing)
   const v = o.venue ? await o.venue() : {why: 'no venue'}
-  if ('why' in v && new PlainDecimal(state.position.net).isZero()) {
-    notes.push(`state.json says flat; the venue was not asked: ${v.why}`)
-    return noPosition()
-  }
   if ('why' in v) {
+    if (!state || new PlainDecimal(state.position.net).isZero()) {
+      notes.push(`${state ? 'state.json says flat' : 'no state.json'}; the venue was not asked: ${v.why}`)
+      return noPosition()
+    }
     await recordFlattenHalt(t, notes)
     throw new PartialError('E_NO_VENUE', `${t.symbol}: position ${state.position.net} and no mm quote runs; cannot close it from here: ${v.why} (halt recorded)`, {suggestion: 'set the API keys and run mm flatten again'})
   }
   const lock = await lockForCommand(t, 'flatten')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path) ?? state
+    // the symbol's filters as the venue lists them now (max order size included), not as a state file remembers them
+    let inst: Instrument
+    try {
+      inst = await v.venue.instrument(t.symbol)
+    } catch (error) {
+      await v.close()
+      throw new MmError('E_VENUE', `${t.symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
+    }
+    const s = readStateFile(t.path) ?? state ?? {...emptyState(t.symbol, false, new Date(wallClock.now()).toISOString()), instrument: specOf(inst)}
     if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: new Date(wallClock.now()).toISOString(), until: null, flatten: true}
     if (s.process?.running) s.process = {...s.process, running: false, endedAt: new Date(wallClock.now()).toISOString(), endReason: `gone (pid ${s.process.pid} found dead by mm flatten)`}
     writeStateFile(t.path, s)
@@ -129,15 +164,15 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
         await c.ops.close?.()
       }
     }
-    const inst = instrumentOf(s)
     const runTag = 'f' + Math.floor(wallClock.now() / 1000).toString(36).slice(-7)
+    const startedMs = wallClock.now()
     let res
     try {
       res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound})
+      bookFlattenFills(s, inst, res.positionAfter, await fillsOf(v.venue, s, inst, runTag, startedMs, res.rounds.some((r) => r.filled !== '0' && !new PlainDecimal(r.filled).isZero())), notes)
     } finally {
       await v.close()
     }
-    s.position = {...s.position, net: res.positionAfter, ...(res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) ? {avgCost: null, unrealised: '0'} : {})}
     s.flatten = {requestId: null, maxSlippagePct: o.maxSlip, rounds: res.rounds}
     if (res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) && s.halt?.flatten) s.halt = {...s.halt, flattened: true}
     s.updatedAt = new Date(wallClock.now()).toISOString()
@@ -145,5 +180,61 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     return {...base, via: 'self', positionBefore: res.positionBefore, positionAfter: res.positionAfter, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
   } finally {
     lock.release()
+  }
+}
+
+function specOf(inst: Instrument): NonNullable<StateFile['instrument']> {
+  return {tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minQty: inst.spec.minQty, minNotional: inst.spec.minNotional}
+}
+
+/**
+ * The flatten's fills (and a killed quote's that state.json missed), read back from the
+ * venue's userTrades into state.json's ledger on the same grid, so its realised PnL, fees
+ * and fill count stay the venue's. null: nothing to read (no ledger on this grid, no fill),
+ * or the read failed (said in `notes`; the totals then miss those fills).
+ */
+async function fillsOf(venue: FlattenVenue, s: StateFile, inst: Instrument, runTag: string, startedMs: number, filled: boolean): Promise<{ledger: Position; recovered: number; fees: string; realised: string} | {error: string} | null> {
+  const sameGrid = s.instrument !== null && s.instrument.tickSize === inst.spec.tickSize && s.instrument.stepSize === inst.spec.stepSize
+  const ledger = sameGrid ? parsePositionJSON(s.position.ledger) : null
+  if (ledger === null) return null
+  const carried = typeof s.process?.clientRunId === 'string' && s.process.clientRunId !== '' ? s.process.clientRunId : null
+  if (!filled && carried === null) return null
+  const started = carried === null ? startedMs : Date.parse(s.process?.startedAt ?? '')
+  try {
+    const r = await venue.bookFills({symbol: s.symbol, inst, ledger, runIds: carried === null ? [runTag] : [carried, runTag], runStartedMs: Number.isFinite(started) ? started : startedMs})
+    return {ledger: r.ledger, recovered: r.recovered, fees: r.fees, realised: r.realised}
+  } catch (error) {
+    return {error: (error as Error).message}
+  }
+}
+
+function bookFlattenFills(s: StateFile, inst: Instrument, after: string, f: Awaited<ReturnType<typeof fillsOf>>, notes: string[]): void {
+  const flat = /^-?0(\.0+)?$/.test(after)
+  if (f === null || 'error' in f) {
+    if (f !== null) notes.push(`the flatten's fills could not be read back (userTrades): ${f.error}; state.json's realised PnL and fees miss them`)
+    s.position = {...s.position, net: after, ...(flat ? {avgCost: null, unrealised: '0'} : {})}
+    return
+  }
+  const pos = f.ledger
+  const pnl = pnlSummary(pos, inst, 0)
+  s.position = {
+    net: pnl.net,
+    avgCost: pos.net === 0 ? null : pnl.avgEntry,
+    mark: null,
+    realised: pnl.realised,
+    ...(pnl.realisedCheck ? {realisedCheck: pnl.realisedCheck} : {}),
+    unrealised: '0',
+    fees: pnl.fees,
+    funding: pnl.funding,
+    total: new PlainDecimal(pnl.realised).sub(pnl.fees).add(pnl.funding).toString(),
+    fills: pos.fills,
+    ledger: positionToJSON(pos) as unknown as Record<string, unknown>,
+  }
+  s.counters = {...s.counters, fills: s.counters.fills + f.recovered}
+  notes.push(`fills booked: ${f.recovered} trade(s) read back from userTrades (fees ${f.fees}, realised ${f.realised})`)
+  // the venue is the truth: a ledger that still differs (trades it cannot tell as ours) is said, and the venue's net kept
+  if (inst.qtyToSteps(after.replace(/^-/, ''), 'down') * (after.startsWith('-') ? -1 : 1) !== pos.net) {
+    notes.push(`the ledger's position ${pnl.net} differs from the venue's ${after}: the venue's is kept; the next mm quote starts from it`)
+    s.position = {...s.position, net: after, ...(flat ? {avgCost: null} : {})}
   }
 }

@@ -5,19 +5,29 @@
  * fills; the next round re-reads the book. Stops when flat, when a round finds nothing
  * within the cap, on a venue error, or after `maxRounds`.
  */
+import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
-import type {Instrument, Steps} from '../domain/instrument.js'
+import {Instrument, type Steps} from '../domain/instrument.js'
+import type {Position} from '../orders/position.js'
+import type {KillFillsResult} from '../venue/binance/kill-fills.js'
 import type {OrderSide} from '../domain/orders.js'
 import {formatClientId} from '../orders/client-id.js'
 import {levelsBook, planFlattenRound} from '../strategy/flatten.js'
 import type {FlattenRound} from './file.js'
 
 export interface FlattenVenue {
+  /** the symbol's filters as the venue lists them now (tick, step, min/max order size) */
+  instrument(symbol: string): Promise<Instrument>
   depth(symbol: string): Promise<{bids: Array<[string, string]>; asks: Array<[string, string]>}>
   /** signed position (base qty decimal string) on the venue */
   position(symbol: string): Promise<string>
   /** a reduce-only IOC; its final state */
   placeIoc(o: {symbol: string; side: OrderSide; price: string; qty: string; clientOrderId: string}): Promise<{status: string; executedQty: string; avgPrice: string}>
+  /**
+   * The trades of the runs `runIds` after the ledger's last counted one, folded into it
+   * (kill-fills.ts): the flatten's own fills, and those of a killed quote state.json missed.
+   */
+  bookFills(o: {symbol: string; inst: Instrument; ledger: Position; runIds: readonly string[]; runStartedMs: number}): Promise<KillFillsResult>
 }
 
 export interface VenueFlattenResult {
@@ -105,6 +115,15 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
   await gw.syncTime('start')
   return {
     venue: {
+      async instrument(symbol) {
+        const {rules: r} = await gw.symbolRules(symbol)
+        return new Instrument({symbol, tickSize: r.tickSize, stepSize: r.stepSize, minQty: r.minQty, maxQty: r.maxQty, minPrice: r.minPrice, maxPrice: r.maxPrice, minNotional: r.minNotional, marginAsset: r.marginAsset, quoteAsset: r.quoteAsset, status: r.status, contractType: r.contractType})
+      },
+      async bookFills(b) {
+        const {recoverKillFills} = await import('../venue/binance/kill-fills.js')
+        const [runId, ...also] = b.runIds
+        return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+      },
       async depth(symbol) {
         const s = await pub.depth(symbol, 100)
         return {bids: s.bids, asks: s.asks}

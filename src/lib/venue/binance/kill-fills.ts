@@ -38,6 +38,8 @@ export interface KillFillsOptions {
   inst: Instrument
   /** the earlier run (state.json `process.runId`) */
   runId: string
+  /** further runs whose trades count too (`mm flatten`'s own orders, `mm-<tag>-flat-…`) */
+  alsoRunIds?: readonly string[]
   /** its ledger, as state.json carried it */
   ledger: Position
   /** ms: when the earlier run started (state.json `process.startedAt`) */
@@ -141,7 +143,8 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
         }
         owner.set(t.orderId, cid)
       }
-      if (cid === null || parseClientId(cid)?.runId !== o.runId) {
+      const rid = cid === null ? undefined : parseClientId(cid)?.runId
+      if (cid === null || rid === undefined || (rid !== o.runId && !(o.alsoRunIds?.includes(rid) ?? false))) {
         others++
         continue
       }
