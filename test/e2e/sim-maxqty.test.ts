@@ -30,10 +30,10 @@ afterAll(async () => {
   await Promise.all([doge?.stop(), eth?.stop()])
 })
 
-/** a DOGEUSDT bid price 300 ticks under the best bid (never crosses; inside PERCENT_PRICE) */
+/** a DOGEUSDT bid price 1000 ticks (~2.6%) under the best bid: never fills during a test, inside PERCENT_PRICE (5%) */
 async function farBid(): Promise<string> {
   const {body} = await getJson(doge.restUrl, '/fapi/v1/depth?symbol=DOGEUSDT&limit=5')
-  const ticks = Math.round(Number(body.bids[0][0]) * 1e5) - 300
+  const ticks = Math.round(Number(body.bids[0][0]) * 1e5) - 1000
   return (ticks / 1e5).toFixed(5)
 }
 
