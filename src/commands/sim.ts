@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {Decimal} from 'decimal.js'
 import {BaseCommand} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {setLongTimeout} from '../lib/clock/long-timer.js'
@@ -6,18 +7,28 @@ import {UsageError} from '../lib/domain/errors.js'
 import {detectReplaySymbol, type MarketSource, openReplay} from '../lib/record/replay-source.js'
 import type {ReplayGuardStats} from '../lib/record/replay-guard.js'
 import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
-import {parseFaults, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
+import {parseFaults, type SimInstrument, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
 import {parseProbability, parseRateLimit, parseSignedDuration} from '../lib/venue/sim/faults.js'
 import {SIM_TEST_API_KEY} from '../lib/venue/sim/signing.js'
-import {SYNTHETIC_DEFAULT_START_PRICE} from '../lib/venue/sim/synthetic.js'
+import {SYNTHETIC_DEFAULT_INSTRUMENT_SPEC, SYNTHETIC_DEFAULT_START_PRICE} from '../lib/venue/sim/synthetic.js'
 import {SimTrading} from '../lib/venue/sim/trading.js'
 import {loadConfig, paperVenueOptions} from '../lib/config/index.js'
+
+/** a synthetic instrument flag: a decimal number, > 0 (--min-notional: ≥ 0); exit 2 naming the flag */
+function checkDecimalFlag(k: 'tick-size' | 'step-size' | 'min-notional' | 'start-price' | 'max-qty', v: string | undefined): void {
+  if (v === undefined) return
+  if (!/^-?\d+(\.\d+)?$/.test(v)) throw new UsageError('E_USAGE', `--${k} ${v}: expected a decimal number`)
+  const d = new Decimal(v)
+  if (k === 'min-notional') {
+    if (d.lt(0)) throw new UsageError('E_USAGE', `--${k} ${v}: must be >= 0`)
+  } else if (d.lte(0)) throw new UsageError('E_USAGE', `--${k} ${v}: must be > 0`)
+}
 
 interface SimResult {
   restUrl: string
   wsUrl: string
   symbol: string
-  instrument: MarketSource['instrument']
+  instrument: SimInstrument
   instrumentFrom: MarketSource['instrumentFrom']
   published: number
   stoppedBy: 'duration' | 'signal' | 'end'
@@ -48,6 +59,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'tick-size': Flags.string({description: 'instrument tick size (PRICE_FILTER): of the synthetic market (default 0.01), or of a recording without meta.json (default: inferred from the data)'}),
     'step-size': Flags.string({description: 'instrument step size (LOT_SIZE, also its minQty): of the synthetic market (default 0.001), or of a recording without meta.json (default: inferred from the data)'}),
     'min-notional': Flags.string({description: 'synthetic market: MIN_NOTIONAL of the instrument (default 20)', exclusive: ['replay']}),
+    'max-qty': Flags.string({description: 'synthetic market: maxQty of LOT_SIZE and MARKET_LOT_SIZE, on the step grid; larger orders are refused -4005 (default 1000000)', exclusive: ['replay']}),
     'start-price': Flags.string({description: 'synthetic market: best bid at the start, on the tick grid or rounded down to it (default 3400.00)', exclusive: ['replay']}),
     'ping-interval': Flags.string({description: 'server WebSocket ping interval', default: '3m'}),
     'api-key': Flags.string({description: "API key the sim accepts (default: Binance's documented example key, see docs/sim.md)", env: 'MM_API_KEY'}),
@@ -88,10 +100,15 @@ export default class Sim extends BaseCommand<typeof Sim> {
     const durationMs = f.duration === undefined ? undefined : parseDuration(f.duration, '--duration')
     const faults = f.faults ? parseFaults(f.faults, parseDuration) : {}
     const config = loadConfig(f.config)
+    // an empty or blank symbol would be served and then refused by every endpoint: say so at once
+    if (f.symbol !== undefined && !/^[^\s/@?#&=]+$/.test(f.symbol)) throw new UsageError('E_USAGE', `--symbol ${JSON.stringify(f.symbol)}: expected a symbol such as ETHUSDC`)
+    // the grid of a synthetic market or of a recording without meta.json
+    checkDecimalFlag('tick-size', f['tick-size'])
+    checkDecimalFlag('step-size', f['step-size'])
     // a recording passes the replay input checks of mm quote --replay (docs/RELIABILITY.md):
     // bad inputs refused (exit 2), other symbols' events skipped and counted
     let guard: ReplayGuardStats | undefined
-    let source: MarketSource
+    let source: MarketSource & {instrument: SimInstrument}
     if (f.replay) {
       const symbol = f.symbol?.toUpperCase() ?? (await detectReplaySymbol(f.replay[0]))
       if (!symbol) throw new UsageError('E_REPLAY', `--replay ${f.replay[0]}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
@@ -99,12 +116,13 @@ export default class Sim extends BaseCommand<typeof Sim> {
       guard = src.guard
       source = src
     } else {
-      for (const k of ['tick-size', 'step-size', 'min-notional', 'start-price'] as const) {
-        const v = f[k]
-        if (v !== undefined && !/^\d+(\.\d+)?$/.test(v)) throw new UsageError('E_USAGE', `--${k} ${v}: expected a decimal number`)
+      for (const k of ['min-notional', 'start-price', 'max-qty'] as const) checkDecimalFlag(k, f[k])
+      if (f['max-qty'] !== undefined) {
+        const step = f['step-size'] ?? SYNTHETIC_DEFAULT_INSTRUMENT_SPEC.stepSize
+        if (!new Decimal(f['max-qty']).mod(step).isZero()) throw new UsageError('E_USAGE', `--max-qty ${f['max-qty']}: not on the step grid (a multiple of the step size ${step})`, {suggestion: 'give a multiple of --step-size'})
       }
       try {
-        source = syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000, tickSize: f['tick-size'], stepSize: f['step-size'], minNotional: f['min-notional'], startPrice: f['start-price']})
+        source = syntheticSource({seed: f.seed, symbol: f.symbol, durationMs: durationMs ?? 24 * 3600_000, tickSize: f['tick-size'], stepSize: f['step-size'], minNotional: f['min-notional'], startPrice: f['start-price'], maxQty: f['max-qty']})
       } catch (error) {
         // the model's start-price check names its parameter: say which flag
         if (error instanceof UsageError && error.message.startsWith('startPrice')) throw new UsageError(error.code, `--start-price ${f['start-price'] ?? SYNTHETIC_DEFAULT_START_PRICE}: ${error.message.replace(/^startPrice /, '')}`, {suggestion: 'give a higher --start-price or a smaller --tick-size'})

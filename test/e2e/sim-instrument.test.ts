@@ -54,9 +54,9 @@ describe('mm sim --synthetic with an instrument of the command line', () => {
       return [r.code, (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {error: {message: string}}).error.message]
     }
     expect(await bad(['--tick-size', 'abc'])).toEqual([2, '--tick-size abc: expected a decimal number'])
-    expect(await bad(['--step-size', '-1'])).toEqual([2, '--step-size -1: expected a decimal number'])
+    expect(await bad(['--step-size', '-1'])).toEqual([2, '--step-size -1: must be > 0'])
     expect(await bad(['--start-price', '0.001'])).toEqual([2, '--start-price 0.001: must be at least 210 ticks for a 50-level book'])
-    expect(await bad(['--tick-size', '0'])).toEqual([2, 'instrument ETHUSDC: tickSize must be > 0'])
+    expect(await bad(['--tick-size', '0'])).toEqual([2, '--tick-size 0: must be > 0'])
     const r = await runCli(['sim', '--replay', join(tmp, 'none'), '--start-price', '1', '--port', '0', '--json'])
     expect(r.code).toBe(2)
     expect(r.stdout).toContain('--start-price')

@@ -62,6 +62,16 @@ export class MarketClock implements Clock {
     this.anchorWall = this.wall.now()
   }
 
+  /** has a market event been published (before that, now() counts from 0, not a venue time) */
+  get started(): boolean {
+    return this.anchorMarket !== 0
+  }
+
+  /** market time after `wallMs` more wall milliseconds */
+  afterWall(wallMs: number): number {
+    return this.now() + wallMs * this.speed
+  }
+
   /** wall ms until market time reaches `ms` */
   wallDelay(ms: number): number {
     return Math.max(0, (ms - this.now()) / this.speed)
@@ -139,7 +149,10 @@ export interface SimAccountOptions {
 }
 
 export interface SimExchangeOptions extends SimAccountOptions {
+  /** LOT_SIZE maxQty is each instrument's spec.maxQty (LIMIT orders) */
   instruments: Instrument[]
+  /** MARKET_LOT_SIZE maxQty per symbol (MARKET orders; default: the instrument's LOT_SIZE maxQty) */
+  marketMaxQty?: Record<string, string>
   /** market time for the paper venues, ms */
   clock: Clock
   /** the server's wall clock (times in answers and events) */
@@ -155,6 +168,8 @@ export interface SimExchangeOptions extends SimAccountOptions {
 
 interface SymbolState {
   inst: Instrument
+  /** MARKET_LOT_SIZE maxQty in steps */
+  marketMaxSteps: number
   venue: PaperVenue
   marginAsset: string
   leverage: number
@@ -219,7 +234,8 @@ export class SimExchange {
   private autoIdSeq = 0
   private fundingTimer: unknown
   private lastFundingTime = 0
-  private nextFundingTime = 0
+  /** server wall time at which the --funding-interval timer books funding next */
+  private fundingDueWall: number | undefined
   hedgeMode: boolean
 
   constructor(o: SimExchangeOptions) {
@@ -233,7 +249,9 @@ export class SimExchange {
       const marginAsset = inst.spec.marginAsset ?? inst.spec.quoteAsset ?? (/(USDT|USDC)$/.exec(inst.symbol)?.[1] ?? 'USDT')
       balances[marginAsset] = o.balance ?? '10000'
       const venue = new PaperVenue({instrument: inst, clock: o.clock, sink: {push: (r) => this.onReport(inst.symbol, r)}, config: this.paperConfig, latency: this.latency})
-      this.symbols.set(inst.symbol, {inst, venue, marginAsset, leverage: 20, countdownMs: 0})
+      const marketMax = o.marketMaxQty?.[inst.symbol]
+      const marketMaxSteps = marketMax === undefined ? inst.maxQtySteps : Math.min(Number.MAX_SAFE_INTEGER, new D(marketMax).div(inst.spec.stepSize).floor().toNumber())
+      this.symbols.set(inst.symbol, {inst, marketMaxSteps, venue, marginAsset, leverage: 20, countdownMs: 0})
     }
     this.ledger = new SimLedger(balances)
     if (o.fundingIntervalMs) this.armFunding()
@@ -326,7 +344,8 @@ export class SimExchange {
     return s.inst.priceToTicks(str)
   }
 
-  private qtyOf(s: SymbolState, str: string | undefined): number {
+  /** a quantity on the LOT_SIZE grid; at most LOT_SIZE maxQty (LIMIT) or MARKET_LOT_SIZE maxQty (MARKET) */
+  private qtyOf(s: SymbolState, str: string | undefined, type: 'LIMIT' | 'MARKET'): number {
     if (str === undefined || str === '') throw Err.mandatory('quantity')
     if (!DEC_RE.test(str)) throw Err.mandatory('quantity')
     const dec = str.includes('.') ? str.split('.')[1].replace(/0+$/, '').length : 0
@@ -336,7 +355,7 @@ export class SimExchange {
     if (!d.mod(s.inst.spec.stepSize).isZero()) throw new ApiError(-4023, 'Qty not increased by step size.')
     const steps = s.inst.qtyToSteps(str)
     if (steps < s.inst.minQtySteps) throw new ApiError(-4004, 'Quantity less than min quantity.')
-    if (steps > s.inst.maxQtySteps) throw new ApiError(-4005, 'Quantity greater than max quantity.')
+    if (steps > (type === 'MARKET' ? s.marketMaxSteps : s.inst.maxQtySteps)) throw new ApiError(-4005, 'Quantity greater than max quantity.')
     return steps
   }
 
@@ -391,7 +410,7 @@ export class SimExchange {
     let clientOrderId = p.get('newClientOrderId')
     if (clientOrderId !== undefined && !CLIENT_ID_RE.test(clientOrderId)) throw new ApiError(-4015, clientOrderId.length > 36 ? 'Client order id length should not be more than 36 chars' : 'Client order id is not valid.')
     clientOrderId ??= `sim${(++this.autoIdSeq).toString(36).padStart(6, '0')}${(this.nextOrderId % 1_000_000).toString(36)}`
-    const qty = this.qtyOf(s, p.get('quantity'))
+    const qty = this.qtyOf(s, p.get('quantity'), type)
     let tif: string
     let price: number
     const buy = side === 'BUY'
@@ -568,7 +587,7 @@ export class SimExchange {
     if (side !== o.side) throw new ApiError(-1117, 'Invalid side.')
     if (!this.isOpen(o) || o.status === undefined) throw apiErr(-2013)
     if (o.modify) throw new ApiError(-5027, 'No need to modify the order.')
-    const qty = this.qtyOf(s, p.get('quantity'))
+    const qty = this.qtyOf(s, p.get('quantity'), 'LIMIT')
     const price = this.priceOf(s, p.get('price'))
     this.checkPercentPrice(s, o.side, price)
     if (qty === o.qtySteps && price === o.priceTicks) throw apiErr(-5027)
@@ -808,7 +827,7 @@ export class SimExchange {
 
   private armFunding(): void {
     const every = this.o.fundingIntervalMs as number
-    this.nextFundingTime = this.now() + every
+    this.fundingDueWall = this.o.wall.now() + every
     this.fundingTimer = this.timers.set(() => {
       this.bookFunding()
       this.armFunding()
@@ -839,8 +858,9 @@ export class SimExchange {
     return this.o.fundingRate ?? '0.0001'
   }
 
-  get fundingTimes(): {next: number; last: number} {
-    return {next: this.nextFundingTime, last: this.lastFundingTime}
+  /** last: market time funding was last booked (0: never); dueWall: server wall time of the next booking with --funding-interval */
+  get fundingTimes(): {dueWall: number | undefined; last: number} {
+    return {dueWall: this.fundingDueWall, last: this.lastFundingTime}
   }
 
   // ---- views -------------------------------------------------------------------

@@ -12,6 +12,7 @@ import {setImmediate as yieldIo} from 'node:timers/promises'
 import {Instrument} from '../../domain/instrument.js'
 import type {MarketEvent} from '../../market/events.js'
 import type {MarketSource} from '../../record/replay-source.js'
+import type {SimInstrument} from './server.js'
 import {createSyntheticMarket, SYNTHETIC_DEFAULT_INSTRUMENT_SPEC, SYNTHETIC_DEFAULT_START_PRICE, syntheticMarket} from './synthetic.js'
 
 export type {MarketSource}
@@ -21,6 +22,8 @@ export interface SyntheticInstrumentOptions {
   tickSize?: string
   stepSize?: string
   minNotional?: string
+  /** LOT_SIZE and MARKET_LOT_SIZE maxQty (default: the sim's, 1000000); the market model's level sizes are not capped by it */
+  maxQty?: string
   /** best bid at the start (rounded down to the tick) */
   startPrice?: string
 }
@@ -32,7 +35,7 @@ export function assetsOf(symbol: string): {baseAsset: string; quoteAsset: string
   return {baseAsset: base, quoteAsset: q}
 }
 
-export function syntheticSource(opts: {seed: number; symbol?: string; durationMs: number; startUs?: number} & SyntheticInstrumentOptions): MarketSource {
+export function syntheticSource(opts: {seed: number; symbol?: string; durationMs: number; startUs?: number} & SyntheticInstrumentOptions): MarketSource & {instrument: SimInstrument} {
   const d = SYNTHETIC_DEFAULT_INSTRUMENT_SPEC
   const symbol = (opts.symbol ?? d.symbol).toUpperCase()
   const assets = symbol === d.symbol ? {baseAsset: d.baseAsset, quoteAsset: d.quoteAsset} : assetsOf(symbol)
@@ -44,7 +47,7 @@ export function syntheticSource(opts: {seed: number; symbol?: string; durationMs
   createSyntheticMarket({seed: opts.seed, instrument, symbol, startUs: 0, durationMs: 0, startPrice})
   return {
     symbol,
-    instrument: {symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.minQty, minNotional: spec.minNotional, baseAsset: spec.baseAsset, quoteAsset: spec.quoteAsset},
+    instrument: {symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.minQty, minNotional: spec.minNotional, baseAsset: spec.baseAsset, quoteAsset: spec.quoteAsset, ...(opts.maxQty === undefined ? {} : {maxQty: opts.maxQty, marketMaxQty: opts.maxQty})},
     instrumentFrom: 'synthetic',
     events: () => syntheticMarket({seed: opts.seed, instrument, symbol, startUs: opts.startUs ?? wallClock.now() * 1000, durationMs: opts.durationMs, startPrice}),
   }

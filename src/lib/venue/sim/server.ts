@@ -28,8 +28,16 @@ import {UsageError} from '../../domain/errors.js'
 import {seededRandom} from '../binance/http.js'
 import type {ReplayInstrument} from '../../record/replay-source.js'
 
-/** an instrument the sim serves: the shape a recording gives */
-export type SimInstrument = ReplayInstrument
+/** LOT_SIZE / MARKET_LOT_SIZE maxQty the sim lists and enforces when an instrument names none */
+export const SIM_DEFAULT_MAX_QTY = '1000000'
+
+/** an instrument the sim serves: the shape a recording gives, plus the max quantities (default SIM_DEFAULT_MAX_QTY) */
+export type SimInstrument = ReplayInstrument & {
+  /** LOT_SIZE maxQty: LIMIT orders (and modifications) above it are refused -4005 */
+  maxQty?: string
+  /** MARKET_LOT_SIZE maxQty: MARKET orders above it are refused -4005 (default: maxQty) */
+  marketMaxQty?: string
+}
 
 export interface SimFaults {
   /** probability a WebSocket message is not sent to a client */
@@ -539,8 +547,8 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
           quantityPrecision: decimals(i.stepSize),
           filters: [
             {filterType: 'PRICE_FILTER', minPrice: i.tickSize, maxPrice: '1000000', tickSize: i.tickSize},
-            {filterType: 'LOT_SIZE', minQty: i.minQty ?? i.stepSize, maxQty: '1000000', stepSize: i.stepSize},
-            {filterType: 'MARKET_LOT_SIZE', minQty: i.minQty ?? i.stepSize, maxQty: '1000000', stepSize: i.stepSize},
+            {filterType: 'LOT_SIZE', minQty: i.minQty ?? i.stepSize, maxQty: i.maxQty ?? SIM_DEFAULT_MAX_QTY, stepSize: i.stepSize},
+            {filterType: 'MARKET_LOT_SIZE', minQty: i.minQty ?? i.stepSize, maxQty: i.marketMaxQty ?? i.maxQty ?? SIM_DEFAULT_MAX_QTY, stepSize: i.stepSize},
             {filterType: 'MAX_NUM_ORDERS', limit: 200},
             {filterType: 'MIN_NOTIONAL', notional: i.minNotional ?? '5'},
           ],

@@ -17,7 +17,7 @@ import {seededRandom} from '../binance/http.js'
 import type {PaperVenueConfig} from '../paper/config.js'
 import {MarketClock, realTimers, SimExchange, type SimAccountOptions, type Timers} from './exchange.js'
 import {BINANCE_LIMITS, costOf, RateLimiter, type RateLimitConfig} from './limits.js'
-import type {SimInstrument, SimVenue} from './server.js'
+import {SIM_DEFAULT_MAX_QTY, type SimInstrument, type SimVenue} from './server.js'
 import {ApiError, checkTimestamp, Err, requestParams, SIM_TEST_API_KEY, SIM_TEST_API_SECRET, verifyRest} from './signing.js'
 import {UserStreams} from './user-stream.js'
 import {WsApi} from './ws-api.js'
@@ -77,9 +77,16 @@ export interface RequestRecord {
 
 const ORDER_PATHS = new Set(['POST /fapi/v1/order', 'PUT /fapi/v1/order', 'POST /fapi/v1/batchOrders', 'DELETE /fapi/v1/order', 'DELETE /fapi/v1/batchOrders'])
 
+const FUNDING_PERIOD_MS = 8 * 3600_000
+
+/** the first 8-hour funding boundary (00:00, 08:00, 16:00 UTC) strictly after `ms` */
+export function nextFundingBoundary(ms: number): number {
+  return (Math.floor(ms / FUNDING_PERIOD_MS) + 1) * FUNDING_PERIOD_MS
+}
+
 export function toInstrument(i: SimInstrument): Instrument {
   const quote = i.quoteAsset ?? (/(USDT|USDC)$/.exec(i.symbol)?.[1] ?? 'USDT')
-  return new Instrument({symbol: i.symbol, tickSize: i.tickSize, stepSize: i.stepSize, minQty: i.minQty ?? i.stepSize, minNotional: i.minNotional ?? '5', quoteAsset: quote, marginAsset: quote})
+  return new Instrument({symbol: i.symbol, tickSize: i.tickSize, stepSize: i.stepSize, minQty: i.minQty ?? i.stepSize, maxQty: i.maxQty ?? SIM_DEFAULT_MAX_QTY, minNotional: i.minNotional ?? '5', quoteAsset: quote, marginAsset: quote})
 }
 
 type Handler = (p: Map<string, string>) => unknown
@@ -118,6 +125,7 @@ export class SimTrading {
     this.exchange = new SimExchange({
       ...o,
       instruments: o.instruments.map(toInstrument),
+      marketMaxQty: Object.fromEntries(o.instruments.map((i) => [i.symbol, i.marketMaxQty ?? i.maxQty ?? SIM_DEFAULT_MAX_QTY])),
       clock: mc,
       wall: this.serverClock,
       timers: this.timers,
@@ -143,7 +151,7 @@ export class SimTrading {
       for (const sym of this.exchangeSymbols()) {
         const now = this.serverClock.now()
         const mark = this.exchange.markString(sym)
-        const data = JSON.stringify({e: 'markPriceUpdate', E: now, s: sym, p: mark, ap: mark, i: mark, P: mark, r: this.exchange.fundingRate, T: this.exchange.fundingTimes.next})
+        const data = JSON.stringify({e: 'markPriceUpdate', E: now, s: sym, p: mark, ap: mark, i: mark, P: mark, r: this.exchange.fundingRate, T: this.nextFundingTime()})
         const lower = sym.toLowerCase()
         this.venue.broadcastStream(`${lower}@markPrice@1s`, data, 'market')
         if (tick % 3 === 0) this.venue.broadcastStream(`${lower}@markPrice`, data, 'market')
@@ -368,6 +376,22 @@ export class SimTrading {
     return up
   }
 
+  /**
+   * premiumIndex / markPrice `nextFundingTime`, in market time (the recording's or the
+   * synthetic market's, wall time before the first event): with --funding-interval when
+   * its timer books funding next; else the next 8-hour boundary (00/08/16 UTC), as Binance.
+   */
+  nextFundingTime(): number {
+    const mc = this.marketClock
+    const due = this.exchange.fundingTimes.dueWall
+    const now = mc.started ? mc.now() : this.serverClock.now()
+    if (due !== undefined) {
+      const wallLeft = Math.max(0, due - this.serverClock.now())
+      return Math.round(mc.started ? mc.afterWall(wallLeft) : now + wallLeft)
+    }
+    return nextFundingBoundary(now)
+  }
+
   private setupRoutes(): void {
     const ex = this.exchange
     this.route('GET /fapi/v1/time', 'none', () => ({serverTime: this.serverClock.now()}))
@@ -379,7 +403,7 @@ export class SimTrading {
         estimatedSettlePrice: ex.markString(s),
         lastFundingRate: ex.fundingRate,
         interestRate: '0.00010000',
-        nextFundingTime: ex.fundingTimes.next,
+        nextFundingTime: this.nextFundingTime(),
         time: this.serverClock.now(),
       }))
       if (p.get('symbol')) {
