@@ -93,7 +93,8 @@ export class Session {
     const run = createRunDir(o.stateDir, o.instrument.symbol, o.mode, o.wallMs)
     this.runDir = run.dir
     this.runName = run.id
-    this.log = new EventLog(join(run.dir, 'events.jsonl'))
+    // live and dry-run: on disk within a second (a killed process loses at most that); replay: in 64 KB blocks
+    this.log = new EventLog(join(run.dir, 'events.jsonl'), o.mode === 'replay' ? undefined : EVENT_LOG_FLUSH_MS)
     const m = o.metrics
     this.metrics = m
     const lg = o.logger?.child({run: run.id})
@@ -142,6 +143,9 @@ export class Session {
 }
 
 export type {ReplayOptions}
+
+/** the longest an event of a live or dry-run run waits in memory before it is written */
+const EVENT_LOG_FLUSH_MS = 1000
 
 /** Replay a recording through the session on a virtual clock driven by the venue timestamps. */
 export async function runReplay(o: SessionOptions, input: ReplayInput, r: ReplayOptions): Promise<SessionResult> {

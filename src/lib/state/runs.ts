@@ -55,9 +55,15 @@ export class EventLog {
   private fd: number
   private buf: string[] = []
   private size = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
   lines = 0
 
-  constructor(readonly path: string) {
+  /**
+   * Lines are written in blocks of 64 KB; with `flushAfterMs` (live and dry-run runs) also at
+   * most that long after the first line of a block, so a run that is killed loses at most
+   * that much of its log (a replay, which ends in seconds, writes in blocks only).
+   */
+  constructor(readonly path: string, private readonly flushAfterMs?: number) {
     this.fd = openSync(path, 'w')
   }
 
@@ -67,6 +73,20 @@ export class EventLog {
     this.size += line.length
     this.lines++
     if (this.size >= 1 << 16) this.flush()
+    else if (this.flushAfterMs !== undefined && this.timer === undefined) {
+      this.timer = setTimeout(this.onTimer, this.flushAfterMs)
+      this.timer.unref()
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined
+    if (this.fd < 0) return
+    try {
+      this.flush()
+    } catch {
+      // a failed write is retried with the next block (or at close, which throws)
+    }
   }
 
   flush(): void {
@@ -77,6 +97,8 @@ export class EventLog {
   }
 
   close(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
     if (this.fd < 0) return
     this.flush()
     closeSync(this.fd)
