@@ -8,6 +8,7 @@ import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {MarketEvent} from '../../src/lib/market/events.js'
 import {manualTimers, SimExchange} from '../../src/lib/venue/sim/exchange.js'
 import {ApiError} from '../../src/lib/venue/sim/signing.js'
+import {settle} from '../support/settle.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5', quoteAsset: 'USDC', marginAsset: 'USDC'})
 
@@ -29,20 +30,6 @@ function setup(balance?: string) {
   return {clock, ex, feed, step, p, events, updates}
 }
 
-async function settle<T>(promise: Promise<T>, step: (ms: number) => void): Promise<T> {
-  let done = false
-  let out: T | undefined
-  let err: unknown
-  promise.then((v) => { done = true; out = v }, (e) => { done = true; err = e })
-  for (let i = 0; i < 20 && !done; i++) {
-    step(10)
-    await Promise.resolve()
-    await Promise.resolve()
-  }
-  if (!done) throw new Error('not settled in 200 ms of market time')
-  if (err) throw err
-  return out as T
-}
 
 describe('sim exchange order semantics', () => {
   it('an IOC takes what the book shows up to its price: ACK answers NEW, the stream says NEW, TRADE (partial), EXPIRED er 2', async () => {

@@ -11,6 +11,7 @@ import {manualTimers, SimExchange} from '../../src/lib/venue/sim/exchange.js'
 import {SIM_DEFAULT_MAX_QTY} from '../../src/lib/venue/sim/server.js'
 import {ApiError} from '../../src/lib/venue/sim/signing.js'
 import {nextFundingBoundary, toInstrument} from '../../src/lib/venue/sim/trading.js'
+import {settle} from '../support/settle.js'
 
 function setup(maxQty?: string, marketMaxQty?: string) {
   const inst = toInstrument({symbol: 'DOGEUSDT', tickSize: '0.00001', stepSize: '1', minQty: '1', minNotional: '5', ...(maxQty ? {maxQty} : {})})
@@ -37,20 +38,6 @@ async function refusal(call: () => Promise<unknown>): Promise<[number, string]> 
   throw new Error('not refused')
 }
 
-async function settle<T>(promise: Promise<T>, step: (ms: number) => void): Promise<T> {
-  let done = false
-  let out: T | undefined
-  let err: unknown
-  promise.then((v) => { done = true; out = v }, (e) => { done = true; err = e })
-  for (let i = 0; i < 20 && !done; i++) {
-    step(10)
-    await Promise.resolve()
-    await Promise.resolve()
-  }
-  if (!done) throw new Error('not settled in 200 ms of market time')
-  if (err) throw err
-  return out as T
-}
 
 const TOO_BIG: [number, string] = [-4005, 'Quantity greater than max quantity.']
 
