@@ -10,7 +10,7 @@
 import {wallClock} from '../clock/clock.js'
 import {setLongTimeout} from '../clock/long-timer.js'
 import {constants} from 'node:fs'
-import {access, mkdir, rm, stat, writeFile} from 'node:fs/promises'
+import {access, rm, stat, writeFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 import type {Endpoints} from '../cli/endpoints.js'
 import {MmError, UsageError, VenueError} from '../domain/errors.js'
@@ -20,6 +20,7 @@ import type {RetryPolicy} from '../venue/binance/http.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
 import type {StreamClientOptions, TradeStream} from '../venue/binance/ws.js'
 import {TardisWriter} from './tardis-writer.js'
+import {makeDirs} from '../state/mkdirs.js'
 
 export interface RecordOptions {
   symbols: string[]
@@ -98,7 +99,7 @@ export function hasHoles(s: Pick<RecordSummary, 'gaps' | 'resyncs' | 'reconnects
 /** Make sure `out` exists and is writable; UsageError (exit 2) naming it otherwise. */
 export async function checkWritableDir(out: string): Promise<void> {
   try {
-    await mkdir(out, {recursive: true})
+    makeDirs(out)
     await access(out, constants.W_OK)
     const probe = join(out, `.mm-write-probe-${process.pid}`)
     await writeFile(probe, '')

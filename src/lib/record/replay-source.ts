@@ -11,7 +11,9 @@
  */
 import {readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
-import {UsageError} from '../domain/errors.js'
+import {Decimal} from 'decimal.js'
+import {GridError, UsageError} from '../domain/errors.js'
+import {Instrument} from '../domain/instrument.js'
 import type {DepthEvent, Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
 import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
@@ -94,14 +96,17 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
       throw new UsageError('E_REPLAY', `--replay ${path} is a recording of ${meta.symbol}, not of --symbol ${opts.symbol.toUpperCase()}`)
     }
     const readOpts = {symbol, includePartial: opts.includePartial}
+    // the flags are for a recording without meta.json: one that disagrees with it is refused
+    if (meta?.instrument) checkFlagsAgainstMeta(path, metaPath ?? path, meta.instrument, opts)
     let instrument: ReplayInstrument
     let from: MarketSource['instrumentFrom']
-    if (opts.tickSize && opts.stepSize) {
-      instrument = {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}
-      from = 'flags'
-    } else if (meta?.instrument) {
+    if (meta?.instrument) {
       instrument = {symbol, ...meta.instrument}
       from = 'meta'
+    } else if (opts.tickSize && opts.stepSize) {
+      instrument = {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}
+      from = 'flags'
+      await checkGrid(path, instrument, readTardis(path, readOpts))
     } else {
       instrument = await inferInstrument(symbol, readTardis(path, readOpts))
       from = 'inferred'
@@ -114,9 +119,74 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
     for await (const ev of readRaw([path], {symbol})) if (ev.symbol.toUpperCase() === symbol) yield ev
   }
   if (opts.tickSize && opts.stepSize) {
-    return {symbol, instrument: {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}, instrumentFrom: 'flags', events: filtered}
+    const instrument = {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}
+    await checkGrid(path, instrument, filtered())
+    return {symbol, instrument, instrumentFrom: 'flags', events: filtered}
   }
   return {symbol, instrument: await inferInstrument(symbol, filtered()), instrumentFrom: 'inferred', events: filtered}
+}
+
+/** A decimal flag equal in value to meta.json's (0.010 = 0.01); an unreadable one is left to the instrument's own check. */
+function sameDecimal(a: string, b: string): boolean {
+  try {
+    return new Decimal(a).eq(new Decimal(b))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * --tick-size/--step-size/--min-notional given for a recording whose meta.json has the
+ * instrument: equal values are fine, a different one is an error naming both (exit 2).
+ */
+function checkFlagsAgainstMeta(path: string, metaPath: string, meta: {tickSize: string; stepSize: string; minNotional: string}, opts: ReplaySourceOptions): void {
+  const pairs = [['--tick-size', opts.tickSize, meta.tickSize, 'tickSize'], ['--step-size', opts.stepSize, meta.stepSize, 'stepSize'], ['--min-notional', opts.minNotional, meta.minNotional, 'minNotional']] as const
+  for (const [flag, given, known, key] of pairs) {
+    if (given === undefined || sameDecimal(given, known)) continue
+    throw new UsageError('E_REPLAY_INSTRUMENT', `${flag} ${given} conflicts with ${key} ${known} in ${metaPath} (the recording of --replay ${path})`, {suggestion: `drop ${flag}: a recording with meta.json replays with its own instrument`})
+  }
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/
+
+/**
+ * The instrument from the flags against the data: the first 5000 events' prices and sizes
+ * must be on its grid, or every book message would be left out and the run would quote
+ * nothing (an error naming the first value off the grid, exit 2).
+ */
+async function checkGrid(path: string, spec: ReplayInstrument, events: AsyncIterable<MarketEvent>): Promise<void> {
+  const inst = new Instrument({...spec, minQty: spec.minQty ?? spec.stepSize, minNotional: spec.minNotional ?? '5'})
+  // a value that is not a plain decimal is the input checks' to count and skip, not this one's
+  const onGrid = (v: string, toUnits: (s: string) => number): boolean => {
+    if (!DECIMAL.test(v)) return true
+    try {
+      toUnits(v)
+      return true
+    } catch (error) {
+      if (error instanceof GridError) return false
+      return true
+    }
+  }
+  const off = (p: string, q: string): string | undefined => {
+    if (!onGrid(p, (s) => inst.priceToTicks(s))) return `price ${p} is not a multiple of --tick-size ${spec.tickSize}`
+    if (!onGrid(q, (s) => inst.qtyToSteps(s))) return `quantity ${q} is not a multiple of --step-size ${spec.stepSize}`
+    return undefined
+  }
+  let bad: string | undefined
+  let n = 0
+  try {
+    for await (const ev of events) {
+      if (ev.kind === 'snapshot' || ev.kind === 'depth') {
+        for (const [p, q] of ev.bids) bad ??= off(p, q)
+        for (const [p, q] of ev.asks) bad ??= off(p, q)
+      } else if (ev.kind === 'trade') bad = off(ev.price, ev.qty)
+      if (bad || ++n >= 5000) break
+    }
+  } catch {
+    // an input the reader cannot read: the replay's own checks name it (file:line) when it runs
+    return
+  }
+  if (bad) throw new UsageError('E_REPLAY_GRID', `--replay ${path}: ${bad} (in the data's first events): every such message would be left out`, {suggestion: "pass the instrument's real --tick-size/--step-size, or leave them out to infer them from the data"})
 }
 
 /** Tick and step = the finest decimals seen in the first 5000 events (an assumption, said so). */

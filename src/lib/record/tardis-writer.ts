@@ -12,7 +12,7 @@
  * snapshot: the run's first snapshot, or on rotation a snapshot of the book as it stands,
  * rebuilt from the venue's own strings (so prices and amounts stay byte-exact).
  */
-import {createWriteStream, existsSync, mkdirSync, type WriteStream} from 'node:fs'
+import {createWriteStream, existsSync, type WriteStream} from 'node:fs'
 import {rename} from 'node:fs/promises'
 import {join} from 'node:path'
 import {constants as zc, createGzip, type Gzip} from 'node:zlib'
@@ -20,6 +20,7 @@ import {wallClock} from '../clock/clock.js'
 import type {Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {StringBook} from '../market/string-book.js'
 import {type RecordKind, type RecordingMeta, writeMetaAtomic} from './meta.js'
+import {makeDirs} from '../state/mkdirs.js'
 
 export const TARDIS_HEADERS: Record<RecordKind, string> = {
   book: 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount',
@@ -531,5 +532,5 @@ export class TardisWriter {
 
 function mkdirSyncRecursive(dir: string): void {
   // creating the folder is rare (once per day/period); it keeps write() synchronous
-  if (!existsSync(dir)) mkdirSync(dir, {recursive: true})
+  if (!existsSync(dir)) makeDirs(dir)
 }

@@ -5,8 +5,9 @@
  * with a poll as fallback), applies each request, removes its file and acknowledges it
  * in state.json (control.acks, by id).
  */
-import {closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
+import {makeDirs} from './mkdirs.js'
 
 export interface ControlFileRequest {
   id: string
@@ -33,7 +34,7 @@ let seq = 0
 /** Leave a request for the quote; returns its id. */
 export function writeControlRequest(symbolDir: string, req: Omit<ControlFileRequest, 'id'>, nowMs: number): ControlFileRequest {
   const dir = controlDir(symbolDir)
-  mkdirSync(dir, {recursive: true})
+  makeDirs(dir)
   const id = `${String(nowMs).padStart(15, '0')}-${process.pid}-${++seq}`
   const full: ControlFileRequest = {id, ...req}
   const tmp = join(dir, `.${id}.tmp`)

@@ -8,7 +8,7 @@
  * The drivers call: `StateKeeper.open` before connecting, `attach` once the engine exists,
  * `onEvent` for every run event, `close` at the end.
  */
-import {mkdirSync, watch, type FSWatcher} from 'node:fs'
+import {watch, type FSWatcher} from 'node:fs'
 import {hostname, userInfo} from 'node:os'
 import {PlainDecimal} from '../domain/decimal.js'
 import type {Instrument} from '../domain/instrument.js'
@@ -22,6 +22,7 @@ import {type ControlFileRequest, controlDir, readControlRequests, removeControlR
 import {stateFilePath, symbolDir} from './dir.js'
 import {emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
 import {acquireLock, type HeldLock} from './lock.js'
+import {makeDirs} from './mkdirs.js'
 
 /** What the keeper needs of the engine. */
 export interface KeeperEngine {
@@ -320,7 +321,7 @@ export class StateKeeper {
   private startWatching(): void {
     const dir = controlDir(this.dir)
     try {
-      mkdirSync(dir, {recursive: true})
+      makeDirs(dir)
       this.watcher = watch(dir, () => this.safe(() => this.processControl()))
       this.watcher.on('error', () => this.watcher?.close())
     } catch {

@@ -4,10 +4,11 @@
  * whole run; `halt`/`resume`/`flatten` hold it briefly when they act themselves. A lock
  * whose pid is dead (same host) is stale: it is taken over, and the caller is told.
  */
-import {closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
-import {MmError} from '../domain/errors.js'
+import {MmError, UsageError} from '../domain/errors.js'
+import {makeDirs} from './mkdirs.js'
 
 export interface LockInfo {
   pid: number
@@ -75,7 +76,11 @@ export interface HeldLock {
 
 /** Take the lock or throw LockedError; a stale lock (dead pid) is taken over. */
 export function acquireLock(symbolDir: string, command: string, nowIso: string): HeldLock {
-  mkdirSync(symbolDir, {recursive: true})
+  try {
+    makeDirs(symbolDir)
+  } catch (error) {
+    throw new UsageError('E_STATE_DIR', `cannot create ${symbolDir}: ${(error as Error).message}`, {suggestion: 'pass a writable --state-dir (env MM_STATE_DIR)'})
+  }
   const path = lockPath(symbolDir)
   const info: LockInfo = {pid: process.pid, host: hostname(), command, at: nowIso}
   let tookOver: LockInfo | null = null

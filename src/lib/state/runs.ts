@@ -8,6 +8,7 @@ import {createInterface} from 'node:readline'
 import {basename, dirname, join, resolve} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from '../telemetry/run-events.js'
+import {makeDirs} from './mkdirs.js'
 
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
@@ -16,15 +17,23 @@ function stamp(ms: number): string {
 export function createRunDir(stateDir: string, symbol: string, mode: string, wallMs: number): {id: string; dir: string} {
   const runs = resolve(stateDir, 'runs')
   try {
-    mkdirSync(runs, {recursive: true})
+    makeDirs(runs)
   } catch (error) {
     throw new UsageError('E_STATE_DIR', `cannot create ${runs}: ${(error as Error).message}`, {suggestion: 'pass a writable --state-dir (env MM_STATE_DIR)'})
   }
   const base = `${stamp(wallMs)}-${symbol}-${mode}`
   let id = base
-  for (let n = 2; existsSync(join(runs, id)); n++) id = `${base}-${n}`
+  // bounded: a thousand runs of one symbol and mode started in the same second is not a real case
+  for (let n = 2; existsSync(join(runs, id)); n++) {
+    if (n > 1000) throw new UsageError('E_STATE_DIR', `cannot create a run folder in ${runs}: ${base} … ${id} all exist`)
+    id = `${base}-${n}`
+  }
   const dir = join(runs, id)
-  mkdirSync(dir)
+  try {
+    mkdirSync(dir)
+  } catch (error) {
+    throw new UsageError('E_STATE_DIR', `cannot create ${dir}: ${(error as Error).message}`, {suggestion: 'pass a writable --state-dir (env MM_STATE_DIR)'})
+  }
   return {id, dir}
 }
 

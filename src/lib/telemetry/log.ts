@@ -13,11 +13,12 @@
  * A secret never gets out: known secret keys are censored wherever they sit, and
  * `signature=…` / `secret=…` inside any string (a signed URL in an error) is cut.
  */
-import {closeSync, mkdirSync, openSync, writeSync} from 'node:fs'
+import {closeSync, openSync, writeSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {pino, type DestinationStream, type Level, type Logger} from 'pino'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from './run-events.js'
+import {makeDirs} from '../state/mkdirs.js'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -107,7 +108,7 @@ class FileDestination implements DestinationStream {
 
   static open(path: string): number {
     try {
-      mkdirSync(dirname(path), {recursive: true})
+      makeDirs(dirname(path))
       return openSync(path, 'a')
     } catch (error) {
       throw new UsageError('E_USAGE', `--log-file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {suggestion: 'pick a file in a folder you can write to'})
