@@ -83,6 +83,26 @@ describe('1. --tick-size/--step-size/--min-notional against a recording', () => 
   })
 })
 
+describe('2. strategy.baseSize below the min notional', () => {
+  it('mm quote --dry-run --replay: one note on stderr naming baseSize, the mid, the product and the min notional; the run goes on (exit 0)', async () => {
+    const dir = tmp()
+    const cfg = join(dir, 'small.json')
+    writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '0.005'}}))
+    const r = await bounded(['quote', '--dry-run', '--symbol', 'ETHUSDC', '--replay', SAMPLE, '--config', cfg, '--state-dir', join(dir, 'state')])
+    expect(r.code).toBe(0)
+    const notes = r.stderr.split('\n').filter((l) => l.includes('min notional'))
+    expect(notes).toHaveLength(1)
+    expect(notes[0]).toMatch(/^note: strategy\.baseSize 0\.005 × (\d+\.\d+) = (\d+\.\d+) is below ETHUSDC's min notional 20: no quote can be placed \(raise baseSize to ≥ 0\.006\)$/)
+    const [, mid, product] = /× (\S+) = (\S+)/.exec(notes[0])!
+    // the product is exact decimal arithmetic (mid in half ticks × 0.005)
+    expect(Number(product)).toBeCloseTo(Number(mid) * 0.005, 9)
+    // the default baseSize (0.01) is above it: no note
+    const ok = await bounded(['quote', '--dry-run', '--symbol', 'ETHUSDC', '--replay', SAMPLE, '--state-dir', join(dir, 'state2')])
+    expect(ok.code).toBe(0)
+    expect(ok.stderr).not.toMatch(/min notional/)
+  })
+})
+
 describe('3. a state dir that cannot be made (/proc: Node\'s recursive mkdir never returns there)', () => {
   it.each([
     ['replay', ['--replay', SAMPLE], '/proc/mm-opsfix-nope', '/proc/mm-opsfix-nope/runs'],

@@ -25,6 +25,7 @@ import {ReplayDriver, type ReplayInput, type ReplayOptions} from '../engine/repl
 import type {ReportQueue} from '../venue/types.js'
 import type {Position} from '../orders/position.js'
 import type {VenueFactory} from './venues.js'
+import {minNotionalNote} from './min-notional.js'
 
 /** Write a file whole or not at all: a temp file beside it, then rename. */
 function writeAtomic(path: string, text: string): void {
@@ -54,6 +55,8 @@ export interface SessionOptions {
   runId: string
   /** told the run directory once it exists */
   onStart?: (runDir: string) => void
+  /** told once, when the first mid is known, that strategy.baseSize is below the min notional there (min-notional.ts) */
+  onNotice?: (message: string) => void
   /** told when live market data is in sync (live only) */
   onSynced?: () => void
   /** Prometheus metrics fed from the run events (off when absent) */
@@ -99,6 +102,14 @@ export class Session {
     this.metrics = m
     const lg = o.logger?.child({run: run.id})
     const sync = o.sync ?? new DepthSync(o.instrument)
+    // the first sample with a mid: is baseSize × mid below the min notional? (once per run)
+    let sizeChecked = o.onNotice === undefined
+    const checkSize = (ev: RunEvent) => {
+      if (ev.type !== 'sample' || ev.mid === null) return
+      sizeChecked = true
+      const note = minNotionalNote(o.config.strategy.baseSize, ev.mid, o.instrument)
+      if (note) o.onNotice?.(note)
+    }
     const {venue, reports, warmBuild} = o.venue({instrument: o.instrument, clock, config: o.config, book: sync.book})
     this.reports = reports
     this.engine = new Engine({
@@ -109,6 +120,7 @@ export class Session {
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
       log: (ev: RunEvent) => {
         this.log.write(ev)
+        if (!sizeChecked) checkSize(ev)
         m?.observe(ev)
         if (lg) logRunEvent(lg, ev)
         o.keeper?.onEvent(ev)
