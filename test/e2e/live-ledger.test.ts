@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Decimal} from 'decimal.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ensureBuilt} from '../support/cli.js'
+import {ensureBuilt, runCli} from '../support/cli.js'
 import {canon, isOpen, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 // plain notation, as the product and the sim write decimals (no 1.3e-9)
@@ -29,7 +29,7 @@ afterAll(async () => {
 })
 
 interface QuoteJson {
-  data: {summary: {fills: number; fees: string; realisedPnl: string; finalPosition: string}; live: {disarmed: boolean; deadman: boolean}}
+  data: {summary: {fills: number; fees: string; realisedPnl: string; netPnl: string; finalPosition: string; ledger?: {fees: string; realisedPnl: string; unrealisedPnl: string; netPnl: string}}; live: {disarmed: boolean; deadman: boolean}}
 }
 
 /** run a live quote until the sim has booked `fills` trades (bounded), then SIGTERM: the clean stop */
@@ -110,9 +110,26 @@ describe('live quote vs the sim ledger (issue 10, proof 1)', () => {
     // average cost: the venue's entry price (its last ACCOUNT_UPDATE / positionRisk) while its position equals the ledger's
     if (new D(ledger.positionAmt).isZero()) expect(pos.avgCost).toBeNull()
     else expect(pos.avgCost).toBe(ledger.entryPrice)
-    // the run's own summary counts its own fills; its realised PnL is the ledger's
+    // the run's own summary counts its own fills, fees and realised PnL (the change from the
+    // first run's totals); the ledger's totals are apart
     expect(out.data.summary.fills).toBe(st.trades.length - n1)
-    expect(out.data.summary.realisedPnl).toBe(pos.realised)
+    expect(out.data.summary.ledger?.realisedPnl).toBe(pos.realised)
+    expect(out.data.summary.ledger?.fees).toBe(pos.fees)
+    expect(out.data.summary.realisedPnl).toBe(new D(pos.realised).sub(first.realised).toString())
+    expect(out.data.summary.fees).toBe(new D(pos.fees).sub(first.fees).toString())
+    // mm runs: one line per run, each with its own fills and net PnL; mm report on the second
+    // run alone computes the same per-run figures from its log
+    const runs = await runCli(['runs', '--state-dir', stateDir, '--json'])
+    expect(runs.code, runs.stderr).toBe(0)
+    const listed = (JSON.parse(runs.stdout) as {data: {runs: {id: string; fills: number; netPnl: string}[]}}).data.runs
+    expect(listed.map((r) => r.fills)).toEqual([n1, st.trades.length - n1])
+    expect(listed[1].netPnl).toBe(out.data.summary.netPnl)
+    const rep = await runCli(['report', listed[1].id, '--state-dir', stateDir, '--json'])
+    expect(rep.code, rep.stderr).toBe(0)
+    const again = (JSON.parse(rep.stdout) as {data: {runs: {summary: QuoteJson['data']['summary'] & {netPnl: string}}[]}}).data.runs[0].summary
+    expect({fills: again.fills, fees: again.fees, realisedPnl: again.realisedPnl, netPnl: again.netPnl, ledger: again.ledger}).toEqual({
+      fills: out.data.summary.fills, fees: out.data.summary.fees, realisedPnl: out.data.summary.realisedPnl, netPnl: out.data.summary.netPnl, ledger: out.data.summary.ledger,
+    })
   }, 300_000)
 
   it('hand-made market: every fill at the hand-computed price and fee; the totals equal the hand figures', async () => {

@@ -157,6 +157,7 @@ export class Engine {
       type: 'run_start', t: this.o.clock.now(), symbol: this.inst.symbol, mode: this.o.mode, strategy: this.o.core.kind,
       instrument: {tickSize: s.tickSize, stepSize: s.stepSize, minQty: s.minQty, minNotional: s.minNotional},
       ...(this.o.source ? {source: this.o.source} : {}),
+      ...(this.o.startPosition ? {carried: {position: this.inst.signedStepsToQty(this.o.startPosition.net), realised: realisedQuote(this.o.startPosition, this.inst).toString(), fees: new Dec(this.o.startPosition.fees).toString()}} : {}),
     })
   }
 

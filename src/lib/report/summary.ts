@@ -25,6 +25,12 @@ export interface RunSummary {
   unrealisedPnl: string
   /** realised + unrealised − fees */
   netPnl: string
+  /**
+   * Only for a run that started from a carried ledger (live, live dry-run: run_start
+   * `carried`): the state's cumulative figures at the run's end. fees, realisedPnl,
+   * unrealisedPnl and netPnl above are this run's own change (end − start), so runs add up.
+   */
+  ledger?: {fees: string; realisedPnl: string; unrealisedPnl: string; netPnl: string}
   maxAbsPosition: string
   finalPosition: string
   timeInRiskMs: Record<RiskStateName, number>
@@ -83,6 +89,10 @@ export class RunSummarizer {
   private retryAdverse = new Map<number, {sum: Decimal; n: number}>()
   /** the last sample whose figures were parsed (null after a fill, which sets them too) */
   private lastSample: {unrealised: string; realised: string; fees: string; position: string} | null = null
+  /** the ledger carried in at the start (run_start `carried`): the per-run figures are the change from it */
+  private carried: {realised: Decimal; fees: Decimal; position: Decimal} | null = null
+  /** the carried position's unrealised PnL at the first mid (null until known; 0 without a carried position) */
+  private unrealised0: Decimal | null = null
 
   add(ev: RunEvent): void {
     if (this.firstT === null) this.firstT = ev.t
@@ -93,6 +103,13 @@ export class RunSummarizer {
         this.mode = ev.mode
         this.strategy = ev.strategy
         this.riskSince = ev.t
+        if (ev.carried) {
+          this.carried = {realised: new Decimal(ev.carried.realised), fees: new Decimal(ev.carried.fees), position: new Decimal(ev.carried.position)}
+          this.realised = this.carried.realised
+          this.fees = this.carried.fees
+          this.position = this.carried.position
+          if (this.carried.position.isZero()) this.unrealised0 = ZERO
+        }
         break
       case 'order':
         if (ev.action === 'place') {
@@ -160,6 +177,7 @@ export class RunSummarizer {
           if (this.position.abs().gt(this.maxAbs)) this.maxAbs = this.position.abs()
           this.lastSample = ev
         }
+        if (this.carried && this.unrealised0 === null && ev.mid !== null) this.unrealised0 = new Decimal(ev.unrealised)
         this.switchRisk(ev.risk, ev.t)
         break
       }
@@ -189,6 +207,20 @@ export class RunSummarizer {
     this.risk = to
   }
 
+  /** The run's own PnL figures; with a carried ledger, the change from it and the ledger's own at the end. */
+  private pnl(): Pick<RunSummary, 'fees' | 'realisedPnl' | 'unrealisedPnl' | 'netPnl' | 'ledger'> {
+    const figures = (realised: Decimal, unrealised: Decimal, fees: Decimal) => ({
+      fees: fees.toString(),
+      realisedPnl: realised.toString(),
+      unrealisedPnl: unrealised.toDecimalPlaces(8).toString(),
+      netPnl: realised.plus(unrealised).minus(fees).toDecimalPlaces(8).toString(),
+    })
+    const total = figures(this.realised, this.unrealised, this.fees)
+    const c = this.carried
+    if (!c) return total
+    return {...figures(this.realised.minus(c.realised), this.unrealised.minus(this.unrealised0 ?? this.unrealised), this.fees.minus(c.fees)), ledger: total}
+  }
+
   result(): RunSummary {
     const timeIn = {...this.timeIn}
     if (this.riskSince !== null) timeIn[this.risk] += this.lastT - this.riskSince
@@ -210,10 +242,7 @@ export class RunSummarizer {
       makerShare: this.fills === 0 ? '0' : new Decimal(this.makerFills).div(this.fills).toDecimalPlaces(4).toString(),
       volumeBase: this.volBase.toString(),
       volumeQuote: this.volQuote.toString(),
-      fees: this.fees.toString(),
-      realisedPnl: this.realised.toString(),
-      unrealisedPnl: this.unrealised.toDecimalPlaces(8).toString(),
-      netPnl: this.realised.plus(this.unrealised).minus(this.fees).toDecimalPlaces(8).toString(),
+      ...this.pnl(),
       maxAbsPosition: this.maxAbs.toString(),
       finalPosition: this.position.toString(),
       timeInRiskMs: timeIn,

@@ -18,6 +18,12 @@ export interface RunStartEvent {
   strategy: string
   instrument: {tickSize: string; stepSize: string; minQty: string; minNotional: string}
   source?: string
+  /**
+   * live and live dry-run: the ledger carried in from state.json at the start (cumulative
+   * realised PnL and fees, quote currency; the position): the run's summary counts its own
+   * change from here (docs/state.md "Per-run figures"). Absent in a replay (it starts at 0).
+   */
+  carried?: {position: string; realised: string; fees: string}
 }
 
 export interface OrderEvent {
