@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {gunzipSync, gzipSync} from 'node:zlib'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {startLiveSim} from '../support/live-sim.js'
 import {repoRoot, sharedData} from '../support/shared-data.js'
 
 const SAMPLE = join(repoRoot, 'recordings/ETHUSDC')
@@ -101,6 +102,33 @@ describe('2. strategy.baseSize below the min notional', () => {
     expect(ok.code).toBe(0)
     expect(ok.stderr).not.toMatch(/min notional/)
   })
+})
+
+describe('2. (live dry-run against mm sim) strategy.baseSize below the min notional', () => {
+  it('mm quote --dry-run on a synthetic DOGEUSDT: the note once the first mid is known, the run goes on, SIGTERM stops it with exit 0', async () => {
+    const dir = tmp()
+    const sim = await startLiveSim(['--synthetic', '--symbol', 'DOGEUSDT', '--tick-size', '0.00001', '--step-size', '1', '--min-notional', '5', '--start-price', '0.38'])
+    try {
+      const cfg = join(dir, 'doge.json')
+      writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '10'}, risk: {netMax: '100'}}))
+      const q = spawnCli(['quote', '--dry-run', '--symbol', 'DOGEUSDT', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', join(dir, 'state'), '--config', cfg])
+      try {
+        const [line, mid, product, need] = await q.waitFor(/^note: strategy\.baseSize 10 × (0\.\d+) = (\d+\.\d+) is below DOGEUSDT's min notional 5: no quote can be placed \(raise baseSize to ≥ (\d+)\)$/m, 'stderr', 90_000)
+        expect(line).toContain('DOGEUSDT')
+        expect(Number(product)).toBeCloseTo(Number(mid) * 10, 9)
+        // the smallest whole size whose notional at that mid reaches 5
+        expect(Number(need) * Number(mid)).toBeGreaterThanOrEqual(5 - 1e-9)
+        expect((Number(need) - 1) * Number(mid)).toBeLessThan(5)
+      } finally {
+        q.child.kill('SIGTERM')
+      }
+      const {code} = await q.exited
+      expect(code, q.stderr()).toBe(0)
+      expect(q.stderr().split('\n').filter((l) => l.includes('min notional'))).toHaveLength(1)
+    } finally {
+      await sim.stop()
+    }
+  }, 180_000)
 })
 
 describe('3. a state dir that cannot be made (/proc: Node\'s recursive mkdir never returns there)', () => {
