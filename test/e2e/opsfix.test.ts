@@ -65,6 +65,10 @@ describe('1. --tick-size/--step-size/--min-notional against a recording', () => 
     const r = await bounded(['sim', '--replay', SAMPLE, '--step-size', '1', '--port', '0'])
     expect(r.code).toBe(2)
     expect(errLine('sim', r.stderr)).toBe(`mm sim: --step-size 1 conflicts with stepSize 0.001 in ${META} (the recording of --replay ${SAMPLE})`)
+    // a raw capture with --tick-size alone: refused, not silently inferred
+    const lone = await bounded(['sim', '--replay', sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz'), '--tick-size', '0.01', '--port', '0'])
+    expect(lone.code).toBe(2)
+    expect(errLine('sim', lone.stderr)).toBe('mm sim: --tick-size and --step-size go together')
   })
 
   it('a raw capture whose prices are off the given --tick-size: exit 2 naming a price, not a silent empty run', async () => {

@@ -96,6 +96,7 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
       throw new UsageError('E_REPLAY', `--replay ${path} is a recording of ${meta.symbol}, not of --symbol ${opts.symbol.toUpperCase()}`)
     }
     const readOpts = {symbol, includePartial: opts.includePartial}
+    if (!meta?.instrument) checkFlagPair(opts)
     // the flags are for a recording without meta.json: one that disagrees with it is refused
     if (meta?.instrument) checkFlagsAgainstMeta(path, metaPath ?? path, meta.instrument, opts)
     let instrument: ReplayInstrument
@@ -115,6 +116,7 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
   }
   const symbol = (opts.symbol ?? (await detectRawSymbol([path])))?.toUpperCase()
   if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
+  checkFlagPair(opts)
   const filtered = async function* (): AsyncGenerator<MarketEvent> {
     for await (const ev of readRaw([path], {symbol})) if (ev.symbol.toUpperCase() === symbol) yield ev
   }
@@ -124,6 +126,11 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
     return {symbol, instrument, instrumentFrom: 'flags', events: filtered}
   }
   return {symbol, instrument: await inferInstrument(symbol, filtered()), instrumentFrom: 'inferred', events: filtered}
+}
+
+/** --tick-size without --step-size (or the other way) would be ignored: refused (exit 2). */
+function checkFlagPair(opts: ReplaySourceOptions): void {
+  if ((opts.tickSize === undefined) !== (opts.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together', {suggestion: 'pass both, or neither to infer them from the data'})
 }
 
 /** A decimal flag equal in value to meta.json's (0.010 = 0.01); an unreadable one is left to the instrument's own check. */

@@ -135,7 +135,13 @@ class FileDestination implements DestinationStream {
 function writeAll(fd: number, s: string): void {
   const b = Buffer.from(s)
   let off = 0
-  while (off < b.length) off += writeSync(fd, b, off)
+  // bounded: a write that makes no progress (0 bytes) 100 times in a row is an error, not a spin
+  for (let stalled = 0; off < b.length; ) {
+    const n = writeSync(fd, b, off)
+    off += n
+    stalled = n > 0 ? 0 : stalled + 1
+    if (stalled >= 100) throw new Error(`log file: no progress writing ${b.length - off} bytes`)
+  }
 }
 
 export function createLogger(o: LogOptions = {}): MmLogger {
