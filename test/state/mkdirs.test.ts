@@ -2,7 +2,7 @@ import {mkdtempSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {makeDirs} from '../../src/lib/state/mkdirs.js'
+import {makeDirs} from '../../src/lib/fs/mkdirs.js'
 
 describe('makeDirs (bounded mkdir -p)', () => {
   it('makes every missing folder, and again is a no-op', () => {

@@ -20,7 +20,7 @@ import type {RetryPolicy} from '../venue/binance/http.js'
 import {BinancePublicRest} from '../venue/binance/rest-public.js'
 import type {StreamClientOptions, TradeStream} from '../venue/binance/ws.js'
 import {TardisWriter} from './tardis-writer.js'
-import {makeDirs} from '../state/mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 export interface RecordOptions {
   symbols: string[]

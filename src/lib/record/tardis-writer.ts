@@ -20,7 +20,7 @@ import {wallClock} from '../clock/clock.js'
 import type {Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {StringBook} from '../market/string-book.js'
 import {type RecordKind, type RecordingMeta, writeMetaAtomic} from './meta.js'
-import {makeDirs} from '../state/mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 export const TARDIS_HEADERS: Record<RecordKind, string> = {
   book: 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount',

@@ -7,7 +7,7 @@
  */
 import {closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
-import {makeDirs} from './mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 export interface ControlFileRequest {
   id: string

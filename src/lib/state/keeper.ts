@@ -22,7 +22,7 @@ import {type ControlFileRequest, controlDir, readControlRequests, removeControlR
 import {stateFilePath, symbolDir} from './dir.js'
 import {emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
 import {acquireLock, type HeldLock} from './lock.js'
-import {makeDirs} from './mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 /** What the keeper needs of the engine. */
 export interface KeeperEngine {

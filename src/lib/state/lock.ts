@@ -8,7 +8,7 @@ import {closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} fr
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 import {MmError, UsageError} from '../domain/errors.js'
-import {makeDirs} from './mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 export interface LockInfo {
   pid: number

@@ -8,7 +8,7 @@ import {createInterface} from 'node:readline'
 import {basename, dirname, join, resolve} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from '../telemetry/run-events.js'
-import {makeDirs} from './mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')

@@ -18,7 +18,7 @@ import {dirname, resolve} from 'node:path'
 import {pino, type DestinationStream, type Level, type Logger} from 'pino'
 import {UsageError} from '../domain/errors.js'
 import type {RunEvent} from './run-events.js'
-import {makeDirs} from '../state/mkdirs.js'
+import {makeDirs} from '../fs/mkdirs.js'
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
