@@ -180,23 +180,67 @@ export class JobQueue {
 /** Each worker's young generation, MB (three semi-spaces' worth) */
 const YOUNG_GENERATION_MB = 96
 
-/** A fixed pool of worker threads running jobs one at a time each, each keeping to a window (JobQueue). */
-async function runPool(jobs: PointJob[], workers: number, workDir: string, keepRun: boolean, onResult: (r: PointResult) => void): Promise<void> {
+/**
+ * Jobs a worker holds at once: the one it runs and the next, posted before the first
+ * ends, so a worker never waits for the main thread between jobs (to wake, append
+ * results.jsonl, report progress and choose the next job). A job is still done only when
+ * its line is in results.jsonl: a killed run re-runs the ones held.
+ */
+export const JOBS_HELD = 2
+
+/** What the pool needs of a worker thread (a real one: `threadWorker`; tests pass fakes). */
+export interface PoolWorker {
+  post(req: WorkerRequest): void
+  onReply(f: (m: WorkerReply) => void): void
+  onError(f: (e: Error) => void): void
+  terminate(): Promise<unknown>
+}
+
+export interface PoolOptions {
+  workers: number
+  workDir: string
+  keepRun: boolean
+  onResult: (r: PointResult) => void
+  /** starts worker `i` of `n` (default: a worker thread running ./worker.js) */
+  start?: (i: number, n: number) => PoolWorker
+}
+
+/** A worker thread running ./worker.js, with calibrate's V8 settings. */
+function threadWorker(i: number, n: number): PoolWorker {
+  if (i === 0) {
+    // With a worker on every core, V8's background compiler threads only take CPU from the
+    // workers (on a 40-job run with two workers they used 4.4–4.8 s of CPU with it, 1.8–2.5 s
+    // without, the workers a little more: docs/calibrate.md): the workers compile their own
+    // code. With a core to spare, the compiler keeps it. Read by each
+    // isolate when it starts: set before the first worker.
+    if (n >= availableParallelism()) setFlagsFromString('--no-concurrent-recompilation')
+    // Every job runs the same replay code: compiling it to baseline code at once, not after
+    // it has run interpreted for a while, takes about 0.7 s off a worker's first jobs for
+    // about 80 ms more start-up (docs/calibrate.md).
+    setFlagsFromString('--always-sparkplug')
+  }
+  // a young generation of 96 MB (32 MB semi-spaces, V8's default is 16): a job's
+  // short-lived objects die before a scavenge instead of being copied and promoted, so
+  // a worker spends less CPU in scavenges and old-generation marking (docs/calibrate.md)
+  const w = new Worker(new URL('./worker.js', import.meta.url), {resourceLimits: {maxYoungGenerationSizeMb: YOUNG_GENERATION_MB}})
+  return {
+    post: (req) => w.postMessage(req),
+    onReply: (f) => w.on('message', f),
+    onError: (f) => w.on('error', f),
+    terminate: () => w.terminate(),
+  }
+}
+
+/**
+ * A fixed pool of workers, each running its jobs one at a time and keeping to a window
+ * (JobQueue), each holding JOBS_HELD jobs so the next is there when one ends. Every job is
+ * handed out once; results reach `onResult` as they come.
+ */
+export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
   if (jobs.length === 0) return
-  const url = new URL('./worker.js', import.meta.url)
-  const n = Math.min(workers, jobs.length)
-  // With a worker on every core, V8's background compiler threads only take CPU from the
-  // workers (on a 40-job run with two workers they used 4.4–4.8 s of CPU with it, 1.8–2.5 s
-  // without, the workers a little more: docs/calibrate.md): the workers compile their own
-  // code. With a core to spare, the compiler keeps it. Read by each
-  // isolate when it starts: set before the first worker.
-  if (n >= availableParallelism()) setFlagsFromString('--no-concurrent-recompilation')
-  // Every job runs the same replay code: compiling it to baseline code at once, not after
-  // it has run interpreted for a while, takes about 0.7 s off a worker's first jobs for
-  // about 80 ms more start-up (docs/calibrate.md).
-  setFlagsFromString('--always-sparkplug')
+  const n = Math.min(o.workers, jobs.length)
+  const start = o.start ?? threadWorker
   const queue = new JobQueue(jobs)
-  const bySeq = new Map<number, PointJob>()
   let seqs = 0
   let failed: MmError | null = null
   await new Promise<void>((resolveAll, rejectAll) => {
@@ -208,38 +252,54 @@ async function runPool(jobs: PointJob[], workers: number, workDir: string, keepR
       }
     }
     for (let i = 0; i < n; i++) {
-      // a young generation of 96 MB (32 MB semi-spaces, V8's default is 16): a job's
-      // short-lived objects die before a scavenge instead of being copied and promoted, so
-      // a worker spends less CPU in scavenges and old-generation marking (docs/calibrate.md)
-      const w = new Worker(url, {resourceLimits: {maxYoungGenerationSizeMb: YOUNG_GENERATION_MB}})
+      const w = start(i, n)
+      /** the jobs posted to this worker and not answered yet, in the order it runs them */
+      const held: Array<{seq: number; job: PointJob; first: boolean}> = []
+      /** the inputs of the last job posted: what the worker's cache holds when it reaches the next */
       let last: string | undefined
-      let sentAt = 0
-      let first = false
+      /** the queue said none is left for this worker: it ends with the jobs it holds */
+      let drained = false
+      let stopped = false
+      const stop = () => {
+        if (stopped) return
+        stopped = true
+        void w.terminate().then(finish, finish)
+      }
       const feed = () => {
-        const job = failed ? undefined : queue.next(last)
-        if (!job) {
-          void w.terminate().then(finish)
+        while (!failed && !drained && held.length < JOBS_HELD) {
+          const job = queue.next(last)
+          if (!job) {
+            drained = true
+            break
+          }
+          const inputs = inputsOf(job)
+          const seq = seqs++
+          held.push({seq, job, first: inputs !== last})
+          last = inputs
+          w.post({seq, job, workDir: o.workDir, keepRun: o.keepRun})
+        }
+        if (failed || held.length === 0) stop()
+      }
+      w.onReply((m) => {
+        if (stopped) return
+        const at = held.findIndex((h) => h.seq === m.seq)
+        if (at < 0) {
+          if (!failed) failed = new MmError('E_WORKER', `calibration worker answered job ${m.seq}, which it does not hold`)
+          stop()
           return
         }
-        const inputs = inputsOf(job)
-        first = inputs !== last
-        last = inputs
-        const seq = seqs++
-        bySeq.set(seq, job)
-        sentAt = wallClock.now()
-        w.postMessage({seq, job, workDir, keepRun} satisfies WorkerRequest)
-      }
-      w.on('message', (m: WorkerReply) => {
-        const job = bySeq.get(m.seq) as PointJob
-        bySeq.delete(m.seq)
-        queue.record(inputsOf(job), wallClock.now() - sentAt, first)
-        if (m.ok) onResult(m.result)
+        const [{job, first}] = held.splice(at, 1)
+        queue.record(inputsOf(job), m.ms, first)
+        if (m.ok) o.onResult(m.result)
         else if (!failed) failed = new MmError(m.error.code, `job ${job.id} on ${job.window.name}: ${m.error.message}`, {exitCode: m.error.exitCode === 2 ? 2 : 1})
         feed()
       })
-      w.on('error', (err) => {
+      w.onError((err) => {
         if (!failed) failed = new MmError('E_WORKER', `calibration worker failed: ${err.message}`)
-        finish()
+        if (!stopped) {
+          stopped = true
+          finish()
+        }
       })
       feed()
     }
@@ -279,7 +339,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
     const {runPoint} = await import('./point.js')
     for (const j of pending) onResult(await runPoint(j, workDir, {keepRun: o.keepRuns}))
   } else {
-    await runPool(pending, o.workers, workDir, o.keepRuns === true, onResult)
+    await runPool(pending, {workers: o.workers, workDir, keepRun: o.keepRuns === true, onResult})
   }
   const results = jobs.filter((j) => wanted.has(j.key)).map((j) => ({...(done.get(j.key) as PointResult), id: j.id, point: j.point, window: j.window.name}))
   const report = buildReport(o.spec, points, results)

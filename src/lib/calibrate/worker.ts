@@ -1,9 +1,10 @@
 /**
  * Worker-thread entry of `mm calibrate`: receives jobs, runs each (a deterministic replay
- * on the paper venue), posts the result back. One job at a time per thread.
+ * on the paper venue), posts the result back. One job at a time per thread, in order.
  */
 import {parentPort} from 'node:worker_threads'
 import {memoizeLevels} from '../book/sync.js'
+import {wallClock} from '../clock/clock.js'
 import {MmError} from '../domain/errors.js'
 import {cacheReplayInputs} from '../record/replay-source.js'
 import {type PointJob, runPoint} from './point.js'
@@ -22,15 +23,26 @@ export interface WorkerRequest {
   keepRun: boolean
 }
 
-export type WorkerReply = {seq: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ok: false; error: {message: string; code: string; exitCode: number}}
+/** `ms`: the job's own wall time in the worker (from its start, not from when it was posted) */
+export type WorkerReply = {seq: number; ms: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ms: number; ok: false; error: {message: string; code: string; exitCode: number}}
 
+async function run(req: WorkerRequest): Promise<WorkerReply> {
+  const t0 = wallClock.now()
+  try {
+    const result = await runPoint(req.job, req.workDir, {keepRun: req.keepRun})
+    return {seq: req.seq, ms: wallClock.now() - t0, ok: true, result}
+  } catch (error) {
+    const e = error as Error
+    const body = error instanceof MmError ? {message: e.message, code: error.code, exitCode: error.exitCode as number} : {message: String(e?.message ?? error), code: 'E_INTERNAL', exitCode: 1}
+    return {seq: req.seq, ms: wallClock.now() - t0, ok: false, error: body}
+  }
+}
+
+// The pool posts a job before the one running ends (JOBS_HELD in run.ts): the jobs run one
+// after another, in the order they came, never two at once.
+let chain: Promise<void> = Promise.resolve()
 parentPort?.on('message', (req: WorkerRequest) => {
-  runPoint(req.job, req.workDir, {keepRun: req.keepRun}).then(
-    (result) => parentPort?.postMessage({seq: req.seq, ok: true, result} satisfies WorkerReply),
-    (error: unknown) => {
-      const e = error as Error
-      const body = error instanceof MmError ? {message: e.message, code: error.code, exitCode: error.exitCode as number} : {message: String(e?.message ?? error), code: 'E_INTERNAL', exitCode: 1}
-      parentPort?.postMessage({seq: req.seq, ok: false, error: body} satisfies WorkerReply)
-    },
-  )
+  chain = chain.then(async () => {
+    parentPort?.postMessage(await run(req))
+  })
 })

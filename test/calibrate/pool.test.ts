@@ -1,0 +1,193 @@
+/**
+ * The worker pool of `mm calibrate` with fake workers driven by hand (no threads, no
+ * timing): each worker is handed its next job before it answers the one it runs
+ * (JOBS_HELD = 2, so it never waits for the main thread between jobs), never more than
+ * that; every job is handed out once and reaches onResult once; a worker ends (terminated
+ * once) when nothing is left for it; a failed job stops the pool with the job named.
+ */
+import {describe, expect, it} from 'vitest'
+import type {PointJob, PointResult} from '../../src/lib/calibrate/point.js'
+import {inputsOf, JOBS_HELD, jobsOf, type PoolWorker, runPool} from '../../src/lib/calibrate/run.js'
+import {parseSpec} from '../../src/lib/calibrate/spec.js'
+import type {WorkerReply, WorkerRequest} from '../../src/lib/calibrate/worker.js'
+
+const spec = parseSpec(
+  {
+    symbol: 'ethusdt',
+    windows: [
+      {name: 'jul', replay: '/d/jul.gz'},
+      {name: 'aug', replay: '/d/aug.gz'},
+    ],
+    params: {'strategy.baseSpread': [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((x) => x / 10_000)},
+  },
+  '/x/spec.json',
+)
+const {jobs} = jobsOf(spec)
+const label = (j: PointJob) => `${j.id}/${j.window.name}`
+
+class FakeWorker implements PoolWorker {
+  /** every request posted to this worker, in order */
+  readonly posted: WorkerRequest[] = []
+  /** requests answered so far (a prefix of `posted`: a worker runs its jobs in order) */
+  answered = 0
+  terminated = 0
+  private reply?: (m: WorkerReply) => void
+  private error?: (e: Error) => void
+  post(req: WorkerRequest): void {
+    this.posted.push(req)
+  }
+  onReply(f: (m: WorkerReply) => void): void {
+    this.reply = f
+  }
+  onError(f: (e: Error) => void): void {
+    this.error = f
+  }
+  terminate(): Promise<unknown> {
+    this.terminated++
+    return Promise.resolve(0)
+  }
+  get held(): number {
+    return this.posted.length - this.answered
+  }
+  /** the worker finishes the oldest job it holds, in `ms` */
+  finish(ms = 200, fail?: string): void {
+    const req = this.posted[this.answered++]
+    if (fail) this.reply?.({seq: req.seq, ms, ok: false, error: {message: fail, code: 'E_REPLAY', exitCode: 2}})
+    else this.reply?.({seq: req.seq, ms, ok: true, result: {id: req.job.id, key: req.job.key, window: req.job.window.name} as unknown as PointResult})
+  }
+  crash(message: string): void {
+    this.error?.(new Error(message))
+  }
+}
+
+/** a pool of `n` fake workers over `list`; `results` collects what reaches onResult */
+function pool(n: number, list: PointJob[] = jobs) {
+  const workers: FakeWorker[] = []
+  const results: string[] = []
+  const done = runPool(list, {
+    workers: n,
+    workDir: '/w',
+    keepRun: false,
+    onResult: (r) => results.push(`${r.id}/${r.window}`),
+    start: (i, count) => {
+      expect([i, count]).toEqual([workers.length, Math.min(n, list.length)])
+      const w = new FakeWorker()
+      workers.push(w)
+      return w
+    },
+  })
+  return {workers, results, done}
+}
+
+describe('calibrate worker pool', () => {
+  it('holds 2 jobs per worker: the next one is there before the running one answers', async () => {
+    expect(JOBS_HELD).toBe(2)
+    const {workers, results, done} = pool(2)
+    expect(workers).toHaveLength(2)
+    // both windows have 10 jobs: worker 0 starts on jul, worker 1 on aug, two each at once
+    expect(workers.map((w) => w.posted.map((r) => label(r.job)))).toEqual([
+      ['p0001/jul', 'p0002/jul'],
+      ['p0001/aug', 'p0002/aug'],
+    ])
+    // each answer brings exactly one more job
+    workers[0].finish()
+    expect(workers[0].posted.map((r) => label(r.job))).toEqual(['p0001/jul', 'p0002/jul', 'p0003/jul'])
+    expect(workers[0].held).toBe(2)
+    expect(results).toEqual(['p0001/jul'])
+    // run everything, worker 1 twice as often as worker 0, checking the bound at every step
+    for (let step = 0; step < 100 && workers.some((w) => w.held > 0); step++) {
+      const w = workers.find((x, i) => x.held > 0 && (step % 3 !== 0 || i === 0)) ?? workers.find((x) => x.held > 0)
+      w?.finish()
+      for (const x of workers) expect(x.held).toBeLessThanOrEqual(JOBS_HELD)
+    }
+    await done
+    // every job posted once, answered once, in results once
+    const posted = workers.flatMap((w) => w.posted.map((r) => label(r.job)))
+    expect(posted).toHaveLength(jobs.length)
+    expect(new Set(posted)).toEqual(new Set(jobs.map(label)))
+    expect([...results].sort()).toEqual(jobs.map(label).sort())
+    expect(workers.map((w) => w.terminated)).toEqual([1, 1])
+    // sequence numbers are unique across the pool
+    expect(new Set(workers.flatMap((w) => w.posted.map((r) => r.seq))).size).toBe(jobs.length)
+  })
+
+  it('one worker: a window at a time, in order, every job once, then it ends', async () => {
+    const {workers, results, done} = pool(1)
+    for (let i = 0; i < 100 && workers[0].held > 0; i++) workers[0].finish()
+    await done
+    expect(workers[0].posted.map((r) => label(r.job))).toEqual([...jobs.filter((j) => j.window.name === 'jul'), ...jobs.filter((j) => j.window.name === 'aug')].map(label))
+    expect(results).toEqual(workers[0].posted.map((r) => label(r.job)))
+    expect(workers[0].terminated).toBe(1)
+  })
+
+  it('more workers than jobs: one worker per job, each given only its one job', async () => {
+    const three = jobs.slice(0, 3)
+    const {workers, results, done} = pool(8, three)
+    expect(workers).toHaveLength(3)
+    expect(workers.map((w) => w.posted.length).reduce((a, b) => a + b, 0)).toBe(3)
+    for (const w of workers) for (let i = 0; i < 5 && w.held > 0; i++) w.finish()
+    await done
+    expect([...results].sort()).toEqual(three.map(label).sort())
+    expect(workers.map((w) => w.terminated)).toEqual([1, 1, 1])
+  })
+
+  describe('the queue is timed by the worker’s own job time (ms in its answer)', () => {
+    // worker 0's first jul job takes `first` ms (with the decode), its second 1,000 ms;
+    // worker 1 runs aug's jobs in 100 ms each and asks for a job after aug's 9th, when
+    // aug's queue is empty (it holds p0010/aug) and 6 jul jobs are left
+    const run = (first: number) => {
+      const p = pool(2)
+      p.workers[0].finish(first)
+      p.workers[0].finish(1000)
+      for (let i = 0; i < 9; i++) p.workers[1].finish(100)
+      return p
+    }
+    const drain = async ({workers, done}: ReturnType<typeof pool>) => {
+      for (let step = 0; step < 100 && workers.some((w) => w.held > 0); step++) (workers[step % 2].held > 0 ? workers[step % 2] : workers[1 - (step % 2)]).finish(1000)
+      await done
+      expect(workers.flatMap((w) => w.posted).length).toBe(jobs.length)
+    }
+
+    it('joins when that pays: 6 left × 1,000 ms > a decode (3,000 − 1,000) + 1,000 ms', async () => {
+      const p = run(3000)
+      expect(p.workers[1].posted.slice(10).map((r) => label(r.job))).toEqual(['p0005/jul'])
+      await drain(p)
+    })
+
+    it('does not when it does not: 6 × 1,000 ms < (9,000 − 1,000) + 1,000 ms; the worker ends with its last aug job', async () => {
+      const p = run(9000)
+      expect(p.workers[1].posted.slice(10)).toEqual([])
+      p.workers[1].finish(100)
+      expect(p.workers[1].terminated).toBe(1)
+      expect(p.workers[1].posted).toHaveLength(10)
+      await drain(p)
+      expect(p.workers[0].posted).toHaveLength(10)
+    })
+  })
+
+  it('a failed job stops the pool: no job is handed out after it, every worker ends, the job is named', async () => {
+    const {workers, results, done} = pool(2)
+    const failed = expect(done).rejects.toThrow('job p0002 on jul: no market events')
+    workers[0].finish()
+    workers[0].finish(200, 'no market events')
+    const postedAfter = workers.map((w) => w.posted.length)
+    workers[1].finish()
+    expect(workers.map((w) => w.posted.length)).toEqual(postedAfter)
+    await failed
+    expect(results).toEqual(['p0001/jul', 'p0001/aug'])
+    expect(workers.map((w) => w.terminated)).toEqual([1, 1])
+  })
+
+  it('a crashed worker fails the run once the others end', async () => {
+    const {workers, done} = pool(2)
+    const failed = expect(done).rejects.toThrow('calibration worker failed: out of memory')
+    workers[0].crash('out of memory')
+    workers[1].finish()
+    await failed
+    expect(workers[1].terminated).toBe(1)
+  })
+
+  it('inputsOf groups the jobs by window', () => {
+    expect(new Set(jobs.map(inputsOf)).size).toBe(2)
+  })
+})
