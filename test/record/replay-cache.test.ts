@@ -104,6 +104,19 @@ describe('replay input cache', () => {
     expect(replayCacheStats()).toEqual({files: 0, events: 0})
   })
 
+  it('the symbol check of a file is skipped only while the file is unchanged: rewritten as another symbol, it is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
+    const p = join(dir, 'capture_20260105.gz')
+    const line = (sym: string, us: number) => `${us} {"stream":"${sym.toLowerCase()}@trade","data":{"e":"trade","E":${Math.floor(us / 1000)},"T":${Math.floor(us / 1000)},"s":"${sym}","t":${us},"p":"3000.00","q":"0.010","X":"MARKET","m":true}}\n`
+    const T0 = 1_767_225_600_000_000
+    writeFileSync(p, gzipSync(line('ETHUSDT', T0) + line('ETHUSDT', T0 + 1000)))
+    cacheReplayInputs(true)
+    expect((await drain([p])).events).toHaveLength(2)
+    expect((await drain([p])).events).toHaveLength(2)
+    writeFileSync(p, gzipSync(line('BTCUSDT', T0) + line('BTCUSDT', T0 + 1000) + line('BTCUSDT', T0 + 2000)))
+    await expect(drain([p])).rejects.toThrow(`--replay ${p} is a recording of BTCUSDT, not of --symbol ETHUSDT`)
+  })
+
   it('a book event whose levels are not two strings free of the separator is kept as it was, and reads the same', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
     const p = join(dir, 'ethusdt_20260104.gz')

@@ -281,12 +281,20 @@ async function holdsSymbol(path: string, symbol: string): Promise<boolean> {
  * does (the replay driver reads them; the input checks copy a batch before leaving an
  * event out).
  */
-const rawCache = {on: false, maxEvents: 0, events: 0, files: new Map<string, {sig: string; batches: MarketEvent[][]; events: number}>()}
+const rawCache = {
+  on: false,
+  maxEvents: 0,
+  events: 0,
+  files: new Map<string, {sig: string; batches: MarketEvent[][]; events: number}>(),
+  /** files (path, symbol, size:mtime:inode) whose head was found to hold the symbol (openReplay's check) */
+  holds: new Set<string>(),
+}
 
 /** Turn the per-thread cache of decoded raw captures on (with its event bound) or off (emptied). */
 export function cacheReplayInputs(on: boolean, maxEvents = 500_000): void {
   rawCache.on = on
   rawCache.maxEvents = on ? maxEvents : 0
+  if (!on) rawCache.holds.clear()
   // a lower bound (or off) lets the least recently replayed files go
   for (const [k, old] of rawCache.files) {
     if (rawCache.events <= rawCache.maxEvents) break
@@ -443,11 +451,16 @@ export async function openReplay(paths: string[], opts: OpenReplayOptions): Prom
     if (!st) throw new UsageError('E_REPLAY', `--replay ${p}: no such file or folder`)
     // a raw capture names its symbol inside; compare before reading it all
     if (st.isFile() && kindOfName(basename(p)) === undefined) {
+      // with the decoded-input cache on, a file already found to hold `want` (same size,
+      // mtime and inode) is not read again: this check decompressed its head on every replay
+      const known = rawCache.on ? `${p}\u0000${want}\u0000${st.size}:${st.mtimeMs}:${st.ino}` : undefined
+      if (known !== undefined && rawCache.holds.has(known)) continue
       const got = (await named(p, () => detectRawSymbol([p])))?.toUpperCase()
       // a capture of several symbols is fine when it holds the wanted one (the others are skipped)
       if (got && got !== want && !(await named(p, () => holdsSymbol(p, want)))) {
         throw new UsageError('E_SYMBOL_MISMATCH', `--replay ${p} is a recording of ${got}, not of --symbol ${want}`, {suggestion: `run with --symbol ${got}, or replay a recording of ${want}`})
       }
+      if (known !== undefined) rawCache.holds.add(known)
     }
   }
   const bytes = {read: 0, total: 0}
