@@ -2,7 +2,7 @@
  * The worker pool of `mm calibrate` with fake workers driven by hand (no threads, no
  * timing): each worker is handed its next job before it answers the one it runs
  * (JOBS_HELD = 2, so it never waits for the main thread between jobs), never more than
- * that; every job is handed out once and reaches onResult once; a worker ends (terminated
+ * that, and one at a time near the end of the queue; every job is handed out once and reaches onResult once; a worker ends (terminated
  * once) when nothing is left for it; a failed job stops the pool with the job named.
  */
 import {describe, expect, it} from 'vitest'
@@ -120,13 +120,40 @@ describe('calibrate worker pool', () => {
     expect(workers[0].terminated).toBe(1)
   })
 
-  it('more workers than jobs: one worker per job, each given only its one job', async () => {
+  it('near the end of the queue (fewer than 2 jobs per worker left) a worker is given one job at a time', async () => {
+    const one = parseSpec({symbol: 'ethusdt', windows: [{name: 'aug', replay: '/d/aug.gz'}], params: {'strategy.baseSpread': [1, 2, 3, 4, 5, 6].map((x) => x / 10_000)}}, '/x/spec.json')
+    const six = jobsOf(one).jobs
+    const {workers, results, done} = pool(2, six)
+    const ids = (w: FakeWorker) => w.posted.map((r) => r.job.id)
+    // 6 jobs: worker 0 takes 2 (4 left, 2 per worker), worker 1 one (3 left: under 2 per worker)
+    expect(workers.map(ids)).toEqual([['p0001', 'p0002'], ['p0003']])
+    // worker 0 answers p0001: it still holds p0002, so nothing more for now
+    workers[0].finish()
+    expect(workers.map(ids)).toEqual([['p0001', 'p0002'], ['p0003']])
+    // worker 1 answers p0003: p0004 goes to it, the free one
+    workers[1].finish()
+    expect(workers.map(ids)).toEqual([['p0001', 'p0002'], ['p0003', 'p0004']])
+    workers[0].finish()
+    workers[1].finish()
+    expect(workers.map(ids)).toEqual([['p0001', 'p0002', 'p0005'], ['p0003', 'p0004', 'p0006']])
+    workers[1].finish()
+    workers[0].finish()
+    await done
+    expect([...results].sort()).toEqual(six.map((j) => `${j.id}/aug`).sort())
+    expect(workers.map((w) => w.terminated)).toEqual([1, 1])
+  })
+
+  it('more workers than jobs: 3 workers for 3 jobs on 2 windows; the third has nothing worth taking and ends at once', async () => {
     const three = jobs.slice(0, 3)
+    expect(three.map(label)).toEqual(['p0001/jul', 'p0001/aug', 'p0002/jul'])
     const {workers, results, done} = pool(8, three)
     expect(workers).toHaveLength(3)
-    expect(workers.map((w) => w.posted.length).reduce((a, b) => a + b, 0)).toBe(3)
+    // one job each near the end of the queue; joining jul for its 1 job left does not pay
+    expect(workers.map((w) => w.posted.map((r) => label(r.job)))).toEqual([['p0001/jul'], ['p0001/aug'], []])
+    expect(workers.map((w) => w.terminated)).toEqual([0, 0, 1])
     for (const w of workers) for (let i = 0; i < 5 && w.held > 0; i++) w.finish()
     await done
+    expect(workers[0].posted.map((r) => label(r.job))).toEqual(['p0001/jul', 'p0002/jul'])
     expect([...results].sort()).toEqual(three.map(label).sort())
     expect(workers.map((w) => w.terminated)).toEqual([1, 1, 1])
   })

@@ -183,8 +183,10 @@ const YOUNG_GENERATION_MB = 96
 /**
  * Jobs a worker holds at once: the one it runs and the next, posted before the first
  * ends, so a worker never waits for the main thread between jobs (to wake, append
- * results.jsonl, report progress and choose the next job). A job is still done only when
- * its line is in results.jsonl: a killed run re-runs the ones held.
+ * results.jsonl, report progress and choose the next job). Once fewer than JOBS_HELD jobs
+ * per worker are left in the queue, a worker is given one job at a time again: a job held
+ * by a busy worker would otherwise wait while another worker has nothing left. A job is
+ * still done only when its line is in results.jsonl: a killed run re-runs the ones held.
  */
 export const JOBS_HELD = 2
 
@@ -233,8 +235,8 @@ function threadWorker(i: number, n: number): PoolWorker {
 
 /**
  * A fixed pool of workers, each running its jobs one at a time and keeping to a window
- * (JobQueue), each holding JOBS_HELD jobs so the next is there when one ends. Every job is
- * handed out once; results reach `onResult` as they come.
+ * (JobQueue), each holding JOBS_HELD jobs so the next is there when one ends (one near the
+ * end of the queue). Every job is handed out once; results reach `onResult` as they come.
  */
 export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
   if (jobs.length === 0) return
@@ -266,7 +268,7 @@ export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
         void w.terminate().then(finish, finish)
       }
       const feed = () => {
-        while (!failed && !drained && held.length < JOBS_HELD) {
+        while (!failed && !drained && held.length < (queue.size >= n * JOBS_HELD ? JOBS_HELD : 1)) {
           const job = queue.next(last)
           if (!job) {
             drained = true
