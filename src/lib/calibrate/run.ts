@@ -216,6 +216,13 @@ function threadWorker(i: number, n: number): PoolWorker {
     // code. With a core to spare, the compiler keeps it. Read by each
     // isolate when it starts: set before the first worker.
     if (n >= availableParallelism()) setFlagsFromString('--no-concurrent-recompilation')
+    // …and each worker scavenges its young generation on its own thread: V8's parallel
+    // scavenge hands parts of it to the platform's helper threads, which with a worker on
+    // every core only preempt the other workers (the 160-job bench grid, two workers, two
+    // pairs alternated: helper-thread CPU 2.80 and 2.81 s with it, 1.27 and 1.24 s
+    // without, the workers' own CPU unchanged, 38.1 and 37.4 s against 38.1 and 37.8 s:
+    // docs/calibrate.md). Safe to set here (unlike the marking flags).
+    if (n >= availableParallelism()) setFlagsFromString('--no-parallel-scavenge')
     // Every job runs the same replay code: compiling it to baseline code at once, not after
     // it has run interpreted for a while, takes about 0.7 s off a worker's first jobs for
     // about 80 ms more start-up (docs/calibrate.md).
