@@ -220,7 +220,7 @@ function threadWorker(i: number, n: number): PoolWorker {
     // scavenge hands parts of it to the platform's helper threads, which with a worker on
     // every core only preempt the other workers (the 160-job bench grid, two workers, two
     // pairs alternated: helper-thread CPU 2.80 and 2.81 s with it, 1.27 and 1.24 s
-    // without, the workers' own CPU unchanged, 38.1 and 37.4 s against 38.1 and 37.8 s:
+    // without; the workers' own 38.1 and 37.8 s with it, 38.1 and 37.4 s without:
     // docs/calibrate.md). Safe to set here (unlike the marking flags).
     if (n >= availableParallelism()) setFlagsFromString('--no-parallel-scavenge')
     // Every job runs the same replay code: compiling it to baseline code at once, not after
