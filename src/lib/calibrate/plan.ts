@@ -3,7 +3,8 @@
  * self-contained files for existing tools (GNU parallel locally or with --sshloginfile,
  * a Kubernetes Indexed Job), and the merge of their `--json` results into the same report.
  */
-import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {makeDirs} from '../fs/mkdirs.js'
 import {join, resolve} from 'node:path'
 import {stringify as yamlStringify} from 'yaml'
 import {UsageError} from '../domain/errors.js'
@@ -41,8 +42,8 @@ export function jobFileName(j: PointJob): string {
 
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
-  mkdirSync(join(out, 'jobs'), {recursive: true})
-  mkdirSync(join(out, 'results'), {recursive: true})
+  makeDirs(join(out, 'jobs'))
+  makeDirs(join(out, 'results'))
   const {points, jobs} = jobsOf(o.spec)
   const lines: string[] = []
   const names: string[] = []

@@ -5,7 +5,8 @@
  * `mm calibrate point` needs), so it runs in a worker thread, a GNU parallel slot or a
  * Kubernetes pod alike.
  */
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {makeDirs} from '../fs/mkdirs.js'
 import {join} from 'node:path'
 import type {MmConfigInput} from '../config/schema.js'
 import {quote} from '../run/quote.js'
@@ -103,7 +104,7 @@ export function metricsOf(s: RunSummary, sharpe: number | null): Metrics {
 export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
   const dir = join(workDir, `${job.id}-${job.window.name}`)
   rmSync(dir, {recursive: true, force: true})
-  mkdirSync(dir, {recursive: true})
+  makeDirs(dir)
   const configPath = join(dir, 'config.json')
   writeFileSync(configPath, JSON.stringify(job.config, null, 2) + '\n')
   const never = new Promise<string>(() => {})

@@ -3,7 +3,8 @@
  * results appended to OUT/results.jsonl as they finish (a killed run resumes: a job whose
  * key is already there is not re-run), then ranked.
  */
-import {appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {makeDirs} from '../fs/mkdirs.js'
 import {availableParallelism} from 'node:os'
 import {join, resolve} from 'node:path'
 import {setFlagsFromString} from 'node:v8'
@@ -318,13 +319,18 @@ export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
 export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   const out = resolve(o.outDir)
   try {
-    mkdirSync(out, {recursive: true})
+    makeDirs(out)
   } catch (error) {
     throw new UsageError('E_OUT', `cannot create ${out}: ${(error as Error).message}`)
   }
   const {points, jobs} = jobsOf(o.spec)
   const resultsFile = join(out, 'results.jsonl')
   const done = readResults(resultsFile)
+  // a line a kill cut short is ended first: the next result must not run on into it
+  if (existsSync(resultsFile)) {
+    const text = readFileSync(resultsFile, 'utf8')
+    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(resultsFile, '\n')
+  }
   const wanted = new Set(jobs.map((j) => j.key))
   const pending = jobs.filter((j) => !done.has(j.key))
   const resumed = jobs.length - pending.length
