@@ -13,8 +13,8 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {PlainDecimal} from '../../src/lib/domain/decimal.js'
 import type {StateFile} from '../../src/lib/state/file.js'
-import {ensureBuilt, runCli} from '../support/cli.js'
-import {LIVE_ENV, type LiveSim, startLiveSim} from '../support/live-sim.js'
+import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {LIVE_ENV, type LiveSim, startLiveSim, waitFor} from '../support/live-sim.js'
 import {signed} from '../support/sim-cli.js'
 
 vi.setConfig({testTimeout: 180_000, hookTimeout: 60_000})
@@ -60,6 +60,28 @@ describe('mm flatten without a quote: the venue is the truth', () => {
     expect(st.instrument).toEqual({tickSize: '0.0000001', stepSize: '1', minQty: '1', minNotional: '5'})
     expect(st.halt).toMatchObject({kind: 'manual', reason: 'mm flatten', flatten: true, flattened: true})
     expect(st.position.net).toBe('0')
+  })
+
+  it("no state.json while another mm instance quotes: exit 1 naming its orders; nothing sent, its orders left working", async () => {
+    const cfg = join(tmp, 'pepe-other.json')
+    writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '1000'}, risk: {netMax: '10000'}}))
+    const q = spawnCli(['quote', '--symbol', SYM, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', join(tmp, 'other-live'), '--config', cfg], {env: LIVE_ENV})
+    try {
+      const working = async () => (await sim.state()).orders.filter((o) => o.clientOrderId.startsWith('mm-') && o.status === 'NEW')
+      await waitFor(async () => (await working()).length > 0, 'the other instance quoting', 60_000)
+      const before = (await sim.state()).requests.length
+      const r = await flatten(join(tmp, 'elsewhere'))
+      expect(r.code, r.stderr).toBe(1)
+      const err = (JSON.parse(r.stdout) as {error: {code: string; message: string}}).error
+      expect(err.code).toBe('E_OTHER_INSTANCE')
+      expect(err.message).toMatch(/^1000PEPEUSDT: no state\.json in .*elsewhere, and \d+ mm order\(s\) are working on the venue \(mm-.*\): another mm instance looks live; nothing was sent$/)
+      // only reads reached the venue: no cancel, no order
+      expect((await sim.state()).requests.slice(before).filter((x) => x.method !== 'GET' && x.path !== '/__mm/state').map((x) => `${x.method} ${x.path}`)).toEqual([])
+      expect(existsSync(join(tmp, 'elsewhere', SYM, 'state.json'))).toBe(false)
+    } finally {
+      q.child.kill('SIGTERM')
+      await q.exited
+    }
   })
 
   it("the flatten's own fills are booked in state.json: fees and fill count move by exactly its trades'", async () => {

@@ -23,4 +23,10 @@ describe('makeDirs (bounded mkdir -p)', () => {
     writeFileSync(join(base, 'f'), '')
     expect(() => makeDirs(join(base, 'f', 'x'))).toThrow(/ENOTDIR/)
   })
+
+  it('a file where the folder should be: ENOTDIR naming it (recursive mkdirSync said EEXIST)', () => {
+    const base = mkdtempSync(join(tmpdir(), 'mm-mkdirs-'))
+    writeFileSync(join(base, 'f'), '')
+    expect(() => makeDirs(join(base, 'f'))).toThrow(`ENOTDIR: not a directory, mkdir '${join(base, 'f')}'`)
+  })
 })

@@ -18,7 +18,10 @@ describe('planFlattenRound', () => {
     // long 20: only 7 within 9980 → one IOC of 7, residual 13 (nothing is ever priced past the cap)
     ['long beyond the depth within the cap: the rest is the residual', 20, 0.002, {orders: [['SELL', 9980, 7]], cap: 9980, available: 7, residual: 13, why: 'partial_depth'}],
     // short 12: buy; cap = floor(10000 × 1.01) = 10100; 2 + 5 + 5 of 100 @ 10060 → 12, split by max order size 10
-    ['short, deep cap: split by the max order size', -12, 0.01, {orders: [['BUY', 10060, 10], ['BUY', 10060, 2]], cap: 10100, available: 12, residual: 0, why: 'full_depth'}],
+    // into near-equal pieces (6 + 6, not 10 + 2: a short last piece could fall under minQty)
+    ['short, deep cap: split by the max order size', -12, 0.01, {orders: [['BUY', 10060, 6], ['BUY', 10060, 6]], cap: 10100, available: 12, residual: 0, why: 'full_depth'}],
+    // short 11 with minQty 2, maxQty 10: 6 + 5 (10 + 1 would send 1, under minQty, which the venue refuses)
+    ['a remainder under minQty is never a piece of its own', -11, 0.01, {orders: [['BUY', 10060, 6], ['BUY', 10060, 5]], cap: 10100, available: 11, residual: 0, why: 'full_depth'}],
     // cap 0.00001: 9999.9 → ceil 10000 > best bid: nothing within the cap
     ['a cap tighter than the spread: nothing sent, all residual', 5, 0.00001, {orders: [], cap: 10000, available: 0, residual: 5, why: 'no_depth_within_cap'}],
     ['below min qty: cannot be closed by an order', 1, 0.002, {orders: [], cap: 9980, available: 0, residual: 1, why: 'below_min_qty'}],

@@ -22,6 +22,14 @@ export function makeDirs(dir: string): void {
     if (up === p) break
     p = up
   }
+  // the path (or its nearest existing parent) must be a folder: a file there is ENOTDIR, as mkdir -p says
+  const st = statSync(p, {throwIfNoEntry: false})
+  if (st !== undefined && !st.isDirectory()) {
+    const e = new Error(`ENOTDIR: not a directory, mkdir '${p}'`) as NodeJS.ErrnoException
+    e.code = 'ENOTDIR'
+    e.path = p
+    throw e
+  }
   for (let i = missing.length - 1; i >= 0; i--) {
     try {
       mkdirSync(missing[i])

@@ -286,12 +286,13 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     let disarmed = false
     const left = (await idempotentRetry(() => gw.openOrders(symbol))).filter((x) => isOurs(x.clientOrderId))
     if (deadman) {
-      if (left.length === 0) {
+      // none listed by the venue and none the engine still holds (sent, unanswered, or a cancel unconfirmed)
+      if (left.length === 0 && (engine?.openOrders ?? 0) === 0) {
         await deadman.disarm()
         disarmed = true
       } else {
         deadman.abandon()
-        say(`${left.length} order(s) still open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
+        say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
       }
     }
     return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
@@ -301,8 +302,9 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     if (deadman?.isArmed) {
       try {
         const left = (await gw.openOrders(symbol)).filter((x) => isOurs(x.clientOrderId))
-        if (left.length === 0) await deadman.disarm()
-        else say(`${left.length} order(s) still open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
+        // …and only when the engine holds none either (a request on its way is not listed yet)
+        if (left.length === 0 && (engine?.openOrders ?? 0) === 0) await deadman.disarm()
+        else say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
       } catch {
         // the venue cannot be asked: the switch stays the safety net
       }

@@ -11,6 +11,7 @@ import {type FlattenRoundPlan, levelsBook, planFlattenRound} from '../strategy/f
 import type {Endpoints} from '../cli/endpoints.js'
 import {type FlattenResult, flattenViaQuote, recordFlattenHalt, type VenueOps} from './actions.js'
 import {emptyState, readStateFile, type FlattenRound, type StateFile, writeStateFile} from './file.js'
+import {isOwnClientId} from '../orders/client-id.js'
 import {parsePositionJSON, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {flattenOnVenue, type FlattenVenue} from './flatten-venue.js'
 import {describeLiveness, liveness, lockForCommand, operator, type Target} from './ops.js'
@@ -149,12 +150,30 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
       await v.close()
       throw new MmError('E_VENUE', `${t.symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
     }
-    const s = readStateFile(t.path) ?? state ?? {...emptyState(t.symbol, false, new Date(wallClock.now()).toISOString()), instrument: specOf(inst)}
+    const found = readStateFile(t.path) ?? state
+    if (!found) {
+      // no state.json here: this folder knows no instance. An mm order working on the venue is
+      // another instance's (a quote under another --state-dir, host or MM_STATE_DIR): closing
+      // the account's position under it would fight it, so nothing is done
+      let ids: string[]
+      try {
+        ids = (await v.venue.openOrderIds(t.symbol)).filter((id) => isOwnClientId(id))
+      } catch (error) {
+        await v.close()
+        throw new MmError('E_VENUE', `${t.symbol}: cannot read the open orders from the venue: ${(error as Error).message}`, {exitCode: 1})
+      }
+      if (ids.length > 0) {
+        await v.close()
+        throw new MmError('E_OTHER_INSTANCE', `${t.symbol}: no state.json in ${t.stateDir}, and ${ids.length} mm order(s) are working on the venue (${ids.slice(0, 5).join(', ')}): another mm instance looks live; nothing was sent`, {exitCode: 1, suggestion: "pass that quote's --state-dir (or MM_STATE_DIR), or mm halt it first"})
+      }
+    }
+    const s = found ?? {...emptyState(t.symbol, false, new Date(wallClock.now()).toISOString()), instrument: specOf(inst)}
     if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: new Date(wallClock.now()).toISOString(), until: null, flatten: true}
     if (s.process?.running) s.process = {...s.process, running: false, endedAt: new Date(wallClock.now()).toISOString(), endReason: `gone (pid ${s.process.pid} found dead by mm flatten)`}
     writeStateFile(t.path, s)
     // cancel ours first: a resting order of ours could take the other side of our IOC
-    const c = o.cancel ? await o.cancel() : null
+    // (none without a state.json: it names no instance, and no mm order is working, checked above)
+    const c = o.cancel && found ? await o.cancel() : null
     if (c && !('why' in c)) {
       try {
         const r = await c.ops.cancel(t.symbol, {all: false, ours: Object.keys(s.orders), instance: s.process?.instance})
@@ -193,7 +212,7 @@ function specOf(inst: Instrument): NonNullable<StateFile['instrument']> {
  * and fill count stay the venue's. null: nothing to read (no ledger on this grid, no fill),
  * or the read failed (said in `notes`; the totals then miss those fills).
  */
-async function fillsOf(venue: FlattenVenue, s: StateFile, inst: Instrument, runTag: string, startedMs: number, filled: boolean): Promise<{ledger: Position; recovered: number; fees: string; realised: string} | {error: string} | null> {
+async function fillsOf(venue: FlattenVenue, s: StateFile, inst: Instrument, runTag: string, startedMs: number, filled: boolean): Promise<{ledger: Position; recovered: number; fees: string; realised: string; incomplete?: string} | {error: string} | null> {
   const sameGrid = s.instrument !== null && s.instrument.tickSize === inst.spec.tickSize && s.instrument.stepSize === inst.spec.stepSize
   const ledger = sameGrid ? parsePositionJSON(s.position.ledger) : null
   if (ledger === null) return null
@@ -202,7 +221,7 @@ async function fillsOf(venue: FlattenVenue, s: StateFile, inst: Instrument, runT
   const started = carried === null ? startedMs : Date.parse(s.process?.startedAt ?? '')
   try {
     const r = await venue.bookFills({symbol: s.symbol, inst, ledger, runIds: carried === null ? [runTag] : [carried, runTag], runStartedMs: Number.isFinite(started) ? started : startedMs})
-    return {ledger: r.ledger, recovered: r.recovered, fees: r.fees, realised: r.realised}
+    return {ledger: r.ledger, recovered: r.recovered, fees: r.fees, realised: r.realised, ...(r.incomplete === undefined ? {} : {incomplete: r.incomplete})}
   } catch (error) {
     return {error: (error as Error).message}
   }
@@ -232,6 +251,7 @@ function bookFlattenFills(s: StateFile, inst: Instrument, after: string, f: Awai
   }
   s.counters = {...s.counters, fills: s.counters.fills + f.recovered}
   notes.push(`fills booked: ${f.recovered} trade(s) read back from userTrades (fees ${f.fees}, realised ${f.realised})`)
+  if (f.incomplete !== undefined) notes.push(`the read-back stopped early: ${f.incomplete}; state.json's realised PnL and fees may miss some of the flatten's fills`)
   // the venue is the truth: a ledger that still differs (trades it cannot tell as ours) is said, and the venue's net kept
   if (inst.qtyToSteps(after.replace(/^-/, ''), 'down') * (after.startsWith('-') ? -1 : 1) !== pos.net) {
     notes.push(`the ledger's position ${pnl.net} differs from the venue's ${after}: the venue's is kept; the next mm quote starts from it`)

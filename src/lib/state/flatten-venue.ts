@@ -19,6 +19,8 @@ export interface FlattenVenue {
   /** the symbol's filters as the venue lists them now (tick, step, min/max order size) */
   instrument(symbol: string): Promise<Instrument>
   depth(symbol: string): Promise<{bids: Array<[string, string]>; asks: Array<[string, string]>}>
+  /** client ids of the symbol's open orders */
+  openOrderIds(symbol: string): Promise<string[]>
   /** signed position (base qty decimal string) on the venue */
   position(symbol: string): Promise<string>
   /** a reduce-only IOC; its final state */
@@ -123,6 +125,9 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
         const {recoverKillFills} = await import('../venue/binance/kill-fills.js')
         const [runId, ...also] = b.runIds
         return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+      },
+      async openOrderIds(symbol) {
+        return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)
       },
       async depth(symbol) {
         const s = await pub.depth(symbol, 100)

@@ -55,11 +55,13 @@ export function planFlattenRound(book: BookView, net: Steps, maxSlipPct: number,
   const est = estimateFillPrice(book, side, qty, cap, mid)
   // reduce-only orders need only minQty (Binance waives MIN_NOTIONAL for them)
   const take = est.depthFillAvailable >= inst.minQtySteps ? est.depthFillAvailable : 0
+  // pieces of at most the max order size, as equal as the step allows: a last piece cut
+  // short could fall under minQty (a refused order), near-equal ones never do
   const orders: FlattenOrder[] = []
-  for (let left = take; left > 0; ) {
-    const q = Math.min(left, inst.maxQtySteps)
+  const pieces = take === 0 ? 0 : Math.ceil(take / inst.maxQtySteps)
+  for (let i = 0; i < pieces; i++) {
+    const q = Math.floor(take / pieces) + (i < take % pieces ? 1 : 0)
     orders.push({side, price: est.worstPrice, qty: q})
-    left -= q
   }
   const why = take === 0 ? 'no_depth_within_cap' : take < qty ? 'partial_depth' : 'full_depth'
   return {side, qty, mid, capTicks: cap, available: est.depthFillAvailable, expectedPrice: take > 0 ? est.depthFillPrice : null, expectedSlippage: take > 0 ? est.depthSlippage : null, orders, residual: qty - take, why}
