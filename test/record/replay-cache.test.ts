@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {afterEach, describe, expect, it} from 'vitest'
 import type {MarketEvent} from '../../src/lib/market/events.js'
-import {cacheReplayInputs, openReplay, replayCacheStats} from '../../src/lib/record/replay-source.js'
+import {cacheReplayInputs, openReplay, replayCacheStats, replayGridChecks} from '../../src/lib/record/replay-source.js'
 import {ETH_JULY, sharedData} from '../support/shared-data.js'
 
 async function drain(paths: string[]): Promise<{events: MarketEvent[]; guard: unknown; bytes: unknown; packed: number}> {
@@ -115,6 +115,30 @@ describe('replay input cache', () => {
     expect((await drain([p])).events).toHaveLength(2)
     writeFileSync(p, gzipSync(line('BTCUSDT', T0) + line('BTCUSDT', T0 + 1000) + line('BTCUSDT', T0 + 2000)))
     await expect(drain([p])).rejects.toThrow(`--replay ${p} is a recording of BTCUSDT, not of --symbol ETHUSDT`)
+  })
+
+  it('the grid check of a file is skipped only while the file and the flags are unchanged: rewritten off the grid, or another tick, it is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
+    const p = join(dir, 'capture_20260106.gz')
+    const line = (price: string, us: number) => `${us} {"stream":"ethusdt@trade","data":{"e":"trade","E":${Math.floor(us / 1000)},"T":${Math.floor(us / 1000)},"s":"ETHUSDT","t":${us},"p":"${price}","q":"0.010","X":"MARKET","m":true}}\n`
+    const T0 = 1_767_225_600_000_000
+    writeFileSync(p, gzipSync(line('3000.00', T0) + line('3000.01', T0 + 1000)))
+    const checks0 = replayGridChecks()
+    await drain([p])
+    expect(replayGridChecks() - checks0).toBe(1)
+    cacheReplayInputs(true)
+    expect((await drain([p])).events).toHaveLength(2)
+    expect((await drain([p])).events).toHaveLength(2)
+    expect((await drain([p])).events).toHaveLength(2)
+    // with the cache on, checked once for the three reads
+    expect(replayGridChecks() - checks0).toBe(2)
+    // the same file against a coarser tick: checked again, refused
+    await expect(openReplay([p], {symbol: 'ETHUSDT', tickSize: '0.1', stepSize: '0.001'})).rejects.toThrow(`--replay ${p}: price 3000.01 is not a multiple of --tick-size 0.1`)
+    expect(replayGridChecks() - checks0).toBe(3)
+    // rewritten (another size) with a price off the 0.01 grid: checked again, refused
+    writeFileSync(p, gzipSync(line('3000.005', T0) + line('3000.01', T0 + 1000) + line('3000.02', T0 + 2000)))
+    await expect(drain([p])).rejects.toThrow(`--replay ${p}: price 3000.005 is not a multiple of --tick-size 0.01`)
+    expect(replayGridChecks() - checks0).toBe(4)
   })
 
   it('a book event whose levels are not two strings free of the separator is kept as it was, and reads the same', async () => {

@@ -122,7 +122,13 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
   }
   if (opts.tickSize && opts.stepSize) {
     const instrument = {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}
-    await checkGrid(path, instrument, filtered())
+    // with the decoded-input cache on, a file already found on this grid (same size, mtime
+    // and inode) is not decoded again: this check read its first 5000 events on every replay
+    const known = rawCache.on ? `${path}\u0000${symbol}\u0000${opts.tickSize}\u0000${opts.stepSize}\u0000${st.size}:${st.mtimeMs}:${st.ino}` : undefined
+    if (known === undefined || !rawCache.onGrid.has(known)) {
+      await checkGrid(path, instrument, filtered())
+      if (known !== undefined) rawCache.onGrid.add(known)
+    }
     return {symbol, instrument, instrumentFrom: 'flags', events: filtered}
   }
   return {symbol, instrument: await inferInstrument(symbol, filtered()), instrumentFrom: 'inferred', events: filtered}
@@ -161,7 +167,15 @@ const DECIMAL = /^\d+(\.\d+)?$/
  * must be on its grid, or every book message would be left out and the run would quote
  * nothing (an error naming the first value off the grid, exit 2).
  */
+let gridChecks = 0
+
+/** How many grid checks (checkGrid) this thread has run (tests: the decoded-input cache skips repeats). */
+export function replayGridChecks(): number {
+  return gridChecks
+}
+
 async function checkGrid(path: string, spec: ReplayInstrument, events: AsyncIterable<MarketEvent>): Promise<void> {
+  gridChecks++
   const inst = new Instrument({...spec, minQty: spec.minQty ?? spec.stepSize, minNotional: spec.minNotional ?? '5'})
   // a value that is not a plain decimal is the input checks' to count and skip, not this one's
   const onGrid = (v: string, toUnits: (s: string) => number): boolean => {
@@ -288,13 +302,18 @@ const rawCache = {
   files: new Map<string, {sig: string; batches: MarketEvent[][]; events: number}>(),
   /** files (path, symbol, size:mtime:inode) whose head was found to hold the symbol (openReplay's check) */
   holds: new Set<string>(),
+  /** files (path, symbol, tick, step, size:mtime:inode) whose head was found on the flags' grid (openReplaySource's check) */
+  onGrid: new Set<string>(),
 }
 
 /** Turn the per-thread cache of decoded raw captures on (with its event bound) or off (emptied). */
 export function cacheReplayInputs(on: boolean, maxEvents = 500_000): void {
   rawCache.on = on
   rawCache.maxEvents = on ? maxEvents : 0
-  if (!on) rawCache.holds.clear()
+  if (!on) {
+    rawCache.holds.clear()
+    rawCache.onGrid.clear()
+  }
   // a lower bound (or off) lets the least recently replayed files go
   for (const [k, old] of rawCache.files) {
     if (rawCache.events <= rawCache.maxEvents) break
