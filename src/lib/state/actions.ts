@@ -208,6 +208,8 @@ export interface FlattenResult extends ActionBase {
   /** signed position before and after (base units) */
   positionBefore: string
   positionAfter: string
+  /** mm flatten's own rounds (no quote): the venue's position read after them, or (that read failed) its own count of their fills */
+  positionAfterFrom?: 'venue' | 'own count'
   residual: string
   rounds: FlattenRound[]
   maxSlippagePct: number

@@ -188,7 +188,9 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     let res
     try {
       res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound})
-      bookFlattenFills(s, inst, res.positionAfter, await fillsOf(v.venue, s, inst, runTag, startedMs, res.rounds.some((r) => r.filled !== '0' && !new PlainDecimal(r.filled).isZero())), notes)
+      // a failed order call may have filled all the same: its trades are read back too
+      const mayHaveFilled = res.venueError !== null || res.rounds.some((r) => r.filled !== '0' && !new PlainDecimal(r.filled).isZero())
+      bookFlattenFills(s, inst, res.positionAfter, await fillsOf(v.venue, s, inst, runTag, startedMs, mayHaveFilled), notes)
     } finally {
       await v.close()
     }
@@ -196,7 +198,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     if (res.positionAfter.replace(/^-/, '').match(/^0(\.0+)?$/) && s.halt?.flatten) s.halt = {...s.halt, flattened: true}
     s.updatedAt = new Date(wallClock.now()).toISOString()
     writeStateFile(t.path, s)
-    return {...base, via: 'self', positionBefore: res.positionBefore, positionAfter: res.positionAfter, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
+    return {...base, via: 'self', positionBefore: res.positionBefore, positionAfter: res.positionAfter, positionAfterFrom: res.positionAfterFrom, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
   } finally {
     lock.release()
   }

@@ -35,6 +35,8 @@ export interface FlattenVenue {
 export interface VenueFlattenResult {
   positionBefore: string
   positionAfter: string
+  /** where positionAfter comes from: the venue's position read after the last order, or (that read failed) the flatten's own count of its fills */
+  positionAfterFrom: 'venue' | 'own count'
   rounds: FlattenRound[]
   exitCode: 0 | 1 | 3
   final: string
@@ -87,22 +89,27 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     }
     if (venueError) break
   }
-  // the venue's word on what is left
+  // the venue's word on what is left, asked after a failed order call too: a call that
+  // timed out or was cut may still have filled, which the own count cannot know
   let after = inst.signedStepsToQty(net)
-  if (!venueError) {
-    try {
-      after = inst.signedStepsToQty(steps(await venue.position(sym)))
-    } catch (error) {
-      venueError = (error as Error).message
-    }
+  let afterFrom: VenueFlattenResult['positionAfterFrom'] = 'own count'
+  try {
+    after = inst.signedStepsToQty(steps(await venue.position(sym)))
+    afterFrom = 'venue'
+  } catch (error) {
+    venueError ??= (error as Error).message
   }
   const residual = after.replace(/^-/, '')
   const flat = steps(after) === 0
   const exitCode = flat ? 0 : venueError ? 1 : 3
+  const roundsRun = new Set(rounds.map((r) => r.round)).size
+  const counted = afterFrom === 'own count' ? " (by mm's own count: the venue's position could not be read)" : ''
   const final = flat
-    ? before === after ? `${sym}: no position` : `flat after ${rounds.length} order(s) in ${new Set(rounds.map((r) => r.round)).size} round(s)`
-    : venueError ? `venue error: ${venueError}; residual ${residual}` : `residual ${residual} after ${new Set(rounds.map((r) => r.round)).size} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
-  return {positionBefore: before, positionAfter: after, rounds, exitCode, final, venueError}
+    ? before === after && rounds.length === 0
+      ? `${sym}: no position`
+      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${venueError ? ` (an order call failed: ${venueError}; the venue's position is flat)` : ''}`
+    : venueError ? `venue error: ${venueError}; residual ${residual}${counted}` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
+  return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
 }
 
 /** The real venue: public depth and the signed gateway. */

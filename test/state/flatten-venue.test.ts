@@ -1,0 +1,81 @@
+/**
+ * `mm flatten`'s own rounds (no quote running), against a scripted venue: what is left is the
+ * venue's word, asked after a failed order call too — a call that timed out may have filled —
+ * and only when the venue cannot be asked is it mm's own count, said so.
+ */
+import {describe, expect, it} from 'vitest'
+import {Instrument} from '../../src/lib/domain/instrument.js'
+import {type FlattenVenue, flattenOnVenue} from '../../src/lib/state/flatten-venue.js'
+
+const inst = new Instrument({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
+
+/** A venue holding `position`; each IOC goes through `ioc` (which may move the position and/or throw). */
+function venue(o: {position: string[]; ioc: (n: number) => {status: string; executedQty: string; avgPrice: string}; positionFails?: boolean}): FlattenVenue & {calls: string[]} {
+  const calls: string[] = []
+  let reads = 0
+  let iocs = 0
+  return {
+    calls,
+    async instrument() {
+      return inst
+    },
+    async depth() {
+      return {bids: [['2999.99', '5.000']], asks: [['3000.01', '5.000']]}
+    },
+    async openOrderIds() {
+      return []
+    },
+    async position() {
+      calls.push('position')
+      if (o.positionFails && reads > 0) throw new Error('-1001 Internal error; unable to process your request. Please try again.')
+      return o.position[Math.min(reads++, o.position.length - 1)]
+    },
+    async placeIoc(p) {
+      calls.push(`ioc ${p.side} ${p.qty}@${p.price}`)
+      return o.ioc(++iocs)
+    },
+    async bookFills() {
+      throw new Error('not used')
+    },
+  }
+}
+
+const timeout = () => {
+  throw new Error('POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt)')
+}
+
+describe('flattenOnVenue: the position left is the venue’s', () => {
+  it('an IOC whose call timed out but filled on the venue: the venue says flat → exit 0, the failure said', async () => {
+    const v = venue({position: ['0.020', '0'], ioc: timeout})
+    const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'position'])
+    expect(r).toMatchObject({positionBefore: '0.020', positionAfter: '0.000', positionAfterFrom: 'venue', exitCode: 0})
+    expect(r.final).toBe("flat after 1 order(s) in 1 round(s) (an order call failed: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); the venue's position is flat)")
+    expect(r.rounds.map((x) => [x.status, x.filled])).toEqual([['rejected', '0']])
+  })
+
+  it('an IOC whose call failed and did not fill: the venue still holds it → exit 1, residual from the venue', async () => {
+    const v = venue({position: ['-0.020', '-0.020'], ioc: timeout})
+    const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3000.01', 'position'])
+    expect(r).toMatchObject({positionAfter: '-0.020', positionAfterFrom: 'venue', exitCode: 1})
+    expect(r.final).toBe('venue error: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); residual 0.020')
+  })
+
+  it('the venue cannot be asked after the rounds: the residual is mm’s own count, and said to be', async () => {
+    const v = venue({position: ['0.020'], positionFails: true, ioc: () => ({status: 'FILLED', executedQty: '0.020', avgPrice: '2999.99'})})
+    const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(r).toMatchObject({positionAfter: '0.000', positionAfterFrom: 'own count', exitCode: 0})
+    const v2 = venue({position: ['0.020'], positionFails: true, ioc: timeout})
+    const r2 = await flattenOnVenue({venue: v2, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(r2).toMatchObject({positionAfter: '0.020', positionAfterFrom: 'own count', exitCode: 1})
+    expect(r2.final).toBe("venue error: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); residual 0.020 (by mm's own count: the venue's position could not be read)")
+  })
+
+  it('filled as asked: the venue is asked once more and agrees', async () => {
+    const v = venue({position: ['0.020', '0'], ioc: () => ({status: 'FILLED', executedQty: '0.020', avgPrice: '2999.99'})})
+    const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(r).toMatchObject({positionAfter: '0.000', positionAfterFrom: 'venue', exitCode: 0, final: 'flat after 1 order(s) in 1 round(s)', venueError: null})
+    expect(r.rounds.map((x) => [x.status, x.filled, x.slippage])).toEqual([['filled', '0.020', '0.00000333333']])
+  })
+})
