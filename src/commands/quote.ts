@@ -76,20 +76,33 @@ export default class Quote extends BaseCommand<typeof Quote> {
     let stopping = false
     let stopWith: (why: string) => void = () => {}
     const stop = new Promise<string>((res) => (stopWith = res))
-    const onSignal = (sig: string) => {
-      stopping = true
-      stopWith(`signal ${sig}`)
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
     // the status line: only on a terminal (off one, nothing until the summary), and not with --no-progress / --json
     const tty = process.stderr.isTTY === true && !this.jsonEnabled() && f.progress
     const clearLine = tty ? '\r\u001b[2K' : ''
+    const note = (m: string) => {
+      if (!this.jsonEnabled()) process.stderr.write(`${clearLine}note: ${m}\n`)
+    }
+    // SIGINT / SIGTERM (and SIGHUP without --log-file: a closed terminal or ssh session) stop cleanly:
+    // every order cancelled, the switch disarmed, the summary. A further signal during that stop is
+    // said and ignored: Node's default action would kill the process mid-cancel, leaving orders working
+    // on the venue until the dead-man's switch fires (SIGKILL still forces an exit).
+    const onSignal = (sig: string) => {
+      if (stopping) {
+        note(`${sig} again: already stopping (cancelling every order, then the summary); SIGKILL forces an exit, leaving any order to the venue's dead-man's switch`)
+        return
+      }
+      stopping = true
+      note(`${sig}: stopping (no new order; every order cancelled, then the summary)`)
+      stopWith(`signal ${sig}`)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     // without --log-file or --log-level nothing is logged on stderr (the run's event log has everything; stderr keeps the notes and errors)
     const level = parseLogLevel(f['log-level']) ?? (f['log-file'] ? undefined : 'silent')
     const logger = createLogger({file: f['log-file'], level, base: {command: 'quote', symbol: f.symbol.toUpperCase()}})
-    const onHup = () => logger.reopen()
-    if (logger.file) process.on('SIGHUP', onHup)
+    // with --log-file, SIGHUP is logrotate's: reopen the file and go on; without, a hangup stops as SIGTERM does
+    const onHup = logger.file ? () => logger.reopen() : () => onSignal('SIGHUP')
+    process.on('SIGHUP', onHup)
     try {
       const res = await quote({
         symbol: f.symbol,
@@ -107,7 +120,7 @@ export default class Quote extends BaseCommand<typeof Quote> {
         wallMs: Date.now(),
         stop,
         isStopping: () => stopping,
-        onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`${clearLine}note: ${m}\n`),
+        onNotice: this.jsonEnabled() ? undefined : note,
         onProgress: tty ? (line) => process.stderr.write(`\r\u001b[2K${line}`) : undefined,
         metrics: f['metrics-port'] === undefined ? undefined : {port: f['metrics-port'], host: f['metrics-host']},
         onMetrics: this.jsonEnabled() ? undefined : (url) => process.stderr.write(`${clearLine}metrics: ${url}\n`),
