@@ -4,6 +4,8 @@
  *   does: exit 0, no order of ours left on the sim, the summary says `signal SIGHUP`.
  *   Before, Node's default action killed the quote at once (exit 129): its orders kept
  *   working on the venue until the dead-man's switch fired, and state.json said it ran.
+ * - a second quote of the same instance on another --state-dir is refused (SPEC §4.7)
+ *   instead of cancelling the other's orders as leftovers and quoting beside it.
  * - a second SIGINT during the clean stop is said and ignored: the stop still cancels
  *   everything and exits 0. Before, the first handler was `once`, so the second SIGINT
  *   killed the process mid-cancel (exit 130). The stop is held open deterministically by
@@ -15,6 +17,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type CliRun, ensureBuilt} from '../support/cli.js'
+import {farPrices, signed} from '../support/sim-cli.js'
 import {isOpen, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const INST = 'sg'
@@ -88,5 +91,39 @@ describe('live quote: operator signals (explops)', () => {
     expect(q.stdout()).toMatch(/ended\s+│ signal SIGINT/)
     expect(await ourOpen(s)).toEqual([])
     expect(readState(stateDir).process?.running).toBe(false)
+  }, 90_000)
+})
+
+describe('live quote: a second quote of the same instance on another state dir (SPEC §4.7, explops)', () => {
+  // The other quote's order is placed by hand with its client-id shape (instance tw, run
+  // twab12): a running quote's own orders come and go as it re-quotes, and a start that
+  // reads the venue in such a gap sees nothing to refuse (docs/live.md says so).
+  it('an order of this instance from a run the state dir did not record: refused, nothing sent, the order kept', async () => {
+    const s = sim!
+    const {bidBelow} = await farPrices(s.restUrl, 500)
+    const other = 'mm-twab12-dyn:BUY:0-0'
+    const placed = await signed(s.restUrl, 'POST', '/fapi/v1/order', {symbol: 'ETHUSDC', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.010', price: bidBelow, newClientOrderId: other})
+    expect(placed.status, JSON.stringify(placed.body)).toBe(200)
+    try {
+      const seqBefore = Math.max(0, ...(await s.state()).requests.map((r) => r.seq))
+      const stateDir = join(tmp, 'twin-b')
+      const cfg = writeConfig(tmp, 'q3.json', {live: {auditIntervalMs: 60_000}})
+      const b = spawnQuote(s, stateDir, ['--config', cfg, '--instance', 'tw'])
+      // before the fix it cancelled that order as an earlier run's leftover and quoted
+      const first = await Promise.race([b.exited.then(() => 'exited'), b.waitFor(/quoting \(Ctrl-C stops/, 'stderr').then(() => 'quoting')])
+      if (first === 'quoting') b.child.kill('SIGTERM')
+      const {code} = await b.exited
+      expect(first).toBe('exited')
+      expect(code).toBe(1)
+      const lines = b.stderr().split('\n').filter((l) => l.startsWith('mm quote: '))
+      expect(lines).toEqual([`mm quote: 1 order(s) of instance tw rest on ETHUSDC from run twab12, which ${stateDir} did not record (its last run: none): another mm quote with the same instance looks live (another --state-dir?); nothing was sent: ${other}`])
+      expect(b.stderr()).not.toMatch(/\n\s+at /)
+      // reads only: no cancel, no listen key, no switch, no order
+      const writes = (await s.state()).requests.filter((r) => r.seq > seqBefore && r.method !== 'GET')
+      expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([])
+      expect((await s.state({books: true})).orders.filter((o) => o.clientOrderId === other).map((o) => o.status)).toEqual(['NEW'])
+    } finally {
+      await signed(s.restUrl, 'DELETE', '/fapi/v1/order', {symbol: 'ETHUSDC', origClientOrderId: other})
+    }
   }, 90_000)
 })
