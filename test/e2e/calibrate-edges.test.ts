@@ -1,7 +1,8 @@
 /**
  * mm calibrate at the edges of a spec, through bin/run.js on 20 s of the shared BTCUSDT
- * 2024-08-08 stream: points whose config is invalid are refused before any job runs, and
- * a run without a winner leaves no best.config.json of an earlier run behind.
+ * 2024-08-08 stream: points whose config is invalid, and windows of another symbol or
+ * missing, are refused before any job runs, and a run without a winner leaves no
+ * best.config.json of an earlier run behind.
  */
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -14,7 +15,7 @@ vi.setConfig({testTimeout: 120_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-calib-edges-'))
 
-function spec(name: string, params: string[], extra: string[] = []): string {
+function spec(name: string, params: string[], extra: string[] = [], windows?: string[]): string {
   const file = join(tmp, `${name}.yaml`)
   writeFileSync(
     file,
@@ -24,7 +25,7 @@ function spec(name: string, params: string[], extra: string[] = []): string {
       'stepSize: "0.001"',
       'minNotional: "100"',
       'windows:',
-      `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`,
+      ...(windows ?? [`  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`]),
       'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.02", stopLoss: -20}}',
       'params:',
       ...params.map((p) => `  ${p}`),
@@ -69,6 +70,25 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(r3.code).toBe(2)
     expect(r3.stderr.split('\n')[0]).toBe(`mm calibrate plan: calibration spec ${join(tmp, 'bad-range.yaml')}: 1 of 3 points make an invalid config (nothing was run):`)
     expect(existsSync(join(tmp, 'bad-plan', 'jobs.txt'))).toBe(false)
+  })
+
+  it('a window of another symbol or a missing recording is refused before any job of any window runs', async () => {
+    const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
+    const eth = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
+    const out = join(tmp, 'two-symbols')
+    const r = await runCli(['calibrate', spec('two-symbols', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${eth}, duration: 20s}`]), '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${join(tmp, 'two-symbols.yaml')}: window b: ${eth} is a recording of ETHUSDT, not of the spec's symbol BTCUSDT`,
+      "  hint: a spec calibrates one symbol: give BTCUSDT's recordings in every window, or write a spec per symbol",
+    ])
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    const missing = join(tmp, 'no-such-capture.gz')
+    const r2 = await runCli(['calibrate', spec('missing', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${missing}}`]), '--out', join(tmp, 'missing'), '--workers', '1'])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${join(tmp, 'missing.yaml')}: window b: --replay ${missing}: no such file or folder`)
+    expect(existsSync(join(tmp, 'missing', 'results.jsonl'))).toBe(false)
   })
 
   it('a run in the same --out with no winner removes the earlier best.config.json', async () => {

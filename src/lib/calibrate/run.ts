@@ -325,6 +325,8 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
     throw new UsageError('E_OUT', `cannot create ${out}: ${(error as Error).message}`)
   }
   const {points, jobs} = jobsOf(o.spec)
+  // every window's recordings exist and are of the spec's symbol, before any job runs
+  await (await import('./preflight.js')).checkWindows(o.spec)
   const resultsFile = join(out, 'results.jsonl')
   const done = readResults(resultsFile)
   // a line a kill cut short is ended first: the next result must not run on into it
