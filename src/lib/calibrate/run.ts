@@ -3,7 +3,7 @@
  * results appended to OUT/results.jsonl as they finish (a killed run resumes: a job whose
  * key is already there is not re-run), then ranked.
  */
-import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {appendFileSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {makeDirs} from '../fs/mkdirs.js'
 import {availableParallelism} from 'node:os'
 import {join, resolve} from 'node:path'
@@ -14,7 +14,7 @@ import {MmError, UsageError} from '../domain/errors.js'
 import {jobKey} from './key.js'
 import type {PointJob, PointResult} from './point.js'
 import {buildReport, type CalibrationReport} from './rank.js'
-import {type CalibrationSpec, configOf, expandPoints} from './spec.js'
+import {type CalibrationSpec, checkPointConfigs, configOf, expandPoints} from './spec.js'
 import type {WorkerReply, WorkerRequest} from './worker.js'
 
 export function defaultWorkers(): number {
@@ -25,6 +25,7 @@ export function defaultWorkers(): number {
 export function jobsOf(spec: CalibrationSpec): {points: number; jobs: PointJob[]} {
   const points = expandPoints(spec)
   const width = Math.max(4, String(points.length).length)
+  checkPointConfigs(spec, points, points.map((_, i) => `p${String(i + 1).padStart(width, '0')}`))
   const jobs: PointJob[] = []
   points.forEach((point, i) => {
     const id = `p${String(i + 1).padStart(width, '0')}`
@@ -324,6 +325,8 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
     throw new UsageError('E_OUT', `cannot create ${out}: ${(error as Error).message}`)
   }
   const {points, jobs} = jobsOf(o.spec)
+  // every window's recordings exist and are of the spec's symbol, before any job runs
+  await (await import('./preflight.js')).checkWindows(o.spec)
   const resultsFile = join(out, 'results.jsonl')
   const done = readResults(resultsFile)
   // a line a kill cut short is ended first: the next result must not run on into it
@@ -362,13 +365,19 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000)}
 }
 
-/** report.json and, when a point won, best.config.json (a file `mm quote --config` takes). */
+/**
+ * report.json and, when a point won, best.config.json (a file `mm quote --config` takes).
+ * Without a winner a best.config.json left by an earlier run in the folder is removed: it
+ * would otherwise pass for this run's winner.
+ */
 export function writeOutputs(out: string, report: CalibrationReport): {report: CalibrationReport; bestConfig: string | null} {
   writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n')
   let bestConfig: string | null = null
   if (report.winner) {
     bestConfig = join(out, 'best.config.json')
     writeFileSync(bestConfig, JSON.stringify(report.winner.config, null, 2) + '\n')
+  } else {
+    rmSync(join(out, 'best.config.json'), {force: true})
   }
   return {report, bestConfig}
 }

@@ -9,9 +9,11 @@ import {Decimal} from 'decimal.js'
 import {parse as parseYaml} from 'yaml'
 import {z} from 'zod'
 import {configKeys, type KeyInfo, type MmConfigInput} from '../config/schema.js'
-import {loadConfig, parseConfig} from '../config/load.js'
+import {type ConfigIssue, loadConfig, parseConfig} from '../config/load.js'
+import {resolveConfig} from '../config/resolve.js'
+import {Instrument} from '../domain/instrument.js'
 import {parseDuration} from '../cli/duration.js'
-import {ConfigError} from '../domain/errors.js'
+import {ConfigError, MmError} from '../domain/errors.js'
 
 export const OBJECTIVES = ['netPnl', 'pnlPerMaxInventory', 'sharpe', 'markout1s', 'markout10s'] as const
 export type Objective = (typeof OBJECTIVES)[number]
@@ -270,4 +272,41 @@ export function configOf(base: MmConfigInput, point: Point): MmConfigInput {
     out[section] = {...(out[section] ?? {}), [leaf]: v}
   }
   return out as MmConfigInput
+}
+
+/**
+ * Every point's config checked before any job runs (a point that makes the config invalid
+ * used to stop the run at its job, after every job before it): the config schema, and, when
+ * the spec gives `tickSize` and `stepSize`, the sizes against that grid as `mm quote` checks
+ * them. Throws one ConfigError (exit 2) naming how many points fail, the first few with
+ * their values, and each one's first problem. `ids` are the points' ids, in order.
+ */
+export function checkPointConfigs(spec: CalibrationSpec, points: readonly Point[], ids: readonly string[]): void {
+  const inst =
+    spec.tickSize !== undefined && spec.stepSize !== undefined
+      ? new Instrument({symbol: spec.symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.stepSize, minNotional: spec.minNotional ?? '5'})
+      : undefined
+  const bad: string[] = []
+  let count = 0
+  points.forEach((point, i) => {
+    let issue: ConfigIssue | undefined
+    try {
+      const cfg = parseConfig(configOf(spec.base, point), 'point')
+      if (inst) resolveConfig(cfg, inst, 'point')
+    } catch (error) {
+      if (!(error instanceof MmError)) throw error
+      const errors = (error.details as {errors?: ConfigIssue[]} | undefined)?.errors
+      issue = errors?.[0] ?? {path: '', value: undefined, expected: error.message}
+    }
+    if (!issue) return
+    count++
+    if (bad.length < 3) {
+      const values = Object.entries(point).map(([k, v]) => `${k}=${v}`).join(', ')
+      bad.push(`  ${ids[i]} (${values}): ${issue.path || '(config)'}: got ${JSON.stringify(issue.value)}, expected ${issue.expected}`)
+    }
+  })
+  if (count === 0) return
+  throw new ConfigError('E_SPEC', `calibration spec ${spec.file}: ${count} of ${points.length} points make an invalid config (nothing was run):\n${bad.join('\n')}${count > bad.length ? `\n  … and ${count - bad.length} more` : ''}`, {
+    suggestion: 'narrow params to values the config accepts (docs/config.md gives each key\'s range; sizes must be on the lot step)',
+  })
 }

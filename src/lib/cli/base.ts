@@ -136,7 +136,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(err))
     } else {
-      process.stderr.write(`mm ${this.id ?? ''}: ${body.message}\n`)
+      // as the user typed it: `mm calibrate plan`, not oclif's id `calibrate:plan`
+      process.stderr.write(`mm ${(this.id ?? '').replaceAll(':', ' ')}: ${body.message}\n`)
       if (body.suggestion) process.stderr.write(`  hint: ${body.suggestion}\n`)
       if (body.code === 'E_INTERNAL' && process.env.MM_DEBUG) process.stderr.write(`${err.stack}\n`)
     }

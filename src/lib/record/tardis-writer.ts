@@ -12,7 +12,7 @@
  * snapshot: the run's first snapshot, or on rotation a snapshot of the book as it stands,
  * rebuilt from the venue's own strings (so prices and amounts stay byte-exact).
  */
-import {createWriteStream, existsSync, type WriteStream} from 'node:fs'
+import {closeSync, createWriteStream, existsSync, openSync, unlinkSync, type WriteStream} from 'node:fs'
 import {rename} from 'node:fs/promises'
 import {join} from 'node:path'
 import {constants as zc, createGzip, type Gzip} from 'node:zlib'
@@ -89,6 +89,9 @@ export function periodNames(startMs: number, rotateMs: number): {date: string; s
  */
 export const BATCH_CHARS = 64 * 1024
 
+/** bound on the stems tried for one period (`HH-MM-SS`, then `-2` … ) before giving up on claiming one */
+const MAX_STEM_TRIES = 1000
+
 class KindFile {
   readonly gzip: Gzip
   readonly out: WriteStream
@@ -104,8 +107,10 @@ class KindFile {
     readonly name: string,
     header: string,
     onError: (e: Error) => void,
+    /** the `.partial` file already opened exclusively (the period's stem claimed), else opened here */
+    fd?: number,
   ) {
-    this.out = createWriteStream(`${finalPath}.partial`, {flags: 'wx'})
+    this.out = fd === undefined ? createWriteStream(`${finalPath}.partial`, {flags: 'wx'}) : createWriteStream(`${finalPath}.partial`, {fd})
     this.gzip = createGzip({level: 6})
     this.gzip.pipe(this.out)
     const fail = (e: Error) => {
@@ -174,10 +179,11 @@ class Period {
     kinds: RecordKind[],
     base: Omit<RecordingMeta, 'files' | 'periodStart' | 'periodEnd' | 'gaps' | 'resyncs' | 'reconnects' | 'closed' | 'badFrames' | 'dropped' | 'unsyncedMs'>,
     onError: (e: Error) => void,
+    fds: Partial<Record<RecordKind, number>> = {},
   ) {
     for (const k of kinds) {
       const name = `${stem}.${k}.csv.gz`
-      this.files[k] = new KindFile(join(dir, name), name, TARDIS_HEADERS[k], onError)
+      this.files[k] = new KindFile(join(dir, name), name, TARDIS_HEADERS[k], onError, fds[k])
     }
     this.metaPath = join(dir, `${stem}.meta.json`)
     this.meta = {
@@ -448,18 +454,21 @@ export class TardisWriter {
     const start = Math.floor(localMs / this.rotateMs) * this.rotateMs
     const names = periodNames(start, this.rotateMs)
     const dir = join(this.o.root, this.symbol, names.date)
-    let stem = names.stem
-    if (!old) {
-      // a second run within the same period: never overwrite, start a stem of our own
-      const taken = (s: string) => this.kinds.some((k) => existsSync(join(dir, `${s}.${k}.csv.gz`)) || existsSync(join(dir, `${s}.${k}.csv.gz.partial`))) || existsSync(join(dir, `${s}.meta.json`))
-      if (taken(stem)) {
-        const d = new Date(localMs)
-        const own = `${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${pad2(d.getUTCSeconds())}`
-        stem = own
-        for (let i = 2; taken(stem); i++) stem = `${own}-${i}`
-      }
-    }
+    // Never overwrite, at the start or at a rotation: a period's stem already taken (a second
+    // run in the same period, or another recorder writing into the same folder, which reaches
+    // the same aligned stem at every rotation) gives way to this period's own first-row time
+    // `HH-MM-SS`, then `-2`, `-3`, … The stem is claimed by creating its `.partial` files
+    // exclusively, so two processes rotating at the same moment never both take it.
     mkdirSyncRecursive(dir)
+    const d = new Date(localMs)
+    const own = `${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${pad2(d.getUTCSeconds())}`
+    let stem = names.stem
+    let fds = this.claim(dir, stem)
+    for (let i = 1; fds === undefined && i <= MAX_STEM_TRIES; i++) {
+      stem = i === 1 ? own : `${own}-${i}`
+      if (stem === names.stem) continue
+      fds = this.claim(dir, stem)
+    }
     const onError = (e: Error) => {
       this.errors.push(e)
       this.o.onError?.(e)
@@ -481,6 +490,7 @@ export class TardisWriter {
         rotateMs: this.rotateMs,
       },
       onError,
+      fds,
     )
     this.period = p
     this.totals.periods++
@@ -491,6 +501,34 @@ export class TardisWriter {
       const localTs = ev.localTs
       this.writeBook(p, ev.kind === 'depth' ? ev.eventTs ?? ev.ts : ev.ts, localTs, true, bids, asks)
     }
+  }
+
+  /**
+   * Claim a stem: none of its files or its meta exists, and each kind's `.partial` is created
+   * exclusively now (`wx`). undefined when taken (what this call created is removed again).
+   * Any other open error is left to the file stream, which reports it through onError.
+   */
+  private claim(dir: string, stem: string): Partial<Record<RecordKind, number>> | undefined {
+    const base = (k: RecordKind) => join(dir, `${stem}.${k}.csv.gz`)
+    if (existsSync(join(dir, `${stem}.meta.json`)) || this.kinds.some((k) => existsSync(base(k)))) return undefined
+    const fds: Partial<Record<RecordKind, number>> = {}
+    for (const k of this.kinds) {
+      try {
+        fds[k] = openSync(`${base(k)}.partial`, 'wx')
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') continue
+        for (const [kk, fd] of Object.entries(fds) as [RecordKind, number][]) {
+          closeSync(fd)
+          try {
+            unlinkSync(`${base(kk)}.partial`)
+          } catch {
+            // already gone: nothing to undo
+          }
+        }
+        return undefined
+      }
+    }
+    return fds
   }
 
   private retire(p: Period): void {

@@ -1,0 +1,110 @@
+/**
+ * mm calibrate at the edges of a spec, through bin/run.js on 20 s of the shared BTCUSDT
+ * 2024-08-08 stream: points whose config is invalid, and windows of another symbol or
+ * missing, are refused before any job runs, and a run without a winner leaves no
+ * best.config.json of an earlier run behind.
+ */
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {beforeAll, describe, expect, it, vi} from 'vitest'
+import {ensureBuilt, runCli} from '../support/cli.js'
+import {sharedData} from '../support/shared-data.js'
+
+vi.setConfig({testTimeout: 120_000})
+
+const tmp = mkdtempSync(join(tmpdir(), 'mm-calib-edges-'))
+
+function spec(name: string, params: string[], extra: string[] = [], windows?: string[]): string {
+  const file = join(tmp, `${name}.yaml`)
+  writeFileSync(
+    file,
+    [
+      'symbol: BTCUSDT',
+      'tickSize: "0.1"',
+      'stepSize: "0.001"',
+      'minNotional: "100"',
+      'windows:',
+      ...(windows ?? [`  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`]),
+      'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.02", stopLoss: -20}}',
+      'params:',
+      ...params.map((p) => `  ${p}`),
+      ...extra,
+      '',
+    ].join('\n'),
+  )
+  return file
+}
+
+beforeAll(() => {
+  ensureBuilt('calibrate')
+})
+
+describe('mm calibrate spec edges (CLI)', () => {
+  it('a range that makes the config invalid for some points is refused before any job runs, naming the points', async () => {
+    const out = join(tmp, 'bad-range')
+    const r = await runCli(['calibrate', spec('bad-range', ['strategy.baseSpread: [0.0002, 0.0003, 0.2]']), '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${join(tmp, 'bad-range.yaml')}: 1 of 3 points make an invalid config (nothing was run):`,
+      '  p0003 (strategy.baseSpread=0.2): strategy.baseSpread: got 0.2, expected a number > 0 and ≤ 0.1 (fraction of mid)',
+    ])
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    // sizes off the spec's lot step: every point named up to three, then the count
+    const r2 = await runCli(['calibrate', spec('bad-size', ['strategy.baseSize: ["0.0041", "0.0042", "0.0043", "0.0044", "0.005"]']), '--out', join(tmp, 'bad-size'), '--workers', '1'])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr.split('\n').slice(0, 5)).toEqual([
+      `mm calibrate: calibration spec ${join(tmp, 'bad-size.yaml')}: 4 of 5 points make an invalid config (nothing was run):`,
+      '  p0001 (strategy.baseSize=0.0041): strategy.baseSize: got "0.0041", expected a multiple of the lot step 0.001 of BTCUSDT',
+      '  p0002 (strategy.baseSize=0.0042): strategy.baseSize: got "0.0042", expected a multiple of the lot step 0.001 of BTCUSDT',
+      '  p0003 (strategy.baseSize=0.0043): strategy.baseSize: got "0.0043", expected a multiple of the lot step 0.001 of BTCUSDT',
+      '  … and 1 more',
+    ])
+    expect(existsSync(join(tmp, 'bad-size', 'results.jsonl'))).toBe(false)
+
+    // mm calibrate plan refuses the same spec
+    const r3 = await runCli(['calibrate', 'plan', join(tmp, 'bad-range.yaml'), '--out', join(tmp, 'bad-plan')])
+    expect(r3.code).toBe(2)
+    expect(r3.stderr.split('\n')[0]).toBe(`mm calibrate plan: calibration spec ${join(tmp, 'bad-range.yaml')}: 1 of 3 points make an invalid config (nothing was run):`)
+    expect(existsSync(join(tmp, 'bad-plan', 'jobs.txt'))).toBe(false)
+  })
+
+  it('a window of another symbol or a missing recording is refused before any job of any window runs', async () => {
+    const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
+    const eth = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
+    const out = join(tmp, 'two-symbols')
+    const r = await runCli(['calibrate', spec('two-symbols', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${eth}, duration: 20s}`]), '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${join(tmp, 'two-symbols.yaml')}: window b: ${eth} is a recording of ETHUSDT, not of the spec's symbol BTCUSDT`,
+      "  hint: a spec calibrates one symbol: give BTCUSDT's recordings in every window, or write a spec per symbol",
+    ])
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    const missing = join(tmp, 'no-such-capture.gz')
+    const r2 = await runCli(['calibrate', spec('missing', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${missing}}`]), '--out', join(tmp, 'missing'), '--workers', '1'])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${join(tmp, 'missing.yaml')}: window b: --replay ${missing}: no such file or folder`)
+    expect(existsSync(join(tmp, 'missing', 'results.jsonl'))).toBe(false)
+  })
+
+  it('a run in the same --out with no winner removes the earlier best.config.json', async () => {
+    const out = join(tmp, 'stale')
+    const params = ['strategy.baseSpread: [0.0002, 0.0004]']
+    const r1 = await runCli(['calibrate', spec('won', params), '--out', out, '--workers', '1', '--json'])
+    expect(r1.code).toBe(0)
+    const j1 = JSON.parse(r1.stdout)
+    expect(j1.data.bestConfig).toBe(join(out, 'best.config.json'))
+    expect(JSON.parse(readFileSync(join(out, 'best.config.json'), 'utf8'))).toEqual(j1.data.winner.config)
+
+    const r2 = await runCli(['calibrate', spec('none-won', params, ['constraints: {minFills: 100000}']), '--out', out, '--workers', '1', '--json'])
+    expect(r2.code).toBe(0)
+    const j2 = JSON.parse(r2.stdout)
+    expect(j2.data).toMatchObject({winner: null, bestConfig: null, ran: 0, resumed: 2})
+    expect(existsSync(join(out, 'best.config.json'))).toBe(false)
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).winner).toBe(null)
+  })
+})
