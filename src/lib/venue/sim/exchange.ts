@@ -237,6 +237,10 @@ export class SimExchange {
   /** server wall time at which the --funding-interval timer books funding next */
   private fundingDueWall: number | undefined
   hedgeMode: boolean
+  /** POST /fapi/v1/marginType per symbol (a label: no margin model); absent = cross */
+  readonly marginTypes = new Map<string, 'cross' | 'isolated'>()
+  /** every funding booking per symbol (GET /fapi/v1/fundingRate, income FUNDING_FEE): `income` is the wallet change, absent when flat */
+  readonly fundingLog: Array<{symbol: string; asset: string; rate: string; mark: string; time: number; income?: string}> = []
 
   constructor(o: SimExchangeOptions) {
     this.o = o
@@ -843,6 +847,7 @@ export class SimExchange {
       const mark = this.markPrice(s.inst.symbol)
       if (!mark) continue
       const change = this.ledger.funding(s.inst.symbol, s.marginAsset, mark.toString(), rate, t)
+      this.fundingLog.push({symbol: s.inst.symbol, asset: s.marginAsset, rate, mark: mark.toString(), time: t, ...(change.isZero() ? {} : {income: change.toString()})})
       if (change.isZero()) continue
       const ev = {
         e: 'ACCOUNT_UPDATE',
@@ -969,7 +974,7 @@ export class SimExchange {
       a: {
         m: reason,
         B: [{a: s.marginAsset, wb, cw: wb, bc: '0'}],
-        P: [{s: symbol, pa: p.amt.toString(), ep: fmt(this.ledger.entryPrice(symbol)), bep: fmt(this.ledger.entryPrice(symbol)), cr: fmt(p.realised), up: fmt(this.ledger.unrealised(symbol, mark)), mt: 'cross', iw: '0', ps: 'BOTH'}],
+        P: [{s: symbol, pa: p.amt.toString(), ep: fmt(this.ledger.entryPrice(symbol)), bep: fmt(this.ledger.entryPrice(symbol)), cr: fmt(p.realised), up: fmt(this.ledger.unrealised(symbol, mark)), mt: this.marginTypeOf(symbol), iw: '0', ps: 'BOTH'}],
       },
     }
     this.at(ts, () => this.o.onUserEvent?.(msg))
@@ -1022,7 +1027,7 @@ export class SimExchange {
         askNotional: this.sideNotional(sym, 'SELL'),
         updateTime: p.updateTime,
       }
-      if (version === 2) Object.assign(row, {leverage: String(s.leverage), maxNotionalValue: '1000000', marginType: 'cross', isAutoAddMargin: 'false'})
+      if (version === 2) Object.assign(row, {leverage: String(s.leverage), maxNotionalValue: '1000000', marginType: this.marginTypeOf(sym), isAutoAddMargin: 'false'})
       out.push(row)
     }
     return out
@@ -1041,7 +1046,7 @@ export class SimExchange {
       total = total.add(a.walletBalance)
       upl = upl.add(a.unrealizedProfit)
     }
-    const positions = this.positionRisk(2).map((r) => ({symbol: r.symbol, positionSide: 'BOTH', positionAmt: r.positionAmt, unrealizedProfit: r.unRealizedProfit, isolatedMargin: '0', notional: r.notional, isolatedWallet: '0', initialMargin: '0', maintMargin: '0', updateTime: r.updateTime, ...(version === 2 ? {entryPrice: r.entryPrice, leverage: r.leverage, isolated: false, maxNotional: '1000000', breakEvenPrice: r.breakEvenPrice, positionInitialMargin: '0', openOrderInitialMargin: '0', bidNotional: r.bidNotional, askNotional: r.askNotional} : {})}))
+    const positions = this.positionRisk(2).map((r) => ({symbol: r.symbol, positionSide: 'BOTH', positionAmt: r.positionAmt, unrealizedProfit: r.unRealizedProfit, isolatedMargin: '0', notional: r.notional, isolatedWallet: '0', initialMargin: '0', maintMargin: '0', updateTime: r.updateTime, ...(version === 2 ? {entryPrice: r.entryPrice, leverage: r.leverage, isolated: this.marginTypeOf(r.symbol as string) === 'isolated', maxNotional: '1000000', breakEvenPrice: r.breakEvenPrice, positionInitialMargin: '0', openOrderInitialMargin: '0', bidNotional: r.bidNotional, askNotional: r.askNotional} : {})}))
     const totals = {
       totalInitialMargin: '0',
       totalMaintMargin: '0',
@@ -1064,6 +1069,15 @@ export class SimExchange {
       const wb = fmt(this.ledger.balance(a))
       return {accountAlias: 'sim', asset: a, balance: wb, crossWalletBalance: wb, crossUnPnl: '0', availableBalance: wb, maxWithdrawAmount: wb, marginAvailable: true, updateTime: this.now()}
     })
+  }
+
+  marginTypeOf(symbol: string): 'cross' | 'isolated' {
+    return this.marginTypes.get(symbol) ?? 'cross'
+  }
+
+  /** the account's fills, oldest first (income REALIZED_PNL / COMMISSION) */
+  get tradeLog(): readonly SimTrade[] {
+    return this.trades
   }
 
   userTrades(p: Map<string, string>): SimTrade[] {

@@ -119,6 +119,16 @@ export function costOf(method: string, path: string, p: Map<string, string>): {w
     case 'GET /fapi/v1/positionSide/dual': return c(30)
     case 'GET /fapi/v1/premiumIndex': return c(p.has('symbol') ? 1 : 10)
     case 'GET /fapi/v1/ticker/bookTicker': return c(p.has('symbol') ? 2 : 5)
+    // the routes around trading (extras.ts); the others there weigh 1
+    case 'GET /fapi/v1/ticker/price': case 'GET /fapi/v2/ticker/price': return c(p.has('symbol') ? 1 : 2)
+    case 'GET /fapi/v1/ticker/24hr': return c(p.has('symbol') ? 1 : 40)
+    case 'GET /fapi/v1/trades': return c(5)
+    case 'GET /fapi/v1/aggTrades': return c(20)
+    case 'GET /fapi/v1/income': return c(30)
+    case 'GET /fapi/v1/klines': {
+      const l = Number(p.get('limit') ?? 500)
+      return c(l < 100 ? 1 : l < 500 ? 2 : l <= 1000 ? 5 : 10)
+    }
     case 'GET /fapi/v1/depth': {
       const l = Number(p.get('limit') ?? 500)
       return c(l <= 50 ? 2 : l <= 100 ? 5 : l <= 500 ? 10 : 20)

@@ -66,7 +66,8 @@ export interface SimFaults {
 export interface SimHooks {
   rest?(req: IncomingMessage, res: ServerResponse): void
   upgrade?(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean
-  published?(ev: MarketEvent): void
+  /** `sentMs`: the E/T the event's stream messages carry (the wall clock when rebased) */
+  published?(ev: MarketEvent, sentMs: number): void
   disconnectAll?(code: number): void
 }
 
@@ -272,10 +273,10 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const b = this.books.get(sym)
     if (!b) return
     this.counters.published++
-    this.hooks?.published?.(ev)
     const now = wallClock.now()
     const rebase = this.o.rebaseTime !== false
     const ms = (us: number) => (rebase ? now : Math.floor(us / 1000))
+    this.hooks?.published?.(ev, ms(ev.ts))
     const lower = sym.toLowerCase()
     switch (ev.kind) {
       case 'snapshot': {

@@ -16,6 +16,7 @@ import type {MarketEvent} from '../../market/events.js'
 import {seededRandom} from '../binance/http.js'
 import type {PaperVenueConfig} from '../paper/config.js'
 import {MarketClock, realTimers, SimExchange, type SimAccountOptions, type Timers} from './exchange.js'
+import {SimExtras} from './extras.js'
 import {BINANCE_LIMITS, costOf, RateLimiter, type RateLimitConfig} from './limits.js'
 import {SIM_DEFAULT_MAX_QTY, type SimInstrument, type SimVenue} from './server.js'
 import {ApiError, checkTimestamp, Err, requestParams, SIM_TEST_API_KEY, SIM_TEST_API_SECRET, verifyRest} from './signing.js'
@@ -99,6 +100,8 @@ export class SimTrading {
   readonly serverClock: Clock
   readonly marketClock: MarketClock
   readonly wsApi: WsApi
+  /** the routes around trading (extras.ts): account settings, ticker, klines, trades, income, funding */
+  readonly extras: SimExtras
   private readonly apiKey: string
   private readonly apiSecret: string
   private readonly faults: TradingFaults
@@ -133,11 +136,12 @@ export class SimTrading {
       paper: o.paper,
       onUserEvent: (ev) => this.users.publish(ev),
     })
+    this.extras = new SimExtras({exchange: this.exchange, clock: this.serverClock, symbols: () => this.exchangeSymbols(), sym: (p) => this.sym(p)})
     this.wsApi = new WsApi(this, {pingIntervalMs: o.pingIntervalMs, delayMs: this.faults.latencyMs, timers: this.timers})
     venue.setHooks({
       rest: (req, res) => this.onRest(req, res),
       upgrade: (req, socket, head) => this.onUpgrade(req, socket, head),
-      published: (ev) => this.onPublished(ev),
+      published: (ev, sentMs) => this.onPublished(ev, sentMs),
       disconnectAll: (code) => {
         this.users.disconnectAll(code)
         this.wsApi.disconnectAll(code)
@@ -169,9 +173,10 @@ export class SimTrading {
     this.wsApi.stop()
   }
 
-  private onPublished(ev: MarketEvent): void {
+  private onPublished(ev: MarketEvent, sentMs: number): void {
     this.marketClock.observe(ev.ts / 1000)
     this.exchange.onMarket(ev)
+    this.extras.onPublished(ev, sentMs)
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -413,10 +418,14 @@ export class SimTrading {
       return rows
     })
     this.route('GET /fapi/v1/ticker/bookTicker', 'none', (p) => {
-      const sym = this.sym(p)
-      const b = this.venue.book(sym)
-      return {symbol: sym, bidPrice: b.bids[0]?.[0] ?? '0', bidQty: b.bids[0]?.[1] ?? '0', askPrice: b.asks[0]?.[0] ?? '0', askQty: b.asks[0]?.[1] ?? '0', time: this.serverClock.now(), lastUpdateId: b.lastUpdateId}
+      const one = (sym: string) => {
+        const b = this.venue.book(sym)
+        return {symbol: sym, bidPrice: b.bids[0]?.[0] ?? '0', bidQty: b.bids[0]?.[1] ?? '0', askPrice: b.asks[0]?.[0] ?? '0', askQty: b.asks[0]?.[1] ?? '0', time: this.serverClock.now(), lastUpdateId: b.lastUpdateId}
+      }
+      // without symbol: a list of every symbol (weight 5)
+      return p.get('symbol') === undefined ? this.exchangeSymbols().map(one) : one(this.sym(p))
     })
+    this.extras.register((k, a, fn) => this.route(k, a, fn))
     this.route('POST /fapi/v1/order', 'signed', (p) => ex.newOrder(p))
     this.route('PUT /fapi/v1/order', 'signed', (p) => ex.modifyOrder(p))
     this.route('GET /fapi/v1/order', 'signed', (p) => ex.queryOrder(p))
