@@ -88,6 +88,11 @@ describe('market data from the trades the sim published', () => {
   it('GET /fapi/v1/ping: {} (weight 1)', async () => {
     expect(answer(await get('/fapi/v1/ping'))).toEqual({status: 200, body: {}})
     expect(await weightOf(() => get('/fapi/v1/ping'))).toBe(1)
+    // the spot ping and time a client built for both markets calls on start (python-binance's Client)
+    expect(answer(await get('/api/v3/ping'))).toEqual({status: 200, body: {}})
+    const t = answer(await get('/api/v3/time'))
+    expect(t.status).toBe(200)
+    expect(t.body).toEqual((answer(await get('/fapi/v1/time'))).body)
   })
 
   it('ticker/price v1 and v2: the last trade, its time; a list without symbol; weights 1 / 2', async () => {

@@ -486,7 +486,11 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
       case '/fapi/v1/time':
         return {status: 200, body: {serverTime: wallClock.now()}}
       case '/fapi/v1/ping':
+      // clients built for both markets (python-binance's Client) ping the spot API on start
+      case '/api/v3/ping':
         return {status: 200, body: {}}
+      case '/api/v3/time':
+        return {status: 200, body: {serverTime: wallClock.now()}}
       case '/fapi/v1/exchangeInfo':
         return {status: 200, body: this.exchangeInfo()}
       case '/fapi/v1/depth': {

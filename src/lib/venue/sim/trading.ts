@@ -338,7 +338,7 @@ export class SimTrading {
     const r = this.venue.marketRest(u)
     if (r.status === 404) return undefined
     if (path === '/fapi/v1/exchangeInfo') return {status: 200, body: this.patchExchangeInfo(r.body)}
-    if (path === '/fapi/v1/time') return {status: 200, body: {serverTime: this.serverClock.now()}}
+    if (path === '/fapi/v1/time' || path === '/api/v3/time') return {status: 200, body: {serverTime: this.serverClock.now()}}
     return r
   }
 
