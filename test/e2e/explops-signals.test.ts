@@ -17,7 +17,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type CliRun, ensureBuilt} from '../support/cli.js'
-import {farPrices, signed} from '../support/sim-cli.js'
 import {isOpen, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const INST = 'sg'
@@ -95,35 +94,55 @@ describe('live quote: operator signals (explops)', () => {
 })
 
 describe('live quote: a second quote of the same instance on another state dir (SPEC §4.7, explops)', () => {
-  // The other quote's order is placed by hand with its client-id shape (instance tw, run
-  // twab12): a running quote's own orders come and go as it re-quotes, and a start that
-  // reads the venue in such a gap sees nothing to refuse (docs/live.md says so).
-  it('an order of this instance from a run the state dir did not record: refused, nothing sent, the order kept', async () => {
+  it('refused while the first runs (its orders untouched); once the first is SIGKILLed, a start on a fresh state dir cancels its leftovers', async () => {
     const s = sim!
-    const {bidBelow} = await farPrices(s.restUrl, 500)
-    const other = 'mm-twab12-dyn:BUY:0-0'
-    const placed = await signed(s.restUrl, 'POST', '/fapi/v1/order', {symbol: 'ETHUSDC', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.010', price: bidBelow, newClientOrderId: other})
-    expect(placed.status, JSON.stringify(placed.body)).toBe(200)
+    const cfg = writeConfig(tmp, 'q3.json', {live: {auditIntervalMs: 60_000}})
+    const a = spawnQuote(s, join(tmp, 'twin-a'), ['--config', cfg, '--instance', 'tw'])
+    let b: CliRun | undefined
     try {
+      await seen(a, /quoting \(Ctrl-C stops/)
+      await waitFor(async () => (await twOpen(s)).length > 0, 'the first quote holding orders', 30_000)
+      const aHeld = await twOpen(s)
       const seqBefore = Math.max(0, ...(await s.state()).requests.map((r) => r.seq))
-      const stateDir = join(tmp, 'twin-b')
-      const cfg = writeConfig(tmp, 'q3.json', {live: {auditIntervalMs: 60_000}})
-      const b = spawnQuote(s, stateDir, ['--config', cfg, '--instance', 'tw'])
-      // before the fix it cancelled that order as an earlier run's leftover and quoted
+      b = spawnQuote(s, join(tmp, 'twin-b'), ['--config', cfg, '--instance', 'tw'])
+      // before the fix it cancelled the first one's orders as an earlier run's leftovers and quoted beside it
       const first = await Promise.race([b.exited.then(() => 'exited'), b.waitFor(/quoting \(Ctrl-C stops/, 'stderr').then(() => 'quoting')])
       if (first === 'quoting') b.child.kill('SIGTERM')
       const {code} = await b.exited
       expect(first).toBe('exited')
       expect(code).toBe(1)
       const lines = b.stderr().split('\n').filter((l) => l.startsWith('mm quote: '))
-      expect(lines).toEqual([`mm quote: 1 order(s) of instance tw rest on ETHUSDC from run twab12, which ${stateDir} did not record (its last run: none): another mm quote with the same instance looks live (another --state-dir?); nothing was sent: ${other}`])
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toMatch(new RegExp(`^mm quote: another mm quote of instance tw on ETHUSDC runs on this host \\(pid ${a.child.pid}, mm quote --state-dir .*twin-a, since .*\\): nothing was sent$`))
       expect(b.stderr()).not.toMatch(/\n\s+at /)
-      // reads only: no cancel, no listen key, no switch, no order
-      const writes = (await s.state()).requests.filter((r) => r.seq > seqBefore && r.method !== 'GET')
-      expect(writes.map((r) => `${r.method} ${r.path}`)).toEqual([])
-      expect((await s.state({books: true})).orders.filter((o) => o.clientOrderId === other).map((o) => o.status)).toEqual(['NEW'])
+      // the first quote's orders: none cancelled by the second (it may have re-quoted some itself)
+      // (the second one stops before it asks the venue anything: no venue line, no cancel-all;
+      // the first one's own batch cancels of its re-quotes go on meanwhile)
+      expect(b.stderr()).not.toMatch(/venue |cancelling/)
+      const cancelAll = (await s.state()).requests.filter((r) => r.seq > seqBefore && r.method === 'DELETE' && r.path === '/fapi/v1/allOpenOrders')
+      expect(cancelAll).toEqual([])
+      expect(a.child.exitCode).toBe(null)
+      expect(aHeld.length).toBeGreaterThan(0)
+      // the first one dies without a word (its lock stays, stale): a start on a fresh state dir
+      // (a lost one) takes the lock over and cancels the dead run's orders as leftovers
+      a.child.kill('SIGKILL')
+      await a.exited
+      const left = await twOpen(s)
+      expect(left.length).toBeGreaterThan(0)
+      const c = spawnQuote(s, join(tmp, 'twin-c'), ['--config', cfg, '--instance', 'tw', '--duration', '3s'])
+      const cr = await c.exited
+      expect(cr.code, c.stderr()).toBe(0)
+      expect(c.stderr()).toContain(`cancelling ${left.length} order(s) left by an earlier run of this instance`)
+      const still = (await s.state({books: true})).orders.filter((o) => left.includes(o.clientOrderId) && isOpen(o))
+      expect(still).toEqual([])
     } finally {
-      await signed(s.restUrl, 'DELETE', '/fapi/v1/order', {symbol: 'ETHUSDC', origClientOrderId: other})
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL')
+      await a.exited
+      if (b && b.child.exitCode === null && b.child.signalCode === null) b.child.kill('SIGKILL')
     }
-  }, 90_000)
+  }, 120_000)
 })
+
+async function twOpen(s: LiveSim): Promise<string[]> {
+  return (await s.state({books: true})).orders.filter((o) => isOpen(o) && ours('tw')(o.clientOrderId)).map((o) => o.clientOrderId)
+}

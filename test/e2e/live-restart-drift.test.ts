@@ -13,11 +13,10 @@
  *  2. the venue's position changes with no fill the stream or userTrades tell of: the audit
  *     adopts the venue's position and entry price and says so in a risk_event (old, new).
  */
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import {emptyState} from '../../src/lib/state/file.js'
 import {BinanceStub, type StubRequest} from '../support/binance-stub.js'
 import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {canon, readState, writeConfig} from '../support/live-sim.js'
@@ -144,13 +143,6 @@ describe('live restart: the position is the venue’s (issue 10, restart drift)'
       }
     }
     const state = join(tmp, 'leftover')
-    // the state dir of the run that left LEFT (its client-run id recorded, no ledger carried): a
-    // start cancels only the leftovers of the run its state dir recorded; an order of this
-    // instance from a run it does not know is another quote's, and refused (explops-signals.test.ts)
-    mkdirSync(join(state, 'ETHUSDC'), {recursive: true})
-    const earlier = emptyState('ETHUSDC', false, '2026-01-01T00:00:00.000Z')
-    earlier.process = {pid: 999_999_999, host: 'gone', startedAt: '2026-01-01T00:00:00.000Z', heartbeat: '2026-01-01T00:00:00.000Z', running: false, runId: 'earlier', runDir: join(state, 'runs', 'earlier'), instance: 'e2e', clientRunId: 'e2e0000'}
-    writeFileSync(join(state, 'ETHUSDC', 'state.json'), JSON.stringify(earlier))
     const cfg = writeConfig(tmp, 'leftover.json', {risk: {netMax: '0.05'}})
     const r = await runCli([...quoteArgs(state, cfg), '--duration', '3s'], {env})
     expect(r.code, r.stderr).toBe(0)

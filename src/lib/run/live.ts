@@ -12,6 +12,7 @@
 import {hostname} from 'node:os'
 import type {Endpoints} from '../cli/endpoints.js'
 import {wallClock} from '../clock/clock.js'
+import {acquireInstanceLock} from '../state/lock.js'
 import {type MmConfig, resolveConfig} from '../config/index.js'
 import {MmError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
@@ -116,27 +117,6 @@ async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst
   return {ledger: r.ledger, recovery: r, runId: run.runId}
 }
 
-/**
- * SPEC §4.7: a second live quote of the same instance (same host and symbol, or the same
- * --instance, on another --state-dir) is refused before anything changes at the venue. The
- * orders a start may cancel as leftovers are those of the run this state dir last recorded
- * (`process.clientRunId`): a run writes it before its first order, and cancels the leftovers
- * of the run before it first. An order of this instance from any other run belongs to a
- * quote this state dir does not know: cancelling it (as before) took the other quote's
- * orders away while both went on quoting, double the exposure.
- */
-function refuseTwin(st: StartupState, instance: string, lastRun: string | null, stateDir: string): void {
-  const twins = st.open.ours.filter((x) => parseClientId(x.clientOrderId)?.runId !== lastRun)
-  if (twins.length === 0) return
-  const runs = [...new Set(twins.map((x) => parseClientId(x.clientOrderId)?.runId ?? '?'))]
-  const ids = twins.slice(0, 5).map((x) => x.clientOrderId).join(', ') + (twins.length > 5 ? ` and ${twins.length - 5} more` : '')
-  throw new MmError(
-    'E_OTHER_INSTANCE',
-    `${twins.length} order(s) of instance ${instance} rest on ${st.symbol} from run ${runs.join(', ')}, which ${stateDir} did not record (its last run: ${lastRun ?? 'none'}): another mm quote with the same instance looks live (another --state-dir?); nothing was sent: ${ids}`,
-    {suggestion: "stop that quote, or give this one its own --instance; orders a lost state dir left: mm halt on this --state-dir cancels them (then mm resume), or the dead-man's switch does within its countdown"},
-  )
-}
-
 function instrumentFrom(st: StartupState): Instrument {
   const r = st.rules
   return new Instrument({symbol: st.symbol, tickSize: r.tickSize, stepSize: r.stepSize, minQty: r.minQty, maxQty: r.maxQty, minPrice: r.minPrice, maxPrice: r.maxPrice, minNotional: r.minNotional, marginAsset: r.marginAsset, quoteAsset: r.quoteAsset, status: r.status, contractType: r.contractType})
@@ -150,7 +130,17 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   const runId = liveRunId(instance, o.wallMs)
   const live = o.config.live
   const say = (m: string) => o.onNotice?.(redact(m, creds))
-  const keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice, instance, clientRunId: runId})
+  // one live quote per instance and symbol on this host: a second is refused before anything (SPEC §4.7)
+  const twin = acquireInstanceLock({instance, symbol, account: `${o.endpoints.rest}\n${creds.apiKey}`, stateDir: o.stateDir, nowIso: new Date(o.wallMs).toISOString()})
+  if ('why' in twin) say(twin.why)
+  const twinLock = 'lock' in twin ? twin.lock : undefined
+  let keeper: StateKeeper
+  try {
+    keeper = StateKeeper.open({stateDir: o.stateDir, symbol, dryRun: false, stopLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.stopLoss, maxDailyLoss: o.config.strategy.kind === 'naive' ? 0 : o.config.risk.maxDailyLoss, onNotice: o.onNotice, instance, clientRunId: runId})
+  } catch (error) {
+    twinLock?.release()
+    throw error
+  }
   const governor = new RateGovernor({}, {slowAt: live.rateSlowAt, pauseAt: live.ratePauseAt, stormWindowMs: live.stormWindowMs, stormSlowAt: live.stormSlowAt, stormHaltAt: live.stormHaltAt})
   const gw = new BinanceGateway({baseUrl: o.endpoints.rest, credentials: creds, recvWindowMs: o.config.orders.recvWindowMs, timeoutMs: live.requestTimeoutMs, onAnswer: (a) => governor.observe(a)})
   let stream: UserStream | undefined
@@ -161,7 +151,6 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
   try {
     const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
-    refuseTwin(st, instance, keeper.carriedRun?.runId ?? null, o.stateDir)
     governor.setLimits(st.rateLimits)
     const inst = instrumentFrom(st)
     const lines = describeVenue(st, {deadmanCountdownMs: live.deadmanCountdownMs})
@@ -339,5 +328,6 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     await stream?.stop().catch(() => undefined)
     await gw.close().catch(() => undefined)
     keeper.close('error')
+    twinLock?.release()
   }
 }

@@ -4,8 +4,9 @@
  * whole run; `halt`/`resume`/`flatten` hold it briefly when they act themselves. A lock
  * whose pid is dead (same host) is stale: it is taken over, and the caller is told.
  */
+import {createHash} from 'node:crypto'
 import {closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
-import {hostname} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {MmError, UsageError} from '../domain/errors.js'
 import {makeDirs} from '../fs/mkdirs.js'
@@ -137,4 +138,38 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
   }
   const h = readLock(symbolDir)
   throw new LockedError(h ?? info, path)
+}
+
+/**
+ * Host-wide, one live `mm quote` per instance and symbol (SPEC §4.7): a lock under the
+ * temp folder (per user), besides the state dir's own. Two quotes of one instance on two
+ * state dirs would each take the other's orders for an earlier run's leftovers (cancel
+ * them at start) and both go on quoting. The second is refused before it asks the venue
+ * anything; a dead holder's lock (SIGKILL) is stale and taken over, so a restart, after a
+ * crash or with a lost state dir, still cancels the leftovers of its instance. Returns
+ * null when the lock cannot be made (an unwritable temp folder): the caller says so and
+ * goes on, unguarded, as before this lock. One per account and venue. Not seen: a twin on another host (another
+ * hostname gives another default instance; the same --instance on two hosts is the
+ * operator's to avoid) or under another user or TMPDIR.
+ */
+export function acquireInstanceLock(o: {instance: string; symbol: string; account: string; stateDir: string; nowIso: string}): {lock: HeldLock} | {why: string} {
+  const {instance, symbol, stateDir, nowIso} = o
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user'
+  // per account and venue (`account`: the REST URL and API key, hashed: never in clear), so
+  // the same instance on testnet and production, or on two accounts, are not twins
+  const account = createHash('sha256').update(o.account).digest('hex').slice(0, 12)
+  const dir = join(tmpdir(), `mm-${uid}-instances`, `${instance}-${symbol.toUpperCase()}-${account}`)
+  try {
+    return {lock: acquireLock(dir, `quote --state-dir ${stateDir}`, nowIso)}
+  } catch (error) {
+    if (error instanceof LockedError) {
+      const h = error.holder
+      throw new MmError('E_OTHER_INSTANCE', `another mm quote of instance ${instance} on ${symbol.toUpperCase()} runs on this host (pid ${h.pid}, mm ${h.command}, since ${h.at}): nothing was sent`, {
+        exitCode: 1,
+        suggestion: 'stop that quote, or give this one its own --instance',
+        details: {holder: h},
+      })
+    }
+    return {why: `cannot check for another quote of instance ${instance} on this host (${(error as Error).message.split('\n')[0]})`}
+  }
 }
