@@ -66,10 +66,12 @@ describe('flattenOnVenue: the position left is the venue’s', () => {
     const v = venue({position: ['0.020'], positionFails: true, ioc: () => ({status: 'FILLED', executedQty: '0.020', avgPrice: '2999.99'})})
     const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
     expect(r).toMatchObject({positionAfter: '0.000', positionAfterFrom: 'own count', exitCode: 0})
+    // no order call failed: the final line says only that the venue could not be read
+    expect(r.final).toBe("flat after 1 order(s) in 1 round(s) (by mm's own count: the venue's position could not be read: -1001 Internal error; unable to process your request. Please try again.)")
     const v2 = venue({position: ['0.020'], positionFails: true, ioc: timeout})
     const r2 = await flattenOnVenue({venue: v2, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
     expect(r2).toMatchObject({positionAfter: '0.020', positionAfterFrom: 'own count', exitCode: 1})
-    expect(r2.final).toBe("venue error: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); residual 0.020 (by mm's own count: the venue's position could not be read)")
+    expect(r2.final).toBe("venue error: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); residual 0.020 (by mm's own count: the venue's position could not be read: -1001 Internal error; unable to process your request. Please try again.)")
   })
 
   it('filled as asked: the venue is asked once more and agrees', async () => {

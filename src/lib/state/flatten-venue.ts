@@ -93,22 +93,25 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   // timed out or was cut may still have filled, which the own count cannot know
   let after = inst.signedStepsToQty(net)
   let afterFrom: VenueFlattenResult['positionAfterFrom'] = 'own count'
+  let readError: string | null = null
   try {
     after = inst.signedStepsToQty(steps(await venue.position(sym)))
     afterFrom = 'venue'
   } catch (error) {
-    venueError ??= (error as Error).message
+    readError = (error as Error).message
   }
+  const orderError = venueError
+  venueError ??= readError
   const residual = after.replace(/^-/, '')
   const flat = steps(after) === 0
   const exitCode = flat ? 0 : venueError ? 1 : 3
   const roundsRun = new Set(rounds.map((r) => r.round)).size
-  const counted = afterFrom === 'own count' ? " (by mm's own count: the venue's position could not be read)" : ''
+  const counted = readError !== null ? ` (by mm's own count: the venue's position could not be read: ${readError})` : ''
   const final = flat
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
-      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${venueError ? ` (an order call failed: ${venueError}; the venue's position is flat)` : ''}`
-    : venueError ? `venue error: ${venueError}; residual ${residual}${counted}` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
+      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
 }
 
