@@ -6,6 +6,8 @@
  *   working on the venue until the dead-man's switch fired, and state.json said it ran.
  * - a second quote of the same instance on another --state-dir is refused (SPEC §4.7)
  *   instead of cancelling the other's orders as leftovers and quoting beside it.
+ * - its stderr closed under it (EPIPE): it goes on quoting, halts on request and stops
+ *   cleanly; before, the next note killed it (exit 1) with its orders working.
  * - a second SIGINT during the clean stop is said and ignored: the stop still cancels
  *   everything and exits 0. Before, the first handler was `once`, so the second SIGINT
  *   killed the process mid-cancel (exit 130). The stop is held open deterministically by
@@ -16,9 +18,9 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type CliRun, ensureBuilt} from '../support/cli.js'
+import {type CliRun, ensureBuilt, runCli} from '../support/cli.js'
 import {farPrices, signed} from '../support/sim-cli.js'
-import {isOpen, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
+import {isOpen, LIVE_ENV, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const INST = 'sg'
 let tmp: string
@@ -125,5 +127,35 @@ describe('live quote: a second quote of the same instance on another state dir (
     } finally {
       await signed(s.restUrl, 'DELETE', '/fapi/v1/order', {symbol: 'ETHUSDC', origClientOrderId: other})
     }
+  }, 90_000)
+})
+
+describe('live quote: its output closed (explops)', () => {
+  it('stderr closed under it (| head, a dropped ssh session): the quote goes on, halts on request, stops cleanly', async () => {
+    const s = sim!
+    const stateDir = join(tmp, 'epipe')
+    const cfg = writeConfig(tmp, 'q4.json', {live: {auditIntervalMs: 60_000}})
+    const q = spawnQuote(s, stateDir, ['--config', cfg, '--instance', INST])
+    try {
+      await q.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      await waitFor(async () => (await ourOpen(s)).length > 0, 'an order of ours on the sim', 30_000)
+      // the reader goes away: the quote's next note (the halt's) meets EPIPE. Before the fix
+      // that killed it (exit 1) with its orders working; the halt then exited 3, orders left.
+      q.child.stderr!.destroy()
+      const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', stateDir, '--reason', 'epipe', '--rest-url', s.restUrl, '--ws-url', s.wsUrl], {env: LIVE_ENV})
+      expect(h.code, h.stdout + h.stderr).toBe(0)
+      expect(h.stdout).toContain('no order of ours remains')
+      expect(await ourOpen(s)).toEqual([])
+      expect({code: q.child.exitCode, signal: q.child.signalCode}).toEqual({code: null, signal: null})
+      expect(readState(stateDir).process?.running).toBe(true)
+      q.child.kill('SIGTERM')
+      const {code} = await q.exited
+      expect(code).toBe(0)
+      expect(q.stdout()).toMatch(/ended\s+│ signal SIGTERM/)
+    } finally {
+      if (q.child.exitCode === null && q.child.signalCode === null) q.child.kill('SIGKILL')
+    }
+    expect(await ourOpen(s)).toEqual([])
+    expect(readState(stateDir).process?.running).toBe(false)
   }, 90_000)
 })
