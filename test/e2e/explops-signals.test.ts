@@ -159,3 +159,37 @@ describe('live quote: its output closed (explops)', () => {
     expect(readState(stateDir).process?.running).toBe(false)
   }, 90_000)
 })
+
+describe('live quote: mm status while the venue fails (explops)', () => {
+  it('the venue answering 503 to everything shows in mm status (venue pace), and clears once it answers again', async () => {
+    const s = sim!
+    const stateDir = join(tmp, 'pace')
+    // a short storm window, so that the pace comes back within the test
+    const cfg = writeConfig(tmp, 'q5.json', {live: {auditIntervalMs: 60_000, stormWindowMs: 10_000, stormSlowAt: 2, stormHaltAt: 1000}})
+    const q = spawnQuote(s, stateDir, ['--config', cfg, '--instance', INST])
+    const paceOf = () => (readState(stateDir) as unknown as {risk: {pace?: string}}).risk.pace
+    const statusRisk = async () => {
+      const r = await runCli(['status', '--state-dir', stateDir])
+      expect(r.code, r.stderr).toBe(0)
+      return r.stdout.split('\n').find((l) => l.includes('│ risk '))
+    }
+    try {
+      await q.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      await waitFor(async () => (await ourOpen(s)).length > 0, 'an order of ours on the sim', 30_000)
+      expect(paceOf()).toBe('normal')
+      expect(await statusRisk()).toMatch(/│ risk\s+│ normal\s+│/)
+      await faults(s, 'unavailableRate=1')
+      // before, state.json and mm status said "normal" all through the outage
+      await waitFor(() => paceOf() === 'slow', 'state.json: venue pace slow', 30_000)
+      expect(await statusRisk()).toContain("normal; venue pace slow (venue errors or rate limits: the quote's notes say which)")
+      await faults(s, 'unavailableRate=0')
+      await waitFor(() => paceOf() === 'normal', 'state.json: venue pace normal again', 30_000)
+      q.child.kill('SIGTERM')
+      expect((await q.exited).code).toBe(0)
+    } finally {
+      await faults(s, 'unavailableRate=0')
+      if (q.child.exitCode === null && q.child.signalCode === null) q.child.kill('SIGKILL')
+    }
+    expect(await ourOpen(s)).toEqual([])
+  }, 90_000)
+})

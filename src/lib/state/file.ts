@@ -126,6 +126,8 @@ export interface StateFile {
     day?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
     /** §4.6 liquidation price closer to the mark than risk.minLiquidationDistancePct */
     liquidationNear?: boolean
+    /** live: the venue's pace at the last decision (the rate governor: 'normal', 'slow' on an error storm or near a limit, 'paused', 'stopped') */
+    pace?: string
   }
   halt: StateHalt | null
   counters: {writes: number; orders: number; cancels: number; fills: number; rejects: number; controlRequests: number}

@@ -441,7 +441,7 @@ export class StateKeeper {
     }
     this.state.orders = orders
     const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
-    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false}
+    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false, pace: risk.pace}
     const pend = this.carriedPending
     if (risk.halt || (pend?.until != null && Date.parse(pend.until) <= nowMs)) this.carriedPending = null
     this.state.halt = haltToState(risk.halt) ?? this.carriedPending
