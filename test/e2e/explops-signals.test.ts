@@ -193,3 +193,29 @@ describe('live quote: mm status while the venue fails (explops)', () => {
     expect(await ourOpen(s)).toEqual([])
   }, 90_000)
 })
+
+describe('live quote: mm resume twice (explops)', () => {
+  it('the second resume of a running quote says resumed: false (it was not halted), exit 0', async () => {
+    const s = sim!
+    const stateDir = join(tmp, 'resume2')
+    const cfg = writeConfig(tmp, 'q6.json', {live: {auditIntervalMs: 60_000}})
+    const q = spawnQuote(s, stateDir, ['--config', cfg, '--instance', INST])
+    const ops = (args: string[]) => runCli([...args, '--symbol', 'ETHUSDC', '--state-dir', stateDir, '--json'])
+    try {
+      await q.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      const h = await ops(['halt', '--no-cancel'])
+      expect(h.code, h.stderr).toBe(0)
+      const r1 = await ops(['resume'])
+      expect(r1.code, r1.stderr).toBe(0)
+      expect(JSON.parse(r1.stdout).data).toMatchObject({via: 'quote', resumed: true, ack: {result: 'applied', message: 'resumed (was manual)'}})
+      const r2 = await ops(['resume'])
+      expect(r2.code, r2.stderr).toBe(0)
+      // before: resumed: true beside the quote's own "not halted"
+      expect(JSON.parse(r2.stdout).data).toMatchObject({via: 'quote', resumed: false, halt: null, ack: {result: 'applied', message: 'not halted: nothing to resume'}})
+      q.child.kill('SIGTERM')
+      expect((await q.exited).code).toBe(0)
+    } finally {
+      if (q.child.exitCode === null && q.child.signalCode === null) q.child.kill('SIGKILL')
+    }
+  }, 90_000)
+})

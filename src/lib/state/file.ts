@@ -135,6 +135,9 @@ export interface StateFile {
   flatten: {requestId: string | null; maxSlippagePct: number; rounds: FlattenRound[]} | null
 }
 
+/** a running quote's answer to `mm resume` when nothing is halted (the ack is `applied`: nothing to refuse) */
+export const ACK_NOT_HALTED = 'not halted: nothing to resume'
+
 export function emptyState(symbol: string, dryRun: boolean, nowIso: string): StateFile {
   return {
     schema: STATE_SCHEMA,
