@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {surviveClosedOutput} from '../lib/cli/output-closed.js'
 import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
@@ -30,6 +31,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
   }
 
   async run(): Promise<FlattenResult | (FlattenPlanView & {plan: true}) | {stateDir: string; symbol: string; position: string; plan: true; orders: []}> {
+    surviveClosedOutput()
     const f = this.flags
     const t = target(resolveStateDir(f['state-dir']).dir, f.symbol)
     const textfile = f['metrics-textfile'] === undefined ? undefined : checkTextfilePath(f['metrics-textfile'])

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {surviveClosedOutput} from '../lib/cli/output-closed.js'
 import {BaseCommand, progressFlag, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
@@ -68,6 +69,7 @@ export default class Quote extends BaseCommand<typeof Quote> {
   }
 
   async run(): Promise<QuoteResult> {
+    surviveClosedOutput()
     const f = this.flags
     if (f['metrics-host'] !== undefined && f['metrics-port'] === undefined) {
       throw new UsageError('E_USAGE', '--metrics-host needs --metrics-port (metrics are off without it)', {suggestion: 'add --metrics-port N (0 = any free port)'})

@@ -6,6 +6,8 @@
  *   working on the venue until the dead-man's switch fired, and state.json said it ran.
  * - a second quote of the same instance on another --state-dir is refused (SPEC §4.7)
  *   instead of cancelling the other's orders as leftovers and quoting beside it.
+ * - its stderr closed under it (EPIPE): it goes on quoting, halts on request and stops
+ *   cleanly; before, the next note killed it (exit 1) with its orders working.
  * - a second SIGINT during the clean stop is said and ignored: the stop still cancels
  *   everything and exits 0. Before, the first handler was `once`, so the second SIGINT
  *   killed the process mid-cancel (exit 130). The stop is held open deterministically by
@@ -16,8 +18,8 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type CliRun, ensureBuilt} from '../support/cli.js'
-import {isOpen, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
+import {type CliRun, ensureBuilt, runCli} from '../support/cli.js'
+import {isOpen, LIVE_ENV, type LiveSim, ours, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const INST = 'sg'
 let tmp: string
@@ -146,3 +148,93 @@ describe('live quote: a second quote of the same instance on another state dir (
 async function twOpen(s: LiveSim): Promise<string[]> {
   return (await s.state({books: true})).orders.filter((o) => isOpen(o) && ours('tw')(o.clientOrderId)).map((o) => o.clientOrderId)
 }
+
+describe('live quote: its output closed (explops)', () => {
+  it('stderr closed under it (| head, a dropped ssh session): the quote goes on, halts on request, stops cleanly', async () => {
+    const s = sim!
+    const stateDir = join(tmp, 'epipe')
+    const cfg = writeConfig(tmp, 'q4.json', {live: {auditIntervalMs: 60_000}})
+    const q = spawnQuote(s, stateDir, ['--config', cfg, '--instance', INST])
+    try {
+      await q.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      await waitFor(async () => (await ourOpen(s)).length > 0, 'an order of ours on the sim', 30_000)
+      // the reader goes away: the quote's next note (the halt's) meets EPIPE. Before the fix
+      // that killed it (exit 1) with its orders working; the halt then exited 3, orders left.
+      q.child.stderr!.destroy()
+      const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', stateDir, '--reason', 'epipe', '--rest-url', s.restUrl, '--ws-url', s.wsUrl], {env: LIVE_ENV})
+      expect(h.code, h.stdout + h.stderr).toBe(0)
+      expect(h.stdout).toContain('no order of ours remains')
+      expect(await ourOpen(s)).toEqual([])
+      expect({code: q.child.exitCode, signal: q.child.signalCode}).toEqual({code: null, signal: null})
+      expect(readState(stateDir).process?.running).toBe(true)
+      q.child.kill('SIGTERM')
+      const {code} = await q.exited
+      expect(code).toBe(0)
+      expect(q.stdout()).toMatch(/ended\s+│ signal SIGTERM/)
+    } finally {
+      if (q.child.exitCode === null && q.child.signalCode === null) q.child.kill('SIGKILL')
+    }
+    expect(await ourOpen(s)).toEqual([])
+    expect(readState(stateDir).process?.running).toBe(false)
+  }, 90_000)
+})
+
+describe('live quote: mm status while the venue fails (explops)', () => {
+  it('the venue answering 503 to everything shows in mm status (venue pace), and clears once it answers again', async () => {
+    const s = sim!
+    const stateDir = join(tmp, 'pace')
+    // a short storm window, so that the pace comes back within the test
+    const cfg = writeConfig(tmp, 'q5.json', {live: {auditIntervalMs: 60_000, stormWindowMs: 10_000, stormSlowAt: 2, stormHaltAt: 1000}})
+    const q = spawnQuote(s, stateDir, ['--config', cfg, '--instance', INST])
+    const paceOf = () => (readState(stateDir) as unknown as {risk: {pace?: string}}).risk.pace
+    const statusRisk = async () => {
+      const r = await runCli(['status', '--state-dir', stateDir])
+      expect(r.code, r.stderr).toBe(0)
+      return r.stdout.split('\n').find((l) => l.includes('│ risk '))
+    }
+    try {
+      await q.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      await waitFor(async () => (await ourOpen(s)).length > 0, 'an order of ours on the sim', 30_000)
+      expect(paceOf()).toBe('normal')
+      expect(await statusRisk()).toMatch(/│ risk\s+│ normal\s+│/)
+      await faults(s, 'unavailableRate=1')
+      // before, state.json and mm status said "normal" all through the outage
+      await waitFor(() => paceOf() === 'slow', 'state.json: venue pace slow', 30_000)
+      expect(await statusRisk()).toContain("normal; venue pace slow (venue errors or rate limits: the quote's notes say which)")
+      await faults(s, 'unavailableRate=0')
+      await waitFor(() => paceOf() === 'normal', 'state.json: venue pace normal again', 30_000)
+      q.child.kill('SIGTERM')
+      expect((await q.exited).code).toBe(0)
+    } finally {
+      await faults(s, 'unavailableRate=0')
+      if (q.child.exitCode === null && q.child.signalCode === null) q.child.kill('SIGKILL')
+    }
+    expect(await ourOpen(s)).toEqual([])
+  }, 90_000)
+})
+
+describe('live quote: mm resume twice (explops)', () => {
+  it('the second resume of a running quote says resumed: false (it was not halted), exit 0', async () => {
+    const s = sim!
+    const stateDir = join(tmp, 'resume2')
+    const cfg = writeConfig(tmp, 'q6.json', {live: {auditIntervalMs: 60_000}})
+    const q = spawnQuote(s, stateDir, ['--config', cfg, '--instance', INST])
+    const ops = (args: string[]) => runCli([...args, '--symbol', 'ETHUSDC', '--state-dir', stateDir, '--json'])
+    try {
+      await q.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      const h = await ops(['halt', '--no-cancel'])
+      expect(h.code, h.stderr).toBe(0)
+      const r1 = await ops(['resume'])
+      expect(r1.code, r1.stderr).toBe(0)
+      expect(JSON.parse(r1.stdout).data).toMatchObject({via: 'quote', resumed: true, ack: {result: 'applied', message: 'resumed (was manual)'}})
+      const r2 = await ops(['resume'])
+      expect(r2.code, r2.stderr).toBe(0)
+      // before: resumed: true beside the quote's own "not halted"
+      expect(JSON.parse(r2.stdout).data).toMatchObject({via: 'quote', resumed: false, halt: null, ack: {result: 'applied', message: 'not halted: nothing to resume'}})
+      q.child.kill('SIGTERM')
+      expect((await q.exited).code).toBe(0)
+    } finally {
+      if (q.child.exitCode === null && q.child.signalCode === null) q.child.kill('SIGKILL')
+    }
+  }, 90_000)
+})

@@ -10,7 +10,7 @@ import {PlainDecimal} from '../domain/decimal.js'
 import {MmError, PartialError} from '../domain/errors.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
-import {emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
 import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
 
 /** Signed venue calls an operator command may make (API keys needed). */
@@ -173,7 +173,9 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
     const r = await askQuote(t, {kind: 'resume', force: o.force}, o.waitMs)
     if (!r.ack) throw new PartialError('E_NO_ACK', `mm quote pid ${q.pid} did not acknowledge the resume within ${o.waitMs / 1000} s`, {suggestion: 'mm status shows whether it is hung'})
     if (r.ack.result === 'refused') throw new MmError('E_RESUME_REFUSED', `resume refused by mm quote pid ${q.pid}: ${r.ack.message}`, {exitCode: 1, suggestion: 'wait until the condition clears, or mm resume --force'})
-    return {...base, via: 'quote', resumed: true, halt: state?.halt ?? null, ack: r.ack, refused: null}
+    // a quote that was not halted answers `applied` too: nothing was resumed then
+    const resumed = r.ack.message !== ACK_NOT_HALTED
+    return {...base, via: 'quote', resumed, halt: resumed ? (state?.halt ?? null) : null, ack: r.ack, refused: null}
   }
   if (q.kind === 'hung') throw new PartialError('E_QUOTE_HUNG', `${describeLiveness(q)}: resume needs it to answer`, {suggestion: 'stop it (kill), then mm resume'})
   const lock = await lockForCommand(t, 'resume')

@@ -126,12 +126,17 @@ export interface StateFile {
     day?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
     /** §4.6 liquidation price closer to the mark than risk.minLiquidationDistancePct */
     liquidationNear?: boolean
+    /** live: the venue's pace at the last decision (the rate governor: 'normal', 'slow' on an error storm or near a limit, 'paused', 'stopped') */
+    pace?: string
   }
   halt: StateHalt | null
   counters: {writes: number; orders: number; cancels: number; fills: number; rejects: number; controlRequests: number}
   control: {acks: StateAck[]}
   flatten: {requestId: string | null; maxSlippagePct: number; rounds: FlattenRound[]} | null
 }
+
+/** a running quote's answer to `mm resume` when nothing is halted (the ack is `applied`: nothing to refuse) */
+export const ACK_NOT_HALTED = 'not halted: nothing to resume'
 
 export function emptyState(symbol: string, dryRun: boolean, nowIso: string): StateFile {
   return {

@@ -20,7 +20,7 @@ import type {ControlRequest, HaltInfo, RiskState} from '../risk/types.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {type ControlFileRequest, controlDir, readControlRequests, removeControlRequest} from './control.js'
 import {stateFilePath, symbolDir} from './dir.js'
-import {emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
+import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
 import {acquireLock, type HeldLock} from './lock.js'
 import {makeDirs} from '../fs/mkdirs.js'
 
@@ -374,7 +374,7 @@ export class StateKeeper {
       const pending = this.carriedPending
       const halt = risk.halt ?? (pending ? {reason: pending.kind, until: pending.until === null ? null : Date.parse(pending.until)} : null)
       if (!halt) {
-        this.ack(req, 'applied', 'not halted: nothing to resume')
+        this.ack(req, 'applied', ACK_NOT_HALTED)
         return
       }
       const pos = positionFromJSON(cp.position as PositionJSON)
@@ -441,7 +441,7 @@ export class StateKeeper {
     }
     this.state.orders = orders
     const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
-    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false}
+    this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false, pace: risk.pace}
     const pend = this.carriedPending
     if (risk.halt || (pend?.until != null && Date.parse(pend.until) <= nowMs)) this.carriedPending = null
     this.state.halt = haltToState(risk.halt) ?? this.carriedPending

@@ -19,7 +19,7 @@ export function renderStatus(stateDir: string, symbols: SymbolStatus[]): string 
       ['position / avg cost', `${p?.net ?? '0'} / ${p?.avgCost ?? '—'}`],
       ['mark (book mid)', p?.mark ?? '—'],
       ['PnL realised / unrealised / fees / total', `${p?.realised} / ${p?.unrealised} / ${p?.fees} / ${p?.total}`],
-      ['risk', s.risk ? `${s.risk.mode}${s.risk.pause ? ` (${s.risk.pause})` : ''}` : '—'],
+      ['risk', s.risk ? `${s.risk.mode}${s.risk.pause ? ` (${s.risk.pause})` : ''}${paceText(s.risk.pace)}` : '—'],
       ['halt', h ? `${h.kind}: ${h.reason} — by ${h.by} at ${h.at}${h.until ? `, until ${h.until}` : ', until mm resume'}${h.flatten ? (h.flattened ? ', flattened' : ', flattening') : ''}` : 'none'],
       ['working orders', s.orders.length === 0 ? 'none' : s.orders.map((o) => `${o.side} ${o.qty}@${o.price} ${o.tif} ${o.status}`).join('\n')],
       ['updated', s.updatedAt ?? '—'],
@@ -27,4 +27,10 @@ export function renderStatus(stateDir: string, symbols: SymbolStatus[]): string 
     out.push(t.toString())
   }
   return out.join('\n')
+}
+
+/** the venue's pace when it is not normal: the venue failing (an error storm) or near a rate limit shows beside the risk state */
+function paceText(pace: string | undefined): string {
+  if (pace === undefined || pace === 'normal') return ''
+  return `; venue pace ${pace} (venue errors or rate limits: the quote's notes say which)`
 }
