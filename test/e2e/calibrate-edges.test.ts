@@ -4,7 +4,8 @@
  * missing, are refused before any job runs, and a run without a winner leaves no
  * best.config.json of an earlier run behind.
  */
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
@@ -106,5 +107,39 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(j2.data).toMatchObject({winner: null, bestConfig: null, ran: 0, resumed: 2})
     expect(existsSync(join(out, 'best.config.json'))).toBe(false)
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).winner).toBe(null)
+  })
+
+  it('plan → GNU parallel with a failed job and a job not run → collect says which and why, writes nothing; --partial ranks the rest', async () => {
+    const dir = join(tmp, 'plan')
+    const p = await runCli(['calibrate', 'plan', spec('plan', ['strategy.baseSpread: [0.0002, 0.0003, 0.0004]']), '--out', dir])
+    expect(p.code, p.stderr).toBe(0)
+    writeFileSync(join(dir, 'jobs', 'p0002-a.json'), '{"broken":') // this job fails
+    const lines = readFileSync(join(dir, 'jobs.txt'), 'utf8').trim().split('\n')
+    expect(lines.length).toBe(3)
+    writeFileSync(join(dir, 'first-two.txt'), lines.slice(0, 2).join('\n') + '\n') // p0003-a never runs
+    // parallel exits 1: one job failed
+    expect(() => execFileSync('bash', ['-c', `parallel --will-cite -j 1 < ${join(dir, 'first-two.txt')}`], {stdio: 'ignore', timeout: 120_000})).toThrow()
+    expect(existsSync(join(dir, 'results', 'p0001-a.json'))).toBe(true)
+
+    const c = await runCli(['calibrate', 'collect', dir])
+    expect(c.code).toBe(3)
+    expect(c.stderr.split('\n')[0]).toBe(`mm calibrate collect: 2 job(s) have no result (p0002-a failed: cannot read job ${join(dir, 'jobs', 'p0002-a.json')}: Unexpected end of JSON input; p0003-a); nothing written`)
+    expect(existsSync(join(dir, 'report.json'))).toBe(false)
+    expect(existsSync(join(dir, 'best.config.json'))).toBe(false)
+
+    const cp = await runCli(['calibrate', 'collect', dir, '--partial'])
+    expect(cp.code).toBe(0)
+    expect(cp.stderr).toBe(`note: ranked without 2 job(s) that have no result (p0002-a failed: cannot read job ${join(dir, 'jobs', 'p0002-a.json')}: Unexpected end of JSON input; p0003-a)\n`)
+    expect(cp.stdout).toMatch(/window a: 1 points ranked by netPnl/)
+    const cj = JSON.parse((await runCli(['calibrate', 'collect', dir, '--partial', '--json'])).stdout)
+    expect(cj.data).toMatchObject({missing: ['p0002-a', 'p0003-a'], failed: [{job: 'p0002-a'}]})
+    expect(existsSync(join(dir, 'report.json'))).toBe(true)
+
+    // a corrupt result file is named, exit 2, even with --partial
+    writeFileSync(join(dir, 'results', 'p0001-a.json'), '{"ok":tr')
+    const bad = await runCli(['calibrate', 'collect', dir, '--partial'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.split('\n')[0]).toBe(`mm calibrate collect: ${join(dir, 'results', 'p0001-a.json')} is not the JSON output of mm calibrate point`)
+    rmSync(join(dir, 'results', 'p0001-a.json'))
   })
 })
