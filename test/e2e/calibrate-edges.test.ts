@@ -14,6 +14,7 @@ import {sharedData} from '../support/shared-data.js'
 
 vi.setConfig({testTimeout: 120_000})
 
+// base netMax 0.03: sizes up to 0.010 keep reduceOnlyThreshold 3 ≤ netMax / baseSize
 const tmp = mkdtempSync(join(tmpdir(), 'mm-calib-edges-'))
 
 function spec(name: string, params: string[], extra: string[] = [], windows?: string[]): string {
@@ -27,7 +28,7 @@ function spec(name: string, params: string[], extra: string[] = [], windows?: st
       'minNotional: "100"',
       'windows:',
       ...(windows ?? [`  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`]),
-      'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.02", stopLoss: -20}}',
+      'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.03", stopLoss: -20}}',
       'params:',
       ...params.map((p) => `  ${p}`),
       ...extra,
@@ -71,6 +72,27 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(r3.code).toBe(2)
     expect(r3.stderr.split('\n')[0]).toBe(`mm calibrate plan: calibration spec ${join(tmp, 'bad-range.yaml')}: 1 of 3 points make an invalid config (nothing was run):`)
     expect(existsSync(join(tmp, 'bad-plan', 'jobs.txt'))).toBe(false)
+  })
+
+  it('lhs over a size range without steps draws sizes on the lot step (not only the two ends); without stepSize it is refused', async () => {
+    const params = ['strategy.baseSize: {min: "0.004", max: "0.010"}']
+    const extra = ['sampler: lhs', 'samples: 4', 'seed: 3']
+    const r = await runCli(['calibrate', spec('lhs-size', params, extra), '--out', join(tmp, 'lhs-size'), '--workers', '1', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const rows = JSON.parse(r.stdout).data.rankings[0].rows as {id: string; point: Record<string, string>}[]
+    expect(rows.map((x) => [x.id, x.point['strategy.baseSize']]).sort()).toEqual([
+      ['p0001', '0.008'],
+      ['p0002', '0.005'],
+      ['p0003', '0.005'],
+      ['p0004', '0.009'],
+    ])
+    const file = spec('lhs-size-nostep', params, extra)
+    writeFileSync(file, readFileSync(file, 'utf8').replace('stepSize: "0.001"\n', ''))
+    const r2 = await runCli(['calibrate', file, '--out', join(tmp, 'lhs-size-nostep'), '--workers', '1'])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr.split('\n')[0]).toBe(
+      `mm calibrate: calibration spec ${file}: params.strategy.baseSize: got {"min":"0.004","max":"0.010"}, expected steps (a size key takes exact decimal steps), or the spec's stepSize, to draw lhs sizes on the lot step`,
+    )
   })
 
   it('a window of another symbol or a missing recording is refused before any job of any window runs', async () => {
