@@ -9,6 +9,7 @@ import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import {openReplay} from '../record/replay-source.js'
 import {partialFilesIn} from '../record/tardis-reader.js'
+import {checkNoOverlap} from '../record/overlap.js'
 import type {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
 import {paperVenue} from './venues.js'
@@ -97,6 +98,8 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   if ((o.tickSize === undefined) !== (o.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together')
 
   if (o.replay && o.replay.length > 0) {
+    // two recorders' overlapping files in one folder: said as such (the replay would fail on order)
+    await checkNoOverlap(o.replay)
     const src = await openReplay(o.replay, {symbol, tickSize: o.tickSize, stepSize: o.stepSize, minNotional: o.minNotional, guard: {toleranceMs: config.replay.timeToleranceMs, maxGapMs: config.replay.maxGapMs}})
     const inst = instrumentOf({...src.instrument, minNotional: o.minNotional ?? src.instrument.minNotional})
     if (src.instrumentFrom === 'inferred') {
