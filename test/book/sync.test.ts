@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import {afterEach, describe, expect, it} from 'vitest'
-import {DepthSync, gridInt, memoizeLevels} from '../../src/lib/book/sync.js'
+import {DepthSync, gridInt, memoizeLevels, NO_ID} from '../../src/lib/book/sync.js'
 import {GridError} from '../../src/lib/domain/errors.js'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {DepthEvent, Level, SnapshotEvent} from '../../src/lib/market/events.js'
@@ -76,6 +76,17 @@ describe('DepthSync (Binance USDⓈ-M diff depth)', () => {
     expect(s.onDepth(depth(106, 110, 105, [['99.98', '1.000']]))).toBe('applied')
     expect(s.onDepth(depth(111, 120, 110, [], [['100.03', '2.000']]))).toBe('applied')
     expect(s.orderBook.dump()).toEqual({bids: [[10000, 1500], [9999, 2000], [9998, 1000]], asks: [[10001, 3000], [10002, 4000], [10003, 2000]]})
+  })
+
+  it('without pu (a Binance spot capture) events chain by U == previous u + 1; a skipped id is a gap', () => {
+    const s = synced()
+    expect(s.onDepth(depth(106, 110, NO_ID, [['99.98', '1.000']]))).toBe('applied')
+    expect(s.onDepth(depth(111, 120, NO_ID, [], [['100.03', '2.000']]))).toBe('applied')
+    expect(s.counters).toMatchObject({gaps: 0, resyncs: 0})
+    expect(s.orderBook.dump()).toEqual({bids: [[10000, 1500], [9999, 2000], [9998, 1000]], asks: [[10001, 3000], [10002, 4000], [10003, 2000]]})
+    expect(s.onDepth(depth(122, 125, NO_ID))).toBe('gap')
+    expect(s.lastResyncReason).toBe('U=122 != previous u+1=121 (no pu)')
+    expect(s.counters).toMatchObject({gaps: 1, resyncs: 1})
   })
 
   it('a pu break is a counted resync: not ready, buffer restarted with the event, snapshot needed, then recovers', () => {

@@ -4,7 +4,8 @@
  * missing, are refused before any job runs, and a run without a winner leaves no
  * best.config.json of an earlier run behind.
  */
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
@@ -13,6 +14,7 @@ import {sharedData} from '../support/shared-data.js'
 
 vi.setConfig({testTimeout: 120_000})
 
+// base netMax 0.03: sizes up to 0.010 keep reduceOnlyThreshold 3 ≤ netMax / baseSize
 const tmp = mkdtempSync(join(tmpdir(), 'mm-calib-edges-'))
 
 function spec(name: string, params: string[], extra: string[] = [], windows?: string[]): string {
@@ -26,7 +28,7 @@ function spec(name: string, params: string[], extra: string[] = [], windows?: st
       'minNotional: "100"',
       'windows:',
       ...(windows ?? [`  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`]),
-      'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.02", stopLoss: -20}}',
+      'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.03", stopLoss: -20}}',
       'params:',
       ...params.map((p) => `  ${p}`),
       ...extra,
@@ -72,6 +74,27 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(existsSync(join(tmp, 'bad-plan', 'jobs.txt'))).toBe(false)
   })
 
+  it('lhs over a size range without steps draws sizes on the lot step (not only the two ends); without stepSize it is refused', async () => {
+    const params = ['strategy.baseSize: {min: "0.004", max: "0.010"}']
+    const extra = ['sampler: lhs', 'samples: 4', 'seed: 3']
+    const r = await runCli(['calibrate', spec('lhs-size', params, extra), '--out', join(tmp, 'lhs-size'), '--workers', '1', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const rows = JSON.parse(r.stdout).data.rankings[0].rows as {id: string; point: Record<string, string>}[]
+    expect(rows.map((x) => [x.id, x.point['strategy.baseSize']]).sort()).toEqual([
+      ['p0001', '0.008'],
+      ['p0002', '0.005'],
+      ['p0003', '0.005'],
+      ['p0004', '0.009'],
+    ])
+    const file = spec('lhs-size-nostep', params, extra)
+    writeFileSync(file, readFileSync(file, 'utf8').replace('stepSize: "0.001"\n', ''))
+    const r2 = await runCli(['calibrate', file, '--out', join(tmp, 'lhs-size-nostep'), '--workers', '1'])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr.split('\n')[0]).toBe(
+      `mm calibrate: calibration spec ${file}: params.strategy.baseSize: got {"min":"0.004","max":"0.010"}, expected steps (a size key takes exact decimal steps), or the spec's stepSize, to draw lhs sizes on the lot step`,
+    )
+  })
+
   it('a window of another symbol or a missing recording is refused before any job of any window runs', async () => {
     const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
     const eth = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
@@ -106,5 +129,39 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(j2.data).toMatchObject({winner: null, bestConfig: null, ran: 0, resumed: 2})
     expect(existsSync(join(out, 'best.config.json'))).toBe(false)
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).winner).toBe(null)
+  })
+
+  it('plan → GNU parallel with a failed job and a job not run → collect says which and why, writes nothing; --partial ranks the rest', async () => {
+    const dir = join(tmp, 'plan')
+    const p = await runCli(['calibrate', 'plan', spec('plan', ['strategy.baseSpread: [0.0002, 0.0003, 0.0004]']), '--out', dir])
+    expect(p.code, p.stderr).toBe(0)
+    writeFileSync(join(dir, 'jobs', 'p0002-a.json'), '{"broken":') // this job fails
+    const lines = readFileSync(join(dir, 'jobs.txt'), 'utf8').trim().split('\n')
+    expect(lines.length).toBe(3)
+    writeFileSync(join(dir, 'first-two.txt'), lines.slice(0, 2).join('\n') + '\n') // p0003-a never runs
+    // parallel exits 1: one job failed
+    expect(() => execFileSync('bash', ['-c', `parallel --will-cite -j 1 < ${join(dir, 'first-two.txt')}`], {stdio: 'ignore', timeout: 120_000})).toThrow()
+    expect(existsSync(join(dir, 'results', 'p0001-a.json'))).toBe(true)
+
+    const c = await runCli(['calibrate', 'collect', dir])
+    expect(c.code).toBe(3)
+    expect(c.stderr.split('\n')[0]).toBe(`mm calibrate collect: 2 job(s) have no result (p0002-a failed: cannot read job ${join(dir, 'jobs', 'p0002-a.json')}: Unexpected end of JSON input; p0003-a); nothing written`)
+    expect(existsSync(join(dir, 'report.json'))).toBe(false)
+    expect(existsSync(join(dir, 'best.config.json'))).toBe(false)
+
+    const cp = await runCli(['calibrate', 'collect', dir, '--partial'])
+    expect(cp.code).toBe(0)
+    expect(cp.stderr).toBe(`note: ranked without 2 job(s) that have no result (p0002-a failed: cannot read job ${join(dir, 'jobs', 'p0002-a.json')}: Unexpected end of JSON input; p0003-a)\n`)
+    expect(cp.stdout).toMatch(/window a: 1 points ranked by netPnl/)
+    const cj = JSON.parse((await runCli(['calibrate', 'collect', dir, '--partial', '--json'])).stdout)
+    expect(cj.data).toMatchObject({missing: ['p0002-a', 'p0003-a'], failed: [{job: 'p0002-a'}]})
+    expect(existsSync(join(dir, 'report.json'))).toBe(true)
+
+    // a corrupt result file is named, exit 2, even with --partial
+    writeFileSync(join(dir, 'results', 'p0001-a.json'), '{"ok":tr')
+    const bad = await runCli(['calibrate', 'collect', dir, '--partial'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.split('\n')[0]).toBe(`mm calibrate collect: ${join(dir, 'results', 'p0001-a.json')} is not the JSON output of mm calibrate point`)
+    rmSync(join(dir, 'results', 'p0001-a.json'))
   })
 })

@@ -134,7 +134,7 @@ describe('mm calibrate (real ETHUSDT streams)', () => {
     // collect before the jobs ran: partly done, exit 3
     const early = await runCli(['calibrate', 'collect', dir])
     expect(early.code).toBe(3)
-    expect(early.stderr).toMatch(/8 job\(s\) have no result yet/)
+    expect(early.stderr).toMatch(/8 job\(s\) have no result \(p0001-jul; p0001-aug; p0002-jul; … 5 more\); nothing written/)
     await promisify(execFile)('bash', ['-c', `parallel --will-cite -j 2 --halt now,fail=1 < ${join(dir, 'jobs.txt')}`], {timeout: 600_000})
     expect(existsSync(join(dir, 'results', 'p0004-aug.json'))).toBe(true)
     const c = await runCli(['calibrate', 'collect', dir, '--json'])

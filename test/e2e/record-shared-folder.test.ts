@@ -4,7 +4,7 @@
  * overwrite the other nor die on the other's file: each rotation's stem is claimed
  * exclusively, the loser takes its own `HH-MM-SS[-n]` stem.
  */
-import {mkdtempSync, readdirSync} from 'node:fs'
+import {mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
@@ -16,6 +16,7 @@ vi.setConfig({testTimeout: 120_000})
 beforeAll(() => {
   ensureBuilt('record')
   ensureBuilt('sim')
+  ensureBuilt('quote')
 })
 
 describe('two mm record runs into one folder (CLI)', () => {
@@ -52,6 +53,14 @@ describe('two mm record runs into one folder (CLI)', () => {
       expect(names.filter((n) => n.endsWith('.csv.gz')).sort()).toEqual([...files].sort())
       // both runs rotated into the aligned stems the other had taken: some stems are HH-MM-SS-n
       expect(metas.some((m) => /^\d{2}-\d{2}-\d{2}-\d+\.meta\.json$/.test(m))).toBe(true)
+      // the folder holds two overlapping runs: a replay says so (not a message about order)
+      const cfg = join(out, 'cfg.json')
+      writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '0.1'}, risk: {netMax: '0.5'}}))
+      const q = await runCli(['quote', '--symbol', 'BTCFDUSD', '--dry-run', '--replay', join(out, 'BTCFDUSD'), '--state-dir', join(out, 'state'), '--config', cfg])
+      expect(q.code).toBe(2)
+      const [first, hint] = q.stderr.split('\n')
+      expect(first).toMatch(/^mm quote: --replay .+: .+\.meta\.json \(\S+ – \S+\) and .+\.meta\.json \(from \S+\) overlap in time: two recorders wrote BTCFDUSD into this folder at once$/)
+      expect(hint).toBe("  hint: replay one run at a time: move one run's files (each period's .meta.json and data files) into a folder of their own")
     } finally {
       sim.child.kill('SIGTERM')
     }

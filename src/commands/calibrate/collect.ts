@@ -15,12 +15,17 @@ export default class CalibrateCollect extends BaseCommand<typeof CalibrateCollec
     partial: Flags.boolean({description: 'rank what is there even when some jobs have no result yet', default: false}),
   }
 
-  async run(): Promise<CalibrationReport & {bestConfig: string | null; missing: string[]}> {
+  async run(): Promise<CalibrationReport & {bestConfig: string | null; missing: string[]; failed: {job: string; error: string}[]}> {
     const f = this.flags
-    const r = collect(this.args.dir)
+    const r = collect(this.args.dir, {partial: f.partial})
+    // the failed jobs first, with why (their output is left in results/NAME.json.tmp)
+    const failedNames = new Set(r.failed.map((x) => x.job))
+    const named = [...r.failed.map((x) => `${x.job} failed: ${x.error}`), ...r.missing.filter((m) => !failedNames.has(m))]
+    const listed = `${named.slice(0, 3).join('; ')}${named.length > 3 ? `; … ${named.length - 3} more` : ''}`
     if (r.missing.length > 0 && !f.partial) {
-      throw new PartialError('E_MISSING', `${r.missing.length} job(s) have no result yet (${r.missing.slice(0, 3).join(', ')}${r.missing.length > 3 ? ', …' : ''})`, {suggestion: 'run them (their lines in jobs.txt), or pass --partial'})
+      throw new PartialError('E_MISSING', `${r.missing.length} job(s) have no result (${listed}); nothing written`, {suggestion: 'run them again (their lines in jobs.txt), or pass --partial to rank what is there'})
     }
+    if (r.missing.length > 0 && !this.jsonEnabled()) process.stderr.write(`note: ranked without ${r.missing.length} job(s) that have no result (${listed})\n`)
     if (f.html) {
       try {
         writeFileSync(f.html, renderReportHtml(r.report))
@@ -30,6 +35,6 @@ export default class CalibrateCollect extends BaseCommand<typeof CalibrateCollec
     }
     this.log(renderReport(r.report, f.top))
     if (r.bestConfig) this.log(`winning config: ${r.bestConfig}`)
-    return {...r.report, bestConfig: r.bestConfig, missing: r.missing}
+    return {...r.report, bestConfig: r.bestConfig, missing: r.missing, failed: r.failed}
   }
 }

@@ -246,8 +246,11 @@ export class DepthSync {
       }
       this.state = 'live'
       this.ob.synced = true
-    } else if (this.lastU !== NO_ID && pu !== this.lastU) {
+    } else if (this.lastU !== NO_ID && pu !== NO_ID && pu !== this.lastU) {
       return this.gap(`pu=${pu} != previous u=${this.lastU}`, U, u, pu, ts, batch, recvUs, owned)
+    } else if (this.lastU !== NO_ID && pu === NO_ID && U !== NO_ID && U !== this.lastU + 1) {
+      // no pu (a spot capture): Binance spot chains each event's U to the previous u + 1
+      return this.gap(`U=${U} != previous u+1=${this.lastU + 1} (no pu)`, U, u, pu, ts, batch, recvUs, owned)
     }
     // (live after a Tardis snapshot with no previous u: the first id'd event starts the chain)
     this.lastU = u

@@ -3,7 +3,7 @@
  * self-contained files for existing tools (GNU parallel locally or with --sshloginfile,
  * a Kubernetes Indexed Job), and the merge of their `--json` results into the same report.
  */
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {makeDirs} from '../fs/mkdirs.js'
 import {join, resolve} from 'node:path'
 import {stringify as yamlStringify} from 'yaml'
@@ -99,8 +99,14 @@ export function plan(o: PlanOptions): PlanResult {
   return {outDir: out, jobs: jobs.length, points, jobsFile, manifest}
 }
 
-/** Merge results/*.json (each the `--json` output of `mm calibrate point`) into the report. */
-export function collect(dir: string): {report: CalibrationReport; bestConfig: string | null; missing: string[]} {
+/**
+ * Merge results/*.json (each the `--json` output of `mm calibrate point`) into the report.
+ * `missing` names the jobs without a result, `failed` those of them whose job ran and
+ * failed (jobs.txt leaves the failed job's output in `results/NAME.json.tmp`), with why.
+ * With jobs missing, report.json and best.config.json are written only when `partial`
+ * (else best.config.json is removed: a winner of part of the jobs must not pass for one).
+ */
+export function collect(dir: string, opts: {partial?: boolean} = {}): {report: CalibrationReport; bestConfig: string | null; missing: string[]; failed: {job: string; error: string}[]} {
   const out = resolve(dir)
   const planFile = join(out, 'plan.json')
   if (!existsSync(planFile)) throw new UsageError('E_USAGE', `${out} has no plan.json: not a directory written by mm calibrate plan`, {suggestion: 'pass the --out directory of mm calibrate plan'})
@@ -109,6 +115,7 @@ export function collect(dir: string): {report: CalibrationReport; bestConfig: st
   const byName = new Map(jobs.map((j) => [jobFileName(j), j]))
   const results: PointResult[] = []
   const missing: string[] = []
+  const failed: {job: string; error: string}[] = []
   const resDir = join(out, 'results')
   const present = new Set(existsSync(resDir) ? readdirSync(resDir) : [])
   for (const name of p.jobs) {
@@ -116,6 +123,16 @@ export function collect(dir: string): {report: CalibrationReport; bestConfig: st
     if (!j) continue
     if (!present.has(`${name}.json`)) {
       missing.push(name)
+      if (present.has(`${name}.json.tmp`)) {
+        let why = 'no result (its output was cut short)'
+        try {
+          const env = JSON.parse(readFileSync(join(resDir, `${name}.json.tmp`), 'utf8')) as {ok?: boolean; error?: {message?: string}}
+          if (env.ok === false) why = env.error?.message ?? 'failed'
+        } catch {
+          // a job killed mid-write (or still running): its output is not whole JSON
+        }
+        failed.push({job: name, error: why})
+      }
       continue
     }
     const file = join(resDir, `${name}.json`)
@@ -130,5 +147,9 @@ export function collect(dir: string): {report: CalibrationReport; bestConfig: st
     results.push({...env.data, id: j.id, point: j.point, window: j.window.name})
   }
   const report = buildReport(p.spec, p.points, results)
-  return {...writeOutputs(out, report), missing}
+  if (missing.length > 0 && !opts.partial) {
+    rmSync(join(out, 'best.config.json'), {force: true})
+    return {report, bestConfig: null, missing, failed}
+  }
+  return {...writeOutputs(out, report), missing, failed}
 }

@@ -58,8 +58,10 @@ export interface ParamRange {
   min?: number
   max?: number
   int: boolean
-  /** decimal-string key (sizes): grid/values only */
+  /** decimal-string key (sizes): grid/values, or drawn on the lot step (`draw`) */
   decimal: boolean
+  /** random/lhs over a size range without steps: draws min + k × step (k whole), up to max */
+  draw?: {min: string; max: string; step: string}
 }
 
 export interface CalibrationSpec {
@@ -165,7 +167,13 @@ export function parseSpec(raw: unknown, file: string): CalibrationSpec {
       const lo = Number(range.min)
       const hi = Number(range.max)
       if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) throw specError(file, `params.${key}`, range, 'min ≤ max, both numbers')
-      if (range.steps !== undefined || s.sampler === 'grid' || p.decimal) {
+      if (p.decimal && range.steps === undefined && s.sampler !== 'grid') {
+        // a size range for random/lhs: drawn on the lot step (it used to be its two ends only, silently)
+        if (s.stepSize === undefined || !/^\d+(\.\d+)?$/.test(s.stepSize) || !(Number(s.stepSize) > 0)) {
+          throw specError(file, `params.${key}`, range, `steps (a size key takes exact decimal steps), or the spec's stepSize, to draw ${s.sampler} sizes on the lot step`)
+        }
+        p.draw = {min: String(normalise(file, key, range.min, p)), max: String(normalise(file, key, range.max, p)), step: s.stepSize}
+      } else if (range.steps !== undefined || s.sampler === 'grid' || p.decimal) {
         const steps = range.steps ?? 2
         if (p.decimal) {
           const a = new Decimal(String(range.min))
@@ -245,6 +253,12 @@ export function expandPoints(spec: CalibrationSpec): Point[] {
   const rand = rng(spec.seed)
   const n = spec.samples
   const pick = (p: ParamRange, u: number): number | string => {
+    if (p.draw) {
+      const a = new Decimal(p.draw.min)
+      const step = new Decimal(p.draw.step)
+      const n = new Decimal(p.draw.max).minus(a).div(step).floor().toNumber()
+      return a.plus(step.mul(Math.min(n, Math.floor(u * (n + 1))))).toString()
+    }
     if (p.values && (p.decimal || p.min === undefined)) return p.values[Math.min(p.values.length - 1, Math.floor(u * p.values.length))]
     const v = (p.min as number) + u * ((p.max as number) - (p.min as number))
     return p.int ? Math.round(v) : v

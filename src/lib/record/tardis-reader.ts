@@ -75,6 +75,23 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
+/**
+ * The `.partial` data files inside the folders given (files named directly are not
+ * looked at): a folder replay skips them, so a run killed before closing its files is
+ * replayed without its last period unless it is said.
+ */
+export async function partialFilesIn(paths: string[]): Promise<string[]> {
+  const out: string[] = []
+  for (const p of paths) {
+    const st = await stat(p).catch(() => undefined)
+    if (!st?.isDirectory()) continue
+    const all: string[] = []
+    await walk(p, all)
+    for (const f of all) if (f.endsWith('.partial') && kindOfName(basename(f)) !== undefined) out.push(f)
+  }
+  return out.sort()
+}
+
 /** Resolve files and folders into classified data files. */
 export async function listTardisFiles(paths: string | string[], opts: TardisReadOptions = {}): Promise<TardisFile[]> {
   const list = Array.isArray(paths) ? paths : [paths]
@@ -101,7 +118,7 @@ export async function listTardisFiles(paths: string | string[], opts: TardisRead
       if (!kind) throw new UsageError('E_RECORDING', `${p}: not a recording file (expected *.book|trades|ticker.csv[.gz] or a Tardis file name)`)
       const partial = p.endsWith('.partial')
       if (partial && !opts.includePartial) {
-        throw new UsageError('E_RECORDING', `${p}: a .partial file is still being written or was torn by a crash`, {suggestion: 'read it with includePartial (torn tail tolerated), or wait for the recorder to close it'})
+        throw new UsageError('E_RECORDING', `${p}: a .partial file is still being written or was torn by a crash`, {suggestion: `wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: gzip -dc ${p} | gzip > ${p.slice(0, -'.partial'.length)} (gzip warns of the torn end)`})
       }
       out.push(classify(p, kind, partial))
     }

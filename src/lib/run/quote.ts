@@ -8,6 +8,8 @@ import type {Endpoints} from '../cli/endpoints.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import {openReplay} from '../record/replay-source.js'
+import {partialFilesIn} from '../record/tardis-reader.js'
+import {checkNoOverlap} from '../record/overlap.js'
 import type {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
 import {paperVenue} from './venues.js'
@@ -96,10 +98,19 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
   if ((o.tickSize === undefined) !== (o.stepSize === undefined)) throw new UsageError('E_USAGE', '--tick-size and --step-size go together')
 
   if (o.replay && o.replay.length > 0) {
+    // two recorders' overlapping files in one folder: said as such (the replay would fail on order)
+    await checkNoOverlap(o.replay)
     const src = await openReplay(o.replay, {symbol, tickSize: o.tickSize, stepSize: o.stepSize, minNotional: o.minNotional, guard: {toleranceMs: config.replay.timeToleranceMs, maxGapMs: config.replay.maxGapMs}})
     const inst = instrumentOf({...src.instrument, minNotional: o.minNotional ?? src.instrument.minNotional})
     if (src.instrumentFrom === 'inferred') {
       o.onNotice?.(`instrument inferred from the decimals in the data: tick ${inst.spec.tickSize}, step ${inst.spec.stepSize}, min notional ${inst.spec.minNotional} (assumed); pass --tick-size/--step-size/--min-notional to set them`)
+    }
+    // a folder's .partial files are skipped: said, with how to recover a killed recorder's rows
+    if (o.onNotice) {
+      const torn = await partialFilesIn(o.replay)
+      if (torn.length > 0) {
+        o.onNotice(`skipped ${torn.length} .partial file${torn.length === 1 ? '' : 's'} (still being written, or torn by a killed recorder: its rows up to the last flush are recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
+      }
     }
     const progress = o.onProgress ? new ReplayProgress(src.bytes, o.durationMs, () => wallClock.now()) : undefined
     const res = await runReplay(
