@@ -10,7 +10,7 @@
  * Only the commands that act on the venue over time install it (quote, flatten): a
  * `calibrate` worker whose parent is gone should still end on its broken pipe.
  */
-const DROPPED = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ECONNRESET'])
+const DROPPED = new Set(['EPIPE', 'EIO', 'ERR_STREAM_DESTROYED', 'ECONNRESET'])
 let installed = false
 
 export function surviveClosedOutput(): void {
