@@ -93,7 +93,8 @@ describe('a bot start-up against mm sim', () => {
     await client.submitNewOrder({symbol: SYMBOL, side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', quantity: 0.02, price: Number(cross.bidAboveAsk), newOrderRespType: 'RESULT'})
     await client.submitNewOrder({symbol: SYMBOL, side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', quantity: 0.02, price: Number(cross.askBelowBid), reduceOnly: 'true', newOrderRespType: 'RESULT'})
     const trades = await simTrades()
-    expect(trades.length).toBe(2)
+    // one trade per order, or more when an IOC takes more than one level of a thin touch
+    expect(new Set(trades.map((t) => t.orderId)).size).toBe(2)
     const income: any[] = await client.getIncomeHistory({symbol: SYMBOL})
     expect(income.map((r) => [r.incomeType, r.income, r.tradeId])).toEqual(incomeOf(trades))
     expect(income.every((r) => r.asset === 'USDC' && r.symbol === SYMBOL && typeof r.tranId === 'number' && typeof r.time === 'number')).toBe(true)
