@@ -6,6 +6,7 @@ import {setLongTimeout} from '../lib/clock/long-timer.js'
 import {UsageError} from '../lib/domain/errors.js'
 import {detectReplaySymbol, type MarketSource, openReplay} from '../lib/record/replay-source.js'
 import type {ReplayGuardStats} from '../lib/record/replay-guard.js'
+import {checkNoOverlap} from '../lib/record/overlap.js'
 import {pace, syntheticSource} from '../lib/venue/sim/feed.js'
 import {parseFaults, type SimInstrument, SimVenue, type SimStats} from '../lib/venue/sim/server.js'
 import {parseProbability, parseRateLimit, parseSignedDuration} from '../lib/venue/sim/faults.js'
@@ -112,6 +113,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     if (f.replay) {
       const symbol = f.symbol?.toUpperCase() ?? (await detectReplaySymbol(f.replay[0]))
       if (!symbol) throw new UsageError('E_REPLAY', `--replay ${f.replay[0]}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
+      await checkNoOverlap(f.replay) // two recorders' overlapping files in one folder: named, not replayed twice
       const src = await openReplay(f.replay, {symbol, tickSize: f['tick-size'], stepSize: f['step-size'], tickers: true, guard: {toleranceMs: config.replay.timeToleranceMs, maxGapMs: config.replay.maxGapMs}})
       guard = src.guard
       source = src

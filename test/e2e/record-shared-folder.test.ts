@@ -61,6 +61,9 @@ describe('two mm record runs into one folder (CLI)', () => {
       const [first, hint] = q.stderr.split('\n')
       expect(first).toMatch(/^mm quote: --replay .+: .+\.meta\.json \(\S+ – \S+\) and .+\.meta\.json \(from \S+\) overlap in time: two recorders wrote BTCFDUSD into this folder at once$/)
       expect(hint).toBe("  hint: replay one run at a time: move one run's files (each period's .meta.json and data files) into a folder of their own")
+      const sr = await runCli(['sim', '--replay', join(out, 'BTCFDUSD'), '--exit-at-end', '--speed', 'max'])
+      expect(sr.code).toBe(2)
+      expect(sr.stderr.split('\n')[0]).toMatch(/^mm sim: --replay .+ overlap in time: two recorders wrote BTCFDUSD into this folder at once$/)
     } finally {
       sim.child.kill('SIGTERM')
     }
