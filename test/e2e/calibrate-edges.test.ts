@@ -4,8 +4,9 @@
  * missing, are refused before any job runs, and a run without a winner leaves no
  * best.config.json of an earlier run behind.
  */
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {execFileSync} from 'node:child_process'
+import {gzipSync} from 'node:zlib'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
@@ -72,6 +73,26 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(r3.code).toBe(2)
     expect(r3.stderr.split('\n')[0]).toBe(`mm calibrate plan: calibration spec ${join(tmp, 'bad-range.yaml')}: 1 of 3 points make an invalid config (nothing was run):`)
     expect(existsSync(join(tmp, 'bad-plan', 'jobs.txt'))).toBe(false)
+  })
+
+  it("sizes off the lot step of a recording's meta.json (no tickSize/stepSize in the spec) are refused before any job runs", async () => {
+    // a minimal mm recording of a 1000PEPEUSDT-like instrument: lot step 1
+    const day = join(tmp, 'pepe', '1000PEPEUSDT', '2026-11-30')
+    mkdirSync(day, {recursive: true})
+    const row = (ts: number, side: string, price: string, qty: string) => `binance-futures,1000PEPEUSDT,${ts},${ts + 2000},true,${side},${price},${qty}`
+    writeFileSync(join(day, '20.book.csv.gz'), gzipSync(['exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount', row(1796071441490000, 'bid', '0.0123455', '80890'), row(1796071441490000, 'ask', '0.0123457', '70000'), ''].join('\n')))
+    const meta = {format: 'tardis-csv', formatVersion: 1, exchange: 'binance-futures', symbol: '1000PEPEUSDT', bookTimestamp: 'E', instrument: {tickSize: '0.0000001', stepSize: '1', minQty: '1', minNotional: '5'}, source: {}, mmVersion: '0.1.0', rotateMs: 3600000, periodStart: '2026-11-30T20:00:00.000Z', periodEnd: '2026-11-30T21:00:00.000Z', files: {book: {file: '20.book.csv.gz', rows: 2, messages: 1}}, gaps: 0, resyncs: 0, reconnects: 0, badFrames: 0, dropped: 0, unsyncedMs: 0, closed: true, firstTimestamp: 1796071441490000, firstLocalTimestamp: 1796071441492000, lastTimestamp: 1796071441490000, lastLocalTimestamp: 1796071441492000}
+    writeFileSync(join(day, '20.meta.json'), JSON.stringify(meta))
+    const file = join(tmp, 'pepe.yaml')
+    writeFileSync(file, ['symbol: 1000PEPEUSDT', 'windows:', `  - {name: r, replay: ${join(tmp, 'pepe', '1000PEPEUSDT')}}`, 'base: {strategy: {baseSize: "1000"}, risk: {netMax: "5000", stopLoss: -5}}', 'params:', '  strategy.baseSize: ["1000", "1500.5"]', ''].join('\n'))
+    const out = join(tmp, 'pepe-out')
+    const r = await runCli(['calibrate', file, '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${file}: 1 of 2 points make an invalid config (nothing was run):`,
+      '  p0002 (strategy.baseSize=1500.5): strategy.baseSize: got "1500.5", expected a multiple of the lot step 1 of 1000PEPEUSDT',
+    ])
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
   })
 
   it('lhs over a size range without steps draws sizes on the lot step (not only the two ends); without stepSize it is refused', async () => {

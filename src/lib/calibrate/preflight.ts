@@ -4,14 +4,17 @@
  * window that fails these used to stop the run at its first job, after every job of the
  * windows before it. Reads only meta.json files and the head of raw captures.
  */
-import {stat} from 'node:fs/promises'
-import {basename} from 'node:path'
+import {readdir, stat} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+import {Instrument} from '../domain/instrument.js'
+import {readMeta} from '../record/meta.js'
 import {MmError, UsageError} from '../domain/errors.js'
 import {symbolFromFileName} from '../record/raw-reader.js'
 import {checkReplayPaths} from '../record/replay-guard.js'
 import {detectReplaySymbol} from '../record/replay-source.js'
 import {kindOfName} from '../record/tardis-reader.js'
-import type {CalibrationSpec} from './spec.js'
+import type {PointJob} from './point.js'
+import {type CalibrationSpec, checkPointConfigs} from './spec.js'
 
 export async function checkWindows(spec: CalibrationSpec): Promise<void> {
   for (const w of spec.windows) {
@@ -36,5 +39,44 @@ export async function checkWindows(spec: CalibrationSpec): Promise<void> {
       }
       throw error
     }
+  }
+}
+
+/** The first `*.meta.json` of a Tardis recording (a folder, or a data file beside its sidecar). */
+async function firstMeta(path: string, depth = 0): Promise<string | undefined> {
+  const st = await stat(path).catch(() => undefined)
+  if (!st) return undefined
+  if (st.isFile()) {
+    const m = /^(.*?)\.(book|trades|ticker)\.csv(\.gz)?$/.exec(basename(path))
+    const p = m ? join(dirname(path), `${m[1]}.meta.json`) : undefined
+    return p && (await stat(p).catch(() => undefined)) ? p : undefined
+  }
+  if (depth > 4) return undefined
+  const entries = (await readdir(path, {withFileTypes: true})).sort((a, b) => a.name.localeCompare(b.name))
+  for (const e of entries) if (e.isFile() && e.name.endsWith('.meta.json')) return join(path, e.name)
+  for (const e of entries) {
+    if (!e.isDirectory()) continue
+    const m = await firstMeta(join(path, e.name), depth + 1)
+    if (m) return m
+  }
+  return undefined
+}
+
+/**
+ * Without the spec's `tickSize`/`stepSize`, a recording's instrument comes from its
+ * meta.json: every point's sizes are checked against each window's lot step before any job
+ * runs, as `checkPointConfigs` does with the spec's (a size off the grid of a 1000PEPEUSDT
+ * recording used to stop the run at that point's job).
+ */
+export async function checkWindowInstruments(spec: CalibrationSpec, jobs: readonly PointJob[]): Promise<void> {
+  if (spec.tickSize !== undefined && spec.stepSize !== undefined) return // checked with the spec's grid already
+  const first = spec.windows[0]
+  const points = jobs.filter((j) => j.window === first)
+  for (const w of spec.windows) {
+    const m = await firstMeta(w.replay[0])
+    const i = m ? (await readMeta(m).catch(() => undefined))?.instrument : undefined
+    if (!i) continue
+    const inst = new Instrument({symbol: spec.symbol, tickSize: spec.tickSize ?? i.tickSize, stepSize: spec.stepSize ?? i.stepSize, minQty: i.minQty, minNotional: spec.minNotional ?? i.minNotional})
+    checkPointConfigs(spec, points.map((j) => j.point), points.map((j) => j.id), inst)
   }
 }

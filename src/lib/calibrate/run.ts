@@ -326,7 +326,9 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   }
   const {points, jobs} = jobsOf(o.spec)
   // every window's recordings exist and are of the spec's symbol, before any job runs
-  await (await import('./preflight.js')).checkWindows(o.spec)
+  const preflight = await import('./preflight.js')
+  await preflight.checkWindows(o.spec)
+  await preflight.checkWindowInstruments(o.spec, jobs)
   const resultsFile = join(out, 'results.jsonl')
   const done = readResults(resultsFile)
   // a line a kill cut short is ended first: the next result must not run on into it

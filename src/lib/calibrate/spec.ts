@@ -291,15 +291,16 @@ export function configOf(base: MmConfigInput, point: Point): MmConfigInput {
 /**
  * Every point's config checked before any job runs (a point that makes the config invalid
  * used to stop the run at its job, after every job before it): the config schema, and, when
- * the spec gives `tickSize` and `stepSize`, the sizes against that grid as `mm quote` checks
- * them. Throws one ConfigError (exit 2) naming how many points fail, the first few with
+ * the spec gives `tickSize` and `stepSize` (or `instrument` is given: a window's meta.json),
+ * the sizes against that grid as `mm quote` checks them. Throws one ConfigError (exit 2) naming how many points fail, the first few with
  * their values, and each one's first problem. `ids` are the points' ids, in order.
  */
-export function checkPointConfigs(spec: CalibrationSpec, points: readonly Point[], ids: readonly string[]): void {
+export function checkPointConfigs(spec: CalibrationSpec, points: readonly Point[], ids: readonly string[], instrument?: Instrument): void {
   const inst =
-    spec.tickSize !== undefined && spec.stepSize !== undefined
+    instrument ??
+    (spec.tickSize !== undefined && spec.stepSize !== undefined
       ? new Instrument({symbol: spec.symbol, tickSize: spec.tickSize, stepSize: spec.stepSize, minQty: spec.stepSize, minNotional: spec.minNotional ?? '5'})
-      : undefined
+      : undefined)
   const bad: string[] = []
   let count = 0
   points.forEach((point, i) => {
