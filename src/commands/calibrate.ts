@@ -40,6 +40,7 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
       outDir: f.out,
       workers: f.workers ?? defaultWorkers(),
       keepRuns: f['keep-runs'],
+      onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`note: ${m}\n`),
       onProgress: (p) => {
         if (tty) {
           process.stderr.write(`\r\u001b[2Kcalibrate: ${p.done}/${p.total} jobs${p.resumed ? ` (${p.resumed} resumed)` : ''}, ETA ${fmtEta(p.etaMs)}`)

@@ -18,6 +18,7 @@ beforeAll(() => {
   ensureBuilt('record')
   ensureBuilt('sim')
   ensureBuilt('quote')
+  ensureBuilt('calibrate')
 })
 
 describe('a SIGKILLed recording replayed as a folder (CLI)', () => {
@@ -61,6 +62,13 @@ describe('a SIGKILLed recording replayed as a folder (CLI)', () => {
       const note = q1.stderr.split('\n').find((l) => l.startsWith('note: skipped 2 .partial files'))
       expect(note).toBe(`note: skipped 2 .partial files (still being written, or torn by a killed recorder: its rows up to the last flush are recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
       const events1 = JSON.parse((await runCli([...quoteArgs, '--json'])).stdout).data.summary.marketEvents
+
+      // mm calibrate on the folder says it once per window, before the jobs
+      const spec = join(state, 'spec.yaml')
+      writeFileSync(spec, ['symbol: 1000PEPEUSDT', 'windows:', `  - {name: w, replay: ${dir}}`, 'base: {strategy: {baseSize: "1000"}, risk: {netMax: "5000", stopLoss: -5}}', 'params:', '  strategy.baseSpread: [0.001]', ''].join('\n'))
+      const c = await runCli(['calibrate', spec, '--out', join(state, 'calib'), '--workers', '1'])
+      expect(c.code, c.stderr).toBe(0)
+      expect(c.stderr.split('\n')[0]).toBe(`note: window w: skipped 2 .partial files (still being written, or torn by a killed recorder: recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
 
       // named directly, a .partial is refused with the recovery in the hint
       const p = torn[0]

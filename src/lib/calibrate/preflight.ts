@@ -12,12 +12,15 @@ import {MmError, UsageError} from '../domain/errors.js'
 import {symbolFromFileName} from '../record/raw-reader.js'
 import {checkReplayPaths} from '../record/replay-guard.js'
 import {detectReplaySymbol} from '../record/replay-source.js'
-import {kindOfName} from '../record/tardis-reader.js'
+import {kindOfName, partialFilesIn} from '../record/tardis-reader.js'
 import type {PointJob} from './point.js'
 import {type CalibrationSpec, checkPointConfigs} from './spec.js'
 
-export async function checkWindows(spec: CalibrationSpec): Promise<void> {
+export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: string) => void): Promise<void> {
   for (const w of spec.windows) {
+    // a window's .partial files are skipped by its replays: said once here (a killed recorder's last period)
+    const torn = onNotice ? await partialFilesIn(w.replay).catch(() => []) : []
+    if (torn.length > 0) onNotice?.(`window ${w.name}: skipped ${torn.length} .partial file${torn.length === 1 ? '' : 's'} (still being written, or torn by a killed recorder: recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
     const where = `calibration spec ${spec.file}: window ${w.name}`
     try {
       await checkReplayPaths(w.replay)

@@ -71,6 +71,8 @@ export interface CalibrateOptions {
   /** run jobs on the main thread (tests of the library from sources) */
   inProcess?: boolean
   onProgress?: (p: Progress) => void
+  /** what the user should know before the jobs run (a window's skipped .partial files) */
+  onNotice?: (msg: string) => void
 }
 
 export interface CalibrateResult {
@@ -327,7 +329,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   const {points, jobs} = jobsOf(o.spec)
   // every window's recordings exist and are of the spec's symbol, before any job runs
   const preflight = await import('./preflight.js')
-  await preflight.checkWindows(o.spec)
+  await preflight.checkWindows(o.spec, o.onNotice)
   await preflight.checkWindowInstruments(o.spec, jobs)
   const resultsFile = join(out, 'results.jsonl')
   const done = readResults(resultsFile)
