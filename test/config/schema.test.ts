@@ -185,6 +185,22 @@ describe('config loading', () => {
     expect(r.config.strategy.baseSize).toBe('0.02')
   })
 
+  it('a key file passed as --config: the error quotes none of its text (JSON.parse would quote its start)', () => {
+    writeFileSync(join(dir, 'keys.env'), 'MM_API_KEY=k3yk3yk3yk3y\nMM_API_SECRET=s3cr3ts3cr3t\n')
+    writeFileSync(join(dir, 'keys.yaml'), 'apiKey: k3yk3yk3yk3y\napiSecret: s3cr3ts3cr3t\n')
+    for (const f of ['keys.env', 'keys.yaml']) {
+      let msg = ''
+      try {
+        loadConfig(join(dir, f))
+      } catch (error) {
+        msg = (error as Error).message
+      }
+      expect(msg).toContain(`${join(dir, f)} is not valid JSON`)
+      expect(msg).toMatch(/: Unexpected token '[Ma]'$/)
+      expect(msg).not.toMatch(/k3y|s3cr|MM_API|apiKey/)
+    }
+  })
+
   it('an explicit missing file, bad JSON, bad values: ConfigError exit 2', () => {
     expect(() => loadConfig(join(dir, 'nope.json'))).toThrow(/cannot read config .*nope\.json: no such file/)
     writeFileSync(join(dir, 'bad.json'), '{"strategy": {"baseSpread": 0.001,}}')

@@ -148,8 +148,9 @@ export function loadConfigFile(path: string | undefined, opts: {cwd?: string} = 
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''))
   } catch (error) {
-    // one line: JSON.parse quotes the start of the text, newlines and all
-    const why = (error as Error).message.replace(/\s+/g, ' ')
+    // one line, and none of the file's text: JSON.parse quotes a window of it (`"MM_API_KEY"...
+    // is not valid JSON`), which for a key file passed as --config would be part of a key
+    const why = (error as Error).message.replace(/,\s*(\.\.\.)?"[\s\S]*"(\.\.\.)?\s+is not valid JSON$/, '').replace(/\s+/g, ' ')
     const yaml = /\.ya?ml$/i.test(file)
     throw new ConfigError('E_CONFIG', `config ${file} is not valid JSON${yaml ? ' (config files are JSON; YAML is read by mm calibrate specs only)' : ''}: ${why}`, {
       suggestion: yaml ? 'write it as JSON (see mm.config.example.json and docs/config.md)' : 'JSON has no comments or trailing commas; use a "$comment" key for notes',
