@@ -3,6 +3,7 @@ import {BaseCommand, progressFlag, venueFlags} from '../lib/cli/base.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {logFlags, loggerFromFlags} from '../lib/cli/log-flags.js'
+import {surviveClosedOutput} from '../lib/cli/output-closed.js'
 import type {MarketEvent} from '../lib/market/events.js'
 import {boundHeapGrowth} from '../lib/record/heap.js'
 import {holesText, parseSymbols, progressLine, record, type RecordSummary, summaryLine} from '../lib/record/recorder.js'
@@ -49,6 +50,13 @@ export default class Record extends BaseCommand<typeof Record> {
     const onSignal = () => ac.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    // a terminal that goes away (an ssh session dropped) must not kill the recorder with its
+    // files unfinished (.partial, the last seconds unflushed): its writes to the terminal are
+    // dropped (EIO/EPIPE) and, without --log-file (whose SIGHUP is logrotate's: reopen and go
+    // on), the hangup stops it cleanly as SIGTERM does
+    surviveClosedOutput()
+    const onHup = f['log-file'] === undefined ? onSignal : undefined
+    if (onHup) process.once('SIGHUP', onHup)
     const tty = process.stderr.isTTY === true && !this.jsonEnabled() && f.progress
     const startedMs = Date.now()
     let summary: RecordSummary | undefined
@@ -102,6 +110,7 @@ export default class Record extends BaseCommand<typeof Record> {
       closeLog()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      if (onHup) process.off('SIGHUP', onHup)
       // success or failure, cron's monitoring sees the run
       if (textfile) {
         const s = summary

@@ -7,8 +7,9 @@
  * dropped and the command goes on (a quote keeps its run log and state.json; SIGINT/SIGTERM
  * still stop it cleanly). Any other stream error is raised as before.
  *
- * Only the commands that act on the venue over time install it (quote, flatten): a
- * `calibrate` worker whose parent is gone should still end on its broken pipe.
+ * Only the commands that act on the venue or write files over time install it (quote,
+ * flatten, record: a recorder killed by EIO left its files unfinished): a `calibrate`
+ * worker whose parent is gone should still end on its broken pipe.
  */
 const DROPPED = new Set(['EPIPE', 'EIO', 'ERR_STREAM_DESTROYED', 'ECONNRESET'])
 let installed = false
