@@ -87,9 +87,33 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
     return openFlattenVenue({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
   }
 
-  private flatten(t: ReturnType<typeof target>, maxSlip: number): Promise<FlattenResult> {
+  private async flatten(t: ReturnType<typeof target>, maxSlip: number): Promise<FlattenResult> {
+    const f = this.flags
+    // Ctrl-C / SIGTERM / SIGHUP while this process sends closing orders itself: no new order
+    // after the one in flight, then the position is read and the fills so far are booked in
+    // state.json (exit 3 with a residual). Before that phase (or via a running quote, which
+    // books its own fills), or on a second signal, it ends at once as a signal does.
+    let own = false
+    let stop: string | null = null
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (!own || stop !== null) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15))
+      stop = sig
+      this.logToStderr(`mm flatten: ${sig}: no new order after the one in flight; the fills so far are read back and booked (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again ends at once)`)
+    }
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+    for (const sig of signals) process.on(sig, onSignal)
+    try {
+      return await this.flattenOnce(t, maxSlip, () => stop, () => (own = true))
+    } finally {
+      for (const sig of signals) process.off(sig, onSignal)
+    }
+  }
+
+  private flattenOnce(t: ReturnType<typeof target>, maxSlip: number, stopped: () => string | null, onOwnOrders: () => void): Promise<FlattenResult> {
     const f = this.flags
     return flattenSymbol({
+      stopped,
+      onOwnOrders,
       t,
       maxSlip,
       maxRounds: f.rounds,

@@ -108,6 +108,10 @@ export interface FlattenOptions {
   venue?: () => Promise<{venue: FlattenVenue; close(): Promise<void>} | {why: string}>
   /** cancels ours first (halt's venue calls) */
   cancel?: () => Promise<{ops: VenueOps & {close?(): Promise<void>}} | {why: string}>
+  /** the operator asked to stop (the signal's name), or null: no new order is sent, the fills so far are booked */
+  stopped?: () => string | null
+  /** called when this process starts sending closing orders itself (from then on `stopped` is read) */
+  onOwnOrders?: () => void
 }
 
 export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
@@ -185,9 +189,10 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     }
     const runTag = 'f' + Math.floor(wallClock.now() / 1000).toString(36).slice(-7)
     const startedMs = wallClock.now()
+    o.onOwnOrders?.()
     let res
     try {
-      res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound})
+      res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound, stopped: o.stopped})
       // a failed order call may have filled all the same: its trades are read back too
       const mayHaveFilled = res.venueError !== null || res.rounds.some((r) => r.filled !== '0' && !new PlainDecimal(r.filled).isZero())
       bookFlattenFills(s, inst, res.positionAfter, await fillsOf(v.venue, s, inst, runTag, startedMs, mayHaveFilled), notes)

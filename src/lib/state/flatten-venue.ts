@@ -43,7 +43,7 @@ export interface VenueFlattenResult {
   venueError: string | null
 }
 
-export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; maxSlip: number; maxRounds: number; runTag: string; onRound?: (r: FlattenRound) => void}): Promise<VenueFlattenResult> {
+export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; maxSlip: number; maxRounds: number; runTag: string; onRound?: (r: FlattenRound) => void; stopped?: () => string | null}): Promise<VenueFlattenResult> {
   const {venue, inst} = o
   const sym = inst.symbol
   const steps = (q: string): Steps => {
@@ -57,6 +57,12 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   let venueError: string | null = null
   let stopWhy = ''
   for (let round = 1; round <= o.maxRounds && net !== 0; round++) {
+    // the operator's stop (Ctrl-C, SIGTERM): no new order; what filled is still read back
+    let why = o.stopped?.() ?? null
+    if (why !== null) {
+      stopWhy = `stopped by ${why}`
+      break
+    }
     const snap = await venue.depth(sym)
     const lv = (l: Array<[string, string]>) => l.map(([p, q]) => [inst.priceToTicks(p), inst.qtyToSteps(q)] as [number, number])
     const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, o.maxSlip, inst)
@@ -66,6 +72,11 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
     for (const ord of plan.orders) {
+      why = o.stopped?.() ?? null
+      if (why !== null) {
+        stopWhy = `stopped by ${why}`
+        break
+      }
       const id = formatClientId(o.runTag, 'flat', ++seq)
       const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(ord.price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
       try {
@@ -87,7 +98,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
       o.onRound?.(r)
       if (venueError) break
     }
-    if (venueError) break
+    if (venueError || stopWhy) break
   }
   // the venue's word on what is left, asked after a failed order call too: a call that
   // timed out or was cut may still have filled, which the own count cannot know
