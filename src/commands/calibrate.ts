@@ -35,10 +35,13 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
     const spec = loadSpec(this.args.spec)
     const tty = process.stderr.isTTY === true
     const quiet = this.jsonEnabled() && !tty
+    const cores = defaultWorkers()
+    // more threads than cores only share them, and each keeps its own copy of its windows' events
+    if (f.workers !== undefined && f.workers > cores && !this.jsonEnabled()) process.stderr.write(`note: --workers ${f.workers} is more than this machine's ${cores} core${cores === 1 ? '' : 's'}: the workers share them (no faster), and each holds its own copy of the windows it replays in memory\n`)
     const res = await calibrate({
       spec,
       outDir: f.out,
-      workers: f.workers ?? defaultWorkers(),
+      workers: f.workers ?? cores,
       keepRuns: f['keep-runs'],
       onNotice: this.jsonEnabled() ? undefined : (m) => process.stderr.write(`note: ${m}\n`),
       onProgress: (p) => {

@@ -116,6 +116,17 @@ describe('mm calibrate spec edges (CLI)', () => {
     )
   })
 
+  it('--workers over the core count is said (the threads only share the cores; each holds its windows)', async () => {
+    const {availableParallelism} = await import('node:os')
+    const cores = availableParallelism()
+    const r = await runCli(['calibrate', spec('many-workers', ['strategy.baseSpread: [0.0002, 0.0004]']), '--out', join(tmp, 'many-workers'), '--workers', '99'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr.split('\n')[0]).toBe(`note: --workers 99 is more than this machine's ${cores} core${cores === 1 ? '' : 's'}: the workers share them (no faster), and each holds its own copy of the windows it replays in memory`)
+    const one = await runCli(['calibrate', spec('cores-workers', ['strategy.baseSpread: [0.0002, 0.0004]']), '--out', join(tmp, 'cores-workers'), '--workers', String(cores)])
+    expect(one.code, one.stderr).toBe(0)
+    expect(one.stderr).not.toContain('is more than this machine')
+  })
+
   it('a window of another symbol or a missing recording is refused before any job of any window runs', async () => {
     const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
     const eth = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
