@@ -256,6 +256,19 @@ export class SimExtras {
     return {symbol: sym, price: this.inst(sym).ticksToPrice(last.ticks), time: last.time}
   }
 
+  /**
+   * The `<symbol>@ticker` (24hrTicker) and `<symbol>@miniTicker` (24hrMiniTicker) stream
+   * payloads: the 24 h ticker's figures under the stream's field letters.
+   */
+  tickerStreams(sym: string): {ticker: Record<string, unknown>; mini: Record<string, unknown>} {
+    const t = this.ticker24h(sym)
+    const E = t.closeTime
+    return {
+      ticker: {e: '24hrTicker', E, s: sym, p: t.priceChange, P: t.priceChangePercent, w: t.weightedAvgPrice, c: t.lastPrice, Q: t.lastQty, o: t.openPrice, h: t.highPrice, l: t.lowPrice, v: t.volume, q: t.quoteVolume, O: t.openTime, C: t.closeTime, F: t.firstId, L: t.lastId, n: t.count},
+      mini: {e: '24hrMiniTicker', E, s: sym, c: t.lastPrice, o: t.openPrice, h: t.highPrice, l: t.lowPrice, v: t.volume, q: t.quoteVolume},
+    }
+  }
+
   private ticker24h(sym: string): Record<string, unknown> {
     const inst = this.inst(sym)
     const now = this.now()

@@ -96,7 +96,16 @@ export interface RestFailure {
 interface SymBook {
   levels: StringBook
   lastU: number
+  /** the source publishes bookTicker itself (a recording with ticker events) */
+  ownTicker?: boolean
+  /** the top of book last sent on <symbol>@bookTicker (derived from depth otherwise) */
+  top?: string
+  /** wall ms the last !bookTicker message of this symbol left (Binance: every 5 s) */
+  allTickerAt?: number
 }
+
+/** `!bookTicker` (every symbol's best bid/ask) is pushed every 5 s, as on Binance (FACTS.md §3.1) */
+export const ALL_BOOK_TICKER_MS = 5000
 
 interface Client {
   ws: WebSocket
@@ -296,14 +305,15 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
         const idNum = /^\d+$/.test(ev.id) ? Number(ev.id) : ev.id
         const trade = JSON.stringify({e: 'trade', E: T, T, s: sym, t: idNum, p: ev.price, q: ev.qty, X: 'MARKET', m})
         const agg = JSON.stringify({e: 'aggTrade', E: T, a: idNum, s: sym, p: ev.price, q: ev.qty, f: idNum, l: idNum, T, m})
-        this.broadcast(`${lower}@trade`, trade, 'market')
+        // <symbol>@trade is not in Binance's stream list; ccxt asks for it on /public, older code on /market
+        this.broadcast(`${lower}@trade`, trade, 'both')
         this.broadcast(`${lower}@aggTrade`, agg, 'market')
         return
       }
       case 'ticker': {
         const T = ms(ev.ts)
-        const data = JSON.stringify({e: 'bookTicker', u: b.lastU, s: sym, b: ev.bidPrice, B: ev.bidQty, a: ev.askPrice, A: ev.askQty, T, E: T})
-        this.broadcast(`${lower}@bookTicker`, data, 'public')
+        b.ownTicker = true
+        this.publishBookTicker(sym, lower, b, JSON.stringify({e: 'bookTicker', u: b.lastU, s: sym, b: ev.bidPrice, B: ev.bidQty, a: ev.askPrice, A: ev.askQty, T, E: T}))
         return
       }
     }
@@ -321,6 +331,37 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     }
     const data = JSON.stringify({e: 'depthUpdate', E: T, T, s: sym, U, u, pu, b: bids, a: asks})
     this.broadcastPrefix(`${lower}@depth`, data, 'public')
+    if (!b.ownTicker) {
+      // a source without ticker events (the synthetic market): bookTicker follows the book's top
+      const top = b.levels.levels(1)
+      const bid = top.bids[0]
+      const ask = top.asks[0]
+      if (!bid || !ask) return
+      const key = `${bid[0]} ${bid[1]} ${ask[0]} ${ask[1]}`
+      if (key === b.top) return
+      b.top = key
+      this.publishBookTicker(sym, lower, b, JSON.stringify({e: 'bookTicker', u, s: sym, b: bid[0], B: bid[1], a: ask[0], A: ask[1], T, E: T}))
+    }
+  }
+
+  /** <symbol>@bookTicker at once; !bookTicker at most every ALL_BOOK_TICKER_MS per symbol */
+  private publishBookTicker(sym: string, lower: string, b: SymBook, data: string): void {
+    this.broadcast(`${lower}@bookTicker`, data, 'public')
+    const now = wallClock.now()
+    if (b.allTickerAt === undefined || now - b.allTickerAt >= ALL_BOOK_TICKER_MS) {
+      let any = false
+      for (const c of this.clients) if (c.streams.has('!bookticker')) any = true
+      if (!any) return
+      b.allTickerAt = now
+      this.broadcast('!bookTicker', data, 'public')
+    }
+  }
+
+  /** whether any market-data client is subscribed to `stream` (the trading side skips work otherwise) */
+  subscribed(stream: string): boolean {
+    const key = normaliseStream(stream)
+    for (const c of this.clients) if (c.streams.has(key)) return true
+    return false
   }
 
   // ---- WebSocket ---------------------------------------------------------------------
@@ -372,8 +413,8 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     c.ws.send(JSON.stringify({result, id: j.id ?? null}))
   }
 
-  private routeAllows(c: Client, route: 'public' | 'market'): boolean {
-    return c.route === 'unrouted' || c.route === route
+  private routeAllows(c: Client, route: 'public' | 'market' | 'both'): boolean {
+    return c.route === 'unrouted' || route === 'both' || c.route === route
   }
 
   /** Send a ready-made payload to the clients subscribed to `stream` (the trading side's mark price). */
@@ -382,7 +423,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   }
 
   /** Send to clients subscribed to exactly `stream`. */
-  private broadcast(stream: string, data: string, route: 'public' | 'market'): void {
+  private broadcast(stream: string, data: string, route: 'public' | 'market' | 'both'): void {
     const key = normaliseStream(stream)
     for (const c of this.clients) {
       if (!this.routeAllows(c, route) || !c.streams.has(key)) continue

@@ -159,6 +159,12 @@ export class SimTrading {
         const lower = sym.toLowerCase()
         this.venue.broadcastStream(`${lower}@markPrice@1s`, data, 'market')
         if (tick % 3 === 0) this.venue.broadcastStream(`${lower}@markPrice`, data, 'market')
+        // <symbol>@ticker / @miniTicker every 2 s (Binance: 2000 ms), only when someone listens
+        if (tick % 2 === 0 && (this.venue.subscribed(`${lower}@ticker`) || this.venue.subscribed(`${lower}@miniTicker`))) {
+          const t = this.extras.tickerStreams(sym)
+          this.venue.broadcastStream(`${lower}@ticker`, JSON.stringify(t.ticker), 'market')
+          this.venue.broadcastStream(`${lower}@miniTicker`, JSON.stringify(t.mini), 'market')
+        }
       }
     }, 1000)
     this.markTimer.unref()
@@ -334,7 +340,7 @@ export class SimTrading {
   }
 
   /** public GET endpoints of the market side, with exchangeInfo patched for account states */
-  private publicGet(path: string, u: URL): {status: number; body: unknown} | undefined {
+  publicGet(path: string, u: URL): {status: number; body: unknown} | undefined {
     const r = this.venue.marketRest(u)
     if (r.status === 404) return undefined
     if (path === '/fapi/v1/exchangeInfo') return {status: 200, body: this.patchExchangeInfo(r.body)}

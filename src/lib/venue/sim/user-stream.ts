@@ -6,8 +6,12 @@
  *  - validity `ttlMs` (Binance: 60 min) after creation or the last keep-alive; on expiry
  *    every socket of the key gets `listenKeyExpired` and no more events;
  *  - sockets at `/private/ws/<key>`, `/private/ws?listenKey=<key>[&events=A/B]`,
- *    `/private/stream?listenKey=<key>` (combined: `{"stream":<key>,"data":…}`) and the
- *    legacy `/ws/<key>`; each is cut after `maxAgeMs` (24 h);
+ *    `/private/stream?listenKey=<key>` or `?streams=<key>` (combined:
+ *    `{"stream":<key>,"data":…}`) and the legacy `/ws/<key>`. `/private/ws` and
+ *    `/private/stream` without a key open with no key (Binance's connector does this, then
+ *    sends `{"method":"SUBSCRIBE","params":[<listenKey>],"id":…}`); SUBSCRIBE /
+ *    UNSUBSCRIBE / LIST_SUBSCRIPTIONS manage a socket's keys. Each socket is cut after
+ *    `maxAgeMs` (24 h);
  *  - faults: `silentAfterMs` (the socket stays open and sends nothing), `delayMs`.
  */
 import {randomBytes} from 'node:crypto'
@@ -30,7 +34,8 @@ export interface UserStreamOptions {
 
 interface UserSocket {
   ws: WebSocket
-  key: string
+  /** the listen keys this socket carries (from its URL or SUBSCRIBE) */
+  keys: Set<string>
   combined: boolean
   events?: Set<string>
   openedAt: number
@@ -83,7 +88,7 @@ export class UserStreams {
     const k = this.key
     this.key = undefined
     this.o.timers.clear(this.expiryTimer)
-    for (const s of [...this.sockets]) if (s.key === k) s.ws.close(1000, 'listenKey closed')
+    for (const s of [...this.sockets]) if (s.keys.has(k)) s.ws.close(1000, 'listenKey closed')
   }
 
   private extend(): void {
@@ -99,41 +104,42 @@ export class UserStreams {
     this.expired.add(key)
     this.counters.expired++
     const ev = {e: 'listenKeyExpired', E: this.o.clock.now(), listenKey: key}
-    for (const s of this.sockets) if (s.key === key) this.send(s, ev)
+    for (const s of this.sockets) if (s.keys.has(key)) this.send(s, ev, key)
   }
 
   /** Claim a WebSocket upgrade for a user stream path; false when it is not one. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const u = new URL(req.url ?? '/', 'http://x')
-    let key: string | undefined
+    let keys: string[] = []
     let combined = false
     const path = u.pathname
     if (path === '/private/ws' || path === '/private/stream') {
-      key = u.searchParams.get('listenKey') ?? undefined
+      // ?listenKey=<k> (repeatable in stream mode) or, as on a market route, ?streams=<k1>/<k2>
+      keys = [...u.searchParams.getAll('listenKey'), ...u.searchParams.getAll('streams').flatMap((x) => x.split('/'))].filter(Boolean)
       combined = path === '/private/stream'
     } else if (path.startsWith('/private/ws/')) {
-      key = path.slice('/private/ws/'.length)
+      keys = [path.slice('/private/ws/'.length)]
     } else if (path.startsWith('/ws/') && !path.includes('@') && path.slice(4) === this.key) {
-      key = path.slice(4)
+      keys = [path.slice(4)]
     } else if (path.startsWith('/private/')) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
       return true
     } else {
       return false
     }
-    if (!key || key !== this.key) {
+    // a key that is not the active one is refused; no key at all opens an empty socket (SUBSCRIBE later)
+    if (keys.some((k) => k !== this.key) || (keys.length === 0 && path.startsWith('/private/ws/'))) {
       const body = JSON.stringify(noListenKey().body())
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
       return true
     }
     const events = u.searchParams.get('events')
-    const k = key
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, k, combined, events ? new Set(events.split('/')) : undefined))
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, new Set(keys), combined, events ? new Set(events.split('/')) : undefined))
     return true
   }
 
-  private onSocket(ws: WebSocket, key: string, combined: boolean, events?: Set<string>): void {
-    const s: UserSocket = {ws, key, combined, events, openedAt: this.o.clock.now(), silent: false, timers: []}
+  private onSocket(ws: WebSocket, keys: Set<string>, combined: boolean, events?: Set<string>): void {
+    const s: UserSocket = {ws, keys, combined, events, openedAt: this.o.clock.now(), silent: false, timers: []}
     this.sockets.add(s)
     this.counters.connections++
     if (this.o.silentAfterMs !== undefined) {
@@ -148,21 +154,53 @@ export class UserStreams {
       for (const t of s.timers) this.o.timers.clear(t)
     })
     ws.on('error', () => {})
-    ws.on('message', () => {})
+    ws.on('message', (raw) => this.onControl(s, raw.toString()))
+  }
+
+  /**
+   * LSUB control messages on a user-stream socket, as on the market routes: SUBSCRIBE /
+   * UNSUBSCRIBE listen keys (`{"result":null,"id"}`), LIST_SUBSCRIPTIONS. SUBSCRIBE of a
+   * key that is not the active one answers `{"error":{code:-1125,…},"id"}` and adds nothing.
+   */
+  private onControl(s: UserSocket, text: string): void {
+    let j: {method?: unknown; params?: unknown; id?: unknown}
+    try {
+      j = JSON.parse(text)
+    } catch {
+      return
+    }
+    if (!j || typeof j !== 'object') return
+    const id = j.id ?? null
+    const params = Array.isArray(j.params) ? j.params.filter((x): x is string => typeof x === 'string') : []
+    const reply = (msg: Record<string, unknown>) => {
+      if (s.ws.readyState === WebSocket.OPEN) s.ws.send(JSON.stringify(msg))
+    }
+    if (j.method === 'SUBSCRIBE') {
+      if (params.some((k) => k !== this.key)) return reply({error: noListenKey().body(), id})
+      for (const k of params) s.keys.add(k)
+      return reply({result: null, id})
+    }
+    if (j.method === 'UNSUBSCRIBE') {
+      for (const k of params) s.keys.delete(k)
+      return reply({result: null, id})
+    }
+    if (j.method === 'LIST_SUBSCRIPTIONS') return reply({result: [...s.keys], id})
   }
 
   /** Send an account event to every live socket of the active key. */
   publish(ev: Record<string, unknown>): void {
+    const key = this.key
+    if (key === undefined) return
     for (const s of this.sockets) {
-      if (s.key !== this.key) continue
+      if (!s.keys.has(key)) continue
       if (s.events && !s.events.has(String(ev.e))) continue
-      this.send(s, ev)
+      this.send(s, ev, key)
     }
   }
 
-  private send(s: UserSocket, ev: Record<string, unknown>): void {
+  private send(s: UserSocket, ev: Record<string, unknown>, key: string): void {
     if (s.silent) return
-    const text = s.combined ? JSON.stringify({stream: s.key, data: ev}) : JSON.stringify(ev)
+    const text = s.combined ? JSON.stringify({stream: key, data: ev}) : JSON.stringify(ev)
     const go = () => {
       if (s.ws.readyState !== WebSocket.OPEN) return
       s.ws.send(text)

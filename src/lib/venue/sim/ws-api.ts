@@ -2,9 +2,10 @@
  * The WebSocket API of `mm sim` at `/ws-fapi/v1` (FACTS.md §3.4): requests
  * `{"id","method","params"}`, answers `{"id","status","result"|"error","rateLimits"}`.
  *
- * Methods: `order.place`, `order.cancel`, `order.modify`, `order.status` (signed per
- * request: `apiKey`, `timestamp`, `signature` over the params sorted by name), and
- * `userDataStream.start` / `.ping` / `.stop` (`apiKey` only). Same engine, error codes,
+ * Methods: `order.place`, `order.cancel`, `order.modify`, `order.status`, `account.position`,
+ * `account.status`, `account.balance` (and their `v2/` forms; signed per request: `apiKey`,
+ * `timestamp`, `signature` over the params sorted by name), `userDataStream.start` / `.ping`
+ * / `.stop` (`apiKey` only) and the unsigned `depth`, `ticker.price`, `ticker.book`. Same engine, error codes,
  * weights and order counts as REST; `?returnRateLimits=false` leaves `rateLimits` out.
  * `--lose-responses` applies to order.place / .cancel / .modify: carried out, never answered.
  */
@@ -12,16 +13,26 @@ import type {IncomingMessage} from 'node:http'
 import type {Duplex} from 'node:stream'
 import WebSocket, {WebSocketServer} from 'ws'
 import type {Timers} from './exchange.js'
+import {costOf} from './limits.js'
 import {ApiError, checkTimestamp, Err, signatureMatches, wsApiPayload} from './signing.js'
 import type {SimTrading} from './trading.js'
 
-const METHODS: Record<string, {auth: 'key' | 'signed'; rest: string; weight: number; orders?: boolean; losable?: boolean}> = {
+const METHODS: Record<string, {auth: 'none' | 'key' | 'signed'; rest: string; weight: number; orders?: boolean; losable?: boolean}> = {
   'order.place': {auth: 'signed', rest: 'POST /fapi/v1/order', weight: 0, orders: true, losable: true},
   'order.cancel': {auth: 'signed', rest: 'DELETE /fapi/v1/order', weight: 1, losable: true},
   'order.modify': {auth: 'signed', rest: 'PUT /fapi/v1/order', weight: 1, orders: true, losable: true},
   'order.status': {auth: 'signed', rest: 'GET /fapi/v1/order', weight: 1},
   'account.position': {auth: 'signed', rest: 'GET /fapi/v3/positionRisk', weight: 5},
   'v2/account.position': {auth: 'signed', rest: 'GET /fapi/v3/positionRisk', weight: 5},
+  // account.status / .balance answer as REST GET /fapi/v2/account / v2/balance, their v2/ forms as v3
+  'account.status': {auth: 'signed', rest: 'GET /fapi/v2/account', weight: 5},
+  'v2/account.status': {auth: 'signed', rest: 'GET /fapi/v3/account', weight: 5},
+  'account.balance': {auth: 'signed', rest: 'GET /fapi/v2/balance', weight: 5},
+  'v2/account.balance': {auth: 'signed', rest: 'GET /fapi/v3/balance', weight: 5},
+  // market data, no key; the weight is REST's for the same parameters (-1 here: costOf)
+  depth: {auth: 'none', rest: 'GET /fapi/v1/depth', weight: -1},
+  'ticker.price': {auth: 'none', rest: 'GET /fapi/v1/ticker/price', weight: -1},
+  'ticker.book': {auth: 'none', rest: 'GET /fapi/v1/ticker/bookTicker', weight: -1},
   'userDataStream.start': {auth: 'key', rest: 'POST /fapi/v1/listenKey', weight: 1},
   'userDataStream.ping': {auth: 'key', rest: 'PUT /fapi/v1/listenKey', weight: 1},
   'userDataStream.stop': {auth: 'key', rest: 'DELETE /fapi/v1/listenKey', weight: 1},
@@ -80,8 +91,9 @@ export class WsApi {
     try {
       const spec = METHODS[method]
       if (!spec) throw new ApiError(-1000, `mm sim does not serve method ${JSON.stringify(method)}`)
-      this.t.limiter.request(spec.weight, now)
-      this.t.checkKey(m.get('apiKey'))
+      const [verb, path] = spec.rest.split(' ')
+      this.t.limiter.request(spec.weight >= 0 ? spec.weight : costOf(verb, path, m).weight, now)
+      if (spec.auth !== 'none') this.t.checkKey(m.get('apiKey'))
       if (spec.auth === 'signed') {
         const sig = m.get('signature')
         if (!sig) throw Err.mandatory('signature')
@@ -89,10 +101,10 @@ export class WsApi {
         checkTimestamp(m, now)
       }
       if (spec.orders) this.t.limiter.orders(1, 1, now)
-      const route = this.t.routes.get(spec.rest)
-      if (!route) throw new ApiError(-1000, 'no route')
       m.delete('apiKey')
       m.delete('signature')
+      const route = this.t.routes.get(spec.rest) ?? (verb === 'GET' ? this.marketRoute(path) : undefined)
+      if (!route) throw new ApiError(-1000, 'no route')
       const lose = spec.losable === true && this.t.loseAnswer()
       let result = await route.fn(m)
       if (lose) {
@@ -112,6 +124,19 @@ export class WsApi {
       rec.code = err.code
       this.t.finish(rec)
       this.reply(ws, {id, status: err.status, error: err.body()}, withLimits)
+    }
+  }
+
+  /** a market-side GET (the depth snapshot) as a route: its refusals become ApiErrors */
+  private marketRoute(path: string): {fn: (m: Map<string, string>) => unknown} | undefined {
+    return {
+      fn: (m) => {
+        const r = this.t.publicGet(path, new URL(`http://x${path}?${new URLSearchParams([...m])}`))
+        if (!r) throw new ApiError(-1000, 'no route')
+        const b = r.body as {code?: unknown; msg?: unknown}
+        if (r.status !== 200) throw new ApiError(Number(b.code ?? -1000), String(b.msg ?? ''), r.status)
+        return r.body
+      },
     }
   }
 
