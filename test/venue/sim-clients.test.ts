@@ -8,7 +8,8 @@
  *    account.status, account.balance (and their v2/ forms) answer as REST does;
  *  - a synthetic source has no ticker events, so `<symbol>@bookTicker` and `!bookTicker`
  *    (ccxt watchBidsAsks, node-binance-api) follow the book's top; `<symbol>@trade` is sent
- *    on /public as well (ccxt asks for it there); `<symbol>@ticker` / `@miniTicker` exist.
+ *    on /public as well (ccxt asks for it there); `<symbol>@ticker` / `@miniTicker` and the
+ *    partial depth `<symbol>@depth<5|10|20>` (binance-api-node, the official connector) exist.
  */
 import {createHmac} from 'node:crypto'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -176,6 +177,21 @@ describe('market streams a synthetic source does not carry by itself', () => {
       one.close()
       all.close()
       trades.close()
+    }
+  })
+
+  it('partial depth <symbol>@depth5@100ms: the top 5 levels of each side after each update, with the diff\'s U / u / pu', async () => {
+    const ws = await openWs(`${wsBase}/public/stream?streams=ethusdc@depth5@100ms/ethusdc@depth`)
+    try {
+      depth(T0 + 1400, [['3399.50', '4.000'], ['3398.00', '1.000'], ['3397.00', '1.000'], ['3396.00', '1.000']], [['3400.20', '5.000']])
+      const diff = await ws.next((m) => m.stream === 'ethusdc@depth', 'the diff')
+      const part = await ws.next((m) => m.stream === 'ethusdc@depth5@100ms', 'the partial depth')
+      const rest = await get(`/fapi/v1/depth?symbol=${SYM}&limit=5`)
+      expect(part.data).toEqual({e: 'depthUpdate', E: T0 + 1400, T: T0 + 1400, s: SYM, U: diff.data.U, u: diff.data.u, pu: diff.data.pu, b: rest.bids, a: rest.asks})
+      expect(part.data.b).toEqual([['3400.01', '2.000'], ['3400.00', '10.000'], ['3399.50', '4.000'], ['3399.00', '1.000'], ['3398.00', '1.000']])
+      expect(part.data.a).toEqual([['3400.09', '3.000'], ['3400.10', '10.000'], ['3400.20', '5.000']])
+    } finally {
+      ws.close()
     }
   })
 

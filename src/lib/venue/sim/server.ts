@@ -331,6 +331,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     }
     const data = JSON.stringify({e: 'depthUpdate', E: T, T, s: sym, U, u, pu, b: bids, a: asks})
     this.broadcastPrefix(`${lower}@depth`, data, 'public')
+    this.publishPartialDepth(sym, lower, b, {U, u, pu, T})
     if (!b.ownTicker) {
       // a source without ticker events (the synthetic market): bookTicker follows the book's top
       const top = b.levels.levels(1)
@@ -341,6 +342,32 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
       if (key === b.top) return
       b.top = key
       this.publishBookTicker(sym, lower, b, JSON.stringify({e: 'bookTicker', u, s: sym, b: bid[0], B: bid[1], a: ask[0], A: ask[1], T, E: T}))
+    }
+  }
+
+  /**
+   * Partial book depth `<symbol>@depth<5|10|20>[@100ms|@500ms]` (FACTS.md §3.1): the top
+   * 5 / 10 / 20 levels of each side after every depth update, with its U / u / pu, shaped as
+   * a diff (`e: depthUpdate`). Built only when a client listens.
+   */
+  private publishPartialDepth(sym: string, lower: string, b: SymBook, ids: {U: number; u: number; pu: number; T: number}): void {
+    const prefix = `${lower}@depth`
+    const made = new Map<number, string>()
+    for (const c of this.clients) {
+      if (!this.routeAllows(c, 'public')) continue
+      for (const st of c.streams) {
+        if (!st.startsWith(prefix)) continue
+        const m = /^(5|10|20)(@(100|250|500)ms)?$/.exec(st.slice(prefix.length))
+        if (!m) continue
+        const n = Number(m[1])
+        let data = made.get(n)
+        if (data === undefined) {
+          const top = b.levels.levels(n)
+          data = JSON.stringify({e: 'depthUpdate', E: ids.T, T: ids.T, s: sym, U: ids.U, u: ids.u, pu: ids.pu, b: top.bids, a: top.asks})
+          made.set(n, data)
+        }
+        this.sendTo(c, st, data)
+      }
     }
   }
 
