@@ -4,6 +4,7 @@
  * controlled clock and book:
  *  - Binance's official connector opens `/private/stream?streams=` with no key and sends
  *    SUBSCRIBE <listenKey> on it (the sim refused the upgrade: the connector crashed);
+ *  - TRADE_LITE before each execution's ORDER_TRADE_UPDATE, as Binance pushes it;
  *  - the WebSocket API methods its connector and ccxt call: depth, ticker.price, ticker.book,
  *    account.status, account.balance (and their v2/ forms) answer as REST does;
  *  - a synthetic source has no ticker events, so `<symbol>@bookTicker` and `!bookTicker`
@@ -19,6 +20,7 @@ import {manualTimers} from '../../src/lib/venue/sim/exchange.js'
 import {SimVenue} from '../../src/lib/venue/sim/server.js'
 import {SIM_TEST_API_KEY, SIM_TEST_API_SECRET, wsApiPayload} from '../../src/lib/venue/sim/signing.js'
 import {SimTrading} from '../../src/lib/venue/sim/trading.js'
+import {settle} from '../support/settle.js'
 import {signed as signedCall} from '../support/sim-cli.js'
 import {openWs, type TestWs} from '../support/ws-client.js'
 
@@ -92,6 +94,32 @@ describe('user data stream: a socket opened without a key, then SUBSCRIBE <liste
   })
 })
 
+describe('TRADE_LITE', () => {
+  it('each execution sends TRADE_LITE just before its ORDER_TRADE_UPDATE TRADE, with the same order and trade', async () => {
+    const {listenKey} = (await (await fetch(`${base}/fapi/v1/listenKey`, {method: 'POST', headers: {'X-MBX-APIKEY': SIM_TEST_API_KEY}})).json()) as {listenKey: string}
+    const ws = await openWs(`${wsBase}/private/ws/${listenKey}`)
+    try {
+      const step = (ms: number) => {
+        clock.advance(ms)
+        trading.exchange.advanceTo(trading.marketClock.now())
+      }
+      const p = new Map(Object.entries({symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'IOC', price: '3400.10', quantity: '0.010', newClientOrderId: 'lite-1', newOrderRespType: 'RESULT'}))
+      const filled = (await settle(trading.exchange.newOrder(p), step)) as Record<string, unknown>
+      expect(filled).toMatchObject({status: 'FILLED', clientOrderId: 'lite-1'})
+      const otu = await ws.next((m) => m.e === 'ORDER_TRADE_UPDATE' && m.o.x === 'TRADE', 'the TRADE update')
+      const seq = ws.messages.map((m) => (m.e === 'ORDER_TRADE_UPDATE' ? `${m.e}:${m.o.x}` : m.e))
+      expect(seq.slice(0, 3)).toEqual(['ORDER_TRADE_UPDATE:NEW', 'TRADE_LITE', 'ORDER_TRADE_UPDATE:TRADE'])
+      const lite = ws.messages[1]
+      expect(lite).toEqual({e: 'TRADE_LITE', E: otu.E, T: otu.T, s: SYM, q: '0.010', p: '3400.10', m: false, c: 'lite-1', S: 'BUY', L: '3400.10', l: '0.010', t: otu.o.t, i: filled.orderId})
+      // flat again, so the tests below see the account as it started
+      const close = new Map(Object.entries({symbol: SYM, side: 'SELL', type: 'LIMIT', timeInForce: 'IOC', price: '3400.00', quantity: '0.010', reduceOnly: 'true', newOrderRespType: 'RESULT'}))
+      expect(await settle(trading.exchange.newOrder(close), step)).toMatchObject({status: 'FILLED'})
+    } finally {
+      ws.close()
+    }
+  })
+})
+
 describe('WebSocket API: the market-data and account methods clients call', () => {
   let api: TestWs
   let nextId = 0
@@ -126,7 +154,7 @@ describe('WebSocket API: the market-data and account methods clients call', () =
     const big = await call('depth', {symbol: SYM, limit: 1000}, false)
     expect(weight(big) - weight(d)).toBe(20)
     const tp = await call('ticker.price', {symbol: SYM}, false)
-    expect(tp.result).toEqual({symbol: SYM, price: '3400.05', time: T0})
+    expect(tp.result).toEqual({symbol: SYM, price: '3400.05', time: clock.now()})
     const tb = await call('ticker.book', {symbol: SYM}, false)
     expect(tb.result).toEqual({...bookRest, time: tb.result.time})
     expect(tb.result).toMatchObject({symbol: SYM, bidPrice: '3400.00', bidQty: '10.000', askPrice: '3400.10', askQty: '10.000'})
@@ -138,14 +166,15 @@ describe('WebSocket API: the market-data and account methods clients call', () =
   it('account.status / v2/account.status / account.balance / v2/account.balance are REST account v2 / v3 and balance; signed', async () => {
     const a2 = await call('account.status', {}, true)
     expect(a2.status).toBe(200)
-    expect(a2.result).toMatchObject({totalWalletBalance: '10000', multiAssetsMargin: false, canTrade: true})
+    expect(a2.result).toMatchObject({multiAssetsMargin: false, canTrade: true})
     expect(Object.keys(a2.result)).toEqual(Object.keys((await signed('GET', '/fapi/v2/account', {})).body))
     const a3 = await call('v2/account.status', {}, true)
     expect(Object.keys(a3.result)).toEqual(Object.keys((await signed('GET', '/fapi/v3/account', {})).body))
     expect(a3.result).not.toHaveProperty('canTrade')
     const b2 = await call('account.balance', {}, true)
     const b3 = await call('v2/account.balance', {}, true)
-    for (const b of [b2, b3]) expect(b.result).toMatchObject([{accountAlias: 'sim', asset: 'USDC', balance: '10000', availableBalance: '10000'}])
+    for (const b of [b2, b3]) expect(b.result).toMatchObject([{accountAlias: 'sim', asset: 'USDC'}])
+    expect(b2.result).toEqual((await signed('GET', '/fapi/v2/balance', {})).body)
     expect(weight(b3) - weight(b2)).toBe(5)
     expect(await call('account.status', {apiKey: SIM_TEST_API_KEY}, false)).toMatchObject({status: 400, error: {code: -1102}})
   })

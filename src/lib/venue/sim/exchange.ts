@@ -162,7 +162,7 @@ export interface SimExchangeOptions extends SimAccountOptions {
   wallDelay?: (marketMs: number) => number
   paper?: Partial<PaperVenueConfig>
   latency?: LatencyModel
-  /** receives every user-data event (ORDER_TRADE_UPDATE, ACCOUNT_UPDATE) when it is due */
+  /** receives every user-data event (TRADE_LITE, ORDER_TRADE_UPDATE, ACCOUNT_UPDATE) when it is due */
   onUserEvent?: (ev: Record<string, unknown>) => void
 }
 
@@ -958,6 +958,11 @@ export class SimExchange {
       er: x === 'EXPIRED' ? o.expiryReason : '0',
     })
     const msg = {e: 'ORDER_TRADE_UPDATE', E: t, T: t, o: ev}
+    if (trade) {
+      // TRADE_LITE (FACTS.md §3.3): Binance's lighter, earlier event for each execution; it leaves just before the ORDER_TRADE_UPDATE
+      const lite = {e: 'TRADE_LITE', E: t, T: t, s: o.symbol, q: o.origQty, p: o.price, m: trade.maker, c: o.clientOrderId, S: o.side, L: trade.price, l: trade.qty, t: trade.id, i: o.orderId}
+      this.at(ts, () => this.o.onUserEvent?.(lite))
+    }
     this.at(ts, () => this.o.onUserEvent?.(msg))
   }
 
