@@ -4,6 +4,7 @@
  * controlled clock and book:
  *  - Binance's official connector opens `/private/stream?streams=` with no key and sends
  *    SUBSCRIBE <listenKey> on it (the sim refused the upgrade: the connector crashed);
+ *  - POST /fapi/v1/order/test (the official connector's testOrder got a 404);
  *  - TRADE_LITE before each execution's ORDER_TRADE_UPDATE, as Binance pushes it;
  *  - the WebSocket API methods its connector and ccxt call: depth, ticker.price, ticker.book,
  *    account.status, account.balance (and their v2/ forms) answer as REST does;
@@ -117,6 +118,22 @@ describe('TRADE_LITE', () => {
     } finally {
       ws.close()
     }
+  })
+})
+
+describe('POST /fapi/v1/order/test (the official connector\'s testOrder)', () => {
+  it('runs the checks of a new order and places nothing: {} or the refusal; no order count', async () => {
+    const before = (await signed('GET', '/fapi/v1/allOrders', {symbol: SYM})).body.length
+    const ok = await signed('POST', '/fapi/v1/order/test', {symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.010', price: '3300.00', newClientOrderId: 'test-1'})
+    expect({status: ok.status, body: ok.body}).toEqual({status: 200, body: {}})
+    expect(ok.headers.get('x-mbx-order-count-10s')).toBeNull()
+    const small = await signed('POST', '/fapi/v1/order/test', {symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '3300.00'})
+    expect({status: small.status, body: small.body}).toEqual({status: 400, body: {code: -4164, msg: "Order's notional must be no smaller than 20 (unless you choose reduce only)"}})
+    const tick = await signed('POST', '/fapi/v1/order/test', {symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.010', price: '3300.001'})
+    expect(tick.body).toEqual({code: -1111, msg: 'Precision is over the maximum defined for this asset.'})
+    expect((await signed('GET', '/fapi/v1/allOrders', {symbol: SYM})).body).toHaveLength(before)
+    expect((await signed('GET', '/fapi/v1/openOrders', {symbol: SYM})).body).toEqual([])
+    expect((await signed('GET', '/fapi/v1/order', {symbol: SYM, origClientOrderId: 'test-1'})).body).toEqual({code: -2013, msg: 'Order does not exist.'})
   })
 })
 

@@ -389,7 +389,11 @@ export class SimExchange {
   // ---- orders ------------------------------------------------------------------
 
   /** POST /fapi/v1/order. Resolves with the order object (ACK: as accepted; RESULT: final for IOC/FOK/MARKET). */
-  async newOrder(p: Map<string, string>): Promise<Record<string, unknown>> {
+  /**
+   * POST /fapi/v1/order. With `test` (POST /fapi/v1/order/test) every check runs (parameters,
+   * filters, notional, client id, MAX_NUM_ORDERS) and nothing is placed: the answer is `{}`.
+   */
+  async newOrder(p: Map<string, string>, opts: {test?: boolean} = {}): Promise<Record<string, unknown>> {
     const s = this.symbolOf(p)
     const sym = s.inst.symbol
     const side = p.get('side')
@@ -413,7 +417,7 @@ export class SimExchange {
     if (p.has('priceMatch') && p.get('priceMatch') !== 'NONE') throw new ApiError(-1116, 'priceMatch is not supported by mm sim.')
     let clientOrderId = p.get('newClientOrderId')
     if (clientOrderId !== undefined && !CLIENT_ID_RE.test(clientOrderId)) throw new ApiError(-4015, clientOrderId.length > 36 ? 'Client order id length should not be more than 36 chars' : 'Client order id is not valid.')
-    clientOrderId ??= `sim${(++this.autoIdSeq).toString(36).padStart(6, '0')}${(this.nextOrderId % 1_000_000).toString(36)}`
+    if (!opts.test) clientOrderId ??= `sim${(++this.autoIdSeq).toString(36).padStart(6, '0')}${(this.nextOrderId % 1_000_000).toString(36)}`
     const qty = this.qtyOf(s, p.get('quantity'), type)
     let tif: string
     let price: number
@@ -440,6 +444,7 @@ export class SimExchange {
     }
     for (const o of this.openOf(sym)) if (o.clientOrderId === clientOrderId) throw apiErr(-4116)
     if (this.openOf(sym).length >= this.maxNumOrders) throw apiErr(-2025)
+    if (opts.test) return {}
     if (tif === 'FOK') {
       let avail = 0
       s.venue.book.forEachLevel(buy ? 'ask' : 'bid', (pt, q) => {
@@ -454,7 +459,7 @@ export class SimExchange {
     const o: SimOrder = {
       orderId: this.nextOrderId++,
       symbol: sym,
-      clientOrderId,
+      clientOrderId: clientOrderId as string,
       side,
       type,
       timeInForce: type === 'MARKET' ? 'GTC' : tif,

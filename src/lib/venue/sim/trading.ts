@@ -433,6 +433,7 @@ export class SimTrading {
     })
     this.extras.register((k, a, fn) => this.route(k, a, fn))
     this.route('POST /fapi/v1/order', 'signed', (p) => ex.newOrder(p))
+    this.route('POST /fapi/v1/order/test', 'signed', (p) => ex.newOrder(p, {test: true}))
     this.route('PUT /fapi/v1/order', 'signed', (p) => ex.modifyOrder(p))
     this.route('GET /fapi/v1/order', 'signed', (p) => ex.queryOrder(p))
     this.route('DELETE /fapi/v1/order', 'signed', (p) => ex.cancelOrder(p))
