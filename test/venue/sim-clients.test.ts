@@ -4,6 +4,7 @@
  * controlled clock and book:
  *  - Binance's official connector opens `/private/stream?streams=` with no key and sends
  *    SUBSCRIBE <listenKey> on it (the sim refused the upgrade: the connector crashed);
+ *  - GET /fapi/v1/symbolConfig and /accountConfig (ccxt fetchLeverages / fetchMarginMode);
  *  - POST /fapi/v1/order/test (the official connector's testOrder got a 404);
  *  - TRADE_LITE before each execution's ORDER_TRADE_UPDATE, as Binance pushes it;
  *  - the WebSocket API methods its connector and ccxt call: depth, ticker.price, ticker.book,
@@ -134,6 +135,25 @@ describe('POST /fapi/v1/order/test (the official connector\'s testOrder)', () =>
     expect((await signed('GET', '/fapi/v1/allOrders', {symbol: SYM})).body).toHaveLength(before)
     expect((await signed('GET', '/fapi/v1/openOrders', {symbol: SYM})).body).toEqual([])
     expect((await signed('GET', '/fapi/v1/order', {symbol: SYM, origClientOrderId: 'test-1'})).body).toEqual({code: -2013, msg: 'Order does not exist.'})
+  })
+})
+
+describe('GET /fapi/v1/symbolConfig and /fapi/v1/accountConfig (ccxt fetchLeverages / fetchMarginMode)', () => {
+  it('list the leverage and margin type the account set, and the position mode; weight 5 each', async () => {
+    const before = Number((await fetch(`${base}/fapi/v1/time`)).headers.get('x-mbx-used-weight-1m'))
+    const c0 = await signed('GET', '/fapi/v1/symbolConfig', {symbol: SYM})
+    expect({status: c0.status, body: c0.body}).toEqual({status: 200, body: [{symbol: SYM, marginType: 'CROSSED', isAutoAddMargin: false, leverage: 20, maxNotionalValue: '1000000'}]})
+    expect(Number(c0.headers.get('x-mbx-used-weight-1m')) - before).toBe(5)
+    expect((await signed('POST', '/fapi/v1/leverage', {symbol: SYM, leverage: '7'})).body).toEqual({leverage: 7, maxNotionalValue: '1000000', symbol: SYM})
+    expect((await signed('POST', '/fapi/v1/marginType', {symbol: SYM, marginType: 'ISOLATED'})).body).toEqual({code: 200, msg: 'success'})
+    expect((await signed('GET', '/fapi/v1/symbolConfig', {})).body).toEqual([{symbol: SYM, marginType: 'ISOLATED', isAutoAddMargin: false, leverage: 7, maxNotionalValue: '1000000'}])
+    expect((await signed('GET', '/fapi/v1/symbolConfig', {symbol: 'NOPE'})).body).toEqual({code: -1121, msg: 'Invalid symbol.'})
+    const a = await signed('GET', '/fapi/v1/accountConfig', {})
+    expect({status: a.status, body: a.body}).toEqual({status: 200, body: {feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, dualSidePosition: false, updateTime: 0, multiAssetsMargin: false, tradeGroupId: -1}})
+    expect(Number(a.headers.get('x-mbx-used-weight-1m')) - Number(c0.headers.get('x-mbx-used-weight-1m'))).toBe(1 + 1 + 5 + 5 + 5) // leverage, marginType, symbolConfig, the refused one, accountConfig
+    // back to the defaults for the tests below
+    await signed('POST', '/fapi/v1/marginType', {symbol: SYM, marginType: 'CROSSED'})
+    await signed('POST', '/fapi/v1/leverage', {symbol: SYM, leverage: '20'})
   })
 })
 

@@ -1081,6 +1081,11 @@ export class SimExchange {
     })
   }
 
+  /** the leverage POST /fapi/v1/leverage last set (default 20); a label, not applied */
+  leverageOf(symbol: string): number {
+    return this.symbols.get(symbol)?.leverage ?? 20
+  }
+
   marginTypeOf(symbol: string): 'cross' | 'isolated' {
     return this.marginTypes.get(symbol) ?? 'cross'
   }

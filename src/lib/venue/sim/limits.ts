@@ -114,6 +114,7 @@ export function costOf(method: string, path: string, p: Map<string, string>): {w
     case 'POST /fapi/v1/countdownCancelAll': return c(10)
     case 'GET /fapi/v2/positionRisk': case 'GET /fapi/v3/positionRisk': case 'GET /fapi/v2/account': case 'GET /fapi/v3/account':
     case 'GET /fapi/v2/balance': case 'GET /fapi/v3/balance': case 'GET /fapi/v1/userTrades': case 'GET /fapi/v1/allOrders':
+    case 'GET /fapi/v1/symbolConfig': case 'GET /fapi/v1/accountConfig':
       return c(5)
     case 'GET /fapi/v1/commissionRate': return c(20)
     case 'GET /fapi/v1/positionSide/dual': return c(30)

@@ -474,6 +474,12 @@ export class SimTrading {
       if (!l || !/^\d+$/.test(l) || Number(l) < 1 || Number(l) > 125) throw Err.mandatory('leverage')
       return {leverage: ex.setLeverage(sym, Number(l)), maxNotionalValue: '1000000', symbol: sym}
     })
+    // account and symbol configuration (ccxt fetchLeverage(s) / fetchMarginMode, the official connector)
+    this.route('GET /fapi/v1/symbolConfig', 'signed', (p) => {
+      const syms = p.get('symbol') ? [this.sym(p)] : this.exchangeSymbols()
+      return syms.map((sym) => ({symbol: sym, marginType: ex.marginTypeOf(sym) === 'isolated' ? 'ISOLATED' : 'CROSSED', isAutoAddMargin: false, leverage: ex.leverageOf(sym), maxNotionalValue: '1000000'}))
+    })
+    this.route('GET /fapi/v1/accountConfig', 'signed', () => ({feeTier: 0, canTrade: true, canDeposit: true, canWithdraw: true, dualSidePosition: ex.hedgeMode, updateTime: 0, multiAssetsMargin: false, tradeGroupId: -1}))
     this.route('POST /fapi/v1/listenKey', 'key', () => ({listenKey: this.users.start()}))
     this.route('PUT /fapi/v1/listenKey', 'key', (p) => ({listenKey: this.users.keepAlive(p.get('listenKey'))}))
     this.route('DELETE /fapi/v1/listenKey', 'key', (p) => {
