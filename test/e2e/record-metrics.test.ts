@@ -63,8 +63,8 @@ describe('mm record --metrics-textfile', () => {
     }
   })
 
-  it('--ticker against the synthetic sim (no bookTicker stream): a warning naming the silent stream; --log-level info logs start and end as JSON lines', async () => {
-    const sim = spawnCli(['sim', '--synthetic', '--seed', '5', '--json', '--duration', '60s'])
+  it('--ticker against a sim whose bookTicker stream is silent (--faults silent=bookTicker): a warning naming the silent stream; --log-level info logs start and end as JSON lines', async () => {
+    const sim = spawnCli(['sim', '--synthetic', '--seed', '5', '--json', '--duration', '60s', '--faults', 'silent=bookTicker'])
     try {
       const [line] = await sim.waitFor(/^\{.*"status":"listening".*\}$/m)
       const start = JSON.parse(line)

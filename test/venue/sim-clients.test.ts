@@ -19,7 +19,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {VirtualClock} from '../../src/lib/clock/clock.js'
 import type {MarketEvent} from '../../src/lib/market/events.js'
 import {manualTimers} from '../../src/lib/venue/sim/exchange.js'
-import {SimVenue} from '../../src/lib/venue/sim/server.js'
+import {parseFaults, SimVenue} from '../../src/lib/venue/sim/server.js'
 import {SIM_TEST_API_KEY, SIM_TEST_API_SECRET, wsApiPayload} from '../../src/lib/venue/sim/signing.js'
 import {SimTrading} from '../../src/lib/venue/sim/trading.js'
 import {settle} from '../support/settle.js'
@@ -246,6 +246,22 @@ describe('market streams a synthetic source does not carry by itself', () => {
     }
   })
 
+  it('--faults silent=bookTicker keeps a subscribed bookTicker stream quiet (a recorder\'s empty-stream warning) while depth flows; a bad spec is a usage error', async () => {
+    expect(parseFaults('silent=bookTicker/trade', () => 0).silent).toEqual(new Set(['bookTicker', 'trade']))
+    expect(() => parseFaults('silent=', () => 0)).toThrow('--faults silent=: expected stream types such as bookTicker or bookTicker/trade')
+    venue.setFaults({silent: new Set(['bookTicker'])})
+    const ws = await openWs(`${wsBase}/public/stream?streams=ethusdc@bookTicker/ethusdc@depth`)
+    try {
+      depth(T0 + 1350, [['3400.05', '1.000']], [])
+      await ws.next((m) => m.stream === 'ethusdc@depth', 'the diff')
+      await ws.roundTrip()
+      expect(ws.messages.map((m) => m.stream)).toEqual(['ethusdc@depth'])
+    } finally {
+      venue.setFaults({})
+      ws.close()
+    }
+  })
+
   it('partial depth <symbol>@depth5@100ms: the top 5 levels of each side after each update, with the diff\'s U / u / pu', async () => {
     const ws = await openWs(`${wsBase}/public/stream?streams=ethusdc@depth5@100ms/ethusdc@depth`)
     try {
@@ -254,7 +270,7 @@ describe('market streams a synthetic source does not carry by itself', () => {
       const part = await ws.next((m) => m.stream === 'ethusdc@depth5@100ms', 'the partial depth')
       const rest = await get(`/fapi/v1/depth?symbol=${SYM}&limit=5`)
       expect(part.data).toEqual({e: 'depthUpdate', E: T0 + 1400, T: T0 + 1400, s: SYM, U: diff.data.U, u: diff.data.u, pu: diff.data.pu, b: rest.bids, a: rest.asks})
-      expect(part.data.b).toEqual([['3400.01', '2.000'], ['3400.00', '10.000'], ['3399.50', '4.000'], ['3399.00', '1.000'], ['3398.00', '1.000']])
+      expect(part.data.b).toEqual([['3400.05', '1.000'], ['3400.01', '2.000'], ['3400.00', '10.000'], ['3399.50', '4.000'], ['3399.00', '1.000']])
       expect(part.data.a).toEqual([['3400.09', '3.000'], ['3400.10', '10.000'], ['3400.20', '5.000']])
     } finally {
       ws.close()

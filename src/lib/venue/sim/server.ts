@@ -57,6 +57,13 @@ export interface SimFaults {
   restDelayMs?: number
   /** probability a depth diff is not sent to anyone (its ids are used: the `pu` chain breaks) */
   depthGapRate?: number
+  /** stream types never sent (`silent=bookTicker/trade`): a subscribed stream that stays quiet */
+  silent?: Set<string>
+}
+
+/** a stream name's type: `ethusdc@depth@100ms` → depth, `!bookTicker` → bookTicker, `ethusdc@depth5` → depth5 */
+function streamType(stream: string): string {
+  return stream.startsWith('!') ? (stream.slice(1).split('@')[0] ?? '') : (stream.split('@')[1] ?? '')
 }
 
 /**
@@ -476,6 +483,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
   private sendTo(c: Client, stream: string, data: string): void {
     if (c.ws.readyState !== WebSocket.OPEN) return
     const f = this.faults
+    if (f.silent?.has(streamType(stream))) return
     if (this.dropQueue > 0) {
       this.dropQueue--
       this.counters.dropped++
@@ -669,6 +677,12 @@ export function parseFaults(spec: string, parseDurationMs: (s: string, what: str
       case 'rest-error': f.restErrorRate = prob(); break
       case 'rest-delay': f.restDelayMs = parseDurationMs(v ?? '', `--faults ${k}`); break
       case 'depth-gap': f.depthGapRate = prob(); break
+      case 'silent': {
+        const types = (v ?? '').split('/').map((x) => x.trim()).filter(Boolean)
+        if (types.length === 0) throw new UsageError('E_FAULTS', '--faults silent=: expected stream types such as bookTicker or bookTicker/trade')
+        f.silent = new Set(types)
+        break
+      }
       case 'rest-status': {
         const n = Number(v)
         if (!Number.isInteger(n) || n < 400 || n > 599) throw new UsageError('E_FAULTS', `--faults rest-status=${v ?? ''}: expected an HTTP error status (400-599)`)
@@ -676,7 +690,7 @@ export function parseFaults(spec: string, parseDurationMs: (s: string, what: str
         break
       }
       default:
-        throw new UsageError('E_FAULTS', `--faults: unknown fault ${JSON.stringify(k)}`, {suggestion: 'use drop=, dup=, reorder=, delay=, disconnect=, rest-error=, rest-status=, rest-delay='})
+        throw new UsageError('E_FAULTS', `--faults: unknown fault ${JSON.stringify(k)}`, {suggestion: 'use drop=, dup=, reorder=, delay=, disconnect=, rest-error=, rest-status=, rest-delay=, depth-gap=, silent='})
     }
   }
   return f
