@@ -339,8 +339,9 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const data = JSON.stringify({e: 'depthUpdate', E: T, T, s: sym, U, u, pu, b: bids, a: asks})
     this.broadcastPrefix(`${lower}@depth`, data, 'public')
     this.publishPartialDepth(sym, lower, b, {U, u, pu, T})
-    if (!b.ownTicker) {
+    if (!b.ownTicker && (this.subscribed(`${lower}@bookTicker`) || this.subscribed('!bookTicker'))) {
       // a source without ticker events (the synthetic market): bookTicker follows the book's top
+      // (worked out only while someone listens: the top is a sort of the book's levels)
       const top = b.levels.levels(1)
       const bid = top.bids[0]
       const ask = top.asks[0]
