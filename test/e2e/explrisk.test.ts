@@ -6,6 +6,12 @@
  *    `stale_book` and sends no order. Before the fix the book's age counted only from the
  *    local receive time, so a late but steady feed looked fresh and mm quoted on a book
  *    6 s old (-5022s and fills at stale prices).
+ *  - a 418 ban (the sim's `--rate-limit weight=150,ban-after=1`): the halted quote leaves
+ *    its cancels, the audit and the switch refresh unsent until the ban ends, and a stop
+ *    during the ban ends with its summary (exit 0), the switch left armed. Before, each
+ *    418 on a cancel was a reject and the next decision cancelled again: thousands of
+ *    cancels a second to a venue that had banned us (Binance lengthens bans of IPs that
+ *    keep calling), the audit and the switch every second, and the stop failed (exit 1).
  */
 import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -69,6 +75,50 @@ describe('explrisk: SPEC §4 rules in live runs against mm sim', () => {
       reqs.read()
       expect(reqs.all.filter((r) => r.path === '/fapi/v1/order' && r.method === 'POST')).toEqual([])
       expect(reqs.all.filter((r) => r.path === '/fapi/v1/batchOrders' && r.method === 'POST')).toEqual([])
+    } finally {
+      await sim.stop()
+    }
+  }, 150_000)
+
+  it('§4 venue pace: a 418 ban halts and the quote goes quiet (no cancel loop, audit and switch refresh held); SIGTERM during the ban exits 0 with the summary', async () => {
+    const reqLog = join(tmp, 'ban.requests.ndjson')
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--rate-limit', 'weight=150,ban-after=1,ban=60s', '--request-log', reqLog])
+    try {
+      const cfg = writeConfig(tmp, 'ban.json', {
+        strategy: {baseSpread: 0.00002, baseSize: '0.02', baseInterval: 500},
+        risk: {netMax: '0.05', reduceOnlyThreshold: 2},
+        // the audit (weight 6) and the switch (weight 10) every second: well over 150 a minute
+        live: {auditIntervalMs: 1000, deadmanCountdownMs: 10_000, deadmanRefreshMs: 1000},
+      })
+      const stateDir = join(tmp, 'ban')
+      const q = spawnQuote(sim, stateDir, ['--config', cfg, '--instance', 'ban1', '--duration', '150s'])
+      const evPath = (await q.waitFor(/events → (\S+events\.jsonl)/, 'stderr', 60_000))[1]
+      await q.waitFor(/market data in sync; quoting/, 'stderr', 60_000)
+      const reqs = new RequestLogTail(reqLog)
+      await waitFor(() => {
+        reqs.read()
+        return reqs.all.some((r) => r.status === 418)
+      }, 'the first 418 at the sim', 60_000)
+      // three switch refreshes fell due during the ban and were left unsent
+      await waitFor(() => (q.stderr().match(/dead-man's switch refresh not sent: HTTP 418/g) ?? []).length >= 3, 'three held switch refreshes', 60_000)
+      await waitFor(() => /audit not sent: HTTP 418/.test(q.stderr()), 'a held audit', 30_000)
+      q.child.kill('SIGTERM')
+      const end = await q.exited
+      expect(end.code, q.stderr()).toBe(0)
+      expect(q.stderr()).toMatch(/note: the venue could not be asked for our open orders at the stop \(GET \/fapi\/v1\/openOrders: HTTP 418: .*\); the dead-man's switch stays armed and cancels any order of ours within 10 s/)
+      expect(q.stdout()).toMatch(/│ ended +│ signal SIGTERM +│/)
+      // the run log: halted by the ban (storm halt, watch only)
+      const risk = events(evPath).filter((e) => e.type === 'risk_event' && e.kind === 'storm')
+      expect(risk[0]?.reason).toBe('HTTP 418: the venue banned this IP')
+      // what reached the sim while it refused us: the requests already on their way at the
+      // first 418, and the stop's one look at the open orders and its listenKey close
+      reqs.read()
+      const banned = reqs.all.filter((r) => r.status === 418)
+      const count = (path: string, method: string) => banned.filter((r) => r.path === path && r.method === method).length
+      expect(count('/fapi/v1/countdownCancelAll', 'POST')).toBeLessThanOrEqual(1)
+      expect(count('/fapi/v3/positionRisk', 'GET')).toBeLessThanOrEqual(1)
+      expect(count('/fapi/v1/order', 'DELETE') + count('/fapi/v1/batchOrders', 'DELETE')).toBeLessThanOrEqual(6)
+      expect(banned.length).toBeLessThanOrEqual(20)
     } finally {
       await sim.stop()
     }

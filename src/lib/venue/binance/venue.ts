@@ -100,6 +100,9 @@ export class BinanceVenue implements Venue {
   inFlight = 0
   /** batch cancels sent as signed ahead (`afterBook`) */
   presignedCancels = 0
+  /** cancels left unsent during a 418 ban or a 429 back-off (cancelsHeldNow) */
+  cancelsHeld = 0
+  private lastHoldNote?: string
   /** places refused locally (nothing sent), by code */
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
@@ -385,7 +388,28 @@ export class BinanceVenue implements Venue {
     if (request === 'place') this.push({type: 'reject', request, clientOrderId, code: -1, msg: (err as Error).message, ts: t, venueTs: t})
   }
 
+  /**
+   * Cancels wait out a 418 ban or a 429 back-off (rate-governor.ts `readsHeld`): not sent,
+   * and nothing reported, so the lifecycle keeps them PENDING_CANCEL and re-sends them after
+   * `orders.ackTimeoutMs` (then queries), one try per order and timeout. Before, each
+   * refusal (418, answered at once) was a reject, the next decision cancelled again, and a
+   * halted quote sent thousands of cancels a second to a venue that had banned it.
+   */
+  private cancelsHeldNow(n: number): boolean {
+    const h = this.o.governor?.readsHeld(this.now())
+    if (!h) {
+      this.lastHoldNote = undefined
+      return false
+    }
+    this.cancelsHeld += n
+    const note = `${h.reason}${h.until === undefined ? '' : ` until ${h.until}`}`
+    if (note !== this.lastHoldNote) this.o.onProblem?.(`cancels not sent while the venue refuses us (${h.reason}); they are tried again after the order timeout; an armed dead-man's switch cancels them at the venue`)
+    this.lastHoldNote = note
+    return true
+  }
+
   private async cancel(clientOrderId: string): Promise<void> {
+    if (this.cancelsHeldNow(1)) return
     this.inFlight++
     try {
       const ans = await this.orders.cancelOrder(this.symbol, clientOrderId)
@@ -411,6 +435,7 @@ export class BinanceVenue implements Venue {
    * whole request (429, -1021, …) rejects each.
    */
   private async cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): Promise<void> {
+    if (this.cancelsHeldNow(ids.length)) return
     this.inFlight++
     try {
       const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared)
