@@ -224,7 +224,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       // a periodic audit that falls while the stream is reconnecting counts as the reconnect's
       const held = resync || stream.isBuffering
       try {
-        const r = await venue.audit({working: engine.working, position: engine.positionSteps, graceMs: o.config.orders.ackTimeoutMs})
+        const e = engine
+        const r = await venue.audit({working: e.working, position: e.positionSteps, graceMs: o.config.orders.ackTimeoutMs, positionNow: () => e.positionSteps})
         audits++
         findings += r.findings.length
         const d = r.findings.find((f) => f.kind === 'position_drift')

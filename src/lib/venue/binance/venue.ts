@@ -516,10 +516,13 @@ export class BinanceVenue implements Venue {
    * missing orders, reports the fills the stream missed. Returns what it found (the
    * caller writes the risk_event and marks the stream dead when `streamSuspect`).
    */
-  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]; venueEntryPrice: string | undefined}> {
+  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number; positionNow?: () => Steps}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]; venueEntryPrice: string | undefined}> {
     const [open, positions] = await Promise.all([this.o.gateway.openOrders(this.symbol), this.o.gateway.positionRisk(this.symbol)])
     const pos = positions.find((p) => p.symbol === this.symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
     const venuePos = pos ? this.signedSteps(pos.positionAmt) : 0
+    // a fill between our reading and the venue's, whose event has come in by now, is no drift
+    // (it was: a false "position drift", its fills read back, the user stream reconnected)
+    if (own.positionNow !== undefined && own.position !== venuePos && own.positionNow() === venuePos) own = {...own, position: venuePos}
     this.venuePosition = venuePos
     this.venueEntryPrice = pos?.entryPrice
     if (pos && pos.markPrice !== '0') this.setMark(pos.markPrice)
