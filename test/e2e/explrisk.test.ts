@@ -12,13 +12,17 @@
  *    418 on a cancel was a reject and the next decision cancelled again: thousands of
  *    cancels a second to a venue that had banned us (Binance lengthens bans of IPs that
  *    keep calling), the audit and the switch every second, and the stop failed (exit 1).
+ *  - `mm status` says why a quote is reduce-only: the inventory threshold (§4.1) or the
+ *    liquidation distance (§4.6). Before, both read `reduce_only`, and a live run with the
+ *    sim's `--balance 2` showed reduce_only with 0.020 against a threshold of 0.040.
  */
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {ensureBuilt, runCli} from '../support/cli.js'
-import {LIVE_ENV, RequestLogTail, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
+import {emptyState, type StateFile} from '../../src/lib/state/file.js'
+import {RequestLogTail, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-explrisk-'))
 
@@ -123,4 +127,23 @@ describe('explrisk: SPEC §4 rules in live runs against mm sim', () => {
       await sim.stop()
     }
   }, 150_000)
+
+  it('§4.1/§4.6 mm status names why the quote is reduce-only: the inventory threshold or the liquidation distance', async () => {
+    const cases: Array<[boolean, boolean, string]> = [
+      [false, true, 'reduce_only (liquidation price within risk.minLiquidationDistancePct of the mark)'],
+      [true, false, 'reduce_only (|position| ≥ risk.reduceOnlyThreshold)'],
+      [true, true, 'reduce_only (|position| ≥ risk.reduceOnlyThreshold; liquidation price within risk.minLiquidationDistancePct of the mark)'],
+    ]
+    for (const [i, [inventory, liq, text]] of cases.entries()) {
+      const dir = join(tmp, `ro${i}`)
+      const s: StateFile = emptyState('ETHUSDC', false, new Date().toISOString())
+      s.risk = {...s.risk, mode: 'reduce_only', reduceOnly: inventory, liquidationNear: liq}
+      mkdirSync(join(dir, 'ETHUSDC'), {recursive: true})
+      writeFileSync(join(dir, 'ETHUSDC', 'state.json'), JSON.stringify(s, null, 2))
+      const r = await runCli(['status', '--symbol', 'ETHUSDC', '--state-dir', dir])
+      expect(r.code, r.stderr).toBe(0)
+      const row = r.stdout.split('\n').find((l) => l.startsWith('│ risk '))
+      expect(row?.split('│')[2].trim()).toBe(text)
+    }
+  }, 60_000)
 })
