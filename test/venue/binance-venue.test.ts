@@ -541,4 +541,37 @@ describe('Binance venue adapter', () => {
     expect(reports.find((r) => r.type === 'fill')).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, maker: true, realised: '-0.00000001'}})
     await gw.close()
   })
+
+  it('audit: a fill whose event came in while the venue was read (ours then equals the venue) is no position drift: nothing read back (explrisk)', async () => {
+    const v = venue()
+    // ours was 0 when the audit began; the venue answers 0.010 (10 steps); by then the fill's event has made ours 10
+    const res = await v.audit({working: [], position: 0, graceMs: 1000, positionNow: () => 10})
+    expect(res.findings).toEqual([])
+    expect(res.fillsRecovered).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toEqual([])
+    // ours still differs after the reads: a drift, as before
+    const again = await v.audit({working: [], position: 0, graceMs: 1000, positionNow: () => 0})
+    expect(again.findings).toEqual([{kind: 'position_drift', venue: 10, own: 0}])
+    await gw.close()
+  })
+
+  it('cancels wait out a 418 ban and a 429 back-off: nothing sent, nothing reported (the lifecycle re-sends after its timeout); sent again once it ends (explrisk)', async () => {
+    const governor = new RateGovernor()
+    const v = venue({governor})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-0', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    const sent = stub.requests.length
+    governor.observe({endpoint: 'GET /fapi/v1/openOrders', status: 418, at: clock.now(), latencyMs: 1, venueCode: -1003, retryAfterMs: 30_000})
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-0', slot: 'dyn:BUY:0', reason: 'halt'})
+    v.submitAll([{type: 'cancel', clientOrderId: 'mm-eth10000-b-0', slot: 'dyn:BUY:0', reason: 'halt'}, {type: 'cancel', clientOrderId: 'mm-eth10000-b-1', slot: 'dyn:SELL:0', reason: 'halt'}])
+    await new Promise((r) => setImmediate(r))
+    expect(stub.requests.length).toBe(sent)
+    expect(reports.length).toBe(1)
+    expect(v.cancelsHeld).toBe(3)
+    clock.advance(30_000)
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-0', slot: 'dyn:BUY:0', reason: 'halt'})
+    await until(() => reports.length === 2, 'canceled after the ban')
+    expect(reports[1]).toMatchObject({type: 'canceled', clientOrderId: 'mm-eth10000-b-0'})
+    await gw.close()
+  })
 })

@@ -117,3 +117,24 @@ describe('rate governor: storms of rejects, 5xx, -1008, unknown outcomes', () =>
     expect(g.verdict(T0 + 1_000_000).mode).toBe('normal')
   })
 })
+
+describe('rate governor: readsHeld (the requests that wait while the venue refuses us)', () => {
+  it('a 418 ban holds them to its Retry-After end (ban: true); a 429 / -1003 back-off to its end (ban: false); -1015 and a storm do not; the verdict mode is untouched', () => {
+    const g = new RateGovernor({}, {stormHaltAt: 2})
+    expect(g.readsHeld(T0)).toBeUndefined()
+    g.observe(ans(T0, {status: 429, venueCode: -1003, retryAfterMs: 5000}))
+    expect(g.readsHeld(T0 + 4999)).toEqual({until: T0 + 5000, reason: 'HTTP 429: request rate limit', ban: false})
+    expect(g.readsHeld(T0 + 5000)).toBeUndefined()
+    g.observe(ans(T0 + 6000, {status: 418, venueCode: -1003, retryAfterMs: 60_000}))
+    expect(g.lastMode).toBe('normal') // readsHeld is no verdict
+    expect(g.readsHeld(T0 + 6001)).toEqual({until: T0 + 66_000, reason: 'HTTP 418: the venue banned this IP', ban: true})
+    expect(g.readsHeld(T0 + 66_000)).toBeUndefined()
+    const h = new RateGovernor({}, {stormHaltAt: 2})
+    h.observe(ans(T0, {status: 429, venueCode: -1015}))
+    expect(h.readsHeld(T0 + 1)).toBeUndefined()
+    h.observe(ans(T0 + 2, {status: 500}))
+    h.observe(ans(T0 + 3, {status: 500}))
+    expect(h.verdict(T0 + 4).mode).toBe('stopped')
+    expect(h.readsHeld(T0 + 4)).toBeUndefined()
+  })
+})

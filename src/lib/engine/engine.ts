@@ -71,6 +71,13 @@ export interface EngineOptions {
    * driven by the venue timestamps and recorded receive times may be skewed)
    */
   bookTime?: 'local' | 'venue'
+  /**
+   * live: the venue clock's offset from ours, ms (server = local + offset; the gateway's
+   * time sync). With it the book's age for the stale-book rule (§4.5) also counts from the
+   * venue's event time of its newest update on our clock: a feed that arrives late (a
+   * lagging stream, a congested link) is stale data even while messages keep arriving.
+   */
+  venueClockOffsetMs?: () => number
   /** told when a decision begins and ends (metrics: decide+submit latency); no effect on the run */
   onDecide?: (phase: 'begin' | 'end') => void
   /**
@@ -476,7 +483,7 @@ export class Engine {
   preWarm(): void {
     this.preWarmedFor = this.nextDecideMs
     try {
-      const input: DecideInput = {nowMs: this.o.clock.now(), book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+      const input: DecideInput = {nowMs: this.o.clock.now(), book: this.sync.book, bookUpdatedMs: this.bookUpdatedMs(), position: this.lc.position, working: workingOrders(this.lc), control: this.control}
       if (this.lastVenue !== undefined) input.venue = this.lastVenue
       decideStart(this.state, input, this.ctx)
     } catch {
@@ -503,10 +510,23 @@ export class Engine {
     if (this.nextSampleMs === Number.NEGATIVE_INFINITY) this.nextSampleMs = now
   }
 
+  /**
+   * When the book's newest data was current, ms on our clock (the stale-book rule, §4.5):
+   * its receive time; live, no later than the venue's event time of that update converted
+   * to our clock, so a feed that lags behind the venue ages the book.
+   */
+  bookUpdatedMs(): number {
+    const recv = this.sync.lastRecvUs / 1000
+    const offset = this.o.venueClockOffsetMs
+    const venueUs = this.sync.book.lastUpdateTs
+    if (offset === undefined || this.o.bookTime === 'venue' || !(venueUs > 0)) return recv
+    return Math.min(recv, venueUs / 1000 - offset())
+  }
+
   private decideInput(now: number): DecideInput {
     const venue = this.o.venueRisk?.read(now)
     this.lastVenue = venue
-    const input: DecideInput = {nowMs: now, book: this.sync.book, bookUpdatedMs: this.sync.lastRecvUs / 1000, position: this.lc.position, working: workingOrders(this.lc), control: this.control}
+    const input: DecideInput = {nowMs: now, book: this.sync.book, bookUpdatedMs: this.bookUpdatedMs(), position: this.lc.position, working: workingOrders(this.lc), control: this.control}
     if (venue) input.venue = venue
     return input
   }

@@ -24,7 +24,7 @@ import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import {driftVerdict, type PendingDrift} from '../venue/binance/audit.js'
 import {DeadMansSwitch} from '../venue/binance/deadman.js'
-import {idempotentRetry} from '../venue/binance/errors.js'
+import {BinanceApiError, idempotentRetry} from '../venue/binance/errors.js'
 import {type KillFillsResult, recoverKillFills} from '../venue/binance/kill-fills.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
@@ -70,7 +70,7 @@ export interface LiveTradingOptions {
 
 export interface LiveTradingResult extends SessionResult {
   instrument: Instrument
-  venue: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number; orderTransport: ReturnType<OrderTransportSetup['status']> & {requested: OrderTransportName}}
+  venue: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditsHeld: number; auditFindings: number; orderTransport: ReturnType<OrderTransportSetup['status']> & {requested: OrderTransportName}}
   stateFile: string
 }
 
@@ -85,6 +85,15 @@ export function positionFromVenue(inst: Instrument, amount: string | undefined, 
 }
 
 /** The symbol's one-way position at the venue (positionRisk), or undefined when none is listed. */
+/**
+ * What a periodic request left unsent says: the 418 ban (to its end) or the 429 back-off
+ * (rate-governor.ts `readsHeld`). `banOnly`: the switch refresh waits for a ban only.
+ */
+function heldText(h: {until?: number; reason: string; ban: boolean} | undefined, banOnly: boolean): string | undefined {
+  if (!h || (banOnly && !h.ban)) return undefined
+  return `${h.reason}${h.until === undefined ? '' : ` until ${new Date(h.until).toISOString()}`}`
+}
+
 async function readPosition(gw: BinanceGateway, symbol: string): Promise<BinancePosition | undefined> {
   const all = await idempotentRetry(() => gw.positionRisk(symbol))
   return all.find((p) => p.symbol === symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
@@ -177,7 +186,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     // fills of the earlier run its state never recorded (a kill): read back once, here, where none of its orders can fill any more
     const carried = await carriedWithKillFills(gw, creds, inst, keeper, governor, say)
     if (st.deadman) {
-      deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs})
+      deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs, hold: () => heldText(governor.readsHeld(wallClock.now()), true)})
       deadman.on('problem', (m) => say(m))
       deadman.on('expired', () => say("dead-man's switch expired: the venue has cancelled every order of the symbol; the audit settles them"))
       await deadman.arm()
@@ -192,9 +201,11 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     let venue: BinanceVenue | undefined
     const reports = new ReportQueue()
     let audits = 0
+    let auditsHeld = 0
     let findings = 0
     let lastMode = 'normal'
     let recoveryLogged = false
+    let lastHoldSaid: string | undefined
     // a position difference the last audit saw (after which it replayed userTrades), not adopted yet
     let drift: PendingDrift | undefined
     // `resync`: the audit of a user-stream reconnect, taken while the stream holds its events
@@ -202,10 +213,19 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     // never marks the stream dead again (that looped: reconnect → audit → dead → reconnect…)
     const runAudit = async (resync = false) => {
       if (!venue || !engine || !stream) return
+      // a 418 ban or a 429 back-off: the audit waits (every call would lengthen the ban); said once per hold
+      const hold = heldText(governor.readsHeld(wallClock.now()), false)
+      if (hold !== undefined) {
+        auditsHeld++
+        if (hold !== lastHoldSaid) say(`audit not sent: ${hold}`)
+        lastHoldSaid = hold
+        return
+      }
       // a periodic audit that falls while the stream is reconnecting counts as the reconnect's
       const held = resync || stream.isBuffering
       try {
-        const r = await venue.audit({working: engine.working, position: engine.positionSteps, graceMs: o.config.orders.ackTimeoutMs})
+        const e = engine
+        const r = await venue.audit({working: e.working, position: e.positionSteps, graceMs: o.config.orders.ackTimeoutMs, positionNow: () => e.positionSteps})
         audits++
         findings += r.findings.length
         const d = r.findings.find((f) => f.kind === 'position_drift')
@@ -271,7 +291,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
         startPosition: startLedger(inst, position, carried.ledger),
-        riskDay: keeper.carriedDay, venueRisk, logger: o.logger, onNotice: (m) => say(m),
+        riskDay: keeper.carriedDay, venueRisk, venueClockOffsetMs: () => gw.timeOffsetMs, logger: o.logger, onNotice: (m) => say(m),
         sync: feed.depthSync(symbol),
         onEngine: (e) => {
           engine = e
@@ -295,7 +315,17 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     clearInterval(auditTimer)
     // disarm only when nothing of ours is left working: otherwise the switch is the safety net
     let disarmed = false
-    const left = (await idempotentRetry(() => gw.openOrders(symbol))).filter((x) => isOurs(x.clientOrderId))
+    let left: Awaited<ReturnType<typeof gw.openOrders>>
+    try {
+      left = (await idempotentRetry(() => gw.openOrders(symbol))).filter((x) => isOurs(x.clientOrderId))
+    } catch (err) {
+      // the venue cannot be asked (a 418 ban, an outage): the run still ends with its summary;
+      // the switch stays armed as the safety net for anything of ours still open
+      if (!(err instanceof BinanceApiError)) throw err
+      deadman?.abandon()
+      say(`the venue could not be asked for our open orders at the stop (${err.message})${deadman ? `; the dead-man's switch stays armed and cancels any order of ours within ${live.deadmanCountdownMs / 1000} s` : ''}`)
+      return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditsHeld, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
+    }
     if (deadman) {
       // none listed by the venue and none the engine still holds (sent, unanswered, or a cancel unconfirmed)
       if (left.length === 0 && (engine?.openOrders ?? 0) === 0) {
@@ -306,7 +336,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
       }
     }
-    return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
+    return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditsHeld, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
   } catch (err) {
     // an error, not a crash: the switch stays armed only while an order of ours may still be
     // working (it would cancel every order of the symbol, the user's own included, for nothing)

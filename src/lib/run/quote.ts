@@ -59,7 +59,7 @@ export interface QuoteResult extends SessionResult {
   /** where /metrics was served (with --metrics-port) */
   metricsUrl?: string
   /** live trading: the venue and what the run did there */
-  live?: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditFindings: number; orderTransport: {requested: 'ws' | 'rest'; transport: 'ws' | 'rest'; ws: number; rest: number; switches: number}}
+  live?: {url: string; deadman: boolean; cancelledAtStart: number; disarmed: boolean; audits: number; auditsHeld: number; auditFindings: number; orderTransport: {requested: 'ws' | 'rest'; transport: 'ws' | 'rest'; ws: number; rest: number; switches: number}}
 }
 
 export function parseSpeed(s: string | undefined, replay: boolean): 'max' | number {

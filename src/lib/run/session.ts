@@ -47,6 +47,8 @@ export interface SessionOptions {
   riskDay?: {startMs: number; pnl: string} | null
   /** live: what the venue tells the risk rules (liquidation, rate governor) */
   venueRisk?: EngineOptions['venueRisk']
+  /** live: the venue clock's offset from ours (the stale-book rule counts a lagging feed; engine.ts) */
+  venueClockOffsetMs?: EngineOptions['venueClockOffsetMs']
   stateDir: string
   /** wall clock of the start (run directory name only; never written into the log) */
   wallMs: number
@@ -113,7 +115,7 @@ export class Session {
     const {venue, reports, warmBuild} = o.venue({instrument: o.instrument, clock, config: o.config, book: sync.book})
     this.reports = reports
     this.engine = new Engine({
-      instrument: o.instrument, core, venue, reports, clock, sync, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition, riskDay: o.riskDay ?? undefined, venueRisk: o.venueRisk,
+      instrument: o.instrument, core, venue, reports, clock, sync, runId: o.runId, mode: o.mode, source: o.source, startPosition: o.startPosition, riskDay: o.riskDay ?? undefined, venueRisk: o.venueRisk, venueClockOffsetMs: o.venueClockOffsetMs,
       bookTime: o.mode === 'replay' ? 'venue' : 'local',
       // live only: the decision path warmed before the first order (replay and calibrate stay as they were)
       warmUp: o.mode === 'live' && o.config.live.warmupIterations > 0 ? {iterations: o.config.live.warmupIterations, budgetMs: o.config.live.warmupBudgetMs, elapsedMs: () => performance.now(), build: warmBuild, venueRisk: o.venueRisk !== undefined} : undefined,
@@ -130,7 +132,7 @@ export class Session {
       const e = this.engine
       m.setProbes({
         openOrders: () => e.openOrders,
-        bookStalenessMs: () => (e.sync.lastRecvUs > 0 ? clock.now() - e.sync.lastRecvUs / 1000 : null),
+        bookStalenessMs: () => (e.sync.lastRecvUs > 0 ? clock.now() - e.bookUpdatedMs() : null),
         resyncs: () => e.sync.resyncs,
         netMaxCuts: () => e.riskCounters.netMaxCuts,
         marketEvents: () => e.marketEvents,

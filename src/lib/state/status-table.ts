@@ -19,7 +19,7 @@ export function renderStatus(stateDir: string, symbols: SymbolStatus[]): string 
       ['position / avg cost', `${p?.net ?? '0'} / ${p?.avgCost ?? '—'}`],
       ['mark (book mid)', p?.mark ?? '—'],
       ['PnL realised / unrealised / fees / total', `${p?.realised} / ${p?.unrealised} / ${p?.fees} / ${p?.total}`],
-      ['risk', s.risk ? `${s.risk.mode}${s.risk.pause ? ` (${s.risk.pause})` : ''}${paceText(s.risk.pace)}` : '—'],
+      ['risk', s.risk ? `${s.risk.mode}${s.risk.pause ? ` (${s.risk.pause})` : ''}${reduceOnlyText(s.risk)}${paceText(s.risk.pace)}` : '—'],
       ['halt', h ? `${h.kind}: ${h.reason} — by ${h.by} at ${h.at}${h.until ? `, until ${h.until}` : ', until mm resume'}${h.flatten ? (h.flattened ? ', flattened' : ', flattening') : ''}` : 'none'],
       ['working orders', s.orders.length === 0 ? 'none' : s.orders.map((o) => `${o.side} ${o.qty}@${o.price} ${o.tif} ${o.status}`).join('\n')],
       ['updated', s.updatedAt ?? '—'],
@@ -27,6 +27,17 @@ export function renderStatus(stateDir: string, symbols: SymbolStatus[]): string 
     out.push(t.toString())
   }
   return out.join('\n')
+}
+
+/**
+ * why the quote is reduce-only (SPEC §4.1 inventory threshold, §4.6 liquidation distance):
+ * the two look the same otherwise, and a position below the threshold in reduce_only would
+ * read as a fault
+ */
+function reduceOnlyText(r: {mode: string; reduceOnly?: boolean; liquidationNear?: boolean}): string {
+  if (r.mode !== 'reduce_only') return ''
+  const why = [r.reduceOnly ? '|position| ≥ risk.reduceOnlyThreshold' : '', r.liquidationNear ? 'liquidation price within risk.minLiquidationDistancePct of the mark' : ''].filter((x) => x !== '')
+  return why.length > 0 ? ` (${why.join('; ')})` : ''
 }
 
 /** the venue's pace when it is not normal: the venue failing (an error storm) or near a rate limit shows beside the risk state */

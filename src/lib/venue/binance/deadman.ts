@@ -34,7 +34,15 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
   private expiredSignalled = false
 
   constructor(
-    private readonly o: {api: CountdownApi; symbol: string; countdownMs: number; refreshMs: number; now?: () => number},
+    private readonly o: {
+      api: CountdownApi
+      symbol: string
+      countdownMs: number
+      refreshMs: number
+      now?: () => number
+      /** a reason to leave this refresh unsent (a 418 ban: it cannot succeed, and every call lengthens the ban) */
+      hold?: () => string | undefined
+    },
   ) {
     super()
     if (o.refreshMs >= o.countdownMs) throw new Error(`dead-man's switch: refresh ${o.refreshMs} ms must be below the countdown ${o.countdownMs} ms`)
@@ -60,6 +68,14 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
 
   async refresh(): Promise<void> {
     if (!this.armed) return
+    const held = this.o.hold?.()
+    if (held !== undefined) {
+      // not sent: the countdown runs on at the venue, and cancels our orders when it ends
+      this.failures++
+      this.emit('problem', `dead-man's switch refresh not sent: ${held}`)
+      this.checkExpired()
+      return
+    }
     try {
       await this.o.api.countdownCancelAll(this.o.symbol, this.o.countdownMs)
       this.refreshes++
@@ -69,10 +85,14 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
     } catch (err) {
       this.failures++
       this.emit('problem', `dead-man's switch refresh failed: ${redact((err as Error).message)}`)
-      if (!this.expiredSignalled && this.now() >= this.lastOkAt + this.o.countdownMs) {
-        this.expiredSignalled = true
-        this.emit('expired', {lastOkAt: this.lastOkAt})
-      }
+      this.checkExpired()
+    }
+  }
+
+  private checkExpired(): void {
+    if (!this.expiredSignalled && this.now() >= this.lastOkAt + this.o.countdownMs) {
+      this.expiredSignalled = true
+      this.emit('expired', {lastOkAt: this.lastOkAt})
     }
   }
 

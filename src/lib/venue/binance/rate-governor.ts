@@ -89,6 +89,8 @@ export class RateGovernor {
   private o1m?: Reading
   private pausedUntil = 0
   private pauseReason = ''
+  /** a 429 / -1003 (request weight, not an order count): the periodic reads wait until here */
+  private readsPausedUntil = 0
   private backoffs = 0
   private stopped?: {until?: number; reason: string}
   private storm: number[] = []
@@ -125,7 +127,9 @@ export class RateGovernor {
       else if (a.venueCode === -1015) until = windowEnd(at, WINDOW_10S)
       else until = at + Math.min(60_000, this.cfg.baseBackoffMs * 2 ** Math.min(this.backoffs, 6))
       this.backoffs++
-      this.pause(until, a.status === 429 ? 'HTTP 429: request rate limit' : `code ${a.venueCode}: too many requests`)
+      const reason = a.status === 429 ? 'HTTP 429: request rate limit' : `code ${a.venueCode}: too many requests`
+      this.pause(until, reason)
+      if (a.venueCode !== -1015 && until > this.readsPausedUntil) this.readsPausedUntil = until
       return
     }
     if (a.status >= 200 && a.status < 300) this.backoffs = 0
@@ -137,6 +141,20 @@ export class RateGovernor {
         this.stopped = {reason: `storm: ${this.storm.length} rejects/errors/unknown outcomes within ${this.cfg.stormWindowMs} ms`}
       }
     }
+  }
+
+  /**
+   * Should the periodic requests that can wait (the REST audit; during a ban the dead-man's
+   * switch refresh too) be left unsent now? Yes during a 418 ban (Binance lengthens bans for
+   * IPs that keep calling: "from 2 minutes to 3 days") and until the end of a 429 / -1003
+   * back-off (calling on after a 429 is what earns the ban). `ban`: a 418 ban, when even the
+   * switch refresh cannot succeed. Pure: the verdict's mode is left as it is.
+   */
+  readsHeld(now: number): {until?: number; reason: string; ban: boolean} | undefined {
+    const s = this.stopped
+    if (s && s.reason.startsWith('HTTP 418') && (s.until === undefined || now < s.until)) return {until: s.until, reason: s.reason, ban: true}
+    if (now < this.readsPausedUntil) return {until: this.readsPausedUntil, reason: this.pauseReason, ban: false}
+    return undefined
   }
 
   private pause(until: number, reason: string): void {

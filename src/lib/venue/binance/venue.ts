@@ -100,6 +100,9 @@ export class BinanceVenue implements Venue {
   inFlight = 0
   /** batch cancels sent as signed ahead (`afterBook`) */
   presignedCancels = 0
+  /** cancels left unsent during a 418 ban or a 429 back-off (cancelsHeldNow) */
+  cancelsHeld = 0
+  private lastHoldNote?: string
   /** places refused locally (nothing sent), by code */
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
@@ -385,7 +388,28 @@ export class BinanceVenue implements Venue {
     if (request === 'place') this.push({type: 'reject', request, clientOrderId, code: -1, msg: (err as Error).message, ts: t, venueTs: t})
   }
 
+  /**
+   * Cancels wait out a 418 ban or a 429 back-off (rate-governor.ts `readsHeld`): not sent,
+   * and nothing reported, so the lifecycle keeps them PENDING_CANCEL and re-sends them after
+   * `orders.ackTimeoutMs` (then queries), one try per order and timeout. Before, each
+   * refusal (418, answered at once) was a reject, the next decision cancelled again, and a
+   * halted quote sent thousands of cancels a second to a venue that had banned it.
+   */
+  private cancelsHeldNow(n: number): boolean {
+    const h = this.o.governor?.readsHeld(this.now())
+    if (!h) {
+      this.lastHoldNote = undefined
+      return false
+    }
+    this.cancelsHeld += n
+    const note = `${h.reason}${h.until === undefined ? '' : ` until ${h.until}`}`
+    if (note !== this.lastHoldNote) this.o.onProblem?.(`cancels not sent while the venue refuses us (${h.reason}); they are tried again after the order timeout; an armed dead-man's switch cancels them at the venue`)
+    this.lastHoldNote = note
+    return true
+  }
+
   private async cancel(clientOrderId: string): Promise<void> {
+    if (this.cancelsHeldNow(1)) return
     this.inFlight++
     try {
       const ans = await this.orders.cancelOrder(this.symbol, clientOrderId)
@@ -411,6 +435,7 @@ export class BinanceVenue implements Venue {
    * whole request (429, -1021, …) rejects each.
    */
   private async cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): Promise<void> {
+    if (this.cancelsHeldNow(ids.length)) return
     this.inFlight++
     try {
       const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared)
@@ -491,10 +516,13 @@ export class BinanceVenue implements Venue {
    * missing orders, reports the fills the stream missed. Returns what it found (the
    * caller writes the risk_event and marks the stream dead when `streamSuspect`).
    */
-  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]; venueEntryPrice: string | undefined}> {
+  async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number; positionNow?: () => Steps}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]; venueEntryPrice: string | undefined}> {
     const [open, positions] = await Promise.all([this.o.gateway.openOrders(this.symbol), this.o.gateway.positionRisk(this.symbol)])
     const pos = positions.find((p) => p.symbol === this.symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
     const venuePos = pos ? this.signedSteps(pos.positionAmt) : 0
+    // a fill between our reading and the venue's, whose event has come in by now, is no drift
+    // (it was: a false "position drift", its fills read back, the user stream reconnected)
+    if (own.positionNow !== undefined && own.position !== venuePos && own.positionNow() === venuePos) own = {...own, position: venuePos}
     this.venuePosition = venuePos
     this.venueEntryPrice = pos?.entryPrice
     if (pos && pos.markPrice !== '0') this.setMark(pos.markPrice)
