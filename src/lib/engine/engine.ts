@@ -253,6 +253,9 @@ export class Engine {
     if (r === 'applied') {
       const b = this.sync.book
       const mid2 = b.ready ? b.bestBid() + b.bestAsk() : null
+      // a book that just turned unusable (crossed, a side emptied) is not left quoted on until
+      // the refresh interval: decide now (risk pauses and cancels), once per transition
+      if (mid2 === null && this.mid2 !== null && this.risk !== 'paused') this.nextDecideMs = this.o.clock.now()
       this.mid2 = mid2
       if (mid2 !== null) this.sampleMid(mid2)
       // a large move since the last decision is not left waiting for the refresh interval

@@ -1,0 +1,62 @@
+/**
+ * Market data under stress, through bin/run.js (task explfeed): a bad book is not quoted on.
+ * Built from the embedded recording (recordings/ETHUSDC) with rows added; replays are
+ * deterministic, so the times are exact.
+ */
+import {copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gunzipSync, gzipSync} from 'node:zlib'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {ensureBuilt, runCli} from '../support/cli.js'
+import {repoRoot} from '../support/shared-data.js'
+
+const SAMPLE = join(repoRoot, 'recordings/ETHUSDC/2026-11-25')
+
+interface Ev {
+  type: string
+  t: number
+  kind?: string
+  reason?: string
+  action?: string
+  values?: Record<string, number>
+}
+
+/** a copy of the sample whose book file gets `row(t, lt)` inserted after its middle row; the insertion's venue time in ms */
+function withRow(row: (t: string, lt: string) => string): {dir: string; tMs: number} {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-feed-'))
+  for (const f of readdirSync(SAMPLE)) copyFileSync(join(SAMPLE, f), join(dir, f))
+  const lines = gunzipSync(readFileSync(join(SAMPLE, '00.book.csv.gz'))).toString('utf8').trimEnd().split('\n')
+  const mid = Math.floor(lines.length / 2)
+  const [, , t, lt] = lines[mid].split(',')
+  lines.splice(mid + 1, 0, row(t, lt))
+  writeFileSync(join(dir, '00.book.csv.gz'), gzipSync(lines.join('\n') + '\n'))
+  return {dir, tMs: Math.floor(Number(t) / 1000)}
+}
+
+async function replay(dir: string): Promise<Ev[]> {
+  const state = mkdtempSync(join(tmpdir(), 'mm-feed-state-'))
+  const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--replay', dir, '--state-dir', state, '--json'])
+  expect(r.stderr).toBe('')
+  expect(r.code).toBe(0)
+  const runs = readdirSync(join(state, 'runs'))
+  expect(runs).toHaveLength(1)
+  return readFileSync(join(state, 'runs', runs[0], 'events.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Ev)
+}
+
+beforeAll(() => ensureBuilt('quote'))
+
+describe('a bad book is not quoted on', () => {
+  it('a crossed book pauses and cancels at the message that crossed it, not at the next refresh', async () => {
+    // a bid 2 ticks above the best ask at that time (3399.54): the mid hardly moves, so no shock check fires
+    const {dir, tMs} = withRow((t, lt) => `binance-futures,ETHUSDC,${t},${lt},false,bid,3399.56,1.000`)
+    const evs = await replay(dir)
+    const pause = evs.find((e) => e.type === 'risk_event' && e.kind === 'pause' && e.t >= tMs)!
+    expect(pause).toMatchObject({reason: 'book_not_ready', t: tMs, values: {bestBid: 339956, bestAsk: 339954, ready: 0}})
+    // both quotes cancelled in the same decision; nothing placed between the crossing and the pause
+    const around = evs.filter((e) => e.t >= tMs && e.t <= pause.t && e.type === 'order')
+    expect(around.map((e) => e.action)).toEqual(['cancel', 'cancel'])
+    // and quoting resumes once the book is whole again
+    expect(evs.some((e) => e.type === 'risk_event' && e.kind === 'pause_end' && e.t > tMs)).toBe(true)
+  }, 60_000)
+})
