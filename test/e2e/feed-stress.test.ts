@@ -3,12 +3,14 @@
  * Built from the embedded recording (recordings/ETHUSDC) with rows added; replays are
  * deterministic, so the times are exact.
  */
-import {copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gunzipSync, gzipSync} from 'node:zlib'
 import {beforeAll, describe, expect, it} from 'vitest'
-import {ensureBuilt, runCli} from '../support/cli.js'
+import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {startLiveSim} from '../support/live-sim.js'
+import {until} from '../support/wait.js'
 import {repoRoot} from '../support/shared-data.js'
 
 const SAMPLE = join(repoRoot, 'recordings/ETHUSDC/2026-11-25')
@@ -44,7 +46,10 @@ async function replay(dir: string): Promise<Ev[]> {
   return readFileSync(join(state, 'runs', runs[0], 'events.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Ev)
 }
 
-beforeAll(() => ensureBuilt('quote'))
+beforeAll(() => {
+  ensureBuilt('quote')
+  ensureBuilt('sim')
+})
 
 describe('a bad book is not quoted on', () => {
   it('a crossed book pauses and cancels at the message that crossed it, not at the next refresh', async () => {
@@ -59,4 +64,39 @@ describe('a bad book is not quoted on', () => {
     // and quoting resumes once the book is whole again
     expect(evs.some((e) => e.type === 'risk_event' && e.kind === 'pause_end' && e.t > tMs)).toBe(true)
   }, 60_000)
+})
+
+describe('the live feed says why the book was lost', () => {
+  it('dry-run on a sim with depth gaps and dropped sockets: each pause on a gap follows a feed event naming it; reconnects are logged', async () => {
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--depth-gap-rate', '0.2', '--drop-ws-every', '2s'])
+    const state = mkdtempSync(join(tmpdir(), 'mm-feed-live-'))
+    const logFile = join(state, 'quote.log')
+    const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', state, '--log-file', logFile])
+    try {
+      const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
+      await until(() => /"event":"feed".*"kind":"book_lost","reason":"pu=/.test(log()) && /"event":"feed".*"kind":"reconnect"/.test(log()), 'a book_lost on a pu gap and a reconnect in the log', 45_000, 50)
+      q.child.kill('SIGTERM')
+      expect((await q.exited).code).toBe(0)
+    } finally {
+      if (q.child.exitCode === null) q.child.kill('SIGKILL')
+      await sim.stop()
+    }
+    const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const feed = lines.filter((l) => l.event === 'feed')
+    // warn level (40), the reason as the feed has it
+    for (const f of feed) expect(f.level).toBe(40)
+    const gaps = feed.filter((f) => f.kind === 'book_lost' && String(f.reason).startsWith('pu='))
+    expect(gaps.length).toBeGreaterThan(0)
+    for (const g of gaps) expect(g.reason).toMatch(/^pu=\d+ != previous u=\d+$/)
+    expect(feed.some((f) => f.kind === 'reconnect' && (f.route === 'public' || f.route === 'market') && /^closed: code 1001/.test(String(f.reason)))).toBe(true)
+    // the run's event log has them too, and a gap's reason comes before the pause it caused
+    const runs = readdirSync(join(state, 'runs'))
+    const evs = readFileSync(join(state, 'runs', runs[0], 'events.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Ev)
+    const i = evs.findIndex((e) => e.type === 'feed' && e.kind === 'book_lost' && String(e.reason).startsWith('pu='))
+    expect(i).toBeGreaterThan(0)
+    const next = evs.slice(i + 1).find((e) => e.type === 'risk_event')
+    // quoting was normal or already paused: when it was normal, the next risk event is the pause
+    if (next && next.kind === 'pause') expect(next.reason).toBe('book_not_ready')
+    expect(evs.filter((e) => e.type === 'feed').length).toBe(feed.length)
+  }, 90_000)
 })

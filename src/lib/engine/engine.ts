@@ -24,7 +24,7 @@ import {Dec, pnlSummary, type Position, positionToJSON, realisedQuote, unitsToQu
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
-import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
+import type {FeedEvent, LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 import {warmUpDecisions, type WarmUpOptions, type WarmUpResult} from './warmup.js'
 
@@ -292,6 +292,12 @@ export class Engine {
   noteRiskEvent(kind: RiskEvent['kind'], values: RiskEvent['values'], reason?: string): void {
     if (!this.started) this.start()
     this.emit({type: 'risk_event', t: this.o.clock.now(), kind, from: this.risk, to: this.risk, ...(reason ? {reason} : {}), values, thresholds: {}} as RunEvent)
+  }
+
+  /** What the live market feed said (a lost book and why, a reconnect, a failed snapshot): into the run log and the operator log. */
+  noteFeed(kind: FeedEvent['kind'], reason: string, extra: Record<string, unknown> = {}): void {
+    if (!this.started) this.start()
+    this.emit({...extra, type: 'feed', t: this.o.clock.now(), kind, reason})
   }
 
   /** Cancel everything we hold, for a clean stop. Returns the cancels sent. */
