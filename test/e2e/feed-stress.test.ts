@@ -24,14 +24,19 @@ interface Ev {
   values?: Record<string, number>
 }
 
-/** a copy of the sample whose book file gets `row(t, lt)` inserted after its middle row; the insertion's venue time in ms */
-function withRow(row: (t: string, lt: string) => string): {dir: string; tMs: number} {
+/**
+ * a copy of the sample whose book file gets `row(t, lt)` inserted after its middle row (and
+ * the book rows of the next `dropMs` of venue time left out); the insertion's venue time in ms
+ */
+function withRow(row: (t: string, lt: string) => string, dropMs = 0): {dir: string; tMs: number} {
   const dir = mkdtempSync(join(tmpdir(), 'mm-feed-'))
   for (const f of readdirSync(SAMPLE)) copyFileSync(join(SAMPLE, f), join(dir, f))
   const lines = gunzipSync(readFileSync(join(SAMPLE, '00.book.csv.gz'))).toString('utf8').trimEnd().split('\n')
   const mid = Math.floor(lines.length / 2)
   const [, , t, lt] = lines[mid].split(',')
-  lines.splice(mid + 1, 0, row(t, lt))
+  let n = 0
+  while (mid + 1 + n < lines.length && Number(lines[mid + 1 + n].split(',')[2]) < Number(t) + dropMs * 1000) n++
+  lines.splice(mid + 1, n, row(t, lt))
   writeFileSync(join(dir, '00.book.csv.gz'), gzipSync(lines.join('\n') + '\n'))
   return {dir, tMs: Math.floor(Number(t) / 1000)}
 }
@@ -63,6 +68,19 @@ describe('a bad book is not quoted on', () => {
     expect(around.map((e) => e.action)).toEqual(['cancel', 'cancel'])
     // and quoting resumes once the book is whole again
     expect(evs.some((e) => e.type === 'risk_event' && e.kind === 'pause_end' && e.t > tMs)).toBe(true)
+  }, 60_000)
+
+  it('an emptied book (a snapshot run of one level at amount 0, as mm record marks a hole) pauses at once; before, the replay died on "price ticks … got -1" (exit 2)', async () => {
+    // no book rows for 3 s after it: the samples (once a second) meet the empty book
+    const {dir, tMs} = withRow((t, lt) => `binance-futures,ETHUSDC,${t},${Number(lt) + 1},true,bid,3399.50,0`, 3000)
+    const evs = await replay(dir)
+    const pause = evs.find((e) => e.type === 'risk_event' && e.kind === 'pause' && e.t >= tMs)!
+    expect(pause).toMatchObject({reason: 'one_sided_book', t: tMs, values: {bestBid: -1, bestAsk: -1}})
+    const sample = evs.find((e) => e.type === 'sample' && e.t > tMs) as unknown as {bid: string | null; ask: string | null; risk: string}
+    expect(sample).toMatchObject({bid: null, ask: null, risk: 'paused'})
+    // the diffs after it rebuild a book (there is no resync snapshot here): quoting resumes on it
+    expect(evs.slice(evs.indexOf(pause)).some((e) => e.type === 'risk_event' && e.kind === 'pause_end')).toBe(true)
+    expect(evs[evs.length - 1].type).toBe('run_end')
   }, 60_000)
 })
 
@@ -98,5 +116,40 @@ describe('the live feed says why the book was lost', () => {
     // quoting was normal or already paused: when it was normal, the next risk event is the pause
     if (next && next.kind === 'pause') expect(next.reason).toBe('book_not_ready')
     expect(evs.filter((e) => e.type === 'feed').length).toBe(feed.length)
+  }, 90_000)
+})
+
+describe('mm record marks a hole in the book, and a replay does not quote across it', () => {
+  it('gaps and dropped sockets: an empty-book marker per hole (meta holes), the replay pauses from each marker to the next snapshot, identical run to run', async () => {
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--depth-gap-rate', '0.1', '--drop-ws-every', '2s'])
+    const out = mkdtempSync(join(tmpdir(), 'mm-feed-rec-'))
+    let rec: {code: number | null; stdout: string; stderr: string}
+    try {
+      rec = await runCli(['record', '--symbol', 'ETHUSDC', '--out', out, '--duration', '6s', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--json'])
+    } finally {
+      await sim.stop()
+    }
+    expect(rec.code).toBe(3) // holes
+    const day = join(out, 'ETHUSDC', readdirSync(join(out, 'ETHUSDC'))[0])
+    const metas = readdirSync(day).filter((f) => f.endsWith('.meta.json')).map((f) => JSON.parse(readFileSync(join(day, f), 'utf8')) as {holes?: number; gaps: number})
+    const rows = readdirSync(day).filter((f) => f.endsWith('.book.csv.gz')).sort().flatMap((f) => gunzipSync(readFileSync(join(day, f))).toString('utf8').trimEnd().split('\n').slice(1))
+    const markers = rows.filter((r) => /,true,(bid|ask),[\d.]+,0$/.test(r))
+    expect(markers.length).toBeGreaterThan(0)
+    expect(metas.reduce((n, m) => n + (m.holes ?? 0), 0)).toBe(markers.length)
+    // each hole lasts from its marker to the next snapshot run of real levels (or the end)
+    const holes: Array<[number, number]> = []
+    for (let i = 0; i < rows.length; i++) {
+      if (!markers.includes(rows[i])) continue
+      const from = Math.floor(Number(rows[i].split(',')[2]) / 1000)
+      const next = rows.slice(i + 1).find((r) => r.split(',')[4] === 'true' && !r.endsWith(',0'))
+      holes.push([from, next ? Math.floor(Number(next.split(',')[2]) / 1000) : Number.POSITIVE_INFINITY])
+    }
+    const a = await replay(out)
+    const b = await replay(out)
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a))
+    expect(a.some((e) => e.type === 'risk_event' && e.kind === 'pause' && e.reason === 'one_sided_book')).toBe(true)
+    // nothing placed inside a hole (after its marker's ms: a decision of the marker's own ms may come just before it)
+    const placedInHole = a.filter((e) => e.type === 'order' && e.action === 'place' && holes.some(([f, t]) => e.t > f && e.t < t))
+    expect(placedInHole).toEqual([])
   }, 90_000)
 })

@@ -252,7 +252,10 @@ export class Engine {
     this.drainReports()
     if (r === 'applied') {
       const b = this.sync.book
-      const mid2 = b.ready ? b.bestBid() + b.bestAsk() : null
+      const bb = b.bestBid()
+      const ba = b.bestAsk()
+      // a side emptied (a Tardis snapshot of amount-0 rows, a diff removing the last level) is no mid: -1 is no price
+      const mid2 = b.ready && bb >= 0 && ba >= 0 ? bb + ba : null
       // a book that just turned unusable (crossed, a side emptied) is not left quoted on until
       // the refresh interval: decide now (risk pauses and cancels), once per transition
       if (mid2 === null && this.mid2 !== null && this.risk !== 'paused') this.nextDecideMs = this.o.clock.now()
@@ -750,8 +753,8 @@ export class Engine {
     this.emit({
       type: 'sample', t: now,
       mid: this.midString(),
-      bid: ready ? this.inst.ticksToPrice(b.bestBid()) : null,
-      ask: ready ? this.inst.ticksToPrice(b.bestAsk()) : null,
+      bid: ready && b.bestBid() >= 0 ? this.inst.ticksToPrice(b.bestBid()) : null,
+      ask: ready && b.bestAsk() >= 0 ? this.inst.ticksToPrice(b.bestAsk()) : null,
       ownBid: ownBid >= 0 ? this.inst.ticksToPrice(ownBid) : null,
       ownAsk: ownAsk >= 0 ? this.inst.ticksToPrice(ownAsk) : null,
       position: this.inst.signedStepsToQty(this.lc.position.net),
