@@ -88,17 +88,24 @@ describe('Tardis writer → reader', () => {
       '01.book.csv.gz', '01.meta.json', '01.ticker.csv.gz', '01.trades.csv.gz',
       '02.book.csv.gz', '02.meta.json', '02.ticker.csv.gz', '02.trades.csv.gz',
     ])
+    const lastLocal = spaced[spaced.length - 1].localTs
     for (const h of ['00', '01', '02']) {
       const first = await readTardisFile(join(dir, `${h}.book.csv.gz`)).next()
       expect(first.value?.kind).toBe('snapshot')
-      // every hour alone gives the book as of its last row
+      // every hour alone gives the book as of its last row (the last hour: before the gap's hole marker)
       const hourEvents = spaced.filter((e) => e.localTs < T0 + (Number(h) + 1) * HOUR)
-      expect(applyBook(await all(readTardisFile(join(dir, `${h}.book.csv.gz`))))).toEqual(applyBook(hourEvents))
+      const read = await all(readTardisFile(join(dir, `${h}.book.csv.gz`)))
+      expect(applyBook(h === '02' ? read.slice(0, -1) : read)).toEqual(applyBook(hourEvents))
       expect((await readMeta(join(dir, `${h}.meta.json`))).closed).toBe(true)
     }
-    expect((await readMeta(join(dir, '02.meta.json'))).gaps).toBe(1)
+    expect(await readMeta(join(dir, '02.meta.json'))).toMatchObject({gaps: 1, holes: 1})
     const back = await all(readTardis(root))
-    expect(applyBook(back)).toEqual(applyBook(spaced))
+    // the gap is marked: an empty book (one level at 0) just after the last row; before it, the same book
+    const hole = back[back.length - 1]
+    expect(hole).toMatchObject({kind: 'snapshot', localTs: lastLocal + 1, asks: []})
+    expect(hole.kind === 'snapshot' && hole.bids.length === 1 && hole.bids[0][1]).toBe('0')
+    expect(applyBook(back)).toEqual({bids: [], asks: []})
+    expect(applyBook(back.slice(0, -1))).toEqual(applyBook(spaced))
     // trades and tickers are all there, in order
     expect(back.filter((e) => e.kind !== 'snapshot' && e.kind !== 'depth')).toEqual(spaced.filter((e) => e.kind === 'trade' || e.kind === 'ticker').map(strip))
   })

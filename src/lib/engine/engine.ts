@@ -24,7 +24,7 @@ import {Dec, pnlSummary, type Position, positionToJSON, realisedQuote, unitsToQu
 import {RunSummarizer, type RunSummary} from '../report/summary.js'
 import type {ControlRequest, RiskEvent, RiskState, VenueRisk} from '../risk/types.js'
 import {type HandlerResult, onFill, onIocResult, onMid, onOrderAccepted, onPostOnlyReject} from '../strategy/index.js'
-import type {LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
+import type {FeedEvent, LifecycleLogEvent, RiskStateName, RunEvent, RunStartEvent} from '../telemetry/run-events.js'
 import type {ReportQueue, Venue, VenueReport} from '../venue/types.js'
 import {warmUpDecisions, type WarmUpOptions, type WarmUpResult} from './warmup.js'
 
@@ -259,7 +259,13 @@ export class Engine {
     this.drainReports()
     if (r === 'applied') {
       const b = this.sync.book
-      const mid2 = b.ready ? b.bestBid() + b.bestAsk() : null
+      const bb = b.bestBid()
+      const ba = b.bestAsk()
+      // a side emptied (a Tardis snapshot of amount-0 rows, a diff removing the last level) is no mid: -1 is no price
+      const mid2 = b.ready && bb >= 0 && ba >= 0 ? bb + ba : null
+      // a book that just turned unusable (crossed, a side emptied) is not left quoted on until
+      // the refresh interval: decide now (risk pauses and cancels), once per transition
+      if (mid2 === null && this.mid2 !== null && this.risk !== 'paused') this.nextDecideMs = this.o.clock.now()
       this.mid2 = mid2
       if (mid2 !== null) this.sampleMid(mid2)
       // a large move since the last decision is not left waiting for the refresh interval
@@ -296,6 +302,12 @@ export class Engine {
   noteRiskEvent(kind: RiskEvent['kind'], values: RiskEvent['values'], reason?: string): void {
     if (!this.started) this.start()
     this.emit({type: 'risk_event', t: this.o.clock.now(), kind, from: this.risk, to: this.risk, ...(reason ? {reason} : {}), values, thresholds: {}} as RunEvent)
+  }
+
+  /** What the live market feed said (a lost book and why, a reconnect, a failed snapshot): into the run log and the operator log. */
+  noteFeed(kind: FeedEvent['kind'], reason: string, extra: Record<string, unknown> = {}): void {
+    if (!this.started) this.start()
+    this.emit({...extra, type: 'feed', t: this.o.clock.now(), kind, reason})
   }
 
   /** Cancel everything we hold, for a clean stop. Returns the cancels sent. */
@@ -761,8 +773,8 @@ export class Engine {
     this.emit({
       type: 'sample', t: now,
       mid: this.midString(),
-      bid: ready ? this.inst.ticksToPrice(b.bestBid()) : null,
-      ask: ready ? this.inst.ticksToPrice(b.bestAsk()) : null,
+      bid: ready && b.bestBid() >= 0 ? this.inst.ticksToPrice(b.bestBid()) : null,
+      ask: ready && b.bestAsk() >= 0 ? this.inst.ticksToPrice(b.bestAsk()) : null,
       ownBid: ownBid >= 0 ? this.inst.ticksToPrice(ownBid) : null,
       ownAsk: ownAsk >= 0 ? this.inst.ticksToPrice(ownAsk) : null,
       position: this.inst.signedStepsToQty(this.lc.position.net),

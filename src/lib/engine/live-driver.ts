@@ -37,6 +37,12 @@ export interface LiveMarketSource {
   on(ev: 'trade', fn: (sc: DepthScanner, ts: number, localTs: number) => void): unknown
   on(ev: 'fatal', fn: (err: Error) => void): unknown
   on(ev: 'gap' | 'resync', fn: (info: {symbol: string; reason: string}) => void): unknown
+  /** a market-data connection went down (optional: logged) */
+  on(ev: 'reconnect', fn: (info: {route: string; reason: string}) => void): unknown
+  /** the source carries on after a problem (a snapshot fetch failed, …) (optional: logged) */
+  on(ev: 'warn', fn: (message: string) => void): unknown
+  /** a frame that could not be used (optional: logged, thinned) */
+  on(ev: 'bad', fn: (info: {symbol?: string; detail: string}) => void): unknown
   /** resolves once the book is in sync; rejects when the venue cannot be reached */
   start(): Promise<void>
   stop(): Promise<void>
@@ -182,6 +188,19 @@ export class LiveDriver {
       o.onEvent?.(localTs / 1000)
       e.onScanned(sc, SCAN_TRADE, ts, localTs)
       this.arm()
+    })
+    // why the book was lost, into the run log and the operator log (the pause only says that it
+    // was): registered first, so the reason is logged before the pause it causes
+    feed.on('gap', (info) => e.noteFeed('book_lost', info.reason))
+    feed.on('reconnect', (info) => e.noteFeed('reconnect', info.reason, {route: info.route}))
+    feed.on('warn', (msg) => e.noteFeed('warning', msg))
+    let badFrames = 0
+    let nextBadLog = 1
+    feed.on('bad', (info) => {
+      // the 1st, 10th, 100th, …: a stream of bad frames is no log storm
+      if (++badFrames !== nextBadLog) return
+      nextBadLog *= 10
+      e.noteFeed('bad_frame', info.detail, {count: badFrames})
     })
     // the feed resyncs on its own; until its next snapshot our book is not to be trusted
     const lost = (info: {reason: string}) => {

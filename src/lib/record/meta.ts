@@ -46,6 +46,11 @@ export interface RecordingMeta {
   badFrames?: number
   /** events dropped because the disk could not keep up (followed by a resync) */
   dropped?: number
+  /**
+   * holes marked in the book file: the book was lost (gap, disconnect, drop) and a one-level
+   * snapshot run at amount 0 (an empty book) was written; the next snapshot rows end it
+   */
+  holes?: number
   /** wall time in the period without a synced book (after a gap, a drop, a reconnect), ms */
   unsyncedMs?: number
   /** true once every data file was flushed, closed and renamed from `.partial` */

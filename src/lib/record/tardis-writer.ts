@@ -356,8 +356,27 @@ export class TardisWriter {
     this.o.source = source
   }
 
+  /**
+   * The book is lost from now until the next snapshot (a gap, a disconnect, a drop): mark
+   * the hole in the book file with a snapshot run of one level at amount 0, i.e. an empty
+   * book, dated just after the last row written (its venue time, its receive time + 1 µs:
+   * the book was not whole from the first message missed on; +1 keeps it out of that row's
+   * group, and every later row is dated later). A replay (and any Tardis reader) then holds
+   * no book across the hole, as the live feed did, instead of the last one, frozen, until the
+   * resync's snapshot rows.
+   */
+  private markHole(): void {
+    const p = this.period
+    if (!p || !this.synced || !p.files.book || p.meta.lastTimestamp === undefined || p.meta.lastLocalTimestamp === undefined) return
+    const price = this.book.bids.keys().next().value ?? this.book.asks.keys().next().value
+    if (price === undefined) return
+    this.writeBook(p, p.meta.lastTimestamp, p.meta.lastLocalTimestamp + 1, true, [[price, '0']], [])
+    p.meta.holes = (p.meta.holes ?? 0) + 1
+  }
+
   /** The book stream lost continuity: no rotation snapshot until the next snapshot event. */
   noteGap(): void {
+    this.markHole()
     this.book.valid = false
     this.setSynced(false)
     if (this.period) this.period.meta.gaps++
@@ -381,6 +400,7 @@ export class TardisWriter {
       this.period.meta.dropped++
       if (!this.dropping) {
         this.dropping = true
+        this.markHole()
         this.book.valid = false
         this.setSynced(false)
         this.o.onDrop?.(this.symbol)

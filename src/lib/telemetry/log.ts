@@ -205,6 +205,8 @@ export function runEventLevel(ev: RunEvent): Exclude<LogLevel, 'silent'> {
     }
     case 'reject':
       return ev.code === -5022 ? 'debug' : 'warn'
+    case 'feed':
+      return 'warn'
     case 'strategy_adjust':
     case 'run_start':
     case 'run_end':

@@ -110,6 +110,23 @@ export interface LifecycleLogEvent {
   [k: string]: unknown
 }
 
+/**
+ * What the live market feed said about the book's continuity (live and dry-run on the live
+ * market; a replay has none): `book_lost` (a sequence gap, a disconnect, a snapshot the
+ * stream never bridged: `reason`), `reconnect` (a market-data connection went down: `route`,
+ * `reason`), `warning` (a snapshot fetch failed or did not bridge: `reason`), `bad_frame`
+ * (a frame that could not be used: `reason`, `count` so far; logged at the 1st, 10th,
+ * 100th, … so a stream of bad frames is no log storm). The engine's `pause` says that
+ * quoting stopped; this says why.
+ */
+export interface FeedEvent {
+  type: 'feed'
+  t: number
+  kind: 'book_lost' | 'reconnect' | 'warning' | 'bad_frame'
+  reason: string
+  [k: string]: unknown
+}
+
 export interface RunEndEvent {
   type: 'run_end'
   t: number
@@ -118,4 +135,4 @@ export interface RunEndEvent {
   resyncs: number
 }
 
-export type RunEvent = RunStartEvent | OrderEvent | OrderReportEvent | FillEvent | MarkoutEvent | SampleEvent | CoreLogEvent | LifecycleLogEvent | RunEndEvent
+export type RunEvent = RunStartEvent | OrderEvent | OrderReportEvent | FillEvent | MarkoutEvent | SampleEvent | CoreLogEvent | LifecycleLogEvent | FeedEvent | RunEndEvent
