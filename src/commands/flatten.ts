@@ -89,23 +89,28 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
 
   private async flatten(t: ReturnType<typeof target>, maxSlip: number): Promise<FlattenResult> {
     const f = this.flags
-    // Ctrl-C / SIGTERM / SIGHUP while this process sends closing orders itself: no new order
-    // after the one in flight, then the position is read and the fills so far are booked in
+    // Ctrl-C / SIGTERM while this process sends closing orders itself: no new order after
+    // the one in flight, then the position is read and the fills so far are booked in
     // state.json (exit 3 with a residual). Before that phase (or via a running quote, which
     // books its own fills), or on a second signal, it ends at once as a signal does.
+    // SIGHUP (the terminal or ssh session gone) is no request to stop an emergency close: it
+    // carries on, its output to the gone terminal dropped.
     let own = false
     let stop: string | null = null
     const onSignal = (sig: NodeJS.Signals) => {
-      if (!own || stop !== null) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15))
+      if (!own || stop !== null) process.exit(128 + (sig === 'SIGINT' ? 2 : 15))
       stop = sig
       this.logToStderr(`mm flatten: ${sig}: no new order after the one in flight; the fills so far are read back and booked (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again ends at once)`)
     }
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
+    const onHup = () => {}
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
     for (const sig of signals) process.on(sig, onSignal)
+    process.on('SIGHUP', onHup)
     try {
       return await this.flattenOnce(t, maxSlip, () => stop, () => (own = true))
     } finally {
       for (const sig of signals) process.off(sig, onSignal)
+      process.off('SIGHUP', onHup)
     }
   }
 

@@ -56,7 +56,8 @@ export default class Record extends BaseCommand<typeof Record> {
     // on), the hangup stops it cleanly as SIGTERM does
     surviveClosedOutput()
     const onHup = f['log-file'] === undefined ? onSignal : undefined
-    if (onHup) process.once('SIGHUP', onHup)
+    // `on`: a second SIGHUP (a shell re-sends it to its jobs) must not kill it mid-finish
+    if (onHup) process.on('SIGHUP', onHup)
     const tty = process.stderr.isTTY === true && !this.jsonEnabled() && f.progress
     const startedMs = Date.now()
     let summary: RecordSummary | undefined

@@ -45,10 +45,11 @@ function filesUnder(dir: string): string[] {
   return out.sort()
 }
 
+/** Running: /proc lists it and it is not a zombie (an orphan waits for PID 1 to reap it, which a container's may never do). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0)
-    return true
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }
