@@ -153,13 +153,17 @@ describe("dead-man's switch and start-up against a loopback stub", () => {
     await d.refresh()
     expect([problems.length, expired]).toEqual([1, 0])
     expect(problems[0]).toBe("dead-man's switch refresh failed: POST /fapi/v1/countdownCancelAll: HTTP 503: Server is currently overloaded with other requests. (code -1008)")
+    expect(d.expiresAt).toBe(6000)
+    expect(d.lapsed(5999)).toBe(false)
     now = 6000
-    await d.refresh()
+    expect(await d.refresh()).toBe(false)
     await d.refresh()
     expect(expired).toBe(1)
+    expect(d.lapsed()).toBe(true)
     countdownFails = false
-    await d.refresh()
+    expect(await d.refresh()).toBe(true)
     expect(d.lastOkAt).toBe(6000)
+    expect(d.lapsed()).toBe(false)
     d.abandon()
   })
 

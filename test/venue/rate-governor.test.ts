@@ -85,16 +85,48 @@ describe('rate governor: 429, 418', () => {
     expect(g.verdict(T0 + 2500)).toMatchObject({mode: 'paused', until: T0 + 10_000})
   })
 
-  it('418 stops quoting and says so, until the ban ends (Retry-After) or for good', () => {
+  it('418 stops quoting and says so until the ban ends (Retry-After), then pauses until the caller has re-armed the switch and audited (banCleared)', () => {
     const g = new RateGovernor()
     g.observe(ans(T0, {status: 418, retryAfterMs: 120_000}))
     expect(g.verdict(T0 + 119_999)).toEqual({mode: 'stopped', intervalFactor: 4, allowNewOrders: false, until: T0 + 120_000, reason: 'HTTP 418: the venue banned this IP', usage: 0})
-    expect(g.verdict(T0 + 120_000).mode).toBe('normal')
+    expect(g.banEnded(T0 + 119_999)).toBe(false)
+    // the ban is over: no new order until banCleared
+    expect(g.banEnded(T0 + 120_000)).toBe(true)
+    expect(g.verdict(T0 + 120_000)).toEqual({mode: 'paused', intervalFactor: 4, allowNewOrders: false, reason: "after the ban: re-arming the dead-man's switch and auditing before quoting again", usage: 0})
+    expect(g.readsHeld(T0 + 120_000)).toBeUndefined() // the switch refresh and the audit may go
+    g.banCleared()
+    expect(g.banEnded(T0 + 120_001)).toBe(false)
+    expect(g.verdict(T0 + 120_001).mode).toBe('normal')
+    // mm resume lifts no ban
+    g.observe(ans(T0 + 200_000, {status: 418, retryAfterMs: 60_000}))
+    g.resume()
+    expect(g.verdict(T0 + 200_001).mode).toBe('stopped')
+  })
+
+  it('a 418 without Retry-After: the end the -1003 message names, else 2 minutes doubling per ban (at most 32); a 418 answered within a ban does not lengthen it', () => {
+    const g = new RateGovernor()
+    g.observe(ans(T0, {status: 418, venueCode: -1003, bannedUntil: T0 + 300_000}))
+    expect(g.verdict(T0 + 299_999)).toMatchObject({mode: 'stopped', until: T0 + 300_000})
+    expect(g.verdict(T0 + 300_000).mode).toBe('paused')
+    g.banCleared()
     const h = new RateGovernor()
     h.observe(ans(T0, {status: 418}))
-    expect(h.verdict(T0 + 86_400_000)).toMatchObject({mode: 'stopped', until: undefined})
-    h.resume()
-    expect(h.verdict(T0 + 86_400_001).mode).toBe('stopped')
+    expect(h.verdict(T0 + 1)).toMatchObject({mode: 'stopped', until: T0 + 120_000})
+    // a request already on its way when the ban began
+    h.observe(ans(T0 + 500, {status: 418}))
+    expect(h.verdict(T0 + 501)).toMatchObject({mode: 'stopped', until: T0 + 120_000})
+    expect(h.verdict(T0 + 120_000).mode).toBe('paused')
+    h.banCleared()
+    // banned again: twice as long, and so on up to 16 × 2 minutes
+    h.observe(ans(T0 + 130_000, {status: 418}))
+    expect(h.verdict(T0 + 130_001)).toMatchObject({mode: 'stopped', until: T0 + 130_000 + 240_000})
+    for (let i = 0; i < 6; i++) {
+      const at = T0 + 10_000_000 * (i + 1)
+      h.banCleared()
+      h.verdict(at - 1)
+      h.observe(ans(at, {status: 418}))
+    }
+    expect(h.verdict(T0 + 60_000_001)).toMatchObject({mode: 'stopped', until: T0 + 60_000_000 + 16 * 120_000})
   })
 })
 
@@ -136,5 +168,14 @@ describe('rate governor: readsHeld (the requests that wait while the venue refus
     h.observe(ans(T0 + 3, {status: 500}))
     expect(h.verdict(T0 + 4).mode).toBe('stopped')
     expect(h.readsHeld(T0 + 4)).toBeUndefined()
+  })
+
+  it('our request weight at the pause mark (0.85 of the limit) holds them to the minute window end; the order counts do not', () => {
+    const g = new RateGovernor()
+    g.observe(ans(T0, {usedWeight1m: 2039, orderCount10s: 299}))
+    expect(g.readsHeld(T0 + 1)).toBeUndefined()
+    g.observe(ans(T0 + 2, {usedWeight1m: 2040}))
+    expect(g.readsHeld(T0 + 3)).toEqual({until: T0 + 40_000, reason: 'request weight 2040/2400 per minute', ban: false})
+    expect(g.readsHeld(T0 + 40_000)).toBeUndefined()
   })
 })

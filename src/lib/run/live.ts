@@ -94,6 +94,16 @@ function heldText(h: {until?: number; reason: string; ban: boolean} | undefined,
   return `${h.reason}${h.until === undefined ? '' : ` until ${new Date(h.until).toISOString()}`}`
 }
 
+/** how often the after-ban recovery (switch refresh, audit) is tried while it fails */
+const BAN_RECOVERY_RETRY_MS = 5000
+
+/** What the switch will do for orders left at a stop: cancel them at its countdown's end, or nothing once it has lapsed. */
+function switchSays(d: DeadMansSwitch, what: string): string {
+  const now = wallClock.now()
+  if (d.lapsed(now)) return `the dead-man's switch lapsed at ${new Date(d.expiresAt).toISOString()} (not refreshed since): it no longer covers ${what}; check the venue and cancel by hand (mm halt)`
+  return `the dead-man's switch stays armed and cancels ${what} within ${Math.ceil((d.expiresAt - now) / 1000)} s`
+}
+
 async function readPosition(gw: BinanceGateway, symbol: string): Promise<BinancePosition | undefined> {
   const all = await idempotentRetry(() => gw.positionRisk(symbol))
   return all.find((p) => p.symbol === symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
@@ -171,7 +181,10 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       throw new MmError('E_NOT_CONFIRMED', 'live trading not confirmed; nothing was sent', {suggestion: 'answer yes, or pass --yes'})
     }
     // the user stream first (buffering until the engine exists): nothing from here on is lost
-    stream = new UserStream({keys: gw, wsBase: o.endpoints.ws, routed: o.endpoints.routed, keepAliveMs: live.listenKeyKeepAliveMs})
+    stream = new UserStream({keys: gw, wsBase: o.endpoints.ws, routed: o.endpoints.routed, keepAliveMs: live.listenKeyKeepAliveMs, holdUntil: () => {
+      const h = governor.readsHeld(wallClock.now())
+      return h?.ban ? h.until : undefined
+    }})
     stream.on('problem', (m) => say(`user stream: ${m}`))
     stream.on('bad-message', (m) => say(`user stream: ${m}`))
     await stream.start()
@@ -186,7 +199,16 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     // fills of the earlier run its state never recorded (a kill): read back once, here, where none of its orders can fill any more
     const carried = await carriedWithKillFills(gw, creds, inst, keeper, governor, say)
     if (st.deadman) {
-      deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs, hold: () => heldText(governor.readsHeld(wallClock.now()), true)})
+      // the refresh waits out a 418 ban (it cannot succeed), and a 429 back-off while the
+      // countdown still runs past the back-off's end by a refresh interval (a call during a
+      // back-off is what turns it into a ban); closer to lapsing, it goes out
+      const refreshHold = () => {
+        const h = governor.readsHeld(wallClock.now())
+        if (!h) return undefined
+        if (!h.ban && !(h.until !== undefined && deadman !== undefined && deadman.expiresAt > h.until + live.deadmanRefreshMs)) return undefined
+        return heldText(h, false)
+      }
+      deadman = new DeadMansSwitch({api: gw, symbol, countdownMs: live.deadmanCountdownMs, refreshMs: live.deadmanRefreshMs, hold: refreshHold})
       deadman.on('problem', (m) => say(m))
       deadman.on('expired', () => say("dead-man's switch expired: the venue has cancelled every order of the symbol; the audit settles them"))
       await deadman.arm()
@@ -211,15 +233,15 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     // `resync`: the audit of a user-stream reconnect, taken while the stream holds its events
     // back; its position difference is expected (the held fills are not applied yet) and it
     // never marks the stream dead again (that looped: reconnect → audit → dead → reconnect…)
-    const runAudit = async (resync = false) => {
-      if (!venue || !engine || !stream) return
+    const runAudit = async (resync = false): Promise<boolean> => {
+      if (!venue || !engine || !stream) return false
       // a 418 ban or a 429 back-off: the audit waits (every call would lengthen the ban); said once per hold
       const hold = heldText(governor.readsHeld(wallClock.now()), false)
       if (hold !== undefined) {
         auditsHeld++
         if (hold !== lastHoldSaid) say(`audit not sent: ${hold}`)
         lastHoldSaid = hold
-        return
+        return false
       }
       // a periodic audit that falls while the stream is reconnecting counts as the reconnect's
       const held = resync || stream.isBuffering
@@ -254,13 +276,34 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           }
           if (!held) stream.markDead('audit')
         }
+        return true
       } catch (err) {
         say(`audit failed: ${(err as Error).message}`)
+        return false
+      }
+    }
+    // After a 418 ban no new order goes out (the governor says `paused`) until the switch is
+    // set again — its countdown may have run out during the ban, the venue cancelling our
+    // orders and the switch with them — and an audit has settled open orders and position.
+    // Tried at most every BAN_RECOVERY_RETRY_MS while a decision asks for the pace.
+    let recovering = false
+    let recoveryTriedAt = -Infinity
+    const recoverAfterBan = async () => {
+      recovering = true
+      recoveryTriedAt = wallClock.now()
+      try {
+        if (deadman && !(await deadman.refresh())) return
+        if (!(await runAudit())) return
+        governor.banCleared()
+        say(`after the ban: ${deadman ? "the dead-man's switch is set again and " : ''}the audit has run; quoting may resume`)
+      } finally {
+        recovering = false
       }
     }
     // the governor's verdict and positionRisk's liquidation price reach the risk rules at every decision
     const venueRisk = {
       read(now: number) {
+        if (!recovering && governor.banEnded(now) && now - recoveryTriedAt >= BAN_RECOVERY_RETRY_MS) void recoverAfterBan()
         const v = governor.verdict(now)
         if (v.mode !== lastMode) {
           say(`rate governor: ${v.mode} (${v.reason})`)
@@ -323,7 +366,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       // the switch stays armed as the safety net for anything of ours still open
       if (!(err instanceof BinanceApiError)) throw err
       deadman?.abandon()
-      say(`the venue could not be asked for our open orders at the stop (${err.message})${deadman ? `; the dead-man's switch stays armed and cancels any order of ours within ${live.deadmanCountdownMs / 1000} s` : ''}`)
+      say(`the venue could not be asked for our open orders at the stop (${err.message})${deadman ? `; ${switchSays(deadman, 'any order of ours')}` : ''}`)
       return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditsHeld, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
     }
     if (deadman) {
@@ -333,7 +376,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         disarmed = true
       } else {
         deadman.abandon()
-        say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
+        say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; ${switchSays(deadman, 'them')}`)
       }
     }
     return {...res, instrument: inst, venue: {url: o.endpoints.rest, deadman: st.deadman, cancelledAtStart: cancelled, disarmed, audits, auditsHeld, auditFindings: findings, orderTransport: {requested, ...transport.status()}}, stateFile: keeper.path}
@@ -345,7 +388,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         const left = (await gw.openOrders(symbol)).filter((x) => isOurs(x.clientOrderId))
         // …and only when the engine holds none either (a request on its way is not listed yet)
         if (left.length === 0 && (engine?.openOrders ?? 0) === 0) await deadman.disarm()
-        else say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; the dead-man's switch stays armed and cancels them within ${live.deadmanCountdownMs / 1000} s`)
+        else say(`${Math.max(left.length, engine?.openOrders ?? 0)} order(s) of ours may still be open at the venue; ${switchSays(deadman, 'them')}`)
       } catch {
         // the venue cannot be asked: the switch stays the safety net
       }

@@ -66,15 +66,26 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
     this.timer.unref?.()
   }
 
-  async refresh(): Promise<void> {
-    if (!this.armed) return
+  /** When the venue's countdown ends unless refreshed (ms). */
+  get expiresAt(): number {
+    return this.lastOkAt + this.o.countdownMs
+  }
+
+  /** Has the countdown run out since the last successful refresh (the venue cancelled our orders and the switch is no longer set)? */
+  lapsed(now = this.now()): boolean {
+    return now >= this.expiresAt
+  }
+
+  /** Refresh now (also the timer's call); true when the venue took it. */
+  async refresh(): Promise<boolean> {
+    if (!this.armed) return false
     const held = this.o.hold?.()
     if (held !== undefined) {
       // not sent: the countdown runs on at the venue, and cancels our orders when it ends
       this.failures++
       this.emit('problem', `dead-man's switch refresh not sent: ${held}`)
       this.checkExpired()
-      return
+      return false
     }
     try {
       await this.o.api.countdownCancelAll(this.o.symbol, this.o.countdownMs)
@@ -82,10 +93,12 @@ export class DeadMansSwitch extends EventEmitter<DeadMansSwitchEvents> {
       this.lastOkAt = this.now()
       this.expiredSignalled = false
       this.emit('refreshed', {at: this.lastOkAt})
+      return true
     } catch (err) {
       this.failures++
       this.emit('problem', `dead-man's switch refresh failed: ${redact((err as Error).message)}`)
       this.checkExpired()
+      return false
     }
   }
 

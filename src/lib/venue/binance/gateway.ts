@@ -56,6 +56,8 @@ export interface AnswerInfo {
   retryAfterMs?: number
   /** Binance code of an error answer */
   venueCode?: number
+  /** the ban's end (epoch ms) that a -1003 message names: "IP banned until 1659146232000" */
+  bannedUntil?: number
   /** local time of the answer, ms */
   at: number
   latencyMs: number
@@ -296,6 +298,8 @@ export class BinanceGateway {
       return json as T
     }
     if (body) info.venueCode = body.code
+    const until = body && typeof body.msg === 'string' ? /banned until (\d{12,14})\b/.exec(body.msg) : null
+    if (until) info.bannedUntil = Number(until[1])
     const ra = status === 418 || status === 429 ? parseRetryAfter(header(headers, 'retry-after'), at) : undefined
     if (ra !== undefined) info.retryAfterMs = ra
     this.onAnswer?.(info)

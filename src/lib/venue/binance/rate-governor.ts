@@ -13,10 +13,16 @@
  *    the usage between `slowAt` and `pauseAt`) stretches the refresh interval and the
  *    re-price tolerance, so fewer orders go out;
  *  - `paused`: usage ≥ `pauseAt`, or a 429 / -1003 / -1015: no new orders until `until`
- *    (the end of the counter's window, or Retry-After, or a doubling back-off); cancels
- *    still go out;
- *  - `stopped`: HTTP 418 (IP banned): quoting stops and says so; `until` is the ban's end
- *    when the venue gave Retry-After, else it stays stopped.
+ *    (the end of the counter's window, or Retry-After, or a doubling back-off); a cancel
+ *    goes out once per order in a 429 / -1003 back-off, its retries wait for its end
+ *    (venue.ts `cancelsHeldNow`);
+ *  - `stopped`: HTTP 418 (IP banned): quoting stops and says so; `until` is the ban's end:
+ *    Retry-After, else the time a -1003 message names ("banned until …"), else a back-off
+ *    of 2 minutes (Binance's shortest ban) doubling per ban up to 32 minutes, after which a
+ *    request finds out;
+ *  - after a ban, `paused` (reason `after the ban: …`) until `banCleared()`: the caller
+ *    re-arms the dead-man's switch (it may have lapsed during the ban) and audits open
+ *    orders and position before the first new order.
  *
  * It also watches for storms (SPEC.md §4.6 live part): rejects (other than the routine
  * -5022 post-only and -2011 cancel races), unknown outcomes (5xx, timeouts, -1006/-1007)
@@ -71,6 +77,10 @@ export interface Verdict {
 /** Codes that are part of normal maker life, not signs of trouble. */
 const ROUTINE_CODES = new Set([-5022, -2011, -2013])
 
+/** a 418 with no end given: Binance's shortest ban ("from 2 minutes to 3 days"), doubled per ban up to 16× */
+const BAN_GUESS_MS = 120_000
+const AFTER_BAN = "after the ban: re-arming the dead-man's switch and auditing before quoting again"
+
 const WINDOW_10S = 10_000
 const WINDOW_1M = 60_000
 const windowEnd = (at: number, len: number) => Math.floor(at / len) * len + len
@@ -93,6 +103,9 @@ export class RateGovernor {
   private readsPausedUntil = 0
   private backoffs = 0
   private stopped?: {until?: number; reason: string}
+  /** a 418 ban was seen and not cleared yet (`banCleared`): no new order until then */
+  private afterBan = false
+  private bans = 0
   private storm: number[] = []
   private last: GovernorMode = 'normal'
 
@@ -118,7 +131,18 @@ export class RateGovernor {
     if (a.orderCount1m !== undefined) this.o1m = {value: a.orderCount1m, until: windowEnd(at, WINDOW_1M)}
 
     if (a.status === 418) {
-      this.stopped = {until: a.retryAfterMs === undefined ? undefined : at + a.retryAfterMs, reason: 'HTTP 418: the venue banned this IP'}
+      // the ban's end: Retry-After, else the time the message names, else a doubling guess from Binance's shortest ban
+      const given = a.retryAfterMs !== undefined ? at + a.retryAfterMs : a.bannedUntil !== undefined && a.bannedUntil > at ? a.bannedUntil : undefined
+      const s = this.stopped
+      const inBan = s !== undefined && s.reason.startsWith('HTTP 418') && s.until !== undefined && at < s.until
+      if (inBan) {
+        // a 418 answered within the ban (a request already on its way): only an end the venue names moves it
+        if (given !== undefined && given > (s.until as number)) s.until = given
+      } else {
+        this.stopped = {until: given ?? at + BAN_GUESS_MS * 2 ** Math.min(this.bans, 4), reason: 'HTTP 418: the venue banned this IP'}
+        this.bans++
+      }
+      this.afterBan = true
       return
     }
     if (a.status === 429 || a.venueCode === -1003 || a.venueCode === -1015) {
@@ -147,13 +171,18 @@ export class RateGovernor {
    * Should the periodic requests that can wait (the REST audit; during a ban the dead-man's
    * switch refresh too) be left unsent now? Yes during a 418 ban (Binance lengthens bans for
    * IPs that keep calling: "from 2 minutes to 3 days") and until the end of a 429 / -1003
-   * back-off (calling on after a 429 is what earns the ban). `ban`: a 418 ban, when even the
+   * back-off (calling on after a 429 is what earns the ban), and while our request weight is
+   * at `pauseAt` of the limit, to its window's end. `ban`: a 418 ban, when even the
    * switch refresh cannot succeed. Pure: the verdict's mode is left as it is.
    */
   readsHeld(now: number): {until?: number; reason: string; ban: boolean} | undefined {
     const s = this.stopped
     if (s && s.reason.startsWith('HTTP 418') && (s.until === undefined || now < s.until)) return {until: s.until, reason: s.reason, ban: true}
     if (now < this.readsPausedUntil) return {until: this.readsPausedUntil, reason: this.pauseReason, ban: false}
+    // our own request weight at the pause mark: the reads that can wait keep the rest of the
+    // minute's budget for cancels (and the switch, when it would lapse before the window ends)
+    const w = this.weight
+    if (w && now < w.until && this.limits.weight1m > 0 && w.value / this.limits.weight1m >= this.cfg.pauseAt) return {until: w.until, reason: `request weight ${w.value}/${this.limits.weight1m} per minute`, ban: false}
     return undefined
   }
 
@@ -200,6 +229,7 @@ export class RateGovernor {
       if (this.stopped.until !== undefined && now >= this.stopped.until) this.stopped = undefined
       else return this.out({mode: 'stopped', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, until: this.stopped.until, reason: this.stopped.reason, usage: u})
     }
+    if (this.afterBan) return this.out({mode: 'paused', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, reason: AFTER_BAN, usage: u})
     if (now < this.pausedUntil) return this.out({mode: 'paused', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, until: this.pausedUntil, reason: this.pauseReason, usage: u})
     if (u >= this.cfg.pauseAt) return this.out({mode: 'paused', intervalFactor: this.cfg.maxSlowFactor, allowNewOrders: false, until: this.windowOf(now), reason: which, usage: u})
     this.trimStorm(now)
@@ -225,6 +255,16 @@ export class RateGovernor {
   /** the mode of the latest verdict (for telemetry: a change is worth a risk_event) */
   get lastMode(): GovernorMode {
     return this.last
+  }
+
+  /** Is a ban over but not cleared (`banCleared`) yet: the switch to re-arm and the audit to run before quoting? */
+  banEnded(now: number): boolean {
+    return this.afterBan && !(this.stopped && (this.stopped.until === undefined || now < this.stopped.until))
+  }
+
+  /** The dead-man's switch is armed again and an audit has run since the ban ended: new orders may go out. */
+  banCleared(): void {
+    this.afterBan = false
   }
 
   /** Lift a storm stop (operator `mm resume`); a 418 ban cannot be lifted early. */

@@ -47,6 +47,8 @@ export interface UserStreamOptions {
   /** ms */
   now?: () => number
   handshakeTimeoutMs?: number
+  /** when REST calls must wait (a 418 ban): its end in ms, else undefined; the keep-alive and a new key wait for it */
+  holdUntil?: () => number | undefined
 }
 
 export type UserStreamReason = 'start' | 'closed' | 'error' | 'no-pong' | 'lifetime' | 'key-expired' | 'keepalive-failed' | 'audit' | 'handshake'
@@ -71,7 +73,8 @@ export class UserStream extends EventEmitter<UserStreamEvents> {
   /** keys created */
   keysCreated = 0
   keepAlives = 0
-  private readonly o: Required<Omit<UserStreamOptions, 'keys' | 'wsBase' | 'routed'>>
+  private readonly o: Required<Omit<UserStreamOptions, 'keys' | 'wsBase' | 'routed' | 'holdUntil'>>
+  private readonly holdUntil?: () => number | undefined
   private readonly keys: ListenKeyApi
   private readonly base: string
   private key?: string
@@ -91,6 +94,7 @@ export class UserStream extends EventEmitter<UserStreamEvents> {
   constructor(opts: UserStreamOptions) {
     super()
     this.keys = opts.keys
+    this.holdUntil = opts.holdUntil
     this.base = `${opts.wsBase.replace(/\/+$/, '')}${opts.routed ? '/private' : ''}/ws/`
     this.o = {
       keepAliveMs: opts.keepAliveMs ?? 30 * 60_000,
@@ -271,6 +275,10 @@ export class UserStream extends EventEmitter<UserStreamEvents> {
 
   private async keepAlive(): Promise<void> {
     if (this.stopped) return
+    // in a ban the keep-alive cannot succeed and lengthens the ban: skipped (a key lives 60
+    // minutes; one that expired meanwhile is replaced after the ban)
+    const held = this.holdUntil?.()
+    if (held !== undefined && held > this.o.now()) return
     try {
       await this.keys.keepAliveListenKey()
       this.keepAlives++
@@ -288,6 +296,15 @@ export class UserStream extends EventEmitter<UserStreamEvents> {
       this.closeSocket()
       clearTimeout(this.retryTimer)
       for (let attempt = 0; !this.stopped; attempt++) {
+        const held = this.holdUntil?.()
+        if (held !== undefined && held > this.o.now()) {
+          // a ban: wait for its end (at most a minute at a time) rather than call into it
+          await new Promise((r) => {
+            this.retryTimer = setTimeout(r, Math.min(60_000, held - this.o.now()))
+          })
+          attempt--
+          continue
+        }
         try {
           this.key = await this.keys.createListenKey()
           this.keysCreated++

@@ -103,6 +103,8 @@ export class BinanceVenue implements Venue {
   /** cancels left unsent during a 418 ban or a 429 back-off (cancelsHeldNow) */
   cancelsHeld = 0
   private lastHoldNote?: string
+  /** orders whose cancel went out during the current 429 back-off (retries wait for its end) */
+  private readonly triedInBackoff = new Set<string>()
   /** places refused locally (nothing sent), by code */
   readonly localRejects: Record<number, number> = {}
   /** the venue's position in steps, from ACCOUNT_UPDATE or the audit */
@@ -393,23 +395,36 @@ export class BinanceVenue implements Venue {
    * and nothing reported, so the lifecycle keeps them PENDING_CANCEL and re-sends them after
    * `orders.ackTimeoutMs` (then queries), one try per order and timeout. Before, each
    * refusal (418, answered at once) was a reject, the next decision cancelled again, and a
-   * halted quote sent thousands of cancels a second to a venue that had banned it.
+   * halted quote sent thousands of cancels a second to a venue that had banned it. In a
+   * 429 back-off (no ban) an order's first cancel still goes out; only its retries wait.
    */
-  private cancelsHeldNow(n: number): boolean {
+  private cancelsHeldNow(ids: readonly string[]): boolean {
     const h = this.o.governor?.readsHeld(this.now())
     if (!h) {
       this.lastHoldNote = undefined
+      this.triedInBackoff.clear()
       return false
     }
-    this.cancelsHeld += n
+    // a 429 back-off (not a ban): each order's first cancel goes out (a quote the risk rules
+    // want gone is not left up for the back-off), its retries wait for the back-off's end
+    if (!h.ban && ids.some((id) => !this.triedInBackoff.has(id))) {
+      for (const id of ids) this.triedInBackoff.add(id)
+      return false
+    }
+    this.cancelsHeld += ids.length
     const note = `${h.reason}${h.until === undefined ? '' : ` until ${h.until}`}`
     if (note !== this.lastHoldNote) this.o.onProblem?.(`cancels not sent while the venue refuses us (${h.reason}); they are tried again after the order timeout; an armed dead-man's switch cancels them at the venue`)
     this.lastHoldNote = note
     return true
   }
 
+  /** Queries wait out a 418 ban like cancels (nothing reported: the lifecycle asks again when the query is next due). */
+  private queryHeldNow(): boolean {
+    return this.o.governor?.readsHeld(this.now())?.ban === true
+  }
+
   private async cancel(clientOrderId: string): Promise<void> {
-    if (this.cancelsHeldNow(1)) return
+    if (this.cancelsHeldNow([clientOrderId])) return
     this.inFlight++
     try {
       const ans = await this.orders.cancelOrder(this.symbol, clientOrderId)
@@ -435,7 +450,7 @@ export class BinanceVenue implements Venue {
    * whole request (429, -1021, …) rejects each.
    */
   private async cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): Promise<void> {
-    if (this.cancelsHeldNow(ids.length)) return
+    if (this.cancelsHeldNow(ids)) return
     this.inFlight++
     try {
       const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared)
@@ -453,6 +468,7 @@ export class BinanceVenue implements Venue {
   }
 
   private async query(clientOrderId: string): Promise<void> {
+    if (this.queryHeldNow()) return
     this.inFlight++
     try {
       const ans = await this.orders.queryOrder(this.symbol, clientOrderId)
