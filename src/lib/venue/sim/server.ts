@@ -339,7 +339,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const data = JSON.stringify({e: 'depthUpdate', E: T, T, s: sym, U, u, pu, b: bids, a: asks})
     this.broadcastPrefix(`${lower}@depth`, data, 'public')
     this.publishPartialDepth(sym, lower, b, {U, u, pu, T})
-    if (!b.ownTicker && (this.subscribed(`${lower}@bookTicker`) || this.subscribed('!bookTicker'))) {
+    if (this.bookTickerFromDepth && !b.ownTicker && (this.subscribed(`${lower}@bookTicker`) || this.subscribed('!bookTicker'))) {
       // a source without ticker events (the synthetic market): bookTicker follows the book's top
       // (worked out only while someone listens: the top is a sort of the book's levels)
       const top = b.levels.levels(1)
@@ -391,6 +391,13 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
       this.broadcast('!bookTicker', data, 'public')
     }
   }
+
+  /**
+   * Derive `<symbol>@bookTicker` from the book's top while the source has sent no ticker
+   * event (the synthetic market has none). Off by default, so a scripted source's own ticker
+   * events are all a client gets; the trading sim (`mm sim`, SimTrading) turns it on.
+   */
+  bookTickerFromDepth = false
 
   /** whether any market-data client is subscribed to `stream` (the trading side skips work otherwise) */
   subscribed(stream: string): boolean {

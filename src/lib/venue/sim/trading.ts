@@ -148,6 +148,8 @@ export class SimTrading {
       },
     })
     this.setupRoutes()
+    // what a client of `mm sim` gets on <symbol>@bookTicker when the source has no ticker events
+    venue.bookTickerFromDepth = true
     // <symbol>@markPrice@1s every second, <symbol>@markPrice every 3 s (route /market)
     let tick = 0
     this.markTimer = setInterval(() => {
