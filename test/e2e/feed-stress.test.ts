@@ -168,3 +168,18 @@ describe('replay inputs an operator gets wrong', () => {
     expect(existsSync(join(state, 'runs')) ? readdirSync(join(state, 'runs')) : []).toEqual([])
   }, 60_000)
 })
+
+describe('a symbol the venue does not trade', () => {
+  it('dry-run on a BREAK symbol says that a live run would not start and the venue refuses its orders (it quoted on paper with nothing said)', async () => {
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol-status', 'BREAK'])
+    const state = mkdtempSync(join(tmpdir(), 'mm-feed-break-'))
+    let r: {code: number | null; stdout: string; stderr: string}
+    try {
+      r = await runCli(['quote', '--symbol', 'ethusdc', '--dry-run', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', state, '--duration', '1s'])
+    } finally {
+      await sim.stop()
+    }
+    expect(r.code).toBe(0)
+    expect(r.stderr.split('\n')[0]).toBe(`note: ETHUSDC is not trading on ${sim.restUrl} (status BREAK): the venue refuses its orders (-4140) and a live run would not start; these paper orders and fills could not happen`)
+  }, 60_000)
+})
