@@ -153,3 +153,33 @@ describe('mm record marks a hole in the book, and a replay does not quote across
     expect(placedInHole).toEqual([])
   }, 90_000)
 })
+
+describe('replay inputs an operator gets wrong', () => {
+  it('a Tardis CSV named without its kind (ETHUSDC.csv.gz) is named as such, not as a raw capture "expected <timestamp> <json>"; exit 2, no run left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-feed-name-'))
+    const f = join(dir, 'ETHUSDC.csv.gz')
+    copyFileSync(join(SAMPLE, '00.book.csv.gz'), f)
+    const state = mkdtempSync(join(tmpdir(), 'mm-feed-name-state-'))
+    const r = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--replay', f, '--tick-size', '0.01', '--step-size', '0.001', '--state-dir', state])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('mm quote:'))).toEqual([
+      `mm quote: ${f}:1: a Tardis CSV (its header says so) whose name does not say what it holds: name it <stem>.book.csv.gz, <stem>.trades.csv.gz or <stem>.ticker.csv.gz (or keep Tardis's incremental_book_L2 / trades / book_ticker name)`,
+    ])
+    expect(existsSync(join(state, 'runs')) ? readdirSync(join(state, 'runs')) : []).toEqual([])
+  }, 60_000)
+})
+
+describe('a symbol the venue does not trade', () => {
+  it('dry-run on a BREAK symbol says that a live run would not start and the venue refuses its orders (it quoted on paper with nothing said)', async () => {
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol-status', 'BREAK'])
+    const state = mkdtempSync(join(tmpdir(), 'mm-feed-break-'))
+    let r: {code: number | null; stdout: string; stderr: string}
+    try {
+      r = await runCli(['quote', '--symbol', 'ethusdc', '--dry-run', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', state, '--duration', '1s'])
+    } finally {
+      await sim.stop()
+    }
+    expect(r.code).toBe(0)
+    expect(r.stderr.split('\n')[0]).toBe(`note: ETHUSDC is not trading on ${sim.restUrl} (status BREAK): the venue refuses its orders (-4140) and a live run would not start; these paper orders and fills could not happen`)
+  }, 60_000)
+})

@@ -1,11 +1,11 @@
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, openSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {constants, gunzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 import type {MarketEvent} from '../../src/lib/market/events.js'
 import {readMeta} from '../../src/lib/record/meta.js'
-import {BATCH_CHARS, TardisWriter} from '../../src/lib/record/tardis-writer.js'
+import {BATCH_CHARS, KindFile, TardisWriter} from '../../src/lib/record/tardis-writer.js'
 
 const T0 = 1_767_225_600_000_000
 const snap = (t: number): MarketEvent => ({kind: 'snapshot', symbol: 'ETHUSDC', ts: t, localTs: t, bids: [['3000.00', '1.000']], asks: [['3000.10', '2.000']]})
@@ -127,5 +127,18 @@ describe('TardisWriter: periods never go backwards', () => {
     expect(rows('00-00-02.book.csv.gz')).toEqual([`${T0 + 2_100_000},true`, `${T0 + 2_100_000},true`, `${T0 + 2_100_000},false`])
     expect(rows('00-00-01.trades.csv.gz')).toEqual([`${T0 + 1_100_000},${T0 + 1_100_000}`])
     expect(st).toMatchObject({rows: 7, periods: 2, dropped: 0})
+  })
+})
+
+describe('TardisWriter: a write error names its file', () => {
+  it('a full disk (/dev/full: ENOSPC, an fd-backed stream whose error names no path) is reported with the .partial path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-wfull-'))
+    const errors: Error[] = []
+    const f = new KindFile(join(dir, '00.book.csv.gz'), '00.book.csv.gz', 'h', (e) => errors.push(e), openSync('/dev/full', 'w'))
+    f.write('x\n'.repeat(1000), 1000)
+    f.flush()
+    await until(() => errors.length > 0, 'the write error', 15_000)
+    expect(errors.map((e) => e.message)).toEqual([`${join(dir, '00.book.csv.gz')}.partial: ENOSPC: no space left on device, write`])
+    await f.close().catch(() => undefined)
   })
 })

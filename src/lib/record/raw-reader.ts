@@ -174,7 +174,13 @@ function splitLine(ctx: Ctx, line: string): [string, string] | undefined {
     return undefined // cryptofeed header: the wss URL
   }
   const sp = line.indexOf(' ')
-  if (sp <= 0) fail(ctx, 'expected "<timestamp> <json>"')
+  if (sp <= 0) {
+    // a Tardis CSV whose name does not say its kind (`ETHUSDC.csv.gz`) lands here as a raw capture
+    if (/^exchange,symbol,timestamp,local_timestamp,/.test(line)) {
+      fail(ctx, 'a Tardis CSV (its header says so) whose name does not say what it holds: name it <stem>.book.csv.gz, <stem>.trades.csv.gz or <stem>.ticker.csv.gz (or keep Tardis\'s incremental_book_L2 / trades / book_ticker name)')
+    }
+    fail(ctx, 'expected "<timestamp> <json>"')
+  }
   let tok = line.slice(0, sp)
   if (tok.endsWith(':')) tok = tok.slice(0, -1)
   if (!TS_RE.test(tok)) fail(ctx, `bad timestamp ${JSON.stringify(tok.slice(0, 40))}`)

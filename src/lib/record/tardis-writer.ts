@@ -92,7 +92,8 @@ export const BATCH_CHARS = 64 * 1024
 /** bound on the stems tried for one period (`HH-MM-SS`, then `-2` … ) before giving up on claiming one */
 const MAX_STEM_TRIES = 1000
 
-class KindFile {
+/** One data file of a period (exported for tests). */
+export class KindFile {
   readonly gzip: Gzip
   readonly out: WriteStream
   rows = 0
@@ -115,6 +116,9 @@ class KindFile {
     this.gzip.pipe(this.out)
     const fail = (e: Error) => {
       if (!this.error) {
+        // a write error of a stream opened on an fd names no file (`ENOSPC: no space left on device, write`): name it
+        const path = `${finalPath}.partial`
+        if (!e.message.includes(path)) e.message = `${path}: ${e.message}`
         this.error = e
         onError(e)
       }

@@ -155,6 +155,11 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   } finally {
     await rest.close()
   }
+  // a live run refuses such a symbol (E_SYMBOL_NOT_TRADING); the paper orders here would be refused too (-4140)
+  const status = inst.spec.status
+  if (status !== undefined && status !== 'TRADING') {
+    o.onNotice?.(`${symbol} is not trading on ${o.endpoints.rest} (status ${status}): the venue refuses its orders (-4140) and a live run would not start; these paper orders and fills could not happen`)
+  }
   // the sync budget: a book that cannot sync for feed.syncBudgetMs ends the run (exit 1, the reason);
   // the feed keeps the symbol's one book (scanned once per message); the engine and the paper venue read it
   const feed = marketFeed(o.endpoints, inst, config)
