@@ -15,6 +15,10 @@
  *  - `mm status` says why a quote is reduce-only: the inventory threshold (§4.1) or the
  *    liquidation distance (§4.6). Before, both read `reduce_only`, and a live run with the
  *    sim's `--balance 2` showed reduce_only with 0.020 against a threshold of 0.040.
+ *  - §3.5 layers: baseSize 0.01 with staticFraction 0.5 at ~3400 splits into two layers of
+ *    0.005 (17 < min notional 20): nothing is ever placed. The start-up note checked
+ *    baseSize alone (34), so the live run sat silent with no order; now one note names the
+ *    layers and the size that would do.
  */
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -146,4 +150,22 @@ describe('explrisk: SPEC §4 rules in live runs against mm sim', () => {
       expect(row?.split('│')[2].trim()).toBe(text)
     }
   }, 60_000)
+
+  it('§3.5 layers below the min notional (baseSize 0.01, staticFraction 0.5 at ~3400): one note naming the layers, no order placed; SIGTERM exits 0', async () => {
+    const reqLog = join(tmp, 'layers.requests.ndjson')
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--request-log', reqLog])
+    try {
+      const cfg = writeConfig(tmp, 'layers.json', {strategy: {baseSize: '0.01', staticFraction: 0.5}, risk: {netMax: '0.05'}})
+      const q = spawnQuote(sim, join(tmp, 'layers'), ['--config', cfg, '--instance', 'lay1', '--duration', '90s'])
+      await q.waitFor(/note: strategy\.staticFraction 0\.5 splits baseSize 0\.01 into layers below ETHUSDC's min notional 20 at [0-9.]+ \(dynamic 0\.005, static 0\.005; each needs ≥ 0\.006\): no quote can be placed \(raise baseSize to ≥ 0\.012, or set staticFraction to 0\)/, 'stderr', 60_000)
+      q.child.kill('SIGTERM')
+      expect((await q.exited).code, q.stderr()).toBe(0)
+      expect(q.stderr().split('\n').filter((l) => l.includes('min notional 20 at'))).toHaveLength(1)
+      const reqs = new RequestLogTail(reqLog)
+      reqs.read()
+      expect(reqs.all.filter((r) => r.path === '/fapi/v1/order' && r.method === 'POST')).toEqual([])
+    } finally {
+      await sim.stop()
+    }
+  }, 120_000)
 })

@@ -17,3 +17,13 @@ describe('the start-up note: strategy.baseSize × mid below MIN_NOTIONAL', () =>
     expect(minNotionalNote('50', '0.1', doge)).toBeNull()
   })
 })
+
+describe('minNotionalNote: the layers strategy.staticFraction splits baseSize into (explrisk)', () => {
+  it('both layers below: no quote; one below: that layer; the smallest baseSize that clears both; fine layers and no static layer say nothing', () => {
+    expect(minNotionalNote('0.01', '3400', eth, 0.5)).toBe("strategy.staticFraction 0.5 splits baseSize 0.01 into layers below ETHUSDC's min notional 20 at 3400 (dynamic 0.005, static 0.005; each needs ≥ 0.006): no quote can be placed (raise baseSize to ≥ 0.012, or set staticFraction to 0)")
+    expect(minNotionalNote('0.01', '3400', eth, 0.3)).toBe("strategy.staticFraction 0.3 splits baseSize 0.01 into layers below ETHUSDC's min notional 20 at 3400 (static 0.003; each needs ≥ 0.006): that layer is never placed (raise baseSize to ≥ 0.020, or set staticFraction to 0)")
+    expect(minNotionalNote('0.012', '3400', eth, 0.5)).toBeNull()
+    expect(minNotionalNote('0.01', '3400', eth, 0)).toBeNull()
+    expect(minNotionalNote('0.01', '3400', eth, 0.05)).toBeNull() // floor(0.5 step) = 0: no static layer
+  })
+})

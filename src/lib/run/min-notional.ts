@@ -3,20 +3,45 @@
  * baseSize at the mid below it is dropped by the strategy (a strategy_adjust
  * `order_dropped` event) and nothing is ever placed. Said once, on stderr, when the first
  * mid is known — a note, not an exit: the price may move (docs/config.md, strategy.baseSize).
+ * The same for the layers strategy.staticFraction splits baseSize into (static
+ * floor(staticFraction × baseSize) to the step, dynamic the rest): baseSize may clear the
+ * minimum while a layer does not, and that layer is never placed.
  */
 import {PlainDecimal} from '../domain/decimal.js'
 import type {Instrument} from '../domain/instrument.js'
 
-/** The note when baseSize × mid < minNotional, else null. Prices and sizes as decimal strings. */
-export function minNotionalNote(baseSize: string, mid: string, inst: Instrument): string | null {
+/** The note when baseSize × mid (or one of its layers) < minNotional, else null. Prices and sizes as decimal strings. */
+export function minNotionalNote(baseSize: string, mid: string, inst: Instrument, staticFraction = 0): string | null {
   const size = new PlainDecimal(baseSize)
   const price = new PlainDecimal(mid)
   const min = new PlainDecimal(inst.spec.minNotional)
   if (!price.gt(0) || !size.gt(0)) return null
+  const step = new PlainDecimal(inst.spec.stepSize)
+  // the fewest steps whose notional at this mid reaches the minimum
+  const minSteps = Math.max(min.div(price).div(step).ceil().toNumber(), inst.minQtySteps)
   const notional = size.mul(price)
-  if (notional.gte(min)) return null
-  // the smallest size on the lot step whose notional at this mid reaches the minimum
-  const steps = min.div(price).div(new PlainDecimal(inst.spec.stepSize)).ceil().toNumber()
-  const need = inst.stepsToQty(Math.max(steps, inst.minQtySteps))
-  return `strategy.baseSize ${baseSize} × ${mid} = ${notional.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: no quote can be placed (raise baseSize to ≥ ${need})`
+  if (notional.lt(min)) {
+    const need = inst.stepsToQty(minSteps)
+    return `strategy.baseSize ${baseSize} × ${mid} = ${notional.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: no quote can be placed (raise baseSize to ≥ ${need})`
+  }
+  if (!(staticFraction > 0)) return null
+  const layers = (steps: number) => {
+    const st = new PlainDecimal(staticFraction).mul(steps).floor().toNumber()
+    return {static: st, dynamic: steps - st}
+  }
+  const fits = (n: number) => n === 0 || n >= minSteps
+  const base = size.div(step).floor().toNumber()
+  const l = layers(base)
+  if (fits(l.static) && fits(l.dynamic)) return null
+  const short = [l.dynamic > 0 && !fits(l.dynamic) ? `dynamic ${inst.stepsToQty(l.dynamic)}` : '', l.static > 0 && !fits(l.static) ? `static ${inst.stepsToQty(l.static)}` : ''].filter((x) => x !== '')
+  // the smallest baseSize whose layers both clear the minimum (bounded search)
+  let need: string | null = null
+  for (let s = base + 1, i = 0; i < 1_000_000; s++, i++) {
+    const n = layers(s)
+    if (fits(n.static) && fits(n.dynamic)) {
+      need = inst.stepsToQty(s)
+      break
+    }
+  }
+  return `strategy.staticFraction ${staticFraction} splits baseSize ${baseSize} into layers below ${inst.symbol}'s min notional ${inst.spec.minNotional} at ${mid} (${short.join(', ')}; each needs ≥ ${inst.stepsToQty(minSteps)}): ${short.length === 2 || l.static === 0 || l.dynamic === 0 ? 'no quote can be placed' : 'that layer is never placed'} (raise baseSize${need ? ` to ≥ ${need}` : ''}, or set staticFraction to 0)`
 }
