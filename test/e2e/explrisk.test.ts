@@ -1,11 +1,12 @@
 /**
  * Exploratory checks of SPEC §3–4 and the telemetry in live runs (`mm quote` without
  * --dry-run against `mm sim`, both through bin/run.js), each pinning a fix:
- *  - §4.5 a feed that lags behind the venue (the sim's `--faults delay=6s`: every market
- *    message leaves 6 s after its event time) is stale data: the quote pauses with
+ *  - §4.5 a feed that lags behind the venue (the sim's `--faults delay=3s`: every market
+ *    message leaves 3 s after its event time; well under the feed's 5 s bridge timeout, so the
+ *    book syncs) is stale data: the quote pauses with
  *    `stale_book` and sends no order. Before the fix the book's age counted only from the
  *    local receive time, so a late but steady feed looked fresh and mm quoted on a book
- *    6 s old (-5022s and fills at stale prices).
+ *    seconds old (-5022s and fills at stale prices).
  *  - a 418 ban (the sim's `--rate-limit weight=150,ban-after=1`): the halted quote leaves
  *    its cancels, the audit and the switch refresh unsent until the ban ends, and a stop
  *    during the ban ends with its summary (exit 0), the switch left armed. Before, each
@@ -49,13 +50,13 @@ beforeAll(() => {
 })
 
 describe('explrisk: SPEC §4 rules in live runs against mm sim', () => {
-  it('§4.5 a lagging feed (sim --faults delay=6s) is a stale book: paused (stale_book), no order sent, mm status says why', async () => {
+  it('§4.5 a lagging feed (sim --faults delay=3s) is a stale book: paused (stale_book), no order sent, mm status says why', async () => {
     const reqLog = join(tmp, 'lag.requests.ndjson')
-    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--faults', 'delay=6s', '--request-log', reqLog])
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--faults', 'delay=3s', '--request-log', reqLog])
     try {
       const cfg = writeConfig(tmp, 'lag.json', {
         strategy: {baseSpread: 0.00002, baseSize: '0.02', baseInterval: 500},
-        risk: {netMax: '0.05', reduceOnlyThreshold: 2, staleBookMs: 2500},
+        risk: {netMax: '0.05', reduceOnlyThreshold: 2, staleBookMs: 1500},
         live: {auditIntervalMs: 2000, deadmanCountdownMs: 10_000, deadmanRefreshMs: 3000},
       })
       const stateDir = join(tmp, 'lag')
@@ -69,8 +70,8 @@ describe('explrisk: SPEC §4 rules in live runs against mm sim', () => {
       expect(samples.map((s) => s.risk)).toEqual(samples.map(() => 'paused'))
       const pause = events(evPath).find((e) => e.type === 'risk_event' && e.kind === 'pause' && e.reason === 'stale_book')
       expect(pause, 'a stale_book pause in the run log').toBeDefined()
-      expect(pause!.thresholds).toEqual({staleBookMs: 2500})
-      expect(pause!.values!.ageMs).toBeGreaterThanOrEqual(2500)
+      expect(pause!.thresholds).toEqual({staleBookMs: 1500})
+      expect(pause!.values!.ageMs).toBeGreaterThanOrEqual(1500)
       expect(pause!.values!.ready).toBe(1)
       // mm status names the pause
       const st = await runCli(['status', '--symbol', 'ETHUSDC', '--state-dir', stateDir, '--json'])
