@@ -136,7 +136,8 @@ export default class Sim extends BaseCommand<typeof Sim> {
     if (!/^\d+(\.\d+)?$/.test(f.balance)) throw new UsageError('E_USAGE', `--balance ${f.balance}: expected a decimal amount`)
     if (!/^-?\d+(\.\d+)?$/.test(f['funding-rate'])) throw new UsageError('E_USAGE', `--funding-rate ${f['funding-rate']}: expected a decimal rate`)
     const pingIntervalMs = parseDuration(f['ping-interval'], '--ping-interval')
-    const venue = new SimVenue({instruments: [source.instrument], host: f.host, port: f.port, faults, seed: f.seed, pingIntervalMs})
+    const clockSkewMs = f['clock-skew'] ? parseSignedDuration(f['clock-skew'], '--clock-skew') : undefined
+    const venue = new SimVenue({instruments: [source.instrument], host: f.host, port: f.port, faults, seed: f.seed, pingIntervalMs, clockSkewMs})
     const trading = new SimTrading(venue, {
       apiKey: f['api-key'],
       apiSecret: f['api-secret'],
@@ -158,7 +159,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
         unavailableRate: f['unavailable-rate'] ? parseProbability(f['unavailable-rate'], '--unavailable-rate') : undefined,
         httpErrorRate: f['http-error-rate'] ? parseProbability(f['http-error-rate'], '--http-error-rate') : undefined,
         latencyMs: f.latency ? parseDuration(f.latency, '--latency') : undefined,
-        clockSkewMs: f['clock-skew'] ? parseSignedDuration(f['clock-skew'], '--clock-skew') : undefined,
+        clockSkewMs,
         listenKeyTtlMs: f['listen-key-ttl'] ? parseDuration(f['listen-key-ttl'], '--listen-key-ttl') : undefined,
         userStreamSilentAfterMs: f['user-stream-silent-after'] ? parseDuration(f['user-stream-silent-after'], '--user-stream-silent-after') : undefined,
         rateLimit: f['rate-limit'] ? parseRateLimit(f['rate-limit']) : undefined,

@@ -88,6 +88,8 @@ export interface SimVenueOptions {
   pingIntervalMs?: number
   /** stamp E/T with the wall clock when sent (default) rather than the source's ts */
   rebaseTime?: boolean
+  /** the server clock's offset (`--clock-skew`), ms: added to the wall-clock E/T, as one venue clock stamps serverTime and events alike */
+  clockSkewMs?: number
 }
 
 export interface RestFailure {
@@ -289,7 +291,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
     const b = this.books.get(sym)
     if (!b) return
     this.counters.published++
-    const now = wallClock.now()
+    const now = wallClock.now() + (this.o.clockSkewMs ?? 0)
     const rebase = this.o.rebaseTime !== false
     const ms = (us: number) => (rebase ? now : Math.floor(us / 1000))
     this.hooks?.published?.(ev, ms(ev.ts))
