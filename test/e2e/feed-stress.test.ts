@@ -121,11 +121,12 @@ describe('the live feed says why the book was lost', () => {
 
 describe('mm record marks a hole in the book, and a replay does not quote across it', () => {
   it('gaps and dropped sockets: an empty-book marker per hole (meta holes), the replay pauses from each marker to the next snapshot, identical run to run', async () => {
+    // 10 s with a drop every 2 s: holes after the first sync even when that sync takes seconds (a loaded machine)
     const sim = await startLiveSim(['--synthetic', '--seed', '7', '--depth-gap-rate', '0.1', '--drop-ws-every', '2s'])
     const out = mkdtempSync(join(tmpdir(), 'mm-feed-rec-'))
     let rec: {code: number | null; stdout: string; stderr: string}
     try {
-      rec = await runCli(['record', '--symbol', 'ETHUSDC', '--out', out, '--duration', '6s', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--json'])
+      rec = await runCli(['record', '--symbol', 'ETHUSDC', '--out', out, '--duration', '10s', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--json'])
     } finally {
       await sim.stop()
     }
