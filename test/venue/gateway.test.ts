@@ -261,6 +261,28 @@ describe('failures', () => {
     await g.close()
   })
 
+  it('a periodic re-sync adopts the new offset; one measured over a round trip above 500 ms is dropped', async () => {
+    const g = gw()
+    stub.serverTime = () => wall + 100
+    await g.syncTime()
+    expect(g.timeOffsetMs).toBe(100)
+    // the local clock stepped back 600 ms (NTP)
+    stub.serverTime = () => wall + 700
+    await g.syncTime('periodic')
+    expect(g.timeOffsetMs).toBe(700)
+    // a slow answer: 2 s pass during the round trip
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/time') wall += 2000
+      return undefined
+    }
+    await g.syncTime('periodic')
+    expect(g.timeOffsetMs).toBe(700)
+    // at start (or after a -1021) the measure is taken whatever the round trip
+    await g.syncTime('timestamp-error')
+    expect(g.timeOffsetMs).toBe(700 + 1000)
+    await g.close()
+  })
+
   it('-1021: re-syncs the clock and re-sends an idempotent call once, never an order placement', async () => {
     const g = gw()
     let skew = 0

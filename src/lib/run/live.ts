@@ -276,6 +276,9 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           }
           if (!held) stream.markDead('audit')
         }
+        // the clock offset measured again (weight 1): a local clock stepped since the start
+        // would age every book by the step (§4.5 stale book) until a -1021 re-measured it
+        void gw.syncTime('periodic').catch(() => undefined)
         return true
       } catch (err) {
         say(`audit failed: ${(err as Error).message}`)

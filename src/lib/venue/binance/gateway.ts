@@ -44,6 +44,9 @@ export type Security = 'NONE' | 'USER_STREAM' | 'SIGNED'
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE'
 
 /** What every answer (success or failure) tells the rate governor. */
+/** a periodic clock re-measure over a slower round trip is dropped (its midpoint is uncertain by half of it) */
+export const PERIODIC_SYNC_MAX_RTT_MS = 500
+
 export interface AnswerInfo {
   endpoint: string
   status: number
@@ -167,7 +170,12 @@ export class BinanceGateway {
 
   // ---- clock --------------------------------------------------------------
 
-  /** Measure the server-time offset (midpoint of the round trip). Concurrent calls share one request. */
+  /**
+   * Measure the server-time offset (midpoint of the round trip). Concurrent calls share one
+   * request. A `periodic` re-measure (the live audit's: a local clock stepped by NTP would
+   * otherwise age every book by the step until a -1021) keeps the old offset when the round
+   * trip took over PERIODIC_SYNC_MAX_RTT_MS: the midpoint is then uncertain by half of it.
+   */
   syncTime(reason: 'start' | 'timestamp-error' | 'periodic' = 'start'): Promise<void> {
     this.syncing ??= (async () => {
       try {
@@ -175,6 +183,7 @@ export class BinanceGateway {
         const j = await this.call<{serverTime?: unknown}>('GET', '/fapi/v1/time', [], 'NONE')
         const t1 = this.now()
         if (typeof j?.serverTime !== 'number') throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'GET /fapi/v1/time', message: 'GET /fapi/v1/time: no serverTime'})
+        if (reason === 'periodic' && t1 - t0 > PERIODIC_SYNC_MAX_RTT_MS) return
         this.timeOffsetMs = Math.round(j.serverTime - (t0 + t1) / 2)
         this.onTimeSync?.({offsetMs: this.timeOffsetMs, rttMs: t1 - t0, reason})
       } finally {
