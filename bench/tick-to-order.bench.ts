@@ -392,6 +392,84 @@ function transportRow(P: Product): Record<string, number> {
   }
 }
 
+/**
+ * The machine's own floor, in the same run: what this machine's interruptions alone (timer
+ * interrupts, the hypervisor; this is a VM) make of a path as long as the product's.
+ * - path: a fixed pure-compute path (an integer hash over a 16 KB Int32Array: no
+ *   allocation, no call, nothing of the product), its length set so that it takes the
+ *   product's tick-to-order p50 of this run when warm, then timed once per event-loop turn
+ *   (as a frame is), FLOOR_SAMPLES times: its p99 / p99.9. Any tick-to-order p99 below it is
+ *   out of reach on this machine; the product's p99 over it is the ratio reported.
+ * - stalls: a loop that does nothing but read the clock for STALL_MS; the gaps between two
+ *   readings of 20 µs / 50 µs / 100 µs and more, per second (the loop itself reads the
+ *   clock every ~50 ns).
+ */
+const FLOOR_SAMPLES = 6000
+const STALL_MS = 2000
+
+async function machineFloor(pathUs: number): Promise<Record<string, number>> {
+  const a = new Int32Array(1 << 12)
+  const work = (k: number): number => {
+    let h = 0
+    for (let i = 0; i < k; i++) {
+      const j = i & 0xfff
+      h = (Math.imul(h ^ a[j], 0x9e3779b1) + (h >>> 15)) | 0
+      a[j] = h
+    }
+    return h
+  }
+  // the path's length: timed as it is measured (once per turn), the median of 100 timings,
+  // 20 rounds of adjustment
+  let k = 1000
+  let sink = 0
+  for (let r = 0; r < 20; r++) {
+    const xs: number[] = []
+    for (let i = 0; i < 101; i++) {
+      await turn()
+      const t = performance.now()
+      sink ^= work(k)
+      xs.push((performance.now() - t) * 1000)
+    }
+    xs.sort((x, y) => x - y)
+    k = Math.max(10, Math.round((k * pathUs) / Math.max(0.01, xs[50])))
+  }
+  const h = histogram()
+  for (let i = 0; i < FLOOR_SAMPLES; i++) {
+    await turn()
+    const t = performance.now()
+    sink ^= work(k)
+    h.recordValue(Math.max(1, Math.round((performance.now() - t) * 1e4)))
+  }
+  let n20 = 0
+  let n50 = 0
+  let n100 = 0
+  const t0 = performance.now()
+  let last = t0
+  for (;;) {
+    const t = performance.now()
+    const g = t - last
+    last = t
+    if (g >= 0.02) {
+      n20++
+      if (g >= 0.05) n50++
+      if (g >= 0.1) n100++
+    }
+    if (t - t0 >= STALL_MS) break
+  }
+  const perS = (n: number) => round((n * 1000) / STALL_MS, 0)
+  const us = (v: number) => round(v / 10, 1)
+  return {
+    machine_floor_path_p50_us: us(h.getValueAtPercentile(50)),
+    machine_floor_path_p99_us: us(h.getValueAtPercentile(99)),
+    machine_floor_path_p999_us: us(h.getValueAtPercentile(99.9)),
+    machine_stalls_20us_per_s: perS(n20),
+    machine_stalls_50us_per_s: perS(n50),
+    machine_stalls_100us_per_s: perS(n100),
+    // (never 0.5: keeps `sink`, and so the work, from being optimised away)
+    machine_floor_samples: FLOOR_SAMPLES + (sink === 0.5 ? 1 : 0),
+  }
+}
+
 /** the second row alone (`npx tsx -e` on a busy machine, where the full passes are too long) */
 export async function transportOnly(): Promise<Record<string, number>> {
   return transportRow(await loadProduct())
@@ -439,6 +517,7 @@ export async function run(): Promise<Record<string, number | string>> {
   const us = (v: number) => round(v / 10, 1)
   const p99 = us(request.getValueAtPercentile(99))
   const cpuPerMsg = measured.reduce((a, m) => a + m.cpuUs, 0) / Math.max(1, frames)
+  const floor = await machineFloor(us(request.getValueAtPercentile(50)))
   return {
     frames,
     messages_with_orders: measured.reduce((a, m) => a + m.withOrders, 0),
@@ -471,6 +550,11 @@ export async function run(): Promise<Record<string, number | string>> {
     first_pass_tick_to_order_p50_us: us(results[0].request.getValueAtPercentile(50)),
     first_pass_tick_to_order_p99_us: us(results[0].request.getValueAtPercentile(99)),
     target_p99_us: 100,
+    ...floor,
+    tick_to_order_p99_vs_machine_floor_ratio: round(p99 / floor.machine_floor_path_p99_us, 2),
+    // the tail over the median: the machine's for a fixed path, the product's (whose path also varies)
+    machine_floor_p99_vs_p50_ratio: round(floor.machine_floor_path_p99_us / floor.machine_floor_path_p50_us, 2),
+    tick_to_order_p99_vs_p50_ratio: round(p99 / us(request.getValueAtPercentile(50)), 2),
     ...transportRow(P),
   }
 }
