@@ -37,6 +37,10 @@
  *  - cpu_us_per_message: process CPU time (user + system) of the measured passes per frame
  *    (both socket ends included) — robust to other processes' load, unlike p99;
  *  - gc_*: garbage-collection pauses seen during the measured passes.
+ *  - machine_*: the machine's own floor, after the passes (machineFloor below): a fixed
+ *    pure-compute path of the product's tick-to-order p50 length, timed once per turn
+ *    (its p50 / p99 / p99.9), and the stalls per second a clock-reading loop sees;
+ *    tick_to_order_p99_vs_machine_floor_ratio = the product's p99 over that path's.
  *  - *_place_request_bytes / *_place_build_us: the second row, `--order-transport ws`: one
  *    signed place as the WebSocket API transport builds it (ws-orders.ts `build`: params
  *    sorted, HMAC, the JSON frame text handed to the socket) next to the REST gateway's
