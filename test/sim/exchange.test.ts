@@ -120,4 +120,27 @@ describe('sim exchange order semantics', () => {
     expect(() => ex.queryOrder(p({origClientOrderId: 'cross'}))).toThrow(ApiError)
     expect(ex.openOrders('ETHUSDC').length).toBe(1)
   })
+
+  it('allOrders pages as Binance documents (FACTS §2.3): limit default 500, at most 1000, from an orderId or startTime the oldest, else the most recent; 0 or malformed is -1130', async () => {
+    const {ex, step, p, clock} = setup()
+    const ids: number[] = []
+    // 503 orders, one a millisecond, each cancelled at once (MAX_NUM_ORDERS counts open ones only)
+    for (let i = 0; i < 503; i++) {
+      const o = await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2000.00', quantity: '0.010', newClientOrderId: `ao-${i}`})), step)
+      await settle(ex.cancelOrder(p({orderId: String(o.orderId)})), step)
+      ids.push(o.orderId as number)
+      clock.advance(1)
+    }
+    const got = (q: Record<string, string>) => ex.allOrders(p(q)).map((o) => o.orderId)
+    // before: every order ever, however many
+    expect(got({})).toEqual(ids.slice(-500))
+    expect(got({limit: '3'})).toEqual(ids.slice(-3))
+    expect(got({limit: '5000'})).toEqual(ids)
+    expect(got({orderId: String(ids[10]), limit: '2'})).toEqual([ids[10], ids[11]])
+    expect(got({orderId: String(ids[500])})).toEqual(ids.slice(500))
+    const t5 = ex.allOrders(p({orderId: String(ids[5]), limit: '1'}))[0].time as number
+    expect(got({startTime: String(t5), limit: '2'})).toEqual([ids[5], ids[6]])
+    expect(got({endTime: String(t5), limit: '2'})).toEqual([ids[4], ids[5]])
+    for (const bad of [{limit: '0'}, {limit: 'x'}, {orderId: '-1'}, {startTime: '1.5'}] as Array<Record<string, string>>) expect(() => ex.allOrders(p(bad))).toThrow(expect.objectContaining({code: -1130}))
+  })
 })

@@ -542,11 +542,35 @@ export class SimExchange {
     return out
   }
 
+  /**
+   * GET /fapi/v1/allOrders (FACTS §2.3): `limit` default 500, at most 1000 (larger is cut to
+   * it; 0 or malformed is -1130); `orderId`: orders from that id on; `startTime` / `endTime`
+   * bound the order's `time`. From an `orderId` or a `startTime` the oldest `limit` from
+   * there, else the most recent `limit`; oldest first either way.
+   */
   allOrders(p: Map<string, string>): Array<Record<string, unknown>> {
     const s = this.symbolOf(p)
-    const out: Array<Record<string, unknown>> = []
-    for (const o of this.orders.values()) if (o.symbol === s.inst.symbol && o.status !== undefined) out.push(this.orderJson(o, true))
-    return out
+    const num = (name: string): number | undefined => {
+      const v = p.get(name)
+      if (v === undefined) return undefined
+      if (!/^\d{1,19}$/.test(v)) throw Err.invalidParam(name)
+      return Number(v)
+    }
+    const fromId = num('orderId')
+    const start = num('startTime')
+    const end = num('endTime')
+    const lim = num('limit')
+    if (lim !== undefined && lim < 1) throw Err.invalidParam('limit')
+    const limit = Math.min(lim ?? 500, 1000)
+    const rows: SimOrder[] = []
+    for (const o of this.orders.values()) {
+      if (o.symbol !== s.inst.symbol || o.status === undefined) continue
+      if ((fromId !== undefined && o.orderId < fromId) || (start !== undefined && o.time < start) || (end !== undefined && o.time > end)) continue
+      rows.push(o)
+    }
+    rows.sort((a, b) => a.orderId - b.orderId)
+    const pick = fromId !== undefined || start !== undefined ? rows.slice(0, limit) : rows.slice(-limit)
+    return pick.map((o) => this.orderJson(o, true))
   }
 
   /** DELETE /fapi/v1/order */
