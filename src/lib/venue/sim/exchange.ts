@@ -343,7 +343,10 @@ export class SimExchange {
     const dec = str.includes('.') ? str.split('.')[1].replace(/0+$/, '').length : 0
     if (dec > s.inst.priceDecimals) throw new ApiError(-1111, 'Precision is over the maximum defined for this asset.')
     const d = new D(str)
-    if (d.lte(0)) throw new ApiError(-4013, 'Price less than min price.')
+    // PRICE_FILTER (FACTS §2.1): minPrice and maxPrice as exchangeInfo lists them (0 disables a bound)
+    const {minPrice, maxPrice} = s.inst.spec
+    if (d.lte(0) || (minPrice !== undefined && d.lt(minPrice))) throw new ApiError(-4013, 'Price less than min price.')
+    if (maxPrice !== undefined && new D(maxPrice).gt(0) && d.gt(maxPrice)) throw new ApiError(-4002, 'Price greater than max price.')
     if (!d.mod(s.inst.spec.tickSize).isZero()) throw new ApiError(-4014, 'Price not increased by tick size.')
     return s.inst.priceToTicks(str)
   }
@@ -355,7 +358,7 @@ export class SimExchange {
     const dec = str.includes('.') ? str.split('.')[1].replace(/0+$/, '').length : 0
     if (dec > s.inst.qtyDecimals) throw new ApiError(-1111, 'Precision is over the maximum defined for this asset.')
     const d = new D(str)
-    if (d.lte(0)) throw new ApiError(-4003, 'Quantity less than or equal to zero.')
+    if (d.lte(0)) throw new ApiError(-4003, 'Quantity less than zero.')
     if (!d.mod(s.inst.spec.stepSize).isZero()) throw new ApiError(-4023, 'Qty not increased by step size.')
     const steps = s.inst.qtyToSteps(str)
     if (steps < s.inst.minQtySteps) throw new ApiError(-4004, 'Quantity less than min quantity.')
@@ -1125,6 +1128,8 @@ export class SimExchange {
     const fromId = p.get('fromId')
     const startTime = p.get('startTime')
     const endTime = p.get('endTime')
+    // "The parameter fromId cannot be sent with startTime or endTime" (Binance, Account Trade List)
+    if (fromId !== undefined && (startTime !== undefined || endTime !== undefined)) throw new ApiError(-1128, 'Combination of optional parameters invalid.')
     const limit = Math.min(1000, Number(p.get('limit') ?? 500) || 500)
     const out = this.trades.filter(
       (t) =>
