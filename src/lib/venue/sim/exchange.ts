@@ -179,6 +179,8 @@ interface SymbolState {
 }
 
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/
+/** selfTradePreventionMode values Binance accepts (FACTS §2.2); any other is -5039 */
+const STP_MODES = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'])
 const DEC_RE = /^\d+(\.\d+)?$/
 /** maintenance margin rate of the sim's liquidation estimate (Binance ETHUSDC tier 1: 0.5 %) */
 const SIM_MAINT_RATE = new D('0.005')
@@ -407,9 +409,11 @@ export class SimExchange {
     if (/^(STOP|TAKE_PROFIT|TRAILING)/.test(type)) throw new ApiError(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.')
     if (type !== 'LIMIT' && type !== 'MARKET') throw new ApiError(-1116, 'Invalid orderType.')
     const respType = p.get('newOrderRespType') ?? 'ACK'
-    if (respType !== 'ACK' && respType !== 'RESULT') throw Err.invalidParam('newOrderRespType')
+    if (respType !== 'ACK' && respType !== 'RESULT') throw new ApiError(-1136, 'Invalid newOrderRespType.')
     const positionSide = p.get('positionSide') ?? 'BOTH'
-    if (!['BOTH', 'LONG', 'SHORT'].includes(positionSide)) throw Err.invalidParam('positionSide')
+    if (!['BOTH', 'LONG', 'SHORT'].includes(positionSide)) throw new ApiError(-4060, 'Invalid position side.')
+    const stp = p.get('selfTradePreventionMode')
+    if (stp !== undefined && !STP_MODES.has(stp)) throw new ApiError(-5039, 'Invalid self trade prevention mode')
     if (this.hedgeMode && positionSide === 'BOTH') throw apiErr(-4061)
     if (!this.hedgeMode && positionSide !== 'BOTH') throw apiErr(-4061)
     if (this.symbolStatus(sym) !== 'TRADING') throw new ApiError(-4140, 'Invalid symbol status for opening position.')
@@ -428,7 +432,7 @@ export class SimExchange {
     if (type === 'LIMIT') {
       tif = p.get('timeInForce') ?? ''
       if (!tif) throw Err.mandatory('timeInForce')
-      if (!['GTC', 'IOC', 'FOK', 'GTX'].includes(tif)) throw Err.invalidParam('timeInForce')
+      if (!['GTC', 'IOC', 'FOK', 'GTX'].includes(tif)) throw new ApiError(-1115, 'Invalid timeInForce.')
       price = this.priceOf(s, p.get('price'))
       this.checkPercentPrice(s, side, price)
     } else {
@@ -619,14 +623,15 @@ export class SimExchange {
     const side = p.get('side')
     if (!side) throw Err.mandatory('side')
     const o = this.findOrder(p, s.inst.symbol)
-    if (o.type !== 'LIMIT') throw new ApiError(-4028, 'Only LIMIT orders can be modified.')
+    if (o.type !== 'LIMIT') throw new ApiError(-5025, 'Only limit order is supported.')
     if (side !== o.side) throw new ApiError(-1117, 'Invalid side.')
     if (!this.isOpen(o) || o.status === undefined) throw apiErr(-2013)
-    if (o.modify) throw new ApiError(-5027, 'No need to modify the order.')
+    if (o.modify) throw new ApiError(-5043, 'A pending modification already exists for this order.')
     const qty = this.qtyOf(s, p.get('quantity'), 'LIMIT')
     const price = this.priceOf(s, p.get('price'))
     this.checkPercentPrice(s, o.side, price)
     if (qty === o.qtySteps && price === o.priceTicks) throw apiErr(-5027)
+    if (!o.reduceOnly && qty > o.filledSteps && new D(s.inst.ticksToPrice(price)).mul(s.inst.stepsToQty(qty)).lt(s.inst.spec.minNotional)) throw new ApiError(-5029, `Order's notional must be no smaller than ${s.inst.spec.minNotional}`)
     const oldPaper = o.paperId
     const done = new Promise<SimOrder>((resolve, reject) => {
       o.modify = {price, qty, priceStr: s.inst.ticksToPrice(price), qtyStr: s.inst.stepsToQty(qty), waiter: {resolve, reject}}
