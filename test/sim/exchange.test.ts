@@ -120,4 +120,49 @@ describe('sim exchange order semantics', () => {
     expect(() => ex.queryOrder(p({origClientOrderId: 'cross'}))).toThrow(ApiError)
     expect(ex.openOrders('ETHUSDC').length).toBe(1)
   })
+
+  it('allOrders pages as Binance documents (FACTS §2.3): limit default 500, at most 1000, from an orderId or startTime the oldest, else the most recent; 0 or malformed is -1130', async () => {
+    const {ex, step, p, clock} = setup()
+    const ids: number[] = []
+    // 503 orders, one a millisecond, each cancelled at once (MAX_NUM_ORDERS counts open ones only)
+    for (let i = 0; i < 503; i++) {
+      const o = await settle(ex.newOrder(p({side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2000.00', quantity: '0.010', newClientOrderId: `ao-${i}`})), step)
+      await settle(ex.cancelOrder(p({orderId: String(o.orderId)})), step)
+      ids.push(o.orderId as number)
+      clock.advance(1)
+    }
+    const got = (q: Record<string, string>) => ex.allOrders(p(q)).map((o) => o.orderId)
+    // before: every order ever, however many
+    expect(got({})).toEqual(ids.slice(-500))
+    expect(got({limit: '3'})).toEqual(ids.slice(-3))
+    expect(got({limit: '5000'})).toEqual(ids)
+    expect(got({orderId: String(ids[10]), limit: '2'})).toEqual([ids[10], ids[11]])
+    expect(got({orderId: String(ids[500])})).toEqual(ids.slice(500))
+    const t5 = ex.allOrders(p({orderId: String(ids[5]), limit: '1'}))[0].time as number
+    expect(got({startTime: String(t5), limit: '2'})).toEqual([ids[5], ids[6]])
+    expect(got({endTime: String(t5), limit: '2'})).toEqual([ids[4], ids[5]])
+    for (const bad of [{limit: '0'}, {limit: 'x'}, {orderId: '-1'}, {startTime: '1.5'}] as Array<Record<string, string>>) expect(() => ex.allOrders(p(bad))).toThrow(expect.objectContaining({code: -1130}))
+  })
+
+  it("parameter and modify refusals carry Binance's codes ([ERR]): -5039 STP mode, -1136 newOrderRespType, -1115 timeInForce, -4060 positionSide, -5025 modify of a MARKET, -5029 modify under MIN_NOTIONAL, -5043 a modify pending", async () => {
+    const {ex, step, p} = setup()
+    const code = (x: Promise<unknown>) => settle(x, step).then(() => 0, (e: ApiError) => [e.code, e.message])
+    const gtx = {side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', price: '2999.00', quantity: '0.010'}
+    expect(await code(ex.newOrder(p({...gtx, selfTradePreventionMode: 'EXPIRE_SOMETHING'})))).toEqual([-5039, 'Invalid self trade prevention mode'])
+    expect(await code(ex.newOrder(p({...gtx, newOrderRespType: 'FULL'})))).toEqual([-1136, 'Invalid newOrderRespType.'])
+    expect(await code(ex.newOrder(p({...gtx, timeInForce: 'GTD2'})))).toEqual([-1115, 'Invalid timeInForce.'])
+    expect(await code(ex.newOrder(p({...gtx, positionSide: 'MIDDLE'})))).toEqual([-4060, 'Invalid position side.'])
+    // what mm sends on every order passes: each STP mode
+    for (const m of ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH']) expect(await settle(ex.newOrder(p({...gtx, selfTradePreventionMode: m})), step)).toMatchObject({status: 'NEW'})
+    const mkt = await settle(ex.newOrder(p({side: 'SELL', type: 'MARKET', quantity: '0.005', newOrderRespType: 'RESULT'})), step)
+    expect(await code(ex.modifyOrder(p({orderId: String(mkt.orderId), side: 'SELL', price: '3000.00', quantity: '0.005'})))).toEqual([-5025, 'Only limit order is supported.'])
+    const o = await settle(ex.newOrder(p({...gtx, newClientOrderId: 'mod-1'})), step)
+    // 0.001 × 2999.00 = 2.999 < 5: refused, the order stays as it was
+    expect(await code(ex.modifyOrder(p({origClientOrderId: 'mod-1', side: 'BUY', price: '2999.00', quantity: '0.001'})))).toEqual([-5029, "Order's notional must be no smaller than 5"])
+    expect(ex.queryOrder(p({orderId: String(o.orderId)}))).toMatchObject({status: 'NEW', origQty: '0.010'})
+    // a second modify while the first is on its way: -5043
+    const first = ex.modifyOrder(p({origClientOrderId: 'mod-1', side: 'BUY', price: '2998.00', quantity: '0.010'}))
+    expect(await code(ex.modifyOrder(p({origClientOrderId: 'mod-1', side: 'BUY', price: '2997.00', quantity: '0.010'})))).toEqual([-5043, 'A pending modification already exists for this order.'])
+    expect(await settle(first, step)).toMatchObject({price: '2998.00', status: 'NEW'})
+  })
 })

@@ -291,3 +291,25 @@ describe('market streams a synthetic source does not carry by itself', () => {
     }
   })
 })
+
+describe("refusals with the codes of Binance's error page (FACTS.md §2.1, §4 [ERR])", () => {
+  it('PRICE_FILTER maxPrice as exchangeInfo lists it (-4002); more than 5 batch orders -4082; quantity 0 -4003; userTrades fromId with a time bound -1128', async () => {
+    const info = await get('/fapi/v1/exchangeInfo')
+    expect(info.symbols[0].filters[0]).toEqual({filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01'})
+    // a SELL far above the mark passes PERCENT_PRICE; above maxPrice Binance refuses it (the sim placed it)
+    const high = await signed('POST', '/fapi/v1/order/test', {symbol: SYM, side: 'SELL', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.010', price: '1000000.01'})
+    expect({status: high.status, body: high.body}).toEqual({status: 400, body: {code: -4002, msg: 'Price greater than max price.'}})
+    expect((await signed('POST', '/fapi/v1/order/test', {symbol: SYM, side: 'SELL', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.010', price: '1000000.00'})).body).toEqual({})
+    const zero = await signed('POST', '/fapi/v1/order/test', {symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.000', price: '3300.00'})
+    expect(zero.body).toEqual({code: -4003, msg: 'Quantity less than zero.'})
+    const six = Array.from({length: 6}, (_, i) => ({symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', quantity: '0.010', price: '3300.00', newClientOrderId: `six-${i}`}))
+    const batch = await signed('POST', '/fapi/v1/batchOrders', {batchOrders: JSON.stringify(six)})
+    expect({status: batch.status, body: batch.body}).toEqual({status: 400, body: {code: -4082, msg: 'Invalid number of batch place orders.'}})
+    expect((await signed('GET', '/fapi/v1/openOrders', {symbol: SYM})).body).toEqual([])
+    for (const bound of [{startTime: String(T0)}, {endTime: String(T0 + 60_000)}] as Array<Record<string, string>>) {
+      const r = await signed('GET', '/fapi/v1/userTrades', {symbol: SYM, fromId: '1', ...bound})
+      expect({status: r.status, body: r.body}).toEqual({status: 400, body: {code: -1128, msg: 'Combination of optional parameters invalid.'}})
+    }
+    expect((await signed('GET', '/fapi/v1/userTrades', {symbol: SYM, fromId: '1'})).status).toBe(200)
+  })
+})

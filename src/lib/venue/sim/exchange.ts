@@ -179,6 +179,8 @@ interface SymbolState {
 }
 
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/
+/** selfTradePreventionMode values Binance accepts (FACTS §2.2); any other is -5039 */
+const STP_MODES = new Set(['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH'])
 const DEC_RE = /^\d+(\.\d+)?$/
 /** maintenance margin rate of the sim's liquidation estimate (Binance ETHUSDC tier 1: 0.5 %) */
 const SIM_MAINT_RATE = new D('0.005')
@@ -343,7 +345,10 @@ export class SimExchange {
     const dec = str.includes('.') ? str.split('.')[1].replace(/0+$/, '').length : 0
     if (dec > s.inst.priceDecimals) throw new ApiError(-1111, 'Precision is over the maximum defined for this asset.')
     const d = new D(str)
-    if (d.lte(0)) throw new ApiError(-4013, 'Price less than min price.')
+    // PRICE_FILTER (FACTS §2.1): minPrice and maxPrice as exchangeInfo lists them (0 disables a bound)
+    const {minPrice, maxPrice} = s.inst.spec
+    if (d.lte(0) || (minPrice !== undefined && d.lt(minPrice))) throw new ApiError(-4013, 'Price less than min price.')
+    if (maxPrice !== undefined && new D(maxPrice).gt(0) && d.gt(maxPrice)) throw new ApiError(-4002, 'Price greater than max price.')
     if (!d.mod(s.inst.spec.tickSize).isZero()) throw new ApiError(-4014, 'Price not increased by tick size.')
     return s.inst.priceToTicks(str)
   }
@@ -355,7 +360,7 @@ export class SimExchange {
     const dec = str.includes('.') ? str.split('.')[1].replace(/0+$/, '').length : 0
     if (dec > s.inst.qtyDecimals) throw new ApiError(-1111, 'Precision is over the maximum defined for this asset.')
     const d = new D(str)
-    if (d.lte(0)) throw new ApiError(-4003, 'Quantity less than or equal to zero.')
+    if (d.lte(0)) throw new ApiError(-4003, 'Quantity less than zero.')
     if (!d.mod(s.inst.spec.stepSize).isZero()) throw new ApiError(-4023, 'Qty not increased by step size.')
     const steps = s.inst.qtyToSteps(str)
     if (steps < s.inst.minQtySteps) throw new ApiError(-4004, 'Quantity less than min quantity.')
@@ -404,9 +409,11 @@ export class SimExchange {
     if (/^(STOP|TAKE_PROFIT|TRAILING)/.test(type)) throw new ApiError(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.')
     if (type !== 'LIMIT' && type !== 'MARKET') throw new ApiError(-1116, 'Invalid orderType.')
     const respType = p.get('newOrderRespType') ?? 'ACK'
-    if (respType !== 'ACK' && respType !== 'RESULT') throw Err.invalidParam('newOrderRespType')
+    if (respType !== 'ACK' && respType !== 'RESULT') throw new ApiError(-1136, 'Invalid newOrderRespType.')
     const positionSide = p.get('positionSide') ?? 'BOTH'
-    if (!['BOTH', 'LONG', 'SHORT'].includes(positionSide)) throw Err.invalidParam('positionSide')
+    if (!['BOTH', 'LONG', 'SHORT'].includes(positionSide)) throw new ApiError(-4060, 'Invalid position side.')
+    const stp = p.get('selfTradePreventionMode')
+    if (stp !== undefined && !STP_MODES.has(stp)) throw new ApiError(-5039, 'Invalid self trade prevention mode')
     if (this.hedgeMode && positionSide === 'BOTH') throw apiErr(-4061)
     if (!this.hedgeMode && positionSide !== 'BOTH') throw apiErr(-4061)
     if (this.symbolStatus(sym) !== 'TRADING') throw new ApiError(-4140, 'Invalid symbol status for opening position.')
@@ -425,7 +432,7 @@ export class SimExchange {
     if (type === 'LIMIT') {
       tif = p.get('timeInForce') ?? ''
       if (!tif) throw Err.mandatory('timeInForce')
-      if (!['GTC', 'IOC', 'FOK', 'GTX'].includes(tif)) throw Err.invalidParam('timeInForce')
+      if (!['GTC', 'IOC', 'FOK', 'GTX'].includes(tif)) throw new ApiError(-1115, 'Invalid timeInForce.')
       price = this.priceOf(s, p.get('price'))
       this.checkPercentPrice(s, side, price)
     } else {
@@ -542,11 +549,35 @@ export class SimExchange {
     return out
   }
 
+  /**
+   * GET /fapi/v1/allOrders (FACTS §2.3): `limit` default 500, at most 1000 (larger is cut to
+   * it; 0 or malformed is -1130); `orderId`: orders from that id on; `startTime` / `endTime`
+   * bound the order's `time`. From an `orderId` or a `startTime` the oldest `limit` from
+   * there, else the most recent `limit`; oldest first either way.
+   */
   allOrders(p: Map<string, string>): Array<Record<string, unknown>> {
     const s = this.symbolOf(p)
-    const out: Array<Record<string, unknown>> = []
-    for (const o of this.orders.values()) if (o.symbol === s.inst.symbol && o.status !== undefined) out.push(this.orderJson(o, true))
-    return out
+    const num = (name: string): number | undefined => {
+      const v = p.get(name)
+      if (v === undefined) return undefined
+      if (!/^\d{1,19}$/.test(v)) throw Err.invalidParam(name)
+      return Number(v)
+    }
+    const fromId = num('orderId')
+    const start = num('startTime')
+    const end = num('endTime')
+    const lim = num('limit')
+    if (lim !== undefined && lim < 1) throw Err.invalidParam('limit')
+    const limit = Math.min(lim ?? 500, 1000)
+    const rows: SimOrder[] = []
+    for (const o of this.orders.values()) {
+      if (o.symbol !== s.inst.symbol || o.status === undefined) continue
+      if ((fromId !== undefined && o.orderId < fromId) || (start !== undefined && o.time < start) || (end !== undefined && o.time > end)) continue
+      rows.push(o)
+    }
+    rows.sort((a, b) => a.orderId - b.orderId)
+    const pick = fromId !== undefined || start !== undefined ? rows.slice(0, limit) : rows.slice(-limit)
+    return pick.map((o) => this.orderJson(o, true))
   }
 
   /** DELETE /fapi/v1/order */
@@ -592,14 +623,15 @@ export class SimExchange {
     const side = p.get('side')
     if (!side) throw Err.mandatory('side')
     const o = this.findOrder(p, s.inst.symbol)
-    if (o.type !== 'LIMIT') throw new ApiError(-4028, 'Only LIMIT orders can be modified.')
+    if (o.type !== 'LIMIT') throw new ApiError(-5025, 'Only limit order is supported.')
     if (side !== o.side) throw new ApiError(-1117, 'Invalid side.')
     if (!this.isOpen(o) || o.status === undefined) throw apiErr(-2013)
-    if (o.modify) throw new ApiError(-5027, 'No need to modify the order.')
+    if (o.modify) throw new ApiError(-5043, 'A pending modification already exists for this order.')
     const qty = this.qtyOf(s, p.get('quantity'), 'LIMIT')
     const price = this.priceOf(s, p.get('price'))
     this.checkPercentPrice(s, o.side, price)
     if (qty === o.qtySteps && price === o.priceTicks) throw apiErr(-5027)
+    if (!o.reduceOnly && qty > o.filledSteps && new D(s.inst.ticksToPrice(price)).mul(s.inst.stepsToQty(qty)).lt(s.inst.spec.minNotional)) throw new ApiError(-5029, `Order's notional must be no smaller than ${s.inst.spec.minNotional}`)
     const oldPaper = o.paperId
     const done = new Promise<SimOrder>((resolve, reject) => {
       o.modify = {price, qty, priceStr: s.inst.ticksToPrice(price), qtyStr: s.inst.stepsToQty(qty), waiter: {resolve, reject}}
@@ -1101,6 +1133,8 @@ export class SimExchange {
     const fromId = p.get('fromId')
     const startTime = p.get('startTime')
     const endTime = p.get('endTime')
+    // "The parameter fromId cannot be sent with startTime or endTime" (Binance, Account Trade List)
+    if (fromId !== undefined && (startTime !== undefined || endTime !== undefined)) throw new ApiError(-1128, 'Combination of optional parameters invalid.')
     const limit = Math.min(1000, Number(p.get('limit') ?? 500) || 500)
     const out = this.trades.filter(
       (t) =>

@@ -30,6 +30,8 @@ import type {ReplayInstrument} from '../../record/replay-source.js'
 
 /** LOT_SIZE / MARKET_LOT_SIZE maxQty the sim lists and enforces when an instrument names none */
 export const SIM_DEFAULT_MAX_QTY = '1000000'
+/** PRICE_FILTER maxPrice the sim lists and enforces (-4002); minPrice is the tick size */
+export const SIM_MAX_PRICE = '1000000'
 
 /** an instrument the sim serves: the shape a recording gives, plus the max quantities (default SIM_DEFAULT_MAX_QTY) */
 export type SimInstrument = ReplayInstrument & {
@@ -637,7 +639,7 @@ export class SimVenue extends EventEmitter<SimVenueEvents> {
           pricePrecision: decimals(i.tickSize),
           quantityPrecision: decimals(i.stepSize),
           filters: [
-            {filterType: 'PRICE_FILTER', minPrice: i.tickSize, maxPrice: '1000000', tickSize: i.tickSize},
+            {filterType: 'PRICE_FILTER', minPrice: i.tickSize, maxPrice: SIM_MAX_PRICE, tickSize: i.tickSize},
             {filterType: 'LOT_SIZE', minQty: i.minQty ?? i.stepSize, maxQty: i.maxQty ?? SIM_DEFAULT_MAX_QTY, stepSize: i.stepSize},
             {filterType: 'MARKET_LOT_SIZE', minQty: i.minQty ?? i.stepSize, maxQty: i.marketMaxQty ?? i.maxQty ?? SIM_DEFAULT_MAX_QTY, stepSize: i.stepSize},
             {filterType: 'MAX_NUM_ORDERS', limit: 200},

@@ -18,7 +18,7 @@ import type {PaperVenueConfig} from '../paper/config.js'
 import {MarketClock, realTimers, SimExchange, type SimAccountOptions, type Timers} from './exchange.js'
 import {SimExtras} from './extras.js'
 import {BINANCE_LIMITS, costOf, RateLimiter, type RateLimitConfig} from './limits.js'
-import {SIM_DEFAULT_MAX_QTY, type SimInstrument, type SimVenue} from './server.js'
+import {SIM_DEFAULT_MAX_QTY, SIM_MAX_PRICE, type SimInstrument, type SimVenue} from './server.js'
 import {ApiError, checkTimestamp, Err, requestParams, SIM_TEST_API_KEY, SIM_TEST_API_SECRET, verifyRest} from './signing.js'
 import {UserStreams} from './user-stream.js'
 import {WsApi} from './ws-api.js'
@@ -87,7 +87,7 @@ export function nextFundingBoundary(ms: number): number {
 
 export function toInstrument(i: SimInstrument): Instrument {
   const quote = i.quoteAsset ?? (/(USDT|USDC)$/.exec(i.symbol)?.[1] ?? 'USDT')
-  return new Instrument({symbol: i.symbol, tickSize: i.tickSize, stepSize: i.stepSize, minQty: i.minQty ?? i.stepSize, maxQty: i.maxQty ?? SIM_DEFAULT_MAX_QTY, minNotional: i.minNotional ?? '5', quoteAsset: quote, marginAsset: quote})
+  return new Instrument({symbol: i.symbol, tickSize: i.tickSize, stepSize: i.stepSize, minQty: i.minQty ?? i.stepSize, maxQty: i.maxQty ?? SIM_DEFAULT_MAX_QTY, minPrice: i.tickSize, maxPrice: SIM_MAX_PRICE, minNotional: i.minNotional ?? '5', quoteAsset: quote, marginAsset: quote})
 }
 
 type Handler = (p: Map<string, string>) => unknown
@@ -504,7 +504,8 @@ export class SimTrading {
       throw Err.mandatory('batchOrders')
     }
     if (!Array.isArray(list) || list.length === 0) throw Err.mandatory('batchOrders')
-    if (list.length > 5) throw new ApiError(-4081, 'Batch order size limit is 5.')
+    // -4082 INVALID_BATCH_PLACE_ORDER_SIZE (Binance's error page; -4081 is OPTIONS_NOT_FOUND)
+    if (list.length > 5) throw new ApiError(-4082, 'Invalid number of batch place orders.')
     return Promise.all(list.map(async (item) => {
       const m = new Map<string, string>()
       for (const [k, v] of Object.entries(item as Record<string, unknown>)) m.set(k, String(v))
