@@ -82,6 +82,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'user-stream-silent-after': Flags.string({description: 'fault: user-stream sockets go silent (open, sending nothing) this long after connecting'}),
     // account states
     'hedge-mode': Flags.boolean({description: 'account state: hedge mode on (positionSide/dual true; orders need LONG/SHORT)', default: false}),
+    'fee-burn': Flags.boolean({description: 'account state: BNB fee discount on (GET /fapi/v1/feeBurn answers true; the sim still charges fees in the margin asset)', default: false}),
     'symbol-status': Flags.string({description: 'account state: exchangeInfo status of the symbol (anything but TRADING refuses orders)', default: 'TRADING'}),
     'funding-interval': Flags.string({description: 'account state: book funding fees on open positions this often (ACCOUNT_UPDATE FUNDING_FEE)'}),
     'funding-rate': Flags.string({description: 'funding rate per interval', default: '0.0001'}),
@@ -147,6 +148,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       pingIntervalMs,
       balance: f.balance,
       hedgeMode: f['hedge-mode'],
+      feeBurn: f['fee-burn'],
       symbolStatus: {[source.symbol]: f['symbol-status']},
       fundingIntervalMs: f['funding-interval'] ? parseDuration(f['funding-interval'], '--funding-interval') : undefined,
       fundingRate: f['funding-rate'],

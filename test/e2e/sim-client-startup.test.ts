@@ -175,4 +175,26 @@ describe('a bot start-up against mm sim', () => {
     expect(after.orders).toBe(before.orders)
     expect((await signed(sim.restUrl, 'POST', '/fapi/v1/positionSide/dual', {dualSidePosition: 'false'})).body).toEqual({code: 200, msg: 'success'})
   })
+
+  it('mm refuses an account that pays its fees in BNB: after the BNB fee discount is turned on, mm quote exits 1 E_BNB_FEES having sent no order; off again, it starts', async () => {
+    expect((await signed(sim.restUrl, 'POST', '/fapi/v1/feeBurn', {feeBurn: 'true'})).body).toEqual({code: 200, msg: 'success'})
+    const env = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
+    const dir = mkdtempSync(join(tmpdir(), 'mm-startup-'))
+    const orderPaths = new Set(['/fapi/v1/order', '/fapi/v1/batchOrders', '/fapi/v1/allOpenOrders', '/fapi/v1/countdownCancelAll'])
+    const seen = async () => {
+      const requests: any[] = (await getJson(sim.restUrl, '/__mm/state')).body.requests
+      return {orders: requests.filter((r) => r.method !== 'GET' && orderPaths.has(r.path)).length, feeReads: requests.filter((r) => r.method === 'GET' && r.path === '/fapi/v1/feeBurn').length}
+    }
+    const before = await seen()
+    const q = await runCli(['quote', '--symbol', SYMBOL, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', dir, '--json'], {env})
+    const err = JSON.parse(q.stdout).error
+    expect([q.code, err.code]).toEqual([1, 'E_BNB_FEES'])
+    expect(err.message).toBe('the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in USDC, so its PnL, loss limit and state would leave them out')
+    const after = await seen()
+    expect(after.feeReads).toBe(before.feeReads + 1)
+    expect(after.orders).toBe(before.orders)
+    expect((await signed(sim.restUrl, 'POST', '/fapi/v1/feeBurn', {feeBurn: 'false'})).body).toEqual({code: 200, msg: 'success'})
+    const ok = await runCli(['quote', '--symbol', SYMBOL, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', dir, '--duration', '2s', '--json'], {env})
+    expect(ok.code).toBe(0)
+  })
 })

@@ -72,6 +72,8 @@ describe("dead-man's switch and start-up against a loopback stub", () => {
   let status = 'TRADING'
   let open: Array<Record<string, unknown>> = []
   let countdownFails = false
+  /** GET /fapi/v1/feeBurn: the setting, or 'none' for a venue without the endpoint (the stub's 404) */
+  let feeBurn: boolean | 'none' = false
 
   const order = (c: string, side = 'BUY', price = '3000.00') => ({symbol: 'ETHUSDC', orderId: 1, clientOrderId: c, side, type: 'LIMIT', timeInForce: 'GTX', status: 'NEW', price, origQty: '0.010', executedQty: '0', avgPrice: '0', reduceOnly: false, updateTime: 1})
 
@@ -86,8 +88,11 @@ describe("dead-man's switch and start-up against a loopback stub", () => {
     status = 'TRADING'
     open = []
     countdownFails = false
+    feeBurn = false
     stub.handler = (r: StubRequest) => {
       switch (r.path) {
+        case '/fapi/v1/feeBurn':
+          return feeBurn === 'none' ? undefined : {body: {feeBurn}}
         case '/fapi/v1/countdownCancelAll':
           return countdownFails ? {status: 503, body: {code: -1008, msg: 'Server is currently overloaded with other requests.'}} : {body: {symbol: 'ETHUSDC', countdownTime: r.params.get('countdownTime')}}
         case '/fapi/v1/exchangeInfo':
@@ -210,6 +215,29 @@ describe("dead-man's switch and start-up against a loopback stub", () => {
     expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /fapi/v1/batchOrders'])
     expect(JSON.parse(stub.requests[0].params.get('origClientOrderIdList')!)).toEqual(['mm-eth1aaaa-b0-0'])
     expect(classifyOpenOrders([], 'eth1')).toEqual({ours: [], 'other-instance': [], foreign: []})
+  })
+
+  it('refuses an account that pays its fees in BNB (feeBurn on), before any other read; a venue without the endpoint is named in the start-up lines', async () => {
+    feeBurn = true
+    const e = await fail(readVenueState(gw, 'ETHUSDC', {instance: 'eth1', allowForeign: false}))
+    expect([e.code, e.exitCode, e.message]).toEqual([
+      'E_BNB_FEES',
+      1,
+      'the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in USDC, so its PnL, loss limit and state would leave them out',
+    ])
+    expect(e.suggestion).toContain('POST /fapi/v1/feeBurn feeBurn=false')
+    // nothing read after it: no position, no open orders, nothing sent
+    expect(stub.requests.map((r) => r.path).filter((p) => ['/fapi/v3/positionRisk', '/fapi/v1/openOrders', '/fapi/v1/order'].includes(p))).toEqual([])
+    feeBurn = 'none'
+    stub.requests.length = 0
+    const st = await readVenueState(gw, 'ETHUSDC', {instance: 'eth1', allowForeign: false})
+    // a 404 is not asked again
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/feeBurn').length).toBe(1)
+    expect(describeVenue(st, {deadmanCountdownMs: 120_000}).at(-1)).toBe(
+      'fees: the BNB fee-discount setting could not be read (GET /fapi/v1/feeBurn: HTTP 404: stub: no handler (code -1)); every fee is booked in USDC: if BNB pays them, PnL leaves them out',
+    )
+    feeBurn = false
+    expect((await readVenueState(gw, 'ETHUSDC', {instance: 'eth1', allowForeign: false})).feeBurnUnread).toBe(undefined)
   })
 
   it('production is fapi.binance.com only', () => {

@@ -220,6 +220,19 @@ describe('position mode and margin type', () => {
     expect(answer(await get('/fapi/v1/positionSide/dual?dualSidePosition=true'))).toMatchObject({status: 401, body: {code: -2015}})
   })
 
+  it('feeBurn: off by default; POST turns the BNB fee discount on and off (GET answers it, weight 30); -1102 / -1130', async () => {
+    const burn = (v?: string) => signed('POST', '/fapi/v1/feeBurn', v === undefined ? {} : {feeBurn: v})
+    expect((await signed('GET', '/fapi/v1/feeBurn', {})).body).toEqual({feeBurn: false})
+    expect(answer(await burn('true'))).toEqual(ok)
+    expect((await signed('GET', '/fapi/v1/feeBurn', {})).body).toEqual({feeBurn: true})
+    expect(answer(await burn('FALSE'))).toEqual(ok)
+    expect((await signed('GET', '/fapi/v1/feeBurn', {})).body).toEqual({feeBurn: false})
+    expect(answer(await burn())).toEqual(refused(-1102, "Mandatory parameter 'feeBurn' was not sent, was empty/null, or malformed."))
+    expect(answer(await burn('yes'))).toEqual(refused(-1130, "Data sent for parameter 'feeBurn' is not valid."))
+    expect(await weightOf(() => signed('GET', '/fapi/v1/feeBurn', {}))).toBe(30)
+    expect(await weightOf(() => burn('false'))).toBe(1)
+  })
+
   it('marginType: ISOLATED and back to CROSSED when flat (positionRisk v2 follows); -4046; -1102 / -1130 / -1121; weight 1', async () => {
     expect(answer(await margin({symbol: SYM, marginType: 'CROSSED'}))).toEqual(refused(-4046, 'No need to change margin type.'))
     expect(answer(await margin({symbol: SYM, marginType: 'ISOLATED'}))).toEqual(ok)

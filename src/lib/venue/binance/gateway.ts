@@ -480,6 +480,16 @@ export class BinanceGateway {
     return parseCommission(await this.call('GET', '/fapi/v1/commissionRate', [['symbol', symbol]], 'SIGNED'), 'GET /fapi/v1/commissionRate')
   }
 
+  /** GET /fapi/v1/feeBurn → true when the account pays its fees in BNB (the BNB fee discount) */
+  async feeBurn(): Promise<boolean> {
+    const j = await this.call<{feeBurn?: unknown}>('GET', '/fapi/v1/feeBurn', [], 'SIGNED')
+    const v = j?.feeBurn
+    // the documented answer is a boolean; "true"/"false" strings are taken as well
+    if (v === true || v === 'true') return true
+    if (v === false || v === 'false') return false
+    throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint: 'GET /fapi/v1/feeBurn', message: 'GET /fapi/v1/feeBurn: no feeBurn'})
+  }
+
   /** GET /fapi/v1/positionSide/dual → true in hedge mode */
   async dualSidePosition(): Promise<boolean> {
     const j = await this.call<{dualSidePosition?: unknown}>('GET', '/fapi/v1/positionSide/dual', [], 'SIGNED')

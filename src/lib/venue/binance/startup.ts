@@ -18,7 +18,7 @@
 import {MmError} from '../../domain/errors.js'
 import {parseClientId} from '../../orders/client-id.js'
 import type {BinanceGateway} from './gateway.js'
-import {idempotentRetry} from './errors.js'
+import {idempotentRetry, isBinanceApiError} from './errors.js'
 import type {BinanceOrder, BinancePosition, CommissionRate, RateLimitRule, SymbolRules} from './rest-types.js'
 
 const INSTANCE_RE = /^[A-Za-z0-9]{1,4}$/
@@ -71,6 +71,28 @@ export interface StartupState {
   open: Record<OrderOwner, BinanceOrder[]>
   /** the dead-man's switch is used (false with foreign orders allowed) */
   deadman: boolean
+  /** why the BNB fee-discount setting could not be read (undefined: read, and off) */
+  feeBurnUnread?: string
+}
+
+/**
+ * The account's BNB fee discount (GET /fapi/v1/feeBurn): true, false, or why it could not
+ * be read. A venue without the endpoint (HTTP 404) is not asked again; a transient error is
+ * (idempotentRetry). Never a reason to stop the start by itself: only a clear `true` is.
+ */
+async function readFeeBurn(gw: BinanceGateway): Promise<boolean | string> {
+  try {
+    return await idempotentRetry(async () => {
+      try {
+        return await gw.feeBurn()
+      } catch (error) {
+        if (isBinanceApiError(error) && error.httpStatus === 404) return error.message
+        throw error
+      }
+    })
+  } catch (error) {
+    return (error as Error).message
+  }
 }
 
 const names = (os: BinanceOrder[]) => os.slice(0, 5).map((o) => `${o.clientOrderId} (${o.side} ${o.origQty} @ ${o.price})`).join(', ') + (os.length > 5 ? ` and ${os.length - 5} more` : '')
@@ -87,6 +109,16 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
   if (await r(() => gw.dualSidePosition())) {
     throw new MmError('E_HEDGE_MODE', 'the account is in hedge mode (dual side position); mm trades in one-way mode only', {
       suggestion: 'switch the account to one-way mode (Binance: Preferences → Position Mode, or POST /fapi/v1/positionSide/dual dualSidePosition=false) with no open position',
+    })
+  }
+  // With the BNB fee discount on, Binance charges every fee in BNB (ORDER_TRADE_UPDATE `N`,
+  // userTrades `commissionAsset`). mm's ledger books fees in the symbol's margin asset: a BNB
+  // fee read as USDC is ~600× too small, so net PnL, the daily loss limit (§4.6) and
+  // state.json would all be off. Refused here, before any order.
+  const feeBurn = await readFeeBurn(gw)
+  if (feeBurn === true) {
+    throw new MmError('E_BNB_FEES', `the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in ${rules.marginAsset ?? "the symbol's margin asset"}, so its PnL, loss limit and state would leave them out`, {
+      suggestion: 'turn the BNB fee discount off (Binance: Preferences → Fee discount with BNB, or POST /fapi/v1/feeBurn feeBurn=false) and start again',
     })
   }
   const [commission, positions, premium, open] = await Promise.all([r(() => gw.commissionRate(sym)), r(() => gw.positionRisk(sym)), r(() => gw.premiumIndex(sym)), r(() => gw.openOrders(sym))])
@@ -111,6 +143,7 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
     markPrice: premium.markPrice,
     open: byOwner,
     deadman: byOwner.foreign.length === 0 || !o.allowForeign,
+    ...(typeof feeBurn === 'string' ? {feeBurnUnread: feeBurn} : {}),
   }
 }
 
@@ -138,6 +171,7 @@ export function describeVenue(st: StartupState, o: {deadmanCountdownMs: number})
     `position: ${st.position ? `${st.position.positionAmt} @ ${st.position.entryPrice}${st.position.leverage ? `, leverage ${st.position.leverage}` : ''}, liquidation ${st.position.liquidationPrice}` : 'flat'}`,
     st.deadman ? `dead-man's switch: every order of ${st.symbol} is cancelled by the venue ${o.deadmanCountdownMs / 1000} s after mm stops refreshing it` : `dead-man's switch OFF (--allow-foreign-orders): foreign orders rest on ${st.symbol}`,
   ]
+  if (st.feeBurnUnread !== undefined) lines.push(`fees: the BNB fee-discount setting could not be read (${st.feeBurnUnread}); every fee is booked in ${r.marginAsset ?? "the margin asset"}: if BNB pays them, PnL leaves them out`)
   if (st.open.ours.length > 0) lines.push(`cancelling ${st.open.ours.length} order(s) left by an earlier run of this instance`)
   if (st.open.foreign.length > 0) lines.push(`not touching ${st.open.foreign.length} foreign order(s): ${names(st.open.foreign)}`)
   return lines

@@ -183,9 +183,9 @@ const TIFS = new Set<TimeInForce>(['GTX', 'GTC', 'IOC'])
 
 /**
  * The lifecycle reports one order update stands for. `ts` is the local time the strategy
- * learns it (ms). Fees are exact strings as the venue sent them (the commission asset is
- * the margin asset for our symbols; a fee in another asset, e.g. BNB, is passed on as is
- * and named in `feeAsset` by the adapter).
+ * learns it (ms). Fees are exact strings as the venue sent them, booked in the symbol's
+ * margin asset: a fee in another asset (BNB, with the account's BNB fee discount on) is not
+ * converted, so `mm quote` refuses such an account at start-up (startup.ts, E_BNB_FEES).
  *
  *  - x=NEW → ack (price/qty on the grid; off-grid is an error: the order is not ours to
  *    fix)

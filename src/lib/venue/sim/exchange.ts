@@ -136,6 +136,8 @@ export interface SimAccountOptions {
   balance?: string
   /** positionSide/dual answers true: orders need LONG/SHORT */
   hedgeMode?: boolean
+  /** GET /fapi/v1/feeBurn answers true (BNB fee discount on; the sim still charges fees in the margin asset) */
+  feeBurn?: boolean
   /** exchangeInfo status per symbol (anything but TRADING refuses new orders) */
   symbolStatus?: Record<string, string>
   /** funding is booked every interval (wall ms) at `fundingRate` */
@@ -239,6 +241,8 @@ export class SimExchange {
   /** server wall time at which the --funding-interval timer books funding next */
   private fundingDueWall: number | undefined
   hedgeMode: boolean
+  /** the BNB fee discount (GET/POST /fapi/v1/feeBurn): a setting only, fees stay in the margin asset */
+  feeBurn: boolean
   /** POST /fapi/v1/marginType per symbol (a label: no margin model); absent = cross */
   readonly marginTypes = new Map<string, 'cross' | 'isolated'>()
   /** every funding booking per symbol (GET /fapi/v1/fundingRate, income FUNDING_FEE): `income` is the wallet change, absent when flat */
@@ -249,6 +253,7 @@ export class SimExchange {
     this.timers = o.timers ?? realTimers
     this.paperConfig = resolvePaperConfig(o.paper)
     this.hedgeMode = o.hedgeMode ?? false
+    this.feeBurn = o.feeBurn ?? false
     this.latency = new ReplaceLatency(o.latency ?? new ConstantLatency(this.paperConfig.entryLatencyMs, this.paperConfig.responseLatencyMs))
     const balances: Record<string, string> = {}
     for (const inst of o.instruments) {
@@ -1163,6 +1168,7 @@ export class SimExchange {
         return {symbol: k, positionAmt: p.amt.toString(), entryPrice: fmt(this.ledger.entryPrice(k)), realisedPnl: p.realised.toString(), fees: p.fees.toString(), funding: p.funding.toString()}
       }),
       hedgeMode: this.hedgeMode,
+      feeBurn: this.feeBurn,
     }
   }
 }

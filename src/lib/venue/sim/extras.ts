@@ -197,6 +197,15 @@ export class SimExtras {
       ex.hedgeMode = hedge
       return {code: 200, msg: 'success'}
     })
+    // the BNB fee discount, on every symbol: a setting the sim stores and reports (its fees stay in the margin asset)
+    route('POST /fapi/v1/feeBurn', 'signed', (p) => {
+      const v = p.get('feeBurn')
+      if (v === undefined || v === '') throw Err.mandatory('feeBurn')
+      const want = v.toLowerCase()
+      if (want !== 'true' && want !== 'false') throw Err.invalidParam('feeBurn')
+      ex.feeBurn = want === 'true'
+      return {code: 200, msg: 'success'}
+    })
     route('POST /fapi/v1/marginType', 'signed', (p) => {
       const sym = this.h.sym(p)
       const v = p.get('marginType')

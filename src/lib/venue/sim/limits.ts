@@ -117,7 +117,7 @@ export function costOf(method: string, path: string, p: Map<string, string>): {w
     case 'GET /fapi/v1/symbolConfig': case 'GET /fapi/v1/accountConfig':
       return c(5)
     case 'GET /fapi/v1/commissionRate': return c(20)
-    case 'GET /fapi/v1/positionSide/dual': return c(30)
+    case 'GET /fapi/v1/positionSide/dual': case 'GET /fapi/v1/feeBurn': return c(30)
     case 'GET /fapi/v1/premiumIndex': return c(p.has('symbol') ? 1 : 10)
     case 'GET /fapi/v1/ticker/bookTicker': return c(p.has('symbol') ? 2 : 5)
     // the routes around trading (extras.ts); the others there weigh 1

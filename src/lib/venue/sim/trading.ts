@@ -462,6 +462,7 @@ export class SimTrading {
     }
     this.route('GET /fapi/v1/userTrades', 'signed', (p) => ex.userTrades(p))
     this.route('GET /fapi/v1/positionSide/dual', 'signed', () => ({dualSidePosition: ex.hedgeMode}))
+    this.route('GET /fapi/v1/feeBurn', 'signed', () => ({feeBurn: ex.feeBurn}))
     this.route('GET /fapi/v1/leverageBracket', 'signed', (p) => {
       const syms = p.get('symbol') ? [this.sym(p)] : this.exchangeSymbols()
       const rows = syms.map((symbol) => ({symbol, notionalCoef: 1, brackets: [{bracket: 1, initialLeverage: 125, notionalCap: 1_000_000, notionalFloor: 0, maintMarginRatio: 0.004, cum: 0}]}))
