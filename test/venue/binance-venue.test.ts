@@ -542,6 +542,37 @@ describe('Binance venue adapter', () => {
     await gw.close()
   })
 
+  it('the missed fills are read from after the last trade the stream reported (fromId): a fill already counted is never reported again, so an order the lifecycle has forgotten is not booked twice (review-live)', async () => {
+    const v = venue()
+    // order 1 filled 0.010 at 3000.00, trade 77, reported by the stream (counted)
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 77, m: true, rp: '0'}}), 10)
+    // order 2 is placed and acked (its venue id is known); its fill (trade 78) never reaches the stream
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-8', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '2999.00', x: 'NEW', X: 'NEW', i: 2, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
+    const trade = (id: number, orderId: number, price: string, time: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price, qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time})
+    const tape = [trade(77, 1, '3000.00', 3), trade(78, 2, '2999.00', 700_000)]
+    // userTrades as Binance filters it: fromId and startTime inclusive
+    stub.handler = (r) => {
+      if (r.path !== '/fapi/v1/userTrades') return undefined
+      const fromId = r.params.get('fromId')
+      const startTime = r.params.get('startTime')
+      return {body: tape.filter((t) => (fromId === null || t.id >= Number(fromId)) && (startTime === null || t.time >= Number(startTime)))}
+    }
+    reports = []
+    expect(await v.recoverFills()).toBe(1)
+    expect(stub.requests.find((r) => r.path === '/fapi/v1/userTrades')!.params.get('fromId')).toBe('78')
+    expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId] : r.type))).toEqual([['mm-eth10000-b-8', '78']])
+    // the lifecycle 10 min later, past 64 other closed orders, no longer holds order 1: had trade 77 come back it was booked again
+    // (position 0.030 and fees 0.018 against the venue's 0.020 and 0.012); now the ledger is exactly the venue's
+    let lc = initLifecycle({position: {...initLifecycle().position, net: 10, cost: 300000n * 10n * 10n ** 12n, fees: '0.006', fills: 1, lastTradeId: '77'}})
+    for (const r of reports) lc = reduceLifecycle(lc, {type: 'report', t: 700_100, report: r}, {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}).state
+    expect(lc.position).toMatchObject({net: 20, cost: (300000n + 299900n) * 10n * 10n ** 12n, fees: '0.012', fills: 2, lastTradeId: '78'})
+    // a second recovery reads from after the recovered trade: nothing again
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['78', '79'])
+    await gw.close()
+  })
+
   it('audit: a fill whose event came in while the venue was read (ours then equals the venue) is no position drift: nothing read back (explrisk)', async () => {
     const v = venue()
     // ours was 0 when the audit began; the venue answers 0.010 (10 steps); by then the fill's event has made ours 10

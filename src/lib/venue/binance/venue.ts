@@ -129,6 +129,13 @@ export class BinanceVenue implements Venue {
   private maxBuyTicks = Number.POSITIVE_INFINITY
   private minSellTicks = 0
   private lastTradeTime = 0
+  /**
+   * the highest venue trade id reported (stream or read back): the next read-back starts
+   * after it (`fromId`), so a fill already reported is never reported again (by time, the
+   * last one came back each time, and was booked twice once the lifecycle had forgotten
+   * its order: closed > retainClosedMs ago)
+   */
+  private lastTradeId = 0
   /** cancels of one decision go as one batch request (REST gateway only) */
   private readonly batchCancels: boolean
   /** batch cancels of open orders signed ahead (`afterBook`): every open order's first, then each layer's */
@@ -513,6 +520,7 @@ export class BinanceVenue implements Venue {
     if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.open.add(u.clientOrderId)
     else this.gone(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
+    if ((u.execType === 'TRADE' || u.execType === 'CALCULATED') && u.tradeId > this.lastTradeId) this.lastTradeId = u.tradeId
     let reports: VenueReport[]
     try {
       reports = orderUpdateReports(u, this.inst, localTs)
@@ -563,9 +571,14 @@ export class BinanceVenue implements Venue {
     return {...res, fillsRecovered, strayCancelled, venueEntryPrice: pos?.entryPrice}
   }
 
-  /** Fills since the last one the stream reported, from userTrades, as fill reports (the reducer drops those already counted). */
+  /**
+   * Fills after the last one reported (by the stream or an earlier read-back), from
+   * userTrades `fromId` = that trade id + 1 (before any: by time, as before), as fill
+   * reports (the reducer drops those already counted, while it still holds their order).
+   */
   async recoverFills(): Promise<number> {
-    const trades = await this.o.gateway.userTrades({symbol: this.symbol, startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined, limit: 1000})
+    const from = this.lastTradeId > 0 ? {fromId: this.lastTradeId + 1} : {startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined}
+    const trades = await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: 1000})
     let n = 0
     const t = this.now()
     for (const tr of trades) {
@@ -584,6 +597,7 @@ export class BinanceVenue implements Venue {
         fill: {clientOrderId, side: tr.side, price: this.inst.priceToTicks(tr.price), qty, maker: tr.maker, fee: tr.commission, ts: tr.time, tradeId: String(tr.id), realised: tr.realizedPnl},
       })
       if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
+      if (tr.id > this.lastTradeId) this.lastTradeId = tr.id
       n++
     }
     return n
