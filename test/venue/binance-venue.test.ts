@@ -469,6 +469,37 @@ describe('Binance venue adapter', () => {
     await gw.close()
   })
 
+  it("an order the stream reported ended before the place's answer (NEW, newOrderRespType ACK) is not counted open: MAX_NUM_ORDERS is not reached by orders long gone (review-live)", async () => {
+    const v = venue()
+    const base = stub.handler!
+    let orderId = 500
+    // the venue fills each IOC at once and its user-stream events arrive before the HTTP answer (status NEW, as ACK answers)
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/order' && r.method === 'POST') {
+        const c = r.params.get('newClientOrderId')!
+        const i = ++orderId
+        const o = {s: 'ETHUSDC', c, S: 'SELL', o: 'LIMIT', f: 'IOC', q: '0.010', p: '2999.00', i, n: '0.015', N: 'USDC', T: 3, m: false, R: true}
+        v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 3, T: 3, o: {...o, x: 'NEW', X: 'NEW', l: '0', z: '0', L: '0', t: 0}}), clock.now())
+        v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 3, T: 3, o: {...o, x: 'TRADE', X: 'FILLED', l: '0.010', z: '0.010', L: '3000.00', t: 900 + i, rp: '0'}}), clock.now())
+        return {body: {...answerOf(r), orderId: i, status: 'NEW'}}
+      }
+      return base(r)
+    }
+    const IOC: OrderIntent = {slot: 'flatten', side: 'SELL', price: 299900, qty: 10, tif: 'IOC', reduceOnly: true, layer: 'flatten'}
+    for (const id of ['mm-eth10000-f-0', 'mm-eth10000-f-1']) {
+      v.submit({type: 'place', clientOrderId: id, order: IOC})
+      await until(() => reports.some((x) => x.type === 'ack' && x.clientOrderId === id), `the answer of ${id}`)
+    }
+    // both filled and gone at the venue: a third order is sent (MAX_NUM_ORDERS is 2 here), not refused locally with -2025
+    stub.handler = base
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-20', order: BID})
+    await until(() => reports.some((x) => x.clientOrderId === 'mm-eth10000-b-20'), 'the third answer')
+    expect(reports.filter((x) => x.clientOrderId === 'mm-eth10000-b-20').map((x) => x.type)).toEqual(['ack'])
+    expect(v.localRejects).toEqual({})
+    expect(stub.requests.filter((x) => x.method === 'POST')).toHaveLength(3)
+    await gw.close()
+  })
+
   it('user-stream order updates become reports; ACCOUNT_UPDATE gives the venue position; foreign updates are ignored', () => {
     const v = venue()
     const otu = (o: Record<string, unknown>) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0', N: 'USDC', T: 3, t: 77, m: true, ...o}})

@@ -81,6 +81,8 @@ const BATCH_CANCEL_MAX = 10
 /** venue order ids remembered for userTrades (`remember`): at most this many, pruned down to the second */
 const BY_ORDER_ID_MAX = 20_000
 const BY_ORDER_ID_KEEP = 15_000
+/** client ids remembered as ended (`ended`) */
+const ENDED_MAX = 10_000
 
 /**
  * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
@@ -123,6 +125,14 @@ export class BinanceVenue implements Venue {
   private readonly orders: OrderTransport
   /** our open orders at the venue as far as answers and the stream tell (for MAX_NUM_ORDERS) */
   private readonly open = new Set<string>()
+  /**
+   * client ids the venue said ended (a final status on the stream, a cancel's or a query's
+   * answer), the newest ENDED_MAX: a later answer that still shows one live (a place's
+   * answer or a query read before the stream's final event came in) does not make it open
+   * again. Before, each such race left an id in `open` for good, and once they reached
+   * MAX_NUM_ORDERS every place, reduce-only ones too, was refused locally (-2025).
+   */
+  private readonly ended = new Set<string>()
   /** venue order id → client id, for userTrades (which carry only the order id); bounded (`remember`) */
   private readonly byOrderId = new Map<number, string>()
   /** mark price in ticks bounds (PERCENT_PRICE) */
@@ -366,14 +376,30 @@ export class BinanceVenue implements Venue {
     this.layerOf.delete(clientOrderId)
   }
 
+  /** the venue said this order ended (a final status): gone, and never open again */
+  private endedAt(clientOrderId: string): void {
+    this.gone(clientOrderId)
+    this.ended.add(clientOrderId)
+    // the oldest first (a Set iterates in insertion order)
+    for (const id of this.ended) {
+      if (this.ended.size <= ENDED_MAX) break
+      this.ended.delete(id)
+    }
+  }
+
+  /** an answer shows the order live: open, unless the venue already said it ended */
+  private live(clientOrderId: string): void {
+    if (!this.ended.has(clientOrderId)) this.open.add(clientOrderId)
+  }
+
   private onOrderAnswer(ans: BinanceOrder, order: OrderIntent): void {
     const t = this.now()
     const base = {clientOrderId: ans.clientOrderId, ts: t, venueTs: ans.updateTime}
     this.remember(ans.orderId, ans.clientOrderId)
     const qty = this.inst.qtyToSteps(ans.origQty)
     this.push({...base, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
-    if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(ans.clientOrderId)
-    else this.layerOf.delete(ans.clientOrderId)
+    if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(ans.clientOrderId)
+    else this.endedAt(ans.clientOrderId)
     const filled = this.inst.qtyToSteps(ans.executedQty)
     if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
     else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
@@ -444,7 +470,7 @@ export class BinanceVenue implements Venue {
   }
 
   private onCanceled(clientOrderId: string, ans: BinanceOrder): void {
-    this.gone(clientOrderId)
+    this.endedAt(clientOrderId)
     const t = this.now()
     this.push({type: 'canceled', clientOrderId, filled: this.inst.qtyToSteps(ans.executedQty), ts: t, venueTs: ans.updateTime})
   }
@@ -480,8 +506,8 @@ export class BinanceVenue implements Venue {
     try {
       const ans = await this.orders.queryOrder(this.symbol, clientOrderId)
       this.remember(ans.orderId, ans.clientOrderId)
-      if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(clientOrderId)
-      else this.gone(clientOrderId)
+      if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(clientOrderId)
+      else this.endedAt(clientOrderId)
       const t = this.now()
       this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled: this.inst.qtyToSteps(ans.executedQty), venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
     } catch (err) {
@@ -517,8 +543,8 @@ export class BinanceVenue implements Venue {
 
   private onOrderUpdate(u: OrderUpdate, localTs: number): void {
     this.remember(u.orderId, u.clientOrderId)
-    if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.open.add(u.clientOrderId)
-    else this.gone(u.clientOrderId)
+    if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.live(u.clientOrderId)
+    else this.endedAt(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
     if ((u.execType === 'TRADE' || u.execType === 'CALCULATED') && u.tradeId > this.lastTradeId) this.lastTradeId = u.tradeId
     let reports: VenueReport[]
