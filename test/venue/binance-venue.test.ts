@@ -80,9 +80,9 @@ beforeEach(() => {
   }
 })
 
-function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number} = {}) {
+function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void} = {}) {
   gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
-  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-')})
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem})
 }
 
 describe('Binance venue adapter', () => {
@@ -522,10 +522,12 @@ describe('Binance venue adapter', () => {
     // pruned to 15,000: the open order and the newest closed ones (orders 5,003 … 20,001)
     expect(v.knownOrderIds).toBe(15_000)
     const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 9})
-    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [trade(1, 1), trade(2, 5_002), trade(3, 5_003), trade(4, 20_001)]} : undefined)
+    // an order id the map no longer holds is looked up (here the venue no longer knows it either: not booked)
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [trade(1, 1), trade(2, 5_002), trade(3, 5_003), trade(4, 20_001)]} : r.path === '/fapi/v1/order' ? {status: 400, body: {code: -2013, msg: 'Order does not exist.'}} : undefined)
     reports = []
     expect(await v.recoverFills()).toBe(3)
     expect(reports.map((r) => r.clientOrderId)).toEqual(['mm-eth10000-b-open', 'mm-eth10000-b-5003', 'mm-eth10000-b-20001'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order').map((r) => r.params.get('orderId'))).toEqual(['5002'])
     await gw.close()
   })
 
@@ -601,6 +603,57 @@ describe('Binance venue adapter', () => {
     reports = []
     expect(await v.recoverFills()).toBe(0)
     expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['78', '79'])
+    await gw.close()
+  })
+
+  it("a missed fill of an order whose place answer was lost (its venue id not known yet) is looked up by order id and booked, not skipped and then passed by the next fill's read; a foreign one is looked up once and skipped (review-live)", async () => {
+    const v = venue()
+    // the stream reported trade 11 of order 1; order 2's place answer was lost (venue id unknown), order 3 is known; the stream missed trades 12 and 13
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-1', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 11, m: true, rp: '0'}}), 10)
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-s-3', S: 'SELL', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3001.00', x: 'NEW', X: 'NEW', i: 3, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
+    const trade = (id: number, orderId: number, side: string, price: string) => ({id, orderId, symbol: 'ETHUSDC', side, price, qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 100 + id})
+    const tape = [trade(11, 1, 'BUY', '3000.00'), trade(12, 2, 'BUY', '2999.00'), trade(13, 9, 'SELL', '3005.00'), trade(14, 3, 'SELL', '3001.00')]
+    const orders: Record<string, string> = {2: 'mm-eth10000-b-2', 9: 'web_9'}
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/userTrades') return {body: tape.filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))}
+      if (r.path === '/fapi/v1/order' && r.method === 'GET') {
+        const c = orders[r.params.get('orderId') ?? '']
+        return c ? {body: {symbol: 'ETHUSDC', orderId: Number(r.params.get('orderId')), clientOrderId: c, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'FILLED', price: '2999.00', origQty: '0.010', executedQty: '0.010', avgPrice: '2999.00', reduceOnly: false, updateTime: 112}} : {status: 400, body: {code: -2013, msg: 'Order does not exist.'}}
+      }
+      return undefined
+    }
+    reports = []
+    // before: trade 12 was skipped (order 2 unknown) and trade 14 moved the read past it: never booked
+    expect(await v.recoverFills()).toBe(2)
+    expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId, r.fill.price] : r.type))).toEqual([['mm-eth10000-b-2', '12', 299900], ['mm-eth10000-s-3', '14', 300100]])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order').map((r) => r.params.get('orderId'))).toEqual(['2', '9'])
+    // the next read starts after 14; the foreign order is not looked up again
+    tape.push(trade(15, 9, 'SELL', '3005.00'))
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '15'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order')).toHaveLength(2)
+    await gw.close()
+  })
+
+  it('a lookup that fails stops the read there: the next read starts at that trade (review-live)', async () => {
+    const problems: string[] = []
+    const v = venue({onProblem: (m) => problems.push(m)})
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-1', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 11, m: true, rp: '0'}}), 10)
+    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 100 + id})
+    let down = true
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/userTrades') return {body: [trade(12, 2), trade(13, 1)].filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))}
+      if (r.path === '/fapi/v1/order' && r.method === 'GET') return down ? {status: 400, body: {code: -1121, msg: 'Invalid symbol.'}} : {body: {symbol: 'ETHUSDC', orderId: 2, clientOrderId: 'mm-eth10000-b-2', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'FILLED', price: '2999.00', origQty: '0.010', executedQty: '0.010', avgPrice: '2999.00', reduceOnly: false, updateTime: 112}}
+      return undefined
+    }
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    expect(problems).toEqual([expect.stringMatching(/^reading back fills: the order of trade 12 could not be looked up \(.*Invalid symbol.*\); tried again at the next audit$/)])
+    down = false
+    expect(await v.recoverFills()).toBe(2)
+    expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['12', '13'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '12'])
     await gw.close()
   })
 

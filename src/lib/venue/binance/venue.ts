@@ -83,6 +83,10 @@ const BY_ORDER_ID_MAX = 20_000
 const BY_ORDER_ID_KEEP = 15_000
 /** client ids remembered as ended (`ended`) */
 const ENDED_MAX = 10_000
+/** orders looked up by venue id in one `recoverFills` (a trade whose order id the adapter does not know) */
+const RECOVER_LOOKUPS_MAX = 10
+/** venue order ids known not to be this run's (`notThisRun`) */
+const NOT_THIS_RUN_MAX = 10_000
 
 /**
  * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
@@ -135,6 +139,8 @@ export class BinanceVenue implements Venue {
   private readonly ended = new Set<string>()
   /** venue order id → client id, for userTrades (which carry only the order id); bounded (`remember`) */
   private readonly byOrderId = new Map<number, string>()
+  /** venue order ids a lookup showed are not this run's (foreign, an earlier run's, unknown to the venue) */
+  private readonly notThisRun = new Set<number>()
   /** mark price in ticks bounds (PERCENT_PRICE) */
   private maxBuyTicks = Number.POSITIVE_INFINITY
   private minSellTicks = 0
@@ -601,14 +607,40 @@ export class BinanceVenue implements Venue {
    * Fills after the last one reported (by the stream or an earlier read-back), from
    * userTrades `fromId` = that trade id + 1 (before any: by time, as before), as fill
    * reports (the reducer drops those already counted, while it still holds their order).
+   * A trade of an order whose venue id the adapter never learnt (its place's answer was
+   * lost and the query had not answered yet) is looked up once by order id
+   * (GET /fapi/v1/order, at most RECOVER_LOOKUPS_MAX a call): before, it was skipped, and
+   * once a later fill moved the read past it, never booked. When a lookup cannot be made,
+   * the read stops there: the next one starts at that trade.
    */
   async recoverFills(): Promise<number> {
     const from = this.lastTradeId > 0 ? {fromId: this.lastTradeId + 1} : {startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined}
-    const trades = await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: 1000})
+    const trades = (await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: 1000})).sort((a, b) => a.id - b.id)
     let n = 0
+    let lookups = 0
     const t = this.now()
     for (const tr of trades) {
-      const clientOrderId = this.byOrderId.get(tr.orderId)
+      let clientOrderId = this.byOrderId.get(tr.orderId)
+      if (clientOrderId === undefined && !this.notThisRun.has(tr.orderId)) {
+        if (lookups >= RECOVER_LOOKUPS_MAX) break
+        lookups++
+        try {
+          const o = await this.o.gateway.queryOrderById(this.symbol, tr.orderId)
+          if (this.o.isOurs(o.clientOrderId) && (this.o.isThisRun?.(o.clientOrderId) ?? true)) {
+            this.remember(tr.orderId, o.clientOrderId)
+            clientOrderId = o.clientOrderId
+          } else this.skipOrder(tr.orderId)
+        } catch (err) {
+          if (!(err instanceof BinanceApiError && err.noSuchOrder)) {
+            this.o.onProblem?.(`reading back fills: the order of trade ${tr.id} could not be looked up (${(err as Error).message}); tried again at the next audit`)
+            break
+          }
+          // an order the venue no longer knows cannot be shown to be ours
+          this.skipOrder(tr.orderId)
+        }
+      }
+      if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
+      if (tr.id > this.lastTradeId) this.lastTradeId = tr.id
       if (clientOrderId === undefined) continue
       const qty = this.inst.qtyToSteps(tr.qty)
       // totals unknown from a trade alone: report this fill as the order's (the reducer keeps the higher venue total)
@@ -622,10 +654,16 @@ export class BinanceVenue implements Venue {
         status: 'PARTIALLY_FILLED',
         fill: {clientOrderId, side: tr.side, price: this.inst.priceToTicks(tr.price), qty, maker: tr.maker, fee: tr.commission, ts: tr.time, tradeId: String(tr.id), realised: tr.realizedPnl},
       })
-      if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
-      if (tr.id > this.lastTradeId) this.lastTradeId = tr.id
       n++
     }
     return n
+  }
+
+  private skipOrder(orderId: number): void {
+    this.notThisRun.add(orderId)
+    for (const id of this.notThisRun) {
+      if (this.notThisRun.size <= NOT_THIS_RUN_MAX) break
+      this.notThisRun.delete(id)
+    }
   }
 }
