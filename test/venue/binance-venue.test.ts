@@ -80,9 +80,9 @@ beforeEach(() => {
   }
 })
 
-function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void} = {}) {
+function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void; unseenFillDelayMs?: number} = {}) {
   gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
-  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem})
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem, unseenFillDelayMs: o.unseenFillDelayMs})
 }
 
 describe('Binance venue adapter', () => {
@@ -654,6 +654,51 @@ describe('Binance venue adapter', () => {
     expect(await v.recoverFills()).toBe(2)
     expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['12', '13'])
     expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '12'])
+    await gw.close()
+  })
+
+  it('a query answer showing an order filled that the stream never told reads the fills back at once, not at the next audit (review-live)', async () => {
+    const problems: string[] = []
+    const v = venue({unseenFillDelayMs: 0, onProblem: (m) => problems.push(m)})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    // the venue fills it (trade 55 in the stub's userTrades); the stream is silent. A cancel is refused -2011, the query says FILLED
+    book.get('mm-eth10000-b-8')!.status = 'FILLED'
+    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.some((r) => r.type === 'fill'), 'the fill read back')
+    expect(reports.map((r) => r.type)).toEqual(['ack', 'query', 'fill'])
+    expect(reports[2]).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, price: 300000, maker: true, realised: '-0.00000001'}})
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(1)
+    await until(() => !v.readBackPending, 'the read-back done')
+    expect(v.unseenFillReadBacks).toBe(1)
+    expect(problems).toEqual(['the venue shows fills of mm-eth10000-b-8 the user stream did not tell: 1 fill(s) read back from userTrades'])
+    // through the reducer: the position is the venue's 0.010 now, not at the next audit
+    const cfg: LifecycleConfig = {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}
+    let lc = reduceLifecycle(initLifecycle(), {type: 'place_sent', t: 0, clientOrderId: 'mm-eth10000-b-8', order: BID}, cfg).state
+    for (const r of reports) lc = reduceLifecycle(lc, {type: 'report', t: 1, report: r}, cfg).state
+    expect(lc.position.net).toBe(10)
+    // the same answer again: the read-back told it, nothing read again
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.length === 4, 'the second answer')
+    expect(v.readBackPending).toBe(false)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(1)
+    await gw.close()
+  })
+
+  it('no read-back when the stream tells the fills within the delay (a cancel answered before the stream event; review-live)', async () => {
+    const v = venue({unseenFillDelayMs: 300})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.get('mm-eth10000-b-8')!.executedQty = '0.005'
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-8', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 2, 'canceled')
+    expect(reports[1]).toMatchObject({type: 'canceled', filled: 5})
+    expect(v.readBackPending).toBe(true)
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-8', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'PARTIALLY_FILLED', i: 1000, l: '0.005', z: '0.005', L: '3000.00', n: '0', N: 'USDC', T: 3, t: 56, m: true, rp: '0'}}), 10)
+    await until(() => !v.readBackPending, 'the delay over')
+    expect(v.unseenFillReadBacks).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(0)
     await gw.close()
   })
 

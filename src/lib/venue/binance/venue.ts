@@ -66,6 +66,12 @@ export interface BinanceVenueOptions {
    * Never with another order transport (the WebSocket API has no batch cancel).
    */
   batchCancels?: boolean
+  /**
+   * an answer (place, cancel, query) showing more of an order filled than the stream told:
+   * after this long (ms; default 1000), if the stream still has not told, the fills are
+   * read back from userTrades at once instead of at the next audit's position check
+   */
+  unseenFillDelayMs?: number
 }
 
 const LOCAL = {TOO_MANY_ORDERS: -1015, MAX_OPEN: -2025, PRICE_UP: -4016, PRICE_DOWN: -4024} as const
@@ -87,6 +93,8 @@ const ENDED_MAX = 10_000
 const RECOVER_LOOKUPS_MAX = 10
 /** venue order ids known not to be this run's (`notThisRun`) */
 const NOT_THIS_RUN_MAX = 10_000
+/** client ids whose filled quantity the stream told (`told`) */
+const TOLD_MAX = 20_000
 
 /**
  * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
@@ -141,6 +149,18 @@ export class BinanceVenue implements Venue {
   private readonly byOrderId = new Map<number, string>()
   /** venue order ids a lookup showed are not this run's (foreign, an earlier run's, unknown to the venue) */
   private readonly notThisRun = new Set<number>()
+  /** client id → steps filled as the stream (or a read-back) told, the newest TOLD_MAX */
+  private readonly told = new Map<string, Steps>()
+  /** client id → steps filled as an answer showed, more than `told`: a read-back is due */
+  private readonly unseen = new Map<string, Steps>()
+  private readBackTimer: NodeJS.Timeout | undefined
+  private readingBack = false
+  /** userTrades read-backs made because an answer showed fills the stream had not told */
+  unseenFillReadBacks = 0
+  /** is a read-back of unseen fills waiting for its delay or running? (tests) */
+  get readBackPending(): boolean {
+    return this.readBackTimer !== undefined || this.readingBack
+  }
   /** mark price in ticks bounds (PERCENT_PRICE) */
   private maxBuyTicks = Number.POSITIVE_INFINITY
   private minSellTicks = 0
@@ -407,6 +427,7 @@ export class BinanceVenue implements Venue {
     if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(ans.clientOrderId)
     else this.endedAt(ans.clientOrderId)
     const filled = this.inst.qtyToSteps(ans.executedQty)
+    this.checkTold(ans.clientOrderId, filled)
     if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
     else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
   }
@@ -478,7 +499,61 @@ export class BinanceVenue implements Venue {
   private onCanceled(clientOrderId: string, ans: BinanceOrder): void {
     this.endedAt(clientOrderId)
     const t = this.now()
-    this.push({type: 'canceled', clientOrderId, filled: this.inst.qtyToSteps(ans.executedQty), ts: t, venueTs: ans.updateTime})
+    const filled = this.inst.qtyToSteps(ans.executedQty)
+    this.checkTold(clientOrderId, filled)
+    this.push({type: 'canceled', clientOrderId, filled, ts: t, venueTs: ans.updateTime})
+  }
+
+  /** steps of an order filled, as the stream or a read-back told */
+  private noteTold(clientOrderId: string, steps: Steps): void {
+    const had = this.told.get(clientOrderId)
+    if (had !== undefined && had >= steps) return
+    this.told.set(clientOrderId, steps)
+    for (const id of this.told.keys()) {
+      if (this.told.size <= TOLD_MAX) break
+      this.told.delete(id)
+    }
+  }
+
+  /**
+   * An answer shows `filled` steps of an order executed: more than the stream told, and
+   * the fills are read back from userTrades `unseenFillDelayMs` later unless the stream
+   * tells them meanwhile. Before, such fills (a silent stream) stayed out of the position
+   * until the audit's position check, up to an audit interval, while the order was known
+   * filled: every bid filled and was replaced from a position believed short, and the
+   * venue's position went past netMax.
+   */
+  private checkTold(clientOrderId: string, filled: Steps): void {
+    if (filled <= (this.told.get(clientOrderId) ?? 0)) return
+    this.unseen.set(clientOrderId, Math.max(filled, this.unseen.get(clientOrderId) ?? 0))
+    this.scheduleReadBack()
+  }
+
+  private scheduleReadBack(): void {
+    if (this.readBackTimer !== undefined || this.readingBack) return
+    this.readBackTimer = setTimeout(() => void this.readBack(), this.o.unseenFillDelayMs ?? 1000)
+    this.readBackTimer.unref?.()
+  }
+
+  private async readBack(): Promise<void> {
+    this.readBackTimer = undefined
+    for (const [id, steps] of this.unseen) if (steps <= (this.told.get(id) ?? 0)) this.unseen.delete(id)
+    if (this.unseen.size === 0) return
+    // in a 418 ban or a 429 back-off the read waits (as the audit does): asked again after the delay
+    if (this.o.governor?.readsHeld(this.now())) return this.scheduleReadBack()
+    const ids = [...this.unseen.keys()]
+    this.unseen.clear()
+    this.readingBack = true
+    this.unseenFillReadBacks++
+    try {
+      const n = await this.recoverFills()
+      this.o.onProblem?.(`the venue shows fills of ${ids.join(', ')} the user stream did not tell: ${n} fill(s) read back from userTrades`)
+    } catch (err) {
+      this.o.onProblem?.(`reading back the fills of ${ids.join(', ')} the user stream did not tell failed: ${(err as Error).message} (the audit reads them)`)
+    } finally {
+      this.readingBack = false
+    }
+    if (this.unseen.size > 0) this.scheduleReadBack()
   }
 
   /**
@@ -515,7 +590,9 @@ export class BinanceVenue implements Venue {
       if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(clientOrderId)
       else this.endedAt(clientOrderId)
       const t = this.now()
-      this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled: this.inst.qtyToSteps(ans.executedQty), venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
+      const filled = this.inst.qtyToSteps(ans.executedQty)
+      this.checkTold(clientOrderId, filled)
+      this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled, venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
     } catch (err) {
       if (err instanceof BinanceApiError && err.noSuchOrder) {
         this.gone(clientOrderId)
@@ -553,6 +630,12 @@ export class BinanceVenue implements Venue {
     else this.endedAt(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
     if ((u.execType === 'TRADE' || u.execType === 'CALCULATED') && u.tradeId > this.lastTradeId) this.lastTradeId = u.tradeId
+    // what the stream told of the order's fills (its cumulative quantity, on every update)
+    try {
+      this.noteTold(u.clientOrderId, this.inst.qtyToSteps(u.cumQty))
+    } catch {
+      // (off the step grid: orderUpdateReports says so below)
+    }
     let reports: VenueReport[]
     try {
       reports = orderUpdateReports(u, this.inst, localTs)
@@ -643,6 +726,7 @@ export class BinanceVenue implements Venue {
       if (tr.id > this.lastTradeId) this.lastTradeId = tr.id
       if (clientOrderId === undefined) continue
       const qty = this.inst.qtyToSteps(tr.qty)
+      this.noteTold(clientOrderId, (this.told.get(clientOrderId) ?? 0) + qty)
       // totals unknown from a trade alone: report this fill as the order's (the reducer keeps the higher venue total)
       this.push({
         type: 'fill',
