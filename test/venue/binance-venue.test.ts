@@ -80,9 +80,9 @@ beforeEach(() => {
   }
 })
 
-function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number} = {}) {
+function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void; unseenFillDelayMs?: number} = {}) {
   gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
-  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-')})
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem, unseenFillDelayMs: o.unseenFillDelayMs})
 }
 
 describe('Binance venue adapter', () => {
@@ -469,6 +469,37 @@ describe('Binance venue adapter', () => {
     await gw.close()
   })
 
+  it("an order the stream reported ended before the place's answer (NEW, newOrderRespType ACK) is not counted open: MAX_NUM_ORDERS is not reached by orders long gone (review-live)", async () => {
+    const v = venue()
+    const base = stub.handler!
+    let orderId = 500
+    // the venue fills each IOC at once and its user-stream events arrive before the HTTP answer (status NEW, as ACK answers)
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/order' && r.method === 'POST') {
+        const c = r.params.get('newClientOrderId')!
+        const i = ++orderId
+        const o = {s: 'ETHUSDC', c, S: 'SELL', o: 'LIMIT', f: 'IOC', q: '0.010', p: '2999.00', i, n: '0.015', N: 'USDC', T: 3, m: false, R: true}
+        v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 3, T: 3, o: {...o, x: 'NEW', X: 'NEW', l: '0', z: '0', L: '0', t: 0}}), clock.now())
+        v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 3, T: 3, o: {...o, x: 'TRADE', X: 'FILLED', l: '0.010', z: '0.010', L: '3000.00', t: 900 + i, rp: '0'}}), clock.now())
+        return {body: {...answerOf(r), orderId: i, status: 'NEW'}}
+      }
+      return base(r)
+    }
+    const IOC: OrderIntent = {slot: 'flatten', side: 'SELL', price: 299900, qty: 10, tif: 'IOC', reduceOnly: true, layer: 'flatten'}
+    for (const id of ['mm-eth10000-f-0', 'mm-eth10000-f-1']) {
+      v.submit({type: 'place', clientOrderId: id, order: IOC})
+      await until(() => reports.some((x) => x.type === 'ack' && x.clientOrderId === id), `the answer of ${id}`)
+    }
+    // both filled and gone at the venue: a third order is sent (MAX_NUM_ORDERS is 2 here), not refused locally with -2025
+    stub.handler = base
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-20', order: BID})
+    await until(() => reports.some((x) => x.clientOrderId === 'mm-eth10000-b-20'), 'the third answer')
+    expect(reports.filter((x) => x.clientOrderId === 'mm-eth10000-b-20').map((x) => x.type)).toEqual(['ack'])
+    expect(v.localRejects).toEqual({})
+    expect(stub.requests.filter((x) => x.method === 'POST')).toHaveLength(3)
+    await gw.close()
+  })
+
   it('user-stream order updates become reports; ACCOUNT_UPDATE gives the venue position; foreign updates are ignored', () => {
     const v = venue()
     const otu = (o: Record<string, unknown>) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0', N: 'USDC', T: 3, t: 77, m: true, ...o}})
@@ -491,10 +522,12 @@ describe('Binance venue adapter', () => {
     // pruned to 15,000: the open order and the newest closed ones (orders 5,003 … 20,001)
     expect(v.knownOrderIds).toBe(15_000)
     const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 9})
-    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [trade(1, 1), trade(2, 5_002), trade(3, 5_003), trade(4, 20_001)]} : undefined)
+    // an order id the map no longer holds is looked up (here the venue no longer knows it either: not booked)
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [trade(1, 1), trade(2, 5_002), trade(3, 5_003), trade(4, 20_001)]} : r.path === '/fapi/v1/order' ? {status: 400, body: {code: -2013, msg: 'Order does not exist.'}} : undefined)
     reports = []
     expect(await v.recoverFills()).toBe(3)
     expect(reports.map((r) => r.clientOrderId)).toEqual(['mm-eth10000-b-open', 'mm-eth10000-b-5003', 'mm-eth10000-b-20001'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order').map((r) => r.params.get('orderId'))).toEqual(['5002'])
     await gw.close()
   })
 
@@ -539,6 +572,133 @@ describe('Binance venue adapter', () => {
     expect(book.get('web_9')!.status).toBe('NEW')
     await until(() => reports.some((r) => r.type === 'query'), 'the missing order queried')
     expect(reports.find((r) => r.type === 'fill')).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, maker: true, realised: '-0.00000001'}})
+    await gw.close()
+  })
+
+  it('the missed fills are read from after the last trade the stream reported (fromId): a fill already counted is never reported again, so an order the lifecycle has forgotten is not booked twice (review-live)', async () => {
+    const v = venue()
+    // order 1 filled 0.010 at 3000.00, trade 77, reported by the stream (counted)
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 77, m: true, rp: '0'}}), 10)
+    // order 2 is placed and acked (its venue id is known); its fill (trade 78) never reaches the stream
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-8', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '2999.00', x: 'NEW', X: 'NEW', i: 2, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
+    const trade = (id: number, orderId: number, price: string, time: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price, qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time})
+    const tape = [trade(77, 1, '3000.00', 3), trade(78, 2, '2999.00', 700_000)]
+    // userTrades as Binance filters it: fromId and startTime inclusive
+    stub.handler = (r) => {
+      if (r.path !== '/fapi/v1/userTrades') return undefined
+      const fromId = r.params.get('fromId')
+      const startTime = r.params.get('startTime')
+      return {body: tape.filter((t) => (fromId === null || t.id >= Number(fromId)) && (startTime === null || t.time >= Number(startTime)))}
+    }
+    reports = []
+    expect(await v.recoverFills()).toBe(1)
+    expect(stub.requests.find((r) => r.path === '/fapi/v1/userTrades')!.params.get('fromId')).toBe('78')
+    expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId] : r.type))).toEqual([['mm-eth10000-b-8', '78']])
+    // the lifecycle 10 min later, past 64 other closed orders, no longer holds order 1: had trade 77 come back it was booked again
+    // (position 0.030 and fees 0.018 against the venue's 0.020 and 0.012); now the ledger is exactly the venue's
+    let lc = initLifecycle({position: {...initLifecycle().position, net: 10, cost: 300000n * 10n * 10n ** 12n, fees: '0.006', fills: 1, lastTradeId: '77'}})
+    for (const r of reports) lc = reduceLifecycle(lc, {type: 'report', t: 700_100, report: r}, {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}).state
+    expect(lc.position).toMatchObject({net: 20, cost: (300000n + 299900n) * 10n * 10n ** 12n, fees: '0.012', fills: 2, lastTradeId: '78'})
+    // a second recovery reads from after the recovered trade: nothing again
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['78', '79'])
+    await gw.close()
+  })
+
+  it("a missed fill of an order whose place answer was lost (its venue id not known yet) is looked up by order id and booked, not skipped and then passed by the next fill's read; a foreign one is looked up once and skipped (review-live)", async () => {
+    const v = venue()
+    // the stream reported trade 11 of order 1; order 2's place answer was lost (venue id unknown), order 3 is known; the stream missed trades 12 and 13
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-1', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 11, m: true, rp: '0'}}), 10)
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-s-3', S: 'SELL', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3001.00', x: 'NEW', X: 'NEW', i: 3, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
+    const trade = (id: number, orderId: number, side: string, price: string) => ({id, orderId, symbol: 'ETHUSDC', side, price, qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 100 + id})
+    const tape = [trade(11, 1, 'BUY', '3000.00'), trade(12, 2, 'BUY', '2999.00'), trade(13, 9, 'SELL', '3005.00'), trade(14, 3, 'SELL', '3001.00')]
+    const orders: Record<string, string> = {2: 'mm-eth10000-b-2', 9: 'web_9'}
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/userTrades') return {body: tape.filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))}
+      if (r.path === '/fapi/v1/order' && r.method === 'GET') {
+        const c = orders[r.params.get('orderId') ?? '']
+        return c ? {body: {symbol: 'ETHUSDC', orderId: Number(r.params.get('orderId')), clientOrderId: c, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'FILLED', price: '2999.00', origQty: '0.010', executedQty: '0.010', avgPrice: '2999.00', reduceOnly: false, updateTime: 112}} : {status: 400, body: {code: -2013, msg: 'Order does not exist.'}}
+      }
+      return undefined
+    }
+    reports = []
+    // before: trade 12 was skipped (order 2 unknown) and trade 14 moved the read past it: never booked
+    expect(await v.recoverFills()).toBe(2)
+    expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId, r.fill.price] : r.type))).toEqual([['mm-eth10000-b-2', '12', 299900], ['mm-eth10000-s-3', '14', 300100]])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order').map((r) => r.params.get('orderId'))).toEqual(['2', '9'])
+    // the next read starts after 14; the foreign order is not looked up again
+    tape.push(trade(15, 9, 'SELL', '3005.00'))
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '15'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order')).toHaveLength(2)
+    await gw.close()
+  })
+
+  it('a lookup that fails stops the read there: the next read starts at that trade (review-live)', async () => {
+    const problems: string[] = []
+    const v = venue({onProblem: (m) => problems.push(m)})
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-1', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 11, m: true, rp: '0'}}), 10)
+    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 100 + id})
+    let down = true
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/userTrades') return {body: [trade(12, 2), trade(13, 1)].filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))}
+      if (r.path === '/fapi/v1/order' && r.method === 'GET') return down ? {status: 400, body: {code: -1121, msg: 'Invalid symbol.'}} : {body: {symbol: 'ETHUSDC', orderId: 2, clientOrderId: 'mm-eth10000-b-2', side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'FILLED', price: '2999.00', origQty: '0.010', executedQty: '0.010', avgPrice: '2999.00', reduceOnly: false, updateTime: 112}}
+      return undefined
+    }
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    expect(problems).toEqual([expect.stringMatching(/^reading back fills: the order of trade 12 could not be looked up \(.*Invalid symbol.*\); tried again at the next audit$/)])
+    down = false
+    expect(await v.recoverFills()).toBe(2)
+    expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['12', '13'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '12'])
+    await gw.close()
+  })
+
+  it('a query answer showing an order filled that the stream never told reads the fills back at once, not at the next audit (review-live)', async () => {
+    const problems: string[] = []
+    const v = venue({unseenFillDelayMs: 0, onProblem: (m) => problems.push(m)})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    // the venue fills it (trade 55 in the stub's userTrades); the stream is silent. A cancel is refused -2011, the query says FILLED
+    book.get('mm-eth10000-b-8')!.status = 'FILLED'
+    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.some((r) => r.type === 'fill'), 'the fill read back')
+    expect(reports.map((r) => r.type)).toEqual(['ack', 'query', 'fill'])
+    expect(reports[2]).toMatchObject({clientOrderId: 'mm-eth10000-b-8', fill: {tradeId: '55', qty: 10, price: 300000, maker: true, realised: '-0.00000001'}})
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(1)
+    await until(() => !v.readBackPending, 'the read-back done')
+    expect(v.unseenFillReadBacks).toBe(1)
+    expect(problems).toEqual(['the venue shows fills of mm-eth10000-b-8 the user stream did not tell: 1 fill(s) read back from userTrades'])
+    // through the reducer: the position is the venue's 0.010 now, not at the next audit
+    const cfg: LifecycleConfig = {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}
+    let lc = reduceLifecycle(initLifecycle(), {type: 'place_sent', t: 0, clientOrderId: 'mm-eth10000-b-8', order: BID}, cfg).state
+    for (const r of reports) lc = reduceLifecycle(lc, {type: 'report', t: 1, report: r}, cfg).state
+    expect(lc.position.net).toBe(10)
+    // the same answer again: the read-back told it, nothing read again
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.length === 4, 'the second answer')
+    expect(v.readBackPending).toBe(false)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(1)
+    await gw.close()
+  })
+
+  it('no read-back when the stream tells the fills within the delay (a cancel answered before the stream event; review-live)', async () => {
+    const v = venue({unseenFillDelayMs: 300})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.get('mm-eth10000-b-8')!.executedQty = '0.005'
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-8', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 2, 'canceled')
+    expect(reports[1]).toMatchObject({type: 'canceled', filled: 5})
+    expect(v.readBackPending).toBe(true)
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-8', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'PARTIALLY_FILLED', i: 1000, l: '0.005', z: '0.005', L: '3000.00', n: '0', N: 'USDC', T: 3, t: 56, m: true, rp: '0'}}), 10)
+    await until(() => !v.readBackPending, 'the delay over')
+    expect(v.unseenFillReadBacks).toBe(0)
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(0)
     await gw.close()
   })
 

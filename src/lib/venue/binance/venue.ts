@@ -66,6 +66,12 @@ export interface BinanceVenueOptions {
    * Never with another order transport (the WebSocket API has no batch cancel).
    */
   batchCancels?: boolean
+  /**
+   * an answer (place, cancel, query) showing more of an order filled than the stream told:
+   * after this long (ms; default 1000), if the stream still has not told, the fills are
+   * read back from userTrades at once instead of at the next audit's position check
+   */
+  unseenFillDelayMs?: number
 }
 
 const LOCAL = {TOO_MANY_ORDERS: -1015, MAX_OPEN: -2025, PRICE_UP: -4016, PRICE_DOWN: -4024} as const
@@ -81,6 +87,14 @@ const BATCH_CANCEL_MAX = 10
 /** venue order ids remembered for userTrades (`remember`): at most this many, pruned down to the second */
 const BY_ORDER_ID_MAX = 20_000
 const BY_ORDER_ID_KEEP = 15_000
+/** client ids remembered as ended (`ended`) */
+const ENDED_MAX = 10_000
+/** orders looked up by venue id in one `recoverFills` (a trade whose order id the adapter does not know) */
+const RECOVER_LOOKUPS_MAX = 10
+/** venue order ids known not to be this run's (`notThisRun`) */
+const NOT_THIS_RUN_MAX = 10_000
+/** client ids whose filled quantity the stream told (`told`) */
+const TOLD_MAX = 20_000
 
 /**
  * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
@@ -123,12 +137,41 @@ export class BinanceVenue implements Venue {
   private readonly orders: OrderTransport
   /** our open orders at the venue as far as answers and the stream tell (for MAX_NUM_ORDERS) */
   private readonly open = new Set<string>()
+  /**
+   * client ids the venue said ended (a final status on the stream, a cancel's or a query's
+   * answer), the newest ENDED_MAX: a later answer that still shows one live (a place's
+   * answer or a query read before the stream's final event came in) does not make it open
+   * again. Before, each such race left an id in `open` for good, and once they reached
+   * MAX_NUM_ORDERS every place, reduce-only ones too, was refused locally (-2025).
+   */
+  private readonly ended = new Set<string>()
   /** venue order id → client id, for userTrades (which carry only the order id); bounded (`remember`) */
   private readonly byOrderId = new Map<number, string>()
+  /** venue order ids a lookup showed are not this run's (foreign, an earlier run's, unknown to the venue) */
+  private readonly notThisRun = new Set<number>()
+  /** client id → steps filled as the stream (or a read-back) told, the newest TOLD_MAX */
+  private readonly told = new Map<string, Steps>()
+  /** client id → steps filled as an answer showed, more than `told`: a read-back is due */
+  private readonly unseen = new Map<string, Steps>()
+  private readBackTimer: NodeJS.Timeout | undefined
+  private readingBack = false
+  /** userTrades read-backs made because an answer showed fills the stream had not told */
+  unseenFillReadBacks = 0
+  /** is a read-back of unseen fills waiting for its delay or running? (tests) */
+  get readBackPending(): boolean {
+    return this.readBackTimer !== undefined || this.readingBack
+  }
   /** mark price in ticks bounds (PERCENT_PRICE) */
   private maxBuyTicks = Number.POSITIVE_INFINITY
   private minSellTicks = 0
   private lastTradeTime = 0
+  /**
+   * the highest venue trade id reported (stream or read back): the next read-back starts
+   * after it (`fromId`), so a fill already reported is never reported again (by time, the
+   * last one came back each time, and was booked twice once the lifecycle had forgotten
+   * its order: closed > retainClosedMs ago)
+   */
+  private lastTradeId = 0
   /** cancels of one decision go as one batch request (REST gateway only) */
   private readonly batchCancels: boolean
   /** batch cancels of open orders signed ahead (`afterBook`): every open order's first, then each layer's */
@@ -359,15 +402,32 @@ export class BinanceVenue implements Venue {
     this.layerOf.delete(clientOrderId)
   }
 
+  /** the venue said this order ended (a final status): gone, and never open again */
+  private endedAt(clientOrderId: string): void {
+    this.gone(clientOrderId)
+    this.ended.add(clientOrderId)
+    // the oldest first (a Set iterates in insertion order)
+    for (const id of this.ended) {
+      if (this.ended.size <= ENDED_MAX) break
+      this.ended.delete(id)
+    }
+  }
+
+  /** an answer shows the order live: open, unless the venue already said it ended */
+  private live(clientOrderId: string): void {
+    if (!this.ended.has(clientOrderId)) this.open.add(clientOrderId)
+  }
+
   private onOrderAnswer(ans: BinanceOrder, order: OrderIntent): void {
     const t = this.now()
     const base = {clientOrderId: ans.clientOrderId, ts: t, venueTs: ans.updateTime}
     this.remember(ans.orderId, ans.clientOrderId)
     const qty = this.inst.qtyToSteps(ans.origQty)
     this.push({...base, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
-    if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(ans.clientOrderId)
-    else this.layerOf.delete(ans.clientOrderId)
+    if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(ans.clientOrderId)
+    else this.endedAt(ans.clientOrderId)
     const filled = this.inst.qtyToSteps(ans.executedQty)
+    this.checkTold(ans.clientOrderId, filled)
     if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
     else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
   }
@@ -437,9 +497,63 @@ export class BinanceVenue implements Venue {
   }
 
   private onCanceled(clientOrderId: string, ans: BinanceOrder): void {
-    this.gone(clientOrderId)
+    this.endedAt(clientOrderId)
     const t = this.now()
-    this.push({type: 'canceled', clientOrderId, filled: this.inst.qtyToSteps(ans.executedQty), ts: t, venueTs: ans.updateTime})
+    const filled = this.inst.qtyToSteps(ans.executedQty)
+    this.checkTold(clientOrderId, filled)
+    this.push({type: 'canceled', clientOrderId, filled, ts: t, venueTs: ans.updateTime})
+  }
+
+  /** steps of an order filled, as the stream or a read-back told */
+  private noteTold(clientOrderId: string, steps: Steps): void {
+    const had = this.told.get(clientOrderId)
+    if (had !== undefined && had >= steps) return
+    this.told.set(clientOrderId, steps)
+    for (const id of this.told.keys()) {
+      if (this.told.size <= TOLD_MAX) break
+      this.told.delete(id)
+    }
+  }
+
+  /**
+   * An answer shows `filled` steps of an order executed: more than the stream told, and
+   * the fills are read back from userTrades `unseenFillDelayMs` later unless the stream
+   * tells them meanwhile. Before, such fills (a silent stream) stayed out of the position
+   * until the audit's position check, up to an audit interval, while the order was known
+   * filled: every bid filled and was replaced from a position believed short, and the
+   * venue's position went past netMax.
+   */
+  private checkTold(clientOrderId: string, filled: Steps): void {
+    if (filled <= (this.told.get(clientOrderId) ?? 0)) return
+    this.unseen.set(clientOrderId, Math.max(filled, this.unseen.get(clientOrderId) ?? 0))
+    this.scheduleReadBack()
+  }
+
+  private scheduleReadBack(): void {
+    if (this.readBackTimer !== undefined || this.readingBack) return
+    this.readBackTimer = setTimeout(() => void this.readBack(), this.o.unseenFillDelayMs ?? 1000)
+    this.readBackTimer.unref?.()
+  }
+
+  private async readBack(): Promise<void> {
+    this.readBackTimer = undefined
+    for (const [id, steps] of this.unseen) if (steps <= (this.told.get(id) ?? 0)) this.unseen.delete(id)
+    if (this.unseen.size === 0) return
+    // in a 418 ban or a 429 back-off the read waits (as the audit does): asked again after the delay
+    if (this.o.governor?.readsHeld(this.now())) return this.scheduleReadBack()
+    const ids = [...this.unseen.keys()]
+    this.unseen.clear()
+    this.readingBack = true
+    this.unseenFillReadBacks++
+    try {
+      const n = await this.recoverFills()
+      this.o.onProblem?.(`the venue shows fills of ${ids.join(', ')} the user stream did not tell: ${n} fill(s) read back from userTrades`)
+    } catch (err) {
+      this.o.onProblem?.(`reading back the fills of ${ids.join(', ')} the user stream did not tell failed: ${(err as Error).message} (the audit reads them)`)
+    } finally {
+      this.readingBack = false
+    }
+    if (this.unseen.size > 0) this.scheduleReadBack()
   }
 
   /**
@@ -473,10 +587,12 @@ export class BinanceVenue implements Venue {
     try {
       const ans = await this.orders.queryOrder(this.symbol, clientOrderId)
       this.remember(ans.orderId, ans.clientOrderId)
-      if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.open.add(clientOrderId)
-      else this.gone(clientOrderId)
+      if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(clientOrderId)
+      else this.endedAt(clientOrderId)
       const t = this.now()
-      this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled: this.inst.qtyToSteps(ans.executedQty), venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
+      const filled = this.inst.qtyToSteps(ans.executedQty)
+      this.checkTold(clientOrderId, filled)
+      this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled, venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
     } catch (err) {
       if (err instanceof BinanceApiError && err.noSuchOrder) {
         this.gone(clientOrderId)
@@ -510,9 +626,16 @@ export class BinanceVenue implements Venue {
 
   private onOrderUpdate(u: OrderUpdate, localTs: number): void {
     this.remember(u.orderId, u.clientOrderId)
-    if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.open.add(u.clientOrderId)
-    else this.gone(u.clientOrderId)
+    if (u.status === 'NEW' || u.status === 'PARTIALLY_FILLED') this.live(u.clientOrderId)
+    else this.endedAt(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
+    if ((u.execType === 'TRADE' || u.execType === 'CALCULATED') && u.tradeId > this.lastTradeId) this.lastTradeId = u.tradeId
+    // what the stream told of the order's fills (its cumulative quantity, on every update)
+    try {
+      this.noteTold(u.clientOrderId, this.inst.qtyToSteps(u.cumQty))
+    } catch {
+      // (off the step grid: orderUpdateReports says so below)
+    }
     let reports: VenueReport[]
     try {
       reports = orderUpdateReports(u, this.inst, localTs)
@@ -563,15 +686,47 @@ export class BinanceVenue implements Venue {
     return {...res, fillsRecovered, strayCancelled, venueEntryPrice: pos?.entryPrice}
   }
 
-  /** Fills since the last one the stream reported, from userTrades, as fill reports (the reducer drops those already counted). */
+  /**
+   * Fills after the last one reported (by the stream or an earlier read-back), from
+   * userTrades `fromId` = that trade id + 1 (before any: by time, as before), as fill
+   * reports (the reducer drops those already counted, while it still holds their order).
+   * A trade of an order whose venue id the adapter never learnt (its place's answer was
+   * lost and the query had not answered yet) is looked up once by order id
+   * (GET /fapi/v1/order, at most RECOVER_LOOKUPS_MAX a call): before, it was skipped, and
+   * once a later fill moved the read past it, never booked. When a lookup cannot be made,
+   * the read stops there: the next one starts at that trade.
+   */
   async recoverFills(): Promise<number> {
-    const trades = await this.o.gateway.userTrades({symbol: this.symbol, startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined, limit: 1000})
+    const from = this.lastTradeId > 0 ? {fromId: this.lastTradeId + 1} : {startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined}
+    const trades = (await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: 1000})).sort((a, b) => a.id - b.id)
     let n = 0
+    let lookups = 0
     const t = this.now()
     for (const tr of trades) {
-      const clientOrderId = this.byOrderId.get(tr.orderId)
+      let clientOrderId = this.byOrderId.get(tr.orderId)
+      if (clientOrderId === undefined && !this.notThisRun.has(tr.orderId)) {
+        if (lookups >= RECOVER_LOOKUPS_MAX) break
+        lookups++
+        try {
+          const o = await this.o.gateway.queryOrderById(this.symbol, tr.orderId)
+          if (this.o.isOurs(o.clientOrderId) && (this.o.isThisRun?.(o.clientOrderId) ?? true)) {
+            this.remember(tr.orderId, o.clientOrderId)
+            clientOrderId = o.clientOrderId
+          } else this.skipOrder(tr.orderId)
+        } catch (err) {
+          if (!(err instanceof BinanceApiError && err.noSuchOrder)) {
+            this.o.onProblem?.(`reading back fills: the order of trade ${tr.id} could not be looked up (${(err as Error).message}); tried again at the next audit`)
+            break
+          }
+          // an order the venue no longer knows cannot be shown to be ours
+          this.skipOrder(tr.orderId)
+        }
+      }
+      if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
+      if (tr.id > this.lastTradeId) this.lastTradeId = tr.id
       if (clientOrderId === undefined) continue
       const qty = this.inst.qtyToSteps(tr.qty)
+      this.noteTold(clientOrderId, (this.told.get(clientOrderId) ?? 0) + qty)
       // totals unknown from a trade alone: report this fill as the order's (the reducer keeps the higher venue total)
       this.push({
         type: 'fill',
@@ -583,9 +738,16 @@ export class BinanceVenue implements Venue {
         status: 'PARTIALLY_FILLED',
         fill: {clientOrderId, side: tr.side, price: this.inst.priceToTicks(tr.price), qty, maker: tr.maker, fee: tr.commission, ts: tr.time, tradeId: String(tr.id), realised: tr.realizedPnl},
       })
-      if (tr.time > this.lastTradeTime) this.lastTradeTime = tr.time
       n++
     }
     return n
+  }
+
+  private skipOrder(orderId: number): void {
+    this.notThisRun.add(orderId)
+    for (const id of this.notThisRun) {
+      if (this.notThisRun.size <= NOT_THIS_RUN_MAX) break
+      this.notThisRun.delete(id)
+    }
   }
 }
