@@ -686,6 +686,26 @@ describe('Binance venue adapter', () => {
     await gw.close()
   })
 
+  it('stop() drops a read-back waiting for its delay and starts none after (the gateway closes with the run)', async () => {
+    const problems: string[] = []
+    const v = venue({unseenFillDelayMs: 200, onProblem: (m) => problems.push(m)})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.get('mm-eth10000-b-8')!.status = 'FILLED'
+    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.length === 2, 'the query answer')
+    expect(v.readBackPending).toBe(true)
+    v.stop()
+    expect(v.readBackPending).toBe(false)
+    // a later answer showing the fill schedules nothing either
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.length === 3, 'the second answer')
+    expect(v.readBackPending).toBe(false)
+    await gw.close()
+    expect([v.unseenFillReadBacks, problems, stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').length]).toEqual([0, [], 0])
+  })
+
   it('no read-back when the stream tells the fills within the delay (a cancel answered before the stream event; review-live)', async () => {
     const v = venue({unseenFillDelayMs: 300})
     v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})

@@ -167,6 +167,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   let auditTimer: NodeJS.Timeout | undefined
   let engine: Engine | undefined
   let transport: OrderTransportSetup | undefined
+  /** the venue adapter's own timers (its read-back of fills the stream did not tell) end with the run */
+  let stopVenue = (): void => {}
   const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
   try {
     const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
@@ -325,6 +327,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     keeper.useVenuePosition(() => (venue?.venuePosition !== undefined && venue.venueEntryPrice !== undefined ? {net: venue.venuePosition, entryPrice: venue.venueEntryPrice} : undefined))
     const factory = () => {
       venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, onProblem: (m) => say(m)})
+      const v = venue
+      stopVenue = () => v.stop()
       venue.setMark(st.markPrice)
       venue.setLiquidation(position?.liquidationPrice, position?.markPrice ?? st.markPrice)
       // the start-up warm-up builds (and drops) signed requests as this venue would send them
@@ -399,6 +403,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     throw err
   } finally {
     clearInterval(auditTimer)
+    stopVenue()
     deadman?.abandon()
     await transport?.stop().catch(() => undefined)
     await stream?.stop().catch(() => undefined)

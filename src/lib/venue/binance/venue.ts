@@ -155,6 +155,8 @@ export class BinanceVenue implements Venue {
   private readonly unseen = new Map<string, Steps>()
   private readBackTimer: NodeJS.Timeout | undefined
   private readingBack = false
+  /** the run ended (`stop`): no read-back is scheduled or started any more */
+  private stopped = false
   /** userTrades read-backs made because an answer showed fills the stream had not told */
   unseenFillReadBacks = 0
   /** is a read-back of unseen fills waiting for its delay or running? (tests) */
@@ -529,14 +531,22 @@ export class BinanceVenue implements Venue {
     this.scheduleReadBack()
   }
 
+  /** The run ends: a read-back waiting for its delay is dropped, none starts after (the gateway is about to close; the next run's start-up reads the fills back). */
+  stop(): void {
+    this.stopped = true
+    clearTimeout(this.readBackTimer)
+    this.readBackTimer = undefined
+  }
+
   private scheduleReadBack(): void {
-    if (this.readBackTimer !== undefined || this.readingBack) return
+    if (this.stopped || this.readBackTimer !== undefined || this.readingBack) return
     this.readBackTimer = setTimeout(() => void this.readBack(), this.o.unseenFillDelayMs ?? 1000)
     this.readBackTimer.unref?.()
   }
 
   private async readBack(): Promise<void> {
     this.readBackTimer = undefined
+    if (this.stopped) return
     for (const [id, steps] of this.unseen) if (steps <= (this.told.get(id) ?? 0)) this.unseen.delete(id)
     if (this.unseen.size === 0) return
     // in a 418 ban or a 429 back-off the read waits (as the audit does): asked again after the delay
