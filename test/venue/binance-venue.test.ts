@@ -80,9 +80,9 @@ beforeEach(() => {
   }
 })
 
-function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void; unseenFillDelayMs?: number} = {}) {
+function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void; unseenFillDelayMs?: number; marginAsset?: string} = {}) {
   gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
-  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem, unseenFillDelayMs: o.unseenFillDelayMs})
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem, unseenFillDelayMs: o.unseenFillDelayMs, marginAsset: o.marginAsset})
 }
 
 describe('Binance venue adapter', () => {
@@ -509,6 +509,18 @@ describe('Binance venue adapter', () => {
     expect(reports).toEqual([{clientOrderId: 'mm-eth10000-b-7', ts: 123, venueTs: 2, type: 'fill', filled: 10, leaves: 0, status: 'FILLED', fill: {clientOrderId: 'mm-eth10000-b-7', side: 'BUY', price: 300000, qty: 10, maker: true, fee: '0', ts: 3, tradeId: '77', realised: '0.5'}}])
     expect(v.venuePosition).toBe(-20)
     expect(v.venueEntryPrice).toBe('3000')
+  })
+
+  it('a fill whose fee is charged in another asset than the margin asset (BNB) is said once per asset; the fill is still reported', () => {
+    const problems: string[] = []
+    const v = venue({marginAsset: 'USDC', onProblem: (m) => problems.push(m)})
+    const otu = (o: Record<string, unknown>) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-7', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.030', p: '3000.00', x: 'TRADE', X: 'PARTIALLY_FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.00001', N: 'USDC', T: 3, t: 77, m: true, rp: '0', ...o}})
+    v.onUserEvent(otu({}), 1)
+    expect(problems).toEqual([])
+    v.onUserEvent(otu({N: 'BNB', t: 78, z: '0.020'}), 2)
+    v.onUserEvent(otu({N: 'BNB', t: 79, z: '0.030', X: 'FILLED'}), 3)
+    expect(problems).toEqual(["a fill's fee was charged in BNB, not USDC (the BNB fee discount turned on?): mm books every fee as USDC, so its fees, PnL and loss limit are off from here; stop, turn the discount off, start again"])
+    expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['77', '78', '79'])
   })
 
   it('the venue-id map for userTrades stays bounded: past 20,000 orders the oldest closed ones go, open ones stay', async () => {

@@ -326,7 +326,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     // avgCost in state.json: the venue's entry price while its position equals the ledger's
     keeper.useVenuePosition(() => (venue?.venuePosition !== undefined && venue.venueEntryPrice !== undefined ? {net: venue.venuePosition, entryPrice: venue.venueEntryPrice} : undefined))
     const factory = () => {
-      venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, onProblem: (m) => say(m)})
+      venue = new BinanceVenue({gateway: gw, orders, instrument: inst, clock: wallClock, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: st.rules.maxNumOrders, percentPrice: st.rules.percentPrice, isOurs, isThisRun, marginAsset: st.rules.marginAsset, onProblem: (m) => say(m)})
       const v = venue
       stopVenue = () => v.stop()
       venue.setMark(st.markPrice)

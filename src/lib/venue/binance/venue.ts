@@ -72,6 +72,12 @@ export interface BinanceVenueOptions {
    * read back from userTrades at once instead of at the next audit's position check
    */
   unseenFillDelayMs?: number
+  /**
+   * the symbol's margin asset (exchangeInfo `marginAsset`): a fill whose fee the stream
+   * names in another asset (BNB: the account's BNB fee discount, turned on while the run
+   * trades; the start refuses it) is said once per asset, as mm books every fee in this one
+   */
+  marginAsset?: string
 }
 
 const LOCAL = {TOO_MANY_ORDERS: -1015, MAX_OPEN: -2025, PRICE_UP: -4016, PRICE_DOWN: -4024} as const
@@ -157,6 +163,8 @@ export class BinanceVenue implements Venue {
   private readingBack = false
   /** the run ended (`stop`): no read-back is scheduled or started any more */
   private stopped = false
+  /** fee assets other than the margin asset already said (`onOrderUpdate`) */
+  private readonly otherFeeAssets = new Set<string>()
   /** userTrades read-backs made because an answer showed fills the stream had not told */
   unseenFillReadBacks = 0
   /** is a read-back of unseen fills waiting for its delay or running? (tests) */
@@ -640,6 +648,12 @@ export class BinanceVenue implements Venue {
     else this.endedAt(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
     if ((u.execType === 'TRADE' || u.execType === 'CALCULATED') && u.tradeId > this.lastTradeId) this.lastTradeId = u.tradeId
+    const feeAsset = u.commissionAsset
+    const margin = this.o.marginAsset
+    if (feeAsset && margin && feeAsset !== margin && (u.execType === 'TRADE' || u.execType === 'CALCULATED') && !this.otherFeeAssets.has(feeAsset)) {
+      this.otherFeeAssets.add(feeAsset)
+      this.o.onProblem?.(`a fill's fee was charged in ${feeAsset}, not ${margin} (the BNB fee discount turned on?): mm books every fee as ${margin}, so its fees, PnL and loss limit are off from here; stop, turn the discount off, start again`)
+    }
     // what the stream told of the order's fills (its cumulative quantity, on every update)
     try {
       this.noteTold(u.clientOrderId, this.inst.qtyToSteps(u.cumQty))
