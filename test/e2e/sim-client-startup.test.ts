@@ -157,44 +157,39 @@ describe('a bot start-up against mm sim', () => {
     expect(await ex.cancelOrder(placed.id, MARKET)).toMatchObject({id: placed.id, status: 'canceled'})
   })
 
-  it('mm itself still refuses hedge mode: after a client switches the sim to hedge, mm quote exits 1 E_HEDGE_MODE having sent no order', async () => {
-    expect((await signed(sim.restUrl, 'POST', '/fapi/v1/positionSide/dual', {dualSidePosition: 'true'})).body).toEqual({code: 200, msg: 'success'})
-    const env = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
+  const env = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
+  const quote = (dir: string, more: string[] = []) => runCli(['quote', '--symbol', SYMBOL, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', dir, '--json', ...more], {env})
+  /** a live `mm quote` that must be refused at start: its exit, its error, how often it read `readPath`, and how many order-path requests it sent (none, asserted) */
+  const refusedQuote = async (readPath: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-startup-'))
     const orderPaths = new Set(['/fapi/v1/order', '/fapi/v1/batchOrders', '/fapi/v1/allOpenOrders', '/fapi/v1/countdownCancelAll'])
     const seen = async () => {
       const requests: any[] = (await getJson(sim.restUrl, '/__mm/state')).body.requests
-      return {orders: requests.filter((r) => r.method !== 'GET' && orderPaths.has(r.path)).length, modeReads: requests.filter((r) => r.method === 'GET' && r.path === '/fapi/v1/positionSide/dual').length}
+      return {orders: requests.filter((r) => r.method !== 'GET' && orderPaths.has(r.path)).length, reads: requests.filter((r) => r.method === 'GET' && r.path === readPath).length}
     }
     const before = await seen()
-    const q = await runCli(['quote', '--symbol', SYMBOL, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', dir, '--json'], {env})
-    expect([q.code, JSON.parse(q.stdout).error.code]).toEqual([1, 'E_HEDGE_MODE'])
+    const q = await quote(dir)
     const after = await seen()
-    // mm asked the sim for the mode, then sent nothing that places or cancels
-    expect(after.modeReads).toBeGreaterThan(before.modeReads)
+    // mm sent nothing that places or cancels
     expect(after.orders).toBe(before.orders)
+    return {dir, code: q.code, error: JSON.parse(q.stdout).error as {code: string; message: string}, reads: after.reads - before.reads}
+  }
+
+  it('mm itself still refuses hedge mode: after a client switches the sim to hedge, mm quote exits 1 E_HEDGE_MODE having sent no order', async () => {
+    expect((await signed(sim.restUrl, 'POST', '/fapi/v1/positionSide/dual', {dualSidePosition: 'true'})).body).toEqual({code: 200, msg: 'success'})
+    const r = await refusedQuote('/fapi/v1/positionSide/dual')
+    expect([r.code, r.error.code]).toEqual([1, 'E_HEDGE_MODE'])
+    // mm asked the sim for the mode
+    expect(r.reads).toBeGreaterThan(0)
     expect((await signed(sim.restUrl, 'POST', '/fapi/v1/positionSide/dual', {dualSidePosition: 'false'})).body).toEqual({code: 200, msg: 'success'})
   })
 
   it('mm refuses an account that pays its fees in BNB: after the BNB fee discount is turned on, mm quote exits 1 E_BNB_FEES having sent no order; off again, it starts', async () => {
     expect((await signed(sim.restUrl, 'POST', '/fapi/v1/feeBurn', {feeBurn: 'true'})).body).toEqual({code: 200, msg: 'success'})
-    const env = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
-    const dir = mkdtempSync(join(tmpdir(), 'mm-startup-'))
-    const orderPaths = new Set(['/fapi/v1/order', '/fapi/v1/batchOrders', '/fapi/v1/allOpenOrders', '/fapi/v1/countdownCancelAll'])
-    const seen = async () => {
-      const requests: any[] = (await getJson(sim.restUrl, '/__mm/state')).body.requests
-      return {orders: requests.filter((r) => r.method !== 'GET' && orderPaths.has(r.path)).length, feeReads: requests.filter((r) => r.method === 'GET' && r.path === '/fapi/v1/feeBurn').length}
-    }
-    const before = await seen()
-    const q = await runCli(['quote', '--symbol', SYMBOL, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', dir, '--json'], {env})
-    const err = JSON.parse(q.stdout).error
-    expect([q.code, err.code]).toEqual([1, 'E_BNB_FEES'])
-    expect(err.message).toBe('the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in USDC, so its PnL, loss limit and state would leave them out')
-    const after = await seen()
-    expect(after.feeReads).toBe(before.feeReads + 1)
-    expect(after.orders).toBe(before.orders)
+    const r = await refusedQuote('/fapi/v1/feeBurn')
+    expect([r.code, r.error.code, r.reads]).toEqual([1, 'E_BNB_FEES', 1])
+    expect(r.error.message).toBe('the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in USDC, so its PnL, loss limit and state would leave them out')
     expect((await signed(sim.restUrl, 'POST', '/fapi/v1/feeBurn', {feeBurn: 'false'})).body).toEqual({code: 200, msg: 'success'})
-    const ok = await runCli(['quote', '--symbol', SYMBOL, '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', dir, '--duration', '2s', '--json'], {env})
-    expect(ok.code).toBe(0)
+    expect((await quote(r.dir, ['--duration', '2s'])).code).toBe(0)
   })
 })
