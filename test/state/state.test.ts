@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {controlDir, readControlRequests, writeControlRequest} from '../../src/lib/state/control.js'
 import {resolveStateDir, stateFilePath, symbolDir} from '../../src/lib/state/dir.js'
 import {emptyState, readStateFile, removeStaleTemps, StateFileError, writeStateFile, writeStateFileAsync} from '../../src/lib/state/file.js'
-import {acquireLock, LockedError} from '../../src/lib/state/lock.js'
+import {acquireLock, bootId, LockedError, processStart} from '../../src/lib/state/lock.js'
 import {liveness} from '../../src/lib/state/ops.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-state-'))
@@ -124,6 +124,49 @@ describe('the lock', () => {
     expect(l.tookOver).toEqual({pid, host: hostname(), command: 'quote', at: 'then'})
     expect(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')).pid).toBe(process.pid)
     l.release()
+  })
+
+  it('the lock names the boot and the process start of its holder', () => {
+    const dir = join(tmp, 'lock3')
+    const l = acquireLock(dir, 'quote', 'now')
+    const j = JSON.parse(readFileSync(join(dir, 'lock'), 'utf8'))
+    expect(j).toEqual({pid: process.pid, host: hostname(), command: 'quote', at: 'now', boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), start: processStart(process.pid)})
+    expect(j.start).toMatch(/^\d+$/)
+    l.release()
+  })
+
+  // the pid of the lock runs, but it is not the process that took the lock: stale
+  const reused: Array<[string, () => {pid: number; boot: string; start: string}]> = [
+    ['the pid now runs another process (started at another time)', () => ({pid: process.ppid, boot: bootId() as string, start: String(Number(processStart(process.ppid)) + 1)})],
+    ['the lock is of an earlier boot (a reboot; the pid runs again)', () => ({pid: process.ppid, boot: '00000000-0000-0000-0000-000000000000', start: processStart(process.ppid) as string})],
+    ['our own pid, of an earlier process (a container restart gives the same pid again)', () => ({pid: process.pid, boot: bootId() as string, start: String(Number(processStart(process.pid)) - 1)})],
+  ]
+  it.each(reused)('%s → taken over', (_name, make) => {
+    const dir = join(tmp, `reuse-${Math.random().toString(36).slice(2)}`)
+    mkdirSync(dir)
+    const old = {pid: 0, host: hostname(), command: 'quote', at: 'then', ...make()}
+    writeFileSync(join(dir, 'lock'), JSON.stringify(old))
+    const l = acquireLock(dir, 'quote', 'now')
+    expect(l.tookOver).toEqual(old)
+    expect(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8'))).toMatchObject({pid: process.pid, start: processStart(process.pid)})
+    l.release()
+    expect(existsSync(join(dir, 'lock'))).toBe(false)
+  })
+
+  it('a lock whose pid runs the very process that took it is held (and one without boot/start: the pid alone decides)', () => {
+    const dir = join(tmp, 'lock4')
+    mkdirSync(dir)
+    const holder = {pid: process.ppid, host: hostname(), command: 'quote', at: 'then', boot: bootId() as string, start: processStart(process.ppid) as string}
+    writeFileSync(join(dir, 'lock'), JSON.stringify(holder))
+    expect(() => acquireLock(dir, 'halt', 'now')).toThrow(`mm quote (pid ${process.ppid} on ${hostname()}) holds ${join(dir, 'lock')}`)
+    writeFileSync(join(dir, 'lock'), JSON.stringify({pid: process.ppid, host: hostname(), command: 'quote', at: 'then'}))
+    expect(() => acquireLock(dir, 'halt', 'now')).toThrow(LockedError)
+    // and a reused pid reads as no quote to the operator commands: not "hung"
+    const s = emptyState('ETHUSDC', true, '2026-01-01T00:00:00.000Z')
+    writeFileSync(join(dir, 'lock'), JSON.stringify({...holder, start: String(Number(holder.start) + 1)}))
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'))).toEqual({kind: 'none'})
+    writeFileSync(join(dir, 'lock'), JSON.stringify(holder))
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'))).toEqual({kind: 'hung', pid: process.ppid, heartbeatAgeMs: null})
   })
 
   it('liveness: a dead quote whose state says running is "dead"; none when it stopped cleanly', () => {

@@ -21,7 +21,7 @@ import type {RunEvent} from '../telemetry/run-events.js'
 import {type ControlFileRequest, controlDir, readControlRequests, removeControlRequest} from './control.js'
 import {stateFilePath, symbolDir} from './dir.js'
 import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
-import {acquireLock, type HeldLock} from './lock.js'
+import {acquireLock, type HeldLock, pidAlive} from './lock.js'
 import {makeDirs} from '../fs/mkdirs.js'
 
 /** What the keeper needs of the engine. */
@@ -129,7 +129,7 @@ export class StateKeeper {
     const dir = symbolDir(o.stateDir, o.symbol)
     const lock = acquireLock(dir, 'quote', iso(now))
     try {
-      if (lock.tookOver) o.onNotice?.(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command}, no longer running) in ${dir}`)
+      if (lock.tookOver) o.onNotice?.(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command}, ${pidAlive(lock.tookOver.pid) ? 'its pid now runs another process' : 'no longer running'}) in ${dir}`)
       const prev = readStateFile(stateFilePath(o.stateDir, o.symbol))
       removeStaleTemps(dir)
       return new StateKeeper(o, lock, prev)
