@@ -67,6 +67,50 @@ describe('state.json', () => {
     expect(readFileSync(p, 'utf8')).toBe(text)
   })
 
+  const edited: Array<[string, (s: ReturnType<typeof emptyState>) => void, string]> = [
+    ['a position that is not a number', (s) => (s.position.net = '0.0x1'), 'position.net "0.0x1" is not a decimal number'],
+    ['an unrealised PnL that is a JSON number', (s) => ((s.position as unknown as Record<string, unknown>).unrealised = -5), 'position.unrealised -5 is not a decimal number'],
+    ['a counter that is a string', (s) => ((s.counters as unknown as Record<string, unknown>).writes = '5'), 'counters.writes "5" is not a count'],
+    ['a halt end that is not a time', (s) => (s.halt = {kind: 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: 'tomorrow', flatten: false}), 'halt.until "tomorrow" is not a time (an ISO time, or null: until mm resume)'],
+    ['a halt kind mm does not know', (s) => (s.halt = {kind: 'panic' as 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: null, flatten: false}), 'halt.kind "panic" is not one of manual, stop_loss, shock, daily_loss, storm'],
+    ["a day's PnL that is not a number", (s) => (s.risk.day = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: 'lots', pnlUnits: '0'}), 'risk.day.pnl "lots" is not a decimal number'],
+  ]
+  it.each(edited)('hand-edited: %s → an error naming the file and the field, exit 2, file untouched', (_n, edit, what) => {
+    const p = join(tmp, 'edited.json')
+    const s = emptyState('ETHUSDC', false, '2026-01-01T00:00:00.000Z')
+    edit(s)
+    const text = JSON.stringify(s)
+    writeFileSync(p, text)
+    let err: unknown
+    try {
+      readStateFile(p)
+    } catch (error) {
+      err = error
+    }
+    expect(err).toBeInstanceOf(StateFileError)
+    expect(err).toMatchObject({code: 'E_STATE_CORRUPT', exitCode: 2, message: `state file ${p} is corrupt: ${what}`})
+    expect(readFileSync(p, 'utf8')).toBe(text)
+  })
+
+  it("what mm writes reads back (null marks, a halt until mm resume, a day's PnL); another symbol's file is refused when the symbol is given", () => {
+    const p = join(tmp, 'sound.json')
+    const s = emptyState('ETHUSDC', false, '2026-01-01T00:00:00.000Z')
+    s.position = {...s.position, net: '-0.020', avgCost: null, mark: null, unrealised: '0', total: '-1.5'}
+    s.halt = {kind: 'stop_loss', reason: 'x', by: 'mm quote', at: '2026-01-01T00:00:00.000Z', until: null, flatten: true}
+    s.risk.day = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: '-0.25', pnlUnits: '-25'}
+    writeStateFile(p, s)
+    expect(readStateFile(p)).toEqual(s)
+    expect(readStateFile(p, 'ethusdc')).toEqual(s)
+    let err: unknown
+    try {
+      readStateFile(p, 'BTCUSDT')
+    } catch (error) {
+      err = error
+    }
+    expect(err).toBeInstanceOf(StateFileError)
+    expect(err).toMatchObject({code: 'E_STATE_SYMBOL', exitCode: 2, message: `state file ${p} is ETHUSDC's, not BTCUSDT's`})
+  })
+
   it('temp files of a killed writer are removed, never the state file', () => {
     const dir = join(tmp, 'temps')
     mkdirSync(dir)
@@ -144,7 +188,7 @@ describe('the lock', () => {
   it.each(reused)('%s → taken over', (_name, make) => {
     const dir = join(tmp, `reuse-${Math.random().toString(36).slice(2)}`)
     mkdirSync(dir)
-    const old = {pid: 0, host: hostname(), command: 'quote', at: 'then', ...make()}
+    const old = {host: hostname(), command: 'quote', at: 'then', ...make()}
     writeFileSync(join(dir, 'lock'), JSON.stringify(old))
     const l = acquireLock(dir, 'quote', 'now')
     expect(l.tookOver).toEqual(old)

@@ -66,7 +66,7 @@ export interface HaltOptions {
 export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   const {t} = o
   const notes: string[] = []
-  const state = readStateFile(t.path)
+  const state = readStateFile(t.path, t.symbol)
   const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   const until = o.forMs === undefined ? null : iso(wallClock.now() + o.forMs)
@@ -77,7 +77,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), cancelled: 0, exitCode: 3}
     }
     const gone = await waitForState(t, o.waitMs, (s) => (Object.keys(s.orders).length === 0 ? s.updatedAt : null))
-    const final = gone?.state ?? readStateFile(t.path)
+    const final = gone?.state ?? readStateFile(t.path, t.symbol)
     const left = Object.keys(final?.orders ?? {})
     if (left.length > 0) notes.push(`${left.length} order(s) not confirmed cancelled within ${o.waitMs / 1000} s`)
     return {...base, via: 'quote', halt: final?.halt ?? null, ack: r.ack, requestedAt: r.request.at, ordersGoneAt: gone?.value ?? null, ordersLeft: left, cancelled: Object.keys(state?.orders ?? {}).filter((id) => !left.includes(id)).length, exitCode: left.length === 0 ? 0 : 3}
@@ -95,7 +95,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   const lock = await lockForCommand(t, 'halt')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path) ?? emptyState(t.symbol, false, iso())
+    const s = readStateFile(t.path, t.symbol) ?? emptyState(t.symbol, false, iso())
     const by = operator()
     if (s.halt?.kind === 'stop_loss') {
       notes.push('a stop-loss halt is in force: it stays until mm resume (the manual halt does not replace it)')
@@ -166,7 +166,7 @@ export interface ResumeResult extends ActionBase {
 export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: number; maxDailyLoss?: number; waitMs: number}): Promise<ResumeResult> {
   const {t} = o
   const notes: string[] = []
-  const state = readStateFile(t.path)
+  const state = readStateFile(t.path, t.symbol)
   const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   if (q.kind === 'alive') {
@@ -181,7 +181,7 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
   const lock = await lockForCommand(t, 'resume')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path)
+    const s = readStateFile(t.path, t.symbol)
     const h = s?.halt ?? null
     if (!s || !h) return {...base, via: 'self', resumed: false, halt: null, ack: null, refused: null, notes: [...notes, 'not halted: nothing to resume']}
     const now = wallClock.now()
@@ -243,7 +243,7 @@ export async function flattenViaQuote(o: {t: Target; maxSlip: number; maxRounds:
     if (finished >= o.maxRounds) return 'rounds'
     return null
   })
-  const s = done?.state ?? readStateFile(t.path) ?? state
+  const s = done?.state ?? readStateFile(t.path, t.symbol) ?? state
   const rounds = s.flatten?.requestId === r.request.id ? s.flatten.rounds : []
   const after = s.position.net
   const flat = new PlainDecimal(after).isZero()
@@ -274,7 +274,7 @@ export async function recordFlattenHalt(t: Target, notes: string[]): Promise<Sta
   const lock = await lockForCommand(t, 'flatten')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path)
+    const s = readStateFile(t.path, t.symbol)
     if (!s) return null
     if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: iso(), until: null, flatten: true}
     if (s.dryRun) s.orders = {}

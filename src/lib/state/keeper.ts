@@ -130,7 +130,7 @@ export class StateKeeper {
     const lock = acquireLock(dir, 'quote', iso(now))
     try {
       if (lock.tookOver) o.onNotice?.(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command}, ${pidAlive(lock.tookOver.pid) ? 'its pid now runs another process' : 'no longer running'}) in ${dir}`)
-      const prev = readStateFile(stateFilePath(o.stateDir, o.symbol))
+      const prev = readStateFile(stateFilePath(o.stateDir, o.symbol), o.symbol)
       removeStaleTemps(dir)
       return new StateKeeper(o, lock, prev)
     } catch (error) {

@@ -1,0 +1,139 @@
+/**
+ * Restarts as an operator meets them, through bin/run.js against `mm sim`: a lock left by
+ * a crash whose pid now runs another process (a reboot, a container restart), and
+ * state.json files edited or copied by hand. Times asserted are the product's own.
+ */
+import {spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
+import {emptyState, type StateFile} from '../../src/lib/state/file.js'
+import {bootId, processStart} from '../../src/lib/state/lock.js'
+import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+
+vi.setConfig({testTimeout: 240_000})
+
+const tmp = mkdtempSync(join(tmpdir(), 'mm-restart-'))
+let sim: CliRun
+let rest = ''
+let ws = ''
+
+beforeAll(async () => {
+  ensureBuilt('quote')
+  sim = spawnCli(['sim', '--synthetic', '--seed', '5', '--symbol', 'ETHUSDC', '--port', '0', '--json'])
+  const m = await sim.waitFor(/"restUrl":"(http:[^"]+)","wsUrl":"(ws:[^"]+)"/)
+  rest = m[1]
+  ws = m[2]
+})
+
+afterAll(async () => {
+  sim.child.kill('SIGTERM')
+  await sim.exited
+})
+
+const quoteArgs = (S: string, extra: string[] = []) => ['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', rest, '--ws-url', ws, '--state-dir', S, ...extra]
+
+/** a process that runs for the test (the "other process" a reused pid now belongs to) */
+async function bystander(): Promise<{pid: number; stop(): Promise<void>}> {
+  const c = spawn(process.execPath, ['-e', 'process.stdout.write("up\\n"); setInterval(() => {}, 1000)'], {stdio: ['ignore', 'pipe', 'ignore']})
+  await new Promise<void>((res, rej) => {
+    c.stdout!.once('data', () => res())
+    c.once('error', rej)
+  })
+  return {
+    pid: c.pid as number,
+    async stop() {
+      const gone = new Promise((r) => c.once('exit', r))
+      c.kill('SIGKILL')
+      await gone
+    },
+  }
+}
+
+describe('a lock left by a crash whose pid now runs another process', () => {
+  it('mm quote takes it over and says why (it did refuse forever: "mm quote (pid N) holds …/lock"); halt and status see no quote', async () => {
+    const S = join(tmp, 'reused')
+    mkdirSync(join(S, 'ETHUSDC'), {recursive: true})
+    const other = await bystander()
+    try {
+      // as mm wrote it before the crash: this boot, but the process that had the pid started at another time
+      const old = {pid: other.pid, host: hostname(), command: 'quote', at: '2026-11-30T01:00:00.000Z', boot: bootId(), start: String(Number(processStart(other.pid)) - 100)}
+      writeFileSync(join(S, 'ETHUSDC', 'lock'), JSON.stringify(old) + '\n')
+      const st = await runCli(['status', '--symbol', 'ETHUSDC', '--state-dir', S, '--json'])
+      expect(st.code, st.stderr).toBe(0)
+      expect(JSON.parse(st.stdout).data.symbols[0].quote).toEqual({kind: 'none'})
+
+      const q = await runCli(quoteArgs(S, ['--duration', '1s']))
+      expect(q.code, q.stderr).toBe(0)
+      expect(q.stderr).toContain(`note: took over the stale lock of pid ${other.pid} (quote, its pid now runs another process) in ${join(S, 'ETHUSDC')}\n`)
+      expect((await runCli(['status', '--check', '--state-dir', S])).code).toBe(0)
+
+      // the same with a lock of an earlier boot: mm halt acts itself (no "holds the lock but does not answer", exit 3)
+      writeFileSync(join(S, 'ETHUSDC', 'lock'), JSON.stringify({...old, boot: '00000000-0000-0000-0000-000000000000', start: processStart(other.pid)}) + '\n')
+      const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--reason', 'after reboot', '--json'])
+      expect(h.code, h.stderr).toBe(0)
+      const hj = JSON.parse(h.stdout).data
+      expect(hj).toMatchObject({via: 'self', quote: {kind: 'none'}, halt: {kind: 'manual', reason: 'after reboot'}, ordersLeft: []})
+      expect(hj.notes).toContain(`took over the stale lock of pid ${other.pid} (quote)`)
+
+      // the process that took the lock, still running: refused, naming it
+      writeFileSync(join(S, 'ETHUSDC', 'lock'), JSON.stringify({...old, start: processStart(other.pid)}) + '\n')
+      const r = await runCli(quoteArgs(S, ['--duration', '1s']))
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(`mm quote: mm quote (pid ${other.pid} on ${hostname()}) holds ${join(S, 'ETHUSDC', 'lock')}\n`)
+    } finally {
+      await other.stop()
+    }
+  })
+})
+
+describe('state.json edited or copied by hand', () => {
+  function handMade(S: string, over: (s: StateFile) => void): string {
+    const s = emptyState('ETHUSDC', true, '2026-12-01T00:00:00.000Z')
+    s.instrument = {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}
+    over(s)
+    mkdirSync(join(S, 'ETHUSDC'), {recursive: true})
+    const p = join(S, 'ETHUSDC', 'state.json')
+    writeFileSync(p, JSON.stringify(s, null, 2))
+    return p
+  }
+
+  it('a halt whose end does not parse: mm quote refuses at start naming the field (it quoted halted, every state write failed, and it ended "Invalid time value", exit 1)', async () => {
+    const S = join(tmp, 'until')
+    const p = handMade(S, (s) => {
+      s.halt = {kind: 'manual', reason: 'deploy', by: 'ops@h', at: '2026-12-01T00:00:00.000Z', until: 'tomorrow', flatten: false}
+    })
+    const text = readFileSync(p, 'utf8')
+    const q = await runCli(quoteArgs(S, ['--duration', '1s']))
+    expect(q.code).toBe(2)
+    expect(q.stderr.split('\n')[0]).toBe(`mm quote: state file ${p} is corrupt: halt.until "tomorrow" is not a time (an ISO time, or null: until mm resume)`)
+    expect(q.stderr).not.toMatch(/\n\s+at /)
+    expect(readFileSync(p, 'utf8')).toBe(text)
+  })
+
+  it('a position that is not a number: mm resume names the file and the field (it said "[DecimalError] Invalid argument: 0.0x1")', async () => {
+    const S = join(tmp, 'net')
+    const p = handMade(S, (s) => {
+      s.dryRun = false
+      s.position.net = '0.0x1'
+      s.halt = {kind: 'stop_loss', reason: 'x', by: 'mm quote', at: '2026-12-01T00:00:00.000Z', until: null, flatten: false}
+    })
+    const r = await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(`mm resume: state file ${p} is corrupt: position.net "0.0x1" is not a decimal number`)
+  })
+
+  it("another symbol's state.json (a copied folder) is refused, not carried over (its halt, counters and day PnL were)", async () => {
+    const S = join(tmp, 'other')
+    const p = handMade(S, (s) => {
+      s.symbol = 'BTCUSDT'
+      s.halt = {kind: 'daily_loss', reason: 'BTC lost', by: 'mm quote', at: '2026-12-01T00:00:00.000Z', until: null, flatten: false}
+    })
+    for (const args of [quoteArgs(S, ['--duration', '1s']), ['status', '--state-dir', S], ['halt', '--symbol', 'ETHUSDC', '--state-dir', S]]) {
+      const r = await runCli(args)
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr.split('\n')[0]).toBe(`mm ${args[0]}: state file ${p} is BTCUSDT's, not ETHUSDC's`)
+    }
+  })
+})
