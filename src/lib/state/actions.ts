@@ -86,13 +86,28 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     // the quote may wake up: the request waits for it; the venue is cancelled from here
     const now = wallClock.now()
     const {writeControlRequest} = await import('./control.js')
-    const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
-    notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
+    let requestedAt: string | null = null
+    try {
+      requestedAt = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now).at
+      notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
+    } catch (error) {
+      // a full or read-only disk (the quote's own state writes fail too, so its heartbeat is stale): the venue is still cancelled
+      notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
+    }
     const {left, cancelled} = await cancelOnVenue(o, state, notes)
-    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: req.at, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
   }
   if (q.kind === 'dead') notes.push(describeLiveness(q))
-  const lock = await lockForCommand(t, 'halt')
+  let lock: Awaited<ReturnType<typeof lockForCommand>>
+  try {
+    lock = await lockForCommand(t, 'halt')
+  } catch (error) {
+    if (error instanceof MmError) throw error
+    // the lock cannot be written (a full or read-only disk): the halt cannot be recorded, the venue is still cancelled
+    notes.push(`cannot record the halt in ${t.path} (${(error as Error).message}): a quote started now would not be halted`)
+    const {left, cancelled} = await cancelOnVenue(o, state, notes)
+    return {...base, via: 'self', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+  }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
     const s = readStateFile(t.path, t.symbol) ?? emptyState(t.symbol, false, iso())

@@ -167,9 +167,17 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
     }
     try {
       writeSync(fd, JSON.stringify(info) + '\n')
-    } finally {
+    } catch (error) {
+      // a full disk: the empty lock file is not left behind (it would read as a dead holder's)
       closeSync(fd)
+      try {
+        unlinkSync(path)
+      } catch {
+        // gone already
+      }
+      throw error
     }
+    closeSync(fd)
     let released = false
     return {
       path,
