@@ -139,7 +139,7 @@ describe('mm halt cancels on the venue when no quote answers', () => {
     expect(code, err).toBe(3)
     const j = JSON.parse(out).data
     expect(j).toMatchObject({via: 'self', ordersLeft: [], cancelled: 3, exitCode: 3})
-    expect(j.notes).toEqual([`cannot record the halt in ${p} (EFBIG: file too large, write): a quote started now would not be halted`, 'cancelled 3 order(s) on the venue'])
+    expect(j.notes).toEqual([`cannot record the halt in ${p} (cannot write the lock ${join(S, 'ETHUSDC', 'lock')}: EFBIG: file too large, write): a quote started now would not be halted`, 'cancelled 3 order(s) on the venue'])
     expect([...open.keys()]).toEqual([FOREIGN])
     expect(readFileSync(p, 'utf8')).toBe(text)
     // the lock file it could not write is not left behind (empty, it would read as a dead holder's)

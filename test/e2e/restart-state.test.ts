@@ -4,13 +4,13 @@
  * state.json files edited or copied by hand. Times asserted are the product's own.
  */
 import {spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {bootId, processStart} from '../../src/lib/state/lock.js'
-import {type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {BIN, type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 
 vi.setConfig({testTimeout: 240_000})
 
@@ -135,5 +135,19 @@ describe('state.json edited or copied by hand', () => {
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr.split('\n')[0]).toBe(`mm ${args[0]}: state file ${p} is BTCUSDT's, not ETHUSDC's`)
     }
+  })
+})
+
+describe('a state dir on a full disk', () => {
+  it('mm quote refuses at start naming the lock it cannot write, exit 1, and leaves no empty lock (it said "mm quote: EFBIG: file too large, write")', async () => {
+    const S = join(tmp, 'full')
+    // ulimit -f 0: every write to a file fails (EFBIG, as ENOSPC on a full disk; node ignores SIGXFSZ); stdout and stderr are pipes
+    const child = spawn('sh', ['-c', 'ulimit -f 0; exec "$0" "$@"', process.execPath, BIN, ...quoteArgs(S, ['--duration', '1s'])], {stdio: ['ignore', 'pipe', 'pipe']})
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)))
+    expect(code).toBe(1)
+    expect(err.split('\n')[0]).toBe(`mm quote: cannot write the lock ${join(S, 'ETHUSDC', 'lock')}: EFBIG: file too large, write`)
+    expect(existsSync(join(S, 'ETHUSDC', 'lock'))).toBe(false)
   })
 })

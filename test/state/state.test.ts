@@ -111,6 +111,14 @@ describe('state.json', () => {
     expect(err).toMatchObject({code: 'E_STATE_SYMBOL', exitCode: 2, message: `state file ${p} is ETHUSDC's, not BTCUSDT's`})
   })
 
+  it('a write that fails (a full disk; here no folder) names the state file and leaves no temp file', async () => {
+    const p = join(tmp, 'no-such-folder', 'state.json')
+    const s = emptyState('ETHUSDC', true, '2026-01-01T00:00:00.000Z')
+    const msg = `cannot write state file ${p}: ENOENT: no such file or directory, open '${join(tmp, 'no-such-folder', `.state.json.tmp-${process.pid}`)}'`
+    expect(() => writeStateFile(p, s)).toThrow(msg)
+    await expect(writeStateFileAsync(p, s, () => true)).rejects.toThrow(`cannot write state file ${p}: ENOENT: no such file or directory, open '${join(tmp, 'no-such-folder', `.state.json.tmp-${process.pid}-a`)}'`)
+  })
+
   it('temp files of a killed writer are removed, never the state file', () => {
     const dir = join(tmp, 'temps')
     mkdirSync(dir)

@@ -11,6 +11,7 @@ import {MmError, PartialError} from '../domain/errors.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
 import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {LockedError} from './lock.js'
 import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
 
 /** Signed venue calls an operator command may make (API keys needed). */
@@ -102,7 +103,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   try {
     lock = await lockForCommand(t, 'halt')
   } catch (error) {
-    if (error instanceof MmError) throw error
+    if (error instanceof LockedError) throw error
     // the lock cannot be written (a full or read-only disk): the halt cannot be recorded, the venue is still cancelled
     notes.push(`cannot record the halt in ${t.path} (${(error as Error).message}): a quote started now would not be halted`)
     const {left, cancelled} = await cancelOnVenue(o, state, notes)

@@ -239,20 +239,38 @@ export function readStateFile(path: string, symbol?: string): StateFile | null {
 
 let writesThisProcess = 0
 
+/** A state write that failed (a full or read-only disk): names the file; its temp file is removed. */
+function writeFailed(path: string, tmp: string, error: unknown): MmError {
+  try {
+    unlinkSync(tmp)
+  } catch {
+    // never made, or gone
+  }
+  return new MmError('E_STATE_WRITE', `cannot write state file ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable; the file keeps its last whole write'})
+}
+
 /** Write `state` to `path` whole or not at all (temp file, fsync, rename, fsync dir). */
 export function writeStateFile(path: string, state: StateFile): void {
   const dir = dirname(path)
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`)
   const text = JSON.stringify(state, null, 2) + '\n'
-  const fd = openSync(tmp, 'w', 0o600)
   try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+    const fd = openSync(tmp, 'w', 0o600)
+    try {
+      writeSync(fd, text)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
   }
   countWriteAndHook(tmp)
-  renameSync(tmp, path)
+  try {
+    renameSync(tmp, path)
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
+  }
   try {
     const dfd = openSync(dir, 'r')
     try {
@@ -288,12 +306,16 @@ export async function writeStateFileAsync(path: string, state: StateFile, commit
   const dir = dirname(path)
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-a`)
   const text = JSON.stringify(state, null, 2) + '\n'
-  const fh = await open(tmp, 'w', 0o600)
   try {
-    await fh.writeFile(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
+    const fh = await open(tmp, 'w', 0o600)
+    try {
+      await fh.writeFile(text)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
   }
   if (!commit()) {
     try {
@@ -304,7 +326,11 @@ export async function writeStateFileAsync(path: string, state: StateFile, commit
     return false
   }
   countWriteAndHook(tmp)
-  renameSync(tmp, path)
+  try {
+    renameSync(tmp, path)
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
+  }
   try {
     const dh = await open(dir, 'r')
     try {

@@ -175,7 +175,7 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
       } catch {
         // gone already
       }
-      throw error
+      throw new MmError('E_LOCK_WRITE', `cannot write the lock ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable'})
     }
     closeSync(fd)
     let released = false
