@@ -88,6 +88,18 @@ describe('a lock left by a crash whose pid now runs another process', () => {
   })
 })
 
+describe('a state dir copied from another host', () => {
+  it("its lock is taken as held; the refusal says it is another host's and what to remove (it said: stop the other one, or use another --state-dir)", async () => {
+    const S = join(tmp, 'copied')
+    mkdirSync(join(S, 'ETHUSDC'), {recursive: true})
+    const lock = join(S, 'ETHUSDC', 'lock')
+    writeFileSync(lock, JSON.stringify({pid: 4242, host: 'trader-1.example', command: 'quote', at: '2026-11-30T01:00:00.000Z'}) + '\n')
+    const r = await runCli(quoteArgs(S, ['--duration', '1s']))
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(`mm quote: mm quote (pid 4242 on trader-1.example) holds ${lock}\n  hint: a lock of another host is taken as held: if this state dir was copied from trader-1.example and no mm there uses it, remove ${lock}\n`)
+  })
+})
+
 describe('state.json edited or copied by hand', () => {
   function handMade(S: string, over: (s: StateFile) => void): string {
     const s = emptyState('ETHUSDC', true, '2026-12-01T00:00:00.000Z')

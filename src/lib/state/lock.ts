@@ -31,7 +31,12 @@ export class LockedError extends MmError {
   constructor(readonly holder: LockInfo, path: string) {
     super('E_LOCKED', `${holder.command === 'quote' ? 'mm quote' : `mm ${holder.command}`} (pid ${holder.pid} on ${holder.host}) holds ${path}`, {
       exitCode: 1,
-      suggestion: holder.command === 'quote' ? 'one mm quote per symbol and state dir: stop the other one, or use another --state-dir' : 'try again in a moment',
+      suggestion:
+        holder.host !== '' && holder.host !== hostname()
+          ? `a lock of another host is taken as held: if this state dir was copied from ${holder.host} and no mm there uses it, remove ${path}`
+          : holder.command === 'quote'
+            ? 'one mm quote per symbol and state dir: stop the other one, or use another --state-dir'
+            : 'try again in a moment',
       details: {holder},
     })
   }
