@@ -156,6 +156,12 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
       const aside = `${path}.stale-${process.pid}`
       try {
         renameSync(path, aside)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // another process took it over (or let it go) first
+        // a read-only state dir: not "held by pid N" (it is dead), and halt still cancels on the venue
+        throw new MmError('E_LOCK_WRITE', `cannot take over the stale lock ${path} of pid ${holder.pid} (no longer running): ${(error as Error).message}`, {exitCode: 1, suggestion: 'check that the state dir is writable (a read-only or full disk)'})
+      }
+      try {
         const moved = JSON.parse(readFileSync(aside, 'utf8') || '{}') as Partial<LockInfo>
         const movedInfo: LockInfo = {pid: Number(moved.pid) || 0, host: String(moved.host ?? ''), command: '', at: '', ...(typeof moved.boot === 'string' ? {boot: moved.boot} : {}), ...(typeof moved.start === 'string' ? {start: moved.start} : {})}
         if ((movedInfo.pid !== holder.pid || movedInfo.start !== holder.start) && holderAlive(movedInfo)) {
