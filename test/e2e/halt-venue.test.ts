@@ -124,6 +124,24 @@ describe('mm halt cancels on the venue when no quote answers', () => {
     expect([...open.keys()]).toEqual([FOREIGN])
   })
 
+  it('a quote still alive (fresh heartbeat: the disk filled a moment ago) whose control folder cannot be written: the venue is still cancelled, exit 3 (it was "mm halt: …" exit 1, nothing cancelled)', async () => {
+    reset()
+    const S = join(tmp, 'alive-full')
+    const p = liveState(S)
+    const s = read(p)
+    const now = new Date().toISOString()
+    s.process = {pid: process.pid, host: hostname(), startedAt: now, heartbeat: now, running: true, runId: 'r', runDir: join(S, 'runs', 'r')}
+    writeFileSync(p, JSON.stringify(s))
+    writeFileSync(join(S, 'ETHUSDC', 'lock'), JSON.stringify({pid: process.pid, host: hostname(), command: 'quote', at: now, boot: bootId(), start: processStart(process.pid)}))
+    writeFileSync(join(S, 'ETHUSDC', 'control'), 'not a folder')
+    const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--json'], {env: ENV})
+    expect(r.code, r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({via: 'request-left', quote: {kind: 'alive', pid: process.pid}, requestedAt: null, ordersLeft: [], cancelled: 3, exitCode: 3})
+    expect(j.notes[0]).toMatch(new RegExp(`^mm quote pid ${process.pid} runs \\(heartbeat [\\d.]+ s ago\\); cannot leave it the halt request \\(ENOTDIR: .+\\): it is not halted and may quote again — stop it \\(kill -TERM ${process.pid}\\)$`))
+    expect([...open.keys()]).toEqual([FOREIGN])
+  })
+
   it('no quote, and nothing can be written (a full disk; here the file size limit at 0: EFBIG as ENOSPC): the venue is still cancelled, exit 3, saying the halt is not recorded (it was "mm halt: … write" exit 1, nothing cancelled)', async () => {
     reset()
     const S = join(tmp, 'disk-full')

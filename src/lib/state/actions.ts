@@ -72,7 +72,16 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   const until = o.forMs === undefined ? null : iso(wallClock.now() + o.forMs)
   if (q.kind === 'alive') {
-    const r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
+    let r: Awaited<ReturnType<typeof askQuote>>
+    try {
+      r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
+    } catch (error) {
+      if (error instanceof MmError) throw error
+      // the request cannot be written (the disk filled a moment ago): the venue is still cancelled
+      notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
+      const {left, cancelled} = await cancelOnVenue(o, state, notes)
+      return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    }
     if (!r.ack) {
       notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
       return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), cancelled: 0, exitCode: 3}
