@@ -4,13 +4,14 @@
  * state.json files edited or copied by hand. Times asserted are the product's own.
  */
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {bootId, processStart} from '../../src/lib/state/lock.js'
 import {BIN, type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {TEST_KEY, TEST_SECRET} from '../support/sim-cli.js'
 
 vi.setConfig({testTimeout: 240_000})
 
@@ -161,5 +162,35 @@ describe('a state dir on a full disk', () => {
     expect(code).toBe(1)
     expect(err.split('\n')[0]).toBe(`mm quote: cannot write the lock ${join(S, 'ETHUSDC', 'lock')}: EFBIG: file too large, write`)
     expect(existsSync(join(S, 'ETHUSDC', 'lock'))).toBe(false)
+  })
+})
+
+describe('mm halt while a live mm quote starts up (its lock taken, its state not yet written)', () => {
+  it('waits for the quote to apply it: exit 0 via the quote, no order placed (it said "holds the lock but does not answer", exit 3)', async () => {
+    // every REST answer 1 s late: the quote's start (exchangeInfo, account, cancels, …) takes seconds
+    const slow = spawnCli(['sim', '--synthetic', '--seed', '9', '--symbol', 'ETHUSDC', '--port', '0', '--json', '--latency', '1s'])
+    const m = await slow.waitFor(/"restUrl":"(http:[^"]+)","wsUrl":"(ws:[^"]+)"/)
+    const S = join(tmp, 'starting')
+    const env = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
+    const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', m[1], '--ws-url', m[2], '--state-dir', S, '--instance', 'strt'], {env})
+    try {
+      const lock = join(S, 'ETHUSDC', 'lock')
+      for (let i = 0; i < 3000 && !existsSync(lock) && q.child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 10))
+      expect(existsSync(lock), q.stderr()).toBe(true)
+      const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', m[1], '--reason', 'deploy', '--wait', '60s', '--json'], {env})
+      expect(h.code, h.stderr).toBe(0)
+      const hj = JSON.parse(h.stdout).data
+      expect(hj).toMatchObject({via: 'quote', halt: {kind: 'manual', reason: 'deploy'}, ack: {result: 'applied'}, ordersLeft: [], exitCode: 0})
+      expect(hj.notes).toEqual([])
+      await q.waitFor(/halt from \S+: deploy/, 'stderr')
+    } finally {
+      q.child.kill('SIGTERM')
+      await q.exited
+      slow.child.kill('SIGTERM')
+      await slow.exited
+    }
+    const runDir = join(S, 'runs', readdirSync(join(S, 'runs'))[0])
+    const placed = readFileSync(join(runDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"order"') && l.includes('"action":"place"'))
+    expect(placed).toEqual([])
   })
 })

@@ -86,11 +86,15 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
       return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), cancelled: 0, exitCode: 3}
     }
+    return followQuote(r.ack, r.request.at)
+  }
+  /** the quote acknowledged: wait (bounded) until state.json lists no working order */
+  async function followQuote(ack: StateAck, requestedAt: string): Promise<HaltResult> {
     const gone = await waitForState(t, o.waitMs, (s) => (Object.keys(s.orders).length === 0 ? s.updatedAt : null))
     const final = gone?.state ?? readStateFile(t.path, t.symbol)
     const left = Object.keys(final?.orders ?? {})
     if (left.length > 0) notes.push(`${left.length} order(s) not confirmed cancelled within ${o.waitMs / 1000} s`)
-    return {...base, via: 'quote', halt: final?.halt ?? null, ack: r.ack, requestedAt: r.request.at, ordersGoneAt: gone?.value ?? null, ordersLeft: left, cancelled: Object.keys(state?.orders ?? {}).filter((id) => !left.includes(id)).length, exitCode: left.length === 0 ? 0 : 3}
+    return {...base, via: 'quote', halt: final?.halt ?? null, ack, requestedAt, ordersGoneAt: gone?.value ?? null, ordersLeft: left, cancelled: Object.keys(state?.orders ?? {}).filter((id) => !left.includes(id)).length, exitCode: left.length === 0 ? 0 : 3}
   }
   if (q.kind === 'hung') {
     // the quote may wake up: the request waits for it; the venue is cancelled from here
@@ -98,9 +102,16 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     const {writeControlRequest} = await import('./control.js')
     let requestedAt: string | null = null
     try {
-      requestedAt = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now).at
-      notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
+      const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
+      requestedAt = req.at
+      if (q.heartbeatAgeMs === null) {
+        // its lock but not yet its state: a quote starting up, which applies the request before its first decision
+        const acked = await waitForState(t, o.waitMs, (s) => s.control?.acks?.find((a) => a.id === req.id) ?? null)
+        if (acked) return followQuote(acked.value, req.at)
+        notes.push(`${describeLiveness(q)}: it did not acknowledge within ${o.waitMs / 1000} s (starting up?); the halt request waits in the control folder`)
+      } else notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
     } catch (error) {
+      if (error instanceof MmError) throw error
       // a full or read-only disk (the quote's own state writes fail too, so its heartbeat is stale): the venue is still cancelled
       notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
     }

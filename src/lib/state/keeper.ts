@@ -218,8 +218,11 @@ export class StateKeeper {
     for (const {file, req} of readControlRequests(this.dir)) {
       removeControlRequest(file)
       if (req === null) continue
-      if (req.kind === 'halt') this.apply(req)
-      else this.ack(req, 'refused', 'arrived before this mm quote started; run the command again')
+      if (req.kind === 'halt') {
+        this.apply(req)
+        // the engine takes it at its first decision: state.json shows it from this first write (the halt command reads it with its acknowledgement)
+        this.carriedPending ??= {kind: 'manual', reason: req.reason ?? 'manual', by: req.by, at: iso(this.now()), until: req.until ?? null, flatten: false}
+      } else this.ack(req, 'refused', 'arrived before this mm quote started; run the command again')
     }
     this.flush()
     this.startWatching()
