@@ -164,6 +164,23 @@ describe('mm halt cancels on the venue when no quote answers', () => {
     expect(existsSync(join(S, 'ETHUSDC', 'lock'))).toBe(false)
   })
 
+  it('a state.json mm cannot read (a bad hand edit): the venue is still cancelled (any mm order of the symbol), exit 3, the file untouched (it was exit 2, nothing cancelled)', async () => {
+    reset()
+    const S = join(tmp, 'bad-state')
+    const p = liveState(S)
+    const s = read(p)
+    s.position.net = '0.0x1'
+    writeFileSync(p, JSON.stringify(s))
+    const text = readFileSync(p, 'utf8')
+    const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--json'], {env: ENV})
+    expect(r.code, r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({via: 'self', halt: null, ordersLeft: [], cancelled: 3, exitCode: 3})
+    expect(j.notes).toEqual([`state file ${p} is corrupt: position.net "0.0x1" is not a decimal number: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`, 'cancelled 3 order(s) on the venue'])
+    expect([...open.keys()]).toEqual([FOREIGN])
+    expect(readFileSync(p, 'utf8')).toBe(text)
+  })
+
   it('--all cancels every order of the symbol', async () => {
     reset()
     const S = join(tmp, 'all')

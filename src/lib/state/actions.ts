@@ -10,7 +10,7 @@ import {PlainDecimal} from '../domain/decimal.js'
 import {MmError, PartialError} from '../domain/errors.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
-import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, StateFileError, type StateHalt, writeStateFile} from './file.js'
 import {LockedError} from './lock.js'
 import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
 
@@ -67,10 +67,25 @@ export interface HaltOptions {
 export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   const {t} = o
   const notes: string[] = []
-  const state = readStateFile(t.path, t.symbol)
+  let state: StateFile | null
+  let unreadable: StateFileError | null = null
+  try {
+    state = readStateFile(t.path, t.symbol)
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error
+    // an emergency stop does not wait for the file to be mended: the venue is still cancelled
+    unreadable = error
+    state = null
+  }
   const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   const until = o.forMs === undefined ? null : iso(wallClock.now() + o.forMs)
+  if (unreadable && q.kind !== 'hung') {
+    // no quote can run on it (mm quote refuses the file): cancel any mm order of the symbol (--all: every order); nothing is written
+    notes.push(`${unreadable.message}: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`)
+    const {left, cancelled} = await cancelOnVenue(o, null, notes, true)
+    return {...base, via: 'self', halt: null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+  }
   if (q.kind === 'alive') {
     let r: Awaited<ReturnType<typeof askQuote>>
     try {
@@ -104,7 +119,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     try {
       const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
       requestedAt = req.at
-      if (q.heartbeatAgeMs === null) {
+      if (unreadable) notes.push(`${unreadable.message}: the halt is not recorded in it`)
+      if (q.heartbeatAgeMs === null && !unreadable) {
         // its lock but not yet its state: a quote starting up, which applies the request before its first decision
         const acked = await waitForState(t, o.waitMs, (s) => s.control?.acks?.find((a) => a.id === req.id) ?? null)
         if (acked) return followQuote(acked.value, req.at)
@@ -115,7 +131,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       // a full or read-only disk (the quote's own state writes fail too, so its heartbeat is stale): the venue is still cancelled
       notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
     }
-    const {left, cancelled} = await cancelOnVenue(o, state, notes)
+    const {left, cancelled} = await cancelOnVenue(o, state, notes, unreadable !== null)
     return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
   }
   if (q.kind === 'dead') notes.push(describeLiveness(q))
@@ -165,7 +181,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
  * everything with --all); returns what is left, and whether the venue confirmed it (a
  * venue error leaves it unconfirmed even when state.json lists nothing: exit 3).
  */
-async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[]): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
+async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[], anyMm = false): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
   const ours = Object.keys(s?.orders ?? {})
   if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0}
   if (o.noCancel) {
@@ -173,7 +189,7 @@ async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[
     return {left: ours, confirmed: true, cancelled: 0}
   }
   // nothing listed and no instance known: nothing to look for (a killed quote's orders are listed, or found by its instance)
-  if (ours.length === 0 && !o.all && !s?.process?.instance) return {left: [], confirmed: true, cancelled: 0}
+  if (ours.length === 0 && !o.all && !s?.process?.instance && !anyMm) return {left: [], confirmed: true, cancelled: 0}
   const v = await o.venue()
   if ('why' in v) {
     notes.push(`cannot cancel on the venue: ${v.why}`)
