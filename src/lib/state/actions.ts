@@ -7,7 +7,7 @@
  */
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
-import {MmError, PartialError} from '../domain/errors.js'
+import {MmError, PartialError, UsageError} from '../domain/errors.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
 import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, StateFileError, type StateHalt, writeStateFile} from './file.js'
@@ -139,7 +139,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   try {
     lock = await lockForCommand(t, 'halt')
   } catch (error) {
-    if (error instanceof LockedError) throw error
+    // held by another, or a state dir that cannot be made (bad input, exit 2: nothing there to act on)
+    if (error instanceof LockedError || error instanceof UsageError) throw error
     // the lock cannot be written (a full or read-only disk): the halt cannot be recorded, the venue is still cancelled
     notes.push(`cannot record the halt in ${t.path} (${(error as Error).message}): a quote started now would not be halted`)
     const {left, cancelled} = await cancelOnVenue(o, state, notes)
