@@ -143,11 +143,16 @@ describe('state.json edited or copied by hand', () => {
       s.symbol = 'BTCUSDT'
       s.halt = {kind: 'daily_loss', reason: 'BTC lost', by: 'mm quote', at: '2026-12-01T00:00:00.000Z', until: null, flatten: false}
     })
-    for (const args of [quoteArgs(S, ['--duration', '1s']), ['status', '--state-dir', S], ['halt', '--symbol', 'ETHUSDC', '--state-dir', S]]) {
+    for (const args of [quoteArgs(S, ['--duration', '1s']), ['status', '--state-dir', S], ['resume', '--symbol', 'ETHUSDC', '--state-dir', S]]) {
       const r = await runCli(args)
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr.split('\n')[0]).toBe(`mm ${args[0]}: state file ${p} is BTCUSDT's, not ETHUSDC's`)
     }
+    // halt, an emergency stop, still goes to the venue (here without keys): exit 3, the file untouched
+    const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
+    expect(h.code).toBe(3)
+    expect(h.stderr.split('\n')[0]).toBe(`note: state file ${p} is BTCUSDT's, not ETHUSDC's: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`)
+    expect(JSON.parse(readFileSync(p, 'utf8')).symbol).toBe('BTCUSDT')
   })
 })
 
