@@ -5,13 +5,15 @@
  * Whose orders: state.json's, and every open mm order of the symbol; `--all` every order.
  */
 import {createServer, type Server} from 'node:http'
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {formatClientId} from '../../src/lib/orders/client-id.js'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
-import {ensureBuilt, runCli} from '../support/cli.js'
+import {bootId, processStart} from '../../src/lib/state/lock.js'
+import {BIN, ensureBuilt, runCli} from '../support/cli.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-halt-venue-'))
 const KEY = 'stubkey0123456789'
@@ -99,6 +101,84 @@ describe('mm halt cancels on the venue when no quote answers', () => {
     expect(read(p).orders).toEqual({})
     expect(calls.filter((c) => c === 'DELETE /fapi/v1/order').length).toBe(3)
     expect(JSON.stringify(r)).not.toContain(ENV.MM_API_SECRET)
+  })
+
+  it('a hung quote on a full disk (its control folder cannot be written): the venue is still cancelled, exit 3, saying the quote is not halted (it was "mm halt: …" exit 1, nothing cancelled)', async () => {
+    reset()
+    const S = join(tmp, 'hung-full')
+    const p = liveState(S)
+    // a quote that holds the lock (this test process stands in for it) and has not written for a minute
+    const s = read(p)
+    const beat = new Date(Date.now() - 60_000).toISOString()
+    s.process = {pid: process.pid, host: hostname(), startedAt: beat, heartbeat: beat, running: true, runId: 'r', runDir: join(S, 'runs', 'r')}
+    writeFileSync(p, JSON.stringify(s))
+    writeFileSync(join(S, 'ETHUSDC', 'lock'), JSON.stringify({pid: process.pid, host: hostname(), command: 'quote', at: beat, boot: bootId(), start: processStart(process.pid)}))
+    // where the request would go, something that is not a folder (as a full disk, the request cannot be written)
+    writeFileSync(join(S, 'ETHUSDC', 'control'), 'not a folder')
+    const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--json'], {env: ENV})
+    expect(r.code, r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({via: 'request-left', requestedAt: null, ordersLeft: [], cancelled: 3, exitCode: 3})
+    expect(j.notes[0]).toMatch(new RegExp(`^mm quote pid ${process.pid} holds the lock but does not answer \\(heartbeat \\d+ s old\\); cannot leave it the halt request \\(.+\\): it is not halted and may quote again — stop it \\(kill -TERM ${process.pid}\\)$`))
+    expect(j.notes[1]).toBe('cancelled 3 order(s) on the venue')
+    expect([...open.keys()]).toEqual([FOREIGN])
+  })
+
+  it('a quote still alive (fresh heartbeat: the disk filled a moment ago) whose control folder cannot be written: the venue is still cancelled, exit 3 (it was "mm halt: …" exit 1, nothing cancelled)', async () => {
+    reset()
+    const S = join(tmp, 'alive-full')
+    const p = liveState(S)
+    const s = read(p)
+    const now = new Date().toISOString()
+    s.process = {pid: process.pid, host: hostname(), startedAt: now, heartbeat: now, running: true, runId: 'r', runDir: join(S, 'runs', 'r')}
+    writeFileSync(p, JSON.stringify(s))
+    writeFileSync(join(S, 'ETHUSDC', 'lock'), JSON.stringify({pid: process.pid, host: hostname(), command: 'quote', at: now, boot: bootId(), start: processStart(process.pid)}))
+    writeFileSync(join(S, 'ETHUSDC', 'control'), 'not a folder')
+    const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--json'], {env: ENV})
+    expect(r.code, r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({via: 'request-left', quote: {kind: 'alive', pid: process.pid}, requestedAt: null, ordersLeft: [], cancelled: 3, exitCode: 3})
+    expect(j.notes[0]).toMatch(new RegExp(`^mm quote pid ${process.pid} runs \\(heartbeat [\\d.]+ s ago\\); cannot leave it the halt request \\(ENOTDIR: .+\\): it is not halted and may quote again — stop it \\(kill -TERM ${process.pid}\\)$`))
+    expect([...open.keys()]).toEqual([FOREIGN])
+  })
+
+  it('no quote, and nothing can be written (a full disk; here the file size limit at 0: EFBIG as ENOSPC): the venue is still cancelled, exit 3, saying the halt is not recorded (it was "mm halt: … write" exit 1, nothing cancelled)', async () => {
+    reset()
+    const S = join(tmp, 'disk-full')
+    const p = liveState(S)
+    const text = readFileSync(p, 'utf8')
+    // ulimit -f 0: every write to a file fails (node ignores SIGXFSZ); stdout and stderr are pipes
+    const child = spawn('sh', ['-c', 'ulimit -f 0; exec "$0" "$@"', process.execPath, BIN, 'halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--json'], {env: {...process.env, ...ENV}, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)))
+    expect(code, err).toBe(3)
+    const j = JSON.parse(out).data
+    expect(j).toMatchObject({via: 'self', ordersLeft: [], cancelled: 3, exitCode: 3})
+    expect(j.notes).toEqual([`cannot record the halt in ${p} (cannot write the lock ${join(S, 'ETHUSDC', 'lock')}: EFBIG: file too large, write): a quote started now would not be halted`, 'cancelled 3 order(s) on the venue'])
+    expect([...open.keys()]).toEqual([FOREIGN])
+    expect(readFileSync(p, 'utf8')).toBe(text)
+    // the lock file it could not write is not left behind (empty, it would read as a dead holder's)
+    expect(existsSync(join(S, 'ETHUSDC', 'lock'))).toBe(false)
+  })
+
+  it('a state.json mm cannot read (a bad hand edit): the venue is still cancelled (any mm order of the symbol), exit 3, the file untouched (it was exit 2, nothing cancelled)', async () => {
+    reset()
+    const S = join(tmp, 'bad-state')
+    const p = liveState(S)
+    const s = read(p)
+    s.position.net = '0.0x1'
+    writeFileSync(p, JSON.stringify(s))
+    const text = readFileSync(p, 'utf8')
+    const r = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--json'], {env: ENV})
+    expect(r.code, r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({via: 'self', halt: null, ordersLeft: [], cancelled: 3, exitCode: 3})
+    expect(j.notes).toEqual([`state file ${p} is corrupt: position.net "0.0x1" is not a decimal number: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`, 'cancelled 3 order(s) on the venue'])
+    expect([...open.keys()]).toEqual([FOREIGN])
+    expect(readFileSync(p, 'utf8')).toBe(text)
   })
 
   it('--all cancels every order of the symbol', async () => {

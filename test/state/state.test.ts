@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest'
 import {controlDir, readControlRequests, writeControlRequest} from '../../src/lib/state/control.js'
 import {resolveStateDir, stateFilePath, symbolDir} from '../../src/lib/state/dir.js'
 import {emptyState, readStateFile, removeStaleTemps, StateFileError, writeStateFile, writeStateFileAsync} from '../../src/lib/state/file.js'
-import {acquireLock, LockedError} from '../../src/lib/state/lock.js'
+import {acquireLock, bootId, LockedError, processStart} from '../../src/lib/state/lock.js'
 import {liveness} from '../../src/lib/state/ops.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-state-'))
@@ -67,6 +67,58 @@ describe('state.json', () => {
     expect(readFileSync(p, 'utf8')).toBe(text)
   })
 
+  const edited: Array<[string, (s: ReturnType<typeof emptyState>) => void, string]> = [
+    ['a position that is not a number', (s) => (s.position.net = '0.0x1'), 'position.net "0.0x1" is not a decimal number'],
+    ['an unrealised PnL that is a JSON number', (s) => ((s.position as unknown as Record<string, unknown>).unrealised = -5), 'position.unrealised -5 is not a decimal number'],
+    ['a counter that is a string', (s) => ((s.counters as unknown as Record<string, unknown>).writes = '5'), 'counters.writes "5" is not a count'],
+    ['a halt end that is not a time', (s) => (s.halt = {kind: 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: 'tomorrow', flatten: false}), 'halt.until "tomorrow" is not a time (an ISO time, or null: until mm resume)'],
+    ['a halt kind mm does not know', (s) => (s.halt = {kind: 'panic' as 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: null, flatten: false}), 'halt.kind "panic" is not one of manual, stop_loss, shock, daily_loss, storm'],
+    ["a day's PnL that is not a number", (s) => (s.risk.day = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: 'lots', pnlUnits: '0'}), 'risk.day.pnl "lots" is not a decimal number'],
+  ]
+  it.each(edited)('hand-edited: %s → an error naming the file and the field, exit 2, file untouched', (_n, edit, what) => {
+    const p = join(tmp, 'edited.json')
+    const s = emptyState('ETHUSDC', false, '2026-01-01T00:00:00.000Z')
+    edit(s)
+    const text = JSON.stringify(s)
+    writeFileSync(p, text)
+    let err: unknown
+    try {
+      readStateFile(p)
+    } catch (error) {
+      err = error
+    }
+    expect(err).toBeInstanceOf(StateFileError)
+    expect(err).toMatchObject({code: 'E_STATE_CORRUPT', exitCode: 2, message: `state file ${p} is corrupt: ${what}`})
+    expect(readFileSync(p, 'utf8')).toBe(text)
+  })
+
+  it("what mm writes reads back (null marks, a halt until mm resume, a day's PnL); another symbol's file is refused when the symbol is given", () => {
+    const p = join(tmp, 'sound.json')
+    const s = emptyState('ETHUSDC', false, '2026-01-01T00:00:00.000Z')
+    s.position = {...s.position, net: '-0.020', avgCost: null, mark: null, unrealised: '0', total: '-1.5'}
+    s.halt = {kind: 'stop_loss', reason: 'x', by: 'mm quote', at: '2026-01-01T00:00:00.000Z', until: null, flatten: true}
+    s.risk.day = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: '-0.25', pnlUnits: '-25'}
+    writeStateFile(p, s)
+    expect(readStateFile(p)).toEqual(s)
+    expect(readStateFile(p, 'ethusdc')).toEqual(s)
+    let err: unknown
+    try {
+      readStateFile(p, 'BTCUSDT')
+    } catch (error) {
+      err = error
+    }
+    expect(err).toBeInstanceOf(StateFileError)
+    expect(err).toMatchObject({code: 'E_STATE_SYMBOL', exitCode: 2, message: `state file ${p} is ETHUSDC's, not BTCUSDT's`})
+  })
+
+  it('a write that fails (a full disk; here no folder) names the state file and leaves no temp file', async () => {
+    const p = join(tmp, 'no-such-folder', 'state.json')
+    const s = emptyState('ETHUSDC', true, '2026-01-01T00:00:00.000Z')
+    const msg = `cannot write state file ${p}: ENOENT: no such file or directory, open '${join(tmp, 'no-such-folder', `.state.json.tmp-${process.pid}`)}'`
+    expect(() => writeStateFile(p, s)).toThrow(msg)
+    await expect(writeStateFileAsync(p, s, () => true)).rejects.toThrow(`cannot write state file ${p}: ENOENT: no such file or directory, open '${join(tmp, 'no-such-folder', `.state.json.tmp-${process.pid}-a`)}'`)
+  })
+
   it('temp files of a killed writer are removed, never the state file', () => {
     const dir = join(tmp, 'temps')
     mkdirSync(dir)
@@ -124,6 +176,49 @@ describe('the lock', () => {
     expect(l.tookOver).toEqual({pid, host: hostname(), command: 'quote', at: 'then'})
     expect(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8')).pid).toBe(process.pid)
     l.release()
+  })
+
+  it('the lock names the boot and the process start of its holder', () => {
+    const dir = join(tmp, 'lock3')
+    const l = acquireLock(dir, 'quote', 'now')
+    const j = JSON.parse(readFileSync(join(dir, 'lock'), 'utf8'))
+    expect(j).toEqual({pid: process.pid, host: hostname(), command: 'quote', at: 'now', boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), start: processStart(process.pid)})
+    expect(j.start).toMatch(/^\d+$/)
+    l.release()
+  })
+
+  // the pid of the lock runs, but it is not the process that took the lock: stale
+  const reused: Array<[string, () => {pid: number; boot: string; start: string}]> = [
+    ['the pid now runs another process (started at another time)', () => ({pid: process.ppid, boot: bootId() as string, start: String(Number(processStart(process.ppid)) + 1)})],
+    ['the lock is of an earlier boot (a reboot; the pid runs again)', () => ({pid: process.ppid, boot: '00000000-0000-0000-0000-000000000000', start: processStart(process.ppid) as string})],
+    ['our own pid, of an earlier process (a container restart gives the same pid again)', () => ({pid: process.pid, boot: bootId() as string, start: String(Number(processStart(process.pid)) - 1)})],
+  ]
+  it.each(reused)('%s → taken over', (_name, make) => {
+    const dir = join(tmp, `reuse-${Math.random().toString(36).slice(2)}`)
+    mkdirSync(dir)
+    const old = {host: hostname(), command: 'quote', at: 'then', ...make()}
+    writeFileSync(join(dir, 'lock'), JSON.stringify(old))
+    const l = acquireLock(dir, 'quote', 'now')
+    expect(l.tookOver).toEqual(old)
+    expect(JSON.parse(readFileSync(join(dir, 'lock'), 'utf8'))).toMatchObject({pid: process.pid, start: processStart(process.pid)})
+    l.release()
+    expect(existsSync(join(dir, 'lock'))).toBe(false)
+  })
+
+  it('a lock whose pid runs the very process that took it is held (and one without boot/start: the pid alone decides)', () => {
+    const dir = join(tmp, 'lock4')
+    mkdirSync(dir)
+    const holder = {pid: process.ppid, host: hostname(), command: 'quote', at: 'then', boot: bootId() as string, start: processStart(process.ppid) as string}
+    writeFileSync(join(dir, 'lock'), JSON.stringify(holder))
+    expect(() => acquireLock(dir, 'halt', 'now')).toThrow(`mm quote (pid ${process.ppid} on ${hostname()}) holds ${join(dir, 'lock')}`)
+    writeFileSync(join(dir, 'lock'), JSON.stringify({pid: process.ppid, host: hostname(), command: 'quote', at: 'then'}))
+    expect(() => acquireLock(dir, 'halt', 'now')).toThrow(LockedError)
+    // and a reused pid reads as no quote to the operator commands: not "hung"
+    const s = emptyState('ETHUSDC', true, '2026-01-01T00:00:00.000Z')
+    writeFileSync(join(dir, 'lock'), JSON.stringify({...holder, start: String(Number(holder.start) + 1)}))
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'))).toEqual({kind: 'none'})
+    writeFileSync(join(dir, 'lock'), JSON.stringify(holder))
+    expect(liveness(dir, s, Date.parse('2026-01-01T00:00:03.000Z'))).toEqual({kind: 'hung', pid: process.ppid, heartbeatAgeMs: null})
   })
 
   it('liveness: a dead quote whose state says running is "dead"; none when it stopped cleanly', () => {

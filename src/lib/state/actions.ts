@@ -7,10 +7,11 @@
  */
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
-import {MmError, PartialError} from '../domain/errors.js'
+import {MmError, PartialError, UsageError} from '../domain/errors.js'
 import {DAY_MS} from '../risk/types.js'
 import {resumeBlocker} from '../risk/resume.js'
-import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, type StateHalt, writeStateFile} from './file.js'
+import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, type StateAck, type StateFile, StateFileError, type StateHalt, writeStateFile} from './file.js'
+import {LockedError} from './lock.js'
 import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, operator, type Target, waitForState} from './ops.js'
 
 /** Signed venue calls an operator command may make (API keys needed). */
@@ -66,36 +67,88 @@ export interface HaltOptions {
 export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   const {t} = o
   const notes: string[] = []
-  const state = readStateFile(t.path)
+  let state: StateFile | null
+  let unreadable: StateFileError | null = null
+  try {
+    state = readStateFile(t.path, t.symbol)
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error
+    // an emergency stop does not wait for the file to be mended: the venue is still cancelled
+    unreadable = error
+    state = null
+  }
   const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   const until = o.forMs === undefined ? null : iso(wallClock.now() + o.forMs)
+  if (unreadable && q.kind !== 'hung') {
+    // no quote can run on it (mm quote refuses the file): cancel any mm order of the symbol (--all: every order); nothing is written
+    notes.push(`${unreadable.message}: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`)
+    const {left, cancelled} = await cancelOnVenue(o, null, notes, true)
+    return {...base, via: 'self', halt: null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+  }
   if (q.kind === 'alive') {
-    const r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
+    let r: Awaited<ReturnType<typeof askQuote>>
+    try {
+      r = await askQuote(t, {kind: 'halt', reason: o.reason, until}, o.waitMs)
+    } catch (error) {
+      if (error instanceof MmError) throw error
+      // the request cannot be written (the disk filled a moment ago): the venue is still cancelled
+      notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
+      const {left, cancelled} = await cancelOnVenue(o, state, notes)
+      return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    }
     if (!r.ack) {
       notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
       return {...base, via: 'request-left', halt: r.state?.halt ?? null, ack: null, requestedAt: r.request.at, ordersGoneAt: null, ordersLeft: Object.keys(r.state?.orders ?? {}), cancelled: 0, exitCode: 3}
     }
+    return followQuote(r.ack, r.request.at)
+  }
+  /** the quote acknowledged: wait (bounded) until state.json lists no working order */
+  async function followQuote(ack: StateAck, requestedAt: string): Promise<HaltResult> {
     const gone = await waitForState(t, o.waitMs, (s) => (Object.keys(s.orders).length === 0 ? s.updatedAt : null))
-    const final = gone?.state ?? readStateFile(t.path)
+    const final = gone?.state ?? readStateFile(t.path, t.symbol)
     const left = Object.keys(final?.orders ?? {})
     if (left.length > 0) notes.push(`${left.length} order(s) not confirmed cancelled within ${o.waitMs / 1000} s`)
-    return {...base, via: 'quote', halt: final?.halt ?? null, ack: r.ack, requestedAt: r.request.at, ordersGoneAt: gone?.value ?? null, ordersLeft: left, cancelled: Object.keys(state?.orders ?? {}).filter((id) => !left.includes(id)).length, exitCode: left.length === 0 ? 0 : 3}
+    return {...base, via: 'quote', halt: final?.halt ?? null, ack, requestedAt, ordersGoneAt: gone?.value ?? null, ordersLeft: left, cancelled: Object.keys(state?.orders ?? {}).filter((id) => !left.includes(id)).length, exitCode: left.length === 0 ? 0 : 3}
   }
   if (q.kind === 'hung') {
     // the quote may wake up: the request waits for it; the venue is cancelled from here
     const now = wallClock.now()
     const {writeControlRequest} = await import('./control.js')
-    const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
-    notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
-    const {left, cancelled} = await cancelOnVenue(o, state, notes)
-    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: req.at, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    let requestedAt: string | null = null
+    try {
+      const req = writeControlRequest(t.dir, {kind: 'halt', by: operator(), at: iso(now), reason: o.reason, until}, now)
+      requestedAt = req.at
+      if (unreadable) notes.push(`${unreadable.message}: the halt is not recorded in it`)
+      if (q.heartbeatAgeMs === null && !unreadable) {
+        // its lock but not yet its state: a quote starting up, which applies the request before its first decision
+        const acked = await waitForState(t, o.waitMs, (s) => s.control?.acks?.find((a) => a.id === req.id) ?? null)
+        if (acked) return followQuote(acked.value, req.at)
+        notes.push(`${describeLiveness(q)}: it did not acknowledge within ${o.waitMs / 1000} s (starting up?); the halt request waits in the control folder`)
+      } else notes.push(`${describeLiveness(q)}: the halt request waits in the control folder`)
+    } catch (error) {
+      if (error instanceof MmError) throw error
+      // a full or read-only disk (the quote's own state writes fail too, so its heartbeat is stale): the venue is still cancelled
+      notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
+    }
+    const {left, cancelled} = await cancelOnVenue(o, state, notes, unreadable !== null)
+    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
   }
   if (q.kind === 'dead') notes.push(describeLiveness(q))
-  const lock = await lockForCommand(t, 'halt')
+  let lock: Awaited<ReturnType<typeof lockForCommand>>
+  try {
+    lock = await lockForCommand(t, 'halt')
+  } catch (error) {
+    // held by another, or a state dir that cannot be made (bad input, exit 2: nothing there to act on)
+    if (error instanceof LockedError || error instanceof UsageError) throw error
+    // the lock cannot be written (a full or read-only disk): the halt cannot be recorded, the venue is still cancelled
+    notes.push(`cannot record the halt in ${t.path} (${(error as Error).message}): a quote started now would not be halted`)
+    const {left, cancelled} = await cancelOnVenue(o, state, notes)
+    return {...base, via: 'self', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+  }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path) ?? emptyState(t.symbol, false, iso())
+    const s = readStateFile(t.path, t.symbol) ?? emptyState(t.symbol, false, iso())
     const by = operator()
     if (s.halt?.kind === 'stop_loss') {
       notes.push('a stop-loss halt is in force: it stays until mm resume (the manual halt does not replace it)')
@@ -129,7 +182,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
  * everything with --all); returns what is left, and whether the venue confirmed it (a
  * venue error leaves it unconfirmed even when state.json lists nothing: exit 3).
  */
-async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[]): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
+async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[], anyMm = false): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
   const ours = Object.keys(s?.orders ?? {})
   if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0}
   if (o.noCancel) {
@@ -137,7 +190,7 @@ async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[
     return {left: ours, confirmed: true, cancelled: 0}
   }
   // nothing listed and no instance known: nothing to look for (a killed quote's orders are listed, or found by its instance)
-  if (ours.length === 0 && !o.all && !s?.process?.instance) return {left: [], confirmed: true, cancelled: 0}
+  if (ours.length === 0 && !o.all && !s?.process?.instance && !anyMm) return {left: [], confirmed: true, cancelled: 0}
   const v = await o.venue()
   if ('why' in v) {
     notes.push(`cannot cancel on the venue: ${v.why}`)
@@ -166,7 +219,7 @@ export interface ResumeResult extends ActionBase {
 export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: number; maxDailyLoss?: number; waitMs: number}): Promise<ResumeResult> {
   const {t} = o
   const notes: string[] = []
-  const state = readStateFile(t.path)
+  const state = readStateFile(t.path, t.symbol)
   const q = liveness(t.dir, state, wallClock.now())
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes}
   if (q.kind === 'alive') {
@@ -181,7 +234,7 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
   const lock = await lockForCommand(t, 'resume')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path)
+    const s = readStateFile(t.path, t.symbol)
     const h = s?.halt ?? null
     if (!s || !h) return {...base, via: 'self', resumed: false, halt: null, ack: null, refused: null, notes: [...notes, 'not halted: nothing to resume']}
     const now = wallClock.now()
@@ -243,7 +296,7 @@ export async function flattenViaQuote(o: {t: Target; maxSlip: number; maxRounds:
     if (finished >= o.maxRounds) return 'rounds'
     return null
   })
-  const s = done?.state ?? readStateFile(t.path) ?? state
+  const s = done?.state ?? readStateFile(t.path, t.symbol) ?? state
   const rounds = s.flatten?.requestId === r.request.id ? s.flatten.rounds : []
   const after = s.position.net
   const flat = new PlainDecimal(after).isZero()
@@ -274,7 +327,7 @@ export async function recordFlattenHalt(t: Target, notes: string[]): Promise<Sta
   const lock = await lockForCommand(t, 'flatten')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path)
+    const s = readStateFile(t.path, t.symbol)
     if (!s) return null
     if (s.halt?.kind !== 'stop_loss') s.halt = {kind: 'manual', reason: 'mm flatten', by: operator(), at: iso(), until: null, flatten: true}
     if (s.dryRun) s.orders = {}

@@ -163,8 +163,48 @@ export class StateFileError extends MmError {
   }
 }
 
-/** Read a state file; null when there is none. Throws StateFileError for a corrupt or future-version file. */
-export function readStateFile(path: string): StateFile | null {
+const DECIMAL = /^-?\d+(\.\d+)?$/
+const HALT_KINDS: readonly string[] = ['manual', 'stop_loss', 'shock', 'daily_loss', 'storm']
+
+/**
+ * The first value a reader would use that is not what mm writes (a hand edit: a bad
+ * number, a time that does not parse), as `field "value" is not …`; null when all are sound.
+ * Fields an older mm did not write may be absent.
+ */
+function badField(s: StateFile): string | null {
+  const show = (v: unknown) => JSON.stringify(v) ?? String(v)
+  const p = s.position as unknown as Record<string, unknown>
+  if (typeof p.net !== 'string' || !DECIMAL.test(p.net)) return `position.net ${show(p.net)} is not a decimal number`
+  for (const k of ['realised', 'unrealised', 'fees', 'funding', 'total', 'avgCost', 'mark']) {
+    const v = p[k]
+    if (v !== undefined && v !== null && !(typeof v === 'string' && DECIMAL.test(v))) return `position.${k} ${show(v)} is not a decimal number`
+  }
+  for (const [k, v] of Object.entries(s.counters as Record<string, unknown>)) {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) return `counters.${k} ${show(v)} is not a count`
+  }
+  const h = s.halt as unknown
+  if (h !== undefined && h !== null) {
+    if (typeof h !== 'object') return `halt ${show(h)} is not a halt`
+    const x = h as Record<string, unknown>
+    if (typeof x.kind !== 'string' || !HALT_KINDS.includes(x.kind)) return `halt.kind ${show(x.kind)} is not one of ${HALT_KINDS.join(', ')}`
+    if (typeof x.at !== 'string' || !Number.isFinite(Date.parse(x.at))) return `halt.at ${show(x.at)} is not a time`
+    if (x.until !== null && !(typeof x.until === 'string' && Number.isFinite(Date.parse(x.until)))) return `halt.until ${show(x.until)} is not a time (an ISO time, or null: until mm resume)`
+  }
+  const d = (s.risk as Partial<StateFile['risk']> | undefined)?.day as unknown
+  if (d !== undefined && d !== null) {
+    const x = d as Record<string, unknown>
+    if (!Number.isSafeInteger(x.startMs)) return `risk.day.startMs ${show(x.startMs)} is not a time in ms`
+    if (typeof x.pnl !== 'string' || !DECIMAL.test(x.pnl)) return `risk.day.pnl ${show(x.pnl)} is not a decimal number`
+  }
+  return null
+}
+
+/**
+ * Read a state file; null when there is none. Throws StateFileError for a corrupt or
+ * future-version file, one with a value mm would not write (a bad hand edit), or — given
+ * `symbol` — one of another symbol (a copied folder).
+ */
+export function readStateFile(path: string, symbol?: string): StateFile | null {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -189,25 +229,48 @@ export function readStateFile(path: string): StateFile | null {
   if (s.schema < 1 || typeof s.symbol !== 'string' || typeof s.position !== 'object' || s.position === null || typeof s.orders !== 'object' || s.orders === null || typeof s.counters !== 'object' || s.counters === null) {
     throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt (missing symbol, position, orders or counters)`, keep)
   }
+  if (symbol !== undefined && s.symbol.toUpperCase() !== symbol.toUpperCase()) {
+    throw new StateFileError('E_STATE_SYMBOL', `state file ${path} is ${s.symbol}'s, not ${symbol.toUpperCase()}'s`, `the file is left as it is: a folder copied from another symbol? move it aside (or back under ${s.symbol}) and run again`)
+  }
+  const bad = badField(s as StateFile)
+  if (bad !== null) throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt: ${bad}`, 'the file is left as it is: correct the value (or move the file aside: the position and halt it records are then forgotten) and run again')
   return s as StateFile
 }
 
 let writesThisProcess = 0
+
+/** A state write that failed (a full or read-only disk): names the file; its temp file is removed. */
+function writeFailed(path: string, tmp: string, error: unknown): MmError {
+  try {
+    unlinkSync(tmp)
+  } catch {
+    // never made, or gone
+  }
+  return new MmError('E_STATE_WRITE', `cannot write state file ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable; the file keeps its last whole write'})
+}
 
 /** Write `state` to `path` whole or not at all (temp file, fsync, rename, fsync dir). */
 export function writeStateFile(path: string, state: StateFile): void {
   const dir = dirname(path)
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}`)
   const text = JSON.stringify(state, null, 2) + '\n'
-  const fd = openSync(tmp, 'w', 0o600)
   try {
-    writeSync(fd, text)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
+    const fd = openSync(tmp, 'w', 0o600)
+    try {
+      writeSync(fd, text)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
   }
   countWriteAndHook(tmp)
-  renameSync(tmp, path)
+  try {
+    renameSync(tmp, path)
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
+  }
   try {
     const dfd = openSync(dir, 'r')
     try {
@@ -243,12 +306,16 @@ export async function writeStateFileAsync(path: string, state: StateFile, commit
   const dir = dirname(path)
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-a`)
   const text = JSON.stringify(state, null, 2) + '\n'
-  const fh = await open(tmp, 'w', 0o600)
   try {
-    await fh.writeFile(text)
-    await fh.sync()
-  } finally {
-    await fh.close()
+    const fh = await open(tmp, 'w', 0o600)
+    try {
+      await fh.writeFile(text)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
   }
   if (!commit()) {
     try {
@@ -259,7 +326,11 @@ export async function writeStateFileAsync(path: string, state: StateFile, commit
     return false
   }
   countWriteAndHook(tmp)
-  renameSync(tmp, path)
+  try {
+    renameSync(tmp, path)
+  } catch (error) {
+    throw writeFailed(path, tmp, error)
+  }
   try {
     const dh = await open(dir, 'r')
     try {

@@ -46,7 +46,7 @@ function instrumentOf(s: StateFile): Instrument {
  * state.json can be stale or missing); without, state.json's position and instrument.
  */
 export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoints, venue?: FlattenOptions['venue']): Promise<FlattenPlanView | null> {
-  const s = readStateFile(t.path)
+  const s = readStateFile(t.path, t.symbol)
   const v = venue && !s?.dryRun ? await venue() : {why: 'no venue'}
   let inst: Instrument
   let position: string
@@ -116,7 +116,7 @@ export interface FlattenOptions {
 
 export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   const {t} = o
-  const state = readStateFile(t.path)
+  const state = readStateFile(t.path, t.symbol)
   const q = liveness(t.dir, state, wallClock.now())
   if (q.kind === 'alive' && state) return flattenViaQuote(o, q, state)
   if (q.kind === 'hung') throw new MmError('E_QUOTE_HUNG', `${describeLiveness(q)}: flatten needs it to answer, or to be stopped`, {exitCode: 1, suggestion: 'mm halt cancels from here; kill the hung quote, then mm flatten'})
@@ -154,7 +154,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
       await v.close()
       throw new MmError('E_VENUE', `${t.symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
     }
-    const found = readStateFile(t.path) ?? state
+    const found = readStateFile(t.path, t.symbol) ?? state
     if (!found) {
       // no state.json here: this folder knows no instance. An mm order working on the venue is
       // another instance's (a quote under another --state-dir, host or MM_STATE_DIR): closing

@@ -21,7 +21,7 @@ import type {RunEvent} from '../telemetry/run-events.js'
 import {type ControlFileRequest, controlDir, readControlRequests, removeControlRequest} from './control.js'
 import {stateFilePath, symbolDir} from './dir.js'
 import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
-import {acquireLock, type HeldLock} from './lock.js'
+import {acquireLock, type HeldLock, pidAlive} from './lock.js'
 import {makeDirs} from '../fs/mkdirs.js'
 
 /** What the keeper needs of the engine. */
@@ -129,8 +129,8 @@ export class StateKeeper {
     const dir = symbolDir(o.stateDir, o.symbol)
     const lock = acquireLock(dir, 'quote', iso(now))
     try {
-      if (lock.tookOver) o.onNotice?.(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command}, no longer running) in ${dir}`)
-      const prev = readStateFile(stateFilePath(o.stateDir, o.symbol))
+      if (lock.tookOver) o.onNotice?.(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command}, ${pidAlive(lock.tookOver.pid) ? 'its pid now runs another process' : 'no longer running'}) in ${dir}`)
+      const prev = readStateFile(stateFilePath(o.stateDir, o.symbol), o.symbol)
       removeStaleTemps(dir)
       return new StateKeeper(o, lock, prev)
     } catch (error) {
@@ -218,8 +218,11 @@ export class StateKeeper {
     for (const {file, req} of readControlRequests(this.dir)) {
       removeControlRequest(file)
       if (req === null) continue
-      if (req.kind === 'halt') this.apply(req)
-      else this.ack(req, 'refused', 'arrived before this mm quote started; run the command again')
+      if (req.kind === 'halt') {
+        this.apply(req)
+        // the engine takes it at its first decision: state.json shows it from this first write (the halt command reads it with its acknowledgement)
+        this.carriedPending ??= {kind: 'manual', reason: req.reason ?? 'manual', by: req.by, at: iso(this.now()), until: req.until ?? null, flatten: false}
+      } else this.ack(req, 'refused', 'arrived before this mm quote started; run the command again')
     }
     this.flush()
     this.startWatching()

@@ -17,13 +17,26 @@ export interface LockInfo {
   command: string
   /** ISO time taken */
   at: string
+  /**
+   * Linux: the holder's boot (/proc/sys/kernel/random/boot_id) and its process start time
+   * (/proc/<pid>/stat, clock ticks since boot). A lock of an earlier boot, or whose pid now
+   * runs a process started at another time (the pid was reused: after a reboot, a container
+   * restart, or a long uptime), is stale. Absent in older locks and elsewhere: the pid alone decides.
+   */
+  boot?: string
+  start?: string
 }
 
 export class LockedError extends MmError {
   constructor(readonly holder: LockInfo, path: string) {
     super('E_LOCKED', `${holder.command === 'quote' ? 'mm quote' : `mm ${holder.command}`} (pid ${holder.pid} on ${holder.host}) holds ${path}`, {
       exitCode: 1,
-      suggestion: holder.command === 'quote' ? 'one mm quote per symbol and state dir: stop the other one, or use another --state-dir' : 'try again in a moment',
+      suggestion:
+        holder.host !== '' && holder.host !== hostname()
+          ? `a lock of another host is taken as held: if this state dir was copied from ${holder.host} and no mm there uses it, remove ${path}`
+          : holder.command === 'quote'
+            ? 'one mm quote per symbol and state dir: stop the other one, or use another --state-dir'
+            : 'try again in a moment',
       details: {holder},
     })
   }
@@ -44,6 +57,30 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** This machine's boot id (Linux), or undefined. */
+export function bootId(): string | undefined {
+  try {
+    const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    return id === '' ? undefined : id
+  } catch {
+    return undefined
+  }
+}
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22), or undefined (no such process, no /proc). */
+export function processStart(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so count from the last ')'
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const start = f[19]
+    return start !== undefined && /^\d+$/.test(start) ? start : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The lock's holder, or null when there is no lock file. An unreadable lock file reads as pid 0 (dead). */
 export function readLock(symbolDir: string): LockInfo | null {
   let text: string
@@ -55,16 +92,35 @@ export function readLock(symbolDir: string): LockInfo | null {
   }
   try {
     const j = JSON.parse(text) as Partial<LockInfo>
-    return {pid: Number(j.pid) || 0, host: String(j.host ?? ''), command: String(j.command ?? '?'), at: String(j.at ?? '')}
+    return {pid: Number(j.pid) || 0, host: String(j.host ?? ''), command: String(j.command ?? '?'), at: String(j.at ?? ''), ...(typeof j.boot === 'string' ? {boot: j.boot} : {}), ...(typeof j.start === 'string' ? {start: j.start} : {})}
   } catch {
     return {pid: 0, host: '', command: '?', at: ''}
   }
 }
 
-/** The holder is alive: same host and its pid runs (another host's lock is taken as alive). */
+/**
+ * The holder is alive: same host and its pid runs (another host's lock is taken as alive) —
+ * and, when the lock says which boot and process start it was taken in, the pid's process
+ * is that one (not a reuse of the pid since).
+ */
 export function holderAlive(h: LockInfo): boolean {
   if (h.host !== '' && h.host !== hostname()) return true
+  if (h.boot !== undefined) {
+    const boot = bootId()
+    if (boot !== undefined && boot !== h.boot) return false
+  }
+  if (h.start !== undefined) {
+    const start = processStart(h.pid)
+    if (start !== undefined && start !== h.start) return false
+  }
   return pidAlive(h.pid)
+}
+
+/** this process as a lock holder */
+function selfInfo(command: string, nowIso: string): LockInfo {
+  const boot = bootId()
+  const start = processStart(process.pid)
+  return {pid: process.pid, host: hostname(), command, at: nowIso, ...(boot === undefined ? {} : {boot}), ...(start === undefined ? {} : {start})}
 }
 
 export interface HeldLock {
@@ -83,7 +139,7 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
     throw new UsageError('E_STATE_DIR', `cannot create ${symbolDir}: ${(error as Error).message}`, {suggestion: 'pass a writable --state-dir (env MM_STATE_DIR)'})
   }
   const path = lockPath(symbolDir)
-  const info: LockInfo = {pid: process.pid, host: hostname(), command, at: nowIso}
+  const info = selfInfo(command, nowIso)
   let tookOver: LockInfo | null = null
   for (let attempt = 0; attempt < 5; attempt++) {
     let fd: number
@@ -93,14 +149,22 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const holder = readLock(symbolDir)
       if (holder === null) continue // released meanwhile
-      if (holder.pid === process.pid && holder.host === info.host) throw new LockedError(holder, path)
+      // this very process (not an earlier one that had our pid: a container restart gives the same pid again)
+      if (holder.pid === process.pid && holder.host === info.host && holderAlive(holder)) throw new LockedError(holder, path)
       if (holderAlive(holder)) throw new LockedError(holder, path)
       // stale: move it aside (only one of several racers wins the rename), then retry
       const aside = `${path}.stale-${process.pid}`
       try {
         renameSync(path, aside)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue // another process took it over (or let it go) first
+        // a read-only state dir: not "held by pid N" (it is dead), and halt still cancels on the venue
+        throw new MmError('E_LOCK_WRITE', `cannot take over the stale lock ${path} of pid ${holder.pid} (no longer running): ${(error as Error).message}`, {exitCode: 1, suggestion: 'check that the state dir is writable (a read-only or full disk)'})
+      }
+      try {
         const moved = JSON.parse(readFileSync(aside, 'utf8') || '{}') as Partial<LockInfo>
-        if ((Number(moved.pid) || 0) !== holder.pid && holderAlive({pid: Number(moved.pid) || 0, host: String(moved.host ?? ''), command: '', at: ''})) {
+        const movedInfo: LockInfo = {pid: Number(moved.pid) || 0, host: String(moved.host ?? ''), command: '', at: '', ...(typeof moved.boot === 'string' ? {boot: moved.boot} : {}), ...(typeof moved.start === 'string' ? {start: moved.start} : {})}
+        if ((movedInfo.pid !== holder.pid || movedInfo.start !== holder.start) && holderAlive(movedInfo)) {
           // a racer had taken it over between our read and our rename: give it back
           renameSync(aside, path)
           continue
@@ -114,9 +178,17 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
     }
     try {
       writeSync(fd, JSON.stringify(info) + '\n')
-    } finally {
+    } catch (error) {
+      // a full disk: the empty lock file is not left behind (it would read as a dead holder's)
       closeSync(fd)
+      try {
+        unlinkSync(path)
+      } catch {
+        // gone already
+      }
+      throw new MmError('E_LOCK_WRITE', `cannot write the lock ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable'})
     }
+    closeSync(fd)
     let released = false
     return {
       path,

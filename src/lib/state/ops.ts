@@ -88,7 +88,7 @@ export async function askQuote(t: Target, req: Omit<ControlFileRequest, 'id' | '
   const now = wallClock.now()
   const request = writeControlRequest(t.dir, {...req, by: operator(), at: new Date(now).toISOString()}, now)
   const ack = await waitForState(t, timeoutMs, (s) => s.control?.acks?.find((a) => a.id === request.id) ?? null)
-  return {request, ack: ack?.value ?? null, state: ack?.state ?? readStateFile(t.path)}
+  return {request, ack: ack?.value ?? null, state: ack?.state ?? readStateFile(t.path, t.symbol)}
 }
 
 /** Poll state.json (bounded) until `test` returns a value. */
@@ -97,7 +97,7 @@ export async function waitForState<T>(t: Target, timeoutMs: number, test: (s: St
   for (let i = 0; i < 100_000; i++) {
     let s: StateFile | null = null
     try {
-      s = readStateFile(t.path)
+      s = readStateFile(t.path, t.symbol)
     } catch (error) {
       if (!(error instanceof MmError)) throw error
       throw error

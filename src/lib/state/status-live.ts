@@ -109,7 +109,7 @@ async function liveView(gw: BinanceGateway, s: SymbolStatus, flag: string | unde
   const counts: Record<OrderOwner, number> = {ours: 0, 'other-instance': 0, foreign: 0}
   for (const x of orders) counts[x.owner]++
   // on the instrument's step when state.json knows it ("0.01" → "0.010", as state.json writes it)
-  const kept = s.exists ? readStateFile(s.stateFile)?.instrument : null
+  const kept = s.exists ? readStateFile(s.stateFile, s.symbol)?.instrument : null
   const inst = kept ? new Instrument({symbol: s.symbol, ...kept}) : null
   const raw = p ? p.positionAmt : '0'
   const position = inst && /^-?\d+(\.\d+)?$/.test(raw) ? inst.signedStepsToQty(inst.qtyToSteps(raw.replace(/^-/, '')) * (raw.startsWith('-') ? -1 : 1)) : raw

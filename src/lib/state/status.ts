@@ -22,7 +22,7 @@ export interface SymbolStatus {
 }
 
 export function statusOf(t: Target, nowMs: number, staleMs: number): SymbolStatus {
-  const s = readStateFile(t.path)
+  const s = readStateFile(t.path, t.symbol)
   const q = liveness(t.dir, s, nowMs, staleMs)
   const expectedAlive = s?.process?.running === true
   const {ledger: _ledger, ...position} = s?.position ?? {ledger: null}
