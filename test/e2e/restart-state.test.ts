@@ -4,7 +4,7 @@
  * state.json files edited or copied by hand. Times asserted are the product's own.
  */
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
@@ -197,5 +197,51 @@ describe('mm halt while a live mm quote starts up (its lock taken, its state not
     const runDir = join(S, 'runs', readdirSync(join(S, 'runs'))[0])
     const placed = readFileSync(join(runDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"type":"order"') && l.includes('"action":"place"'))
     expect(placed).toEqual([])
+  })
+})
+
+describe('state writes that fail while mm quote runs (a full or read-only disk)', () => {
+  it('two failed writes in a row halt quoting: orders cancelled, the halt said and logged; the run ends cleanly on SIGTERM', async () => {
+    const S = join(tmp, 'writes-fail')
+    const q = spawnCli(quoteArgs(S))
+    try {
+      // quoting: state.json written, the first paper order placed
+      await q.waitFor(/market data in sync/, 'stderr')
+      const p = join(S, 'ETHUSDC', 'state.json')
+      for (let i = 0; i < 3000 && !existsSync(p); i++) await new Promise((r) => setTimeout(r, 10))
+      expect(existsSync(p)).toBe(true)
+      // from now on no state write can land: state.json is replaced by a folder that is not
+      // empty (the rename fails); a write landing between the removal and the mkdir is removed again
+      let replaced = false
+      for (let i = 0; i < 100 && !replaced; i++) {
+        try {
+          rmSync(p, {force: true})
+          mkdirSync(join(p, 'x'), {recursive: true})
+          replaced = true
+        } catch {
+          // state.json written again meanwhile: once more
+        }
+      }
+      expect(replaced).toBe(true)
+      await q.waitFor(/quoting halted: 2 state writes in a row failed/, 'stderr')
+    } finally {
+      q.child.kill('SIGTERM')
+      await q.exited
+    }
+    const runDir = join(S, 'runs', readdirSync(join(S, 'runs'))[0])
+    type Ev = {type: string; kind?: string; to?: string; action?: string; clientOrderId?: string; values?: {by?: string; why?: string; until?: unknown}}
+    const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Ev)
+    const at = events.findIndex((e) => e.type === 'risk_event' && e.kind === 'halt')
+    expect(at).toBeGreaterThan(0)
+    const h = events[at]
+    expect([h.to, h.values?.by, h.values?.until, h.values?.why?.startsWith(`state_write_failed: cannot write state file ${join(S, 'ETHUSDC', 'state.json')}: EISDIR`)]).toEqual(['halted', 'mm (state writes failing)', null, true])
+    // every order placed before the halt and not cancelled yet is cancelled right after it, and none placed since
+    const open = new Set<string>()
+    for (const e of events.slice(0, at)) if (e.type === 'order') e.action === 'place' ? open.add(e.clientOrderId as string) : open.delete(e.clientOrderId as string)
+    expect(open.size).toBeGreaterThan(0)
+    const after = events.slice(at).filter((e) => e.type === 'order')
+    expect(after.filter((e) => e.action === 'place')).toEqual([])
+    expect(new Set(after.filter((e) => e.action === 'cancel').map((e) => e.clientOrderId))).toEqual(open)
+    expect(q.stderr()).toContain(`cannot write state file ${join(S, 'ETHUSDC', 'state.json')}`)
   })
 })

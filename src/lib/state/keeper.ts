@@ -23,6 +23,10 @@ import {stateFilePath, symbolDir} from './dir.js'
 import {ACK_NOT_HALTED, emptyState, type FlattenRound, readStateFile, removeStaleTemps, type StateAck, type StateFile, type StateHalt, writeStateFile, writeStateFileAsync} from './file.js'
 import {acquireLock, type HeldLock, pidAlive} from './lock.js'
 import {makeDirs} from '../fs/mkdirs.js'
+import type {MmError} from '../domain/errors.js'
+
+/** failed state writes in a row that halt quoting (`writeFailed`): two heartbeats, about 2 s */
+const WRITE_FAILURES_HALT = 2
 
 /** What the keeper needs of the engine. */
 export interface KeeperEngine {
@@ -99,6 +103,9 @@ export class StateKeeper {
   private pending: NodeJS.Timeout | undefined
   private lastWrite = 0
   private lastError = ''
+  /** state writes failed in a row (a full or read-only disk); WRITE_FAILURES_HALT of them halt quoting */
+  private writeFailures = 0
+  private haltedForWrites = false
   private batching = false
   private closed = false
   private readonly prevDay: {startMs: number; pnl: string} | null
@@ -451,7 +458,13 @@ export class StateKeeper {
     if (this.state.flatten) this.state.flatten.rounds = [...this.rounds.values()].map(({value: _v, ...r}) => r)
   }
 
-  /** From a timer: a failed write is told, never thrown into the event loop (quoting goes on; the next write tries again). */
+  /**
+   * From a timer: a failed write is told, never thrown into the event loop (the next write
+   * tries again). WRITE_FAILURES_HALT failed state writes in a row halt quoting (our orders
+   * cancelled, until mm resume): a run whose state.json cannot be written (a full or
+   * read-only disk) records none of its fills and orders for a restart, shows a stale
+   * heartbeat, and cannot be reached by mm halt (whose request is a file in the same dir).
+   */
   private safe(fn: () => void): void {
     try {
       fn()
@@ -459,7 +472,17 @@ export class StateKeeper {
       const msg = `state: ${(error as Error).message}`
       if (msg !== this.lastError) this.o.onNotice?.(msg)
       this.lastError = msg
+      if ((error as MmError).code === 'E_STATE_WRITE') this.writeFailed(error as Error)
     }
+  }
+
+  private writeFailed(error: Error): void {
+    this.writeFailures++
+    const e = this.engine
+    if (this.writeFailures < WRITE_FAILURES_HALT || this.haltedForWrites || !e || this.closed) return
+    this.haltedForWrites = true
+    e.request({kind: 'halt', by: 'mm (state writes failing)', why: `state_write_failed: ${error.message}`, untilMs: null})
+    this.o.onNotice?.(`quoting halted: ${this.writeFailures} state writes in a row failed (${this.path}); our orders are cancelled. Free the disk, then mm resume (or stop and start again)`)
   }
 
   /**
@@ -491,7 +514,10 @@ export class StateKeeper {
     this.writing = true
     this.inflight = writeStateFileAsync(this.path, this.state, () => !this.closed && gen > this.written)
       .then((renamed) => {
-        if (renamed) this.written = gen
+        if (renamed) {
+          this.written = gen
+          this.writeFailures = 0
+        }
       })
       .catch((error: unknown) => {
         this.safe(() => {
@@ -525,6 +551,7 @@ export class StateKeeper {
     const gen = ++this.gen
     writeStateFile(this.path, this.state)
     this.written = gen
+    this.writeFailures = 0
     this.lastWrite = this.now()
   }
 
