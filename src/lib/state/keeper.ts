@@ -103,7 +103,7 @@ export class StateKeeper {
   private pending: NodeJS.Timeout | undefined
   private lastWrite = 0
   private lastError = ''
-  /** state writes failed in a row (a full or read-only disk); WRITE_FAILURES_HALT of them halt quoting */
+  /** state writes failed in a row (a full or read-only disk); WRITE_FAILURES_HALT of them halt quoting (again after a write that landed) */
   private writeFailures = 0
   private haltedForWrites = false
   private batching = false
@@ -517,6 +517,7 @@ export class StateKeeper {
         if (renamed) {
           this.written = gen
           this.writeFailures = 0
+          this.haltedForWrites = false
         }
       })
       .catch((error: unknown) => {
@@ -552,6 +553,7 @@ export class StateKeeper {
     writeStateFile(this.path, this.state)
     this.written = gen
     this.writeFailures = 0
+    this.haltedForWrites = false
     this.lastWrite = this.now()
   }
 
