@@ -6,7 +6,9 @@
  * Before, the position stayed as the stream last told until the audit: believed short at
  * the cap, it bid and was filled again and again, and the venue's position went past
  * netMax 0.02 (this test: 0.03 over 10 fills, 1 of them booked; a 75 s run with the
- * default 30 s audit: 0.050).
+ * default 30 s audit: 0.050). Not a guarantee of netMax: the slot a filled order frees is
+ * quoted again in the turn its query answers, before the read-back books the fill, and
+ * that one order can fill too (docs/live.md): the bound asserted is netMax plus one order.
  */
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -17,6 +19,7 @@ import {ensureBuilt} from '../support/cli.js'
 import {type LiveSim, readState, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 const NET_MAX = '0.02'
+const BASE_SIZE = '0.010'
 let tmp: string
 let sim: LiveSim | undefined
 
@@ -31,11 +34,11 @@ afterAll(async () => {
 })
 
 describe('live quote with a silent user stream (review-live)', () => {
-  it('fills an answer shows but the stream never told are read back at once: the venue position stays within netMax between audits', async () => {
+  it('fills an answer shows but the stream never told are read back at once: booked between audits, the venue position within netMax plus one order', async () => {
     const scfg = writeConfig(tmp, 'sim.json', {paper: {queueModel: 'prob-power'}})
     sim = await startLiveSim(['--synthetic', '--seed', '7', '--config', scfg, '--user-stream-silent-after', '2s'])
     const qcfg = writeConfig(tmp, 'quote.json', {
-      strategy: {kind: 'naive', baseSpread: 0.00001, baseSize: '0.010', baseInterval: 500},
+      strategy: {kind: 'naive', baseSpread: 0.00001, baseSize: BASE_SIZE, baseInterval: 500},
       risk: {netMax: NET_MAX, reduceOnlyThreshold: 2},
       live: {auditIntervalMs: 60_000},
     })
@@ -57,7 +60,7 @@ describe('live quote with a silent user stream (review-live)', () => {
       if (pos.abs().gt(maxAbs)) maxAbs = pos.abs()
     }
     console.log(`live-unseen-fills: ${st.trades.length} fills at the sim, ${readState(stateDir).position.fills} booked, max |position| ${maxAbs}`)
-    expect(maxAbs.lte(NET_MAX), `max |position| ${maxAbs} with netMax ${NET_MAX}`).toBe(true)
+    expect(maxAbs.lte(new Decimal(NET_MAX).add(BASE_SIZE)), `max |position| ${maxAbs} with netMax ${NET_MAX}`).toBe(true)
     // the stream told the fills of its first 2 s only; the rest were read back (the audit, 60 s apart, never ran)
     expect(readState(stateDir).position.fills).toBeGreaterThanOrEqual(st.trades.length - 2)
   }, 200_000)

@@ -188,7 +188,7 @@ describe('a bot start-up against mm sim', () => {
     expect((await signed(sim.restUrl, 'POST', '/fapi/v1/feeBurn', {feeBurn: 'true'})).body).toEqual({code: 200, msg: 'success'})
     const r = await refusedQuote('/fapi/v1/feeBurn')
     expect([r.code, r.error.code, r.reads]).toEqual([1, 'E_BNB_FEES', 1])
-    expect(r.error.message).toBe('the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in USDC, so its PnL, loss limit and state would leave them out')
+    expect(r.error.message).toBe('the BNB fee discount is on (GET /fapi/v1/feeBurn): Binance charges the fees in BNB while the futures wallet holds any; mm books fees in USDC, so its PnL, loss limit and state would leave them out')
     expect((await signed(sim.restUrl, 'POST', '/fapi/v1/feeBurn', {feeBurn: 'false'})).body).toEqual({code: 200, msg: 'success'})
     expect((await quote(r.dir, ['--duration', '2s'])).code).toBe(0)
   })

@@ -75,7 +75,7 @@ beforeEach(() => {
     }
     if (r.path === '/fapi/v1/openOrders') return {body: [...book.values()].filter((o) => o.status === 'NEW')}
     if (r.path === '/fapi/v3/positionRisk') return {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: '0.010', entryPrice: '3000', markPrice: '3000.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]}
-    if (r.path === '/fapi/v1/userTrades') return {body: [{id: 55, orderId: 1000, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '-0.00000001', maker: true, time: 9}]}
+    if (r.path === '/fapi/v1/userTrades') return {body: [{id: 55, orderId: 1000, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '-0.00000001', maker: true, time: clock.now() + 9}]}
     return undefined
   }
 })
@@ -533,7 +533,7 @@ describe('Binance venue adapter', () => {
     v.onUserEvent(otu('mm-eth10000-b-20001', 20_001, 'CANCELED'), 20_001)
     // pruned to 15,000: the open order and the newest closed ones (orders 5,003 … 20,001)
     expect(v.knownOrderIds).toBe(15_000)
-    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 9})
+    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: clock.now() + 9})
     // an order id the map no longer holds is looked up (here the venue no longer knows it either: not booked)
     stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [trade(1, 1), trade(2, 5_002), trade(3, 5_003), trade(4, 20_001)]} : r.path === '/fapi/v1/order' ? {status: 400, body: {code: -2013, msg: 'Order does not exist.'}} : undefined)
     reports = []
@@ -623,7 +623,7 @@ describe('Binance venue adapter', () => {
     // the stream reported trade 11 of order 1; order 2's place answer was lost (venue id unknown), order 3 is known; the stream missed trades 12 and 13
     v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-1', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 11, m: true, rp: '0'}}), 10)
     v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-s-3', S: 'SELL', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3001.00', x: 'NEW', X: 'NEW', i: 3, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
-    const trade = (id: number, orderId: number, side: string, price: string) => ({id, orderId, symbol: 'ETHUSDC', side, price, qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 100 + id})
+    const trade = (id: number, orderId: number, side: string, price: string) => ({id, orderId, symbol: 'ETHUSDC', side, price, qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: clock.now() + 100 + id})
     const tape = [trade(11, 1, 'BUY', '3000.00'), trade(12, 2, 'BUY', '2999.00'), trade(13, 9, 'SELL', '3005.00'), trade(14, 3, 'SELL', '3001.00')]
     const orders: Record<string, string> = {2: 'mm-eth10000-b-2', 9: 'web_9'}
     stub.handler = (r) => {
@@ -652,7 +652,7 @@ describe('Binance venue adapter', () => {
     const problems: string[] = []
     const v = venue({onProblem: (m) => problems.push(m)})
     v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-1', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i: 1, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t: 11, m: true, rp: '0'}}), 10)
-    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: 100 + id})
+    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: clock.now() + 100 + id})
     let down = true
     stub.handler = (r) => {
       if (r.path === '/fapi/v1/userTrades') return {body: [trade(12, 2), trade(13, 1)].filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))}
@@ -666,6 +666,81 @@ describe('Binance venue adapter', () => {
     expect(await v.recoverFills()).toBe(2)
     expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['12', '13'])
     expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '12'])
+    await gw.close()
+  })
+
+  it('review3: a read-back with no trade id yet starts at this run (start − 60 s), and an earlier run\'s trades are skipped without lookups: this run\'s fill is booked at once (it stalled on 10 lookups a read)', async () => {
+    const v = venue()
+    const t0 = clock.now()
+    const old = (id: number) => ({id, orderId: 500 + id, symbol: 'ETHUSDC', side: 'SELL', price: '2990.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: t0 - 3_600_000 + id})
+    // this run's order 2 (acked: its venue id known), filled; the stream silent
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-8', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '2999.00', x: 'NEW', X: 'NEW', i: 2, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
+    const mine = {id: 100, orderId: 2, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: t0 + 5}
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [...Array.from({length: 40}, (_, i) => old(i + 1)), mine].filter((t) => t.time >= Number(r.params.get('startTime') ?? 0))} : undefined)
+    reports = []
+    expect(await v.recoverFills()).toBe(1)
+    expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['100'])
+    const reads = stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')
+    expect(reads.map((r) => [r.params.get('startTime'), r.params.get('fromId')])).toEqual([[String(t0 - 60_000), null]])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/order')).toEqual([])
+    await gw.close()
+  })
+
+  it('review3: the audit\'s and the unseen fills\' read-backs run one at a time, and a trade already reported is never reported again', async () => {
+    const v = venue()
+    v.onUserEvent(parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c: 'mm-eth10000-b-8', S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.020', p: '2999.00', x: 'NEW', X: 'NEW', i: 2, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}}), 11)
+    const tr = (id: number) => ({id, orderId: 2, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: clock.now() + id})
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [tr(12)].filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))} : undefined)
+    reports = []
+    // both asked at once: the second waits for the first, and starts after the trade it read
+    const [a, b] = await Promise.all([v.recoverFills(), v.recoverFills()])
+    expect([a, b]).toEqual([1, 0])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual([null, '13'])
+    expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['12'])
+    await gw.close()
+  })
+
+  it('review3: a read that stopped at a failed lookup starts there next time, even after the stream told a later trade', async () => {
+    const problems: string[] = []
+    const v = venue({onProblem: (m) => problems.push(m)})
+    const otu = (c: string, i: number, t: number) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c, S: 'BUY', o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'FILLED', i, l: '0.010', z: '0.010', L: '3000.00', n: '0.006', N: 'USDC', T: 3, t, m: true, rp: '0'}})
+    v.onUserEvent(otu('mm-eth10000-b-1', 1, 11), 10)
+    const trade = (id: number, orderId: number) => ({id, orderId, symbol: 'ETHUSDC', side: 'BUY', price: '2999.00', qty: '0.010', commission: '0.006', commissionAsset: 'USDC', realizedPnl: '0', maker: true, time: clock.now() + id})
+    let down = true
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/userTrades') return {body: [trade(12, 2), trade(13, 3), trade(14, 4)].filter((t) => t.id >= Number(r.params.get('fromId') ?? 0))}
+      if (r.path === '/fapi/v1/order' && r.method === 'GET') {
+        const id = Number(r.params.get('orderId'))
+        return down ? {status: 503, body: {code: -1008, msg: 'Server is currently overloaded with other requests.'}} : {body: {symbol: 'ETHUSDC', orderId: id, clientOrderId: `mm-eth10000-b-${id}`, side: 'BUY', type: 'LIMIT', timeInForce: 'GTX', status: 'FILLED', price: '2999.00', origQty: '0.010', executedQty: '0.010', avgPrice: '2999.00', reduceOnly: false, updateTime: 112}}
+      }
+      return undefined
+    }
+    reports = []
+    expect(await v.recoverFills()).toBe(0)
+    // the stream then tells trade 14 (its order known from the event): the cursor moves past 12 and 13
+    v.onUserEvent(otu('mm-eth10000-b-4', 4, 14), 20)
+    down = false
+    reports = []
+    expect(await v.recoverFills()).toBe(2)
+    expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['12', '13'])
+    expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId'))).toEqual(['12', '12'])
+    await gw.close()
+  })
+
+  it('review3: a query answer showing unseen fills reads them back at once, not after the delay; a read-back fill\'s fee in BNB is said', async () => {
+    const problems: string[] = []
+    const v = venue({unseenFillDelayMs: 60_000, marginAsset: 'USDC', onProblem: (m) => problems.push(m)})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.get('mm-eth10000-b-8')!.status = 'FILLED'
+    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
+    const acked = book.get('mm-eth10000-b-8')!
+    const plain = stub.handler
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: [{id: 55, orderId: acked.orderId, symbol: 'ETHUSDC', side: 'BUY', price: '3000.00', qty: '0.010', commission: '0.00001', commissionAsset: 'BNB', realizedPnl: '0', maker: true, time: clock.now() + 9}]} : plain?.(r))
+    v.queryOrder('mm-eth10000-b-8')
+    await until(() => reports.some((r) => r.type === 'fill'), 'the fill read back (a 60 s delay would time this out)')
+    await until(() => !v.readBackPending, 'the read-back done')
+    expect(problems[0]).toBe("a fill's fee was charged in BNB, not USDC (the BNB fee discount turned on?): mm books every fee as USDC, so its fees, PnL and loss limit are off from here; stop, turn the discount off, start again")
     await gw.close()
   })
 
@@ -703,16 +778,16 @@ describe('Binance venue adapter', () => {
     const v = venue({unseenFillDelayMs: 200, onProblem: (m) => problems.push(m)})
     v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
     await until(() => reports.length === 1, 'ack')
-    book.get('mm-eth10000-b-8')!.status = 'FILLED'
-    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
-    v.queryOrder('mm-eth10000-b-8')
-    await until(() => reports.length === 2, 'the query answer')
+    // a cancel answered with 0.005 executed that the stream never told: a read-back waits for its delay
+    book.get('mm-eth10000-b-8')!.executedQty = '0.005'
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-8', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 2, 'canceled')
     expect(v.readBackPending).toBe(true)
     v.stop()
     expect(v.readBackPending).toBe(false)
-    // a later answer showing the fill schedules nothing either
+    // a later answer showing the fill schedules nothing either, at once or later
     v.queryOrder('mm-eth10000-b-8')
-    await until(() => reports.length === 3, 'the second answer')
+    await until(() => reports.length === 3, 'the query answer')
     expect(v.readBackPending).toBe(false)
     await gw.close()
     expect([v.unseenFillReadBacks, problems, stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').length]).toEqual([0, [], 0])

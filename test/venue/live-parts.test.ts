@@ -223,7 +223,7 @@ describe("dead-man's switch and start-up against a loopback stub", () => {
     expect([e.code, e.exitCode, e.message]).toEqual([
       'E_BNB_FEES',
       1,
-      'the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in USDC, so its PnL, loss limit and state would leave them out',
+      'the BNB fee discount is on (GET /fapi/v1/feeBurn): Binance charges the fees in BNB while the futures wallet holds any; mm books fees in USDC, so its PnL, loss limit and state would leave them out',
     ])
     expect(e.suggestion).toContain('POST /fapi/v1/feeBurn feeBurn=false')
     // nothing read after it: no position, no open orders, nothing sent

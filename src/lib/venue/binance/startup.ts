@@ -117,8 +117,8 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
   // state.json would all be off. Refused here, before any order.
   const feeBurn = await readFeeBurn(gw)
   if (feeBurn === true) {
-    throw new MmError('E_BNB_FEES', `the account pays its fees in BNB (BNB fee discount on, GET /fapi/v1/feeBurn); mm books fees in ${rules.marginAsset ?? "the symbol's margin asset"}, so its PnL, loss limit and state would leave them out`, {
-      suggestion: 'turn the BNB fee discount off (Binance: Preferences → Fee discount with BNB, or POST /fapi/v1/feeBurn feeBurn=false) and start again',
+    throw new MmError('E_BNB_FEES', `the BNB fee discount is on (GET /fapi/v1/feeBurn): Binance charges the fees in BNB while the futures wallet holds any; mm books fees in ${rules.marginAsset ?? "the symbol's margin asset"}, so its PnL, loss limit and state would leave them out`, {
+      suggestion: 'turn the BNB fee discount off (Binance: Preferences → Fee discount with BNB, or POST /fapi/v1/feeBurn feeBurn=false) and start again; with no BNB in the futures wallet it saves nothing anyway',
     })
   }
   const [commission, positions, premium, open] = await Promise.all([r(() => gw.commissionRate(sym)), r(() => gw.positionRisk(sym)), r(() => gw.premiumIndex(sym)), r(() => gw.openOrders(sym))])

@@ -101,6 +101,13 @@ const RECOVER_LOOKUPS_MAX = 10
 const NOT_THIS_RUN_MAX = 10_000
 /** client ids whose filled quantity the stream told (`told`) */
 const TOLD_MAX = 20_000
+/** venue trade ids already reported (stream or read-back), the newest (`reportedTrades`) */
+const REPORTED_TRADES_MAX = 20_000
+/**
+ * how far before this run's start a read-back with no trade id to start from looks (ms):
+ * an order of this run cannot have traded earlier (clock offsets included)
+ */
+const RUN_START_MARGIN_MS = 60_000
 
 /**
  * The requests a decision's cancels leave in, as the adapter sends them (`submitAll`): with
@@ -182,6 +189,18 @@ export class BinanceVenue implements Venue {
    * its order: closed > retainClosedMs ago)
    */
   private lastTradeId = 0
+  /**
+   * where the last read-back stopped (a lookup that failed, or the lookups' cap): the next
+   * one starts there even when the stream has told later trades since (which move
+   * `lastTradeId` past it)
+   */
+  private readFrom: number | undefined
+  /** trade ids already reported (the stream or a read-back): a read-back reports none twice */
+  private readonly reportedTrades = new Set<number>()
+  /** the read-back of fills on its way (`recoverFills`): the audit's and the unseen fills' run one at a time */
+  private recovering: Promise<number> | undefined
+  /** wall time this adapter started (the run): trades older than it minus RUN_START_MARGIN_MS are not this run's */
+  private readonly startedAt: number
   /** cancels of one decision go as one batch request (REST gateway only) */
   private readonly batchCancels: boolean
   /** batch cancels of open orders signed ahead (`afterBook`): every open order's first, then each layer's */
@@ -191,6 +210,7 @@ export class BinanceVenue implements Venue {
   private readonly layerOf = new Map<string, string>()
 
   constructor(o: BinanceVenueOptions) {
+    this.startedAt = o.clock.now()
     this.o = o
     this.inst = o.instrument
     this.symbol = o.instrument.symbol
@@ -533,10 +553,10 @@ export class BinanceVenue implements Venue {
    * filled: every bid filled and was replaced from a position believed short, and the
    * venue's position went past netMax.
    */
-  private checkTold(clientOrderId: string, filled: Steps): void {
+  private checkTold(clientOrderId: string, filled: Steps, atOnce = false): void {
     if (filled <= (this.told.get(clientOrderId) ?? 0)) return
     this.unseen.set(clientOrderId, Math.max(filled, this.unseen.get(clientOrderId) ?? 0))
-    this.scheduleReadBack()
+    this.scheduleReadBack(atOnce ? 0 : undefined)
   }
 
   /** The run ends: a read-back waiting for its delay is dropped, none starts after (the gateway is about to close; the next run's start-up reads the fills back). */
@@ -546,9 +566,14 @@ export class BinanceVenue implements Venue {
     this.readBackTimer = undefined
   }
 
-  private scheduleReadBack(): void {
-    if (this.stopped || this.readBackTimer !== undefined || this.readingBack) return
-    this.readBackTimer = setTimeout(() => void this.readBack(), this.o.unseenFillDelayMs ?? 1000)
+  /** `delayMs` 0: at once (a query's answer: the fill is older than the query), replacing a read-back still waiting */
+  private scheduleReadBack(delayMs = this.o.unseenFillDelayMs ?? 1000): void {
+    if (this.stopped || this.readingBack) return
+    if (this.readBackTimer !== undefined) {
+      if (delayMs > 0) return
+      clearTimeout(this.readBackTimer)
+    }
+    this.readBackTimer = setTimeout(() => void this.readBack(), delayMs)
     this.readBackTimer.unref?.()
   }
 
@@ -559,7 +584,8 @@ export class BinanceVenue implements Venue {
     if (this.unseen.size === 0) return
     // in a 418 ban or a 429 back-off the read waits (as the audit does): asked again after the delay
     if (this.o.governor?.readsHeld(this.now())) return this.scheduleReadBack()
-    const ids = [...this.unseen.keys()]
+    const want = new Map(this.unseen)
+    const ids = [...want.keys()]
     this.unseen.clear()
     this.readingBack = true
     this.unseenFillReadBacks++
@@ -571,7 +597,9 @@ export class BinanceVenue implements Venue {
     } finally {
       this.readingBack = false
     }
-    if (this.unseen.size > 0) this.scheduleReadBack()
+    // a read that stopped early (a lookup failed, the lookups' cap): what it did not reach is asked for again
+    for (const [id, steps] of want) if (steps > (this.told.get(id) ?? 0) && !this.unseen.has(id)) this.unseen.set(id, steps)
+    if (this.unseen.size > 0 && !this.stopped) this.scheduleReadBack()
   }
 
   /**
@@ -609,7 +637,8 @@ export class BinanceVenue implements Venue {
       else this.endedAt(clientOrderId)
       const t = this.now()
       const filled = this.inst.qtyToSteps(ans.executedQty)
-      this.checkTold(clientOrderId, filled)
+      // a query is asked when an order is in doubt (a refused cancel, a lost answer): its fills are older than the question, the stream had its time
+      this.checkTold(clientOrderId, filled, true)
       this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled, venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
     } catch (err) {
       if (err instanceof BinanceApiError && err.noSuchOrder) {
@@ -648,11 +677,9 @@ export class BinanceVenue implements Venue {
     else this.endedAt(u.clientOrderId)
     if (u.execType === 'TRADE' && u.tradeTime > this.lastTradeTime) this.lastTradeTime = u.tradeTime
     if ((u.execType === 'TRADE' || u.execType === 'CALCULATED') && u.tradeId > this.lastTradeId) this.lastTradeId = u.tradeId
-    const feeAsset = u.commissionAsset
-    const margin = this.o.marginAsset
-    if (feeAsset && margin && feeAsset !== margin && (u.execType === 'TRADE' || u.execType === 'CALCULATED') && !this.otherFeeAssets.has(feeAsset)) {
-      this.otherFeeAssets.add(feeAsset)
-      this.o.onProblem?.(`a fill's fee was charged in ${feeAsset}, not ${margin} (the BNB fee discount turned on?): mm books every fee as ${margin}, so its fees, PnL and loss limit are off from here; stop, turn the discount off, start again`)
+    if (u.execType === 'TRADE' || u.execType === 'CALCULATED') {
+      this.noteFeeAsset(u.commissionAsset)
+      this.noteReported(u.tradeId)
     }
     // what the stream told of the order's fills (its cumulative quantity, on every update)
     try {
@@ -720,16 +747,38 @@ export class BinanceVenue implements Venue {
    * once a later fill moved the read past it, never booked. When a lookup cannot be made,
    * the read stops there: the next one starts at that trade.
    */
-  async recoverFills(): Promise<number> {
-    const from = this.lastTradeId > 0 ? {fromId: this.lastTradeId + 1} : {startTime: this.lastTradeTime > 0 ? this.lastTradeTime : undefined}
+  recoverFills(): Promise<number> {
+    // one at a time (the audit's and the unseen fills' read-backs): two at once read the same trades
+    const next = (this.recovering ?? Promise.resolve(0)).catch(() => 0).then(() => this.recoverFillsOnce())
+    this.recovering = next
+    const clear = () => {
+      if (this.recovering === next) this.recovering = undefined
+    }
+    next.then(clear, clear)
+    return next
+  }
+
+  private async recoverFillsOnce(): Promise<number> {
+    let fromId = this.lastTradeId > 0 ? this.lastTradeId + 1 : undefined
+    if (this.readFrom !== undefined) fromId = fromId === undefined ? this.readFrom : Math.min(fromId, this.readFrom)
+    // before any trade id: from this run's start (by time), not the account's newest 1000 trades (an earlier run's, after a restart)
+    const oldest = this.startedAt - RUN_START_MARGIN_MS
+    const from = fromId !== undefined ? {fromId} : {startTime: Math.max(this.lastTradeTime, oldest)}
     const trades = (await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: 1000})).sort((a, b) => a.id - b.id)
     let n = 0
     let lookups = 0
+    let stoppedAt: number | undefined
     const t = this.now()
     for (const tr of trades) {
+      if (this.reportedTrades.has(tr.id)) continue
       let clientOrderId = this.byOrderId.get(tr.orderId)
+      // an order that traded before this run started is not this run's: no lookup
+      if (clientOrderId === undefined && tr.time < oldest) this.skipOrder(tr.orderId)
       if (clientOrderId === undefined && !this.notThisRun.has(tr.orderId)) {
-        if (lookups >= RECOVER_LOOKUPS_MAX) break
+        if (lookups >= RECOVER_LOOKUPS_MAX) {
+          stoppedAt = tr.id
+          break
+        }
         lookups++
         try {
           const o = await this.o.gateway.queryOrderById(this.symbol, tr.orderId)
@@ -740,6 +789,7 @@ export class BinanceVenue implements Venue {
         } catch (err) {
           if (!(err instanceof BinanceApiError && err.noSuchOrder)) {
             this.o.onProblem?.(`reading back fills: the order of trade ${tr.id} could not be looked up (${(err as Error).message}); tried again at the next audit`)
+            stoppedAt = tr.id
             break
           }
           // an order the venue no longer knows cannot be shown to be ours
@@ -750,6 +800,8 @@ export class BinanceVenue implements Venue {
       if (tr.id > this.lastTradeId) this.lastTradeId = tr.id
       if (clientOrderId === undefined) continue
       const qty = this.inst.qtyToSteps(tr.qty)
+      this.noteReported(tr.id)
+      this.noteFeeAsset(tr.commissionAsset)
       this.noteTold(clientOrderId, (this.told.get(clientOrderId) ?? 0) + qty)
       // totals unknown from a trade alone: report this fill as the order's (the reducer keeps the higher venue total)
       this.push({
@@ -764,7 +816,25 @@ export class BinanceVenue implements Venue {
       })
       n++
     }
+    this.readFrom = stoppedAt
     return n
+  }
+
+  /** a fill's fee asset other than the margin asset: said once per asset */
+  private noteFeeAsset(feeAsset: string | undefined): void {
+    const margin = this.o.marginAsset
+    if (!feeAsset || !margin || feeAsset === margin || this.otherFeeAssets.has(feeAsset)) return
+    this.otherFeeAssets.add(feeAsset)
+    this.o.onProblem?.(`a fill's fee was charged in ${feeAsset}, not ${margin} (the BNB fee discount turned on?): mm books every fee as ${margin}, so its fees, PnL and loss limit are off from here; stop, turn the discount off, start again`)
+  }
+
+  private noteReported(tradeId: number): void {
+    if (!(tradeId > 0)) return
+    this.reportedTrades.add(tradeId)
+    for (const id of this.reportedTrades) {
+      if (this.reportedTrades.size <= REPORTED_TRADES_MAX) break
+      this.reportedTrades.delete(id)
+    }
   }
 
   private skipOrder(orderId: number): void {
