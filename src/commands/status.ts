@@ -3,7 +3,7 @@ import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {resolveStateDir} from '../lib/state/dir.js'
-import {type SymbolStatus, statusOf} from '../lib/state/status.js'
+import {type SymbolStatus, statusOf, statusOrError} from '../lib/state/status.js'
 import {symbolsIn, target} from '../lib/state/ops.js'
 import {UsageError} from '../lib/domain/errors.js'
 import type {LiveView} from '../lib/state/status-live.js'
@@ -30,7 +30,9 @@ export default class Status extends BaseCommand<typeof Status> {
     const staleMs = parseDuration(f['stale-after'], '--stale-after')
     const names = f.symbol ? [target(stateDir, f.symbol).symbol] : symbolsIn(stateDir)
     const now = Date.now()
-    const symbols = names.map((s) => statusOf(target(stateDir, s), now, staleMs))
+    // one symbol named: its state.json must read (else exit 2); every symbol: each is shown, an unreadable one as such (exit 3)
+    const symbols = names.map((s) => (f.symbol || f.live ? statusOf(target(stateDir, s), now, staleMs) : statusOrError(target(stateDir, s), now, staleMs)))
+    const unreadable = symbols.filter((s) => s.error !== undefined).length
     const healthy = symbols.every((s) => s.healthy)
     let live: LiveView[] | undefined
     if (f.live) {
@@ -48,6 +50,7 @@ export default class Status extends BaseCommand<typeof Status> {
       }
     }
     const res = live ? {stateDir, symbols: symbols.map((s, i) => ({...s, live: (live as LiveView[])[i]})), healthy, drift: live.some((v) => v.drift?.any === true)} : {stateDir, symbols, healthy}
-    return f.check ? this.finish(res, healthy ? 0 : 1) : res
+    if (f.check) return this.finish(res, healthy ? 0 : 1)
+    return unreadable > 0 ? this.finish(res, 3) : res
   }
 }

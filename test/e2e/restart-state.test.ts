@@ -143,11 +143,22 @@ describe('state.json edited or copied by hand', () => {
       s.symbol = 'BTCUSDT'
       s.halt = {kind: 'daily_loss', reason: 'BTC lost', by: 'mm quote', at: '2026-12-01T00:00:00.000Z', until: null, flatten: false}
     })
-    for (const args of [quoteArgs(S, ['--duration', '1s']), ['status', '--state-dir', S], ['resume', '--symbol', 'ETHUSDC', '--state-dir', S]]) {
+    for (const args of [quoteArgs(S, ['--duration', '1s']), ['status', '--symbol', 'ETHUSDC', '--state-dir', S], ['resume', '--symbol', 'ETHUSDC', '--state-dir', S]]) {
       const r = await runCli(args)
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr.split('\n')[0]).toBe(`mm ${args[0]}: state file ${p} is BTCUSDT's, not ETHUSDC's`)
     }
+    // every symbol of the state dir: the others are shown, this one as unreadable, exit 3 (partly done); --check: unhealthy, exit 1
+    const other = join(S, 'BTCUSDT')
+    mkdirSync(other, {recursive: true})
+    const fine = emptyState('BTCUSDT', true, '2026-12-01T00:00:00.000Z')
+    writeFileSync(join(other, 'state.json'), JSON.stringify(fine, null, 2))
+    const all = await runCli(['status', '--state-dir', S])
+    expect(all.code).toBe(3)
+    expect(all.stdout.split('\n').filter((l) => l.startsWith('ETHUSDC') || l.includes('BTCUSDT (dry-run)'))).toEqual([expect.stringContaining('BTCUSDT (dry-run)'), `ETHUSDC: state file ${p} is BTCUSDT's, not ETHUSDC's`])
+    const j = JSON.parse((await runCli(['status', '--state-dir', S, '--json'])).stdout)
+    expect(j.data.symbols.map((x: {symbol: string; healthy: boolean; error?: {code: string}}) => [x.symbol, x.healthy, x.error?.code ?? null])).toEqual([['BTCUSDT', true, null], ['ETHUSDC', false, 'E_STATE_SYMBOL']])
+    expect((await runCli(['status', '--check', '--state-dir', S])).code).toBe(1)
     // halt, an emergency stop, still goes to the venue (here without keys): exit 3, the file untouched
     const h = await runCli(['halt', '--symbol', 'ETHUSDC', '--state-dir', S], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
     expect(h.code).toBe(3)

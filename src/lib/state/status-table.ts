@@ -11,6 +11,10 @@ export function renderStatus(stateDir: string, symbols: SymbolStatus[]): string 
       out.push(`${s.symbol}: no state (${s.stateFile})`)
       continue
     }
+    if (s.error) {
+      out.push(`${s.symbol}: ${s.error.message}`)
+      continue
+    }
     const t = new Table({head: [`${s.symbol}${s.dryRun ? ' (dry-run)' : ''}`, ''], style: {head: [], border: []}})
     const p = s.position
     const h = s.halt
