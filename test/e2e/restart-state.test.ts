@@ -10,27 +10,25 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {bootId, processStart} from '../../src/lib/state/lock.js'
-import {BIN, type CliRun, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
-import {TEST_KEY, TEST_SECRET} from '../support/sim-cli.js'
+import {BIN, ensureBuilt, runCli, spawnCli} from '../support/cli.js'
+import {type SimProc, startSim, TEST_KEY, TEST_SECRET} from '../support/sim-cli.js'
 
 vi.setConfig({testTimeout: 240_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-restart-'))
-let sim: CliRun
+let sim: SimProc
 let rest = ''
 let ws = ''
 
 beforeAll(async () => {
   ensureBuilt('quote')
-  sim = spawnCli(['sim', '--synthetic', '--seed', '5', '--symbol', 'ETHUSDC', '--port', '0', '--json'])
-  const m = await sim.waitFor(/"restUrl":"(http:[^"]+)","wsUrl":"(ws:[^"]+)"/)
-  rest = m[1]
-  ws = m[2]
+  sim = await startSim()
+  rest = sim.restUrl
+  ws = sim.wsUrl
 })
 
 afterAll(async () => {
-  sim.child.kill('SIGTERM')
-  await sim.exited
+  await sim.stop()
 })
 
 const quoteArgs = (S: string, extra: string[] = []) => ['quote', '--symbol', 'ETHUSDC', '--dry-run', '--rest-url', rest, '--ws-url', ws, '--state-dir', S, ...extra]
