@@ -17,12 +17,12 @@ const B = book(299995, 300005, {tsMs: 1000})
 const rejected: OrderIntent = {slot: 'dyn:BUY:0', side: 'BUY', price: 299994, qty: 10, tif: 'GTX', reduceOnly: false, layer: 'dynamic'}
 
 /** A -5022 on the BUY, the handler's retry request, then the core's decision on it. */
-function afterReject(net: number, opts: {kind?: 'v2' | 'naive'; reduceOnlyAt?: number; working?: ReturnType<typeof asWorking>[]; control?: Array<{kind: 'halt'}>} = {}) {
+function afterReject(net: number, opts: {kind?: 'v2' | 'naive'; reduceOnlyAt?: number; working?: ReturnType<typeof asWorking>[]; control?: Array<{kind: 'halt'}>; unbooked?: {BUY: number; SELL: number}} = {}) {
   // reduce-only only at netMax, so the netMax guard is what is tested
   const cfg = coreCfg({strategy: {kind: opts.kind ?? 'v2'}, risk: {reduceOnlyThreshold: opts.reduceOnlyAt ?? 10}})
   const {ctx, state} = prepareCore(cfg, INST, 'c')
   const h = onPostOnlyReject(initialStrategyState(), rejected, 1000, cfg)
-  const d = decideRequested({...state, risk: running()}, {nowMs: 1000, book: B, position: pos(net), working: opts.working ?? [], control: opts.control}, h.intents, ctx)
+  const d = decideRequested({...state, risk: running()}, {nowMs: 1000, book: B, position: pos(net), working: opts.working ?? [], control: opts.control, unbooked: opts.unbooked}, h.intents, ctx)
   return {h, d}
 }
 
@@ -38,6 +38,7 @@ describe('the instant retry is decided by the core', () => {
     // name, net, options, places [side, qty]
     ['within netMax: placed', 80, {}, [['BUY', 10]]],
     ['it would breach netMax (95 + 10 > 100): cut to what fits', 95, {}, [['BUY', 5]]],
+    ['fills the venue showed and not booked yet count (80 + 15 unbooked + 10 > 100): cut to what fits', 80, {unbooked: {BUY: 15, SELL: 0}}, [['BUY', 5]]],
     ['netMax reached (100): refused', 100, {}, []],
     ['working orders count against netMax: 85 + 10 working + 10 > 100: cut', 85, {working: [asWorking({...rejected, slot: 'static:BUY:0', layer: 'static'}, 'w1')]}, [['BUY', 5]]],
     ['halted: refused', 0, {control: [{kind: 'halt'}]}, []],

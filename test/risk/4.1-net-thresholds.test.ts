@@ -130,6 +130,46 @@ describe('4.1 net position thresholds', () => {
     })
   })
 
+  describe('fills the venue showed but the position has not booked yet (live, a silent user stream) count on their side', () => {
+    const bid = (qty: number, slot = 'dyn:BUY:0', price = 300000) => intent({slot, side: 'BUY', price, qty})
+    const ask = (qty: number, slot = 'dyn:SELL:0', price = 300010) => intent({slot, side: 'SELL', price, qty})
+
+    it('enforceNetMax and guardPlaces add them to their side\'s exposure, the other side untouched', () => {
+      // net 80 booked + 10 filled at the venue, not booked: room 10 on the bid, not 20
+      expect(enforceNetMax([bid(20), ask(20)], [], 80, 100, INST, {BUY: 10, SELL: 0})).toEqual({
+        intents: [bid(10), ask(20)],
+        cuts: [{slot: 'dyn:BUY:0', side: 'BUY', price: 300000, wanted: 20, allowed: 10, exposure: 90}],
+      })
+      expect(enforceNetMax([bid(10)], [], 90, 100, INST, {BUY: 10, SELL: 0}).intents).toEqual([])
+      // short side, symmetric
+      expect(enforceNetMax([bid(10), ask(10)], [], -90, 100, INST, {BUY: 0, SELL: 5}).intents).toEqual([bid(10), ask(5)])
+      const acts: OrderAction[] = [
+        {type: 'place', clientOrderId: 'p1', order: bid(10)},
+        {type: 'place', clientOrderId: 'p2', order: ask(10)},
+      ]
+      const g = guardPlaces(acts, [], 90, 100, INST, {BUY: 10, SELL: 30})
+      expect(g.actions).toEqual([acts[1]])
+      expect(g.cuts).toEqual([{slot: 'dyn:BUY:0', side: 'BUY', price: 300000, wanted: 10, allowed: 0, exposure: 100}])
+    })
+
+    it('decide: the slot a filled order freed is not quoted again while its fill is unbooked (review run: 0.030 with netMax 0.02)', () => {
+      // the naive baseline (as the e2e): no reduce-only before the cap, the hard cap alone
+      const cfg = coreCfg({strategy: {kind: 'naive'}})
+      const {ctx, state} = prepareCore(cfg, INST, 't')
+      const s0 = {...state, risk: running()}
+      // the bid's query answered FILLED (10 steps): its slot is free, the position still 90
+      const without = decide(s0, {nowMs: 1000, book: B, position: pos(90), working: []}, ctx)
+      expect(without.actions.filter((a) => a.type === 'place' && a.order.side === 'BUY').map((a) => a.type === 'place' && a.order.qty)).toEqual([10])
+      const d = decide(s0, {nowMs: 1000, book: B, position: pos(90), working: [], unbooked: {BUY: 10, SELL: 0}}, ctx)
+      expect(d.actions.filter((a) => a.type === 'place' && a.order.side === 'BUY')).toEqual([])
+      expect(d.actions.filter((a) => a.type === 'place' && a.order.side === 'SELL').map((a) => a.type === 'place' && a.order.qty)).toEqual([10])
+      expect(d.events.filter((e) => e.type === 'risk_event')).toEqual([{type: 'risk_event', ts: 1000, kind: 'net_max', from: 'normal', to: 'normal', side: 'BUY', values: {net: 90, workingOnSide: 0, unbookedOnSide: 10, wanted: 10, allowed: 0, slots: 'dyn:BUY:0'}, thresholds: {netMaxSteps: 100}}])
+      // booked (read back): the position is 100 and the cap holds as before; nothing unbooked left to name
+      const d2 = decide(d.state, {nowMs: 1100, book: B, position: pos(100), working: []}, ctx)
+      expect(d2.actions.filter((a) => a.type === 'place' && a.order.side === 'BUY')).toEqual([])
+    })
+  })
+
   it('property: no decision ever takes the worst case (every working order filled) above netMax', () => {
     const arbWorking = fc.array(
       fc.record({
@@ -153,21 +193,25 @@ describe('4.1 net position thresholds', () => {
         fc.constantFrom(3, 10),
         fc.constantFrom(0, 0.5),
         fc.constantFrom('after-cancel' as const, 'same-batch' as const),
-        (net, ws, bid, spread, kind, thr, staticFraction, replaceMode) => {
+        fc.record({BUY: fc.constantFrom(0, 0, 5, 10, 40), SELL: fc.constantFrom(0, 0, 5, 10, 40)}),
+        (net, ws, bid, spread, kind, thr, staticFraction, replaceMode, unbooked) => {
           const cfg = coreCfg({strategy: {kind, staticFraction}, risk: {reduceOnlyThreshold: thr}})
           const {ctx, state} = prepareCore(cfg, INST, 'p', {replaceMode})
           const w: WorkingOrder[] = ws.map((x, i) => ({...x, qty: x.qty + x.filled, reduceOnly: false, layer: 'dynamic', clientOrderId: `w${i}`, sentAt: 0}))
-          const d = decide({...state, risk: running()}, {nowMs: 1000, book: book(bid, bid + spread, {tsMs: 1000}), position: pos(net), working: w}, ctx)
+          const d = decide({...state, risk: running()}, {nowMs: 1000, book: book(bid, bid + spread, {tsMs: 1000}), position: pos(net), working: w, unbooked}, ctx)
           for (const side of ['BUY', 'SELL'] as OrderSide[]) {
             const sgn = side === 'BUY' ? 1 : -1
-            const before = sgn * net + w.filter((x) => x.side === side).reduce((a, x) => a + x.qty - x.filled, 0)
+            // fills the venue showed and the position has not booked count as filled on their side
+            const before = sgn * net + unbooked[side] + w.filter((x) => x.side === side).reduce((a, x) => a + x.qty - x.filled, 0)
             const placed = d.actions.reduce((a, x) => a + (x.type === 'place' && x.order.side === side ? x.order.qty : 0), 0)
             // cancels are not yet acknowledged: every working order still counts
             expect(before + placed).toBeLessThanOrEqual(Math.max(100, before))
             if (before >= 100) expect(placed).toBe(0)
           }
           const after = [...w, ...d.actions.flatMap((a) => (a.type === 'place' ? [{...a.order, clientOrderId: a.clientOrderId, filled: 0, status: 'NEW' as const, sentAt: 0}] : []))]
-          if (worstCaseAbsNet(w, net) <= 100) expect(worstCaseAbsNet(after, net)).toBeLessThanOrEqual(100)
+          // the unbooked fills as orders of their side that filled (worst case: every one of a side)
+          const ub = (['BUY', 'SELL'] as const).filter((sd) => unbooked[sd] > 0).map((sd) => ({slot: 'unbooked', side: sd, price: bid, qty: unbooked[sd], tif: 'GTX' as const, reduceOnly: false, layer: 'dynamic' as const, clientOrderId: `u${sd}`, filled: 0, status: 'NEW' as const, sentAt: 0}))
+          if (worstCaseAbsNet([...w, ...ub], net) <= 100) expect(worstCaseAbsNet([...after, ...ub], net)).toBeLessThanOrEqual(100)
         },
       ),
       {numRuns: 2000},

@@ -80,9 +80,13 @@ beforeEach(() => {
   }
 })
 
-function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void; unseenFillDelayMs?: number; marginAsset?: string} = {}) {
+function venue(o: {timeoutMs?: number; governor?: RateGovernor; maxOpenOrders?: number; onProblem?: (m: string) => void; unseenFillDelayMs?: number; marginAsset?: string; onPush?: () => void} = {}) {
   gw = new BinanceGateway({baseUrl: stub.url, credentials: new Credentials('stubkey-0123456789', SECRET), timeoutMs: o.timeoutMs ?? 2000})
-  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push: (r) => reports.push(r)}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem, unseenFillDelayMs: o.unseenFillDelayMs, marginAsset: o.marginAsset})
+  const push = (r: VenueReport) => {
+    reports.push(r)
+    o.onPush?.()
+  }
+  return new BinanceVenue({gateway: gw, instrument: INST, clock, sink: {push}, stp: 'EXPIRE_MAKER', governor: o.governor, maxOpenOrders: o.maxOpenOrders ?? 2, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: (id) => id.startsWith('mm-'), onProblem: o.onProblem, unseenFillDelayMs: o.unseenFillDelayMs, marginAsset: o.marginAsset})
 }
 
 describe('Binance venue adapter', () => {
@@ -770,6 +774,67 @@ describe('Binance venue adapter', () => {
     await until(() => reports.length === 4, 'the second answer')
     expect(v.readBackPending).toBe(false)
     expect(stub.requests.filter((r) => r.path === '/fapi/v1/userTrades')).toHaveLength(1)
+    await gw.close()
+  })
+
+  it('fills an answer showed and the stream did not tell are unbooked steps of their side until told or read back, kept while the read-back runs (netMax, netmax-unseen)', async () => {
+    const problems: string[] = []
+    // the unbooked steps are there when an answer's report is (the decision after it sees them)
+    const seen: Array<{BUY: number; SELL: number} | undefined> = []
+    const v: BinanceVenue = venue({unseenFillDelayMs: 60_000, timeoutMs: 300, onProblem: (m) => problems.push(m), onPush: () => seen.push(v.unbookedSteps())})
+    const ASK: OrderIntent = {...BID, slot: 'dyn:SELL:0', side: 'SELL', price: 300100}
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-s-9', order: ASK})
+    await until(() => reports.length === 2, 'acks')
+    expect(v.unbookedSteps()).toBeUndefined()
+    // the bid's cancel answers 0.005 executed, the ask's 0.003: none of it told by the stream
+    book.get('mm-eth10000-b-8')!.executedQty = '0.005'
+    book.get('mm-eth10000-s-9')!.executedQty = '0.003'
+    seen.length = 0
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-8', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 3, 'canceled')
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-s-9', slot: 'dyn:SELL:0', reason: 'reprice'})
+    await until(() => reports.length === 4, 'canceled')
+    expect(seen).toEqual([{BUY: 5, SELL: 0}, {BUY: 5, SELL: 3}])
+    // the stream tells 0.002 of the bid: 3 steps still unbooked
+    const otu = (c: string, side: string, z: string, t: number) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 2, T: 2, o: {s: 'ETHUSDC', c, S: side, o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'TRADE', X: 'PARTIALLY_FILLED', i: 1000, l: '0.002', z, L: '3000.00', n: '0', N: 'USDC', T: 3, t, m: true, rp: '0'}})
+    v.onUserEvent(otu('mm-eth10000-b-8', 'BUY', '0.002', 56), 10)
+    expect(v.unbookedSteps()).toEqual({BUY: 3, SELL: 3})
+    // a query of the ask shows it; its read-back (at once) hangs: the steps stay counted while it runs
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {hang: true} : r.path === '/fapi/v1/order' && r.method === 'GET' ? {body: book.get('mm-eth10000-s-9')} : undefined)
+    v.queryOrder('mm-eth10000-s-9')
+    await until(() => stub.requests.some((r) => r.path === '/fapi/v1/userTrades'), 'the read-back asked')
+    expect(v.unbookedSteps()).toEqual({BUY: 3, SELL: 3})
+    await until(() => problems.length === 1, 'the read-back failed')
+    expect(problems[0]).toMatch(/^reading back the fills of mm-eth10000-b-8, mm-eth10000-s-9 the user stream did not tell failed: /)
+    expect(v.unbookedSteps()).toEqual({BUY: 3, SELL: 3})
+    // told in full (the stream, or a read-back): nothing unbooked
+    v.onUserEvent(otu('mm-eth10000-b-8', 'BUY', '0.005', 57), 11)
+    v.onUserEvent(otu('mm-eth10000-s-9', 'SELL', '0.003', 58), 12)
+    expect(v.unbookedSteps()).toBeUndefined()
+    v.stop()
+    await gw.close()
+  })
+
+  it('an audit that finds our position equal to the venue\'s drops the unbooked steps it knew of (an adopted position holds them); a drift keeps them', async () => {
+    const v = venue({unseenFillDelayMs: 60_000})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-8', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 2, 'canceled')
+    expect(v.unbookedSteps()).toEqual({BUY: 10, SELL: 0})
+    // the venue holds 0.010 (the stub's positionRisk), ours 0: a drift, the read-back finds no trade of ours
+    const plain = stub.handler
+    stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? {body: []} : plain?.(r))
+    const drift = await v.audit({working: [], position: 0, graceMs: 1000})
+    expect(drift.findings).toEqual([{kind: 'position_drift', venue: 10, own: 0}])
+    expect(v.unbookedSteps()).toEqual({BUY: 10, SELL: 0})
+    // ours is the venue's now (adopted): the 10 steps are in it
+    const same = await v.audit({working: [], position: 10, graceMs: 1000})
+    expect(same.findings).toEqual([])
+    expect(v.unbookedSteps()).toBeUndefined()
+    v.stop()
     await gw.close()
   })
 

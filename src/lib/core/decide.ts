@@ -23,7 +23,7 @@ import {avgEntryTicks, type Position} from '../orders/position.js'
 import {reconcile, type ReplaceMode} from '../orders/reconcile.js'
 import {riskLimits} from '../risk/limits.js'
 import {evaluateRisk, type RiskResult} from '../risk/machine.js'
-import {enforceNetMax, guardPlaces, type NetMaxCut} from '../risk/net-max.js'
+import {enforceNetMax, guardPlaces, type NetMaxCut, type UnbookedSteps} from '../risk/net-max.js'
 import {onlyReducing} from '../risk/reduce-only.js'
 import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from '../risk/types.js'
 import {finishQuote, planFlatten, type QuotePlan, quotePlan} from '../strategy/index.js'
@@ -60,6 +60,12 @@ export interface DecideInput {
    * tolerance (fewer orders before the venue's limits); absent in dry-run and replay
    */
   venue?: VenueRisk
+  /**
+   * live: steps the venue showed filled (an answer's executedQty) that the position has
+   * not booked yet, by order side (the adapter reads them back): 4.1 counts them on their
+   * side's exposure until booked; absent = none
+   */
+  unbooked?: UnbookedSteps
 }
 
 export type CoreEvent = RiskEvent | StrategyAdjustEvent
@@ -112,6 +118,7 @@ export interface DecisionStart {
   /** the events after the strategy's: non-reducing drops, a flatten's */
   modeEvents: CoreEvent[]
   cuts: readonly NetMaxCut[]
+  unbooked: UnbookedSteps | undefined
   ids: ReturnType<typeof clientIdAllocator>
   limits: RiskLimits
 }
@@ -151,7 +158,7 @@ export function decideStart(state: CoreState, input: DecideInput, ctx: CoreConte
   }
 
   // ---- 4.1 netMax on intents, reconcile, netMax guard on places
-  const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst)
+  const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
   const inProfit = net !== 0 && r.mid2 !== null && !Number.isNaN(avg) && (net > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
   const ids = clientIdAllocator(state.ids)
   const planned = reconcile(nm.intents, working, {
@@ -162,9 +169,9 @@ export function decideStart(state: CoreState, input: DecideInput, ctx: CoreConte
     staticTicks: cfg.staticTicks,
     reduceTolerancePct: inProfit ? cfg.reduceOnlyReplaceTolerancePct : 0,
   })
-  const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst)
+  const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst, input.unbooked)
   const cuts = nm.cuts.length === 0 ? g.cuts : g.cuts.length === 0 ? nm.cuts : [...nm.cuts, ...g.cuts]
-  return {actions: g.actions, state, nowMs, net, working, r, q, mode, pace, risk, modeEvents, cuts, ids, limits}
+  return {actions: g.actions, state, nowMs, net, working, r, q, mode, pace, risk, modeEvents, cuts, unbooked: input.unbooked, ids, limits}
 }
 
 export function decideFinish(p: DecisionStart): Decision {
@@ -176,7 +183,7 @@ export function decideFinish(p: DecisionStart): Decision {
   events.push(...r.events)
   events.push(...q.events)
   events.push(...modeEvents)
-  risk = netMaxBookkeeping(risk, p.cuts, nowMs, state.risk.mode, mode, net, working, limits, events)
+  risk = netMaxBookkeeping(risk, p.cuts, nowMs, state.risk.mode, mode, net, working, limits, events, p.unbooked)
 
   // the venue's pace stretches the refresh interval (the risk machine's own deadlines stay)
   let next = pace > 1 && Number.isFinite(q.nextRefreshMs) ? nowMs + Math.ceil((q.nextRefreshMs - nowMs) * pace) : q.nextRefreshMs
@@ -204,11 +211,11 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
   const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
   const mode = r.mode
   const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, net).intents : []
-  const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst)
+  const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
   const slots = new Set(intents.map((i) => i.slot))
   const ids = clientIdAllocator(state.ids)
   const planned = reconcile(nm.intents, working.filter((w) => slots.has(w.slot)), {nextId: ids.next, mode: ctx.replaceMode, dynamicToleranceTicks: ctx.dynamicToleranceTicks, staticTicks: ctx.cfg.staticTicks})
-  const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst)
+  const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst, input.unbooked)
   const cuts = [...nm.cuts, ...g.cuts]
   const events: CoreEvent[] = []
   let risk = state.risk
@@ -218,7 +225,7 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
       const c = cuts.filter((x) => x.side === side)
       if (c.length === 0) continue
       const onSide = working.filter((w) => w.side === side).reduce((a, w) => a + Math.max(0, w.qty - w.filled), 0)
-      events.push(riskEvent(nowMs, state.risk.mode, state.risk.mode, 'net_max', {net, workingOnSide: onSide, wanted: c.reduce((a, x) => a + x.wanted, 0), allowed: c.reduce((a, x) => a + x.allowed, 0), slots: c.map((x) => x.slot).join(',')}, {netMaxSteps: limits.netMaxSteps}, side))
+      events.push(riskEvent(nowMs, state.risk.mode, state.risk.mode, 'net_max', {net, workingOnSide: onSide, ...unbookedValue(input.unbooked, side), wanted: c.reduce((a, x) => a + x.wanted, 0), allowed: c.reduce((a, x) => a + x.allowed, 0), slots: c.map((x) => x.slot).join(',')}, {netMaxSteps: limits.netMaxSteps}, side))
     }
   }
   return {actions: g.actions, events, state: {risk, strategy: state.strategy, ids: ids.state()}, nextWakeMs: Number.POSITIVE_INFINITY, mode, mid2: r.mid2}
@@ -244,8 +251,14 @@ function riskEvent(ts: number, from: RiskMode, to: RiskMode, kind: RiskEvent['ki
   return {type: 'risk_event', ts, kind, from, to, ...(side ? {side} : {}), values, thresholds}
 }
 
+/** a net_max event's `unbookedOnSide` (fills the venue showed, not booked yet), only when there are some */
+function unbookedValue(unbooked: UnbookedSteps | undefined, side: OrderSide): {unbookedOnSide?: number} {
+  const n = unbooked?.[side] ?? 0
+  return n > 0 ? {unbookedOnSide: n} : {}
+}
+
 /** Count the cuts (alert metric) and report a side entering / leaving the cap. */
-function netMaxBookkeeping(risk: RiskState, cuts: readonly NetMaxCut[], nowMs: number, from: RiskMode, to: RiskMode, net: number, working: readonly WorkingOrder[], limits: RiskLimits, events: CoreEvent[]): RiskState {
+function netMaxBookkeeping(risk: RiskState, cuts: readonly NetMaxCut[], nowMs: number, from: RiskMode, to: RiskMode, net: number, working: readonly WorkingOrder[], limits: RiskLimits, events: CoreEvent[], unbooked: UnbookedSteps | undefined): RiskState {
   // the usual decision: nothing cut and neither side capped before: no objects made
   if (cuts.length === 0 && !risk.netMaxCapped.BUY && !risk.netMaxCapped.SELL) return risk
   const capped = {BUY: cuts.some((c) => c.side === 'BUY'), SELL: cuts.some((c) => c.side === 'SELL')}
@@ -254,7 +267,7 @@ function netMaxBookkeeping(risk: RiskState, cuts: readonly NetMaxCut[], nowMs: n
     const onSide = working.filter((w) => w.side === side).reduce((a, w) => a + Math.max(0, w.qty - w.filled), 0)
     if (capped[side]) {
       const c = cuts.filter((x) => x.side === side)
-      events.push(riskEvent(nowMs, from, to, 'net_max', {net, workingOnSide: onSide, wanted: c.reduce((a, x) => a + x.wanted, 0), allowed: c.reduce((a, x) => a + x.allowed, 0), slots: c.map((x) => x.slot).join(',')}, {netMaxSteps: limits.netMaxSteps}, side))
+      events.push(riskEvent(nowMs, from, to, 'net_max', {net, workingOnSide: onSide, ...unbookedValue(unbooked, side), wanted: c.reduce((a, x) => a + x.wanted, 0), allowed: c.reduce((a, x) => a + x.allowed, 0), slots: c.map((x) => x.slot).join(',')}, {netMaxSteps: limits.netMaxSteps}, side))
     } else {
       events.push(riskEvent(nowMs, from, to, 'net_max_clear', {net, workingOnSide: onSide}, {netMaxSteps: limits.netMaxSteps}, side))
     }

@@ -540,6 +540,9 @@ export class Engine {
     this.lastVenue = venue
     const input: DecideInput = {nowMs: now, book: this.sync.book, bookUpdatedMs: this.bookUpdatedMs(), position: this.lc.position, working: workingOrders(this.lc), control: this.control}
     if (venue) input.venue = venue
+    // live: fills the venue showed and the position has not booked yet count against netMax
+    const unbooked = this.o.venue.unbookedSteps?.()
+    if (unbooked) input.unbooked = unbooked
     return input
   }
 

@@ -15,6 +15,14 @@
  *    cancelled in this very batch can still fill), plus each earlier place.
  * Each returns the cuts so the core can raise a risk_event and count them for the alert
  * metric.
+ *
+ * Both also take the fills the venue showed but the position has not booked yet
+ * (`UnbookedSteps`, live: an answer's `executedQty` above what the user stream told, until
+ * the fills are read back): each side's count is added to that side's exposure, as if a
+ * working order of that size were still resting there (it filled: the venue's position
+ * already holds it). The other side is left as it is (worst case for it: no fill). Before,
+ * the slot such an order freed was quoted again from the unbooked position, and that order
+ * could fill too: one order past netMax.
  */
 import type {Instrument, Steps} from '../domain/instrument.js'
 import type {OrderAction, OrderIntent, OrderSide, WorkingOrder} from '../domain/orders.js'
@@ -31,6 +39,12 @@ export interface NetMaxCut {
   exposure: Steps
 }
 
+/** steps the venue showed filled on each side and the position has not booked yet */
+export interface UnbookedSteps {
+  BUY: Steps
+  SELL: Steps
+}
+
 const dir = (side: OrderSide): 1 | -1 => (side === 'BUY' ? 1 : -1)
 const remaining = (w: WorkingOrder): Steps => Math.max(0, w.qty - w.filled)
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -43,7 +57,7 @@ function fit(i: OrderIntent, room: Steps, inst: Instrument): Steps {
   return room
 }
 
-export function enforceNetMax(intents: readonly OrderIntent[], working: readonly WorkingOrder[], net: Steps, netMaxSteps: Steps, inst: Instrument): {intents: OrderIntent[]; cuts: NetMaxCut[]} {
+export function enforceNetMax(intents: readonly OrderIntent[], working: readonly WorkingOrder[], net: Steps, netMaxSteps: Steps, inst: Instrument, unbooked?: UnbookedSteps): {intents: OrderIntent[]; cuts: NetMaxCut[]} {
   const cuts: NetMaxCut[] = []
   const n = intents.length
   // what each intent becomes (null: dropped), by its index; plain loops over the few
@@ -62,7 +76,7 @@ export function enforceNetMax(intents: readonly OrderIntent[], working: readonly
       order.splice(at, 0, k)
     }
     // working orders of a slot an intent claims count as max(intent, working), the rest in full
-    let exposure = dir(side) * net
+    let exposure = dir(side) * net + (unbooked === undefined ? 0 : unbooked[side])
     for (let w = 0; w < working.length; w++) {
       const wo = working[w]
       if (wo.side === side && !claims(intents, order, wo.slot)) exposure += remaining(wo)
@@ -98,8 +112,8 @@ function claims(intents: readonly OrderIntent[], order: readonly number[], slot:
   return false
 }
 
-export function guardPlaces(actions: readonly OrderAction[], working: readonly WorkingOrder[], net: Steps, netMaxSteps: Steps, inst: Instrument): {actions: OrderAction[]; cuts: NetMaxCut[]} {
-  const exposure = {BUY: net, SELL: -net}
+export function guardPlaces(actions: readonly OrderAction[], working: readonly WorkingOrder[], net: Steps, netMaxSteps: Steps, inst: Instrument, unbooked?: UnbookedSteps): {actions: OrderAction[]; cuts: NetMaxCut[]} {
+  const exposure = {BUY: net + (unbooked?.BUY ?? 0), SELL: -net + (unbooked?.SELL ?? 0)}
   for (const w of working) exposure[w.side] += remaining(w)
   const cuts: NetMaxCut[] = []
   const out: OrderAction[] = []

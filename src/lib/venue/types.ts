@@ -140,6 +140,12 @@ export interface Venue {
    * `query` report. The order lifecycle uses it to settle a place or cancel in doubt.
    */
   queryOrder(clientOrderId: string): void
+  /**
+   * Steps the venue showed filled (an answer's executedQty) whose fills have not been
+   * reported yet, by the orders' side; undefined when none. The engine counts them against
+   * netMax (4.1) until the fills are booked. Optional (live Binance adapter only).
+   */
+  unbookedSteps?(): {BUY: number; SELL: number} | undefined
 }
 
 /**

@@ -26,7 +26,7 @@
 import type {Clock} from '../../clock/clock.js'
 import {PlainDecimal} from '../../domain/decimal.js'
 import type {Instrument, Steps} from '../../domain/instrument.js'
-import type {OrderAction, OrderIntent} from '../../domain/orders.js'
+import type {OrderAction, OrderIntent, OrderSide} from '../../domain/orders.js'
 import type {ReportSink, Venue, VenueOrderStatus, VenueReport} from '../types.js'
 import {audit, type AuditResult, type AuditWorking} from './audit.js'
 import {BinanceApiError} from './errors.js'
@@ -166,6 +166,13 @@ export class BinanceVenue implements Venue {
   private readonly told = new Map<string, Steps>()
   /** client id → steps filled as an answer showed, more than `told`: a read-back is due */
   private readonly unseen = new Map<string, Steps>()
+  /**
+   * client id → the order's side and the steps filled an answer showed, while more than
+   * `told` (the position has not booked them): `unbookedSteps`, for netMax. Unlike
+   * `unseen` it stays while a read-back runs; an entry goes once the fills are told, or
+   * when an audit finds the venue's position equal to ours.
+   */
+  private readonly unbooked = new Map<string, {side: OrderSide; steps: Steps}>()
   private readBackTimer: NodeJS.Timeout | undefined
   private readingBack = false
   /** the run ended (`stop`): no read-back is scheduled or started any more */
@@ -177,6 +184,18 @@ export class BinanceVenue implements Venue {
   /** is a read-back of unseen fills waiting for its delay or running? (tests) */
   get readBackPending(): boolean {
     return this.readBackTimer !== undefined || this.readingBack
+  }
+  /**
+   * Steps an answer showed filled that the stream (or a read-back) has not told yet, by
+   * the orders' side: fills the venue's position holds and ours does not. The engine hands
+   * them to the decision (4.1 counts them on their side until they are booked). Undefined
+   * when there are none (the usual case: no object made).
+   */
+  unbookedSteps(): {BUY: Steps; SELL: Steps} | undefined {
+    if (this.unbooked.size === 0) return undefined
+    const out = {BUY: 0, SELL: 0}
+    for (const [id, u] of this.unbooked) out[u.side] += Math.max(0, u.steps - (this.told.get(id) ?? 0))
+    return out
   }
   /** mark price in ticks bounds (PERCENT_PRICE) */
   private maxBuyTicks = Number.POSITIVE_INFINITY
@@ -457,7 +476,7 @@ export class BinanceVenue implements Venue {
     if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(ans.clientOrderId)
     else this.endedAt(ans.clientOrderId)
     const filled = this.inst.qtyToSteps(ans.executedQty)
-    this.checkTold(ans.clientOrderId, filled)
+    this.checkTold(ans.clientOrderId, ans.side, filled)
     if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
     else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
   }
@@ -530,7 +549,7 @@ export class BinanceVenue implements Venue {
     this.endedAt(clientOrderId)
     const t = this.now()
     const filled = this.inst.qtyToSteps(ans.executedQty)
-    this.checkTold(clientOrderId, filled)
+    this.checkTold(clientOrderId, ans.side, filled)
     this.push({type: 'canceled', clientOrderId, filled, ts: t, venueTs: ans.updateTime})
   }
 
@@ -539,6 +558,8 @@ export class BinanceVenue implements Venue {
     const had = this.told.get(clientOrderId)
     if (had !== undefined && had >= steps) return
     this.told.set(clientOrderId, steps)
+    const u = this.unbooked.get(clientOrderId)
+    if (u !== undefined && u.steps <= steps) this.unbooked.delete(clientOrderId)
     for (const id of this.told.keys()) {
       if (this.told.size <= TOLD_MAX) break
       this.told.delete(id)
@@ -553,9 +574,14 @@ export class BinanceVenue implements Venue {
    * filled: every bid filled and was replaced from a position believed short, and the
    * venue's position went past netMax.
    */
-  private checkTold(clientOrderId: string, filled: Steps, atOnce = false): void {
+  private checkTold(clientOrderId: string, side: OrderSide, filled: Steps, atOnce = false): void {
     if (filled <= (this.told.get(clientOrderId) ?? 0)) return
     this.unseen.set(clientOrderId, Math.max(filled, this.unseen.get(clientOrderId) ?? 0))
+    if (filled > (this.unbooked.get(clientOrderId)?.steps ?? 0)) this.unbooked.set(clientOrderId, {side, steps: filled})
+    for (const id of this.unbooked.keys()) {
+      if (this.unbooked.size <= TOLD_MAX) break
+      this.unbooked.delete(id)
+    }
     this.scheduleReadBack(atOnce ? 0 : undefined)
   }
 
@@ -638,7 +664,7 @@ export class BinanceVenue implements Venue {
       const t = this.now()
       const filled = this.inst.qtyToSteps(ans.executedQty)
       // a query is asked when an order is in doubt (a refused cancel, a lost answer): its fills are older than the question, the stream had its time
-      this.checkTold(clientOrderId, filled, true)
+      this.checkTold(clientOrderId, ans.side, filled, true)
       this.push({type: 'query', clientOrderId, found: true, status: ans.status as VenueOrderStatus, filled, venueOrderId: String(ans.orderId), ts: t, venueTs: ans.updateTime})
     } catch (err) {
       if (err instanceof BinanceApiError && err.noSuchOrder) {
@@ -707,6 +733,8 @@ export class BinanceVenue implements Venue {
    * caller writes the risk_event and marks the stream dead when `streamSuspect`).
    */
   async audit(own: {working: readonly AuditWorking[]; position: Steps; graceMs: number; positionNow?: () => Steps}): Promise<AuditResult & {fillsRecovered: number; strayCancelled: string[]; venueEntryPrice: string | undefined}> {
+    // the unbooked fills known before the venue's position is read: that position holds them
+    const unbookedBefore = [...this.unbooked]
     const [open, positions] = await Promise.all([this.o.gateway.openOrders(this.symbol), this.o.gateway.positionRisk(this.symbol)])
     const pos = positions.find((p) => p.symbol === this.symbol && (p.positionSide === 'BOTH' || p.positionSide === ''))
     const venuePos = pos ? this.signedSteps(pos.positionAmt) : 0
@@ -718,6 +746,10 @@ export class BinanceVenue implements Venue {
     if (pos && pos.markPrice !== '0') this.setMark(pos.markPrice)
     this.setLiquidation(pos?.liquidationPrice, pos?.markPrice)
     const res = audit({venueOpen: open.map((x) => x.clientOrderId), venuePosition: venuePos, ownPosition: own.position, working: own.working, isOurs: this.o.isOurs, now: this.now(), graceMs: own.graceMs})
+    // our position equals the venue's: the fills an answer showed are in ours (told, or an
+    // adopted position): no longer counted against netMax (else a fill never read back
+    // held its side's room for good)
+    if (!res.findings.some((f) => f.kind === 'position_drift')) for (const [id, u] of unbookedBefore) if (this.unbooked.get(id) === u) this.unbooked.delete(id)
     let fillsRecovered = 0
     const strayCancelled: string[] = []
     for (const f of res.findings) {
