@@ -186,16 +186,24 @@ export class BinanceVenue implements Venue {
     return this.readBackTimer !== undefined || this.readingBack
   }
   /**
-   * Steps an answer showed filled that the stream (or a read-back) has not told yet, by
-   * the orders' side: fills the venue's position holds and ours does not. The engine hands
-   * them to the decision (4.1 counts them on their side until they are booked). Undefined
-   * when there are none (the usual case: no object made).
+   * Steps an answer showed filled that the stream (or a read-back) has not told yet, of
+   * orders the venue said ended, by the orders' side: fills the venue's position holds and
+   * ours does not, while the order no longer counts among the working ones. The engine
+   * hands them to the decision (4.1 counts them on their side until they are booked). An
+   * order still live is left out: its working remaining (quantity less the fills booked)
+   * already holds them. Undefined when there are none (the usual case: no object made).
    */
   unbookedSteps(): {BUY: Steps; SELL: Steps} | undefined {
     if (this.unbooked.size === 0) return undefined
-    const out = {BUY: 0, SELL: 0}
-    for (const [id, u] of this.unbooked) out[u.side] += Math.max(0, u.steps - (this.told.get(id) ?? 0))
-    return out
+    let buy = 0
+    let sell = 0
+    for (const [id, u] of this.unbooked) {
+      if (!this.ended.has(id)) continue
+      const n = Math.max(0, u.steps - (this.told.get(id) ?? 0))
+      if (u.side === 'BUY') buy += n
+      else sell += n
+    }
+    return buy === 0 && sell === 0 ? undefined : {BUY: buy, SELL: sell}
   }
   /** mark price in ticks bounds (PERCENT_PRICE) */
   private maxBuyTicks = Number.POSITIVE_INFINITY
