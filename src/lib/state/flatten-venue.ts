@@ -46,12 +46,16 @@ export interface VenueFlattenResult {
 export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; maxSlip: number; maxRounds: number; runTag: string; onRound?: (r: FlattenRound) => void; stopped?: () => string | null}): Promise<VenueFlattenResult> {
   const {venue, inst} = o
   const sym = inst.symbol
-  const steps = (q: string): Steps => {
-    const d = new PlainDecimal(q)
-    return inst.qtyToSteps(d.abs().toString(), 'down') * (d.isNeg() ? -1 : 1)
-  }
-  const before = inst.signedStepsToQty(steps(await venue.position(sym)))
-  let net = steps(before)
+  // the venue's position exactly; orders close its part on the LOT_SIZE grid, rounded
+  // toward zero (never more than the position). A part off the grid (the position was
+  // opened on another grid: a step size the venue has since raised) no order can close:
+  // it stays in the residual, never rounded away into a "flat"
+  const steps = (q: PlainDecimal): Steps => inst.qtyToSteps(q.abs().toString(), 'down') * (q.isNeg() ? -1 : 1)
+  const show = (q: PlainDecimal): string => (q.sub(inst.stepDecimal(steps(q))).isZero() ? inst.signedStepsToQty(steps(q)) : q.toString())
+  const beforeQty = new PlainDecimal(await venue.position(sym))
+  const before = show(beforeQty)
+  let net = steps(beforeQty)
+  const offGrid = beforeQty.sub(inst.stepDecimal(net))
   const rounds: FlattenRound[] = []
   let seq = 0
   let venueError: string | null = null
@@ -102,19 +106,22 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   }
   // the venue's word on what is left, asked after a failed order call too: a call that
   // timed out or was cut may still have filled, which the own count cannot know
-  let after = inst.signedStepsToQty(net)
+  let afterQty = inst.stepDecimal(net).add(offGrid)
   let afterFrom: VenueFlattenResult['positionAfterFrom'] = 'own count'
   let readError: string | null = null
   try {
-    after = inst.signedStepsToQty(steps(await venue.position(sym)))
+    afterQty = new PlainDecimal(await venue.position(sym))
     afterFrom = 'venue'
   } catch (error) {
     readError = (error as Error).message
   }
+  const after = show(afterQty)
   const orderError = venueError
   venueError ??= readError
   const residual = after.replace(/^-/, '')
-  const flat = steps(after) === 0
+  const flat = afterQty.isZero()
+  // what is left is under one step of the grid: no reduce-only order can be sized for it
+  const underStep = !flat && steps(afterQty) === 0
   const exitCode = flat ? 0 : venueError ? 1 : 3
   const roundsRun = new Set(rounds.map((r) => r.round)).size
   const counted = readError !== null ? ` (by mm's own count: the venue's position could not be read: ${readError})` : ''
@@ -122,7 +129,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
       : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}`
-    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
 }
 
