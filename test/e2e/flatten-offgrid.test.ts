@@ -4,7 +4,8 @@
  * CLI against a loopback stub of Binance. The reduce-only IOC is rounded toward zero (0.01,
  * never more than the position) and the 0.005 no order can carry is the residual, exit 3.
  * Before, the position was rounded down to the grid before it was compared with zero: the
- * run said "flat" (exit 0) with 0.005 still open, and a second run said "no position".
+ * run said "flat" (exit 0) with 0.005 still open, and a second run (and `--dry-run`) said
+ * "no position".
  */
 import {createServer, type Server} from 'node:http'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
@@ -83,6 +84,11 @@ describe('mm flatten: a position off the LOT_SIZE grid', () => {
     mkdirSync(join(S, 'ETHUSDC'), {recursive: true})
     writeFileSync(join(S, 'ETHUSDC', 'state.json'), JSON.stringify(s))
 
+    // the preview: the venue's amount as it is, the order on the grid, the rest as the residual
+    const plan = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--max-slip', '0.001', '--dry-run', '--json'], {env: ENV})
+    expect(plan.code, plan.stderr).toBe(0)
+    expect(JSON.parse(plan.stdout).data).toMatchObject({position: '0.015', positionFrom: 'venue', orders: [{side: 'SELL', price: '3000.00', qty: '0.01'}], residual: '0.005'})
+
     const r = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--max-slip', '0.001', '--json'], {env: ENV})
     expect(r.code, r.stderr).toBe(3)
     const j = JSON.parse(r.stdout).data
@@ -95,5 +101,11 @@ describe('mm flatten: a position off the LOT_SIZE grid', () => {
     expect(again.code, again.stderr).toBe(3)
     expect(again.stdout).toContain('residual 0.005 after 0 round(s): less than one step 0.01 of ETHUSDC (LOT_SIZE), which no order can carry; close it on the venue')
     expect(placed.length).toBe(1)
+
+    // the preview no longer says "no position" for what is left
+    const plan2 = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--max-slip', '0.001', '--dry-run'], {env: ENV})
+    expect(plan2.code, plan2.stderr).toBe(0)
+    expect(plan2.stdout).toContain("ETHUSDC: position 0.005 (the venue's)")
+    expect(plan2.stdout).toContain('nothing can be closed within the cap now (below_min_qty); residual 0.005')
   })
 })
