@@ -116,3 +116,38 @@ describe('flattenOnVenue: a position off the step grid (a step size the venue ra
     expect(r).toMatchObject({positionBefore: '0.02', positionAfter: '0.00', exitCode: 0, final: 'flat after 1 order(s) in 1 round(s)'})
   })
 })
+
+describe('flattenOnVenue: within PERCENT_PRICE of the mark', () => {
+  const deep = (v: FlattenVenue & {calls: string[]}) => ({
+    ...v,
+    async depth() {
+      return {bids: [['2999.99', '0.010'], ['2990.00', '5.000']], asks: [['3000.01', '0.010'], ['3010.00', '5.000']]}
+    },
+  })
+  const band = {markPrice: '3000.005', multiplierUp: '1.001', multiplierDown: '0.999'}
+
+  it('a SELL the book would take below mark × down is priced at the floor, rounded up (never below it)', async () => {
+    const v = venue({position: ['0.020', '0.010'], ioc: () => ({status: 'EXPIRED', executedQty: '0.010', avgPrice: '2999.99'})})
+    const calls: string[] = []
+    const r = await flattenOnVenue({venue: {...deep(v), async percentPrice(s) { calls.push(s); return band }}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
+    // the worst level needed is 2990.00; the floor 3000.005 × 0.999 = 2997.004995 → 2997.01
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2997.01', 'position'])
+    expect(calls).toEqual(['ETHUSDT'])
+    expect(r).toMatchObject({positionAfter: '0.010', exitCode: 3})
+  })
+
+  it('a BUY above mark × up is priced at the cap, rounded down', async () => {
+    const v = venue({position: ['-0.020', '-0.010'], ioc: () => ({status: 'EXPIRED', executedQty: '0.010', avgPrice: '3000.01'})})
+    await flattenOnVenue({venue: {...deep(v), async percentPrice() { return band }}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
+    // 3000.005 × 1.001 = 3003.005005 → 3003.00
+    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3003.00', 'position'])
+  })
+
+  it('without the band (none listed, or its read failed) the orders go as planned', async () => {
+    for (const percentPrice of [async () => null, async () => { throw new Error('-1001') }]) {
+      const v = venue({position: ['0.020', '0'], ioc: () => ({status: 'FILLED', executedQty: '0.020', avgPrice: '2995.00'})})
+      await flattenOnVenue({venue: {...deep(v), percentPrice}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
+      expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2990.00', 'position'])
+    }
+  })
+})

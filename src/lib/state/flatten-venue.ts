@@ -10,6 +10,7 @@ import {PlainDecimal} from '../domain/decimal.js'
 import {Instrument, type Steps} from '../domain/instrument.js'
 import type {Position} from '../orders/position.js'
 import type {KillFillsResult} from '../venue/binance/kill-fills.js'
+import type {SymbolRules} from '../venue/binance/rest-types.js'
 import type {OrderSide} from '../domain/orders.js'
 import {formatClientId} from '../orders/client-id.js'
 import {levelsBook, planFlattenRound} from '../strategy/flatten.js'
@@ -23,6 +24,11 @@ export interface FlattenVenue {
   openOrderIds(symbol: string): Promise<string[]>
   /** signed position (base qty decimal string) on the venue */
   position(symbol: string): Promise<string>
+  /**
+   * PERCENT_PRICE now: the mark price and the symbol's multipliers (a SELL below mark × down
+   * is refused -4024, a BUY above mark × up -4016); null when the symbol lists none
+   */
+  percentPrice?(symbol: string): Promise<{markPrice: string; multiplierUp: string; multiplierDown: string} | null>
   /** a reduce-only IOC; its final state */
   placeIoc(o: {symbol: string; side: OrderSide; price: string; qty: string; clientOrderId: string}): Promise<{status: string; executedQty: string; avgPrice: string}>
   /**
@@ -75,6 +81,19 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
       break
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
+    // within PERCENT_PRICE of the mark, rounded inside the band: an IOC beyond it is refused
+    // whole (-4024 / -4016), and closes nothing of what the band would have taken
+    let minSell = 0
+    let maxBuy = Number.MAX_SAFE_INTEGER
+    try {
+      const band = venue.percentPrice ? await venue.percentPrice(sym) : null
+      if (band && new PlainDecimal(band.markPrice).gt(0)) {
+        minSell = inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierDown).toString(), 'up')
+        maxBuy = inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierUp).toString(), 'down')
+      }
+    } catch {
+      // not known this round: the orders go as planned; the venue refuses one beyond the band
+    }
     for (const ord of plan.orders) {
       why = o.stopped?.() ?? null
       if (why !== null) {
@@ -82,7 +101,8 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
         break
       }
       const id = formatClientId(o.runTag, 'flat', ++seq)
-      const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(ord.price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
+      const price = ord.side === 'SELL' ? Math.max(ord.price, minSell) : Math.min(ord.price, maxBuy)
+      const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
       try {
         const a = await venue.placeIoc({symbol: sym, side: ord.side, price: r.price, qty: r.qty, clientOrderId: id})
         const filled = inst.qtyToSteps(a.executedQty, 'down')
@@ -143,6 +163,7 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
   const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
   const pub = new BinancePublicRest({baseUrl: o.restUrl})
   await gw.syncTime('start')
+  let rules: SymbolRules | undefined
   return {
     venue: {
       async instrument(symbol) {
@@ -153,6 +174,11 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
         const {recoverKillFills} = await import('../venue/binance/kill-fills.js')
         const [runId, ...also] = b.runIds
         return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+      },
+      async percentPrice(symbol) {
+        rules ??= (await gw.symbolRules(symbol)).rules
+        const p = rules.percentPrice
+        return p ? {markPrice: (await gw.premiumIndex(symbol)).markPrice, multiplierUp: p.multiplierUp, multiplierDown: p.multiplierDown} : null
       },
       async openOrderIds(symbol) {
         return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)
