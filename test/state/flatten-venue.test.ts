@@ -118,7 +118,7 @@ describe('flattenOnVenue: a position off the step grid (a step size the venue ra
 })
 
 describe('flattenOnVenue: within PERCENT_PRICE of the mark', () => {
-  const deep = (v: FlattenVenue & {calls: string[]}) => ({
+  const deep = (v: FlattenVenue & {calls: string[]}): FlattenVenue => ({
     ...v,
     async depth() {
       return {bids: [['2999.99', '0.010'], ['2990.00', '5.000']], asks: [['3000.01', '0.010'], ['3010.00', '5.000']]}
