@@ -62,6 +62,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'min-notional': Flags.string({description: 'synthetic market: MIN_NOTIONAL of the instrument (default 20)', exclusive: ['replay']}),
     'max-qty': Flags.string({description: 'synthetic market: maxQty of LOT_SIZE and MARKET_LOT_SIZE, on the step grid; larger orders are refused -4005 (default 1000000)', exclusive: ['replay']}),
     'start-price': Flags.string({description: 'synthetic market: best bid at the start, on the tick grid or rounded down to it (default 3400.00)', exclusive: ['replay']}),
+    'percent-price': Flags.string({description: 'PERCENT_PRICE multipliers UP,DOWN against the mark price: a BUY above mark × UP is refused -4016, a SELL below mark × DOWN -4024 (default 1.05,0.95)'}),
     'ping-interval': Flags.string({description: 'server WebSocket ping interval', default: '3m'}),
     'api-key': Flags.string({description: "API key the sim accepts (default: Binance's documented example key, see docs/sim.md)", env: 'MM_API_KEY'}),
     'api-secret': Flags.string({description: 'API secret the sim verifies signatures with (default: the documented test secret)', env: 'MM_API_SECRET'}),
@@ -107,6 +108,10 @@ export default class Sim extends BaseCommand<typeof Sim> {
     // the grid of a synthetic market or of a recording without meta.json
     checkDecimalFlag('tick-size', f['tick-size'])
     checkDecimalFlag('step-size', f['step-size'])
+    const pct = f['percent-price'] === undefined ? undefined : /^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(f['percent-price'])
+    if (pct === null || (pct && !(new Decimal(pct[1]).gte(1) && new Decimal(pct[2]).gt(0) && new Decimal(pct[2]).lte(1)))) {
+      throw new UsageError('E_USAGE', `--percent-price ${JSON.stringify(f['percent-price'])}: expected UP,DOWN with UP ≥ 1 and 0 < DOWN ≤ 1, e.g. 1.05,0.95`)
+    }
     // a recording passes the replay input checks of mm quote --replay (docs/RELIABILITY.md):
     // bad inputs refused (exit 2), other symbols' events skipped and counted
     let guard: ReplayGuardStats | undefined
@@ -153,6 +158,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       fundingIntervalMs: f['funding-interval'] ? parseDuration(f['funding-interval'], '--funding-interval') : undefined,
       fundingRate: f['funding-rate'],
       maxNumOrders: f['max-num-orders'],
+      ...(pct ? {percentUp: pct[1], percentDown: pct[2]} : {}),
       paper: paperVenueOptions(config),
       requestLog: f['request-log'],
       faults: {

@@ -81,3 +81,73 @@ describe('flattenOnVenue: the position left is the venue’s', () => {
     expect(r.rounds.map((x) => [x.status, x.filled, x.slippage])).toEqual([['filled', '0.020', '0.00000333333']])
   })
 })
+
+describe('flattenOnVenue: a position off the step grid (a step size the venue raised since it was opened)', () => {
+  // ETHUSDT's step raised from 0.001 to 0.01: a position of 0.015 is no longer on the grid
+  const coarse = new Instrument({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.01', minQty: '0.01', minNotional: '5'})
+
+  it('closes the part on the grid and leaves the rest as the residual, exit 3: never "flat" while the venue holds 0.005', async () => {
+    const v = venue({position: ['0.015', '0.005'], ioc: () => ({status: 'FILLED', executedQty: '0.010', avgPrice: '2999.99'})})
+    const r = await flattenOnVenue({venue: v, inst: coarse, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    // the order is rounded toward zero: never more than the position
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.01@2999.99', 'position'])
+    expect(r).toMatchObject({positionBefore: '0.015', positionAfter: '0.005', positionAfterFrom: 'venue', exitCode: 3, venueError: null})
+    expect(r.final).toBe('residual 0.005 after 1 round(s): less than one step 0.01 of ETHUSDT (LOT_SIZE), which no order can carry; close it on the venue')
+  })
+
+  it('a position under one step: no order, exit 3, not "no position"', async () => {
+    const v = venue({position: ['-0.004', '-0.004'], ioc: () => ({status: 'FILLED', executedQty: '0', avgPrice: '0'})})
+    const r = await flattenOnVenue({venue: v, inst: coarse, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'position'])
+    expect(r).toMatchObject({positionBefore: '-0.004', positionAfter: '-0.004', exitCode: 3, rounds: []})
+    expect(r.final).toBe('residual 0.004 after 0 round(s): less than one step 0.01 of ETHUSDT (LOT_SIZE), which no order can carry; close it on the venue')
+  })
+
+  it('the venue cannot be asked after the rounds: mm’s own count keeps the part off the grid', async () => {
+    const v = venue({position: ['-0.015'], positionFails: true, ioc: () => ({status: 'FILLED', executedQty: '0.010', avgPrice: '3000.01'})})
+    const r = await flattenOnVenue({venue: v, inst: coarse, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(r).toMatchObject({positionBefore: '-0.015', positionAfter: '-0.005', positionAfterFrom: 'own count', exitCode: 1})
+    expect(r.final).toBe("residual 0.005 (by mm's own count: the venue's position could not be read: -1001 Internal error; unable to process your request. Please try again.)")
+  })
+
+  it('on the grid, the amounts keep the step’s decimals as before', async () => {
+    const v = venue({position: ['0.02', '0'], ioc: () => ({status: 'FILLED', executedQty: '0.02', avgPrice: '2999.99'})})
+    const r = await flattenOnVenue({venue: v, inst: coarse, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(r).toMatchObject({positionBefore: '0.02', positionAfter: '0.00', exitCode: 0, final: 'flat after 1 order(s) in 1 round(s)'})
+  })
+})
+
+describe('flattenOnVenue: within PERCENT_PRICE of the mark', () => {
+  const deep = (v: FlattenVenue & {calls: string[]}): FlattenVenue => ({
+    ...v,
+    async depth() {
+      return {bids: [['2999.99', '0.010'], ['2990.00', '5.000']], asks: [['3000.01', '0.010'], ['3010.00', '5.000']]}
+    },
+  })
+  const band = {markPrice: '3000.005', multiplierUp: '1.001', multiplierDown: '0.999'}
+
+  it('a SELL the book would take below mark × down is priced at the floor, rounded up (never below it)', async () => {
+    const v = venue({position: ['0.020', '0.010'], ioc: () => ({status: 'EXPIRED', executedQty: '0.010', avgPrice: '2999.99'})})
+    const calls: string[] = []
+    const r = await flattenOnVenue({venue: {...deep(v), async percentPrice(s) { calls.push(s); return band }}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
+    // the worst level needed is 2990.00; the floor 3000.005 × 0.999 = 2997.004995 → 2997.01
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2997.01', 'position'])
+    expect(calls).toEqual(['ETHUSDT'])
+    expect(r).toMatchObject({positionAfter: '0.010', exitCode: 3})
+  })
+
+  it('a BUY above mark × up is priced at the cap, rounded down', async () => {
+    const v = venue({position: ['-0.020', '-0.010'], ioc: () => ({status: 'EXPIRED', executedQty: '0.010', avgPrice: '3000.01'})})
+    await flattenOnVenue({venue: {...deep(v), async percentPrice() { return band }}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
+    // 3000.005 × 1.001 = 3003.005005 → 3003.00
+    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3003.00', 'position'])
+  })
+
+  it('without the band (none listed, or its read failed) the orders go as planned', async () => {
+    for (const percentPrice of [async () => null, async () => { throw new Error('-1001') }]) {
+      const v = venue({position: ['0.020', '0'], ioc: () => ({status: 'FILLED', executedQty: '0.020', avgPrice: '2995.00'})})
+      await flattenOnVenue({venue: {...deep(v), percentPrice}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
+      expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2990.00', 'position'])
+    }
+  })
+})

@@ -51,6 +51,8 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
   let inst: Instrument
   let position: string
   let from: FlattenPlanView['positionFrom']
+  // the venue's position off the LOT_SIZE grid (a step raised since it was opened): no order can carry it
+  let offGrid = new PlainDecimal(0)
   if ('why' in v) {
     if (!s || new PlainDecimal(s.position.net).isZero()) return null
     inst = instrumentOf(s)
@@ -60,14 +62,16 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     try {
       inst = await v.venue.instrument(t.symbol)
       const amt = new PlainDecimal(await v.venue.position(t.symbol))
-      position = inst.signedStepsToQty(inst.qtyToSteps(amt.abs().toString(), 'down') * (amt.isNeg() ? -1 : 1))
+      const grid = inst.qtyToSteps(amt.abs().toString(), 'down') * (amt.isNeg() ? -1 : 1)
+      offGrid = amt.sub(inst.stepDecimal(grid)).abs()
+      position = offGrid.isZero() ? inst.signedStepsToQty(grid) : amt.toString()
     } finally {
       await v.close()
     }
     if (new PlainDecimal(position).isZero()) return null
     from = 'venue'
   }
-  const net = inst.qtyToSteps(new PlainDecimal(position).abs().toString()) * (new PlainDecimal(position).isNeg() ? -1 : 1)
+  const net = inst.qtyToSteps(new PlainDecimal(position).abs().toString(), 'down') * (new PlainDecimal(position).isNeg() ? -1 : 1)
   const {BinancePublicRest} = await import('../venue/binance/rest-public.js')
   const rest = new BinancePublicRest({baseUrl: endpoints.rest})
   let snap
@@ -93,8 +97,8 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     orders: plan.orders.map((o) => ({side: o.side, price: inst.ticksToPrice(o.price), qty: inst.stepsToQty(o.qty)})),
     expectedPrice: plan.expectedPrice === null ? null : new PlainDecimal(plan.expectedPrice).mul(inst.spec.tickSize).toSignificantDigits(12).toString(),
     expectedSlippage: plan.expectedSlippage === null ? null : new PlainDecimal(plan.expectedSlippage).toSignificantDigits(6).toString(),
-    residual: inst.stepsToQty(plan.residual),
-    why: plan.why,
+    residual: offGrid.isZero() ? inst.stepsToQty(plan.residual) : inst.stepDecimal(plan.residual).add(offGrid).toString(),
+    why: net === 0 ? 'below_min_qty' : plan.why,
   }
 }
 

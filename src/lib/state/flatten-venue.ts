@@ -10,6 +10,7 @@ import {PlainDecimal} from '../domain/decimal.js'
 import {Instrument, type Steps} from '../domain/instrument.js'
 import type {Position} from '../orders/position.js'
 import type {KillFillsResult} from '../venue/binance/kill-fills.js'
+import type {SymbolRules} from '../venue/binance/rest-types.js'
 import type {OrderSide} from '../domain/orders.js'
 import {formatClientId} from '../orders/client-id.js'
 import {levelsBook, planFlattenRound} from '../strategy/flatten.js'
@@ -23,6 +24,11 @@ export interface FlattenVenue {
   openOrderIds(symbol: string): Promise<string[]>
   /** signed position (base qty decimal string) on the venue */
   position(symbol: string): Promise<string>
+  /**
+   * PERCENT_PRICE now: the mark price and the symbol's multipliers (a SELL below mark × down
+   * is refused -4024, a BUY above mark × up -4016); null when the symbol lists none
+   */
+  percentPrice?(symbol: string): Promise<{markPrice: string; multiplierUp: string; multiplierDown: string} | null>
   /** a reduce-only IOC; its final state */
   placeIoc(o: {symbol: string; side: OrderSide; price: string; qty: string; clientOrderId: string}): Promise<{status: string; executedQty: string; avgPrice: string}>
   /**
@@ -46,12 +52,16 @@ export interface VenueFlattenResult {
 export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; maxSlip: number; maxRounds: number; runTag: string; onRound?: (r: FlattenRound) => void; stopped?: () => string | null}): Promise<VenueFlattenResult> {
   const {venue, inst} = o
   const sym = inst.symbol
-  const steps = (q: string): Steps => {
-    const d = new PlainDecimal(q)
-    return inst.qtyToSteps(d.abs().toString(), 'down') * (d.isNeg() ? -1 : 1)
-  }
-  const before = inst.signedStepsToQty(steps(await venue.position(sym)))
-  let net = steps(before)
+  // the venue's position exactly; orders close its part on the LOT_SIZE grid, rounded
+  // toward zero (never more than the position). A part off the grid (the position was
+  // opened on another grid: a step size the venue has since raised) no order can close:
+  // it stays in the residual, never rounded away into a "flat"
+  const steps = (q: PlainDecimal): Steps => inst.qtyToSteps(q.abs().toString(), 'down') * (q.isNeg() ? -1 : 1)
+  const show = (q: PlainDecimal): string => (q.sub(inst.stepDecimal(steps(q))).isZero() ? inst.signedStepsToQty(steps(q)) : q.toString())
+  const beforeQty = new PlainDecimal(await venue.position(sym))
+  const before = show(beforeQty)
+  let net = steps(beforeQty)
+  const offGrid = beforeQty.sub(inst.stepDecimal(net))
   const rounds: FlattenRound[] = []
   let seq = 0
   let venueError: string | null = null
@@ -71,6 +81,19 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
       break
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
+    // within PERCENT_PRICE of the mark, rounded inside the band: an IOC beyond it is refused
+    // whole (-4024 / -4016), and closes nothing of what the band would have taken
+    let minSell = 0
+    let maxBuy = Number.MAX_SAFE_INTEGER
+    try {
+      const band = venue.percentPrice ? await venue.percentPrice(sym) : null
+      if (band && new PlainDecimal(band.markPrice).gt(0)) {
+        minSell = inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierDown).toString(), 'up')
+        maxBuy = inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierUp).toString(), 'down')
+      }
+    } catch {
+      // not known this round: the orders go as planned; the venue refuses one beyond the band
+    }
     for (const ord of plan.orders) {
       why = o.stopped?.() ?? null
       if (why !== null) {
@@ -78,7 +101,8 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
         break
       }
       const id = formatClientId(o.runTag, 'flat', ++seq)
-      const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(ord.price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
+      const price = ord.side === 'SELL' ? Math.max(ord.price, minSell) : Math.min(ord.price, maxBuy)
+      const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
       try {
         const a = await venue.placeIoc({symbol: sym, side: ord.side, price: r.price, qty: r.qty, clientOrderId: id})
         const filled = inst.qtyToSteps(a.executedQty, 'down')
@@ -102,19 +126,22 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   }
   // the venue's word on what is left, asked after a failed order call too: a call that
   // timed out or was cut may still have filled, which the own count cannot know
-  let after = inst.signedStepsToQty(net)
+  let afterQty = inst.stepDecimal(net).add(offGrid)
   let afterFrom: VenueFlattenResult['positionAfterFrom'] = 'own count'
   let readError: string | null = null
   try {
-    after = inst.signedStepsToQty(steps(await venue.position(sym)))
+    afterQty = new PlainDecimal(await venue.position(sym))
     afterFrom = 'venue'
   } catch (error) {
     readError = (error as Error).message
   }
+  const after = show(afterQty)
   const orderError = venueError
   venueError ??= readError
   const residual = after.replace(/^-/, '')
-  const flat = steps(after) === 0
+  const flat = afterQty.isZero()
+  // what is left is under one step of the grid: no reduce-only order can be sized for it
+  const underStep = !flat && steps(afterQty) === 0
   const exitCode = flat ? 0 : venueError ? 1 : 3
   const roundsRun = new Set(rounds.map((r) => r.round)).size
   const counted = readError !== null ? ` (by mm's own count: the venue's position could not be read: ${readError})` : ''
@@ -122,7 +149,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
       : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}`
-    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
 }
 
@@ -136,6 +163,7 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
   const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
   const pub = new BinancePublicRest({baseUrl: o.restUrl})
   await gw.syncTime('start')
+  let rules: SymbolRules | undefined
   return {
     venue: {
       async instrument(symbol) {
@@ -146,6 +174,11 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
         const {recoverKillFills} = await import('../venue/binance/kill-fills.js')
         const [runId, ...also] = b.runIds
         return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+      },
+      async percentPrice(symbol) {
+        rules ??= (await gw.symbolRules(symbol)).rules
+        const p = rules.percentPrice
+        return p ? {markPrice: (await gw.premiumIndex(symbol)).markPrice, multiplierUp: p.multiplierUp, multiplierDown: p.multiplierDown} : null
       },
       async openOrderIds(symbol) {
         return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)

@@ -112,7 +112,15 @@ async function liveView(gw: BinanceGateway, s: SymbolStatus, flag: string | unde
   const kept = s.exists ? readStateFile(s.stateFile, s.symbol)?.instrument : null
   const inst = kept ? new Instrument({symbol: s.symbol, ...kept}) : null
   const raw = p ? p.positionAmt : '0'
-  const position = inst && /^-?\d+(\.\d+)?$/.test(raw) ? inst.signedStepsToQty(inst.qtyToSteps(raw.replace(/^-/, '')) * (raw.startsWith('-') ? -1 : 1)) : raw
+  // off that step (the venue's step changed since state.json was written): the venue's amount as it is
+  const onStep = (q: string): string | null => {
+    try {
+      return inst!.signedStepsToQty(inst!.qtyToSteps(q.replace(/^-/, '')) * (q.startsWith('-') ? -1 : 1))
+    } catch {
+      return null
+    }
+  }
+  const position = inst && /^-?\d+(\.\d+)?$/.test(raw) ? (onStep(raw) ?? raw) : raw
   let drift: LiveView['drift'] = null
   if (s.exists && s.dryRun === false) {
     const stateNet = s.position?.net ?? '0'

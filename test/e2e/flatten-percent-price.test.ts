@@ -1,0 +1,60 @@
+/**
+ * `mm flatten` against a symbol whose PERCENT_PRICE band is narrower than the book it has to
+ * walk (`mm sim --percent-price 1.00002,0.99998`, a long of 150 ETHUSDC), through the real
+ * CLI. Before, the round's IOC was priced at the worst level needed, below mark × down: the
+ * venue refused it whole (-4024 "Price is lower than mark price multiplier floor."), exit 1,
+ * nothing closed. Now each IOC is priced inside the band (the floor rounded up), takes what
+ * the band holds, and the rounds go on: no refusal, the position smaller, exit 0 or 3.
+ */
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
+import {ensureBuilt, runCli} from '../support/cli.js'
+import {getJson, type SimProc, signed, startSim, TEST_KEY, TEST_SECRET} from '../support/sim-cli.js'
+
+vi.setConfig({testTimeout: 120_000, hookTimeout: 60_000})
+
+const tmp = mkdtempSync(join(tmpdir(), 'mm-flatten-pct-'))
+const ENV = {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}
+let sim: SimProc
+
+beforeAll(async () => {
+  for (const c of ['flatten', 'sim']) ensureBuilt(c)
+  sim = await startSim(['--percent-price', '1.00002,0.99998'])
+})
+
+afterAll(async () => {
+  await sim.stop()
+})
+
+interface Req {method: string; path: string; status: number; code?: number; params: Record<string, string>}
+
+describe('mm flatten within PERCENT_PRICE', () => {
+  it('prices each IOC inside the band: none refused, the position closes round by round', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await signed(sim.restUrl, 'POST', '/fapi/v1/order', {symbol: 'ETHUSDC', side: 'BUY', type: 'MARKET', quantity: '50'})
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+    }
+    const f = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--rounds', '2', '--json'], {env: ENV})
+    expect([0, 3], f.stdout + f.stderr).toContain(f.code)
+    const j = JSON.parse(f.stdout).data
+    expect(j.positionBefore).toBe('150.000')
+    expect(j.rounds.length).toBeGreaterThan(0)
+    for (const r of j.rounds) expect(r.status).not.toBe('rejected')
+    expect(Number(j.positionAfter)).toBeLessThan(150)
+    const st = (await getJson(sim.restUrl, '/__mm/state')).body as {requests: Req[]}
+    const iocs = st.requests.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order' && r.params.timeInForce === 'IOC')
+    expect(iocs.length).toBe(j.rounds.length)
+    expect(iocs.map((r) => [r.status, r.code])).toEqual(iocs.map(() => [200, undefined]))
+    expect(iocs.map((r) => [r.params.side, r.params.reduceOnly])).toEqual(iocs.map(() => ['SELL', 'true']))
+  })
+
+  it('mm sim --percent-price: a value that is not UP,DOWN (UP ≥ 1, 0 < DOWN ≤ 1) exits 2 with one line naming the flag', async () => {
+    for (const bad of ['1.05', '0.99,0.95', '1.05,0', '1.05,1.01', 'a,b']) {
+      const r = await runCli(['sim', '--synthetic', '--port', '0', '--percent-price', bad])
+      expect(r.code, bad).toBe(2)
+      expect(r.stderr.trim()).toBe(`mm sim: --percent-price ${JSON.stringify(bad)}: expected UP,DOWN with UP ≥ 1 and 0 < DOWN ≤ 1, e.g. 1.05,0.95`)
+    }
+  })
+})
