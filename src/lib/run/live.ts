@@ -138,7 +138,8 @@ async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst
   }
   keeper.noteRecoveredFills(r.recovered)
   const others = r.others > 0 ? `; ${r.others} trade(s) of other orders left out` : ''
-  say(`fills recovered: ${r.recovered} fill(s) of the earlier run ${run.runId} read back from userTrades (fees ${r.fees}, realised ${r.realised})${others}${r.incomplete ? `; incomplete: ${r.incomplete}` : ''}`)
+  const below = r.below > 0 ? `; ${r.below} of them below its last counted trade id` : ''
+  say(`fills recovered: ${r.recovered} fill(s) of the earlier run ${run.runId} read back from userTrades (fees ${r.fees}, realised ${r.realised})${below}${others}${r.incomplete ? `; incomplete: ${r.incomplete}` : ''}`)
   return {ledger: r.ledger, recovery: r, runId: run.runId}
 }
 
