@@ -374,7 +374,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         const r = await venue.readBackAtStop(STOP_READBACK_BOUND_MS)
         if (r.pending.length === 0) return
         const ids = r.pending.join(', ')
-        const next = 'the next start reads back the trades after the last one booked'
+        const next = 'the next start reads them back from userTrades'
         if (r.held) say(`at the stop: the fills of ${ids} the user stream did not tell were not read back (${heldText(r.held, false)}); ${next}`)
         else if (r.failed !== undefined) say(`at the stop: reading back the fills of ${ids} the user stream did not tell failed (${r.failed}); ${next}`)
         else if (r.timedOut) say(`at the stop: reading back the fills of ${ids} the user stream did not tell took over ${STOP_READBACK_BOUND_MS} ms, left; ${next}`)
