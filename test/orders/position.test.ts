@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {Fill} from '../../src/lib/domain/orders.js'
-import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, carryTotals, COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, realisedQuote, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
+import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, carryTotals, COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, realisedQuote, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, TRADE_IDS_MAX, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
 import {INST} from '../risk/support.js'
 
 let n = 0
@@ -32,7 +32,10 @@ describe('position ledger (SPEC §8)', () => {
     const prev = run({...fill('BUY', 300000, 10, '0.01'), realised: '0'}, {...fill('SELL', 300100, 4, '0.02', false), realised: '0.004'})
     const start = {...emptyPosition(), net: 6, cost: 300000n * 6n * S}
     const c = carryTotals(start, parsePositionJSON(JSON.parse(JSON.stringify(positionToJSON(prev))))!)
-    expect(c).toEqual({...prev, net: 6, cost: 300000n * 6n * S})
+    // the totals, not the earlier run's list of counted trade ids (the new run keeps its own)
+    const {tradeIds: listed, ...totals} = prev
+    expect(listed).toEqual(['8', '9'])
+    expect(c).toEqual({...totals, net: 6, cost: 300000n * 6n * S})
     expect(c.venueRealised).toBe('0.004')
     const next = applyFill(c, {...fill('SELL', 300200, 6), realised: '0.012'})
     expect(pnlSummary(next, INST, 600000).realised).toBe('0.016')
@@ -56,6 +59,32 @@ describe('position ledger (SPEC §8)', () => {
     expect(parsePositionJSON(j)?.lastTradeId).toBe('900000000000000000001')
     expect(parsePositionJSON({...j, lastTradeId: 12})).toBeNull()
     expect(parsePositionJSON({...j, lastTradeId: '1e9'})).toBeNull()
+  })
+
+  it('live: the ledger lists the venue trade ids its run counted, ascending, the highest TRADE_IDS_MAX (the rest under a floor); not carried; a bad list is dropped, not the ledger (stop-readback)', () => {
+    const f = (tradeId: string): Fill => ({clientOrderId: 'c', side: 'BUY', price: 300_000, qty: 1, maker: true, fee: '0', ts: 1, tradeId})
+    // counted out of id order (the stream told 14 before 12 was read back): listed in order, once
+    const p = ['10', '14', '12', '900000000000000000001', 'paper-3', '12'].map(f).reduce(applyFill, emptyPosition())
+    expect(p.tradeIds).toEqual(['10', '12', '14', '900000000000000000001'])
+    expect(p.tradeIdsFloor).toBeUndefined()
+    expect('tradeIds' in applyFill(emptyPosition(), f('paper-1'))).toBe(false)
+    // past the cap: the lowest go, the highest of them is the floor; an id at or under it is not listed again
+    let q = emptyPosition()
+    for (let i = 1; i <= TRADE_IDS_MAX + 2; i++) q = applyFill(q, f(String(100 + i)))
+    expect(q.tradeIds).toHaveLength(TRADE_IDS_MAX)
+    expect([q.tradeIds![0], q.tradeIdsFloor]).toEqual(['103', '102'])
+    expect(applyFill(q, f('101')).tradeIds).toBe(q.tradeIds)
+    // read back from state.json as written; a new run's ledger starts without them
+    const j = JSON.parse(JSON.stringify(positionToJSON(q))) as Record<string, unknown>
+    expect(parsePositionJSON(j)).toEqual(q)
+    expect(carryTotals(emptyPosition(), q).tradeIds).toBeUndefined()
+    expect(carryTotals(emptyPosition(), q).tradeIdsFloor).toBeUndefined()
+    for (const bad of [['1', 2], ['2', '1'], ['1e3'], 'x', Array.from({length: TRADE_IDS_MAX + 1}, (_, i) => String(i + 1))]) {
+      const r = parsePositionJSON({...j, tradeIds: bad})
+      expect(r?.fills).toBe(q.fills)
+      expect([r?.tradeIds, r?.tradeIdsFloor]).toEqual([undefined, undefined])
+    }
+    expect(parsePositionJSON({...j, tradeIdsFloor: 7})?.tradeIds).toBeUndefined()
   })
 
   it("without the venue's figure (paper, replay) or after fills that lacked it, the client's own realised PnL stands", () => {

@@ -60,8 +60,9 @@ describe('kill-fills: a killed run’s unrecorded fills, read back once', () => 
   it('reads from the last counted trade id, page by page, looks each order up once, and folds only the earlier run’s trades', async () => {
     const {gateway, calls} = fakeVenue(trades, owners)
     const r = await recoverKillFills(base(gateway, carried(), {pageSize: 2}))
-    expect(calls).toEqual(['userTrades fromId=11 limit=2', 'order 2', 'order 3', 'userTrades fromId=13 limit=2', 'order 4', 'userTrades fromId=15 limit=2', 'order 5'])
-    expect(r).toMatchObject({recovered: 2, read: 5, others: 3, lookups: 4, from: {fromId: 11}, fees: '0.006003', realised: '0.013'})
+    // …then below trade 10 the trades its list of counted ids does not hold, from its run's start − 60 s (none: 10 is listed)
+    expect(calls).toEqual(['userTrades fromId=11 limit=2', 'order 2', 'order 3', 'userTrades fromId=13 limit=2', 'order 4', 'userTrades fromId=15 limit=2', 'order 5', 'userTrades startTime=0 limit=2'])
+    expect(r).toMatchObject({recovered: 2, below: 0, read: 5, others: 3, lookups: 4, from: {fromId: 11}, fees: '0.006003', realised: '0.013'})
     expect(r.incomplete).toBeUndefined()
     // the ledger: fees and the venue's realised profit summed exactly, two more fills, the cursor at 13
     expect(r.ledger.fees).toBe('0.012003')
@@ -78,8 +79,34 @@ describe('kill-fills: a killed run’s unrecorded fills, read back once', () => 
     const again = fakeVenue(trades, owners)
     const r = await recoverKillFills(base(again.gateway, first.ledger))
     expect(again.calls[0]).toBe('userTrades fromId=14 limit=1000')
-    expect(r).toMatchObject({recovered: 0, others: 2, fees: '0', realised: '0'})
+    // below 13: 10, 11 and 13 listed as counted, the human's 12 looked up (not ours)
+    expect(again.calls.slice(3)).toEqual(['userTrades startTime=0 limit=1000', 'order 3'])
+    expect(r).toMatchObject({recovered: 0, below: 0, others: 3, fees: '0', realised: '0'})
     expect(r.ledger).toEqual(first.ledger)
+  })
+
+  it('a trade of the run below its last counted id that it never counted (counted out of id order) is read back, once; from the list\'s floor when it was capped (stop-readback)', async () => {
+    // the run counted 10 and then 13 (the stream told 13 first); its 11 (order 2, 0.004 SELL) never: the state says lastTradeId 13
+    const c = applyFill(carried(), {clientOrderId: `mm-${RUN}-a-2`, side: 'SELL', price: 300_150, qty: 6, maker: true, fee: '0.0036018', ts: 1013, tradeId: '13', realised: '0.009'})
+    expect([c.lastTradeId, c.tradeIds]).toEqual(['13', ['10', '13']])
+    const v = fakeVenue(trades, owners)
+    const r = await recoverKillFills(base(v.gateway, c))
+    expect(v.calls).toEqual(['userTrades fromId=14 limit=1000', 'order 4', 'order 5', 'userTrades startTime=0 limit=1000', 'order 2', 'order 3'])
+    expect(r).toMatchObject({recovered: 1, below: 1, others: 3, lookups: 4, fees: '0.0024012', realised: '0.004'})
+    expect(r.ledger.fills).toBe(3)
+    expect(r.ledger.fees).toBe('0.012003')
+    expect(r.ledger.tradeIds).toEqual(['10', '11', '13'])
+    // a restart from that ledger counts it no more
+    const again = fakeVenue(trades, owners)
+    const r2 = await recoverKillFills(base(again.gateway, r.ledger))
+    expect(r2).toMatchObject({recovered: 0, below: 0})
+    expect(r2.ledger).toEqual(r.ledger)
+    // a capped list: below the floor is taken as counted, the read starts above it
+    const capped: Position = {...c, tradeIds: ['13'], tradeIdsFloor: '10'}
+    const f = fakeVenue(trades, owners)
+    const r3 = await recoverKillFills(base(f.gateway, capped))
+    expect(f.calls.slice(3, 4)).toEqual(['userTrades fromId=11 limit=1000'])
+    expect(r3).toMatchObject({recovered: 1, below: 1})
   })
 
   it('a ledger with no trade id yet reads by time: after its last fill, or from its run’s start − 60 s', async () => {

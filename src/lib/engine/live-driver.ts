@@ -11,7 +11,8 @@
  *  - a timer at the engine's next due time (decision refresh, sample, markout, a paper
  *    venue's simulated latency), at most `maxSleepMs` away.
  * Stopping: no more decisions, every order cancelled, then the driver waits until no
- * order is working (or `stopBoundMs` passes), and the engine writes run_end.
+ * order is working (or `stopBoundMs` passes), runs `beforeEnd` (reports still taken), and
+ * the engine writes run_end.
  *
  * The driver owns the timers; the engine owns none and reads only the Clock it was given.
  */
@@ -60,6 +61,12 @@ export interface LiveDriverOptions {
   stop: Promise<string>
   /** longest wait for open orders to be gone after the stop's cancels (default 5000 ms) */
   stopBoundMs?: number
+  /**
+   * awaited once the stop's cancels have settled (or their bound passed), while venue
+   * reports still reach the engine, before run_end: live, the read-back of fills an answer
+   * showed and the stream did not tell (live.ts); it bounds its own time
+   */
+  beforeEnd?: () => Promise<void>
   /** longest sleep between wake-ups without any message (default 1000 ms) */
   maxSleepMs?: number
   /**
@@ -235,6 +242,7 @@ export class LiveDriver {
     await feed.stop()
     await started
     const stopTimedOut = !(await this.stopOrders())
+    if (o.beforeEnd) await o.beforeEnd().catch((err: Error) => e.noteFeed('warning', `at the stop: ${err.message}`))
     o.reports.listen(undefined)
     clearTimeout(this.timer)
     this.timer = undefined

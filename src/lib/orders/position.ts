@@ -71,6 +71,16 @@ export interface Position {
    */
   lastTradeId?: string
   /**
+   * The venue trade ids this run counted (live only), ascending, the highest TRADE_IDS_MAX;
+   * `tradeIdsFloor`: the highest id dropped from the list (every id at or below it is taken
+   * as counted). A restart reads back the earlier run's trades it never counted after
+   * `lastTradeId`, and below it those not in this list: a fill counted out of id order (the
+   * stream told a later trade before an earlier one was read back) left a lower trade
+   * behind that `lastTradeId` alone hides (kill-fills.ts). Not carried to the next run.
+   */
+  tradeIds?: string[]
+  tradeIdsFloor?: string
+  /**
    * Σ of the venue's realised profit of every fill (quote decimal), live only; absent when
    * some fill did not carry it (then the client's own `realised` is the figure).
    */
@@ -132,10 +142,30 @@ export function applyFill(pos: Position, fill: Fill): Position {
     lastFillTs: Math.max(pos.lastFillTs, fill.ts),
     ...venueRealisedAfter(pos, fill),
     ...lastTradeIdAfter(pos, fill.tradeId),
+    ...tradeIdsAfter(pos, fill.tradeId),
   }
 }
 
 const TRADE_ID = /^\d{1,30}$/
+
+/** venue trade ids a ledger lists (`tradeIds`), the highest this many */
+export const TRADE_IDS_MAX = 500
+
+/** The run's counted venue trade ids after one more (ascending, the highest TRADE_IDS_MAX; the highest dropped is the floor). */
+function tradeIdsAfter(pos: Position, tradeId: string): {tradeIds?: string[]; tradeIdsFloor?: string} {
+  const keep = {...(pos.tradeIds === undefined ? {} : {tradeIds: pos.tradeIds}), ...(pos.tradeIdsFloor === undefined ? {} : {tradeIdsFloor: pos.tradeIdsFloor})}
+  if (!TRADE_ID.test(tradeId)) return keep
+  const id = BigInt(tradeId)
+  if (pos.tradeIdsFloor !== undefined && id <= BigInt(pos.tradeIdsFloor)) return keep
+  const list = pos.tradeIds ?? []
+  // fills mostly come in id order: the place is found from the end
+  let i = list.length
+  while (i > 0 && BigInt(list[i - 1]) > id) i--
+  if (i > 0 && BigInt(list[i - 1]) === id) return keep
+  const next = [...list.slice(0, i), id.toString(), ...list.slice(i)]
+  if (next.length <= TRADE_IDS_MAX) return {...keep, tradeIds: next}
+  return {tradeIds: next.slice(1), tradeIdsFloor: next[0]}
+}
 
 /** The highest venue (all-digit) trade id counted, after one more. */
 function lastTradeIdAfter(pos: Position, tradeId: string): {lastTradeId?: string} {
@@ -286,7 +316,16 @@ export function parsePositionJSON(x: unknown): Position | null {
   if (!nums.every((k) => Number.isSafeInteger(j[k]))) return null
   if (j.venueRealised !== undefined && !(typeof j.venueRealised === 'string' && DEC.test(j.venueRealised))) return null
   if (j.lastTradeId !== undefined && !(typeof j.lastTradeId === 'string' && TRADE_ID.test(j.lastTradeId))) return null
-  return positionFromJSON(j as unknown as PositionJSON)
+  const pos = positionFromJSON(j as unknown as PositionJSON)
+  // a list that is not one (or a floor without a list) is dropped, not the ledger: a restart then reads after `lastTradeId` only
+  const ids = j.tradeIds
+  const listOk = Array.isArray(ids) && ids.length <= TRADE_IDS_MAX && ids.every((t, i) => typeof t === 'string' && TRADE_ID.test(t) && (i === 0 || BigInt(ids[i - 1] as string) < BigInt(t)))
+  const floorOk = j.tradeIdsFloor === undefined || (typeof j.tradeIdsFloor === 'string' && TRADE_ID.test(j.tradeIdsFloor))
+  if (!listOk || !floorOk) {
+    delete pos.tradeIds
+    delete pos.tradeIdsFloor
+  }
+  return pos
 }
 
 /** Price × qty helper for tests and reports: tick·step units of a fill. */

@@ -6,8 +6,8 @@
  *   (buffering) → our leftovers cancelled → the venue's position read → dead-man's switch
  *   armed → engine started from that position → stream flushed (earlier runs' orders'
  *   events dropped) → audit timer (adopts the venue's position on a lasting difference)
- *   → … → stop: every order cancelled,
- *   switch disarmed only when none is left, listenKey closed.
+ *   → … → stop: every order cancelled, the fills an answer showed and the stream did not
+ *   tell read back (≤ 5 s), switch disarmed only when none is left, listenKey closed.
  */
 import {hostname} from 'node:os'
 import type {Endpoints} from '../cli/endpoints.js'
@@ -94,6 +94,12 @@ function heldText(h: {until?: number; reason: string; ban: boolean} | undefined,
   return `${h.reason}${h.until === undefined ? '' : ` until ${new Date(h.until).toISOString()}`}`
 }
 
+/**
+ * longest the stop waits for the read-back of fills an answer showed and the stream did not
+ * tell (BinanceVenue.readBackAtStop), after the stop's cancels
+ */
+const STOP_READBACK_BOUND_MS = 5000
+
 /** how often the after-ban recovery (switch refresh, audit) is tried while it fails */
 const BAN_RECOVERY_RETRY_MS = 5000
 
@@ -132,7 +138,8 @@ async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst
   }
   keeper.noteRecoveredFills(r.recovered)
   const others = r.others > 0 ? `; ${r.others} trade(s) of other orders left out` : ''
-  say(`fills recovered: ${r.recovered} fill(s) of the earlier run ${run.runId} read back from userTrades (fees ${r.fees}, realised ${r.realised})${others}${r.incomplete ? `; incomplete: ${r.incomplete}` : ''}`)
+  const below = r.below > 0 ? `; ${r.below} of them below its last counted trade id` : ''
+  say(`fills recovered: ${r.recovered} fill(s) of the earlier run ${run.runId} read back from userTrades (fees ${r.fees}, realised ${r.realised})${below}${others}${r.incomplete ? `; incomplete: ${r.incomplete}` : ''}`)
   return {ledger: r.ledger, recovery: r, runId: run.runId}
 }
 
@@ -360,7 +367,19 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
         },
       },
       feed,
-      {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress},
+      {durationMs: o.durationMs, stop: o.stop, onProgress: o.onProgress, beforeEnd: async () => {
+        // fills an answer showed and the stream did not tell, read back before run_end, the
+        // summary and the last state write (the delayed read-back the stop drops)
+        if (!venue) return
+        const r = await venue.readBackAtStop(STOP_READBACK_BOUND_MS)
+        if (r.pending.length === 0) return
+        const ids = r.pending.join(', ')
+        const next = 'the next start reads them back from userTrades'
+        if (r.held) say(`at the stop: the fills of ${ids} the user stream did not tell were not read back (${heldText(r.held, false)}); ${next}`)
+        else if (r.failed !== undefined) say(`at the stop: reading back the fills of ${ids} the user stream did not tell failed (${r.failed}); ${next}`)
+        else if (r.timedOut) say(`at the stop: reading back the fills of ${ids} the user stream did not tell took over ${STOP_READBACK_BOUND_MS} ms, left; ${next}`)
+        else say(`at the stop: the venue shows fills of ${ids} the user stream did not tell: ${r.read} fill(s) read back from userTrades${r.left.length > 0 ? `; not all of ${r.left.join(', ')} (${next})` : ''}`)
+      }},
     )
     clearInterval(auditTimer)
     // disarm only when nothing of ours is left working: otherwise the switch is the safety net

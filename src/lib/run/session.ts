@@ -190,7 +190,7 @@ export async function runReplay(o: SessionOptions, input: ReplayInput, r: Replay
 export type {LiveMarketSource as LiveFeedLike}
 
 /** A run on the live market: real public data, the command's venue, system clock. */
-export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; onProgress?: (s: EngineStatus) => void; clock?: Clock}): Promise<SessionResult> {
+export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; beforeEnd?: () => Promise<void>; onProgress?: (s: EngineStatus) => void; clock?: Clock}): Promise<SessionResult> {
   // the system clock; the tick-to-order bench hands one moved by the recording's times
   const clock = r.clock ?? new SystemClock()
   const s = new Session(o, clock)
@@ -203,7 +203,7 @@ export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {dur
     reconnects: () => feed.stats().reconnects,
   })
   const driver = new LiveDriver(e, {
-    clock, reports: s.reports, durationMs: r.durationMs, stop: r.stop, stopBoundMs: r.stopBoundMs, onSynced: o.onSynced, onProgress: r.onProgress,
+    clock, reports: s.reports, durationMs: r.durationMs, stop: r.stop, stopBoundMs: r.stopBoundMs, beforeEnd: r.beforeEnd, onSynced: o.onSynced, onProgress: r.onProgress,
     onEvent: metrics ? (tickMs) => metrics.onTick(tickMs) : undefined,
     preWarmMs: o.mode === 'live' ? o.config.live.preWarmMs : 0,
   })

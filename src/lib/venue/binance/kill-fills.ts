@@ -10,14 +10,20 @@
  *    `ledger.lastTradeId + 1`; a ledger without one: `startTime` = its last fill's time + 1,
  *    or the earlier run's start − 60 s when it never counted a fill), page by page (≤ 1000
  *    a page, at most `maxPages`), oldest first;
+ *  - then below it: from the earlier run's start − 60 s (or its list's floor + 1) up to
+ *    `lastTradeId`, the trades its list of counted ids (`ledger.tradeIds`) does not hold.
+ *    A fill counted out of id order (the stream told a later trade before an earlier one
+ *    was read back) left a lower trade behind that `fromId` alone never reaches: before,
+ *    its fees and realised PnL were lost for good. Listed ids cost no lookup;
  *  - tell whose each trade was: userTrades carry only the venue's `orderId`, so each
  *    distinct order is looked up once (`GET /fapi/v1/order?orderId=`, at most
  *    `maxLookups`), and a trade counts when its order's client id carries the earlier run's
  *    id (`mm-<runId>-…`): another instance's, a human's, or an even older run's trade
  *    (already in that run's totals, or recovered by the run after it) never counts;
  *  - fold ours into that ledger with the ledger's own `applyFill` (fees, the venue's
- *    realised profit, fill counts, volume, `lastTradeId`), so a trade id counted once is
- *    never counted again, also across a second restart (its ledger's `lastTradeId` is past it).
+ *    realised profit, fill counts, volume, `lastTradeId`, `tradeIds`), so a trade id counted
+ *    once is never counted again, also across a second restart (its ledger's `lastTradeId`
+ *    is past it, and an earlier run's trade below it is not that run's).
  * Every request waits while the rate governor pauses (bounded); a page that cannot be read
  * fails the start (nothing was sent, the state file is untouched: a new start tries again).
  */
@@ -61,6 +67,8 @@ export interface KillFillsResult {
   ledger: Position
   /** trades of the earlier run counted now */
   recovered: number
+  /** of those, trades below the ledger's `lastTradeId` its list of counted ids did not hold */
+  below: number
   /** trades read after the ledger's last one */
   read: number
   /** of those, trades of other orders (another instance, a human, an older run) */
@@ -104,60 +112,84 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
   const budget = {waitedMs: 0}
   let ledger = o.ledger
   let recovered = 0
+  let below = 0
   let read = 0
   let others = 0
   let lookups = 0
   let fees = new PlainDecimal(0)
   let realised = new PlainDecimal(0)
   let incomplete: string | undefined
-  let next: {fromId?: number; startTime?: number} = from
-  let pages = 0
-  pageLoop: for (; pages < maxPages; pages++) {
-    incomplete = await paced(o, budget)
-    if (incomplete) break
-    const q = {symbol: o.symbol, ...next, limit: pageSize}
-    const page = (await idempotentRetry(() => o.gateway.userTrades(q))).filter((t) => t.symbol === o.symbol).sort((a, b) => a.id - b.id)
-    for (const t of page) {
-      // a page read by time may hold trades at or before the cursor (never with fromId)
-      if (last !== undefined && BigInt(t.id) <= BigInt(last)) continue
-      read++
-      let cid = owner.get(t.orderId)
-      if (cid === undefined) {
-        if (lookups >= maxLookups) {
-          incomplete = `more than ${maxLookups} orders to look up; trades from id ${t.id} on were not checked`
-          read--
-          break pageLoop
-        }
-        incomplete = await paced(o, budget)
-        if (incomplete) {
-          read--
-          break pageLoop
-        }
-        lookups++
-        try {
-          cid = (await idempotentRetry(() => o.gateway.queryOrderById(o.symbol, t.orderId))).clientOrderId
-        } catch (err) {
-          // an order the venue no longer knows cannot be shown to be ours: not counted
-          if (!(err instanceof BinanceApiError && err.noSuchOrder)) throw err
-          cid = null
-        }
-        owner.set(t.orderId, cid)
+
+  /**
+   * Read from `start` on, page by page (oldest first), and count each trade of the earlier
+   * run that `skip` does not exclude; stop after trade id `upTo` (absent: at the end).
+   * Returns false when it stopped at a bound (`incomplete` says which).
+   */
+  const readFrom = async (start: {fromId?: number; startTime?: number}, skip: (id: number) => boolean, upTo: bigint | undefined, what: string): Promise<boolean> => {
+    let next = start
+    for (let pages = 0; ; pages++) {
+      if (pages >= maxPages) {
+        incomplete = `more than ${maxPages * pageSize} trades ${what}; the rest were not read`
+        return false
       }
-      const rid = cid === null ? undefined : parseClientId(cid)?.runId
-      if (cid === null || rid === undefined || (rid !== o.runId && !(o.alsoRunIds?.includes(rid) ?? false))) {
-        others++
-        continue
+      incomplete = await paced(o, budget)
+      if (incomplete) return false
+      const q = {symbol: o.symbol, ...next, limit: pageSize}
+      const page = (await idempotentRetry(() => o.gateway.userTrades(q))).filter((t) => t.symbol === o.symbol).sort((a, b) => a.id - b.id)
+      for (const t of page) {
+        if (upTo !== undefined && BigInt(t.id) > upTo) return true
+        if (skip(t.id)) continue
+        read++
+        let cid = owner.get(t.orderId)
+        if (cid === undefined) {
+          if (lookups >= maxLookups) {
+            incomplete = `more than ${maxLookups} orders to look up; trades from id ${t.id} on were not checked`
+            read--
+            return false
+          }
+          incomplete = await paced(o, budget)
+          if (incomplete) {
+            read--
+            return false
+          }
+          lookups++
+          try {
+            cid = (await idempotentRetry(() => o.gateway.queryOrderById(o.symbol, t.orderId))).clientOrderId
+          } catch (err) {
+            // an order the venue no longer knows cannot be shown to be ours: not counted
+            if (!(err instanceof BinanceApiError && err.noSuchOrder)) throw err
+            cid = null
+          }
+          owner.set(t.orderId, cid)
+        }
+        const rid = cid === null ? undefined : parseClientId(cid)?.runId
+        if (cid === null || rid === undefined || (rid !== o.runId && !(o.alsoRunIds?.includes(rid) ?? false))) {
+          others++
+          continue
+        }
+        ledger = applyFill(ledger, {
+          clientOrderId: cid, side: t.side, price: o.inst.priceToTicks(t.price), qty: o.inst.qtyToSteps(t.qty), maker: t.maker, fee: t.commission, ts: t.time, tradeId: String(t.id), realised: t.realizedPnl,
+        })
+        fees = fees.add(t.commission)
+        realised = realised.add(t.realizedPnl)
+        recovered++
+        if (upTo !== undefined) below++
       }
-      ledger = applyFill(ledger, {
-        clientOrderId: cid, side: t.side, price: o.inst.priceToTicks(t.price), qty: o.inst.qtyToSteps(t.qty), maker: t.maker, fee: t.commission, ts: t.time, tradeId: String(t.id), realised: t.realizedPnl,
-      })
-      fees = fees.add(t.commission)
-      realised = realised.add(t.realizedPnl)
-      recovered++
+      if (page.length < pageSize) return true
+      next = {fromId: page[page.length - 1].id + 1}
     }
-    if (page.length < pageSize) break
-    next = {fromId: page[page.length - 1].id + 1}
   }
-  if (pages >= maxPages && incomplete === undefined) incomplete = `more than ${maxPages * pageSize} trades since the last counted one; the rest were not read`
-  return {ledger, recovered, read, others, lookups, from, fees: fees.toString(), realised: realised.toString(), ...(incomplete === undefined ? {} : {incomplete})}
+
+  // the trades after the last one counted (a page read by time may hold trades at or before the cursor: never with fromId)
+  const done = await readFrom(from, (id) => last !== undefined && BigInt(id) <= BigInt(last), undefined, 'since the last counted one')
+  // …and below it, those the earlier run's list of counted ids does not hold (a trade counted
+  // out of id order hid a lower one from `fromId`): from its list's floor, or its start − 60 s
+  const listed = o.ledger.tradeIds
+  if (done && last !== undefined && listed !== undefined) {
+    const counted = new Set(listed)
+    const floor = o.ledger.tradeIdsFloor === undefined ? undefined : BigInt(o.ledger.tradeIdsFloor)
+    const start = floor === undefined ? {startTime: Math.max(0, o.runStartedMs - NO_FILL_MARGIN_MS)} : {fromId: Number(floor + 1n)}
+    await readFrom(start, (id) => counted.has(String(id)) || (floor !== undefined && BigInt(id) <= floor), BigInt(last), 'below the last counted one')
+  }
+  return {ledger, recovered, below, read, others, lookups, from, fees: fees.toString(), realised: realised.toString(), ...(incomplete === undefined ? {} : {incomplete})}
 }

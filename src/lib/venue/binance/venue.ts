@@ -884,4 +884,58 @@ export class BinanceVenue implements Venue {
       this.notThisRun.delete(id)
     }
   }
+
+  /**
+   * The run stops (live.ts: after the stop's cancels settled, while reports still reach the
+   * engine, before run_end, the summary and the last state write): the fills an answer
+   * showed and the stream has not told (`unseen`) are read back now, once, instead of after
+   * the delay the stop used to drop (they reached only the next start's kill-fills read,
+   * missing from this run's summary, run log and state.json). A read-back on its way is
+   * waited for first. Nothing is asked during a 418 ban or a 429 back-off (`held`), and no
+   * read-back starts after this (as after `stop`). Bounded by `boundMs` in all: a read still
+   * unanswered then is left (`timedOut`). `pending`: the client ids whose fills were to be
+   * read; `left`: those whose fills are still not all booked after it.
+   */
+  async readBackAtStop(boundMs: number): Promise<{pending: string[]; read: number; left: string[]; held?: {until?: number; reason: string; ban: boolean}; failed?: string; timedOut?: boolean}> {
+    this.stopped = true
+    clearTimeout(this.readBackTimer)
+    this.readBackTimer = undefined
+    const deadline = this.now() + boundMs
+    const outstanding = () => {
+      for (const [id, steps] of this.unseen) if (steps <= (this.told.get(id) ?? 0)) this.unseen.delete(id)
+      return [...this.unseen.keys()]
+    }
+    const timedOut = Symbol('timed out')
+    const within = async <T>(p: Promise<T>): Promise<T | typeof timedOut> => {
+      let t: NodeJS.Timeout | undefined
+      const bound = new Promise<typeof timedOut>((res) => (t = setTimeout(() => res(timedOut), Math.max(0, deadline - this.now()))))
+      try {
+        return await Promise.race([p, bound])
+      } finally {
+        clearTimeout(t)
+      }
+    }
+    // a read-back (the unseen fills' or the audit's) on its way: its fills first, then what it left
+    if (this.recovering !== undefined && (await within(this.recovering.catch(() => 0))) === timedOut) {
+      const left = outstanding()
+      return {pending: left, read: 0, left, timedOut: true}
+    }
+    const pending = outstanding()
+    if (pending.length === 0) return {pending, read: 0, left: []}
+    const held = this.o.governor?.readsHeld(this.now())
+    if (held) return {pending, read: 0, left: pending, held}
+    this.unseenFillReadBacks++
+    let read = 0
+    let failed: string | undefined
+    let late = false
+    try {
+      const n = await within(this.recoverFills())
+      if (n === timedOut) late = true
+      else read = n
+    } catch (err) {
+      failed = (err as Error).message
+    }
+    const left = outstanding()
+    return {pending, read, left, ...(failed === undefined ? {} : {failed}), ...(late ? {timedOut: true} : {})}
+  }
 }
