@@ -3,13 +3,17 @@
  * - `mm status --live` with an unreadable state.json: before, exit 2 on the file and the
  *   venue was never asked — in an emergency the venue's position was not shown, and one bad
  *   file hid every symbol. Now the file is named in its row, the venue's view is shown, exit 3.
+ * - `mm halt` on a state dir with no state.json (a mistyped --state-dir, another user's default
+ *   or MM_STATE_DIR) while a quote quotes under another one: before, exit 0 "no order of ours
+ *   remains" without asking the venue, the quote untouched and still quoting. Now, with keys,
+ *   the venue's mm orders are named: another instance looks live, not reached, exit 3.
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli} from '../support/cli.js'
-import {LIVE_ENV, type LiveSim, startLiveSim} from '../support/live-sim.js'
+import {LIVE_ENV, type LiveSim, spawnQuote, startLiveSim, waitFor} from '../support/live-sim.js'
 import {signed} from '../support/sim-cli.js'
 
 vi.setConfig({testTimeout: 120_000, hookTimeout: 60_000})
@@ -21,6 +25,7 @@ let sim: LiveSim
 beforeAll(async () => {
   ensureBuilt('status')
   ensureBuilt('halt')
+  ensureBuilt('quote')
   sim = await startLiveSim(['--synthetic', '--seed', '23'])
 })
 
@@ -39,6 +44,39 @@ const stateDirWith = (name: string, text: string) => {
   return dir
 }
 
+describe('mm halt on a state dir without state.json while a quote runs under another', () => {
+  it('with keys: names the mm orders working on the venue, cancels none of them, exit 3; without keys: says the venue was not asked', async () => {
+    const q = spawnQuote(sim, join(tmp, 'the-quote'))
+    try {
+      const working = async () => (await sim.state({books: true})).orders.filter((o) => o.clientOrderId.startsWith('mm-') && o.status === 'NEW').map((o) => o.clientOrderId)
+      await waitFor(async () => (await working()).length > 0, `the quote quoting (its stderr: ${q.stderr().slice(-500)})`, 60_000)
+      const elsewhere = join(tmp, 'mistyped')
+      const r = await runCli(['halt', '--symbol', SYM, '--state-dir', elsewhere, '--rest-url', sim.restUrl, '--json'], {env: LIVE_ENV})
+      expect(r.code, r.stderr).toBe(3)
+      const d = JSON.parse(r.stdout).data as {ordersLeft: string[]; cancelled: number; notes: string[]; exitCode: number}
+      expect(d.cancelled).toBe(0)
+      expect(d.ordersLeft.length).toBeGreaterThan(0)
+      for (const id of d.ordersLeft) expect(id).toMatch(/^mm-/)
+      expect(d.notes).toHaveLength(1)
+      expect(d.notes[0]).toBe(`no state.json in ${elsewhere} before this halt: no quote of this state dir is known, and ${d.ordersLeft.length} mm order(s) are working on the venue (${d.ordersLeft.slice(0, 5).join(', ')}${d.ordersLeft.length > 5 ? ', …' : ''}): another mm instance looks live and this halt does not reach it; nothing was cancelled — pass that quote's --state-dir (or MM_STATE_DIR), or --all to cancel every order of the symbol`)
+      // the quote was not reached: still running, not halted
+      expect(q.child.exitCode).toBe(null)
+      const text = await runCli(['halt', '--symbol', SYM, '--state-dir', join(tmp, 'mistyped2'), '--rest-url', sim.restUrl], {env: LIVE_ENV})
+      expect(text.code, text.stderr).toBe(3)
+      expect(text.stdout).toMatch(/^ETHUSDC: manual halt \(manual\) by .+ until mm resume; via state\.json \(no quote running\)\n\d+ order\(s\) not confirmed cancelled: mm-/)
+      expect(text.stderr).toMatch(/^note: no state\.json in \S+mistyped2 before this halt: no quote of this state dir is known, and \d+ mm order\(s\) are working on the venue/)
+      expect(text.stderr).not.toMatch(/\n\s+at /)
+      const nokeys = join(tmp, 'mistyped-nokeys')
+      const n = await runCli(['halt', '--symbol', SYM, '--state-dir', nokeys, '--rest-url', sim.restUrl], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
+      expect(n.code, n.stderr).toBe(0)
+      expect(n.stderr).toBe(`note: no state.json in ${nokeys} before this halt: no quote of this state dir is known; a quote running under another --state-dir (or MM_STATE_DIR, user, host) is not reached, and the venue was not asked: no API keys (MM_API_KEY and MM_API_SECRET, or --key-file)\n`)
+    } finally {
+      q.child.kill('SIGTERM')
+      await q.exited
+    }
+  })
+})
+
 describe('mm status --live with an unreadable state.json', () => {
   it("names the file, still shows the venue's position and orders, exit 3 (--check: 1)", async () => {
     const text = '{"schema":1,"symbol":"ETHU'
@@ -46,6 +84,9 @@ describe('mm status --live with an unreadable state.json', () => {
     const path = join(dir, SYM, 'state.json')
     await order({side: 'SELL', type: 'MARKET', quantity: '0.2'})
     await order({side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: '3000.00', quantity: '0.010', newClientOrderId: 'web_manual_1'})
+    // the sim's own figure (the quote of the test before may have left a fill or two)
+    const pos = (await sim.state({books: true})).positions.find((p) => p.symbol === SYM)?.positionAmt ?? '0'
+    expect(pos).not.toBe('0')
     const live = (extra: string[]) => runCli(['status', '--live', '--state-dir', dir, '--rest-url', sim.restUrl, ...extra], {env: LIVE_ENV})
     for (const extra of [[], ['--symbol', SYM]]) {
       const r = await live(extra)
@@ -53,7 +94,7 @@ describe('mm status --live with an unreadable state.json', () => {
       expect(r.stderr).toBe('')
       const lines = r.stdout.split('\n')
       expect(lines).toContain(`${SYM}: state file ${path} is corrupt (not JSON, 26 bytes)`)
-      expect(lines.find((l) => l.startsWith('  position '))).toMatch(/^ {2}position -0\.2 @ \d+\.\d+; mark \d+/)
+      expect(lines.find((l) => l.startsWith('  position '))).toMatch(new RegExp(`^ {2}position ${pos.replace('.', '\\.')} @ \\d+(\\.\\d+)?; mark \\d+`))
       expect(lines).toContain('  open orders: 0 ours, 0 of another mm instance, 1 foreign')
       expect(lines).toContain('  drift: not compared (state.json cannot be read)')
     }
@@ -63,7 +104,7 @@ describe('mm status --live with an unreadable state.json', () => {
     expect(d.healthy).toBe(false)
     expect(d.drift).toBe(false)
     expect(d.symbols[0].error.code).toBe('E_STATE_CORRUPT')
-    expect(d.symbols[0].live).toMatchObject({position: '-0.2', counts: {ours: 0, 'other-instance': 0, foreign: 1}, drift: null})
+    expect(d.symbols[0].live).toMatchObject({position: pos, counts: {ours: 0, 'other-instance': 0, foreign: 1}, drift: null})
     expect((await live(['--check'])).code).toBe(1)
     expect(readFileSync(path, 'utf8')).toBe(text)
   })

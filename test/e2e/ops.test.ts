@@ -336,7 +336,8 @@ describe('resume and flatten on state alone (no quote running)', () => {
 
   it('halt with no state creates one; --for sets the end; status lists it', async () => {
     const S = join(tmp, 'fresh')
-    const r = await runCli(['halt', '--symbol', 'ethusdc', '--for', '1h', '--reason', 'deploy', '--state-dir', S, '--json'])
+    // no keys: no state.json means no quote of this dir is known; the venue is not asked (said in a note)
+    const r = await runCli(['halt', '--symbol', 'ethusdc', '--for', '1h', '--reason', 'deploy', '--state-dir', S, '--json'], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
     expect(r.code, r.stderr).toBe(0)
     const j = JSON.parse(r.stdout).data
     expect(j.via).toBe('self')

@@ -18,6 +18,8 @@ import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, ope
 export interface VenueOps {
   /** cancel our orders (client ids with our prefix), or every order of the symbol with `all`; returns the client ids still open after */
   cancel(symbol: string, opts: {all: boolean; ours: string[]; instance?: string}): Promise<{cancelled: string[]; left: string[]}>
+  /** client ids of the symbol's open orders */
+  openOrderIds(symbol: string): Promise<string[]>
 }
 
 export interface ActionBase {
@@ -148,7 +150,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path, t.symbol) ?? emptyState(t.symbol, false, iso())
+    const found = readStateFile(t.path, t.symbol)
+    const s = found ?? emptyState(t.symbol, false, iso())
     const by = operator()
     if (s.halt?.kind === 'stop_loss') {
       notes.push('a stop-loss halt is in force: it stays until mm resume (the manual halt does not replace it)')
@@ -163,6 +166,11 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       if (n > 0) notes.push(`dry-run state: its ${n} paper order(s) ended with the quote process`)
       s.orders = {}
       left = []
+    } else if (found === null && !o.all && !o.noCancel) {
+      // no state.json here: this state dir knows no quote (a mistyped --state-dir, another user's
+      // MM_STATE_DIR): a quote quoting under another one is not reached by this halt. The venue
+      // says whether mm orders work; they are named and left (exit 3), as flatten leaves them
+      ;({left, confirmed} = await otherInstanceOrders(o, notes))
     } else {
       ;({left, confirmed, cancelled} = await cancelOnVenue(o, s, notes))
       s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => left.includes(id)))
@@ -174,6 +182,27 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     return {...base, via: 'self', halt: s.halt, ack: null, requestedAt: null, ordersGoneAt: left.length === 0 ? s.updatedAt : null, ordersLeft: left, cancelled, exitCode: (left.length > 0 || !confirmed) && !o.noCancel ? 3 : 0}
   } finally {
     lock.release()
+  }
+}
+
+/** No state.json in the state dir: the mm orders working on the venue (another instance's: not ours to cancel), named in a note. */
+async function otherInstanceOrders(o: HaltOptions, notes: string[]): Promise<{left: string[]; confirmed: boolean}> {
+  const where = `no state.json in ${o.t.stateDir} before this halt: no quote of this state dir is known`
+  const v = await o.venue()
+  if ('why' in v) {
+    notes.push(`${where}; a quote running under another --state-dir (or MM_STATE_DIR, user, host) is not reached, and the venue was not asked: ${v.why}`)
+    return {left: [], confirmed: true}
+  }
+  try {
+    const {isOwnClientId} = await import('../orders/client-id.js')
+    const ids = (await v.ops.openOrderIds(o.t.symbol)).filter((id) => isOwnClientId(id))
+    if (ids.length > 0) notes.push(`${where}, and ${ids.length} mm order(s) are working on the venue (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}): another mm instance looks live and this halt does not reach it; nothing was cancelled — pass that quote's --state-dir (or MM_STATE_DIR), or --all to cancel every order of the symbol`)
+    return {left: ids, confirmed: true}
+  } catch (error) {
+    notes.push(`${where}; venue: ${(error as Error).message}`)
+    return {left: [], confirmed: false}
+  } finally {
+    await v.ops.close?.()
   }
 }
 

@@ -59,6 +59,10 @@ export async function openVenueOps(o: VenueOpsOptions): Promise<{ops: VenueOps &
         const after = new Set((await gw.openOrders(symbol)).map((x) => x.clientOrderId))
         return {cancelled: cancelled.filter((id) => !after.has(id)), left: targets.filter((id) => after.has(id))}
       },
+      async openOrderIds(symbol) {
+        await gw.syncTime('start')
+        return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)
+      },
       close: () => gw.close(),
     },
   }
