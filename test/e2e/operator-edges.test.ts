@@ -7,6 +7,8 @@
  *   or MM_STATE_DIR) while a quote quotes under another one: before, exit 0 "no order of ours
  *   remains" without asking the venue, the quote untouched and still quoting. Now, with keys,
  *   the venue's mm orders are named: another instance looks live, not reached, exit 3.
+ * - `mm halt` with an unreadable state.json (exit 3: the halt cannot be recorded) said "the
+ *   venue did not confirm that no order of ours remains" after the venue had confirmed it.
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -107,5 +109,25 @@ describe('mm status --live with an unreadable state.json', () => {
     expect(d.symbols[0].live).toMatchObject({position: pos, counts: {ours: 0, 'other-instance': 0, foreign: 1}, drift: null})
     expect((await live(['--check'])).code).toBe(1)
     expect(readFileSync(path, 'utf8')).toBe(text)
+  })
+})
+
+describe('mm halt with an unreadable state.json', () => {
+  it("says no mm order remains when the venue confirmed it (exit 3: the halt is not recorded); without keys, that the venue did not", async () => {
+    const dir = stateDirWith('halt-unreadable', '')
+    const path = join(dir, SYM, 'state.json')
+    const mine = 'mm-dead0002-bid-0'
+    await order({side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: '3000.00', quantity: '0.010', newClientOrderId: mine})
+    const r = await runCli(['halt', '--symbol', SYM, '--state-dir', dir, '--rest-url', sim.restUrl], {env: LIVE_ENV})
+    expect(r.code, r.stderr).toBe(3)
+    expect(r.stdout).toBe(`${SYM}: no halt recorded; via state.json (no quote running)\nno order of ours remains\n`)
+    expect(r.stderr).toBe(`note: state file ${path} is corrupt (not JSON: empty): the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)\nnote: cancelled 1 order(s) on the venue\n`)
+    expect((await sim.state({books: true})).orders.find((o) => o.clientOrderId === mine)?.status).toBe('CANCELED')
+    const j = await runCli(['halt', '--symbol', SYM, '--state-dir', dir, '--rest-url', sim.restUrl, '--json'], {env: LIVE_ENV})
+    expect(JSON.parse(j.stdout).data).toMatchObject({ordersLeft: [], venueChecked: true, exitCode: 3})
+    const n = await runCli(['halt', '--symbol', SYM, '--state-dir', dir, '--rest-url', sim.restUrl], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
+    expect(n.code).toBe(3)
+    expect(n.stdout).toBe(`${SYM}: no halt recorded; via state.json (no quote running)\nthe venue did not confirm that no order of ours remains\n`)
+    expect(readFileSync(path, 'utf8')).toBe('')
   })
 })

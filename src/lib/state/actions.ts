@@ -42,6 +42,8 @@ export interface HaltResult extends ActionBase {
   ordersLeft: string[]
   /** orders confirmed cancelled (on the venue by this command, or by the quote it asked) */
   cancelled: number
+  /** the venue's open orders were read after the cancels (its word that `ordersLeft` is all that remains) */
+  venueChecked?: boolean
   exitCode: 0 | 3
 }
 
@@ -85,8 +87,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   if (unreadable && q.kind !== 'hung') {
     // no quote can run on it (mm quote refuses the file): cancel any mm order of the symbol (--all: every order); nothing is written
     notes.push(`${unreadable.message}: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`)
-    const {left, cancelled} = await cancelOnVenue(o, null, notes, true)
-    return {...base, via: 'self', halt: null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    const {left, cancelled, checked} = await cancelOnVenue(o, null, notes, true)
+    return {...base, via: 'self', halt: null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
   }
   if (q.kind === 'alive') {
     let r: Awaited<ReturnType<typeof askQuote>>
@@ -96,8 +98,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       if (error instanceof MmError) throw error
       // the request cannot be written (the disk filled a moment ago): the venue is still cancelled
       notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
-      const {left, cancelled} = await cancelOnVenue(o, state, notes)
-      return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+      const {left, cancelled, checked} = await cancelOnVenue(o, state, notes)
+      return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
     }
     if (!r.ack) {
       notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
@@ -133,8 +135,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       // a full or read-only disk (the quote's own state writes fail too, so its heartbeat is stale): the venue is still cancelled
       notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
     }
-    const {left, cancelled} = await cancelOnVenue(o, state, notes, unreadable !== null)
-    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    const {left, cancelled, checked} = await cancelOnVenue(o, state, notes, unreadable !== null)
+    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
   }
   if (q.kind === 'dead') notes.push(describeLiveness(q))
   let lock: Awaited<ReturnType<typeof lockForCommand>>
@@ -145,8 +147,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     if (error instanceof LockedError || error instanceof UsageError) throw error
     // the lock cannot be written (a full or read-only disk): the halt cannot be recorded, the venue is still cancelled
     notes.push(`cannot record the halt in ${t.path} (${(error as Error).message}): a quote started now would not be halted`)
-    const {left, cancelled} = await cancelOnVenue(o, state, notes)
-    return {...base, via: 'self', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    const {left, cancelled, checked} = await cancelOnVenue(o, state, notes)
+    return {...base, via: 'self', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
   }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
@@ -211,27 +213,27 @@ async function otherInstanceOrders(o: HaltOptions, notes: string[]): Promise<{le
  * everything with --all); returns what is left, and whether the venue confirmed it (a
  * venue error leaves it unconfirmed even when state.json lists nothing: exit 3).
  */
-async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[], anyMm = false): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
+async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[], anyMm = false): Promise<{left: string[]; confirmed: boolean; cancelled: number; checked: boolean}> {
   const ours = Object.keys(s?.orders ?? {})
-  if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0}
+  if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0, checked: false}
   if (o.noCancel) {
     if (ours.length > 0) notes.push(`--no-cancel: ${ours.length} order(s) left working`)
-    return {left: ours, confirmed: true, cancelled: 0}
+    return {left: ours, confirmed: true, cancelled: 0, checked: false}
   }
   // nothing listed and no instance known: nothing to look for (a killed quote's orders are listed, or found by its instance)
-  if (ours.length === 0 && !o.all && !s?.process?.instance && !anyMm) return {left: [], confirmed: true, cancelled: 0}
+  if (ours.length === 0 && !o.all && !s?.process?.instance && !anyMm) return {left: [], confirmed: true, cancelled: 0, checked: false}
   const v = await o.venue()
   if ('why' in v) {
     notes.push(`cannot cancel on the venue: ${v.why}`)
-    return {left: ours, confirmed: ours.length === 0, cancelled: 0}
+    return {left: ours, confirmed: ours.length === 0, cancelled: 0, checked: false}
   }
   try {
     const r = await v.ops.cancel(o.t.symbol, {all: o.all, ours, instance: s?.process?.instance})
     notes.push(`cancelled ${r.cancelled.length} order(s) on the venue${r.left.length > 0 ? `; ${r.left.length} still open` : ''}`)
-    return {left: r.left, confirmed: true, cancelled: r.cancelled.length}
+    return {left: r.left, confirmed: true, cancelled: r.cancelled.length, checked: true}
   } catch (error) {
     notes.push(`venue: ${(error as Error).message}`)
-    return {left: ours, confirmed: false, cancelled: 0}
+    return {left: ours, confirmed: false, cancelled: 0, checked: false}
   } finally {
     await v.ops.close?.()
   }
