@@ -9,11 +9,15 @@
  *   the venue's mm orders are named: another instance looks live, not reached, exit 3.
  * - `mm halt` with an unreadable state.json (exit 3: the halt cannot be recorded) said "the
  *   venue did not confirm that no order of ours remains" after the venue had confirmed it.
+ * - `mm flatten` with keys and the venue unreachable (connection refused): exit 1 and the
+ *   halt not recorded (without keys it is): a quote restarted once the venue answers quoted
+ *   on. Now the halt is recorded and the one line says so.
  */
 import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
+import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {ensureBuilt, runCli} from '../support/cli.js'
 import {LIVE_ENV, type LiveSim, spawnQuote, startLiveSim, waitFor} from '../support/live-sim.js'
 import {signed} from '../support/sim-cli.js'
@@ -28,6 +32,7 @@ beforeAll(async () => {
   ensureBuilt('status')
   ensureBuilt('halt')
   ensureBuilt('quote')
+  ensureBuilt('flatten')
   sim = await startLiveSim(['--synthetic', '--seed', '23'])
 })
 
@@ -129,5 +134,29 @@ describe('mm halt with an unreadable state.json', () => {
     expect(n.code).toBe(3)
     expect(n.stdout).toBe(`${SYM}: no halt recorded; via state.json (no quote running)\nthe venue did not confirm that no order of ours remains\n`)
     expect(readFileSync(path, 'utf8')).toBe('')
+  })
+})
+
+describe('mm flatten with keys, the venue unreachable', () => {
+  it('records the halt (as without keys), one line saying nothing was sent and the halt recorded, exit 1', async () => {
+    const s: StateFile = {...emptyState(SYM, false, '2026-12-01T00:00:00.000Z'), instrument: {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}}
+    s.position = {...s.position, net: '0.100', avgCost: '3400'}
+    const dir = stateDirWith('flatten-unreachable', JSON.stringify(s))
+    const path = join(dir, SYM, 'state.json')
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await runCli(['flatten', '--symbol', SYM, '--state-dir', dir, '--rest-url', 'http://127.0.0.1:1', ...extra], {env: LIVE_ENV})
+      expect(r.code, r.stderr).toBe(1)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      if (extra.length > 0) {
+        // the plan only reads: the venue's error as it was
+        expect(r.stderr).toBe('mm flatten: GET /fapi/v1/time: connection failed (ECONNREFUSED)\n  hint: check the network and --rest-url\n')
+        continue
+      }
+      expect(r.stderr).toBe('mm flatten: GET /fapi/v1/time: connection failed (ECONNREFUSED); nothing was sent (halt recorded)\n  hint: check the network and --rest-url\n')
+      const after = JSON.parse(readFileSync(path, 'utf8')) as StateFile
+      expect(after.halt).toMatchObject({kind: 'manual', reason: 'mm flatten', until: null, flatten: true})
+      expect(after.position.net).toBe('0.100')
+    }
   })
 })

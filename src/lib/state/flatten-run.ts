@@ -5,7 +5,7 @@
  */
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
-import {MmError, PartialError} from '../domain/errors.js'
+import {MmError, PartialError, UsageError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import {type FlattenRoundPlan, levelsBook, planFlattenRound} from '../strategy/flatten.js'
 import type {Endpoints} from '../cli/endpoints.js'
@@ -154,7 +154,20 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   }
   // live, or no state at all: the venue's position is the truth (a quote killed between a fill
   // and its state write leaves state.json behind; a lost or never-written state.json says nothing)
-  const v = o.venue ? await o.venue() : {why: 'no venue'}
+  let v: Awaited<ReturnType<NonNullable<FlattenOptions['venue']>>>
+  try {
+    v = o.venue ? await o.venue() : {why: 'no venue'}
+  } catch (error) {
+    // the venue cannot be reached (or refuses the keys): nothing can be sent, but quoting is
+    // still halted, as without keys — a quote restarted when the venue answers again stays halted
+    if (!state || error instanceof UsageError || !(error instanceof MmError)) throw error
+    try {
+      await recordFlattenHalt(t, notes)
+    } catch {
+      throw error
+    }
+    throw new MmError(error.code, `${error.message}; nothing was sent (halt recorded)`, {exitCode: error.exitCode, suggestion: error.suggestion})
+  }
   if ('why' in v) {
     if (!state || new PlainDecimal(state.position.net).isZero()) {
       notes.push(`${state ? 'state.json says flat' : 'no state.json'}; the venue was not asked: ${v.why}`)
