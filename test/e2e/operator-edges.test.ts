@@ -12,8 +12,11 @@
  * - `mm flatten` with keys and the venue unreachable (connection refused): exit 1 and the
  *   halt not recorded (without keys it is): a quote restarted once the venue answers quoted
  *   on. Now the halt is recorded and the one line says so.
+ * - `mm resume` on a state dir with no state.json said only "not halted" and created the
+ *   (mistyped) folder: the operator read that the quote was not halted. Now a note says no
+ *   quote of this state dir is known, and nothing is created.
  */
-import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
@@ -33,6 +36,7 @@ beforeAll(async () => {
   ensureBuilt('halt')
   ensureBuilt('quote')
   ensureBuilt('flatten')
+  ensureBuilt('resume')
   sim = await startLiveSim(['--synthetic', '--seed', '23'])
 })
 
@@ -158,5 +162,16 @@ describe('mm flatten with keys, the venue unreachable', () => {
       expect(after.halt).toMatchObject({kind: 'manual', reason: 'mm flatten', until: null, flatten: true})
       expect(after.position.net).toBe('0.100')
     }
+  })
+})
+
+describe('mm resume on a state dir without state.json', () => {
+  it('says no quote of this state dir is known; creates nothing; exit 0', async () => {
+    const dir = join(tmp, 'resume-mistyped')
+    const r = await runCli(['resume', '--symbol', SYM, '--state-dir', dir])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toBe(`${SYM}: not halted\n`)
+    expect(r.stderr).toBe(`note: no state.json in ${dir}: no quote of this state dir is known, nothing to resume (a quote under another --state-dir or MM_STATE_DIR is not reached)\n`)
+    expect(existsSync(dir)).toBe(false)
   })
 })

@@ -262,6 +262,10 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
     return {...base, via: 'quote', resumed, halt: resumed ? (state?.halt ?? null) : null, ack: r.ack, refused: null}
   }
   if (q.kind === 'hung') throw new PartialError('E_QUOTE_HUNG', `${describeLiveness(q)}: resume needs it to answer`, {suggestion: 'stop it (kill), then mm resume'})
+  if (state === null) {
+    // nothing here to resume, and nothing is created (a mistyped --state-dir left an empty folder behind)
+    return {...base, via: 'self', resumed: false, halt: null, ack: null, refused: null, notes: [`no state.json in ${t.stateDir}: no quote of this state dir is known, nothing to resume (a quote under another --state-dir or MM_STATE_DIR is not reached)`]}
+  }
   const lock = await lockForCommand(t, 'resume')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
