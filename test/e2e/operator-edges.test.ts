@@ -15,6 +15,9 @@
  * - `mm resume` on a state dir with no state.json said only "not halted" and created the
  *   (mistyped) folder: the operator read that the quote was not halted. Now a note says no
  *   quote of this state dir is known, and nothing is created.
+ * - A half-set or malformed key for halt, flatten or status --live: exit 2 as before, but the
+ *   hint told the operator to "run with --dry-run to quote on paper without keys" (live
+ *   quote's hint), a flag those commands do not have for that. Now the hint fits the command.
  */
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -173,5 +176,23 @@ describe('mm resume on a state dir without state.json', () => {
     expect(r.stdout).toBe(`${SYM}: not halted\n`)
     expect(r.stderr).toBe(`note: no state.json in ${dir}: no quote of this state dir is known, nothing to resume (a quote under another --state-dir or MM_STATE_DIR is not reached)\n`)
     expect(existsSync(dir)).toBe(false)
+  })
+})
+
+describe('a half-set key for the operator commands', () => {
+  it("one line naming it, exit 2, and a hint for that command (not quote's --dry-run)", async () => {
+    const dir = join(tmp, 'half-key')
+    const env = {MM_API_KEY: LIVE_ENV.MM_API_KEY, MM_API_SECRET: undefined}
+    const ops = 'set both MM_API_KEY and MM_API_SECRET, or pass --key-file PATH (with neither, halt and flatten do what they can without the venue and say what they could not)'
+    const cases: Array<[string[], string]> = [
+      [['halt', '--symbol', SYM], ops],
+      [['flatten', '--symbol', SYM], ops],
+      [['status', '--live', '--symbol', SYM], 'set both MM_API_KEY and MM_API_SECRET, or pass --key-file PATH; or leave out --live to read state.json only'],
+    ]
+    for (const [args, hint] of cases) {
+      const r = await runCli([...args, '--state-dir', dir, '--rest-url', sim.restUrl], {env})
+      expect(r.code, args.join(' ')).toBe(2)
+      expect(r.stderr).toBe(`mm ${args[0]}: MM_API_KEY is set but MM_API_SECRET is not\n  hint: ${hint}\n`)
+    }
   })
 })

@@ -79,7 +79,7 @@ export async function liveViews(symbols: SymbolStatus[], o: LiveOptions): Promis
   if (o.keyFile === undefined && !o.env.MM_API_KEY && !o.env.MM_API_SECRET) {
     throw new UsageError('E_NO_KEYS', 'status --live needs API keys: set MM_API_KEY and MM_API_SECRET, or pass --key-file PATH', {suggestion: 'leave out --live to read state.json only'})
   }
-  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env})
+  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env, hint: 'set both MM_API_KEY and MM_API_SECRET, or pass --key-file PATH; or leave out --live to read state.json only'})
   const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
   try {
     await gw.syncTime('start')
