@@ -11,7 +11,8 @@
  *   venue did not confirm that no order of ours remains" after the venue had confirmed it.
  * - `mm flatten` with keys and the venue unreachable (connection refused): exit 1 and the
  *   halt not recorded (without keys it is): a quote restarted once the venue answers quoted
- *   on. Now the halt is recorded and the one line says so.
+ *   on. Now the halt is recorded and the one line says so. Keys the venue refuses (-2015)
+ *   record the halt too (they did): the line now names the symbol and says nothing was sent.
  * - `mm resume` on a state dir with no state.json said only "not halted" and created the
  *   (mistyped) folder: the operator read that the quote was not halted. Now a note says no
  *   quote of this state dir is known, and nothing is created.
@@ -194,5 +195,21 @@ describe('a half-set key for the operator commands', () => {
       expect(r.code, args.join(' ')).toBe(2)
       expect(r.stderr).toBe(`mm ${args[0]}: MM_API_KEY is set but MM_API_SECRET is not\n  hint: ${hint}\n`)
     }
+  })
+})
+
+describe('mm flatten with keys the venue refuses (-2015)', () => {
+  it('exit 1, one line naming the symbol, the venue\'s refusal, nothing sent, halt recorded', async () => {
+    const s: StateFile = {...emptyState(SYM, false, '2026-12-01T00:00:00.000Z'), instrument: {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}}
+    s.position = {...s.position, net: '0.100', avgCost: '3400'}
+    const dir = stateDirWith('flatten-refused', JSON.stringify(s))
+    const from = (await sim.state()).requests.length
+    const r = await runCli(['flatten', '--symbol', SYM, '--state-dir', dir, '--rest-url', sim.restUrl], {env: {MM_API_KEY: '0'.repeat(64), MM_API_SECRET: LIVE_ENV.MM_API_SECRET}})
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe('mm flatten: ETHUSDC: cannot cancel ours before closing: GET /fapi/v1/openOrders: HTTP 401: Invalid API-key, IP, or permissions for action. (code -2015); nothing was sent (halt recorded)\n')
+    expect((await sim.state()).requests.slice(from).filter((x) => x.method !== 'GET').map((x) => `${x.method} ${x.path}`)).toEqual([])
+    const after = JSON.parse(readFileSync(join(dir, SYM, 'state.json'), 'utf8')) as StateFile
+    expect(after.halt).toMatchObject({kind: 'manual', reason: 'mm flatten', flatten: true})
   })
 })

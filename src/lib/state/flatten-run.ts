@@ -216,6 +216,11 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
         const r = await c.ops.cancel(t.symbol, {all: false, ours: Object.keys(s.orders), instance: s.process?.instance})
         if (r.left.length > 0) notes.push(`${r.left.length} order(s) of ours still open`)
         s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => r.left.includes(id)))
+      } catch (error) {
+        // refused keys (-2015), a venue error: nothing is sent; the halt is in state.json already
+        await v.close()
+        if (!(error instanceof MmError) || error instanceof UsageError) throw error
+        throw new MmError(error.code, `${t.symbol}: cannot cancel ours before closing: ${error.message}; nothing was sent (halt recorded)`, {exitCode: 1, suggestion: error.suggestion})
       } finally {
         await c.ops.close?.()
       }
