@@ -19,13 +19,16 @@
  * - A half-set or malformed key for halt, flatten or status --live: exit 2 as before, but the
  *   hint told the operator to "run with --dry-run to quote on paper without keys" (live
  *   quote's hint), a flag those commands do not have for that. Now the hint fits the command.
+ * - `mm halt` acting itself (no quote) on a slow venue when its ssh session drops: SIGHUP
+ *   killed it between the lock and the state write — the halt not recorded, the cancels cut
+ *   short. Now it carries on (as flatten does on SIGHUP) and records the halt.
  */
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
-import {ensureBuilt, runCli} from '../support/cli.js'
+import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {LIVE_ENV, type LiveSim, spawnQuote, startLiveSim, waitFor} from '../support/live-sim.js'
 import {signed} from '../support/sim-cli.js'
 
@@ -211,5 +214,34 @@ describe('mm flatten with keys the venue refuses (-2015)', () => {
     expect((await sim.state()).requests.slice(from).filter((x) => x.method !== 'GET').map((x) => `${x.method} ${x.path}`)).toEqual([])
     const after = JSON.parse(readFileSync(join(dir, SYM, 'state.json'), 'utf8')) as StateFile
     expect(after.halt).toMatchObject({kind: 'manual', reason: 'mm flatten', flatten: true})
+  })
+})
+
+describe('mm halt, no quote, its terminal hangs up while it cancels on a slow venue', () => {
+  it('SIGHUP does not stop it: the orders are cancelled and the halt recorded, exit 0', async () => {
+    const slow = await startLiveSim(['--synthetic', '--seed', '24', '--latency', '1500ms'])
+    try {
+      const mine = 'mm-ab12xyz-bid-0'
+      const r0 = await signed(slow.restUrl, 'POST', '/fapi/v1/order', {symbol: SYM, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', price: '3000.00', quantity: '0.010', newClientOrderId: mine})
+      expect(r0.status, JSON.stringify(r0.body)).toBe(200)
+      const s: StateFile = {...emptyState(SYM, false, '2026-12-01T00:00:00.000Z'), instrument: {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}}
+      s.orders = {[mine]: {side: 'BUY', price: '3000.00', qty: '0.010', filled: '0', status: 'NEW', tif: 'GTC', reduceOnly: false, layer: 'dyn', sentAt: '2026-12-01T00:00:00.000Z'}}
+      const dir = stateDirWith('halt-hangup', JSON.stringify(s))
+      const lock = join(dir, SYM, 'lock')
+      const h = spawnCli(['halt', '--symbol', SYM, '--state-dir', dir, '--rest-url', slow.restUrl], {env: LIVE_ENV})
+      // it holds the lock: the venue calls (1.5 s each) are under way, the halt not yet written
+      await waitFor(() => existsSync(lock) || h.child.exitCode !== null, 'halt to take the lock', 60_000, 5)
+      expect(h.child.exitCode).toBe(null)
+      h.child.kill('SIGHUP')
+      const {code, signal} = await h.exited
+      expect({code, signal}, h.stderr()).toEqual({code: 0, signal: null})
+      const after = JSON.parse(readFileSync(join(dir, SYM, 'state.json'), 'utf8')) as StateFile
+      expect(after.halt).toMatchObject({kind: 'manual', reason: 'manual', until: null})
+      expect(after.orders).toEqual({})
+      expect((await slow.state({books: true})).orders.find((o) => o.clientOrderId === mine)?.status).toBe('CANCELED')
+      expect(existsSync(lock)).toBe(false)
+    } finally {
+      await slow.stop()
+    }
   })
 })
