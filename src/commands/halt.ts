@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand, stateDirFlag, venueFlags} from '../lib/cli/base.js'
+import {surviveClosedOutput} from '../lib/cli/output-closed.js'
 import {resolveEndpoints} from '../lib/cli/endpoints.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {type HaltResult, haltSymbol} from '../lib/state/actions.js'
@@ -41,6 +42,11 @@ export default class Halt extends BaseCommand<typeof Halt> {
       const {haltRegistry} = await import('../lib/telemetry/ops-metrics.js')
       await writeTextfile(textfile, haltRegistry({symbol: t.symbol, endedMs: Date.now(), ...x}, this.config.version))
     }
+    // SIGHUP (the terminal or ssh session gone) is no request to stop an emergency halt: it
+    // carries on (cancels, then records the halt), its output to the gone terminal dropped
+    surviveClosedOutput()
+    const onHup = () => {}
+    process.on('SIGHUP', onHup)
     let r: HaltResult
     try {
       r = await this.halt(t)
@@ -48,12 +54,14 @@ export default class Halt extends BaseCommand<typeof Halt> {
       // cron's monitoring sees a failed run too
       await write({exitCode: error instanceof MmError ? error.exitCode : 1, cancelled: 0, left: 0, halted: false})
       throw error
+    } finally {
+      process.off('SIGHUP', onHup)
     }
     for (const n of r.notes) this.logToStderr(`note: ${n}`)
     const h = r.halt
     const what = h ? `${h.kind} halt (${h.reason}) by ${h.by} since ${h.at}${h.until ? ` until ${h.until}` : ' until mm resume'}` : 'no halt recorded'
     this.log(`${t.symbol}: ${what}; via ${r.via === 'quote' ? `mm quote pid ${(r.quote as {pid: number}).pid}` : r.via === 'self' ? 'state.json (no quote running)' : 'a request left for the quote'}`)
-    this.log(r.ordersLeft.length > 0 ? `${r.ordersLeft.length} order(s) not confirmed cancelled: ${r.ordersLeft.join(', ')}` : r.exitCode === 0 ? 'no order of ours remains' : 'the venue did not confirm that no order of ours remains')
+    this.log(r.ordersLeft.length > 0 ? `${r.ordersLeft.length} order(s) not confirmed cancelled: ${r.ordersLeft.join(', ')}` : r.exitCode === 0 || r.venueChecked === true ? 'no order of ours remains' : 'the venue did not confirm that no order of ours remains')
     await write({exitCode: r.exitCode, cancelled: r.cancelled, left: r.ordersLeft.length, halted: r.halt !== null})
     return this.finish(r, r.exitCode)
   }

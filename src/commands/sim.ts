@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {Decimal} from 'decimal.js'
 import {BaseCommand} from '../lib/cli/base.js'
+import {surviveClosedOutput} from '../lib/cli/output-closed.js'
 import {parseDuration} from '../lib/cli/duration.js'
 import {setLongTimeout} from '../lib/clock/long-timer.js'
 import {UsageError} from '../lib/domain/errors.js'
@@ -198,6 +199,12 @@ export default class Sim extends BaseCommand<typeof Sim> {
     const onSignal = () => ac.abort()
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
+    // SIGHUP (the operator's terminal or ssh session gone) is no request to stop: the rehearsal
+    // venue keeps serving the quote and flatten pointed at it, its output to the gone terminal
+    // dropped; SIGINT / SIGTERM / --duration stop it
+    const onHup = () => {}
+    process.on('SIGHUP', onHup)
+    surviveClosedOutput()
     let stoppedBy: SimResult['stoppedBy'] = 'signal'
     const timer = durationMs === undefined ? undefined : setLongTimeout(() => {
       stoppedBy = 'duration'
@@ -211,6 +218,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       timer?.clear()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
+      process.off('SIGHUP', onHup)
       trading.stop()
       await venue.stop()
     }

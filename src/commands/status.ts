@@ -30,8 +30,9 @@ export default class Status extends BaseCommand<typeof Status> {
     const staleMs = parseDuration(f['stale-after'], '--stale-after')
     const names = f.symbol ? [target(stateDir, f.symbol).symbol] : symbolsIn(stateDir)
     const now = Date.now()
-    // one symbol named: its state.json must read (else exit 2); every symbol: each is shown, an unreadable one as such (exit 3)
-    const symbols = names.map((s) => (f.symbol || f.live ? statusOf(target(stateDir, s), now, staleMs) : statusOrError(target(stateDir, s), now, staleMs)))
+    // one symbol named: its state.json must read (else exit 2); every symbol, or --live: each is shown, an
+    // unreadable one as such (exit 3) — with --live the venue's view of it still (its position in an emergency)
+    const symbols = names.map((s) => (f.symbol && !f.live ? statusOf(target(stateDir, s), now, staleMs) : statusOrError(target(stateDir, s), now, staleMs)))
     const unreadable = symbols.filter((s) => s.error !== undefined).length
     const healthy = symbols.every((s) => s.healthy)
     let live: LiveView[] | undefined

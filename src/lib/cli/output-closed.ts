@@ -8,7 +8,8 @@
  * still stop it cleanly). Any other stream error is raised as before.
  *
  * Only the commands that act on the venue or write files over time install it (quote,
- * flatten, record: a recorder killed by EIO left its files unfinished): a `calibrate`
+ * flatten, halt, record: a recorder killed by EIO left its files unfinished; sim, the venue a
+ * rehearsal runs against, when its terminal is gone): a `calibrate`
  * worker whose parent is gone should still end on its broken pipe.
  */
 const DROPPED = new Set(['EPIPE', 'EIO', 'ERR_STREAM_DESTROYED', 'ECONNRESET'])

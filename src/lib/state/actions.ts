@@ -18,6 +18,8 @@ import {askQuote, describeLiveness, liveness, type Liveness, lockForCommand, ope
 export interface VenueOps {
   /** cancel our orders (client ids with our prefix), or every order of the symbol with `all`; returns the client ids still open after */
   cancel(symbol: string, opts: {all: boolean; ours: string[]; instance?: string}): Promise<{cancelled: string[]; left: string[]}>
+  /** client ids of the symbol's open orders */
+  openOrderIds(symbol: string): Promise<string[]>
 }
 
 export interface ActionBase {
@@ -40,6 +42,8 @@ export interface HaltResult extends ActionBase {
   ordersLeft: string[]
   /** orders confirmed cancelled (on the venue by this command, or by the quote it asked) */
   cancelled: number
+  /** the venue's open orders were read after the cancels (its word that `ordersLeft` is all that remains) */
+  venueChecked?: boolean
   exitCode: 0 | 3
 }
 
@@ -83,8 +87,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   if (unreadable && q.kind !== 'hung') {
     // no quote can run on it (mm quote refuses the file): cancel any mm order of the symbol (--all: every order); nothing is written
     notes.push(`${unreadable.message}: the halt is not recorded (mm quote refuses to start on this file until it is mended or moved aside)`)
-    const {left, cancelled} = await cancelOnVenue(o, null, notes, true)
-    return {...base, via: 'self', halt: null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    const {left, cancelled, checked} = await cancelOnVenue(o, null, notes, true)
+    return {...base, via: 'self', halt: null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
   }
   if (q.kind === 'alive') {
     let r: Awaited<ReturnType<typeof askQuote>>
@@ -94,8 +98,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       if (error instanceof MmError) throw error
       // the request cannot be written (the disk filled a moment ago): the venue is still cancelled
       notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
-      const {left, cancelled} = await cancelOnVenue(o, state, notes)
-      return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+      const {left, cancelled, checked} = await cancelOnVenue(o, state, notes)
+      return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
     }
     if (!r.ack) {
       notes.push(`mm quote pid ${q.pid} did not acknowledge within ${o.waitMs / 1000} s; the request waits in the control folder`)
@@ -131,8 +135,8 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       // a full or read-only disk (the quote's own state writes fail too, so its heartbeat is stale): the venue is still cancelled
       notes.push(`${describeLiveness(q)}; cannot leave it the halt request (${(error as Error).message}): it is not halted and may quote again — stop it (kill -TERM ${q.pid})`)
     }
-    const {left, cancelled} = await cancelOnVenue(o, state, notes, unreadable !== null)
-    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    const {left, cancelled, checked} = await cancelOnVenue(o, state, notes, unreadable !== null)
+    return {...base, via: 'request-left', halt: state?.halt ?? null, ack: null, requestedAt, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
   }
   if (q.kind === 'dead') notes.push(describeLiveness(q))
   let lock: Awaited<ReturnType<typeof lockForCommand>>
@@ -143,12 +147,13 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     if (error instanceof LockedError || error instanceof UsageError) throw error
     // the lock cannot be written (a full or read-only disk): the halt cannot be recorded, the venue is still cancelled
     notes.push(`cannot record the halt in ${t.path} (${(error as Error).message}): a quote started now would not be halted`)
-    const {left, cancelled} = await cancelOnVenue(o, state, notes)
-    return {...base, via: 'self', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, exitCode: 3}
+    const {left, cancelled, checked} = await cancelOnVenue(o, state, notes)
+    return {...base, via: 'self', halt: state?.halt ?? null, ack: null, requestedAt: null, ordersGoneAt: null, ordersLeft: left, cancelled, venueChecked: checked, exitCode: 3}
   }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const s = readStateFile(t.path, t.symbol) ?? emptyState(t.symbol, false, iso())
+    const found = readStateFile(t.path, t.symbol)
+    const s = found ?? emptyState(t.symbol, false, iso())
     const by = operator()
     if (s.halt?.kind === 'stop_loss') {
       notes.push('a stop-loss halt is in force: it stays until mm resume (the manual halt does not replace it)')
@@ -163,6 +168,11 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       if (n > 0) notes.push(`dry-run state: its ${n} paper order(s) ended with the quote process`)
       s.orders = {}
       left = []
+    } else if (found === null && !o.all && !o.noCancel) {
+      // no state.json here: this state dir knows no quote (a mistyped --state-dir, another user's
+      // MM_STATE_DIR): a quote quoting under another one is not reached by this halt. The venue
+      // says whether mm orders work; they are named and left (exit 3), as flatten leaves them
+      ;({left, confirmed} = await otherInstanceOrders(o, notes))
     } else {
       ;({left, confirmed, cancelled} = await cancelOnVenue(o, s, notes))
       s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => left.includes(id)))
@@ -177,32 +187,53 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
   }
 }
 
+/** No state.json in the state dir: the mm orders working on the venue (another instance's: not ours to cancel), named in a note. */
+async function otherInstanceOrders(o: HaltOptions, notes: string[]): Promise<{left: string[]; confirmed: boolean}> {
+  const where = `no state.json in ${o.t.stateDir} before this halt: no quote of this state dir is known`
+  const v = await o.venue()
+  if ('why' in v) {
+    notes.push(`${where}; a quote running under another --state-dir (or MM_STATE_DIR, user, host) is not reached, and the venue was not asked: ${v.why}`)
+    return {left: [], confirmed: true}
+  }
+  try {
+    const {isOwnClientId} = await import('../orders/client-id.js')
+    const ids = (await v.ops.openOrderIds(o.t.symbol)).filter((id) => isOwnClientId(id))
+    if (ids.length > 0) notes.push(`${where}, and ${ids.length} mm order(s) are working on the venue (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}): another mm instance looks live and this halt does not reach it; nothing was cancelled — pass that quote's --state-dir (or MM_STATE_DIR), or --all to cancel every order of the symbol`)
+    return {left: ids, confirmed: true}
+  } catch (error) {
+    notes.push(`${where}; venue: ${(error as Error).message}`)
+    return {left: [], confirmed: false}
+  } finally {
+    await v.ops.close?.()
+  }
+}
+
 /**
  * Cancel on the venue what the state says we hold, and this instance's open orders (or
  * everything with --all); returns what is left, and whether the venue confirmed it (a
  * venue error leaves it unconfirmed even when state.json lists nothing: exit 3).
  */
-async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[], anyMm = false): Promise<{left: string[]; confirmed: boolean; cancelled: number}> {
+async function cancelOnVenue(o: HaltOptions, s: StateFile | null, notes: string[], anyMm = false): Promise<{left: string[]; confirmed: boolean; cancelled: number; checked: boolean}> {
   const ours = Object.keys(s?.orders ?? {})
-  if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0}
+  if (s?.dryRun) return {left: [], confirmed: true, cancelled: 0, checked: false}
   if (o.noCancel) {
     if (ours.length > 0) notes.push(`--no-cancel: ${ours.length} order(s) left working`)
-    return {left: ours, confirmed: true, cancelled: 0}
+    return {left: ours, confirmed: true, cancelled: 0, checked: false}
   }
   // nothing listed and no instance known: nothing to look for (a killed quote's orders are listed, or found by its instance)
-  if (ours.length === 0 && !o.all && !s?.process?.instance && !anyMm) return {left: [], confirmed: true, cancelled: 0}
+  if (ours.length === 0 && !o.all && !s?.process?.instance && !anyMm) return {left: [], confirmed: true, cancelled: 0, checked: false}
   const v = await o.venue()
   if ('why' in v) {
     notes.push(`cannot cancel on the venue: ${v.why}`)
-    return {left: ours, confirmed: ours.length === 0, cancelled: 0}
+    return {left: ours, confirmed: ours.length === 0, cancelled: 0, checked: false}
   }
   try {
     const r = await v.ops.cancel(o.t.symbol, {all: o.all, ours, instance: s?.process?.instance})
     notes.push(`cancelled ${r.cancelled.length} order(s) on the venue${r.left.length > 0 ? `; ${r.left.length} still open` : ''}`)
-    return {left: r.left, confirmed: true, cancelled: r.cancelled.length}
+    return {left: r.left, confirmed: true, cancelled: r.cancelled.length, checked: true}
   } catch (error) {
     notes.push(`venue: ${(error as Error).message}`)
-    return {left: ours, confirmed: false, cancelled: 0}
+    return {left: ours, confirmed: false, cancelled: 0, checked: false}
   } finally {
     await v.ops.close?.()
   }
@@ -231,6 +262,10 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
     return {...base, via: 'quote', resumed, halt: resumed ? (state?.halt ?? null) : null, ack: r.ack, refused: null}
   }
   if (q.kind === 'hung') throw new PartialError('E_QUOTE_HUNG', `${describeLiveness(q)}: resume needs it to answer`, {suggestion: 'stop it (kill), then mm resume'})
+  if (state === null) {
+    // nothing here to resume, and nothing is created (a mistyped --state-dir left an empty folder behind)
+    return {...base, via: 'self', resumed: false, halt: null, ack: null, refused: null, notes: [`no state.json in ${t.stateDir}: no quote of this state dir is known, nothing to resume (a quote under another --state-dir or MM_STATE_DIR is not reached)`]}
+  }
   const lock = await lockForCommand(t, 'resume')
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)

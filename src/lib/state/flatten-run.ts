@@ -5,12 +5,12 @@
  */
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
-import {MmError, PartialError} from '../domain/errors.js'
+import {MmError, PartialError, UsageError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import {type FlattenRoundPlan, levelsBook, planFlattenRound} from '../strategy/flatten.js'
 import type {Endpoints} from '../cli/endpoints.js'
 import {type FlattenResult, flattenViaQuote, recordFlattenHalt, type VenueOps} from './actions.js'
-import {emptyState, readStateFile, type FlattenRound, type StateFile, writeStateFile} from './file.js'
+import {emptyState, readStateFile, type FlattenRound, type StateFile, StateFileError, writeStateFile} from './file.js'
 import {isOwnClientId} from '../orders/client-id.js'
 import {parsePositionJSON, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {flattenOnVenue, type FlattenVenue} from './flatten-venue.js'
@@ -33,6 +33,23 @@ export interface FlattenPlanView {
   expectedSlippage: string | null
   residual: string
   why: FlattenRoundPlan['why']
+  /** state.json could not be read (corrupt, hand-edited, another version): why; the venue's position was used */
+  stateUnreadable?: string
+}
+
+/** state.json, or why it cannot be used (corrupt, truncated, hand-edited, another version or symbol) */
+function readStateOrWhy(t: Target): {state: StateFile | null; unreadable: StateFileError | null} {
+  try {
+    return {state: readStateFile(t.path, t.symbol), unreadable: null}
+  } catch (error) {
+    if (!(error instanceof StateFileError)) throw error
+    return {state: null, unreadable: error}
+  }
+}
+
+/** an unreadable state.json and no API keys: the position cannot be known; nothing was done (exit 3) */
+function unknownPosition(t: Target, unreadable: StateFileError, why: string): PartialError {
+  return new PartialError(unreadable.code, `${t.symbol}: ${unreadable.message}: the position cannot be known from it, and the venue was not asked: ${why}; nothing was done`, {suggestion: 'set the API keys (MM_API_KEY and MM_API_SECRET, or --key-file): mm flatten then closes the venue\'s position without the file'})
 }
 
 function instrumentOf(s: StateFile): Instrument {
@@ -46,7 +63,7 @@ function instrumentOf(s: StateFile): Instrument {
  * state.json can be stale or missing); without, state.json's position and instrument.
  */
 export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoints, venue?: FlattenOptions['venue']): Promise<FlattenPlanView | null> {
-  const s = readStateFile(t.path, t.symbol)
+  const {state: s, unreadable} = readStateOrWhy(t)
   const v = venue && !s?.dryRun ? await venue() : {why: 'no venue'}
   let inst: Instrument
   let position: string
@@ -54,6 +71,7 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
   // the venue's position off the LOT_SIZE grid (a step raised since it was opened): no order can carry it
   let offGrid = new PlainDecimal(0)
   if ('why' in v) {
+    if (unreadable) throw unknownPosition(t, unreadable, v.why === 'no venue' ? 'no API keys' : v.why)
     if (!s || new PlainDecimal(s.position.net).isZero()) return null
     inst = instrumentOf(s)
     position = s.position.net
@@ -99,6 +117,7 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     expectedSlippage: plan.expectedSlippage === null ? null : new PlainDecimal(plan.expectedSlippage).toSignificantDigits(6).toString(),
     residual: offGrid.isZero() ? inst.stepsToQty(plan.residual) : inst.stepDecimal(plan.residual).add(offGrid).toString(),
     why: net === 0 ? 'below_min_qty' : plan.why,
+    ...(unreadable ? {stateUnreadable: unreadable.message} : {}),
   }
 }
 
@@ -120,12 +139,13 @@ export interface FlattenOptions {
 
 export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   const {t} = o
-  const state = readStateFile(t.path, t.symbol)
+  const {state, unreadable} = readStateOrWhy(t)
   const q = liveness(t.dir, state, wallClock.now())
   if (q.kind === 'alive' && state) return flattenViaQuote(o, q, state)
   if (q.kind === 'hung') throw new MmError('E_QUOTE_HUNG', `${describeLiveness(q)}: flatten needs it to answer, or to be stopped`, {exitCode: 1, suggestion: 'mm halt cancels from here; kill the hung quote, then mm flatten'})
   const notes: string[] = q.kind === 'dead' ? [describeLiveness(q)] : []
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes, via: 'self' as const, maxSlippagePct: o.maxSlip, ack: null, rounds: []}
+  if (unreadable) return flattenWithoutState(o, unreadable, base)
   const noPosition = async () => {
     if (state) await recordFlattenHalt(t, notes)
     return {...base, positionBefore: '0', positionAfter: '0', residual: '0', exitCode: 0 as const, final: `${t.symbol}: no position${state ? ' (halt recorded)' : ''}`}
@@ -138,7 +158,20 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   }
   // live, or no state at all: the venue's position is the truth (a quote killed between a fill
   // and its state write leaves state.json behind; a lost or never-written state.json says nothing)
-  const v = o.venue ? await o.venue() : {why: 'no venue'}
+  let v: Awaited<ReturnType<NonNullable<FlattenOptions['venue']>>>
+  try {
+    v = o.venue ? await o.venue() : {why: 'no venue'}
+  } catch (error) {
+    // the venue cannot be reached (or refuses the keys): nothing can be sent, but quoting is
+    // still halted, as without keys — a quote restarted when the venue answers again stays halted
+    if (!state || error instanceof UsageError || !(error instanceof MmError)) throw error
+    try {
+      await recordFlattenHalt(t, notes)
+    } catch {
+      throw error
+    }
+    throw new MmError(error.code, `${error.message}; nothing was sent (halt recorded)`, {exitCode: error.exitCode, suggestion: error.suggestion})
+  }
   if ('why' in v) {
     if (!state || new PlainDecimal(state.position.net).isZero()) {
       notes.push(`${state ? 'state.json says flat' : 'no state.json'}; the venue was not asked: ${v.why}`)
@@ -187,6 +220,11 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
         const r = await c.ops.cancel(t.symbol, {all: false, ours: Object.keys(s.orders), instance: s.process?.instance})
         if (r.left.length > 0) notes.push(`${r.left.length} order(s) of ours still open`)
         s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => r.left.includes(id)))
+      } catch (error) {
+        // refused keys (-2015), a venue error: nothing is sent; the halt is in state.json already
+        await v.close()
+        if (!(error instanceof MmError) || error instanceof UsageError) throw error
+        throw new MmError(error.code, `${t.symbol}: cannot cancel ours before closing: ${error.message}; nothing was sent (halt recorded)`, {exitCode: 1, suggestion: error.suggestion})
       } finally {
         await c.ops.close?.()
       }
@@ -208,6 +246,63 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
     s.updatedAt = new Date(wallClock.now()).toISOString()
     writeStateFile(t.path, s)
     return {...base, via: 'self', positionBefore: res.positionBefore, positionAfter: res.positionAfter, positionAfterFrom: res.positionAfterFrom, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
+  } finally {
+    lock.release()
+  }
+}
+
+/**
+ * state.json cannot be read (corrupt, truncated by a full disk, hand-edited): an emergency
+ * close does not wait for it to be mended. With API keys the venue's position is closed as
+ * above, after every mm order of the symbol is cancelled (the file's instance is unknown: as
+ * `mm halt` does on such a file); the file is neither used nor written (the halt and the
+ * fills are not recorded in it; mm quote refuses to start on it until it is mended or moved
+ * aside). Without keys the position cannot be known: exit 3, nothing done.
+ */
+async function flattenWithoutState(o: FlattenOptions, unreadable: StateFileError, base: Omit<FlattenResult, 'positionBefore' | 'positionAfter' | 'residual' | 'exitCode' | 'final'>): Promise<FlattenResult> {
+  const {t} = o
+  const notes = base.notes
+  const v = o.venue ? await o.venue() : {why: 'no venue'}
+  if ('why' in v) throw unknownPosition(t, unreadable, v.why)
+  notes.push(`${unreadable.message}: not used and not updated; the position closed is the venue's, the halt and the flatten's fills are not recorded in it`)
+  let lock: Awaited<ReturnType<typeof lockForCommand>>
+  try {
+    lock = await lockForCommand(t, 'flatten')
+  } catch (error) {
+    await v.close()
+    throw error
+  }
+  try {
+    if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
+    let inst: Instrument
+    try {
+      inst = await v.venue.instrument(t.symbol)
+    } catch (error) {
+      await v.close()
+      throw new MmError('E_VENUE', `${t.symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
+    }
+    // a resting mm order could take the other side of our IOC: cancel them first
+    const c = o.cancel ? await o.cancel() : null
+    if (c && !('why' in c)) {
+      try {
+        const r = await c.ops.cancel(t.symbol, {all: false, ours: []})
+        if (r.cancelled.length > 0) notes.push(`cancelled ${r.cancelled.length} mm order(s) of the symbol on the venue`)
+        if (r.left.length > 0) notes.push(`${r.left.length} mm order(s) still open: ${r.left.join(', ')}`)
+      } catch (error) {
+        notes.push(`cannot cancel the mm orders on the venue: ${(error as Error).message}`)
+      } finally {
+        await c.ops.close?.()
+      }
+    }
+    const runTag = 'f' + Math.floor(wallClock.now() / 1000).toString(36).slice(-7)
+    o.onOwnOrders?.()
+    let res
+    try {
+      res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound, stopped: o.stopped})
+    } finally {
+      await v.close()
+    }
+    return {...base, positionBefore: res.positionBefore, positionAfter: res.positionAfter, positionAfterFrom: res.positionAfterFrom, residual: res.positionAfter.replace(/^-/, ''), rounds: res.rounds, exitCode: res.exitCode, final: res.final}
   } finally {
     lock.release()
   }

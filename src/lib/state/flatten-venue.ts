@@ -157,7 +157,8 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
 export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; env: Record<string, string | undefined>}): Promise<{venue: FlattenVenue; close(): Promise<void>} | {why: string}> {
   const {loadCredentials} = await import('../venue/binance/keys.js')
   if (o.keyFile === undefined && !o.env.MM_API_KEY && !o.env.MM_API_SECRET) return {why: 'no API keys (MM_API_KEY and MM_API_SECRET, or --key-file)'}
-  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env})
+  const {OPERATOR_KEYS_HINT} = await import('./venue-ops.js')
+  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env, hint: OPERATOR_KEYS_HINT})
   const {BinanceGateway} = await import('../venue/binance/gateway.js')
   const {BinancePublicRest} = await import('../venue/binance/rest-public.js')
   const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})

@@ -79,7 +79,7 @@ export async function liveViews(symbols: SymbolStatus[], o: LiveOptions): Promis
   if (o.keyFile === undefined && !o.env.MM_API_KEY && !o.env.MM_API_SECRET) {
     throw new UsageError('E_NO_KEYS', 'status --live needs API keys: set MM_API_KEY and MM_API_SECRET, or pass --key-file PATH', {suggestion: 'leave out --live to read state.json only'})
   }
-  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env})
+  const {creds} = loadCredentials({keyFile: o.keyFile, env: o.env, hint: 'set both MM_API_KEY and MM_API_SECRET, or pass --key-file PATH; or leave out --live to read state.json only'})
   const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
   try {
     await gw.syncTime('start')
@@ -109,7 +109,7 @@ async function liveView(gw: BinanceGateway, s: SymbolStatus, flag: string | unde
   const counts: Record<OrderOwner, number> = {ours: 0, 'other-instance': 0, foreign: 0}
   for (const x of orders) counts[x.owner]++
   // on the instrument's step when state.json knows it ("0.01" → "0.010", as state.json writes it)
-  const kept = s.exists ? readStateFile(s.stateFile, s.symbol)?.instrument : null
+  const kept = s.exists && s.error === undefined ? readStateFile(s.stateFile, s.symbol)?.instrument : null
   const inst = kept ? new Instrument({symbol: s.symbol, ...kept}) : null
   const raw = p ? p.positionAmt : '0'
   // off that step (the venue's step changed since state.json was written): the venue's amount as it is
@@ -152,7 +152,7 @@ export function renderLive(s: SymbolStatus, v: LiveView): string[] {
   out.push(`  open orders: ${v.counts.ours} ours, ${v.counts['other-instance']} of another mm instance, ${v.counts.foreign} foreign`)
   for (const o of v.orders) out.push(`    ${o.owner.padEnd(14)} ${o.clientOrderId} ${o.side} ${o.qty}@${o.price} ${o.tif} ${o.status}${o.reduceOnly ? ' reduce-only' : ''}`)
   const d = v.drift
-  if (d === null) out.push(s.exists ? '  drift: not compared (dry-run state: its figures are paper)' : '  drift: not compared (no state.json)')
+  if (d === null) out.push(s.error ? '  drift: not compared (state.json cannot be read)' : s.exists ? '  drift: not compared (dry-run state: its figures are paper)' : '  drift: not compared (no state.json)')
   else if (!d.any) out.push('  drift: none (state.json matches the venue)')
   else {
     if (d.position) out.push(`  DRIFT position: state.json ${d.position.state}, venue ${d.position.venue}`)

@@ -13,6 +13,9 @@ import {isOwnClientId} from '../orders/client-id.js'
 import {ownerOf} from '../venue/binance/startup.js'
 import type {VenueOps} from './actions.js'
 
+/** the hint of a bad or half-set key for halt and flatten (not live quote's --dry-run) */
+export const OPERATOR_KEYS_HINT = 'set both MM_API_KEY and MM_API_SECRET, or pass --key-file PATH (with neither, halt and flatten do what they can without the venue and say what they could not)'
+
 export interface VenueOpsOptions {
   restUrl: string
   keyFile?: string
@@ -24,7 +27,7 @@ export async function openVenueOps(o: VenueOpsOptions): Promise<{ops: VenueOps &
   const {loadCredentials} = await import('../venue/binance/keys.js')
   let creds
   try {
-    creds = loadCredentials({keyFile: o.keyFile, env: o.env}).creds
+    creds = loadCredentials({keyFile: o.keyFile, env: o.env, hint: OPERATOR_KEYS_HINT}).creds
   } catch (error) {
     if (error instanceof UsageError && error.code === 'E_NO_KEYS' && !o.env.MM_API_KEY && !o.env.MM_API_SECRET && o.keyFile === undefined) {
       return {why: 'no API keys (MM_API_KEY and MM_API_SECRET, or --key-file)'}
@@ -58,6 +61,10 @@ export async function openVenueOps(o: VenueOpsOptions): Promise<{ops: VenueOps &
         }
         const after = new Set((await gw.openOrders(symbol)).map((x) => x.clientOrderId))
         return {cancelled: cancelled.filter((id) => !after.has(id)), left: targets.filter((id) => after.has(id))}
+      },
+      async openOrderIds(symbol) {
+        await gw.syncTime('start')
+        return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)
       },
       close: () => gw.close(),
     },

@@ -17,25 +17,28 @@ const TOKEN_RE = /^[\x21-\x7e]{8,512}$/
 export interface KeySource {
   keyFile?: string
   env: Record<string, string | undefined>
+  /** the hint of a missing or malformed key (default: live quote's, naming --dry-run) */
+  hint?: string
 }
 
 export function loadCredentials(src: KeySource): {creds: Credentials; from: string} {
-  if (src.keyFile !== undefined) return {creds: fromFile(src.keyFile), from: `key file ${src.keyFile}`}
+  const hint = src.hint ?? NO_KEYS_HINT
+  if (src.keyFile !== undefined) return {creds: fromFile(src.keyFile, hint), from: `key file ${src.keyFile}`}
   const key = src.env.MM_API_KEY
   const secret = src.env.MM_API_SECRET
-  if (!key && !secret) throw new UsageError('E_NO_KEYS', 'live trading needs an API key and secret', {suggestion: NO_KEYS_HINT})
-  if (!key) throw new UsageError('E_NO_KEYS', 'MM_API_SECRET is set but MM_API_KEY is not', {suggestion: NO_KEYS_HINT})
-  if (!secret) throw new UsageError('E_NO_KEYS', 'MM_API_KEY is set but MM_API_SECRET is not', {suggestion: NO_KEYS_HINT})
-  check(key, 'MM_API_KEY')
-  check(secret, 'MM_API_SECRET')
+  if (!key && !secret) throw new UsageError('E_NO_KEYS', 'live trading needs an API key and secret', {suggestion: hint})
+  if (!key) throw new UsageError('E_NO_KEYS', 'MM_API_SECRET is set but MM_API_KEY is not', {suggestion: hint})
+  if (!secret) throw new UsageError('E_NO_KEYS', 'MM_API_KEY is set but MM_API_SECRET is not', {suggestion: hint})
+  check(key, 'MM_API_KEY', hint)
+  check(secret, 'MM_API_SECRET', hint)
   return {creds: new Credentials(key, secret), from: 'environment (MM_API_KEY, MM_API_SECRET)'}
 }
 
-function check(v: string, what: string): void {
-  if (!TOKEN_RE.test(v)) throw new UsageError('E_BAD_KEYS', `${what} is not a valid key (8-512 printable characters, no spaces)`, {suggestion: NO_KEYS_HINT})
+function check(v: string, what: string, hint = NO_KEYS_HINT): void {
+  if (!TOKEN_RE.test(v)) throw new UsageError('E_BAD_KEYS', `${what} is not a valid key (8-512 printable characters, no spaces)`, {suggestion: hint})
 }
 
-function fromFile(path: string): Credentials {
+function fromFile(path: string, hint = NO_KEYS_HINT): Credentials {
   let mode: number
   try {
     const st = statSync(path)
@@ -43,7 +46,7 @@ function fromFile(path: string): Credentials {
     mode = st.mode
   } catch (err) {
     if (err instanceof UsageError) throw err
-    throw new UsageError('E_KEY_FILE', `--key-file ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {suggestion: NO_KEYS_HINT})
+    throw new UsageError('E_KEY_FILE', `--key-file ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {suggestion: hint})
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new UsageError('E_KEY_FILE_MODE', `--key-file ${path} is readable or writable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`, {
@@ -81,7 +84,7 @@ function fromFile(path: string): Credentials {
     }
   }
   if (!key || !secret) throw new UsageError('E_KEY_FILE', `--key-file ${path} must give both the API key and the secret`, {suggestion: 'expected {"apiKey": "…", "apiSecret": "…"} or MM_API_KEY=… / MM_API_SECRET=… lines'})
-  check(key, `the API key in ${path}`)
-  check(secret, `the API secret in ${path}`)
+  check(key, `the API key in ${path}`, hint)
+  check(secret, `the API secret in ${path}`, hint)
   return new Credentials(key, secret)
 }
