@@ -121,6 +121,16 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
   }
 }
 
+/** the symbol's filters as the venue lists them now; the venue is closed when they cannot be read */
+async function venueInstrument(v: {venue: FlattenVenue; close(): Promise<void>}, symbol: string): Promise<Instrument> {
+  try {
+    return await v.venue.instrument(symbol)
+  } catch (error) {
+    await v.close()
+    throw new MmError('E_VENUE', `${symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
+  }
+}
+
 export interface FlattenOptions {
   t: Target
   maxSlip: number
@@ -184,13 +194,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
     // the symbol's filters as the venue lists them now (max order size included), not as a state file remembers them
-    let inst: Instrument
-    try {
-      inst = await v.venue.instrument(t.symbol)
-    } catch (error) {
-      await v.close()
-      throw new MmError('E_VENUE', `${t.symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
-    }
+    const inst = await venueInstrument(v, t.symbol)
     const found = readStateFile(t.path, t.symbol) ?? state
     if (!found) {
       // no state.json here: this folder knows no instance. An mm order working on the venue is
@@ -274,13 +278,7 @@ async function flattenWithoutState(o: FlattenOptions, unreadable: StateFileError
   }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    let inst: Instrument
-    try {
-      inst = await v.venue.instrument(t.symbol)
-    } catch (error) {
-      await v.close()
-      throw new MmError('E_VENUE', `${t.symbol}: cannot read the symbol's rules from the venue: ${(error as Error).message}`, {exitCode: 1})
-    }
+    const inst = await venueInstrument(v, t.symbol)
     // a resting mm order could take the other side of our IOC: cancel them first
     const c = o.cancel ? await o.cancel() : null
     if (c && !('why' in c)) {
