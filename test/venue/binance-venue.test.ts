@@ -849,6 +849,24 @@ describe('Binance venue adapter', () => {
     await gw.close()
   })
 
+  it('an audit keeps the unbooked steps when the venue equals the position it began with but not ours now (a fill of the other side told during its reads) (review4)', async () => {
+    const v = venue({unseenFillDelayMs: 60_000})
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-b-8', order: BID})
+    await until(() => reports.length === 1, 'ack')
+    book.get('mm-eth10000-b-8')!.executedQty = '0.010'
+    v.submit({type: 'cancel', clientOrderId: 'mm-eth10000-b-8', slot: 'dyn:BUY:0', reason: 'reprice'})
+    await until(() => reports.length === 2, 'canceled')
+    expect(v.unbookedSteps()).toEqual({BUY: 10, SELL: 0})
+    // the venue holds 0 (the unbooked bid's +10 and an ask's -10); ours was 0 when the audit began and is -10 now
+    const plain = stub.handler
+    stub.handler = (r) => (r.path === '/fapi/v3/positionRisk' ? {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: '0', entryPrice: '0', markPrice: '3000.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]} : plain?.(r))
+    const res = await v.audit({working: [], position: 0, graceMs: 1000, positionNow: () => -10})
+    expect(res.findings).toEqual([])
+    expect(v.unbookedSteps()).toEqual({BUY: 10, SELL: 0})
+    v.stop()
+    await gw.close()
+  })
+
   it('stop() drops a read-back waiting for its delay and starts none after (the gateway closes with the run)', async () => {
     const problems: string[] = []
     const v = venue({unseenFillDelayMs: 200, onProblem: (m) => problems.push(m)})

@@ -756,8 +756,11 @@ export class BinanceVenue implements Venue {
     const res = audit({venueOpen: open.map((x) => x.clientOrderId), venuePosition: venuePos, ownPosition: own.position, working: own.working, isOurs: this.o.isOurs, now: this.now(), graceMs: own.graceMs})
     // our position equals the venue's: the fills an answer showed are in ours (told, or an
     // adopted position): no longer counted against netMax (else a fill never read back
-    // held its side's room for good)
-    if (!res.findings.some((f) => f.kind === 'position_drift')) for (const [id, u] of unbookedBefore) if (this.unbooked.get(id) === u) this.unbooked.delete(id)
+    // held its side's room for good). Ours as it is now, not as the audit began: a fill of
+    // the other side told during the reads can make the venue equal the snapshot while
+    // ours still lacks the unbooked fill (a bid's 10 unbooked, an ask's 10 told: venue 0,
+    // snapshot 0, ours −10)
+    if (!res.findings.some((f) => f.kind === 'position_drift') && (own.positionNow?.() ?? own.position) === venuePos) for (const [id, u] of unbookedBefore) if (this.unbooked.get(id) === u) this.unbooked.delete(id)
     let fillsRecovered = 0
     const strayCancelled: string[] = []
     for (const f of res.findings) {
