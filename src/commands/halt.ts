@@ -61,7 +61,15 @@ export default class Halt extends BaseCommand<typeof Halt> {
     const h = r.halt
     const what = h ? `${h.kind} halt (${h.reason}) by ${h.by} since ${h.at}${h.until ? ` until ${h.until}` : ' until mm resume'}` : 'no halt recorded'
     this.log(`${t.symbol}: ${what}; via ${r.via === 'quote' ? `mm quote pid ${(r.quote as {pid: number}).pid}` : r.via === 'self' ? 'state.json (no quote running)' : 'a request left for the quote'}`)
-    this.log(r.ordersLeft.length > 0 ? `${r.ordersLeft.length} order(s) not confirmed cancelled: ${r.ordersLeft.join(', ')}` : r.exitCode === 0 || r.venueChecked === true ? 'no order of ours remains' : 'the venue did not confirm that no order of ours remains')
+    this.log(
+      r.ordersLeft.length > 0
+        ? `${r.ordersLeft.length} order(s) not confirmed cancelled: ${r.ordersLeft.join(', ')}`
+        : r.venueAsked === false
+          ? 'no quote of this state dir is known, and the venue was not asked (no API keys): mm orders working under another state dir, if any, are not known'
+          : r.exitCode === 0 || r.venueChecked === true
+            ? 'no order of ours remains'
+            : 'the venue did not confirm that no order of ours remains',
+    )
     await write({exitCode: r.exitCode, cancelled: r.cancelled, left: r.ordersLeft.length, halted: r.halt !== null})
     return this.finish(r, r.exitCode)
   }

@@ -29,7 +29,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {emptyState, type StateFile} from '../../src/lib/state/file.js'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
-import {LIVE_ENV, type LiveSim, spawnQuote, startLiveSim, waitFor} from '../support/live-sim.js'
+import {LIVE_ENV, type LiveSim, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 import {signed} from '../support/sim-cli.js'
 
 vi.setConfig({testTimeout: 120_000, hookTimeout: 60_000})
@@ -64,7 +64,10 @@ const stateDirWith = (name: string, text: string) => {
 
 describe('mm halt on a state dir without state.json while a quote runs under another', () => {
   it('with keys: names the mm orders working on the venue, cancels none of them, exit 3; without keys: says the venue was not asked', async () => {
-    const q = spawnQuote(sim, join(tmp, 'the-quote'))
+    // quotes that rest (1 % away, re-priced once a minute): the halt's read of open orders
+    // never falls in a re-pricing's cancel-to-place gap (it did: no mm order seen, exit 0)
+    const cfg = writeConfig(tmp, 'resting.json', {strategy: {kind: 'naive', baseSpread: 0.01, baseSize: '0.010', baseInterval: 60_000}})
+    const q = spawnQuote(sim, join(tmp, 'the-quote'), ['--config', cfg])
     try {
       const working = async () => (await sim.state({books: true})).orders.filter((o) => o.clientOrderId.startsWith('mm-') && o.status === 'NEW').map((o) => o.clientOrderId)
       await waitFor(async () => (await working()).length > 0, `the quote quoting (its stderr: ${q.stderr().slice(-500)})`, 60_000)
@@ -88,6 +91,8 @@ describe('mm halt on a state dir without state.json while a quote runs under ano
       const n = await runCli(['halt', '--symbol', SYM, '--state-dir', nokeys, '--rest-url', sim.restUrl], {env: {MM_API_KEY: undefined, MM_API_SECRET: undefined}})
       expect(n.code, n.stderr).toBe(0)
       expect(n.stderr).toBe(`note: no state.json in ${nokeys} before this halt: no quote of this state dir is known; a quote running under another --state-dir (or MM_STATE_DIR, user, host) is not reached, and the venue was not asked: no API keys (MM_API_KEY and MM_API_SECRET, or --key-file)\n`)
+      // its last line does not say "no order of ours remains": nothing was asked (review4)
+      expect(n.stdout.trim().split('\n').pop()).toBe('no quote of this state dir is known, and the venue was not asked (no API keys): mm orders working under another state dir, if any, are not known')
     } finally {
       q.child.kill('SIGTERM')
       await q.exited

@@ -44,6 +44,8 @@ export interface HaltResult extends ActionBase {
   cancelled: number
   /** the venue's open orders were read after the cancels (its word that `ordersLeft` is all that remains) */
   venueChecked?: boolean
+  /** false: no state.json here and the venue was not asked (no API keys): whether mm orders work under another state dir is unknown */
+  venueAsked?: boolean
   exitCode: 0 | 3
 }
 
@@ -163,6 +165,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     let left: string[]
     let confirmed = true
     let cancelled = 0
+    let asked = true
     if (s.dryRun) {
       const n = Object.keys(s.orders).length
       if (n > 0) notes.push(`dry-run state: its ${n} paper order(s) ended with the quote process`)
@@ -172,7 +175,7 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
       // no state.json here: this state dir knows no quote (a mistyped --state-dir, another user's
       // MM_STATE_DIR): a quote quoting under another one is not reached by this halt. The venue
       // says whether mm orders work; they are named and left (exit 3), as flatten leaves them
-      ;({left, confirmed} = await otherInstanceOrders(o, notes))
+      ;({left, confirmed, asked} = await otherInstanceOrders(o, notes))
     } else {
       ;({left, confirmed, cancelled} = await cancelOnVenue(o, s, notes))
       s.orders = Object.fromEntries(Object.entries(s.orders).filter(([id]) => left.includes(id)))
@@ -181,28 +184,28 @@ export async function haltSymbol(o: HaltOptions): Promise<HaltResult> {
     s.updatedAt = iso()
     s.counters = {...s.counters, writes: (s.counters.writes ?? 0) + 1}
     writeStateFile(t.path, s)
-    return {...base, via: 'self', halt: s.halt, ack: null, requestedAt: null, ordersGoneAt: left.length === 0 ? s.updatedAt : null, ordersLeft: left, cancelled, exitCode: (left.length > 0 || !confirmed) && !o.noCancel ? 3 : 0}
+    return {...base, via: 'self', halt: s.halt, ack: null, requestedAt: null, ordersGoneAt: left.length === 0 ? s.updatedAt : null, ordersLeft: left, cancelled, ...(asked ? {} : {venueAsked: false}), exitCode: (left.length > 0 || !confirmed) && !o.noCancel ? 3 : 0}
   } finally {
     lock.release()
   }
 }
 
 /** No state.json in the state dir: the mm orders working on the venue (another instance's: not ours to cancel), named in a note. */
-async function otherInstanceOrders(o: HaltOptions, notes: string[]): Promise<{left: string[]; confirmed: boolean}> {
+async function otherInstanceOrders(o: HaltOptions, notes: string[]): Promise<{left: string[]; confirmed: boolean; asked: boolean}> {
   const where = `no state.json in ${o.t.stateDir} before this halt: no quote of this state dir is known`
   const v = await o.venue()
   if ('why' in v) {
     notes.push(`${where}; a quote running under another --state-dir (or MM_STATE_DIR, user, host) is not reached, and the venue was not asked: ${v.why}`)
-    return {left: [], confirmed: true}
+    return {left: [], confirmed: true, asked: false}
   }
   try {
     const {isOwnClientId} = await import('../orders/client-id.js')
     const ids = (await v.ops.openOrderIds(o.t.symbol)).filter((id) => isOwnClientId(id))
     if (ids.length > 0) notes.push(`${where}, and ${ids.length} mm order(s) are working on the venue (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}): another mm instance looks live and this halt does not reach it; nothing was cancelled — pass that quote's --state-dir (or MM_STATE_DIR), or --all to cancel every order of the symbol`)
-    return {left: ids, confirmed: true}
+    return {left: ids, confirmed: true, asked: true}
   } catch (error) {
     notes.push(`${where}; venue: ${(error as Error).message}`)
-    return {left: [], confirmed: false}
+    return {left: [], confirmed: false, asked: true}
   } finally {
     await v.ops.close?.()
   }
