@@ -109,6 +109,21 @@ describe('kill-fills: a killed run’s unrecorded fills, read back once', () => 
     expect(r3).toMatchObject({recovered: 1, below: 1})
   })
 
+  it('below the last counted id, trades from before the run started (the margin: the run before\'s last fills) are not looked up, so the run\'s own missed trade is reached (review4)', async () => {
+    // 60 trades of 60 orders of an earlier run between t = 50 s and 56 s; this run started at t = 100 s;
+    // its trade 101 was never counted, 102 was (lastTradeId 102, list ['102'])
+    const old = Array.from({length: 60}, (_, i) => trade(i + 1, 1000 + i, 'BUY', '3000.00', '0.001', '0.0006', '0', 50_000 + i * 100))
+    const mine = [trade(101, 7, 'SELL', '3001.00', '0.004', '0.0024012', '0.004', 101_000), trade(102, 8, 'BUY', '3000.00', '0.010', '0.006', '0', 102_000)]
+    const owners: Record<number, string> = {7: `mm-${RUN}-a-2`, 8: `mm-${RUN}-b-1`}
+    for (let i = 0; i < 60; i++) owners[1000 + i] = `mm-aaaaaaa-b-${i}`
+    const led = applyFill(emptyPosition(), {clientOrderId: `mm-${RUN}-b-1`, side: 'BUY', price: 300_000, qty: 10, maker: true, fee: '0.006', ts: 102_000, tradeId: '102', realised: '0'})
+    const v = fakeVenue([...old, ...mine], owners)
+    const r = await recoverKillFills(base(v.gateway, led, {runStartedMs: 100_000}))
+    expect(v.calls).toEqual(['userTrades fromId=103 limit=1000', 'userTrades startTime=40000 limit=1000', 'order 7'])
+    expect(r).toMatchObject({recovered: 1, below: 1, others: 60, lookups: 1, realised: '0.004'})
+    expect(r.incomplete).toBeUndefined()
+  })
+
   it('a ledger with no trade id yet reads by time: after its last fill, or from its run’s start − 60 s', async () => {
     const noId = {...carried()}
     delete noId.lastTradeId

@@ -84,6 +84,14 @@ export interface KillFillsResult {
 }
 
 const NO_FILL_MARGIN_MS = 60_000
+/**
+ * The read below the last counted id: a trade older than the earlier run's start by more
+ * than this (venue time against our clock, whose offset to the venue's stays far below it)
+ * cannot be that run's; its order is not looked up. Without it the 60 s margin's trades
+ * (the run before's last fills after a quick restart, another instance's, a human's) took
+ * the 50 lookups before the run's own missed trade was reached.
+ */
+const RUN_CLOCK_SLACK_MS = 10_000
 
 async function paced(o: KillFillsOptions, budget: {waitedMs: number}): Promise<string | undefined> {
   const g = o.governor
@@ -125,7 +133,7 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
    * run that `skip` does not exclude; stop after trade id `upTo` (absent: at the end).
    * Returns false when it stopped at a bound (`incomplete` says which).
    */
-  const readFrom = async (start: {fromId?: number; startTime?: number}, skip: (id: number) => boolean, upTo: bigint | undefined, what: string): Promise<boolean> => {
+  const readFrom = async (start: {fromId?: number; startTime?: number}, skip: (id: number) => boolean, upTo: bigint | undefined, what: string, notBefore?: number): Promise<boolean> => {
     let next = start
     for (let pages = 0; ; pages++) {
       if (pages >= maxPages) {
@@ -141,6 +149,11 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
         if (skip(t.id)) continue
         read++
         let cid = owner.get(t.orderId)
+        if (cid === undefined && notBefore !== undefined && t.time < notBefore) {
+          // before the earlier run started: another run's, another instance's or a human's
+          others++
+          continue
+        }
         if (cid === undefined) {
           if (lookups >= maxLookups) {
             incomplete = `more than ${maxLookups} orders to look up; trades from id ${t.id} on were not checked`
@@ -189,7 +202,7 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
     const counted = new Set(listed)
     const floor = o.ledger.tradeIdsFloor === undefined ? undefined : BigInt(o.ledger.tradeIdsFloor)
     const start = floor === undefined ? {startTime: Math.max(0, o.runStartedMs - NO_FILL_MARGIN_MS)} : {fromId: Number(floor + 1n)}
-    await readFrom(start, (id) => counted.has(String(id)) || (floor !== undefined && BigInt(id) <= floor), BigInt(last), 'below the last counted one')
+    await readFrom(start, (id) => counted.has(String(id)) || (floor !== undefined && BigInt(id) <= floor), BigInt(last), 'below the last counted one', o.runStartedMs - RUN_CLOCK_SLACK_MS)
   }
   return {ledger, recovered, below, read, others, lookups, from, fees: fees.toString(), realised: realised.toString(), ...(incomplete === undefined ? {} : {incomplete})}
 }
