@@ -314,7 +314,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           say(`rate governor: ${v.mode} (${v.reason})`)
           lastMode = v.mode
         }
-        return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, pace: {mode: v.mode, factor: v.intervalFactor, reason: v.reason, ...(v.until === undefined ? {} : {until: v.until})}}
+        return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, maxBuyTicks: venue?.percentMaxBuyTicks ?? null, minSellTicks: venue?.percentMinSellTicks ?? null, pace: {mode: v.mode, factor: v.intervalFactor, reason: v.reason, ...(v.until === undefined ? {} : {until: v.until})}}
       },
       onResume: () => governor.resume(),
     }

@@ -884,4 +884,14 @@ export class BinanceVenue implements Venue {
       this.notThisRun.delete(id)
     }
   }
+
+  /** the PERCENT_PRICE cap of the last mark, ticks (a BUY above it is refused; +Infinity: no band known) */
+  get percentMaxBuyTicks(): number {
+    return this.maxBuyTicks
+  }
+
+  /** the PERCENT_PRICE floor of the last mark, ticks (a SELL below it is refused; 0: no band known) */
+  get percentMinSellTicks(): number {
+    return this.minSellTicks
+  }
 }
