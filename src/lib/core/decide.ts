@@ -161,7 +161,7 @@ export function decideStart(state: CoreState, input: DecideInput, ctx: CoreConte
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
   const inProfit = net !== 0 && r.mid2 !== null && !Number.isNaN(avg) && (net > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
   const ids = clientIdAllocator(state.ids)
-  const planned = reconcile(nm.intents, working, {
+  const planned = reconcile(clampToBand(nm.intents, input.venue), working, {
     nextId: ids.next,
     mode: ctx.replaceMode,
     // under the venue's pace: between stretched refreshes resting dynamic quotes stay where they are
@@ -214,7 +214,7 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
   const slots = new Set(intents.map((i) => i.slot))
   const ids = clientIdAllocator(state.ids)
-  const planned = reconcile(nm.intents, working.filter((w) => slots.has(w.slot)), {nextId: ids.next, mode: ctx.replaceMode, dynamicToleranceTicks: ctx.dynamicToleranceTicks, staticTicks: ctx.cfg.staticTicks})
+  const planned = reconcile(clampToBand(nm.intents, input.venue), working.filter((w) => slots.has(w.slot)), {nextId: ids.next, mode: ctx.replaceMode, dynamicToleranceTicks: ctx.dynamicToleranceTicks, staticTicks: ctx.cfg.staticTicks})
   const g = guardPlaces(planned, working, net, limits.netMaxSteps, inst, input.unbooked)
   const cuts = [...nm.cuts, ...g.cuts]
   const events: CoreEvent[] = []
@@ -229,6 +229,35 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
     }
   }
   return {actions: g.actions, events, state: {risk, strategy: state.strategy, ids: ids.state()}, nextWakeMs: Number.POSITIVE_INFINITY, mode, mid2: r.mid2}
+}
+
+/**
+ * PERCENT_PRICE (live): each intent priced inside the venue's band of the mark — a BUY no
+ * higher than `maxBuyTicks`, a SELL no lower than `minSellTicks` — so an order the venue
+ * would refuse (-4024, refused locally by the adapter first) goes out at the band's edge
+ * instead: a reduce IOC then fills what the book holds inside the band. A clamp only makes
+ * an order less aggressive. No band (absent, null, non-finite, ≤ 0): the intents as they
+ * are. The same array when nothing is clamped (no allocation on the usual decision).
+ */
+export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined): OrderIntent[] {
+  if (venue === undefined) return intents
+  const c = venue.maxBuyTicks
+  const f = venue.minSellTicks
+  const cap = typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
+  const floor = typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
+  if (cap === Number.POSITIVE_INFINITY && floor === 0) return intents
+  let out: OrderIntent[] | null = null
+  for (let i = 0; i < intents.length; i++) {
+    const it = intents[i]
+    const price = it.side === 'BUY' ? Math.min(it.price, cap) : Math.max(it.price, floor)
+    if (price === it.price) {
+      if (out !== null) out.push(it)
+      continue
+    }
+    if (out === null) out = intents.slice(0, i)
+    out.push({...it, price})
+  }
+  return out ?? intents
 }
 
 /** The rate governor's refresh-interval factor (1 without a venue verdict). */

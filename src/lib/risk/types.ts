@@ -86,6 +86,14 @@ export interface VenueRisk {
   liquidationTicks?: number | null
   /** mark price in ticks */
   markTicks?: number | null
+  /**
+   * PERCENT_PRICE of the mark (exchangeInfo multipliers × positionRisk's mark, in ticks): a
+   * BUY is priced no higher than `maxBuyTicks` (cap rounded down), a SELL no lower than
+   * `minSellTicks` (floor rounded up); the core clamps its intents to them. Absent, null or
+   * non-finite (no band known): no clamp.
+   */
+  maxBuyTicks?: number | null
+  minSellTicks?: number | null
   /** the rate governor: mode, refresh-interval factor (≥ 1), why, and when a stop ends (ms) */
   pace?: {mode: 'normal' | 'slow' | 'paused' | 'stopped'; factor: number; reason: string; until?: number}
 }

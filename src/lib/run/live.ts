@@ -31,7 +31,7 @@ import {loadCredentials} from '../venue/binance/keys.js'
 import {RateGovernor} from '../venue/binance/rate-governor.js'
 import type {BinancePosition} from '../venue/binance/rest-types.js'
 import {type Credentials, redact} from '../venue/binance/signer.js'
-import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, type StartupState} from '../venue/binance/startup.js'
+import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, refuseOffGridPosition, type StartupState} from '../venue/binance/startup.js'
 import {UserStream} from '../venue/binance/user-stream.js'
 import {BinanceVenue} from '../venue/binance/venue.js'
 import {ReportQueue} from '../venue/types.js'
@@ -117,6 +117,7 @@ async function readPosition(gw: BinanceGateway, symbol: string): Promise<Binance
 
 /** The ledger a live run starts from: the venue's position, with the previous live run's running totals (state.json, plus the fills it never recorded) carried on. */
 function startLedger(inst: Instrument, position: BinancePosition | undefined, prev: Position | null): Position {
+  refuseOffGridPosition(inst.symbol, position?.positionAmt, inst.spec.stepSize)
   const start = positionFromVenue(inst, position?.positionAmt, position?.entryPrice)
   return prev ? carryTotals(start, prev) : start
 }
@@ -321,7 +322,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
           say(`rate governor: ${v.mode} (${v.reason})`)
           lastMode = v.mode
         }
-        return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, pace: {mode: v.mode, factor: v.intervalFactor, reason: v.reason, ...(v.until === undefined ? {} : {until: v.until})}}
+        return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, maxBuyTicks: venue?.percentMaxBuyTicks ?? null, minSellTicks: venue?.percentMinSellTicks ?? null, pace: {mode: v.mode, factor: v.intervalFactor, reason: v.reason, ...(v.until === undefined ? {} : {until: v.until})}}
       },
       onResume: () => governor.resume(),
     }

@@ -15,6 +15,7 @@
  * one refresh, an adopted order would need its slot and intent rebuilt from a price, and a
  * cancel leaves nothing half-known. Fills they had are in the venue's position.
  */
+import {PlainDecimal} from '../../domain/decimal.js'
 import {MmError} from '../../domain/errors.js'
 import {parseClientId} from '../../orders/client-id.js'
 import type {BinanceGateway} from './gateway.js'
@@ -133,18 +134,38 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
       suggestion: "cancel them, or pass --allow-foreign-orders (mm never touches them, and the dead-man's switch, which would cancel them too, is turned off)",
     })
   }
+  const position = positions.find((p) => p.symbol === sym && (p.positionSide === 'BOTH' || p.positionSide === ''))
+  refuseOffGridPosition(sym, position?.positionAmt, rules.stepSize)
   return {
     venue: gw.baseUrl,
     symbol: sym,
     rules,
     rateLimits,
     commission,
-    position: positions.find((p) => p.symbol === sym && (p.positionSide === 'BOTH' || p.positionSide === '')),
+    position,
     markPrice: premium.markPrice,
     open: byOwner,
     deadman: byOwner.foreign.length === 0 || !o.allowForeign,
     ...(typeof feeBurn === 'string' ? {feeBurnUnread: feeBurn} : {}),
   }
+}
+
+/**
+ * A venue position off the symbol's LOT_SIZE grid (Binance raised the step after it was
+ * opened, or it was opened elsewhere at a finer step) cannot be booked in steps: refused
+ * with one line naming the symbol, the position, the step and the remainder, before any
+ * order. Before, the start-up failed with the bare "1555 is not a multiple of 10".
+ */
+export function refuseOffGridPosition(symbol: string, positionAmt: string | undefined, stepSize: string): void {
+  if (positionAmt === undefined || !/^-?\d+(\.\d+)?$/.test(positionAmt) || !/^\d+(\.\d+)?$/.test(stepSize)) return
+  const step = new PlainDecimal(stepSize)
+  if (step.isZero()) return
+  const rest = new PlainDecimal(positionAmt).abs().mod(step)
+  if (rest.isZero()) return
+  throw new MmError('E_POSITION_OFF_GRID', `${symbol}: the venue position ${positionAmt} is not a multiple of the LOT_SIZE step ${stepSize} (${rest.toString()} off the grid); mm cannot trade it`, {
+    suggestion: `close the ${rest.toString()} off the grid on the venue, or run \`mm flatten --symbol ${symbol}\` (it closes the part on the grid and names what is left), then start again`,
+    details: {symbol, positionAmt, stepSize, offGrid: rest.toString()},
+  })
 }
 
 /** Cancel the orders an earlier run of this instance left (one cancel-all when no foreign order rests, else one by one). */

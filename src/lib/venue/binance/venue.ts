@@ -496,6 +496,7 @@ export class BinanceVenue implements Venue {
         this.push({type: 'reject', request, clientOrderId, code: err.venueCode ?? -1, msg: err.venueMsg ?? err.message, ts: t, venueTs: t})
         if (request === 'cancel' && err.noSuchOrder) this.gone(clientOrderId)
         if (request === 'place') this.layerOf.delete(clientOrderId)
+        if (request === 'place' && (err.venueCode === -4016 || err.venueCode === -4024)) this.rereadMark()
       } else {
         this.o.onProblem?.(`${request} ${clientOrderId}: ${err.message} (in doubt, settled by a query)`)
       }
@@ -940,5 +941,41 @@ export class BinanceVenue implements Venue {
     }
     const left = outstanding()
     return {pending, read, left, ...(failed === undefined ? {} : {failed}), ...(late ? {timedOut: true} : {})}
+  }
+
+  /** the PERCENT_PRICE cap of the last mark, ticks (a BUY above it is refused; +Infinity: no band known) */
+  get percentMaxBuyTicks(): number {
+    return this.maxBuyTicks
+  }
+
+  /** the PERCENT_PRICE floor of the last mark, ticks (a SELL below it is refused; 0: no band known) */
+  get percentMinSellTicks(): number {
+    return this.minSellTicks
+  }
+
+  /** a mark read (premiumIndex) after a PERCENT_PRICE refusal is under way */
+  private markRereading = false
+  /** marks read again after a PERCENT_PRICE refusal (count) */
+  markRereads = 0
+
+  /**
+   * The venue refused a place for PERCENT_PRICE (-4016 / -4024): its mark has moved since
+   * ours was read (at the start and at each audit, every live.auditIntervalMs). Read it
+   * again (GET /fapi/v1/premiumIndex, weight 1, one read at a time) so the band the core
+   * clamps to follows the venue's; a failed read leaves the band as it was.
+   */
+  private rereadMark(): void {
+    if (this.markRereading || !this.o.percentPrice) return
+    this.markRereading = true
+    this.markRereads++
+    this.o.gateway.premiumIndex(this.symbol).then(
+      (p) => {
+        this.markRereading = false
+        if (/^\d+(\.\d+)?$/.test(p.markPrice) && !/^0(\.0*)?$/.test(p.markPrice)) this.setMark(p.markPrice)
+      },
+      () => {
+        this.markRereading = false
+      },
+    )
   }
 }
