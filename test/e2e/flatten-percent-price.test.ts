@@ -36,6 +36,22 @@ describe('mm flatten within PERCENT_PRICE', () => {
       const r = await signed(sim.restUrl, 'POST', '/fapi/v1/order', {symbol: 'ETHUSDC', side: 'BUY', type: 'MARKET', quantity: '50'})
       expect(r.status, JSON.stringify(r.body)).toBe(200)
     }
+    // --dry-run plans the IOC as the real run sends it: inside the band (before: at the worst level, below the floor) (review4)
+    // a decimal string in 1e-8 units (no float on the way)
+    const units = (p: string) => {
+      const [i, f = ''] = p.split('.')
+      return BigInt(i) * 100_000_000n + BigInt((f + '00000000').slice(0, 8))
+    }
+    const markNow = async () => units(((await getJson(sim.restUrl, '/fapi/v1/premiumIndex?symbol=ETHUSDC')).body as {markPrice: string}).markPrice)
+    const m0 = await markNow()
+    const d = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--dry-run', '--json'], {env: ENV})
+    const m1 = await markNow()
+    expect(d.code, d.stderr).toBe(0)
+    const planned = (JSON.parse(d.stdout).data as {orders: {side: string; price: string}[]}).orders
+    expect(planned.length).toBeGreaterThan(0)
+    // the floor of the lower of the marks read around it (mark × 0.99998), less one tick for the mark's move
+    const floor = ((m0 < m1 ? m0 : m1) * 99_998n) / 100_000n - 1_000_000n
+    for (const o of planned) expect(units(o.price) >= floor, `${o.side} ${o.price} against the floor ${floor} (1e-8)`).toBe(true)
     const f = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--rounds', '2', '--json'], {env: ENV})
     expect([0, 3], f.stdout + f.stderr).toContain(f.code)
     const j = JSON.parse(f.stdout).data

@@ -13,7 +13,7 @@ import {type FlattenResult, flattenViaQuote, recordFlattenHalt, type VenueOps} f
 import {emptyState, readStateFile, type FlattenRound, type StateFile, StateFileError, writeStateFile} from './file.js'
 import {isOwnClientId} from '../orders/client-id.js'
 import {parsePositionJSON, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
-import {flattenOnVenue, type FlattenVenue} from './flatten-venue.js'
+import {flattenOnVenue, type FlattenVenue, inBand, percentBand} from './flatten-venue.js'
 import {describeLiveness, liveness, lockForCommand, operator, type Target} from './ops.js'
 
 export interface FlattenPlanView {
@@ -70,6 +70,8 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
   let from: FlattenPlanView['positionFrom']
   // the venue's position off the LOT_SIZE grid (a step raised since it was opened): no order can carry it
   let offGrid = new PlainDecimal(0)
+  // the venue's PERCENT_PRICE band now: the plan's prices as the real flatten sends them
+  let band: Awaited<ReturnType<typeof percentBand>> = null
   if ('why' in v) {
     if (unreadable) throw unknownPosition(t, unreadable, v.why === 'no venue' ? 'no API keys' : v.why)
     if (!s || new PlainDecimal(s.position.net).isZero()) return null
@@ -83,6 +85,7 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
       const grid = inst.qtyToSteps(amt.abs().toString(), 'down') * (amt.isNeg() ? -1 : 1)
       offGrid = amt.sub(inst.stepDecimal(grid)).abs()
       position = offGrid.isZero() ? inst.signedStepsToQty(grid) : amt.toString()
+      band = await percentBand(v.venue, t.symbol, inst)
     } finally {
       await v.close()
     }
@@ -112,7 +115,7 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     mid: px(plan.mid),
     cap: px(plan.capTicks),
     available: inst.stepsToQty(plan.available),
-    orders: plan.orders.map((o) => ({side: o.side, price: inst.ticksToPrice(o.price), qty: inst.stepsToQty(o.qty)})),
+    orders: plan.orders.map((o) => ({side: o.side, price: inst.ticksToPrice(inBand(o.side, o.price, band)), qty: inst.stepsToQty(o.qty)})),
     expectedPrice: plan.expectedPrice === null ? null : new PlainDecimal(plan.expectedPrice).mul(inst.spec.tickSize).toSignificantDigits(12).toString(),
     expectedSlippage: plan.expectedSlippage === null ? null : new PlainDecimal(plan.expectedSlippage).toSignificantDigits(6).toString(),
     residual: offGrid.isZero() ? inst.stepsToQty(plan.residual) : inst.stepDecimal(plan.residual).add(offGrid).toString(),

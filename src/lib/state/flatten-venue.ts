@@ -65,6 +65,8 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   const rounds: FlattenRound[] = []
   let seq = 0
   let venueError: string | null = null
+  // a round's price was moved inside the PERCENT_PRICE band (the final line says so)
+  let clamped = false
   let stopWhy = ''
   for (let round = 1; round <= o.maxRounds && net !== 0; round++) {
     // the operator's stop (Ctrl-C, SIGTERM): no new order; what filled is still read back
@@ -81,19 +83,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
       break
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
-    // within PERCENT_PRICE of the mark, rounded inside the band: an IOC beyond it is refused
-    // whole (-4024 / -4016), and closes nothing of what the band would have taken
-    let minSell = 0
-    let maxBuy = Number.MAX_SAFE_INTEGER
-    try {
-      const band = venue.percentPrice ? await venue.percentPrice(sym) : null
-      if (band && new PlainDecimal(band.markPrice).gt(0)) {
-        minSell = inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierDown).toString(), 'up')
-        maxBuy = inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierUp).toString(), 'down')
-      }
-    } catch {
-      // not known this round: the orders go as planned; the venue refuses one beyond the band
-    }
+    const band = await percentBand(venue, sym, inst)
     for (const ord of plan.orders) {
       why = o.stopped?.() ?? null
       if (why !== null) {
@@ -101,7 +91,8 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
         break
       }
       const id = formatClientId(o.runTag, 'flat', ++seq)
-      const price = ord.side === 'SELL' ? Math.max(ord.price, minSell) : Math.min(ord.price, maxBuy)
+      const price = inBand(ord.side, ord.price, band)
+      if (price !== ord.price) clamped = true
       const r: FlattenRound = {round, clientOrderId: id, side: ord.side, price: inst.ticksToPrice(price), qty: inst.stepsToQty(ord.qty), filled: '0', status: 'open', mid, slippage: null}
       try {
         const a = await venue.placeIoc({symbol: sym, side: ord.side, price: r.price, qty: r.qty, clientOrderId: id})
@@ -149,8 +140,33 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
       : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}`
-    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${stopWhy ? ` (${stopWhy})` : ''}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${stopWhy ? ` (${stopWhy})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
+}
+
+/**
+ * The PERCENT_PRICE band of the venue's mark now, in ticks rounded inside it (a SELL's
+ * floor up, a BUY's cap down): an IOC beyond it is refused whole (-4024 / -4016) and closes
+ * nothing of what the band would have taken. Null when not known (no filter, the mark not
+ * read): the orders go as planned, and the venue refuses one beyond the band.
+ */
+export async function percentBand(venue: FlattenVenue, sym: string, inst: Instrument): Promise<{minSell: number; maxBuy: number} | null> {
+  try {
+    const band = venue.percentPrice ? await venue.percentPrice(sym) : null
+    if (!band || !new PlainDecimal(band.markPrice).gt(0)) return null
+    return {
+      minSell: inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierDown).toString(), 'up'),
+      maxBuy: inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierUp).toString(), 'down'),
+    }
+  } catch {
+    return null
+  }
+}
+
+/** an IOC's price (ticks) inside the band: a SELL no lower than its floor, a BUY no higher than its cap */
+export function inBand(side: 'BUY' | 'SELL', price: number, band: {minSell: number; maxBuy: number} | null): number {
+  if (band === null) return price
+  return side === 'SELL' ? Math.max(price, band.minSell) : Math.min(price, band.maxBuy)
 }
 
 /** The real venue: public depth and the signed gateway. */
