@@ -124,6 +124,17 @@ describe('kill-fills: a killed run’s unrecorded fills, read back once', () => 
     expect(r.incomplete).toBeUndefined()
   })
 
+  it('…and with our clock 30 s ahead of the venue\'s, the run\'s start is taken on the venue\'s clock: its own missed trade is still looked up and counted (review5)', async () => {
+    // the run started at venue time 100 s; state.json says 130 s (our clock); its trade 101 (105 s) was missed, 102 (106 s) counted
+    const mine = [trade(101, 7, 'SELL', '3001.00', '0.004', '0.0024012', '0.004', 105_000), trade(102, 8, 'BUY', '3000.00', '0.010', '0.006', '0', 106_000)]
+    const owners: Record<number, string> = {7: `mm-${RUN}-a-2`, 8: `mm-${RUN}-b-1`}
+    const led = applyFill(emptyPosition(), {clientOrderId: `mm-${RUN}-b-1`, side: 'BUY', price: 300_000, qty: 10, maker: true, fee: '0.006', ts: 106_000, tradeId: '102', realised: '0'})
+    const v = fakeVenue(mine, owners)
+    const r = await recoverKillFills(base(v.gateway, led, {runStartedMs: 130_000, venueClockOffsetMs: -30_000}))
+    expect(v.calls).toEqual(['userTrades fromId=103 limit=1000', 'userTrades startTime=40000 limit=1000', 'order 7'])
+    expect(r).toMatchObject({recovered: 1, below: 1, realised: '0.004'})
+  })
+
   it('a ledger with no trade id yet reads by time: after its last fill, or from its run’s start − 60 s', async () => {
     const noId = {...carried()}
     delete noId.lastTradeId

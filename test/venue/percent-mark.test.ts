@@ -91,6 +91,51 @@ describe('the PERCENT_PRICE band after a venue refusal', () => {
     await gw.close()
   })
 
+  it('an IOC at the band\'s floor that took nothing reads the mark again (a falling mark: no refusal tells it); at most one read a second (review5)', async () => {
+    let n = 0
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/order' && r.method === 'POST') {
+        const p = new URLSearchParams(r.body)
+        return {body: {orderId: ++n, symbol: 'ETHUSDC', status: 'EXPIRED', clientOrderId: p.get('newClientOrderId'), price: p.get('price'), avgPrice: '0', origQty: p.get('quantity'), executedQty: '0', cumQuote: '0', timeInForce: 'IOC', type: 'LIMIT', reduceOnly: true, side: 'SELL', positionSide: 'BOTH', updateTime: 1}}
+      }
+      if (r.path === '/fapi/v1/premiumIndex') return {body: {symbol: 'ETHUSDC', markPrice: mark, indexPrice: mark, time: 1}}
+      return undefined
+    }
+    const v = venue()
+    v.setMark('3400.04') // floor 339998 (ASK's price)
+    mark = '3390.00' // the venue's mark fell: 3390.00 × 0.99998 = 3389.9322 → floor 338994 (up); × 1.00002 = 3390.0678 → cap 339006 (down)
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-0', order: ASK})
+    await until(() => reports.some((x) => x.type === 'expired') && v.percentMinSellTicks !== 339998, 'the expiry and the re-read mark')
+    expect([v.percentMinSellTicks, v.percentMaxBuyTicks]).toEqual([338994, 339006])
+    expect(premiumReads()).toBe(1)
+    // the next unfilled IOC at the (new) floor within a second: no read; a second later: one
+    const atFloor: OrderIntent = {...ASK, price: 338994}
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-1', order: atFloor})
+    await until(() => reports.filter((x) => x.type === 'expired').length === 2, 'the second expiry')
+    expect(premiumReads()).toBe(1)
+    clock.advance(1000)
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-2', order: atFloor})
+    await until(() => reports.filter((x) => x.type === 'expired').length === 3 && premiumReads() === 2, 'the third expiry and a second read')
+    // an IOC inside the band (not at its edge) that took nothing: no read
+    clock.advance(1000)
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-3', order: {...ASK, price: 339500}})
+    await until(() => reports.filter((x) => x.type === 'expired').length === 4, 'the fourth expiry')
+    expect(premiumReads()).toBe(2)
+    await gw.close()
+  })
+
+  it('a mark the instrument cannot hold leaves the band as it was, and the run goes on (before: an unhandled rejection ended the process) (review5)', async () => {
+    const v = venue()
+    v.setMark('3400.04')
+    mark = '99999999999999999'
+    v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-0', order: ASK})
+    await until(() => reports.length === 1 && premiumReads() === 1, 'the reject and a mark read')
+    // the read's answer handled on a later turn: the band unchanged
+    await until(() => (v as unknown as {markRereading: boolean}).markRereading === false, 'the read answered')
+    expect([v.percentMinSellTicks, v.percentMaxBuyTicks]).toEqual([339998, 340010])
+    await gw.close()
+  })
+
   it('no PERCENT_PRICE filter: no read', async () => {
     const v = venue({band: false})
     v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-0', order: ASK})

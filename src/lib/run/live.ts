@@ -133,7 +133,7 @@ async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst
   if (!prev || !run) return {ledger: prev}
   let r: KillFillsResult
   try {
-    r = await recoverKillFills({gateway: gw, symbol: inst.symbol, inst, runId: run.runId, ledger: prev, runStartedMs: run.startedMs, governor, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+    r = await recoverKillFills({gateway: gw, symbol: inst.symbol, inst, runId: run.runId, ledger: prev, runStartedMs: run.startedMs, venueClockOffsetMs: gw.timeOffsetMs, governor, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
   } catch (err) {
     throw new MmError('E_FILLS_READBACK', redact(`cannot read back the fills of the earlier run ${run.runId} (GET /fapi/v1/userTrades): ${(err as Error).message}`, creds), {suggestion: 'no order was placed and the state file is unchanged: start again (its totals would otherwise miss those fills)'})
   }

@@ -190,7 +190,7 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
       async bookFills(b) {
         const {recoverKillFills} = await import('../venue/binance/kill-fills.js')
         const [runId, ...also] = b.runIds
-        return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
+        return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, venueClockOffsetMs: gw.timeOffsetMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
       },
       async percentPrice(symbol) {
         rules ??= (await gw.symbolRules(symbol)).rules

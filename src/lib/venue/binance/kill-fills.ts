@@ -50,6 +50,11 @@ export interface KillFillsOptions {
   ledger: Position
   /** ms: when the earlier run started (state.json `process.startedAt`) */
   runStartedMs: number
+  /**
+   * the venue's clock less ours, ms (the gateway's measured server-time offset): turns
+   * `runStartedMs` (our clock) into the venue's, which trade times are in; absent = 0
+   */
+  venueClockOffsetMs?: number
   governor?: RateGovernor
   now: () => number
   wait: (ms: number) => Promise<void>
@@ -85,9 +90,9 @@ export interface KillFillsResult {
 
 const NO_FILL_MARGIN_MS = 60_000
 /**
- * The read below the last counted id: a trade older than the earlier run's start by more
- * than this (venue time against our clock, whose offset to the venue's stays far below it)
- * cannot be that run's; its order is not looked up. Without it the 60 s margin's trades
+ * The read below the last counted id: a trade older than the earlier run's start (on the
+ * venue's clock: our clock plus the measured offset) by more than this cannot be that
+ * run's; its order is not looked up. Without it the 60 s margin's trades
  * (the run before's last fills after a quick restart, another instance's, a human's) took
  * the 50 lookups before the run's own missed trade was reached.
  */
@@ -114,8 +119,10 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
   const maxPages = o.maxPages ?? 20
   const maxLookups = o.maxLookups ?? 50
   const last = o.ledger.lastTradeId
+  // the earlier run's start on the venue's clock (trade times): a host clock 30 s ahead put it 30 s late
+  const runStartedVenueMs = o.runStartedMs + (o.venueClockOffsetMs ?? 0)
   const from: KillFillsResult['from'] =
-    last === undefined ? {startTime: o.ledger.lastFillTs > 0 ? o.ledger.lastFillTs + 1 : Math.max(0, o.runStartedMs - NO_FILL_MARGIN_MS)} : {fromId: Number(BigInt(last) + 1n)}
+    last === undefined ? {startTime: o.ledger.lastFillTs > 0 ? o.ledger.lastFillTs + 1 : Math.max(0, runStartedVenueMs - NO_FILL_MARGIN_MS)} : {fromId: Number(BigInt(last) + 1n)}
   const owner = new Map<number, string | null>()
   const budget = {waitedMs: 0}
   let ledger = o.ledger
@@ -201,8 +208,8 @@ export async function recoverKillFills(o: KillFillsOptions): Promise<KillFillsRe
   if (done && last !== undefined && listed !== undefined) {
     const counted = new Set(listed)
     const floor = o.ledger.tradeIdsFloor === undefined ? undefined : BigInt(o.ledger.tradeIdsFloor)
-    const start = floor === undefined ? {startTime: Math.max(0, o.runStartedMs - NO_FILL_MARGIN_MS)} : {fromId: Number(floor + 1n)}
-    await readFrom(start, (id) => counted.has(String(id)) || (floor !== undefined && BigInt(id) <= floor), BigInt(last), 'below the last counted one', o.runStartedMs - RUN_CLOCK_SLACK_MS)
+    const start = floor === undefined ? {startTime: Math.max(0, runStartedVenueMs - NO_FILL_MARGIN_MS)} : {fromId: Number(floor + 1n)}
+    await readFrom(start, (id) => counted.has(String(id)) || (floor !== undefined && BigInt(id) <= floor), BigInt(last), 'below the last counted one', runStartedVenueMs - RUN_CLOCK_SLACK_MS)
   }
   return {ledger, recovered, below, read, others, lookups, from, fees: fees.toString(), realised: realised.toString(), ...(incomplete === undefined ? {} : {incomplete})}
 }

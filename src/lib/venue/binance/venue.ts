@@ -122,6 +122,9 @@ export function cancelGroups(ids: readonly string[], batch: boolean): string[][]
   return out
 }
 
+
+/** an unfilled IOC at the PERCENT_PRICE band's edge reads the mark again at most this often (weight 1 each) */
+const MARK_REREAD_GAP_MS = 1000
 export class BinanceVenue implements Venue {
   /** requests sent and not answered yet */
   inFlight = 0
@@ -487,6 +490,9 @@ export class BinanceVenue implements Venue {
     this.checkTold(ans.clientOrderId, ans.side, filled)
     if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
     else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
+    // an IOC clamped to the band's edge that took nothing: the mark may have moved away from
+    // its side (a falling market under a SELL's stale floor), which no refusal would tell
+    if (ans.status === 'EXPIRED' && filled === 0 && order.tif === 'IOC' && (order.side === 'SELL' ? order.price === this.minSellTicks : order.price === this.maxBuyTicks)) this.rereadMark(MARK_REREAD_GAP_MS)
   }
 
   private onFailure(err: unknown, clientOrderId: string, request: 'place' | 'cancel'): void {
@@ -955,8 +961,10 @@ export class BinanceVenue implements Venue {
 
   /** a mark read (premiumIndex) after a PERCENT_PRICE refusal is under way */
   private markRereading = false
-  /** marks read again after a PERCENT_PRICE refusal (count) */
+  /** marks read again after a PERCENT_PRICE refusal, or an IOC at the band's edge that took nothing (count) */
   markRereads = 0
+  /** when the last such read started (ms; at most one per MARK_REREAD_GAP_MS after an unfilled IOC) */
+  private markRereadAt = Number.NEGATIVE_INFINITY
 
   /**
    * The venue refused a place for PERCENT_PRICE (-4016 / -4024): its mark has moved since
@@ -964,14 +972,21 @@ export class BinanceVenue implements Venue {
    * again (GET /fapi/v1/premiumIndex, weight 1, one read at a time) so the band the core
    * clamps to follows the venue's; a failed read leaves the band as it was.
    */
-  private rereadMark(): void {
+  private rereadMark(minGapMs = 0): void {
     if (this.markRereading || !this.o.percentPrice) return
+    const now = this.now()
+    if (minGapMs > 0 && now - this.markRereadAt < minGapMs) return
     this.markRereading = true
+    this.markRereadAt = now
     this.markRereads++
     this.o.gateway.premiumIndex(this.symbol).then(
       (p) => {
         this.markRereading = false
-        if (/^\d+(\.\d+)?$/.test(p.markPrice) && !/^0(\.0*)?$/.test(p.markPrice)) this.setMark(p.markPrice)
+        try {
+          if (/^\d+(\.\d+)?$/.test(p.markPrice) && !/^0(\.0*)?$/.test(p.markPrice)) this.setMark(p.markPrice)
+        } catch {
+          // a mark the instrument cannot hold (absurdly large): the band is left as it was
+        }
       },
       () => {
         this.markRereading = false
