@@ -136,6 +136,14 @@ describe('the PERCENT_PRICE band after a venue refusal', () => {
     await gw.close()
   })
 
+  it('a zero mark ("0.00000000", as positionRisk gives with no mark) leaves the band as it was (review5)', async () => {
+    const v = venue()
+    v.setMark('3400.04')
+    v.setMark('0.00000000')
+    expect([v.percentMinSellTicks, v.percentMaxBuyTicks]).toEqual([339998, 340010])
+    await gw.close()
+  })
+
   it('no PERCENT_PRICE filter: no read', async () => {
     const v = venue({band: false})
     v.submit({type: 'place', clientOrderId: 'mm-eth10000-f-0', order: ASK})

@@ -267,6 +267,8 @@ export class BinanceVenue implements Venue {
   setMark(markPrice: string): void {
     const p = this.o.percentPrice
     if (!p) return
+    // no mark (0, "0.00000000"): the band stays as it was (a cap of 0 refused every BUY here while the core saw no band)
+    if (new PlainDecimal(markPrice).isZero()) return
     const up = new PlainDecimal(markPrice).mul(p.multiplierUp).toString()
     const down = new PlainDecimal(markPrice).mul(p.multiplierDown).toString()
     this.maxBuyTicks = this.inst.priceToTicks(up, 'down')
