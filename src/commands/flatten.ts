@@ -56,7 +56,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
         return {stateDir: t.stateDir, symbol: t.symbol, position: '0', plan: true, orders: []}
       }
       if (p.stateUnreadable) this.logToStderr(`note: ${p.stateUnreadable}: not used; the position is the venue's`)
-      this.log(`${t.symbol}: position ${p.position} (${p.positionFrom === 'venue' ? "the venue's" : 'state.json; the venue was not asked: no API keys'}); mid ${p.mid}, cap ${p.cap} (max slippage ${p.maxSlippagePct}); ${p.available} available within the cap`)
+      this.log(`${t.symbol}: position ${p.position} (${p.positionFrom === 'venue' ? "the venue's" : 'state.json; the venue was not asked: no API keys'}); mid ${p.mid}, cap ${p.cap} (${p.bandLimited ? `the PERCENT_PRICE band of the mark: nearer than max slippage ${p.maxSlippagePct}` : `max slippage ${p.maxSlippagePct}`}); ${p.available} available within the cap`)
       for (const o of p.orders) this.log(`would send: ${o.side} ${o.qty} @ ${o.price} IOC reduce-only`)
       this.log(p.orders.length === 0 ? `nothing can be closed within the cap now (${p.why}); residual ${p.residual}` : `expected VWAP ${p.expectedPrice} (slippage ${p.expectedSlippage}); residual ${p.residual}`)
       return {...p, plan: true}

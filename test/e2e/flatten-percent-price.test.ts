@@ -47,8 +47,19 @@ describe('mm flatten within PERCENT_PRICE', () => {
     const d = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--dry-run', '--json'], {env: ENV})
     const m1 = await markNow()
     expect(d.code, d.stderr).toBe(0)
-    const planned = (JSON.parse(d.stdout).data as {orders: {side: string; price: string}[]}).orders
+    const plan = JSON.parse(d.stdout).data as {orders: {side: string; price: string; qty: string}[]; cap: string; bandLimited: boolean; available: string}
+    const planned = plan.orders
     expect(planned.length).toBeGreaterThan(0)
+    // the band (2 bp of the mark), not max slippage 1 %, limits the round, and the plan counts only what the
+    // book holds inside it: the orders carry exactly `available`, less than the position (before: the plan
+    // walked the book to the 1 % cap, said up to 150 available and sent IOCs the band let fill only in part)
+    expect(plan.bandLimited).toBe(true)
+    expect(planned.reduce((a, o) => a + units(o.qty), 0n)).toBe(units(plan.available))
+    expect(units(plan.available) < units('150')).toBe(true)
+    expect(units(plan.cap) >= ((m0 < m1 ? m0 : m1) * 99_998n) / 100_000n - 1_000_000n).toBe(true)
+    const text = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--dry-run'], {env: ENV})
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/^ETHUSDC: position 150\.000 \(the venue's\); mid \d+\.\d+, cap \d+\.\d+ \(the PERCENT_PRICE band of the mark: nearer than max slippage 0\.01\); \d+\.\d{3} available within the cap$/m)
     // the floor of the lower of the marks read around it (mark × 0.99998), less one tick for the mark's move
     const floor = ((m0 < m1 ? m0 : m1) * 99_998n) / 100_000n - 1_000_000n
     for (const o of planned) expect(units(o.price) >= floor, `${o.side} ${o.price} against the floor ${floor} (1e-8)`).toBe(true)

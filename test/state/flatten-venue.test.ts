@@ -126,21 +126,33 @@ describe('flattenOnVenue: within PERCENT_PRICE of the mark', () => {
   })
   const band = {markPrice: '3000.005', multiplierUp: '1.001', multiplierDown: '0.999'}
 
-  it('a SELL the book would take below mark × down is priced at the floor, rounded up (never below it)', async () => {
+  it('a SELL the book would take below mark × down takes only what is inside the floor (rounded up), never below it', async () => {
     const v = venue({position: ['0.020', '0.010'], ioc: () => ({status: 'EXPIRED', executedQty: '0.010', avgPrice: '2999.99'})})
     const calls: string[] = []
     const r = await flattenOnVenue({venue: {...deep(v), async percentPrice(s) { calls.push(s); return band }}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
-    // the worst level needed is 2990.00; the floor 3000.005 × 0.999 = 2997.004995 → 2997.01
-    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2997.01', 'position'])
+    // the worst level needed is 2990.00; the floor 3000.005 × 0.999 = 2997.004995 → 2997.01: the round is
+    // planned to the floor, so it sends what the book holds inside it (0.010 @ 2999.99), not the whole
+    // 0.020 priced at the floor, half of which could only expire
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.010@2999.99', 'position'])
     expect(calls).toEqual(['ETHUSDT'])
     expect(r).toMatchObject({positionAfter: '0.010', exitCode: 3})
+    expect(r.final).toBe('residual 0.010 after 1 round(s) within max slippage 0.01 and the PERCENT_PRICE band of the mark')
   })
 
-  it('a BUY above mark × up is priced at the cap, rounded down', async () => {
-    const v = venue({position: ['-0.020', '-0.010'], ioc: () => ({status: 'EXPIRED', executedQty: '0.010', avgPrice: '3000.01'})})
+  it('a BUY above mark × up takes only what is under the cap (rounded down)', async () => {
+    const v = venue({position: ['-0.020', '-0.010'], ioc: () => ({status: 'FILLED', executedQty: '0.010', avgPrice: '3000.01'})})
     await flattenOnVenue({venue: {...deep(v), async percentPrice() { return band }}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
-    // 3000.005 × 1.001 = 3003.005005 → 3003.00
-    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3003.00', 'position'])
+    // 3000.005 × 1.001 = 3003.005005 → 3003.00: only the 0.010 @ 3000.01 is under it
+    expect(v.calls).toEqual(['position', 'ioc BUY 0.010@3000.01', 'position'])
+  })
+
+  it('a band whose edge is beyond the best price: nothing sent, the final line names the band', async () => {
+    const v = venue({position: ['0.020', '0.020'], ioc: () => ({status: 'FILLED', executedQty: '0', avgPrice: '0'})})
+    // mark 3010 × 0.999 = 3006.99 > the best bid 2999.99
+    const r = await flattenOnVenue({venue: {...deep(v), async percentPrice() { return {...band, markPrice: '3010'} }}, inst, maxSlip: 0.01, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'position'])
+    expect(r).toMatchObject({positionAfter: '0.020', exitCode: 3, rounds: []})
+    expect(r.final).toBe('residual 0.020 after 0 round(s) within max slippage 0.01 and the PERCENT_PRICE band of the mark (nothing in the book within the band: SELL ≥ 3006.99)')
   })
 
   it('without the band (none listed, or its read failed) the orders go as planned', async () => {

@@ -44,6 +44,27 @@ describe('planFlattenRound', () => {
     expect(p.expectedSlippage).toBeCloseTo(14 / 10000, 12)
   })
 
+  // SPEC §3.4 with the venue's PERCENT_PRICE band: the round's limit is the nearer of the
+  // slippage cap and the band's edge. Before, the plan walked to the cap and only the price
+  // was moved to the band afterwards: `available`, the quantity and the VWAP counted levels
+  // the IOC could never reach (the dry run said 7 available where the band held 3).
+  const bandCases: Array<[string, number, number, {minSell: number; maxBuy: number}, {orders: Array<[string, number, number]>; cap: number; bandLimited: boolean; available: number; expectedPrice: number | null; residual: number; why: string}]> = [
+    // long 20, cap 9980, band floor 9985: only the 3 @ 9990 are inside it
+    ['a SELL floor above the cap: the band limits the round', 20, 0.002, {minSell: 9985, maxBuy: 10015}, {orders: [['SELL', 9990, 3]], cap: 9985, bandLimited: true, available: 3, expectedPrice: 9990, residual: 17, why: 'partial_depth'}],
+    // the floor below the cap: the cap limits, as without a band
+    ['a SELL floor below the cap: the cap limits', 20, 0.002, {minSell: 9900, maxBuy: 10100}, {orders: [['SELL', 9980, 7]], cap: 9980, bandLimited: false, available: 7, expectedPrice: (3 * 9990 + 4 * 9980) / 7, residual: 13, why: 'partial_depth'}],
+    // short 12, cap 10100, band cap 10030: 2 @ 10010 + 5 @ 10020
+    ['a BUY cap below the slippage cap: the band limits the round', -12, 0.01, {minSell: 9970, maxBuy: 10030}, {orders: [['BUY', 10020, 7]], cap: 10030, bandLimited: true, available: 7, expectedPrice: (2 * 10010 + 5 * 10020) / 7, residual: 5, why: 'partial_depth'}],
+    // the band's floor above the best bid: nothing can be sent
+    ['a SELL floor above the best bid: nothing within the band', 5, 0.002, {minSell: 9995, maxBuy: 10005}, {orders: [], cap: 9995, bandLimited: true, available: 0, expectedPrice: null, residual: 5, why: 'no_depth_within_cap'}],
+  ]
+  it.each(bandCases)('PERCENT_PRICE: %s', (_n, net, slip, band, want) => {
+    const p = planFlattenRound(book, net, slip, INST, band)
+    expect(p.orders.map((o) => [o.side, o.price, o.qty])).toEqual(want.orders)
+    expect([p.capTicks, p.bandLimited, p.available, p.expectedPrice, p.residual, p.why]).toEqual([want.cap, want.bandLimited, want.available, want.expectedPrice, want.residual, want.why])
+    for (const o of p.orders) expect(o.side === 'SELL' ? o.price >= band.minSell : o.price <= band.maxBuy).toBe(true)
+  })
+
   it('a one-sided or empty book: no_book, all residual', () => {
     const p = planFlattenRound(levelsBook(bids, []), 5, 0.002, INST)
     expect(p).toMatchObject({why: 'no_book', orders: [], residual: 5})

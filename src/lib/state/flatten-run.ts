@@ -26,7 +26,10 @@ export interface FlattenPlanView {
   maxSlippagePct: number
   side: string | null
   mid: string | null
+  /** the round's limit: the slippage cap, or the PERCENT_PRICE band's edge where that is nearer the mid (`bandLimited`) */
   cap: string | null
+  bandLimited: boolean
+  /** what the book holds within `cap` (at most the position) */
   available: string
   orders: Array<{side: string; price: string; qty: string}>
   expectedPrice: string | null
@@ -102,7 +105,7 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     await rest.close()
   }
   const lv = (l: Array<[string, string]>) => l.map(([p, q]) => [inst.priceToTicks(p), inst.qtyToSteps(q)] as [number, number])
-  const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, maxSlip, inst)
+  const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, maxSlip, inst, band)
   const px = (ticks: number | null) => (ticks === null ? null : new PlainDecimal(ticks).mul(inst.spec.tickSize).toString())
   return {
     stateDir: t.stateDir,
@@ -114,6 +117,7 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     side: plan.side,
     mid: px(plan.mid),
     cap: px(plan.capTicks),
+    bandLimited: plan.bandLimited,
     available: inst.stepsToQty(plan.available),
     orders: plan.orders.map((o) => ({side: o.side, price: inst.ticksToPrice(inBand(o.side, o.price, band)), qty: inst.stepsToQty(o.qty)})),
     expectedPrice: plan.expectedPrice === null ? null : new PlainDecimal(plan.expectedPrice).mul(inst.spec.tickSize).toSignificantDigits(12).toString(),

@@ -13,7 +13,7 @@ import type {KillFillsResult} from '../venue/binance/kill-fills.js'
 import type {SymbolRules} from '../venue/binance/rest-types.js'
 import type {OrderSide} from '../domain/orders.js'
 import {formatClientId} from '../orders/client-id.js'
-import {levelsBook, planFlattenRound} from '../strategy/flatten.js'
+import {levelsBook, planFlattenRound, type PriceBand} from '../strategy/flatten.js'
 import type {FlattenRound} from './file.js'
 
 export interface FlattenVenue {
@@ -77,13 +77,15 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     }
     const snap = await venue.depth(sym)
     const lv = (l: Array<[string, string]>) => l.map(([p, q]) => [inst.priceToTicks(p), inst.qtyToSteps(q)] as [number, number])
-    const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, o.maxSlip, inst)
+    // the band of the mark now: the round plans to its edge where that is nearer than the cap
+    const band = await percentBand(venue, sym, inst)
+    const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, o.maxSlip, inst, band)
+    if (plan.bandLimited) clamped = true
     if (plan.orders.length === 0) {
-      stopWhy = plan.why === 'no_depth_within_cap' ? 'nothing in the book within the cap' : plan.why === 'below_min_qty' ? 'below the minimum order size' : 'no usable book'
+      stopWhy = plan.why === 'no_depth_within_cap' ? plan.bandLimited ? `nothing in the book within the band: ${plan.side} ${plan.side === 'SELL' ? '≥' : '≤'} ${inst.ticksToPrice(plan.capTicks as number)}` : 'nothing in the book within the cap' : plan.why === 'below_min_qty' ? 'below the minimum order size' : 'no usable book'
       break
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
-    const band = await percentBand(venue, sym, inst)
     for (const ord of plan.orders) {
       why = o.stopped?.() ?? null
       if (why !== null) {
@@ -150,7 +152,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
  * nothing of what the band would have taken. Null when not known (no filter, the mark not
  * read): the orders go as planned, and the venue refuses one beyond the band.
  */
-export async function percentBand(venue: FlattenVenue, sym: string, inst: Instrument): Promise<{minSell: number; maxBuy: number} | null> {
+export async function percentBand(venue: FlattenVenue, sym: string, inst: Instrument): Promise<PriceBand | null> {
   try {
     const band = venue.percentPrice ? await venue.percentPrice(sym) : null
     if (!band || !new PlainDecimal(band.markPrice).gt(0)) return null
@@ -164,7 +166,7 @@ export async function percentBand(venue: FlattenVenue, sym: string, inst: Instru
 }
 
 /** an IOC's price (ticks) inside the band: a SELL no lower than its floor, a BUY no higher than its cap */
-export function inBand(side: 'BUY' | 'SELL', price: number, band: {minSell: number; maxBuy: number} | null): number {
+export function inBand(side: 'BUY' | 'SELL', price: number, band: PriceBand | null): number {
   if (band === null) return price
   return side === 'SELL' ? Math.max(price, band.minSell) : Math.min(price, band.maxBuy)
 }

@@ -26,8 +26,10 @@ export interface FlattenRoundPlan {
   qty: Steps
   /** mid of the book, ticks (x.5 possible); null without a usable book */
   mid: number | null
-  /** the hard cap price, ticks */
+  /** the price no order of the round goes beyond, ticks: the hard cap, or the PERCENT_PRICE band's edge where that is nearer the mid */
   capTicks: Ticks | null
+  /** the band's edge, not the slippage cap, limits the round (its orders, `available` and the expected VWAP) */
+  bandLimited: boolean
   /** steps the book holds within the cap (at most qty) */
   available: Steps
   /** expected VWAP of the orders (ticks, fractional) and its slippage vs mid (fraction) */
@@ -41,17 +43,34 @@ export interface FlattenRoundPlan {
   why: 'flat' | 'no_book' | 'below_min_qty' | 'no_depth_within_cap' | 'partial_depth' | 'full_depth'
 }
 
-/** Plan one flatten round for signed position `net` against `book`. */
-export function planFlattenRound(book: BookView, net: Steps, maxSlipPct: number, inst: Instrument): FlattenRoundPlan {
+/**
+ * The venue's PERCENT_PRICE band of the mark, in ticks rounded inside it: a SELL's floor
+ * (mark × multiplierDown, up), a BUY's cap (mark × multiplierUp, down). The venue refuses
+ * an IOC beyond it whole (-4024 / -4016).
+ */
+export interface PriceBand {
+  minSell: Ticks
+  maxBuy: Ticks
+}
+
+/**
+ * Plan one flatten round for signed position `net` against `book`. With `band`, the
+ * round's limit is the nearer of the slippage cap and the band's edge: an IOC priced at
+ * the band's edge takes only the levels inside it, so `available`, the orders and the
+ * expected VWAP are what the band lets the round take, not what the cap alone would.
+ */
+export function planFlattenRound(book: BookView, net: Steps, maxSlipPct: number, inst: Instrument, band: PriceBand | null = null): FlattenRoundPlan {
   const side = reducingSide(net)
   const qty = Math.abs(net)
-  const none = {mid: null, capTicks: null, available: 0, expectedPrice: null, expectedSlippage: null, orders: [] as FlattenOrder[]}
+  const none = {mid: null, capTicks: null, bandLimited: false, available: 0, expectedPrice: null, expectedSlippage: null, orders: [] as FlattenOrder[]}
   if (side === null) return {side, qty: 0, ...none, residual: 0, why: 'flat'}
   const top = readTop(book, [])
   if (!top.ok) return {side, qty, ...none, residual: qty, why: 'no_book'}
   const mid = top.top.mid
-  const cap = capPrice(side, mid, maxSlipPct)
-  if (qty < inst.minQtySteps) return {side, qty, ...none, mid, capTicks: cap, residual: qty, why: 'below_min_qty'}
+  const slipCap = capPrice(side, mid, maxSlipPct)
+  const cap = band === null ? slipCap : side === 'SELL' ? Math.max(slipCap, band.minSell) : Math.min(slipCap, band.maxBuy)
+  const bandLimited = cap !== slipCap
+  if (qty < inst.minQtySteps) return {side, qty, ...none, mid, capTicks: cap, bandLimited, residual: qty, why: 'below_min_qty'}
   const est = estimateFillPrice(book, side, qty, cap, mid)
   // reduce-only orders need only minQty (Binance waives MIN_NOTIONAL for them)
   const take = est.depthFillAvailable >= inst.minQtySteps ? est.depthFillAvailable : 0
@@ -64,7 +83,7 @@ export function planFlattenRound(book: BookView, net: Steps, maxSlipPct: number,
     orders.push({side, price: est.worstPrice, qty: q})
   }
   const why = take === 0 ? 'no_depth_within_cap' : take < qty ? 'partial_depth' : 'full_depth'
-  return {side, qty, mid, capTicks: cap, available: est.depthFillAvailable, expectedPrice: take > 0 ? est.depthFillPrice : null, expectedSlippage: take > 0 ? est.depthSlippage : null, orders, residual: qty - take, why}
+  return {side, qty, mid, capTicks: cap, bandLimited, available: est.depthFillAvailable, expectedPrice: take > 0 ? est.depthFillPrice : null, expectedSlippage: take > 0 ? est.depthSlippage : null, orders, residual: qty - take, why}
 }
 
 export interface FlattenRoundResult {
