@@ -68,6 +68,22 @@ describe('mm flatten with an unreadable state.json', () => {
     expect(await writesSince(from)).toEqual([])
   })
 
+  it('with keys and the venue unreachable: one line names both the connection and the file, exit 1, nothing written', async () => {
+    const text = '{"schema":1,"symbol":"ETHU'
+    const dir = stateDirWith('unreachable', text)
+    const path = join(dir, SYM, 'state.json')
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await runCli(['flatten', '--symbol', SYM, '--rest-url', 'http://127.0.0.1:9', '--state-dir', dir, '--max-slip', '0.01', ...extra], {env: LIVE_ENV})
+      expect(r.code, r.stderr).toBe(1)
+      expect(r.stdout).toBe('')
+      // before: only "GET /fapi/v1/time: connection failed (ECONNREFUSED)", the file's problem unsaid
+      expect(r.stderr.split('\n')[0]).toBe(`mm flatten: GET /fapi/v1/time: connection failed (ECONNREFUSED); and ${SYM}'s state file ${path} is corrupt (not JSON, 26 bytes): the position is known from neither; nothing was sent`)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    }
+    expect(readFileSync(path, 'utf8')).toBe(text)
+    expect(existsSync(join(dir, SYM, 'lock'))).toBe(false)
+  })
+
   it('with keys: --dry-run plans on the venue\'s position; the run cancels the mm orders, closes the position (exit 0) and leaves the file as it is', async () => {
     // truncated by a full disk: an empty file
     const dir = stateDirWith('keys', '')

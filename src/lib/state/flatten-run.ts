@@ -55,6 +55,22 @@ function unknownPosition(t: Target, unreadable: StateFileError, why: string): Pa
   return new PartialError(unreadable.code, `${t.symbol}: ${unreadable.message}: the position cannot be known from it, and the venue was not asked: ${why}; nothing was done`, {suggestion: 'set the API keys (MM_API_KEY and MM_API_SECRET, or --key-file): mm flatten then closes the venue\'s position without the file'})
 }
 
+/**
+ * The venue for a flatten whose state.json is unreadable: when it cannot be reached (or
+ * refuses the keys), the error says the file could not stand in either — the position is
+ * not known from anywhere and nothing was sent (before, only the connection error was
+ * printed, and an operator could take the file's problem for the only one, or the other
+ * way round).
+ */
+async function openOrSay<V>(open: () => Promise<V>, t: Target, unreadable: StateFileError): Promise<V> {
+  try {
+    return await open()
+  } catch (error) {
+    if (!(error instanceof MmError) || error instanceof UsageError) throw error
+    throw new MmError(error.code, `${error.message}; and ${t.symbol}'s ${unreadable.message}: the position is known from neither; nothing was sent`, {exitCode: error.exitCode, suggestion: error.suggestion})
+  }
+}
+
 function instrumentOf(s: StateFile): Instrument {
   if (!s.instrument) throw new MmError('E_STATE_NO_INSTRUMENT', 'state.json has no instrument (no quote has run on this symbol yet)', {exitCode: 1})
   return new Instrument({symbol: s.symbol, ...s.instrument})
@@ -67,7 +83,7 @@ function instrumentOf(s: StateFile): Instrument {
  */
 export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoints, venue?: FlattenOptions['venue']): Promise<FlattenPlanView | null> {
   const {state: s, unreadable} = readStateOrWhy(t)
-  const v = venue && !s?.dryRun ? await venue() : {why: 'no venue'}
+  const v = venue && !s?.dryRun ? (unreadable ? await openOrSay(venue, t, unreadable) : await venue()) : {why: 'no venue'}
   let inst: Instrument
   let position: string
   let from: FlattenPlanView['positionFrom']
@@ -273,7 +289,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
 async function flattenWithoutState(o: FlattenOptions, unreadable: StateFileError, base: Omit<FlattenResult, 'positionBefore' | 'positionAfter' | 'residual' | 'exitCode' | 'final'>): Promise<FlattenResult> {
   const {t} = o
   const notes = base.notes
-  const v = o.venue ? await o.venue() : {why: 'no venue'}
+  const v = o.venue ? await openOrSay(o.venue, t, unreadable) : {why: 'no venue'}
   if ('why' in v) throw unknownPosition(t, unreadable, v.why)
   notes.push(`${unreadable.message}: not used and not updated; the position closed is the venue's, the halt and the flatten's fills are not recorded in it`)
   let lock: Awaited<ReturnType<typeof lockForCommand>>
