@@ -201,13 +201,15 @@ export function venueDecimal(v: string, field: string): string {
 }
 
 export function orderUpdateReports(u: OrderUpdate, inst: Instrument, ts: number): VenueReport[] {
-  const base = {clientOrderId: u.clientOrderId, ts, venueTs: u.T}
+  // each report is one literal, not `{...base, type}`: on Node 20 a spread followed by new
+  // keys gives every object a hidden class of its own (orders/lifecycle.ts, `edit`)
+  const id = u.clientOrderId
   const filled = inst.qtyToSteps(u.cumQty)
   switch (u.execType) {
     case 'NEW': {
       const tif = u.timeInForce as TimeInForce
       if (!TIFS.has(tif)) return []
-      return [{...base, type: 'ack', venueOrderId: String(u.orderId), side: u.side, price: inst.priceToTicks(u.price), qty: inst.qtyToSteps(u.origQty), tif, reduceOnly: u.reduceOnly}]
+      return [{clientOrderId: id, ts, venueTs: u.T, type: 'ack', venueOrderId: String(u.orderId), side: u.side, price: inst.priceToTicks(u.price), qty: inst.qtyToSteps(u.origQty), tif, reduceOnly: u.reduceOnly}]
     }
     case 'TRADE':
     case 'CALCULATED': {
@@ -224,14 +226,14 @@ export function orderUpdateReports(u: OrderUpdate, inst: Instrument, ts: number)
         realised: venueDecimal(u.realizedProfit, 'rp'),
       }
       const leaves = Math.max(0, inst.qtyToSteps(u.origQty) - filled)
-      return [{...base, type: 'fill', fill, filled, leaves, status: u.status === 'FILLED' ? 'FILLED' : 'PARTIALLY_FILLED'}]
+      return [{clientOrderId: id, ts, venueTs: u.T, type: 'fill', fill, filled, leaves, status: u.status === 'FILLED' ? 'FILLED' : 'PARTIALLY_FILLED'}]
     }
     case 'CANCELED':
-      return [{...base, type: 'canceled', filled}]
+      return [{clientOrderId: id, ts, venueTs: u.T, type: 'canceled', filled}]
     case 'EXPIRED': {
       const er = u.expiryReason
-      if (u.status === 'EXPIRED_IN_MATCH' || er === '1' || er === '3') return [{...base, type: 'expired', filled, reason: 'STP', status: u.status === 'EXPIRED_IN_MATCH' ? 'EXPIRED_IN_MATCH' : 'EXPIRED'}]
-      return [{...base, type: 'expired', filled, reason: er === '4' ? 'REDUCE_ONLY' : 'IOC'}]
+      if (u.status === 'EXPIRED_IN_MATCH' || er === '1' || er === '3') return [{clientOrderId: id, ts, venueTs: u.T, type: 'expired', filled, reason: 'STP', status: u.status === 'EXPIRED_IN_MATCH' ? 'EXPIRED_IN_MATCH' : 'EXPIRED'}]
+      return [{clientOrderId: id, ts, venueTs: u.T, type: 'expired', filled, reason: er === '4' ? 'REDUCE_ONLY' : 'IOC'}]
     }
     default:
       return []

@@ -482,16 +482,19 @@ export class BinanceVenue implements Venue {
 
   private onOrderAnswer(ans: BinanceOrder, order: OrderIntent): void {
     const t = this.now()
-    const base = {clientOrderId: ans.clientOrderId, ts: t, venueTs: ans.updateTime}
+    // one literal per report, not `{...base, type}`: a spread followed by new keys gives each
+    // object a hidden class of its own on Node 20 (orders/lifecycle.ts, `edit`)
+    const id = ans.clientOrderId
+    const vt = ans.updateTime
     this.remember(ans.orderId, ans.clientOrderId)
     const qty = this.inst.qtyToSteps(ans.origQty)
-    this.push({...base, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
+    this.push({clientOrderId: id, ts: t, venueTs: vt, type: 'ack', venueOrderId: String(ans.orderId), side: ans.side, price: order.price, qty, tif: order.tif, reduceOnly: ans.reduceOnly})
     if (ans.status === 'NEW' || ans.status === 'PARTIALLY_FILLED') this.live(ans.clientOrderId)
     else this.endedAt(ans.clientOrderId)
     const filled = this.inst.qtyToSteps(ans.executedQty)
     this.checkTold(ans.clientOrderId, ans.side, filled)
-    if (ans.status === 'CANCELED') this.push({...base, type: 'canceled', filled})
-    else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({...base, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
+    if (ans.status === 'CANCELED') this.push({clientOrderId: id, ts: t, venueTs: vt, type: 'canceled', filled})
+    else if (ans.status === 'EXPIRED' || ans.status === 'EXPIRED_IN_MATCH') this.push({clientOrderId: id, ts: t, venueTs: vt, type: 'expired', filled, reason: ans.status === 'EXPIRED_IN_MATCH' ? 'STP' : order.reduceOnly && order.tif !== 'IOC' ? 'REDUCE_ONLY' : 'IOC', status: ans.status})
     // an IOC clamped to the band's edge that took nothing: the mark may have moved away from
     // its side (a falling market under a SELL's stale floor), which no refusal would tell
     if (ans.status === 'EXPIRED' && filled === 0 && order.tif === 'IOC' && (order.side === 'SELL' ? order.price === this.minSellTicks : order.price === this.maxBuyTicks)) this.rereadMark(MARK_REREAD_GAP_MS)
