@@ -672,7 +672,9 @@ export class Engine {
         }
         case 'rejected': {
           if (e.code !== -5022) break
-          handled(onPostOnlyReject(this.state.strategy, {...e.order, cancelling: e.wasCancelling}, now, cfg))
+          const o = e.order
+          // the fields it reads, as one literal (a spread adding a key gives each copy a hidden class of its own on Node 20)
+          handled(onPostOnlyReject(this.state.strategy, {cancelling: e.wasCancelling, slot: o.slot, side: o.side, price: o.price, qty: o.qty, tif: o.tif, reduceOnly: o.reduceOnly, layer: o.layer}, now, cfg))
           break
         }
         case 'final':
