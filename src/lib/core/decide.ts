@@ -22,12 +22,12 @@ import {type ClientIdState, clientIdAllocator, initClientIds} from '../orders/cl
 import {avgEntryTicks, type Position} from '../orders/position.js'
 import {reconcile, type ReplaceMode} from '../orders/reconcile.js'
 import {riskLimits} from '../risk/limits.js'
-import {evaluateRisk, type RiskResult} from '../risk/machine.js'
+import {effectiveNet, evaluateRisk, type RiskResult} from '../risk/machine.js'
 import {enforceNetMax, guardPlaces, type NetMaxCut, type UnbookedSteps} from '../risk/net-max.js'
 import {onlyReducing} from '../risk/reduce-only.js'
 import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from '../risk/types.js'
 import {finishQuote, planFlatten, type QuotePlan, quotePlan} from '../strategy/index.js'
-import {initialStrategyState, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
+import {initialStrategyState, type PositionView, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
 
 export interface CoreState {
   risk: RiskState
@@ -63,7 +63,9 @@ export interface DecideInput {
   /**
    * live: steps the venue showed filled (an answer's executedQty) that the position has
    * not booked yet, by order side (the adapter reads them back): 4.1 counts them on their
-   * side's exposure until booked; absent = none
+   * side's exposure until booked; the effective net (booked + unbooked BUY − unbooked SELL)
+   * enters reduce-only (4.1), sizes the reducing orders (4.4) and is the position the
+   * strategy quotes from; absent = none
    */
   unbooked?: UnbookedSteps
 }
@@ -130,36 +132,38 @@ export function decideStart(state: CoreState, input: DecideInput, ctx: CoreConte
   const modeEvents: CoreEvent[] = []
 
   // ---- risk
-  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue, unbooked: input.unbooked}, limits)
   const pace = paceFactor(input.venue)
   let risk = r.state
   const mode = r.mode
 
-  // ---- strategy (always called: it keeps its samples and reports its mode switches)
-  const avg = avgEntryTicks(position)
-  const q = quotePlan({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
+  // ---- strategy (always called: it keeps its samples and reports its mode switches), on the venue's position
+  const pv = positionView(position, input.unbooked)
+  const eff = pv.net
+  const q = quotePlan({book, position: pv, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
 
-  // ---- the mode decides what may leave the core
+  // ---- the mode decides what may leave the core (4.4: reducing the venue's position, booked + unbooked)
   let intents: OrderIntent[] = []
   if (mode === 'normal') {
     intents = q.intents
   } else if (mode === 'reduce_only') {
-    const f = onlyReducing(q.intents, net)
+    const f = onlyReducing(q.intents, eff)
     intents = f.intents
     if (f.dropped.length > 0) {
       risk = {...risk, counters: {...risk.counters, nonReducingDropped: risk.counters.nonReducingDropped + f.dropped.length}}
       modeEvents.push(riskEvent(nowMs, state.risk.mode, mode, 'non_reducing_dropped', {count: f.dropped.length, net, slots: f.dropped.map((d) => d.slot).join(',')}, {}))
     }
-  } else if (mode === 'halted' && risk.halt?.flatten && net !== 0) {
+  } else if (mode === 'halted' && risk.halt?.flatten && eff !== 0) {
     // (halted: the quote is complete, its state final)
-    const fp = planFlatten({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, nowMs}, q.state, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
+    const fp = planFlatten({book, position: pv, working, nowMs}, q.state, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
     modeEvents.push(...fp.events)
-    intents = onlyReducing(fp.intents, net).intents
+    intents = onlyReducing(fp.intents, eff).intents
   }
 
   // ---- 4.1 netMax on intents, reconcile, netMax guard on places
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
-  const inProfit = net !== 0 && r.mid2 !== null && !Number.isNaN(avg) && (net > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
+  const avg = pv.avgCost
+  const inProfit = eff !== 0 && r.mid2 !== null && avg > 0 && (eff > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
   const ids = clientIdAllocator(state.ids)
   const planned = reconcile(clampToBand(nm.intents, input.venue), working, {
     nextId: ids.next,
@@ -208,9 +212,9 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
   const {inst, limits} = ctx
   const {nowMs, book, position, working} = input
   const net = position.net
-  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue, unbooked: input.unbooked}, limits)
   const mode = r.mode
-  const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, net).intents : []
+  const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, effectiveNet(net, input.unbooked)).intents : []
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
   const slots = new Set(intents.map((i) => i.slot))
   const ids = clientIdAllocator(state.ids)
@@ -258,6 +262,18 @@ export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined
     out.push({...it, price})
   }
   return out ?? intents
+}
+
+/**
+ * The position the strategy quotes from: the venue's, booked + the fills it showed and
+ * the position has not booked (live); the booked entry price while those fills leave the
+ * position on the same side, none (0: no take profit) when they flatten or flip it.
+ */
+export function positionView(position: Position, unbooked: UnbookedSteps | undefined): PositionView {
+  const avg = avgEntryTicks(position)
+  const cost = Number.isNaN(avg) ? 0 : avg
+  const net = effectiveNet(position.net, unbooked)
+  return {net, avgCost: net === position.net || Math.sign(net) === Math.sign(position.net) ? cost : 0}
 }
 
 /** The rate governor's refresh-interval factor (1 without a venue verdict). */
