@@ -140,7 +140,7 @@ export function decideStart(state: CoreState, input: DecideInput, ctx: CoreConte
   // ---- strategy (always called: it keeps its samples and reports its mode switches), on the venue's position
   const pv = positionView(position, input.unbooked)
   const eff = pv.net
-  const q = quotePlan({book, position: pv, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
+  const q = bandQuote(quotePlan({book, position: pv, working, riskMode: mode, nowMs}, state.strategy, cfg, inst), input.venue, inst)
 
   // ---- the mode decides what may leave the core (4.4: reducing the venue's position, booked + unbooked)
   let intents: OrderIntent[] = []
@@ -244,12 +244,9 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
  * are. The same array when nothing is clamped (no allocation on the usual decision).
  */
 export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined): OrderIntent[] {
-  if (venue === undefined) return intents
-  const c = venue.maxBuyTicks
-  const f = venue.minSellTicks
-  const cap = typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
-  const floor = typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
-  if (cap === Number.POSITIVE_INFINITY && floor === 0) return intents
+  const band = bandOf(venue)
+  if (band === null) return intents
+  const {cap, floor} = band
   let out: OrderIntent[] | null = null
   for (let i = 0; i < intents.length; i++) {
     const it = intents[i]
@@ -262,6 +259,56 @@ export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined
     out.push({...it, price})
   }
   return out ?? intents
+}
+
+/** The PERCENT_PRICE band a VenueRisk carries: a BUY cap and a SELL floor (ticks), or null when neither is known. */
+function bandOf(venue: VenueRisk | undefined): {cap: number; floor: number} | null {
+  if (venue === undefined) return null
+  const c = venue.maxBuyTicks
+  const f = venue.minSellTicks
+  const cap = typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
+  const floor = typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
+  return cap === Number.POSITIVE_INFINITY && floor === 0 ? null : {cap, floor}
+}
+
+/**
+ * The strategy's quote priced inside the PERCENT_PRICE band before its change key and its
+ * `strategy_adjust` are made: the event's bid/ask (and bidPrice/askPrice) are the prices
+ * sent, `clampedFrom` names the side's price before the clamp, and a band that moves alone
+ * (a new mark) is a changed quote. v2 makes its event later (finishQuote, from the report);
+ * the naive baseline has made it already: its bid/ask are set to the clamped prices. The
+ * same plan when nothing is clamped (no band: dry-run, replay).
+ */
+export function bandQuote(q: QuotePlan, venue: VenueRisk | undefined, inst: Instrument): QuotePlan {
+  const band = bandOf(venue)
+  if (band === null) return q
+  const intents = clampToBand(q.intents, venue)
+  if (intents === q.intents) return q
+  const bid = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.min(p, band.cap) : null)
+  const ask = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.max(p, band.floor) : null)
+  const r = q.report
+  if (r !== undefined) {
+    const mainPrice = {BUY: bid(r.mainPrice.BUY), SELL: ask(r.mainPrice.SELL)}
+    const from = clampedFrom(r.mainPrice.BUY, mainPrice.BUY, r.mainPrice.SELL, mainPrice.SELL)
+    return {...q, intents, report: from ? {...r, mainPrice, clampedFrom: from} : r}
+  }
+  const events = q.events.map((e) => {
+    if (e.type !== 'strategy_adjust' || (e.bid == null && e.ask == null)) return e
+    const b = bid(e.bid)
+    const a = ask(e.ask)
+    const from = clampedFrom(e.bid ?? null, b, e.ask ?? null, a)
+    return from ? {...e, bid: b, ask: a, bidPrice: b === null ? null : inst.ticksToPrice(b), askPrice: a === null ? null : inst.ticksToPrice(a), clampedFrom: from} : e
+  })
+  return {...q, intents, events}
+}
+
+/** the sides a band clamp moved: their price before it (ticks); undefined when none moved */
+function clampedFrom(bid0: number | null, bid1: number | null, ask0: number | null, ask1: number | null): {bid?: number; ask?: number} | undefined {
+  if (bid0 === bid1 && ask0 === ask1) return undefined
+  const from: {bid?: number; ask?: number} = {}
+  if (bid0 !== null && bid0 !== bid1) from.bid = bid0
+  if (ask0 !== null && ask0 !== ask1) from.ask = ask0
+  return from
 }
 
 /**
