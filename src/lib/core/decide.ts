@@ -244,9 +244,9 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
  * are. The same array when nothing is clamped (no allocation on the usual decision).
  */
 export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined): OrderIntent[] {
-  const band = bandOf(venue)
-  if (band === null) return intents
-  const {cap, floor} = band
+  const cap = bandCap(venue)
+  const floor = bandFloor(venue)
+  if (cap === Number.POSITIVE_INFINITY && floor === 0) return intents
   let out: OrderIntent[] | null = null
   for (let i = 0; i < intents.length; i++) {
     const it = intents[i]
@@ -261,14 +261,16 @@ export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined
   return out ?? intents
 }
 
-/** The PERCENT_PRICE band a VenueRisk carries: a BUY cap and a SELL floor (ticks), or null when neither is known. */
-function bandOf(venue: VenueRisk | undefined): {cap: number; floor: number} | null {
-  if (venue === undefined) return null
-  const c = venue.maxBuyTicks
-  const f = venue.minSellTicks
-  const cap = typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
-  const floor = typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
-  return cap === Number.POSITIVE_INFINITY && floor === 0 ? null : {cap, floor}
+/** The PERCENT_PRICE band's BUY cap (ticks; +∞ when none is known). */
+function bandCap(venue: VenueRisk | undefined): number {
+  const c = venue?.maxBuyTicks
+  return typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
+}
+
+/** The PERCENT_PRICE band's SELL floor (ticks; 0 when none is known). */
+function bandFloor(venue: VenueRisk | undefined): number {
+  const f = venue?.minSellTicks
+  return typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
 }
 
 /**
@@ -280,12 +282,13 @@ function bandOf(venue: VenueRisk | undefined): {cap: number; floor: number} | nu
  * same plan when nothing is clamped (no band: dry-run, replay).
  */
 export function bandQuote(q: QuotePlan, venue: VenueRisk | undefined, inst: Instrument): QuotePlan {
-  const band = bandOf(venue)
-  if (band === null) return q
+  // nothing clamped (no band, or every intent inside it): the same plan, nothing allocated
   const intents = clampToBand(q.intents, venue)
   if (intents === q.intents) return q
-  const bid = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.min(p, band.cap) : null)
-  const ask = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.max(p, band.floor) : null)
+  const cap = bandCap(venue)
+  const floor = bandFloor(venue)
+  const bid = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.min(p, cap) : null)
+  const ask = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.max(p, floor) : null)
   const r = q.report
   if (r !== undefined) {
     const mainPrice = {BUY: bid(r.mainPrice.BUY), SELL: ask(r.mainPrice.SELL)}
