@@ -166,11 +166,7 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
 
   // ---- 4.1 reduce-only: from the booked or the effective net (either at the threshold holds it)
   const reduceOnly = !limits.naive && (isReduceOnly(net, limits.reduceOnlyThresholdSteps) || isReduceOnly(eff, limits.reduceOnlyThresholdSteps))
-  if (reduceOnly !== prev.reduceOnly) {
-    // the unbooked fills are named only when they move the net (replay and dry-run never have any)
-    const values: RiskEvent['values'] = eff === net ? {net, absNet: Math.abs(net)} : {net, absNet: Math.abs(net), unbookedBuy: input.unbooked?.BUY ?? 0, unbookedSell: input.unbooked?.SELL ?? 0, effectiveNet: eff}
-    ev(x, reduceOnly ? 'reduce_only_enter' : 'reduce_only_exit', values, {reduceOnlyThresholdSteps: limits.reduceOnlyThresholdSteps})
-  }
+  if (reduceOnly !== prev.reduceOnly) reduceOnlyChange(x, reduceOnly, net, eff, input.unbooked, limits)
 
   const halt = x.halt
   const state: RiskState = {
@@ -230,6 +226,12 @@ function applyControl(x: Evaluation, control: readonly ControlRequest[], now: nu
       ev(x, 'flatten', {by: c.by ?? null, why: c.why ?? null, net}, {maxSlippagePct: c.maxSlippagePct ?? limits.reduceOnlyMaxSlippagePct}, {reason: 'manual'})
     }
   }
+}
+
+/** 4.1: reduce-only entered or left; the unbooked fills are named only when they move the net (replay and dry-run never have any). */
+function reduceOnlyChange(x: Evaluation, reduceOnly: boolean, net: Steps, eff: Steps, unbooked: UnbookedSteps | undefined, limits: RiskLimits): void {
+  const values: RiskEvent['values'] = eff === net ? {net, absNet: Math.abs(net)} : {net, absNet: Math.abs(net), unbookedBuy: unbooked?.BUY ?? 0, unbookedSell: unbooked?.SELL ?? 0, effectiveNet: eff}
+  ev(x, reduceOnly ? 'reduce_only_enter' : 'reduce_only_exit', values, {reduceOnlyThresholdSteps: limits.reduceOnlyThresholdSteps})
 }
 
 /** The rate governor's verdict: a mode change is reported, a stop halts. Returns the pace mode. */
