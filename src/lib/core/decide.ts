@@ -22,12 +22,12 @@ import {type ClientIdState, clientIdAllocator, initClientIds} from '../orders/cl
 import {avgEntryTicks, type Position} from '../orders/position.js'
 import {reconcile, type ReplaceMode} from '../orders/reconcile.js'
 import {riskLimits} from '../risk/limits.js'
-import {evaluateRisk, type RiskResult} from '../risk/machine.js'
+import {effectiveNet, evaluateRisk, type RiskResult} from '../risk/machine.js'
 import {enforceNetMax, guardPlaces, type NetMaxCut, type UnbookedSteps} from '../risk/net-max.js'
 import {onlyReducing} from '../risk/reduce-only.js'
 import {type ControlRequest, initialRiskState, type RiskEvent, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from '../risk/types.js'
 import {finishQuote, planFlatten, type QuotePlan, quotePlan} from '../strategy/index.js'
-import {initialStrategyState, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
+import {initialStrategyState, type PositionView, type StrategyAdjustEvent, type StrategyState} from '../strategy/types.js'
 
 export interface CoreState {
   risk: RiskState
@@ -63,7 +63,9 @@ export interface DecideInput {
   /**
    * live: steps the venue showed filled (an answer's executedQty) that the position has
    * not booked yet, by order side (the adapter reads them back): 4.1 counts them on their
-   * side's exposure until booked; absent = none
+   * side's exposure until booked; the effective net (booked + unbooked BUY − unbooked SELL)
+   * enters reduce-only (4.1), sizes the reducing orders (4.4) and is the position the
+   * strategy quotes from; absent = none
    */
   unbooked?: UnbookedSteps
 }
@@ -130,36 +132,38 @@ export function decideStart(state: CoreState, input: DecideInput, ctx: CoreConte
   const modeEvents: CoreEvent[] = []
 
   // ---- risk
-  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue, unbooked: input.unbooked}, limits)
   const pace = paceFactor(input.venue)
   let risk = r.state
   const mode = r.mode
 
-  // ---- strategy (always called: it keeps its samples and reports its mode switches)
-  const avg = avgEntryTicks(position)
-  const q = quotePlan({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, riskMode: mode, nowMs}, state.strategy, cfg, inst)
+  // ---- strategy (always called: it keeps its samples and reports its mode switches), on the venue's position
+  const pv = positionView(position, input.unbooked)
+  const eff = pv.net
+  const q = bandQuote(quotePlan({book, position: pv, working, riskMode: mode, nowMs}, state.strategy, cfg, inst), input.venue, inst)
 
-  // ---- the mode decides what may leave the core
+  // ---- the mode decides what may leave the core (4.4: reducing the venue's position, booked + unbooked)
   let intents: OrderIntent[] = []
   if (mode === 'normal') {
     intents = q.intents
   } else if (mode === 'reduce_only') {
-    const f = onlyReducing(q.intents, net)
+    const f = onlyReducing(q.intents, eff)
     intents = f.intents
     if (f.dropped.length > 0) {
       risk = {...risk, counters: {...risk.counters, nonReducingDropped: risk.counters.nonReducingDropped + f.dropped.length}}
       modeEvents.push(riskEvent(nowMs, state.risk.mode, mode, 'non_reducing_dropped', {count: f.dropped.length, net, slots: f.dropped.map((d) => d.slot).join(',')}, {}))
     }
-  } else if (mode === 'halted' && risk.halt?.flatten && net !== 0) {
+  } else if (mode === 'halted' && risk.halt?.flatten && eff !== 0) {
     // (halted: the quote is complete, its state final)
-    const fp = planFlatten({book, position: {net, avgCost: Number.isNaN(avg) ? 0 : avg}, working, nowMs}, q.state, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
+    const fp = planFlatten({book, position: pv, working, nowMs}, q.state, cfg, inst, {maxSlipPct: risk.halt.maxSlippagePct})
     modeEvents.push(...fp.events)
-    intents = onlyReducing(fp.intents, net).intents
+    intents = onlyReducing(fp.intents, eff).intents
   }
 
   // ---- 4.1 netMax on intents, reconcile, netMax guard on places
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
-  const inProfit = net !== 0 && r.mid2 !== null && !Number.isNaN(avg) && (net > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
+  const avg = pv.avgCost
+  const inProfit = eff !== 0 && r.mid2 !== null && avg > 0 && (eff > 0 ? r.mid2 / 2 > avg : r.mid2 / 2 < avg)
   const ids = clientIdAllocator(state.ids)
   const planned = reconcile(clampToBand(nm.intents, input.venue), working, {
     nextId: ids.next,
@@ -208,9 +212,9 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
   const {inst, limits} = ctx
   const {nowMs, book, position, working} = input
   const net = position.net
-  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue}, limits)
+  const r = evaluateRisk(state.risk, {nowMs, book, bookUpdatedMs: input.bookUpdatedMs, position, control: input.control, venue: input.venue, unbooked: input.unbooked}, limits)
   const mode = r.mode
-  const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, net).intents : []
+  const intents = mode === 'normal' ? [...requested] : mode === 'reduce_only' ? onlyReducing(requested, effectiveNet(net, input.unbooked)).intents : []
   const nm = enforceNetMax(intents, working, net, limits.netMaxSteps, inst, input.unbooked)
   const slots = new Set(intents.map((i) => i.slot))
   const ids = clientIdAllocator(state.ids)
@@ -240,11 +244,8 @@ export function decideRequested(state: CoreState, input: DecideInput, requested:
  * are. The same array when nothing is clamped (no allocation on the usual decision).
  */
 export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined): OrderIntent[] {
-  if (venue === undefined) return intents
-  const c = venue.maxBuyTicks
-  const f = venue.minSellTicks
-  const cap = typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
-  const floor = typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
+  const cap = bandCap(venue)
+  const floor = bandFloor(venue)
   if (cap === Number.POSITIVE_INFINITY && floor === 0) return intents
   let out: OrderIntent[] | null = null
   for (let i = 0; i < intents.length; i++) {
@@ -258,6 +259,71 @@ export function clampToBand(intents: OrderIntent[], venue: VenueRisk | undefined
     out.push({...it, price})
   }
   return out ?? intents
+}
+
+/** The PERCENT_PRICE band's BUY cap (ticks; +∞ when none is known). */
+function bandCap(venue: VenueRisk | undefined): number {
+  const c = venue?.maxBuyTicks
+  return typeof c === 'number' && Number.isFinite(c) && c > 0 ? c : Number.POSITIVE_INFINITY
+}
+
+/** The PERCENT_PRICE band's SELL floor (ticks; 0 when none is known). */
+function bandFloor(venue: VenueRisk | undefined): number {
+  const f = venue?.minSellTicks
+  return typeof f === 'number' && Number.isFinite(f) && f > 0 ? f : 0
+}
+
+/**
+ * The strategy's quote priced inside the PERCENT_PRICE band before its change key and its
+ * `strategy_adjust` are made: the event's bid/ask (and bidPrice/askPrice) are the prices
+ * sent, `clampedFrom` names the side's price before the clamp, and a band that moves alone
+ * (a new mark) is a changed quote. v2 makes its event later (finishQuote, from the report);
+ * the naive baseline has made it already: its bid/ask are set to the clamped prices. The
+ * same plan when nothing is clamped (no band: dry-run, replay).
+ */
+export function bandQuote(q: QuotePlan, venue: VenueRisk | undefined, inst: Instrument): QuotePlan {
+  // nothing clamped (no band, or every intent inside it): the same plan, nothing allocated
+  const intents = clampToBand(q.intents, venue)
+  if (intents === q.intents) return q
+  const cap = bandCap(venue)
+  const floor = bandFloor(venue)
+  const bid = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.min(p, cap) : null)
+  const ask = (p: number | null | undefined): number | null => (typeof p === 'number' && p >= 0 ? Math.max(p, floor) : null)
+  const r = q.report
+  if (r !== undefined) {
+    const mainPrice = {BUY: bid(r.mainPrice.BUY), SELL: ask(r.mainPrice.SELL)}
+    const from = clampedFrom(r.mainPrice.BUY, mainPrice.BUY, r.mainPrice.SELL, mainPrice.SELL)
+    return {...q, intents, report: from ? {...r, mainPrice, clampedFrom: from} : r}
+  }
+  const events = q.events.map((e) => {
+    if (e.type !== 'strategy_adjust' || (e.bid == null && e.ask == null)) return e
+    const b = bid(e.bid)
+    const a = ask(e.ask)
+    const from = clampedFrom(e.bid ?? null, b, e.ask ?? null, a)
+    return from ? {...e, bid: b, ask: a, bidPrice: b === null ? null : inst.ticksToPrice(b), askPrice: a === null ? null : inst.ticksToPrice(a), clampedFrom: from} : e
+  })
+  return {...q, intents, events}
+}
+
+/** the sides a band clamp moved: their price before it (ticks); undefined when none moved */
+function clampedFrom(bid0: number | null, bid1: number | null, ask0: number | null, ask1: number | null): {bid?: number; ask?: number} | undefined {
+  if (bid0 === bid1 && ask0 === ask1) return undefined
+  const from: {bid?: number; ask?: number} = {}
+  if (bid0 !== null && bid0 !== bid1) from.bid = bid0
+  if (ask0 !== null && ask0 !== ask1) from.ask = ask0
+  return from
+}
+
+/**
+ * The position the strategy quotes from: the venue's, booked + the fills it showed and
+ * the position has not booked (live); the booked entry price while those fills leave the
+ * position on the same side, none (0: no take profit) when they flatten or flip it.
+ */
+export function positionView(position: Position, unbooked: UnbookedSteps | undefined): PositionView {
+  const avg = avgEntryTicks(position)
+  const cost = Number.isNaN(avg) ? 0 : avg
+  const net = effectiveNet(position.net, unbooked)
+  return {net, avgCost: net === position.net || Math.sign(net) === Math.sign(position.net) ? cost : 0}
 }
 
 /** The rate governor's refresh-interval factor (1 without a venue verdict). */

@@ -3,7 +3,10 @@
  * arguments; the result is the next state, the events and the mode the rest of the core
  * obeys.
  *
- *  - 4.1 reduce_only while |net| ≥ reduceOnlyThresholdSteps, normal again below it.
+ *  - 4.1 reduce_only while |net| ≥ reduceOnlyThresholdSteps, normal again below it. Live,
+ *    |net| is checked both booked and effective (booked + the fills the venue showed and
+ *    the position has not booked yet, `input.unbooked`): reduce_only starts as soon as
+ *    either is at the threshold and ends once both are below it.
  *  - 4.2 stop-loss: unrealised PnL (against the mid) < stopLoss → halted{stop_loss},
  *    flatten with reduce-only IOCs, stays halted until `mm resume` (no expiry).
  *  - 4.3 shock: a mid move > shockPct against a 1-second mid sample of the last two
@@ -31,6 +34,7 @@
 import type {BookView} from '../book/types.js'
 import type {Steps} from '../domain/instrument.js'
 import {type Position, unrealisedUnits} from '../orders/position.js'
+import type {UnbookedSteps} from './net-max.js'
 import {type ControlRequest, DAY_MS, type HaltInfo, type PauseReason, type RiskEvent, type RiskEventKind, type RiskLimits, type RiskMode, type RiskState, type VenueRisk} from './types.js'
 
 export {DAY_MS}
@@ -44,6 +48,8 @@ export interface RiskInput {
   control?: readonly ControlRequest[]
   /** live: what the venue says (liquidation price, mark, rate governor); absent otherwise */
   venue?: VenueRisk
+  /** live: fills the venue showed and the position has not booked yet, by side; absent = none */
+  unbooked?: UnbookedSteps
 }
 
 export interface RiskResult {
@@ -76,6 +82,14 @@ export function modeOf(s: Pick<RiskState, 'halt' | 'pause' | 'reduceOnly'>): Ris
 /** |net| ≥ threshold (4.1). */
 export function isReduceOnly(net: Steps, thresholdSteps: Steps): boolean {
   return Math.abs(net) >= thresholdSteps
+}
+
+/**
+ * The position the venue holds: the booked net plus the fills it showed and the position
+ * has not booked yet (unbooked BUY − unbooked SELL). The booked net itself without any.
+ */
+export function effectiveNet(net: Steps, unbooked: UnbookedSteps | undefined): Steps {
+  return unbooked === undefined ? net : net + unbooked.BUY - unbooked.SELL
 }
 
 type PendingEvent = Omit<RiskEvent, 'type' | 'ts' | 'from' | 'to'>
@@ -143,16 +157,16 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
     liqNear = false
   }
 
-  if (x.halt?.flatten && !x.halt.flattened && net === 0) {
+  // the venue's position (booked + unbooked fills): what reduce-only and the flatten's end look at too
+  const eff = effectiveNet(net, input.unbooked)
+  if (x.halt?.flatten && !x.halt.flattened && net === 0 && eff === 0) {
     x.halt = {...x.halt, flattened: true}
     ev(x, 'flatten_done', {net}, {}, {reason: x.halt.reason})
   }
 
-  // ---- 4.1 reduce-only
-  const reduceOnly = !limits.naive && isReduceOnly(net, limits.reduceOnlyThresholdSteps)
-  if (reduceOnly !== prev.reduceOnly) {
-    ev(x, reduceOnly ? 'reduce_only_enter' : 'reduce_only_exit', {net, absNet: Math.abs(net)}, {reduceOnlyThresholdSteps: limits.reduceOnlyThresholdSteps})
-  }
+  // ---- 4.1 reduce-only: from the booked or the effective net (either at the threshold holds it)
+  const reduceOnly = !limits.naive && (isReduceOnly(net, limits.reduceOnlyThresholdSteps) || isReduceOnly(eff, limits.reduceOnlyThresholdSteps))
+  if (reduceOnly !== prev.reduceOnly) reduceOnlyChange(x, reduceOnly, net, eff, input.unbooked, limits)
 
   const halt = x.halt
   const state: RiskState = {
@@ -212,6 +226,12 @@ function applyControl(x: Evaluation, control: readonly ControlRequest[], now: nu
       ev(x, 'flatten', {by: c.by ?? null, why: c.why ?? null, net}, {maxSlippagePct: c.maxSlippagePct ?? limits.reduceOnlyMaxSlippagePct}, {reason: 'manual'})
     }
   }
+}
+
+/** 4.1: reduce-only entered or left; the unbooked fills are named only when they move the net (replay and dry-run never have any). */
+function reduceOnlyChange(x: Evaluation, reduceOnly: boolean, net: Steps, eff: Steps, unbooked: UnbookedSteps | undefined, limits: RiskLimits): void {
+  const values: RiskEvent['values'] = eff === net ? {net, absNet: Math.abs(net)} : {net, absNet: Math.abs(net), unbookedBuy: unbooked?.BUY ?? 0, unbookedSell: unbooked?.SELL ?? 0, effectiveNet: eff}
+  ev(x, reduceOnly ? 'reduce_only_enter' : 'reduce_only_exit', values, {reduceOnlyThresholdSteps: limits.reduceOnlyThresholdSteps})
 }
 
 /** The rate governor's verdict: a mode change is reported, a stop halts. Returns the pace mode. */

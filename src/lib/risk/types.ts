@@ -52,7 +52,7 @@ export interface RiskState {
   mode: RiskMode
   halt: HaltInfo | null
   pause: PauseReason | null
-  /** |net| ≥ reduce-only threshold (tracked in every mode) */
+  /** |net| ≥ reduce-only threshold, booked or effective (booked + unbooked fills, live) (tracked in every mode) */
   reduceOnly: boolean
   /** 1-second mid samples for the shock rule: [ms, mid2], newest last, at most 2 */
   shockRefs: Array<[number, number]>

@@ -115,6 +115,11 @@ export interface StrategyAdjustEvent {
   /** why a side that could join does not (3.3): 'net_fraction', 'fill_cooldown', 'cooldown', 'backoff'; absent when joining is off or the book/volatility rule it out */
   joinBlocked?: {buy?: JoinBlock; sell?: JoinBlock}
   detail?: string
+  /**
+   * PERCENT_PRICE (live): a side's price before the core clamped it into the band of the
+   * mark (ticks); bid/ask are the prices sent. Absent when no clamp moved a side's price.
+   */
+  clampedFrom?: {bid?: Ticks; ask?: Ticks}
 }
 
 export type JoinBlock = 'net_fraction' | 'fill_cooldown' | 'cooldown' | 'backoff'

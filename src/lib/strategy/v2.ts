@@ -88,6 +88,8 @@ export interface QuoteReport {
   fair: number
   cfg: CoreConfig
   inst: Instrument
+  /** PERCENT_PRICE (live, set by the core): a side's main price before the band clamp, when it moved (mainPrice is the clamped one) */
+  clampedFrom?: {bid?: Ticks; ask?: Ticks}
 }
 
 /** A quote whose intents are final; `report` (when set) is still to be done by `finishQuote`. */
@@ -101,7 +103,7 @@ export function quoteV2(input: QuoteInput, state: StrategyState, cfg: CoreConfig
 export function finishQuote(p: QuotePlan): QuoteResult {
   const r = p.report
   if (r === undefined) return p
-  const {riskMode, nowMs, q, mainPrice, mainTif, bo, dropped, joinBlocked, plan, f, vf, fair, cfg, inst} = r
+  const {riskMode, nowMs, q, mainPrice, mainTif, bo, dropped, joinBlocked, plan, f, vf, fair, cfg, inst, clampedFrom} = r
   const intents = p.intents
   const events = p.events
   let s = p.state
@@ -110,7 +112,9 @@ export function finishQuote(p: QuotePlan): QuoteResult {
   const blocked = joinBlocked.buy || joinBlocked.sell ? joinBlocked : undefined
   const key = quoteKey(riskMode, intents, modes, bo, dropped, blocked)
   if (key !== s.lastKey) {
-    events.push(adjustEvent(nowMs, riskMode, plan, dropped, f, vf, mainPrice, mainTif, modes, bo, fair, blocked, cfg, inst))
+    const ev = adjustEvent(nowMs, riskMode, plan, dropped, f, vf, mainPrice, mainTif, modes, bo, fair, blocked, cfg, inst)
+    if (clampedFrom) ev.clampedFrom = clampedFrom
+    events.push(ev)
     s = {...s, lastKey: key}
   }
   return {intents, state: s, events, nextRefreshMs: p.nextRefreshMs}
