@@ -11,13 +11,21 @@
  * fill what the book holds inside the band, so the position shrinks. The sim's mark (its
  * mid) moves with every fill: a venue refusal (-4024) for a mark newer than the adapter's
  * makes it read the mark again, and the next IOC goes out at the fresh floor.
+ *
+ * The band follows the venue's mark stream (`<symbol>@markPrice@1s` on /market): in a
+ * hand-made market rising 0.10 every 250 ms (`--percent-price 1.0001,0.9999`, a band of
+ * about ±0.20 at 2000), the quote's bids go out above the cap of the mark it read at the
+ * start, with no mark read by REST after it and nothing refused. Before, nothing refused a
+ * bid under the market, so the band stayed at the start's mark until an audit: every bid
+ * sat at that cap, further under the market each second.
  */
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {getJson, type SimProc, signed, startSim, TEST_KEY, TEST_SECRET} from '../support/sim-cli.js'
+import {type LiveSim, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 
 vi.setConfig({testTimeout: 180_000, hookTimeout: 60_000})
 
@@ -30,9 +38,33 @@ beforeAll(async () => {
   sim = await startSim(['--percent-price', '1.00002,0.99998'])
 })
 
+const sims: LiveSim[] = []
+
 afterAll(async () => {
   await sim.stop()
+  for (const s of sims) await s.stop()
 })
+
+/** cents → a price string with 2 decimals (integers only) */
+const px = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`
+
+/** a one-level book 2000.00 / 2000.10 rising 0.10 every 250 ms for 10 minutes (a recording the sim replays) */
+function risingMarket(): string {
+  const t0 = Date.now()
+  let bid = 200_000
+  const lines: string[] = [`${t0 * 1000} ${JSON.stringify({lastUpdateId: 1000, E: t0, T: t0, bids: [[px(bid), '5.000']], asks: [[px(bid + 10), '5.000']]})}`]
+  let u = 1000
+  for (let ms = 250; ms <= 10 * 60_000; ms += 250) {
+    const t = t0 + ms
+    const nb = bid + 10
+    lines.push(`${t * 1000} ${JSON.stringify({stream: 'ethusdc@depth@0ms', data: {e: 'depthUpdate', E: t, T: t, s: 'ETHUSDC', U: u + 1, u: u + 1, pu: u, b: [[px(bid), '0'], [px(nb), '5.000']], a: [[px(bid + 10), '0'], [px(nb + 10), '5.000']]}})}`)
+    u++
+    bid = nb
+  }
+  const file = join(tmp, 'ethusdc_20260103.dat')
+  writeFileSync(file, lines.join('\n') + '\n')
+  return file
+}
 
 interface Req {method: string; path: string; status: number; code?: number; params: Record<string, string>}
 interface Ev {type: string; code?: number; msg?: string; action?: string; side?: string; price?: string; tif?: string}
@@ -85,5 +117,38 @@ describe('mm quote within PERCENT_PRICE', () => {
     expect(sent.map((r) => [r.params.side, r.params.reduceOnly])).toEqual(sent.map(() => ['SELL', 'true']))
     expect(sent.filter((r) => r.status === 200).length).toBeGreaterThan(0)
     expect(await simPosition()).toBeLessThanOrEqual(149)
+  })
+
+  it("the band follows the mark stream: in a rising market the bids leave above the start mark's cap, no mark read by REST, nothing refused", async () => {
+    const live = await startLiveSim(['--replay', risingMarket(), '--symbol', 'ETHUSDC', '--tick-size', '0.01', '--step-size', '0.001', '--percent-price', '1.0001,0.9999'])
+    sims.push(live)
+    // quotes near the touch; no audit in the run (its positionRisk mark would move the band too)
+    const cfg = writeConfig(tmp, 'rising.json', {strategy: {kind: 'naive', baseSpread: 0.00002, baseSize: '0.050', baseInterval: 250}, risk: {netMax: '0.2', stopLoss: 0, staleBookMs: 60_000}, live: {auditIntervalMs: 3_600_000}})
+    const S = join(tmp, 'state-rising')
+    const q = spawnQuote(live, S, ['--config', cfg, '--instance', 'pmks', '--duration', '120s'])
+    let evPath = ''
+    let cap0 = 0
+    try {
+      const m = await q.waitFor(/price within ×0\.9999\.\.×1\.0001 of mark (\d+)\.(\d+)/, 'stderr', 60_000)
+      // the start's cap in cents: mark × 1.0001, rounded down to the tick
+      const markMicro = Number(m[1]) * 1_000_000 + Number(m[2].padEnd(6, '0').slice(0, 6))
+      cap0 = Math.floor((markMicro * 10_001) / 10_000 / 10_000)
+      evPath = (await q.waitFor(/events → (\S+events\.jsonl)/, 'stderr', 60_000))[1]
+      await q.waitFor(/market data in sync; quoting/, 'stderr', 60_000)
+      // a bid 1.00 above the start's cap: the band moved with the market (bounded wait: 0.40 a second)
+      await waitFor(async () => (await live.state()).requests.some((r) => r.method === 'POST' && r.path === '/fapi/v1/order' && r.params.side === 'BUY' && r.status === 200 && Math.round(Number(r.params.price) * 100) >= cap0 + 100), `a bid at or above ${px(cap0 + 100)}`, 30_000, 100)
+    } finally {
+      q.child.kill('SIGINT')
+    }
+    const end = await q.exited
+    expect(end.code, q.stderr()).toBe(0)
+    const reqs = (await live.state()).requests
+    // the mark was read by REST once, at the start: the band moved with the stream
+    expect(reqs.filter((r) => r.path === '/fapi/v1/premiumIndex').length).toBe(1)
+    const places = reqs.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order')
+    expect(places.filter((r) => r.code === -4016 || r.code === -4024)).toEqual([])
+    expect(places.filter((r) => r.params.side === 'BUY').length).toBeGreaterThan(1)
+    const evs = readFileSync(evPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Ev)
+    expect(evs.filter((e) => e.type === 'reject' && (e.code === -4016 || e.code === -4024))).toEqual([])
   })
 })

@@ -2,8 +2,9 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import type {Level, MarketEvent} from '../../src/lib/market/events.js'
 import {LiveFeed} from '../../src/lib/venue/binance/live-feed.js'
+import type {MarkPriceUpdate} from '../../src/lib/venue/binance/parse.js'
 import {seededRandom} from '../../src/lib/venue/binance/http.js'
-import {applyBook, ETHUSDC, nextEvent, scriptedMarket, startVenue, type TestVenue} from '../support/venue.js'
+import {applyBook, BTCUSDT, ETHUSDC, nextEvent, scriptedMarket, startVenue, type TestVenue} from '../support/venue.js'
 
 const inst = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'})
 const cleanup: (() => Promise<void>)[] = []
@@ -168,5 +169,79 @@ describe('LiveFeed against the loopback venue', () => {
     // nothing went the JSON.parse way: every frame was the scanner's
     expect(strings).toEqual([])
     expect(feed.stats()).toMatchObject({resyncs: 1, gaps: 1, snapshots: 2})
+  })
+
+  it("option marks: <symbol>@markPrice@1s joins the trades on /market; each markPriceUpdate is a `mark`, a bad one a counted `bad` frame; the book, its trades and its events untouched", async () => {
+    const v = await startVenue({instruments: [ETHUSDC, BTCUSDT]})
+    cleanup.push(() => v.close())
+    const script = scriptedMarket({n: 120, seed: 5})
+    v.venue.publish(script[0])
+    const feed = new LiveFeed({endpoints: v.endpoints, instruments: [inst], trades: 'trade', output: 'book', marks: true, ws: {backoffBaseMs: 10, backoffMaxMs: 40, random: seededRandom(1)}, snapshotRetryBaseMs: 10, snapshotRetryMaxMs: 40, random: seededRandom(2)})
+    cleanup.push(() => feed.stop())
+    expect(feed.marketClient?.url).toBe(`${v.wsUrl}/market/stream?streams=ethusdc@trade/ethusdc@markPrice@1s`)
+    const marks: [MarkPriceUpdate, number][] = []
+    const bad: {symbol?: string; detail: string}[] = []
+    const strings: MarketEvent[] = []
+    const trades: [string, number, number][] = []
+    feed.on('mark', (m, localTs) => void marks.push([m, localTs]))
+    feed.on('bad', (b) => void bad.push(b))
+    feed.on('event', (ev) => void strings.push(ev))
+    feed.on('trade', (sc) => void trades.push([sc.side, sc.price, sc.qty]))
+    await feed.start()
+    for (let i = 0; i < 100 && v.venue.clientCount('market') < 1; i++) await new Promise((r) => setTimeout(r, 20))
+    const mark = (p: unknown, sym = 'ETHUSDC', extra: Record<string, unknown> = {}) => v.venue.broadcastStream(`${sym.toLowerCase()}@markPrice@1s`, JSON.stringify({e: 'markPriceUpdate', E: 1_700_000_000_123, s: sym, p, ap: '1', i: '1', P: '1', r: '0.0001', T: 1_700_000_100_000, ...extra}), 'market')
+    const last = nextEvent<[MarkPriceUpdate, number]>(feed, 'mark', (m) => m.markPrice === '3001.25')
+    mark('3000.105')
+    // a zero, negative, exponent, empty, numeric or missing mark: bad frames, never a `mark`
+    for (const p of ['0.00000000', '-3000.00', '3e3', '', 3000.5, undefined]) mark(p)
+    // a key order the scanner cannot walk (e not first, an escape): the JSON.parse way, the same answer
+    v.venue.broadcastStream('ethusdc@markPrice@1s', '{"s":"ETH\\u0055SDC","p":"3000.50","e":"markPriceUpdate","E":1700000000200}', 'market')
+    // another symbol's mark (not subscribed here): nothing
+    mark('60000.00', 'BTCUSDT')
+    for (const ev of script.slice(1)) v.venue.publish(ev)
+    mark('3001.25')
+    await last
+    expect(marks.map(([m]) => m)).toEqual([
+      {symbol: 'ETHUSDC', ts: 1_700_000_000_123_000, markPrice: '3000.105'},
+      {symbol: 'ETHUSDC', ts: 1_700_000_000_200_000, markPrice: '3000.50'},
+      {symbol: 'ETHUSDC', ts: 1_700_000_000_123_000, markPrice: '3001.25'},
+    ])
+    expect(bad.map((b) => b.detail)).toEqual([
+      'mark price: field p is not a positive decimal ("0.00000000")',
+      'mark price: field p is not a positive decimal ("-3000.00")',
+      'mark price: field p is not a positive decimal ("3e3")',
+      'mark price: field p is not a positive decimal ("")',
+      'mark price: field p is not a positive decimal (3000.5)',
+      'mark price: field p is not a positive decimal (undefined)',
+    ])
+    // a bad mark names no symbol and leaves the book's state alone
+    expect(bad.every((b) => b.symbol === undefined)).toBe(true)
+    expect(feed.stats().badFrames).toBe(6)
+    // the book's path is the scanner's as without marks: no string event, every trade in ticks
+    expect(strings).toEqual([])
+    const published = script.filter((e) => e.kind === 'trade')
+    expect(trades).toEqual(published.map((e) => (e.kind === 'trade' ? [e.side, inst.priceToTicks(e.price), inst.qtyToSteps(e.qty)] : [])))
+    // the depth comes on /public, its own connection: wait (bounded) until it has caught up
+    const sync = feed.depthSync('ETHUSDC')
+    const want = () => {
+      const b = v.venue.book('ETHUSDC')
+      return {bids: ticks(b.bids), asks: ticks(b.asks)}
+    }
+    const whole = () => sync.book.ready && JSON.stringify(sync.orderBook.dump()) === JSON.stringify(want())
+    for (let k = 10; !whole() && k < 200; k++) {
+      const next = nextEvent(feed, 'book', () => true, 20_000)
+      v.venue.publish(marker(k))
+      await next
+    }
+    expect(sync.orderBook.dump()).toEqual(want())
+    expect(feed.stats()).toMatchObject({resyncs: 0, gaps: 0, snapshots: 1})
+  })
+
+  it('without the option (mm record, dry-run) no mark stream is asked for', () => {
+    const ep = {rest: 'http://127.0.0.1:9', ws: 'ws://127.0.0.1:9', routed: true, name: 'custom' as const}
+    const rec = new LiveFeed({endpoints: ep, instruments: [inst]})
+    expect(rec.marketClient?.url).toBe('ws://127.0.0.1:9/market/stream?streams=ethusdc@aggTrade')
+    const book = new LiveFeed({endpoints: ep, instruments: [inst], trades: 'trade', output: 'book'})
+    expect(book.marketClient?.url).toBe('ws://127.0.0.1:9/market/stream?streams=ethusdc@trade')
   })
 })

@@ -12,6 +12,7 @@ import type {OrderIntent} from '../../src/lib/domain/orders.js'
 import {BinanceGateway} from '../../src/lib/venue/binance/gateway.js'
 import {Credentials} from '../../src/lib/venue/binance/signer.js'
 import {BinanceVenue} from '../../src/lib/venue/binance/venue.js'
+import {applyStreamMark} from '../../src/lib/run/live.js'
 import {type VenueReport} from '../../src/lib/venue/types.js'
 import {BinanceStub} from '../support/binance-stub.js'
 import {until} from '../support/wait.js'
@@ -150,6 +151,24 @@ describe('the PERCENT_PRICE band after a venue refusal', () => {
     await until(() => reports.length === 1, 'the reject')
     expect(premiumReads()).toBe(0)
     expect(v.markRereads).toBe(0)
+    await gw.close()
+  })
+})
+
+describe('the band from the mark price stream (live.ts applyStreamMark)', () => {
+  it('a mark moves the band (exact ticks); one below a tick or past what the instrument holds leaves it as it was, saying why; nothing is read by REST', async () => {
+    const v = venue()
+    expect(applyStreamMark(v, INST, '3400.04')).toBeUndefined()
+    expect([v.percentMinSellTicks, v.percentMaxBuyTicks]).toEqual([339998, 340010])
+    // 3401.005 × 0.99998 = 3400.93698 → floor 340094; × 1.00002 = 3401.07302 → cap 340107
+    expect(applyStreamMark(v, INST, '3401.005')).toBeUndefined()
+    expect([v.percentMinSellTicks, v.percentMaxBuyTicks]).toEqual([340094, 340107])
+    // below one tick: its cap would be 0 ticks (every BUY refused locally)
+    expect(applyStreamMark(v, INST, '0.004')).toBe('is below one tick (0.01)')
+    expect(applyStreamMark(v, INST, '99999999999999999')).toBe('is out of range for the instrument')
+    expect(applyStreamMark(v, INST, '1' + '0'.repeat(40))).toBe('is out of range for the instrument')
+    expect([v.percentMinSellTicks, v.percentMaxBuyTicks]).toEqual([340094, 340107])
+    expect(premiumReads()).toBe(0)
     await gw.close()
   })
 })

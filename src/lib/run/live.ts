@@ -84,6 +84,25 @@ export function positionFromVenue(inst: Instrument, amount: string | undefined, 
   return {...emptyPosition(), net, cost: BigInt(perStep.toString()) * BigInt(net)}
 }
 
+/**
+ * A mark from the stream (a plain positive decimal: parse.ts) → the venue's PERCENT_PRICE
+ * band (setMark). Returns why it was left out, the band as it was, or undefined once
+ * applied: below one tick (its cap would round to 0 and refuse every BUY locally), or too
+ * large for the instrument's ticks (setMark would throw out of the stream's handler).
+ */
+export function applyStreamMark(venue: Pick<BinanceVenue, 'setMark'>, inst: Instrument, markPrice: string): string | undefined {
+  const outOfRange = 'is out of range for the instrument'
+  try {
+    const t = inst.priceToTicks(markPrice, 'down')
+    if (!Number.isSafeInteger(t)) return outOfRange
+    if (t < 1) return `is below one tick (${inst.spec.tickSize})`
+    venue.setMark(markPrice)
+    return undefined
+  } catch {
+    return outOfRange
+  }
+}
+
 /** The symbol's one-way position at the venue (positionRisk), or undefined when none is listed. */
 /**
  * What a periodic request left unsent says: the 418 ban (to its end) or the 429 back-off
@@ -342,8 +361,21 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       // the start-up warm-up builds (and drops) signed requests as this venue would send them
       return {venue, reports, warmBuild: gatewayWarmBuild(gw, inst, live.selfTradePrevention, orders === undefined)}
     }
-    // the symbol's one book, kept by the feed's byte scanner and read by the engine (market-feed.ts)
-    const feed = marketFeed(o.endpoints, inst, o.config)
+    // the symbol's one book, kept by the feed's byte scanner and read by the engine (market-feed.ts);
+    // with the venue's mark each second (<symbol>@markPrice@1s on /market): the PERCENT_PRICE
+    // band the core clamps to follows it, not only the start, the audits and a refusal's re-read
+    const feed = marketFeed(o.endpoints, inst, o.config, {marks: st.rules.percentPrice !== undefined})
+    let badMarks = 0
+    let nextBadMarkSaid = 1
+    feed.on('mark', (m) => {
+      if (!venue) return
+      const why = applyStreamMark(venue, inst, m.markPrice)
+      if (why === undefined) return
+      // the band stays as it was; the 1st, 10th, 100th … told (a stream of them is no log storm)
+      if (++badMarks !== nextBadMarkSaid) return
+      nextBadMarkSaid *= 10
+      say(`mark price stream: ${m.markPrice.slice(0, 40)} ${why}; the PERCENT_PRICE band stays as it was (${badMarks} such mark(s))`)
+    })
     auditTimer = setInterval(() => void runAudit(), live.auditIntervalMs)
     const res = await runLive(
       {

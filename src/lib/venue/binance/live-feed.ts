@@ -23,6 +23,12 @@
  *    scanner holding a trade in ticks/steps. What the scanner does not handle goes through
  *    JSON.parse (`event` for a trade read that way). The sync object is kept for the
  *    feed's life (a resync resets it), so readers may hold it.
+ *
+ * With `marks`, `<symbol>@markPrice@1s` joins the trades on `/market` (live trading: the
+ * venue's PERCENT_PRICE band follows it) and each markPriceUpdate is told as `mark`, in
+ * either output; it is no MarketEvent (no `event`, no `book`), so a recording or the book
+ * never sees one. In 'book' output the scanner reports it as OTHER, and only such a frame
+ * is parsed: the depth and trade frames take the same path as without marks.
  */
 import {EventEmitter} from 'node:events'
 import {DepthScanner, SCAN_BAD, SCAN_DEPTH, SCAN_FALLBACK, SCAN_OTHER, SCAN_TRADE} from '../../book/scan.js'
@@ -34,7 +40,7 @@ import {VenueError} from '../../domain/errors.js'
 import type {Instrument} from '../../domain/instrument.js'
 import {wallClock} from '../../clock/clock.js'
 import {Backoff} from '../backoff.js'
-import {MarketParseError} from './parse.js'
+import {MarketParseError, type MarkPriceUpdate, parseMarkPriceUpdate} from './parse.js'
 import {BinancePublicRest, type DepthLimit, snapshotEvent} from './rest-public.js'
 import {nowMicros, parseMarketMessageStrict, StreamClient, type StreamClientOptions, streamNames, type TradeStream} from './ws.js'
 import type {DepthEvent, MarketEvent} from '../../market/events.js'
@@ -68,6 +74,8 @@ export interface LiveFeedOptions {
   bridgeTimeoutMs?: number
   /** 'events' (default): MarketEvents in strings; 'book': scanner → the one book (see above) */
   output?: 'events' | 'book'
+  /** also subscribe `<symbol>@markPrice@1s` (on /market) and tell each mark as `mark`; default off */
+  marks?: boolean
 }
 
 export interface FeedStats {
@@ -106,6 +114,8 @@ export interface LiveFeedEvents {
   book: [result: DepthResult, ts: number, localTs: number]
   /** output 'book': a trade, held by the scanner (price in ticks, qty in steps, side) until the next frame */
   trade: [scanner: DepthScanner, ts: number, localTs: number]
+  /** option `marks`: the venue's mark of a subscribed symbol (`p` a positive decimal; a bad one is a `bad` frame) */
+  mark: [update: MarkPriceUpdate, localTs: number]
 }
 
 interface SymState {
@@ -159,7 +169,7 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     const pub: string[] = []
     const market: string[] = []
     for (const inst of opts.instruments) {
-      const n = streamNames(inst.symbol, {depth: opts.depthStream, ticker: opts.ticker, trades: opts.trades ?? 'aggTrade'})
+      const n = streamNames(inst.symbol, {depth: opts.depthStream, ticker: opts.ticker, trades: opts.trades ?? 'aggTrade', marks: opts.marks})
       pub.push(...n.public)
       market.push(...n.market)
       this.syms.set(inst.symbol, {
@@ -344,7 +354,11 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
   private onText(text: string, localTs: number): void {
     const sc = this.scanner as DepthScanner
     const code = sc.scan(text)
-    if (code === SCAN_OTHER) return
+    if (code === SCAN_OTHER) {
+      // a message the scanner does not read (its `e` is none of depth/trade): a mark when asked for
+      if (this.o.marks && text.includes('"markPriceUpdate"')) this.onMarkText(text, localTs)
+      return
+    }
     if (code === SCAN_FALLBACK) {
       let j: unknown
       try {
@@ -378,7 +392,45 @@ export class LiveFeed extends EventEmitter<LiveFeedEvents> {
     // a snapshot on the stream is not a Binance message: ignored
   }
 
+  /** output 'book': a markPriceUpdate frame (combined envelope or bare) */
+  private onMarkText(text: string, localTs: number): void {
+    let j: unknown
+    try {
+      j = JSON.parse(text)
+    } catch (error) {
+      this.badMark(`mark price: not JSON: ${(error as Error).message}`)
+      return
+    }
+    const env = j as {stream?: unknown; data?: unknown}
+    this.onMark(env && typeof env.stream === 'string' && env.data !== undefined ? env.data : j, localTs)
+  }
+
+  /** a markPriceUpdate payload: told as `mark` when its symbol is subscribed and its `p` a positive decimal */
+  private onMark(data: unknown, localTs: number): void {
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return
+    let m: MarkPriceUpdate
+    try {
+      m = parseMarkPriceUpdate(data as Record<string, unknown>, localTs)
+    } catch (error) {
+      if (!(error instanceof MarketParseError)) throw error
+      this.badMark(`mark price: ${error.message}`)
+      return
+    }
+    if (!this.syms.has(m.symbol)) return
+    this.emit('mark', m, localTs)
+  }
+
+  /** a mark frame that could not be used: counted and told as `bad`, the book's state (`why`) untouched */
+  private badMark(detail: string): void {
+    this.counters.badFrames++
+    this.emit('bad', {detail})
+  }
+
   private onMessage(data: unknown, localTs: number): void {
+    if (this.o.marks && (data as {e?: unknown} | null)?.e === 'markPriceUpdate') {
+      this.onMark(data, localTs)
+      return
+    }
     let ev: MarketEvent | undefined
     try {
       ev = parseMarketMessageStrict(data, localTs)

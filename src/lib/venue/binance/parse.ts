@@ -107,3 +107,28 @@ function ticker(o: Record<string, unknown>, localTs: number): TickerEvent {
     bidPrice: str(o, 'b'), bidQty: str(o, 'B'), askPrice: str(o, 'a'), askQty: str(o, 'A'),
   }
 }
+
+/** A `markPriceUpdate` (`<symbol>@markPrice[@1s]`, FACTS.md §3.1): the venue's mark, as its string. */
+export interface MarkPriceUpdate {
+  symbol: string
+  /** the event time E, µs (`localTs` when absent) */
+  ts: number
+  /** `p`: a plain positive decimal (checked here) */
+  markPrice: string
+}
+
+/**
+ * The mark price stream's payload → its symbol, time and mark; kept apart from
+ * parseMarketPayload (a mark is no MarketEvent: the book, the recorder and replay never
+ * see one). A payload that is not a markPriceUpdate, or whose `s` is not a string or whose
+ * `p` is not a plain decimal above zero (missing, a number, "", "0.00000000", "-1", "1e3"),
+ * throws MarketParseError naming the field: a mark that cannot be right moves no band.
+ */
+export function parseMarkPriceUpdate(o: Record<string, unknown>, localTs: number): MarkPriceUpdate {
+  if (o.e !== 'markPriceUpdate') fail('not a markPriceUpdate')
+  const symbol = str(o, 's')
+  const p = o.p
+  if (typeof p !== 'string' || !/^\d+(\.\d+)?$/.test(p) || /^0+(\.0*)?$/.test(p)) fail(`field p is not a positive decimal (${String(JSON.stringify(p)).slice(0, 40)})`)
+  const E = optNum(o, 'E')
+  return {symbol, ts: E !== undefined && Number.isFinite(E) ? E * 1000 : localTs, markPrice: p}
+}

@@ -231,11 +231,13 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
 export type TradeStream = 'trade' | 'aggTrade'
 
 /** Stream names for a symbol on each route (lowercase symbols, FACTS.md §3.1). */
-export function streamNames(symbol: string, opts: {depth?: string; ticker?: boolean; trades?: TradeStream | false}): {public: string[]; market: string[]} {
+export function streamNames(symbol: string, opts: {depth?: string; ticker?: boolean; trades?: TradeStream | false; marks?: boolean}): {public: string[]; market: string[]} {
   const s = symbol.toLowerCase()
   const pub = [`${s}${opts.depth ?? '@depth@100ms'}`]
   if (opts.ticker) pub.push(`${s}@bookTicker`)
   const market = opts.trades ? [`${s}@${opts.trades}`] : []
+  // the mark price each second (markPriceUpdate), on /market with the trades (FACTS.md §3.1)
+  if (opts.marks) market.push(`${s}@markPrice@1s`)
   return {public: pub, market}
 }
 

@@ -150,17 +150,21 @@ export class SimTrading {
     this.setupRoutes()
     // what a client of `mm sim` gets on <symbol>@bookTicker when the source has no ticker events
     venue.bookTickerFromDepth = true
-    // <symbol>@markPrice@1s every second, <symbol>@markPrice every 3 s (route /market)
+    // <symbol>@markPrice@1s every second, <symbol>@markPrice every 3 s (route /market): the
+    // mark the PERCENT_PRICE check uses (the mid) as it is when sent; none while there is no
+    // mark yet (no book, no trade: a "0" no Binance stream carries)
     let tick = 0
     this.markTimer = setInterval(() => {
       tick++
       for (const sym of this.exchangeSymbols()) {
         const now = this.serverClock.now()
         const mark = this.exchange.markString(sym)
-        const data = JSON.stringify({e: 'markPriceUpdate', E: now, s: sym, p: mark, ap: mark, i: mark, P: mark, r: this.exchange.fundingRate, T: this.nextFundingTime()})
         const lower = sym.toLowerCase()
-        this.venue.broadcastStream(`${lower}@markPrice@1s`, data, 'market')
-        if (tick % 3 === 0) this.venue.broadcastStream(`${lower}@markPrice`, data, 'market')
+        if (mark !== '0') {
+          const data = JSON.stringify({e: 'markPriceUpdate', E: now, s: sym, p: mark, ap: mark, i: mark, P: mark, r: this.exchange.fundingRate, T: this.nextFundingTime()})
+          this.venue.broadcastStream(`${lower}@markPrice@1s`, data, 'market')
+          if (tick % 3 === 0) this.venue.broadcastStream(`${lower}@markPrice`, data, 'market')
+        }
         // <symbol>@ticker / @miniTicker every 2 s (Binance: 2000 ms), only when someone listens
         if (tick % 2 === 0 && (this.venue.subscribed(`${lower}@ticker`) || this.venue.subscribed(`${lower}@miniTicker`))) {
           const t = this.extras.tickerStreams(sym)
