@@ -982,7 +982,8 @@ describe('Binance venue adapter', () => {
     const reads = () => stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId') ?? `t${r.params.get('startTime')}`)
 
     it("the reconnect's audit failed (5xx): the next audit's drift read starts at the gap, books the untold fill's fee and realised PnL exactly, then reads from the cursor again", async () => {
-      const v = venue()
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
       const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
       const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.10000000')
       const t13 = trade(13, 3, 'SELL', '3012.00', '0.006024', '0.12000000')
@@ -1021,11 +1022,13 @@ describe('Binance venue adapter', () => {
       // the gap is read: the next read starts after the cursor again
       expect(await v.recoverFills()).toBe(0)
       expect(reads()).toEqual(['12', '14'])
+      v.stop()
       await gw.close()
     })
 
     it('no trade reported before the gap: the read starts at this run (by time), not after the trade the new stream told', async () => {
-      const v = venue()
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
       const t0 = clock.now()
       const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.1')
       const t13 = trade(13, 3, 'SELL', '3012.00', '0.006024', '0.12')
@@ -1039,11 +1042,13 @@ describe('Binance venue adapter', () => {
       expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId, r.fill.fee, r.fill.realised] : r.type))).toEqual([['mm-eth10000-s-2', '12', '0.00602', '0.1']])
       expect(await v.recoverFills()).toBe(0)
       expect(reads()).toEqual([`t${t0 - 60_000}`, '14'])
+      v.stop()
       await gw.close()
     })
 
     it('a read begun before the stream came back does not clear the gap: the next read still starts there', async () => {
-      const v = venue()
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
       const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
       const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.1')
       const t13 = trade(13, 3, 'SELL', '3012.00', '0.006024', '0.12')
@@ -1069,11 +1074,13 @@ describe('Binance venue adapter', () => {
       expect(await v.recoverFills()).toBe(1)
       expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['13', '12'])
       expect(reads()).toEqual(['12', '12'])
+      v.stop()
       await gw.close()
     })
 
     it('a gap of more than one page: 1000 trades a page, at most 5 pages a read; the next read goes on where it stopped, then from the cursor', async () => {
-      const v = venue()
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
       const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
       // 5500 fills of order 2 in the gap (trades 12…5511), untold; the new stream tells trade 5512 of order 3
       const tape: Trade[] = [t11]
@@ -1094,6 +1101,56 @@ describe('Binance venue adapter', () => {
       expect(reads().slice(6)).toEqual(['5513'])
       const ids = reports.map((r) => (r.type === 'fill' ? Number(r.fill.tradeId) : -1))
       expect(ids).toEqual(Array.from({length: 5500}, (_, i) => 12 + i))
+      v.stop()
+      await gw.close()
+    })
+
+    it('the adapter reads the gap itself once the stream is back (no audit, no position difference needed: a bid and an ask lost), tried again after a failure, then no more', async () => {
+      const problems: string[] = []
+      const v = venue({unseenFillDelayMs: 20, onProblem: (m) => problems.push(m)})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.1')
+      const t13 = trade(13, 3, 'BUY', '3001.00', '0.006002', '0.09')
+      const t14 = trade(14, 4, 'SELL', '3012.00', '0.006024', '0.11')
+      let fail = 1
+      stub.handler = (r) => {
+        if (r.path !== '/fapi/v1/userTrades') return undefined
+        if (fail-- > 0) return {status: 500, body: {code: -1000, msg: 'An unknown error occured while processing the request.'}}
+        return userTrades([t11, t12, t13, t14], r)
+      }
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      for (const [c, side, id] of [['mm-eth10000-s-2', 'SELL', 2], ['mm-eth10000-b-3', 'BUY', 3], ['mm-eth10000-s-4', 'SELL', 4]] as const) v.onUserEvent(placed(c, side, id), 11)
+      reports = []
+      // trades 12 and 13 in the gap (never told: the position shows nothing), 14 told by the new stream
+      v.noteStreamResync()
+      v.onUserEvent(told('mm-eth10000-s-4', t14), 20)
+      await until(() => v.gapReads === 2 && !v.readBackPending && reports.length === 3, 'the gap read twice', 5000)
+      expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId, r.fill.fee, r.fill.realised] : r.type))).toEqual([
+        ['mm-eth10000-s-4', '14', '0.006024', '0.11'],
+        ['mm-eth10000-s-2', '12', '0.00602', '0.1'],
+        ['mm-eth10000-b-3', '13', '0.006002', '0.09'],
+      ])
+      expect(reads()).toEqual(['12', '12'])
+      expect(problems).toEqual([expect.stringMatching(/^reading back the fills of a user-stream gap failed: .* \(tried again\)$/), 'the user stream came back after a gap: 2 fill(s) it did not tell read back from userTrades'])
+      // the gap is read: no read waits
+      await until(() => !v.gapReadPending, 'no gap read pending', 1000)
+      expect(v.gapReads).toBe(2)
+      v.stop()
+      await gw.close()
+    })
+
+    it('a gap not read before 20,000 later fills were reported is left (a read from there could report a forgotten trade twice); said once', async () => {
+      const problems: string[] = []
+      const v = venue({unseenFillDelayMs: 60_000, onProblem: (m) => problems.push(m)})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? userTrades([], r) : undefined)
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      v.noteStreamResync()
+      for (let id = 13; id < 13 + 20_000; id++) v.onUserEvent(told(`mm-eth10000-b-${id}`, trade(id, id, 'BUY', '3000.00', '0.006', '0')), 20)
+      expect(await v.recoverFills()).toBe(0)
+      expect(reads()).toEqual(['20013'])
+      expect(problems).toEqual(['a user-stream gap was not read back before 20000 later fills: a fill it lost is booked by the next start'])
+      v.stop()
       await gw.close()
     })
   })

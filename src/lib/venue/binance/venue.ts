@@ -101,6 +101,8 @@ const RECOVER_LOOKUPS_MAX = 10
 const USER_TRADES_PAGE = 1000
 /** pages of userTrades one `recoverFills` reads at most (weight 5 each); a read that reached it goes on from there next time */
 const RECOVER_PAGES_MAX = 5
+/** the read of a user-stream gap the adapter starts itself (`noteStreamResync`) is tried this many times at most */
+const GAP_READ_TRIES = 5
 /** venue order ids known not to be this run's (`notThisRun`) */
 const NOT_THIS_RUN_MAX = 10_000
 /** client ids whose filled quantity the stream told (`told`) */
@@ -188,6 +190,10 @@ export class BinanceVenue implements Venue {
   private readonly otherFeeAssets = new Set<string>()
   /** userTrades read-backs made because an answer showed fills the stream had not told */
   unseenFillReadBacks = 0
+  /** is the adapter's own read of a user-stream gap waiting for its delay? (tests) */
+  get gapReadPending(): boolean {
+    return this.gapReadTimer !== undefined
+  }
   /** is a read-back of unseen fills waiting for its delay or running? (tests) */
   get readBackPending(): boolean {
     return this.readBackTimer !== undefined || this.readingBack
@@ -240,6 +246,14 @@ export class BinanceVenue implements Venue {
   private gapFloor: {fromId: number} | {startTime: number} | undefined
   /** gaps noted (`noteStreamResync`): a read-back that began before the last one does not clear `gapFloor` */
   private gaps = 0
+  /** `reported` when `gapFloor` was set: past REPORTED_TRADES_MAX trades reported since, `reportedTrades` may have forgotten some above it */
+  private gapReported = 0
+  /** trades reported (`noteReported`, new ids), in all */
+  private reported = 0
+  /** the gap's read the adapter starts itself, waiting for its delay */
+  private gapReadTimer: NodeJS.Timeout | undefined
+  /** reads of a user-stream gap the adapter started itself (tests) */
+  gapReads = 0
   /** trade ids already reported (the stream or a read-back): a read-back reports none twice */
   private readonly reportedTrades = new Set<number>()
   /** the read-back of fills on its way (`recoverFills`): the audit's and the unseen fills' run one at a time */
@@ -622,6 +636,8 @@ export class BinanceVenue implements Venue {
     this.stopped = true
     clearTimeout(this.readBackTimer)
     this.readBackTimer = undefined
+    clearTimeout(this.gapReadTimer)
+    this.gapReadTimer = undefined
   }
 
   /** `delayMs` 0: at once (a query's answer: the fill is older than the query), replacing a read-back still waiting */
@@ -835,18 +851,55 @@ export class BinanceVenue implements Venue {
    * reported yet, from this run's start by time — until a read begun after this has read
    * past it. Before, a reconnect audit that failed (a 5xx, a timeout) or was held (429)
    * left such a fill out of the run for good: its fee and realised PnL never booked, the
-   * position set by an adoption only.
+   * position set by an adoption only. The adapter reads the gap itself `unseenFillDelayMs`
+   * later (once the reconnect's audit has usually let the held events through), tried
+   * again at that pace while it fails or reads are held, GAP_READ_TRIES times at most: a
+   * fill lost in the gap is booked even when no position difference shows it (a bid's and
+   * an ask's fills both lost), and the floor does not linger.
    */
   noteStreamResync(): void {
     this.gaps++
     const f = this.gapFloor
-    if (f !== undefined && 'startTime' in f) return
-    if (this.lastTradeId > 0) {
-      if (f === undefined || this.lastTradeId + 1 < f.fromId) this.gapFloor = {fromId: this.lastTradeId + 1}
-    } else this.gapFloor = {startTime: Math.max(this.lastTradeTime, this.startedAt - RUN_START_MARGIN_MS)}
+    if (f === undefined) this.gapReported = this.reported
+    if (f === undefined || !('startTime' in f)) {
+      if (this.lastTradeId > 0) {
+        if (f === undefined || this.lastTradeId + 1 < f.fromId) this.gapFloor = {fromId: this.lastTradeId + 1}
+      } else this.gapFloor = {startTime: Math.max(this.lastTradeTime, this.startedAt - RUN_START_MARGIN_MS)}
+    }
+    this.scheduleGapRead(GAP_READ_TRIES)
+  }
+
+  private scheduleGapRead(tries: number): void {
+    if (this.stopped || this.gapReadTimer !== undefined || tries <= 0) return
+    this.gapReadTimer = setTimeout(() => {
+      this.gapReadTimer = undefined
+      if (this.stopped || this.gapFloor === undefined) return
+      // in a 418 ban or a 429 back-off the read waits, as the others do
+      if (this.o.governor?.readsHeld(this.now())) return this.scheduleGapRead(tries - 1)
+      this.gapReads++
+      this.recoverFills().then(
+        (n) => {
+          if (n > 0) this.o.onProblem?.(`the user stream came back after a gap: ${n} fill(s) it did not tell read back from userTrades`)
+          // a gap that began while this read ran
+          if (this.gapFloor !== undefined) this.scheduleGapRead(tries - 1)
+        },
+        (err) => {
+          this.o.onProblem?.(`reading back the fills of a user-stream gap failed: ${(err as Error).message}${tries > 1 ? ' (tried again)' : ' (the next read-back reads it)'}`)
+          this.scheduleGapRead(tries - 1)
+        },
+      )
+    }, this.o.unseenFillDelayMs ?? 1000)
+    this.gapReadTimer.unref?.()
   }
 
   private async recoverFillsOnce(): Promise<number> {
+    // a gap not read before REPORTED_TRADES_MAX trades were reported above it: a read from there
+    // could report again a trade `reportedTrades` has forgotten (booked twice once the lifecycle
+    // has forgotten its order too); left to the next start's read below the last counted id
+    if (this.gapFloor !== undefined && this.reported - this.gapReported >= REPORTED_TRADES_MAX) {
+      this.o.onProblem?.(`a user-stream gap was not read back before ${REPORTED_TRADES_MAX} later fills: a fill it lost is booked by the next start`)
+      this.gapFloor = undefined
+    }
     const gaps = this.gaps
     const floor = this.gapFloor
     let fromId = this.lastTradeId > 0 ? this.lastTradeId + 1 : undefined
@@ -943,7 +996,8 @@ export class BinanceVenue implements Venue {
   }
 
   private noteReported(tradeId: number): void {
-    if (!(tradeId > 0)) return
+    if (!(tradeId > 0) || this.reportedTrades.has(tradeId)) return
+    this.reported++
     this.reportedTrades.add(tradeId)
     for (const id of this.reportedTrades) {
       if (this.reportedTrades.size <= REPORTED_TRADES_MAX) break
@@ -974,6 +1028,8 @@ export class BinanceVenue implements Venue {
     this.stopped = true
     clearTimeout(this.readBackTimer)
     this.readBackTimer = undefined
+    clearTimeout(this.gapReadTimer)
+    this.gapReadTimer = undefined
     const deadline = this.now() + boundMs
     const outstanding = () => {
       for (const [id, steps] of this.unseen) if (steps <= (this.told.get(id) ?? 0)) this.unseen.delete(id)
