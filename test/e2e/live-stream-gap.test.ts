@@ -140,12 +140,8 @@ describe('live quote: a user-stream gap with the reconnect audit failed (fills-g
     const q = spawnCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', stub.url, '--ws-url', stub.url.replace('http:', 'ws:'), '--state-dir', stateDir, '--instance', 'gap', '--config', cfg, '--json'], {env: {MM_API_KEY: KEY, MM_API_SECRET: SECRET}})
     try {
       // a bid and an ask of ours resting, the user stream connected
-      const [ask, bid] = await waitFor(() => {
-        const open = [...orders.values()].filter((o) => o.status === 'NEW')
-        const a = open.find((o) => o.side === 'SELL')
-        const b = open.find((o) => o.side === 'BUY')
-        return a && b && stub.streams.has(LISTEN_KEY) ? [a, b] : undefined
-      }, 'a resting bid and ask and the user stream', 60_000)
+      const resting = (side: string) => [...orders.values()].find((o) => o.status === 'NEW' && o.side === side)
+      const ask = await waitFor(() => (resting('BUY') && stub.streams.has(LISTEN_KEY) ? resting('SELL') : undefined), 'a resting bid and ask and the user stream', 60_000)
       const connections = stub.streamLog.length
       // the stream is cut; in the gap the ask fills (trade 101): its event is never sent
       riskDown = true
@@ -153,6 +149,8 @@ describe('live quote: a user-stream gap with the reconnect audit failed (fills-g
       stub.streams.get(LISTEN_KEY)!.terminate()
       // the new connection: the bid fills (trade 102) and the new stream tells it; the reconnect's audit fails (HTTP 500)
       await waitFor(() => stub.streamLog.length > connections && stub.streams.get(LISTEN_KEY)?.readyState === 1, 'the user stream reconnected', 30_000, 5)
+      const bid = await waitFor(() => resting('BUY'), 'a resting bid', 10_000, 5)
+      expect(bid.origQty).toBe(ask.origQty)
       const realised = new Decimal(ask.price).sub(bid.price).mul(bid.origQty).toFixed()
       const since = stub.requests.length
       const told = fill(bid, 102, realised)
