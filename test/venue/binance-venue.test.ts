@@ -1105,7 +1105,7 @@ describe('Binance venue adapter', () => {
       await gw.close()
     })
 
-    it('the adapter reads the gap itself once the stream is back (no audit, no position difference needed: a bid and an ask lost), tried again after a failure, then no more', async () => {
+    it('the adapter reads the gap itself once the stream is back (no audit, no answer, no position difference needed), tried again after a failure, then no more', async () => {
       const problems: string[] = []
       const v = venue({unseenFillDelayMs: 20, onProblem: (m) => problems.push(m)})
       const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')

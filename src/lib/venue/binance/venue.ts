@@ -853,9 +853,10 @@ export class BinanceVenue implements Venue {
    * left such a fill out of the run for good: its fee and realised PnL never booked, the
    * position set by an adoption only. The adapter reads the gap itself `unseenFillDelayMs`
    * later (once the reconnect's audit has usually let the held events through), tried
-   * again at that pace while it fails or reads are held, GAP_READ_TRIES times at most: a
-   * fill lost in the gap is booked even when no position difference shows it (a bid's and
-   * an ask's fills both lost), and the floor does not linger.
+   * again at that pace while it fails or reads are held, GAP_READ_TRIES times at most: the
+   * gap's fills are booked at once, not only when a later answer, a missing-order query or a
+   * position difference asks for a read (a bid's and an ask's partial fills lost in a gap
+   * show neither), and the floor does not linger.
    */
   noteStreamResync(): void {
     this.gaps++
