@@ -964,4 +964,194 @@ describe('Binance venue adapter', () => {
     expect(reports[2]).toMatchObject({type: 'query', clientOrderId: 'mm-eth10000-b-0', found: true, status: 'CANCELED'})
     await gw.close()
   })
+
+  describe('a user-stream gap: a fill of ours the stream never told, below a later one the new stream told (fills-gap)', () => {
+    const LC = {ackTimeoutMs: 200, recvWindowMs: 5000, cancelAttempts: 3}
+    type Trade = {id: number; orderId: number; symbol: string; side: string; price: string; qty: string; commission: string; commissionAsset: string; realizedPnl: string; maker: boolean; time: number}
+    const trade = (id: number, orderId: number, side: string, price: string, fee: string, rp: string, time = clock.now() + id): Trade => ({id, orderId, symbol: 'ETHUSDC', side, price, qty: '0.010', commission: fee, commissionAsset: 'USDC', realizedPnl: rp, maker: true, time})
+    /** an ORDER_TRADE_UPDATE of a fill (TRADE, FILLED) as the stream tells it */
+    const told = (c: string, t: Trade) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: t.time, T: t.time, o: {s: 'ETHUSDC', c, S: t.side, o: 'LIMIT', f: 'GTX', q: t.qty, p: t.price, x: 'TRADE', X: 'FILLED', i: t.orderId, l: t.qty, z: t.qty, L: t.price, n: t.commission, N: 'USDC', T: t.time, t: t.id, m: true, rp: t.realizedPnl}})
+    const placed = (c: string, side: string, orderId: number) => parseUserEvent({e: 'ORDER_TRADE_UPDATE', E: 4, T: 4, o: {s: 'ETHUSDC', c, S: side, o: 'LIMIT', f: 'GTX', q: '0.010', p: '3000.00', x: 'NEW', X: 'NEW', i: orderId, l: '0', z: '0', L: '0', n: '0', N: 'USDC', T: 4, t: 0, m: false}})
+    /** userTrades as Binance filters it: fromId and startTime inclusive, the oldest `limit` */
+    const userTrades = (tape: readonly Trade[], r: StubRequest) => {
+      const fromId = r.params.get('fromId')
+      const startTime = r.params.get('startTime')
+      const list = tape.filter((t) => (fromId === null || t.id >= Number(fromId)) && (startTime === null || t.time >= Number(startTime))).sort((a, b) => a.id - b.id)
+      return {body: list.slice(0, Number(r.params.get('limit') ?? 500))}
+    }
+    const reads = () => stub.requests.filter((r) => r.path === '/fapi/v1/userTrades').map((r) => r.params.get('fromId') ?? `t${r.params.get('startTime')}`)
+
+    it("the reconnect's audit failed (5xx): the next audit's drift read starts at the gap, books the untold fill's fee and realised PnL exactly, then reads from the cursor again", async () => {
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.10000000')
+      const t13 = trade(13, 3, 'SELL', '3012.00', '0.006024', '0.12000000')
+      const tape = [t11, t12, t13]
+      let venuePos = '0.010'
+      let riskDown = false
+      stub.handler = (r) => {
+        if (r.path === '/fapi/v1/userTrades') return userTrades(tape, r)
+        if (r.path === '/fapi/v1/openOrders') return {body: []}
+        if (r.path === '/fapi/v3/positionRisk') return riskDown ? {status: 500, body: {code: -1000, msg: 'An unknown error occured while processing the request.'}} : {body: [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: venuePos, entryPrice: '3000', markPrice: '3000.00', unRealizedProfit: '0', liquidationPrice: '0', updateTime: 1}]}
+        return undefined
+      }
+      // the stream tells b-1's fill (trade 11) and the two asks resting
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      v.onUserEvent(placed('mm-eth10000-s-2', 'SELL', 2), 11)
+      v.onUserEvent(placed('mm-eth10000-s-3', 'SELL', 3), 12)
+      // the stream drops; s-2 fills in the gap (trade 12: no event ever); the stream comes back
+      venuePos = '0.000'
+      v.noteStreamResync()
+      // the reconnect's audit fails (HTTP 500 on positionRisk): nothing read back
+      riskDown = true
+      await expect(v.audit({working: [], position: 10, graceMs: 1000})).rejects.toThrow()
+      riskDown = false
+      // the held events applied: the new stream tells s-3's fill (trade 13), past the untold 12
+      venuePos = '-0.010'
+      v.onUserEvent(told('mm-eth10000-s-3', t13), 20)
+      // the next audit: ours 0 (10 − 10), the venue's −10: the drift's read-back starts at the gap
+      const res = await v.audit({working: [], position: 0, graceMs: 1000})
+      expect(res.findings).toEqual([{kind: 'position_drift', venue: -10, own: 0}])
+      expect(res.fillsRecovered).toBe(1)
+      expect(reads()).toEqual(['12'])
+      // the run's ledger (every report through the lifecycle) equals the venue's trades exactly (before: 2 fills, fees 0.012024, realised 0.12)
+      let lc = initLifecycle()
+      for (const r of reports) lc = reduceLifecycle(lc, {type: 'report', t: 30, report: r}, LC).state
+      expect(lc.position).toMatchObject({net: -10, fills: 3, fees: '0.018044', venueRealised: '0.22', lastTradeId: '13'})
+      // the gap is read: the next read starts after the cursor again
+      expect(await v.recoverFills()).toBe(0)
+      expect(reads()).toEqual(['12', '14'])
+      v.stop()
+      await gw.close()
+    })
+
+    it('no trade reported before the gap: the read starts at this run (by time), not after the trade the new stream told', async () => {
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
+      const t0 = clock.now()
+      const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.1')
+      const t13 = trade(13, 3, 'SELL', '3012.00', '0.006024', '0.12')
+      stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? userTrades([t12, t13], r) : undefined)
+      v.onUserEvent(placed('mm-eth10000-s-2', 'SELL', 2), 11)
+      v.onUserEvent(placed('mm-eth10000-s-3', 'SELL', 3), 12)
+      v.noteStreamResync()
+      v.onUserEvent(told('mm-eth10000-s-3', t13), 20)
+      reports = []
+      expect(await v.recoverFills()).toBe(1)
+      expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId, r.fill.fee, r.fill.realised] : r.type))).toEqual([['mm-eth10000-s-2', '12', '0.00602', '0.1']])
+      expect(await v.recoverFills()).toBe(0)
+      expect(reads()).toEqual([`t${t0 - 60_000}`, '14'])
+      v.stop()
+      await gw.close()
+    })
+
+    it('a read begun before the stream came back does not clear the gap: the next read still starts there', async () => {
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.1')
+      const t13 = trade(13, 3, 'SELL', '3012.00', '0.006024', '0.12')
+      const tape = [t11]
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      v.onUserEvent(placed('mm-eth10000-s-2', 'SELL', 2), 11)
+      v.onUserEvent(placed('mm-eth10000-s-3', 'SELL', 3), 12)
+      let first = true
+      stub.handler = (r) => {
+        if (r.path !== '/fapi/v1/userTrades') return undefined
+        const a = userTrades(tape, r)
+        // the venue answered this read before trade 12; the stream comes back before the answer arrives
+        if (first) {
+          first = false
+          tape.push(t12, t13)
+          v.noteStreamResync()
+        }
+        return a
+      }
+      reports = []
+      expect(await v.recoverFills()).toBe(0)
+      v.onUserEvent(told('mm-eth10000-s-3', t13), 20)
+      expect(await v.recoverFills()).toBe(1)
+      expect(reports.map((r) => (r.type === 'fill' ? r.fill.tradeId : r.type))).toEqual(['13', '12'])
+      expect(reads()).toEqual(['12', '12'])
+      v.stop()
+      await gw.close()
+    })
+
+    it('a gap of more than one page: 1000 trades a page, at most 5 pages a read; the next read goes on where it stopped, then from the cursor', async () => {
+      // the adapter's own read of the gap waits a minute here (the reads below are the test's)
+      const v = venue({unseenFillDelayMs: 60_000})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      // 5500 fills of order 2 in the gap (trades 12…5511), untold; the new stream tells trade 5512 of order 3
+      const tape: Trade[] = [t11]
+      for (let id = 12; id <= 5511; id++) tape.push({...trade(id, 2, 'SELL', '3010.00', '0.00001', '0.00000001'), qty: '0.001'})
+      const last = trade(5512, 3, 'SELL', '3012.00', '0.006024', '0.12')
+      tape.push(last)
+      stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? userTrades(tape, r) : undefined)
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      v.onUserEvent(placed('mm-eth10000-s-2', 'SELL', 2), 11)
+      v.noteStreamResync()
+      v.onUserEvent(told('mm-eth10000-s-3', last), 20)
+      reports = []
+      expect(await v.recoverFills()).toBe(5000)
+      expect(reads()).toEqual(['12', '1012', '2012', '3012', '4012'])
+      expect(await v.recoverFills()).toBe(500)
+      expect(reads().slice(5)).toEqual(['5012'])
+      expect(await v.recoverFills()).toBe(0)
+      expect(reads().slice(6)).toEqual(['5513'])
+      const ids = reports.map((r) => (r.type === 'fill' ? Number(r.fill.tradeId) : -1))
+      expect(ids).toEqual(Array.from({length: 5500}, (_, i) => 12 + i))
+      v.stop()
+      await gw.close()
+    })
+
+    it('the adapter reads the gap itself once the stream is back (no audit, no answer, no position difference needed), tried again after a failure, then no more', async () => {
+      const problems: string[] = []
+      const v = venue({unseenFillDelayMs: 20, onProblem: (m) => problems.push(m)})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      const t12 = trade(12, 2, 'SELL', '3010.00', '0.00602', '0.1')
+      const t13 = trade(13, 3, 'BUY', '3001.00', '0.006002', '0.09')
+      const t14 = trade(14, 4, 'SELL', '3012.00', '0.006024', '0.11')
+      let fail = 1
+      stub.handler = (r) => {
+        if (r.path !== '/fapi/v1/userTrades') return undefined
+        if (fail-- > 0) return {status: 500, body: {code: -1000, msg: 'An unknown error occured while processing the request.'}}
+        return userTrades([t11, t12, t13, t14], r)
+      }
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      for (const [c, side, id] of [['mm-eth10000-s-2', 'SELL', 2], ['mm-eth10000-b-3', 'BUY', 3], ['mm-eth10000-s-4', 'SELL', 4]] as const) v.onUserEvent(placed(c, side, id), 11)
+      reports = []
+      // trades 12 and 13 in the gap (never told: the position shows nothing), 14 told by the new stream
+      v.noteStreamResync()
+      v.onUserEvent(told('mm-eth10000-s-4', t14), 20)
+      await until(() => v.gapReads === 2 && !v.readBackPending && reports.length === 3, 'the gap read twice', 5000)
+      expect(reports.map((r) => (r.type === 'fill' ? [r.clientOrderId, r.fill.tradeId, r.fill.fee, r.fill.realised] : r.type))).toEqual([
+        ['mm-eth10000-s-4', '14', '0.006024', '0.11'],
+        ['mm-eth10000-s-2', '12', '0.00602', '0.1'],
+        ['mm-eth10000-b-3', '13', '0.006002', '0.09'],
+      ])
+      expect(reads()).toEqual(['12', '12'])
+      expect(problems).toEqual([expect.stringMatching(/^reading back the fills of a user-stream gap failed: .* \(tried again\)$/), 'the user stream came back after a gap: 2 fill(s) it did not tell read back from userTrades'])
+      // the gap is read: no read waits
+      await until(() => !v.gapReadPending, 'no gap read pending', 1000)
+      expect(v.gapReads).toBe(2)
+      v.stop()
+      await gw.close()
+    })
+
+    it('a gap not read before 20,000 later fills were reported is left (a read from there could report a forgotten trade twice); said once', async () => {
+      const problems: string[] = []
+      const v = venue({unseenFillDelayMs: 60_000, onProblem: (m) => problems.push(m)})
+      const t11 = trade(11, 1, 'BUY', '3000.00', '0.006', '0')
+      stub.handler = (r) => (r.path === '/fapi/v1/userTrades' ? userTrades([], r) : undefined)
+      v.onUserEvent(told('mm-eth10000-b-1', t11), 10)
+      v.noteStreamResync()
+      for (let id = 13; id < 13 + 20_000; id++) v.onUserEvent(told(`mm-eth10000-b-${id}`, trade(id, id, 'BUY', '3000.00', '0.006', '0')), 20)
+      expect(await v.recoverFills()).toBe(0)
+      expect(reads()).toEqual(['20013'])
+      expect(problems).toEqual(['a user-stream gap was not read back before 20000 later fills: a fill it lost is booked by the next start'])
+      v.stop()
+      await gw.close()
+    })
+  })
 })

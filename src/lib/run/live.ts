@@ -347,6 +347,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     }
     stream.on('resync', (info) => {
       if (info.reason === 'start') return
+      // a fill in the gap the new stream never tells: the read-backs start below it until one has read past it
+      venue?.noteStreamResync()
       void runAudit(true).finally(() => stream?.flush())
     })
     stream.on('event', (ev, ts) => venue?.onUserEvent(ev, ts))

@@ -15,7 +15,8 @@
  *   which delivers the held events in arrival order; duplicates of what the snapshot
  *   already showed are absorbed by the lifecycle reducer (fills by trade id, status
  *   forward only).
- * - Reconnects use capped exponential backoff with jitter.
+ * - Reconnects use capped exponential backoff with jitter. A refused handshake (the key
+ *   deleted by another client of the account) takes a key (POST) before the next try.
  */
 import {EventEmitter} from 'node:events'
 import WebSocket from 'ws'
@@ -270,7 +271,28 @@ export class UserStream extends EventEmitter<UserStreamEvents> {
     this.pendingReason = reason
     this.emit('down', {reason, detail, retryInMs: delay})
     clearTimeout(this.retryTimer)
-    this.retryTimer = setTimeout(() => this.connect(this.pendingReason), delay)
+    // a refused handshake (HTTP 400 -1125: the key is gone, deleted by another client of the
+    // account, which has one key): the next try takes a key first. Before, it tried the dead
+    // key again and again until the next keep-alive (30 min) or an audit finding
+    this.retryTimer = setTimeout(() => (reason === 'handshake' ? void this.rekey(this.pendingReason) : this.connect(this.pendingReason)), delay)
+  }
+
+  /** a key (POST: the account's active one, or a new one), then a connection; a failure is tried again by the connection's own backoff */
+  private async rekey(reason: UserStreamReason): Promise<void> {
+    if (this.stopped || this.renewing) return
+    const held = this.holdUntil?.()
+    if (held === undefined || held <= this.o.now()) {
+      try {
+        const key = await this.keys.createListenKey()
+        if (this.stopped || this.renewing) return
+        this.key = key
+        this.keysCreated++
+        this.emit('key', {reason})
+      } catch (err) {
+        this.emit('problem', `listenKey creation failed: ${redact((err as Error).message)}`)
+      }
+    }
+    if (!this.stopped && !this.renewing) this.connect(reason)
   }
 
   private async keepAlive(): Promise<void> {

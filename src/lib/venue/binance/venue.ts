@@ -32,7 +32,7 @@ import {audit, type AuditResult, type AuditWorking} from './audit.js'
 import {BinanceApiError} from './errors.js'
 import type {BinanceGateway, PreparedCancelBatch} from './gateway.js'
 import type {RateGovernor} from './rate-governor.js'
-import type {BinanceOrder, StpMode} from './rest-types.js'
+import type {BinanceOrder, BinanceTrade, StpMode} from './rest-types.js'
 import type {OrderTransport} from './ws-orders.js'
 import {type OrderUpdate, orderUpdateReports, type UserEvent} from './user-events.js'
 
@@ -97,6 +97,12 @@ const BY_ORDER_ID_KEEP = 15_000
 const ENDED_MAX = 10_000
 /** orders looked up by venue id in one `recoverFills` (a trade whose order id the adapter does not know) */
 const RECOVER_LOOKUPS_MAX = 10
+/** userTrades' page (its maximum `limit`) */
+const USER_TRADES_PAGE = 1000
+/** pages of userTrades one `recoverFills` reads at most (weight 5 each); a read that reached it goes on from there next time */
+const RECOVER_PAGES_MAX = 5
+/** the read of a user-stream gap the adapter starts itself (`noteStreamResync`) is tried this many times at most */
+const GAP_READ_TRIES = 5
 /** venue order ids known not to be this run's (`notThisRun`) */
 const NOT_THIS_RUN_MAX = 10_000
 /** client ids whose filled quantity the stream told (`told`) */
@@ -184,6 +190,10 @@ export class BinanceVenue implements Venue {
   private readonly otherFeeAssets = new Set<string>()
   /** userTrades read-backs made because an answer showed fills the stream had not told */
   unseenFillReadBacks = 0
+  /** is the adapter's own read of a user-stream gap waiting for its delay? (tests) */
+  get gapReadPending(): boolean {
+    return this.gapReadTimer !== undefined
+  }
   /** is a read-back of unseen fills waiting for its delay or running? (tests) */
   get readBackPending(): boolean {
     return this.readBackTimer !== undefined || this.readingBack
@@ -225,6 +235,25 @@ export class BinanceVenue implements Venue {
    * `lastTradeId` past it)
    */
   private readFrom: number | undefined
+  /**
+   * where the read-backs start while a user-stream gap may hold a fill of ours the stream
+   * never told (`noteStreamResync`): the trade id after the last one reported when the
+   * stream came back, or, with none reported yet, the time this run's reads start from.
+   * A fill in the gap the new stream does not replay sits below the `fromId` cursor once
+   * the new stream tells a later fill; the reads start here until one that began after
+   * the gap has read past it
+   */
+  private gapFloor: {fromId: number} | {startTime: number} | undefined
+  /** gaps noted (`noteStreamResync`): a read-back that began before the last one does not clear `gapFloor` */
+  private gaps = 0
+  /** `reported` when `gapFloor` was set: past REPORTED_TRADES_MAX trades reported since, `reportedTrades` may have forgotten some above it */
+  private gapReported = 0
+  /** trades reported (`noteReported`, new ids), in all */
+  private reported = 0
+  /** the gap's read the adapter starts itself, waiting for its delay */
+  private gapReadTimer: NodeJS.Timeout | undefined
+  /** reads of a user-stream gap the adapter started itself (tests) */
+  gapReads = 0
   /** trade ids already reported (the stream or a read-back): a read-back reports none twice */
   private readonly reportedTrades = new Set<number>()
   /** the read-back of fills on its way (`recoverFills`): the audit's and the unseen fills' run one at a time */
@@ -610,6 +639,8 @@ export class BinanceVenue implements Venue {
     this.stopped = true
     clearTimeout(this.readBackTimer)
     this.readBackTimer = undefined
+    clearTimeout(this.gapReadTimer)
+    this.gapReadTimer = undefined
   }
 
   /** `delayMs` 0: at once (a query's answer: the fill is older than the query), replacing a read-back still waiting */
@@ -813,28 +844,114 @@ export class BinanceVenue implements Venue {
     return next
   }
 
+  /**
+   * The user stream came back after a gap (a reconnect, a new listenKey; live.ts, on its
+   * `resync`, before the reconnect's audit and before the held events are applied): a
+   * fill of ours in the gap may never be told (Binance does not replay a dead stream's
+   * events) while a later one, told by the new stream, moves the `fromId` cursor past it.
+   * The read-backs start at the trade after the last one reported now (every unreported
+   * trade is above it: the stream and the reads report in trade-id order) — or, with none
+   * reported yet, from this run's start by time — until a read begun after this has read
+   * past it. Before, a reconnect audit that failed (a 5xx, a timeout) or was held (429)
+   * left such a fill out of the run for good: its fee and realised PnL never booked, the
+   * position set by an adoption only. The adapter reads the gap itself `unseenFillDelayMs`
+   * later (once the reconnect's audit has usually let the held events through), tried
+   * again at that pace while it fails or reads are held, GAP_READ_TRIES times at most: the
+   * gap's fills are booked at once, not only when a later answer, a missing-order query or a
+   * position difference asks for a read (a bid's and an ask's partial fills lost in a gap
+   * show neither), and the floor does not linger.
+   */
+  noteStreamResync(): void {
+    this.gaps++
+    const f = this.gapFloor
+    if (f === undefined) this.gapReported = this.reported
+    if (f === undefined || !('startTime' in f)) {
+      if (this.lastTradeId > 0) {
+        if (f === undefined || this.lastTradeId + 1 < f.fromId) this.gapFloor = {fromId: this.lastTradeId + 1}
+      } else this.gapFloor = {startTime: Math.max(this.lastTradeTime, this.startedAt - RUN_START_MARGIN_MS)}
+    }
+    this.scheduleGapRead(GAP_READ_TRIES)
+  }
+
+  private scheduleGapRead(tries: number): void {
+    if (this.stopped || this.gapReadTimer !== undefined || tries <= 0) return
+    this.gapReadTimer = setTimeout(() => {
+      this.gapReadTimer = undefined
+      if (this.stopped || this.gapFloor === undefined) return
+      // in a 418 ban or a 429 back-off the read waits, as the others do
+      if (this.o.governor?.readsHeld(this.now())) return this.scheduleGapRead(tries - 1)
+      this.gapReads++
+      this.recoverFills().then(
+        (n) => {
+          if (n > 0) this.o.onProblem?.(`the user stream came back after a gap: ${n} fill(s) it did not tell read back from userTrades`)
+          // a gap that began while this read ran
+          if (this.gapFloor !== undefined) this.scheduleGapRead(tries - 1)
+        },
+        (err) => {
+          this.o.onProblem?.(`reading back the fills of a user-stream gap failed: ${(err as Error).message}${tries > 1 ? ' (tried again)' : ' (the next read-back reads it)'}`)
+          this.scheduleGapRead(tries - 1)
+        },
+      )
+    }, this.o.unseenFillDelayMs ?? 1000)
+    this.gapReadTimer.unref?.()
+  }
+
   private async recoverFillsOnce(): Promise<number> {
+    // a gap not read before REPORTED_TRADES_MAX trades were reported above it: a read from there
+    // could report again a trade `reportedTrades` has forgotten (booked twice once the lifecycle
+    // has forgotten its order too); left to the next start's read below the last counted id
+    if (this.gapFloor !== undefined && this.reported - this.gapReported >= REPORTED_TRADES_MAX) {
+      this.o.onProblem?.(`a user-stream gap was not read back before ${REPORTED_TRADES_MAX} later fills: a fill it lost is booked by the next start`)
+      this.gapFloor = undefined
+    }
+    const gaps = this.gaps
+    const floor = this.gapFloor
     let fromId = this.lastTradeId > 0 ? this.lastTradeId + 1 : undefined
     if (this.readFrom !== undefined) fromId = fromId === undefined ? this.readFrom : Math.min(fromId, this.readFrom)
+    if (floor !== undefined && 'fromId' in floor) fromId = fromId === undefined ? floor.fromId : Math.min(fromId, floor.fromId)
     // before any trade id: from this run's start (by time), not the account's newest 1000 trades (an earlier run's, after a restart)
     const oldest = this.startedAt - RUN_START_MARGIN_MS
-    const from = fromId !== undefined ? {fromId} : {startTime: Math.max(this.lastTradeTime, oldest)}
-    const trades = (await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: 1000})).sort((a, b) => a.id - b.id)
+    let from: {fromId: number} | {startTime: number} = floor !== undefined && 'startTime' in floor ? floor : fromId !== undefined ? {fromId} : {startTime: Math.max(this.lastTradeTime, oldest)}
     let n = 0
     let lookups = 0
     let stoppedAt: number | undefined
     const t = this.now()
+    // a full page (1000 trades) is followed by the next, at most RECOVER_PAGES_MAX in one read:
+    // a read from below the cursor (a gap, a stopped read) reaches the cursor's trades too
+    for (let page = 1; ; page++) {
+      const trades = (await this.o.gateway.userTrades({symbol: this.symbol, ...from, limit: USER_TRADES_PAGE})).sort((a, b) => a.id - b.id)
+      n += await this.reportTrades(trades, oldest, t, () => lookups++ < RECOVER_LOOKUPS_MAX, (id) => (stoppedAt = id))
+      if (stoppedAt !== undefined || trades.length < USER_TRADES_PAGE) break
+      const next = trades[trades.length - 1].id + 1
+      if (page >= RECOVER_PAGES_MAX) {
+        stoppedAt = next
+        break
+      }
+      from = {fromId: next}
+    }
+    this.readFrom = stoppedAt
+    // read past the gap's floor (what it did not reach is in `readFrom`), unless a gap began meanwhile
+    if (this.gaps === gaps) this.gapFloor = undefined
+    return n
+  }
+
+  /**
+   * Report a page of userTrades (oldest first) as fills: those not reported yet, of this
+   * run's orders. `lookup()` says whether one more order may be looked up by id; `stop(id)`
+   * marks where the read stopped (a lookup that failed or the lookups' cap).
+   */
+  private async reportTrades(trades: readonly BinanceTrade[], oldest: number, t: number, lookup: () => boolean, stop: (tradeId: number) => void): Promise<number> {
+    let n = 0
     for (const tr of trades) {
       if (this.reportedTrades.has(tr.id)) continue
       let clientOrderId = this.byOrderId.get(tr.orderId)
       // an order that traded before this run started is not this run's: no lookup
       if (clientOrderId === undefined && tr.time < oldest) this.skipOrder(tr.orderId)
       if (clientOrderId === undefined && !this.notThisRun.has(tr.orderId)) {
-        if (lookups >= RECOVER_LOOKUPS_MAX) {
-          stoppedAt = tr.id
+        if (!lookup()) {
+          stop(tr.id)
           break
         }
-        lookups++
         try {
           const o = await this.o.gateway.queryOrderById(this.symbol, tr.orderId)
           if (this.o.isOurs(o.clientOrderId) && (this.o.isThisRun?.(o.clientOrderId) ?? true)) {
@@ -844,7 +961,7 @@ export class BinanceVenue implements Venue {
         } catch (err) {
           if (!(err instanceof BinanceApiError && err.noSuchOrder)) {
             this.o.onProblem?.(`reading back fills: the order of trade ${tr.id} could not be looked up (${(err as Error).message}); tried again at the next audit`)
-            stoppedAt = tr.id
+            stop(tr.id)
             break
           }
           // an order the venue no longer knows cannot be shown to be ours
@@ -871,7 +988,6 @@ export class BinanceVenue implements Venue {
       })
       n++
     }
-    this.readFrom = stoppedAt
     return n
   }
 
@@ -884,7 +1000,8 @@ export class BinanceVenue implements Venue {
   }
 
   private noteReported(tradeId: number): void {
-    if (!(tradeId > 0)) return
+    if (!(tradeId > 0) || this.reportedTrades.has(tradeId)) return
+    this.reported++
     this.reportedTrades.add(tradeId)
     for (const id of this.reportedTrades) {
       if (this.reportedTrades.size <= REPORTED_TRADES_MAX) break
@@ -915,6 +1032,8 @@ export class BinanceVenue implements Venue {
     this.stopped = true
     clearTimeout(this.readBackTimer)
     this.readBackTimer = undefined
+    clearTimeout(this.gapReadTimer)
+    this.gapReadTimer = undefined
     const deadline = this.now() + boundMs
     const outstanding = () => {
       for (const [id, steps] of this.unseen) if (steps <= (this.told.get(id) ?? 0)) this.unseen.delete(id)
