@@ -36,7 +36,7 @@ describe('live quote: the listenKey deleted by another client of the account (fi
   it('takes a new key and reconnects within seconds, not at the next keep-alive', async () => {
     sim = await startLiveSim(['--synthetic', '--seed', '7'])
     const s = sim
-    const q = spawnQuote(s, join(tmp, 'state'), ['--instance', 'lkd', '--json'])
+    const q = spawnQuote(s, join(tmp, 'state'), ['--instance', 'lkd'])
     try {
       const first = await waitFor(async () => {
         const u = await userStream(s)
@@ -56,5 +56,10 @@ describe('live quote: the listenKey deleted by another client of the account (fi
     expect(code, q.stderr()).toBe(0)
     const posts = (await s.state()).requests.filter((x) => x.method === 'POST' && x.path === '/fapi/v1/listenKey')
     expect(posts.length).toBeGreaterThanOrEqual(2)
+    // the outage is said once, and its end (before: nothing on stderr while the stream was down)
+    const err = q.stderr()
+    expect(err.match(/user stream down \(/g)?.length, err).toBe(1)
+    expect(err).toMatch(/user stream down \([a-z_-]+: [^\n]*\); reconnecting[^\n]*: fills and cancels come from order answers and read-backs meanwhile\n/)
+    expect(err).toMatch(/user stream back after \d+\.\d s, [1-9]\d* drop\(s\) \([a-z_-]+\): reading back what it missed\n/)
   }, 120_000)
 })

@@ -345,7 +345,22 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       },
       onResume: () => governor.resume(),
     }
+    // the user stream going down and coming back is said (once per outage, not per retry):
+    // fills and cancels reach the run only from order answers and read-backs meanwhile
+    let streamDown: {since: number; tries: number; reason: string} | undefined
+    stream.on('down', (d) => {
+      if (streamDown) {
+        streamDown.tries++
+        return
+      }
+      streamDown = {since: wallClock.now(), tries: 1, reason: d.reason}
+      say(`user stream down (${d.reason}: ${d.detail}); reconnecting${d.retryInMs > 0 ? ` in ${Math.round(d.retryInMs)} ms` : ''}: fills and cancels come from order answers and read-backs meanwhile`)
+    })
     stream.on('resync', (info) => {
+      if (streamDown) {
+        say(`user stream back after ${((wallClock.now() - streamDown.since) / 1000).toFixed(1)} s, ${streamDown.tries} drop(s) (${streamDown.reason}): reading back what it missed`)
+        streamDown = undefined
+      }
       if (info.reason === 'start') return
       // a fill in the gap the new stream never tells: the read-backs start below it until one has read past it
       venue?.noteStreamResync()
