@@ -62,4 +62,33 @@ describe('live quote: the listenKey deleted by another client of the account (fi
     expect(err).toMatch(/user stream down \([a-z_-]+: [^\n]*\); reconnecting[^\n]*: fills and cancels come from order answers and read-backs meanwhile\n/)
     expect(err).toMatch(/user stream back after \d+\.\d s, [1-9]\d* drop\(s\) \([a-z_-]+\): reading back what it missed\n/)
   }, 120_000)
+
+  // the other side of it: our clean stop no longer deletes the account's one key, which
+  // closed every other client's stream on it (another mm instance on another symbol)
+  it('a clean stop leaves the account\'s listenKey to the other clients of the account', async () => {
+    const s = await startLiveSim(['--synthetic', '--seed', '8'])
+    try {
+      // another client of the account holds the key first (POST returns the account's active key)
+      const other = (await (await fetch(`${s.restUrl}/fapi/v1/listenKey`, {method: 'POST', headers: {'X-MBX-APIKEY': TEST_KEY}})).json()) as {listenKey: string}
+      const q = spawnQuote(s, join(tmp, 'state-keep'), ['--instance', 'lkk'])
+      try {
+        await waitFor(async () => {
+          const u = await userStream(s)
+          return u.sockets === 1 && u.listenKey === other.listenKey ? u : undefined
+        }, 'the quote on the account\'s key', 60_000, 100)
+      } finally {
+        q.child.kill('SIGTERM')
+      }
+      const {code} = await q.exited
+      expect(code, q.stderr()).toBe(0)
+      const st = await s.state()
+      expect(st.requests.filter((x) => x.path === '/fapi/v1/listenKey').map((x) => x.method)).toEqual(['POST', 'POST'])
+      // the key still works: a keep-alive on it is accepted
+      const put = await fetch(`${s.restUrl}/fapi/v1/listenKey`, {method: 'PUT', headers: {'X-MBX-APIKEY': TEST_KEY}})
+      expect(put.status).toBe(200)
+      expect((await userStream(s)).listenKey).toBe(other.listenKey)
+    } finally {
+      await s.stop()
+    }
+  }, 120_000)
 })

@@ -475,7 +475,10 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     stopVenue()
     deadman?.abandon()
     await transport?.stop().catch(() => undefined)
-    await stream?.stop().catch(() => undefined)
+    // the listenKey is not deleted: an account has one, shared by every client of it (another
+    // mm instance on another symbol), and deleting it closed their user streams too; unused,
+    // it expires 60 min after its last keep-alive
+    await stream?.stop({closeKey: false}).catch(() => undefined)
     await gw.close().catch(() => undefined)
     keeper.close('error')
     twinLock?.release()
