@@ -46,6 +46,11 @@ describe('venue adapter: liquidation price from positionRisk', () => {
     // unreadable values are no reading (never a throw)
     v.setLiquidation('-5', 'abc')
     expect([v.liquidationTicks, v.markTicks]).toEqual([0, 300000])
+    // the mark price stream's (or a re-read's) mark moves the rule's mark between audits; none keeps it
+    v.setMark('3100.005')
+    expect(v.markTicks).toBe(310000)
+    v.setMark('0.00000000')
+    expect(v.markTicks).toBe(310000)
     await gw.close()
   })
 })

@@ -292,12 +292,23 @@ export class BinanceVenue implements Venue {
     if (m > 0) this.markTicks = m
   }
 
-  /** Update the PERCENT_PRICE bounds from a mark price (decimal string). */
+  /**
+   * A mark price (decimal string: the mark price stream's each second, a re-read's, the
+   * audit's) → the PERCENT_PRICE bounds and the §4.6 liquidation rule's mark (before, that
+   * one moved only with the audit's positionRisk, up to live.auditIntervalMs old in the
+   * fast market the rule is for).
+   */
   setMark(markPrice: string): void {
-    const p = this.o.percentPrice
-    if (!p) return
     // no mark (0, "0.00000000"): the band stays as it was (a cap of 0 refused every BUY here while the core saw no band)
     if (new PlainDecimal(markPrice).isZero()) return
+    try {
+      const m = this.inst.priceToTicks(markPrice, 'down')
+      if (m > 0 && Number.isSafeInteger(m)) this.markTicks = m
+    } catch {
+      // a mark the instrument cannot hold: the rule keeps the last one
+    }
+    const p = this.o.percentPrice
+    if (!p) return
     const up = new PlainDecimal(markPrice).mul(p.multiplierUp).toString()
     const down = new PlainDecimal(markPrice).mul(p.multiplierDown).toString()
     this.maxBuyTicks = this.inst.priceToTicks(up, 'down')
