@@ -103,6 +103,8 @@ const USER_TRADES_PAGE = 1000
 const RECOVER_PAGES_MAX = 5
 /** the read of a user-stream gap the adapter starts itself (`noteStreamResync`) is tried this many times at most */
 const GAP_READ_TRIES = 5
+/** the gap's read waits out a read hold (429 back-off, 418 ban) in steps of at most this long */
+const GAP_READ_HOLD_MAX_MS = 60_000
 /** venue order ids known not to be this run's (`notThisRun`) */
 const NOT_THIS_RUN_MAX = 10_000
 /** client ids whose filled quantity the stream told (`told`) */
@@ -831,6 +833,11 @@ export class BinanceVenue implements Venue {
         fillsRecovered = await this.recoverFills()
       }
     }
+    // a user-stream gap not read back yet, or a read-back that stopped early (a failed order
+    // lookup, the lookups' or pages' cap): read now, whatever the position says (a bid's and
+    // an ask's fills lost in a gap net out: no drift shows them). Before, such a read waited
+    // for a position difference, and netting fills stayed unbooked for the run (review6)
+    if (!res.findings.some((f) => f.kind === 'position_drift') && (this.gapFloor !== undefined || this.readFrom !== undefined)) fillsRecovered = await this.recoverFills()
     return {...res, fillsRecovered, strayCancelled, venueEntryPrice: pos?.entryPrice}
   }
 
@@ -884,26 +891,30 @@ export class BinanceVenue implements Venue {
     this.scheduleGapRead(GAP_READ_TRIES)
   }
 
-  private scheduleGapRead(tries: number): void {
+  private scheduleGapRead(tries: number, waitMs?: number): void {
     if (this.stopped || this.gapReadTimer !== undefined || tries <= 0) return
+    const delay = Math.max(this.o.unseenFillDelayMs ?? 1000, Math.min(waitMs ?? 0, GAP_READ_HOLD_MAX_MS))
     this.gapReadTimer = setTimeout(() => {
       this.gapReadTimer = undefined
-      if (this.stopped || this.gapFloor === undefined) return
-      // in a 418 ban or a 429 back-off the read waits, as the others do
-      if (this.o.governor?.readsHeld(this.now())) return this.scheduleGapRead(tries - 1)
+      if (this.stopped || (this.gapFloor === undefined && this.readFrom === undefined)) return
+      // in a 418 ban or a 429 back-off the read waits, as the others do, until the hold ends:
+      // a wait uses no try (before, a hold over ~5 s used them all and nothing read the gap)
+      const held = this.o.governor?.readsHeld(this.now())
+      if (held) return this.scheduleGapRead(tries, held.until === undefined ? undefined : held.until - this.now())
       this.gapReads++
       this.recoverFills().then(
         (n) => {
           if (n > 0) this.o.onProblem?.(`the user stream came back after a gap: ${n} fill(s) it did not tell read back from userTrades`)
-          // a gap that began while this read ran
-          if (this.gapFloor !== undefined) this.scheduleGapRead(tries - 1)
+          // a gap that began while this read ran, or a read that stopped early (a failed
+          // order lookup: before, it counted as done and only a position difference read on)
+          if (this.gapFloor !== undefined || this.readFrom !== undefined) this.scheduleGapRead(tries - 1)
         },
         (err) => {
           this.o.onProblem?.(`reading back the fills of a user-stream gap failed: ${(err as Error).message}${tries > 1 ? ' (tried again)' : ' (the next read-back reads it)'}`)
           this.scheduleGapRead(tries - 1)
         },
       )
-    }, this.o.unseenFillDelayMs ?? 1000)
+    }, delay)
     this.gapReadTimer.unref?.()
   }
 
@@ -971,7 +982,7 @@ export class BinanceVenue implements Venue {
           } else this.skipOrder(tr.orderId)
         } catch (err) {
           if (!(err instanceof BinanceApiError && err.noSuchOrder)) {
-            this.o.onProblem?.(`reading back fills: the order of trade ${tr.id} could not be looked up (${(err as Error).message}); tried again at the next audit`)
+            this.o.onProblem?.(`reading back fills: the order of trade ${tr.id} could not be looked up (${(err as Error).message}); read again from it at the next read-back (the next audit at the latest)`)
             stop(tr.id)
             break
           }
