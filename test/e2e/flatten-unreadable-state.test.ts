@@ -84,6 +84,21 @@ describe('mm flatten with an unreadable state.json', () => {
     expect(existsSync(join(dir, SYM, 'lock'))).toBe(false)
   })
 
+  it('keys the venue refuses (-2015): one line names both the refusal and the file, exit 1, nothing sent (review6)', async () => {
+    const text = '{"schema":1,"symbol":"ETHU'
+    const dir = stateDirWith('refused', text)
+    const path = join(dir, SYM, 'state.json')
+    const from = (await sim.state()).requests.length
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await flatten(dir, {MM_API_KEY: 'wrongkey0123456789', MM_API_SECRET: 'wrongsecret0123456789'}, extra)
+      expect(r.code, r.stderr).toBe(1)
+      // before: only "GET /fapi/v3/positionRisk: HTTP 401: … (code -2015)", the file's problem unsaid
+      expect(r.stderr.split('\n')[0]).toBe(`mm flatten: GET /fapi/v3/positionRisk: HTTP 401: Invalid API-key, IP, or permissions for action. (code -2015); and ${SYM}'s state file ${path} is corrupt (not JSON, 26 bytes): the position is known from neither; nothing was sent`)
+    }
+    expect(readFileSync(path, 'utf8')).toBe(text)
+    expect((await writesSince(from)).filter((w) => w.startsWith('POST /fapi/v1/order') || w.startsWith('POST /fapi/v1/batchOrders'))).toEqual([])
+  })
+
   it('with keys: --dry-run plans on the venue\'s position; the run cancels the mm orders, closes the position (exit 0) and leaves the file as it is', async () => {
     // truncated by a full disk: an empty file
     const dir = stateDirWith('keys', '')

@@ -62,12 +62,13 @@ function unknownPosition(t: Target, unreadable: StateFileError, why: string): Pa
  * printed, and an operator could take the file's problem for the only one, or the other
  * way round).
  */
-async function openOrSay<V>(open: () => Promise<V>, t: Target, unreadable: StateFileError): Promise<V> {
+async function openOrSay<V>(open: () => Promise<V>, t: Target, unreadable: StateFileError, done: () => string = () => 'nothing was sent'): Promise<V> {
   try {
     return await open()
   } catch (error) {
     if (!(error instanceof MmError) || error instanceof UsageError) throw error
-    throw new MmError(error.code, `${error.message}; and ${t.symbol}'s ${unreadable.message}: the position is known from neither; nothing was sent`, {exitCode: error.exitCode, suggestion: error.suggestion})
+    // the first signed reads too (keys refused -2015, a 5xx on positionRisk): review6
+    throw new MmError(error.code, `${error.message}; and ${t.symbol}'s ${unreadable.message}: the position is known from neither; ${done()}`, {exitCode: error.exitCode, suggestion: error.suggestion})
   }
 }
 
@@ -99,8 +100,11 @@ export async function flattenPlan(t: Target, maxSlip: number, endpoints: Endpoin
     from = 'state.json'
   } else {
     try {
-      inst = await v.venue.instrument(t.symbol)
-      const amt = new PlainDecimal(await v.venue.position(t.symbol))
+      const venueNow = v.venue
+      const read = async () => ({inst: await venueNow.instrument(t.symbol), amt: new PlainDecimal(await venueNow.position(t.symbol))})
+      const r = unreadable ? await openOrSay(read, t, unreadable) : await read()
+      inst = r.inst
+      const amt = r.amt
       const grid = inst.qtyToSteps(amt.abs().toString(), 'down') * (amt.isNeg() ? -1 : 1)
       offGrid = amt.sub(inst.stepDecimal(grid)).abs()
       position = offGrid.isZero() ? inst.signedStepsToQty(grid) : amt.toString()
@@ -301,12 +305,14 @@ async function flattenWithoutState(o: FlattenOptions, unreadable: StateFileError
   }
   try {
     if (lock.tookOver) notes.push(`took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.command})`)
-    const inst = await venueInstrument(v, t.symbol)
+    const inst = await openOrSay(() => venueInstrument(v, t.symbol), t, unreadable)
+    let cancelled = 0
     // a resting mm order could take the other side of our IOC: cancel them first
     const c = o.cancel ? await o.cancel() : null
     if (c && !('why' in c)) {
       try {
         const r = await c.ops.cancel(t.symbol, {all: false, ours: []})
+        cancelled = r.cancelled.length
         if (r.cancelled.length > 0) notes.push(`cancelled ${r.cancelled.length} mm order(s) of the symbol on the venue`)
         if (r.left.length > 0) notes.push(`${r.left.length} mm order(s) still open: ${r.left.join(', ')}`)
       } catch (error) {
@@ -318,8 +324,14 @@ async function flattenWithoutState(o: FlattenOptions, unreadable: StateFileError
     const runTag = 'f' + Math.floor(wallClock.now() / 1000).toString(36).slice(-7)
     o.onOwnOrders?.()
     let res
+    // what was done before a failure: the line says it (not "nothing was sent" after a cancel or an order)
+    let sent = 0
     try {
-      res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound, stopped: o.stopped})
+      const done = () => (sent > 0 ? `${sent} closing order(s) sent` : cancelled > 0 ? `${cancelled} mm order(s) cancelled, no closing order sent` : 'nothing was sent')
+      res = await openOrSay(() => flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: (r) => {
+        sent++
+        o.onRound?.(r)
+      }, stopped: o.stopped}), t, unreadable, done)
     } finally {
       await v.close()
     }
