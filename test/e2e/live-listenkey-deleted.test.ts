@@ -60,7 +60,7 @@ describe('live quote: the listenKey deleted by another client of the account (fi
     const err = q.stderr()
     expect(err.match(/user stream down \(/g)?.length, err).toBe(1)
     expect(err).toMatch(/user stream down \([a-z_-]+: [^\n]*\); reconnecting[^\n]*: fills and cancels come from order answers and read-backs meanwhile\n/)
-    expect(err).toMatch(/user stream back after \d+\.\d s, [1-9]\d* drop\(s\) \([a-z_-]+\): reading back what it missed\n/)
+    expect(err).toMatch(/user stream back after \d+ ms, [1-9]\d* drop\(s\) \([a-z_-]+\): reading back what it missed\n/)
   }, 120_000)
 
   // the other side of it: our clean stop no longer deletes the account's one key, which

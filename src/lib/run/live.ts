@@ -358,7 +358,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     })
     stream.on('resync', (info) => {
       if (streamDown) {
-        say(`user stream back after ${((wallClock.now() - streamDown.since) / 1000).toFixed(1)} s, ${streamDown.tries} drop(s) (${streamDown.reason}): reading back what it missed`)
+        say(`user stream back after ${Math.round(wallClock.now() - streamDown.since)} ms, ${streamDown.tries} drop(s) (${streamDown.reason}): reading back what it missed`)
         streamDown = undefined
       }
       if (info.reason === 'start') return
