@@ -307,6 +307,66 @@ describe('failures', () => {
     await g.close()
   })
 
+  it('a batch cancel signed ahead and refused -1021: the clock is re-synced and the cancel signed anew, once', async () => {
+    const g = gw()
+    let skew = 0
+    stub.serverTime = () => wall + skew
+    stub.handler = (r) => {
+      if (r.path === '/fapi/v1/time') return undefined
+      const ts = Number(r.params.get('timestamp'))
+      if (ts > wall + skew + 1000 || wall + skew - ts > 5000) return {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}}
+      return {body: [{...ORDER, clientOrderId: 'a', status: 'CANCELED'}, {code: -2011, msg: 'Unknown order sent.'}]}
+    }
+    const prepared = g.prepareCancelBatch('ETHUSDC', ['a', 'b'])
+    skew = 9000
+    const slots = await g.cancelBatch('ETHUSDC', prepared.ids, prepared)
+    expect(stub.requests.map((r) => `${r.method} ${r.path} ${r.params.get('timestamp') ?? ''}`)).toEqual([`DELETE /fapi/v1/batchOrders ${wall}`, 'GET /fapi/v1/time ', `DELETE /fapi/v1/batchOrders ${wall + 9000}`])
+    expect(stub.requests[2].params.get('origClientOrderIdList')).toBe('["a","b"]')
+    expect(syncs).toEqual([{offsetMs: 9000, rttMs: 0, reason: 'timestamp-error'}])
+    expect((slots[0] as {clientOrderId: string}).clientOrderId).toBe('a')
+    expect((slots[1] as BinanceApiError).venueCode).toBe(-2011)
+    // a second -1021 after the re-sync is the caller's (never a loop)
+    skew = 0
+    const again = g.prepareCancelBatch('ETHUSDC', ['a', 'b'])
+    stub.requests.length = 0
+    stub.handler = (r) => (r.path === '/fapi/v1/time' ? undefined : {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}})
+    const e = await failure(g.cancelBatch('ETHUSDC', again.ids, again))
+    expect([e.kind, e.venueCode]).toEqual(['timestamp', -1021])
+    expect(stub.requests.map((r) => r.path)).toEqual(['/fapi/v1/batchOrders', '/fapi/v1/time', '/fapi/v1/batchOrders'])
+    await g.close()
+  })
+
+  it('bad arguments and a failing connection pool are the promise\'s failure, never a throw', async () => {
+    const g = gw()
+    const calls: Array<() => Promise<unknown>> = [
+      () => g.cancelBatch('ETHUSDC', []),
+      () => g.cancelBatch('ETHUSDC', ['a', 'b'], g.prepareCancelBatch('ETHUSDC', ['a', 'b'])),
+      () => g.placeOrder({...PLACE, quantity: ''}),
+    ]
+    for (const f of calls) {
+      let p: Promise<unknown> | undefined
+      expect(() => (p = f())).not.toThrow()
+      await expect(p).rejects.toThrow()
+    }
+    await g.close()
+    const dead = new BinanceGateway({
+      baseUrl: stub.url,
+      credentials: new Credentials(KEY, SECRET),
+      now: () => wall,
+      dispatcher: {
+        request: () => {
+          throw new Error('pool closed')
+        },
+        close: async () => {},
+      } as never,
+    })
+    let p: Promise<unknown> | undefined
+    expect(() => (p = dead.cancelOrder('ETHUSDC', 'x'))).not.toThrow()
+    const e = await failure(p as Promise<unknown>)
+    // an error without a transport code is in doubt (settled by a query), as a failed request always was
+    expect([e.outcome, e.kind]).toEqual(['unknown', 'transport'])
+  })
+
   it('a timeout is an unknown outcome (in doubt), not a rejection', async () => {
     const g = gw({timeoutMs: 150})
     stub.handler = () => ({hang: true})

@@ -224,39 +224,50 @@ export class BinanceGateway {
 
   // ---- one call -------------------------------------------------------------
 
-  async call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}): Promise<T> {
+  /**
+   * One request and its answer. The request is built, signed and handed to the connection
+   * pool before this returns (no promise layer on the way to the socket: tick-to-order);
+   * only the answer is awaited. A -1021 re-syncs the clock and, when `idempotent`, sends
+   * the request again signed anew. Never throws: every failure is the promise's.
+   */
+  call<T = unknown>(method: Method, path: string, params: Params, security: Security, opts: CallOptions = {}): Promise<T> {
+    let first: Promise<T>
     try {
-      return await this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
+      first = this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
     } catch (err) {
-      if (err instanceof BinanceApiError && err.kind === 'timestamp' && security === 'SIGNED') {
-        await this.syncTime('timestamp-error').catch(() => undefined)
-        if (opts.idempotent ?? true) return this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs)
-      }
-      throw err
+      return Promise.reject(err)
     }
+    return security === 'SIGNED' ? this.afterTimestampError(first, () => (opts.idempotent ?? true ? this.once<T>(this.build(method, path, params, security), opts.timeoutMs ?? this.timeoutMs) : undefined)) : first
   }
 
   /**
-   * A request signed earlier (`prepareCancelBatch`), sent as it is; after a -1021 the
-   * clock is re-synced and the request signed anew from `params` (made only then).
+   * A request signed earlier (`prepareCancelBatch`), handed to the pool as it is before this
+   * returns; after a -1021 the clock is re-synced and the request signed anew from `params`
+   * (made only then).
    */
-  private async callPrepared<T = unknown>(req: BuiltRequest, path: string, params: () => Params): Promise<T> {
+  private callPrepared<T = unknown>(req: BuiltRequest, path: string, params: () => Params): Promise<T> {
+    return this.afterTimestampError(this.once<T>(req, this.timeoutMs), () => this.once<T>(this.build(req.method, path, params(), 'SIGNED'), this.timeoutMs))
+  }
+
+  /** `first`'s answer; on a -1021 the clock is re-synced and `again` (if it sends anything) answers instead. */
+  private async afterTimestampError<T>(first: Promise<T>, again: () => Promise<T> | undefined): Promise<T> {
     try {
-      return await this.once<T>(req, this.timeoutMs)
+      return await first
     } catch (err) {
       if (!(err instanceof BinanceApiError && err.kind === 'timestamp')) throw err
       await this.syncTime('timestamp-error').catch(() => undefined)
-      return this.once<T>(this.build(req.method, path, params(), 'SIGNED'), this.timeoutMs)
+      const p = again()
+      if (p === undefined) throw err
+      return p
     }
   }
 
-  private async once<T>(req: BuiltRequest, timeoutMs: number): Promise<T> {
+  /** `req` handed to the pool now (in this call, synchronously), then its answer read. */
+  private once<T>(req: BuiltRequest, timeoutMs: number): Promise<T> {
     const started = this.now()
-    const {endpoint} = req
-    let res: Awaited<ReturnType<Pool['request']>>
-    let text: string
+    let res: ReturnType<Pool['request']>
     try {
-      res = await this.pool.request({
+      res = this.pool.request({
         method: req.method,
         path: req.path,
         headers: req.headers,
@@ -265,6 +276,19 @@ export class BinanceGateway {
         bodyTimeout: timeoutMs,
         signal: this.deadline(timeoutMs),
       })
+    } catch (err) {
+      res = Promise.reject(err)
+    }
+    return this.answer<T>(req, started, res, timeoutMs)
+  }
+
+  /** The answer of a request handed to the pool at `started`: its JSON, or a typed error. */
+  private async answer<T>(req: BuiltRequest, started: number, sent: ReturnType<Pool['request']>, timeoutMs: number): Promise<T> {
+    const {endpoint} = req
+    let res: Awaited<ReturnType<Pool['request']>>
+    let text: string
+    try {
+      res = await sent
       text = await res.body.text()
     } catch (err) {
       const code = errorCode(err)
@@ -354,10 +378,19 @@ export class BinanceGateway {
 
   // ---- orders ---------------------------------------------------------------
 
-  /** POST /fapi/v1/order. Never re-sent by the gateway. */
-  async placeOrder(p: PlaceOrderParams): Promise<BinanceOrder> {
-    const j = await this.call('POST', '/fapi/v1/order', orderParams(p), 'SIGNED', {idempotent: false})
-    return parseOrder(j, 'POST /fapi/v1/order')
+  /** POST /fapi/v1/order, handed to the pool before this returns. Never re-sent by the gateway. */
+  placeOrder(p: PlaceOrderParams): Promise<BinanceOrder> {
+    let params: Params
+    try {
+      params = orderParams(p)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.orderAnswer(this.call('POST', '/fapi/v1/order', params, 'SIGNED', {idempotent: false}), 'POST /fapi/v1/order')
+  }
+
+  private async orderAnswer(sent: Promise<unknown>, endpoint: string): Promise<BinanceOrder> {
+    return parseOrder(await sent, endpoint)
   }
 
   /** POST /fapi/v1/batchOrders (≤ 5). Each slot is the order or its definitive rejection. */
@@ -372,9 +405,9 @@ export class BinanceGateway {
     return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
   }
 
-  async cancelOrder(symbol: string, clientOrderId: string): Promise<BinanceOrder> {
-    const j = await this.call('DELETE', '/fapi/v1/order', [['symbol', symbol], ['origClientOrderId', clientOrderId]], 'SIGNED')
-    return parseOrder(j, 'DELETE /fapi/v1/order')
+  /** DELETE /fapi/v1/order, handed to the pool before this returns */
+  cancelOrder(symbol: string, clientOrderId: string): Promise<BinanceOrder> {
+    return this.orderAnswer(this.call('DELETE', '/fapi/v1/order', [['symbol', symbol], ['origClientOrderId', clientOrderId]], 'SIGNED'), 'DELETE /fapi/v1/order')
   }
 
   /**
@@ -408,13 +441,19 @@ export class BinanceGateway {
    * earlier (`prepareCancelBatch`), sent as it is (after a -1021 the retry is signed anew);
    * its ids must be `clientOrderIds` itself (the slots are read in that order).
    */
-  async cancelBatch(symbol: string, clientOrderIds: readonly string[], prepared?: PreparedCancelBatch): Promise<Array<BinanceOrder | BinanceApiError>> {
-    if (clientOrderIds.length < 1 || clientOrderIds.length > 10) throw new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`)
-    if (prepared !== undefined && prepared.ids !== clientOrderIds) throw new MmError('E_ORDER_PARAMS', 'a batch cancel signed ahead is sent with its own ids only')
-    const endpoint = 'DELETE /fapi/v1/batchOrders'
+  cancelBatch(symbol: string, clientOrderIds: readonly string[], prepared?: PreparedCancelBatch): Promise<Array<BinanceOrder | BinanceApiError>> {
+    if (clientOrderIds.length < 1 || clientOrderIds.length > 10) return Promise.reject(new MmError('E_ORDER_PARAMS', `batch cancels take 1 to 10 ids, got ${clientOrderIds.length}`))
+    if (prepared !== undefined && prepared.ids !== clientOrderIds) return Promise.reject(new MmError('E_ORDER_PARAMS', 'a batch cancel signed ahead is sent with its own ids only'))
     const params = (): Params => [['symbol', symbol], ['origClientOrderIdList', JSON.stringify(clientOrderIds)]]
-    const j = prepared !== undefined ? await this.callPrepared<unknown>(prepared.req, '/fapi/v1/batchOrders', params) : await this.call<unknown>('DELETE', '/fapi/v1/batchOrders', params(), 'SIGNED')
-    if (!Array.isArray(j) || j.length !== clientOrderIds.length) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${clientOrderIds.length} answers`})
+    // handed to the pool now (the tick's path ends here); the slots are read from the answer
+    const sent = prepared !== undefined ? this.callPrepared<unknown>(prepared.req, '/fapi/v1/batchOrders', params) : this.call<unknown>('DELETE', '/fapi/v1/batchOrders', params(), 'SIGNED')
+    return this.batchSlots(sent, clientOrderIds.length)
+  }
+
+  private async batchSlots(sent: Promise<unknown>, n: number): Promise<Array<BinanceOrder | BinanceApiError>> {
+    const endpoint = 'DELETE /fapi/v1/batchOrders'
+    const j = await sent
+    if (!Array.isArray(j) || j.length !== n) throw new BinanceApiError({outcome: 'unknown', kind: 'bad-response', endpoint, message: `${endpoint}: expected ${n} answers`})
     return j.map((slot) => (isErrorBody(slot) ? slotError(endpoint, slot) : parseOrder(slot, endpoint)))
   }
 

@@ -318,8 +318,8 @@ export class BinanceVenue implements Venue {
   }
 
   submit(a: OrderAction): void {
-    if (a.type === 'place') void this.place(a.clientOrderId, a.order)
-    else void this.cancel(a.clientOrderId)
+    if (a.type === 'place') this.place(a.clientOrderId, a.order)
+    else this.cancel(a.clientOrderId)
   }
 
   /**
@@ -340,7 +340,7 @@ export class BinanceVenue implements Venue {
     let sent = false
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i]
-      if (a.type === 'place') void this.place(a.clientOrderId, a.order)
+      if (a.type === 'place') this.place(a.clientOrderId, a.order)
       else if (!sent) {
         sent = true
         const ids: string[] = []
@@ -348,11 +348,11 @@ export class BinanceVenue implements Venue {
         const p = this.takePrepared(ids)
         if (p !== undefined) {
           this.presignedCancels++
-          void this.cancelBatch(p.ids, p)
+          this.cancelBatch(p.ids, p)
         } else {
           for (const g of cancelGroups(ids, true)) {
-            if (g.length === 1) void this.cancel(g[0])
-            else void this.cancelBatch(g)
+            if (g.length === 1) this.cancel(g[0])
+            else this.cancelBatch(g)
           }
         }
       }
@@ -452,7 +452,11 @@ export class BinanceVenue implements Venue {
     this.push({type: 'reject', request: 'place', clientOrderId, code, msg, ts: t + LOCAL_REJECT_DELAY_MS, venueTs: t})
   }
 
-  private async place(clientOrderId: string, order: OrderIntent): Promise<void> {
+  /**
+   * A place handed to the transport before this returns (a plain call, not an async one:
+   * no promise layer on the tick's path), its answer settled later.
+   */
+  private place(clientOrderId: string, order: OrderIntent): void {
     const g = this.o.governor?.verdict(this.now())
     if (g && !g.allowNewOrders) return this.localReject(clientOrderId, LOCAL.TOO_MANY_ORDERS, `not sent: rate governor ${g.mode} (${g.reason})`)
     if (this.o.maxOpenOrders !== undefined && this.open.size >= this.o.maxOpenOrders) return this.localReject(clientOrderId, LOCAL.MAX_OPEN, `not sent: ${this.open.size} open orders reach MAX_NUM_ORDERS ${this.o.maxOpenOrders}`)
@@ -460,8 +464,9 @@ export class BinanceVenue implements Venue {
     if (order.side === 'SELL' && order.price < this.minSellTicks) return this.localReject(clientOrderId, LOCAL.PRICE_DOWN, 'not sent: price below the PERCENT_PRICE floor of the mark')
     if (this.batchCancels) this.layerOf.set(clientOrderId, order.layer)
     this.inFlight++
+    let answer: Promise<BinanceOrder>
     try {
-      const ans = await this.orders.placeOrder({
+      answer = this.orders.placeOrder({
         symbol: this.symbol,
         side: order.side,
         type: 'LIMIT',
@@ -472,7 +477,15 @@ export class BinanceVenue implements Venue {
         newClientOrderId: clientOrderId,
         selfTradePreventionMode: this.o.stp,
       })
-      this.onOrderAnswer(ans, order)
+    } catch (err) {
+      answer = Promise.reject(err)
+    }
+    void this.settlePlace(clientOrderId, order, answer)
+  }
+
+  private async settlePlace(clientOrderId: string, order: OrderIntent, answer: Promise<BinanceOrder>): Promise<void> {
+    try {
+      this.onOrderAnswer(await answer, order)
     } catch (err) {
       this.onFailure(err, clientOrderId, 'place')
     } finally {
@@ -594,12 +607,22 @@ export class BinanceVenue implements Venue {
     return this.o.governor?.readsHeld(this.now())?.ban === true
   }
 
-  private async cancel(clientOrderId: string): Promise<void> {
+  /** A cancel handed to the transport before this returns (as `place`), its answer settled later. */
+  private cancel(clientOrderId: string): void {
     if (this.cancelsHeldNow([clientOrderId])) return
     this.inFlight++
+    let answer: Promise<BinanceOrder>
     try {
-      const ans = await this.orders.cancelOrder(this.symbol, clientOrderId)
-      this.onCanceled(clientOrderId, ans)
+      answer = this.orders.cancelOrder(this.symbol, clientOrderId)
+    } catch (err) {
+      answer = Promise.reject(err)
+    }
+    void this.settleCancel(clientOrderId, answer)
+  }
+
+  private async settleCancel(clientOrderId: string, answer: Promise<BinanceOrder>): Promise<void> {
+    try {
+      this.onCanceled(clientOrderId, await answer)
     } catch (err) {
       this.onFailure(err, clientOrderId, 'cancel')
     } finally {
@@ -699,11 +722,25 @@ export class BinanceVenue implements Venue {
    * doubt exactly as a single cancel's unknown outcome does; a definitive refusal of the
    * whole request (429, -1021, …) rejects each.
    */
-  private async cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): Promise<void> {
+  /**
+   * The batch cancel handed to the gateway's pool before this returns (a plain call, not an
+   * async one: no promise layer on the tick's path), its answer settled later.
+   */
+  private cancelBatch(ids: readonly string[], prepared?: PreparedCancelBatch): void {
     if (this.cancelsHeldNow(ids)) return
     this.inFlight++
+    let answer: Promise<Array<BinanceOrder | BinanceApiError>>
     try {
-      const slots = await this.o.gateway.cancelBatch(this.symbol, ids, prepared)
+      answer = this.o.gateway.cancelBatch(this.symbol, ids, prepared)
+    } catch (err) {
+      answer = Promise.reject(err)
+    }
+    void this.settleCancelBatch(ids, answer)
+  }
+
+  private async settleCancelBatch(ids: readonly string[], answer: Promise<Array<BinanceOrder | BinanceApiError>>): Promise<void> {
+    try {
+      const slots = await answer
       for (let i = 0; i < ids.length; i++) {
         const s = slots[i]
         if (s instanceof BinanceApiError) this.onFailure(s, ids[i], 'cancel')
