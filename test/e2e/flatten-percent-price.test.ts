@@ -4,7 +4,10 @@
  * CLI. Before, the round's IOC was priced at the worst level needed, below mark × down: the
  * venue refused it whole (-4024 "Price is lower than mark price multiplier floor."), exit 1,
  * nothing closed. Now each IOC is priced inside the band (the floor rounded up), takes what
- * the band holds, and the rounds go on: no refusal, the position smaller, exit 0 or 3.
+ * the band holds, and the rounds go on: the position smaller, exit 0 or 3. The sim's mark
+ * moves between a round's read of it and the IOC's arrival, so an IOC at the floor can still
+ * be refused -4024 (the race seen once in three runs): that round is recorded 'rejected'
+ * with the code and the flatten goes on with the next round (before: exit 1, "venue error").
  */
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -31,7 +34,7 @@ afterAll(async () => {
 interface Req {method: string; path: string; status: number; code?: number; params: Record<string, string>}
 
 describe('mm flatten within PERCENT_PRICE', () => {
-  it('prices each IOC inside the band: none refused, the position closes round by round', async () => {
+  it('prices each IOC inside the band: the position closes round by round, a refusal by a moved mark only ends its round', async () => {
     for (let i = 0; i < 3; i++) {
       const r = await signed(sim.restUrl, 'POST', '/fapi/v1/order', {symbol: 'ETHUSDC', side: 'BUY', type: 'MARKET', quantity: '50'})
       expect(r.status, JSON.stringify(r.body)).toBe(200)
@@ -63,17 +66,30 @@ describe('mm flatten within PERCENT_PRICE', () => {
     // the floor of the lower of the marks read around it (mark × 0.99998), less one tick for the mark's move
     const floor = ((m0 < m1 ? m0 : m1) * 99_998n) / 100_000n - 1_000_000n
     for (const o of planned) expect(units(o.price) >= floor, `${o.side} ${o.price} against the floor ${floor} (1e-8)`).toBe(true)
-    const f = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--rounds', '2', '--json'], {env: ENV})
+    const f = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', join(tmp, 'state'), '--rest-url', sim.restUrl, '--max-slip', '0.01', '--rounds', '3', '--json'], {env: ENV})
     expect([0, 3], f.stdout + f.stderr).toContain(f.code)
     const j = JSON.parse(f.stdout).data
     expect(j.positionBefore).toBe('150.000')
     expect(j.rounds.length).toBeGreaterThan(0)
-    for (const r of j.rounds) expect(r.status).not.toBe('rejected')
+    type Round = {round: number; status: string; code?: number; reason?: string}
+    const rounds = j.rounds as Round[]
+    const refused = rounds.filter((r) => r.status === 'rejected')
+    // a refusal is only PERCENT_PRICE's, and not every IOC was refused
+    for (const r of refused) expect([r.code, r.reason]).toEqual([-4024, 'Price is lower than mark price multiplier floor.'])
+    expect(refused.length, JSON.stringify(rounds)).toBeLessThan(rounds.length)
+    if (refused.length > 0 && f.code === 3) expect(j.final).toContain(`(${refused.length} order(s) refused by the band: the mark moved`)
     expect(Number(j.positionAfter)).toBeLessThan(150)
     const st = (await getJson(sim.restUrl, '/__mm/state')).body as {requests: Req[]}
     const iocs = st.requests.filter((r) => r.method === 'POST' && r.path === '/fapi/v1/order' && r.params.timeInForce === 'IOC')
     expect(iocs.length).toBe(j.rounds.length)
-    expect(iocs.map((r) => [r.status, r.code])).toEqual(iocs.map(() => [200, undefined]))
+    // the venue's answers are the rounds' statuses: 200, or 400 -4024 for the refused ones
+    expect(iocs.map((r) => [r.status, r.code])).toEqual(rounds.map((r) => (r.status === 'rejected' ? [400, -4024] : [200, undefined])))
+    // after a refusal the flatten went on: the next round read the book again (unless --rounds was spent)
+    rounds.forEach((r, i) => {
+      if (r.status !== 'rejected' || r.round === 3) return
+      const at = st.requests.indexOf(iocs[i])
+      expect(st.requests.slice(at + 1).some((x) => x.method === 'GET' && x.path === '/fapi/v1/depth'), JSON.stringify(rounds)).toBe(true)
+    })
     expect(iocs.map((r) => [r.params.side, r.params.reduceOnly])).toEqual(iocs.map(() => ['SELL', 'true']))
   })
 

@@ -23,6 +23,8 @@ const ENV = {MM_API_KEY: KEY, MM_API_SECRET: 'stubsecret0123456789'}
 let bids: Array<[number, number]> = []
 let asks: Array<[number, number]> = []
 let position = 0
+// the next IOCs refused -4024 as Binance does when the mark moved below the SELL's floor (nothing done)
+let refuseNext = 0
 const placed: Array<{side: string; price: number; qty: number; reduceOnly: boolean; tif: string; filled: number}> = []
 let server: Server
 let url = ''
@@ -58,6 +60,10 @@ beforeAll(async () => {
       if (u.pathname === '/fapi/v1/openOrders') return send(200, [])
       if (u.pathname === '/fapi/v3/positionRisk') return send(200, [{symbol: 'ETHUSDC', positionSide: 'BOTH', positionAmt: (position < 0 ? '-' : '') + qx(Math.abs(position)), entryPrice: '3050', markPrice: '3000', unRealizedProfit: '-1', liquidationPrice: '0', updateTime: 1}])
       if (u.pathname === '/fapi/v1/order' && req.method === 'POST') {
+        if (refuseNext > 0) {
+          refuseNext--
+          return send(400, {code: -4024, msg: 'Price is lower than mark price multiplier floor.'})
+        }
         const side = q.get('side') as string
         const price = Math.round(Number(q.get('price')) * 100)
         const qty = Math.round(Number(q.get('quantity')) * 1000)
@@ -132,5 +138,51 @@ describe('mm flatten with no quote running, on the venue itself', () => {
     expect(none.code, none.stderr).toBe(0)
     expect(none.stdout).toMatch(/ETHUSDC: no position/)
     expect(placed.length).toBe(2)
+  })
+})
+
+describe('mm flatten: an IOC refused by PERCENT_PRICE (-4024: the mark moved after the round read it)', () => {
+  const fresh = (net: number) => {
+    position = net
+    bids = [[300000, 1000]]
+    asks = [[300100, 1000]]
+    placed.length = 0
+    const s = emptyState('ETHUSDC', false, new Date().toISOString())
+    s.instrument = {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}
+    s.position = {...s.position, net: qx(net)}
+    mkdirSync(join(S, 'ETHUSDC'), {recursive: true})
+    writeFileSync(statePath, JSON.stringify(s))
+  }
+
+  it('the refused round is said with its code and the next round closes: exit 0 (before: venue error, exit 1, nothing closed)', async () => {
+    fresh(20)
+    refuseNext = 1
+    const r = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--max-slip', '0.001'], {env: ENV})
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines).toContain('round 1: SELL 0.020 @ 3000.00 (mid 3000.5) → filled 0 (rejected -4024: Price is lower than mark price multiplier floor.)')
+    expect(lines).toContain('round 2: SELL 0.020 @ 3000.00 (mid 3000.5) → filled 0.020, slippage 0.000166639 (filled)')
+    expect(lines.at(-1)).toBe('flat after 2 order(s) in 2 round(s) (1 order(s) refused by the PERCENT_PRICE band: the mark moved)')
+    expect(placed.map((p) => [p.side, p.price, p.qty, p.filled])).toEqual([['SELL', 300000, 20, 20]])
+    expect(position).toBe(0)
+    expect(read().position.net).toBe('0.000')
+    expect(read().flatten?.rounds.map((x) => [x.round, x.status, x.code, x.filled])).toEqual([[1, 'rejected', -4024, '0'], [2, 'filled', undefined, '0.020']])
+  })
+
+  it('refused in every round up to --rounds: bounded, exit 3 with the residual and the refusals in the final line and --json', async () => {
+    fresh(20)
+    refuseNext = 5
+    const r = await runCli(['flatten', '--symbol', 'ETHUSDC', '--state-dir', S, '--rest-url', url, '--max-slip', '0.001', '--rounds', '2', '--json'], {env: ENV})
+    expect(r.code, r.stdout + r.stderr).toBe(3)
+    const j = JSON.parse(r.stdout).data
+    expect(j).toMatchObject({positionBefore: '0.020', positionAfter: '0.020', residual: '0.020', exitCode: 3})
+    expect(j.rounds.map((x: {round: number; status: string; code?: number; reason?: string}) => [x.round, x.status, x.code, x.reason])).toEqual([
+      [1, 'rejected', -4024, 'Price is lower than mark price multiplier floor.'],
+      [2, 'rejected', -4024, 'Price is lower than mark price multiplier floor.'],
+    ])
+    expect(j.final).toBe('residual 0.020 after 2 round(s) within max slippage 0.001 and the PERCENT_PRICE band of the mark (2 order(s) refused by the band: the mark moved)')
+    expect(refuseNext).toBe(3)
+    expect(placed).toEqual([])
+    refuseNext = 0
   })
 })

@@ -6,6 +6,7 @@
 import {describe, expect, it} from 'vitest'
 import {Instrument} from '../../src/lib/domain/instrument.js'
 import {type FlattenVenue, flattenOnVenue} from '../../src/lib/state/flatten-venue.js'
+import {BinanceApiError} from '../../src/lib/venue/binance/errors.js'
 
 const inst = new Instrument({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
 
@@ -161,5 +162,50 @@ describe('flattenOnVenue: within PERCENT_PRICE of the mark', () => {
       await flattenOnVenue({venue: {...deep(v), percentPrice}, inst, maxSlip: 0.01, maxRounds: 1, runTag: 'ftest'})
       expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2990.00', 'position'])
     }
+  })
+})
+
+describe('flattenOnVenue: an IOC refused by PERCENT_PRICE (the mark moved after the band was read)', () => {
+  const band = {markPrice: '3000.005', multiplierUp: '1.001', multiplierDown: '0.999'}
+  /** as the gateway throws a 400 with Binance's code */
+  const refused = (code: -4024 | -4016) => () => {
+    const msg = code === -4024 ? 'Price is lower than mark price multiplier floor.' : 'Price is higher than mark price multiplier cap.'
+    throw new BinanceApiError({outcome: 'rejected', kind: 'venue', endpoint: 'POST /fapi/v1/order', httpStatus: 400, venueCode: code, venueMsg: msg, message: `POST /fapi/v1/order: HTTP 400: ${msg} (code ${code})`})
+  }
+  const fill = (qty: string, px: string) => () => ({status: 'FILLED', executedQty: qty, avgPrice: px})
+
+  it('a SELL refused -4024 is recorded rejected with the code, and the next round (depth and band read again) closes: exit 0', async () => {
+    const script = [refused(-4024), fill('0.020', '2999.99')]
+    const v = venue({position: ['0.020', '0'], ioc: (n) => script[n - 1]()})
+    const marks: string[] = []
+    const r = await flattenOnVenue({venue: {...v, async percentPrice(s) { marks.push(s); return band }}, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'ioc SELL 0.020@2999.99', 'position'])
+    expect(marks).toEqual(['ETHUSDT', 'ETHUSDT'])
+    expect(r.rounds.map((x) => [x.round, x.side, x.qty, x.filled, x.status, x.code, x.reason])).toEqual([
+      [1, 'SELL', '0.020', '0', 'rejected', -4024, 'Price is lower than mark price multiplier floor.'],
+      [2, 'SELL', '0.020', '0.020', 'filled', undefined, undefined],
+    ])
+    expect(r).toMatchObject({positionAfter: '0.000', positionAfterFrom: 'venue', exitCode: 0, venueError: null})
+    expect(r.final).toBe('flat after 2 order(s) in 2 round(s) (1 order(s) refused by the PERCENT_PRICE band: the mark moved)')
+  })
+
+  it('every round refused -4016 up to --rounds: bounded, exit 3 with the residual and the refusals said', async () => {
+    const v = venue({position: ['-0.020', '-0.020'], ioc: refused(-4016)})
+    const r = await flattenOnVenue({venue: {...v, async percentPrice() { return band }}, inst, maxSlip: 0.002, maxRounds: 2, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3000.01', 'ioc BUY 0.020@3000.01', 'position'])
+    expect(r.rounds.map((x) => [x.round, x.status, x.code])).toEqual([[1, 'rejected', -4016], [2, 'rejected', -4016]])
+    expect(r).toMatchObject({positionAfter: '-0.020', exitCode: 3, venueError: null})
+    expect(r.final).toBe('residual 0.020 after 2 round(s) within max slippage 0.002 and the PERCENT_PRICE band of the mark (2 order(s) refused by the band: the mark moved)')
+  })
+
+  it('any other refusal still stops at once: exit 1, venue error', async () => {
+    const other = () => {
+      throw new BinanceApiError({outcome: 'rejected', kind: 'venue', endpoint: 'POST /fapi/v1/order', httpStatus: 400, venueCode: -2022, venueMsg: 'ReduceOnly Order is rejected.', message: 'POST /fapi/v1/order: HTTP 400: ReduceOnly Order is rejected. (code -2022)'})
+    }
+    const v = venue({position: ['0.020', '0.020'], ioc: other})
+    const r = await flattenOnVenue({venue: {...v, async percentPrice() { return band }}, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'position'])
+    expect(r).toMatchObject({exitCode: 1})
+    expect(r.final).toBe('venue error: POST /fapi/v1/order: HTTP 400: ReduceOnly Order is rejected. (code -2022); residual 0.020')
   })
 })

@@ -68,6 +68,9 @@ export interface FlattenRound {
   mid: string | null
   /** VWAP of the fills vs that mid (fraction, positive = worse than mid), null before a fill */
   slippage: string | null
+  /** a 'rejected' order refused by PERCENT_PRICE (mm flatten goes on): Binance's code (-4024 / -4016) and message */
+  code?: number
+  reason?: string
 }
 
 export interface StateFile {

@@ -3,7 +3,10 @@
  * itself. Each round: a fresh depth snapshot, the pure plan (strategy/flatten.ts: the depth
  * within the hard cap, pieces of at most the max order size), reduce-only IOC orders, their
  * fills; the next round re-reads the book. Stops when flat, when a round finds nothing
- * within the cap, on a venue error, or after `maxRounds`.
+ * within the cap, on a venue error, or after `maxRounds`. An IOC the venue refuses for
+ * PERCENT_PRICE (-4024 / -4016: the mark moved between the round's read of the band and the
+ * order's arrival; nothing happened at the venue) ends only its round: it is recorded
+ * 'rejected' with the code, and the next round reads the book and the band again.
  */
 import {wallClock} from '../clock/clock.js'
 import {PlainDecimal} from '../domain/decimal.js'
@@ -13,6 +16,7 @@ import type {KillFillsResult} from '../venue/binance/kill-fills.js'
 import type {SymbolRules} from '../venue/binance/rest-types.js'
 import type {OrderSide} from '../domain/orders.js'
 import {formatClientId} from '../orders/client-id.js'
+import {BinanceApiError} from '../venue/binance/errors.js'
 import {levelsBook, planFlattenRound, type PriceBand} from '../strategy/flatten.js'
 import type {FlattenRound} from './file.js'
 
@@ -67,6 +71,8 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   let venueError: string | null = null
   // a round's price was moved inside the PERCENT_PRICE band (the final line says so)
   let clamped = false
+  // IOCs refused whole by PERCENT_PRICE: the mark moved after the round read it
+  let bandRefused = 0
   let stopWhy = ''
   for (let round = 1; round <= o.maxRounds && net !== 0; round++) {
     // the operator's stop (Ctrl-C, SIGTERM): no new order; what filled is still read back
@@ -86,6 +92,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
       break
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
+    let refused = false
     for (const ord of plan.orders) {
       why = o.stopped?.() ?? null
       if (why !== null) {
@@ -109,11 +116,18 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
         net += ord.side === 'SELL' ? -filled : filled
       } catch (error) {
         r.status = 'rejected'
-        venueError = (error as Error).message
+        if (bandRefusal(error)) {
+          // a definitive refusal: nothing filled; the round ends, the next re-reads the band
+          r.code = error.venueCode
+          r.reason = error.venueMsg ?? error.message
+          refused = true
+          bandRefused++
+          clamped = true
+        } else venueError = (error as Error).message
       }
       rounds.push(r)
       o.onRound?.(r)
-      if (venueError) break
+      if (venueError || refused) break
     }
     if (venueError || stopWhy) break
   }
@@ -137,13 +151,19 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   const underStep = !flat && steps(afterQty) === 0
   const exitCode = flat ? 0 : venueError ? 1 : 3
   const roundsRun = new Set(rounds.map((r) => r.round)).size
+  const refusals = (band: string) => (bandRefused > 0 ? `${bandRefused} order(s) refused by ${band}: the mark moved` : '')
   const counted = readError !== null ? ` (by mm's own count: the venue's position could not be read: ${readError})` : ''
   const final = flat
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
-      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}`
-    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${stopWhy ? ` (${stopWhy})` : ''}`
+      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}${bandRefused > 0 ? ` (${refusals('the PERCENT_PRICE band')})` : ''}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${bandRefused > 0 || stopWhy ? ` (${[refusals('the band'), stopWhy].filter(Boolean).join('; ')})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
+}
+
+/** the venue refused an IOC whole for PERCENT_PRICE: -4024 (a SELL below mark × down), -4016 (a BUY above mark × up) */
+function bandRefusal(e: unknown): e is BinanceApiError & {venueCode: number} {
+  return e instanceof BinanceApiError && e.definitive && (e.venueCode === -4024 || e.venueCode === -4016)
 }
 
 /**
