@@ -5,6 +5,7 @@
  * market (the live driver: system clock; public streams only in dry-run, where no signed
  * request is ever sent).
  */
+import {tuneJitForLive} from './jit.js'
 import {renameSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {DepthSync} from '../book/sync.js'
@@ -191,6 +192,8 @@ export type {LiveMarketSource as LiveFeedLike}
 
 /** A run on the live market: real public data, the command's venue, system clock. */
 export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {durationMs?: number; stop: Promise<string>; stopBoundMs?: number; beforeEnd?: () => Promise<void>; onProgress?: (s: EngineStatus) => void; clock?: Clock}): Promise<SessionResult> {
+  // live: the order path is optimised after fewer decisions (run/jit.ts)
+  if (o.mode === 'live') tuneJitForLive()
   // the system clock; the tick-to-order bench hands one moved by the recording's times
   const clock = r.clock ?? new SystemClock()
   const s = new Session(o, clock)
