@@ -586,7 +586,7 @@ export class BinanceVenue implements Venue {
     const h = this.o.governor?.readsHeld(this.now())
     if (!h) {
       this.lastHoldNote = undefined
-      this.triedInBackoff.clear()
+      if (this.triedInBackoff.size > 0) this.triedInBackoff.clear()
       return false
     }
     // a 429 back-off (not a ban): each order's first cancel goes out (a quote the risk rules
