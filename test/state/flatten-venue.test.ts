@@ -198,6 +198,15 @@ describe('flattenOnVenue: an IOC refused by PERCENT_PRICE (the mark moved after 
     expect(r.final).toBe('residual 0.020 after 2 round(s) within max slippage 0.002 and the PERCENT_PRICE band of the mark (2 order(s) refused by the band: the mark moved)')
   })
 
+  it('refused while the band could not be read (premiumIndex failed): said as such, not as a moved mark (review7)', async () => {
+    const v = venue({position: ['0.020', '0.020'], ioc: refused(-4024)})
+    const r = await flattenOnVenue({venue: {...v, async percentPrice() { throw new Error('GET /fapi/v1/premiumIndex: HTTP 503') }}, inst, maxSlip: 0.002, maxRounds: 2, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'ioc SELL 0.020@2999.99', 'position'])
+    expect(r.rounds.map((x) => [x.round, x.status, x.code])).toEqual([[1, 'rejected', -4024], [2, 'rejected', -4024]])
+    expect(r).toMatchObject({positionAfter: '0.020', exitCode: 3, venueError: null})
+    expect(r.final).toBe('residual 0.020 after 2 round(s) within max slippage 0.002 (2 order(s) refused by PERCENT_PRICE: the mark could not be read (GET /fapi/v1/premiumIndex: HTTP 503))')
+  })
+
   it('any other refusal still stops at once: exit 1, venue error', async () => {
     const other = () => {
       throw new BinanceApiError({outcome: 'rejected', kind: 'venue', endpoint: 'POST /fapi/v1/order', httpStatus: 400, venueCode: -2022, venueMsg: 'ReduceOnly Order is rejected.', message: 'POST /fapi/v1/order: HTTP 400: ReduceOnly Order is rejected. (code -2022)'})

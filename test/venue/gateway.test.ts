@@ -341,13 +341,15 @@ describe('failures', () => {
     const calls: Array<() => Promise<unknown>> = [
       () => g.cancelBatch('ETHUSDC', []),
       () => g.cancelBatch('ETHUSDC', ['a', 'b'], g.prepareCancelBatch('ETHUSDC', ['a', 'b'])),
-      () => g.placeOrder({...PLACE, quantity: ''}),
+      () => g.placeOrder({...PLACE, price: undefined}),
     ]
     for (const f of calls) {
       let p: Promise<unknown> | undefined
       expect(() => (p = f())).not.toThrow()
       await expect(p).rejects.toThrow()
     }
+    // refused before anything was built or sent (review7: a quantity of '' was sent and refused by the venue)
+    expect(stub.requests).toEqual([])
     await g.close()
     const dead = new BinanceGateway({
       baseUrl: stub.url,

@@ -71,8 +71,11 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   let venueError: string | null = null
   // a round's price was moved inside the PERCENT_PRICE band (the final line says so)
   let clamped = false
-  // IOCs refused whole by PERCENT_PRICE: the mark moved after the round read it
+  // IOCs refused whole by PERCENT_PRICE: the mark moved after the round read it; or the
+  // round had no band (the mark could not be read: `bandError`) and priced at the cap
   let bandRefused = 0
+  let unbandedRefused = 0
+  let bandError = ''
   let stopWhy = ''
   for (let round = 1; round <= o.maxRounds && net !== 0; round++) {
     // the operator's stop (Ctrl-C, SIGTERM): no new order; what filled is still read back
@@ -84,7 +87,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     const snap = await venue.depth(sym)
     const lv = (l: Array<[string, string]>) => l.map(([p, q]) => [inst.priceToTicks(p), inst.qtyToSteps(q)] as [number, number])
     // the band of the mark now: the round plans to its edge where that is nearer than the cap
-    const band = await percentBand(venue, sym, inst)
+    const band = await percentBand(venue, sym, inst, (e) => (bandError = e))
     const plan = planFlattenRound(levelsBook(lv(snap.bids), lv(snap.asks)), net, o.maxSlip, inst, band)
     if (plan.bandLimited) clamped = true
     if (plan.orders.length === 0) {
@@ -121,8 +124,10 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
           r.code = error.venueCode
           r.reason = error.venueMsg ?? error.message
           refused = true
-          bandRefused++
-          clamped = true
+          if (band !== null) {
+            bandRefused++
+            clamped = true
+          } else unbandedRefused++
         } else venueError = (error as Error).message
       }
       rounds.push(r)
@@ -151,13 +156,14 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   const underStep = !flat && steps(afterQty) === 0
   const exitCode = flat ? 0 : venueError ? 1 : 3
   const roundsRun = new Set(rounds.map((r) => r.round)).size
-  const refusals = (band: string) => (bandRefused > 0 ? `${bandRefused} order(s) refused by ${band}: the mark moved` : '')
+  const refusals = (band: string) =>
+    [bandRefused > 0 ? `${bandRefused} order(s) refused by ${band}: the mark moved` : '', unbandedRefused > 0 ? `${unbandedRefused} order(s) refused by PERCENT_PRICE: the mark could not be read${bandError ? ` (${bandError})` : ''}` : ''].filter(Boolean).join('; ')
   const counted = readError !== null ? ` (by mm's own count: the venue's position could not be read: ${readError})` : ''
   const final = flat
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
-      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}${bandRefused > 0 ? ` (${refusals('the PERCENT_PRICE band')})` : ''}`
-    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${bandRefused > 0 || stopWhy ? ` (${[refusals('the band'), stopWhy].filter(Boolean).join('; ')})` : ''}`
+      : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}${bandRefused + unbandedRefused > 0 ? ` (${refusals('the PERCENT_PRICE band')})` : ''}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${bandRefused + unbandedRefused > 0 || stopWhy ? ` (${[refusals('the band'), stopWhy].filter(Boolean).join('; ')})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
 }
 
@@ -170,9 +176,10 @@ function bandRefusal(e: unknown): e is BinanceApiError & {venueCode: number} {
  * The PERCENT_PRICE band of the venue's mark now, in ticks rounded inside it (a SELL's
  * floor up, a BUY's cap down): an IOC beyond it is refused whole (-4024 / -4016) and closes
  * nothing of what the band would have taken. Null when not known (no filter, the mark not
- * read): the orders go as planned, and the venue refuses one beyond the band.
+ * read: `onError` is told why): the orders go as planned, and the venue refuses one beyond
+ * the band.
  */
-export async function percentBand(venue: FlattenVenue, sym: string, inst: Instrument): Promise<PriceBand | null> {
+export async function percentBand(venue: FlattenVenue, sym: string, inst: Instrument, onError?: (message: string) => void): Promise<PriceBand | null> {
   try {
     const band = venue.percentPrice ? await venue.percentPrice(sym) : null
     if (!band || !new PlainDecimal(band.markPrice).gt(0)) return null
@@ -180,7 +187,8 @@ export async function percentBand(venue: FlattenVenue, sym: string, inst: Instru
       minSell: inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierDown).toString(), 'up'),
       maxBuy: inst.priceToTicks(new PlainDecimal(band.markPrice).mul(band.multiplierUp).toString(), 'down'),
     }
-  } catch {
+  } catch (error) {
+    onError?.((error as Error).message)
     return null
   }
 }
