@@ -5,7 +5,9 @@
  *
  *   depth frame bytes on a loopback WebSocket → StreamClient → the live feed's byte
  *   scanner → the symbol's one DepthSync (`marketFeed`, src/lib/run/market-feed.ts) →
- *   LiveDriver → Engine (risk → strategy → netMax → `decide`) → order lifecycle → event
+ *   LiveDriver → Engine (the venue's risk read as live reads it at each decision: the rate
+ *   governor's verdict, liquidation, mark and band, `liveVenueRisk` of run/live.ts; the
+ *   venue clock offset; risk → strategy → netMax → `decide`) → order lifecycle → event
  *   log + state keeper → BinanceVenue (rate governor, PERCENT_PRICE, MAX_NUM_ORDERS) →
  *   BinanceGateway (order parameters, recvWindow + timestamp, HMAC-SHA256, form body) →
  *   the request handed to the connection pool.
@@ -90,6 +92,7 @@ async function loadProduct() {
     ...(await load<typeof import('../src/lib/config/index.js')>('config/index.js')),
     ...(await load<typeof import('../src/lib/domain/instrument.js')>('domain/instrument.js')),
     ...(await load<typeof import('../src/lib/run/market-feed.js')>('run/market-feed.js')),
+    ...(await load<typeof import('../src/lib/run/live.js')>('run/live.js')),
     ...(await load<typeof import('../src/lib/run/session.js')>('run/session.js')),
     ...(await load<typeof import('../src/lib/state/keeper.js')>('state/keeper.js')),
     ...(await load<typeof import('../src/lib/venue/binance/gateway.js')>('venue/binance/gateway.js')),
@@ -300,6 +303,9 @@ async function pass(P: Product, inst: Instrument, items: Item[], config: MmConfi
   const done = P.runLive(
     {
       instrument: inst, config, configSource: '(bench)', mode: 'live', stateDir, wallMs: items[0].E, source: endpoints.rest, runId: 'bench', keeper, sync: feed.depthSync(SYMBOL),
+      // as quoteLive: the governor's verdict and the venue's liquidation, mark and band at every decision
+      venueRisk: P.liveVenueRisk({governor, venue: () => binanceVenue}),
+      venueClockOffsetMs: () => gw.timeOffsetMs,
       venue: ({clock: c}) => {
         const reports = new P.ReportQueue()
         const venue = new P.BinanceVenue({gateway: gw, instrument: inst, clock: c, sink: reports, stp: live.selfTradePrevention, governor, maxOpenOrders: 200, percentPrice: {multiplierUp: '1.05', multiplierDown: '0.95'}, isOurs: () => true})

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {AnswerInfo} from '../../src/lib/venue/binance/gateway.js'
 import {RateGovernor} from '../../src/lib/venue/binance/rate-governor.js'
@@ -177,5 +178,61 @@ describe('rate governor: readsHeld (the requests that wait while the venue refus
     g.observe(ans(T0 + 2, {usedWeight1m: 2040}))
     expect(g.readsHeld(T0 + 3)).toEqual({until: T0 + 40_000, reason: 'request weight 2040/2400 per minute', ban: false})
     expect(g.readsHeld(T0 + 40_000)).toBeUndefined()
+  })
+})
+
+describe('rate governor: readsHeld quick answer (holdEnd) equals the full rule', () => {
+  /** the rule as it reads the governor's state (418 ban, 429 back-off, our weight at the pause mark), without the quick answer */
+  const full = (g: RateGovernor, now: number) => {
+    const x = g as unknown as {stopped?: {until?: number; reason: string}; readsPausedUntil: number; weight?: {value: number; until: number}; pauseReason: string}
+    const s = x.stopped
+    if (s && s.reason.startsWith('HTTP 418') && (s.until === undefined || now < s.until)) return {until: s.until, reason: s.reason, ban: true}
+    if (now < x.readsPausedUntil) return {until: x.readsPausedUntil, reason: x.pauseReason, ban: false}
+    const w = x.weight
+    if (w && now < w.until && g.limits.weight1m > 0 && w.value / g.limits.weight1m >= g.cfg.pauseAt) return {until: w.until, reason: `request weight ${w.value}/${g.limits.weight1m} per minute`, ban: false}
+    return undefined
+  }
+  const answer = fc.record({
+    dt: fc.integer({min: 0, max: 90_000}),
+    status: fc.constantFrom(200, 200, 400, 418, 429, 503, 0),
+    code: fc.constantFrom(undefined, -1003, -1015, -2011, -1021),
+    weight: fc.option(fc.integer({min: 0, max: 3000}), {nil: undefined}),
+    retryAfter: fc.option(fc.integer({min: 0, max: 120_000}), {nil: undefined}),
+  })
+  it('after any answers, limits and verdicts, at any time: the same hold or none (2,000 sequences)', () => {
+    fc.assert(
+      fc.property(fc.array(answer, {maxLength: 12}), fc.array(fc.integer({min: -5_000, max: 400_000}), {minLength: 1, maxLength: 8}), fc.boolean(), (seq, probes, lowLimit) => {
+        const g = new RateGovernor()
+        let at = T0
+        for (const a of seq) {
+          at += a.dt
+          g.observe(ans(at, {status: a.status, venueCode: a.code, usedWeight1m: a.weight, retryAfterMs: a.retryAfter}))
+          g.verdict(at + 1)
+        }
+        if (lowLimit) g.setLimits([{rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 500}])
+        for (const p of probes) expect(g.readsHeld(at + p)).toEqual(full(g, at + p))
+      }),
+      {numRuns: 2000, seed: 20261201},
+    )
+  })
+})
+
+describe('rate governor: the verdict names the highest counter (its text made again only on a change)', () => {
+  it('follows each new reading and limit', () => {
+    const g = new RateGovernor()
+    expect(g.verdict(T0).reason).toBe('within limits')
+    g.observe(ans(T0, {usedWeight1m: 100}))
+    expect(g.verdict(T0 + 1).reason).toBe('request weight 100/2400 per minute')
+    expect(g.verdict(T0 + 2).reason).toBe('request weight 100/2400 per minute')
+    g.observe(ans(T0 + 3, {usedWeight1m: 120}))
+    expect(g.verdict(T0 + 4).reason).toBe('request weight 120/2400 per minute')
+    g.setLimits([{rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000}])
+    expect(g.verdict(T0 + 5).reason).toBe('request weight 120/6000 per minute')
+    g.observe(ans(T0 + 6, {orderCount10s: 30}))
+    expect(g.verdict(T0 + 7).reason).toBe('orders 30/300 per 10 s')
+    g.observe(ans(T0 + 8, {orderCount1m: 600}))
+    expect(g.verdict(T0 + 9)).toMatchObject({mode: 'slow', reason: 'orders 600/1200 per minute'})
+    // the 10 s window is over, the minute's too: nothing counts
+    expect(g.verdict(T0 + 40_000 + 1).reason).toBe('within limits')
   })
 })

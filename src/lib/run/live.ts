@@ -28,7 +28,8 @@ import {BinanceApiError, idempotentRetry} from '../venue/binance/errors.js'
 import {type KillFillsResult, recoverKillFills} from '../venue/binance/kill-fills.js'
 import {BinanceGateway} from '../venue/binance/gateway.js'
 import {loadCredentials} from '../venue/binance/keys.js'
-import {RateGovernor} from '../venue/binance/rate-governor.js'
+import type {VenueRisk} from '../risk/types.js'
+import {type GovernorMode, RateGovernor} from '../venue/binance/rate-governor.js'
 import type {BinancePosition} from '../venue/binance/rest-types.js'
 import {type Credentials, redact} from '../venue/binance/signer.js'
 import {cancelLeftovers, defaultInstance, describeVenue, isProduction, liveRunId, ownerOf, readVenueState, refuseOffGridPosition, type StartupState} from '../venue/binance/startup.js'
@@ -254,7 +255,6 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     let audits = 0
     let auditsHeld = 0
     let findings = 0
-    let lastMode = 'normal'
     let recoveryLogged = false
     let lastHoldSaid: string | undefined
     // a position difference the last audit saw (after which it replayed userTrades), not adopted yet
@@ -333,18 +333,14 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       }
     }
     // the governor's verdict and positionRisk's liquidation price reach the risk rules at every decision
-    const venueRisk = {
-      read(now: number) {
+    const venueRisk = liveVenueRisk({
+      governor,
+      venue: () => venue,
+      beforeRead: (now) => {
         if (!recovering && governor.banEnded(now) && now - recoveryTriedAt >= BAN_RECOVERY_RETRY_MS) void recoverAfterBan()
-        const v = governor.verdict(now)
-        if (v.mode !== lastMode) {
-          say(`rate governor: ${v.mode} (${v.reason})`)
-          lastMode = v.mode
-        }
-        return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, maxBuyTicks: venue?.percentMaxBuyTicks ?? null, minSellTicks: venue?.percentMinSellTicks ?? null, pace: {mode: v.mode, factor: v.intervalFactor, reason: v.reason, ...(v.until === undefined ? {} : {until: v.until})}}
       },
-      onResume: () => governor.resume(),
-    }
+      onMode: (mode, reason) => say(`rate governor: ${mode} (${reason})`),
+    })
     // the user stream going down and coming back is said (once per outage, not per retry):
     // fills and cancels reach the run only from order answers and read-backs meanwhile
     let streamDown: {since: number; tries: number; reason: string} | undefined
@@ -482,5 +478,31 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
     await gw.close().catch(() => undefined)
     keeper.close('error')
     twinLock?.release()
+  }
+}
+
+/**
+ * What the risk rules read of the venue at every decision of a live run (the engine's
+ * `venueRisk`): the rate governor's verdict as the pace (`onMode` told of each change of
+ * mode), and the Binance venue's liquidation price, mark and PERCENT_PRICE band (none before
+ * the venue exists). `beforeRead`: run first at each read (live: the recovery after a ban).
+ * Shared with the tick-to-order bench, which times the live decision path with it.
+ */
+export function liveVenueRisk(o: {governor: RateGovernor; venue: () => BinanceVenue | undefined; beforeRead?: (now: number) => void; onMode?: (mode: GovernorMode, reason: string) => void}): {read(now: number): VenueRisk; onResume(): void} {
+  let lastMode: GovernorMode = 'normal'
+  return {
+    read(now: number): VenueRisk {
+      o.beforeRead?.(now)
+      const v = o.governor.verdict(now)
+      if (v.mode !== lastMode) {
+        o.onMode?.(v.mode, v.reason)
+        lastMode = v.mode
+      }
+      const venue = o.venue()
+      // one literal (no spread adding a key: docs/engine.md); `until` only when a stop ends
+      const pace: NonNullable<VenueRisk['pace']> = v.until === undefined ? {mode: v.mode, factor: v.intervalFactor, reason: v.reason} : {mode: v.mode, factor: v.intervalFactor, reason: v.reason, until: v.until}
+      return {liquidationTicks: venue?.liquidationTicks ?? 0, markTicks: venue?.markTicks ?? 0, maxBuyTicks: venue?.percentMaxBuyTicks ?? null, minSellTicks: venue?.percentMinSellTicks ?? null, pace}
+    },
+    onResume: () => o.governor.resume(),
   }
 }

@@ -108,6 +108,12 @@ export class RateGovernor {
   private bans = 0
   private storm: number[] = []
   private last: GovernorMode = 'normal'
+  /**
+   * From this time (ms) no read is held (`readsHeld`'s quick answer, read by every cancel on
+   * the tick's path): the latest end of a 418 ban, a 429 back-off or our weight at the pause
+   * mark; set again by every change of what `readsHeld` reads (`noteHold`)
+   */
+  private holdEnd = 0
 
   constructor(limits: Partial<GovernorLimits> = {}, cfg: Partial<GovernorConfig> = {}) {
     this.limits = {...DEFAULT_LIMITS, ...limits}
@@ -121,10 +127,26 @@ export class RateGovernor {
       if (r.rateLimitType === 'ORDERS' && r.interval === 'SECOND' && r.intervalNum === 10) this.limits.orders10s = r.limit
       if (r.rateLimitType === 'ORDERS' && r.interval === 'MINUTE' && r.intervalNum === 1) this.limits.orders1m = r.limit
     }
+    this.noteHold()
   }
 
   /** Feed every answer the gateway receives (status 0 = no HTTP answer). */
   observe(a: AnswerInfo): void {
+    this.take(a)
+    this.noteHold()
+  }
+
+  /** when reads may be held until, from the ban, the back-off and our weight (see `holdEnd`) */
+  private noteHold(): void {
+    let end = this.readsPausedUntil
+    const s = this.stopped
+    if (s && s.reason.startsWith('HTTP 418')) end = Math.max(end, s.until ?? Number.POSITIVE_INFINITY)
+    const w = this.weight
+    if (w && this.limits.weight1m > 0 && w.value / this.limits.weight1m >= this.cfg.pauseAt) end = Math.max(end, w.until)
+    this.holdEnd = end
+  }
+
+  private take(a: AnswerInfo): void {
     const at = a.at
     if (a.usedWeight1m !== undefined) this.weight = {value: a.usedWeight1m, until: windowEnd(at, WINDOW_1M)}
     if (a.orderCount10s !== undefined) this.o10 = {value: a.orderCount10s, until: windowEnd(at, WINDOW_10S)}
@@ -176,6 +198,7 @@ export class RateGovernor {
    * switch refresh cannot succeed. Pure: the verdict's mode is left as it is.
    */
   readsHeld(now: number): {until?: number; reason: string; ban: boolean} | undefined {
+    if (now >= this.holdEnd) return undefined
     const s = this.stopped
     if (s && s.reason.startsWith('HTTP 418') && (s.until === undefined || now < s.until)) return {until: s.until, reason: s.reason, ban: true}
     if (now < this.readsPausedUntil) return {until: this.readsPausedUntil, reason: this.pauseReason, ban: false}
@@ -200,24 +223,53 @@ export class RateGovernor {
     if (i > 0) this.storm.splice(0, i)
   }
 
+  /**
+   * The highest counter's share of its limit now, and which it is (the first of equal
+   * ones; 'within limits' when none counts). Read at every live decision: only the
+   * winner's text is made, and again only when its value or limit changed.
+   */
   private usage(now: number): {u: number; which: string} {
-    const f = (r: Reading | undefined, lim: number) => (r && now < r.until && lim > 0 ? r.value / lim : 0)
-    const parts: Array<[number, string]> = [
-      [f(this.weight, this.limits.weight1m), `request weight ${this.weight?.value}/${this.limits.weight1m} per minute`],
-      [f(this.o10, this.limits.orders10s), `orders ${this.o10?.value}/${this.limits.orders10s} per 10 s`],
-      [f(this.o1m, this.limits.orders1m), `orders ${this.o1m?.value}/${this.limits.orders1m} per minute`],
-    ]
-    let best: [number, string] = [0, 'within limits']
-    for (const p of parts) if (p[0] > best[0]) best = p
-    return {u: best[0], which: best[1]}
+    const w = share(this.weight, this.limits.weight1m, now)
+    const a = share(this.o10, this.limits.orders10s, now)
+    const b = share(this.o1m, this.limits.orders1m, now)
+    let u = 0
+    let k = -1
+    if (w > u) {
+      u = w
+      k = 0
+    }
+    if (a > u) {
+      u = a
+      k = 1
+    }
+    if (b > u) {
+      u = b
+      k = 2
+    }
+    return {u, which: this.usageText(k)}
+  }
+
+  private readonly text = {k: -1, value: 0, limit: 0, s: 'within limits'}
+
+  private usageText(k: number): string {
+    if (k < 0) return 'within limits'
+    const r = (k === 0 ? this.weight : k === 1 ? this.o10 : this.o1m) as Reading
+    const limit = k === 0 ? this.limits.weight1m : k === 1 ? this.limits.orders10s : this.limits.orders1m
+    const t = this.text
+    if (t.k !== k || t.value !== r.value || t.limit !== limit) {
+      t.k = k
+      t.value = r.value
+      t.limit = limit
+      t.s = k === 0 ? `request weight ${r.value}/${limit} per minute` : k === 1 ? `orders ${r.value}/${limit} per 10 s` : `orders ${r.value}/${limit} per minute`
+    }
+    return t.s
   }
 
   /** The end of the window of the counter that is highest now. */
   private windowOf(now: number): number {
-    const f = (r: Reading | undefined, lim: number) => (r && now < r.until && lim > 0 ? r.value / lim : 0)
-    const w = f(this.weight, this.limits.weight1m)
-    const a = f(this.o10, this.limits.orders10s)
-    const b = f(this.o1m, this.limits.orders1m)
+    const w = share(this.weight, this.limits.weight1m, now)
+    const a = share(this.o10, this.limits.orders10s, now)
+    const b = share(this.o1m, this.limits.orders1m, now)
     if (a >= w && a >= b) return this.o10!.until
     if (b >= w) return this.o1m!.until
     return this.weight!.until
@@ -272,4 +324,9 @@ export class RateGovernor {
     if (this.stopped && this.stopped.reason.startsWith('storm')) this.stopped = undefined
     this.storm = []
   }
+}
+
+/** a counter's share of its limit while its window lasts (0: not read, over, or no limit) */
+function share(r: Reading | undefined, limit: number, now: number): number {
+  return r !== undefined && now < r.until && limit > 0 ? r.value / limit : 0
 }
