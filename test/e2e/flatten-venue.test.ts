@@ -52,9 +52,12 @@ beforeAll(async () => {
           {filterType: 'LOT_SIZE', minQty: '0.001', maxQty: '10000', stepSize: '0.001'},
           {filterType: 'MARKET_LOT_SIZE', minQty: '0.001', maxQty: '1000', stepSize: '0.001'},
           {filterType: 'MIN_NOTIONAL', notional: '20'},
+          // a band wide enough never to limit these tests' rounds (the refusals below are forced)
+          {filterType: 'PERCENT_PRICE', multiplierUp: '1.0500', multiplierDown: '0.9500', multiplierDecimal: '4'},
         ]
         return send(200, {timezone: 'UTC', serverTime: Date.now(), rateLimits: [], symbols: [{symbol: 'ETHUSDC', pair: 'ETHUSDC', contractType: 'PERPETUAL', status: 'TRADING', baseAsset: 'ETH', quoteAsset: 'USDC', marginAsset: 'USDC', timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'], orderTypes: ['LIMIT', 'MARKET'], filters}]})
       }
+      if (u.pathname === '/fapi/v1/premiumIndex') return send(200, {symbol: 'ETHUSDC', markPrice: '3000.00000000', indexPrice: '3000.00000000', lastFundingRate: '0.0001', nextFundingTime: 0, time: Date.now()})
       if (u.pathname === '/fapi/v1/depth') return send(200, {lastUpdateId: 1, E: 1, T: 1, bids: bids.map(([p, n]) => [px(p), qx(n)]), asks: asks.map(([p, n]) => [px(p), qx(n)])})
       if (req.headers['x-mbx-apikey'] !== KEY || !q.get('signature')) return send(401, {code: -2015, msg: 'Invalid API-key'})
       if (u.pathname === '/fapi/v1/openOrders') return send(200, [])

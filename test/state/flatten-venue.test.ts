@@ -207,6 +207,13 @@ describe('flattenOnVenue: an IOC refused by PERCENT_PRICE (the mark moved after 
     expect(r.final).toBe('residual 0.020 after 2 round(s) within max slippage 0.002 (2 order(s) refused by PERCENT_PRICE: the mark could not be read (GET /fapi/v1/premiumIndex: HTTP 503))')
   })
 
+  it('refused with no band known for the symbol (no PERCENT_PRICE filter listed): said as such', async () => {
+    const v = venue({position: ['0.020', '0.020'], ioc: refused(-4024)})
+    const r = await flattenOnVenue({venue: {...v, async percentPrice() { return null }}, inst, maxSlip: 0.002, maxRounds: 1, runTag: 'ftest'})
+    expect(r.rounds.map((x) => [x.round, x.status, x.code])).toEqual([[1, 'rejected', -4024]])
+    expect(r.final).toBe('residual 0.020 after 1 round(s) within max slippage 0.002 (1 order(s) refused by PERCENT_PRICE: no band was known (the symbol lists no PERCENT_PRICE filter))')
+  })
+
   it('any other refusal still stops at once: exit 1, venue error', async () => {
     const other = () => {
       throw new BinanceApiError({outcome: 'rejected', kind: 'venue', endpoint: 'POST /fapi/v1/order', httpStatus: 400, venueCode: -2022, venueMsg: 'ReduceOnly Order is rejected.', message: 'POST /fapi/v1/order: HTTP 400: ReduceOnly Order is rejected. (code -2022)'})

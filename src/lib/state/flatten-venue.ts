@@ -157,7 +157,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   const exitCode = flat ? 0 : venueError ? 1 : 3
   const roundsRun = new Set(rounds.map((r) => r.round)).size
   const refusals = (band: string) =>
-    [bandRefused > 0 ? `${bandRefused} order(s) refused by ${band}: the mark moved` : '', unbandedRefused > 0 ? `${unbandedRefused} order(s) refused by PERCENT_PRICE: the mark could not be read${bandError ? ` (${bandError})` : ''}` : ''].filter(Boolean).join('; ')
+    [bandRefused > 0 ? `${bandRefused} order(s) refused by ${band}: the mark moved` : '', unbandedRefused > 0 ? `${unbandedRefused} order(s) refused by PERCENT_PRICE: ${bandError ? `the mark could not be read (${bandError})` : 'no band was known (the symbol lists no PERCENT_PRICE filter)'}` : ''].filter(Boolean).join('; ')
   const counted = readError !== null ? ` (by mm's own count: the venue's position could not be read: ${readError})` : ''
   const final = flat
     ? before === after && rounds.length === 0
