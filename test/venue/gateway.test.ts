@@ -37,6 +37,22 @@ async function failure(p: Promise<unknown>): Promise<BinanceApiError> {
   throw new Error('resolved')
 }
 
+/**
+ * The venue's clock `skew` ms from ours (the stub's serverTime follows it): a signed request
+ * whose timestamp is outside its recvWindow is refused -1021; others are answered `body(r)`.
+ */
+function skewedVenue(body: (r: {path: string}) => unknown): {skew: number} {
+  const clock = {skew: 0}
+  stub.serverTime = () => wall + clock.skew
+  stub.handler = (r) => {
+    if (r.path === '/fapi/v1/time') return undefined
+    const ts = Number(r.params.get('timestamp'))
+    if (ts > wall + clock.skew + 1000 || wall + clock.skew - ts > 5000) return {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}}
+    return {body: body(r)}
+  }
+  return clock
+}
+
 beforeAll(async () => {
   stub = new BinanceStub(SECRET)
   await stub.start()
@@ -285,19 +301,12 @@ describe('failures', () => {
 
   it('-1021: re-syncs the clock and re-sends an idempotent call once, never an order placement', async () => {
     const g = gw()
-    let skew = 0
-    stub.serverTime = () => wall + skew
-    stub.handler = (r) => {
-      if (r.path === '/fapi/v1/time') return undefined
-      const ts = Number(r.params.get('timestamp'))
-      if (ts > wall + skew + 1000 || wall + skew - ts > 5000) return {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}}
-      return {body: r.path === '/fapi/v1/openOrders' ? [] : ORDER}
-    }
-    skew = 9000
+    const clock = skewedVenue((r) => (r.path === '/fapi/v1/openOrders' ? [] : ORDER))
+    clock.skew = 9000
     expect(await g.openOrders('ETHUSDC')).toEqual([])
     expect(stub.requests.map((r) => r.path)).toEqual(['/fapi/v1/openOrders', '/fapi/v1/time', '/fapi/v1/openOrders'])
     expect(syncs).toEqual([{offsetMs: 9000, rttMs: 0, reason: 'timestamp-error'}])
-    skew = -7000
+    clock.skew = -7000
     stub.requests.length = 0
     const e = await failure(g.placeOrder(PLACE))
     expect([e.kind, e.outcome, e.venueCode]).toEqual(['timestamp', 'rejected', -1021])
@@ -309,16 +318,9 @@ describe('failures', () => {
 
   it('a batch cancel signed ahead and refused -1021: the clock is re-synced and the cancel signed anew, once', async () => {
     const g = gw()
-    let skew = 0
-    stub.serverTime = () => wall + skew
-    stub.handler = (r) => {
-      if (r.path === '/fapi/v1/time') return undefined
-      const ts = Number(r.params.get('timestamp'))
-      if (ts > wall + skew + 1000 || wall + skew - ts > 5000) return {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}}
-      return {body: [{...ORDER, clientOrderId: 'a', status: 'CANCELED'}, {code: -2011, msg: 'Unknown order sent.'}]}
-    }
+    const clock = skewedVenue(() => [{...ORDER, clientOrderId: 'a', status: 'CANCELED'}, {code: -2011, msg: 'Unknown order sent.'}])
     const prepared = g.prepareCancelBatch('ETHUSDC', ['a', 'b'])
-    skew = 9000
+    clock.skew = 9000
     const slots = await g.cancelBatch('ETHUSDC', prepared.ids, prepared)
     expect(stub.requests.map((r) => `${r.method} ${r.path} ${r.params.get('timestamp') ?? ''}`)).toEqual([`DELETE /fapi/v1/batchOrders ${wall}`, 'GET /fapi/v1/time ', `DELETE /fapi/v1/batchOrders ${wall + 9000}`])
     expect(stub.requests[2].params.get('origClientOrderIdList')).toBe('["a","b"]')
@@ -326,7 +328,7 @@ describe('failures', () => {
     expect((slots[0] as {clientOrderId: string}).clientOrderId).toBe('a')
     expect((slots[1] as BinanceApiError).venueCode).toBe(-2011)
     // a second -1021 after the re-sync is the caller's (never a loop)
-    skew = 0
+    clock.skew = 0
     const again = g.prepareCancelBatch('ETHUSDC', ['a', 'b'])
     stub.requests.length = 0
     stub.handler = (r) => (r.path === '/fapi/v1/time' ? undefined : {status: 400, body: {code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.'}})
