@@ -38,7 +38,7 @@ async function run(symbol: string, replay: string[], extra: {tickSize?: string; 
     symbol, dryRun: true, replay, speed: 'max', stateDir: mkdtempSync(join(tmpdir(), 'mm-pins-')),
     endpoints: resolveEndpoints({}), wallMs: 0, stop: new Promise<string>(() => {}), isStopping: () => false, ...extra,
   })
-  return extract(res.eventLog)
+  return extract(res.eventLog as string)
 }
 
 /**

@@ -41,7 +41,7 @@ describe('metrics through a replay session', () => {
     const m = createMetrics()
     const withM = await replay(m)
     const without = await replay()
-    expect(readFileSync(withM.eventLog)).toEqual(readFileSync(without.eventLog))
+    expect(readFileSync(withM.eventLog as string)).toEqual(readFileSync(without.eventLog as string))
     const s = withM.summary
     expect(s.quotesPlaced).toBeGreaterThan(0)
     expect(await value(m, 'mm_orders_placed_total')).toBe(s.quotesPlaced)
@@ -59,7 +59,7 @@ describe('metrics through a replay session', () => {
     // the clean stop cancelled everything
     expect(await value(m, 'mm_open_orders')).toBe(0)
     // every order action of a decision: all but the stop's cancels and the instant retries (at most one per post-only reject)
-    const stopCancels = readFileSync(withM.eventLog, 'utf8').split('\n').filter((l) => l.includes('"action":"cancel"') && l.includes('"reason":"stop"')).length
+    const stopCancels = readFileSync(withM.eventLog as string, 'utf8').split('\n').filter((l) => l.includes('"action":"cancel"') && l.includes('"reason":"stop"')).length
     const observed = await value(m, 'mm_decide_submit_seconds_count')
     expect(observed).toBeLessThanOrEqual(s.quotesPlaced + s.quotesCancelled - stopCancels)
     expect(observed).toBeGreaterThanOrEqual(s.quotesPlaced + s.quotesCancelled - stopCancels - s.postOnlyRejects)

@@ -53,33 +53,45 @@ export interface PointResult {
 
 export {jobKey} from './key.js'
 
-/** Per-minute Sharpe of net PnL from the run's `sample` events. */
+/**
+ * Per-minute Sharpe of net PnL, fed the run's `sample` events in order: the net PnL
+ * (realised + unrealised − fees) last sampled in each minute from the first sample, and
+ * the mean / standard deviation of its minute-to-minute changes (the first from 0).
+ */
+export class SharpeOfSamples {
+  private t0: number | null = null
+  private readonly lastByMinute = new Map<number, number>()
+
+  add(ev: {t: number; realised: string; unrealised: string; fees: string}): void {
+    if (this.t0 === null) this.t0 = ev.t
+    this.lastByMinute.set(Math.floor((ev.t - this.t0) / 60_000), Number(ev.realised) + Number(ev.unrealised) - Number(ev.fees))
+  }
+
+  /** null without samples, with fewer than 2 minutes, or with no variation */
+  value(): number | null {
+    if (this.t0 === null) return null
+    const mins = [...this.lastByMinute.keys()].sort((a, b) => a - b)
+    const diffs: number[] = []
+    let prev = 0
+    for (const m of mins) {
+      const v = this.lastByMinute.get(m) as number
+      diffs.push(v - prev)
+      prev = v
+    }
+    if (diffs.length < 2) return null
+    const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length
+    const sd = Math.sqrt(diffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (diffs.length - 1))
+    return sd > 0 ? mean / sd : null
+  }
+}
+
+/** Per-minute Sharpe of net PnL from the `sample` events of a run's events.jsonl (as SharpeOfSamples). */
 export function perMinuteSharpe(eventLog: string): number | null {
-  const text = readFileSync(eventLog, 'utf8')
-  const lastByMinute = new Map<number, number>()
-  let t0: number | null = null
-  let first: number | null = null
-  for (const line of text.split('\n')) {
-    if (!line.includes('"type":"sample"')) continue
-    const ev = JSON.parse(line) as {t: number; realised: string; unrealised: string; fees: string}
-    if (t0 === null) t0 = ev.t
-    const pnl = Number(ev.realised) + Number(ev.unrealised) - Number(ev.fees)
-    if (first === null) first = pnl
-    lastByMinute.set(Math.floor((ev.t - t0) / 60_000), pnl)
+  const s = new SharpeOfSamples()
+  for (const line of readFileSync(eventLog, 'utf8').split('\n')) {
+    if (line.includes('"type":"sample"')) s.add(JSON.parse(line) as {t: number; realised: string; unrealised: string; fees: string})
   }
-  if (first === null) return null
-  const mins = [...lastByMinute.keys()].sort((a, b) => a - b)
-  const diffs: number[] = []
-  let prev = 0
-  for (const m of mins) {
-    const v = lastByMinute.get(m) as number
-    diffs.push(v - prev)
-    prev = v
-  }
-  if (diffs.length < 2) return null
-  const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length
-  const sd = Math.sqrt(diffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (diffs.length - 1))
-  return sd > 0 ? mean / sd : null
+  return s.value()
 }
 
 export function metricsOf(s: RunSummary, sharpe: number | null): Metrics {
@@ -98,8 +110,9 @@ export function metricsOf(s: RunSummary, sharpe: number | null): Metrics {
 }
 
 /**
- * Run one job in `workDir` (its config file and run state go there). The run directory
- * (event log) is removed afterwards unless `keepRun`.
+ * Run one job in `workDir` (its config file and run state go there). The objectives are
+ * read from the run's events as they happen; its events.jsonl is written only with
+ * `keepRun`, which also keeps the run directory (removed afterwards otherwise).
  */
 export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
   const dir = join(workDir, `${job.id}-${job.window.name}`)
@@ -108,6 +121,7 @@ export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: 
   const configPath = join(dir, 'config.json')
   writeFileSync(configPath, JSON.stringify(job.config, null, 2) + '\n')
   const never = new Promise<string>(() => {})
+  const sharpe = new SharpeOfSamples()
   const res = await quote({
     symbol: job.symbol,
     dryRun: true,
@@ -123,8 +137,11 @@ export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: 
     wallMs: 0,
     stop: never,
     isStopping: () => false,
+    eventLogFile: opts.keepRun === true,
+    onEvent: (ev) => {
+      if (ev.type === 'sample') sharpe.add(ev)
+    },
   })
-  const sharpe = perMinuteSharpe(res.eventLog)
   if (!opts.keepRun) rmSync(dir, {recursive: true, force: true})
-  return {id: job.id, key: job.key, point: job.point, window: job.window.name, metrics: metricsOf(res.summary, sharpe), summary: res.summary}
+  return {id: job.id, key: job.key, point: job.point, window: job.window.name, metrics: metricsOf(res.summary, sharpe.value()), summary: res.summary}
 }

@@ -7,6 +7,7 @@ import {loadConfigFile, type MmConfig} from '../config/index.js'
 import type {Endpoints} from '../cli/endpoints.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
+import type {RunEvent} from '../telemetry/run-events.js'
 import {openReplay} from '../record/replay-source.js'
 import {partialFilesIn} from '../record/tardis-reader.js'
 import {checkNoOverlap} from '../record/overlap.js'
@@ -43,6 +44,10 @@ export interface QuoteOptions {
   metrics?: {port: number; host?: string}
   /** operator log (run events at their levels) */
   logger?: MmLogger
+  /** replay only: false writes no events.jsonl (`mm calibrate`'s jobs; run/session.ts); default true */
+  eventLogFile?: boolean
+  /** each run event, as it is logged (`mm calibrate`'s jobs read their objectives from them) */
+  onEvent?: (ev: RunEvent) => void
   /** told the metrics URL once it serves */
   onMetrics?: (url: string) => void
   /** live trading (without --dry-run) */
@@ -114,7 +119,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     }
     const progress = o.onProgress ? new ReplayProgress(src.bytes, o.durationMs, () => wallClock.now()) : undefined
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, onNotice: o.onNotice, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, eventLogFile: o.eventLogFile, onEvent: o.onEvent, onNotice: o.onNotice, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
       src.input(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onStatus: progress ? (st) => o.onProgress?.(progress.line(st)) : undefined},
     )

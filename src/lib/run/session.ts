@@ -72,12 +72,22 @@ export interface SessionOptions {
   keeper?: StateKeeper
   /** the symbol's one synced book when the feed keeps it (live); default: a new one */
   sync?: DepthSync
+  /**
+   * replay only: false keeps no events.jsonl (`mm calibrate`'s jobs read their objectives
+   * from the events as they happen, `onEvent`; a log written only to be read back and
+   * removed was about a tenth of a job's time); default true
+   */
+  eventLogFile?: boolean
+  /** each run event, as it is logged */
+  onEvent?: (ev: RunEvent) => void
 }
 
 export interface SessionResult {
   runId: string
   runDir: string
-  eventLog: string
+  /** the run's events.jsonl; null when none was written (`eventLogFile: false`) */
+  eventLog: string | null
+  /** run events logged */
   events: number
   summary: RunSummary
 }
@@ -88,7 +98,7 @@ export class Session {
   readonly runName: string
   readonly clock: Clock
   readonly reports: ReportQueue
-  private readonly log: EventLog
+  private readonly log: EventLog | CountingLog
   private readonly o: SessionOptions
   private readonly metrics?: RunMetrics
 
@@ -100,7 +110,9 @@ export class Session {
     this.runDir = run.dir
     this.runName = run.id
     // live and dry-run: on disk within a second (a killed process loses at most that); replay: in 64 KB blocks
-    this.log = new EventLog(join(run.dir, 'events.jsonl'), o.mode === 'replay' ? undefined : EVENT_LOG_FLUSH_MS)
+    // a live or dry-run run always writes its log
+    this.log = o.eventLogFile === false && o.mode === 'replay' ? new CountingLog() : new EventLog(join(run.dir, 'events.jsonl'), o.mode === 'replay' ? undefined : EVENT_LOG_FLUSH_MS)
+    const tap = o.onEvent
     const m = o.metrics
     this.metrics = m
     const lg = o.logger?.child({run: run.id})
@@ -123,6 +135,7 @@ export class Session {
       onDecide: m ? (phase) => (phase === 'begin' ? m.decideBegin() : m.decideEnd()) : undefined,
       log: (ev: RunEvent) => {
         this.log.write(ev)
+        tap?.(ev)
         if (!sizeChecked) checkSize(ev)
         m?.observe(ev)
         if (lg) logRunEvent(lg, ev)
@@ -155,6 +168,16 @@ export class Session {
     writeAtomic(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
     return {runId: this.runName, runDir: this.runDir, eventLog: this.log.path, events: this.log.lines, summary}
   }
+}
+
+/** The event log of a run that keeps none on disk: counts the events only. */
+class CountingLog {
+  readonly path = null
+  lines = 0
+  write(_ev: RunEvent): void {
+    this.lines++
+  }
+  close(): void {}
 }
 
 export type {ReplayOptions}

@@ -1,0 +1,93 @@
+/**
+ * One calibration job (calibrate/point.ts): its per-minute Sharpe is read from the run's
+ * `sample` events as they happen, and its events.jsonl is written only with --keep-runs.
+ * The objectives are the same either way, and the same as read back from the file.
+ * The job runs on 2 minutes of the shared real ETHUSDT 2024-08-08 stream.
+ */
+import {existsSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {perMinuteSharpe, runPoint, SharpeOfSamples} from '../../src/lib/calibrate/point.js'
+import {jobsOf} from '../../src/lib/calibrate/run.js'
+import {parseSpec} from '../../src/lib/calibrate/spec.js'
+import {quote} from '../../src/lib/run/quote.js'
+import {sharedData} from '../support/shared-data.js'
+
+const sample = (t: number, realised: string, unrealised = '0', fees = '0') => ({type: 'sample', t, realised, unrealised, fees})
+
+describe('SharpeOfSamples', () => {
+  it('takes the last net PnL of each minute from the first sample, and the mean / sd of the changes from 0', () => {
+    const s = new SharpeOfSamples()
+    // minute 0: last 1 (1.5 − 0.25 − 0.25); minute 1: last 2; minute 2: last 1.5 → changes 1, 1, −0.5
+    for (const ev of [sample(1_000, '0.5'), sample(31_000, '1.5', '-0.25', '0.25'), sample(61_000, '3', '0', '1'), sample(121_000, '1.5'), sample(150_999, '2', '0', '0.5')]) s.add(ev)
+    expect(s.value()).toBe(0.5 / Math.sqrt(0.75))
+  })
+
+  it('is null with no sample, within one minute, or with no variation', () => {
+    expect(new SharpeOfSamples().value()).toBeNull()
+    const one = new SharpeOfSamples()
+    one.add(sample(0, '1'))
+    one.add(sample(59_999, '2'))
+    expect(one.value()).toBeNull()
+    const flat = new SharpeOfSamples()
+    for (const t of [0, 60_000, 120_000]) flat.add(sample(t, String(t / 60_000 + 1)))
+    expect(flat.value()).toBeNull()
+  })
+
+  it('perMinuteSharpe reads the same from an events.jsonl, other events left out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-sharpe-'))
+    const evs = [sample(0, '0'), {type: 'fill', t: 10, price: '1'}, sample(60_000, '2'), sample(120_000, '1'), {type: 'run_end', t: 130_000}, sample(180_000, '4', '0.5', '0.25')]
+    writeFileSync(join(dir, 'events.jsonl'), evs.map((e) => JSON.stringify(e) + '\n').join(''))
+    const s = new SharpeOfSamples()
+    for (const e of evs) if (e.type === 'sample') s.add(e as ReturnType<typeof sample>)
+    // changes 0 (minute 0), 2, −1, 3.25
+    expect(perMinuteSharpe(join(dir, 'events.jsonl'))).toBe(s.value())
+    expect(s.value()).toBe(1.0625 / Math.sqrt(((0 - 1.0625) ** 2 + (2 - 1.0625) ** 2 + (-1 - 1.0625) ** 2 + (3.25 - 1.0625) ** 2) / 3))
+  })
+})
+
+describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
+  const aug = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
+  const spec = parseSpec(
+    {
+      symbol: 'ETHUSDT',
+      tickSize: '0.01',
+      stepSize: '0.001',
+      minNotional: '20',
+      windows: [{name: 'aug', replay: aug, duration: '2m'}],
+      base: {strategy: {baseSize: '0.01'}, risk: {netMax: '0.05'}},
+      params: {'strategy.baseSpread': [0.0001]},
+    },
+    join(tmpdir(), 'spec.json'),
+  )
+  const [job] = jobsOf(spec).jobs
+
+  it('gives the same result with and without --keep-runs; only --keep-runs leaves an events.jsonl, whose Sharpe is the result', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'mm-point-'))
+    const kept = await runPoint(job, join(work, 'kept'), {keepRun: true})
+    const plain = await runPoint(job, join(work, 'plain'))
+    expect(plain).toEqual(kept)
+    expect(kept.metrics.fills).toBeGreaterThan(0)
+    expect(kept.metrics.sharpe).not.toBeNull()
+    const runs = join(work, 'kept', `${job.id}-aug`, 'state', 'runs')
+    const [run] = readdirSync(runs)
+    expect(perMinuteSharpe(join(runs, run, 'events.jsonl'))).toBe(kept.metrics.sharpe)
+    expect(readdirSync(join(work, 'plain'))).toEqual([])
+  })
+
+  it('a replay with eventLogFile false writes no events.jsonl and counts the same events as one that writes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-nolog-'))
+    const base = {symbol: 'ETHUSDT', dryRun: true, replay: [aug], speed: 'max' as const, durationMs: 120_000, tickSize: '0.01', stepSize: '0.001', minNotional: '20', endpoints: {rest: 'http://127.0.0.1:1', ws: 'ws://127.0.0.1:1', routed: false, name: 'custom' as const}, wallMs: 0, stop: new Promise<string>(() => {}), isStopping: () => false}
+    let tapped = 0
+    const without = await quote({...base, stateDir: join(dir, 'a'), eventLogFile: false, onEvent: () => tapped++})
+    const withLog = await quote({...base, stateDir: join(dir, 'b')})
+    expect(without.eventLog).toBeNull()
+    expect(existsSync(join(without.runDir, 'events.jsonl'))).toBe(false)
+    expect(existsSync(join(without.runDir, 'summary.json'))).toBe(true)
+    expect(withLog.eventLog).toBe(join(withLog.runDir, 'events.jsonl'))
+    expect(without.events).toBe(withLog.events)
+    expect(tapped).toBe(withLog.events)
+    expect(without.summary).toEqual(withLog.summary)
+  })
+})
