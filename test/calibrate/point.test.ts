@@ -4,15 +4,30 @@
  * The objectives are the same either way, and the same as read back from the file.
  * The job runs on 2 minutes of the shared real ETHUSDT 2024-08-08 stream.
  */
-import {existsSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
-import {perMinuteSharpe, runPoint, SharpeOfSamples} from '../../src/lib/calibrate/point.js'
+import {afterAll, describe, expect, it} from 'vitest'
+import {perMinuteSharpe, pointQuoteOptions, runPoint, SharpeOfSamples} from '../../src/lib/calibrate/point.js'
 import {jobsOf} from '../../src/lib/calibrate/run.js'
 import {parseSpec} from '../../src/lib/calibrate/spec.js'
 import {quote} from '../../src/lib/run/quote.js'
+import {instrumentOf, Session} from '../../src/lib/run/session.js'
+import {paperVenue} from '../../src/lib/run/venues.js'
+import {VirtualClock} from '../../src/lib/clock/clock.js'
+import {defaultConfig} from '../../src/lib/config/schema.js'
 import {sharedData} from '../support/shared-data.js'
+
+const made: string[] = []
+/** a temp folder, removed after the file's tests */
+const tmp = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  made.push(d)
+  return d
+}
+afterAll(() => {
+  for (const d of made) rmSync(d, {recursive: true, force: true})
+})
 
 const sample = (t: number, realised: string, unrealised = '0', fees = '0') => ({type: 'sample', t, realised, unrealised, fees})
 
@@ -36,7 +51,7 @@ describe('SharpeOfSamples', () => {
   })
 
   it('perMinuteSharpe reads the same from an events.jsonl, other events left out', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mm-sharpe-'))
+    const dir = tmp('mm-sharpe-')
     const evs = [sample(0, '0'), {type: 'fill', t: 10, price: '1'}, sample(60_000, '2'), sample(120_000, '1'), {type: 'run_end', t: 130_000}, sample(180_000, '4', '0.5', '0.25')]
     writeFileSync(join(dir, 'events.jsonl'), evs.map((e) => JSON.stringify(e) + '\n').join(''))
     const s = new SharpeOfSamples()
@@ -63,8 +78,8 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
   )
   const [job] = jobsOf(spec).jobs
 
-  it('gives the same result with and without --keep-runs; only --keep-runs leaves an events.jsonl, whose Sharpe is the result', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'mm-point-'))
+  it('gives the same result with and without --keep-runs; the kept run\'s events.jsonl gives the result\'s Sharpe; nothing is left without it', async () => {
+    const work = tmp('mm-point-')
     const kept = await runPoint(job, join(work, 'kept'), {keepRun: true})
     const plain = await runPoint(job, join(work, 'plain'))
     expect(plain).toEqual(kept)
@@ -76,8 +91,17 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
     expect(readdirSync(join(work, 'plain'))).toEqual([])
   })
 
+  it("a job's replay asks for no events.jsonl unless the run is kept, and tells each event to the job", () => {
+    const onEvent = () => {}
+    const plain = pointQuoteOptions(job, '/w/p0001-aug', false, onEvent)
+    expect([plain.dryRun, plain.replay, plain.speed, plain.durationMs, plain.configPath, plain.stateDir]).toEqual([true, [aug], 'max', 120_000, '/w/p0001-aug/config.json', '/w/p0001-aug/state'])
+    expect(plain.eventLogFile).toBe(false)
+    expect(plain.onEvent).toBe(onEvent)
+    expect(pointQuoteOptions(job, '/w/p0001-aug', true, onEvent).eventLogFile).toBe(true)
+  })
+
   it('a replay with eventLogFile false writes no events.jsonl and counts the same events as one that writes it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mm-nolog-'))
+    const dir = tmp('mm-nolog-')
     const base = {symbol: 'ETHUSDT', dryRun: true, replay: [aug], speed: 'max' as const, durationMs: 120_000, tickSize: '0.01', stepSize: '0.001', minNotional: '20', endpoints: {rest: 'http://127.0.0.1:1', ws: 'ws://127.0.0.1:1', routed: false, name: 'custom' as const}, wallMs: 0, stop: new Promise<string>(() => {}), isStopping: () => false}
     let tapped = 0
     const without = await quote({...base, stateDir: join(dir, 'a'), eventLogFile: false, onEvent: () => tapped++})
@@ -89,5 +113,15 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
     expect(without.events).toBe(withLog.events)
     expect(tapped).toBe(withLog.events)
     expect(without.summary).toEqual(withLog.summary)
+  })
+
+  it('a live or dry-run session writes its events.jsonl even when asked not to', () => {
+    const dir = tmp('mm-nolog-live-')
+    const instrument = instrumentOf({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001', minNotional: '20'})
+    for (const mode of ['dry-run', 'live', 'replay'] as const) {
+      const s = new Session({instrument, config: defaultConfig(), configSource: '(defaults)', mode, stateDir: join(dir, mode), wallMs: 0, source: 'test', runId: 'test', venue: paperVenue, eventLogFile: false}, new VirtualClock(0))
+      expect([mode, existsSync(join(s.runDir, 'events.jsonl'))]).toEqual([mode, mode !== 'replay'])
+      s.discard()
+    }
   })
 })

@@ -1,7 +1,8 @@
 /**
  * One calibration job: a config on one window of recordings, replayed on the paper venue
  * through exactly what `mm quote --dry-run --replay` runs (run/quote.ts), and the
- * objectives measured from its summary and event log. Self-contained (a job file is all
+ * objectives measured from its summary and (the per-minute Sharpe ratio) its `sample`
+ * events as they happen; its events.jsonl is written only when the run is kept. Self-contained (a job file is all
  * `mm calibrate point` needs), so it runs in a worker thread, a GNU parallel slot or a
  * Kubernetes pod alike.
  */
@@ -9,7 +10,8 @@ import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {makeDirs} from '../fs/mkdirs.js'
 import {join} from 'node:path'
 import type {MmConfigInput} from '../config/schema.js'
-import {quote} from '../run/quote.js'
+import {quote, type QuoteOptions} from '../run/quote.js'
+import type {RunEvent} from '../telemetry/run-events.js'
 import type {RunSummary} from '../report/summary.js'
 import type {Point, Window} from './spec.js'
 
@@ -110,38 +112,47 @@ export function metricsOf(s: RunSummary, sharpe: number | null): Metrics {
 }
 
 /**
- * Run one job in `workDir` (its config file and run state go there). The objectives are
- * read from the run's events as they happen; its events.jsonl is written only with
- * `keepRun`, which also keeps the run directory (removed afterwards otherwise).
+ * What `runPoint` hands `quote()` for `job` in `dir`: a replay of the job's window with the
+ * point's config file, each event told to `onEvent`, and an events.jsonl only with
+ * `keepRun` (the objectives never read it).
  */
-export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
-  const dir = join(workDir, `${job.id}-${job.window.name}`)
-  rmSync(dir, {recursive: true, force: true})
-  makeDirs(dir)
-  const configPath = join(dir, 'config.json')
-  writeFileSync(configPath, JSON.stringify(job.config, null, 2) + '\n')
-  const never = new Promise<string>(() => {})
-  const sharpe = new SharpeOfSamples()
-  const res = await quote({
+export function pointQuoteOptions(job: PointJob, dir: string, keepRun: boolean, onEvent: (ev: RunEvent) => void): QuoteOptions {
+  return {
     symbol: job.symbol,
     dryRun: true,
     replay: job.window.replay,
     speed: 'max',
     durationMs: job.window.durationMs,
-    configPath,
+    configPath: join(dir, 'config.json'),
     stateDir: join(dir, 'state'),
     tickSize: job.tickSize,
     stepSize: job.stepSize,
     minNotional: job.minNotional,
     endpoints: {rest: 'http://127.0.0.1:1', ws: 'ws://127.0.0.1:1', routed: false, name: 'custom'}, // replay: never used
     wallMs: 0,
-    stop: never,
+    stop: new Promise<string>(() => {}),
     isStopping: () => false,
-    eventLogFile: opts.keepRun === true,
-    onEvent: (ev) => {
+    eventLogFile: keepRun,
+    onEvent,
+  }
+}
+
+/**
+ * Run one job in `workDir` (its config file and run state go there). The objectives are
+ * read from the run's summary and its events as they happen; its events.jsonl is written
+ * only with `keepRun`, which also keeps the run directory (removed afterwards otherwise).
+ */
+export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
+  const dir = join(workDir, `${job.id}-${job.window.name}`)
+  rmSync(dir, {recursive: true, force: true})
+  makeDirs(dir)
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(job.config, null, 2) + '\n')
+  const sharpe = new SharpeOfSamples()
+  const res = await quote(
+    pointQuoteOptions(job, dir, opts.keepRun === true, (ev) => {
       if (ev.type === 'sample') sharpe.add(ev)
-    },
-  })
+    }),
+  )
   if (!opts.keepRun) rmSync(dir, {recursive: true, force: true})
   return {id: job.id, key: job.key, point: job.point, window: job.window.name, metrics: metricsOf(res.summary, sharpe.value()), summary: res.summary}
 }

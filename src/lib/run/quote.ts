@@ -46,7 +46,7 @@ export interface QuoteOptions {
   logger?: MmLogger
   /** replay only: false writes no events.jsonl (`mm calibrate`'s jobs; run/session.ts); default true */
   eventLogFile?: boolean
-  /** each run event, as it is logged (`mm calibrate`'s jobs read their objectives from them) */
+  /** replay only: each run event, as it is logged (`mm calibrate`'s jobs read the per-minute Sharpe ratio from them) */
   onEvent?: (ev: RunEvent) => void
   /** told the metrics URL once it serves */
   onMetrics?: (url: string) => void
@@ -119,7 +119,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     }
     const progress = o.onProgress ? new ReplayProgress(src.bytes, o.durationMs, () => wallClock.now()) : undefined
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, eventLogFile: o.eventLogFile, onEvent: o.onEvent, onNotice: o.onNotice, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); events → ${dir}/events.jsonl`)},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, eventLogFile: o.eventLogFile, onEvent: o.onEvent, onNotice: o.onNotice, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); ${o.eventLogFile === false ? `run → ${dir} (no event log)` : `events → ${dir}/events.jsonl`}`)},
       src.input(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onStatus: progress ? (st) => o.onProgress?.(progress.line(st)) : undefined},
     )
