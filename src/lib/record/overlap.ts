@@ -7,8 +7,8 @@
  * two runs' files instead. Reads only the sidecars (`*.meta.json`) of whole files (a period whose
  * data files are still `.partial` is skipped by the replay too).
  */
-import {existsSync} from 'node:fs'
-import {readdir, stat} from 'node:fs/promises'
+import {existsSync, statSync} from 'node:fs'
+import {readdir} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {UsageError} from '../domain/errors.js'
 import {readMeta} from './meta.js'
@@ -30,8 +30,14 @@ async function metasUnder(dir: string, out: string[]): Promise<void> {
  */
 export async function checkNoOverlap(paths: string[]): Promise<void> {
   for (const p of paths) {
-    const st = await stat(p).catch(() => undefined)
-    if (!st?.isDirectory()) continue
+    // synchronous: one local call per path and replay (a thread-pool round trip cost more)
+    let dir = false
+    try {
+      dir = statSync(p).isDirectory()
+    } catch {
+      // not there: the replay's own checks say so
+    }
+    if (!dir) continue
     const metas: string[] = []
     await metasUnder(p, metas)
     const spans: {file: string; symbol: string; first: number; last: number}[] = []

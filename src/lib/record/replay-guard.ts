@@ -16,7 +16,7 @@
  * Every refusal is a UsageError (exit 2). The checks cost a few comparisons per event; on
  * raw captures they run in the replay driver's line loop on what the byte scanner read.
  */
-import {open, realpath, stat} from 'node:fs/promises'
+import {closeSync, openSync, readSync, realpathSync, statSync} from 'node:fs'
 import {basename} from 'node:path'
 import {MmError, UsageError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
@@ -52,13 +52,20 @@ export function newGuardStats(): ReplayGuardStats {
 export async function checkReplayPaths(paths: string[]): Promise<void> {
   const seen = new Map<string, string>()
   for (const p of paths) {
+    // synchronous: a few local metadata calls, made once per replay, where a thread-pool
+    // round trip each cost more than the call (mm calibrate opens a replay per job)
     let st
     try {
-      st = await stat(p)
+      st = statSync(p)
     } catch {
       throw new UsageError('E_REPLAY', `--replay ${p}: no such file or folder`)
     }
-    const real = await realpath(p).catch(() => p)
+    let real = p
+    try {
+      real = realpathSync(p)
+    } catch {
+      // as given
+    }
     const key = `${st.dev}:${st.ino}`
     const prev = seen.get(key) ?? seen.get(real)
     if (prev !== undefined) throw new UsageError('E_REPLAY_DUPLICATE', `--replay ${p}: the same file as ${prev} (given twice)`, {suggestion: 'give each capture once, in time order'})
@@ -67,13 +74,13 @@ export async function checkReplayPaths(paths: string[]): Promise<void> {
     if (!st.isFile()) continue
     if (st.size === 0) throw new UsageError('E_REPLAY_EMPTY', `--replay ${p}: the file is empty`)
     if (p.endsWith('.gz')) {
-      const fh = await open(p, 'r')
+      const fd = openSync(p, 'r')
       try {
         const buf = Buffer.alloc(2)
-        const {bytesRead} = await fh.read(buf, 0, 2, 0)
+        const bytesRead = readSync(fd, buf, 0, 2, 0)
         if (bytesRead < 2 || buf[0] !== 0x1f || buf[1] !== 0x8b) throw new UsageError('E_REPLAY_GZIP', `--replay ${p}: not a gzip file (bad header)`)
       } finally {
-        await fh.close()
+        closeSync(fd)
       }
     }
   }

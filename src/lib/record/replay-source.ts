@@ -9,6 +9,7 @@
  * The instrument comes from meta.json, else --tick-size/--step-size, else it is inferred
  * from the decimals in the data and the caller says so.
  */
+import {type Stats, statSync} from 'node:fs'
 import {readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {Decimal} from 'decimal.js'
@@ -20,6 +21,19 @@ import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
 import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
 import {kindOfName, listTardisFiles, readTardis} from './tardis-reader.js'
 import {checkReplayPaths, guardedBatches, guardedLines, newGuardStats, ReplayGuard, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
+
+/**
+ * A path's metadata, or undefined when it cannot be read. Synchronous: the opening of a
+ * replay makes a few such local calls, and `mm calibrate` opens one per job, where each
+ * thread-pool round trip cost more than the call itself (docs/calibrate.md).
+ */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path)
+  } catch {
+    return undefined
+  }
+}
 
 /** What a source says about its instrument (decimal strings, as the venue writes them). */
 export interface ReplayInstrument {
@@ -85,7 +99,7 @@ export interface ReplaySourceOptions {
 }
 
 export async function openReplaySource(path: string, opts: ReplaySourceOptions = {}): Promise<MarketSource> {
-  const st = await stat(path).catch(() => undefined)
+  const st = statOf(path)
   if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
   if (isTardisPath(path, st.isDirectory())) {
     const metaPath = await findMeta(path)
@@ -333,7 +347,7 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
     yield* read()
     return
   }
-  const st = await stat(path)
+  const st = statSync(path)
   const key = `${path}\u0000${symbol}`
   const sig = `${st.size}:${st.mtimeMs}:${st.ino}`
   const hit = rawCache.files.get(key)
@@ -466,7 +480,7 @@ export async function openReplay(paths: string[], opts: OpenReplayOptions): Prom
   const guard = newGuardStats()
   const guardOpts = {symbol: want, ...opts.guard}
   for (const p of paths) {
-    const st = await stat(p).catch(() => undefined)
+    const st = statOf(p)
     if (!st) throw new UsageError('E_REPLAY', `--replay ${p}: no such file or folder`)
     // a raw capture names its symbol inside; compare before reading it all
     if (st.isFile() && kindOfName(basename(p)) === undefined) {
@@ -484,14 +498,14 @@ export async function openReplay(paths: string[], opts: OpenReplayOptions): Prom
   }
   const bytes = {read: 0, total: 0}
   const first = await named(paths[0], () => openReplaySource(paths[0], {...opts, bytes}))
-  const raw = first.instrumentFrom !== 'meta' && !(await stat(paths[0])).isDirectory() && kindOfName(basename(paths[0])) === undefined
+  const raw = first.instrumentFrom !== 'meta' && !statSync(paths[0]).isDirectory() && kindOfName(basename(paths[0])) === undefined
   if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
   if (!raw) {
     for (const f of await listTardisFiles(paths[0], {includePartial: opts.includePartial})) bytes.total += (await stat(f.path)).size
     const batches = () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)
     return {...first, guard, bytes, batches, events: () => flat(batches()), input: batches}
   }
-  for (const p of paths) bytes.total += (await stat(p)).size
+  for (const p of paths) bytes.total += statSync(p).size
   // raw captures: one stream, in the order given (e.g. a day pair), each file checked
   // against the one before (order, overlap, gap); other symbols' lines skipped and counted.
   const batches = () =>
