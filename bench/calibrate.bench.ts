@@ -38,6 +38,12 @@
  * workers do, until the one-worker run's background CPU (V8's compiles and GC helpers)
  * shrinks.
  *
+ * Each run's own job times (its `--json` `jobMs`, timed in the workers): `first_job_ms_*`,
+ * the median of a worker's first job on a window (the decode), `warm_job_ms_*` of the
+ * rest, and `warm_all_vs_one_x` = W × the 1-worker warm job / the W-worker warm job (median
+ * of pairs): what the jobs alone give side by side on the shared cores. The wall ratio is
+ * that, less what start-up, the decodes and the end of the run take from it.
+ *
  * The machine's own ceiling, measured in the same run on the same schedule (a reference
  * round before every calibrate run and one after the last, so load and drift hit both
  * alike): a fixed JavaScript kernel in ONE worker thread, then in `availableParallelism()`
@@ -86,6 +92,9 @@ const TICK_MS = 10 // /proc/…/stat counts CPU in clock ticks of 10 ms (USER_HZ
 interface Sample {
   wallMs: number
   cpuMs: number
+  /** the run's job times (its --json jobMs): medians of the workers' first jobs on a window and of the rest */
+  firstMs: number
+  warmMs: number
   /** per-thread CPU (ms) from /proc, null where /proc is not there */
   threads: {main: number; workers: number; maxWorker: number; other: number} | null
 }
@@ -133,7 +142,8 @@ function once(bin: string, spec: string, out: string, workers: number): Promise<
         rejectRun(new Error(`mm calibrate --workers ${workers} exited ${code}: ${stderr.trim().split('\n').pop()}`))
         return
       }
-      const cpuMs = (JSON.parse(stdout) as {data: {cpuMs: number}}).data.cpuMs
+      const data = (JSON.parse(stdout) as {data: {cpuMs: number; jobMs: {first: {medianMs: number}; warm: {medianMs: number}}}}).data
+      const {cpuMs} = data
       let threads: Sample['threads'] = null
       if (seen.size > 0) {
         const main = seen.get(child.pid as number) ?? 0
@@ -143,7 +153,7 @@ function once(bin: string, spec: string, out: string, workers: number): Promise<
         const w = rest.slice(0, workers)
         threads = {main, workers: w.reduce((a, b) => a + b, 0), maxWorker: w[0] ?? 0, other: rest.slice(workers).reduce((a, b) => a + b, 0)}
       }
-      resolveRun({wallMs, cpuMs, threads})
+      resolveRun({wallMs, cpuMs, firstMs: data.jobMs.first.medianMs, warmMs: data.jobMs.warm.medianMs, threads})
     })
   })
 }
@@ -337,6 +347,15 @@ export async function run(): Promise<Record<string, number | string>> {
     all_vs_one_ceiling_same_cpu_x: round(all / med(one, (s) => s.cpuMs / s.wallMs), 2),
     // …and with the CPU the all-worker runs did take, at most cores × 1-worker wall / all-worker CPU
     all_vs_one_ceiling_measured_cpu_x: round(median(one.map((s, i) => (all * s.wallMs) / many[i].cpuMs)), 2),
+    // each job's own time in its worker (medians; calibrate's --json jobMs): a worker's first job
+    // on a window decodes it; the others ("warm") replay it from memory. all × warm job with one
+    // worker / warm job with all: what the jobs alone would give, side by side on the shared
+    // cores, were there no start-up, decode or end of run
+    first_job_ms_1_worker: round(med(one, (s) => s.firstMs), 1),
+    first_job_ms_all_workers: round(med(many, (s) => s.firstMs), 1),
+    warm_job_ms_1_worker: round(med(one, (s) => s.warmMs), 1),
+    warm_job_ms_all_workers: round(med(many, (s) => s.warmMs), 1),
+    warm_all_vs_one_x: round(median(one.map((s, i) => (all * s.warmMs) / many[i].warmMs)), 2),
   }
   if (one.every((s) => s.threads) && many.every((s) => s.threads)) {
     const th = (s: Sample) => s.threads as NonNullable<Sample['threads']>

@@ -3,7 +3,7 @@ import {writeFileSync} from 'node:fs'
 import {BaseCommand} from '../lib/cli/base.js'
 import {UsageError} from '../lib/domain/errors.js'
 import {fmt, renderReport, renderReportHtml, type CalibrationReport} from '../lib/calibrate/rank.js'
-import {calibrate, defaultWorkers} from '../lib/calibrate/run.js'
+import {calibrate, defaultWorkers, type JobTimes} from '../lib/calibrate/run.js'
 import {loadSpec} from '../lib/calibrate/spec.js'
 
 function fmtEta(ms: number | null): string {
@@ -30,7 +30,7 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
     'keep-runs': Flags.boolean({description: "keep each point's run directory (event log) under OUT/work", default: false}),
   }
 
-  async run(): Promise<CalibrationReport & {outDir: string; bestConfig: string | null; ran: number; resumed: number; wallMs: number; cpuMs: number}> {
+  async run(): Promise<CalibrationReport & {outDir: string; bestConfig: string | null; ran: number; resumed: number; wallMs: number; cpuMs: number; jobMs: JobTimes}> {
     const f = this.flags
     const spec = loadSpec(this.args.spec)
     const tty = process.stderr.isTTY === true
@@ -64,6 +64,8 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
     }
     this.log(renderReport(res.report, f.top))
     this.log(`ran ${res.ran} jobs, ${res.resumed} resumed; results: ${res.results}${res.bestConfig ? `; winning config: ${res.bestConfig}` : ''}${f.html ? `; page: ${f.html}` : ''}`)
-    return {...res.report, outDir: res.outDir, bestConfig: res.bestConfig, ran: res.ran, resumed: res.resumed, wallMs: res.wallMs, cpuMs: res.cpuMs}
+    const {first, warm} = res.jobMs
+    if (first.medianMs !== null) this.log(`a job took ${first.medianMs} ms on a window new to its worker (median of ${first.count}, decode included)${warm.medianMs === null ? '' : `, ${warm.medianMs} ms otherwise (median of ${warm.count})`}`)
+    return {...res.report, outDir: res.outDir, bestConfig: res.bestConfig, ran: res.ran, resumed: res.resumed, wallMs: res.wallMs, cpuMs: res.cpuMs, jobMs: res.jobMs}
   }
 }

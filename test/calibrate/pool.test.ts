@@ -7,7 +7,7 @@
  */
 import {describe, expect, it} from 'vitest'
 import type {PointJob, PointResult} from '../../src/lib/calibrate/point.js'
-import {inputsOf, JOBS_HELD, jobsOf, type PoolWorker, runPool} from '../../src/lib/calibrate/run.js'
+import {inputsOf, JOBS_HELD, jobsOf, jobTimes, type PoolWorker, runPool} from '../../src/lib/calibrate/run.js'
 import {parseSpec} from '../../src/lib/calibrate/spec.js'
 import type {WorkerReply, WorkerRequest} from '../../src/lib/calibrate/worker.js'
 
@@ -212,6 +212,33 @@ describe('calibrate worker pool', () => {
     workers[1].finish()
     await failed
     expect(workers[1].terminated).toBe(1)
+  })
+
+  it("reports each job's time in its worker, marked first when the worker had not replayed that window before", async () => {
+    const times: Array<[number, boolean]> = []
+    const workers: FakeWorker[] = []
+    const done = runPool(jobs, {
+      workers: 1,
+      workDir: '/w',
+      keepRun: false,
+      onResult: () => {},
+      onJobTime: (ms, first) => times.push([ms, first]),
+      start: () => {
+        const w = new FakeWorker()
+        workers.push(w)
+        return w
+      },
+    })
+    // one worker: jul's 10 jobs, then aug's; job k answers in 100 + k ms
+    for (let k = 0; k < 100 && workers[0].held > 0; k++) workers[0].finish(100 + k)
+    await done
+    expect(times).toEqual(Array.from({length: 20}, (_, k) => [100 + k, k === 0 || k === 10]))
+  })
+
+  it('jobTimes: the count and median (ms, one decimal) of first and warm jobs; null without any', () => {
+    expect(jobTimes([1300, 700], [40, 44, 41])).toEqual({first: {count: 2, medianMs: 1000}, warm: {count: 3, medianMs: 41}})
+    expect(jobTimes([1234.56], [40.04, 40.11, 45, 39])).toEqual({first: {count: 1, medianMs: 1234.6}, warm: {count: 4, medianMs: 40.1}})
+    expect(jobTimes([], [])).toEqual({first: {count: 0, medianMs: null}, warm: {count: 0, medianMs: null}})
   })
 
   it('inputsOf groups the jobs by window', () => {

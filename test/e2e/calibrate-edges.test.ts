@@ -125,6 +125,8 @@ describe('mm calibrate spec edges (CLI)', () => {
     const one = await runCli(['calibrate', spec('cores-workers', ['strategy.baseSpread: [0.0002, 0.0004]']), '--out', join(tmp, 'cores-workers'), '--workers', String(cores)])
     expect(one.code, one.stderr).toBe(0)
     expect(one.stderr).not.toContain('is more than this machine')
+    // one window, two jobs: the first worker keeps both (a second would decode it for one job)
+    expect(one.stdout).toMatch(/^a job took \d+(\.\d)? ms on a window new to its worker \(median of 1, decode included\), \d+(\.\d)? ms otherwise \(median of 1\)$/m)
   })
 
   it('a window of another symbol or a missing recording is refused before any job of any window runs', async () => {

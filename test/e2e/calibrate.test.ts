@@ -28,7 +28,7 @@ interface Ranked {
 }
 interface CalJson {
   ok: boolean
-  data: {rankings: Array<{window: string; rows: Ranked[]}>; walkForward: unknown[]; winner: {id: string; window: string; config: unknown} | null; bestConfig: string | null; ran: number; resumed: number; outDir: string}
+  data: {rankings: Array<{window: string; rows: Ranked[]}>; walkForward: unknown[]; winner: {id: string; window: string; config: unknown} | null; bestConfig: string | null; ran: number; resumed: number; outDir: string; jobMs: {first: {count: number; medianMs: number | null}; warm: {count: number; medianMs: number | null}}}
 }
 
 /** What must be equal between two runs: the rankings, the walk-forward and the winner. */
@@ -85,7 +85,11 @@ describe('mm calibrate (real ETHUSDT streams)', () => {
   it('the same spec gives the same ranking twice (one worker this time)', async () => {
     const r = await runCli(['calibrate', SPEC, '--out', join(tmp, 'b'), '--workers', '1', '--json'])
     expect(r.code, r.stderr).toBe(0)
-    expect(ranking(JSON.parse(r.stdout) as CalJson)).toEqual(ranking(first))
+    const one = JSON.parse(r.stdout) as CalJson
+    expect(ranking(one)).toEqual(ranking(first))
+    // one worker, two windows: it decoded each once; the other 6 jobs replayed a window it held
+    expect([one.data.jobMs.first.count, one.data.jobMs.warm.count]).toEqual([2, 6])
+    expect([typeof one.data.jobMs.first.medianMs, typeof one.data.jobMs.warm.medianMs]).toEqual(['number', 'number'])
   }, 600_000)
 
   it("the winner's best.config.json in a plain mm quote --dry-run --replay gives exactly that point's result", async () => {

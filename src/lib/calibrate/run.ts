@@ -85,6 +85,31 @@ export interface CalibrateResult {
   /** this session: wall time and CPU time of the process, every worker thread included (ms) */
   wallMs: number
   cpuMs: number
+  /** this session's jobs, each timed in its worker from its start to its end (JobTimes) */
+  jobMs: JobTimes
+}
+
+/**
+ * How long this session's jobs took, each on its own worker's clock: `first`, a worker's
+ * first job on a window (it decodes the window's recordings and, early on, compiles the
+ * replay code), `warm` every other job. Medians in ms, null without such jobs. With
+ * several workers, warm jobs that take longer than with one are the jobs slowing each
+ * other down on shared cores; the rest of the difference in wall time is start-up,
+ * decodes and the end of the run (docs/calibrate.md).
+ */
+export interface JobTimes {
+  first: {count: number; medianMs: number | null}
+  warm: {count: number; medianMs: number | null}
+}
+
+export function jobTimes(first: number[], warm: number[]): JobTimes {
+  const med = (xs: number[]): number | null => {
+    if (xs.length === 0) return null
+    const s = [...xs].sort((a, b) => a - b)
+    const m = s.length >> 1
+    return Math.round((s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2) * 10) / 10
+  }
+  return {first: {count: first.length, medianMs: med(first)}, warm: {count: warm.length, medianMs: med(warm)}}
 }
 
 /** The key of a job's inputs: jobs with the same key replay the same recordings. */
@@ -207,6 +232,8 @@ export interface PoolOptions {
   workDir: string
   keepRun: boolean
   onResult: (r: PointResult) => void
+  /** each job's time in its worker (ms), and whether it was the worker's first on its window */
+  onJobTime?: (ms: number, first: boolean) => void
   /** starts worker `i` of `n` (default: a worker thread running ./worker.js) */
   start?: (i: number, n: number) => PoolWorker
 }
@@ -303,6 +330,7 @@ export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
         }
         const [{job, first}] = held.splice(at, 1)
         queue.record(inputsOf(job), m.ms, first)
+        o.onJobTime?.(m.ms, first)
         if (m.ok) o.onResult(m.result)
         else if (!failed) failed = new MmError(m.error.code, `job ${job.id} on ${job.window.name}: ${m.error.message}`, {exitCode: m.error.exitCode === 2 ? 2 : 1})
         feed()
@@ -356,17 +384,27 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
     progress(r)
   }
   const workDir = join(out, 'work')
+  const firstMs: number[] = []
+  const warmMs: number[] = []
+  const onJobTime = (ms: number, first: boolean) => (first ? firstMs : warmMs).push(ms)
   if (o.inProcess) {
     // loaded here only: the main thread of a pooled run never replays (its workers do)
     const {runPoint} = await import('./point.js')
-    for (const j of pending) onResult(await runPoint(j, workDir, {keepRun: o.keepRuns}))
+    let last: string | undefined
+    for (const j of pending) {
+      const t0 = wallClock.now()
+      const r = await runPoint(j, workDir, {keepRun: o.keepRuns})
+      onJobTime(wallClock.now() - t0, inputsOf(j) !== last)
+      last = inputsOf(j)
+      onResult(r)
+    }
   } else {
-    await runPool(pending, {workers: o.workers, workDir, keepRun: o.keepRuns === true, onResult})
+    await runPool(pending, {workers: o.workers, workDir, keepRun: o.keepRuns === true, onResult, onJobTime})
   }
   const results = jobs.filter((j) => wanted.has(j.key)).map((j) => ({...(done.get(j.key) as PointResult), id: j.id, point: j.point, window: j.window.name}))
   const report = buildReport(o.spec, points, results)
   const cpu = process.cpuUsage(cpu0)
-  return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000)}
+  return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000), jobMs: jobTimes(firstMs, warmMs)}
 }
 
 /**
