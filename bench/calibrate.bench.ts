@@ -142,8 +142,12 @@ function once(bin: string, spec: string, out: string, workers: number): Promise<
         rejectRun(new Error(`mm calibrate --workers ${workers} exited ${code}: ${stderr.trim().split('\n').pop()}`))
         return
       }
-      const data = (JSON.parse(stdout) as {data: {cpuMs: number; jobMs: {first: {medianMs: number}; warm: {medianMs: number}}}}).data
+      const data = (JSON.parse(stdout) as {data: {cpuMs: number; jobMs: {first: {medianMs: number | null}; warm: {medianMs: number | null}}}}).data
       const {cpuMs} = data
+      if (data.jobMs.first.medianMs === null || data.jobMs.warm.medianMs === null) {
+        rejectRun(new Error(`mm calibrate --workers ${workers} timed no first or no warm job (jobMs ${JSON.stringify(data.jobMs)}): the bench grid needs both`))
+        return
+      }
       let threads: Sample['threads'] = null
       if (seen.size > 0) {
         const main = seen.get(child.pid as number) ?? 0

@@ -1,4 +1,4 @@
-import {mkdtempSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -87,5 +87,17 @@ describe('replay input guard', () => {
     writeFileSync(plain, 'not gzip')
     await expect(checkReplayPaths([plain])).rejects.toMatchObject({exitCode: 2, message: `--replay ${plain}: not a gzip file (bad header)`})
     await expect(checkReplayPaths([a])).resolves.toBeUndefined()
+  })
+
+  it('two different files are two files, also when one path goes through a linked folder and `..`', async () => {
+    // d/link → e/sub: d/link/../file is e/file (a link is followed before the `..` after it), not d/file
+    const root = mkdtempSync(join(tmpdir(), 'mm-guard-real-'))
+    mkdirSync(join(root, 'd'))
+    mkdirSync(join(root, 'e', 'sub'), {recursive: true})
+    writeFileSync(join(root, 'd', 'file'), gzipSync('a\n'))
+    writeFileSync(join(root, 'e', 'file'), gzipSync('b\n'))
+    symlinkSync(join(root, 'e', 'sub'), join(root, 'd', 'link'))
+    await expect(checkReplayPaths([join(root, 'd', 'file'), `${join(root, 'd', 'link')}/../file`])).resolves.toBeUndefined()
+    await expect(checkReplayPaths([join(root, 'e', 'file'), `${join(root, 'd', 'link')}/../file`])).rejects.toMatchObject({exitCode: 2, message: `--replay ${join(root, 'd', 'link')}/../file: the same file as ${join(root, 'e', 'file')} (given twice)`})
   })
 })

@@ -91,8 +91,10 @@ export interface CalibrateResult {
 
 /**
  * How long this session's jobs took, each on its own worker's clock: `first`, a worker's
- * first job on a window (it decodes the window's recordings and, early on, compiles the
- * replay code), `warm` every other job. Medians in ms, null without such jobs. With
+ * first job on a window (it decodes the window's recordings and, early on, runs replay
+ * code not yet compiled; in-process, every job, as the main thread keeps no decoded
+ * windows), `warm` every other job (replayed from the worker's memory, unless the window
+ * is over the decoded-input cache's bound). Medians in ms, null without such jobs. With
  * several workers, warm jobs that take longer than with one are the jobs slowing each
  * other down on shared cores; the rest of the difference in wall time is start-up,
  * decodes and the end of the run (docs/calibrate.md).
@@ -390,12 +392,11 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
   if (o.inProcess) {
     // loaded here only: the main thread of a pooled run never replays (its workers do)
     const {runPoint} = await import('./point.js')
-    let last: string | undefined
+    // the main thread keeps no decoded windows (workers do): every job here decodes its own
     for (const j of pending) {
-      const t0 = wallClock.now()
+      const t0 = performance.now()
       const r = await runPoint(j, workDir, {keepRun: o.keepRuns})
-      onJobTime(wallClock.now() - t0, inputsOf(j) !== last)
-      last = inputsOf(j)
+      onJobTime(performance.now() - t0, true)
       onResult(r)
     }
   } else {

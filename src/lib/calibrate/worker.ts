@@ -4,7 +4,6 @@
  */
 import {parentPort} from 'node:worker_threads'
 import {memoizeLevels} from '../book/sync.js'
-import {wallClock} from '../clock/clock.js'
 import {MmError} from '../domain/errors.js'
 import {cacheReplayInputs} from '../record/replay-source.js'
 import {type PointJob, runPoint} from './point.js'
@@ -23,18 +22,18 @@ export interface WorkerRequest {
   keepRun: boolean
 }
 
-/** `ms`: the job's own wall time in the worker (from its start, not from when it was posted) */
+/** `ms`: the job's own wall time in the worker (from its start, not from when it was posted; monotonic, fractional) */
 export type WorkerReply = {seq: number; ms: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ms: number; ok: false; error: {message: string; code: string; exitCode: number}}
 
 async function run(req: WorkerRequest): Promise<WorkerReply> {
-  const t0 = wallClock.now()
+  const t0 = performance.now()
   try {
     const result = await runPoint(req.job, req.workDir, {keepRun: req.keepRun})
-    return {seq: req.seq, ms: wallClock.now() - t0, ok: true, result}
+    return {seq: req.seq, ms: performance.now() - t0, ok: true, result}
   } catch (error) {
     const e = error as Error
     const body = error instanceof MmError ? {message: e.message, code: error.code, exitCode: error.exitCode as number} : {message: String(e?.message ?? error), code: 'E_INTERNAL', exitCode: 1}
-    return {seq: req.seq, ms: wallClock.now() - t0, ok: false, error: body}
+    return {seq: req.seq, ms: performance.now() - t0, ok: false, error: body}
   }
 }
 

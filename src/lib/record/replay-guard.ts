@@ -62,7 +62,8 @@ export async function checkReplayPaths(paths: string[]): Promise<void> {
     }
     let real = p
     try {
-      real = realpathSync(p)
+      // the system's realpath (as fs/promises' was): it follows a link before a `..` after it
+      real = realpathSync.native(p)
     } catch {
       // as given
     }
