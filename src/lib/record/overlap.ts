@@ -7,10 +7,11 @@
  * two runs' files instead. Reads only the sidecars (`*.meta.json`) of whole files (a period whose
  * data files are still `.partial` is skipped by the replay too).
  */
-import {existsSync, statSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {readdir} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {UsageError} from '../domain/errors.js'
+import {statOf} from '../fs/stat.js'
 import {readMeta} from './meta.js'
 
 async function metasUnder(dir: string, out: string[]): Promise<void> {
@@ -30,14 +31,8 @@ async function metasUnder(dir: string, out: string[]): Promise<void> {
  */
 export async function checkNoOverlap(paths: string[]): Promise<void> {
   for (const p of paths) {
-    // synchronous: one local call per path and replay (a thread-pool round trip cost more)
-    let dir = false
-    try {
-      dir = statSync(p).isDirectory()
-    } catch {
-      // not there: the replay's own checks say so
-    }
-    if (!dir) continue
+    // not there: the replay's own checks say so
+    if (!statOf(p)?.isDirectory()) continue
     const metas: string[] = []
     await metasUnder(p, metas)
     const spans: {file: string; symbol: string; first: number; last: number}[] = []

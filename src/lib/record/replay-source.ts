@@ -9,9 +9,10 @@
  * The instrument comes from meta.json, else --tick-size/--step-size, else it is inferred
  * from the decimals in the data and the caller says so.
  */
-import {type Stats, statSync} from 'node:fs'
+import {statSync} from 'node:fs'
 import {readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
+import {statOf} from '../fs/stat.js'
 import {Decimal} from 'decimal.js'
 import {GridError, UsageError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
@@ -21,19 +22,6 @@ import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
 import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
 import {kindOfName, listTardisFiles, readTardis} from './tardis-reader.js'
 import {checkReplayPaths, guardedBatches, guardedLines, newGuardStats, ReplayGuard, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
-
-/**
- * A path's metadata, or undefined when it cannot be read. Synchronous: the opening of a
- * replay makes a few such local calls, and `mm calibrate` opens one per job, where each
- * thread-pool round trip cost more than the call itself (docs/calibrate.md).
- */
-function statOf(path: string): Stats | undefined {
-  try {
-    return statSync(path)
-  } catch {
-    return undefined
-  }
-}
 
 /** What a source says about its instrument (decimal strings, as the venue writes them). */
 export interface ReplayInstrument {
