@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import type {Fill} from '../../src/lib/domain/orders.js'
 import {applyFill, applyFunding, avgEntryPrice, avgEntryTicks, carryTotals, COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, realisedQuote, type Position, positionFromJSON, positionToJSON, quoteToUnitsCeil, TRADE_IDS_MAX, unitsToQuote, unrealisedUnits} from '../../src/lib/orders/position.js'
+import {Instrument} from '../../src/lib/domain/instrument.js'
 import {INST} from '../risk/support.js'
 
 let n = 0
@@ -177,6 +178,24 @@ describe('position ledger (SPEC §8)', () => {
     expect(quoteToUnitsCeil(-50, INST)).toBe(-5_000_000n * S)
     expect(quoteToUnitsCeil('0.000000000000000001', INST)).toBe(1n)
     expect(unitsToQuote(-5_000_000n * S, INST).toFixed()).toBe('-50')
+  })
+
+  it('cost units → quote: one exact multiplication per call, the same string as dividing and multiplying step by step, on any grid and instrument switch', () => {
+    const grids = [['0.01', '0.001'], ['0.1', '0.001'], ['0.0000001', '1'], ['0.5', '0.01'], ['1', '1000'], ['0.00001', '0.1']] as const
+    const insts = grids.map(([tickSize, stepSize]) => new Instrument({symbol: 'X', tickSize, stepSize, minQty: stepSize, minNotional: '5'}))
+    fc.assert(
+      fc.property(fc.bigInt({min: -(10n ** 30n), max: 10n ** 30n}), fc.nat({max: insts.length - 1}), (units, g) => {
+        const inst = insts[g]
+        const stepwise = new Dec(units.toString()).div(COST_SCALE.toString()).mul(inst.spec.tickSize).mul(inst.spec.stepSize)
+        expect(unitsToQuote(units, inst).toString()).toBe(stepwise.toString())
+      }),
+      {numRuns: 500, seed: 12},
+    )
+    // an instrument whose grid changes in place is not served the old factor
+    const inst = new Instrument({symbol: 'X', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '5'})
+    expect(unitsToQuote(10n ** 17n, inst).toString()).toBe('1')
+    ;(inst.spec as {tickSize: string}).tickSize = '0.1'
+    expect(unitsToQuote(10n ** 17n, inst).toString()).toBe('10')
   })
 
   it('rejects non-positive or fractional quantities', () => {

@@ -660,10 +660,11 @@ export class Engine {
           const f = e.fill
           const position = this.lc.position
           const mid = this.midString()
-          const pnl = pnlSummary(position, this.inst, this.mid2 ?? 2 * f.price)
+          // only the realised PnL goes in the event (pnlSummary's other figures cost a dozen decimal operations per fill)
+          const realised = realisedQuote(position, this.inst).toString()
           this.emit({
             type: 'fill', t: now, clientOrderId: f.clientOrderId, side: f.side, price: this.inst.ticksToPrice(f.price), qty: this.inst.stepsToQty(f.qty),
-            maker: f.maker, fee: f.fee, position: this.inst.signedStepsToQty(position.net), realised: pnl.realised, ...(mid === null ? {} : {mid}),
+            maker: f.maker, fee: f.fee, position: this.inst.signedStepsToQty(position.net), realised, ...(mid === null ? {} : {mid}),
           })
           handled(onFill(this.state.strategy, f, now, cfg))
           if (e.order?.tif === 'IOC' && r?.type === 'fill' && r.status === 'FILLED') handled(onIocResult(this.state.strategy, 'filled', now, cfg))

@@ -217,8 +217,21 @@ export function unrealisedUnits(pos: Position, mid2: number): bigint {
 
 /** Cost units → quote currency (exact). */
 export function unitsToQuote(units: bigint, inst: Instrument): Dec {
-  return new Dec(units.toString()).div(COST_SCALE.toString()).mul(inst.spec.tickSize).mul(inst.spec.stepSize)
+  return new Dec(units.toString()).mul(quotePerUnit(inst))
 }
+
+/** tick × step ÷ COST_SCALE, the quote value of one cost unit: exact (finite decimals, far under Dec's 60 digits), kept for the last instrument asked */
+function quotePerUnit(inst: Instrument): Dec {
+  if (unitMemo.inst !== inst || unitMemo.tick !== inst.spec.tickSize || unitMemo.step !== inst.spec.stepSize) {
+    unitMemo.value = new Dec(inst.spec.tickSize).mul(inst.spec.stepSize).div(COST_SCALE.toString())
+    unitMemo.inst = inst
+    unitMemo.tick = inst.spec.tickSize
+    unitMemo.step = inst.spec.stepSize
+  }
+  return unitMemo.value
+}
+
+const unitMemo: {inst: Instrument | null; tick: string; step: string; value: Dec} = {inst: null, tick: '', step: '', value: new Dec(0)}
 
 /**
  * A quote-currency amount → cost units, rounded up (toward +∞): for a threshold t,
