@@ -88,39 +88,45 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
     const runs = join(work, 'kept', `${job.id}-aug`, 'state', 'runs')
     const [run] = readdirSync(runs)
     expect(perMinuteSharpe(join(runs, run, 'events.jsonl'))).toBe(kept.metrics.sharpe)
-    expect(readdirSync(join(work, 'plain'))).toEqual([])
+    // a job that is not kept writes nothing at all: not even its work folder
+    expect(existsSync(join(work, 'plain'))).toBe(false)
   })
 
-  it("a job's replay asks for no events.jsonl unless the run is kept, and tells each event to the job", () => {
+  it("a job's replay writes nothing unless the run is kept (its config in memory, the file's JSON), and tells each event to the job", () => {
     const onEvent = () => {}
     const plain = pointQuoteOptions(job, '/w/p0001-aug', false, onEvent)
     expect([plain.dryRun, plain.replay, plain.speed, plain.durationMs, plain.configPath, plain.stateDir]).toEqual([true, [aug], 'max', 120_000, '/w/p0001-aug/config.json', '/w/p0001-aug/state'])
-    expect(plain.eventLogFile).toBe(false)
+    expect(plain.runFiles).toBe(false)
+    expect(plain.configJson).toEqual(JSON.parse(JSON.stringify(job.config)))
     expect(plain.onEvent).toBe(onEvent)
-    expect(pointQuoteOptions(job, '/w/p0001-aug', true, onEvent).eventLogFile).toBe(true)
+    const kept = pointQuoteOptions(job, '/w/p0001-aug', true, onEvent)
+    expect([kept.runFiles, 'configJson' in kept]).toEqual([true, false])
   })
 
-  it('a replay with eventLogFile false writes no events.jsonl and counts the same events as one that writes it', async () => {
+  it('a replay with runFiles false writes nothing and counts the same events as one that writes its run directory', async () => {
     const dir = tmp('mm-nolog-')
     const base = {symbol: 'ETHUSDT', dryRun: true, replay: [aug], speed: 'max' as const, durationMs: 120_000, tickSize: '0.01', stepSize: '0.001', minNotional: '20', endpoints: {rest: 'http://127.0.0.1:1', ws: 'ws://127.0.0.1:1', routed: false, name: 'custom' as const}, wallMs: 0, stop: new Promise<string>(() => {}), isStopping: () => false}
     let tapped = 0
-    const without = await quote({...base, stateDir: join(dir, 'a'), eventLogFile: false, onEvent: () => tapped++})
+    const notes: string[] = []
+    const without = await quote({...base, stateDir: join(dir, 'a'), runFiles: false, onEvent: () => tapped++, onNotice: (m) => notes.push(m)})
     const withLog = await quote({...base, stateDir: join(dir, 'b')})
-    expect(without.eventLog).toBeNull()
-    expect(existsSync(join(without.runDir, 'events.jsonl'))).toBe(false)
-    expect(existsSync(join(without.runDir, 'summary.json'))).toBe(true)
-    expect(withLog.eventLog).toBe(join(withLog.runDir, 'events.jsonl'))
+    expect([without.eventLog, without.runDir]).toEqual([null, null])
+    expect(existsSync(join(dir, 'a'))).toBe(false)
+    expect(notes.filter((m) => m.startsWith('replaying '))).toEqual([`replaying ${aug} as ETHUSDT (strategy v2); nothing written (no run directory)`])
+    expect(withLog.runDir).not.toBeNull()
+    expect(existsSync(join(withLog.runDir as string, 'summary.json'))).toBe(true)
+    expect(withLog.eventLog).toBe(join(withLog.runDir as string, 'events.jsonl'))
     expect(without.events).toBe(withLog.events)
     expect(tapped).toBe(withLog.events)
     expect(without.summary).toEqual(withLog.summary)
   })
 
-  it('a live or dry-run session writes its events.jsonl even when asked not to', () => {
+  it('a live or dry-run session writes its run directory and events.jsonl even when asked not to', () => {
     const dir = tmp('mm-nolog-live-')
     const instrument = instrumentOf({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001', minNotional: '20'})
     for (const mode of ['dry-run', 'live', 'replay'] as const) {
-      const s = new Session({instrument, config: defaultConfig(), configSource: '(defaults)', mode, stateDir: join(dir, mode), wallMs: 0, source: 'test', runId: 'test', venue: paperVenue, eventLogFile: false}, new VirtualClock(0))
-      expect([mode, existsSync(join(s.runDir, 'events.jsonl'))]).toEqual([mode, mode !== 'replay'])
+      const s = new Session({instrument, config: defaultConfig(), configSource: '(defaults)', mode, stateDir: join(dir, mode), wallMs: 0, source: 'test', runId: 'test', venue: paperVenue, runFiles: false}, new VirtualClock(0))
+      expect([mode, s.runDir !== null && existsSync(join(s.runDir, 'events.jsonl'))]).toEqual([mode, mode !== 'replay'])
       s.discard()
     }
   })

@@ -113,8 +113,11 @@ export function metricsOf(s: RunSummary, sharpe: number | null): Metrics {
 
 /**
  * What `runPoint` hands `quote()` for `job` in `dir`: a replay of the job's window with the
- * point's config file, each event told to `onEvent`, and an events.jsonl only with
- * `keepRun` (the objectives never read it).
+ * point's config, each event told to `onEvent`. With `keepRun`, the config is the file
+ * dir/config.json and the run's directory (events.jsonl, summary.json) is kept under
+ * dir/state; without, nothing is written: the config goes over in memory, through the
+ * same checks as the file (`configJson`: the file's JSON, parsed), and the run makes no
+ * directory (the objectives read only the events and the summary returned).
  */
 export function pointQuoteOptions(job: PointJob, dir: string, keepRun: boolean, onEvent: (ev: RunEvent) => void): QuoteOptions {
   return {
@@ -124,6 +127,7 @@ export function pointQuoteOptions(job: PointJob, dir: string, keepRun: boolean, 
     speed: 'max',
     durationMs: job.window.durationMs,
     configPath: join(dir, 'config.json'),
+    ...(keepRun ? {} : {configJson: JSON.parse(configText(job))}),
     stateDir: join(dir, 'state'),
     tickSize: job.tickSize,
     stepSize: job.stepSize,
@@ -132,27 +136,34 @@ export function pointQuoteOptions(job: PointJob, dir: string, keepRun: boolean, 
     wallMs: 0,
     stop: new Promise<string>(() => {}),
     isStopping: () => false,
-    eventLogFile: keepRun,
+    runFiles: keepRun,
     onEvent,
   }
 }
 
+/** The config file of a job, as `--keep-runs` writes it (and as `mm quote --config` would read it). */
+function configText(job: PointJob): string {
+  return JSON.stringify(job.config, null, 2) + '\n'
+}
+
 /**
- * Run one job in `workDir` (its config file and run state go there). The objectives are
- * read from the run's summary and its events as they happen; its events.jsonl is written
- * only with `keepRun`, which also keeps the run directory (removed afterwards otherwise).
+ * Run one job. The objectives are read from the run's summary and its events as they
+ * happen. With `keepRun`, its config file and run directory (events.jsonl, summary.json)
+ * go to workDir/ID-WINDOW/ and stay; without, the job writes nothing.
  */
 export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
+  const keep = opts.keepRun === true
   const dir = join(workDir, `${job.id}-${job.window.name}`)
-  rmSync(dir, {recursive: true, force: true})
-  makeDirs(dir)
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(job.config, null, 2) + '\n')
+  if (keep) {
+    rmSync(dir, {recursive: true, force: true})
+    makeDirs(dir)
+    writeFileSync(join(dir, 'config.json'), configText(job))
+  }
   const sharpe = new SharpeOfSamples()
   const res = await quote(
-    pointQuoteOptions(job, dir, opts.keepRun === true, (ev) => {
+    pointQuoteOptions(job, dir, keep, (ev) => {
       if (ev.type === 'sample') sharpe.add(ev)
     }),
   )
-  if (!opts.keepRun) rmSync(dir, {recursive: true, force: true})
   return {id: job.id, key: job.key, point: job.point, window: job.window.name, metrics: metricsOf(res.summary, sharpe.value()), summary: res.summary}
 }

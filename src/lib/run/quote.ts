@@ -3,7 +3,7 @@
  * parses flags, calls this, and prints.
  */
 import {UsageError} from '../domain/errors.js'
-import {loadConfigFile, type MmConfig} from '../config/index.js'
+import {loadConfigFile, type MmConfig, parseConfig} from '../config/index.js'
 import type {Endpoints} from '../cli/endpoints.js'
 import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
@@ -44,8 +44,13 @@ export interface QuoteOptions {
   metrics?: {port: number; host?: string}
   /** operator log (run events at their levels) */
   logger?: MmLogger
-  /** replay only: false writes no events.jsonl (`mm calibrate`'s jobs; run/session.ts); default true */
-  eventLogFile?: boolean
+  /**
+   * the config file's content, already read (`mm calibrate`'s jobs): it goes through the
+   * same checks as a file's (parseConfig), named by `configPath`; absent, `configPath` is read
+   */
+  configJson?: unknown
+  /** replay only: false writes nothing, no run directory or event log (`mm calibrate`'s jobs; run/session.ts); default true */
+  runFiles?: boolean
   /** replay only: each run event, as it is logged (`mm calibrate`'s jobs read the per-minute Sharpe ratio from them) */
   onEvent?: (ev: RunEvent) => void
   /** told the metrics URL once it serves */
@@ -95,7 +100,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     throw new UsageError('E_USAGE', '--replay needs --dry-run (a recording cannot be traded live)', {suggestion: 'add --dry-run'})
   }
   if (o.replay && o.speed !== 'max' && o.speed > 1000) throw new UsageError('E_USAGE', '--speed above 1000 is not pacing anything: use --speed max')
-  const loaded = loadConfigFile(o.configPath)
+  const loaded = o.configJson === undefined ? loadConfigFile(o.configPath) : {config: parseConfig(o.configJson, o.configPath ?? '(in memory)'), path: o.configPath}
   const config: MmConfig = o.strategy ? {...loaded.config, strategy: {...loaded.config.strategy, kind: o.strategy}} : loaded.config
   const configSource = loaded.path ?? '(defaults)'
   metrics?.setNetMax(Number(config.risk.netMax))
@@ -119,7 +124,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     }
     const progress = o.onProgress ? new ReplayProgress(src.bytes, o.durationMs, () => wallClock.now()) : undefined
     const res = await runReplay(
-      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, eventLogFile: o.eventLogFile, onEvent: o.onEvent, onNotice: o.onNotice, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); ${o.eventLogFile === false ? `run → ${dir} (no event log)` : `events → ${dir}/events.jsonl`}`)},
+      {instrument: inst, config, configSource, mode: 'replay', stateDir: o.stateDir, wallMs: o.wallMs, source: o.replay.join(','), runId: 'replay', metrics, logger: o.logger, venue: paperVenue, runFiles: o.runFiles, onEvent: o.onEvent, onNotice: o.onNotice, onStart: (dir) => o.onNotice?.(`replaying ${o.replay?.join(', ')} as ${symbol} (strategy ${config.strategy.kind}); ${dir === null ? 'nothing written (no run directory)' : `events → ${dir}/events.jsonl`}`)},
       src.input(),
       {speed: o.speed, durationMs: o.durationMs, shouldStop: o.isStopping, onStatus: progress ? (st) => o.onProgress?.(progress.line(st)) : undefined},
     )

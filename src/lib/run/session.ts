@@ -15,7 +15,7 @@ import {UsageError} from '../domain/errors.js'
 import {Instrument} from '../domain/instrument.js'
 import type {MarketEvent} from '../market/events.js'
 import type {RunSummary} from '../report/summary.js'
-import {createRunDir, EventLog} from '../state/runs.js'
+import {createRunDir, EventLog, runBaseId} from '../state/runs.js'
 import type {StateKeeper} from '../state/keeper.js'
 import {logRunEvent, type MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
@@ -57,7 +57,7 @@ export interface SessionOptions {
   /** client-order-id run tag; replays use a fixed one so their logs are identical */
   runId: string
   /** told the run directory once it exists */
-  onStart?: (runDir: string) => void
+  onStart?: (runDir: string | null) => void
   /** told once, when the first mid is known, that strategy.baseSize is below the min notional there (min-notional.ts) */
   onNotice?: (message: string) => void
   /** told when live market data is in sync (live only) */
@@ -73,19 +73,21 @@ export interface SessionOptions {
   /** the symbol's one synced book when the feed keeps it (live); default: a new one */
   sync?: DepthSync
   /**
-   * replay only: false keeps no events.jsonl (`mm calibrate`'s jobs read their objectives
-   * from the events as they happen, `onEvent`; a log written only to be read back and
-   * removed was about a tenth of a job's time); default true
+   * replay only: false writes nothing, no run directory (so no events.jsonl, config.json or
+   * summary.json): `mm calibrate`'s jobs read their objectives from the events as they
+   * happen (`onEvent`) and the summary returned, and a run directory made only to be
+   * removed cost each job its waits on the file system (docs/calibrate.md); default true
    */
-  eventLogFile?: boolean
+  runFiles?: boolean
   /** each run event, as it is logged */
   onEvent?: (ev: RunEvent) => void
 }
 
 export interface SessionResult {
   runId: string
-  runDir: string
-  /** the run's events.jsonl; null when none was written (`eventLogFile: false`) */
+  /** null when the run wrote nothing (`runFiles: false`) */
+  runDir: string | null
+  /** the run's events.jsonl; null when none was written (`runFiles: false`) */
   eventLog: string | null
   /** run events logged */
   events: number
@@ -94,7 +96,7 @@ export interface SessionResult {
 
 export class Session {
   readonly engine: Engine
-  readonly runDir: string
+  readonly runDir: string | null
   readonly runName: string
   readonly clock: Clock
   readonly reports: ReportQueue
@@ -106,12 +108,13 @@ export class Session {
     this.o = o
     this.clock = clock
     const core = resolveConfig(o.config, o.instrument, o.configSource)
-    const run = createRunDir(o.stateDir, o.instrument.symbol, o.mode, o.wallMs)
+    // a live or dry-run run always writes its run directory and log
+    const files = o.runFiles !== false || o.mode !== 'replay'
+    const run = files ? createRunDir(o.stateDir, o.instrument.symbol, o.mode, o.wallMs) : {id: runBaseId(o.instrument.symbol, o.mode, o.wallMs), dir: null}
     this.runDir = run.dir
     this.runName = run.id
     // live and dry-run: on disk within a second (a killed process loses at most that); replay: in 64 KB blocks
-    // a live or dry-run run always writes its log
-    this.log = o.eventLogFile === false && o.mode === 'replay' ? new CountingLog() : new EventLog(join(run.dir, 'events.jsonl'), o.mode === 'replay' ? undefined : EVENT_LOG_FLUSH_MS)
+    this.log = run.dir === null ? new CountingLog() : new EventLog(join(run.dir, 'events.jsonl'), o.mode === 'replay' ? undefined : EVENT_LOG_FLUSH_MS)
     const tap = o.onEvent
     const m = o.metrics
     this.metrics = m
@@ -153,19 +156,19 @@ export class Session {
       })
     }
     o.onEngine?.(this.engine)
-    writeFileSync(join(run.dir, 'config.json'), JSON.stringify({config: o.config, instrument: o.instrument.spec, source: o.source}, null, 2) + '\n')
+    if (run.dir !== null) writeFileSync(join(run.dir, 'config.json'), JSON.stringify({config: o.config, instrument: o.instrument.spec, source: o.source}, null, 2) + '\n')
     o.onStart?.(run.dir)
   }
 
   /** A run refused (bad input): close the log and remove the run directory, so no empty run is left behind. */
   discard(): void {
     this.log.close()
-    rmSync(this.runDir, {recursive: true, force: true})
+    if (this.runDir !== null) rmSync(this.runDir, {recursive: true, force: true})
   }
 
   close(summary: RunSummary): SessionResult {
     this.log.close()
-    writeAtomic(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
+    if (this.runDir !== null) writeAtomic(join(this.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n')
     return {runId: this.runName, runDir: this.runDir, eventLog: this.log.path, events: this.log.lines, summary}
   }
 }
@@ -234,7 +237,8 @@ export async function runLive(o: SessionOptions, feed: LiveMarketSource, r: {dur
     preWarmMs: o.mode === 'live' ? o.config.live.preWarmMs : 0,
   })
   // state.json: kept from here (lock taken by the caller); control requests reach the engine and wake the loop at once
-  o.keeper?.attach(e, o.instrument, {runId: s.runName, runDir: s.runDir}, () => driver.wakeNow())
+  // (a live or dry-run session always has its run directory: runFiles applies to replays only)
+  o.keeper?.attach(e, o.instrument, {runId: s.runName, runDir: s.runDir ?? ''}, () => driver.wakeNow())
   const end = await driver.run(feed)
   const res = s.close(e.finish(end.reason, () => {}))
   // the keeper's timed write on its way (off the event loop) ends before the last one

@@ -14,6 +14,11 @@ function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
 }
 
+/** A run's id before its directory is made (a run that writes nothing keeps this one). */
+export function runBaseId(symbol: string, mode: string, wallMs: number): string {
+  return `${stamp(wallMs)}-${symbol}-${mode}`
+}
+
 export function createRunDir(stateDir: string, symbol: string, mode: string, wallMs: number): {id: string; dir: string} {
   const runs = resolve(stateDir, 'runs')
   try {
@@ -21,7 +26,7 @@ export function createRunDir(stateDir: string, symbol: string, mode: string, wal
   } catch (error) {
     throw new UsageError('E_STATE_DIR', `cannot create ${runs}: ${(error as Error).message}`, {suggestion: 'pass a writable --state-dir (env MM_STATE_DIR)'})
   }
-  const base = `${stamp(wallMs)}-${symbol}-${mode}`
+  const base = runBaseId(symbol, mode, wallMs)
   let id = base
   // bounded: a thousand runs of one symbol and mode started in the same second is not a real case
   for (let n = 2; existsSync(join(runs, id)); n++) {
