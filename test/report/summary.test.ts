@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {renderHtml} from '../../src/lib/report/html.js'
-import {summarise} from '../../src/lib/report/summary.js'
+import {RunSummarizer, summarise} from '../../src/lib/report/summary.js'
 import {renderSummaryTable} from '../../src/lib/report/table.js'
 import type {RunEvent} from '../../src/lib/telemetry/run-events.js'
 
@@ -72,6 +72,31 @@ describe('run summary', () => {
     expect(s.adverse1s).toBe('0.1')
     expect(renderSummaryTable(s)).toMatch(/instant retries: orders \/ fills \(taker\) *│ 1 \/ 1 \(1\)/)
   })
+  it('holds only the orders still in flight for the instant-retry count: acknowledged, cancelled, expired, settled or -5022 orders are let go; another reject keeps its order (it may answer a cancel)', () => {
+    const s = new RunSummarizer()
+    const held = () => (s as unknown as {placedOrders: Map<string, unknown>}).placedOrders.size
+    s.add(SAMPLE_RUN[0])
+    const place = (id: string, t: number): RunEvent => ({type: 'order', t, action: 'place', clientOrderId: id, side: 'SELL', price: '3000.10', qty: '0.010', tif: 'GTX', reduceOnly: false, layer: 'dynamic'})
+    for (let i = 0; i < 1000; i++) {
+      s.add(place(`a${i}`, 1000 + i))
+      s.add({type: 'ack', t: 1000 + i, clientOrderId: `a${i}`})
+    }
+    expect(held()).toBe(0)
+    for (const id of ['c', 'e', 's', 'r', 'x']) s.add(place(id, 3000))
+    expect(held()).toBe(5)
+    s.add({type: 'canceled', t: 3001, clientOrderId: 'c'})
+    s.add({type: 'expired', t: 3001, clientOrderId: 'e'})
+    s.add({type: 'order_lifecycle', t: 3001, kind: 'settled', clientOrderId: 's'})
+    s.add({type: 'reject', t: 3001, clientOrderId: 'r', code: -5022, msg: 'post only'})
+    s.add({type: 'reject', t: 3001, clientOrderId: 'x', code: -2011, msg: 'unknown order'})
+    expect(held()).toBe(1)
+    // the -5022 after a cancel's reject still counts its retry
+    s.add({type: 'reject', t: 3002, clientOrderId: 'x', code: -5022, msg: 'post only'})
+    s.add({type: 'order', t: 3002, action: 'place', clientOrderId: 'rx', side: 'SELL', price: '3000.10', qty: '0.010', tif: 'GTC', reduceOnly: false, layer: 'dynamic'})
+    s.add({type: 'run_end', t: 4000, reason: 'end of data', marketEvents: 1, resyncs: 0})
+    expect([held(), s.result().instantRetries.orders]).toEqual([1, 1])
+  })
+
   it('renders a table and a self-contained page', () => {
     const s = summarise(SAMPLE_RUN)
     const table = renderSummaryTable(s)

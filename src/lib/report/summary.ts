@@ -78,7 +78,9 @@ export class RunSummarizer {
   private riskEvents: Record<string, number> = {}
   private adverse = new Map<number, {sum: Decimal; n: number}>()
   private endReason = 'incomplete'
-  // instant retries: orders by id, GTX rejects awaiting their retry (same t), the retry ids
+  // instant retries: orders placed and not yet acknowledged or final, by id (only those can
+  // still come back -5022; so a long run holds its in-flight orders, not all it ever placed),
+  // GTX rejects awaiting their retry (same t), the retry ids
   private placedOrders = new Map<string, {side?: string; price?: string; tif?: string}>()
   private rejectedAt: Array<{t: number; side?: string; price?: string}> = []
   private retryIds = new Set<string>()
@@ -130,8 +132,18 @@ export class RunSummarizer {
         if (ev.code === -5022) this.postOnly++
         const o = this.placedOrders.get(ev.clientOrderId)
         if (ev.code === -5022 && o && o.tif === 'GTX') this.rejectedAt.push({t: ev.t, side: o.side, price: o.price})
+        // a -5022 ends the order; another code may answer a cancel of an order still in flight
+        if (ev.code === -5022) this.placedOrders.delete(ev.clientOrderId)
         break
       }
+      case 'ack':
+      case 'canceled':
+      case 'expired':
+        this.placedOrders.delete(ev.clientOrderId)
+        break
+      case 'order_lifecycle':
+        if (ev.kind === 'settled') this.placedOrders.delete(ev.clientOrderId)
+        break
       case 'fill': {
         this.lastSample = null
         const q = new Decimal(ev.qty)
