@@ -95,12 +95,12 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
   it("a job's replay writes nothing unless the run is kept (its config in memory, the file's JSON), and tells each event to the job", () => {
     const onEvent = () => {}
     const plain = pointQuoteOptions(job, '/w/p0001-aug', false, onEvent)
-    expect([plain.dryRun, plain.replay, plain.speed, plain.durationMs, plain.configPath, plain.stateDir]).toEqual([true, [aug], 'max', 120_000, '/w/p0001-aug/config.json', '/w/p0001-aug/state'])
+    expect([plain.dryRun, plain.replay, plain.speed, plain.durationMs, plain.configPath, plain.stateDir]).toEqual([true, [aug], 'max', 120_000, undefined, '/w/p0001-aug/state'])
     expect(plain.runFiles).toBe(false)
-    expect(plain.configJson).toEqual(JSON.parse(JSON.stringify(job.config)))
+    expect(plain.configJson).toEqual({json: JSON.parse(JSON.stringify(job.config)), source: 'of calibrate job p0001 on aug'})
     expect(plain.onEvent).toBe(onEvent)
     const kept = pointQuoteOptions(job, '/w/p0001-aug', true, onEvent)
-    expect([kept.runFiles, 'configJson' in kept]).toEqual([true, false])
+    expect([kept.runFiles, kept.configPath, 'configJson' in kept]).toEqual([true, '/w/p0001-aug/config.json', false])
   })
 
   it('a replay with runFiles false writes nothing and counts the same events as one that writes its run directory', async () => {
@@ -119,6 +119,15 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
     expect(without.events).toBe(withLog.events)
     expect(tapped).toBe(withLog.events)
     expect(without.summary).toEqual(withLog.summary)
+  })
+
+  it('a config handed over in memory goes through the config file checks, its error naming it, and nothing is written', async () => {
+    const dir = tmp('mm-cfgmem-')
+    const base = {symbol: 'ETHUSDT', dryRun: true, replay: [aug], speed: 'max' as const, durationMs: 120_000, tickSize: '0.01', stepSize: '0.001', minNotional: '20', endpoints: {rest: 'http://127.0.0.1:1', ws: 'ws://127.0.0.1:1', routed: false, name: 'custom' as const}, wallMs: 0, stop: new Promise<string>(() => {}), isStopping: () => false}
+    const bad = quote({...base, stateDir: join(dir, 's'), runFiles: false, configJson: {json: {strategy: {baseSpread: -1}}, source: 'of calibrate job p0009 on aug'}})
+    await expect(bad).rejects.toThrow(/^invalid config of calibrate job p0009 on aug \(1 error\):\n  strategy\.baseSpread: got -1,/)
+    await expect(bad).rejects.toMatchObject({code: 'E_CONFIG'})
+    expect(existsSync(dir) && readdirSync(dir)).toEqual([])
   })
 
   it('a live or dry-run session writes its run directory and events.jsonl even when asked not to', () => {

@@ -45,10 +45,11 @@ export interface QuoteOptions {
   /** operator log (run events at their levels) */
   logger?: MmLogger
   /**
-   * the config file's content, already read (`mm calibrate`'s jobs): it goes through the
-   * same checks as a file's (parseConfig), named by `configPath`; absent, `configPath` is read
+   * the config as a config file's parsed JSON, handed over in memory (`mm calibrate`'s
+   * jobs): the same checks as a file's (parseConfig), its errors and the run naming it
+   * `source`; when present, `configPath` is not read
    */
-  configJson?: unknown
+  configJson?: {json: unknown; source: string}
   /** replay only: false writes nothing, no run directory or event log (`mm calibrate`'s jobs; run/session.ts); default true */
   runFiles?: boolean
   /** replay only: each run event, as it is logged (`mm calibrate`'s jobs read the per-minute Sharpe ratio from them) */
@@ -100,7 +101,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     throw new UsageError('E_USAGE', '--replay needs --dry-run (a recording cannot be traded live)', {suggestion: 'add --dry-run'})
   }
   if (o.replay && o.speed !== 'max' && o.speed > 1000) throw new UsageError('E_USAGE', '--speed above 1000 is not pacing anything: use --speed max')
-  const loaded = o.configJson === undefined ? loadConfigFile(o.configPath) : {config: parseConfig(o.configJson, o.configPath ?? '(in memory)'), path: o.configPath}
+  const loaded = o.configJson === undefined ? loadConfigFile(o.configPath) : {config: parseConfig(o.configJson.json, o.configJson.source), path: o.configJson.source}
   const config: MmConfig = o.strategy ? {...loaded.config, strategy: {...loaded.config.strategy, kind: o.strategy}} : loaded.config
   const configSource = loaded.path ?? '(defaults)'
   metrics?.setNetMax(Number(config.risk.netMax))
