@@ -49,11 +49,11 @@ class FakeWorker implements PoolWorker {
   get held(): number {
     return this.posted.length - this.answered
   }
-  /** the worker finishes the oldest job it holds, in `ms` */
-  finish(ms = 200, fail?: string): void {
+  /** the worker finishes the oldest job it holds, in `ms` (of which `decodeMs` reading its window, when given) */
+  finish(ms = 200, fail?: string, decodeMs?: number): void {
     const req = this.posted[this.answered++]
-    if (fail) this.reply?.({seq: req.seq, ms, ok: false, error: {message: fail, code: 'E_REPLAY', exitCode: 2}})
-    else this.reply?.({seq: req.seq, ms, ok: true, result: {id: req.job.id, key: req.job.key, window: req.job.window.name} as unknown as PointResult})
+    if (fail) this.reply?.({seq: req.seq, ms, decodeMs, ok: false, error: {message: fail, code: 'E_REPLAY', exitCode: 2}})
+    else this.reply?.({seq: req.seq, ms, decodeMs, ok: true, result: {id: req.job.id, key: req.job.key, window: req.job.window.name} as unknown as PointResult})
   }
   crash(message: string): void {
     this.error?.(new Error(message))
@@ -233,6 +233,24 @@ describe('calibrate worker pool', () => {
     for (let k = 0; k < 100 && workers[0].held > 0; k++) workers[0].finish(100 + k)
     await done
     expect(times).toEqual(Array.from({length: 20}, (_, k) => [100 + k, k === 0 || k === 10]))
+  })
+
+  it("a worker's measured decode reaches the queue: the idle worker joins a window when the decode it measured pays, not when only the first job's time is known", async () => {
+    // worker 0 on jul (first job 1,000 ms, then 200 ms each), worker 1 on aug (10 ms each);
+    // when worker 1 runs out, 4 jul jobs are left to worker 0 alone: 4 × 200 = 800 ms
+    const run = async (decodeMs?: number) => {
+      const {workers, done} = pool(2)
+      workers[0].finish(1000, undefined, decodeMs)
+      for (let i = 0; i < 3; i++) workers[0].finish(200)
+      for (let k = 0; k < 20 && workers[1].posted.every((r) => r.job.window.name === 'aug') && workers[1].held > 0; k++) workers[1].finish(10)
+      const joined = workers[1].posted.filter((r) => r.job.window.name === 'jul').map((r) => r.job.id)
+      for (let k = 0; k < 40 && workers.some((w) => w.held > 0); k++) for (const w of workers) if (w.held > 0) w.finish(200)
+      await done
+      return joined
+    }
+    // measured: 800 > 300 + 200, worker 1 joins; not measured: 1,000 − 200 + 200 = 1,000, it does not
+    expect(await run(300)).toEqual(['p0007'])
+    expect(await run(undefined)).toEqual([])
   })
 
   it('jobTimes: the count and median (ms, one decimal) of first and warm jobs; null without any', () => {

@@ -75,12 +75,12 @@ describe('calibrate job queue', () => {
     const jul = inputsOf(bigJobs[0])
     const aug = inputsOf(bigJobs[1])
     // worker 0 on jul, worker 1 on aug; worker 1 runs all 10 aug jobs while worker 0 runs `julDone` jul jobs
-    const setup = (julDone: number, julMs: {first: number; job: number}) => {
+    const setup = (julDone: number, julMs: {first: number; job: number; decode?: number}) => {
       const q = new JobQueue(bigJobs)
       const a = q.next(undefined)
       const b = q.next(undefined)
       expect([a?.window.name, b?.window.name]).toEqual(['jul', 'aug'])
-      q.record(jul, julMs.first, true)
+      q.record(jul, julMs.first, true, julMs.decode)
       for (let i = 1; i < julDone; i++) expect(q.next(jul)?.window.name).toBe('jul')
       for (let i = 1; i < julDone; i++) q.record(jul, julMs.job, false)
       for (let i = 1; i < 10; i++) expect(q.next(aug)?.window.name).toBe('aug')
@@ -111,6 +111,15 @@ describe('calibrate job queue', () => {
     it('the boundary: 5 left × 200 ms is not more than 800 + 200 ms, 6 left is', () => {
       expect(setup(5, {first: 1000, job: 200}).next(aug)).toBeUndefined()
       expect(setup(4, {first: 1000, job: 200}).next(aug)?.id).toBe('p0005')
+    })
+
+    it('a decode its worker measured stands for the first job less a job (which also counts code run before it was compiled): 4 left × 200 ms > 300 + 200 ms', () => {
+      expect(setup(6, {first: 1000, job: 200}).next(aug)).toBeUndefined()
+      expect(setup(6, {first: 1000, job: 200, decode: 300}).next(aug)?.id).toBe('p0007')
+      // measured at 600: 4 × 200 = 800 is not more than 600 + 200
+      expect(setup(6, {first: 1000, job: 200, decode: 600}).next(aug)).toBeUndefined()
+      // a first job that read nothing (0: the files were cached) keeps the estimate from its time
+      expect(setup(6, {first: 1000, job: 200, decode: 0}).next(aug)).toBeUndefined()
     })
 
     it('before a job of the window is timed (only its first, with the decode): joins while 2 per worker are left', () => {

@@ -10,7 +10,7 @@ import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {afterEach, describe, expect, it} from 'vitest'
 import type {MarketEvent} from '../../src/lib/market/events.js'
-import {cacheReplayInputs, openReplay, replayCacheStats, replayGridChecks} from '../../src/lib/record/replay-source.js'
+import {cacheReplayInputs, openReplay, replayCacheStats, replayDecodeMs, replayGridChecks} from '../../src/lib/record/replay-source.js'
 import {ETH_JULY, sharedData} from '../support/shared-data.js'
 
 async function drain(paths: string[]): Promise<{events: MarketEvent[]; guard: unknown; bytes: unknown; packed: number}> {
@@ -34,13 +34,18 @@ afterEach(() => cacheReplayInputs(false))
 describe('replay input cache', () => {
   it('a cached second read of the real ETHUSDT pair equals the read from disk, event for event', async () => {
     const paths = ETH_JULY.map(sharedData)
+    const d0 = replayDecodeMs()
     const disk = await drain(paths)
     expect(disk.events.length).toBe(22_585)
     expect(replayCacheStats()).toEqual({files: 0, events: 0})
     cacheReplayInputs(true)
+    const d1 = replayDecodeMs()
     const first = await drain(paths)
     expect(replayCacheStats()).toEqual({files: 2, events: 22_585})
+    const d2 = replayDecodeMs()
     const second = await drain(paths)
+    // the decode time (what a calibrate worker reports of a job) grows only as files are read into the cache
+    expect([d1 === d0, d2 > d1, replayDecodeMs() === d2]).toEqual([true, true, true])
     expect(second.events).toEqual(disk.events)
     expect(first.events).toEqual(disk.events)
     // every book event of the cached reads is packed (one string per side), none of the read from disk

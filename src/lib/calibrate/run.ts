@@ -128,7 +128,8 @@ export function inputsOf(job: PointJob): string {
  * (each decode of the ETHUSDT July pair costs about 0.8 s of CPU, three to four jobs'
  * worth); else it is done and leaves those jobs to them. The times come from the jobs
  * already run (`record`): a job's time is the mean of jobs run on a worker that had the
- * inputs already, a decode the latest first job on a worker less that. Before any job of
+ * inputs already, a decode the time the latest first job spent reading the window's files
+ * (its worker measures it), or that job less a job's time when not measured. Before any job of
  * the window has been timed, a worker joins while at least two jobs per worker are left.
  * Jobs of a window are handed out in their order.
  */
@@ -136,8 +137,8 @@ export class JobQueue {
   private readonly queues = new Map<string, PointJob[]>()
   /** workers currently on each inputs key */
   private readonly on = new Map<string, number>()
-  /** per inputs key: jobs timed on a worker that had decoded the inputs before, their total ms, the latest first job's ms */
-  private readonly times = new Map<string, {n: number; ms: number; firstMs: number | null}>()
+  /** per inputs key: jobs timed on a worker that had decoded the inputs before, their total ms, the latest first job's ms and, when its worker measured it, its decode's */
+  private readonly times = new Map<string, {n: number; ms: number; firstMs: number | null; decodeMs: number | null}>()
 
   constructor(jobs: readonly PointJob[]) {
     for (const j of jobs) {
@@ -154,11 +155,16 @@ export class JobQueue {
     return n
   }
 
-  /** A job on `inputs` took `ms`; `first`: the worker's first job on them (it decoded them). */
-  record(inputs: string, ms: number, first: boolean): void {
-    const t = this.times.get(inputs) ?? {n: 0, ms: 0, firstMs: null}
-    if (first) t.firstMs = ms
-    else {
+  /**
+   * A job on `inputs` took `ms`; `first`: the worker's first job on them (it decoded them),
+   * of which `decodeMs` reading them into its cache, when the worker measured it.
+   */
+  record(inputs: string, ms: number, first: boolean, decodeMs?: number): void {
+    const t = this.times.get(inputs) ?? {n: 0, ms: 0, firstMs: null, decodeMs: null}
+    if (first) {
+      t.firstMs = ms
+      if (decodeMs !== undefined && decodeMs > 0) t.decodeMs = decodeMs
+    } else {
       t.n++
       t.ms += ms
     }
@@ -170,7 +176,9 @@ export class JobQueue {
     const t = this.times.get(k)
     if (!t || t.n === 0) return left >= 2 * (workers + 1)
     const job = t.ms / t.n
-    const decode = t.firstMs === null ? job : Math.max(0, t.firstMs - job)
+    // the decode as measured, else the first job less a job: that also counts the code the
+    // first job ran before it was compiled, which a worker joining late has compiled already
+    const decode = t.decodeMs ?? (t.firstMs === null ? job : Math.max(0, t.firstMs - job))
     return (left * job) / workers > decode + job
   }
 
@@ -331,7 +339,7 @@ export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
           return
         }
         const [{job, first}] = held.splice(at, 1)
-        queue.record(inputsOf(job), m.ms, first)
+        queue.record(inputsOf(job), m.ms, first, m.decodeMs)
         o.onJobTime?.(m.ms, first)
         if (m.ok) o.onResult(m.result)
         else if (!failed) failed = new MmError(m.error.code, `job ${job.id} on ${job.window.name}: ${m.error.message}`, {exitCode: m.error.exitCode === 2 ? 2 : 1})

@@ -5,7 +5,7 @@
 import {parentPort} from 'node:worker_threads'
 import {memoizeLevels} from '../book/sync.js'
 import {MmError} from '../domain/errors.js'
-import {cacheReplayInputs} from '../record/replay-source.js'
+import {cacheReplayInputs, replayDecodeMs} from '../record/replay-source.js'
 import {type PointJob, runPoint} from './point.js'
 
 // every point of a window replays the same recordings: each worker decodes them once and
@@ -22,18 +22,23 @@ export interface WorkerRequest {
   keepRun: boolean
 }
 
-/** `ms`: the job's own wall time in the worker (from its start, not from when it was posted; monotonic, fractional) */
-export type WorkerReply = {seq: number; ms: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ms: number; ok: false; error: {message: string; code: string; exitCode: number}}
+/**
+ * `ms`: the job's own wall time in the worker (from its start, not from when it was posted;
+ * monotonic, fractional); `decodeMs`: the part of it spent reading the window's files into
+ * the worker's cache (0 when they were there already)
+ */
+export type WorkerReply = {seq: number; ms: number; decodeMs?: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ms: number; decodeMs?: number; ok: false; error: {message: string; code: string; exitCode: number}}
 
 async function run(req: WorkerRequest): Promise<WorkerReply> {
   const t0 = performance.now()
+  const d0 = replayDecodeMs()
   try {
     const result = await runPoint(req.job, req.workDir, {keepRun: req.keepRun})
-    return {seq: req.seq, ms: performance.now() - t0, ok: true, result}
+    return {seq: req.seq, ms: performance.now() - t0, decodeMs: replayDecodeMs() - d0, ok: true, result}
   } catch (error) {
     const e = error as Error
     const body = error instanceof MmError ? {message: e.message, code: error.code, exitCode: error.exitCode as number} : {message: String(e?.message ?? error), code: 'E_INTERNAL', exitCode: 1}
-    return {seq: req.seq, ms: performance.now() - t0, ok: false, error: body}
+    return {seq: req.seq, ms: performance.now() - t0, decodeMs: replayDecodeMs() - d0, ok: false, error: body}
   }
 }
 

@@ -306,6 +306,8 @@ const rawCache = {
   holds: new Set<string>(),
   /** files (path, symbol, tick, step, size:mtime:inode) whose head was found on the flags' grid (openReplaySource's check) */
   onGrid: new Set<string>(),
+  /** replayDecodeMs */
+  decodeMs: 0,
 }
 
 /** Turn the per-thread cache of decoded raw captures on (with its event bound) or off (emptied). */
@@ -322,6 +324,16 @@ export function cacheReplayInputs(on: boolean, maxEvents = 500_000): void {
     rawCache.files.delete(k)
     rawCache.events -= old.events
   }
+}
+
+/**
+ * Milliseconds this thread has spent reading files into the cache (read, decompressed,
+ * decoded and packed: the time between a reader's resumptions and its yields, so not the
+ * replay's own work on the events), summed since it started: a calibrate worker reports a
+ * job's share (the pool's estimate of what a second decode of a window costs).
+ */
+export function replayDecodeMs(): number {
+  return rawCache.decodeMs
 }
 
 /** How many files and events the cache holds (tests, figures). */
@@ -355,6 +367,7 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   }
   let kept: MarketEvent[][] | undefined = []
   let n = 0
+  let t = performance.now()
   for await (const raw of read()) {
     // the first replay already gets the kept (packed) events: the level memo keys on them
     const b = kept ? packBatch(raw) : raw
@@ -369,8 +382,11 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
       if (rawCache.events + n > rawCache.maxEvents) kept = undefined
       else kept.push(b)
     }
+    rawCache.decodeMs += performance.now() - t
     yield b
+    t = performance.now()
   }
+  rawCache.decodeMs += performance.now() - t
   if (kept) {
     rawCache.files.set(key, {sig, batches: kept, events: n})
     rawCache.events += n
