@@ -72,6 +72,10 @@
  * 1.79 and 1.81 (the two quiet ones): at the threshold, not met as a rule;
  * `small_grid_all_vs_one_x` 1.32–1.39; warm jobs 33.7–38.2 ms with one worker, 34.9–36.0
  * ms with two; each kernel 0.76–1.36 s in one thread in those runs: docs/calibrate.md).
+ * After jobs that write nothing and fewer decimals per fill (2026-12-01 18:33, quiet):
+ * 870.6 / 1,561.3 points/min, `all_vs_one_x` 1.79 (2.06 1.76 1.79), warm jobs 31.0 / 30.7
+ * ms; two runs just before, on a noisier host, 1.42 and 1.64 (docs/calibrate.md
+ * "2026-12-01 night").
  * Measured 2026-11-30 15:38 (load 0.9 before): calibrate 1.78× (1.78 1.83 1.53), the
  * machine 1.90× for parse (1.55–2.15 per round) and 1.49× for compute (1.20–1.96),
  * efficiency 0.94; one thread's time for the same work 1.38–2.08 s within the run. Two
