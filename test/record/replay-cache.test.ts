@@ -4,7 +4,7 @@
  * figures; a changed file is read again; the event bound keeps big inputs out and lets the
  * least recently replayed file go for a new one.
  */
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -58,6 +58,74 @@ describe('replay input cache', () => {
     expect(second.bytes).toEqual(disk.bytes)
     expect(disk.bytes).toEqual({read: 675_222 + 2_529_120, total: 675_222 + 2_529_120})
   }, 120_000)
+
+  it('a replay left before a file ends closes it; with the cache on, the rest of the file is read in, so the next replay of the window reads from memory', async () => {
+    const [julyA] = ETH_JULY.map(sharedData)
+    const fds = () => readdirSync('/proc/self/fd').length
+    /** the first `k` batches of the pair, then left (as a replay's duration ends it) */
+    const cut = async (k: number) => {
+      const src = await openReplay(ETH_JULY.map(sharedData), {symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001'})
+      const got: MarketEvent[][] = []
+      for await (const b of src.batches()) {
+        got.push(b)
+        if (got.length === k) break
+      }
+      return got
+    }
+    // the closes finish on the thread pool: wait (bounded) until the count is back
+    const settled = async (want: number) => {
+      for (let i = 0; i < 200 && fds() > want; i++) await new Promise((r) => setTimeout(r, 10))
+      return fds()
+    }
+    const f0 = fds()
+    for (let i = 0; i < 5; i++) await cut(2)
+    expect(await settled(f0)).toBe(f0)
+    cacheReplayInputs(true)
+    const d0 = replayDecodeMs()
+    const first = await cut(2)
+    expect(await settled(f0)).toBe(f0)
+    // the whole first file is kept (the second, never opened, is not)
+    cacheReplayInputs(false)
+    const whole = (await drain([julyA])).events.length
+    cacheReplayInputs(true)
+    await cut(2)
+    expect(replayCacheStats()).toEqual({files: 1, events: whole})
+    const d1 = replayDecodeMs()
+    expect(d1).toBeGreaterThan(d0)
+    const again = await cut(2)
+    expect(replayDecodeMs()).toBe(d1)
+    expect(again).toEqual(first)
+  }, 120_000)
+
+  it("a reader's decode time is its own: a slow consumer's time between batches is not in it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))
+    const p = join(dir, 'ethusdt_20260101.gz')
+    const T0 = 1_767_225_600_000_000
+    let text = ''
+    // about 1.2 MB of text: several of the reader's 256 KB batches
+    for (let i = 0; i < 6000; i++) text += `${T0 + i * 1000} {"stream":"ethusdt@trade","data":{"e":"trade","E":${Math.floor((T0 + i * 1000) / 1000)},"T":${Math.floor((T0 + i * 1000) / 1000)},"s":"ETHUSDT","t":${i},"p":"3000.00","q":"0.010","X":"MARKET","m":true}}\n`
+    writeFileSync(p, gzipSync(text))
+    cacheReplayInputs(true)
+    const d0 = replayDecodeMs()
+    const src = await openReplay([p], {symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001'})
+    let batches = 0
+    let spent = 0
+    for await (const _ of src.batches()) {
+      batches++
+      // the consumer works 60 ms on each batch
+      const t = performance.now()
+      while (performance.now() - t < 60) {
+        // busy: the replay's own work on the events
+      }
+      spent += performance.now() - t
+    }
+    const decode = replayDecodeMs() - d0
+    expect(batches).toBeGreaterThanOrEqual(4)
+    expect(spent).toBeGreaterThanOrEqual(240)
+    // decoding 6,000 short lines takes a few ms; counting the consumer's time would add ≥ 240
+    expect(decode).toBeGreaterThan(0)
+    expect(decode).toBeLessThan(120)
+  })
 
   it('a file changed since it was cached is read again; over the bound nothing is kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mm-replay-cache-'))

@@ -197,27 +197,46 @@ export async function* guardedBatches(
   for (const input of inputs) {
     guard.beginFile(input.path)
     const it = input.batches()[Symbol.asyncIterator]()
-    for (;;) {
-      let r: IteratorResult<MarketEvent[]>
-      try {
-        r = await it.next()
-      } catch (error) {
-        throw readError(input.path, error)
-      }
-      if (r.done) break
-      const batch = r.value
-      let out: MarketEvent[] | undefined
-      for (let i = 0; i < batch.length; i++) {
-        const ev = batch[i]
-        if (!guard.see(ev.localTs, ev.symbol === want || ev.symbol.toUpperCase() === want)) {
-          out ??= batch.slice(0, i)
-          continue
+    let ended = false
+    try {
+      for (;;) {
+        let r: IteratorResult<MarketEvent[]>
+        try {
+          r = await it.next()
+        } catch (error) {
+          ended = true
+          throw readError(input.path, error)
         }
-        out?.push(ev)
+        if (r.done) {
+          ended = true
+          break
+        }
+        const batch = r.value
+        let out: MarketEvent[] | undefined
+        for (let i = 0; i < batch.length; i++) {
+          const ev = batch[i]
+          if (!guard.see(ev.localTs, ev.symbol === want || ev.symbol.toUpperCase() === want)) {
+            out ??= batch.slice(0, i)
+            continue
+          }
+          out?.push(ev)
+        }
+        const b = out ?? batch
+        if (b.length > 0) yield b
       }
-      const b = out ?? batch
-      if (b.length > 0) yield b
+    } finally {
+      // stopped before the file's end (a replay's duration, a refused event): the reader closes its file
+      if (!ended) await closeReader(it)
     }
+  }
+}
+
+/** Tell a reader left before its end to close (its file and decompressor); its own failure to close is not the replay's. */
+async function closeReader(it: AsyncIterator<unknown> | Iterator<unknown>): Promise<void> {
+  try {
+    await it.return?.()
+  } catch {
+    // the replay already ended or failed for its own reason
   }
 }
 
@@ -233,15 +252,24 @@ export async function* guardedLines(inputs: {path: string; lines: () => AsyncIte
     guard.beginFile(input.path)
     const src = input.lines()
     const it: AsyncIterator<LineBatch> | Iterator<LineBatch> = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]()
-    for (;;) {
-      let r: IteratorResult<LineBatch>
-      try {
-        r = await it.next()
-      } catch (error) {
-        throw readError(input.path, error)
+    let ended = false
+    try {
+      for (;;) {
+        let r: IteratorResult<LineBatch>
+        try {
+          r = await it.next()
+        } catch (error) {
+          ended = true
+          throw readError(input.path, error)
+        }
+        if (r.done) {
+          ended = true
+          break
+        }
+        yield r.value
       }
-      if (r.done) break
-      yield r.value
+    } finally {
+      if (!ended) await closeReader(it)
     }
   }
 }

@@ -367,9 +367,8 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   }
   let kept: MarketEvent[][] | undefined = []
   let n = 0
-  let t = performance.now()
-  for await (const raw of read()) {
-    // the first replay already gets the kept (packed) events: the level memo keys on them
+  // the first replay already gets the kept (packed) events: the level memo keys on them
+  const keep = (raw: MarketEvent[]): MarketEvent[] => {
     const b = kept ? packBatch(raw) : raw
     if (kept) {
       n += b.length
@@ -382,14 +381,56 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
       if (rawCache.events + n > rawCache.maxEvents) kept = undefined
       else kept.push(b)
     }
-    rawCache.decodeMs += performance.now() - t
-    yield b
-    t = performance.now()
+    return b
   }
-  rawCache.decodeMs += performance.now() - t
-  if (kept) {
-    rawCache.files.set(key, {sig, batches: kept, events: n})
-    rawCache.events += n
+  const src = read()
+  /** the file read to its end (kept when it fits), or failed (never kept) */
+  let end: 'open' | 'read' | 'failed' = 'open'
+  let t = performance.now()
+  try {
+    for (;;) {
+      let r: IteratorResult<MarketEvent[]>
+      try {
+        r = await src.next()
+      } catch (error) {
+        end = 'failed'
+        throw error
+      }
+      if (r.done) {
+        end = 'read'
+        break
+      }
+      const b = keep(r.value)
+      rawCache.decodeMs += performance.now() - t
+      yield b
+      t = performance.now()
+    }
+  } finally {
+    // left before the file's end (a window's duration, a refused event): the rest is read
+    // into the cache now, once, so the window's next points replay from memory too (a file
+    // cut short was read again by every point); a failure there only leaves it uncached
+    if (end === 'open') {
+      // (the time since the last yield was the consumer's)
+      t = performance.now()
+      if (kept) {
+        try {
+          for (let r = await src.next(); !r.done; r = await src.next()) {
+            keep(r.value)
+            if (!kept) break
+          }
+          if (kept) end = 'read'
+        } catch {
+          kept = undefined
+        }
+      }
+    }
+    rawCache.decodeMs += performance.now() - t
+    // a reader left open closes its file and decompressor
+    if (end === 'open') await src.return(undefined)
+    if (end === 'read' && kept) {
+      rawCache.files.set(key, {sig, batches: kept, events: n})
+      rawCache.events += n
+    }
   }
 }
 
