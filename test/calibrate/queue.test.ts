@@ -75,14 +75,14 @@ describe('calibrate job queue', () => {
     const jul = inputsOf(bigJobs[0])
     const aug = inputsOf(bigJobs[1])
     // worker 0 on jul, worker 1 on aug; worker 1 runs all 10 aug jobs while worker 0 runs `julDone` jul jobs
-    const setup = (julDone: number, julMs: {first: number; job: number; decode?: number}) => {
+    const setup = (julDone: number, julMs: {first: number; job: number; decode?: number; jobDecode?: number}) => {
       const q = new JobQueue(bigJobs)
       const a = q.next(undefined)
       const b = q.next(undefined)
       expect([a?.window.name, b?.window.name]).toEqual(['jul', 'aug'])
       q.record(jul, julMs.first, true, julMs.decode)
       for (let i = 1; i < julDone; i++) expect(q.next(jul)?.window.name).toBe('jul')
-      for (let i = 1; i < julDone; i++) q.record(jul, julMs.job, false)
+      for (let i = 1; i < julDone; i++) q.record(jul, julMs.job, false, julMs.jobDecode)
       for (let i = 1; i < 10; i++) expect(q.next(aug)?.window.name).toBe('aug')
       return q
     }
@@ -120,6 +120,11 @@ describe('calibrate job queue', () => {
       expect(setup(6, {first: 1000, job: 200, decode: 600}).next(aug)).toBeUndefined()
       // a first job that read nothing (0: the files were cached) keeps the estimate from its time
       expect(setup(6, {first: 1000, job: 200, decode: 0}).next(aug)).toBeUndefined()
+    })
+
+    it('a window the cache cannot hold is read by every job: a joining worker pays no more than the jobs do (600 − 550 + 200 < 4 × 200)', () => {
+      expect(setup(6, {first: 1000, job: 200, decode: 600, jobDecode: 0}).next(aug)).toBeUndefined()
+      expect(setup(6, {first: 1000, job: 200, decode: 600, jobDecode: 550}).next(aug)?.id).toBe('p0007')
     })
 
     it('before a job of the window is timed (only its first, with the decode): joins while 2 per worker are left', () => {

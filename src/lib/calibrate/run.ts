@@ -138,7 +138,7 @@ export class JobQueue {
   /** workers currently on each inputs key */
   private readonly on = new Map<string, number>()
   /** per inputs key: jobs timed on a worker that had decoded the inputs before, their total ms, the latest first job's ms and, when its worker measured it, its decode's */
-  private readonly times = new Map<string, {n: number; ms: number; firstMs: number | null; decodeMs: number | null}>()
+  private readonly times = new Map<string, {n: number; ms: number; warmDecodeMs: number; firstMs: number | null; decodeMs: number | null}>()
 
   constructor(jobs: readonly PointJob[]) {
     for (const j of jobs) {
@@ -160,11 +160,13 @@ export class JobQueue {
    * of which `decodeMs` reading them into its cache, when the worker measured it.
    */
   record(inputs: string, ms: number, first: boolean, decodeMs?: number): void {
-    const t = this.times.get(inputs) ?? {n: 0, ms: 0, firstMs: null, decodeMs: null}
+    const t = this.times.get(inputs) ?? {n: 0, ms: 0, warmDecodeMs: 0, firstMs: null, decodeMs: null}
     if (first) {
       t.firstMs = ms
       if (decodeMs !== undefined && decodeMs > 0) t.decodeMs = decodeMs
     } else {
+      // a window the cache cannot hold is read again by every job: its jobs' times include it
+      t.warmDecodeMs += decodeMs ?? 0
       t.n++
       t.ms += ms
     }
@@ -178,7 +180,8 @@ export class JobQueue {
     const job = t.ms / t.n
     // the decode as measured, else the first job less a job: that also counts the code the
     // first job ran before it was compiled, which a worker joining late has compiled already
-    const decode = t.decodeMs ?? (t.firstMs === null ? job : Math.max(0, t.firstMs - job))
+    // (less what every job reads anyway when the window is not kept in the cache)
+    const decode = t.decodeMs !== null ? Math.max(0, t.decodeMs - t.warmDecodeMs / t.n) : t.firstMs === null ? job : Math.max(0, t.firstMs - job)
     return (left * job) / workers > decode + job
   }
 

@@ -29,7 +29,8 @@ export interface WorkerRequest {
  */
 export type WorkerReply = {seq: number; ms: number; decodeMs?: number; ok: true; result: Awaited<ReturnType<typeof runPoint>>} | {seq: number; ms: number; decodeMs?: number; ok: false; error: {message: string; code: string; exitCode: number}}
 
-async function run(req: WorkerRequest): Promise<WorkerReply> {
+/** One job, as the worker runs it (exported for tests: the reply's times) */
+export async function runRequest(req: WorkerRequest): Promise<WorkerReply> {
   const t0 = performance.now()
   const d0 = replayDecodeMs()
   try {
@@ -47,6 +48,6 @@ async function run(req: WorkerRequest): Promise<WorkerReply> {
 let chain: Promise<void> = Promise.resolve()
 parentPort?.on('message', (req: WorkerRequest) => {
   chain = chain.then(async () => {
-    parentPort?.postMessage(await run(req))
+    parentPort?.postMessage(await runRequest(req))
   })
 })
