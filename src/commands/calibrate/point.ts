@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {readFileSync, rmSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BaseCommand} from '../../lib/cli/base.js'
@@ -12,7 +12,7 @@ export default class CalibratePoint extends BaseCommand<typeof CalibratePoint> {
   static override examples = ['<%= config.bin %> calibrate point calib/plan/jobs/p0001-w1.json --json > calib/plan/results/p0001-w1.json']
   static override args = {job: Args.string({description: 'job file (jobs/NAME.json of a plan directory)', required: true})}
   static override flags = {
-    'work-dir': Flags.string({description: 'where the replay writes its run state (removed afterwards)'}),
+    'work-dir': Flags.string({description: 'accepted for older job scripts and ignored: a job writes nothing (its run is not kept)'}),
   }
 
   async run(): Promise<PointResult> {
@@ -25,14 +25,8 @@ export default class CalibratePoint extends BaseCommand<typeof CalibratePoint> {
     if (!job || typeof job.key !== 'string' || !job.window || !Array.isArray(job.window.replay) || typeof job.symbol !== 'string') {
       throw new UsageError('E_JOB', `${this.args.job} is not a job file of mm calibrate plan`)
     }
-    const own = this.flags['work-dir'] === undefined
-    const work = this.flags['work-dir'] ?? join(tmpdir(), `mm-calibrate-${process.pid}`)
-    let r: PointResult
-    try {
-      r = await runPoint(job, work)
-    } finally {
-      if (own) rmSync(work, {recursive: true, force: true})
-    }
+    // a job not kept writes nothing: the folder only names where a kept run would go
+    const r = await runPoint(job, this.flags['work-dir'] ?? join(tmpdir(), `mm-calibrate-${process.pid}`))
     this.log(`${r.id} ${r.window}: net PnL ${fmt(r.metrics.netPnl)}, fills ${r.metrics.fills}, max |pos| ${fmt(r.metrics.maxAbsPosition)}`)
     return r
   }
