@@ -59,10 +59,9 @@ describe('replay input cache', () => {
     expect(disk.bytes).toEqual({read: 675_222 + 2_529_120, total: 675_222 + 2_529_120})
   }, 120_000)
 
-  it('a replay left before a file ends closes it; with the cache on, the rest of the file is read in, so the next replay of the window reads from memory', async () => {
-    const [julyA] = ETH_JULY.map(sharedData)
+  it('a replay left before a file ends closes it; with the cache on, the part read is kept: a replay that stops there reads no file, one that goes further reads on from disk, the same events as a read from disk', async () => {
     const fds = () => readdirSync('/proc/self/fd').length
-    /** the first `k` batches of the pair, then left (as a replay's duration ends it) */
+    /** the first `k` batches of the pair, then left (as a replay's duration ends it); all with k = 0 */
     const cut = async (k: number) => {
       const src = await openReplay(ETH_JULY.map(sharedData), {symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001'})
       const got: MarketEvent[][] = []
@@ -72,29 +71,44 @@ describe('replay input cache', () => {
       }
       return got
     }
+    // as a consumer reads them (a cached book event keeps its levels packed)
+    const plain = (bs: MarketEvent[][]) => bs.flat().map((ev) => ((ev.kind === 'depth' || ev.kind === 'snapshot') && !Object.hasOwn(ev, 'bids') ? {...ev, bids: ev.bids, asks: ev.asks} : ev))
     // the closes finish on the thread pool: wait (bounded) until the count is back
     const settled = async (want: number) => {
       for (let i = 0; i < 200 && fds() > want; i++) await new Promise((r) => setTimeout(r, 10))
       return fds()
     }
     const f0 = fds()
+    const disk2 = await cut(2)
+    const disk5 = await cut(5)
+    const disk = await cut(0)
     for (let i = 0; i < 5; i++) await cut(2)
     expect(await settled(f0)).toBe(f0)
     cacheReplayInputs(true)
     const d0 = replayDecodeMs()
     const first = await cut(2)
     expect(await settled(f0)).toBe(f0)
-    // the whole first file is kept (the second, never opened, is not)
-    cacheReplayInputs(false)
-    const whole = (await drain([julyA])).events.length
-    cacheReplayInputs(true)
-    await cut(2)
-    expect(replayCacheStats()).toEqual({files: 1, events: whole})
+    const n2 = disk2.flat().length
+    expect(replayCacheStats()).toEqual({files: 1, events: n2})
     const d1 = replayDecodeMs()
     expect(d1).toBeGreaterThan(d0)
+    // stopping at the same point: from memory, the same events
     const again = await cut(2)
     expect(replayDecodeMs()).toBe(d1)
-    expect(again).toEqual(first)
+    expect(plain(again)).toEqual(plain(first))
+    expect(plain(first)).toEqual(disk2.flat())
+    // further: the kept part, then the file from disk past it (and the kept part grows)
+    const further = await cut(5)
+    expect(await settled(f0)).toBe(f0)
+    expect(plain(further)).toEqual(disk5.flat())
+    expect(replayCacheStats()).toEqual({files: 1, events: disk5.flat().length})
+    expect(replayDecodeMs()).toBeGreaterThan(d1)
+    // to the end: both files whole, then from memory
+    expect(plain(await cut(0))).toEqual(disk.flat())
+    expect(replayCacheStats()).toEqual({files: 2, events: 22_585})
+    const d3 = replayDecodeMs()
+    expect(plain(await cut(0))).toEqual(disk.flat())
+    expect(replayDecodeMs()).toBe(d3)
   }, 120_000)
 
   it("a reader's decode time is its own: a slow consumer's time between batches is not in it", async () => {

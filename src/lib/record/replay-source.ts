@@ -301,7 +301,8 @@ const rawCache = {
   on: false,
   maxEvents: 0,
   events: 0,
-  files: new Map<string, {sig: string; batches: MarketEvent[][]; events: number}>(),
+  /** by path and symbol: a file's events, all of them (`complete`) or those a replay read before it stopped */
+  files: new Map<string, {sig: string; batches: MarketEvent[][]; events: number; complete: boolean}>(),
   /** files (path, symbol, size:mtime:inode) whose head was found to hold the symbol (openReplay's check) */
   holds: new Set<string>(),
   /** files (path, symbol, tick, step, size:mtime:inode) whose head was found on the flags' grid (openReplaySource's check) */
@@ -350,23 +351,34 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
   const st = statSync(path)
   const key = `${path}\u0000${symbol}`
   const sig = `${st.size}:${st.mtimeMs}:${st.ino}`
-  const hit = rawCache.files.get(key)
-  if (hit && hit.sig === sig) {
+  let hit = rawCache.files.get(key)
+  if (hit && hit.sig !== sig) {
+    // the file changed since: forget the old events
+    rawCache.files.delete(key)
+    rawCache.events -= hit.events
+    hit = undefined
+  }
+  if (hit) {
     // the most recently used last: the first in the map is the first to go
     rawCache.files.delete(key)
     rawCache.files.set(key, hit)
     yield* hit.batches
-    // the progress counts the file as read (its compressed size, as a read from disk would)
-    if (bytes) bytes.read += st.size
-    return
+    if (hit.complete) {
+      // the progress counts the file as read (its compressed size, as a read from disk would)
+      if (bytes) bytes.read += st.size
+      return
+    }
+    // only the part an earlier replay read (it stopped inside the file) is kept: the rest
+    // comes from disk, past the events already given, and the kept part grows with it
   }
+  let kept: MarketEvent[][] | undefined = hit ? [...hit.batches] : []
+  let n = hit ? hit.events : 0
   if (hit) {
-    // the file changed since: forget the old events
     rawCache.files.delete(key)
     rawCache.events -= hit.events
   }
-  let kept: MarketEvent[][] | undefined = []
-  let n = 0
+  /** events of the file still to pass over (already given from the kept part) */
+  let skip = n
   // the first replay already gets the kept (packed) events: the level memo keys on them
   const keep = (raw: MarketEvent[]): MarketEvent[] => {
     const b = kept ? packBatch(raw) : raw
@@ -384,8 +396,8 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
     return b
   }
   const src = read()
-  /** the file read to its end (kept when it fits), or failed (never kept) */
-  let end: 'open' | 'read' | 'failed' = 'open'
+  /** the reader: still open (the replay stopped inside the file), read to its end, or failed */
+  let end = 'open' as 'open' | 'read' | 'failed'
   let t = performance.now()
   try {
     for (;;) {
@@ -400,35 +412,31 @@ async function* rawFileBatches(path: string, symbol: string, bytes?: {read: numb
         end = 'read'
         break
       }
-      const b = keep(r.value)
+      let raw = r.value
+      if (skip > 0) {
+        if (raw.length <= skip) {
+          skip -= raw.length
+          continue
+        }
+        raw = raw.slice(skip)
+        skip = 0
+      }
+      const b = keep(raw)
       rawCache.decodeMs += performance.now() - t
       yield b
       t = performance.now()
     }
   } finally {
-    // left before the file's end (a window's duration, a refused event): the rest is read
-    // into the cache now, once, so the window's next points replay from memory too (a file
-    // cut short was read again by every point); a failure there only leaves it uncached
-    if (end === 'open') {
-      // (the time since the last yield was the consumer's)
-      t = performance.now()
-      if (kept) {
-        try {
-          for (let r = await src.next(); !r.done; r = await src.next()) {
-            keep(r.value)
-            if (!kept) break
-          }
-          if (kept) end = 'read'
-        } catch {
-          kept = undefined
-        }
-      }
-    }
-    rawCache.decodeMs += performance.now() - t
-    // a reader left open closes its file and decompressor
+    // (after a yield, the time since was the consumer's)
+    if (end === 'open') t = performance.now()
+    // a reader left open (the replay stopped inside the file: a window's duration, a refused
+    // event) closes its file and decompressor
     if (end === 'open') await src.return(undefined)
-    if (end === 'read' && kept) {
-      rawCache.files.set(key, {sig, batches: kept, events: n})
+    rawCache.decodeMs += performance.now() - t
+    // what was read is kept, whole or the part read (a replay that stops at the same point,
+    // as every point of a window with a duration does, then reads no file); never a failed read
+    if (kept && (end === 'read' || (end === 'open' && n > 0))) {
+      rawCache.files.set(key, {sig, batches: kept, events: n, complete: end === 'read'})
       rawCache.events += n
     }
   }
