@@ -20,7 +20,7 @@ describe('calibrate worker reply', () => {
       tickSize: '0.01',
       stepSize: '0.001',
       minNotional: '20',
-      // a window that ends inside the file: the rest is read into the cache on the first job
+      // a window that ends inside the file: the part the first job read is kept, and the next stops there too
       windows: [{name: 'aug', replay: aug, duration: '2m'}],
       base: {strategy: {baseSize: '0.01'}, risk: {netMax: '0.05'}},
       params: {'strategy.baseSpread': [0.0001, 0.0002]},

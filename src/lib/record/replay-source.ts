@@ -290,7 +290,8 @@ async function holdsSymbol(path: string, symbol: string): Promise<boolean> {
  * again (`mm calibrate`'s workers: every point of a window reads the same files). Off by
  * default: a single replay reads its input once and keeps nothing. An entry is the file's
  * events as the reader batched them, keyed by path and symbol and checked against the
- * file's size, mtime and inode; a file is kept only when read to its end. The cache holds
+ * file's size, mtime and inode: all of them, or those a replay read before it stopped (a
+ * later replay reads on from disk past them when it goes further). The cache holds
  * at most `maxEvents` events in all: a file that would go over it pushes out the least
  * recently replayed files (a worker that moves on to another window keeps the new one),
  * and a file over the bound alone is read from disk every time. The events are shared between runs and must not be mutated: nothing downstream
