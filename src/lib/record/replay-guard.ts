@@ -196,47 +196,54 @@ export async function* guardedBatches(
   const guard = new ReplayGuard(opts, stats)
   for (const input of inputs) {
     guard.beginFile(input.path)
-    const it = input.batches()[Symbol.asyncIterator]()
-    let ended = false
-    try {
-      for (;;) {
-        let r: IteratorResult<MarketEvent[]>
-        try {
-          r = await it.next()
-        } catch (error) {
-          ended = true
-          throw readError(input.path, error)
+    for await (const batch of readInput(input.path, input.batches())) {
+      let out: MarketEvent[] | undefined
+      for (let i = 0; i < batch.length; i++) {
+        const ev = batch[i]
+        if (!guard.see(ev.localTs, ev.symbol === want || ev.symbol.toUpperCase() === want)) {
+          out ??= batch.slice(0, i)
+          continue
         }
-        if (r.done) {
-          ended = true
-          break
-        }
-        const batch = r.value
-        let out: MarketEvent[] | undefined
-        for (let i = 0; i < batch.length; i++) {
-          const ev = batch[i]
-          if (!guard.see(ev.localTs, ev.symbol === want || ev.symbol.toUpperCase() === want)) {
-            out ??= batch.slice(0, i)
-            continue
-          }
-          out?.push(ev)
-        }
-        const b = out ?? batch
-        if (b.length > 0) yield b
+        out?.push(ev)
       }
-    } finally {
-      // stopped before the file's end (a replay's duration, a refused event): the reader closes its file
-      if (!ended) await closeReader(it)
+      const b = out ?? batch
+      if (b.length > 0) yield b
     }
   }
 }
 
-/** Tell a reader left before its end to close (its file and decompressor); its own failure to close is not the replay's. */
-async function closeReader(it: AsyncIterator<unknown> | Iterator<unknown>): Promise<void> {
+/**
+ * One input's items, a failure to read it named after it (readError). Left before its end
+ * (a replay's duration, a refused event), the reader is told to close its file and
+ * decompressor; its own failure to close is not the replay's, which already ended or
+ * failed for its own reason.
+ */
+async function* readInput<T>(path: string, src: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
+  const it: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]()
+  let ended = false
   try {
-    await it.return?.()
-  } catch {
-    // the replay already ended or failed for its own reason
+    for (;;) {
+      let r: IteratorResult<T>
+      try {
+        r = await it.next()
+      } catch (error) {
+        ended = true
+        throw readError(path, error)
+      }
+      if (r.done) {
+        ended = true
+        return
+      }
+      yield r.value
+    }
+  } finally {
+    if (!ended) {
+      try {
+        await it.return?.()
+      } catch {
+        // (above)
+      }
+    }
   }
 }
 
@@ -250,26 +257,6 @@ async function closeReader(it: AsyncIterator<unknown> | Iterator<unknown>): Prom
 export async function* guardedLines(inputs: {path: string; lines: () => AsyncIterable<LineBatch> | Iterable<LineBatch>}[], guard: ReplayGuard): AsyncGenerator<LineBatch> {
   for (const input of inputs) {
     guard.beginFile(input.path)
-    const src = input.lines()
-    const it: AsyncIterator<LineBatch> | Iterator<LineBatch> = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]()
-    let ended = false
-    try {
-      for (;;) {
-        let r: IteratorResult<LineBatch>
-        try {
-          r = await it.next()
-        } catch (error) {
-          ended = true
-          throw readError(input.path, error)
-        }
-        if (r.done) {
-          ended = true
-          break
-        }
-        yield r.value
-      }
-    } finally {
-      if (!ended) await closeReader(it)
-    }
+    yield* readInput(input.path, input.lines())
   }
 }
