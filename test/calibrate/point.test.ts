@@ -9,14 +9,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {perMinuteSharpe, pointQuoteOptions, runPoint, SharpeOfSamples} from '../../src/lib/calibrate/point.js'
-import {jobsOf} from '../../src/lib/calibrate/run.js'
-import {parseSpec} from '../../src/lib/calibrate/spec.js'
 import {quote} from '../../src/lib/run/quote.js'
 import {instrumentOf, Session} from '../../src/lib/run/session.js'
 import {paperVenue} from '../../src/lib/run/venues.js'
 import {VirtualClock} from '../../src/lib/clock/clock.js'
 import {defaultConfig} from '../../src/lib/config/schema.js'
-import {sharedData} from '../support/shared-data.js'
+import {AUG, augJobs} from '../support/aug-jobs.js'
 
 const made: string[] = []
 /** a temp folder, removed after the file's tests */
@@ -63,20 +61,8 @@ describe('SharpeOfSamples', () => {
 })
 
 describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
-  const aug = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
-  const spec = parseSpec(
-    {
-      symbol: 'ETHUSDT',
-      tickSize: '0.01',
-      stepSize: '0.001',
-      minNotional: '20',
-      windows: [{name: 'aug', replay: aug, duration: '2m'}],
-      base: {strategy: {baseSize: '0.01'}, risk: {netMax: '0.05'}},
-      params: {'strategy.baseSpread': [0.0001]},
-    },
-    join(tmpdir(), 'spec.json'),
-  )
-  const [job] = jobsOf(spec).jobs
+  const aug = AUG
+  const [job] = augJobs([0.0001])
 
   it('gives the same result with and without --keep-runs; the kept run\'s events.jsonl gives the result\'s Sharpe; nothing is left without it', async () => {
     const work = tmp('mm-point-')

@@ -6,28 +6,13 @@
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {jobsOf} from '../../src/lib/calibrate/run.js'
-import {parseSpec} from '../../src/lib/calibrate/spec.js'
 // importing the worker module turns its caches on in this test file's thread, as in a worker
 import {runRequest} from '../../src/lib/calibrate/worker.js'
-import {sharedData} from '../support/shared-data.js'
+import {augJobs} from '../support/aug-jobs.js'
 
 describe('calibrate worker reply', () => {
-  const aug = sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')
-  const spec = parseSpec(
-    {
-      symbol: 'ETHUSDT',
-      tickSize: '0.01',
-      stepSize: '0.001',
-      minNotional: '20',
-      // a window that ends inside the file: the part the first job read is kept, and the next stops there too
-      windows: [{name: 'aug', replay: aug, duration: '2m'}],
-      base: {strategy: {baseSize: '0.01'}, risk: {netMax: '0.05'}},
-      params: {'strategy.baseSpread': [0.0001, 0.0002]},
-    },
-    join(tmpdir(), 'spec.json'),
-  )
-  const {jobs} = jobsOf(spec)
+  // a window that ends inside the file: the part the first job read is kept, and the next stops there too
+  const jobs = augJobs([0.0001, 0.0002])
 
   it("a first job on a window reports its decode within its time; the next reads nothing; a failed job reports its times too", async () => {
     const work = join(tmpdir(), 'mm-worker-never-written')
