@@ -7,9 +7,13 @@
  */
 import {describe, expect, it} from 'vitest'
 import type {PointJob, PointResult} from '../../src/lib/calibrate/point.js'
-import {inputsOf, JOBS_HELD, jobsOf, jobTimes, type PoolWorker, runPool} from '../../src/lib/calibrate/run.js'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {calibrate, inputsOf, JOBS_HELD, jobsOf, jobTimes, type PoolWorker, runPool} from '../../src/lib/calibrate/run.js'
 import {parseSpec} from '../../src/lib/calibrate/spec.js'
 import type {WorkerReply, WorkerRequest} from '../../src/lib/calibrate/worker.js'
+import {AUG} from '../support/aug-jobs.js'
 
 const spec = parseSpec(
   {
@@ -32,6 +36,9 @@ class FakeWorker implements PoolWorker {
   answered = 0
   terminated = 0
   private reply?: (m: WorkerReply) => void
+  protected replyTo(m: WorkerReply): void {
+    this.reply?.(m)
+  }
   private error?: (e: Error) => void
   post(req: WorkerRequest): void {
     this.posted.push(req)
@@ -261,5 +268,86 @@ describe('calibrate worker pool', () => {
 
   it('inputsOf groups the jobs by window', () => {
     expect(new Set(jobs.map(inputsOf)).size).toBe(2)
+  })
+})
+
+/** A fake worker that answers each job on the next turn of the event loop with a result of no fills. */
+class AnsweringWorker extends FakeWorker {
+  override post(req: WorkerRequest): void {
+    super.post(req)
+    setImmediate(() => this.finishWith(req))
+  }
+  private finishWith(req: WorkerRequest): void {
+    this.answered++
+    const metrics = {netPnl: 0, fees: 0, fills: 0, maxAbsPosition: 0, pnlPerMaxInventory: null, sharpe: null, markout1s: null, markout10s: null}
+    this.replyTo({seq: req.seq, ms: 5, ok: true, result: {id: req.job.id, key: req.job.key, point: req.job.point, window: req.job.window.name, metrics, summary: {}} as unknown as PointResult})
+  }
+}
+
+describe('calibrate(): the workers start before the windows are checked', () => {
+  it('a window that fails its check stops every worker started, none given a job, nothing written', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mm-cal-start-'))
+    const started: FakeWorker[] = []
+    const run = calibrate({
+      spec,
+      outDir: out,
+      workers: 3,
+      start: (i, n) => {
+        expect([i, n]).toEqual([started.length, 3])
+        const w = new FakeWorker()
+        started.push(w)
+        return w
+      },
+    })
+    await expect(run).rejects.toThrow('window jul: --replay /d/jul.gz: no such file or folder')
+    expect(started.map((w) => [w.posted.length, w.terminated])).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ])
+    expect(() => readFileSync(join(out, 'results.jsonl'))).toThrow('ENOENT')
+  })
+})
+
+describe('calibrate(): workers beyond the jobs left', () => {
+  it('a resumed run with 1 of 3 jobs left: 3 workers start (one per job), the pool takes the first, the other two are stopped without a job', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mm-cal-start-'))
+    const three = parseSpec({symbol: 'ETHUSDT', tickSize: '0.01', stepSize: '0.001', minNotional: '20', windows: [{name: 'aug', replay: AUG, duration: '2m'}], params: {'strategy.baseSpread': [0.0002, 0.0003, 0.0004]}}, join(out, 'spec.json'))
+    const run = async (workers: number) => {
+      const started: AnsweringWorker[] = []
+      const r = await calibrate({
+        spec: three,
+        outDir: out,
+        workers,
+        start: (i, n) => {
+          expect([i, n]).toEqual([started.length, 3])
+          const w = new AnsweringWorker()
+          started.push(w)
+          return w
+        },
+      })
+      return {r, started}
+    }
+    // one window: the first worker runs all three (the others have no window of their own
+    // and 3 jobs are too few to share: JobQueue); each is stopped once
+    const first = await run(8)
+    expect(first.started.map((w) => [w.posted.length, w.terminated])).toEqual([
+      [3, 1],
+      [0, 1],
+      [0, 1],
+    ])
+    const file = join(out, 'results.jsonl')
+    const lines = readFileSync(file, 'utf8').split('\n')
+    expect(lines.length).toBe(4)
+    expect(lines[3]).toBe('')
+    writeFileSync(file, lines.filter((l) => !l.includes('"p0002"')).join('\n'))
+    const again = await run(3)
+    expect(again.started.map((w) => [w.posted.map((p) => p.job.id), w.terminated])).toEqual([
+      [['p0002'], 1],
+      [[], 1],
+      [[], 1],
+    ])
+    expect([again.r.ran, again.r.resumed]).toEqual([1, 2])
+    expect(readFileSync(file, 'utf8').split('\n').map((l) => (l ? JSON.parse(l).id : ''))).toEqual(['p0001', 'p0003', 'p0002', ''])
   })
 })

@@ -3,7 +3,7 @@
  * results appended to OUT/results.jsonl as they finish (a killed run resumes: a job whose
  * key is already there is not re-run), then ranked.
  */
-import {appendFileSync, existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync} from 'node:fs'
 import {makeDirs} from '../fs/mkdirs.js'
 import {availableParallelism} from 'node:os'
 import {join, resolve} from 'node:path'
@@ -73,6 +73,8 @@ export interface CalibrateOptions {
   onProgress?: (p: Progress) => void
   /** what the user should know before the jobs run (a window's skipped .partial files) */
   onNotice?: (msg: string) => void
+  /** starts worker `i` of `n` (default: a worker thread running ./worker.js; tests pass fakes) */
+  start?: (i: number, n: number) => PoolWorker
 }
 
 export interface CalibrateResult {
@@ -276,10 +278,21 @@ function threadWorker(i: number, n: number): PoolWorker {
   // short-lived objects die before a scavenge instead of being copied and promoted, so
   // a worker spends less CPU in scavenges and old-generation marking (docs/calibrate.md)
   const w = new Worker(new URL('./worker.js', import.meta.url), {resourceLimits: {maxYoungGenerationSizeMb: YOUNG_GENERATION_MB}})
+  // a worker starts before the pool listens to it (calibrate): an error it raises before
+  // then (its code failing to load) is kept for the pool, not thrown at the process
+  let early: Error | undefined
+  let onError: ((e: Error) => void) | undefined
+  w.on('error', (e) => {
+    if (onError) onError(e)
+    else early ??= e
+  })
   return {
     post: (req) => w.postMessage(req),
     onReply: (f) => w.on('message', f),
-    onError: (f) => w.on('error', f),
+    onError: (f) => {
+      onError = f
+      if (early) f(early)
+    },
     terminate: () => w.terminate(),
   }
 }
@@ -368,6 +381,22 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
     throw new UsageError('E_OUT', `cannot create ${out}: ${(error as Error).message}`)
   }
   const {points, jobs} = jobsOf(o.spec)
+  // The workers (no more than there are jobs) start before the windows are checked: each
+  // loads the replay code (about 0.2 s) while this thread reads the windows' files and
+  // results.jsonl. Those left without a job (a resumed run) and all of them when a check
+  // fails are stopped before this returns.
+  const startOne = o.start ?? threadWorker
+  const count = Math.min(o.workers, jobs.length)
+  const threads: PoolWorker[] = o.inProcess ? [] : Array.from({length: count}, (_, i) => startOne(i, count))
+  const taken = new Set<number>()
+  try {
+    return await calibrateWith(o, out, points, jobs, threads, taken)
+  } finally {
+    for (const [i, w] of threads.entries()) if (!taken.has(i)) void w.terminate()
+  }
+}
+
+async function calibrateWith(o: CalibrateOptions, out: string, points: number, jobs: PointJob[], threads: PoolWorker[], taken: Set<number>): Promise<CalibrateResult> {
   // every window's recordings exist and are of the spec's symbol, before any job runs
   const preflight = await import('./preflight.js')
   await preflight.checkWindows(o.spec, o.onNotice)
@@ -390,33 +419,45 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrateResult> {
     o.onProgress?.({done: resumed + ran, total: jobs.length, resumed, etaMs: ran === 0 ? null : Math.round((elapsed / ran) * (pending.length - ran)), last})
   }
   progress()
-  const onResult = (r: PointResult) => {
-    appendFileSync(resultsFile, JSON.stringify(r) + '\n')
-    done.set(r.key, r)
-    ran++
-    progress(r)
-  }
-  const workDir = join(out, 'work')
-  const firstMs: number[] = []
-  const warmMs: number[] = []
-  const onJobTime = (ms: number, first: boolean) => (first ? firstMs : warmMs).push(ms)
-  if (o.inProcess) {
-    // loaded here only: the main thread of a pooled run never replays (its workers do)
-    const {runPoint} = await import('./point.js')
-    // the main thread keeps no decoded windows (workers do): every job here decodes its own
-    for (const j of pending) {
-      const t0 = performance.now()
-      const r = await runPoint(j, workDir, {keepRun: o.keepRuns})
-      onJobTime(performance.now() - t0, true)
-      onResult(r)
+  // one descriptor for the run: each result is one write(2) of its whole line, appended
+  // as it comes (a killed run keeps every line written before the kill)
+  const fd = openSync(resultsFile, 'a')
+  try {
+    const onResult = (r: PointResult) => {
+      const line = Buffer.from(JSON.stringify(r) + '\n')
+      for (let at = 0; at < line.length; ) at += writeSync(fd, line, at)
+      done.set(r.key, r)
+      ran++
+      progress(r)
     }
-  } else {
-    await runPool(pending, {workers: o.workers, workDir, keepRun: o.keepRuns === true, onResult, onJobTime})
+    const workDir = join(out, 'work')
+    const firstMs: number[] = []
+    const warmMs: number[] = []
+    const onJobTime = (ms: number, first: boolean) => (first ? firstMs : warmMs).push(ms)
+    if (o.inProcess) {
+      // loaded here only: the main thread of a pooled run never replays (its workers do)
+      const {runPoint} = await import('./point.js')
+      // the main thread keeps no decoded windows (workers do): every job here decodes its own
+      for (const j of pending) {
+        const t0 = performance.now()
+        const r = await runPoint(j, workDir, {keepRun: o.keepRuns})
+        onJobTime(performance.now() - t0, true)
+        onResult(r)
+      }
+    } else {
+      const start = (i: number): PoolWorker => {
+        taken.add(i)
+        return threads[i]
+      }
+      await runPool(pending, {workers: threads.length, workDir, keepRun: o.keepRuns === true, onResult, onJobTime, start})
+    }
+    const results = jobs.filter((j) => wanted.has(j.key)).map((j) => ({...(done.get(j.key) as PointResult), id: j.id, point: j.point, window: j.window.name}))
+    const report = buildReport(o.spec, points, results)
+    const cpu = process.cpuUsage(cpu0)
+    return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000), jobMs: jobTimes(firstMs, warmMs)}
+  } finally {
+    closeSync(fd)
   }
-  const results = jobs.filter((j) => wanted.has(j.key)).map((j) => ({...(done.get(j.key) as PointResult), id: j.id, point: j.point, window: j.window.name}))
-  const report = buildReport(o.spec, points, results)
-  const cpu = process.cpuUsage(cpu0)
-  return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000), jobMs: jobTimes(firstMs, warmMs)}
 }
 
 /**
