@@ -47,6 +47,19 @@
  * of pairs): what the jobs alone give side by side on the shared cores. The wall ratio is
  * that, less what start-up, the decodes and the end of the run take from it.
  *
+ * Each run as a fixed part plus a time per job, from the two grids of each rep (the line
+ * through their walls): `marginal_*_ms_per_job`, what each of the 1,120 jobs the big grid
+ * adds took, `fixed_s_*`, what is left of the small grid's wall (start-up, the first
+ * decodes with code not yet compiled, the end of the run), and `marginal_all_vs_one_x`,
+ * the ratio of the times per job: what all workers give over one once a calibration is
+ * long enough for its fixed part not to count (medians of the reps). It is not the
+ * headline, which is the whole run's ratio. On 2026-12-01 at 21:02 (load 0.5 before):
+ * 1.78 (1.78 1.91 1.77) against a headline of 1.68 (1.66 1.77 1.68), with the machine's
+ * parse kernel at 1.65; fixed parts 3.28 s with one worker and 3.62 s with two (each of two
+ * workers compiles the replay code on its own core, which one worker leaves to V8's
+ * background threads on the idle core). So in that run not only the fixed part kept two
+ * workers under 1.8×: the jobs did too (docs/calibrate.md "2026-12-01 late").
+ *
  * The machine's own ceiling, measured in the same run on the same schedule (a reference
  * round before every calibrate run of the headline grid and one after the last, so load and drift hit both
  * alike): a fixed JavaScript kernel in ONE worker thread, then in `availableParallelism()`
@@ -91,6 +104,21 @@ import {gunzipSync} from 'node:zlib'
 import {median, repoRoot, round, sharedData} from './lib.js'
 
 export const name = 'calibrate'
+
+/** The marginal figures (see where they are used): per rep, the line through the small and the big grid's walls. */
+function marginal(one: Sample[], many: Sample[], smallOne: Sample[], smallMany: Sample[], jobs: number, smallJobs: number): Record<string, number | string> {
+  const perJob = (big: Sample, small: Sample) => (big.wallMs - small.wallMs) / (jobs - smallJobs)
+  const fixed = (big: Sample, small: Sample) => small.wallMs - perJob(big, small) * smallJobs
+  const reps = one.map((_, i) => ({oneJob: perJob(one[i], smallOne[i]), manyJob: perJob(many[i], smallMany[i]), oneFixed: fixed(one[i], smallOne[i]), manyFixed: fixed(many[i], smallMany[i])}))
+  return {
+    marginal_1_worker_ms_per_job: round(median(reps.map((r) => r.oneJob)), 2),
+    marginal_all_workers_ms_per_job: round(median(reps.map((r) => r.manyJob)), 2),
+    marginal_all_vs_one_x: round(median(reps.map((r) => r.oneJob / r.manyJob)), 2),
+    marginal_all_vs_one_x_each: reps.map((r) => round(r.oneJob / r.manyJob, 2)).join(' '),
+    fixed_s_1_worker: round(median(reps.map((r) => r.oneFixed)) / 1000, 2),
+    fixed_s_all_workers: round(median(reps.map((r) => r.manyFixed)) / 1000, 2),
+  }
+}
 
 const REPS = 3
 /** the compute kernel's loop iterations per thread: 1.4–2.3 s in one thread here (2026-11-30) */
@@ -403,6 +431,14 @@ export async function run(): Promise<Record<string, number | string>> {
     small_grid_first_job_ms_1_worker: round(med(smallOne, (s) => s.firstMs), 1),
     small_grid_first_job_ms_all_workers: round(med(smallMany, (s) => s.firstMs), 1),
     small_grid_warm_all_vs_one_x: round(median(smallOne.map((s, i) => (all * s.warmMs) / smallMany[i].warmMs)), 2),
+    // Each run's wall as a fixed part plus a time per job, from the two grids of the same rep
+    // (a line through the two points): the 1,120 jobs the big grid adds took `marginal_*_ms_per_job`
+    // each, and what is left of the small grid's wall is the run's fixed part (start-up,
+    // the first decodes with code not yet compiled, the end of the run). `marginal_all_vs_one_x`,
+    // the ratio of the time per job: what all workers give over one on a calibration long
+    // enough for the fixed part not to count. Not the headline (all_vs_one_x, the whole
+    // run, is): it does not include start-up. Medians of the reps.
+    ...marginal(one, many, smallOne, smallMany, jobs, smallPoints * windows.length),
   }
   if (one.every((s) => s.threads) && many.every((s) => s.threads)) {
     const th = (s: Sample) => s.threads as NonNullable<Sample['threads']>
