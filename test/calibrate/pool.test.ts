@@ -12,6 +12,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {calibrate, inputsOf, JOBS_HELD, jobsOf, jobTimes, type PoolWorker, runPool} from '../../src/lib/calibrate/run.js'
 import {parseSpec} from '../../src/lib/calibrate/spec.js'
+import {MmError} from '../../src/lib/domain/errors.js'
 import type {WorkerReply, WorkerRequest} from '../../src/lib/calibrate/worker.js'
 import {AUG} from '../support/aug-jobs.js'
 
@@ -209,6 +210,37 @@ describe('calibrate worker pool', () => {
     expect(workers.map((w) => w.posted.length)).toEqual(postedAfter)
     await failed
     expect(results).toEqual(['p0001/jul', 'p0001/aug'])
+    expect(workers.map((w) => w.terminated)).toEqual([1, 1])
+  })
+
+  it('a result that cannot be recorded (onResult throws: results.jsonl on a full disk) fails the pool with that error, not the process; every worker ends', async () => {
+    const workers: FakeWorker[] = []
+    const results: string[] = []
+    const full = new MmError('E_OUT', 'cannot write /o/results.jsonl: ENOSPC: no space left on device, write')
+    const done = runPool(jobs, {
+      workers: 2,
+      workDir: '/w',
+      keepRun: false,
+      onResult: (r) => {
+        if (results.length === 1) throw full
+        results.push(`${r.id}/${r.window}`)
+      },
+      start: () => {
+        const w = new FakeWorker()
+        workers.push(w)
+        return w
+      },
+    })
+    const failed = expect(done).rejects.toBe(full)
+    workers[0].finish()
+    // the answer whose result cannot be written: thrown to the worker's message handler
+    // before, an uncaught exception that ended the process with a stack trace
+    expect(() => workers[1].finish()).not.toThrow()
+    const postedAfter = workers.map((w) => w.posted.length)
+    workers[0].finish()
+    expect(workers.map((w) => w.posted.length)).toEqual(postedAfter)
+    await failed
+    expect(results).toEqual(['p0001/jul'])
     expect(workers.map((w) => w.terminated)).toEqual([1, 1])
   })
 

@@ -5,12 +5,12 @@
  * best.config.json of an earlier run behind.
  */
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {gzipSync} from 'node:zlib'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
-import {ensureBuilt, runCli} from '../support/cli.js'
+import {BIN, ensureBuilt, runCli} from '../support/cli.js'
 import {sharedData} from '../support/shared-data.js'
 
 vi.setConfig({testTimeout: 120_000})
@@ -146,6 +146,35 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(r2.code).toBe(2)
     expect(r2.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${join(tmp, 'missing.yaml')}: window b: --replay ${missing}: no such file or folder`)
     expect(existsSync(join(tmp, 'missing', 'results.jsonl'))).toBe(false)
+  })
+
+  it('results.jsonl that cannot grow (a full disk; here a 2 KB file-size limit) stops the run with a one-line error; the next run resumes from the lines written', async () => {
+    const out = join(tmp, 'full')
+    const file = spec('full', ['strategy.baseSpread: [0.0002, 0.0003, 0.0004, 0.0005]'])
+    // bash's ulimit -f counts 1,024-byte blocks: about two result lines fit
+    const r = spawnSync('bash', ['-c', 'ulimit -f 2 && exec "$@"', 'bash', process.execPath, BIN, 'calibrate', file, '--out', out, '--workers', '2'], {encoding: 'utf8', timeout: 110_000})
+    expect(r.status, r.stderr).toBe(1)
+    // before: the write's exception reached the worker's message handler, and Node printed it with its stack
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(`mm calibrate: cannot write ${join(out, 'results.jsonl')}: EFBIG: file too large, write`)
+    const written = readFileSync(join(out, 'results.jsonl'), 'utf8')
+    expect(written.length).toBe(2048)
+    const whole = written.split('\n').slice(0, -1)
+    expect(whole.length).toBeGreaterThan(0)
+    expect(whole.length).toBeLessThan(4)
+
+    const again = await runCli(['calibrate', file, '--out', out, '--workers', '2', '--json'])
+    expect(again.code, again.stderr).toBe(0)
+    expect(JSON.parse(again.stdout).data).toMatchObject({ran: 4 - whole.length, resumed: whole.length})
+    const keys = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').flatMap((l) => {
+      try {
+        return [JSON.parse(l).key as string]
+      } catch {
+        return []
+      }
+    })
+    expect(keys).toHaveLength(4)
+    expect(new Set(keys).size).toBe(4)
   })
 
   it('a run in the same --out with no winner removes the earlier best.config.json', async () => {

@@ -357,8 +357,15 @@ export async function runPool(jobs: PointJob[], o: PoolOptions): Promise<void> {
         const [{job, first}] = held.splice(at, 1)
         queue.record(inputsOf(job), m.ms, first, m.decodeMs)
         o.onJobTime?.(m.ms, first)
-        if (m.ok) o.onResult(m.result)
-        else if (!failed) failed = new MmError(m.error.code, `job ${job.id} on ${job.window.name}: ${m.error.message}`, {exitCode: m.error.exitCode === 2 ? 2 : 1})
+        if (m.ok) {
+          // a result that cannot be recorded (results.jsonl on a full disk) fails the run like
+          // a failed job: thrown from here it would end the process with a stack trace
+          try {
+            o.onResult(m.result)
+          } catch (error) {
+            if (!failed) failed = error instanceof MmError ? error : new MmError('E_OUT', `job ${job.id} on ${job.window.name}: ${(error as Error).message}`)
+          }
+        } else if (!failed) failed = new MmError(m.error.code, `job ${job.id} on ${job.window.name}: ${m.error.message}`, {exitCode: m.error.exitCode === 2 ? 2 : 1})
         feed()
       })
       w.onError((err) => {
@@ -423,9 +430,17 @@ async function calibrateWith(o: CalibrateOptions, out: string, points: number, j
   // as it comes (a killed run keeps every line written before the kill)
   const fd = openSync(resultsFile, 'a')
   try {
+    /** a failed write (a full disk): nothing more is appended, the next line would run on into the part written */
+    let unwritable: MmError | undefined
     const onResult = (r: PointResult) => {
+      if (unwritable) throw unwritable
       const line = Buffer.from(JSON.stringify(r) + '\n')
-      for (let at = 0; at < line.length; ) at += writeSync(fd, line, at)
+      try {
+        for (let at = 0; at < line.length; ) at += writeSync(fd, line, at)
+      } catch (error) {
+        unwritable = new MmError('E_OUT', `cannot write ${resultsFile}: ${(error as Error).message}`)
+        throw unwritable
+      }
       done.set(r.key, r)
       ran++
       progress(r)
