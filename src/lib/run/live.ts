@@ -394,7 +394,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
         startPosition: startLedger(inst, position, carried.ledger),
-        riskDay: keeper.carriedDay, venueRisk, venueClockOffsetMs: () => gw.timeOffsetMs, logger: o.logger, onNotice: (m) => say(m),
+        riskDay: keeper.carriedDay(inst), venueRisk, venueClockOffsetMs: () => gw.timeOffsetMs, logger: o.logger, onNotice: (m) => say(m),
         sync: feed.depthSync(symbol),
         onEngine: (e) => {
           engine = e
