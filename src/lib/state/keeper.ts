@@ -178,6 +178,18 @@ export class StateKeeper {
   }
 
   /**
+   * Live: what `carriedLedger` leaves behind because the previous live run's ledger is on
+   * another tick or step (the venue changed the symbol's filters): the grid it was on and its
+   * running totals, for the start-up to say so (they were dropped without a word); null otherwise.
+   */
+  ledgerOnOtherGrid(spec: {tickSize: string; stepSize: string}): {tickSize: string; stepSize: string; realised: string; fees: string; fills: number} | null {
+    const p = this.prev
+    if (!p || p.dryRun || !p.instrument || !p.position?.ledger) return null
+    if (p.instrument.tickSize === spec.tickSize && p.instrument.stepSize === spec.stepSize) return null
+    return {tickSize: p.instrument.tickSize, stepSize: p.instrument.stepSize, realised: p.position.realised, fees: p.position.fees, fills: p.position.fills}
+  }
+
+  /**
    * Live: the run that wrote the previous live state (its client ids carry `runId`, its
    * `process.clientRunId`) and when
    * it started (ms), for reading back the fills it did not record before it stopped; null
