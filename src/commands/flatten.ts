@@ -129,7 +129,7 @@ export default class Flatten extends BaseCommand<typeof Flatten> {
         const {openVenueOps} = await import('../lib/state/venue-ops.js')
         return openVenueOps({restUrl: resolveEndpoints({restUrl: f['rest-url'], testnet: f.testnet}).rest, keyFile: f['key-file'], env: process.env})
       },
-      onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} (mid ${x.mid ?? '—'}) → filled ${x.filled}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status}${x.code === undefined ? '' : ` ${x.code}: ${x.reason}`})`),
+      onRound: (x) => this.log(`round ${x.round}: ${x.side} ${x.qty} @ ${x.price} (mid ${x.mid ?? '—'}) → ${x.status === 'unknown' ? 'no answer: outcome unknown, it may have filled' : `filled ${x.filled}`}${x.slippage === null ? '' : `, slippage ${x.slippage}`} (${x.status}${x.code === undefined ? '' : ` ${x.code}: ${x.reason}`})`),
     })
   }
 }

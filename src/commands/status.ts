@@ -52,6 +52,6 @@ export default class Status extends BaseCommand<typeof Status> {
     }
     const res = live ? {stateDir, symbols: symbols.map((s, i) => ({...s, live: (live as LiveView[])[i]})), healthy, drift: live.some((v) => v.drift?.any === true)} : {stateDir, symbols, healthy}
     if (f.check) return this.finish(res, healthy ? 0 : 1)
-    return unreadable > 0 ? this.finish(res, 3) : res
+    return unreadable > 0 || live?.some((v) => v.unlisted !== undefined) ? this.finish(res, 3) : res
   }
 }

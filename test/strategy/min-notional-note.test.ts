@@ -27,3 +27,14 @@ describe('minNotionalNote: the layers strategy.staticFraction splits baseSize in
     expect(minNotionalNote('0.01', '3400', eth, 0.05)).toBeNull() // floor(0.5 step) = 0: no static layer
   })
 })
+
+describe('minNotionalNote: the bid at strategy.baseSpread (opslive)', () => {
+  const eth102 = new Instrument({symbol: 'ETHUSDC', tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '102'})
+  it('clears the minimum at the mid, not at the bid: says the bid is dropped and the size that would do', () => {
+    // 0.030 × 3400.265 = 102.00795 ≥ 102; the bid 3400.265 × (1 − 0.0005) = 3398.56486… → 3398.56; 0.030 × 3398.56 = 101.9568
+    expect(minNotionalNote('0.030', '3400.265', eth102, 0, 0.001)).toBe("strategy.baseSize 0.030 × the bid 3398.56 (mid 3400.265 less half of strategy.baseSpread 0.001) = 101.9568 is below ETHUSDC's min notional 102: the bid is dropped, only the ask is quoted (raise baseSize to ≥ 0.031)")
+    expect(minNotionalNote('0.031', '3400.265', eth102, 0, 0.001)).toBeNull()
+    // without the spread (as before): no note
+    expect(minNotionalNote('0.030', '3400.265', eth102)).toBeNull()
+  })
+})

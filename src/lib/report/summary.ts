@@ -2,7 +2,7 @@
  * Summarise a run from its event log. The engine feeds the same events in as it writes
  * them, and `mm report RUN` reads them back, so both print the same numbers.
  */
-import {PlainDecimal as Decimal} from '../domain/decimal.js'
+import {PlainDecimal as Decimal, significantDecimals} from '../domain/decimal.js'
 import type {RiskStateName, RunEvent} from '../telemetry/run-events.js'
 
 export interface RunSummary {
@@ -77,6 +77,8 @@ export class RunSummarizer {
   private rejects = 0
   private riskEvents: Record<string, number> = {}
   private adverse = new Map<number, {sum: Decimal; n: number}>()
+  /** decimals of the mean adverse moves: 6, or the tick's decimals + 2 when finer (a 0.0000001 tick: 9) */
+  private adverseDecimals = 6
   private endReason = 'incomplete'
   // instant retries: orders placed and not yet acknowledged or final, by id (only those can
   // still come back -5022; so a long run holds its in-flight orders, not all it ever placed),
@@ -105,6 +107,13 @@ export class RunSummarizer {
         this.mode = ev.mode
         this.strategy = ev.strategy
         this.riskSince = ev.t
+        if (ev.instrument?.tickSize) {
+          try {
+            this.adverseDecimals = Math.max(6, significantDecimals(ev.instrument.tickSize) + 2)
+          } catch {
+            // a malformed tick in an old or hand-made log: keep 6
+          }
+        }
         if (ev.carried) {
           this.carried = {realised: new Decimal(ev.carried.realised), fees: new Decimal(ev.carried.fees), position: new Decimal(ev.carried.position)}
           this.realised = this.carried.realised
@@ -238,7 +247,7 @@ export class RunSummarizer {
     if (this.riskSince !== null) timeIn[this.risk] += this.lastT - this.riskSince
     const mean = (h: number, m = this.adverse) => {
       const a = m.get(h)
-      return a && a.n > 0 ? a.sum.div(a.n).toDecimalPlaces(6).toString() : null
+      return a && a.n > 0 ? a.sum.div(a.n).toDecimalPlaces(this.adverseDecimals).toString() : null
     }
     return {
       symbol: this.symbol,

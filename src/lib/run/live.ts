@@ -149,6 +149,10 @@ function startLedger(inst: Instrument, position: BinancePosition | undefined, pr
  */
 async function carriedWithKillFills(gw: BinanceGateway, creds: Credentials, inst: Instrument, keeper: StateKeeper, governor: RateGovernor, say: (m: string) => void): Promise<{ledger: Position | null; recovery?: KillFillsResult; runId?: string}> {
   const prev = keeper.carriedLedger(inst.spec)
+  const other = keeper.ledgerOnOtherGrid(inst.spec)
+  if (other) {
+    say(`state.json's ledger is on tick ${other.tickSize} × step ${other.stepSize}, the venue now lists tick ${inst.spec.tickSize} × step ${inst.spec.stepSize}: its running totals (realised ${other.realised}, fees ${other.fees}, ${other.fills} fill(s)) are not carried on; this run's count starts from the venue's position (the day's PnL for risk.maxDailyLoss is carried, converted)`)
+  }
   const run = keeper.carriedRun
   if (!prev || !run) return {ledger: prev}
   let r: KillFillsResult
@@ -394,7 +398,7 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       {
         instrument: inst, config: o.config, configSource: o.configSource, mode: 'live', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.rest, runId, metrics: o.metrics, venue: factory, keeper,
         startPosition: startLedger(inst, position, carried.ledger),
-        riskDay: keeper.carriedDay, venueRisk, venueClockOffsetMs: () => gw.timeOffsetMs, logger: o.logger, onNotice: (m) => say(m),
+        riskDay: keeper.carriedDay(inst), venueRisk, venueClockOffsetMs: () => gw.timeOffsetMs, logger: o.logger, onNotice: (m) => say(m),
         sync: feed.depthSync(symbol),
         onEngine: (e) => {
           engine = e

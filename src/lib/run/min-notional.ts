@@ -10,8 +10,14 @@
 import {PlainDecimal} from '../domain/decimal.js'
 import type {Instrument} from '../domain/instrument.js'
 
-/** The note when baseSize × mid (or one of its layers) < minNotional, else null. Prices and sizes as decimal strings. */
-export function minNotionalNote(baseSize: string, mid: string, inst: Instrument, staticFraction = 0): string | null {
+/**
+ * The note when baseSize × mid (or one of its layers) < minNotional, else null. Prices and sizes as decimal strings.
+ * With `baseSpread` (strategy.baseSpread): also when baseSize clears the minimum at the mid but not at the
+ * bid the strategy quotes at that spread (the mid less half of it, down to the tick): the bid is then
+ * dropped at every decision and only the ask rests (seen against `mm sim --min-notional 102` with the
+ * baseSize 0.030 the note at the mid asked for: 10 asks, 1 bid in 12 s, without a word).
+ */
+export function minNotionalNote(baseSize: string, mid: string, inst: Instrument, staticFraction = 0, baseSpread = 0): string | null {
   const size = new PlainDecimal(baseSize)
   const price = new PlainDecimal(mid)
   const min = new PlainDecimal(inst.spec.minNotional)
@@ -23,6 +29,15 @@ export function minNotionalNote(baseSize: string, mid: string, inst: Instrument,
   if (notional.lt(min)) {
     const need = inst.stepsToQty(minSteps)
     return `strategy.baseSize ${baseSize} × ${mid} = ${notional.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: no quote can be placed (raise baseSize to ≥ ${need})`
+  }
+  if (baseSpread > 0) {
+    const tick = new PlainDecimal(inst.spec.tickSize)
+    const bid = price.mul(new PlainDecimal(1).sub(new PlainDecimal(baseSpread).div(2))).div(tick).floor().mul(tick)
+    const atBid = size.mul(bid)
+    if (bid.gt(0) && atBid.lt(min)) {
+      const need = inst.stepsToQty(Math.max(min.div(bid).div(step).ceil().toNumber(), inst.minQtySteps))
+      return `strategy.baseSize ${baseSize} × the bid ${bid.toString()} (mid ${mid} less half of strategy.baseSpread ${baseSpread}) = ${atBid.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: the bid is dropped, only the ask is quoted (raise baseSize to ≥ ${need})`
+    }
   }
   if (!(staticFraction > 0)) return null
   const layers = (steps: number) => {

@@ -178,7 +178,7 @@ async function liveDryRun(o: QuoteOptions, config: MmConfig, configSource: strin
   const runId = 'd' + Math.floor(o.wallMs / 1000).toString(36).slice(-7)
   const res = await runLive(
     {
-      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper, riskDay: keeper.carriedDay, sync: feed.depthSync(symbol), onNotice: o.onNotice,
+      instrument: inst, config, configSource, mode: 'dry-run', stateDir: o.stateDir, wallMs: o.wallMs, source: o.endpoints.ws, runId, metrics, logger: o.logger, venue: paperVenue, keeper, riskDay: keeper.carriedDay(inst), sync: feed.depthSync(symbol), onNotice: o.onNotice,
       onStart: (dir) => o.onNotice?.(`dry-run ${symbol} on ${o.endpoints.ws} (strategy ${config.strategy.kind}, paper orders, no signed requests); events → ${dir}/events.jsonl`),
       onSynced: () => o.onNotice?.(`${symbol} market data in sync; quoting (Ctrl-C stops: cancel all, summary)`),
     },

@@ -204,6 +204,11 @@ async function otherInstanceOrders(o: HaltOptions, notes: string[]): Promise<{le
     if (ids.length > 0) notes.push(`${where}, and ${ids.length} mm order(s) are working on the venue (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}): another mm instance looks live and this halt does not reach it; nothing was cancelled — pass that quote's --state-dir (or MM_STATE_DIR), or --all to cancel every order of the symbol`)
     return {left: ids, confirmed: true, asked: true}
   } catch (error) {
+    // -1121 Invalid symbol: the venue does not list it (a typo): no quote of it can trade there,
+    // and no state.json is written for it (before: recorded, exit 3, then exit 0 on a second run)
+    if ((error as {venueCode?: number}).venueCode === -1121) {
+      throw new UsageError('E_UNKNOWN_SYMBOL', `${o.t.symbol} is not listed by the venue (${(error as Error).message}): nothing halted`, {suggestion: 'check --symbol, e.g. ETHUSDC (and --rest-url / --testnet)'})
+    }
     notes.push(`${where}; venue: ${(error as Error).message}`)
     return {left: [], confirmed: false, asked: true}
   } finally {

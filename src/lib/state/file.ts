@@ -62,7 +62,7 @@ export interface FlattenRound {
   price: string
   qty: string
   filled: string
-  /** 'open' | 'filled' | 'expired' | 'canceled' | 'rejected' */
+  /** 'open' | 'filled' | 'expired' | 'canceled' | 'rejected' | 'unknown' (mm flatten's own IOC got no answer: it may have filled) */
   status: string
   /** the book mid when the order was sent (null without one) */
   mid: string | null

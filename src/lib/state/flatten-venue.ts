@@ -118,7 +118,9 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
         }
         net += ord.side === 'SELL' ? -filled : filled
       } catch (error) {
-        r.status = 'rejected'
+        // no answer (timeout, connection cut, 5xx): the IOC may have filled — not 'rejected'
+        // (it was, while the venue's position showed it filled); the position after is the venue's
+        r.status = error instanceof BinanceApiError && error.definitive ? 'rejected' : 'unknown'
         if (bandRefusal(error)) {
           // a definitive refusal: nothing filled; the round ends, the next re-reads the band
           r.code = error.venueCode

@@ -146,9 +146,24 @@ export class StateKeeper {
     }
   }
 
-  /** §4.6: the day's PnL (cost units) an earlier run of this UTC day wrote, carried on by this run; null for another day or none. */
-  get carriedDay(): {startMs: number; pnl: string} | null {
-    return this.prevDay
+  /**
+   * §4.6: the day's PnL (cost units) an earlier run of this UTC day wrote, carried on by this
+   * run on `inst`'s grid; null for another day or none. A cost unit is tick × step ÷ 10^12:
+   * written on another tick or step (the venue changed the symbol's filters), the units are
+   * converted to this grid, rounded down (a loss is never made smaller). Before, they were
+   * taken as they were: a 20 USDT loss on tick 0.1 × step 0.01 carried on as 0.2 USDT on
+   * tick 0.01 × step 0.001, so the daily loss limit let the day lose again.
+   */
+  carriedDay(inst: Instrument): {startMs: number; pnl: string} | null {
+    const d = this.prevDay
+    const was = this.prev?.instrument
+    if (!d || !was || (was.tickSize === inst.spec.tickSize && was.stepSize === inst.spec.stepSize)) return d
+    try {
+      const units = new PlainDecimal(d.pnl).mul(was.tickSize).mul(was.stepSize).div(inst.spec.tickSize).div(inst.spec.stepSize).floor()
+      return {startMs: d.startMs, pnl: units.toFixed(0)}
+    } catch {
+      return d
+    }
   }
 
   /**
@@ -160,6 +175,18 @@ export class StateKeeper {
     const p = this.prev
     if (!p || p.dryRun || !p.instrument || p.instrument.tickSize !== spec.tickSize || p.instrument.stepSize !== spec.stepSize) return null
     return parsePositionJSON(p.position?.ledger)
+  }
+
+  /**
+   * Live: what `carriedLedger` leaves behind because the previous live run's ledger is on
+   * another tick or step (the venue changed the symbol's filters): the grid it was on and its
+   * running totals, for the start-up to say so (they were dropped without a word); null otherwise.
+   */
+  ledgerOnOtherGrid(spec: {tickSize: string; stepSize: string}): {tickSize: string; stepSize: string; realised: string; fees: string; fills: number} | null {
+    const p = this.prev
+    if (!p || p.dryRun || !p.instrument || !p.position?.ledger) return null
+    if (p.instrument.tickSize === spec.tickSize && p.instrument.stepSize === spec.stepSize) return null
+    return {tickSize: p.instrument.tickSize, stepSize: p.instrument.stepSize, realised: p.position.realised, fees: p.position.fees, fills: p.position.fills}
   }
 
   /**

@@ -44,7 +44,12 @@ export interface LiveView {
   unrealised: string | null
   orders: LiveOrder[]
   counts: Record<OrderOwner, number>
-  /** null: not compared (dry-run state, or no state) */
+  /**
+   * the venue does not list the symbol (-1121 Invalid symbol: delisted, another venue's, a typo
+   * recorded without keys): its answer; no position or order there, nothing compared (exit 3)
+   */
+  unlisted?: string
+  /** null: not compared (dry-run state, no state, or an unlisted symbol) */
   drift: null | {
     any: boolean
     /** venue − state, base qty; null when equal */
@@ -84,7 +89,18 @@ export async function liveViews(symbols: SymbolStatus[], o: LiveOptions): Promis
   try {
     await gw.syncTime('start')
     const out: LiveView[] = []
-    for (const s of symbols) out.push(await liveView(gw, s, o.instance))
+    for (const s of symbols) {
+      try {
+        out.push(await liveView(gw, s, o.instance))
+      } catch (error) {
+        // one symbol the venue does not list does not hide the others' views (it failed the whole command, exit 1);
+        // its three reads all fail, the first to answer wins: the venue's words, not the endpoint
+        if ((error as {venueCode?: number}).venueCode !== -1121) throw error
+        const {instance, from} = instanceOf(s, o.instance)
+        const none = {ours: 0, 'other-instance': 0, foreign: 0}
+        out.push({venue: gw.baseUrl, instance, instanceFrom: from, position: '0', entryPrice: null, markPrice: '', unrealised: null, orders: [], counts: none, unlisted: `${oneLine((error as {venueMsg?: string}).venueMsg ?? 'Invalid symbol.')} (code -1121)`, drift: null})
+      }
+    }
     return out
   } catch (error) {
     if (error instanceof UsageError) throw error
@@ -147,6 +163,7 @@ async function liveView(gw: BinanceGateway, s: SymbolStatus, flag: string | unde
 
 /** The text lines of --live under a symbol's table. */
 export function renderLive(s: SymbolStatus, v: LiveView): string[] {
+  if (v.unlisted !== undefined) return [`${s.symbol} on the venue ${v.venue}: not listed (${v.unlisted}): no position or order there; drift not compared`]
   const out = [`${s.symbol} on the venue ${v.venue} (instance ${v.instance}, ${v.instanceFrom === 'flag' ? '--instance' : v.instanceFrom === 'state' ? "from state.json's run" : 'default for this host'}):`]
   out.push(`  position ${v.position}${v.entryPrice ? ` @ ${v.entryPrice}` : ''}; mark ${v.markPrice}${v.unrealised === null ? '' : `; unrealised ${v.unrealised}`}`)
   out.push(`  open orders: ${v.counts.ours} ours, ${v.counts['other-instance']} of another mm instance, ${v.counts.foreign} foreign`)
