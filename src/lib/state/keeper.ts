@@ -160,7 +160,7 @@ export class StateKeeper {
     if (!d || !was || (was.tickSize === inst.spec.tickSize && was.stepSize === inst.spec.stepSize)) return d
     try {
       const units = new PlainDecimal(d.pnl).mul(was.tickSize).mul(was.stepSize).div(inst.spec.tickSize).div(inst.spec.stepSize).floor()
-      return {startMs: d.startMs, pnl: units.toFixed(0)}
+      return {startMs: d.startMs, pnl: units.toString()}
     } catch {
       return d
     }
