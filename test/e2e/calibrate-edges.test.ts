@@ -148,6 +148,29 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(existsSync(join(tmp, 'missing', 'results.jsonl'))).toBe(false)
   })
 
+  it('a window folder without recording files (empty, or only a .partial) is refused before any job of any window runs', async () => {
+    const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
+    const empty = join(tmp, 'empty-folder', 'BTCUSDT')
+    mkdirSync(join(empty, '2026-11-30'), {recursive: true})
+    const out = join(tmp, 'empty-window')
+    const r = await runCli(['calibrate', spec('empty-window', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${empty}}`]), '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${join(tmp, 'empty-window.yaml')}: window b: no recording files in ${empty} (.partial files are ignored)`)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    // only the .partial files of a killed recorder: named by the note, then refused
+    const torn = join(empty, '2026-11-30', '13.book.csv.gz.partial')
+    writeFileSync(torn, gzipSync('exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n'))
+    const r2 = await runCli(['calibrate', join(tmp, 'empty-window.yaml'), '--out', out, '--workers', '1', '--json'])
+    expect(r2.code).toBe(2)
+    const env = JSON.parse(r2.stdout) as {ok: boolean; error: {code: string; message: string}}
+    expect(env.ok).toBe(false)
+    expect(env.error.code).toBe('E_RECORDING')
+    expect(env.error.message).toBe(`calibration spec ${join(tmp, 'empty-window.yaml')}: window b: no recording files in ${empty} (.partial files are ignored)`)
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+  })
+
   it('a run in the same --out with no winner removes the earlier best.config.json', async () => {
     const out = join(tmp, 'stale')
     const params = ['strategy.baseSpread: [0.0002, 0.0004]']

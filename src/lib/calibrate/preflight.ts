@@ -1,6 +1,6 @@
 /**
  * The spec's windows checked before any job runs: each recording exists (no file given
- * twice, none empty, a `.gz` that is gzip) and is a recording of the spec's symbol. A
+ * twice, none empty, a folder holding a recording file, a `.gz` that is gzip) and is a recording of the spec's symbol. A
  * window that fails these used to stop the run at its first job, after every job of the
  * windows before it. Reads only meta.json files and the head of raw captures.
  */
@@ -12,7 +12,7 @@ import {MmError, UsageError} from '../domain/errors.js'
 import {symbolFromFileName} from '../record/raw-reader.js'
 import {checkReplayPaths} from '../record/replay-guard.js'
 import {detectReplaySymbol} from '../record/replay-source.js'
-import {kindOfName, partialFilesIn} from '../record/tardis-reader.js'
+import {kindOfName, listTardisFiles, partialFilesIn} from '../record/tardis-reader.js'
 import type {PointJob} from './point.js'
 import {type CalibrationSpec, checkPointConfigs} from './spec.js'
 
@@ -26,6 +26,9 @@ export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: strin
       await checkReplayPaths(w.replay)
       for (const p of w.replay) {
         const st = await stat(p)
+        // a folder without a recording file (empty, or a killed recorder's .partial files
+        // only) used to pass here and stop the run at its first job
+        if (st.isDirectory() && (await listTardisFiles(p)).length === 0) throw new UsageError('E_RECORDING', `no recording files in ${p} (.partial files are ignored)`)
         const raw = st.isFile() && kindOfName(basename(p)) === undefined
         const got = await detectReplaySymbol(p)
         // a raw capture may hold several symbols (the first one found is not the only
