@@ -148,6 +148,26 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(existsSync(join(tmp, 'missing', 'results.jsonl'))).toBe(false)
   })
 
+  it('a typo in a window, a range or the constraints names the keys known there; a bare number as a range says what a range is', async () => {
+    const win = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duraton: 20s}`
+    const cases: Array<[string, string[], string[], string[] | undefined, string]> = [
+      ['typo-window', ['strategy.baseSpread: [0.0002]'], [], [win], 'windows.0: got {"name":"a","replay":"'],
+      ['typo-range', ['strategy.baseSpread: {min: 0.0002, max: 0.0004, step: 3}'], [], undefined, 'params.strategy.baseSpread: got {"min":0.0002,"max":0.0004,"step":3}, expected no such key step (known: min, max, steps, values)'],
+      ['typo-constraints', ['strategy.baseSpread: [0.0002]'], ['constraints: {minFill: 1}'], undefined, 'constraints: got {"minFill":1}, expected no such key minFill (known: maxAbsPosition, minFills)'],
+      ['bare-number', ['strategy.baseSpread: 0.0002'], [], undefined, 'params.strategy.baseSpread: got 0.0002, expected a list of values ([0.1, 0.2]), {values: [...]} or a range {min, max, steps}'],
+    ]
+    for (const [name, params, extra, windows, want] of cases) {
+      const file = spec(name, params, extra, windows)
+      const r = await runCli(['calibrate', file, '--out', join(tmp, name), '--workers', '1'])
+      expect(r.code).toBe(2)
+      const first = r.stderr.split('\n')[0]
+      expect(first.startsWith(`mm calibrate: calibration spec ${file}: ${want}`)).toBe(true)
+      if (name === 'typo-window') expect(first.endsWith('expected no such key duraton (known: name, replay, duration)')).toBe(true)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(existsSync(join(tmp, name))).toBe(false)
+    }
+  })
+
   it('a window folder without recording files (empty, or only a .partial) is refused before any job of any window runs', async () => {
     const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
     const empty = join(tmp, 'empty-folder', 'BTCUSDT')
