@@ -42,8 +42,14 @@ export function jobFileName(j: PointJob): string {
 
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
-  makeDirs(join(out, 'jobs'))
-  makeDirs(join(out, 'results'))
+  for (const dir of [join(out, 'jobs'), join(out, 'results')]) {
+    try {
+      makeDirs(dir)
+    } catch (error) {
+      // an --out that is a file (or under one): bad usage, as for mm calibrate (was an internal error, exit 1)
+      throw new UsageError('E_OUT', `cannot create ${dir}: ${(error as Error).message}`)
+    }
+  }
   const {points, jobs} = jobsOf(o.spec)
   const lines: string[] = []
   const names: string[] = []
