@@ -3,11 +3,14 @@
  * its path (with several runs, or `last`, the file's name alone said nothing); a plan
  * --out that cannot be a folder is bad usage, as for mm calibrate.
  */
-import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {gunzipSync, gzipSync} from 'node:zlib'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli} from '../support/cli.js'
+import {repoRoot} from '../support/shared-data.js'
+import {configKeys} from '../../src/lib/config/schema.js'
 
 vi.setConfig({testTimeout: 60_000})
 
@@ -16,6 +19,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'mm-opsdata-'))
 beforeAll(() => {
   ensureBuilt('report')
   ensureBuilt('calibrate/plan')
+  ensureBuilt('quote')
+  ensureBuilt('calibrate')
 })
 
 describe('mm report on a broken run log (CLI)', () => {
@@ -54,5 +59,42 @@ describe('mm calibrate plan --out that cannot be a folder (CLI)', () => {
     const env = JSON.parse(j.stdout) as {ok: boolean; error: {code: string; exitCode: number}}
     expect([env.ok, env.error.code, env.error.exitCode]).toEqual([false, 'E_OUT', 2])
     expect(existsSync(join(tmp, 'a-file', 'jobs'))).toBe(false)
+  })
+})
+
+describe('mm quote --replay on the root of mm record --out holding several symbols (CLI)', () => {
+  it('replays the wanted symbol (it was refused as a recording of the first symbol folder by name)', async () => {
+    // recordings/<SYMBOL>/<date>/…: the embedded ETHUSDC sample beside a BTCUSDC copy of it
+    const root = join(tmp, 'recordings')
+    const day = '2026-11-25'
+    cpSync(join(repoRoot, 'recordings', 'ETHUSDC'), join(root, 'ETHUSDC'), {recursive: true})
+    mkdirSync(join(root, 'BTCUSDC', day), {recursive: true})
+    for (const f of ['00.book.csv.gz', '00.trades.csv.gz']) {
+      const text = gunzipSync(readFileSync(join(root, 'ETHUSDC', day, f))).toString('utf8')
+      writeFileSync(join(root, 'BTCUSDC', day, f), gzipSync(text.replaceAll('ETHUSDC', 'BTCUSDC')))
+    }
+    writeFileSync(join(root, 'BTCUSDC', day, '00.meta.json'), readFileSync(join(root, 'ETHUSDC', day, '00.meta.json'), 'utf8').replaceAll('ETHUSDC', 'BTCUSDC'))
+    const summary = async (replay: string, symbol: string) => {
+      const r = await runCli(['quote', '--symbol', symbol, '--dry-run', '--replay', replay, '--duration', '30s', '--state-dir', join(tmp, 'state-q'), '--json'])
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      const env = JSON.parse(r.stdout) as {ok: boolean; data: {summary: Record<string, unknown>; instrument: Record<string, unknown>}}
+      return {...env.data.summary, instrument: env.data.instrument} as Record<string, unknown>
+    }
+    const plain = await summary(join(root, 'ETHUSDC'), 'ETHUSDC')
+    expect(plain.fills).toBeGreaterThan(0)
+    expect(await summary(root, 'ETHUSDC')).toEqual(plain)
+    expect(await summary(root, 'BTCUSDC')).toEqual({...plain, symbol: 'BTCUSDC', instrument: {...(plain.instrument as Record<string, unknown>), symbol: 'BTCUSDC'}})
+
+    // mm calibrate: a window on that root (its preflight read the first folder's meta.json too)
+    const baseSpread = configKeys().find((k) => k.path === 'strategy.baseSpread')?.default
+    const spec = join(tmp, 'root.yaml')
+    writeFileSync(spec, ['symbol: ETHUSDC', 'windows:', `  - {name: a, replay: ${root}, duration: 30s}`, 'params:', `  strategy.baseSpread: [${String(baseSpread)}]`, ''].join('\n'))
+    const c = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-root'), '--workers', '1', '--json'])
+    expect(c.stderr).toBe('')
+    expect(c.code).toBe(0)
+    const line = JSON.parse(readFileSync(join(tmp, 'calib-root', 'results.jsonl'), 'utf8').trim()) as {summary: Record<string, unknown>}
+    const {instrument: _instrument, ...plainSummary} = plain
+    expect(line.summary).toEqual(plainSummary)
   })
 })

@@ -30,7 +30,7 @@ export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: strin
         // only) used to pass here and stop the run at its first job
         if (st.isDirectory() && (await listTardisFiles(p)).length === 0) throw new UsageError('E_RECORDING', `no recording files in ${p} (.partial files are ignored)`)
         const raw = st.isFile() && kindOfName(basename(p)) === undefined
-        const got = await detectReplaySymbol(p)
+        const got = await detectReplaySymbol(p, spec.symbol)
         // a raw capture may hold several symbols (the first one found is not the only
         // one): refused only when its file name names the same other symbol
         if (got && got !== spec.symbol && (!raw || symbolFromFileName(p) === got)) {
@@ -49,7 +49,7 @@ export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: strin
 }
 
 /** The first `*.meta.json` of a Tardis recording (a folder, or a data file beside its sidecar). */
-async function firstMeta(path: string, depth = 0): Promise<string | undefined> {
+async function firstMeta(path: string, symbol: string, depth = 0): Promise<string | undefined> {
   const st = await stat(path).catch(() => undefined)
   if (!st) return undefined
   if (st.isFile()) {
@@ -60,9 +60,11 @@ async function firstMeta(path: string, depth = 0): Promise<string | undefined> {
   if (depth > 4) return undefined
   const entries = (await readdir(path, {withFileTypes: true})).sort((a, b) => a.name.localeCompare(b.name))
   for (const e of entries) if (e.isFile() && e.name.endsWith('.meta.json')) return join(path, e.name)
-  for (const e of entries) {
+  // the root of `mm record --out`: the spec's symbol's folder first
+  const own = entries.find((e) => e.isDirectory() && e.name.toUpperCase() === symbol)
+  for (const e of own ? [own, ...entries.filter((x) => x !== own)] : entries) {
     if (!e.isDirectory()) continue
-    const m = await firstMeta(join(path, e.name), depth + 1)
+    const m = await firstMeta(join(path, e.name), symbol, depth + 1)
     if (m) return m
   }
   return undefined
@@ -79,7 +81,7 @@ export async function checkWindowInstruments(spec: CalibrationSpec, jobs: readon
   const first = spec.windows[0]
   const points = jobs.filter((j) => j.window === first)
   for (const w of spec.windows) {
-    const m = await firstMeta(w.replay[0])
+    const m = await firstMeta(w.replay[0], spec.symbol)
     const i = m ? (await readMeta(m).catch(() => undefined))?.instrument : undefined
     if (!i) continue
     const inst = new Instrument({symbol: spec.symbol, tickSize: spec.tickSize ?? i.tickSize, stepSize: spec.stepSize ?? i.stepSize, minQty: i.minQty, minNotional: spec.minNotional ?? i.minNotional})
