@@ -8,7 +8,7 @@ import {gunzipSync, gzipSync} from 'node:zlib'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
-import {ensureBuilt, runCli} from '../support/cli.js'
+import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
 import {repoRoot} from '../support/shared-data.js'
 import {configKeys} from '../../src/lib/config/schema.js'
 
@@ -21,6 +21,8 @@ beforeAll(() => {
   ensureBuilt('calibrate/plan')
   ensureBuilt('quote')
   ensureBuilt('calibrate')
+  ensureBuilt('record')
+  ensureBuilt('sim')
 })
 
 describe('mm report on a broken run log (CLI)', () => {
@@ -96,5 +98,34 @@ describe('mm quote --replay on the root of mm record --out holding several symbo
     const line = JSON.parse(readFileSync(join(tmp, 'calib-root', 'results.jsonl'), 'utf8').trim()) as {summary: Record<string, unknown>}
     const {instrument: _instrument, ...plainSummary} = plain
     expect(line.summary).toEqual(plainSummary)
+  })
+})
+
+describe('mm record when the recording folder cannot be made (CLI)', () => {
+  it('ends with the write error in one line (text and --json envelope), exit 1, no stack trace', async () => {
+    const sim = spawnCli(['sim', '--synthetic', '--symbol', 'ETHUSDC', '--seed', '7', '--json', '--duration', '60s'])
+    try {
+      const [line] = await sim.waitFor(/^\{.*"status":"listening".*\}$/m)
+      const {restUrl, wsUrl} = JSON.parse(line).data as {restUrl: string; wsUrl: string}
+      const out = join(tmp, 'rec-out')
+      mkdirSync(out)
+      // a file where the symbol's folder goes (a full or read-only disk fails the same mkdir)
+      writeFileSync(join(out, 'ETHUSDC'), 'x\n')
+      const args = ['record', '--symbol', 'ETHUSDC', '--out', out, '--duration', '20s', '--no-progress', '--rest-url', restUrl, '--ws-url', wsUrl]
+      const r = await runCli(args)
+      expect(r.code).toBe(1)
+      const what = `writing the recording failed: ENOTDIR: not a directory, stat '${join(out, 'ETHUSDC')}/`
+      const [first, hint] = r.stderr.split('\n')
+      expect(first.startsWith(`mm record: ${what}`) && /\/\d{4}-\d{2}-\d{2}'$/.test(first)).toBe(true)
+      expect(hint).toBe('  hint: check the disk and --out')
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      const j = await runCli([...args, '--json'])
+      expect(j.code).toBe(1)
+      const env = JSON.parse(j.stdout) as {ok: boolean; error: {code: string; message: string}}
+      expect([env.ok, env.error.code, env.error.message.startsWith(what)]).toEqual([false, 'E_WRITE', true])
+    } finally {
+      sim.child.kill('SIGTERM')
+      await sim.exited
+    }
   })
 })
