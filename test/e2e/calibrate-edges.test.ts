@@ -168,7 +168,7 @@ describe('mm calibrate spec edges (CLI)', () => {
     }
   })
 
-  it('a window folder without recording files (empty, or only a .partial) is refused before any job of any window runs', async () => {
+  it('a window folder without recording files (empty, or only a .partial), or a .partial named, is refused before any job of any window runs', async () => {
     const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
     const empty = join(tmp, 'empty-folder', 'BTCUSDT')
     mkdirSync(join(empty, '2026-11-30'), {recursive: true})
@@ -188,6 +188,15 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(env.ok).toBe(false)
     expect(env.error.code).toBe('E_RECORDING')
     expect(env.error.message).toBe(`calibration spec ${join(tmp, 'empty-window.yaml')}: window b: no recording files in ${empty} (.partial files are ignored)`)
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    // the .partial named directly: refused with the way to recover it, before any job
+    const r3 = await runCli(['calibrate', spec('partial-window', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${torn}}`]), '--out', out, '--workers', '1'])
+    expect(r3.code).toBe(2)
+    expect(r3.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${join(tmp, 'partial-window.yaml')}: window b: ${torn}: a .partial file is still being written or was torn by a crash`,
+      `  hint: wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: gzip -dc ${torn} | gzip > ${torn.slice(0, -'.partial'.length)} (gzip warns of the torn end)`,
+    ])
     expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
   })
 

@@ -28,8 +28,9 @@ export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: strin
         const st = await stat(p)
         // a folder without a recording file (empty, or a killed recorder's .partial files
         // only) used to pass here and stop the run at its first job
-        if (st.isDirectory() && (await listTardisFiles(p)).length === 0) throw new UsageError('E_RECORDING', `no recording files in ${p} (.partial files are ignored)`)
+        // a .partial named directly is refused by listTardisFiles, with how to recover it
         const raw = st.isFile() && kindOfName(basename(p)) === undefined
+        if (!raw && (await listTardisFiles(p)).length === 0) throw new UsageError('E_RECORDING', `no recording files in ${p} (.partial files are ignored)`)
         const got = await detectReplaySymbol(p, spec.symbol)
         // a raw capture may hold several symbols (the first one found is not the only
         // one): refused only when its file name names the same other symbol
