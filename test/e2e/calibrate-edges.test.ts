@@ -95,6 +95,21 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
   })
 
+  it("a spec's tickSize or stepSize that conflicts with a window's meta.json is refused before any job of any window runs", async () => {
+    // the 1000PEPEUSDT recording above, whose meta.json says tick 0.0000001 (it stopped the run at the window's first job)
+    const pepe = join(tmp, 'pepe', '1000PEPEUSDT')
+    const file = join(tmp, 'pepe-tick.yaml')
+    writeFileSync(file, ['symbol: 1000PEPEUSDT', 'tickSize: "0.000001"', 'stepSize: "1"', 'windows:', `  - {name: a, replay: ${pepe}}`, 'base: {strategy: {baseSize: "1000"}, risk: {netMax: "5000", stopLoss: -5}}', 'params:', '  strategy.baseSize: ["1000"]', ''].join('\n'))
+    const out = join(tmp, 'pepe-tick-out')
+    const r = await runCli(['calibrate', file, '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${file}: window a: tickSize 0.000001 conflicts with tickSize 0.0000001 in ${join(pepe, '2026-11-30', '20.meta.json')} (a recording with meta.json replays with its own instrument)`,
+      "  hint: drop tickSize, stepSize and minNotional from the spec: they are for raw captures (without meta.json), and a spec's windows share them",
+    ])
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+  })
+
   it('lhs over a size range without steps draws sizes on the lot step (not only the two ends); without stepSize it is refused', async () => {
     const params = ['strategy.baseSize: {min: "0.004", max: "0.010"}']
     const extra = ['sampler: lhs', 'samples: 4', 'seed: 3']

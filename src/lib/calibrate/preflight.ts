@@ -6,6 +6,7 @@
  */
 import {readdir, stat} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
+import {Decimal} from 'decimal.js'
 import {Instrument} from '../domain/instrument.js'
 import {readMeta} from '../record/meta.js'
 import {MmError, UsageError} from '../domain/errors.js'
@@ -15,6 +16,15 @@ import {detectReplaySymbol} from '../record/replay-source.js'
 import {kindOfName, listTardisFiles, partialFilesIn} from '../record/tardis-reader.js'
 import type {PointJob} from './point.js'
 import {type CalibrationSpec, checkPointConfigs} from './spec.js'
+
+/** A decimal equal in value (0.010 = 0.01); an unreadable one is left to the instrument's own check. */
+function sameDecimal(a: string, b: string): boolean {
+  try {
+    return new Decimal(a).eq(new Decimal(b))
+  } catch {
+    return true
+  }
+}
 
 export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: string) => void): Promise<void> {
   for (const w of spec.windows) {
@@ -78,6 +88,19 @@ async function firstMeta(path: string, symbol: string, depth = 0): Promise<strin
  * recording used to stop the run at that point's job).
  */
 export async function checkWindowInstruments(spec: CalibrationSpec, jobs: readonly PointJob[]): Promise<void> {
+  // the spec's grid is for raw captures: one that a window's meta.json contradicts stopped
+  // the run at that window's first job (after the windows before it), naming --tick-size
+  for (const w of spec.windows) {
+    const m = await firstMeta(w.replay[0], spec.symbol)
+    const i = m ? (await readMeta(m).catch(() => undefined))?.instrument : undefined
+    if (!i) continue
+    for (const [key, given, known] of [['tickSize', spec.tickSize, i.tickSize], ['stepSize', spec.stepSize, i.stepSize], ['minNotional', spec.minNotional, i.minNotional]] as const) {
+      if (given === undefined || sameDecimal(given, known)) continue
+      throw new UsageError('E_REPLAY_INSTRUMENT', `calibration spec ${spec.file}: window ${w.name}: ${key} ${given} conflicts with ${key} ${known} in ${m} (a recording with meta.json replays with its own instrument)`, {
+        suggestion: "drop tickSize, stepSize and minNotional from the spec: they are for raw captures (without meta.json), and a spec's windows share them",
+      })
+    }
+  }
   if (spec.tickSize !== undefined && spec.stepSize !== undefined) return // checked with the spec's grid already
   const first = spec.windows[0]
   const points = jobs.filter((j) => j.window === first)
