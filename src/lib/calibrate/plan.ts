@@ -36,6 +36,14 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
 }
 
+/**
+ * The command jobs.txt runs mm with by default: this node and this bin/run.js, each quoted
+ * for the shell (a checkout under a path with a space ran the path's first word).
+ */
+export function defaultMmCommand(execPath: string, runJs: string): string {
+  return `${shellQuote(execPath)} ${shellQuote(runJs)}`
+}
+
 export function jobFileName(j: PointJob): string {
   return `${j.id}-${j.window.name.replace(/[^\w.-]/g, '_')}`
 }
