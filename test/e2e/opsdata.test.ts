@@ -129,3 +129,37 @@ describe('mm record when the recording folder cannot be made (CLI)', () => {
     }
   })
 })
+
+describe('--html onto a file that is not a page (CLI)', () => {
+  it('mm report and mm calibrate refuse to overwrite an event log or results.jsonl (exit 2, the file unchanged); a page is rewritten', async () => {
+    const state = join(tmp, 'state-html')
+    const q = await runCli(['quote', '--symbol', 'ETHUSDC', '--dry-run', '--replay', join(repoRoot, 'recordings', 'ETHUSDC'), '--duration', '10s', '--state-dir', state, '--json'])
+    expect(q.code).toBe(0)
+    const log = (JSON.parse(q.stdout) as {data: {eventLog: string}}).data.eventLog
+    const before = readFileSync(log)
+    const r = await runCli(['report', 'last', '--state-dir', state, '--html', log])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(`mm report: --html ${log} exists and is not an HTML page: refusing to overwrite it`)
+    expect(readFileSync(log).equals(before)).toBe(true)
+    // a page written before is rewritten
+    const page = join(tmp, 'run.html')
+    for (let i = 0; i < 2; i++) expect((await runCli(['report', 'last', '--state-dir', state, '--html', page])).code).toBe(0)
+    expect(readFileSync(page, 'utf8').startsWith('<!doctype html>')).toBe(true)
+
+    const spec = join(tmp, 'html.yaml')
+    writeFileSync(spec, ['symbol: ETHUSDC', 'windows:', `  - {name: a, replay: ${join(repoRoot, 'recordings', 'ETHUSDC')}, duration: 10s}`, 'params:', '  strategy.baseSpread: [0.0002]', ''].join('\n'))
+    const out = join(tmp, 'calib-html')
+    const results = join(out, 'results.jsonl')
+    const c = await runCli(['calibrate', spec, '--out', out, '--workers', '1', '--html', results])
+    expect(c.code).toBe(2)
+    expect(c.stderr.split('\n').filter((l) => l.startsWith('mm calibrate:'))).toEqual([`mm calibrate: --html ${results} exists and is not an HTML page: refusing to overwrite it`])
+    const lines = readFileSync(results, 'utf8').trim().split('\n')
+    expect(lines.length).toBe(1)
+    expect((JSON.parse(lines[0]) as {id: string}).id).toBe('p0001')
+    // given again, refused before any job (the results stay as they were)
+    const c2 = await runCli(['calibrate', spec, '--out', out, '--workers', '1', '--html', results, '--json'])
+    expect(c2.code).toBe(2)
+    expect((JSON.parse(c2.stdout) as {error: {code: string}}).error.code).toBe('E_OUT')
+    expect(readFileSync(results, 'utf8').trim().split('\n')).toEqual(lines)
+  })
+})
