@@ -163,3 +163,16 @@ describe('--html onto a file that is not a page (CLI)', () => {
     expect(readFileSync(results, 'utf8').trim().split('\n')).toEqual(lines)
   })
 })
+
+describe('mm calibrate: a window duration longer than its data (CLI)', () => {
+  it('says so in a note (the jobs replayed what there is), not with --json', async () => {
+    const spec = join(tmp, 'long.yaml')
+    writeFileSync(spec, ['symbol: ETHUSDC', 'windows:', `  - {name: a, replay: ${join(repoRoot, 'recordings', 'ETHUSDC')}, duration: 10m}`, `  - {name: b, replay: ${join(repoRoot, 'recordings', 'ETHUSDC')}, duration: 1m}`, 'params:', '  strategy.baseSpread: [0.0002]', ''].join('\n'))
+    const r = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-long'), '--workers', '1'])
+    expect(r.code).toBe(0)
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('note:'))).toEqual(['note: window a: the data ends after 4 min, before the window\'s duration 10 min: its jobs replayed 4 min'])
+    const j = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-long-json'), '--workers', '1', '--json'])
+    expect(j.code).toBe(0)
+    expect(j.stderr).toBe('')
+  })
+})
