@@ -51,7 +51,7 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
           process.stderr.write(`\r\u001b[2Kcalibrate: ${p.done}/${p.total} jobs${p.resumed ? ` (${p.resumed} resumed)` : ''}, ETA ${fmtEta(p.etaMs)}`)
         } else if (!quiet && p.last) {
           process.stderr.write(`done ${p.last.id} ${p.last.window} (${p.done}/${p.total}): net PnL ${fmt(p.last.metrics.netPnl)}, fills ${p.last.metrics.fills}\n`)
-        } else if (p.last === undefined && p.resumed > 0) {
+        } else if (!quiet && p.last === undefined && p.resumed > 0) {
           process.stderr.write(`resumed: ${p.resumed} of ${p.total} jobs already done in ${f.out}\n`)
         }
       },

@@ -165,7 +165,7 @@ describe('--html onto a file that is not a page (CLI)', () => {
 })
 
 describe('mm calibrate: a window duration longer than its data (CLI)', () => {
-  it('says so in a note (the jobs replayed what there is), not with --json', async () => {
+  it('says so in a note (the jobs replayed what there is), not with --json (nor the resumed line)', async () => {
     const spec = join(tmp, 'long.yaml')
     writeFileSync(spec, ['symbol: ETHUSDC', 'windows:', `  - {name: a, replay: ${join(repoRoot, 'recordings', 'ETHUSDC')}, duration: 10m}`, `  - {name: b, replay: ${join(repoRoot, 'recordings', 'ETHUSDC')}, duration: 1m}`, 'params:', '  strategy.baseSpread: [0.0002]', ''].join('\n'))
     const r = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-long'), '--workers', '1'])
@@ -174,5 +174,10 @@ describe('mm calibrate: a window duration longer than its data (CLI)', () => {
     const j = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-long-json'), '--workers', '1', '--json'])
     expect(j.code).toBe(0)
     expect(j.stderr).toBe('')
+    // resumed with --json: nothing on stderr either (a "resumed: …" line was printed there)
+    const j2 = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-long-json'), '--workers', '1', '--json'])
+    expect(j2.code).toBe(0)
+    expect((JSON.parse(j2.stdout) as {data: {ran: number; resumed: number}}).data).toMatchObject({ran: 0, resumed: 2})
+    expect(j2.stderr).toBe('')
   })
 })
