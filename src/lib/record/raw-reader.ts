@@ -148,6 +148,22 @@ export async function detectRawSymbol(paths: string[], maxLines = 1000): Promise
   return symbolFromFileName(paths[0])
 }
 
+/**
+ * A Binance spot capture: its first depth update (within `maxLines`) carries no `pu` (every
+ * USDⓈ-M futures depth update does). hftbacktest ships spot and USDⓈ-M captures under the
+ * same file names; a spot one replayed, quoting on a spot book, with no word.
+ */
+export async function looksLikeSpot(path: string, maxLines = 1000): Promise<boolean> {
+  let n = 0
+  for await (const lines of fileLineBatches(path)) {
+    for (const line of lines) {
+      if (++n > maxLines) return false
+      if (line.includes('"e":"depthUpdate"')) return !line.includes('"pu":')
+    }
+  }
+  return false
+}
+
 /** Per-file parsing context. */
 interface Ctx {
   file: string
