@@ -193,5 +193,13 @@ describe('mm quote --replay on a Binance spot capture (CLI)', () => {
     // the USDⓈ-M capture of the same day replays
     const usdm = await runCli(['quote', '--symbol', 'ETHUSDT', '--dry-run', '--replay', sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz'), '--tick-size', '0.01', '--step-size', '0.001', '--duration', '10s', '--state-dir', join(tmp, 'state-spot')])
     expect(usdm.code).toBe(0)
+
+    // a calibration window of it: refused before any job of any window runs
+    const spec = join(tmp, 'spot.yaml')
+    writeFileSync(spec, ['symbol: ETHUSDT', 'tickSize: "0.01"', 'stepSize: "0.001"', 'windows:', `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')}, duration: 10s}`, `  - {name: b, replay: ${spot}, duration: 10s}`, 'params:', '  strategy.baseSpread: [0.0002]', ''].join('\n'))
+    const c = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-spot'), '--workers', '1'])
+    expect(c.code).toBe(2)
+    expect(c.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${spec}: window b: --replay ${spot} looks like a Binance spot capture (its depth updates carry no "pu"): mm replays USDⓈ-M futures`)
+    expect(existsSync(join(tmp, 'calib-spot', 'results.jsonl'))).toBe(false)
   })
 })
