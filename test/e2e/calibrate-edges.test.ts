@@ -170,6 +170,7 @@ describe('mm calibrate spec edges (CLI)', () => {
       ['typo-range', ['strategy.baseSpread: {min: 0.0002, max: 0.0004, step: 3}'], [], undefined, 'params.strategy.baseSpread: got {"min":0.0002,"max":0.0004,"step":3}, expected no such key step (known: min, max, steps, values)'],
       ['typo-constraints', ['strategy.baseSpread: [0.0002]'], ['constraints: {minFill: 1}'], undefined, 'constraints: got {"minFill":1}, expected no such key minFill (known: maxAbsPosition, minFills)'],
       ['bare-number', ['strategy.baseSpread: 0.0002'], [], undefined, 'params.strategy.baseSpread: got 0.0002, expected a list of values ([0.1, 0.2]), {values: [...]} or a range {min, max, steps}'],
+      ['one-step', ['strategy.baseSpread: {min: 0.0002, max: 0.0004, steps: 1}'], [], undefined, 'params.strategy.baseSpread: got {"min":0.0002,"max":0.0004,"steps":1}, expected steps ≥ 2 for a range whose min < max (one step was min alone: max was dropped), or the value as a list [0.0002]'],
     ]
     for (const [name, params, extra, windows, want] of cases) {
       const file = spec(name, params, extra, windows)

@@ -178,6 +178,8 @@ export function parseSpec(raw: unknown, file: string): CalibrationSpec {
       const lo = Number(range.min)
       const hi = Number(range.max)
       if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) throw specError(file, `params.${key}`, range, 'min ≤ max, both numbers')
+      // one step of a range was its min alone: the max was dropped without a word
+      if (range.steps === 1 && hi > lo) throw specError(file, `params.${key}`, range, `steps ≥ 2 for a range whose min < max (one step was min alone: max was dropped), or the value as a list [${range.min}]`)
       if (p.decimal && range.steps === undefined && s.sampler !== 'grid') {
         // a size range for random/lhs: drawn on the lot step (it used to be its two ends only, silently)
         if (s.stepSize === undefined || !/^\d+(\.\d+)?$/.test(s.stepSize) || !(Number(s.stepSize) > 0)) {
