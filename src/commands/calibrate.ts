@@ -5,6 +5,7 @@ import {UsageError} from '../lib/domain/errors.js'
 import {fmt, renderReport, renderReportHtml, type CalibrationReport} from '../lib/calibrate/rank.js'
 import {calibrate, defaultWorkers, type JobTimes} from '../lib/calibrate/run.js'
 import {loadSpec} from '../lib/calibrate/spec.js'
+import {checkHtmlTarget} from '../lib/report/html-target.js'
 
 function fmtEta(ms: number | null): string {
   if (ms === null) return '…'
@@ -33,6 +34,7 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
   async run(): Promise<CalibrationReport & {outDir: string; bestConfig: string | null; ran: number; resumed: number; wallMs: number; cpuMs: number; jobMs: JobTimes}> {
     const f = this.flags
     const spec = loadSpec(this.args.spec)
+    if (f.html) checkHtmlTarget(f.html)
     const tty = process.stderr.isTTY === true
     const quiet = this.jsonEnabled() && !tty
     const cores = defaultWorkers()
@@ -49,13 +51,15 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
           process.stderr.write(`\r\u001b[2Kcalibrate: ${p.done}/${p.total} jobs${p.resumed ? ` (${p.resumed} resumed)` : ''}, ETA ${fmtEta(p.etaMs)}`)
         } else if (!quiet && p.last) {
           process.stderr.write(`done ${p.last.id} ${p.last.window} (${p.done}/${p.total}): net PnL ${fmt(p.last.metrics.netPnl)}, fills ${p.last.metrics.fills}\n`)
-        } else if (p.last === undefined && p.resumed > 0) {
+        } else if (!quiet && p.last === undefined && p.resumed > 0) {
           process.stderr.write(`resumed: ${p.resumed} of ${p.total} jobs already done in ${f.out}\n`)
         }
       },
     })
     if (tty) process.stderr.write('\r\u001b[2K')
     if (f.html) {
+      // again: this run made results.jsonl, report.json and best.config.json
+      checkHtmlTarget(f.html)
       try {
         writeFileSync(f.html, renderReportHtml(res.report))
       } catch (error) {

@@ -7,6 +7,7 @@ import {type RunSummary, RunSummarizer} from '../lib/report/summary.js'
 import {renderComparison, renderSummaryTable} from '../lib/report/table.js'
 import {resolveStateDir} from '../lib/state/dir.js'
 import {resolveRunLog, runIdOf, streamRunEvents} from '../lib/state/runs.js'
+import {checkHtmlTarget} from '../lib/report/html-target.js'
 
 export default class Report extends BaseCommand<typeof Report> {
   static override description = "Summarise a run's event log: PnL, fills, maker share, inventory, risk events; table, --json, or a self-contained HTML page (one run or several side by side)"
@@ -21,6 +22,7 @@ export default class Report extends BaseCommand<typeof Report> {
   async run(): Promise<{stateDir: string; runs: {id: string; log: string; summary: RunSummary}[]; html?: string}> {
     const stateDir = resolveStateDir(this.flags['state-dir']).dir
     const html = this.flags.html
+    if (html) checkHtmlTarget(html)
     const runs: {id: string; log: string; summary: RunSummary; data: RunChartData}[] = []
     for (const name of this.positionals) {
       const log = resolveRunLog(name, stateDir)

@@ -95,6 +95,21 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
   })
 
+  it("a spec's tickSize or stepSize that conflicts with a window's meta.json is refused before any job of any window runs", async () => {
+    // the 1000PEPEUSDT recording above, whose meta.json says tick 0.0000001 (it stopped the run at the window's first job)
+    const pepe = join(tmp, 'pepe', '1000PEPEUSDT')
+    const file = join(tmp, 'pepe-tick.yaml')
+    writeFileSync(file, ['symbol: 1000PEPEUSDT', 'tickSize: "0.000001"', 'stepSize: "1"', 'windows:', `  - {name: a, replay: ${pepe}}`, 'base: {strategy: {baseSize: "1000"}, risk: {netMax: "5000", stopLoss: -5}}', 'params:', '  strategy.baseSize: ["1000"]', ''].join('\n'))
+    const out = join(tmp, 'pepe-tick-out')
+    const r = await runCli(['calibrate', file, '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${file}: window a: tickSize 0.000001 conflicts with tickSize 0.0000001 in ${join(pepe, '2026-11-30', '20.meta.json')} (a recording with meta.json replays with its own instrument)`,
+      "  hint: drop tickSize, stepSize and minNotional from the spec: they are for raw captures (without meta.json), and a spec's windows share them",
+    ])
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+  })
+
   it('lhs over a size range without steps draws sizes on the lot step (not only the two ends); without stepSize it is refused', async () => {
     const params = ['strategy.baseSize: {min: "0.004", max: "0.010"}']
     const extra = ['sampler: lhs', 'samples: 4', 'seed: 3']
@@ -175,6 +190,59 @@ describe('mm calibrate spec edges (CLI)', () => {
     })
     expect(keys).toHaveLength(4)
     expect(new Set(keys).size).toBe(4)
+  })
+
+  it('a typo in a window, a range or the constraints names the keys known there; a bare number as a range says what a range is', async () => {
+    const win = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duraton: 20s}`
+    const cases: Array<[string, string[], string[], string[] | undefined, string]> = [
+      ['typo-window', ['strategy.baseSpread: [0.0002]'], [], [win], 'windows.0: got {"name":"a","replay":"'],
+      ['typo-range', ['strategy.baseSpread: {min: 0.0002, max: 0.0004, step: 3}'], [], undefined, 'params.strategy.baseSpread: got {"min":0.0002,"max":0.0004,"step":3}, expected no such key step (known: min, max, steps, values)'],
+      ['typo-constraints', ['strategy.baseSpread: [0.0002]'], ['constraints: {minFill: 1}'], undefined, 'constraints: got {"minFill":1}, expected no such key minFill (known: maxAbsPosition, minFills)'],
+      ['bare-number', ['strategy.baseSpread: 0.0002'], [], undefined, 'params.strategy.baseSpread: got 0.0002, expected a list of values ([0.1, 0.2]), {values: [...]} or a range {min, max, steps}'],
+      ['one-step', ['strategy.baseSpread: {min: 0.0002, max: 0.0004, steps: 1}'], [], undefined, 'params.strategy.baseSpread: got {"min":0.0002,"max":0.0004,"steps":1}, expected steps ≥ 2 for a range whose min < max (one step was min alone: max was dropped), or the value as a list [0.0002]'],
+    ]
+    for (const [name, params, extra, windows, want] of cases) {
+      const file = spec(name, params, extra, windows)
+      const r = await runCli(['calibrate', file, '--out', join(tmp, name), '--workers', '1'])
+      expect(r.code).toBe(2)
+      const first = r.stderr.split('\n')[0]
+      expect(first.startsWith(`mm calibrate: calibration spec ${file}: ${want}`)).toBe(true)
+      if (name === 'typo-window') expect(first.endsWith('expected no such key duraton (known: name, replay, duration)')).toBe(true)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(existsSync(join(tmp, name))).toBe(false)
+    }
+  })
+
+  it('a window folder without recording files (empty, or only a .partial), or a .partial named, is refused before any job of any window runs', async () => {
+    const btc = `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 20s}`
+    const empty = join(tmp, 'empty-folder', 'BTCUSDT')
+    mkdirSync(join(empty, '2026-11-30'), {recursive: true})
+    const out = join(tmp, 'empty-window')
+    const r = await runCli(['calibrate', spec('empty-window', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${empty}}`]), '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${join(tmp, 'empty-window.yaml')}: window b: no recording files in ${empty} (.partial files are ignored)`)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    // only the .partial files of a killed recorder: named by the note, then refused
+    const torn = join(empty, '2026-11-30', '13.book.csv.gz.partial')
+    writeFileSync(torn, gzipSync('exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n'))
+    const r2 = await runCli(['calibrate', join(tmp, 'empty-window.yaml'), '--out', out, '--workers', '1', '--json'])
+    expect(r2.code).toBe(2)
+    const env = JSON.parse(r2.stdout) as {ok: boolean; error: {code: string; message: string}}
+    expect(env.ok).toBe(false)
+    expect(env.error.code).toBe('E_RECORDING')
+    expect(env.error.message).toBe(`calibration spec ${join(tmp, 'empty-window.yaml')}: window b: no recording files in ${empty} (.partial files are ignored)`)
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
+
+    // the .partial named directly: refused with the way to recover it, before any job
+    const r3 = await runCli(['calibrate', spec('partial-window', ['strategy.baseSpread: [0.0002, 0.0004]'], [], [btc, `  - {name: b, replay: ${torn}}`]), '--out', out, '--workers', '1'])
+    expect(r3.code).toBe(2)
+    expect(r3.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate: calibration spec ${join(tmp, 'partial-window.yaml')}: window b: ${torn}: a .partial file is still being written or was torn by a crash`,
+      `  hint: wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: gzip -dc ${torn} | gzip > ${torn.slice(0, -'.partial'.length)} (gzip warns of the torn end)`,
+    ])
+    expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
   })
 
   it('a run in the same --out with no winner removes the earlier best.config.json', async () => {

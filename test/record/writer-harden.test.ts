@@ -1,4 +1,4 @@
-import {mkdtempSync, openSync, readdirSync, readFileSync} from 'node:fs'
+import {mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {constants, gunzipSync} from 'node:zlib'
@@ -140,5 +140,26 @@ describe('TardisWriter: a write error names its file', () => {
     await until(() => errors.length > 0, 'the write error', 15_000)
     expect(errors.map((e) => e.message)).toEqual([`${join(dir, '00.book.csv.gz')}.partial: ENOSPC: no space left on device, write`])
     await f.close().catch(() => undefined)
+  })
+})
+
+describe("TardisWriter: a period's folder that cannot be made", () => {
+  it('is a write error (not thrown out of write()); the period before it is closed whole; nothing more is written', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'mm-wdir-'))
+    const errors: Error[] = []
+    const w = new TardisWriter({root, symbol: 'ETHUSDC', rotateMs: 3_600_000, trades: true, onError: (e) => errors.push(e)})
+    w.write(snap(T0))
+    w.write(depth(T0 + 1))
+    // the next day's folder cannot be made: a dangling link in its place (as a full or read-only disk fails the mkdir)
+    symlinkSync(join(root, 'gone', 'away'), join(root, 'ETHUSDC', '2026-01-02'))
+    const day2 = T0 + 86_400_000_000
+    expect(() => w.write(depth(day2))).not.toThrow()
+    expect(() => w.write(trade(day2 + 1))).not.toThrow()
+    expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['ENOENT'])
+    await expect(w.close()).rejects.toThrow(/ENOENT/)
+    const day1 = join(root, 'ETHUSDC', '2026-01-01')
+    expect(readdirSync(day1).sort()).toEqual(['00.book.csv.gz', '00.meta.json', '00.trades.csv.gz'])
+    expect((await readMeta(join(day1, '00.meta.json'))).closed).toBe(true)
+    expect(gunzipSync(readFileSync(join(day1, '00.book.csv.gz'))).toString('utf8').trim().split('\n').length).toBe(1 + 2 + 1)
   })
 })

@@ -4,6 +4,7 @@ import {BaseCommand} from '../../lib/cli/base.js'
 import {PartialError, UsageError} from '../../lib/domain/errors.js'
 import {collect} from '../../lib/calibrate/plan.js'
 import {renderReport, renderReportHtml, type CalibrationReport} from '../../lib/calibrate/rank.js'
+import {checkHtmlTarget} from '../../lib/report/html-target.js'
 
 export default class CalibrateCollect extends BaseCommand<typeof CalibrateCollect> {
   static override description = "Merge the jobs' --json results of a mm calibrate plan directory into the same ranked output as mm calibrate"
@@ -17,6 +18,7 @@ export default class CalibrateCollect extends BaseCommand<typeof CalibrateCollec
 
   async run(): Promise<CalibrationReport & {bestConfig: string | null; missing: string[]; failed: {job: string; error: string}[]}> {
     const f = this.flags
+    if (f.html) checkHtmlTarget(f.html)
     const r = collect(this.args.dir, {partial: f.partial})
     // the failed jobs first, with why (their output is left in results/NAME.json.tmp)
     const failedNames = new Set(r.failed.map((x) => x.job))
@@ -27,6 +29,7 @@ export default class CalibrateCollect extends BaseCommand<typeof CalibrateCollec
     }
     if (r.missing.length > 0 && !this.jsonEnabled()) process.stderr.write(`note: ranked without ${r.missing.length} job(s) that have no result (${listed})\n`)
     if (f.html) {
+      checkHtmlTarget(f.html) // collect wrote report.json and best.config.json
       try {
         writeFileSync(f.html, renderReportHtml(r.report))
       } catch (error) {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 import {BaseCommand} from '../../lib/cli/base.js'
-import {plan, type PlanResult} from '../../lib/calibrate/plan.js'
+import {defaultMmCommand, plan, type PlanResult} from '../../lib/calibrate/plan.js'
 import {loadSpec} from '../../lib/calibrate/spec.js'
 
 export default class CalibratePlan extends BaseCommand<typeof CalibratePlan> {
@@ -23,7 +23,7 @@ export default class CalibratePlan extends BaseCommand<typeof CalibratePlan> {
   async run(): Promise<PlanResult> {
     const f = this.flags
     const spec = loadSpec(this.args.spec)
-    const mm = f['mm-command'] ?? `${process.execPath} ${resolve(this.config.root, 'bin/run.js')}`
+    const mm = f['mm-command'] ?? defaultMmCommand(process.execPath, resolve(this.config.root, 'bin/run.js'))
     const r = plan({spec, outDir: f.out, mmCommand: mm, image: f.image, claim: f.claim, parallelism: f.parallelism})
     this.log(`${r.jobs} jobs (${r.points} points × ${spec.windows.length} windows) in ${r.outDir}`)
     this.log(`GNU parallel: parallel < ${r.jobsFile}   (add --sshloginfile FILE for other hosts)`)

@@ -36,14 +36,28 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
 }
 
+/**
+ * The command jobs.txt runs mm with by default: this node and this bin/run.js, each quoted
+ * for the shell (a checkout under a path with a space ran the path's first word).
+ */
+export function defaultMmCommand(execPath: string, runJs: string): string {
+  return `${shellQuote(execPath)} ${shellQuote(runJs)}`
+}
+
 export function jobFileName(j: PointJob): string {
   return `${j.id}-${j.window.name.replace(/[^\w.-]/g, '_')}`
 }
 
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
-  makeDirs(join(out, 'jobs'))
-  makeDirs(join(out, 'results'))
+  for (const dir of [join(out, 'jobs'), join(out, 'results')]) {
+    try {
+      makeDirs(dir)
+    } catch (error) {
+      // an --out that is a file (or under one): bad usage, as for mm calibrate (was an internal error, exit 1)
+      throw new UsageError('E_OUT', `cannot create ${dir}: ${(error as Error).message}`)
+    }
+  }
   const {points, jobs} = jobsOf(o.spec)
   const lines: string[] = []
   const names: string[] = []

@@ -10,6 +10,7 @@ import {join, resolve} from 'node:path'
 import {setFlagsFromString} from 'node:v8'
 import {Worker} from 'node:worker_threads'
 import {wallClock} from '../clock/clock.js'
+import {fmtDuration} from '../report/table.js'
 import {MmError, UsageError} from '../domain/errors.js'
 import {jobKey} from './key.js'
 import type {PointJob, PointResult} from './point.js'
@@ -467,6 +468,15 @@ async function calibrateWith(o: CalibrateOptions, out: string, points: number, j
       await runPool(pending, {workers: threads.length, workDir, keepRun: o.keepRuns === true, onResult, onJobTime, start})
     }
     const results = jobs.filter((j) => wanted.has(j.key)).map((j) => ({...(done.get(j.key) as PointResult), id: j.id, point: j.point, window: j.window.name}))
+    // a window cut to a duration its data does not reach: its jobs replayed less than the
+    // spec says (said, not refused: the ranking stands on what there is)
+    for (const w of o.spec.windows) {
+      if (w.durationMs === undefined) continue
+      const got = results.filter((r) => r.window === w.name && r.summary !== undefined)
+      if (got.length === 0 || !got.every((r) => r.summary.endReason === 'end of data')) continue
+      const ms = Math.max(...got.map((r) => r.summary.durationMs))
+      if (ms < w.durationMs) o.onNotice?.(`window ${w.name}: the data ends after ${fmtDuration(ms)}, before the window's duration ${fmtDuration(w.durationMs)}: its jobs replayed ${fmtDuration(ms)}`)
+    }
     const report = buildReport(o.spec, points, results)
     const cpu = process.cpuUsage(cpu0)
     return {outDir: out, results: resultsFile, ...writeOutputs(out, report), ran, resumed, wallMs: wallClock.now() - started, cpuMs: Math.round((cpu.user + cpu.system) / 1000), jobMs: jobTimes(firstMs, warmMs)}

@@ -20,11 +20,11 @@ export type Objective = (typeof OBJECTIVES)[number]
 export const SAMPLERS = ['grid', 'random', 'lhs'] as const
 export type Sampler = (typeof SAMPLERS)[number]
 
-const rangeSchema = z.union([
-  z.array(z.union([z.number(), z.string()])).min(1),
-  z.strictObject({values: z.array(z.union([z.number(), z.string()])).min(1)}),
-  z.strictObject({min: z.union([z.number(), z.string()]), max: z.union([z.number(), z.string()]), steps: z.number().int().min(1).max(1000).optional()}),
-])
+const rangeValuesSchema = z.strictObject({values: z.array(z.union([z.number(), z.string()])).min(1)})
+const rangeMinMaxSchema = z.strictObject({min: z.union([z.number(), z.string()]), max: z.union([z.number(), z.string()]), steps: z.number().int().min(1).max(1000).optional()})
+const rangeSchema = z.union([z.array(z.union([z.number(), z.string()])).min(1), rangeValuesSchema, rangeMinMaxSchema])
+const windowSchema = z.strictObject({name: z.string().min(1).optional(), replay: z.union([z.string(), z.array(z.string()).min(1)]), duration: z.union([z.string(), z.number()]).optional()})
+const constraintsSchema = z.strictObject({maxAbsPosition: z.union([z.number(), z.string()]).optional(), minFills: z.number().int().min(0).optional()})
 
 const specSchema = z.strictObject({
   $comment: z.string().optional(),
@@ -32,16 +32,14 @@ const specSchema = z.strictObject({
   tickSize: z.string().optional(),
   stepSize: z.string().optional(),
   minNotional: z.string().optional(),
-  windows: z
-    .array(z.strictObject({name: z.string().min(1).optional(), replay: z.union([z.string(), z.array(z.string()).min(1)]), duration: z.union([z.string(), z.number()]).optional()}))
-    .min(1),
+  windows: z.array(windowSchema).min(1),
   base: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   params: z.record(z.string(), rangeSchema),
   sampler: z.enum(SAMPLERS).default('grid'),
   samples: z.number().int().min(1).max(100_000).optional(),
   seed: z.number().int().default(1),
   objective: z.enum(OBJECTIVES).default('netPnl'),
-  constraints: z.strictObject({maxAbsPosition: z.union([z.number(), z.string()]).optional(), minFills: z.number().int().min(0).optional()}).default({}),
+  constraints: constraintsSchema.default({}),
 })
 
 export interface Window {
@@ -83,6 +81,14 @@ export interface CalibrationSpec {
 /** One point: the value of each parameter. */
 export type Point = Record<string, number | string>
 
+/** The keys a spec object takes at `path` (a typo in a window, a range or the constraints used to list the top level's). */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  if (path[0] === 'windows' && path.length === 2) return Object.keys(windowSchema.shape)
+  if (path[0] === 'constraints' && path.length === 1) return Object.keys(constraintsSchema.shape)
+  if (path[0] === 'params' && path.length === 2) return [...Object.keys(rangeMinMaxSchema.shape), ...Object.keys(rangeValuesSchema.shape)]
+  return Object.keys(specSchema.shape).filter((k) => k !== '$comment')
+}
+
 function specError(file: string, path: string, value: unknown, expected: string): ConfigError {
   const v = JSON.stringify(value)
   return new ConfigError('E_SPEC', `calibration spec ${file}: ${path || '(file)'}: got ${v === undefined ? 'undefined' : v.length > 60 ? v.slice(0, 57) + '...' : v}, expected ${expected}`, {
@@ -121,7 +127,12 @@ export function parseSpec(raw: unknown, file: string): CalibrationSpec {
     const path = is.path.map(String).join('.')
     let v: unknown = raw
     for (const p of is.path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p as PropertyKey] : undefined
-    const expected = is.code === 'unrecognized_keys' ? `no such key ${is.keys.join(', ')} (known: ${Object.keys(specSchema.shape).filter((k) => k !== '$comment').join(', ')})` : is.message
+    const expected =
+      is.code === 'unrecognized_keys'
+        ? `no such key ${is.keys.join(', ')} (known: ${knownKeys(is.path).join(', ')})`
+        : is.code === 'invalid_union' && is.path.length === 2 && is.path[0] === 'params'
+          ? 'a list of values ([0.1, 0.2]), {values: [...]} or a range {min, max, steps}'
+          : is.message
     throw specError(file, path, v, expected)
   }
   const s = r.data
@@ -167,6 +178,8 @@ export function parseSpec(raw: unknown, file: string): CalibrationSpec {
       const lo = Number(range.min)
       const hi = Number(range.max)
       if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) throw specError(file, `params.${key}`, range, 'min ≤ max, both numbers')
+      // one step of a range was its min alone: the max was dropped without a word
+      if (range.steps === 1 && hi > lo) throw specError(file, `params.${key}`, range, `steps ≥ 2 for a range whose min < max (one step was min alone: max was dropped), or the value as a list [${range.min}]`)
       if (p.decimal && range.steps === undefined && s.sampler !== 'grid') {
         // a size range for random/lhs: drawn on the lot step (it used to be its two ends only, silently)
         if (s.stepSize === undefined || !/^\d+(\.\d+)?$/.test(s.stepSize) || !(Number(s.stepSize) > 0)) {

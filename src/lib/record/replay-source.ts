@@ -19,7 +19,7 @@ import {Instrument} from '../domain/instrument.js'
 import type {DepthEvent, Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
 import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
-import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
+import {detectRawSymbol, readRaw, refuseSpot, readRawBatches, readRawLineBatches} from './raw-reader.js'
 import {kindOfName, listTardisFiles, readTardis} from './tardis-reader.js'
 import {checkReplayPaths, guardedBatches, guardedLines, newGuardStats, ReplayGuard, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
 
@@ -43,7 +43,7 @@ export interface MarketSource {
   events(): AsyncIterable<MarketEvent> | Iterable<MarketEvent>
 }
 
-async function findMeta(path: string): Promise<string | undefined> {
+async function findMeta(path: string, symbol?: string): Promise<string | undefined> {
   const st = await stat(path)
   if (st.isFile()) {
     const m = /^(.*?)\.(book|trades|ticker)\.csv(\.gz)?$/.exec(basename(path))
@@ -54,9 +54,17 @@ async function findMeta(path: string): Promise<string | undefined> {
   const entries = await readdir(path, {withFileTypes: true})
   entries.sort((a, b) => a.name.localeCompare(b.name))
   for (const e of entries) if (e.isFile() && e.name.endsWith('.meta.json')) return join(path, e.name)
+  // the root of `mm record --out` holds a folder per symbol: the wanted symbol's first (its
+  // meta.json was the first folder's by name, so a root of BTCUSDT and ETHUSDT was refused
+  // as "a recording of BTCUSDT" for --symbol ETHUSDT)
+  const own = symbol === undefined ? undefined : entries.find((e) => e.isDirectory() && e.name.toUpperCase() === symbol.toUpperCase())
+  if (own) {
+    const m = await findMeta(join(path, own.name))
+    if (m) return m
+  }
   for (const e of entries) {
-    if (e.isDirectory()) {
-      const m = await findMeta(join(path, e.name))
+    if (e.isDirectory() && e !== own) {
+      const m = await findMeta(join(path, e.name), symbol)
       if (m) return m
     }
   }
@@ -90,7 +98,7 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
   const st = statOf(path)
   if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
   if (isTardisPath(path, st.isDirectory())) {
-    const metaPath = await findMeta(path)
+    const metaPath = await findMeta(path, opts.symbol)
     const meta = metaPath ? await readMeta(metaPath) : undefined
     const symbol = (opts.symbol ?? meta?.symbol)?.toUpperCase()
     if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: no meta.json names the symbol`, {suggestion: 'pass --symbol'})
@@ -509,11 +517,11 @@ function packBatch(b: MarketEvent[]): MarketEvent[] {
 }
 
 /** The symbol a replay input names: a Tardis recording's meta.json, a raw capture's first messages (or file name). */
-export async function detectReplaySymbol(path: string): Promise<string | undefined> {
+export async function detectReplaySymbol(path: string, want?: string): Promise<string | undefined> {
   const st = await stat(path).catch(() => undefined)
   if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
   if (isTardisPath(path, st.isDirectory())) {
-    const metaPath = await findMeta(path)
+    const metaPath = await findMeta(path, want)
     return metaPath ? (await readMeta(metaPath)).symbol.toUpperCase() : undefined
   }
   return (await named(path, () => detectRawSymbol([path])))?.toUpperCase()
@@ -542,6 +550,7 @@ export async function openReplay(paths: string[], opts: OpenReplayOptions): Prom
       // mtime and inode) is not read again: this check decompressed its head on every replay
       const known = rawCache.on ? `${p}\u0000${want}\u0000${st.size}:${st.mtimeMs}:${st.ino}` : undefined
       if (known !== undefined && rawCache.holds.has(known)) continue
+      await named(p, () => refuseSpot(p))
       const got = (await named(p, () => detectRawSymbol([p])))?.toUpperCase()
       // a capture of several symbols is fine when it holds the wanted one (the others are skipped)
       if (got && got !== want && !(await named(p, () => holdsSymbol(p, want)))) {

@@ -262,6 +262,8 @@ export class TardisWriter {
   private pendingMeta?: Promise<void>
   private closed = false
   private errors: Error[] = []
+  /** a period's folder could not be made: nothing more is written (the run ends with the error) */
+  private folderFailed = false
 
   constructor(opts: TardisWriterOptions) {
     this.o = {...opts}
@@ -396,7 +398,7 @@ export class TardisWriter {
 
   /** Write one event; rotates first when its local time left the current period. */
   write(ev: MarketEvent): void {
-    if (this.closed) return
+    if (this.closed || this.folderFailed) return
     // cannot keep up: drop (and count) instead of buffering without bound; the book is
     // not whole after a dropped diff, so diffs stay dropped until the next snapshot
     if (this.period && (this.queuedBytes > this.maxBuffer || (this.dropping && ev.kind === 'depth'))) {
@@ -420,7 +422,9 @@ export class TardisWriter {
     // periods never go backwards (a closed file is never reopened): a row stamped before
     // the open period — a snapshot dated by the buffered diff it bridges, arriving after
     // trades received later — is written into the open period with its own stamp
-    if (!this.period || localMs >= this.period.start + this.rotateMs) this.rotate(localMs, ev)
+    if (!this.period || localMs >= this.period.start + this.rotateMs) {
+      if (!this.rotate(localMs, ev)) return
+    }
     const p = this.period!
     const ex = this.exchange
     const sym = this.symbol
@@ -471,7 +475,7 @@ export class TardisWriter {
     p.note(ts, localTs)
   }
 
-  private rotate(localMs: number, ev: MarketEvent): void {
+  private rotate(localMs: number, ev: MarketEvent): boolean {
     this.account()
     const old = this.period
     if (old) this.retire(old)
@@ -483,7 +487,19 @@ export class TardisWriter {
     // the same aligned stem at every rotation) gives way to this period's own first-row time
     // `HH-MM-SS`, then `-2`, `-3`, … The stem is claimed by creating its `.partial` files
     // exclusively, so two processes rotating at the same moment never both take it.
-    mkdirSyncRecursive(dir)
+    try {
+      mkdirSyncRecursive(dir)
+    } catch (e) {
+      // a folder that cannot be made (a file in its place, a full or read-only disk): a write
+      // error like any other, which ends the run (it was thrown out of the feed's event
+      // handler: an uncaught exception, a stack trace, no summary). The period before it is
+      // closed (retired above); nothing more is written.
+      this.period = undefined
+      this.folderFailed = true
+      this.errors.push(e as Error)
+      this.o.onError?.(e as Error)
+      return false
+    }
     const d = new Date(localMs)
     const own = `${pad2(d.getUTCHours())}-${pad2(d.getUTCMinutes())}-${pad2(d.getUTCSeconds())}`
     let stem = names.stem
@@ -525,6 +541,7 @@ export class TardisWriter {
       const localTs = ev.localTs
       this.writeBook(p, ev.kind === 'depth' ? ev.eventTs ?? ev.ts : ev.ts, localTs, true, bids, asks)
     }
+    return true
   }
 
   /**

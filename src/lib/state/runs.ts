@@ -184,11 +184,11 @@ export function readRunLog(path: string): RunLogRead {
         tornLastLine = true
         break
       }
-      throw new UsageError('E_RUN_LOG', `${basename(path)} line ${i + 1} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
+      throw new UsageError('E_RUN_LOG', `${path} line ${i + 1} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
     }
     const e = ev as {type?: unknown; t?: unknown}
     if (typeof e?.type !== 'string' || typeof e.t !== 'number') {
-      throw new UsageError('E_RUN_LOG', `${basename(path)} line ${i + 1} is not a run event (needs "type" and "t")`)
+      throw new UsageError('E_RUN_LOG', `${path} line ${i + 1} is not a run event (needs "type" and "t")`)
     }
     out.push(ev as RunEvent)
   }
@@ -267,18 +267,18 @@ export async function* streamRunEvents(path: string, onTorn?: () => void): Async
     for await (const l of lines) {
       n++
       if (l.trim() === '') continue
-      if (bad !== null) throw new UsageError('E_RUN_LOG', `${basename(path)} line ${bad} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
+      if (bad !== null) throw new UsageError('E_RUN_LOG', `${path} line ${bad} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
       let ev: unknown
       try {
         ev = JSON.parse(l)
       } catch {
-        if (seen === 0) throw new UsageError('E_RUN_LOG', `${basename(path)} line ${n} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
+        if (seen === 0) throw new UsageError('E_RUN_LOG', `${path} line ${n} is not JSON`, {suggestion: 'is this a run event log (events.jsonl)?'})
         bad = n
         continue
       }
       const e = ev as {type?: unknown; t?: unknown}
       if (typeof e?.type !== 'string' || typeof e.t !== 'number') {
-        throw new UsageError('E_RUN_LOG', `${basename(path)} line ${n} is not a run event (needs "type" and "t")`)
+        throw new UsageError('E_RUN_LOG', `${path} line ${n} is not a run event (needs "type" and "t")`)
       }
       if (seen++ === 0 && e.type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
       yield ev as RunEvent

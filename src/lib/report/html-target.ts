@@ -1,0 +1,27 @@
+/**
+ * `--html FILE` (mm report, mm calibrate, mm calibrate collect) overwrites FILE. A FILE that
+ * exists and is not a page is refused: `--html RUN/events.jsonl` replaced a run's event log,
+ * and `--html OUT/results.jsonl` a calibration's results, with the page.
+ */
+import {closeSync, openSync, readSync, statSync} from 'node:fs'
+import {UsageError} from '../domain/errors.js'
+
+export function checkHtmlTarget(file: string): void {
+  const st = statSync(file, {throwIfNoEntry: false})
+  // missing, a folder (the write says EISDIR), a device or a pipe: as before
+  if (st === undefined || !st.isFile() || st.size === 0) return
+  let head = ''
+  try {
+    const fd = openSync(file, 'r')
+    try {
+      const buf = Buffer.alloc(64)
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8')
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return // unreadable: the write reports it
+  }
+  if (/^\s*<!doctype html/i.test(head)) return
+  throw new UsageError('E_OUT', `--html ${file} exists and is not an HTML page: refusing to overwrite it`, {suggestion: 'give --html a new file, e.g. report.html'})
+}
