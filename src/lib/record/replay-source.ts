@@ -94,6 +94,20 @@ export interface ReplaySourceOptions {
   bytes?: ByteCount
 }
 
+/**
+ * The root of `mm record --out` (a folder per symbol, no recording file of its own): the
+ * wanted symbol's folder, else `path` as given. The replay read every symbol's files of
+ * the root (their rows dropped by the symbol filter): each replay cost every symbol's data,
+ * and another symbol's torn file stopped it.
+ */
+export async function symbolFolder(path: string, symbol: string | undefined): Promise<string> {
+  if (symbol === undefined || !statOf(path)?.isDirectory()) return path
+  const entries = await readdir(path, {withFileTypes: true})
+  if (entries.some((e) => e.isFile() && kindOfName(e.name) !== undefined)) return path
+  const own = entries.find((e) => e.isDirectory() && e.name.toUpperCase() === symbol.toUpperCase())
+  return own ? join(path, own.name) : path
+}
+
 export async function openReplaySource(path: string, opts: ReplaySourceOptions = {}): Promise<MarketSource> {
   const st = statOf(path)
   if (!st) throw new UsageError('E_REPLAY', `--replay ${path}: no such file or folder`)
@@ -102,6 +116,8 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
     const meta = metaPath ? await readMeta(metaPath) : undefined
     const symbol = (opts.symbol ?? meta?.symbol)?.toUpperCase()
     if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: no meta.json names the symbol`, {suggestion: 'pass --symbol'})
+    // the root of mm record --out: the symbol's folder alone is read
+    const dir = await symbolFolder(path, symbol)
     if (opts.symbol && meta && meta.symbol.toUpperCase() !== opts.symbol.toUpperCase()) {
       throw new UsageError('E_REPLAY', `--replay ${path} is a recording of ${meta.symbol}, not of --symbol ${opts.symbol.toUpperCase()}`)
     }
@@ -117,12 +133,12 @@ export async function openReplaySource(path: string, opts: ReplaySourceOptions =
     } else if (opts.tickSize && opts.stepSize) {
       instrument = {symbol, tickSize: opts.tickSize, stepSize: opts.stepSize, minQty: opts.stepSize, minNotional: opts.minNotional}
       from = 'flags'
-      await checkGrid(path, instrument, readTardis(path, readOpts))
+      await checkGrid(path, instrument, readTardis(dir, readOpts))
     } else {
-      instrument = await inferInstrument(symbol, readTardis(path, readOpts))
+      instrument = await inferInstrument(symbol, readTardis(dir, readOpts))
       from = 'inferred'
     }
-    return {symbol, instrument, instrumentFrom: from, events: () => readTardis(path, {...readOpts, bytes: opts.bytes})}
+    return {symbol, instrument, instrumentFrom: from, events: () => readTardis(dir, {...readOpts, bytes: opts.bytes})}
   }
   const symbol = (opts.symbol ?? (await detectRawSymbol([path])))?.toUpperCase()
   if (!symbol) throw new UsageError('E_REPLAY', `--replay ${path}: cannot tell the symbol`, {suggestion: 'pass --symbol'})
@@ -564,7 +580,7 @@ export async function openReplay(paths: string[], opts: OpenReplayOptions): Prom
   const raw = first.instrumentFrom !== 'meta' && !statSync(paths[0]).isDirectory() && kindOfName(basename(paths[0])) === undefined
   if (paths.length > 1 && !raw) throw new UsageError('E_REPLAY', 'several --replay paths are for raw captures; pass a Tardis recording as one folder')
   if (!raw) {
-    for (const f of await listTardisFiles(paths[0], {includePartial: opts.includePartial})) bytes.total += (await stat(f.path)).size
+    for (const f of await listTardisFiles(await symbolFolder(paths[0], want), {includePartial: opts.includePartial})) bytes.total += (await stat(f.path)).size
     const batches = () => guardedBatches([{path: paths[0], batches: () => batched(first.events())}], guardOpts, guard)
     return {...first, guard, bytes, batches, events: () => flat(batches()), input: batches}
   }
