@@ -127,6 +127,12 @@ export interface StateFile {
     counters: Record<string, number>
     /** §4.6 daily loss: the UTC day counted (ISO of its 00:00), its PnL so far (quote currency) and the same in cost units (a restart the same day carries it on) */
     day?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
+    /**
+     * Written by a dry-run only: the live runs' day it found (as `day`, on this file's tick
+     * and step), kept apart from its own paper day, so that a live run after it carries the
+     * real day's PnL, not the paper one
+     */
+    liveDay?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
     /** §4.6 liquidation price closer to the mark than risk.minLiquidationDistancePct */
     liquidationNear?: boolean
     /** live: the venue's pace at the last decision (the rate governor: 'normal', 'slow' on an error storm or near a limit, 'paused', 'stopped') */
@@ -193,11 +199,12 @@ function badField(s: StateFile): string | null {
     if (typeof x.at !== 'string' || !Number.isFinite(Date.parse(x.at))) return `halt.at ${show(x.at)} is not a time`
     if (x.until !== null && !(typeof x.until === 'string' && Number.isFinite(Date.parse(x.until)))) return `halt.until ${show(x.until)} is not a time (an ISO time, or null: until mm resume)`
   }
-  const d = (s.risk as Partial<StateFile['risk']> | undefined)?.day as unknown
-  if (d !== undefined && d !== null) {
+  for (const key of ['day', 'liveDay'] as const) {
+    const d = (s.risk as Partial<StateFile['risk']> | undefined)?.[key] as unknown
+    if (d === undefined || d === null) continue
     const x = d as Record<string, unknown>
-    if (!Number.isSafeInteger(x.startMs)) return `risk.day.startMs ${show(x.startMs)} is not a time in ms`
-    if (typeof x.pnl !== 'string' || !DECIMAL.test(x.pnl)) return `risk.day.pnl ${show(x.pnl)} is not a decimal number`
+    if (!Number.isSafeInteger(x.startMs)) return `risk.${key}.startMs ${show(x.startMs)} is not a time in ms`
+    if (typeof x.pnl !== 'string' || !DECIMAL.test(x.pnl)) return `risk.${key}.pnl ${show(x.pnl)} is not a decimal number`
   }
   return null
 }

@@ -109,6 +109,8 @@ export class StateKeeper {
   private batching = false
   private closed = false
   private readonly prevDay: {startMs: number; pnl: string} | null
+  /** the live runs' day found in the previous state (cost units on its grid): a dry-run writes it on as `risk.liveDay` */
+  private readonly prevLiveDay: {startMs: number; pnl: string} | null
   private readonly prev: StateFile | null
   private readonly rounds = new Map<string, FlattenRound & {mid: string | null; value: PlainDecimal}>()
   /** live: the venue's last reported position (steps) and entry price, for `avgCost` */
@@ -125,8 +127,14 @@ export class StateKeeper {
     this.dir = symbolDir(o.stateDir, o.symbol)
     this.path = stateFilePath(o.stateDir, o.symbol)
     const base = emptyState(o.symbol.toUpperCase(), o.dryRun, iso(this.startedMs))
-    const d = prev?.risk?.day
-    this.prevDay = d && typeof d.startMs === 'number' && typeof d.pnlUnits === 'string' && /^-?\d+$/.test(d.pnlUnits) && this.startedMs - d.startMs >= 0 && this.startedMs - d.startMs < DAY_MS ? {startMs: d.startMs, pnl: d.pnlUnits} : null
+    // §4.6: the day a run carries on. A dry-run's paper PnL is not the account's: a live run
+    // carries the live runs' day, which a dry-run in between kept apart (`risk.liveDay`); a
+    // dry-run carries the day the file holds, whichever wrote it (a rehearsal after a live
+    // run starts from the real day). Before, a live run carried a dry-run's paper day: a
+    // paper profit of 50 let the live day lose 60 against a limit of 10.
+    const today = (d: {startMs?: unknown; pnlUnits?: unknown} | null | undefined) => (d && typeof d.startMs === 'number' && typeof d.pnlUnits === 'string' && /^-?\d+$/.test(d.pnlUnits) && this.startedMs - d.startMs >= 0 && this.startedMs - d.startMs < DAY_MS ? {startMs: d.startMs, pnl: d.pnlUnits} : null)
+    this.prevLiveDay = prev ? today(prev.dryRun ? prev.risk?.liveDay : prev.risk?.day) : null
+    this.prevDay = o.dryRun ? today(prev?.risk?.day) : this.prevLiveDay
     this.state = prev ? {...base, halt: prev.halt, counters: {...base.counters, ...prev.counters}, control: {acks: prev.control?.acks ?? []}} : base
   }
 
@@ -155,7 +163,11 @@ export class StateKeeper {
    * tick 0.01 × step 0.001, so the daily loss limit let the day lose again.
    */
   carriedDay(inst: Instrument): {startMs: number; pnl: string} | null {
-    const d = this.prevDay
+    return this.onGrid(this.prevDay, inst)
+  }
+
+  /** A day of the previous state (cost units on its grid) on `inst`'s grid (rounded down: a loss is never made smaller). */
+  private onGrid(d: {startMs: number; pnl: string} | null, inst: Instrument): {startMs: number; pnl: string} | null {
     const was = this.prev?.instrument
     if (!d || !was || (was.tickSize === inst.spec.tickSize && was.stepSize === inst.spec.stepSize)) return d
     try {
@@ -479,6 +491,11 @@ export class StateKeeper {
     this.state.orders = orders
     const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
     this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false, pace: risk.pace}
+    if (this.o.dryRun) {
+      // the live day as found, on this file's grid: a live run after this dry-run carries it
+      const live = this.onGrid(this.prevLiveDay, inst)
+      this.state.risk.liveDay = live ? {start: iso(live.startMs), startMs: live.startMs, pnl: unitsToQuote(BigInt(live.pnl), inst).toString(), pnlUnits: live.pnl} : null
+    }
     const pend = this.carriedPending
     if (risk.halt || (pend?.until != null && Date.parse(pend.until) <= nowMs)) this.carriedPending = null
     this.state.halt = haltToState(risk.halt) ?? this.carriedPending

@@ -1,0 +1,108 @@
+/**
+ * SPEC §4.6 daily loss across a dry-run in the same state dir (the documented flow:
+ * `mm quote --dry-run` to rehearse, then `mm quote` to trade, the same UTC day), through
+ * bin/run.js against `mm sim`. A dry-run's PnL is paper: a live run must not count it, and a
+ * dry-run between two live runs must not make the live day forget its real PnL.
+ * Before: a live run carried whatever day state.json held, a dry-run's paper day included
+ * (a paper loss of 20 halted the live run at once; a paper profit of 50 would have let it
+ * lose 60 against a limit of 10), and a dry-run after a losing live run wrote its own day
+ * over the live one. Now a dry-run keeps the live day apart (`risk.liveDay`).
+ */
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {ensureBuilt, spawnCli} from '../support/cli.js'
+import {type LiveSim, LIVE_ENV, startLiveSim, writeConfig} from '../support/live-sim.js'
+
+const tmp = mkdtempSync(join(tmpdir(), 'mm-daily-dry-'))
+const sims: LiveSim[] = []
+afterAll(async () => {
+  for (const s of sims) await s.stop()
+  rmSync(tmp, {recursive: true, force: true})
+})
+
+const startMs = () => Date.now() - (Date.now() % 86_400_000)
+
+/** a quote (live, or --dry-run) until it quotes and `done` holds of state.json (polled, at most 20 s once quoting) */
+async function quote(sim: LiveSim, stateDir: string, cfg: string, dryRun: boolean, done: (s: {dryRun: boolean; halt: {kind: string} | null; risk: Record<string, {startMs: number; pnl: string} | null | undefined>}) => boolean): Promise<{code: number | null; stderr: string}> {
+  const file = join(stateDir, 'TESTUSDT', 'state.json')
+  const q = spawnCli(['quote', '--symbol', 'TESTUSDT', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', stateDir, '--config', cfg, '--instance', 'dd', '--duration', '120s', ...(dryRun ? ['--dry-run'] : [])], {env: LIVE_ENV})
+  try {
+    await q.waitFor(/market data in sync; quoting/, 'stderr', 60_000)
+    const end = Date.now() + 20_000
+    while (Date.now() < end) {
+      let s
+      try {
+        s = JSON.parse(readFileSync(file, 'utf8'))
+      } catch {
+        s = undefined
+      }
+      if (s && done(s)) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  } finally {
+    q.child.kill('SIGTERM')
+  }
+  const {code} = await q.exited
+  return {code, stderr: q.stderr()}
+}
+
+describe('daily loss and dry-runs in the same state dir', () => {
+  it("a live run does not count a dry-run's paper day: a paper loss of 20 does not halt it against a limit of 10", async () => {
+    ensureBuilt('quote')
+    const S = join(tmp, 'paper-loss')
+    const file = join(S, 'TESTUSDT', 'state.json')
+    const cfg = writeConfig(tmp, 'cfg.json', {strategy: {baseSize: '0.01'}, risk: {netMax: '0.1', stopLoss: 0, maxDailyLoss: 10}})
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol', 'TESTUSDT', '--tick-size', '0.01', '--step-size', '0.001', '--start-price', '3400'])
+    sims.push(sim)
+    const r1 = await quote(sim, S, cfg, true, (s) => s.risk?.day?.startMs !== undefined)
+    expect(r1.code, r1.stderr).toBe(0)
+    const s = JSON.parse(readFileSync(file, 'utf8'))
+    expect(s.dryRun).toBe(true)
+    // no live run before it: no live day
+    expect(s.risk.liveDay).toBe(null)
+    // the dry-run lost 20 USDT on paper today
+    s.risk.day = {start: new Date(startMs()).toISOString(), startMs: startMs(), pnl: '-20', pnlUnits: '-2000000000000000000'}
+    writeFileSync(file, JSON.stringify(s))
+
+    const r2 = await quote(sim, S, cfg, false, (x) => x.dryRun === false && x.risk?.day?.startMs !== undefined)
+    expect(r2.code, r2.stderr).toBe(0)
+    const after = JSON.parse(readFileSync(file, 'utf8'))
+    expect(after.dryRun).toBe(false)
+    expect(after.halt).toBe(null)
+    expect(after.risk.day.pnl).not.toBe('-20')
+    expect(after.risk.liveDay).toBe(undefined)
+  })
+
+  it('live, then a dry-run, then live: the second live run carries the live day (a loss of 20), not the paper one, and halts', async () => {
+    const S = join(tmp, 'live-dry-live')
+    const file = join(S, 'TESTUSDT', 'state.json')
+    const cfg = writeConfig(tmp, 'cfg2.json', {strategy: {baseSize: '0.01'}, risk: {netMax: '0.1', stopLoss: 0, maxDailyLoss: 10}})
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol', 'TESTUSDT', '--tick-size', '0.01', '--step-size', '0.001', '--start-price', '3400'])
+    sims.push(sim)
+    const r1 = await quote(sim, S, cfg, false, (s) => s.risk?.day?.startMs !== undefined)
+    expect(r1.code, r1.stderr).toBe(0)
+    // the live day lost 5 USDT (under the limit: the dry-run quotes)
+    const s = JSON.parse(readFileSync(file, 'utf8'))
+    expect(s.dryRun).toBe(false)
+    s.risk.day = {start: new Date(startMs()).toISOString(), startMs: startMs(), pnl: '-5', pnlUnits: '-500000000000000000'}
+    writeFileSync(file, JSON.stringify(s))
+
+    const r2 = await quote(sim, S, cfg, true, (x) => x.dryRun === true && x.risk?.liveDay?.startMs !== undefined)
+    expect(r2.code, r2.stderr).toBe(0)
+    const dry = JSON.parse(readFileSync(file, 'utf8'))
+    expect(dry.dryRun).toBe(true)
+    expect(dry.risk.liveDay).toEqual({start: new Date(startMs()).toISOString(), startMs: startMs(), pnl: '-5', pnlUnits: '-500000000000000000'})
+    // then the live day lost 15 more (as the live run would have written it; the dry-run's own paper day says 0)
+    dry.risk.liveDay = {start: new Date(startMs()).toISOString(), startMs: startMs(), pnl: '-20', pnlUnits: '-2000000000000000000'}
+    dry.risk.day = {start: new Date(startMs()).toISOString(), startMs: startMs(), pnl: '0', pnlUnits: '0'}
+    writeFileSync(file, JSON.stringify(dry))
+
+    const r3 = await quote(sim, S, cfg, false, (x) => x.halt?.kind === 'daily_loss')
+    expect(r3.code, r3.stderr).toBe(0)
+    const after = JSON.parse(readFileSync(file, 'utf8'))
+    expect(after.halt, r3.stderr).toMatchObject({kind: 'daily_loss'})
+    expect(after.risk.day.pnl).toBe('-20')
+  })
+})
