@@ -105,4 +105,30 @@ describe('daily loss and dry-runs in the same state dir', () => {
     expect(after.halt, r3.stderr).toMatchObject({kind: 'daily_loss'})
     expect(after.risk.day.pnl).toBe('-20')
   })
+  it("a dry-run's own daily-loss halt (paper) does not halt the live run after it", async () => {
+    // the dry-run lost 20 on paper against a limit of 10 and halted itself (daily_loss, flatten,
+    // until mm resume). Before, the live run carried that halt: halted at once and closing the
+    // real position, over a paper loss (the day itself was no longer carried)
+    ensureBuilt('quote')
+    const S = join(tmp, 'paper-halt')
+    const file = join(S, 'TESTUSDT', 'state.json')
+    const cfg = writeConfig(tmp, 'cfg3.json', {strategy: {baseSize: '0.01'}, risk: {netMax: '0.1', stopLoss: 0, maxDailyLoss: 10}})
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol', 'TESTUSDT', '--tick-size', '0.01', '--step-size', '0.001', '--start-price', '3400'])
+    sims.push(sim)
+    const r1 = await quote(sim, S, cfg, true, (s) => s.risk?.day?.startMs !== undefined)
+    expect(r1.code, r1.stderr).toBe(0)
+    const s = JSON.parse(readFileSync(file, 'utf8'))
+    expect(s.dryRun).toBe(true)
+    s.risk.day = {start: new Date(startMs()).toISOString(), startMs: startMs(), pnl: '-20', pnlUnits: '-2000000000000000000'}
+    s.halt = {kind: 'daily_loss', reason: 'daily loss limit', by: 'mm quote', at: new Date(Date.parse(s.process.startedAt) + 1000).toISOString(), until: null, flatten: true}
+    writeFileSync(file, JSON.stringify(s))
+
+    const r2 = await quote(sim, S, cfg, false, (x) => x.dryRun === false && x.risk?.day?.startMs !== undefined)
+    expect(r2.code, r2.stderr).toBe(0)
+    expect(r2.stderr).not.toMatch(/halt carried over/)
+    const after = JSON.parse(readFileSync(file, 'utf8'))
+    expect(after.dryRun).toBe(false)
+    expect(after.halt).toBe(null)
+    expect(after.risk.day.pnl).toBe('0')
+  })
 })

@@ -135,7 +135,12 @@ export class StateKeeper {
     const today = (d: {startMs?: unknown; pnlUnits?: unknown} | null | undefined) => (d && typeof d.startMs === 'number' && typeof d.pnlUnits === 'string' && /^-?\d+$/.test(d.pnlUnits) && this.startedMs - d.startMs >= 0 && this.startedMs - d.startMs < DAY_MS ? {startMs: d.startMs, pnl: d.pnlUnits} : null)
     this.prevLiveDay = prev ? today(prev.dryRun ? prev.risk?.liveDay : prev.risk?.day) : null
     this.prevDay = o.dryRun ? today(prev?.risk?.day) : this.prevLiveDay
-    this.state = prev ? {...base, halt: prev.halt, counters: {...base.counters, ...prev.counters}, control: {acks: prev.control?.acks ?? []}} : base
+    // a daily-loss halt the dry-run tripped itself (since its start; a carried halt keeps its
+    // own start) was on paper: the live run does not carry it, its live day decides anew.
+    // Before, a paper loss over the limit halted the live run at once, closing the real position.
+    const startedMs = Date.parse(prev?.process?.startedAt ?? '')
+    const paperHalt = !o.dryRun && prev?.dryRun === true && prev.halt?.kind === 'daily_loss' && Number.isFinite(startedMs) && Date.parse(prev.halt.at) >= startedMs
+    this.state = prev ? {...base, halt: paperHalt ? null : prev.halt, counters: {...base.counters, ...prev.counters}, control: {acks: prev.control?.acks ?? []}} : base
   }
 
   /** Take the symbol's lock and read the previous state (an unreadable one is an error, and the lock is let go). */
