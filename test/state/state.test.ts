@@ -74,6 +74,9 @@ describe('state.json', () => {
     ['a halt end that is not a time', (s) => (s.halt = {kind: 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: 'tomorrow', flatten: false}), 'halt.until "tomorrow" is not a time (an ISO time, or null: until mm resume)'],
     ['a halt kind mm does not know', (s) => (s.halt = {kind: 'panic' as 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: null, flatten: false}), 'halt.kind "panic" is not one of manual, stop_loss, shock, daily_loss, storm'],
     ["a day's PnL that is not a number", (s) => (s.risk.day = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: 'lots', pnlUnits: '0'}), 'risk.day.pnl "lots" is not a decimal number'],
+    // the cost units are what a restart carries: a bad one silently dropped the day (a live day's loss forgotten)
+    ["a live day's cost units that are not whole", (s) => (s.risk.liveDay = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: '-20', pnlUnits: '-20.5'}), 'risk.liveDay.pnlUnits "-20.5" is not a whole number (cost units)'],
+    ['a live day that is not a day', (s) => ((s.risk as unknown as Record<string, unknown>).liveDay = 5), 'risk.liveDay 5 is not a day'],
   ]
   it.each(edited)('hand-edited: %s → an error naming the file and the field, exit 2, file untouched', (_n, edit, what) => {
     const p = join(tmp, 'edited.json')

@@ -202,9 +202,12 @@ function badField(s: StateFile): string | null {
   for (const key of ['day', 'liveDay'] as const) {
     const d = (s.risk as Partial<StateFile['risk']> | undefined)?.[key] as unknown
     if (d === undefined || d === null) continue
+    if (typeof d !== 'object' || Array.isArray(d)) return `risk.${key} ${show(d)} is not a day`
     const x = d as Record<string, unknown>
     if (!Number.isSafeInteger(x.startMs)) return `risk.${key}.startMs ${show(x.startMs)} is not a time in ms`
     if (typeof x.pnl !== 'string' || !DECIMAL.test(x.pnl)) return `risk.${key}.pnl ${show(x.pnl)} is not a decimal number`
+    // what a restart carries (an older mm did not write it): a bad one dropped the day silently
+    if (x.pnlUnits !== undefined && !(typeof x.pnlUnits === 'string' && /^-?\d+$/.test(x.pnlUnits))) return `risk.${key}.pnlUnits ${show(x.pnlUnits)} is not a whole number (cost units)`
   }
   return null
 }
