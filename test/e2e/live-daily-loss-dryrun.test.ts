@@ -131,4 +131,32 @@ describe('daily loss and dry-runs in the same state dir', () => {
     expect(after.halt).toBe(null)
     expect(after.risk.day.pnl).toBe('0')
   })
+  it('a dry-run file from before risk.liveDay (an older mm: its day is the live day carried plus paper): a live run carries its loss, never its profit', async () => {
+    // before, such a file gave the live run no day at all: a live loss of 8 earlier that day
+    // was forgotten across the upgrade, and the limit of 10 let the day lose 18
+    ensureBuilt('quote')
+    const cfg = writeConfig(tmp, 'cfg4.json', {strategy: {baseSize: '0.01'}, risk: {netMax: '0.1', stopLoss: 0, maxDailyLoss: 10}})
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol', 'TESTUSDT', '--tick-size', '0.01', '--step-size', '0.001', '--start-price', '3400'])
+    sims.push(sim)
+    for (const [name, pnl, pnlUnits, expected] of [['legacy-loss', '-20', '-2000000000000000000', '-20'], ['legacy-profit', '50', '5000000000000000000', '0']] as const) {
+      const S = join(tmp, name)
+      const file = join(S, 'TESTUSDT', 'state.json')
+      const r1 = await quote(sim, S, cfg, true, (s) => s.risk?.day?.startMs !== undefined)
+      expect(r1.code, r1.stderr).toBe(0)
+      const s = JSON.parse(readFileSync(file, 'utf8'))
+      expect(s.dryRun).toBe(true)
+      delete s.risk.liveDay
+      s.risk.day = {start: new Date(startMs()).toISOString(), startMs: startMs(), pnl, pnlUnits}
+      writeFileSync(file, JSON.stringify(s))
+
+      const r2 = await quote(sim, S, cfg, false, (x) => x.dryRun === false && x.risk?.day?.startMs !== undefined && (expected === '0' || x.halt?.kind === 'daily_loss'))
+      expect(r2.code, r2.stderr).toBe(0)
+      const after = JSON.parse(readFileSync(file, 'utf8'))
+      expect(after.dryRun).toBe(false)
+      // the live run's own fills move the day by cents: the carried part is what is asserted
+      if (expected === '0') expect(Math.abs(Number(after.risk.day.pnl)), `${name}: ${after.risk.day.pnl}`).toBeLessThan(1)
+      else expect(Number(after.risk.day.pnl), name).toBeLessThanOrEqual(-20)
+      expect(after.halt?.kind ?? null, name).toBe(expected === '0' ? null : 'daily_loss')
+    }
+  })
 })

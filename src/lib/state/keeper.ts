@@ -133,7 +133,11 @@ export class StateKeeper {
     // run starts from the real day). Before, a live run carried a dry-run's paper day: a
     // paper profit of 50 let the live day lose 60 against a limit of 10.
     const today = (d: {startMs?: unknown; pnlUnits?: unknown} | null | undefined) => (d && typeof d.startMs === 'number' && typeof d.pnlUnits === 'string' && /^-?\d+$/.test(d.pnlUnits) && this.startedMs - d.startMs >= 0 && this.startedMs - d.startMs < DAY_MS ? {startMs: d.startMs, pnl: d.pnlUnits} : null)
-    this.prevLiveDay = prev ? today(prev.dryRun ? prev.risk?.liveDay : prev.risk?.day) : null
+    // a dry-run file from an older mm (no `liveDay`): its day is the live day it carried plus
+    // paper; the live day is not known apart, so its loss is carried (never a profit)
+    const older = prev?.dryRun === true && prev.risk != null && !('liveDay' in prev.risk)
+    const lossOnly = (d: {startMs: number; pnl: string} | null) => (d && BigInt(d.pnl) < 0n ? d : null)
+    this.prevLiveDay = prev ? (older ? lossOnly(today(prev.risk?.day)) : today(prev.dryRun ? prev.risk?.liveDay : prev.risk?.day)) : null
     this.prevDay = o.dryRun ? today(prev?.risk?.day) : this.prevLiveDay
     // a daily-loss halt the dry-run tripped itself (since its start; a carried halt keeps its
     // own start) was on paper: the live run does not carry it, its live day decides anew.
