@@ -159,4 +159,28 @@ describe('daily loss and dry-runs in the same state dir', () => {
       expect(after.halt?.kind ?? null, name).toBe(expected === '0' ? null : 'daily_loss')
     }
   })
+  it("a dry-run's own stop-loss halt (its paper position) does not halt the live run either; a live run's halt the dry-run carried on still does", async () => {
+    ensureBuilt('quote')
+    const cfg = writeConfig(tmp, 'cfg5.json', {strategy: {baseSize: '0.01'}, risk: {netMax: '0.1', stopLoss: -50, maxDailyLoss: 1000}})
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol', 'TESTUSDT', '--tick-size', '0.01', '--step-size', '0.001', '--start-price', '3400'])
+    sims.push(sim)
+    // own: the halt began during the dry-run; carried: it began before (a carried halt keeps its start)
+    for (const [name, offsetMs, carried] of [['paper-stop', 1000, false], ['live-stop-carried', -60_000, true]] as const) {
+      const S = join(tmp, name)
+      const file = join(S, 'TESTUSDT', 'state.json')
+      const r1 = await quote(sim, S, cfg, true, (s) => s.risk?.day?.startMs !== undefined)
+      expect(r1.code, r1.stderr).toBe(0)
+      const s = JSON.parse(readFileSync(file, 'utf8'))
+      expect(s.dryRun).toBe(true)
+      s.halt = {kind: 'stop_loss', reason: 'stop loss', by: 'mm quote', at: new Date(Date.parse(s.process.startedAt) + offsetMs).toISOString(), until: null, flatten: true}
+      writeFileSync(file, JSON.stringify(s))
+
+      const r2 = await quote(sim, S, cfg, false, (x) => x.dryRun === false && x.risk?.day?.startMs !== undefined)
+      expect(r2.code, r2.stderr).toBe(0)
+      const after = JSON.parse(readFileSync(file, 'utf8'))
+      expect(after.dryRun).toBe(false)
+      expect(/halt carried over/.test(r2.stderr), name).toBe(carried)
+      expect(after.halt?.kind ?? null, name).toBe(carried ? 'stop_loss' : null)
+    }
+  })
 })

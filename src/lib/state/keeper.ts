@@ -139,11 +139,12 @@ export class StateKeeper {
     const lossOnly = (d: {startMs: number; pnl: string} | null) => (d && BigInt(d.pnl) < 0n ? d : null)
     this.prevLiveDay = prev ? (older ? lossOnly(today(prev.risk?.day)) : today(prev.dryRun ? prev.risk?.liveDay : prev.risk?.day)) : null
     this.prevDay = o.dryRun ? today(prev?.risk?.day) : this.prevLiveDay
-    // a daily-loss halt the dry-run tripped itself (since its start; a carried halt keeps its
-    // own start) was on paper: the live run does not carry it, its live day decides anew.
-    // Before, a paper loss over the limit halted the live run at once, closing the real position.
+    // a daily-loss or stop-loss halt the dry-run tripped itself (since its start; a carried
+    // halt keeps its own start) was on paper: the live run does not carry it, its live day and
+    // position decide anew. Before, a paper loss over the limit halted the live run at once,
+    // closing the real position.
     const startedMs = Date.parse(prev?.process?.startedAt ?? '')
-    const paperHalt = !o.dryRun && prev?.dryRun === true && prev.halt?.kind === 'daily_loss' && Number.isFinite(startedMs) && Date.parse(prev.halt.at) >= startedMs
+    const paperHalt = !o.dryRun && prev?.dryRun === true && (prev.halt?.kind === 'daily_loss' || prev.halt?.kind === 'stop_loss') && Number.isFinite(startedMs) && Date.parse(prev.halt.at) >= startedMs
     this.state = prev ? {...base, halt: paperHalt ? null : prev.halt, counters: {...base.counters, ...prev.counters}, control: {acks: prev.control?.acks ?? []}} : base
   }
 
