@@ -9,7 +9,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli, spawnCli} from '../support/cli.js'
-import {repoRoot, sharedData} from '../support/shared-data.js'
+import {repoRoot} from '../support/shared-data.js'
 import {configKeys} from '../../src/lib/config/schema.js'
 
 vi.setConfig({testTimeout: 60_000})
@@ -179,27 +179,5 @@ describe('mm calibrate: a window duration longer than its data (CLI)', () => {
     expect(j2.code).toBe(0)
     expect((JSON.parse(j2.stdout) as {data: {ran: number; resumed: number}}).data).toMatchObject({ran: 0, resumed: 2})
     expect(j2.stderr).toBe('')
-  })
-})
-
-describe('mm quote --replay on a Binance spot capture (CLI)', () => {
-  it('is refused (depth updates without pu: not USDⓈ-M futures), where it replayed quoting on a spot book', async () => {
-    const spot = sharedData('hftbacktest/examples/spot/ethusdt_20240808.gz')
-    // without --tick-size/--step-size (inferred from the data's decimals; with the futures lot step the grid check refuses it, naming a quantity)
-    const r = await runCli(['quote', '--symbol', 'ETHUSDT', '--dry-run', '--replay', spot, '--duration', '10s', '--state-dir', join(tmp, 'state-spot')])
-    expect(r.code).toBe(2)
-    expect(r.stderr.split('\n')[0]).toBe(`mm quote: --replay ${spot} looks like a Binance spot capture (its depth updates carry no "pu"): mm replays USDⓈ-M futures`)
-    expect(existsSync(join(tmp, 'state-spot', 'runs'))).toBe(false)
-    // the USDⓈ-M capture of the same day replays
-    const usdm = await runCli(['quote', '--symbol', 'ETHUSDT', '--dry-run', '--replay', sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz'), '--tick-size', '0.01', '--step-size', '0.001', '--duration', '10s', '--state-dir', join(tmp, 'state-spot')])
-    expect(usdm.code).toBe(0)
-
-    // a calibration window of it: refused before any job of any window runs
-    const spec = join(tmp, 'spot.yaml')
-    writeFileSync(spec, ['symbol: ETHUSDT', 'tickSize: "0.01"', 'stepSize: "0.001"', 'windows:', `  - {name: a, replay: ${sharedData('hftbacktest/examples/usdm/ethusdt_20240808.gz')}, duration: 10s}`, `  - {name: b, replay: ${spot}, duration: 10s}`, 'params:', '  strategy.baseSpread: [0.0002]', ''].join('\n'))
-    const c = await runCli(['calibrate', spec, '--out', join(tmp, 'calib-spot'), '--workers', '1'])
-    expect(c.code).toBe(2)
-    expect(c.stderr.split('\n')[0]).toBe(`mm calibrate: calibration spec ${spec}: window b: --replay ${spot} looks like a Binance spot capture (its depth updates carry no "pu"): mm replays USDⓈ-M futures`)
-    expect(existsSync(join(tmp, 'calib-spot', 'results.jsonl'))).toBe(false)
   })
 })

@@ -10,7 +10,7 @@ import {Decimal} from 'decimal.js'
 import {Instrument} from '../domain/instrument.js'
 import {readMeta} from '../record/meta.js'
 import {MmError, UsageError} from '../domain/errors.js'
-import {refuseSpot, symbolFromFileName} from '../record/raw-reader.js'
+import {symbolFromFileName} from '../record/raw-reader.js'
 import {checkReplayPaths} from '../record/replay-guard.js'
 import {detectReplaySymbol} from '../record/replay-source.js'
 import {kindOfName, listTardisFiles, partialFilesIn} from '../record/tardis-reader.js'
@@ -41,7 +41,6 @@ export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: strin
         // a .partial named directly is refused by listTardisFiles, with how to recover it
         const raw = st.isFile() && kindOfName(basename(p)) === undefined
         if (!raw && (await listTardisFiles(p)).length === 0) throw new UsageError('E_RECORDING', `no recording files in ${p} (.partial files are ignored)`)
-        if (raw) await refuseSpot(p)
         const got = await detectReplaySymbol(p, spec.symbol)
         // a raw capture may hold several symbols (the first one found is not the only
         // one): refused only when its file name names the same other symbol

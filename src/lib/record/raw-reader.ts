@@ -20,7 +20,7 @@ import {open} from 'node:fs/promises'
 import {basename} from 'node:path'
 import {StringDecoder} from 'node:string_decoder'
 import {createGunzip} from 'node:zlib'
-import {MmError, UsageError} from '../domain/errors.js'
+import {MmError} from '../domain/errors.js'
 import type {MarketEvent} from '../market/events.js'
 import {MarketParseError, parseMarketPayload} from '../venue/binance/parse.js'
 import type {ByteCount, LineBatch, LineDecoder} from '../market/lines.js'
@@ -146,32 +146,6 @@ export async function detectRawSymbol(paths: string[], maxLines = 1000): Promise
     }
   }
   return symbolFromFileName(paths[0])
-}
-
-/**
- * A Binance spot capture: its first depth update (within `maxLines`) carries no `pu` (every
- * USDⓈ-M futures depth update does). hftbacktest ships spot and USDⓈ-M captures under the
- * same file names; a spot one replayed, quoting on a spot book, with no word.
- */
-export async function looksLikeSpot(path: string, maxLines = 1000): Promise<boolean> {
-  let n = 0
-  try {
-    for await (const lines of fileLineBatches(path)) {
-      for (const line of lines) {
-        if (++n > maxLines) return false
-        if (line.includes('"e":"depthUpdate"')) return !line.includes('"pu":')
-      }
-    }
-  } catch {
-    // unreadable (a corrupt gzip): the reader that follows says so, naming the file
-  }
-  return false
-}
-
-/** Refuse a Binance spot capture (`looksLikeSpot`), naming it. */
-export async function refuseSpot(path: string): Promise<void> {
-  if (!(await looksLikeSpot(path))) return
-  throw new UsageError('E_REPLAY_SPOT', `--replay ${path} looks like a Binance spot capture (its depth updates carry no "pu"): mm replays USDⓈ-M futures`, {suggestion: 'replay a capture of the USDⓈ-M futures streams (fstream)'})
 }
 
 /** Per-file parsing context. */

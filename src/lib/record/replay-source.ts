@@ -19,7 +19,7 @@ import {Instrument} from '../domain/instrument.js'
 import type {DepthEvent, Level, MarketEvent, SnapshotEvent} from '../market/events.js'
 import {readMeta} from './meta.js'
 import type {ByteCount, LineBatch, LineCheck} from '../market/lines.js'
-import {detectRawSymbol, readRaw, refuseSpot, readRawBatches, readRawLineBatches} from './raw-reader.js'
+import {detectRawSymbol, readRaw, readRawBatches, readRawLineBatches} from './raw-reader.js'
 import {kindOfName, listTardisFiles, readTardis} from './tardis-reader.js'
 import {checkReplayPaths, guardedBatches, guardedLines, newGuardStats, ReplayGuard, type ReplayGuardOptions, type ReplayGuardStats} from './replay-guard.js'
 
@@ -566,7 +566,6 @@ export async function openReplay(paths: string[], opts: OpenReplayOptions): Prom
       // mtime and inode) is not read again: this check decompressed its head on every replay
       const known = rawCache.on ? `${p}\u0000${want}\u0000${st.size}:${st.mtimeMs}:${st.ino}` : undefined
       if (known !== undefined && rawCache.holds.has(known)) continue
-      await named(p, () => refuseSpot(p))
       const got = (await named(p, () => detectRawSymbol([p])))?.toUpperCase()
       // a capture of several symbols is fine when it holds the wanted one (the others are skipped)
       if (got && got !== want && !(await named(p, () => holdsSymbol(p, want)))) {
