@@ -16,6 +16,13 @@ if (!existsSync(new URL('../dist/commands', import.meta.url))) {
   process.exit(1)
 }
 
+// oclif checks the Node version against package.json's engines with semver on every start
+// (about 80 ms of a CLI call's start-up: docs/calibrate.md): the same check, done here
+// without semver. Keep the numbers in step with package.json's engines.node.
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 20 || (major === 20 && minor < 18)) process.emitWarning(`Node version must be >=20.18 to use this CLI. Current node version: ${process.versions.node}`)
+process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
+
 const {execute, settings} = await import('@oclif/core')
 // the built CLI runs dist/ whatever NODE_ENV says (oclif would map to src/*.ts under test/development)
 settings.enableAutoTranspile = false

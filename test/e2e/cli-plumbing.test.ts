@@ -17,6 +17,9 @@ describe('CLI plumbing', () => {
     expect(pkg.oclif.helpClass).toBe('./dist/lib/cli/help.js')
     expect(pkg.oclif.plugins).toEqual(['@oclif/plugin-help', '@oclif/plugin-not-found', '@oclif/plugin-autocomplete'])
     for (const p of pkg.oclif.plugins) expect(pkg.dependencies[p], p).toBeDefined()
+    // bin/run.js checks the Node version itself (oclif's check is turned off there): the same bound
+    expect(pkg.engines.node).toBe('>=20.18')
+    expect(readFileSync(join(repoRoot, 'bin/run.js'), 'utf8')).toContain('(major < 20 || (major === 20 && minor < 18))')
   })
 
   it('every flag of every command shows its default in its help (oclif help class + mm\'s)', async () => {
@@ -54,6 +57,10 @@ describe('CLI plumbing', () => {
     expect(v.code).toBe(0)
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'))
     expect(JSON.parse(v.stdout).data).toEqual({version: pkg.version, nodejs: process.versions.node, platform: `${process.platform}-${process.arch}`})
+    // --json off a terminal: JSON.stringify's text with two spaces, no colour codes, and
+    // no Node version warning on a supported Node (bin/run.js checks it without oclif's semver)
+    expect(v.stdout).toBe(JSON.stringify({ok: true, command: 'version', data: {version: pkg.version, nodejs: process.versions.node, platform: `${process.platform}-${process.arch}`}}, null, 2) + '\n')
+    expect(v.stderr).toBe('')
     const v2 = await runCli(['--version'])
     expect(v2.stdout.trim()).toBe(`mm/${pkg.version} ${process.platform}-${process.arch} node-v${process.versions.node}`)
     const r = await runCli(['record', '--help'])
