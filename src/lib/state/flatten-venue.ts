@@ -28,6 +28,8 @@ export interface FlattenVenue {
   openOrderIds(symbol: string): Promise<string[]>
   /** signed position (base qty decimal string) on the venue */
   position(symbol: string): Promise<string>
+  /** the position with the venue's average entry price (positionRisk): a ledger begun from the venue's position (no state.json's ledger to carry) */
+  entry?(symbol: string): Promise<{amount: string; entryPrice: string}>
   /**
    * PERCENT_PRICE now: the mark price and the symbol's multipliers (a SELL below mark × down
    * is refused -4024, a BUY above mark × up -4016); null when the symbol lists none
@@ -241,6 +243,10 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
         let sum = new PlainDecimal(0)
         for (const p of ps) if (p.symbol === symbol) sum = sum.add(p.positionAmt)
         return sum.toString()
+      },
+      async entry(symbol) {
+        const ps = (await gw.positionRisk(symbol)).filter((p) => p.symbol === symbol && !new PlainDecimal(p.positionAmt).isZero())
+        return ps.length === 1 ? {amount: ps[0].positionAmt, entryPrice: ps[0].entryPrice} : {amount: ps.reduce((a, p) => a.add(p.positionAmt), new PlainDecimal(0)).toString(), entryPrice: '0'}
       },
       async placeIoc(p) {
         let r = await gw.placeOrder({symbol: p.symbol, side: p.side, type: 'LIMIT', timeInForce: 'IOC', quantity: p.qty, price: p.price, reduceOnly: true, newClientOrderId: p.clientOrderId, selfTradePreventionMode: 'EXPIRE_MAKER', newOrderRespType: 'RESULT'})
