@@ -57,3 +57,25 @@ describe('min notional: the size the note suggests', () => {
     }, 180_000)
   }
 })
+
+describe('min notional at the bid: the naive baseline', () => {
+  it('strategy.kind naive quotes its bid at the mid less half of baseSpread too: the note says it is dropped (before: nothing said, order_dropped at every decision)', async () => {
+    ensureBuilt('quote')
+    const sim = await startLiveSim(['--synthetic', '--seed', '7', '--symbol', 'BTCUSDT', '--tick-size', '10', '--step-size', '0.001', '--min-notional', '100', '--start-price', '50500'])
+    try {
+      const cfg = writeConfig(tmp, 'naive.json', {strategy: {kind: 'naive', baseSize: '0.002', baseSpread: 0.04}, risk: {netMax: '1'}})
+      const q = spawnCli(['quote', '--dry-run', '--symbol', 'BTCUSDT', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', join(tmp, 'naive'), '--config', cfg, '--duration', '4s'])
+      const {code} = await q.exited
+      expect(code, q.stderr()).toBe(0)
+      const notes = q.stderr().split('\n').filter((l) => l.includes('min notional'))
+      expect(notes).toHaveLength(1)
+      const m = /^note: strategy\.baseSize 0\.002 × the bid (\d+) \(mid (\d+(?:\.5)?) less half of strategy\.baseSpread 0\.04\) = ([\d.]+) is below BTCUSDT's min notional 100: the bid is dropped, only the ask is quoted \(raise baseSize to ≥ 0\.003\)$/.exec(notes[0])
+      expect(m, notes[0]).not.toBeNull()
+      const bid = new PlainDecimal(m![2]).mul('0.98').div(10).floor().mul(10)
+      expect(m![1]).toBe(bid.toString())
+      expect(m![3]).toBe(bid.mul('0.002').toString())
+    } finally {
+      await sim.stop()
+    }
+  }, 180_000)
+})
