@@ -158,7 +158,7 @@ describe('explrisk: SPEC §4 rules in live runs against mm sim', () => {
     try {
       const cfg = writeConfig(tmp, 'layers.json', {strategy: {baseSize: '0.01', staticFraction: 0.5}, risk: {netMax: '0.05'}})
       const q = spawnQuote(sim, join(tmp, 'layers'), ['--config', cfg, '--instance', 'lay1', '--duration', '90s'])
-      await q.waitFor(/note: strategy\.staticFraction 0\.5 splits baseSize 0\.01 into layers below ETHUSDC's min notional 20 at [0-9.]+ \(dynamic 0\.005, static 0\.005; each needs ≥ 0\.00[67]\): no quote can be placed \(raise baseSize to ≥ 0\.01[24], or set staticFraction to 0\)/, 'stderr', 60_000)
+      await q.waitFor(/note: strategy\.staticFraction 0\.5 splits baseSize 0\.01 into layers below ETHUSDC's min notional 20 at the bid [0-9.]+ of the mid [0-9.]+ \(dynamic 0\.005, static 0\.005; each needs ≥ 0\.00[67]\): no quote can be placed \(raise baseSize to ≥ 0\.01[24], or set staticFraction to 0\)/, 'stderr', 60_000)
       q.child.kill('SIGTERM')
       expect((await q.exited).code, q.stderr()).toBe(0)
       expect(q.stderr().split('\n').filter((l) => l.includes('min notional 20 at'))).toHaveLength(1)

@@ -62,6 +62,29 @@ describe('mm flatten without a quote: the venue is the truth', () => {
     expect(st.position.net).toBe('0')
   })
 
+  it("no state.json: the flatten's own fills are booked in the state.json it writes (fees, realised, count), as with an earlier one", async () => {
+    // before: state.json's fees stayed 0 and no fill was counted (no ledger to fold them into)
+    await buy('600000')
+    const dir = join(tmp, 'nostate-fees')
+    const r = await flatten(dir)
+    expect(r.code, r.stderr).toBe(0)
+    expect(await position()).toBe('0')
+    const j = JSON.parse(r.stdout).data as {rounds: Round[]; notes: string[]}
+    const ids = new Set(j.rounds.map((x) => x.clientOrderId))
+    const st = await sim.state()
+    const orderIds = new Set(st.orders.filter((o) => ids.has(o.clientOrderId)).map((o) => o.orderId))
+    const trades = st.trades.filter((t) => orderIds.has(t.orderId))
+    expect(trades.length).toBeGreaterThan(0)
+    const fees = trades.reduce((a, t) => a.add(t.commission), new PlainDecimal(0)).toString()
+    const realised = trades.reduce((a, t) => a.add(t.realizedPnl), new PlainDecimal(0)).toString()
+    expect(new PlainDecimal(fees).gt(0)).toBe(true)
+    const after = JSON.parse(readFileSync(join(dir, SYM, 'state.json'), 'utf8')) as StateFile
+    expect(after.position).toMatchObject({net: '0', avgCost: null, fees, realised, fills: trades.length, total: new PlainDecimal(realised).sub(fees).toString()})
+    expect(after.position.ledger).toMatchObject({net: 0, fees, fills: trades.length, venueRealised: realised})
+    expect(after.counters.fills).toBe(trades.length)
+    expect(j.notes).toContain(`fills booked: ${trades.length} trade(s) read back from userTrades (fees ${fees}, realised ${realised})`)
+  })
+
   it("no state.json while another mm instance quotes: exit 1 naming its orders; nothing sent, its orders left working", async () => {
     const cfg = join(tmp, 'pepe-other.json')
     writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '1000'}, risk: {netMax: '10000'}}))

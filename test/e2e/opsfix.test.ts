@@ -97,7 +97,7 @@ describe('2. strategy.baseSize below the min notional', () => {
     expect(r.code).toBe(0)
     const notes = r.stderr.split('\n').filter((l) => l.includes('min notional'))
     expect(notes).toHaveLength(1)
-    expect(notes[0]).toMatch(/^note: strategy\.baseSize 0\.005 × (\d+\.\d+) = (\d+\.\d+) is below ETHUSDC's min notional 20: no quote can be placed \(raise baseSize to ≥ 0\.006\)$/)
+    expect(notes[0]).toMatch(/^note: strategy\.baseSize 0\.005 × (\d+\.\d+) = (\d+\.\d+) is below ETHUSDC's min notional 20: no quote can be placed \(raise baseSize to ≥ 0\.006, which clears it at the bid \d+\.\d{2} too\)$/)
     const [, mid, product] = /× (\S+) = (\S+)/.exec(notes[0])!
     // the product is exact decimal arithmetic (mid in half ticks × 0.005)
     expect(Number(product)).toBeCloseTo(Number(mid) * 0.005, 9)
@@ -117,12 +117,13 @@ describe('2. (live dry-run against mm sim) strategy.baseSize below the min notio
       writeFileSync(cfg, JSON.stringify({strategy: {baseSize: '10'}, risk: {netMax: '100'}}))
       const q = spawnCli(['quote', '--dry-run', '--symbol', 'DOGEUSDT', '--rest-url', sim.restUrl, '--ws-url', sim.wsUrl, '--state-dir', join(dir, 'state'), '--config', cfg])
       try {
-        const [line, mid, product, need] = await q.waitFor(/^note: strategy\.baseSize 10 × (0\.\d+) = (\d+\.\d+) is below DOGEUSDT's min notional 5: no quote can be placed \(raise baseSize to ≥ (\d+)\)$/m, 'stderr', 90_000)
+        const [line, mid, product, need, bid] = await q.waitFor(/^note: strategy\.baseSize 10 × (0\.\d+) = (\d+\.\d+) is below DOGEUSDT's min notional 5: no quote can be placed \(raise baseSize to ≥ (\d+), which clears it at the bid (0\.\d+) too\)$/m, 'stderr', 90_000)
         expect(line).toContain('DOGEUSDT')
         expect(Number(product)).toBeCloseTo(Number(mid) * 10, 9)
-        // the smallest whole size whose notional at that mid reaches 5
-        expect(Number(need) * Number(mid)).toBeGreaterThanOrEqual(5 - 1e-9)
-        expect((Number(need) - 1) * Number(mid)).toBeLessThan(5)
+        // the smallest whole size whose notional at the bid the strategy quotes (below the mid) reaches 5
+        expect(Number(bid)).toBeLessThan(Number(mid))
+        expect(Number(need) * Number(bid)).toBeGreaterThanOrEqual(5 - 1e-9)
+        expect((Number(need) - 1) * Number(bid)).toBeLessThan(5)
       } finally {
         q.child.kill('SIGTERM')
       }

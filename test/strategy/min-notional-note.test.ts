@@ -38,3 +38,24 @@ describe('minNotionalNote: the bid at strategy.baseSpread (opslive)', () => {
     expect(minNotionalNote('0.030', '3400.265', eth102)).toBeNull()
   })
 })
+
+describe('minNotionalNote: the size suggested below the minimum clears it at the bid too (opsfee)', () => {
+  // before: the size came from the mid alone (2000, 0.002), which the bid at baseSpread left
+  // below the minimum: the next start said the bid was dropped and asked for more
+  const pepe = new Instrument({symbol: 'PEPEUSDT', tickSize: '0.00001', stepSize: '1000', minQty: '1000', minNotional: '5'})
+  const btc = new Instrument({symbol: 'BTCUSDT', tickSize: '10', stepSize: '0.001', minQty: '0.001', minNotional: '100'})
+  it('tick 0.00001, step 1000, min notional 5: bid 0.002505 × 0.95 → 0.00237; 2000 × 0.00237 = 4.74 < 5, 3000 × 0.00237 = 7.11', () => {
+    expect(minNotionalNote('1000', '0.002505', pepe, 0, 0.1)).toBe("strategy.baseSize 1000 × 0.002505 = 2.505 is below PEPEUSDT's min notional 5: no quote can be placed (raise baseSize to ≥ 3000, which clears it at the bid 0.00237 too)")
+    expect(minNotionalNote('3000', '0.002505', pepe, 0, 0.1)).toBeNull()
+    expect(minNotionalNote('2000', '0.002505', pepe, 0, 0.1)).toBe("strategy.baseSize 2000 × the bid 0.00237 (mid 0.002505 less half of strategy.baseSpread 0.1) = 4.74 is below PEPEUSDT's min notional 5: the bid is dropped, only the ask is quoted (raise baseSize to ≥ 3000)")
+  })
+  it('tick 10, step 0.001, min notional 100: bid 50345 × 0.99 → 49840; 0.002 × 49840 = 99.68 < 100, 0.003 × 49840 = 149.52', () => {
+    expect(minNotionalNote('0.001', '50345', btc, 0, 0.02)).toBe("strategy.baseSize 0.001 × 50345 = 50.345 is below BTCUSDT's min notional 100: no quote can be placed (raise baseSize to ≥ 0.003, which clears it at the bid 49840 too)")
+    expect(minNotionalNote('0.003', '50345', btc, 0, 0.02)).toBeNull()
+  })
+  it('the layers staticFraction splits baseSize into are checked at the bid too (both are quoted there)', () => {
+    // 0.004 at the mid 50345 makes layers of 0.002 (≥ 100 at the mid: 100.69), below it at the bid 49840 (99.68)
+    expect(minNotionalNote('0.004', '50345', btc, 0.5, 0.02)).toBe("strategy.staticFraction 0.5 splits baseSize 0.004 into layers below BTCUSDT's min notional 100 at the bid 49840 of the mid 50345 (dynamic 0.002, static 0.002; each needs ≥ 0.003): no quote can be placed (raise baseSize to ≥ 0.006, or set staticFraction to 0)")
+    expect(minNotionalNote('0.006', '50345', btc, 0.5, 0.02)).toBeNull()
+  })
+})

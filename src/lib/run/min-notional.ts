@@ -23,20 +23,24 @@ export function minNotionalNote(baseSize: string, mid: string, inst: Instrument,
   const min = new PlainDecimal(inst.spec.minNotional)
   if (!price.gt(0) || !size.gt(0)) return null
   const step = new PlainDecimal(inst.spec.stepSize)
-  // the fewest steps whose notional at this mid reaches the minimum
-  const minSteps = Math.max(min.div(price).div(step).ceil().toNumber(), inst.minQtySteps)
+  // the bid the strategy quotes at this mid (the mid less half of baseSpread, down to the
+  // tick): the lowest price an order of baseSize (or of a layer) goes out at, so the size
+  // suggested is the one that clears the minimum there — at the mid alone, the size the note
+  // asked for could still leave the bid below it (a second note at the next start)
+  const tick = new PlainDecimal(inst.spec.tickSize)
+  const bid = baseSpread > 0 ? price.mul(new PlainDecimal(1).sub(new PlainDecimal(baseSpread).div(2))).div(tick).floor().mul(tick) : price
+  const lowest = bid.gt(0) ? bid : price
+  // the fewest steps whose notional at that price reaches the minimum
+  const minSteps = Math.max(min.div(lowest).div(step).ceil().toNumber(), inst.minQtySteps)
   const notional = size.mul(price)
   if (notional.lt(min)) {
     const need = inst.stepsToQty(minSteps)
-    return `strategy.baseSize ${baseSize} × ${mid} = ${notional.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: no quote can be placed (raise baseSize to ≥ ${need})`
+    return `strategy.baseSize ${baseSize} × ${mid} = ${notional.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: no quote can be placed (raise baseSize to ≥ ${need}${lowest === price ? '' : `, which clears it at the bid ${bid.toString()} too`})`
   }
-  if (baseSpread > 0) {
-    const tick = new PlainDecimal(inst.spec.tickSize)
-    const bid = price.mul(new PlainDecimal(1).sub(new PlainDecimal(baseSpread).div(2))).div(tick).floor().mul(tick)
+  if (lowest !== price) {
     const atBid = size.mul(bid)
-    if (bid.gt(0) && atBid.lt(min)) {
-      const need = inst.stepsToQty(Math.max(min.div(bid).div(step).ceil().toNumber(), inst.minQtySteps))
-      return `strategy.baseSize ${baseSize} × the bid ${bid.toString()} (mid ${mid} less half of strategy.baseSpread ${baseSpread}) = ${atBid.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: the bid is dropped, only the ask is quoted (raise baseSize to ≥ ${need})`
+    if (atBid.lt(min)) {
+      return `strategy.baseSize ${baseSize} × the bid ${bid.toString()} (mid ${mid} less half of strategy.baseSpread ${baseSpread}) = ${atBid.toString()} is below ${inst.symbol}'s min notional ${inst.spec.minNotional}: the bid is dropped, only the ask is quoted (raise baseSize to ≥ ${inst.stepsToQty(minSteps)})`
     }
   }
   if (!(staticFraction > 0)) return null
@@ -58,5 +62,5 @@ export function minNotionalNote(baseSize: string, mid: string, inst: Instrument,
       break
     }
   }
-  return `strategy.staticFraction ${staticFraction} splits baseSize ${baseSize} into layers below ${inst.symbol}'s min notional ${inst.spec.minNotional} at ${mid} (${short.join(', ')}; each needs ≥ ${inst.stepsToQty(minSteps)}): ${short.length === 2 || l.static === 0 || l.dynamic === 0 ? 'no quote can be placed' : 'that layer is never placed'} (raise baseSize${need ? ` to ≥ ${need}` : ''}, or set staticFraction to 0)`
+  return `strategy.staticFraction ${staticFraction} splits baseSize ${baseSize} into layers below ${inst.symbol}'s min notional ${inst.spec.minNotional} at ${lowest === price ? mid : `the bid ${bid.toString()} of the mid ${mid}`} (${short.join(', ')}; each needs ≥ ${inst.stepsToQty(minSteps)}): ${short.length === 2 || l.static === 0 || l.dynamic === 0 ? 'no quote can be placed' : 'that layer is never placed'} (raise baseSize${need ? ` to ≥ ${need}` : ''}, or set staticFraction to 0)`
 }

@@ -125,7 +125,7 @@ export class Session {
     const checkSize = (ev: RunEvent) => {
       if (ev.type !== 'sample' || ev.mid === null) return
       sizeChecked = true
-      const note = minNotionalNote(o.config.strategy.baseSize, ev.mid, o.instrument, o.config.strategy.kind === 'naive' ? 0 : o.config.strategy.staticFraction, o.config.strategy.kind === 'naive' ? 0 : o.config.strategy.baseSpread)
+      const note = minNotionalNote(o.config.strategy.baseSize, ev.mid, o.instrument, o.config.strategy.kind === 'naive' ? 0 : o.config.strategy.staticFraction, o.config.strategy.baseSpread)
       if (note) o.onNotice?.(note)
     }
     const {venue, reports, warmBuild} = o.venue({instrument: o.instrument, clock, config: o.config, book: sync.book})

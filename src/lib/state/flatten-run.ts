@@ -12,7 +12,7 @@ import type {Endpoints} from '../cli/endpoints.js'
 import {type FlattenResult, flattenViaQuote, recordFlattenHalt, type VenueOps} from './actions.js'
 import {emptyState, readStateFile, type FlattenRound, type StateFile, StateFileError, writeStateFile} from './file.js'
 import {isOwnClientId} from '../orders/client-id.js'
-import {parsePositionJSON, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
+import {COST_SCALE, Dec, emptyPosition, parsePositionJSON, pnlSummary, type Position, positionToJSON} from '../orders/position.js'
 import {flattenOnVenue, type FlattenVenue, inBand, percentBand} from './flatten-venue.js'
 import {describeLiveness, liveness, lockForCommand, operator, type Target} from './ops.js'
 
@@ -178,7 +178,8 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   const {t} = o
   const {state, unreadable} = readStateOrWhy(t)
   const q = liveness(t.dir, state, wallClock.now())
-  if (q.kind === 'alive' && state) return flattenViaQuote(o, q, state)
+  // a dry-run quote's position is paper: the venue's is not its to compare
+  if (q.kind === 'alive' && state) return state.dryRun ? flattenViaQuote(o, q, state) : venueSaysFlat(o, await flattenViaQuote(o, q, state))
   if (q.kind === 'hung') throw new MmError('E_QUOTE_HUNG', `${describeLiveness(q)}: flatten needs it to answer, or to be stopped`, {exitCode: 1, suggestion: 'mm halt cancels from here; kill the hung quote, then mm flatten'})
   const notes: string[] = q.kind === 'dead' ? [describeLiveness(q)] : []
   const base = {stateDir: t.stateDir, symbol: t.symbol, stateFile: t.path, quote: q, notes, via: 'self' as const, maxSlippagePct: o.maxSlip, ack: null, rounds: []}
@@ -260,6 +261,18 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
         await c.ops.close?.()
       }
     }
+    // no ledger to carry (no state.json before this flatten, or one no quote ever filled in):
+    // one is begun from the venue's position at its entry price, as a live quote begins one,
+    // so the flatten's own fills (fees, realised PnL, count) are booked all the same
+    let begun: Position | null = null
+    if (parsePositionJSON(s.position.ledger) === null && s.position.fills === 0 && (s.instrument === null || sameGrid(s, inst))) {
+      try {
+        begun = await ledgerFromVenue(v.venue, inst)
+        if (begun) s.instrument = specOf(inst)
+      } catch (error) {
+        notes.push(`the venue's position and entry price could not be read (positionRisk): ${(error as Error).message}; state.json's realised PnL and fees miss the flatten's fills`)
+      }
+    }
     const runTag = 'f' + Math.floor(wallClock.now() / 1000).toString(36).slice(-7)
     const startedMs = wallClock.now()
     o.onOwnOrders?.()
@@ -268,7 +281,7 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
       res = await flattenOnVenue({venue: v.venue, inst, maxSlip: o.maxSlip, maxRounds: o.maxRounds, runTag, onRound: o.onRound, stopped: o.stopped})
       // a failed order call may have filled all the same: its trades are read back too
       const mayHaveFilled = res.venueError !== null || res.rounds.some((r) => r.filled !== '0' && !new PlainDecimal(r.filled).isZero())
-      bookFlattenFills(s, inst, res.positionAfter, await fillsOf(v.venue, s, inst, runTag, startedMs, mayHaveFilled), notes)
+      bookFlattenFills(s, inst, res.positionAfter, await fillsOf(v.venue, s, inst, runTag, startedMs, mayHaveFilled, begun), notes)
     } finally {
       await v.close()
     }
@@ -280,6 +293,38 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
   } finally {
     lock.release()
   }
+}
+
+/**
+ * A flatten through a running quote: with API keys, the venue's position is asked after it.
+ * A position the quote does not count yet (opened by hand or by another tool on the account:
+ * its audit takes the venue's in only after two audits running, live.auditIntervalMs apart)
+ * left mm flatten saying `no position`, exit 0 (or naming the quote's residual, its
+ * reduce-only IOCs refused on a venue position of the other sign) while the venue held it.
+ * Now the venue's position is the residual, said; a flat by the quote's books is exit 3.
+ */
+async function venueSaysFlat(o: FlattenOptions, r: FlattenResult): Promise<FlattenResult> {
+  // a round still open may fill between the quote's state write and the venue's answer: no comparison then
+  if (!o.venue || r.rounds.some((x) => x.status === 'open')) return r
+  let amt: PlainDecimal
+  try {
+    const v = await o.venue()
+    if ('why' in v) return r
+    try {
+      amt = new PlainDecimal(await v.venue.position(o.t.symbol))
+    } finally {
+      await v.close()
+    }
+  } catch (error) {
+    r.notes.push(`the venue's position could not be read to check the quote's: ${(error as Error).message}`)
+    return r
+  }
+  if (amt.eq(new PlainDecimal(r.positionAfter))) return r
+  const pos = amt.toString()
+  const residual = amt.abs().toString()
+  r.notes.push('the quote stays halted to flatten: its audit takes the venue\'s position in (the same difference at two audits running, live.auditIntervalMs apart) and it closes it then')
+  const quoteSaid = r.exitCode === 0 ? '' : `; the quote's flatten: ${r.final}`
+  return {...r, positionAfter: pos, positionAfterFrom: 'venue', residual, exitCode: r.exitCode === 0 ? 3 : r.exitCode, final: `residual ${residual}: the venue holds ${pos} ${o.t.symbol} while the running quote's books say ${r.positionAfter} (a position it does not count yet: opened by hand or by another tool)${quoteSaid}`}
 }
 
 /**
@@ -341,6 +386,27 @@ async function flattenWithoutState(o: FlattenOptions, unreadable: StateFileError
   }
 }
 
+/** state.json's instrument is on the venue's tick and step grid (its ledger's units are the venue's) */
+function sameGrid(s: StateFile, inst: Instrument): boolean {
+  return s.instrument !== null && s.instrument.tickSize === inst.spec.tickSize && s.instrument.stepSize === inst.spec.stepSize
+}
+
+/**
+ * A ledger begun from the venue's position (net on the step grid, rounded toward zero; cost
+ * at the venue's average entry price), with no totals: the flatten's own fills are folded
+ * into it. null when the venue cannot say (no such read).
+ */
+async function ledgerFromVenue(venue: FlattenVenue, inst: Instrument): Promise<Position | null> {
+  if (!venue.entry) return null
+  const e = await venue.entry(inst.symbol)
+  const amt = new PlainDecimal(e.amount)
+  const steps = inst.qtyToSteps(amt.abs().toString(), 'down')
+  const net = amt.isNeg() ? -steps : steps
+  if (net === 0) return emptyPosition()
+  const perStep = new Dec(e.entryPrice).div(inst.spec.tickSize).mul(COST_SCALE.toString()).round()
+  return {...emptyPosition(), net, cost: BigInt(perStep.toString()) * BigInt(net)}
+}
+
 function specOf(inst: Instrument): NonNullable<StateFile['instrument']> {
   return {tickSize: inst.spec.tickSize, stepSize: inst.spec.stepSize, minQty: inst.spec.minQty, minNotional: inst.spec.minNotional}
 }
@@ -351,9 +417,8 @@ function specOf(inst: Instrument): NonNullable<StateFile['instrument']> {
  * and fill count stay the venue's. null: nothing to read (no ledger on this grid, no fill),
  * or the read failed (said in `notes`; the totals then miss those fills).
  */
-async function fillsOf(venue: FlattenVenue, s: StateFile, inst: Instrument, runTag: string, startedMs: number, filled: boolean): Promise<{ledger: Position; recovered: number; fees: string; realised: string; incomplete?: string} | {error: string} | null> {
-  const sameGrid = s.instrument !== null && s.instrument.tickSize === inst.spec.tickSize && s.instrument.stepSize === inst.spec.stepSize
-  const ledger = sameGrid ? parsePositionJSON(s.position.ledger) : null
+async function fillsOf(venue: FlattenVenue, s: StateFile, inst: Instrument, runTag: string, startedMs: number, filled: boolean, begun: Position | null): Promise<{ledger: Position; recovered: number; fees: string; realised: string; incomplete?: string} | {error: string} | null> {
+  const ledger = (sameGrid(s, inst) ? parsePositionJSON(s.position.ledger) : null) ?? begun
   if (ledger === null) return null
   const carried = typeof s.process?.clientRunId === 'string' && s.process.clientRunId !== '' ? s.process.clientRunId : null
   if (!filled && carried === null) return null

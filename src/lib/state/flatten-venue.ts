@@ -16,7 +16,7 @@ import type {KillFillsResult} from '../venue/binance/kill-fills.js'
 import type {SymbolRules} from '../venue/binance/rest-types.js'
 import type {OrderSide} from '../domain/orders.js'
 import {formatClientId} from '../orders/client-id.js'
-import {BinanceApiError} from '../venue/binance/errors.js'
+import {BinanceApiError, idempotentRetry} from '../venue/binance/errors.js'
 import {levelsBook, planFlattenRound, type PriceBand} from '../strategy/flatten.js'
 import type {FlattenRound} from './file.js'
 
@@ -28,6 +28,8 @@ export interface FlattenVenue {
   openOrderIds(symbol: string): Promise<string[]>
   /** signed position (base qty decimal string) on the venue */
   position(symbol: string): Promise<string>
+  /** the position with the venue's average entry price (positionRisk): a ledger begun from the venue's position (no state.json's ledger to carry) */
+  entry?(symbol: string): Promise<{amount: string; entryPrice: string}>
   /**
    * PERCENT_PRICE now: the mark price and the symbol's multipliers (a SELL below mark × down
    * is refused -4024, a BUY above mark × up -4016); null when the symbol lists none
@@ -211,12 +213,15 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
   const {BinancePublicRest} = await import('../venue/binance/rest-public.js')
   const gw = new BinanceGateway({baseUrl: o.restUrl, credentials: creds})
   const pub = new BinancePublicRest({baseUrl: o.restUrl})
-  await gw.syncTime('start')
+  // every read here is idempotent: a transient venue error (5xx, -1000/-1001, a timeout, -1008)
+  // is asked again (idempotentRetry), as a live quote's start does; before, one 503 on the
+  // first read ended the emergency close (exit 1, nothing sent)
+  await idempotentRetry(() => gw.syncTime('start'))
   let rules: SymbolRules | undefined
   return {
     venue: {
       async instrument(symbol) {
-        const {rules: r} = await gw.symbolRules(symbol)
+        const {rules: r} = await idempotentRetry(() => gw.symbolRules(symbol))
         return new Instrument({symbol, tickSize: r.tickSize, stepSize: r.stepSize, minQty: r.minQty, maxQty: r.maxQty, minPrice: r.minPrice, maxPrice: r.maxPrice, minNotional: r.minNotional, marginAsset: r.marginAsset, quoteAsset: r.quoteAsset, status: r.status, contractType: r.contractType})
       },
       async bookFills(b) {
@@ -225,27 +230,31 @@ export async function openFlattenVenue(o: {restUrl: string; keyFile?: string; en
         return recoverKillFills({gateway: gw, symbol: b.symbol, inst: b.inst, runId, alsoRunIds: also, ledger: b.ledger, runStartedMs: b.runStartedMs, venueClockOffsetMs: gw.timeOffsetMs, now: () => wallClock.now(), wait: (ms) => new Promise((res) => setTimeout(res, ms))})
       },
       async percentPrice(symbol) {
-        rules ??= (await gw.symbolRules(symbol)).rules
+        rules ??= (await idempotentRetry(() => gw.symbolRules(symbol))).rules
         const p = rules.percentPrice
-        return p ? {markPrice: (await gw.premiumIndex(symbol)).markPrice, multiplierUp: p.multiplierUp, multiplierDown: p.multiplierDown} : null
+        return p ? {markPrice: (await idempotentRetry(() => gw.premiumIndex(symbol))).markPrice, multiplierUp: p.multiplierUp, multiplierDown: p.multiplierDown} : null
       },
       async openOrderIds(symbol) {
-        return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)
+        return (await idempotentRetry(() => gw.openOrders(symbol))).map((x) => x.clientOrderId)
       },
       async depth(symbol) {
         const s = await pub.depth(symbol, 100)
         return {bids: s.bids, asks: s.asks}
       },
       async position(symbol) {
-        const ps = await gw.positionRisk(symbol)
+        const ps = await idempotentRetry(() => gw.positionRisk(symbol))
         let sum = new PlainDecimal(0)
         for (const p of ps) if (p.symbol === symbol) sum = sum.add(p.positionAmt)
         return sum.toString()
       },
+      async entry(symbol) {
+        const ps = (await idempotentRetry(() => gw.positionRisk(symbol))).filter((p) => p.symbol === symbol && !new PlainDecimal(p.positionAmt).isZero())
+        return ps.length === 1 ? {amount: ps[0].positionAmt, entryPrice: ps[0].entryPrice} : {amount: ps.reduce((a, p) => a.add(p.positionAmt), new PlainDecimal(0)).toString(), entryPrice: '0'}
+      },
       async placeIoc(p) {
         let r = await gw.placeOrder({symbol: p.symbol, side: p.side, type: 'LIMIT', timeInForce: 'IOC', quantity: p.qty, price: p.price, reduceOnly: true, newClientOrderId: p.clientOrderId, selfTradePreventionMode: 'EXPIRE_MAKER', newOrderRespType: 'RESULT'})
         // an IOC ends at once; if the answer was taken before it did, ask
-        if (r.status === 'NEW' || r.status === 'PARTIALLY_FILLED') r = await gw.queryOrder(p.symbol, p.clientOrderId)
+        if (r.status === 'NEW' || r.status === 'PARTIALLY_FILLED') r = await idempotentRetry(() => gw.queryOrder(p.symbol, p.clientOrderId))
         return {status: r.status, executedQty: r.executedQty, avgPrice: r.avgPrice}
       },
     },

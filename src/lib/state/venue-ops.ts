@@ -10,6 +10,7 @@
  */
 import {UsageError} from '../domain/errors.js'
 import {isOwnClientId} from '../orders/client-id.js'
+import {idempotentRetry} from '../venue/binance/errors.js'
 import {ownerOf} from '../venue/binance/startup.js'
 import type {VenueOps} from './actions.js'
 
@@ -39,32 +40,35 @@ export async function openVenueOps(o: VenueOpsOptions): Promise<{ops: VenueOps &
   const gone = (e: unknown) => (e as {venueCode?: number}).venueCode === -2011
   return {
     ops: {
+      // each call is idempotent (reads, cancel-all, a cancel whose order is gone is -2011):
+      // a transient venue error (5xx, -1000/-1001, a timeout) is asked again, as a live
+      // quote's start does; before, one 503 ended mm flatten's cancel-first step (exit 1, nothing sent)
       async cancel(symbol, {all, ours, instance}) {
-        await gw.syncTime('start')
-        const before = await gw.openOrders(symbol)
+        await idempotentRetry(() => gw.syncTime('start'))
+        const before = await idempotentRetry(() => gw.openOrders(symbol))
         // this instance's when state.json names it (another mm instance's orders are left alone), else any mm order
         const mine = (id: string) => (instance ? ownerOf(id, instance) === 'ours' : isOwnClientId(id))
         const targets = all ? before.map((x) => x.clientOrderId) : [...new Set([...ours, ...before.map((x) => x.clientOrderId).filter((id) => mine(id))])]
         const cancelled: string[] = []
         if (all && before.length > 0) {
-          await gw.cancelAll(symbol)
+          await idempotentRetry(() => gw.cancelAll(symbol))
           cancelled.push(...before.map((x) => x.clientOrderId))
         } else {
           for (const id of targets) {
             try {
-              await gw.cancelOrder(symbol, id)
+              await idempotentRetry(() => gw.cancelOrder(symbol, id))
               cancelled.push(id)
             } catch (error) {
               if (!gone(error)) throw error
             }
           }
         }
-        const after = new Set((await gw.openOrders(symbol)).map((x) => x.clientOrderId))
+        const after = new Set((await idempotentRetry(() => gw.openOrders(symbol))).map((x) => x.clientOrderId))
         return {cancelled: cancelled.filter((id) => !after.has(id)), left: targets.filter((id) => after.has(id))}
       },
       async openOrderIds(symbol) {
-        await gw.syncTime('start')
-        return (await gw.openOrders(symbol)).map((x) => x.clientOrderId)
+        await idempotentRetry(() => gw.syncTime('start'))
+        return (await idempotentRetry(() => gw.openOrders(symbol))).map((x) => x.clientOrderId)
       },
       close: () => gw.close(),
     },
