@@ -396,13 +396,16 @@ function sameGrid(s: StateFile, inst: Instrument): boolean {
  * at the venue's average entry price), with no totals: the flatten's own fills are folded
  * into it. null when the venue cannot say (no such read).
  */
-async function ledgerFromVenue(venue: FlattenVenue, inst: Instrument): Promise<Position | null> {
+export async function ledgerFromVenue(venue: FlattenVenue, inst: Instrument): Promise<Position | null> {
   if (!venue.entry) return null
   const e = await venue.entry(inst.symbol)
   const amt = new PlainDecimal(e.amount)
   const steps = inst.qtyToSteps(amt.abs().toString(), 'down')
   const net = amt.isNeg() ? -steps : steps
   if (net === 0) return emptyPosition()
+  // no single entry price (a hedge-mode account's two sides, or an answer without one): a
+  // ledger costed at 0 would book the whole close as profit; the totals then miss the fills
+  if (!new PlainDecimal(e.entryPrice).gt(0)) throw new Error(`no entry price for the position ${e.amount} (entryPrice ${e.entryPrice})`)
   const perStep = new Dec(e.entryPrice).div(inst.spec.tickSize).mul(COST_SCALE.toString()).round()
   return {...emptyPosition(), net, cost: BigInt(perStep.toString()) * BigInt(net)}
 }
