@@ -49,19 +49,38 @@ describe('flattenOnVenue: the position left is the venue’s', () => {
   it('an IOC whose call timed out but filled on the venue: the venue says flat → exit 0, the failure said', async () => {
     const v = venue({position: ['0.020', '0'], ioc: timeout})
     const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
-    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'position'])
+    // the position read after the unanswered call (it says flat: no next round), then the final one
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'position', 'position'])
     expect(r).toMatchObject({positionBefore: '0.020', positionAfter: '0.000', positionAfterFrom: 'venue', exitCode: 0})
     expect(r.final).toBe("flat after 1 order(s) in 1 round(s) (an order call failed: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); the venue's position is flat)")
     // in doubt, not refused: it filled (test/e2e/flatten-lost-answer.test.ts)
     expect(r.rounds.map((x) => [x.status, x.filled])).toEqual([['unknown', '0']])
   })
 
-  it('an IOC whose call failed and did not fill: the venue still holds it → exit 1, residual from the venue', async () => {
+  it('every IOC call unanswered and none filled: each round re-reads the venue and tries again, up to --rounds → exit 1, residual from the venue', async () => {
     const v = venue({position: ['-0.020', '-0.020'], ioc: timeout})
     const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
-    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3000.01', 'position'])
+    expect(v.calls).toEqual(['position', 'ioc BUY 0.020@3000.01', 'position', 'ioc BUY 0.020@3000.01', 'position', 'ioc BUY 0.020@3000.01', 'position', 'position'])
     expect(r).toMatchObject({positionAfter: '-0.020', positionAfterFrom: 'venue', exitCode: 1})
-    expect(r.final).toBe('venue error: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); residual 0.020')
+    expect(r.final).toBe('venue error: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt) (3 order calls unanswered); residual 0.020')
+    expect(r.rounds.map((x) => [x.round, x.status])).toEqual([[1, 'unknown'], [2, 'unknown'], [3, 'unknown']])
+  })
+
+  it('one IOC call unanswered that filled half on the venue: the next round closes what the venue says is left → flat, exit 0 (before: stopped at the lost answer, exit 1)', async () => {
+    const v = venue({position: ['0.020', '0.010', '0'], ioc: (n) => (n === 1 ? timeout() : {status: 'FILLED', executedQty: '0.010', avgPrice: '2999.99'})})
+    const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    // the second round's size is the venue's 0.010, not the 0.020 the first round sent
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'position', 'ioc SELL 0.010@2999.99', 'position'])
+    expect(r).toMatchObject({positionAfter: '0.000', positionAfterFrom: 'venue', exitCode: 0})
+    expect(r.final).toBe("flat after 2 order(s) in 2 round(s) (an order call failed: POST /fapi/v1/order: no answer within 5000 ms (the order is in doubt); the venue's position is flat)")
+    expect(r.rounds.map((x) => [x.round, x.status, x.filled])).toEqual([[1, 'unknown', '0'], [2, 'filled', '0.010']])
+  })
+
+  it('an IOC call unanswered and the venue cannot be read after it: stops there → exit 1', async () => {
+    const v = venue({position: ['0.020'], positionFails: true, ioc: timeout})
+    const r = await flattenOnVenue({venue: v, inst, maxSlip: 0.002, maxRounds: 3, runTag: 'ftest'})
+    expect(v.calls).toEqual(['position', 'ioc SELL 0.020@2999.99', 'position', 'position'])
+    expect(r).toMatchObject({exitCode: 1, positionAfterFrom: 'own count'})
   })
 
   it('the venue cannot be asked after the rounds: the residual is mm’s own count, and said to be', async () => {

@@ -71,6 +71,9 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
   const rounds: FlattenRound[] = []
   let seq = 0
   let venueError: string | null = null
+  // order calls that got no answer (timeout, connection cut, 5xx): each may have filled;
+  // the venue's position was read after it and the next round closes what it says is left
+  const unanswered: string[] = []
   // a round's price was moved inside the PERCENT_PRICE band (the final line says so)
   let clamped = false
   // IOCs refused whole by PERCENT_PRICE: the mark moved after the round read it; or the
@@ -98,6 +101,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     }
     const mid = plan.mid === null ? null : new PlainDecimal(plan.mid).mul(inst.spec.tickSize).toString()
     let refused = false
+    let reread = false
     for (const ord of plan.orders) {
       why = o.stopped?.() ?? null
       if (why !== null) {
@@ -132,11 +136,25 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
             bandRefused++
             clamped = true
           } else unbandedRefused++
-        } else venueError = (error as Error).message
+        } else if (r.status === 'rejected') venueError = (error as Error).message
+        else {
+          // no answer: the IOC may have filled, in part or whole. Before, the flatten stopped
+          // here (exit 1, the rounds left unused: one lost answer under load ended an
+          // emergency close). The venue's position now says what is left and the next round
+          // closes that: its orders are reduce-only, so an IOC that fills after this read
+          // can never carry the next one past flat (the venue shrinks or refuses it)
+          unanswered.push((error as Error).message)
+          try {
+            net = steps(new PlainDecimal(await venue.position(sym)))
+            reread = true
+          } catch {
+            venueError = (error as Error).message
+          }
+        }
       }
       rounds.push(r)
       o.onRound?.(r)
-      if (venueError || refused) break
+      if (venueError || refused || reread) break
     }
     if (venueError || stopWhy) break
   }
@@ -152,8 +170,9 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     readError = (error as Error).message
   }
   const after = show(afterQty)
-  const orderError = venueError
-  venueError ??= readError
+  const lost = unanswered.length === 0 ? null : unanswered.length === 1 ? unanswered[0] : `${unanswered.at(-1)} (${unanswered.length} order calls unanswered)`
+  const orderError = venueError ?? lost
+  venueError = orderError ?? readError
   const residual = after.replace(/^-/, '')
   const flat = afterQty.isZero()
   // what is left is under one step of the grid: no reduce-only order can be sized for it
@@ -167,7 +186,7 @@ export async function flattenOnVenue(o: {venue: FlattenVenue; inst: Instrument; 
     ? before === after && rounds.length === 0
       ? `${sym}: no position`
       : `flat after ${rounds.length} order(s) in ${roundsRun} round(s)${orderError ? ` (an order call failed: ${orderError}; the venue's position is flat)` : counted}${bandRefused + unbandedRefused > 0 ? ` (${refusals('the PERCENT_PRICE band')})` : ''}`
-    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${bandRefused + unbandedRefused > 0 || stopWhy ? ` (${[refusals('the band'), stopWhy].filter(Boolean).join('; ')})` : ''}`
+    : orderError ? `venue error: ${orderError}; residual ${residual}${counted}${stopWhy ? ` (${stopWhy})` : ''}` : readError ? `residual ${residual}${counted}` : underStep && !stopWhy ? `residual ${residual} after ${roundsRun} round(s): less than one step ${inst.spec.stepSize} of ${sym} (LOT_SIZE), which no order can carry; close it on the venue` : `residual ${residual} after ${roundsRun} round(s) within max slippage ${o.maxSlip}${clamped ? ' and the PERCENT_PRICE band of the mark' : ''}${bandRefused + unbandedRefused > 0 || stopWhy ? ` (${[refusals('the band'), stopWhy].filter(Boolean).join('; ')})` : ''}`
   return {positionBefore: before, positionAfter: after, positionAfterFrom: afterFrom, rounds, exitCode, final, venueError}
 }
 
