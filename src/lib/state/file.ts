@@ -10,6 +10,7 @@ import {closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, r
 import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {MmError} from '../domain/errors.js'
+import {ledgerProblem} from '../orders/position.js'
 
 export const STATE_SCHEMA = 1
 
@@ -187,6 +188,11 @@ function badField(s: StateFile): string | null {
   for (const k of ['realised', 'unrealised', 'fees', 'funding', 'total', 'avgCost', 'mark']) {
     const v = p[k]
     if (v !== undefined && v !== null && !(typeof v === 'string' && DECIMAL.test(v))) return `position.${k} ${show(v)} is not a decimal number`
+  }
+  // live, the ledger's running totals are what a restart carries on: one that does not parse was dropped silently (realised PnL, fees and fills of every earlier run forgotten, and overwritten by the next write)
+  if (s.dryRun !== true && p.ledger !== undefined && p.ledger !== null) {
+    const why = ledgerProblem(p.ledger, 'position.ledger')
+    if (why !== null) return `${why}: a live restart carries its totals on (realised PnL, fees, fills)`
   }
   for (const [k, v] of Object.entries(s.counters as Record<string, unknown>)) {
     if (!Number.isSafeInteger(v) || (v as number) < 0) return `counters.${k} ${show(v)} is not a count`
