@@ -127,7 +127,7 @@ export interface StateFile {
     pause: string | null
     counters: Record<string, number>
     /** §4.6 daily loss: the UTC day counted (ISO of its 00:00), its PnL so far (quote currency) and the same in cost units (a restart the same day carries it on) */
-    day?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
+    day?: {start: string; startMs: number; pnl: string; pnlUnits: string; baseUnits?: string} | null
     /**
      * Written by a dry-run only: the live runs' day it found (as `day`, on this file's tick
      * and step), kept apart from its own paper day, so that a live run after it carries the
@@ -214,6 +214,7 @@ function badField(s: StateFile): string | null {
     if (typeof x.pnl !== 'string' || !DECIMAL.test(x.pnl)) return `risk.${key}.pnl ${show(x.pnl)} is not a decimal number`
     // what a restart carries (an older mm did not write it): a bad one dropped the day silently
     if (x.pnlUnits !== undefined && !(typeof x.pnlUnits === 'string' && /^-?\d+$/.test(x.pnlUnits))) return `risk.${key}.pnlUnits ${show(x.pnlUnits)} is not a whole number (cost units)`
+    if (x.baseUnits !== undefined && !(typeof x.baseUnits === 'string' && /^-?\d+$/.test(x.baseUnits))) return `risk.${key}.baseUnits ${show(x.baseUnits)} is not a whole number (cost units)`
   }
   return null
 }
