@@ -13,26 +13,30 @@
  * the same in A's last state and in B's: before the fix B's base was lower by the
  * position × the fall while down (its day PnL higher by as much).
  */
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Decimal} from 'decimal.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ensureBuilt} from '../support/cli.js'
+import {emptyState} from '../../src/lib/state/file.js'
+import {ensureBuilt, runCli} from '../support/cli.js'
 import {type LiveSim, spawnQuote, startLiveSim, waitFor, writeConfig} from '../support/live-sim.js'
 import {signed} from '../support/sim-cli.js'
 
 let tmp: string
 let sim: LiveSim | undefined
+let sim2: LiveSim | undefined
 
 beforeAll(() => {
   ensureBuilt('quote')
   ensureBuilt('sim')
+  ensureBuilt('resume')
   tmp = mkdtempSync(join(tmpdir(), 'mm-live-restart-day-'))
 })
 
 afterAll(async () => {
   await sim?.stop()
+  await sim2?.stop()
 })
 
 interface Day {startMs: number; pnl: string}
@@ -131,4 +135,39 @@ describe('the day’s PnL across a restart (SPEC §4.6)', () => {
     // the same day, the same base: B's day PnL is A's plus the fall since A's last mark (and B's own run)
     expect(base(lastB).toString()).toBe(base(lastA).toString())
   }, 180_000)
+})
+
+describe('mm resume --force over a daily-loss halt while no quote runs', () => {
+  it('starts the day’s count again, as a running quote does: the next quote does not halt and flatten at once', async () => {
+    sim2 = await startLiveSim(['--synthetic', '--seed', '7'])
+    const S = join(tmp, 'forced')
+    const cfg = writeConfig(tmp, 'limit10.json', {strategy: {kind: 'v2', baseSize: '0.010', joinEnabled: false, instantRetry: false}, risk: {netMax: '0.1', stopLoss: 0, maxDailyLoss: 10}})
+    // a live run's state: halted by the daily loss limit, the day at −20 (limit 10)
+    const now = Date.now()
+    const startMs = now - (now % 86_400_000)
+    const st = emptyState('ETHUSDC', false, new Date(now).toISOString())
+    st.instrument = {tickSize: '0.01', stepSize: '0.001', minQty: '0.001', minNotional: '20'}
+    st.risk = {...st.risk, mode: 'halted', day: {start: new Date(startMs).toISOString(), startMs, pnl: '-20', pnlUnits: '-2000000000000000000'}}
+    st.halt = {kind: 'daily_loss', reason: 'PnL since 00:00 UTC reached −risk.maxDailyLoss', by: 'mm quote', at: new Date(now).toISOString(), until: null, flatten: true}
+    mkdirSync(join(S, 'ETHUSDC'), {recursive: true})
+    writeFileSync(join(S, 'ETHUSDC', 'state.json'), JSON.stringify(st, null, 2))
+
+    const refused = await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S, '-c', cfg])
+    expect(refused.code, refused.stderr).toBe(1)
+    const forced = await runCli(['resume', '--symbol', 'ETHUSDC', '--state-dir', S, '-c', cfg, '--force'])
+    expect(forced.code, forced.stderr).toBe(0)
+    expect(forced.stdout).toContain('ETHUSDC: resumed (was daily_loss halt')
+
+    // the next quote quotes (before: "daily_loss" at its first mid, halted, flatten)
+    const q = spawnQuote(sim2, S, ['--config', cfg, '--instance', 'dz', '--duration', '4s'])
+    const {code} = await q.exited
+    expect(code, q.stderr()).toBe(0)
+    const runDir = /events → (\S+)\/events\.jsonl/.exec(q.stderr())![1]
+    const events = readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {type: string; kind?: string; action?: string})
+    expect(events.filter((e) => e.type === 'risk_event' && (e.kind === 'daily_loss' || e.kind === 'flatten_done')).length).toBe(0)
+    expect(events.some((e) => e.type === 'order' && e.action === 'place')).toBe(true)
+    const after = JSON.parse(readFileSync(join(S, 'ETHUSDC', 'state.json'), 'utf8')) as {halt: unknown; risk: {day: {startMs: number; pnl: string} | null}}
+    expect(after.halt).toBeNull()
+    expect(Number(after.risk.day!.pnl) > -10, after.risk.day!.pnl).toBe(true)
+  }, 120_000)
 })
