@@ -135,6 +135,22 @@ describe('state.json edited or copied by hand', () => {
     expect(r.stderr.split('\n')[0]).toBe(`mm resume: state file ${p} is corrupt: position.net "0.0x1" is not a decimal number`)
   })
 
+  it('a manual halt carried over keeps its start (it was re-dated to each restart: `mm status` said "since" the restart)', async () => {
+    const S = join(tmp, 'manual-at')
+    const at = new Date(Date.now() - 3_600_000).toISOString()
+    const p = handMade(S, (s) => {
+      s.halt = {kind: 'manual', reason: 'deploy', by: 'ops@h', at, until: null, flatten: false}
+    })
+    const q = await runCli(quoteArgs(S, ['--duration', '3s']))
+    expect(q.code, q.stderr).toBe(0)
+    expect(q.stderr).toContain(`note: halt carried over from ${p}: manual, deploy, by ops@h — mm resume clears it`)
+    const after = JSON.parse(readFileSync(p, 'utf8')) as StateFile
+    expect(after.halt).toEqual({kind: 'manual', reason: 'deploy', by: 'ops@h', at, until: null, flatten: false})
+    expect(after.risk.mode).toBe('halted')
+    const st = await runCli(['status', '--symbol', 'ETHUSDC', '--state-dir', S])
+    expect(st.stdout).toContain(`manual: deploy — by ops@h at ${at}, until mm resume`)
+  })
+
   it('a live ledger that does not parse: mm quote refuses at start naming the field (its totals were dropped without a word and the file overwritten)', async () => {
     const S = join(tmp, 'ledger')
     // a live run's ledger after 20 fills (0.136 of fees, 0.0026 realised), its last counted trade id edited by hand

@@ -268,13 +268,11 @@ export class StateKeeper {
     this.carriedPending = carried
     if (carried) {
       const untilMs = carried.until === null ? null : Date.parse(carried.until)
-      // an automatic halt comes back as its own kind (same reason, same start), so `mm resume` still applies its rule
+      // a halt comes back as its own kind (same reason, same start), so `mm resume` still applies
+      // its rule; a manual one keeps its start too (it was re-dated to each restart) and does
+      // not flatten again (a flatten cut short by a kill is `mm flatten`'s to run again)
       const sinceMs = Date.parse(carried.at)
-      engine.request(
-        carried.kind === 'manual'
-          ? {kind: 'halt', by: carried.by, why: carried.reason, untilMs}
-          : {kind: 'halt', by: carried.by, why: carried.reason, untilMs, carried: {reason: carried.kind, sinceMs: Number.isFinite(sinceMs) ? sinceMs : this.startedMs, flatten: carried.flatten}},
-      )
+      engine.request({kind: 'halt', by: carried.by, why: carried.reason, untilMs, carried: {reason: carried.kind, sinceMs: Number.isFinite(sinceMs) ? sinceMs : this.startedMs, flatten: carried.kind === 'manual' ? false : carried.flatten}})
       this.o.onNotice?.(`halt carried over from ${this.path}: ${carried.kind}, ${carried.reason}, by ${carried.by}${carried.until ? ` until ${carried.until}` : ''} — mm resume clears it`)
     }
     this.state.halt = null
