@@ -20,6 +20,7 @@ import {farPrices, signed} from '../support/sim-cli.js'
 
 let tmp: string
 let sim: LiveSim | undefined
+let sim2: LiveSim | undefined
 
 beforeAll(() => {
   ensureBuilt('quote')
@@ -29,6 +30,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await sim?.stop()
+  await sim2?.stop()
 })
 
 describe('live restart with --allow-foreign-orders after a kill', () => {
@@ -73,5 +75,36 @@ describe('live restart with --allow-foreign-orders after a kill', () => {
     // nothing of mm's open; the human's order untouched
     expect(st.orders.filter(isOpen).map((o) => o.clientOrderId)).toEqual(['hand_1'])
     expect(b.stderr()).toContain("note: dead-man's switch OFF (--allow-foreign-orders); a countdown an earlier run left running is stopped, so the venue cancels none of the foreign orders")
+  })
+})
+
+describe('live restart under another instance name after a kill (a host name that changed: a new container or pod)', () => {
+  it('cancels the orders of the run state.json names as its own leftovers (it refused: "another mm instance has orders", its orders left to rest)', async () => {
+    // a venue of its own: the test above leaves its hand-placed order resting
+    sim2 = await startLiveSim(['--synthetic', '--seed', '7'])
+    const s = sim2
+    const stateDir = join(tmp, 'renamed')
+    const cfg = writeConfig(tmp, 'far2.json', {strategy: {kind: 'naive', baseSpread: 0.05, baseSize: '0.010', baseInterval: 500}, risk: {netMax: '0.5'}})
+
+    const a = spawnQuote(s, stateDir, ['--config', cfg, '--instance', 'ha'])
+    let runA = ''
+    try {
+      await a.waitFor(/quoting \(Ctrl-C stops/, 'stderr')
+      runA = (readState(stateDir).process as unknown as {clientRunId: string}).clientRunId
+      await waitFor(async () => (await s.state({books: true})).orders.some((o) => o.clientOrderId.startsWith(`mm-${runA}-`) && isOpen(o)), 'an order of A resting', 30_000)
+    } finally {
+      a.child.kill('SIGKILL')
+    }
+    await a.exited
+    const left = (await s.state({books: true})).orders.filter((o) => o.clientOrderId.startsWith(`mm-${runA}-`) && isOpen(o))
+    expect(left.length).toBeGreaterThan(0)
+
+    const b = spawnQuote(s, stateDir, ['--config', cfg, '--instance', 'hb', '--duration', '3s'])
+    const {code} = await b.exited
+    expect(code, b.stderr()).toBe(0)
+    expect(b.stderr()).toContain(`note: cancelling ${left.length} order(s) left by run ${runA}, which wrote this state dir's state.json under another instance name (it is not running: this quote holds its lock)`)
+    const st = await s.state({books: true})
+    for (const o of left) expect(st.orders.find((x) => x.orderId === o.orderId)?.status, o.clientOrderId).toBe('CANCELED')
+    expect(st.orders.filter((o) => o.clientOrderId.startsWith('mm-') && isOpen(o)).map((o) => o.clientOrderId)).toEqual([])
   })
 })

@@ -203,7 +203,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   let stopVenue = (): void => {}
   const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
   try {
-    const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
+    // the run that wrote state.json is dead (we hold its lock): its orders are leftovers even under another instance name
+    const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders, earlierRun: keeper.carriedRun?.runId})
     governor.setLimits(st.rateLimits)
     const inst = instrumentFrom(st)
     const lines = describeVenue(st, {deadmanCountdownMs: live.deadmanCountdownMs})
