@@ -135,6 +135,43 @@ describe('state.json edited or copied by hand', () => {
     expect(r.stderr.split('\n')[0]).toBe(`mm resume: state file ${p} is corrupt: position.net "0.0x1" is not a decimal number`)
   })
 
+  it('a manual halt carried over keeps its start (it was re-dated to each restart: `mm status` said "since" the restart)', async () => {
+    const S = join(tmp, 'manual-at')
+    const at = new Date(Date.now() - 3_600_000).toISOString()
+    const p = handMade(S, (s) => {
+      s.halt = {kind: 'manual', reason: 'deploy', by: 'ops@h', at, until: null, flatten: false}
+    })
+    const q = await runCli(quoteArgs(S, ['--duration', '3s']))
+    expect(q.code, q.stderr).toBe(0)
+    expect(q.stderr).toContain(`note: halt carried over from ${p}: manual, deploy, by ops@h — mm resume clears it`)
+    const after = JSON.parse(readFileSync(p, 'utf8')) as StateFile
+    expect(after.halt).toEqual({kind: 'manual', reason: 'deploy', by: 'ops@h', at, until: null, flatten: false})
+    expect(after.risk.mode).toBe('halted')
+    const st = await runCli(['status', '--symbol', 'ETHUSDC', '--state-dir', S])
+    expect(st.stdout).toContain(`manual: deploy — by ops@h at ${at}, until mm resume`)
+  })
+
+  it('a live ledger that does not parse: mm quote refuses at start naming the field (its totals were dropped without a word and the file overwritten)', async () => {
+    const S = join(tmp, 'ledger')
+    // a live run's ledger after 20 fills (0.136 of fees, 0.0026 realised), its last counted trade id edited by hand
+    const ledger = {net: 40, cost: '13599970000000000000', realised: '260000000000', fees: '0.1360043', makerFees: '0.1360043', takerFees: '0', funding: '0', fills: 20, makerFills: 20, volume: 200, notional: '68000086', lastFillTs: 1796168437000, venueRealised: '0.0026', lastTradeId: 'abc'}
+    const p = handMade(S, (s) => {
+      s.dryRun = false
+      s.position = {...s.position, net: '0.040', realised: '0.0026', fees: '0.1360043', total: '-0.1334043', fills: 20, ledger: ledger as unknown as StateFile['position']['ledger']}
+      s.counters.fills = 20
+    })
+    const text = readFileSync(p, 'utf8')
+    const q = await runCli(['quote', '--symbol', 'ETHUSDC', '--rest-url', rest, '--ws-url', ws, '--state-dir', S, '--duration', '1s'], {env: {MM_API_KEY: TEST_KEY, MM_API_SECRET: TEST_SECRET}})
+    expect(q.code, q.stderr).toBe(2)
+    expect(q.stderr.split('\n')[0]).toBe(`mm quote: state file ${p} is corrupt: position.ledger.lastTradeId "abc" is not a trade id: a live restart carries its totals on (realised PnL, fees, fills)`)
+    expect(q.stderr).not.toMatch(/\n\s+at /)
+    expect(readFileSync(p, 'utf8')).toBe(text)
+    // status names it too (the others of the state dir would still be shown)
+    const st = await runCli(['status', '--symbol', 'ETHUSDC', '--state-dir', S])
+    expect(st.code).toBe(2)
+    expect(st.stderr.split('\n')[0]).toBe(`mm status: state file ${p} is corrupt: position.ledger.lastTradeId "abc" is not a trade id: a live restart carries its totals on (realised PnL, fees, fills)`)
+  })
+
   it("another symbol's state.json (a copied folder) is refused, not carried over (its halt, counters and day PnL were)", async () => {
     const S = join(tmp, 'other')
     const p = handMade(S, (s) => {

@@ -44,7 +44,8 @@ export interface EngineOptions {
   /** live: the position the venue reports at start (the venue is the truth); default flat */
   startPosition?: Position
   /** §4.6: the day's PnL (cost units) of an earlier run of the same UTC day, carried on */
-  riskDay?: {startMs: number; pnl: string}
+  /** §4.6: the day an earlier run counted; with `base` (its equity at the day's start, cost units) the PnL since then carries on, the time the process was down included */
+  riskDay?: {startMs: number; pnl: string; base?: string}
   instrument: Instrument
   core: CoreConfig
   venue: EngineVenue
@@ -149,7 +150,7 @@ export class Engine {
     this.ctx = p.ctx
     this.state = p.state
     if (o.startPosition) this.lc = initLifecycle({position: o.startPosition})
-    if (o.riskDay) this.state = {...this.state, risk: {...this.state.risk, day: {startMs: o.riskDay.startMs, base: null, pnl: o.riskDay.pnl}}}
+    if (o.riskDay) this.state = {...this.state, risk: {...this.state.risk, day: {startMs: o.riskDay.startMs, base: o.riskDay.base ?? null, pnl: o.riskDay.pnl}}}
     this.lcCfg = {ackTimeoutMs: o.core.ackTimeoutMs, recvWindowMs: o.core.recvWindowMs, cancelAttempts: o.core.cancelAttempts}
   }
 

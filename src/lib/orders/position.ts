@@ -317,18 +317,34 @@ export function positionFromJSON(j: PositionJSON): Position {
 const INT = /^-?\d+$/
 const DEC = /^-?\d+(\.\d+)?$/
 
+/**
+ * What makes `x` a ledger mm would not write (`ledger.fees "x" is not a decimal number`), or null
+ * for a ledger that parses. The trade-id list and its floor are not judged here: a bad one
+ * is dropped by `parsePositionJSON`, not the ledger.
+ */
+export function ledgerProblem(x: unknown, name = 'ledger'): string | null {
+  const show = (v: unknown) => JSON.stringify(v) ?? String(v)
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return `${name} ${show(x)} is not a ledger`
+  const j = x as Record<string, unknown>
+  for (const k of ['cost', 'realised', 'notional'] as const) {
+    if (!(typeof j[k] === 'string' && INT.test(j[k] as string))) return `${name}.${k} ${show(j[k])} is not a whole number (cost units)`
+  }
+  for (const k of ['fees', 'makerFees', 'takerFees', 'funding'] as const) {
+    if (!(typeof j[k] === 'string' && DEC.test(j[k] as string))) return `${name}.${k} ${show(j[k])} is not a decimal number`
+  }
+  if (!Number.isSafeInteger(j.net)) return `${name}.net ${show(j.net)} is not a whole number (steps)`
+  for (const k of ['fills', 'makerFills', 'volume', 'lastFillTs'] as const) {
+    if (!(Number.isSafeInteger(j[k]) && (j[k] as number) >= 0)) return `${name}.${k} ${show(j[k])} is not a count`
+  }
+  if (j.venueRealised !== undefined && !(typeof j.venueRealised === 'string' && DEC.test(j.venueRealised))) return `${name}.venueRealised ${show(j.venueRealised)} is not a decimal number`
+  if (j.lastTradeId !== undefined && !(typeof j.lastTradeId === 'string' && TRADE_ID.test(j.lastTradeId))) return `${name}.lastTradeId ${show(j.lastTradeId)} is not a trade id`
+  return null
+}
+
 /** A ledger read back from a file (state.json), checked field by field; null when it is not one. */
 export function parsePositionJSON(x: unknown): Position | null {
-  if (typeof x !== 'object' || x === null) return null
+  if (ledgerProblem(x) !== null) return null
   const j = x as Record<string, unknown>
-  const ints = ['cost', 'realised', 'notional'] as const
-  const decs = ['fees', 'makerFees', 'takerFees', 'funding'] as const
-  const nums = ['net', 'fills', 'makerFills', 'volume', 'lastFillTs'] as const
-  if (!ints.every((k) => typeof j[k] === 'string' && INT.test(j[k] as string))) return null
-  if (!decs.every((k) => typeof j[k] === 'string' && DEC.test(j[k] as string))) return null
-  if (!nums.every((k) => Number.isSafeInteger(j[k]))) return null
-  if (j.venueRealised !== undefined && !(typeof j.venueRealised === 'string' && DEC.test(j.venueRealised))) return null
-  if (j.lastTradeId !== undefined && !(typeof j.lastTradeId === 'string' && TRADE_ID.test(j.lastTradeId))) return null
   const pos = positionFromJSON(j as unknown as PositionJSON)
   // a list that is not one (or a floor without a list) is dropped, not the ledger: a restart then reads after `lastTradeId` only
   const ids = j.tradeIds

@@ -39,11 +39,11 @@ export type ControlRequest =
       why?: string
       untilMs?: number | null
       /**
-       * An automatic halt carried over from the previous run (state.json): it is restored as
-       * that kind, since `sinceMs`, so the resume rule of its kind (§4.2, §4.6) still holds
-       * after a restart. Absent = a manual halt.
+       * A halt carried over from the previous run (state.json): it is restored as that kind,
+       * since `sinceMs`, so the resume rule of its kind (§4.2, §4.6) still holds after a
+       * restart, and a manual halt keeps its start. Absent = a new manual halt.
        */
-      carried?: {reason: Exclude<HaltReason, 'manual'>; sinceMs: number; flatten: boolean}
+      carried?: {reason: HaltReason; sinceMs: number; flatten: boolean}
     }
   | {kind: 'resume'; by?: string}
   | {kind: 'flatten'; by?: string; why?: string; maxSlippagePct?: number}

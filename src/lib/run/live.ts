@@ -203,7 +203,8 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
   let stopVenue = (): void => {}
   const isOurs = (id: string) => ownerOf(id, instance) === 'ours'
   try {
-    const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders})
+    // the run that wrote state.json is dead (we hold its lock): its orders are leftovers even under another instance name
+    const st = await readVenueState(gw, symbol, {instance, allowForeign: o.allowForeignOrders, earlierRun: keeper.carriedRun?.runId})
     governor.setLimits(st.rateLimits)
     const inst = instrumentFrom(st)
     const lines = describeVenue(st, {deadmanCountdownMs: live.deadmanCountdownMs})
@@ -247,7 +248,11 @@ export async function quoteLive(o: LiveTradingOptions): Promise<LiveTradingResul
       deadman.on('expired', () => say("dead-man's switch expired: the venue has cancelled every order of the symbol; the audit settles them"))
       await deadman.arm()
     } else {
-      say("dead-man's switch OFF (--allow-foreign-orders)")
+      // The countdown is the account's, per symbol: one an earlier run left running (killed,
+      // or ended in an error with orders open) still cancels every order of the symbol when
+      // it ends, the foreign ones this run promised not to touch. Stopped (0) here.
+      await idempotentRetry(() => gw.countdownCancelAll(symbol, 0))
+      say("dead-man's switch OFF (--allow-foreign-orders); a countdown an earlier run left running is stopped, so the venue cancels none of the foreign orders")
     }
     // orders over the WebSocket API (falling back to REST while it is down) or REST: order-transport.ts
     const requested = o.orderTransport ?? live.orderTransport

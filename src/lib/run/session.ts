@@ -45,7 +45,7 @@ export interface SessionOptions {
   /** live: the venue's position at start */
   startPosition?: Position
   /** §4.6: the day's PnL carried from an earlier run of the same UTC day (state.json) */
-  riskDay?: {startMs: number; pnl: string} | null
+  riskDay?: {startMs: number; pnl: string; base?: string} | null
   /** live: what the venue tells the risk rules (liquidation, rate governor) */
   venueRisk?: EngineOptions['venueRisk']
   /** live: the venue clock's offset from ours (the stale-book rule counts a lagging feed; engine.ts) */

@@ -292,6 +292,10 @@ export async function resumeSymbol(o: {t: Target; force: boolean; stopLoss: numb
     }
     if (block) notes.push(`forced over: ${block.message}`)
     s.halt = null
+    // as a running quote does (risk machine, dayRestart): a daily-loss halt lifted starts the
+    // day's count again; left as it was, the next mm quote carried the loss, halted again at
+    // its first mid and flattened the position the operator had just resumed over
+    if (h.kind === 'daily_loss' && s.risk) s.risk = {...s.risk, day: null}
     s.updatedAt = iso(now)
     s.counters = {...s.counters, writes: (s.counters.writes ?? 0) + 1}
     writeStateFile(t.path, s)

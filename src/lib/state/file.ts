@@ -10,6 +10,7 @@ import {closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, r
 import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {MmError} from '../domain/errors.js'
+import {ledgerProblem} from '../orders/position.js'
 
 export const STATE_SCHEMA = 1
 
@@ -126,7 +127,7 @@ export interface StateFile {
     pause: string | null
     counters: Record<string, number>
     /** §4.6 daily loss: the UTC day counted (ISO of its 00:00), its PnL so far (quote currency) and the same in cost units (a restart the same day carries it on) */
-    day?: {start: string; startMs: number; pnl: string; pnlUnits: string} | null
+    day?: {start: string; startMs: number; pnl: string; pnlUnits: string; baseUnits?: string} | null
     /**
      * Written by a dry-run only: the live runs' day it found (as `day`, on this file's tick
      * and step), kept apart from its own paper day, so that a live run after it carries the
@@ -188,6 +189,11 @@ function badField(s: StateFile): string | null {
     const v = p[k]
     if (v !== undefined && v !== null && !(typeof v === 'string' && DECIMAL.test(v))) return `position.${k} ${show(v)} is not a decimal number`
   }
+  // live, the ledger's running totals are what a restart carries on: one that does not parse was dropped silently (realised PnL, fees and fills of every earlier run forgotten, and overwritten by the next write)
+  if (s.dryRun !== true && p.ledger !== undefined && p.ledger !== null) {
+    const why = ledgerProblem(p.ledger, 'position.ledger')
+    if (why !== null) return `${why}: a live restart carries its totals on (realised PnL, fees, fills)`
+  }
   for (const [k, v] of Object.entries(s.counters as Record<string, unknown>)) {
     if (!Number.isSafeInteger(v) || (v as number) < 0) return `counters.${k} ${show(v)} is not a count`
   }
@@ -208,6 +214,7 @@ function badField(s: StateFile): string | null {
     if (typeof x.pnl !== 'string' || !DECIMAL.test(x.pnl)) return `risk.${key}.pnl ${show(x.pnl)} is not a decimal number`
     // what a restart carries (an older mm did not write it): a bad one dropped the day silently
     if (x.pnlUnits !== undefined && !(typeof x.pnlUnits === 'string' && /^-?\d+$/.test(x.pnlUnits))) return `risk.${key}.pnlUnits ${show(x.pnlUnits)} is not a whole number (cost units)`
+    if (x.baseUnits !== undefined && !(typeof x.baseUnits === 'string' && /^-?\d+$/.test(x.baseUnits))) return `risk.${key}.baseUnits ${show(x.baseUnits)} is not a whole number (cost units)`
   }
   return null
 }

@@ -172,8 +172,16 @@ export class StateKeeper {
    * taken as they were: a 20 USDT loss on tick 0.1 × step 0.01 carried on as 0.2 USDT on
    * tick 0.01 × step 0.001, so the daily loss limit let the day lose again.
    */
-  carriedDay(inst: Instrument): {startMs: number; pnl: string} | null {
-    return this.onGrid(this.prevDay, inst)
+  carriedDay(inst: Instrument): {startMs: number; pnl: string; base?: string} | null {
+    const d = this.onGrid(this.prevDay, inst)
+    // Live after live, with the ledger carried on (same grid): the day's base — the equity at
+    // its start, realised − fees + unrealised in cost units — carries on too, so the PnL made
+    // while no quote ran (the position marked down, fills read back) is the day's. Carrying
+    // the PnL alone re-based the day at the restart's first mid: a position held through a
+    // fall while the process was down lost that fall outside the daily loss limit.
+    const base = this.prev?.risk?.day?.baseUnits
+    if (!d || this.o.dryRun || this.prev?.dryRun || typeof base !== 'string' || !/^-?\d+$/.test(base) || this.carriedLedger(inst.spec) === null) return d
+    return {...d, base}
   }
 
   /** A day of the previous state (cost units on its grid) on `inst`'s grid (rounded down: a loss is never made smaller). */
@@ -260,13 +268,11 @@ export class StateKeeper {
     this.carriedPending = carried
     if (carried) {
       const untilMs = carried.until === null ? null : Date.parse(carried.until)
-      // an automatic halt comes back as its own kind (same reason, same start), so `mm resume` still applies its rule
+      // a halt comes back as its own kind (same reason, same start), so `mm resume` still applies
+      // its rule; a manual one keeps its start too (it was re-dated to each restart) and does
+      // not flatten again (a flatten cut short by a kill is `mm flatten`'s to run again)
       const sinceMs = Date.parse(carried.at)
-      engine.request(
-        carried.kind === 'manual'
-          ? {kind: 'halt', by: carried.by, why: carried.reason, untilMs}
-          : {kind: 'halt', by: carried.by, why: carried.reason, untilMs, carried: {reason: carried.kind, sinceMs: Number.isFinite(sinceMs) ? sinceMs : this.startedMs, flatten: carried.flatten}},
-      )
+      engine.request({kind: 'halt', by: carried.by, why: carried.reason, untilMs, carried: {reason: carried.kind, sinceMs: Number.isFinite(sinceMs) ? sinceMs : this.startedMs, flatten: carried.kind === 'manual' ? false : carried.flatten}})
       this.o.onNotice?.(`halt carried over from ${this.path}: ${carried.kind}, ${carried.reason}, by ${carried.by}${carried.until ? ` until ${carried.until}` : ''} — mm resume clears it`)
     }
     this.state.halt = null
@@ -499,7 +505,7 @@ export class StateKeeper {
       orders[w.clientOrderId] = {side: w.side, price: inst.ticksToPrice(w.price), qty: inst.stepsToQty(w.qty), filled: inst.stepsToQty(w.filled), status: w.status, tif: w.tif, reduceOnly: w.reduceOnly, layer: w.layer, sentAt: iso(w.sentAt)}
     }
     this.state.orders = orders
-    const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl} : null
+    const day = risk.day ? {start: iso(risk.day.startMs), startMs: risk.day.startMs, pnl: unitsToQuote(BigInt(risk.day.pnl), inst).toString(), pnlUnits: risk.day.pnl, ...(risk.day.base === null ? {} : {baseUnits: risk.day.base})} : null
     this.state.risk = {mode: risk.mode, reduceOnly: risk.reduceOnly, pause: risk.pause, counters: {...risk.counters}, day, liquidationNear: risk.liqNear ?? false, pace: risk.pace}
     if (this.o.dryRun) {
       // the live day as found, on this file's grid: a live run after this dry-run carries it

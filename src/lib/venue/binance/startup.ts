@@ -55,9 +55,15 @@ export function ownerOf(clientOrderId: string, instance: string): OrderOwner {
   return 'other-instance'
 }
 
-export function classifyOpenOrders(orders: BinanceOrder[], instance: string): Record<OrderOwner, BinanceOrder[]> {
+/**
+ * Open orders by owner. `earlierRun`: the run id (`<instance><nonce>`) of the run that wrote
+ * this state dir's state.json, dead since this quote holds its lock: its orders are this
+ * quote's leftovers whatever its instance name (a default instance derived from a host name
+ * that changed: a new container or pod), not another instance's.
+ */
+export function classifyOpenOrders(orders: BinanceOrder[], instance: string, earlierRun?: string): Record<OrderOwner, BinanceOrder[]> {
   const out: Record<OrderOwner, BinanceOrder[]> = {ours: [], 'other-instance': [], foreign: []}
-  for (const o of orders) out[ownerOf(o.clientOrderId, instance)].push(o)
+  for (const o of orders) out[earlierRun !== undefined && parseClientId(o.clientOrderId)?.runId === earlierRun ? 'ours' : ownerOf(o.clientOrderId, instance)].push(o)
   return out
 }
 
@@ -74,6 +80,8 @@ export interface StartupState {
   deadman: boolean
   /** why the BNB fee-discount setting could not be read (undefined: read, and off) */
   feeBurnUnread?: string
+  /** of `open.ours`, those of the earlier run state.json names under another instance name */
+  earlierRunOther?: {runId: string; count: number}
 }
 
 /**
@@ -99,7 +107,7 @@ async function readFeeBurn(gw: BinanceGateway): Promise<boolean | string> {
 const names = (os: BinanceOrder[]) => os.slice(0, 5).map((o) => `${o.clientOrderId} (${o.side} ${o.origQty} @ ${o.price})`).join(', ') + (os.length > 5 ? ` and ${os.length - 5} more` : '')
 
 /** Read everything the venue knows and refuse what mm cannot trade safely. Sends no order. */
-export async function readVenueState(gw: BinanceGateway, symbol: string, o: {instance: string; allowForeign: boolean}): Promise<StartupState> {
+export async function readVenueState(gw: BinanceGateway, symbol: string, o: {instance: string; allowForeign: boolean; earlierRun?: string}): Promise<StartupState> {
   const sym = symbol.toUpperCase()
   const r = idempotentRetry
   await r(() => gw.syncTime('start'))
@@ -123,7 +131,8 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
     })
   }
   const [commission, positions, premium, open] = await Promise.all([r(() => gw.commissionRate(sym)), r(() => gw.positionRisk(sym)), r(() => gw.premiumIndex(sym)), r(() => gw.openOrders(sym))])
-  const byOwner = classifyOpenOrders(open, o.instance)
+  const byOwner = classifyOpenOrders(open, o.instance, o.earlierRun)
+  const renamed = byOwner.ours.filter((x) => ownerOf(x.clientOrderId, o.instance) !== 'ours').length
   if (byOwner['other-instance'].length > 0) {
     throw new MmError('E_OTHER_INSTANCE', `another mm instance has orders on ${sym}: ${names(byOwner['other-instance'])}`, {
       suggestion: 'stop the other instance (or cancel its orders) first; two instances on one symbol and account would fight',
@@ -147,6 +156,7 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
     open: byOwner,
     deadman: byOwner.foreign.length === 0 || !o.allowForeign,
     ...(typeof feeBurn === 'string' ? {feeBurnUnread: feeBurn} : {}),
+    ...(renamed > 0 && o.earlierRun !== undefined ? {earlierRunOther: {runId: o.earlierRun, count: renamed}} : {}),
   }
 }
 
@@ -193,7 +203,9 @@ export function describeVenue(st: StartupState, o: {deadmanCountdownMs: number})
     st.deadman ? `dead-man's switch: every order of ${st.symbol} is cancelled by the venue ${o.deadmanCountdownMs / 1000} s after mm stops refreshing it` : `dead-man's switch OFF (--allow-foreign-orders): foreign orders rest on ${st.symbol}`,
   ]
   if (st.feeBurnUnread !== undefined) lines.push(`fees: the BNB fee-discount setting could not be read (${st.feeBurnUnread}); every fee is booked in ${r.marginAsset ?? "the margin asset"}: if BNB pays them, PnL leaves them out`)
-  if (st.open.ours.length > 0) lines.push(`cancelling ${st.open.ours.length} order(s) left by an earlier run of this instance`)
+  const renamed = st.earlierRunOther?.count ?? 0
+  if (st.open.ours.length > renamed) lines.push(`cancelling ${st.open.ours.length - renamed} order(s) left by an earlier run of this instance`)
+  if (renamed > 0) lines.push(`cancelling ${renamed} order(s) left by run ${st.earlierRunOther!.runId}, which wrote this state dir's state.json under another instance name (it is not running: this quote holds its lock)`)
   if (st.open.foreign.length > 0) lines.push(`not touching ${st.open.foreign.length} foreign order(s): ${names(st.open.foreign)}`)
   return lines
 }
