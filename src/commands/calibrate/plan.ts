@@ -26,6 +26,7 @@ export default class CalibratePlan extends BaseCommand<typeof CalibratePlan> {
     const mm = f['mm-command'] ?? defaultMmCommand(process.execPath, resolve(this.config.root, 'bin/run.js'))
     const r = plan({spec, outDir: f.out, mmCommand: mm, image: f.image, claim: f.claim, parallelism: f.parallelism})
     this.log(`${r.jobs} jobs (${r.points} points × ${spec.windows.length} windows) in ${r.outDir}`)
+    if (r.replanned) this.log(`${r.outDir} already held this plan: ${r.replanned.results} of its ${r.jobs} jobs have a result there (kept)`)
     this.log(`GNU parallel: parallel < ${r.jobsFile}   (add --sshloginfile FILE for other hosts)`)
     this.log(`Kubernetes:   kubectl apply -f ${r.manifest}`)
     this.log(`then:         mm calibrate collect ${r.outDir}`)

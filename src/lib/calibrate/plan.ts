@@ -30,6 +30,8 @@ export interface PlanResult {
   points: number
   jobsFile: string
   manifest: string
+  /** OUT already held this plan (the same jobs): how many of its jobs have a result there (kept) */
+  replanned?: {results: number}
 }
 
 function shellQuote(s: string): string {
@@ -48,8 +50,37 @@ export function jobFileName(j: PointJob): string {
   return `${j.id}-${j.window.name.replace(/[^\w.-]/g, '_')}`
 }
 
+/**
+ * OUT's plan.json, if any, against the jobs about to be written: the same jobs (the same
+ * name for the same key: a changed objective or constraint re-ranks the same results) give
+ * the count of results already there, which are kept; another spec's plan is refused before
+ * anything is written (its results/NAME.json would pass for the new jobs' of that name,
+ * and a GNU parallel run may still be writing them).
+ */
+function existingPlan(out: string, jobs: readonly PointJob[]): {results: number} | undefined {
+  const planFile = join(out, 'plan.json')
+  if (!existsSync(planFile)) return undefined
+  const refuse = (why: string) =>
+    new UsageError('E_OUT', `${out} already holds a plan ${why}: nothing was written`, {suggestion: 'pass another --out, or remove that directory (and its results) first'})
+  let old: Map<string, string>
+  try {
+    const p = JSON.parse(readFileSync(planFile, 'utf8')) as {spec: CalibrationSpec}
+    old = new Map(jobsOf(p.spec).jobs.map((j) => [jobFileName(j), j.key]))
+  } catch {
+    throw refuse('whose plan.json this mm cannot read')
+  }
+  const names = new Set(jobs.map(jobFileName))
+  const differ = jobs.filter((j) => old.get(jobFileName(j)) !== j.key).length + [...old.keys()].filter((n) => !names.has(n)).length
+  if (differ > 0) throw refuse(`of another spec (${differ} job${differ === 1 ? '' : 's'} differ)`)
+  const resDir = join(out, 'results')
+  const present = new Set(existsSync(resDir) ? readdirSync(resDir) : [])
+  return {results: jobs.filter((j) => present.has(`${jobFileName(j)}.json`)).length}
+}
+
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
+  const {points, jobs} = jobsOf(o.spec)
+  const replanned = existingPlan(out, jobs)
   for (const dir of [join(out, 'jobs'), join(out, 'results')]) {
     try {
       makeDirs(dir)
@@ -58,7 +89,6 @@ export function plan(o: PlanOptions): PlanResult {
       throw new UsageError('E_OUT', `cannot create ${dir}: ${(error as Error).message}`)
     }
   }
-  const {points, jobs} = jobsOf(o.spec)
   const lines: string[] = []
   const names: string[] = []
   for (const j of jobs) {
@@ -110,7 +140,7 @@ export function plan(o: PlanOptions): PlanResult {
       `# when it completes, copy results/ back and run: mm calibrate collect ${out}\n` +
       yamlStringify(job),
   )
-  return {outDir: out, jobs: jobs.length, points, jobsFile, manifest}
+  return {outDir: out, jobs: jobs.length, points, jobsFile, manifest, ...(replanned ? {replanned} : {})}
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * `mm calibrate plan SPEC --out DIR` into a DIR that already holds a plan, through
+ * bin/run.js: it rewrote every file without a word, so a second spec's plan replaced the
+ * first's jobs while GNU parallel's results/NAME.json of the first stayed beside them (and a
+ * run still going would write more). Now the same spec's plan is said and its results
+ * kept; another spec's is refused (exit 2) with nothing written.
+ */
+import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {beforeAll, describe, expect, it, vi} from 'vitest'
+import {ensureBuilt, runCli} from '../support/cli.js'
+
+vi.setConfig({testTimeout: 60_000})
+
+const tmp = mkdtempSync(join(tmpdir(), 'mm-plan-out-'))
+
+function spec(name: string, spreads: string, objective = 'netPnl'): string {
+  const file = join(tmp, `${name}.yaml`)
+  // plan reads no recording: the window's file only has to be named
+  writeFileSync(
+    file,
+    [
+      'symbol: BTCUSDT',
+      'tickSize: "0.1"',
+      'stepSize: "0.001"',
+      'windows:',
+      '  - {name: a, replay: btcusdt_20240808.gz}',
+      'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.03", stopLoss: -20}}',
+      'params:',
+      `  strategy.baseSpread: ${spreads}`,
+      `objective: ${objective}`,
+      '',
+    ].join('\n'),
+  )
+  return file
+}
+
+/** every file under dir with its content and mtime */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n)
+      const st = statSync(p)
+      if (st.isDirectory()) walk(p)
+      else out[p.slice(dir.length + 1)] = `${st.mtimeMs} ${readFileSync(p, 'utf8')}`
+    }
+  }
+  walk(dir)
+  return out
+}
+
+beforeAll(() => {
+  ensureBuilt('calibrate/plan')
+})
+
+describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
+  it("the same spec's jobs are said and their results kept; another spec's plan is refused, nothing written", async () => {
+    const out = join(tmp, 'plan')
+    const first = await runCli(['calibrate', 'plan', spec('a', '[0.0002, 0.0003]'), '--out', out])
+    expect(first.code).toBe(0)
+    expect(first.stdout.split('\n')[0]).toBe(`2 jobs (2 points × 1 windows) in ${out}`)
+    expect(first.stdout).not.toContain('already held')
+    // GNU parallel finished one job
+    const result = join(out, 'results', 'p0001-a.json')
+    writeFileSync(result, '{"ok":true,"data":"the result of p0001-a"}\n')
+
+    // the same jobs (a changed objective re-ranks the same results): said, the result kept
+    const again = await runCli(['calibrate', 'plan', spec('a2', '[0.0002, 0.0003]', 'sharpe'), '--out', out])
+    expect(again.code).toBe(0)
+    expect(again.stdout.split('\n').slice(0, 2)).toEqual([`2 jobs (2 points × 1 windows) in ${out}`, `${out} already held this plan: 1 of its 2 jobs have a result there (kept)`])
+    expect(readFileSync(result, 'utf8')).toBe('{"ok":true,"data":"the result of p0001-a"}\n')
+    expect(JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')).spec.objective).toBe('sharpe')
+
+    // another spec: refused, one line naming the directory, nothing written
+    const before = snapshot(out)
+    const other = await runCli(['calibrate', 'plan', spec('b', '[0.0003, 0.0004, 0.0005]'), '--out', out])
+    expect(other.code).toBe(2)
+    expect(other.stdout).toBe('')
+    expect(other.stderr.split('\n')[0]).toBe(`mm calibrate plan: ${out} already holds a plan of another spec (3 jobs differ): nothing was written`)
+    expect(other.stderr).not.toMatch(/\n\s+at /)
+    expect(snapshot(out)).toEqual(before)
+
+    // a plan.json this mm cannot read is refused the same way
+    writeFileSync(join(out, 'plan.json'), '{"spec": ')
+    const torn = await runCli(['calibrate', 'plan', spec('a', '[0.0002, 0.0003]'), '--out', out])
+    expect(torn.code).toBe(2)
+    expect(torn.stderr.split('\n')[0]).toBe(`mm calibrate plan: ${out} already holds a plan whose plan.json this mm cannot read: nothing was written`)
+    expect(readFileSync(result, 'utf8')).toBe('{"ok":true,"data":"the result of p0001-a"}\n')
+  })
+})
