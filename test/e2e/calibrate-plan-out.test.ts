@@ -5,7 +5,7 @@
  * run still going would write more). Now the same spec's plan is said and its results
  * kept; another spec's is refused (exit 2) with nothing written.
  */
-import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
@@ -15,7 +15,7 @@ vi.setConfig({testTimeout: 60_000})
 
 const tmp = mkdtempSync(join(tmpdir(), 'mm-plan-out-'))
 
-function spec(name: string, spreads: string, objective = 'netPnl'): string {
+function spec(name: string, spreads: string, objective = 'netPnl', windows = ['a']): string {
   const file = join(tmp, `${name}.yaml`)
   // plan reads no recording: the window's file only has to be named
   writeFileSync(
@@ -25,7 +25,7 @@ function spec(name: string, spreads: string, objective = 'netPnl'): string {
       'tickSize: "0.1"',
       'stepSize: "0.001"',
       'windows:',
-      '  - {name: a, replay: btcusdt_20240808.gz}',
+      ...windows.map((w) => `  - {name: ${JSON.stringify(w)}, replay: btcusdt_20240808.gz}`),
       'base: {strategy: {baseSize: "0.004"}, risk: {netMax: "0.03", stopLoss: -20}}',
       'params:',
       `  strategy.baseSpread: ${spreads}`,
@@ -88,5 +88,32 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
     expect(torn.code).toBe(2)
     expect(torn.stderr.split('\n')[0]).toBe(`mm calibrate plan: ${out} already holds a plan whose plan.json this mm cannot read: nothing was written`)
     expect(readFileSync(result, 'utf8')).toBe('{"ok":true,"data":"the result of p0001-a"}\n')
+  })
+
+  it('windows whose names give the same job file names are refused (one window\'s jobs were written over the other\'s); collect refuses such a plan', async () => {
+    const file = spec('collide', '[0.0002, 0.0003]', 'netPnl', ['a b/c', 'a b:c'])
+    const out = join(tmp, 'collide')
+    const r = await runCli(['calibrate', 'plan', file, '--out', out])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate plan: calibration spec ${file}: windows "a b/c" and "a b:c" give the same job file names (jobs/p…-a_b_c.json): nothing was written`,
+      '  hint: rename one of them in the spec (letters, digits, . - _ are kept as they are), then plan again',
+    ])
+    expect(existsSync(out)).toBe(false)
+
+    // a plan written before the refusal (here: a plan's spec and job names edited to those):
+    // with its results, collect ranked one window's twice (4 rows for 2 points) and the other none, exit 0
+    const ok = join(tmp, 'collide-old')
+    expect((await runCli(['calibrate', 'plan', spec('two', '[0.0002, 0.0003]', 'netPnl', ['x', 'y']), '--out', ok])).code).toBe(0)
+    const planFile = join(ok, 'plan.json')
+    const p = JSON.parse(readFileSync(planFile, 'utf8'))
+    p.spec.windows[0].name = 'a b/c'
+    p.spec.windows[1].name = 'a b:c'
+    p.jobs = p.jobs.map((n: string) => n.replace(/-[xy]$/, '-a_b_c'))
+    writeFileSync(planFile, JSON.stringify(p))
+    const c = await runCli(['calibrate', 'collect', ok])
+    expect(c.code).toBe(2)
+    expect(c.stderr.split('\n')[0]).toBe(`mm calibrate collect: calibration spec ${join(tmp, 'two.yaml')}: windows "a b/c" and "a b:c" give the same job file names (jobs/p…-a_b_c.json): nothing was written`)
   })
 })

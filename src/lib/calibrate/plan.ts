@@ -77,8 +77,26 @@ function existingPlan(out: string, jobs: readonly PointJob[]): {results: number}
   return {results: jobs.filter((j) => present.has(`${jobFileName(j)}.json`)).length}
 }
 
+/**
+ * Job file names are the point id and the window's name with every character but letters,
+ * digits, `.`, `-` and `_` made `_`: two windows whose names differ only there ("a b/c",
+ * "a b:c") would share every file, one window's jobs written over the other's.
+ */
+function checkJobNames(spec: CalibrationSpec): void {
+  const seen = new Map<string, string>()
+  for (const w of spec.windows) {
+    const name = jobFileName({id: '', window: w} as PointJob)
+    const other = seen.get(name)
+    if (other !== undefined) {
+      throw new UsageError('E_SPEC', `calibration spec ${spec.file}: windows ${JSON.stringify(other)} and ${JSON.stringify(w.name)} give the same job file names (jobs/p…${name}.json): nothing was written`, {suggestion: 'rename one of them in the spec (letters, digits, . - _ are kept as they are), then plan again'})
+    }
+    seen.set(name, w.name)
+  }
+}
+
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
+  checkJobNames(o.spec)
   const {points, jobs} = jobsOf(o.spec)
   const replanned = existingPlan(out, jobs)
   for (const dir of [join(out, 'jobs'), join(out, 'results')]) {
@@ -155,6 +173,8 @@ export function collect(dir: string, opts: {partial?: boolean} = {}): {report: C
   const planFile = join(out, 'plan.json')
   if (!existsSync(planFile)) throw new UsageError('E_USAGE', `${out} has no plan.json: not a directory written by mm calibrate plan`, {suggestion: 'pass the --out directory of mm calibrate plan'})
   const p = JSON.parse(readFileSync(planFile, 'utf8')) as {spec: CalibrationSpec; points: number; jobs: string[]}
+  // a plan written before windows whose job files collide were refused: its results are one window's twice
+  checkJobNames(p.spec)
   const {jobs} = jobsOf(p.spec)
   const byName = new Map(jobs.map((j) => [jobFileName(j), j]))
   const results: PointResult[] = []
