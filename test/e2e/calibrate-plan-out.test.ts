@@ -116,4 +116,22 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
     expect(c.code).toBe(2)
     expect(c.stderr.split('\n')[0]).toBe(`mm calibrate collect: calibration spec ${join(tmp, 'two.yaml')}: windows "a b/c" and "a b:c" give the same job file names (jobs/p…-a_b_c.json): nothing was written`)
   })
+
+  it('collect on a plan.json that is torn or not a plan: one line naming it, exit 2 (was the parser\'s message, exit 1)', async () => {
+    const out = join(tmp, 'torn-plan')
+    expect((await runCli(['calibrate', 'plan', spec('t', '[0.0002]'), '--out', out])).code).toBe(0)
+    const planFile = join(out, 'plan.json')
+    for (const [text, why] of [
+      ['{"spec": ', 'Unexpected end of JSON input'],
+      ['[]', 'no spec, points or jobs'],
+    ]) {
+      writeFileSync(planFile, text)
+      const c = await runCli(['calibrate', 'collect', out])
+      expect(c.code).toBe(2)
+      expect(c.stderr.split('\n').slice(0, 2)).toEqual([
+        `mm calibrate collect: ${planFile} is not a plan written by mm calibrate plan (${why})`,
+        '  hint: remove it and plan the same spec into that directory again (its results are kept)',
+      ])
+    }
+  })
 })

@@ -7,7 +7,7 @@ import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node
 import {makeDirs} from '../fs/mkdirs.js'
 import {join, resolve} from 'node:path'
 import {stringify as yamlStringify} from 'yaml'
-import {UsageError} from '../domain/errors.js'
+import {MmError, UsageError} from '../domain/errors.js'
 import type {PointJob, PointResult} from './point.js'
 import {buildReport, type CalibrationReport} from './rank.js'
 import {jobsOf, writeOutputs} from './run.js'
@@ -172,10 +172,19 @@ export function collect(dir: string, opts: {partial?: boolean} = {}): {report: C
   const out = resolve(dir)
   const planFile = join(out, 'plan.json')
   if (!existsSync(planFile)) throw new UsageError('E_USAGE', `${out} has no plan.json: not a directory written by mm calibrate plan`, {suggestion: 'pass the --out directory of mm calibrate plan'})
-  const p = JSON.parse(readFileSync(planFile, 'utf8')) as {spec: CalibrationSpec; points: number; jobs: string[]}
-  // a plan written before windows whose job files collide were refused: its results are one window's twice
-  checkJobNames(p.spec)
-  const {jobs} = jobsOf(p.spec)
+  let p: {spec: CalibrationSpec; points: number; jobs: string[]}
+  let jobs: PointJob[]
+  try {
+    p = JSON.parse(readFileSync(planFile, 'utf8')) as typeof p
+    if (typeof p?.points !== 'number' || !Array.isArray(p.jobs) || !Array.isArray(p.spec?.windows)) throw new Error('no spec, points or jobs')
+    // a plan written before windows whose job files collide were refused: its results are one window's twice
+    checkJobNames(p.spec)
+    jobs = jobsOf(p.spec).jobs
+  } catch (error) {
+    if (error instanceof MmError) throw error
+    // torn, edited, or not mm's: was the parser's message alone ("Unexpected end of JSON input"), exit 1
+    throw new UsageError('E_USAGE', `${planFile} is not a plan written by mm calibrate plan (${(error as Error).message})`, {suggestion: 'remove it and plan the same spec into that directory again (its results are kept)'})
+  }
   const byName = new Map(jobs.map((j) => [jobFileName(j), j]))
   const results: PointResult[] = []
   const missing: string[] = []
