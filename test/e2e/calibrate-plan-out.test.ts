@@ -134,4 +134,21 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
       ])
     }
   })
+
+  it("--html naming a file the command writes in its own directory is refused before any job (it was found only after the run)", async () => {
+    const file = spec('own-html', '[0.0002]')
+    const out = join(tmp, 'own-html')
+    for (const name of ['report.json', 'results.jsonl', 'best.config.json']) {
+      const r = await runCli(['calibrate', file, '--out', out, '--workers', '1', '--html', join(out, name)])
+      expect(r.code).toBe(2)
+      expect(r.stderr.split('\n')[0]).toBe(`mm calibrate: --html ${join(out, name)} is the ${name} this command writes in ${out}: refusing to overwrite it`)
+      expect(existsSync(out)).toBe(false)
+    }
+    const dir = join(tmp, 'own-html-plan')
+    expect((await runCli(['calibrate', 'plan', file, '--out', dir])).code).toBe(0)
+    const c = await runCli(['calibrate', 'collect', dir, '--partial', '--html', join(dir, 'report.json')])
+    expect(c.code).toBe(2)
+    expect(c.stderr.split('\n')[0]).toBe(`mm calibrate collect: --html ${join(dir, 'report.json')} is the report.json this command writes in ${dir}: refusing to overwrite it`)
+    expect(existsSync(join(dir, 'report.json'))).toBe(false)
+  })
 })
