@@ -50,6 +50,12 @@ describe('mm report last among folders that are not runs (CLI)', () => {
     const runsOut = (JSON.parse(r.stdout) as {data: {runs: {id: string; log: string; summary: {symbol: string}}[]}}).data.runs
     expect(runsOut.map((x) => [x.id, x.log, x.summary.symbol])).toEqual([['20261201T120000Z-ETHUSDC-replay', join(real, 'events.jsonl'), 'ETHUSDC']])
 
+    // that run named directly: its events.jsonl a folder is one line naming it, exit 2 (was EISDIR alone, exit 1)
+    const dirLog = join(runs, '20261201T140000Z-ETHUSDC-replay', 'events.jsonl')
+    const named = await runCli(['report', join(runs, '20261201T140000Z-ETHUSDC-replay')])
+    expect(named.code).toBe(2)
+    expect(named.stderr.split('\n')[0]).toBe(`mm report: cannot read ${dirLog}: EISDIR: illegal operation on a directory, read`)
+
     // no real run left: said, exit 2, no stack
     const junkOnly = join(tmp, 'junk')
     mkdirSync(join(junkOnly, 'runs', 'tmp'), {recursive: true})

@@ -301,6 +301,10 @@ export async function* streamRunEvents(path: string, onTorn?: () => void): Async
       if (seen++ === 0 && e.type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
       yield ev as RunEvent
     }
+  } catch (error) {
+    // a read that fails once open (an events.jsonl that is a folder: EISDIR) was its bare message, exit 1
+    if (error instanceof UsageError) throw error
+    throw new UsageError('E_NO_RUN', `cannot read ${path}: ${(error as Error).message}`)
   } finally {
     lines.close()
     input.destroy()
