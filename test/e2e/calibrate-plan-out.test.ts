@@ -5,11 +5,12 @@
  * run still going would write more). Now the same spec's plan is said and its results
  * kept; another spec's is refused (exit 2) with nothing written.
  */
-import {existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it, vi} from 'vitest'
 import {ensureBuilt, runCli} from '../support/cli.js'
+import {sharedData} from '../support/shared-data.js'
 
 vi.setConfig({testTimeout: 60_000})
 
@@ -150,5 +151,25 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
     expect(c.code).toBe(2)
     expect(c.stderr.split('\n')[0]).toBe(`mm calibrate collect: --html ${join(dir, 'report.json')} is the report.json this command writes in ${dir}: refusing to overwrite it`)
     expect(existsSync(join(dir, 'report.json'))).toBe(false)
+  })
+
+  it('a report.json that cannot be written, or a results.jsonl that cannot be read, is one line naming it (was the bare EISDIR, no file named)', async () => {
+    const dir = join(tmp, 'unwritable-report')
+    expect((await runCli(['calibrate', 'plan', spec('uw', '[0.0002]'), '--out', dir])).code).toBe(0)
+    mkdirSync(join(dir, 'report.json'))
+    const c = await runCli(['calibrate', 'collect', dir, '--partial'])
+    expect(c.code).toBe(1)
+    expect(c.stderr.split('\n').slice(0, 2)).toEqual([
+      `mm calibrate collect: cannot write ${join(dir, 'report.json')}: EISDIR: illegal operation on a directory, open '${join(dir, 'report.json')}'`,
+      `  hint: the results are kept in ${dir}: run the same command again once it can be written`,
+    ])
+
+    const real = join(tmp, 'real.yaml')
+    writeFileSync(real, readFileSync(spec('real', '[0.0002]'), 'utf8').replace('replay: btcusdt_20240808.gz', `replay: ${sharedData('hftbacktest/examples/usdm/btcusdt_20240808.gz')}, duration: 5s`))
+    const out = join(tmp, 'unreadable-results')
+    mkdirSync(join(out, 'results.jsonl'), {recursive: true})
+    const r = await runCli(['calibrate', real, '--out', out, '--workers', '1'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe(`mm calibrate: cannot read ${join(out, 'results.jsonl')}: EISDIR: illegal operation on a directory, read`)
   })
 })
