@@ -172,4 +172,14 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
     expect(r.code).toBe(2)
     expect(r.stderr.split('\n')[0]).toBe(`mm calibrate: cannot read ${join(out, 'results.jsonl')}: EISDIR: illegal operation on a directory, read`)
   })
+
+  it('an empty --mm-command (a "$MM" left unset) is refused, nothing written: its jobs ran `calibrate point …` and all failed', async () => {
+    const out = join(tmp, 'empty-mm')
+    for (const mm of ['', '  ']) {
+      const r = await runCli(['calibrate', 'plan', spec('mm', '[0.0002]'), '--out', out, '--mm-command', mm])
+      expect(r.code).toBe(2)
+      expect(r.stderr.split('\n')[0]).toBe('mm calibrate plan: --mm-command is empty: the jobs would run no mm')
+      expect(existsSync(out)).toBe(false)
+    }
+  })
 })
