@@ -34,7 +34,7 @@ export default class Calibrate extends BaseCommand<typeof Calibrate> {
   async run(): Promise<CalibrationReport & {outDir: string; bestConfig: string | null; ran: number; resumed: number; wallMs: number; cpuMs: number; jobMs: JobTimes}> {
     const f = this.flags
     const spec = loadSpec(this.args.spec)
-    if (f.html) checkHtmlTarget(f.html)
+    if (f.html) checkHtmlTarget(f.html, {dir: f.out, files: ['results.jsonl', 'report.json', 'best.config.json']})
     const tty = process.stderr.isTTY === true
     const quiet = this.jsonEnabled() && !tty
     const cores = defaultWorkers()

@@ -240,7 +240,7 @@ describe('mm calibrate spec edges (CLI)', () => {
     expect(r3.code).toBe(2)
     expect(r3.stderr.split('\n').slice(0, 2)).toEqual([
       `mm calibrate: calibration spec ${join(tmp, 'partial-window.yaml')}: window b: ${torn}: a .partial file is still being written or was torn by a crash`,
-      `  hint: wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: gzip -dc ${torn} | gzip > ${torn.slice(0, -'.partial'.length)} (gzip warns of the torn end)`,
+      `  hint: wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: { gzip -dc ${torn}; echo; } | awk 'NR > 1 { print prev } { prev = $0 }' | gzip > ${torn.slice(0, -'.partial'.length)} (gzip warns of the torn end), then remove the .partial`,
     ])
     expect(existsSync(join(out, 'results.jsonl'))).toBe(false)
   })

@@ -60,7 +60,7 @@ describe('a SIGKILLed recording replayed as a folder (CLI)', () => {
       const q1 = await runCli(quoteArgs)
       expect(q1.code).toBe(0)
       const note = q1.stderr.split('\n').find((l) => l.startsWith('note: skipped 2 .partial files'))
-      expect(note).toBe(`note: skipped 2 .partial files (still being written, or torn by a killed recorder: its rows up to the last flush are recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
+      expect(note).toBe(`note: skipped 2 .partial files (still being written, or torn by a killed recorder: its rows up to the last flush are recoverable with { gzip -dc FILE.partial; echo; } | awk 'NR > 1 { print prev } { prev = $0 }' | gzip > FILE): ${torn.join(', ')}`)
       const events1 = JSON.parse((await runCli([...quoteArgs, '--json'])).stdout).data.summary.marketEvents
 
       // mm calibrate on the folder says it once per window, before the jobs
@@ -68,7 +68,7 @@ describe('a SIGKILLed recording replayed as a folder (CLI)', () => {
       writeFileSync(spec, ['symbol: 1000PEPEUSDT', 'windows:', `  - {name: w, replay: ${dir}}`, 'base: {strategy: {baseSize: "1000"}, risk: {netMax: "5000", stopLoss: -5}}', 'params:', '  strategy.baseSpread: [0.001]', ''].join('\n'))
       const c = await runCli(['calibrate', spec, '--out', join(state, 'calib'), '--workers', '1'])
       expect(c.code, c.stderr).toBe(0)
-      expect(c.stderr.split('\n')[0]).toBe(`note: window w: skipped 2 .partial files (still being written, or torn by a killed recorder: recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
+      expect(c.stderr.split('\n')[0]).toBe(`note: window w: skipped 2 .partial files (still being written, or torn by a killed recorder: recoverable with { gzip -dc FILE.partial; echo; } | awk 'NR > 1 { print prev } { prev = $0 }' | gzip > FILE): ${torn.join(', ')}`)
 
       // named directly, a .partial is refused with the recovery in the hint
       const p = torn[0]
@@ -76,12 +76,12 @@ describe('a SIGKILLed recording replayed as a folder (CLI)', () => {
       expect(q2.code).toBe(2)
       expect(q2.stderr.split('\n').slice(0, 2)).toEqual([
         `mm quote: ${p}: a .partial file is still being written or was torn by a crash`,
-        `  hint: wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: gzip -dc ${p} | gzip > ${p.slice(0, -'.partial'.length)} (gzip warns of the torn end)`,
+        `  hint: wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: { gzip -dc ${p}; echo; } | awk 'NR > 1 { print prev } { prev = $0 }' | gzip > ${p.slice(0, -'.partial'.length)} (gzip warns of the torn end), then remove the .partial`,
       ])
 
       // the recovery as the note gives it: the killed run's rows replay too
       for (const f of torn) {
-        execFileSync('sh', ['-c', `gzip -dc '${f}' 2>/dev/null | gzip > '${f.slice(0, -'.partial'.length)}'; true`])
+        execFileSync('sh', ['-c', `{ { gzip -dc '${f}'; echo; } | awk 'NR > 1 { print prev } { prev = $0 }' | gzip > '${f.slice(0, -'.partial'.length)}'; } 2>/dev/null`])
         rmSync(f)
       }
       const q3 = await runCli([...quoteArgs, '--json'])

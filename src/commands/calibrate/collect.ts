@@ -18,7 +18,7 @@ export default class CalibrateCollect extends BaseCommand<typeof CalibrateCollec
 
   async run(): Promise<CalibrationReport & {bestConfig: string | null; missing: string[]; failed: {job: string; error: string}[]}> {
     const f = this.flags
-    if (f.html) checkHtmlTarget(f.html)
+    if (f.html) checkHtmlTarget(f.html, {dir: this.args.dir, files: ['report.json', 'best.config.json']})
     const r = collect(this.args.dir, {partial: f.partial})
     // the failed jobs first, with why (their output is left in results/NAME.json.tmp)
     const failedNames = new Set(r.failed.map((x) => x.job))

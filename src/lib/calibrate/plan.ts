@@ -7,7 +7,7 @@ import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node
 import {makeDirs} from '../fs/mkdirs.js'
 import {join, resolve} from 'node:path'
 import {stringify as yamlStringify} from 'yaml'
-import {UsageError} from '../domain/errors.js'
+import {MmError, UsageError} from '../domain/errors.js'
 import type {PointJob, PointResult} from './point.js'
 import {buildReport, type CalibrationReport} from './rank.js'
 import {jobsOf, writeOutputs} from './run.js'
@@ -30,6 +30,8 @@ export interface PlanResult {
   points: number
   jobsFile: string
   manifest: string
+  /** OUT already held this plan (the same jobs): how many of its jobs have a result there (kept) */
+  replanned?: {results: number}
 }
 
 function shellQuote(s: string): string {
@@ -48,8 +50,55 @@ export function jobFileName(j: PointJob): string {
   return `${j.id}-${j.window.name.replace(/[^\w.-]/g, '_')}`
 }
 
+/**
+ * OUT's plan.json, if any, against the jobs about to be written: the same jobs (the same
+ * name for the same key: a changed objective or constraint re-ranks the same results) give
+ * the count of results already there, which are kept; another spec's plan is refused before
+ * anything is written (its results/NAME.json would pass for the new jobs' of that name,
+ * and a GNU parallel run may still be writing them).
+ */
+function existingPlan(out: string, jobs: readonly PointJob[]): {results: number} | undefined {
+  const planFile = join(out, 'plan.json')
+  if (!existsSync(planFile)) return undefined
+  const refuse = (why: string) =>
+    new UsageError('E_OUT', `${out} already holds a plan ${why}: nothing was written`, {suggestion: 'pass another --out, or remove that directory (and its results) first'})
+  let old: Map<string, string>
+  try {
+    const p = JSON.parse(readFileSync(planFile, 'utf8')) as {spec: CalibrationSpec}
+    old = new Map(jobsOf(p.spec).jobs.map((j) => [jobFileName(j), j.key]))
+  } catch {
+    throw refuse('whose plan.json this mm cannot read')
+  }
+  const names = new Set(jobs.map(jobFileName))
+  const differ = jobs.filter((j) => old.get(jobFileName(j)) !== j.key).length + [...old.keys()].filter((n) => !names.has(n)).length
+  if (differ > 0) throw refuse(`of another spec (${differ} job${differ === 1 ? '' : 's'} differ)`)
+  const resDir = join(out, 'results')
+  const present = new Set(existsSync(resDir) ? readdirSync(resDir) : [])
+  return {results: jobs.filter((j) => present.has(`${jobFileName(j)}.json`)).length}
+}
+
+/**
+ * Job file names are the point id and the window's name with every character but letters,
+ * digits, `.`, `-` and `_` made `_`: two windows whose names differ only there ("a b/c",
+ * "a b:c") would share every file, one window's jobs written over the other's.
+ */
+function checkJobNames(spec: CalibrationSpec): void {
+  const seen = new Map<string, string>()
+  for (const w of spec.windows) {
+    const name = jobFileName({id: '', window: w} as PointJob)
+    const other = seen.get(name)
+    if (other !== undefined) {
+      throw new UsageError('E_SPEC', `calibration spec ${spec.file}: windows ${JSON.stringify(other)} and ${JSON.stringify(w.name)} give the same job file names (jobs/p…${name}.json): nothing was written`, {suggestion: 'rename one of them in the spec (letters, digits, . - _ are kept as they are), then plan again'})
+    }
+    seen.set(name, w.name)
+  }
+}
+
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
+  checkJobNames(o.spec)
+  const {points, jobs} = jobsOf(o.spec)
+  const replanned = existingPlan(out, jobs)
   for (const dir of [join(out, 'jobs'), join(out, 'results')]) {
     try {
       makeDirs(dir)
@@ -58,7 +107,6 @@ export function plan(o: PlanOptions): PlanResult {
       throw new UsageError('E_OUT', `cannot create ${dir}: ${(error as Error).message}`)
     }
   }
-  const {points, jobs} = jobsOf(o.spec)
   const lines: string[] = []
   const names: string[] = []
   for (const j of jobs) {
@@ -110,7 +158,7 @@ export function plan(o: PlanOptions): PlanResult {
       `# when it completes, copy results/ back and run: mm calibrate collect ${out}\n` +
       yamlStringify(job),
   )
-  return {outDir: out, jobs: jobs.length, points, jobsFile, manifest}
+  return {outDir: out, jobs: jobs.length, points, jobsFile, manifest, ...(replanned ? {replanned} : {})}
 }
 
 /**
@@ -124,8 +172,19 @@ export function collect(dir: string, opts: {partial?: boolean} = {}): {report: C
   const out = resolve(dir)
   const planFile = join(out, 'plan.json')
   if (!existsSync(planFile)) throw new UsageError('E_USAGE', `${out} has no plan.json: not a directory written by mm calibrate plan`, {suggestion: 'pass the --out directory of mm calibrate plan'})
-  const p = JSON.parse(readFileSync(planFile, 'utf8')) as {spec: CalibrationSpec; points: number; jobs: string[]}
-  const {jobs} = jobsOf(p.spec)
+  let p: {spec: CalibrationSpec; points: number; jobs: string[]}
+  let jobs: PointJob[]
+  try {
+    p = JSON.parse(readFileSync(planFile, 'utf8')) as typeof p
+    if (typeof p?.points !== 'number' || !Array.isArray(p.jobs) || !Array.isArray(p.spec?.windows)) throw new Error('no spec, points or jobs')
+    // a plan written before windows whose job files collide were refused: its results are one window's twice
+    checkJobNames(p.spec)
+    jobs = jobsOf(p.spec).jobs
+  } catch (error) {
+    if (error instanceof MmError) throw error
+    // torn, edited, or not mm's: was the parser's message alone ("Unexpected end of JSON input"), exit 1
+    throw new UsageError('E_USAGE', `${planFile} is not a plan written by mm calibrate plan (${(error as Error).message})`, {suggestion: 'remove it and plan the same spec into that directory again (its results are kept)'})
+  }
   const byName = new Map(jobs.map((j) => [jobFileName(j), j]))
   const results: PointResult[] = []
   const missing: string[] = []

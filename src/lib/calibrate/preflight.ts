@@ -13,7 +13,7 @@ import {MmError, UsageError} from '../domain/errors.js'
 import {symbolFromFileName} from '../record/raw-reader.js'
 import {checkReplayPaths} from '../record/replay-guard.js'
 import {detectReplaySymbol} from '../record/replay-source.js'
-import {kindOfName, listTardisFiles, partialFilesIn} from '../record/tardis-reader.js'
+import {kindOfName, listTardisFiles, partialFilesIn, partialRecovery} from '../record/tardis-reader.js'
 import type {PointJob} from './point.js'
 import {type CalibrationSpec, checkPointConfigs} from './spec.js'
 
@@ -30,7 +30,7 @@ export async function checkWindows(spec: CalibrationSpec, onNotice?: (msg: strin
   for (const w of spec.windows) {
     // a window's .partial files are skipped by its replays: said once here (a killed recorder's last period)
     const torn = onNotice ? await partialFilesIn(w.replay).catch(() => []) : []
-    if (torn.length > 0) onNotice?.(`window ${w.name}: skipped ${torn.length} .partial file${torn.length === 1 ? '' : 's'} (still being written, or torn by a killed recorder: recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
+    if (torn.length > 0) onNotice?.(`window ${w.name}: skipped ${torn.length} .partial file${torn.length === 1 ? '' : 's'} (still being written, or torn by a killed recorder: recoverable with ${partialRecovery()}): ${torn.join(', ')}`)
     const where = `calibration spec ${spec.file}: window ${w.name}`
     try {
       await checkReplayPaths(w.replay)

@@ -43,7 +43,14 @@ export function jobsOf(spec: CalibrationSpec): {points: number; jobs: PointJob[]
 export function readResults(file: string): Map<string, PointResult> {
   const done = new Map<string, PointResult>()
   if (!existsSync(file)) return done
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    // was the bare message ('EISDIR: illegal operation on a directory, read'), exit 1
+    throw new UsageError('E_OUT', `cannot read ${file}: ${(error as Error).message}`)
+  }
+  for (const line of text.split('\n')) {
     if (!line.trim()) continue
     try {
       const r = JSON.parse(line) as PointResult
@@ -491,13 +498,26 @@ async function calibrateWith(o: CalibrateOptions, out: string, points: number, j
  * would otherwise pass for this run's winner.
  */
 export function writeOutputs(out: string, report: CalibrationReport): {report: CalibrationReport; bestConfig: string | null} {
-  writeFileSync(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n')
+  // a write that fails (a full disk, a folder in the file's place) names the file: it was the
+  // bare message ('ENOSPC: no space left on device, write'), after every job had run
+  const write = (file: string, text: string) => {
+    try {
+      writeFileSync(file, text)
+    } catch (error) {
+      throw new MmError('E_OUT', `cannot write ${file}: ${(error as Error).message}`, {suggestion: `the results are kept in ${out}: run the same command again once it can be written`})
+    }
+  }
+  write(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n')
   let bestConfig: string | null = null
   if (report.winner) {
     bestConfig = join(out, 'best.config.json')
-    writeFileSync(bestConfig, JSON.stringify(report.winner.config, null, 2) + '\n')
+    write(bestConfig, JSON.stringify(report.winner.config, null, 2) + '\n')
   } else {
-    rmSync(join(out, 'best.config.json'), {force: true})
+    try {
+      rmSync(join(out, 'best.config.json'), {force: true})
+    } catch (error) {
+      throw new MmError('E_OUT', `cannot remove ${join(out, 'best.config.json')} (no point won this run): ${(error as Error).message}`)
+    }
   }
   return {report, bestConfig}
 }

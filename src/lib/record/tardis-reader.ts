@@ -47,6 +47,22 @@ export interface TardisFile {
 
 const KIND_ORDER: Record<RecordKind, number> = {book: 0, trades: 1, ticker: 2}
 
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
+}
+
+/**
+ * The shell command that recovers a killed recorder's `.partial` file as a whole one: its
+ * rows up to the torn end, whose last line a kill leaves cut short (a row of 7 columns the
+ * replay refuses, or a price or amount cut to another number it would take) is left out.
+ * The `echo` ends the text with one more newline, so the last line awk drops is either that
+ * empty line (the file ended on a whole row) or the torn row. With no path: FILE placeholders.
+ */
+export function partialRecovery(partial?: string): string {
+  const [from, to] = partial === undefined ? ['FILE.partial', 'FILE'] : [shellWord(partial), shellWord(partial.replace(/\.partial$/, ''))]
+  return `{ gzip -dc ${from}; echo; } | awk 'NR > 1 { print prev } { prev = $0 }' | gzip > ${to}`
+}
+
 /** Kind from a file name: mm's `<stem>.<kind>.csv[.gz]` or Tardis' `…incremental_book_L2…` names. */
 export function kindOfName(name: string): RecordKind | undefined {
   const n = name.replace(/\.partial$/, '')
@@ -118,7 +134,7 @@ export async function listTardisFiles(paths: string | string[], opts: TardisRead
       if (!kind) throw new UsageError('E_RECORDING', `${p}: not a recording file (expected *.book|trades|ticker.csv[.gz] or a Tardis file name)`)
       const partial = p.endsWith('.partial')
       if (partial && !opts.includePartial) {
-        throw new UsageError('E_RECORDING', `${p}: a .partial file is still being written or was torn by a crash`, {suggestion: `wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: gzip -dc ${p} | gzip > ${p.slice(0, -'.partial'.length)} (gzip warns of the torn end)`})
+        throw new UsageError('E_RECORDING', `${p}: a .partial file is still being written or was torn by a crash`, {suggestion: `wait for the recorder to close it; if it was killed, its rows up to the last flush can be recovered: ${partialRecovery(p)} (gzip warns of the torn end), then remove the .partial`})
       }
       out.push(classify(p, kind, partial))
     }

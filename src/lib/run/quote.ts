@@ -9,7 +9,7 @@ import type {MmLogger} from '../telemetry/log.js'
 import type {RunMetrics} from '../telemetry/metrics.js'
 import type {RunEvent} from '../telemetry/run-events.js'
 import {openReplay} from '../record/replay-source.js'
-import {partialFilesIn} from '../record/tardis-reader.js'
+import {partialFilesIn, partialRecovery} from '../record/tardis-reader.js'
 import {checkNoOverlap} from '../record/overlap.js'
 import type {StateKeeper} from '../state/keeper.js'
 import {instrumentOf, runLive, runReplay, type SessionResult} from './session.js'
@@ -120,7 +120,7 @@ async function quoteRun(o: QuoteOptions, metrics?: RunMetrics): Promise<QuoteRes
     if (o.onNotice) {
       const torn = await partialFilesIn(o.replay)
       if (torn.length > 0) {
-        o.onNotice(`skipped ${torn.length} .partial file${torn.length === 1 ? '' : 's'} (still being written, or torn by a killed recorder: its rows up to the last flush are recoverable with gzip -dc FILE.partial | gzip > FILE): ${torn.join(', ')}`)
+        o.onNotice(`skipped ${torn.length} .partial file${torn.length === 1 ? '' : 's'} (still being written, or torn by a killed recorder: its rows up to the last flush are recoverable with ${partialRecovery()}): ${torn.join(', ')}`)
       }
     }
     const progress = o.onProgress ? new ReplayProgress(src.bytes, o.durationMs, () => wallClock.now()) : undefined

@@ -125,10 +125,14 @@ export function resolveRunLog(run: string, stateDir: string): string {
   const candidates: string[] = []
   if (run === 'last') {
     const runs = resolve(stateDir, 'runs')
-    // runs with an empty log (a run that never started) are not candidates for 'last'
-    const ids = existsSync(runs) ? readdirSync(runs).filter((d) => nonEmpty(join(runs, d, 'events.jsonl'))).sort() : []
-    if (ids.length === 0) throw new UsageError('E_NO_RUN', `no runs under ${runs}`, {suggestion: 'run mm quote --dry-run first, or pass --state-dir'})
-    return join(runs, ids[ids.length - 1], 'events.jsonl')
+    const names = runsEntries(runs)
+    // the newest run directory (by its name, which starts with the run's start time) with a
+    // log: not a folder or file of another name put there (a copy, lost+found, notes: their
+    // names sorted after every run's), nor a run that never started (an empty log)
+    const ids = names.filter((d) => RUN_DIR.test(d) && nonEmptyFile(join(runs, d, 'events.jsonl'))).sort()
+    if (ids.length > 0) return join(runs, ids[ids.length - 1], 'events.jsonl')
+    const junk = names.length === 0 ? '' : ` (${names.length} ${names.length === 1 ? 'entry there is' : 'entries there are'} not a run directory with a run log)`
+    throw new UsageError('E_NO_RUN', `no runs under ${runs}${junk}`, {suggestion: 'run mm quote --dry-run first, or pass --state-dir'})
   }
   candidates.push(resolve(run), resolve(stateDir, 'runs', run))
   for (const c of candidates) {
@@ -141,9 +145,24 @@ export function resolveRunLog(run: string, stateDir: string): string {
   throw new UsageError('E_NO_RUN', `no run ${JSON.stringify(run)}: not a run directory, an events.jsonl file, or a run id under ${resolve(stateDir, 'runs')}`, {suggestion: "use 'last', a run id from the state dir, or a path"})
 }
 
-function nonEmpty(p: string): boolean {
+/** A run directory's name: its start time (UTC, to the second), then symbol and mode (runBaseId, createRunDir) */
+const RUN_DIR = /^\d{8}T\d{6}Z-[^/]+$/
+
+/** The names under the runs folder (none when it does not exist); one that is not a folder is bad usage */
+function runsEntries(runs: string): string[] {
+  if (!existsSync(runs)) return []
   try {
-    return statSync(p).size > 0
+    return readdirSync(runs)
+  } catch (error) {
+    throw new UsageError('E_STATE_DIR', `cannot read ${runs}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {suggestion: 'pass the state dir mm quote ran with (--state-dir, env MM_STATE_DIR)'})
+  }
+}
+
+/** `log` is a file with something in it (an empty one: a run that never started) */
+function nonEmptyFile(log: string): boolean {
+  try {
+    const st = statSync(log)
+    return st.isFile() && st.size > 0
   } catch {
     return false
   }
@@ -218,9 +237,8 @@ export interface RunListing {
 /** Every run under <state-dir>/runs, oldest first; `summarise` turns a log into a summary for runs without summary.json. */
 export function listRuns(stateDir: string, summarise: (events: RunEvent[]) => {symbol: string; mode: string; strategy: string; durationMs: number; fills: number; netPnl: string; endReason: string}): RunListing[] {
   const runs = resolve(stateDir, 'runs')
-  if (!existsSync(runs)) return []
   const out: RunListing[] = []
-  for (const id of readdirSync(runs).sort()) {
+  for (const id of runsEntries(runs).sort()) {
     const dir = join(runs, id)
     const sumPath = join(dir, 'summary.json')
     let s: ReturnType<typeof summarise> | null = null
@@ -283,6 +301,10 @@ export async function* streamRunEvents(path: string, onTorn?: () => void): Async
       if (seen++ === 0 && e.type !== 'run_start') throw new UsageError('E_RUN_LOG', `${path} does not start with a run_start event`)
       yield ev as RunEvent
     }
+  } catch (error) {
+    // a read that fails once open (an events.jsonl that is a folder: EISDIR) was its bare message, exit 1
+    if (error instanceof UsageError) throw error
+    throw new UsageError('E_NO_RUN', `cannot read ${path}: ${(error as Error).message}`)
   } finally {
     lines.close()
     input.destroy()
