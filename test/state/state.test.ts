@@ -51,6 +51,8 @@ describe('state.json', () => {
     ['no schema', '{"symbol": "ETHUSDC"}', /is corrupt \(no schema version\)/],
     ['future schema', '{"schema": 7, "symbol": "ETHUSDC"}', /has schema version 7; this mm reads up to 1/],
     ['missing parts', '{"schema": 1, "symbol": "ETHUSDC"}', /is corrupt \(missing symbol, position, orders or counters\)/],
+    // it said 'missing symbol, position, orders or counters' of a file that had them all
+    ['schema 0', '{"schema": 0, "symbol": "ETHUSDC", "position": {}, "orders": {}, "counters": {}}', /is corrupt \(schema version 0: mm writes 1 up to 1\)$/],
   ]
   it.each(bad)('%s → an error naming the file, exit 2, file untouched', (_n, text, re) => {
     const p = join(tmp, 'bad.json')
@@ -71,6 +73,9 @@ describe('state.json', () => {
     ['a position that is not a number', (s) => (s.position.net = '0.0x1'), 'position.net "0.0x1" is not a decimal number'],
     ['an unrealised PnL that is a JSON number', (s) => ((s.position as unknown as Record<string, unknown>).unrealised = -5), 'position.unrealised -5 is not a decimal number'],
     ['a counter that is a string', (s) => ((s.counters as unknown as Record<string, unknown>).writes = '5'), 'counters.writes "5" is not a count'],
+    // a quote appended the next acknowledgement after the string's characters
+    ['acknowledgements that are not a list', (s) => ((s.control as unknown as Record<string, unknown>).acks = 'x'), 'control {"acks":"x"} is not {"acks": [...]}'],
+    ['an acknowledgement without an id', (s) => ((s.control as unknown as Record<string, unknown>).acks = [{kind: 'halt'}]), 'control.acks holds {"kind":"halt"}, which is not an acknowledgement (no id)'],
     ['a halt end that is not a time', (s) => (s.halt = {kind: 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: 'tomorrow', flatten: false}), 'halt.until "tomorrow" is not a time (an ISO time, or null: until mm resume)'],
     ['a halt kind mm does not know', (s) => (s.halt = {kind: 'panic' as 'manual', reason: 'x', by: 'u@h', at: '2026-01-01T00:00:00.000Z', until: null, flatten: false}), 'halt.kind "panic" is not one of manual, stop_loss, shock, daily_loss, storm'],
     ["a day's PnL that is not a number", (s) => (s.risk.day = {start: '2026-01-01T00:00:00.000Z', startMs: 1_767_225_600_000, pnl: 'lots', pnlUnits: '0'}), 'risk.day.pnl "lots" is not a decimal number'],

@@ -189,6 +189,15 @@ function badField(s: StateFile): string | null {
     const v = p[k]
     if (v !== undefined && v !== null && !(typeof v === 'string' && DECIMAL.test(v))) return `position.${k} ${show(v)} is not a decimal number`
   }
+  // the operator's acknowledgements: a quote appends to the list (a string there had the next
+  // one written after its characters, and mm halt/resume waited on an ack it could not find)
+  const c = (s as {control?: unknown}).control
+  if (c !== undefined && c !== null) {
+    const acks = (c as {acks?: unknown}).acks
+    if (typeof c !== 'object' || Array.isArray(c) || (acks !== undefined && !Array.isArray(acks))) return `control ${show(c)} is not {"acks": [...]}`
+    const bad = (acks ?? []).find((a: unknown) => typeof a !== 'object' || a === null || typeof (a as StateAck).id !== 'string')
+    if (bad !== undefined) return `control.acks holds ${show(bad)}, which is not an acknowledgement (no id)`
+  }
   // live, the ledger's running totals are what a restart carries on: one that does not parse was dropped silently (realised PnL, fees and fills of every earlier run forgotten, and overwritten by the next write)
   if (s.dryRun !== true && p.ledger !== undefined && p.ledger !== null) {
     const why = ledgerProblem(p.ledger, 'position.ledger')
@@ -246,7 +255,11 @@ export function readStateFile(path: string, symbol?: string): StateFile | null {
   if (s.schema > STATE_SCHEMA) {
     throw new StateFileError('E_STATE_VERSION', `state file ${path} has schema version ${s.schema}; this mm reads up to ${STATE_SCHEMA}`, 'a newer mm wrote it: use that version (the file is left as it is)')
   }
-  if (s.schema < 1 || typeof s.symbol !== 'string' || typeof s.position !== 'object' || s.position === null || typeof s.orders !== 'object' || s.orders === null || typeof s.counters !== 'object' || s.counters === null) {
+  if (s.schema < 1) {
+    // was 'missing symbol, position, orders or counters', which such a file may well have
+    throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt (schema version ${s.schema}: mm writes 1 up to ${STATE_SCHEMA})`, keep)
+  }
+  if (typeof s.symbol !== 'string' || typeof s.position !== 'object' || s.position === null || typeof s.orders !== 'object' || s.orders === null || typeof s.counters !== 'object' || s.counters === null) {
     throw new StateFileError('E_STATE_CORRUPT', `state file ${path} is corrupt (missing symbol, position, orders or counters)`, keep)
   }
   if (symbol !== undefined && s.symbol.toUpperCase() !== symbol.toUpperCase()) {
