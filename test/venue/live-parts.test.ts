@@ -207,6 +207,8 @@ describe("dead-man's switch and start-up against a loopback stub", () => {
     const e = await fail(readVenueState(gw, 'ETHUSDC', {instance: 'eth1', allowForeign: false}))
     expect([e.code, e.message]).toEqual(['E_FOREIGN_ORDERS', '1 order(s) not placed by mm rest on ETHUSDC: web_1 (SELL 0.010 @ 3100.00)'])
     expect(e.suggestion).toContain('--allow-foreign-orders')
+    // the refused start sends nothing: the killed run's own leftovers are named with what cancels them
+    expect(e.suggestion).toContain('; 1 order(s) an earlier run of this instance left still rest (mm-eth1aaaa-b0-0 (BUY 0.010 @ 3000.00)): mm halt --symbol ETHUSDC cancels those and no other (then mm resume before the next start)')
     const st = await readVenueState(gw, 'ETHUSDC', {instance: 'eth1', allowForeign: true})
     expect(st.deadman).toBe(false)
     expect(describeVenue(st, {deadmanCountdownMs: 120_000}).at(-1)).toBe('not touching 1 foreign order(s): web_1 (SELL 0.010 @ 3100.00)')

@@ -139,8 +139,11 @@ export async function readVenueState(gw: BinanceGateway, symbol: string, o: {ins
     })
   }
   if (byOwner.foreign.length > 0 && !o.allowForeign) {
+    // a refused start sends nothing: orders a killed run of this instance left keep resting at
+    // their old prices until its switch's countdown ends (which cancels the foreign ones too)
+    const left = byOwner.ours.length > 0 ? `; ${byOwner.ours.length} order(s) an earlier run of this instance left still rest (${names(byOwner.ours)}): mm halt --symbol ${sym} cancels those and no other (then mm resume before the next start)` : ''
     throw new MmError('E_FOREIGN_ORDERS', `${byOwner.foreign.length} order(s) not placed by mm rest on ${sym}: ${names(byOwner.foreign)}`, {
-      suggestion: "cancel them, or pass --allow-foreign-orders (mm never touches them, and the dead-man's switch, which would cancel them too, is turned off)",
+      suggestion: `cancel them, or pass --allow-foreign-orders (mm never touches them, and the dead-man's switch, which would cancel them too, is turned off)${left}`,
     })
   }
   const position = positions.find((p) => p.symbol === sym && (p.positionSide === 'BOTH' || p.positionSide === ''))
