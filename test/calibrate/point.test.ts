@@ -8,7 +8,7 @@ import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {perMinuteSharpe, pointQuoteOptions, runPoint, SharpeOfSamples} from '../../src/lib/calibrate/point.js'
+import {perMinuteSharpe, pointDir, pointQuoteOptions, runPoint, SharpeOfSamples} from '../../src/lib/calibrate/point.js'
 import {quote} from '../../src/lib/run/quote.js'
 import {instrumentOf, Session} from '../../src/lib/run/session.js'
 import {paperVenue} from '../../src/lib/run/venues.js'
@@ -76,6 +76,13 @@ describe('runPoint on 2 minutes of ETHUSDT 2024-08-08', () => {
     expect(perMinuteSharpe(join(runs, run, 'events.jsonl'))).toBe(kept.metrics.sharpe)
     // a job that is not kept writes nothing at all: not even its work folder
     expect(existsSync(join(work, 'plain'))).toBe(false)
+  })
+
+  it("a job's folder is ID-WINDOW with the window's name made a file name: never a nested folder, never outside the work folder", () => {
+    expect(pointDir('/o/work', {id: 'p0001', window: {...job.window, name: 'aug'}})).toBe('/o/work/p0001-aug')
+    // the raw name gave /o/work/p0001-x/../../../y = /y, emptied by --keep-runs before the job wrote there
+    expect(pointDir('/o/work', {id: 'p0001', window: {...job.window, name: 'x/../../../y'}})).toBe('/o/work/p0001-x_.._.._.._y')
+    expect(pointDir('/o/work', {id: 'p0002', window: {...job.window, name: 'a b:c'}})).toBe('/o/work/p0002-a_b_c')
   })
 
   it("a job's replay writes nothing unless the run is kept (its config in memory, the file's JSON), and tells each event to the job", () => {

@@ -150,9 +150,19 @@ function configText(job: PointJob): string {
  * happen. With `keepRun`, its config file and run directory (events.jsonl, summary.json)
  * go to workDir/ID-WINDOW/ and stay; without, the job writes nothing.
  */
+/**
+ * A job's folder under workDir: ID-WINDOW, the window's name with every character but
+ * letters, digits, `.`, `-` and `_` made `_` (as its job file's name in a plan). The raw
+ * name made a name with `/` nested folders, and `x/../../../y` one outside OUT, which
+ * --keep-runs then emptied (`rm -r`) before the job wrote into it.
+ */
+export function pointDir(workDir: string, job: Pick<PointJob, 'id' | 'window'>): string {
+  return join(workDir, `${job.id}-${job.window.name.replace(/[^\w.-]/g, '_')}`)
+}
+
 export async function runPoint(job: PointJob, workDir: string, opts: {keepRun?: boolean} = {}): Promise<PointResult> {
   const keep = opts.keepRun === true
-  const dir = join(workDir, `${job.id}-${job.window.name}`)
+  const dir = pointDir(workDir, job)
   if (keep) {
     rmSync(dir, {recursive: true, force: true})
     makeDirs(dir)
