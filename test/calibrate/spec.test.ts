@@ -61,6 +61,18 @@ describe('calibration spec', () => {
   ])('bad spec %# → one line naming the key', (raw, re) => {
     expect(() => parseSpec(raw, '/x/s.json')).toThrow(re)
   })
+
+  it("a base: file that cannot be read names the spec, and the hint is the spec's (it said 'pass --config PATH', which no spec takes)", () => {
+    let err: {message?: string; suggestion?: string; exitCode?: number} = {}
+    try {
+      parseSpec({...base, base: 'no-such-base.json', params: {'strategy.baseSpread': [0.001]}}, '/nonexistent-mm-dir/s.json')
+    } catch (error) {
+      err = error as typeof err
+    }
+    expect(err.message).toBe('calibration spec /nonexistent-mm-dir/s.json: base: cannot read config /nonexistent-mm-dir/no-such-base.json: no such file')
+    expect(err.suggestion).toBe("give base: the path of an existing JSON config file (relative to the spec's folder /nonexistent-mm-dir), or the config itself as an object")
+    expect(err.exitCode).toBe(2)
+  })
 })
 
 describe('ranking', () => {

@@ -155,7 +155,17 @@ export function parseSpec(raw: unknown, file: string): CalibrationSpec {
     names.add(w.name)
   }
   let base: MmConfigInput = {}
-  if (typeof s.base === 'string') base = loadConfig(abs(s.base)) as MmConfigInput
+  if (typeof s.base === 'string') {
+    try {
+      base = loadConfig(abs(s.base)) as MmConfigInput
+    } catch (error) {
+      // the file's error with a hint for the spec: it said 'pass --config PATH', which no spec takes
+      if (error instanceof ConfigError && error.code === 'E_CONFIG' && error.suggestion?.startsWith('pass --config')) {
+        throw new ConfigError('E_CONFIG', `calibration spec ${file}: base: ${error.message}`, {suggestion: `give base: the path of an existing JSON config file (relative to the spec's folder ${dirname(file)}), or the config itself as an object`})
+      }
+      throw error
+    }
+  }
   else if (s.base) base = s.base as MmConfigInput
   parseConfig(base, `${file} (base)`)
 
