@@ -5,7 +5,7 @@
  * whose pid is dead (same host) is stale: it is taken over, and the caller is told.
  */
 import {createHash} from 'node:crypto'
-import {closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync} from 'node:fs'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {MmError, UsageError} from '../domain/errors.js'
@@ -140,11 +140,67 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
   }
   const path = lockPath(symbolDir)
   const info = selfInfo(command, nowIso)
+  // The lock appears whole: its text goes to a file of this process first, which is then
+  // linked as the lock (link(2) fails if one exists, as O_EXCL does). Created empty and
+  // written after, it could be read empty in between, which reads as a dead holder's
+  // (pid 0): a second start at that moment took it over, and both held it.
+  const text = JSON.stringify(info) + '\n'
+  const tmp = `${path}.new-${process.pid}`
+  try {
+    writeFileSync(tmp, text, {mode: 0o600})
+  } catch (error) {
+    // a full disk: nothing is left behind
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // never made
+    }
+    // a read-only state dir that a live holder took before it became so: held, as before
+    const holder = readLock(symbolDir)
+    if (holder !== null && holderAlive(holder)) throw new LockedError(holder, path)
+    throw new MmError('E_LOCK_WRITE', `cannot write the lock ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable'})
+  }
+  try {
+    return takeLock(symbolDir, path, info, text, tmp)
+  } finally {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // gone already
+    }
+  }
+}
+
+/** Create `path` whole from `tmp` (or, where the file system has no hard links, exclusively, then written). */
+function createLock(path: string, text: string, tmp: string): void {
+  try {
+    linkSync(tmp, path)
+    return
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || !(code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')) throw error
+  }
+  const fd = openSync(path, 'wx', 0o600)
+  try {
+    writeSync(fd, text)
+  } catch (error) {
+    // the empty lock file is not left behind (it would read as a dead holder's)
+    closeSync(fd)
+    try {
+      unlinkSync(path)
+    } catch {
+      // gone already
+    }
+    throw new MmError('E_LOCK_WRITE', `cannot write the lock ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable'})
+  }
+  closeSync(fd)
+}
+
+function takeLock(symbolDir: string, path: string, info: LockInfo, text: string, tmp: string): HeldLock {
   let tookOver: LockInfo | null = null
   for (let attempt = 0; attempt < 5; attempt++) {
-    let fd: number
     try {
-      fd = openSync(path, 'wx', 0o600)
+      createLock(path, text, tmp)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const holder = readLock(symbolDir)
@@ -176,19 +232,6 @@ export function acquireLock(symbolDir: string, command: string, nowIso: string):
       }
       continue
     }
-    try {
-      writeSync(fd, JSON.stringify(info) + '\n')
-    } catch (error) {
-      // a full disk: the empty lock file is not left behind (it would read as a dead holder's)
-      closeSync(fd)
-      try {
-        unlinkSync(path)
-      } catch {
-        // gone already
-      }
-      throw new MmError('E_LOCK_WRITE', `cannot write the lock ${path}: ${(error as Error).message}`, {exitCode: 1, suggestion: 'free space on its disk, or check that the state dir is writable'})
-    }
-    closeSync(fd)
     let released = false
     return {
       path,
