@@ -133,8 +133,12 @@ describe('state.json', () => {
     writeFileSync(join(dir, 'state.json'), '{}')
     writeFileSync(join(dir, '.state.json.tmp-123'), '{"half')
     writeFileSync(join(dir, '.state.json.tmp-124-a'), '{"half')
-    expect(removeStaleTemps(dir)).toBe(2)
-    expect(readdirSync(dir)).toEqual(['state.json'])
+    // a lock's text a start killed while taking it left (a dead pid's), and one a live start is taking it with (kept)
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout
+    writeFileSync(join(dir, `lock.new-${dead}`), '{}')
+    writeFileSync(join(dir, `lock.new-${process.ppid}`), '{}')
+    expect(removeStaleTemps(dir)).toBe(3)
+    expect(readdirSync(dir).sort()).toEqual([`lock.new-${process.ppid}`, 'state.json'])
   })
 
   it('the off-loop write renames only when its commit check says so, and leaves no temp file either way', async () => {

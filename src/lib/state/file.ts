@@ -11,6 +11,7 @@ import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {MmError} from '../domain/errors.js'
 import {ledgerProblem} from '../orders/position.js'
+import {pidAlive} from './lock.js'
 
 export const STATE_SCHEMA = 1
 
@@ -382,7 +383,10 @@ export function removeStaleTemps(dir: string): number {
   if (!existsSync(dir)) return 0
   let n = 0
   for (const f of readdirSync(dir)) {
-    if (/^\.state\.json\.tmp-\d+(-a)?$/.test(f)) {
+    // …and a lock's text a start killed while taking it left (lock.ts): only a dead pid's,
+    // another start may be taking the lock right now
+    const lockText = /^lock\.new-(\d+)$/.exec(f)
+    if (/^\.state\.json\.tmp-\d+(-a)?$/.test(f) || (lockText !== null && Number(lockText[1]) !== process.pid && !pidAlive(Number(lockText[1])))) {
       try {
         unlinkSync(join(dir, f))
         n++
