@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {discardRunDir, readRunLog, resolveRunLog} from '../../src/lib/state/runs.js'
+import {byRunId, discardRunDir, readRunLog, resolveRunLog} from '../../src/lib/state/runs.js'
 
 const start = JSON.stringify({type: 'run_start', t: 1})
 const ev = JSON.stringify({type: 'quote', t: 2})
@@ -31,5 +31,16 @@ describe('run logs', () => {
     expect(existsSync(good)).toBe(true)
     expect(discardRunDir(empty)).toBe(true)
     expect(existsSync(empty)).toBe(false)
+  })
+
+  it("runs started in the same second: the last is the highest number (by name, '-10' came before '-2')", () => {
+    const state = mkdtempSync(join(tmpdir(), 'mm-runs-'))
+    const ids = ['20261202T003800Z-ETHUSDC-live', '20261202T003800Z-ETHUSDC-live-2', '20261202T003800Z-ETHUSDC-live-10', '20261202T003759Z-ETHUSDC-live-11']
+    for (const id of ids) {
+      mkdirSync(join(state, 'runs', id), {recursive: true})
+      writeFileSync(join(state, 'runs', id, 'events.jsonl'), `${start}\n`)
+    }
+    expect(resolveRunLog('last', state)).toBe(join(state, 'runs', '20261202T003800Z-ETHUSDC-live-10', 'events.jsonl'))
+    expect([...ids].sort(byRunId)).toEqual(['20261202T003759Z-ETHUSDC-live-11', '20261202T003800Z-ETHUSDC-live', '20261202T003800Z-ETHUSDC-live-2', '20261202T003800Z-ETHUSDC-live-10'])
   })
 })

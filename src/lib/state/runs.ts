@@ -129,7 +129,7 @@ export function resolveRunLog(run: string, stateDir: string): string {
     // the newest run directory (by its name, which starts with the run's start time) with a
     // log: not a folder or file of another name put there (a copy, lost+found, notes: their
     // names sorted after every run's), nor a run that never started (an empty log)
-    const ids = names.filter((d) => RUN_DIR.test(d) && nonEmptyFile(join(runs, d, 'events.jsonl'))).sort()
+    const ids = names.filter((d) => RUN_DIR.test(d) && nonEmptyFile(join(runs, d, 'events.jsonl'))).sort(byRunId)
     if (ids.length > 0) return join(runs, ids[ids.length - 1], 'events.jsonl')
     const junk = names.length === 0 ? '' : ` (${names.length} ${names.length === 1 ? 'entry there is' : 'entries there are'} not a run directory with a run log)`
     throw new UsageError('E_NO_RUN', `no runs under ${runs}${junk}`, {suggestion: 'run mm quote --dry-run first, or pass --state-dir'})
@@ -143,6 +143,18 @@ export function resolveRunLog(run: string, stateDir: string): string {
     } else return c
   }
   throw new UsageError('E_NO_RUN', `no run ${JSON.stringify(run)}: not a run directory, an events.jsonl file, or a run id under ${resolve(stateDir, 'runs')}`, {suggestion: "use 'last', a run id from the state dir, or a path"})
+}
+
+/**
+ * Run ids oldest first: by name (which starts with the start time), and runs of one symbol
+ * and mode started in the same second by their number (`…-live`, `…-live-2`, … `…-live-10`;
+ * by name alone `-10` came before `-2`, and `mm report last` took the ninth for the last).
+ */
+export function byRunId(a: string, b: string): number {
+  const x = /^(.*?)(?:-(\d+))?$/.exec(a) as RegExpExecArray
+  const y = /^(.*?)(?:-(\d+))?$/.exec(b) as RegExpExecArray
+  if (x[1] !== y[1]) return x[1] < y[1] ? -1 : 1
+  return Number(x[2] ?? 1) - Number(y[2] ?? 1)
 }
 
 /** A run directory's name: its start time (UTC, to the second), then symbol and mode (runBaseId, createRunDir) */
@@ -238,7 +250,7 @@ export interface RunListing {
 export function listRuns(stateDir: string, summarise: (events: RunEvent[]) => {symbol: string; mode: string; strategy: string; durationMs: number; fills: number; netPnl: string; endReason: string}): RunListing[] {
   const runs = resolve(stateDir, 'runs')
   const out: RunListing[] = []
-  for (const id of runsEntries(runs).sort()) {
+  for (const id of runsEntries(runs).sort(byRunId)) {
     const dir = join(runs, id)
     const sumPath = join(dir, 'summary.json')
     let s: ReturnType<typeof summarise> | null = null
