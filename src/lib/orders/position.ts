@@ -36,6 +36,7 @@
 import {Decimal as BaseDecimal} from 'decimal.js'
 import type {Instrument, Steps, Ticks} from '../domain/instrument.js'
 import type {Fill} from '../domain/orders.js'
+import {ledgerProblem, TRADE_ID} from './ledger-check.js'
 
 // never exponent notation: toString() is the plain exact decimal
 export const Dec = BaseDecimal.clone({precision: 60, rounding: BaseDecimal.ROUND_HALF_EVEN, toExpNeg: -9e15, toExpPos: 9e15})
@@ -146,7 +147,6 @@ export function applyFill(pos: Position, fill: Fill): Position {
   }
 }
 
-const TRADE_ID = /^\d{1,30}$/
 
 /** venue trade ids a ledger lists (`tradeIds`), the highest this many */
 export const TRADE_IDS_MAX = 500
@@ -314,32 +314,6 @@ export function positionFromJSON(j: PositionJSON): Position {
   return {...j, cost: BigInt(j.cost), realised: BigInt(j.realised), notional: BigInt(j.notional)}
 }
 
-const INT = /^-?\d+$/
-const DEC = /^-?\d+(\.\d+)?$/
-
-/**
- * What makes `x` a ledger mm would not write (`ledger.fees "x" is not a decimal number`), or null
- * for a ledger that parses. The trade-id list and its floor are not judged here: a bad one
- * is dropped by `parsePositionJSON`, not the ledger.
- */
-export function ledgerProblem(x: unknown, name = 'ledger'): string | null {
-  const show = (v: unknown) => JSON.stringify(v) ?? String(v)
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return `${name} ${show(x)} is not a ledger`
-  const j = x as Record<string, unknown>
-  for (const k of ['cost', 'realised', 'notional'] as const) {
-    if (!(typeof j[k] === 'string' && INT.test(j[k] as string))) return `${name}.${k} ${show(j[k])} is not a whole number (cost units)`
-  }
-  for (const k of ['fees', 'makerFees', 'takerFees', 'funding'] as const) {
-    if (!(typeof j[k] === 'string' && DEC.test(j[k] as string))) return `${name}.${k} ${show(j[k])} is not a decimal number`
-  }
-  if (!Number.isSafeInteger(j.net)) return `${name}.net ${show(j.net)} is not a whole number (steps)`
-  for (const k of ['fills', 'makerFills', 'volume', 'lastFillTs'] as const) {
-    if (!(Number.isSafeInteger(j[k]) && (j[k] as number) >= 0)) return `${name}.${k} ${show(j[k])} is not a count`
-  }
-  if (j.venueRealised !== undefined && !(typeof j.venueRealised === 'string' && DEC.test(j.venueRealised))) return `${name}.venueRealised ${show(j.venueRealised)} is not a decimal number`
-  if (j.lastTradeId !== undefined && !(typeof j.lastTradeId === 'string' && TRADE_ID.test(j.lastTradeId))) return `${name}.lastTradeId ${show(j.lastTradeId)} is not a trade id`
-  return null
-}
 
 /** A ledger read back from a file (state.json), checked field by field; null when it is not one. */
 export function parsePositionJSON(x: unknown): Position | null {

@@ -10,7 +10,7 @@ import {closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, r
 import {open} from 'node:fs/promises'
 import {basename, dirname, join} from 'node:path'
 import {MmError} from '../domain/errors.js'
-import {ledgerProblem} from '../orders/position.js'
+import {ledgerProblem} from '../orders/ledger-check.js'
 import {pidAlive} from './lock.js'
 
 export const STATE_SCHEMA = 1
