@@ -38,6 +38,14 @@ const buy = async (quantity: string) => {
   expect(r.status, JSON.stringify(r.body)).toBe(200)
 }
 const flatten = (stateDir: string) => runCli(['flatten', '--symbol', SYM, '--rest-url', sim.restUrl, '--state-dir', stateDir, '--max-slip', '0.002', '--rounds', '10', '--json'], {env: LIVE_ENV})
+/** the flatten's --json answer, and the sim's trades of the orders it sent */
+async function ownTrades(stdout: string) {
+  const j = JSON.parse(stdout).data as {rounds: Round[]; notes: string[]}
+  const ids = new Set(j.rounds.map((x) => x.clientOrderId))
+  const st = await sim.state()
+  const orderIds = new Set(st.orders.filter((o) => ids.has(o.clientOrderId)).map((o) => o.orderId))
+  return {j, trades: st.trades.filter((t) => orderIds.has(t.orderId))}
+}
 
 interface Round {round: number; side: string; qty: string; filled: string; clientOrderId: string}
 
@@ -69,11 +77,7 @@ describe('mm flatten without a quote: the venue is the truth', () => {
     const r = await flatten(dir)
     expect(r.code, r.stderr).toBe(0)
     expect(await position()).toBe('0')
-    const j = JSON.parse(r.stdout).data as {rounds: Round[]; notes: string[]}
-    const ids = new Set(j.rounds.map((x) => x.clientOrderId))
-    const st = await sim.state()
-    const orderIds = new Set(st.orders.filter((o) => ids.has(o.clientOrderId)).map((o) => o.orderId))
-    const trades = st.trades.filter((t) => orderIds.has(t.orderId))
+    const {j, trades} = await ownTrades(r.stdout)
     expect(trades.length).toBeGreaterThan(0)
     const fees = trades.reduce((a, t) => a.add(t.commission), new PlainDecimal(0)).toString()
     const realised = trades.reduce((a, t) => a.add(t.realizedPnl), new PlainDecimal(0)).toString()
@@ -126,11 +130,7 @@ describe('mm flatten without a quote: the venue is the truth', () => {
     const r = await flatten(dir)
     expect(r.code, r.stderr).toBe(0)
     expect(await position()).toBe('0')
-    const j = JSON.parse(r.stdout).data as {rounds: Round[]; notes: string[]}
-    const ids = new Set(j.rounds.map((x) => x.clientOrderId))
-    const st = await sim.state()
-    const orderIds = new Set(st.orders.filter((o) => ids.has(o.clientOrderId)).map((o) => o.orderId))
-    const trades = st.trades.filter((t) => orderIds.has(t.orderId))
+    const {j, trades} = await ownTrades(r.stdout)
     expect(trades.length).toBeGreaterThan(0)
     const fees = trades.reduce((a, t) => a.add(t.commission), new PlainDecimal(0))
     const after = JSON.parse(readFileSync(path, 'utf8')) as StateFile
