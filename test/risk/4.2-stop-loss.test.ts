@@ -84,6 +84,25 @@ describe('4.2 stop-loss', () => {
     expect(d3.actions.filter((a) => a.type === 'place')).toHaveLength(2)
   })
 
+  it('a position after flatten_done (a late fill, a hand-opened position the audit took in): flattened is taken back, the flatten goes on', () => {
+    const {ctx, state} = prepareCore(coreCfg(CFG), INST, 's')
+    const d1 = decide({...state, risk: running()}, {nowMs: 1000, book: book(298990, 299000, {tsMs: 1000}), position: P, working: []}, ctx)
+    const d2 = decide(d1.state, {nowMs: 2000, book: book(298990, 299000, {tsMs: 2000}), position: pos(0), working: []}, ctx)
+    expect(d2.state.risk.halt).toEqual({reason: 'stop_loss', since: 1000, until: null, flatten: true, flattened: true})
+    // a short of 30 appears: a BUY IOC of 30, and the halt no longer says flattened
+    const d3 = decide(d2.state, {nowMs: 3000, book: book(298990, 299000, {tsMs: 3000, qty: 60}), position: pos(-30, 299500), working: []}, ctx)
+    expect(d3.mode).toBe('halted')
+    expect(d3.state.risk.halt).toEqual({reason: 'stop_loss', since: 1000, until: null, flatten: true, flattened: false})
+    expect(d3.events.filter((e) => e.type === 'risk_event' && e.kind === 'flatten')).toEqual([
+      {type: 'risk_event', ts: 3000, kind: 'flatten', from: 'halted', to: 'halted', values: {net: -30, effective: -30, again: 'position after flatten_done'}, thresholds: {}, reason: 'stop_loss'},
+    ])
+    expect(d3.actions.map((a) => (a.type === 'place' ? [a.order.side, a.order.qty, a.order.tif, a.order.reduceOnly, a.order.layer] : a.type))).toEqual([['BUY', 30, 'IOC', true, 'flatten']])
+    // flat again: flatten_done once more
+    const d4 = decide(d3.state, {nowMs: 4000, book: book(298990, 299000, {tsMs: 4000}), position: pos(0), working: []}, ctx)
+    expect(d4.state.risk.halt?.flattened).toBe(true)
+    expect(d4.events.filter((e) => e.type === 'risk_event' && e.kind === 'flatten_done')).toHaveLength(1)
+  })
+
   it('overrides a shock or manual halt (adds the flatten)', () => {
     const r = evaluateRisk(running({halt: {reason: 'manual', since: 0, until: null, flatten: false}, mode: 'halted'}), {nowMs: 5, book: book(298994, 299005, {tsMs: 5}), position: P}, L)
     expect(r.state.halt).toEqual({reason: 'stop_loss', since: 5, until: null, flatten: true})

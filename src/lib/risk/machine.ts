@@ -162,6 +162,12 @@ export function evaluateRisk(prev: RiskState, input: RiskInput, limits: RiskLimi
   if (x.halt?.flatten && !x.halt.flattened && net === 0 && eff === 0) {
     x.halt = {...x.halt, flattened: true}
     ev(x, 'flatten_done', {net}, {}, {reason: x.halt.reason})
+  } else if (x.halt?.flatten && x.halt.flattened && (net !== 0 || eff !== 0)) {
+    // a position after flatten_done (a fill booked late, a position opened by hand that the
+    // audit took in): the flatten goes on (decide closes the effective net), and the halt
+    // no longer says flattened: state.json and mm status said "flattened" over it
+    x.halt = {...x.halt, flattened: false}
+    ev(x, 'flatten', {net, effective: eff, again: 'position after flatten_done'}, {}, {reason: x.halt.reason})
   }
 
   // ---- 4.1 reduce-only: from the booked or the effective net (either at the threshold holds it)
