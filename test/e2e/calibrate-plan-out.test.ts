@@ -66,6 +66,9 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
     // GNU parallel finished one job
     const result = join(out, 'results', 'p0001-a.json')
     writeFileSync(result, '{"ok":true,"data":"the result of p0001-a"}\n')
+    const jobFile = join(out, 'jobs', 'p0002-a.json')
+    const jobBefore = statSync(jobFile)
+    const jobText = readFileSync(jobFile, 'utf8')
 
     // the same jobs (a changed objective re-ranks the same results): said, the result kept
     const again = await runCli(['calibrate', 'plan', spec('a2', '[0.0002, 0.0003]', 'sharpe'), '--out', out])
@@ -73,6 +76,12 @@ describe('mm calibrate plan into a directory that holds a plan (CLI)', () => {
     expect(again.stdout.split('\n').slice(0, 2)).toEqual([`2 jobs (2 points × 1 windows) in ${out}`, `${out} already held this plan: 1 of its 2 jobs have a result there (kept)`])
     expect(readFileSync(result, 'utf8')).toBe('{"ok":true,"data":"the result of p0001-a"}\n')
     expect(JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')).spec.objective).toBe('sharpe')
+    // the job files are the same: left as they were (they were truncated and written again,
+    // under a GNU parallel or a pod that could be reading them), and nothing is left beside them
+    const jobAfter = statSync(jobFile)
+    expect([jobAfter.ino, jobAfter.mtimeMs]).toEqual([jobBefore.ino, jobBefore.mtimeMs])
+    expect(readFileSync(jobFile, 'utf8')).toBe(jobText)
+    expect([...readdirSync(out), ...readdirSync(join(out, 'jobs'))].filter((n) => n.includes('.part-'))).toEqual([])
 
     // another spec: refused, one line naming the directory, nothing written
     const before = snapshot(out)

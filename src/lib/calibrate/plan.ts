@@ -3,7 +3,7 @@
  * self-contained files for existing tools (GNU parallel locally or with --sshloginfile,
  * a Kubernetes Indexed Job), and the merge of their `--json` results into the same report.
  */
-import {existsSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {makeDirs} from '../fs/mkdirs.js'
 import {join, resolve} from 'node:path'
 import {stringify as yamlStringify} from 'yaml'
@@ -94,6 +94,29 @@ function checkJobNames(spec: CalibrationSpec): void {
   }
 }
 
+/**
+ * Write `text` to `file`, unless the file holds it already; else to a file beside it, then
+ * renamed over it. A plan written again into its own directory (same spec) while GNU
+ * parallel or a pod runs its jobs rewrote every job file (truncated, then written): a job
+ * starting then read a part of one. Now an unchanged file is left as it is, and a changed
+ * one is read whole, old or new.
+ */
+function writeWhole(file: string, text: string): void {
+  try {
+    if (readFileSync(file, 'utf8') === text) return
+  } catch {
+    // not there yet (or unreadable): written
+  }
+  const part = `${file}.part-${process.pid}`
+  try {
+    writeFileSync(part, text)
+    renameSync(part, file)
+  } catch (error) {
+    rmSync(part, {force: true})
+    throw new MmError('E_OUT', `cannot write ${file}: ${(error as Error).message.replace(part, file)}`)
+  }
+}
+
 export function plan(o: PlanOptions): PlanResult {
   const out = resolve(o.outDir)
   checkJobNames(o.spec)
@@ -113,14 +136,14 @@ export function plan(o: PlanOptions): PlanResult {
     const name = jobFileName(j)
     names.push(name)
     const file = join(out, 'jobs', `${name}.json`)
-    writeFileSync(file, JSON.stringify(j, null, 2) + '\n')
+    writeWhole(file, JSON.stringify(j, null, 2) + '\n')
     const res = join(out, 'results', `${name}.json`)
     lines.push(`${o.mmCommand} calibrate point ${shellQuote(file)} --json > ${shellQuote(res)}.tmp && mv ${shellQuote(res)}.tmp ${shellQuote(res)}`)
   }
   const jobsFile = join(out, 'jobs.txt')
-  writeFileSync(jobsFile, lines.join('\n') + '\n')
-  writeFileSync(join(out, 'jobs.list'), names.join('\n') + '\n')
-  writeFileSync(join(out, 'plan.json'), JSON.stringify({spec: o.spec, points, jobs: names}, null, 2) + '\n')
+  writeWhole(jobsFile, lines.join('\n') + '\n')
+  writeWhole(join(out, 'jobs.list'), names.join('\n') + '\n')
+  writeWhole(join(out, 'plan.json'), JSON.stringify({spec: o.spec, points, jobs: names}, null, 2) + '\n')
   // Kubernetes Indexed Job: pod k runs line k+1 of jobs.list from the volume holding OUT at /calib
   const manifest = join(out, 'k8s-job.yaml')
   const job = {
@@ -150,7 +173,7 @@ export function plan(o: PlanOptions): PlanResult {
       },
     },
   }
-  writeFileSync(
+  writeWhole(
     manifest,
     `# mm calibrate plan: ${jobs.length} jobs (${points} points × ${o.spec.windows.length} windows).\n` +
       `# Copy ${out} onto the volume '${o.claim}' (mounted at /calib; the job files name the recordings by the\n` +
