@@ -46,15 +46,37 @@ export function lockPath(symbolDir: string): string {
   return join(symbolDir, 'lock')
 }
 
-/** Whether a pid runs (on this host). EPERM = runs under another user. */
+/**
+ * Whether a pid runs (on this host). EPERM = runs under another user. A zombie (Linux
+ * /proc state Z or X: exited, not yet reaped by its parent) does not run: kill(pid, 0)
+ * still succeeds for it, so an mm quote that had exited under a parent that never reaps
+ * (a container's PID 1 without an init) held its lock for good, and `mm status` said it ran.
+ */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
+  const state = processState(pid)
+  return state !== 'Z' && state !== 'X'
+}
+
+/** "pid (comm) state ppid …" of /proc/<pid>/stat after the comm (which may hold spaces and parentheses), or undefined (no such process, no /proc) */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  } catch {
+    return undefined
+  }
+}
+
+/** A process's state letter (/proc/<pid>/stat field 3: R, S, D, Z, X, …), or undefined (no such process, no /proc). */
+export function processState(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined
+  return statFields(pid)?.[0]
 }
 
 /** This machine's boot id (Linux), or undefined. */
@@ -70,15 +92,8 @@ export function bootId(): string | undefined {
 /** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22), or undefined (no such process, no /proc). */
 export function processStart(pid: number): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so count from the last ')'
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const start = f[19]
-    return start !== undefined && /^\d+$/.test(start) ? start : undefined
-  } catch {
-    return undefined
-  }
+  const start = statFields(pid)?.[19]
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined
 }
 
 /** The lock's holder, or null when there is no lock file. An unreadable lock file reads as pid 0 (dead). */
