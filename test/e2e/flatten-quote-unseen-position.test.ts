@@ -36,12 +36,25 @@ describe('mm flatten via a running quote: a venue position the quote does not co
       const held = await venuePos()
       expect(held).toBe('-600000')
       const r = await runCli(['flatten', '--symbol', SYM, '--rest-url', sim.restUrl, '--state-dir', dir, '--max-slip', '0.005', '--json'], {env: LIVE_ENV})
-      const j = JSON.parse(r.stdout) as {data: {via: string; exitCode: number; positionAfter: string; residual: string; final: string; notes: string[]}}
+      const j = JSON.parse(r.stdout) as {data: {via: string; exitCode: number; positionBefore: string; positionAfter: string; residual: string; final: string; notes: string[]}}
       expect(j.data.via).toBe('quote')
-      expect(r.code, r.stdout).toBe(3)
       expect(j.data.positionAfter).toBe(await venuePos())
       expect(j.data.residual).toBe(j.data.positionAfter.replace(/^-/, ''))
-      expect(j.data.final).toMatch(new RegExp(`^residual ${j.data.residual}: the venue holds ${j.data.positionAfter} ${SYM} while the running quote's books say 0 \\(a position it does not count yet: opened by hand or by another tool\\)$`))
+      const said = `^residual ${j.data.residual}: the venue holds ${j.data.positionAfter} ${SYM} while the running quote's books say`
+      const unseen = ' \\(a position it does not count yet: opened by hand or by another tool\\)'
+      // (a fill of the quote's own on the venue's side is closed by its flatten: flat by its books too)
+      if (j.data.positionBefore === '0' || new RegExp(`${said} 0${unseen}$`).test(j.data.final)) {
+        // the quote's books flat: its flatten has nothing to do, and the venue's position is the residual
+        expect(r.code, r.stdout).toBe(3)
+        expect(j.data.final).toMatch(new RegExp(`${said} 0${unseen}$`))
+      } else {
+        // seen once in CI: the quote got a fill of its own (long 3000) before the flatten; its
+        // reduce-only SELLs are refused by the short venue, the last still open: its flatten
+        // fails (exit 1), and the venue's position is still the residual said (it was the
+        // books' 3000: test/state/flatten-quote-venue.test.ts)
+        expect(r.code, r.stdout).toBe(1)
+        expect(j.data.final).toMatch(new RegExp(`${said} -?\\d+${unseen}; the quote's flatten: residual `))
+      }
     } finally {
       q.child.kill('SIGTERM')
       await q.exited

@@ -303,9 +303,11 @@ export async function flattenSymbol(o: FlattenOptions): Promise<FlattenResult> {
  * reduce-only IOCs refused on a venue position of the other sign) while the venue held it.
  * Now the venue's position is the residual, said; a flat by the quote's books is exit 3.
  */
-async function venueSaysFlat(o: FlattenOptions, r: FlattenResult): Promise<FlattenResult> {
-  // a round still open may fill between the quote's state write and the venue's answer: no comparison then
-  if (!o.venue || r.rounds.some((x) => x.status === 'open')) return r
+export async function venueSaysFlat(o: Pick<FlattenOptions, 'venue' | 't'>, r: FlattenResult): Promise<FlattenResult> {
+  if (!o.venue) return r
+  // a round still open may fill between the quote's state write and the venue's answer: then
+  // the venue's position is used only where that round cannot move it (below)
+  const roundOpen = r.rounds.some((x) => x.status === 'open')
   let amt: PlainDecimal
   try {
     const v = await o.venue()
@@ -320,6 +322,14 @@ async function venueSaysFlat(o: FlattenOptions, r: FlattenResult): Promise<Flatt
     return r
   }
   if (amt.eq(new PlainDecimal(r.positionAfter))) return r
+  // the open round is a reduce-only IOC on the side that closes the quote's books: it can
+  // only move a venue position of the books' sign. A venue position of the other sign (the
+  // books long, the venue short) it cannot fill against (the venue refuses a reduce-only
+  // order that would not reduce): that position is the venue's last word. Before, any open
+  // round skipped the check, and a flatten whose every IOC the short venue refused ended
+  // "residual 3000", the books' long, while the venue held -597000.
+  const books = new PlainDecimal(r.positionAfter)
+  if (roundOpen && (amt.isZero() || books.isZero() || amt.isNegative() === books.isNegative())) return r
   const pos = amt.toString()
   const residual = amt.abs().toString()
   r.notes.push('the quote stays halted to flatten: its audit takes the venue\'s position in (the same difference at two audits running, live.auditIntervalMs apart) and it closes it then')
